@@ -1,0 +1,1 @@
+"""The one place that talks to a database server; stages never import a driver."""

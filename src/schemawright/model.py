@@ -1,0 +1,227 @@
+"""The one immutable model every pipeline stage reads and returns.
+
+Stages never mutate: each returns `design.model_copy(update=...)` with new tuples.  The
+same classes describe a schema designed from requirements and (later) one imported from
+an existing database, so documentation, validation and advice work on both.
+`model.json` is `Design.model_dump_json()`, and its JSON Schema is
+`Design.model_json_schema()` (published in docs/model.schema.json).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Decision(_Frozen):
+    """An automatic choice and why it was made; every one appears in report.md."""
+
+    step: str = Field(description="Pipeline step that made it: logical, physical, indexing, integrity ...")
+    subject: str = Field(description="What it is about, e.g. customers.email.")
+    choice: str
+    reason: str
+
+
+# ---------------------------------------------------------------- conceptual (step 2)
+
+
+class Attribute(_Frozen):
+    name: str
+    type: str = Field(description="Semantic type from the spec.")
+    required: bool = False
+    unique: bool = False
+    default: str | int | float | bool | None = None
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    values: tuple[str, ...] = ()
+    of: str | None = None
+    min: float | None = None
+    max: float | None = None
+    check: str | None = None
+    description: str | None = None
+    pii: bool = False
+    column: str | None = None
+
+
+class Entity(_Frozen):
+    name: str
+    description: str | None = None
+    table: str | None = None
+    attributes: tuple[Attribute, ...] = ()
+    audit: bool = False
+    key: Literal["identity", "uuid"] = "identity"
+
+
+Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
+
+
+class Relationship(_Frozen):
+    name: str
+    parent: str = Field(description="Entity on the `one` side (`from` in the spec).")
+    child: str = Field(description="Entity on the `many` side (`to` in the spec).")
+    cardinality: Cardinality
+    required: bool = Field(True, description="Each child row has a parent (FK NOT NULL).")
+    at_least_one: bool = Field(False, description="Each parent row has at least one child.")
+    on_delete: str = "restrict"
+    role: str | None = None
+    attributes: tuple[Attribute, ...] = ()
+    description: str | None = None
+
+
+class Rule(_Frozen):
+    name: str
+    entity: str
+    kind: Literal["unique", "check", "depends"]
+    columns: tuple[str, ...] = Field((), description="unique: the columns; depends: the determinant.")
+    dependent: tuple[str, ...] = Field((), description="depends: the dependent attributes.")
+    expression: str | None = Field(None, description="check: the SQL expression.")
+    description: str | None = None
+
+
+class AccessPattern(_Frozen):
+    name: str
+    sql: str = Field(description="SQL with :named parameters (structured patterns are compiled to SQL).")
+    frequency: float = 1.0
+    latency_p95_ms: float | None = None
+    kind: Literal["read", "write"] = "read"
+    description: str | None = None
+    tables: tuple[str, ...] = Field((), description="Tables the pattern touches (filled by indexing).")
+
+
+class Volume(_Frozen):
+    entity: str
+    rows: int
+    growth_per_month: int = 0
+    retention_months: int | None = None
+
+
+# ---------------------------------------------------------------- logical / physical (steps 3-4)
+
+
+class Column(_Frozen):
+    name: str
+    semantic: str = Field(description="Semantic type it came from (id, string, money, fk ...).")
+    sql_type: str = Field("", description="PostgreSQL type, set by the physical stage.")
+    nullable: bool = True
+    default: str | None = Field(None, description="SQL default expression.")
+    identity: bool = Field(False, description="GENERATED ALWAYS AS IDENTITY.")
+    description: str | None = None
+    pii: bool = False
+    source: str | None = Field(None, description="Entity.attribute it came from.")
+
+
+class PrimaryKey(_Frozen):
+    name: str
+    columns: tuple[str, ...]
+
+
+class ForeignKey(_Frozen):
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "restrict"
+    relationship: str | None = None
+
+
+class Unique(_Frozen):
+    name: str
+    columns: tuple[str, ...]
+    reason: str = ""
+
+
+class Check(_Frozen):
+    name: str
+    expression: str
+    reason: str = ""
+
+
+class IndexColumn(_Frozen):
+    expression: str = Field(description="A column name, or an expression in parentheses.")
+    descending: bool = False
+
+
+class Index(_Frozen):
+    name: str
+    table: str
+    columns: tuple[IndexColumn, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    reason: str = ""
+    patterns: tuple[str, ...] = Field((), description="Access patterns this index serves.")
+
+
+class Table(_Frozen):
+    name: str
+    kind: Literal["entity", "junction", "list"] = "entity"
+    entity: str | None = Field(None, description="Entity (or relationship) it implements.")
+    description: str | None = None
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[Unique, ...] = ()
+    checks: tuple[Check, ...] = ()
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+class EnumType(_Frozen):
+    name: str
+    values: tuple[str, ...]
+
+
+class Trigger(_Frozen):
+    name: str
+    table: str
+    function: str
+    timing: str = "BEFORE UPDATE"
+    reason: str = ""
+
+
+class Function(_Frozen):
+    name: str
+    body: str = Field(description="Complete CREATE FUNCTION statement.")
+
+
+class Design(_Frozen):
+    """Everything schemawright knows about one schema."""
+
+    project: str
+    dialect: str = "postgresql"
+    description: str | None = None
+    # conceptual
+    entities: tuple[Entity, ...] = ()
+    relationships: tuple[Relationship, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    access_patterns: tuple[AccessPattern, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    transactions: dict = Field(default_factory=dict)
+    security: dict = Field(default_factory=dict)
+    availability: dict = Field(default_factory=dict)
+    naming: dict = Field(default_factory=dict)
+    # logical / physical
+    tables: tuple[Table, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    extensions: tuple[str, ...] = ()
+    functions: tuple[Function, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+    def table_for_entity(self, entity: str) -> Table | None:
+        return next((t for t in self.tables if t.entity == entity and t.kind == "entity"), None)
+
+    def indexes_on(self, table: str) -> tuple[Index, ...]:
+        return tuple(i for i in self.indexes if i.table == table)

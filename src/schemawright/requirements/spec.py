@@ -1,0 +1,268 @@
+"""The requirements file, as pydantic models.
+
+These models are the single source of truth for the YAML format: the loader validates
+against them, `schemawright schema` publishes their JSON Schema, and docs/spec.md
+describes the same fields.  Unknown keys are errors (`extra="forbid"`) so a typo never
+silently drops a requirement.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SEMANTIC_TYPES = (
+    "id", "string", "text", "integer", "bigint", "decimal", "money", "boolean", "date",
+    "time", "timestamp", "uuid", "email", "phone", "url", "enum", "json", "array", "list",
+)
+SemanticType = Literal[
+    "id", "string", "text", "integer", "bigint", "decimal", "money", "boolean", "date",
+    "time", "timestamp", "uuid", "email", "phone", "url", "enum", "json", "array", "list",
+]
+OnDelete = Literal["cascade", "restrict", "set null", "no action", "set default"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Naming(_Strict):
+    """How names in the spec become SQL names."""
+
+    tables: Literal["plural", "singular"] = Field(
+        "plural", description="Table names: plural (customers) or singular (customer)."
+    )
+    keys: Literal["identity", "uuid"] = Field(
+        "identity", description="Surrogate primary keys: bigint identity or uuid."
+    )
+    case: Literal["snake", "preserve"] = Field(
+        "snake", description="snake: CustomerOrder -> customer_order; preserve: keep names as written (quoted when needed)."
+    )
+    enums: Literal["check", "type"] = Field(
+        "check", description="Enums as a CHECK constraint (default) or a PostgreSQL enum type."
+    )
+
+
+_SHORTHAND = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$")
+
+
+class Attribute(_Strict):
+    """One attribute of an entity. Shorthand: `email: email`, `name: string(120)`,
+    `price: decimal(10,2)`, `status: enum(open, closed)`."""
+
+    type: SemanticType = Field(description="Semantic type.")
+    required: bool = Field(False, description="NOT NULL.")
+    unique: bool = Field(False, description="Values are unique across the table.")
+    default: str | int | float | bool | None = Field(
+        None, description="Default value: a literal, or an SQL expression written as `sql: now()`."
+    )
+    max_length: int | None = Field(None, gt=0, description="For string: maximum number of characters.")
+    precision: int | None = Field(None, gt=0, le=1000, description="For decimal/money: total digits.")
+    scale: int | None = Field(None, ge=0, le=1000, description="For decimal/money: digits after the point.")
+    values: list[str] | None = Field(None, description="For enum: the allowed values, in order.")
+    of: SemanticType | None = Field(None, description="For array/list: the element type.")
+    min: float | None = Field(None, description="Smallest allowed value (numbers).")
+    max: float | None = Field(None, description="Largest allowed value (numbers).")
+    check: str | None = Field(None, description="An extra SQL check on this column, e.g. `value > 0` (use the column name).")
+    description: str | None = Field(None, description="What the attribute means; becomes a column comment.")
+    pii: bool = Field(False, description="Personally identifiable information.")
+    column: str | None = Field(None, description="Override the column name.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if isinstance(data, str):
+            return parse_shorthand(data)
+        return data
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Attribute:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum attribute needs `values: [...]` listing the allowed values")
+        if self.type != "enum" and self.values:
+            raise ValueError("`values` only applies to type enum")
+        if self.type in ("array", "list") and self.of is None:
+            raise ValueError(f"a {self.type} attribute needs `of: <element type>`, e.g. `of: string`")
+        if self.of in ("array", "list", "id", "enum"):
+            raise ValueError(f"`of: {self.of}` is not allowed; use a scalar element type such as string or integer")
+        if self.max_length is not None and self.type not in ("string", "array", "list") and self.of != "string":
+            raise ValueError("`max_length` only applies to type string")
+        if self.scale is not None and self.precision is not None and self.scale > self.precision:
+            raise ValueError("`scale` cannot exceed `precision`")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is greater than `max`")
+        return self
+
+
+def parse_shorthand(text: str) -> dict[str, object]:
+    """`string(120)` -> {type: string, max_length: 120}; raises ValueError when unreadable."""
+    m = _SHORTHAND.match(text)
+    if not m:
+        raise ValueError(f"cannot read attribute shorthand {text!r}; write a type such as `string(120)` or a mapping")
+    kind, args = m.group(1), m.group(2)
+    out: dict[str, object] = {"type": kind}
+    if args is None:
+        return out
+    parts = [p.strip() for p in args.split(",") if p.strip()]
+    if kind == "enum":
+        out["values"] = parts
+    elif kind == "string" and len(parts) == 1 and parts[0].isdigit():
+        out["max_length"] = int(parts[0])
+    elif kind in ("decimal", "money") and 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts):
+        out["precision"] = int(parts[0])
+        if len(parts) == 2:
+            out["scale"] = int(parts[1])
+    elif kind in ("array", "list") and len(parts) == 1:
+        out["of"] = parts[0]
+    else:
+        raise ValueError(f"cannot read the arguments of {text!r}")
+    return out
+
+
+class Entity(_Strict):
+    description: str | None = None
+    table: str | None = Field(None, description="Override the table name.")
+    attributes: dict[str, Attribute] = Field(default_factory=dict)
+    audit: bool | None = Field(None, description="Add created_at/updated_at/created_by/updated_by (overrides the project default).")
+    key: Literal["identity", "uuid"] | None = Field(None, description="Override the surrogate key style for this entity.")
+
+
+class Relationship(_Strict):
+    """A relationship between two entities.
+
+    one-to-many: `from` is the parent (one), `to` the child (many); the child gets the
+    foreign key.  one-to-one: `to` gets a unique foreign key.  many-to-many: a junction
+    table, optionally with its own attributes.
+    """
+
+    name: str | None = Field(None, description="Name (used for the junction table of a many-to-many).")
+    from_: str = Field(alias="from", description="Entity on the `one` side (the parent).")
+    to: str = Field(description="Entity on the `many` side (the child).")
+    type: Literal["one-to-one", "one-to-many", "many-to-many"]
+    required: bool = Field(True, description="Each `to` row must have a `from` row (foreign key NOT NULL).")
+    at_least_one: bool = Field(False, description="Each `from` row must have at least one `to` row (documented rule).")
+    on_delete: OnDelete | None = Field(None, description="What happens to children when the parent is deleted.")
+    role: str | None = Field(None, description="Role name of the parent seen from the child; names the foreign key column (role_id).")
+    attributes: dict[str, Attribute] = Field(default_factory=dict, description="Attributes of a many-to-many association.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Relationship:
+        if self.attributes and self.type != "many-to-many":
+            raise ValueError("only a many-to-many relationship can carry `attributes`")
+        if self.from_ == self.to and self.required and self.type != "many-to-many":
+            raise ValueError(
+                "a self-relationship must be `required: false` (the first row has no parent)"
+            )
+        if self.on_delete == "set null" and self.required:
+            raise ValueError("`on_delete: set null` needs `required: false` (the foreign key must be nullable)")
+        return self
+
+
+class FunctionalDependency(_Strict):
+    determinant: list[str] = Field(min_length=1, description="Attributes that determine ...")
+    dependent: list[str] = Field(min_length=1, description="... these attributes.")
+
+
+class Rule(_Strict):
+    """A business rule: exactly one of unique, check or depends."""
+
+    name: str | None = None
+    entity: str
+    unique: list[str] | None = Field(None, description="These columns are unique together.")
+    check: str | None = Field(None, description="An SQL boolean expression over the entity's columns.")
+    depends: FunctionalDependency | None = Field(None, description="A functional dependency X -> Y.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Rule:
+        kinds = [k for k in ("unique", "check", "depends") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a rule needs exactly one of `unique`, `check` or `depends`")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("unique", "check", "depends") if getattr(self, k) is not None)
+
+
+class AccessPattern(_Strict):
+    """A query the application runs: SQL with :named parameters, or the structured form."""
+
+    name: str
+    query: str | None = Field(None, description="SQL against the designed tables, parameters as :name.")
+    entity: str | None = Field(None, description="Structured form: the entity queried.")
+    where: dict[str, str] | None = Field(
+        None, description="Structured form: column -> operator (=, <, <=, >, >=, in, like, is null)."
+    )
+    order_by: list[str] | None = Field(None, description="Structured form: columns, with ` desc` where descending.")
+    limit: int | None = Field(None, gt=0)
+    frequency: float = Field(1.0, ge=0, description="Executions per second at peak.")
+    latency_p95_ms: float | None = Field(None, gt=0, description="Target 95th percentile latency in ms.")
+    kind: Literal["read", "write"] | None = Field(None, description="Inferred from the SQL when omitted.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AccessPattern:
+        if (self.query is None) == (self.entity is None):
+            raise ValueError("an access pattern needs either `query` (SQL) or `entity` (structured form)")
+        if self.query is not None and (self.where or self.order_by or self.limit):
+            raise ValueError("`where`, `order_by` and `limit` belong to the structured form; put them in the SQL")
+        return self
+
+
+class Volume(_Strict):
+    rows: int = Field(ge=0, description="Expected rows now.")
+    growth_per_month: int = Field(0, ge=0, description="New rows per month.")
+    retention_months: int | None = Field(None, gt=0, description="Rows older than this are removed.")
+
+
+class Transactions(_Strict):
+    isolation: Literal["read committed", "repeatable read", "serializable"] = "read committed"
+    atomic: list[str] = Field(default_factory=list, description="Operations that must be atomic, in words.")
+
+
+class Role(_Strict):
+    name: str
+    description: str | None = None
+    read: list[str] = Field(default_factory=list, description="Entities it may read ('*' for all).")
+    write: list[str] = Field(default_factory=list, description="Entities it may write ('*' for all).")
+
+
+class Security(_Strict):
+    roles: list[Role] = Field(default_factory=list)
+    tenant_column: str | None = Field(None, description="Column that isolates tenants (row-level security).")
+    pii: Literal["none", "mask", "encrypt"] = Field("mask", description="How PII columns are protected.")
+
+
+class Availability(_Strict):
+    replicas: int = Field(0, ge=0)
+    rpo_seconds: int | None = Field(None, ge=0, description="Recovery point objective.")
+    rto_seconds: int | None = Field(None, ge=0, description="Recovery time objective.")
+
+
+class Spec(_Strict):
+    """A schemawright requirements file."""
+
+    project: str = Field(description="Project name.")
+    description: str | None = None
+    database: Literal["postgresql", "mysql", "sqlite"] = "postgresql"
+    naming: Naming = Field(default_factory=Naming)
+    audit: bool = Field(False, description="Add audit columns to every entity.")
+    entities: dict[str, Entity] = Field(min_length=1)
+    relationships: list[Relationship] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    access_patterns: list[AccessPattern] = Field(default_factory=list)
+    volumes: dict[str, Volume] = Field(default_factory=dict, description="Entity -> volume.")
+    transactions: Transactions = Field(default_factory=Transactions)
+    security: Security = Field(default_factory=Security)
+    availability: Availability = Field(default_factory=Availability)
+
+    @field_validator("database")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value != "postgresql":
+            raise ValueError(f"database {value!r} is planned but not supported yet; use postgresql")
+        return value

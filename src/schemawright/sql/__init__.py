@@ -1,0 +1,1 @@
+"""Rendering the model as SQL (PostgreSQL today; one module per dialect later)."""

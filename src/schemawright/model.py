@@ -92,6 +92,7 @@ class AccessPattern(_Frozen):
     kind: Literal["read", "write"] = "read"
     description: str | None = None
     tables: tuple[str, ...] = Field((), description="Tables the pattern touches (filled by indexing).")
+    served_by: tuple[str, ...] = Field((), description="Indexes or key constraints that serve it (filled by indexing).")
 
 
 class Volume(_Frozen):

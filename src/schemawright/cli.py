@@ -1,0 +1,141 @@
+"""The `schemawright` command line: init, check, design, validate, schema."""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from schemawright.errors import SpecErrors
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Design relational schemas from requirements, and prove them on a real PostgreSQL.",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _fail_on_spec_errors(exc: SpecErrors) -> None:
+    for issue in exc.issues:
+        err.print(issue.format(), markup=False, soft_wrap=True)
+    err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+    raise typer.Exit(1)
+
+
+def _load(spec: Path):  # noqa: ANN202 - returns a Design
+    from schemawright.pipeline import design_file
+
+    try:
+        return design_file(spec)
+    except SpecErrors as exc:
+        _fail_on_spec_errors(exc)
+
+
+@app.command()
+def init(path: Path = typer.Argument(Path("schemawright.yaml"), help="Where to write the example spec."),
+         force: bool = typer.Option(False, "--force", help="Overwrite an existing file.")) -> None:
+    """Write a commented example requirements file to start from."""
+    if path.exists() and not force:
+        err.print(f"{path} already exists; use --force to overwrite it, or give another path.", markup=False)
+        raise typer.Exit(1)
+    text = resources.files("schemawright.requirements").joinpath("example.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {path}; next: schemawright design {path} -o out", markup=False)
+
+
+@app.command()
+def check(spec: Path = typer.Argument(..., help="Requirements file (YAML).")) -> None:
+    """Validate a requirements file and report every problem with its line and column."""
+    design = _load(spec)
+    out.print(f"{spec}: OK — {len(design.entities)} entities, {len(design.relationships)} relationships, "
+              f"{len(design.access_patterns)} access patterns", markup=False)
+
+
+@app.command()
+def design(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
+           output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the deliverables.")) -> None:
+    """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json."""
+    from schemawright.pipeline import write_deliverables
+
+    result = _load(spec)
+    written = write_deliverables(result, output)
+    out.print(f"designed {len(result.tables)} tables, {len(result.indexes)} indexes "
+              f"from {spec} ({len(result.decisions)} decisions recorded in report.md)", markup=False)
+    for path in written:
+        out.print(f"  {path}", markup=False)
+    if not any(p.name == "erd.svg" for p in written):
+        out.print("  (erd.svg skipped: install Graphviz's `dot` to render it)", markup=False)
+
+
+@app.command()
+def validate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
+             database_url: Optional[str] = typer.Option(
+                 None, "--database-url", help="PostgreSQL server to use (a scratch database is created and dropped); "
+                                              "default: start the embedded PostgreSQL."),
+             rows: int = typer.Option(20, "--rows", min=1, max=10000, help="Synthetic rows per table.")) -> None:
+    """Apply the design to a real PostgreSQL, load synthetic rows, run every access pattern, and roll back."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from schemawright.sql.postgresql import render_down, render_up
+    from schemawright.validation.run import validate as run_validation
+
+    result = _load(spec)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+        report = run_validation(result, render_up(result), render_down(result), database_url=database_url,
+                                progress=lambda text: progress.update(task, description=text), rows=rows)
+    table = Table(title=f"validation of {spec}")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for item in report.checks:
+        table.add_row(item.name, "[green]PASS[/]" if item.status == "PASS" else "[bold red]FAIL[/]", item.detail)
+    out.print(table)
+    failed = [c for c in report.checks if c.status != "PASS"]
+    out.print(f"{len(report.checks) - len(failed)} passed, {len(failed)} failed", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
+    """Print the JSON Schema of the requirements file or of model.json."""
+    from schemawright.model import Design
+    from schemawright.requirements.spec import Spec
+
+    models = {"spec": Spec, "model": Design}
+    if kind not in models:
+        err.print(f"unknown schema {kind!r}; use `spec` or `model`", markup=False)
+        raise typer.Exit(2)
+    out.print(json.dumps(models[kind].model_json_schema(by_alias=True), indent=2, sort_keys=True), markup=False,
+              soft_wrap=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise SystemExit(130) from None
+    except Exception as exc:  # a bug of ours: say so plainly instead of a traceback
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, soft_wrap=True)
+        err.print("this is a schemawright bug; please report it with the spec that caused it "
+                  "(set SCHEMAWRIGHT_DEBUG=1 to see the traceback)", markup=False)
+        if os.environ.get("SCHEMAWRIGHT_DEBUG"):
+            raise
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()

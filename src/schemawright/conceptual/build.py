@@ -1,0 +1,120 @@
+"""Step 2: requirements -> conceptual model (entities, relationships with cardinality,
+business rules, access patterns, volumes and the non-functional needs)."""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.naming import Namer
+from schemawright.requirements import spec as s
+from schemawright.requirements.references import relationship_name
+from schemawright.sql.quoting import quote_ident
+
+_OPERATORS = {"=": "=", "==": "=", "eq": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+              "!=": "<>", "<>": "<>", "in": "IN", "like": "LIKE", "ilike": "ILIKE",
+              "is null": "IS NULL", "is not null": "IS NOT NULL", "between": "BETWEEN"}
+
+
+def build_conceptual(spec: s.Spec) -> m.Design:
+    namer = Namer(spec.naming.tables, spec.naming.case)
+    default_audit = spec.audit
+    entities = tuple(
+        m.Entity(
+            name=name,
+            description=e.description,
+            table=e.table,
+            attributes=tuple(_attribute(a_name, a) for a_name, a in e.attributes.items()),
+            audit=default_audit if e.audit is None else e.audit,
+            key=e.key or spec.naming.keys,
+        )
+        for name, e in spec.entities.items()
+    )
+    relationships = tuple(_relationship(r, i) for i, r in enumerate(spec.relationships))
+    rules = tuple(_rule(r, i) for i, r in enumerate(spec.rules))
+    patterns = tuple(_pattern(p, spec, namer) for p in spec.access_patterns)
+    volumes = tuple(m.Volume(entity=k, rows=v.rows, growth_per_month=v.growth_per_month,
+                             retention_months=v.retention_months) for k, v in spec.volumes.items())
+    return m.Design(
+        project=spec.project,
+        dialect=spec.database,
+        description=spec.description,
+        entities=entities,
+        relationships=relationships,
+        rules=rules,
+        access_patterns=patterns,
+        volumes=volumes,
+        naming=spec.naming.model_dump(),
+        transactions=spec.transactions.model_dump(),
+        security=spec.security.model_dump(),
+        availability=spec.availability.model_dump(),
+    )
+
+
+def _attribute(name: str, a: s.Attribute) -> m.Attribute:
+    data = a.model_dump()
+    data["values"] = tuple(a.values or ())
+    return m.Attribute(name=name, **data)
+
+
+def _relationship(r: s.Relationship, index: int) -> m.Relationship:
+    if r.on_delete:
+        on_delete = r.on_delete
+    elif r.type == "many-to-many":
+        on_delete = "cascade"  # an association row means nothing without both ends
+    else:
+        on_delete = "restrict" if r.required else "set null"
+    return m.Relationship(
+        name=relationship_name(r, index), parent=r.from_, child=r.to, cardinality=r.type,
+        required=r.required, at_least_one=r.at_least_one, on_delete=on_delete, role=r.role,
+        attributes=tuple(_attribute(n, a) for n, a in r.attributes.items()), description=r.description,
+    )
+
+
+def _rule(r: s.Rule, index: int) -> m.Rule:
+    name = r.name or f"{r.entity}_{r.kind}_{index + 1}"
+    if r.unique is not None:
+        return m.Rule(name=name, entity=r.entity, kind="unique", columns=tuple(r.unique), description=r.description)
+    if r.check is not None:
+        return m.Rule(name=name, entity=r.entity, kind="check", expression=r.check, description=r.description)
+    assert r.depends is not None
+    return m.Rule(name=name, entity=r.entity, kind="depends", columns=tuple(r.depends.determinant),
+                  dependent=tuple(r.depends.dependent), description=r.description)
+
+
+def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:
+    sql = p.query.strip() if p.query is not None else structured_sql(p, spec, namer)
+    kind = p.kind or ("read" if sql.lstrip("( \n").split(None, 1)[0].lower() in ("select", "with", "values", "table") else "write")
+    return m.AccessPattern(name=p.name, sql=sql, frequency=p.frequency, latency_p95_ms=p.latency_p95_ms,
+                           kind=kind, description=p.description)
+
+
+def structured_sql(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> str:
+    """Compile the structured form (entity, where, order_by, limit) to SQL with :params."""
+    assert p.entity is not None
+    entity = spec.entities.get(p.entity)
+    table = namer.table(p.entity, entity.table if entity else None)
+    clauses = []
+    for column, op in (p.where or {}).items():
+        operator = _OPERATORS.get(op.strip().lower(), op.strip().upper())
+        col = quote_ident(column)
+        if operator in ("IS NULL", "IS NOT NULL"):
+            clauses.append(f"{col} {operator}")
+        elif operator == "IN":
+            clauses.append(f"{col} = ANY(:{column})")
+        elif operator == "BETWEEN":
+            clauses.append(f"{col} BETWEEN :{column}_from AND :{column}_to")
+        else:
+            clauses.append(f"{col} {operator} :{column}")
+    sql = f"SELECT * FROM {quote_ident(table)}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    if p.order_by:
+        parts = []
+        for item in p.order_by:
+            words = item.split()
+            desc = len(words) > 1 and words[-1].lower() == "desc"
+            name = " ".join(words[:-1]) if len(words) > 1 and words[-1].lower() in ("asc", "desc") else item
+            parts.append(quote_ident(name) + (" DESC" if desc else ""))
+        sql += " ORDER BY " + ", ".join(parts)
+    if p.limit:
+        sql += f" LIMIT {p.limit}"
+    return sql

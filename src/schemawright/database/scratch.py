@@ -1,0 +1,48 @@
+"""A uniquely named, throw-away database on a server someone else may own.
+
+The name is random, created here and dropped here: nothing else on the server is ever
+touched, so `validate` is safe to point at a shared development server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from schemawright.database.connection import Database
+from schemawright.database.urls import with_database
+from schemawright.sql.quoting import quote_ident
+
+SCRATCH_PREFIX = "schemawright_scratch_"
+
+
+def scratch_name() -> str:
+    return SCRATCH_PREFIX + secrets.token_hex(8)
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """CREATE a fresh database on the server at `server_url`, yield its URL, DROP it."""
+    name = scratch_name()
+    with Database(server_url) as admin:
+        # template0: never inherit objects someone added to template1.
+        admin.execute(f"CREATE DATABASE {quote_ident(name)} TEMPLATE template0 ENCODING 'UTF8'")
+        try:
+            yield with_database(server_url, name)
+        finally:
+            drop_database(admin, name)
+
+
+def drop_database(admin: Database, name: str) -> None:
+    """Drop a scratch database, disconnecting anyone still connected to it."""
+    if not name.startswith(SCRATCH_PREFIX):  # a guard against ever dropping anything else
+        raise ValueError(f"refusing to drop {name!r}: not a schemawright scratch database")
+    if admin.server_version >= 130000:
+        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+        return
+    admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        [name],
+    )
+    admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")

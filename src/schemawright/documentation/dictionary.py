@@ -1,0 +1,2 @@
+def to_data_dictionary(design):
+    return ""

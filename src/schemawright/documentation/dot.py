@@ -1,0 +1,152 @@
+"""Graphviz ERD: one HTML-like table per SQL table, crow's-foot edges from FK to parent.
+
+The DOT text is written here rather than through the `graphviz` Python package: it is a
+few dozen lines, needs no extra dependency, and the escaping rules (HTML entities inside
+labels, synthetic ids for odd names) are the part that matters and are kept explicit.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from schemawright.documentation.links import Link, links
+from schemawright.model import Design, Table
+
+FONT = "Helvetica"
+_HEADER = {"entity": "#1f4e79", "junction": "#5a7d2a", "list": "#7a4e8c"}
+_PK_ROW = "#fff4cc"
+_GRID = "#9aa7b4"
+_MUTED = "#6b7785"
+_PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Arrow shapes list the glyph nearest the node first: "crowodot" = crow at the table, circle beyond.
+_PARENT_END = {0: "teeodot", 1: "teetee"}
+_CHILD_END = {(0, True): "crowodot", (1, True): "crowtee", (0, False): "teeodot", (1, False): "teetee"}
+
+
+def to_dot(design: Design) -> str:
+    all_links = links(design)
+    names = [t.name for t in design.tables]
+    names += [lk.parent for lk in all_links if lk.parent not in names]
+    ids = _node_ids(names)
+    title = html(design.project)
+    lines = [
+        "digraph erd {",
+        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=16, labelloc=t, labeljust=l, '
+        f'label=<<B>{title}</B>>, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
+        f'  node [shape=plain, fontname="{FONT}", fontsize=11];',
+        f'  edge [fontname="{FONT}", fontsize=9, color="#4a5561", penwidth=1.2, arrowsize=0.9, dir=both];',
+    ]
+    known = {t.name for t in design.tables}
+    for table in design.tables:
+        lines.append(f'  "{ids[table.name]}" [label=<{_label(table)}>, tooltip="{_dot_string(table.description or table.name)}"];')
+    for name in names:
+        if name not in known:  # referenced but not described: draw a bare box, not a DOT ellipse
+            lines.append(f'  "{ids[name]}" [shape=box, style=dashed, label=<{html(name)}>];')
+    tables = {t.name: t for t in design.tables}
+    for link in all_links:
+        lines.append("  " + _edge(link, ids, tables.get(link.parent)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_svg(dot_source: str) -> str | None:
+    """SVG from DOT via the `dot` program; None when Graphviz is not installed."""
+    exe = shutil.which("dot")
+    if exe is None:
+        return None
+    done = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"), capture_output=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout.decode("utf-8")
+
+
+def html(text: str) -> str:
+    """Escape for a Graphviz HTML-like label (entities; control characters dropped)."""
+    text = "".join(ch if ch >= " " else " " for ch in text)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _dot_string(text: str) -> str:
+    """Body of a quoted DOT string (escString): backslashes and quotes escaped, one line."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _label(table: Table) -> str:
+    pk = set(table.primary_key.columns) if table.primary_key else set()
+    fk = {c for f in table.foreign_keys for c in f.columns}
+    uk = {c for u in table.uniques for c in u.columns}
+    head = _HEADER.get(table.kind, _HEADER["entity"])
+    kind = "" if table.kind == "entity" else f' <FONT POINT-SIZE="9">({table.kind})</FONT>'
+    rows = [
+        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{_GRID}">',
+        f'<TR><TD COLSPAN="3" BGCOLOR="{head}" CELLPADDING="6"><FONT COLOR="white" POINT-SIZE="13">'
+        f"<B>{html(table.name)}</B>{kind}</FONT></TD></TR>",
+    ]
+    for i, column in enumerate(table.columns):
+        marks = [m for m, s in (("PK", pk), ("FK", fk), ("UK", uk)) if column.name in s]
+        name = html(column.name)
+        name = f"<B><U>{name}</U></B>" if column.name in pk else name
+        sql_type = html(column.sql_type or column.semantic)
+        null = "" if not column.nullable else f' <FONT COLOR="{_MUTED}">null</FONT>'
+        bg = f' BGCOLOR="{_PK_ROW}"' if column.name in pk else ""
+        rows.append(
+            f'<TR><TD ALIGN="LEFT" PORT="c{i}w"{bg}>{name}</TD>'
+            f'<TD ALIGN="LEFT"{bg}><FONT COLOR="{_MUTED}">{sql_type}</FONT>{null}</TD>'
+            f'<TD ALIGN="RIGHT" PORT="c{i}e"{bg}>{_marks(marks)}</TD></TR>'
+        )
+    if not table.columns:
+        rows.append('<TR><TD COLSPAN="3"><I>no columns</I></TD></TR>')
+    rows.append("</TABLE>")
+    return "\n    ".join(rows)  # one row per line keeps erd.dot readable and diffable
+
+
+def _marks(marks: list[str]) -> str:
+    # Graphviz rejects empty <B></B>, so an unmarked column gets an empty cell.
+    return f'<FONT POINT-SIZE="9"><B>{" ".join(marks)}</B></FONT>' if marks else ""
+
+
+def _edge(link: Link, ids: dict[str, str], parent: Table | None) -> str:
+    # With rankdir=LR children sit left of their parents: leave the child from the FK
+    # row's east side and enter the parent's key row from the west (a self-reference
+    # loops on the east side), so edges never cut across a table.
+    child_col = link.fk.columns[0] if link.fk.columns else None
+    ref_col = link.fk.ref_columns[0] if link.fk.ref_columns else None
+    self_ref = link.parent == link.child.name
+    tail = f'"{ids[link.child.name]}"' + _port(link.child, child_col, "e")
+    head = f'"{ids[link.parent]}"' + (_port(parent, ref_col, "e" if self_ref else "w") if parent else "")
+    attrs = {
+        "arrowhead": _PARENT_END[link.parent_min],
+        "arrowtail": _CHILD_END[(link.child_min, link.child_many)],
+        "tooltip": f"{link.fk.name}: {link.child.name}({', '.join(link.fk.columns)}) -> "
+                   f"{link.parent}({', '.join(link.fk.ref_columns)})",
+    }
+    if link.identifying:  # FK inside the child's key (junction, list tables): a heavier line
+        attrs["penwidth"] = "2"
+    return f"{tail} -> {head} [" + ", ".join(f'{k}="{_dot_string(v)}"' for k, v in attrs.items()) + "];"
+
+
+def _port(table: Table, column: str | None, side: str) -> str:
+    index = next((i for i, c in enumerate(table.columns) if c.name == column), None)
+    return "" if index is None else f":c{index}{side}:{side}"
+
+
+def _node_ids(names: list[str]) -> dict[str, str]:
+    """Plain names stay readable; anything else gets a synthetic id (DOT ids are not escaped
+    uniformly, so an odd name is never used as one) and shows its real name in the label."""
+    out: dict[str, str] = {}
+    taken = {n for n in names if _PLAIN_ID.match(n)}
+    n = 0
+    for name in names:
+        if name in out:
+            continue
+        if _PLAIN_ID.match(name):
+            out[name] = name
+            continue
+        while f"table_{n}" in taken:
+            n += 1
+        out[name] = f"table_{n}"
+        taken.add(out[name])
+    return out

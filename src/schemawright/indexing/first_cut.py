@@ -1,0 +1,127 @@
+"""Step 5, first cut: indexes from foreign keys and from each access pattern's predicates.
+
+The rule of thumb a DBA applies by hand: equality columns first, then one range column,
+then the sort columns, so one B-tree range scan returns rows already in order.  A later
+advisor replaces `choose_indexes` with planner-checked choices; it takes and returns the
+same Design, so the seam is this one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemawright import model as m
+from schemawright.indexing.analysis import shape
+from schemawright.naming import constraint
+
+
+@dataclass
+class Candidate:
+    table: str
+    columns: list[tuple[str, bool]]  # (column, descending)
+    reasons: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+def choose_indexes(design: m.Design) -> m.Design:
+    existing = _existing_paths(design)  # table -> list of (name, columns) already indexed
+    candidates: list[Candidate] = []
+    for table in design.tables:
+        for fk in table.foreign_keys:
+            candidates.append(Candidate(table.name, [(c, False) for c in fk.columns], reasons=[
+                f"foreign key to {fk.ref_table}: joins from {fk.ref_table} and the check run on every delete "
+                f"of a {fk.ref_table} row would otherwise scan {table.name}"]))
+    patterns, served = [], {}
+    for pattern in design.access_patterns:
+        query = shape(pattern.sql, design)
+        patterns.append(pattern.model_copy(update={"tables": tuple(query.tables), "kind": pattern.kind}))
+        for use in query.uses.values():
+            columns = [(c, False) for c in use.equality]
+            columns += [(c, False) for c in use.range[:1]]
+            sort = [(c, d) for c, d in use.sort if c not in use.equality]
+            if sort and (not use.range or sort[0][0] == use.range[0]):
+                columns = columns[: len(use.equality)] + sort
+            if not columns and use.join:
+                columns = [(c, False) for c in use.join[:1]]
+            if not columns:
+                continue
+            owner = _served_by(existing.get(use.table, []), [c for c, _ in columns])
+            if owner:
+                served.setdefault(owner, []).append(pattern.name)
+                continue
+            detail = ", ".join(f"{c}{' DESC' if d else ''}" for c, d in columns)
+            candidates.append(Candidate(use.table, columns, [f"access pattern {pattern.name}: ({detail})"
+                                                             " — equality columns, then range, then sort"],
+                                        [pattern.name]))
+    indexes = _merge(candidates, existing)
+    decisions = [m.Decision(step="indexing", subject=f"{i.table}.{i.name}", choice=_describe(i), reason=i.reason)
+                 for i in indexes]
+    for owner, names in sorted(served.items()):
+        decisions.append(m.Decision(step="indexing", subject=owner, choice="no new index",
+                                    reason=f"already serves access pattern(s) {', '.join(sorted(set(names)))}"))
+    patterns = [p.model_copy(update={"served_by": tuple(sorted(
+        {i.name for i in indexes if p.name in i.patterns} | {o for o, names in served.items() if p.name in names}))})
+        for p in patterns]
+    return design.model_copy(update={"indexes": design.indexes + tuple(indexes), "access_patterns": tuple(patterns),
+                                     "decisions": design.decisions + tuple(decisions)})
+
+
+def _existing_paths(design: m.Design) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Primary keys and unique constraints already give B-tree indexes."""
+    paths: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for table in design.tables:
+        if table.primary_key:
+            paths.setdefault(table.name, []).append((table.primary_key.name, table.primary_key.columns))
+        for uq in table.uniques:
+            paths.setdefault(table.name, []).append((uq.name, uq.columns))
+    for index in design.indexes:
+        paths.setdefault(index.table, []).append((index.name, tuple(c.expression for c in index.columns)))
+    return paths
+
+
+def _served_by(paths: list[tuple[str, tuple[str, ...]]], columns: list[str]) -> str | None:
+    """An existing index whose leading columns are exactly these (in any order for a
+    single-column equality on a unique key, where order does not matter)."""
+    for name, existing in paths:
+        if tuple(existing[: len(columns)]) == tuple(columns):
+            return name
+    return None
+
+
+def _merge(candidates: list[Candidate], existing: dict) -> list[m.Index]:
+    """Drop a candidate that is a prefix of another on the same table; the longer one serves both."""
+    kept: list[Candidate] = []
+    for cand in candidates:
+        twin = next((k for k in kept if k.table == cand.table and k.columns == cand.columns), None)
+        if twin:
+            twin.reasons += [r for r in cand.reasons if r not in twin.reasons]
+            twin.patterns += [p for p in cand.patterns if p not in twin.patterns]
+        else:
+            kept.append(cand)
+    result: list[Candidate] = []
+    for cand in kept:
+        longer = next((k for k in kept if k is not cand and k.table == cand.table
+                       and len(k.columns) > len(cand.columns) and k.columns[: len(cand.columns)] == cand.columns), None)
+        if longer:
+            longer.reasons += [r for r in cand.reasons if r not in longer.reasons]
+            longer.patterns += [p for p in cand.patterns if p not in longer.patterns]
+        elif _served_by(existing.get(cand.table, []), list(cand.names())) is None:
+            result.append(cand)
+    indexes, names = [], set()
+    for cand in result:
+        name = constraint("ix", cand.table, *cand.names())
+        while name in names:
+            name = constraint("ix", cand.table, *cand.names(), str(len(names)))
+        names.add(name)
+        indexes.append(m.Index(name=name, table=cand.table,
+                               columns=tuple(m.IndexColumn(expression=c, descending=d) for c, d in cand.columns),
+                               reason="; ".join(cand.reasons), patterns=tuple(cand.patterns)))
+    return indexes
+
+
+def _describe(index: m.Index) -> str:
+    cols = ", ".join(c.expression + (" DESC" if c.descending else "") for c in index.columns)
+    return f"{index.method} ({cols})"

@@ -1,0 +1,182 @@
+"""Step 3: conceptual model -> logical tables.
+
+One table per entity with a surrogate key, a foreign key on the child of every
+one-to-many (unique for one-to-one), a junction table per many-to-many, a child table per
+list-valued attribute (first normal form), and the business rules that the database can
+enforce (unique, check).  Column types stay semantic; the physical step picks SQL types.
+"""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.logical.defaults import default_sql
+from schemawright.naming import Namer, constraint
+from schemawright.sql.quoting import literal, quote_ident
+
+
+def build_logical(design: m.Design) -> m.Design:
+    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    decisions: list[m.Decision] = []
+    tables: dict[str, m.Table] = {}
+    entity_tables: dict[str, str] = {}
+
+    for entity in design.entities:
+        table = _entity_table(entity, namer)
+        tables[table.name] = table
+        entity_tables[entity.name] = table.name
+        for attr in entity.attributes:
+            if attr.type == "list":
+                child = _list_table(entity, attr, table.name, namer)
+                tables[child.name] = child
+                decisions.append(m.Decision(
+                    step="logical", subject=f"{entity.name}.{attr.name}", choice=f"child table {child.name}",
+                    reason="a list-valued attribute breaks first normal form; each value becomes a row keyed by "
+                           "(owner, value), so values can be indexed, constrained and joined"))
+    key_styles = sorted({e.key for e in design.entities})
+    decisions.append(m.Decision(
+        step="logical", subject="primary keys", choice=", ".join(
+            "bigint identity" if k == "identity" else "uuid (gen_random_uuid())" for k in key_styles),
+        reason="a surrogate key never changes when business data does; bigint identity is compact and "
+               "ordered (fast B-tree inserts), uuid suits keys generated outside the database"))
+
+    for rel in design.relationships:
+        parent = tables[entity_tables[rel.parent]]
+        child = tables[entity_tables[rel.child]]
+        if rel.cardinality == "many-to-many":
+            junction = _junction_table(rel, parent, child, namer)
+            tables[junction.name] = junction
+            decisions.append(m.Decision(
+                step="logical", subject=f"relationship {rel.name}", choice=f"junction table {junction.name}",
+                reason="many-to-many needs its own table; its composite primary key forbids duplicate pairs"
+                       + (" and it carries the association's attributes" if rel.attributes else "")))
+            continue
+        tables[child.name] = _add_foreign_key(child, parent, rel, namer)
+        if rel.cardinality == "one-to-one":
+            decisions.append(m.Decision(
+                step="logical", subject=f"relationship {rel.name}",
+                choice=f"unique foreign key {namer.fk_column(rel.parent, rel.role)} on {child.name}",
+                reason="one-to-one: the unique constraint allows at most one child per parent"))
+        decisions.append(m.Decision(
+            step="logical", subject=f"relationship {rel.name}", choice=f"ON DELETE {rel.on_delete.upper()}",
+            reason="declared in the spec" if rel.on_delete != ("restrict" if rel.required else "set null")
+            else ("default for a mandatory parent: deleting a parent that still has children is an error"
+                  if rel.required else "default for an optional parent: children are kept and detached")))
+
+    for rule in design.rules:
+        name = entity_tables.get(rule.entity)
+        if name is None or rule.kind == "depends":
+            continue
+        table = tables[name]
+        if rule.kind == "unique":
+            uq = m.Unique(name=constraint("uq", table.name, *rule.columns), columns=rule.columns,
+                          reason=rule.description or f"business rule {rule.name}")
+            tables[name] = table.model_copy(update={"uniques": table.uniques + (uq,)})
+        else:
+            ck = m.Check(name=constraint("ck", table.name, namer.ident(rule.name)), expression=rule.expression or "true",
+                         reason=rule.description or f"business rule {rule.name}")
+            tables[name] = table.model_copy(update={"checks": table.checks + (ck,)})
+
+    return design.model_copy(update={"tables": tuple(tables.values()), "decisions": design.decisions + tuple(decisions)})
+
+
+def _key_column(key: str) -> m.Column:
+    return m.Column(name="id", semantic="uuid_key" if key == "uuid" else "id", nullable=False,
+                    identity=key != "uuid", description="Surrogate primary key.")
+
+
+def _entity_table(entity: m.Entity, namer: Namer) -> m.Table:
+    name = namer.table(entity.name, entity.table)
+    columns = [_key_column(entity.key)]
+    uniques, checks = [], []
+    for attr in entity.attributes:
+        if attr.type == "list":
+            continue
+        column = _column(attr, entity.name, namer)
+        columns.append(column)
+        uniques += [m.Unique(name=constraint("uq", name, column.name), columns=(column.name,),
+                             reason=f"{attr.name} is unique")] if attr.unique else []
+        checks += _attribute_checks(attr, column.name, name)
+    return m.Table(name=name, kind="entity", entity=entity.name, description=entity.description,
+                   columns=tuple(columns), primary_key=m.PrimaryKey(name=constraint("pk", name), columns=("id",)),
+                   uniques=tuple(uniques), checks=tuple(checks))
+
+
+def _column(attr: m.Attribute, owner: str, namer: Namer) -> m.Column:
+    return m.Column(name=namer.column(attr.name, attr.column), semantic=attr.type, nullable=not attr.required,
+                    default=default_sql(attr), description=attr.description, pii=attr.pii,
+                    source=f"{owner}.{attr.name}")
+
+
+def _attribute_checks(attr: m.Attribute, column: str, table: str) -> list[m.Check]:
+    col = quote_ident(column)
+    checks = []
+    if attr.min is not None or attr.max is not None:
+        bounds = [f"{col} >= {literal(_number(attr.min))}"] if attr.min is not None else []
+        bounds += [f"{col} <= {literal(_number(attr.max))}"] if attr.max is not None else []
+        checks.append(m.Check(name=constraint("ck", table, column, "range"), expression=" AND ".join(bounds),
+                              reason=f"{attr.name} must lie in the declared range"))
+    if attr.check:
+        checks.append(m.Check(name=constraint("ck", table, column), expression=attr.check,
+                              reason=f"declared check on {attr.name}"))
+    return checks
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _list_table(entity: m.Entity, attr: m.Attribute, owner_table: str, namer: Namer) -> m.Table:
+    name = namer.list_table(entity.name, attr.name)
+    owner_col = namer.fk_column(entity.name, None)
+    value = attr.model_copy(update={"type": attr.of or "text", "required": True, "unique": False, "default": None,
+                                    "column": "value"})
+    columns = (m.Column(name=owner_col, semantic="fk", nullable=False, description=f"Owning {entity.name}."),
+               _column(value, entity.name, namer).model_copy(update={"description": attr.description}))
+    fk = m.ForeignKey(name=constraint("fk", name, owner_col), columns=(owner_col,), ref_table=owner_table,
+                      ref_columns=("id",), on_delete="cascade", relationship=f"{entity.name}.{attr.name}")
+    return m.Table(name=name, kind="list", entity=f"{entity.name}.{attr.name}",
+                   description=attr.description or f"Values of {entity.name}.{attr.name}.",
+                   columns=columns, primary_key=m.PrimaryKey(name=constraint("pk", name), columns=(owner_col, "value")),
+                   foreign_keys=(fk,), checks=tuple(_attribute_checks(value, "value", name)))
+
+
+def _junction_table(rel: m.Relationship, parent: m.Table, child: m.Table, namer: Namer) -> m.Table:
+    name = namer.junction(rel.name)
+    left = namer.fk_column(rel.parent, rel.role)
+    right = namer.fk_column(rel.child, None)
+    if left == right:  # self many-to-many without a role
+        left = namer.fk_column(rel.parent, f"{namer.singular(rel.parent)}_from")
+        right = namer.fk_column(rel.child, f"{namer.singular(rel.child)}_to")
+    columns = [m.Column(name=left, semantic="fk", nullable=False, description=f"The {rel.parent}."),
+               m.Column(name=right, semantic="fk", nullable=False, description=f"The {rel.child}.")]
+    columns += [_column(a, rel.name, namer) for a in rel.attributes if a.type != "list"]
+    checks: list[m.Check] = []
+    uniques: list[m.Unique] = []
+    for attr, col in zip([a for a in rel.attributes if a.type != "list"], columns[2:]):
+        checks += _attribute_checks(attr, col.name, name)
+        if attr.unique:
+            uniques.append(m.Unique(name=constraint("uq", name, col.name), columns=(col.name,), reason=f"{attr.name} is unique"))
+    fks = (m.ForeignKey(name=constraint("fk", name, left), columns=(left,), ref_table=parent.name, ref_columns=("id",),
+                        on_delete=rel.on_delete, relationship=rel.name),
+           m.ForeignKey(name=constraint("fk", name, right), columns=(right,), ref_table=child.name, ref_columns=("id",),
+                        on_delete=rel.on_delete, relationship=rel.name))
+    return m.Table(name=name, kind="junction", entity=rel.name,
+                   description=rel.description or f"Associates {parent.name} with {child.name} ({rel.name}).",
+                   columns=tuple(columns), primary_key=m.PrimaryKey(name=constraint("pk", name), columns=(left, right)),
+                   foreign_keys=fks, uniques=tuple(uniques), checks=tuple(checks))
+
+
+def _add_foreign_key(child: m.Table, parent: m.Table, rel: m.Relationship, namer: Namer) -> m.Table:
+    column = namer.fk_column(rel.parent, rel.role)
+    col = m.Column(name=column, semantic="fk", nullable=not rel.required,
+                   description=rel.description or f"The {rel.role or rel.parent} this {rel.child} belongs to.")
+    fk = m.ForeignKey(name=constraint("fk", child.name, column), columns=(column,), ref_table=parent.name,
+                      ref_columns=("id",), on_delete=rel.on_delete, relationship=rel.name)
+    uniques = child.uniques
+    if rel.cardinality == "one-to-one":
+        uniques += (m.Unique(name=constraint("uq", child.name, column), columns=(column,),
+                             reason=f"one-to-one relationship {rel.name}"),)
+    # Foreign keys go right after the key so related columns read together.
+    pos = 1 + sum(1 for c in child.columns if c.semantic == "fk")
+    columns = child.columns[:pos] + (col,) + child.columns[pos:]
+    return child.model_copy(update={"columns": columns, "foreign_keys": child.foreign_keys + (fk,), "uniques": uniques})

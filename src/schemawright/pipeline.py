@@ -1,0 +1,66 @@
+"""The design pipeline: pure stages over one immutable Design, and the writer at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemawright import model as m
+from schemawright.conceptual.build import build_conceptual
+from schemawright.indexing.first_cut import choose_indexes
+from schemawright.integrity.audit import add_audit
+from schemawright.logical.build import build_logical
+from schemawright.physical.build import build_physical
+from schemawright.requirements.loader import load_spec
+from schemawright.requirements.spec import Spec
+
+STAGES = (build_conceptual, build_logical, build_physical, add_audit, choose_indexes)
+
+
+def design_from_spec(spec: Spec) -> m.Design:
+    design = build_conceptual(spec)
+    for stage in STAGES[1:]:
+        design = stage(design)
+    return design
+
+
+def design_file(path: str | Path) -> m.Design:
+    """Load, validate and design; raises SpecErrors for bad input."""
+    return design_from_spec(load_spec(path))
+
+
+def deliverables(design: m.Design) -> dict[str, str]:
+    """Every generated file, by relative path; pure, so tests can compare bytes."""
+    from schemawright.documentation.dot import to_dot
+    from schemawright.documentation.dictionary import to_data_dictionary
+    from schemawright.documentation.mermaid import to_mermaid
+    from schemawright.documentation.model_json import to_model_json
+    from schemawright.documentation.report import to_report
+    from schemawright.sql.postgresql import as_migration, render_down, render_up
+
+    up = render_up(design)
+    return {
+        "schema.sql": up,
+        "migrations/0001_initial.up.sql": as_migration(up),
+        "migrations/0001_initial.down.sql": as_migration(render_down(design)),
+        "erd.mmd": to_mermaid(design),
+        "erd.dot": to_dot(design),
+        "data-dictionary.md": to_data_dictionary(design),
+        "report.md": to_report(design),
+        "model.json": to_model_json(design),
+    }
+
+
+def write_deliverables(design: m.Design, out: Path) -> list[Path]:
+    from schemawright.documentation.dot import render_svg
+
+    files = deliverables(design)
+    svg = render_svg(files["erd.dot"])
+    if svg is not None:
+        files["erd.svg"] = svg
+    written = []
+    for rel, text in sorted(files.items()):
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,156 @@
+"""Read a requirements file into a validated `Spec`, or raise `SpecErrors` listing every
+problem with its file, line and column.
+
+ruamel.yaml's round-trip loader keeps the line and column of every key and value, so a
+pydantic error path such as ('entities', 'Customer', 'attributes', 'email', 'type') can be
+turned back into the place in the file where the user must look.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
+from schemawright.requirements.references import check_references
+from schemawright.requirements.spec import Spec
+
+Loc = tuple[int | str, ...]
+
+
+class Locator:
+    """Maps a path inside the YAML document to a 1-based (line, column)."""
+
+    def __init__(self, file: str, root: object):
+        self.file = file
+        self.root = root
+
+    def position(self, path: Loc, at_key: bool = False) -> tuple[int, int]:
+        node, line, col = self.root, 0, 0
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, CommentedMap) and part in node:
+                line, col = node.lc.key(part) if (last and at_key) else node.lc.value(part)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, col = node.lc.item(part)
+                node = node[part]
+            else:
+                break
+        return line + 1, col + 1
+
+    def issue(self, path: Loc, message: str, hint: str | None = None, at_key: bool = False) -> SpecIssue:
+        line, col = self.position(path, at_key)
+        return SpecIssue(self.file, line, col, message, hint)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load and validate a spec file; raises SpecErrors with every problem found."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecErrors([SpecIssue(name, 1, 1, "file not found", "check the path, or run `schemawright init` to write an example")]) from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise SpecErrors([SpecIssue(name, 1, 1, f"cannot read the file: {exc}", "a spec is a UTF-8 YAML file")]) from None
+    return parse_spec(text, name)
+
+
+def parse_spec(text: str, file: str = "<spec>") -> Spec:
+    root = _parse_yaml(text, file)
+    locator = Locator(file, root)
+    if not isinstance(root, dict):
+        raise SpecErrors([SpecIssue(file, 1, 1, "the spec must be a YAML mapping with `project:` and `entities:`",
+                                    "run `schemawright init` to see an example")])
+    try:
+        spec = Spec.model_validate(root)
+    except ValidationError as exc:
+        raise SpecErrors([_issue_from_pydantic(err, locator) for err in exc.errors()]) from None
+    problems = check_references(spec, locator)
+    if problems:
+        raise SpecErrors(problems)
+    return spec
+
+
+def _parse_yaml(text: str, file: str) -> object:
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = (exc.problem or "invalid YAML").strip()
+        hint = "each name may appear only once in a mapping; rename or merge the duplicates" if "duplicate" in problem else (
+            "check indentation and that `key: value` pairs have a space after the colon")
+        raise SpecErrors([SpecIssue(file, line, col, f"invalid YAML: {problem}", hint)]) from None
+
+
+def _issue_from_pydantic(err: dict, locator: Locator) -> SpecIssue:
+    loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    kind = err["type"]
+    where = _describe(loc)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1])
+        hint = did_you_mean(key, allowed) or (f"allowed keys here: {', '.join(sorted(allowed))}" if allowed else None)
+        return locator.issue(loc, f"unknown key {key!r} {_describe(loc[:-1])}".rstrip(), hint, at_key=True)
+    if kind == "missing":
+        return locator.issue(loc[:-1], f"missing required key {str(loc[-1])!r} {_describe(loc[:-1])}".rstrip(),
+                             f"add `{loc[-1]}:`")
+    message = re.sub(r"^(Value|Assertion) error, ", "", err["msg"])
+    hint = None
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        hint = did_you_mean(str(err.get("input")), expected) or f"use one of: {', '.join(expected)}"
+        message = f"{err.get('input')!r} is not allowed"
+    return locator.issue(loc, f"{message} ({where})" if where else message, hint)
+
+
+def _describe(loc: Loc) -> str:
+    """('entities','Customer','attributes','email') -> 'in entities.Customer.attributes.email'."""
+    if not loc:
+        return "at the top level"
+    return "in " + ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+
+
+def _allowed_keys(loc: Loc) -> list[str]:
+    """The keys a mapping at `loc` accepts, found by walking the Spec's type annotations."""
+    current: object = Spec
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    current = _unwrap_model(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap_model(tp: object) -> object:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if models else None
+    return tp
+
+
+def _step(tp: object, part: int | str) -> object:
+    tp = _unwrap_model(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, field in tp.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin is list and args:
+        return args[0]
+    return None

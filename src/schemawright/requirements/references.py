@@ -1,0 +1,132 @@
+"""Cross-reference checks: every name a spec uses must exist, and no two things may share
+a name.  All problems are collected, each located in the file, with the closest valid
+name as a hint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from schemawright.errors import SpecIssue, did_you_mean
+from schemawright.naming import Namer
+from schemawright.requirements.spec import Spec
+
+if TYPE_CHECKING:
+    from schemawright.requirements.loader import Locator
+
+AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by")
+
+
+def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationship
+    """The explicit name, or one derived from the two entities (stable, documented)."""
+    if rel.name:
+        return rel.name
+    return f"{rel.from_}_{rel.to}" if rel.type == "many-to-many" else f"{rel.from_}_{rel.to}_{rel.role or 'ref'}"
+
+
+def check_references(spec: Spec, at: Locator) -> list[SpecIssue]:
+    issues = _entity_references(spec, at) + _duplicates(spec, at)
+    if issues:
+        return issues  # later checks build tables and need consistent entities
+    return _column_collisions(spec, at) + _pattern_and_rule_columns(spec, at)
+
+
+def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
+    names = list(spec.entities)
+    out: list[SpecIssue] = []
+
+    def need(entity: str | None, path: tuple, what: str) -> None:
+        if entity is not None and entity not in spec.entities:
+            out.append(at.issue(path, f"{what} names entity {entity!r}, which is not defined",
+                                did_you_mean(entity, names) or f"define it under `entities:` (known: {', '.join(names)})"))
+
+    for i, rel in enumerate(spec.relationships):
+        need(rel.from_, ("relationships", i, "from"), "relationship")
+        need(rel.to, ("relationships", i, "to"), "relationship")
+    for i, rule in enumerate(spec.rules):
+        need(rule.entity, ("rules", i, "entity"), "rule")
+    for i, pattern in enumerate(spec.access_patterns):
+        need(pattern.entity, ("access_patterns", i, "entity"), f"access pattern {pattern.name!r}")
+    for entity in spec.volumes:
+        if entity not in spec.entities:
+            out.append(at.issue(("volumes", entity), f"volume given for entity {entity!r}, which is not defined",
+                                did_you_mean(entity, names), at_key=True))
+    for i, role in enumerate(spec.security.roles):
+        for verb in ("read", "write"):
+            for j, entity in enumerate(getattr(role, verb)):
+                if entity != "*":
+                    need(entity, ("security", "roles", i, verb, j), f"role {role.name!r}")
+    return out
+
+
+def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
+    namer = Namer(spec.naming.tables, spec.naming.case)
+    out: list[SpecIssue] = []
+
+    def report(items: list[tuple[str, tuple]], what: str) -> None:
+        counts = Counter(name for name, _ in items)
+        for name, path in items:
+            if counts[name] > 1:
+                out.append(at.issue(path, f"duplicate {what} {name!r}", f"give each {what} a different name"))
+
+    report([(relationship_name(r, i), ("relationships", i)) for i, r in enumerate(spec.relationships)], "relationship name")
+    report([(p.name, ("access_patterns", i, "name")) for i, p in enumerate(spec.access_patterns)], "access pattern name")
+    report([(r.name, ("rules", i, "name")) for i, r in enumerate(spec.rules) if r.name], "rule name")
+    report([(r.name, ("security", "roles", i, "name")) for i, r in enumerate(spec.security.roles)], "role name")
+    tables = [(namer.table(e, ent.table), ("entities", e)) for e, ent in spec.entities.items()]
+    tables += [(namer.junction(relationship_name(r, i)), ("relationships", i))
+               for i, r in enumerate(spec.relationships) if r.type == "many-to-many"]
+    tables += [(namer.list_table(e, a), ("entities", e, "attributes", a))
+               for e, ent in spec.entities.items() for a, attr in ent.attributes.items() if attr.type == "list"]
+    report(tables, "table name")
+    return out
+
+
+def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
+    """Two attributes, or an attribute and a generated column, that become the same column."""
+    namer = Namer(spec.naming.tables, spec.naming.case)
+    out: list[SpecIssue] = []
+    for entity_name, entity in spec.entities.items():
+        taken: dict[str, str] = {"id": "the surrogate key"}
+        if entity.audit if entity.audit is not None else spec.audit:
+            taken.update({c: "an audit column" for c in AUDIT_COLUMNS})
+        for i, rel in enumerate(spec.relationships):
+            if rel.to == entity_name and rel.type != "many-to-many":
+                taken[namer.fk_column(rel.from_, rel.role)] = f"the foreign key of relationship {relationship_name(rel, i)!r}"
+        for attr_name, attr in entity.attributes.items():
+            if attr.type == "list":
+                continue
+            column = namer.column(attr_name, attr.column)
+            if column in taken:
+                out.append(at.issue(("entities", entity_name, "attributes", attr_name),
+                                    f"attribute {attr_name!r} becomes column {column!r}, which is already {taken[column]}",
+                                    "rename the attribute or set `column:` to another name (for keys, give the relationship a `role:`)",
+                                    at_key=True))
+            else:
+                taken[column] = f"attribute {attr_name!r}"
+    return out
+
+
+def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
+    # Imported here: the logical stage is the one place that knows the final tables.
+    from schemawright.conceptual.build import build_conceptual
+    from schemawright.indexing.analysis import reference_problems
+    from schemawright.integrity.audit import add_audit
+    from schemawright.logical.build import build_logical
+
+    design = add_audit(build_logical(build_conceptual(spec)))
+    out: list[SpecIssue] = []
+    for i, rule in enumerate(spec.rules):
+        table = design.table_for_entity(rule.entity)
+        columns = [c.name for c in table.columns] if table else []
+        named = list(rule.unique or []) + (list(rule.depends.determinant) + list(rule.depends.dependent) if rule.depends else [])
+        field = "unique" if rule.unique else "depends"
+        for name in named:
+            if name not in columns:
+                out.append(at.issue(("rules", i, field), f"rule names column {name!r}, which table {table.name!r} does not have",
+                                    did_you_mean(name, columns) or f"columns: {', '.join(columns)}"))
+    for i, pattern in enumerate(design.access_patterns):
+        key = "query" if spec.access_patterns[i].query is not None else "entity"
+        for problem, hint in reference_problems(pattern.sql, design):
+            out.append(at.issue(("access_patterns", i, key), f"access pattern {pattern.name!r}: {problem}", hint))
+    return out

@@ -134,10 +134,12 @@ def shape(sql: str, design: m.Design) -> QueryShape:
             left[1].add(left[1].join, left[0])
             right[1].add(right[1].join, right[0])
             continue
+        if left and right:
+            continue  # column against column of the same row: no B-tree helps
         if left is None and right is not None and isinstance(node, (exp.EQ, *_RANGE[:4])):
-            left = right
-        if left is None:
-            continue
+            left, right_node = right, node.this
+        if left is None or (right_node is not None and next(right_node.find_all(exp.Column), None) is not None):
+            continue  # compared with another column's expression: not a constant to seek
         column, use = left
         if isinstance(node, (exp.EQ, exp.In, exp.Is)):
             use.add(use.equality, column)

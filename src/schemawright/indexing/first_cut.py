@@ -48,7 +48,8 @@ def choose_indexes(design: m.Design) -> m.Design:
                 columns = [(c, False) for c in use.join[:1]]
             if not columns:
                 continue
-            owner = _served_by(existing.get(use.table, []), [c for c, _ in columns])
+            owner = _unique_lookup(design.table(use.table), use.equality) or \
+                _served_by(existing.get(use.table, []), [c for c, _ in columns])
             if owner:
                 served.setdefault(owner, []).append(pattern.name)
                 continue
@@ -80,6 +81,12 @@ def _existing_paths(design: m.Design) -> dict[str, list[tuple[str, tuple[str, ..
     for index in design.indexes:
         paths.setdefault(index.table, []).append((index.name, tuple(c.expression for c in index.columns)))
     return paths
+
+
+def _unique_lookup(table: m.Table | None, equality: list[str]) -> str | None:
+    """A key whose columns are all compared for equality finds at most one row: enough."""
+    keys = ([table.primary_key] if table and table.primary_key else []) + list(table.uniques if table else [])
+    return next((k.name for k in keys if set(k.columns) <= set(equality)), None)
 
 
 def _served_by(paths: list[tuple[str, tuple[str, ...]]], columns: list[str]) -> str | None:

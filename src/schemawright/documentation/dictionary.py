@@ -1,2 +1,257 @@
-def to_data_dictionary(design):
-    return ""
+"""data-dictionary.md: every table and column, its keys, indexes, relationships and rules.
+
+One Markdown file with a summary table linking to one section per table (explicit
+`<a id>` anchors, so odd table names still link).  It is meant to be read on a code host
+by someone who has never seen the spec: relationships are spelled out in words.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from schemawright.documentation.links import Link, links
+from schemawright.documentation.markdown import anchors, article, code, number, plural, table, text
+from schemawright.model import Column, Design, Index, Rule, Table, Volume
+
+_ON_DELETE = {
+    "cascade": "deleting the parent deletes these rows",
+    "restrict": "a parent with rows here cannot be deleted",
+    "no action": "a parent with rows here cannot be deleted (checked at end of statement)",
+    "set null": "deleting the parent sets the column to NULL",
+    "set default": "deleting the parent resets the column to its default",
+}
+
+
+@dataclass
+class _Context:
+    """Lookups built once, so the document is linear in the size of the design."""
+
+    design: Design
+    anchor: dict[str, str] = field(default_factory=dict)
+    enum_anchor: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    volume: dict[str, Volume] = field(default_factory=dict)
+    indexes: dict[str, list[Index]] = field(default_factory=lambda: defaultdict(list))
+    links: dict[str, list[Link]] = field(default_factory=lambda: defaultdict(list))
+    rules: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of(cls, design: Design) -> _Context:
+        ctx = cls(design)
+        ctx.anchor = anchors([t.name for t in design.tables], "table")
+        ctx.enum_anchor = anchors([e.name for e in design.enums], "enum")
+        ctx.tables = {t.name: t for t in design.tables}
+        ctx.volume = {v.entity: v for v in design.volumes}
+        for index in design.indexes:
+            ctx.indexes[index.table].append(index)
+        for link in links(design):
+            ctx.links[link.child.name].append(link)
+            if link.parent != link.child.name:
+                ctx.links[link.parent].append(link)
+        for rule in design.rules:
+            ctx.rules[rule.entity].append(rule)
+        return ctx
+
+    def ref(self, name: str) -> str:
+        return f"[{code(name)}](#{self.anchor[name]})" if name in self.anchor else code(name)
+
+    def noun(self, name: str) -> tuple[str, str]:
+        """(one, many) as Markdown: **Order** / **Orders**, or `row of x` for other tables."""
+        t = self.tables.get(name)
+        if t is not None and t.kind == "entity" and t.entity:
+            return f"**{text(t.entity)}**", f"**{text(plural(t.entity))}**"
+        return f"row of {code(name)}", f"rows of {code(name)}"
+
+
+def to_data_dictionary(design: Design) -> str:
+    ctx = _Context.of(design)
+    kinds = defaultdict(int)
+    for t in design.tables:
+        kinds[t.kind] += 1
+    out = [f"# Data dictionary: {text(design.project)}", ""]
+    if design.description:
+        out += [text(design.description), ""]
+    out += [f"{len(design.tables)} tables ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
+            f"{len(design.indexes)} indexes, target {design.dialect}. "
+            "Key markers: **PK** primary key, **FK** foreign key, **UK** unique.", ""]
+    out += ['<a id="tables"></a>', "", "## Tables", ""]
+    out += table(["Table", "Kind", "Expected rows", "Growth / month", "Description"],
+                 [_summary_row(t, ctx) for t in design.tables], align="llrrl")
+    out.append("")
+    if design.enums:
+        out += ["## Enum types", ""]
+        for enum in design.enums:
+            out += [f'<a id="{ctx.enum_anchor[enum.name]}"></a>', "",
+                    f"- {code(enum.name)}: " + ", ".join(code(v) for v in enum.values), ""]
+    for t in design.tables:
+        out += _section(t, ctx)
+    if design.functions:
+        out += ["## Functions", "", *(f"- {code(f.name)}" for f in design.functions), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _summary_row(t: Table, ctx: _Context) -> list[str]:
+    vol = ctx.volume.get(t.entity or "") if t.kind == "entity" else None
+    return [ctx.ref(t.name), t.kind, number(vol.rows) if vol else "—",
+            number(vol.growth_per_month) if vol else "—", text(_first_line(t.description))]
+
+
+def _section(t: Table, ctx: _Context) -> list[str]:
+    out = [f'<a id="{ctx.anchor[t.name]}"></a>', "", f"## {code(t.name)}", ""]
+    if t.description:
+        out += [text(t.description), ""]
+    facts = []
+    if t.kind == "entity" and t.entity:
+        facts.append(f"Entity **{text(t.entity)}**")
+    elif t.kind == "junction":
+        facts.append(f"Junction table of the many-to-many relationship {code(t.entity or t.name)}")
+    elif t.kind == "list":
+        facts.append(f"Child table holding the list attribute {code(t.entity or t.name)} (first normal form)")
+    vol = ctx.volume.get(t.entity or "") if t.kind == "entity" else None
+    if vol:
+        growth = f", +{number(vol.growth_per_month)} per month" if vol.growth_per_month else ""
+        kept = f", kept {vol.retention_months} months" if vol.retention_months else ""
+        facts.append(f"expected rows: {number(vol.rows)}{growth}{kept}")
+    if facts:
+        out += [". ".join(f[:1].upper() + f[1:] for f in facts) + ".", ""]
+    out += ["**Columns**", ""]
+    out += table(["Column", "Type", "Nullable", "Default", "Description", "PII"],
+                 [_column_row(c, t, ctx) for c in t.columns])
+    out.append("")
+    if t.primary_key:
+        out += [f"**Primary key** {code(t.primary_key.name)}: " + ", ".join(code(c) for c in t.primary_key.columns), ""]
+    if t.foreign_keys:
+        out += ["**Foreign keys**", ""]
+        out += table(["Constraint", "Columns", "References", "On delete"], [
+            [code(fk.name), ", ".join(code(c) for c in fk.columns),
+             f"{ctx.ref(fk.ref_table)} ({', '.join(code(c) for c in fk.ref_columns)})",
+             f"{fk.on_delete.upper()}: {_ON_DELETE.get(fk.on_delete.lower(), '')}".rstrip(": ")]
+            for fk in t.foreign_keys])
+        out.append("")
+    if t.uniques:
+        out += ["**Unique constraints**", ""]
+        out += table(["Constraint", "Columns", "Why"], [
+            [code(u.name), ", ".join(code(c) for c in u.columns), text(u.reason)] for u in t.uniques])
+        out.append("")
+    if t.checks:
+        out += ["**Check constraints**", ""]
+        out += table(["Constraint", "Expression", "Why"], [
+            [code(c.name), code(c.expression), text(c.reason)] for c in t.checks])
+        out.append("")
+    if ctx.indexes.get(t.name):
+        out += ["**Indexes**", ""]
+        out += table(["Index", "Definition", "Why", "Serves access patterns"],
+                     [_index_row(i) for i in ctx.indexes[t.name]])
+        out.append("")
+    sentences = _relationship_sentences(t, ctx)
+    if sentences:
+        out += ["**Relationships**", "", *(f"- {s}" for s in sentences), ""]
+    rules = ctx.rules.get(t.entity or "", []) if t.kind == "entity" else []
+    if rules:
+        out += ["**Business rules**", "", *(f"- {_rule(r, t)}" for r in rules), ""]
+    triggers = [tr for tr in ctx.design.triggers if tr.table == t.name]
+    if triggers:
+        out += ["**Triggers**", "", *(
+            f"- {code(tr.name)}: {text(tr.timing)} runs {code(tr.function)}" + (f". {text(tr.reason)}" if tr.reason else "")
+            for tr in triggers), ""]
+    out += ["[Back to the table list](#tables)", ""]
+    return out
+
+
+def _column_row(c: Column, t: Table, ctx: _Context) -> list[str]:
+    marks = []
+    if t.primary_key and c.name in t.primary_key.columns:
+        marks.append("**PK**")
+    if any(c.name in fk.columns for fk in t.foreign_keys):
+        marks.append("**FK**")
+    if any(c.name in u.columns for u in t.uniques):
+        marks.append("**UK**")
+    sql_type = c.sql_type or c.semantic
+    type_cell = f"[{code(sql_type)}](#{ctx.enum_anchor[sql_type]})" if sql_type in ctx.enum_anchor else code(sql_type)
+    if c.semantic and c.semantic not in (sql_type, "fk", "id"):
+        type_cell += f" ({text(c.semantic)})"
+    default = "identity (generated always)" if c.identity else (code(c.default) if c.default is not None else "")
+    return [" ".join([code(c.name), *marks]), type_cell, "yes" if c.nullable else "no", default,
+            text(c.description or ""), "yes" if c.pii else ""]
+
+
+def _index_row(i: Index) -> list[str]:
+    cols = ", ".join(code(c.expression) + (" DESC" if c.descending else "") for c in i.columns)
+    parts = [("UNIQUE " if i.unique else "") + (i.method.upper() if i.method != "btree" else "B-tree") + f" ({cols})"]
+    if i.include:
+        parts.append("INCLUDE (" + ", ".join(code(c) for c in i.include) + ")")
+    if i.where:
+        parts.append(f"WHERE {code(i.where)}")
+    serves = ", ".join(code(p) for p in i.patterns) or "—"
+    return [code(i.name), " ".join(parts), text(i.reason) or "—", serves]
+
+
+def _relationship_sentences(t: Table, ctx: _Context) -> list[str]:
+    sentences = []
+    for link in ctx.links.get(t.name, []):
+        partner = ctx.tables.get(link.child.name)
+        # An entity table shows a junction as the many-to-many it stands for, not as a row link.
+        if link.child.name != t.name and partner is not None and partner.kind == "junction":
+            sentences.append(_many_to_many(partner, ctx))
+            continue
+        sentences.append(_sentence(link, ctx))
+    if t.kind == "junction":
+        sentences.append(_many_to_many(t, ctx))
+    return list(dict.fromkeys(sentences))  # a self-referencing junction would repeat itself
+
+
+def _sentence(link: Link, ctx: _Context) -> str:
+    (child, children), (parent, _) = ctx.noun(link.child.name), ctx.noun(link.parent)
+    role = link.relationship.role if link.relationship and link.relationship.role else None
+    how = "exactly one" if link.parent_min else "at most one"
+    via = ", ".join(code(c) for c in link.fk.columns)
+    first = f"Each {child} belongs to {how} {parent}" + (f" as its *{text(role)}*" if role else "")
+    first += f" ({via} → {ctx.ref(link.parent)})"
+    if link.child_many:
+        many = "one or more" if link.child_min else "zero or more"
+        second = (f"{_a(parent)} {parent} is the *{text(role)}* of {many} {children}" if role
+                  else f"{_a(parent)} {parent} has {many} {children}")
+    else:
+        one = "exactly one" if link.child_min else "at most one"
+        second = f"{_a(parent)} {parent} has {one} {child} (one-to-one)"
+    return f"{first}; {second}{_said(link)}."
+
+
+def _many_to_many(junction: Table, ctx: _Context) -> str:
+    legs = [lk for lk in ctx.links.get(junction.name, []) if lk.child.name == junction.name]
+    if len(legs) != 2:
+        return f"{ctx.ref(junction.name)} links " + ", ".join(ctx.ref(lk.parent) for lk in legs) + "."
+    a, b = legs
+    (one_a, many_a), (one_b, many_b) = ctx.noun(a.parent), ctx.noun(b.parent)
+    side_a = "one or more" if a.child_min else "zero or more"
+    side_b = "one or more" if b.child_min else "zero or more"
+    return (f"Many-to-many through {ctx.ref(junction.name)}: each {one_a} has {side_a} {many_b}, "
+            f"and each {one_b} has {side_b} {many_a}{_said(a)}.")
+
+
+def _a(noun_md: str) -> str:
+    return article(noun_md.lstrip("*`"))
+
+
+def _said(link: Link) -> str:
+    rel = link.relationship
+    return f" (*{text(rel.description)}*)" if rel is not None and rel.description else ""
+
+
+def _rule(rule: Rule, t: Table) -> str:
+    cols = ", ".join(code(c) for c in rule.columns)
+    if rule.kind == "unique":
+        enforced = next((u.name for u in t.uniques if set(u.columns) == set(rule.columns)), None)
+        body = f"{cols} are unique together" + (f" (enforced by {code(enforced)})" if enforced else "")
+    elif rule.kind == "check":
+        body = f"check {code(rule.expression or '')}"
+    else:
+        body = (f"functional dependency: {cols} determine{'s' if len(rule.columns) == 1 else ''} "
+                + ", ".join(code(c) for c in rule.dependent) + " (the same determinant never has two values)")
+    desc = f". {text(rule.description)}" if rule.description else ""
+    return f"{code(rule.name)}: {body}{desc}"
+
+
+def _first_line(value: str | None) -> str:
+    return (value or "").strip().splitlines()[0] if (value or "").strip() else ""

@@ -1,2 +1,184 @@
-def to_report(design):
-    return ""
+"""report.md: why the design is what it is.
+
+Every automatic decision (grouped by pipeline step, in pipeline order) and every access
+pattern with what serves it, then the volumes and the transactional, security and
+availability needs exactly as the spec recorded them, so a reviewer can check one
+against the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from schemawright.documentation.markdown import anchors, code, number, table, text
+from schemawright.documentation.served import Service, service
+from schemawright.model import AccessPattern, Decision, Design, Index
+
+# DESIGN.md's step order; steps it does not name follow, alphabetically.
+STEP_ORDER = ("requirements", "conceptual", "logical", "physical", "indexing", "partitioning",
+              "scaling", "integrity", "security", "documentation")
+
+_VERDICT = {"index": "index", "key": "key (implicit index)", "none-needed": "no index needed",
+            "not-served": "**NOT SERVED**"}
+
+
+def to_report(design: Design) -> str:
+    by_pattern: dict[str, list[Index]] = defaultdict(list)
+    for index in design.indexes:
+        for name in index.patterns:
+            by_pattern[name].append(index)
+    services = {p.name: service(p, design, by_pattern) for p in design.access_patterns}
+    missing = sum(1 for s in services.values() if s.status == "not-served")
+    out = [f"# Design report: {text(design.project)}", ""]
+    if design.description:
+        out += [text(design.description), ""]
+    out += [f"{len(design.tables)} tables, {len(design.indexes)} indexes, {len(design.decisions)} automatic "
+            f"decisions, {len(design.access_patterns)} access patterns"
+            + (f" (**{missing} not served**)." if missing else " (all served)."), ""]
+    out += ["- [Automatic decisions](#decisions)", "- [Access patterns](#access-patterns)",
+            "- [Volumes](#volumes)", "- [Transactional needs](#transactions)",
+            "- [Security needs](#security)", "- [Availability needs](#availability)", ""]
+    out += _decisions(design)
+    out += _patterns(design, services)
+    out += _volumes(design)
+    out += _needs(design)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _decisions(design: Design) -> list[str]:
+    out = ['<a id="decisions"></a>', "", "## Automatic decisions", ""]
+    if not design.decisions:
+        return out + ["No automatic decisions were recorded.", ""]
+    groups: dict[str, list] = defaultdict(list)
+    for d in design.decisions:
+        groups[d.step].append(d)
+    rank = {s: i for i, s in enumerate(STEP_ORDER)}
+    for step in sorted(groups, key=lambda s: (rank.get(s, len(rank)), s)):
+        out += [f"### {text(step)} ({len(groups[step])})", ""]
+        out += table(["Subject", "Choice", "Reason"],
+                     [[code(d.subject), text(d.choice), text(d.reason)] for d in groups[step]])
+        out.append("")
+    return out
+
+
+def _patterns(design: Design, services: dict[str, Service]) -> list[str]:
+    out = ['<a id="access-patterns"></a>', "", "## Access patterns", ""]
+    if not design.access_patterns:
+        return out + ["The spec declares no access patterns.", ""]
+    ids = anchors([p.name for p in design.access_patterns], "pattern")
+    out += table(["Pattern", "Kind", "Frequency", "p95 target", "Served by"], [
+        [f"[{code(p.name)}](#{ids[p.name]})", p.kind, _per_second(p.frequency), _ms(p.latency_p95_ms),
+         _short_verdict(services[p.name])] for p in design.access_patterns], align="llrrl")
+    out.append("")
+    for p in design.access_patterns:
+        out += _pattern(p, services[p.name], ids[p.name], design.decisions)
+    return out
+
+
+def _pattern(p: AccessPattern, s: Service, anchor: str, decisions: tuple[Decision, ...]) -> list[str]:
+    out = [f'<a id="{anchor}"></a>', "", f"### {code(p.name)}", ""]
+    if p.description:
+        out += [text(p.description), ""]
+    facts = [f"**Kind:** {p.kind}", f"**Frequency:** {_per_second(p.frequency)}",
+             f"**Latency target (p95):** {_ms(p.latency_p95_ms)}"]
+    if p.tables:
+        facts.append("**Tables:** " + ", ".join(code(t) for t in p.tables))
+    out += [" · ".join(facts), "", *_fenced(p.sql, "sql"), ""]
+    notes = [d for d in decisions if d.subject == p.name]
+    if notes:  # what the indexing step concluded about this pattern, next to the pattern
+        out += [f"- {text(d.step)}: {text(d.choice)}. {text(d.reason)}" for d in notes] + [""]
+    if s.status == "index":
+        for i in s.indexes:
+            cols = ", ".join(code(c.expression) + (" DESC" if c.descending else "") for c in i.columns)
+            extra = (f" INCLUDE ({', '.join(code(c) for c in i.include)})" if i.include else "") + (
+                f" WHERE {code(i.where)}" if i.where else "")
+            why = f": {text(i.reason)}" if i.reason else ""
+            out.append(f"- **Served by** index {code(i.name)} on {code(i.table)} ({cols}){extra}{why}")
+        out.append("")
+    elif s.status == "key":
+        cols = ", ".join(code(c) for c in s.columns)
+        out += [f"**Served by** the {s.what} {code(s.constraint)} on {code(s.table)} ({cols}): {text(s.detail)}.", ""]
+    elif s.status == "none-needed":
+        out += [f"**No index needed**: {text(s.detail)}.", ""]
+    else:
+        out += [f"**NOT SERVED**: {text(s.detail)}.", ""]
+    return out
+
+
+def _short_verdict(s: Service) -> str:
+    if s.status == "index":
+        return ", ".join(code(i.name) for i in s.indexes)
+    if s.status == "key":
+        return code(s.constraint)
+    return _VERDICT[s.status]
+
+
+def _volumes(design: Design) -> list[str]:
+    out = ['<a id="volumes"></a>', "", "## Volumes", ""]
+    if not design.volumes:
+        return out + ["The spec declares no volumes.", ""]
+    tables = {t.entity: t.name for t in design.tables if t.kind == "entity"}
+    out += table(["Entity", "Table", "Rows now", "Growth / month", "Retention"], [
+        [text(v.entity), code(tables[v.entity]) if v.entity in tables else "—", number(v.rows),
+         number(v.growth_per_month), f"{v.retention_months} months" if v.retention_months else "kept"]
+        for v in design.volumes], align="llrrl")
+    return out + [""]
+
+
+def _needs(design: Design) -> list[str]:
+    out = ['<a id="transactions"></a>', "", "## Transactional needs", ""]
+    tx = dict(design.transactions)
+    out += [f"- **Isolation level:** {text(tx.pop('isolation', 'read committed (default)'))}"]
+    atomic = tx.pop("atomic", None) or []
+    out += ["- **Must be atomic:**" + ("" if atomic else " none declared")]
+    out += [f"  - {text(a)}" for a in atomic]
+    out += _rest(tx) + [""]
+
+    out += ['<a id="security"></a>', "", "## Security needs", ""]
+    sec = dict(design.security)
+    roles = sec.pop("roles", None) or []
+    if roles:
+        out += table(["Role", "Reads", "Writes", "Description"], [
+            [code(r.get("name", "")), ", ".join(code(x) for x in r.get("read", [])) or "—",
+             ", ".join(code(x) for x in r.get("write", [])) or "—", text(r.get("description") or "")]
+            for r in roles])
+        out.append("")
+    else:
+        out += ["- **Roles:** none declared"]
+    tenant = sec.pop("tenant_column", None)
+    out += [f"- **Tenant column:** {code(tenant) if tenant else 'none (single tenant)'}"]
+    out += [f"- **PII handling:** {text(sec.pop('pii', 'not declared'))}"]
+    pii = [f"{code(t.name)}.{code(c.name)}" for t in design.tables for c in t.columns if c.pii]
+    out += ["- **PII columns:** " + (", ".join(pii) if pii else "none flagged")]
+    out += _rest(sec) + [""]
+
+    out += ['<a id="availability"></a>', "", "## Availability needs", ""]
+    av = dict(design.availability)
+    out += [f"- **Replicas:** {av.pop('replicas', 0)}"]
+    rpo, rto = av.pop("rpo_seconds", None), av.pop("rto_seconds", None)
+    out += [f"- **RPO (data loss allowed):** {_seconds(rpo)}", f"- **RTO (time to recover):** {_seconds(rto)}"]
+    return out + _rest(av) + [""]
+
+
+def _rest(values: dict) -> list[str]:
+    """Keys a later spec version adds still show, rather than vanish from the report."""
+    return [f"- **{text(k)}:** {text(v)}" for k, v in sorted(values.items()) if v not in (None, [], {})]
+
+
+def _fenced(body: str, lang: str) -> list[str]:
+    longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * (longest + 1)
+    return [f"{fence}{lang}", body.strip("\n"), fence]
+
+
+def _per_second(value: float) -> str:
+    return f"{number(value)}/s"
+
+
+def _ms(value: float | None) -> str:
+    return "none set" if value is None else f"{number(value)} ms"
+
+
+def _seconds(value: int | None) -> str:
+    return "not set" if value is None else f"{number(value)} s"

@@ -73,11 +73,82 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
     try:
         spec = Spec.model_validate(root)
     except ValidationError as exc:
-        raise SpecErrors([_issue_from_pydantic(err, locator) for err in exc.errors()]) from None
+        issues = [_issue_from_pydantic(err, locator) for err in exc.errors()]
+        salvaged = _salvage(root, exc, locator)
+        if salvaged is not None:  # report broken references too, not only the first kind of error
+            issues += check_references(*salvaged, columns=False)
+        raise SpecErrors(issues) from None
     problems = check_references(spec, locator)
     if problems:
         raise SpecErrors(problems)
     return spec
+
+
+def _plain(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+_LISTS = ("relationships", "rules", "access_patterns")
+
+
+def _salvage(root: object, exc: ValidationError, locator: Locator) -> tuple[Spec, Locator] | None:
+    """The spec with every invalid item removed, so cross-references can still be checked,
+    and a locator that maps the surviving list items back to their original positions."""
+    data = _plain(root)
+    if not isinstance(data, dict):
+        return None
+    kept = {key: list(range(len(data[key]))) for key in _LISTS if isinstance(data.get(key), list)}
+    for _ in range(5):
+        doomed: dict[str, set[int]] = {}
+        for err in exc.errors():
+            path = _item_path(tuple(err["loc"]))
+            if path[:1] in tuple((k,) for k in kept) and len(path) == 2 and isinstance(path[1], int):
+                doomed.setdefault(str(path[0]), set()).add(path[1])
+            else:
+                _remove(data, path)
+        for key, indexes in doomed.items():
+            data[key] = [item for i, item in enumerate(data[key]) if i not in indexes]
+            kept[key] = [orig for i, orig in enumerate(kept[key]) if i not in indexes]
+        try:
+            return Spec.model_validate(data), _RemappedLocator(locator, kept)
+        except ValidationError as again:
+            exc = again
+    return None
+
+
+class _RemappedLocator(Locator):
+    def __init__(self, inner: Locator, kept: dict[str, list[int]]):
+        super().__init__(inner.file, inner.root)
+        self.kept = kept
+
+    def position(self, path: Loc, at_key: bool = False) -> tuple[int, int]:
+        if len(path) > 1 and path[0] in self.kept and isinstance(path[1], int):
+            path = (path[0], self.kept[str(path[0])][path[1]]) + tuple(path[2:])
+        return super().position(path, at_key)
+
+
+def _item_path(loc: Loc) -> Loc:
+    if loc[:1] == ("entities",) and "attributes" in loc:
+        return loc[: loc.index("attributes") + 2]
+    if loc[:1] in (("entities",), ("volumes",)) + tuple((k,) for k in _LISTS):
+        return loc[:2]
+    if loc[:2] == ("security", "roles"):
+        return loc[:2]  # roles are few; drop them all rather than shift indexes
+    return loc[:1]
+
+
+def _remove(data: object, path: Loc) -> None:
+    for part in path[:-1]:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(path[-1], None)
 
 
 def _parse_yaml(text: str, file: str) -> object:

@@ -24,9 +24,10 @@ def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationsh
     return f"{rel.from_}_{rel.to}" if rel.type == "many-to-many" else f"{rel.from_}_{rel.to}_{rel.role or 'ref'}"
 
 
-def check_references(spec: Spec, at: Locator) -> list[SpecIssue]:
+def check_references(spec: Spec, at: Locator, columns: bool = True) -> list[SpecIssue]:
+    """`columns=False` when the spec was salvaged from invalid input: columns may be missing."""
     issues = _entity_references(spec, at) + _duplicates(spec, at)
-    if issues:
+    if issues or not columns:
         return issues  # later checks build tables and need consistent entities
     return _column_collisions(spec, at) + _pattern_and_rule_columns(spec, at)
 
@@ -63,22 +64,25 @@ def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
     namer = Namer(spec.naming.tables, spec.naming.case)
     out: list[SpecIssue] = []
 
+    hints = {"table": "two things map to this table name; set `table:` on an entity or rename it",
+             "relationship": "give each relationship a unique `name:` (many-to-many names become table names)"}
+
     def report(items: list[tuple[str, tuple]], what: str) -> None:
         counts = Counter(name for name, _ in items)
         for name, path in items:
             if counts[name] > 1:
-                out.append(at.issue(path, f"duplicate {what} {name!r}", f"give each {what} a different name"))
+                out.append(at.issue(path, f"duplicate {what} name {name!r}", hints.get(what, f"give each {what} a unique name")))
 
-    report([(relationship_name(r, i), ("relationships", i)) for i, r in enumerate(spec.relationships)], "relationship name")
-    report([(p.name, ("access_patterns", i, "name")) for i, p in enumerate(spec.access_patterns)], "access pattern name")
-    report([(r.name, ("rules", i, "name")) for i, r in enumerate(spec.rules) if r.name], "rule name")
-    report([(r.name, ("security", "roles", i, "name")) for i, r in enumerate(spec.security.roles)], "role name")
+    report([(relationship_name(r, i), ("relationships", i)) for i, r in enumerate(spec.relationships)], "relationship")
+    report([(p.name, ("access_patterns", i, "name")) for i, p in enumerate(spec.access_patterns)], "access pattern")
+    report([(r.name, ("rules", i, "name")) for i, r in enumerate(spec.rules) if r.name], "rule")
+    report([(r.name, ("security", "roles", i, "name")) for i, r in enumerate(spec.security.roles)], "role")
     tables = [(namer.table(e, ent.table), ("entities", e)) for e, ent in spec.entities.items()]
     tables += [(namer.junction(relationship_name(r, i)), ("relationships", i))
                for i, r in enumerate(spec.relationships) if r.type == "many-to-many"]
     tables += [(namer.list_table(e, a), ("entities", e, "attributes", a))
                for e, ent in spec.entities.items() for a, attr in ent.attributes.items() if attr.type == "list"]
-    report(tables, "table name")
+    report(tables, "table")
     return out
 
 

@@ -1,0 +1,119 @@
+"""Unit tests of each pipeline stage on one small spec."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import SHOP, design_of
+from schemawright.naming import Namer, fit, pluralise, snake
+from schemawright.sql.postgresql import render_down, render_up
+from schemawright.sql.quoting import quote_ident
+
+
+@pytest.fixture(scope="module")
+def design():
+    return design_of(SHOP)
+
+
+def test_naming_rules():
+    assert snake("OrderLine") == "order_line" and snake("HTTPServer") == "http_server"
+    assert [pluralise(w) for w in ("category", "box", "day", "order", "status")] == \
+        ["categories", "boxes", "days", "orders", "statuses"]
+    assert Namer("singular").table("OrderLine") == "order_line"
+    long = "x" * 80
+    assert len(fit(long).encode()) == 63 and fit(long) != fit(long[:-1] + "y")
+    assert quote_ident("order") == '"order"' and quote_ident("Mixed") == '"Mixed"'
+    assert quote_ident('a"b') == '"a""b"' and quote_ident("plain_name") == "plain_name"
+
+
+def test_conceptual_structured_pattern_and_kinds(design):
+    patterns = {p.name: p for p in design.access_patterns}
+    assert patterns["open_orders"].sql == "SELECT * FROM orders WHERE status = :status ORDER BY placed_at DESC LIMIT 50"
+    assert patterns["pay"].kind == "write" and patterns["by_sku"].kind == "read"
+    rel = {r.name: r for r in design.relationships}
+    assert rel["Employee_Employee_manager"].on_delete == "set null"
+    assert rel["OrderLine"].on_delete == "cascade"
+    assert rel["Customer_Order_ref"].on_delete == "restrict"
+
+
+def test_logical_tables_keys_and_junction(design):
+    names = [t.name for t in design.tables]
+    assert names == ["customers", "customer_tags", "orders", "products", "profiles", "employees", "order_line"]
+    orders = design.table("orders")
+    assert orders.column("customer_id").nullable is False
+    assert [fk.name for fk in orders.foreign_keys] == ["fk_orders_customer_id"]
+    assert {u.columns for u in orders.uniques} == {("customer_id", "number")}
+    profile = design.table("profiles")
+    assert ("customer_id",) in {u.columns for u in profile.uniques}  # one-to-one
+    line = design.table("order_line")
+    assert line.primary_key.columns == ("order_id", "product_id") and line.kind == "junction"
+    assert line.column("quantity").nullable is False
+    assert any(c.name == "ck_order_line_quantity_range" and c.expression == "quantity >= 1" for c in line.checks)
+    employees = design.table("employees")
+    assert employees.column("manager_id").nullable and employees.foreign_keys[0].ref_table == "employees"
+    tags = design.table("customer_tags")
+    assert tags.kind == "list" and tags.primary_key.columns == ("customer_id", "value")
+    assert tags.foreign_keys[0].on_delete == "cascade"
+    assert any(r.kind == "depends" and r.dependent == ("name",) for r in design.rules)
+
+
+def test_physical_types(design):
+    customers, orders, products = design.table("customers"), design.table("orders"), design.table("products")
+    assert customers.column("email").sql_type == "citext" and "citext" in design.extensions
+    assert customers.column("name").sql_type == "text"
+    assert any(c.expression == "char_length(name) <= 80" for c in customers.checks)
+    assert any(c.expression == "tier IN ('basic', 'gold')" for c in customers.checks)
+    assert customers.column("tier").default == "'basic'"
+    assert orders.column("total").sql_type == "numeric(19,4)"
+    assert orders.column("placed_at").sql_type == "timestamptz" and orders.column("placed_at").default == "now()"
+    assert products.column("price").sql_type == "numeric(10,2)"
+    assert products.column("id").sql_type == "uuid" and products.column("id").default == "gen_random_uuid()"
+    assert design.table("order_line").column("product_id").sql_type == "uuid"  # follows the referenced key
+    assert orders.column("id").identity and orders.column("customer_id").sql_type == "bigint"
+    subjects = {d.subject for d in design.decisions if d.step == "physical"}
+    assert {"type money", "type email", "type enum", "type timestamp", "type string"} <= subjects
+
+
+def test_enum_as_type_option():
+    design = design_of("""\
+        project: p
+        naming: {enums: type}
+        entities:
+          Ticket: {attributes: {state: "enum(new, done)"}}
+        """)
+    assert [(e.name, e.values) for e in design.enums] == [("tickets_state", ("new", "done"))]
+    assert design.table("tickets").column("state").sql_type == "tickets_state"
+    assert "CREATE TYPE tickets_state AS ENUM ('new', 'done');" in render_up(design)
+
+
+def test_audit_columns_and_trigger(design):
+    assert [c.name for c in design.table("orders").columns][-4:] == ["created_at", "updated_at", "created_by", "updated_by"]
+    assert {t.table for t in design.triggers} == {"customers", "orders", "products", "profiles", "employees"}
+    assert design.table("order_line").column("created_at") is None
+
+
+def test_first_cut_indexes(design):
+    by_name = {i.name: i for i in design.indexes}
+    composite = by_name["ix_orders_customer_id_placed_at"]
+    assert [(c.expression, c.descending) for c in composite.columns] == [("customer_id", False), ("placed_at", True)]
+    assert composite.patterns == ("orders_of_customer",)
+    assert "foreign key to customers" in composite.reason  # the FK index was merged into it
+    assert "ix_orders_customer_id" not in by_name
+    assert "ix_order_line_product_id" in by_name  # second column of the junction key
+    assert "ix_order_line_order_id" not in by_name  # served by the primary key
+    assert "ix_profiles_customer_id" not in by_name  # served by the one-to-one unique key
+    assert "ix_products_sku" not in by_name  # the unique constraint serves by_sku
+    patterns = {p.name: p for p in design.access_patterns}
+    assert patterns["by_sku"].served_by == ("uq_products_sku",)
+    assert patterns["pay"].served_by == ("pk_orders",)
+    assert patterns["open_orders"].served_by == ("ix_orders_status_placed_at",)
+
+
+def test_ddl_is_deterministic_and_ordered(design):
+    up = render_up(design)
+    assert up == render_up(design_of(SHOP))
+    assert up.index("CREATE EXTENSION") < up.index("CREATE TABLE") < up.index("ADD CONSTRAINT fk_") < up.index("CREATE INDEX")
+    assert "COMMENT ON TABLE customers IS 'A buyer.';" in up
+    down = render_down(design)
+    assert down.index("DROP CONSTRAINT") < down.index("DROP TABLE") < down.index("DROP FUNCTION")
+    assert down.strip().endswith("DROP EXTENSION IF EXISTS citext;")

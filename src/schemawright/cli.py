@@ -112,14 +112,13 @@ def validate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
 def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
     """Print the JSON Schema of the requirements file or of model.json."""
     from schemawright.model import Design
-    from schemawright.requirements.spec import Spec
+    from schemawright.requirements.spec import spec_json_schema
 
-    models = {"spec": Spec, "model": Design}
-    if kind not in models:
+    schemas = {"spec": spec_json_schema, "model": Design.model_json_schema}
+    if kind not in schemas:
         err.print(f"unknown schema {kind!r}; use `spec` or `model`", markup=False)
         raise typer.Exit(2)
-    out.print(json.dumps(models[kind].model_json_schema(by_alias=True), indent=2, sort_keys=True), markup=False,
-              soft_wrap=True)
+    typer.echo(json.dumps(schemas[kind](), indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def main() -> None:

@@ -266,3 +266,26 @@ class Spec(_Strict):
         if value != "postgresql":
             raise ValueError(f"database {value!r} is planned but not supported yet; use postgresql")
         return value
+
+
+def spec_json_schema() -> dict:
+    """The JSON Schema editors use; attributes may also be written as shorthand strings."""
+    schema = Spec.model_json_schema(by_alias=True)
+    shorthand = {"type": "string", "pattern": _SHORTHAND.pattern,
+                 "description": "Shorthand: a type, e.g. `email`, `string(120)`, `decimal(10,2)`, `enum(a, b)`."}
+
+    def widen(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in list(node.items()):
+                if value == {"$ref": "#/$defs/Attribute"}:
+                    node[key] = {"anyOf": [value, shorthand]}
+                else:
+                    widen(value)
+        elif isinstance(node, list):
+            for item in node:
+                widen(item)
+
+    widen(schema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "schemawright requirements"
+    return schema

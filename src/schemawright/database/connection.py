@@ -79,7 +79,9 @@ class Database:
     def __init__(self, url: str, *, autocommit: bool = True, statement_timeout_ms: int | None = None) -> None:
         self.url = url
         with _translated():
-            self._conn = psycopg.connect(url, autocommit=autocommit)
+            # prepare_threshold=None: psycopg's automatic prepared statements are cleared with
+            # DEALLOCATE ALL after any ROLLBACK or DROP, which would also drop ours (PREPARE).
+            self._conn = psycopg.connect(url, autocommit=autocommit, prepare_threshold=None)
         # Notices (e.g. "table does not exist, skipping") are expected; keep them out of logs.
         self._conn.add_notice_handler(lambda _diag: None)
         if statement_timeout_ms is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from schemawright.documentation.links import Link, links
 from schemawright.documentation.markdown import anchors, article, code, number, plural, table, text
-from schemawright.model import Column, Design, Index, Rule, Table, Volume
+from schemawright.model import Column, Design, Index, Rule, Table, Trigger, Volume
 
 _ON_DELETE = {
     "cascade": "deleting the parent deletes these rows",
@@ -35,6 +35,7 @@ class _Context:
     indexes: dict[str, list[Index]] = field(default_factory=lambda: defaultdict(list))
     links: dict[str, list[Link]] = field(default_factory=lambda: defaultdict(list))
     rules: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    triggers: dict[str, list[Trigger]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def of(cls, design: Design) -> _Context:
@@ -51,6 +52,8 @@ class _Context:
                 ctx.links[link.parent].append(link)
         for rule in design.rules:
             ctx.rules[rule.entity].append(rule)
+        for trigger in design.triggers:
+            ctx.triggers[trigger.table].append(trigger)
         return ctx
 
     def ref(self, name: str) -> str:
@@ -150,10 +153,11 @@ def _section(t: Table, ctx: _Context) -> list[str]:
     rules = ctx.rules.get(t.entity or "", []) if t.kind == "entity" else []
     if rules:
         out += ["**Business rules**", "", *(f"- {_rule(r, t)}" for r in rules), ""]
-    triggers = [tr for tr in ctx.design.triggers if tr.table == t.name]
+    triggers = ctx.triggers.get(t.name, [])
     if triggers:
         out += ["**Triggers**", "", *(
-            f"- {code(tr.name)}: {text(tr.timing)} runs {code(tr.function)}" + (f". {text(tr.reason)}" if tr.reason else "")
+            f"- {code(tr.name)}: {text(tr.timing)} runs {code(tr.function)}"
+            + (f" — {text(tr.reason)}" if tr.reason else "")
             for tr in triggers), ""]
     out += ["[Back to the table list](#tables)", ""]
     return out
@@ -236,19 +240,23 @@ def _a(noun_md: str) -> str:
 
 def _said(link: Link) -> str:
     rel = link.relationship
-    return f" (*{text(rel.description)}*)" if rel is not None and rel.description else ""
+    return f" (*{text(rel.description.rstrip('. '))}*)" if rel is not None and rel.description else ""
 
 
 def _rule(rule: Rule, t: Table) -> str:
     cols = ", ".join(code(c) for c in rule.columns)
     if rule.kind == "unique":
         enforced = next((u.name for u in t.uniques if set(u.columns) == set(rule.columns)), None)
-        body = f"{cols} are unique together" + (f" (enforced by {code(enforced)})" if enforced else "")
+        body = f"{cols} are unique together"
     elif rule.kind == "check":
+        enforced = next((c.name for c in t.checks if c.expression == rule.expression), None)
         body = f"check {code(rule.expression or '')}"
     else:
-        body = (f"functional dependency: {cols} determine{'s' if len(rule.columns) == 1 else ''} "
-                + ", ".join(code(c) for c in rule.dependent) + " (the same determinant never has two values)")
+        enforced = None
+        dependent = ", ".join(code(c) for c in rule.dependent)
+        body = (f"functional dependency {cols} → {dependent}: rows with the same {cols} "
+                f"always have the same {dependent}")
+    body += f" (enforced by {code(enforced)})" if enforced else ""
     desc = f". {text(rule.description)}" if rule.description else ""
     return f"{code(rule.name)}: {body}{desc}"
 

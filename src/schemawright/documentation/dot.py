@@ -19,6 +19,9 @@ _HEADER = {"entity": "#1f4e79", "junction": "#5a7d2a", "list": "#7a4e8c"}
 _PK_ROW = "#fff4cc"
 _GRID = "#9aa7b4"
 _MUTED = "#6b7785"
+# Edges take their parent's colour, so in a dense schema one can follow them to their table.
+_EDGE_COLOURS = ("#1f5fa6", "#b03a2e", "#2e7d32", "#7b3fa0", "#b26a00", "#00838f", "#6d4c41", "#ad1457",
+                 "#455a64", "#827717")
 _PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Arrow shapes list the glyph nearest the node first: "crowodot" = crow at the table, circle beyond.
 _PARENT_END = {0: "teeodot", 1: "teetee"}
@@ -27,8 +30,8 @@ _CHILD_END = {(0, True): "crowodot", (1, True): "crowtee", (0, False): "teeodot"
 
 def to_dot(design: Design) -> str:
     all_links = links(design)
-    names = [t.name for t in design.tables]
-    names += [lk.parent for lk in all_links if lk.parent not in names]
+    # Tables first, then any referenced table the design does not describe (imported schemas).
+    names = list(dict.fromkeys([t.name for t in design.tables] + [lk.parent for lk in all_links]))
     ids = _node_ids(names)
     title = html(design.project)
     lines = [
@@ -36,17 +39,19 @@ def to_dot(design: Design) -> str:
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=16, labelloc=t, labeljust=l, '
         f'label=<<B>{title}</B>>, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
         f'  node [shape=plain, fontname="{FONT}", fontsize=11];',
-        f'  edge [fontname="{FONT}", fontsize=9, color="#4a5561", penwidth=1.2, arrowsize=0.9, dir=both];',
+        f'  edge [fontname="{FONT}", fontsize=9, penwidth=1.2, arrowsize=0.9, dir=both];',
     ]
     known = {t.name for t in design.tables}
     for table in design.tables:
-        lines.append(f'  "{ids[table.name]}" [label=<{_label(table)}>, tooltip="{_dot_string(table.description or table.name)}"];')
+        tooltip = _dot_string(table.description or table.name)
+        lines.append(f'  "{ids[table.name]}" [label=<{_label(table)}>, tooltip="{tooltip}"];')
     for name in names:
         if name not in known:  # referenced but not described: draw a bare box, not a DOT ellipse
             lines.append(f'  "{ids[name]}" [shape=box, style=dashed, label=<{html(name)}>];')
     tables = {t.name: t for t in design.tables}
+    colour = {name: _EDGE_COLOURS[i % len(_EDGE_COLOURS)] for i, name in enumerate(names)}
     for link in all_links:
-        lines.append("  " + _edge(link, ids, tables.get(link.parent)))
+        lines.append("  " + _edge(link, ids, tables.get(link.parent), colour[link.parent]))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -66,7 +71,7 @@ def html(text: str) -> str:
     """Escape for a Graphviz HTML-like label (entities; control characters dropped)."""
     text = "".join(ch if ch >= " " else " " for ch in text)
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+            .replace('"', "&quot;").replace("[", "&#91;").replace("]", "&#93;"))  # Graphviz 2.43 chokes on a bare ]
 
 
 def _dot_string(text: str) -> str:
@@ -77,7 +82,10 @@ def _dot_string(text: str) -> str:
 def _label(table: Table) -> str:
     pk = set(table.primary_key.columns) if table.primary_key else set()
     fk = {c for f in table.foreign_keys for c in f.columns}
-    uk = {c for u in table.uniques for c in u.columns}
+    # UK marks a column unique on its own; composite keys are listed under the columns,
+    # since marking each member would wrongly suggest it is unique by itself.
+    uk = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
+    composite = [u for u in table.uniques if len(u.columns) > 1]
     head = _HEADER.get(table.kind, _HEADER["entity"])
     kind = "" if table.kind == "entity" else f' <FONT POINT-SIZE="9">({table.kind})</FONT>'
     rows = [
@@ -99,6 +107,9 @@ def _label(table: Table) -> str:
         )
     if not table.columns:
         rows.append('<TR><TD COLSPAN="3"><I>no columns</I></TD></TR>')
+    for u in composite:
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="LEFT" BGCOLOR="#f3f5f7"><FONT POINT-SIZE="9" COLOR="{_MUTED}">'
+                    f'UNIQUE ({html(", ".join(u.columns))})</FONT></TD></TR>')
     rows.append("</TABLE>")
     return "\n    ".join(rows)  # one row per line keeps erd.dot readable and diffable
 
@@ -108,7 +119,7 @@ def _marks(marks: list[str]) -> str:
     return f'<FONT POINT-SIZE="9"><B>{" ".join(marks)}</B></FONT>' if marks else ""
 
 
-def _edge(link: Link, ids: dict[str, str], parent: Table | None) -> str:
+def _edge(link: Link, ids: dict[str, str], parent: Table | None, colour: str) -> str:
     # With rankdir=LR children sit left of their parents: leave the child from the FK
     # row's east side and enter the parent's key row from the west (a self-reference
     # loops on the east side), so edges never cut across a table.
@@ -120,6 +131,7 @@ def _edge(link: Link, ids: dict[str, str], parent: Table | None) -> str:
     attrs = {
         "arrowhead": _PARENT_END[link.parent_min],
         "arrowtail": _CHILD_END[(link.child_min, link.child_many)],
+        "color": colour,
         "tooltip": f"{link.fk.name}: {link.child.name}({', '.join(link.fk.columns)}) -> "
                    f"{link.parent}({', '.join(link.fk.ref_columns)})",
     }

@@ -23,7 +23,7 @@ def code(name: object) -> str:
 
 def text(value: object) -> str:
     """Prose from the spec: kept as Markdown, but never raw HTML."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return str(value).strip().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def cell(value: object) -> str:

@@ -29,22 +29,26 @@ _CHILD_END = {(0, True): "o{", (1, True): "|{", (0, False): "o|", (1, False): "|
 
 def to_mermaid(design: Design) -> str:
     all_links = links(design)
-    names = [t.name for t in design.tables]
-    names += [lk.parent for lk in all_links if lk.parent not in names]  # referenced, not described
+    # Tables first, then any referenced table the design does not describe (imported schemas).
+    names = list(dict.fromkeys([t.name for t in design.tables] + [lk.parent for lk in all_links]))
     ids = _entity_ids(names)
+    unique_indexes: dict[str, list[tuple[str, ...]]] = {}
+    for index in design.indexes:
+        if index.unique and index.where is None:
+            unique_indexes.setdefault(index.table, []).append(tuple(c.expression for c in index.columns))
     lines = ["erDiagram"]
     for table in design.tables:
-        lines += _entity(table, ids[table.name], design)
+        lines += _entity(table, ids[table.name], unique_indexes.get(table.name, []))
     for link in all_links:
         lines.append(_relationship(link, ids))
     return "\n".join(lines) + "\n"
 
 
-def _entity(table: Table, ident: str, design: Design) -> list[str]:
+def _entity(table: Table, ident: str, unique_indexes: list[tuple[str, ...]]) -> list[str]:
     head = ident if ident == table.name else f'{ident}["{_label(table.name)}"]'
     if not table.columns:
         return [f"    {head} {{", "    }"]
-    keys = _keys(table, design)
+    keys = _keys(table, unique_indexes)
     used: set[str] = set()
     body = []
     for column in table.columns:
@@ -56,7 +60,7 @@ def _entity(table: Table, ident: str, design: Design) -> list[str]:
     return [f"    {head} {{", *body, "    }"]
 
 
-def _keys(table: Table, design: Design) -> dict[str, list[str]]:
+def _keys(table: Table, unique_indexes: list[tuple[str, ...]]) -> dict[str, list[str]]:
     keys: dict[str, list[str]] = {}
     for name in table.primary_key.columns if table.primary_key else ():
         keys.setdefault(name, []).append("PK")
@@ -64,12 +68,13 @@ def _keys(table: Table, design: Design) -> dict[str, list[str]]:
         for name in fk.columns:
             if "FK" not in keys.get(name, []):
                 keys.setdefault(name, []).append("FK")
-    unique_sets = [u.columns for u in table.uniques]
-    unique_sets += [tuple(c.expression for c in i.columns) for i in design.indexes_on(table.name) if i.unique]
+    # UK only for a column unique on its own: on each member of a composite key it would
+    # claim more than the schema enforces.
+    unique_sets = [u.columns for u in table.uniques] + unique_indexes
+    names = {c.name for c in table.columns}
     for cols in unique_sets:
-        for name in cols:
-            if name in {c.name for c in table.columns} and "UK" not in keys.get(name, []):
-                keys.setdefault(name, []).append("UK")
+        if len(cols) == 1 and cols[0] in names and "UK" not in keys.get(cols[0], []):
+            keys.setdefault(cols[0], []).append("UK")
     return keys
 
 

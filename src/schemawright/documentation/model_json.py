@@ -11,8 +11,6 @@ import json
 
 from schemawright.model import Design
 
-SCHEMA_ID = "https://schemawright.dev/schemas/model.schema.json"
-
 
 def to_model_json(design: Design) -> str:
     return json.dumps(design.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
@@ -22,7 +20,6 @@ def model_json_schema() -> str:
     schema = Design.model_json_schema(mode="serialization")
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         **schema,
         "title": "schemawright model",
         "description": "The whole design produced by schemawright (model.json): conceptual model, tables, "

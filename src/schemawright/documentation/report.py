@@ -19,8 +19,7 @@ from schemawright.model import AccessPattern, Decision, Design, Index
 STEP_ORDER = ("requirements", "conceptual", "logical", "physical", "indexing", "partitioning",
               "scaling", "integrity", "security", "documentation")
 
-_VERDICT = {"index": "index", "key": "key (implicit index)", "none-needed": "no index needed",
-            "not-served": "**NOT SERVED**"}
+_VERDICT = {"none-needed": "no index needed", "not-served": "**NOT SERVED**"}
 
 
 def to_report(design: Design) -> str:
@@ -28,7 +27,8 @@ def to_report(design: Design) -> str:
     for index in design.indexes:
         for name in index.patterns:
             by_pattern[name].append(index)
-    services = {p.name: service(p, design, by_pattern) for p in design.access_patterns}
+    tables = {t.name: t for t in design.tables}
+    services = {p.name: service(p, tables, by_pattern) for p in design.access_patterns}
     missing = sum(1 for s in services.values() if s.status == "not-served")
     out = [f"# Design report: {text(design.project)}", ""]
     if design.description:
@@ -71,12 +71,18 @@ def _patterns(design: Design, services: dict[str, Service]) -> list[str]:
         [f"[{code(p.name)}](#{ids[p.name]})", p.kind, _per_second(p.frequency), _ms(p.latency_p95_ms),
          _short_verdict(services[p.name])] for p in design.access_patterns], align="llrrl")
     out.append("")
+    volumes = {v.entity: v.rows for v in design.volumes}
+    rows = {t.name: volumes[t.entity] for t in design.tables if t.kind == "entity" and t.entity in volumes}
+    about: dict[str, list[Decision]] = defaultdict(list)
+    for d in design.decisions:
+        about[d.subject].append(d)
     for p in design.access_patterns:
-        out += _pattern(p, services[p.name], ids[p.name], design.decisions)
+        out += _pattern(p, services[p.name], ids[p.name], about, rows)
     return out
 
 
-def _pattern(p: AccessPattern, s: Service, anchor: str, decisions: tuple[Decision, ...]) -> list[str]:
+def _pattern(p: AccessPattern, s: Service, anchor: str, decisions: dict[str, list[Decision]],
+             rows: dict[str, int]) -> list[str]:
     out = [f'<a id="{anchor}"></a>', "", f"### {code(p.name)}", ""]
     if p.description:
         out += [text(p.description), ""]
@@ -85,7 +91,7 @@ def _pattern(p: AccessPattern, s: Service, anchor: str, decisions: tuple[Decisio
     if p.tables:
         facts.append("**Tables:** " + ", ".join(code(t) for t in p.tables))
     out += [" · ".join(facts), "", *_fenced(p.sql, "sql"), ""]
-    notes = [d for d in decisions if d.subject == p.name]
+    notes = decisions.get(p.name, [])
     if notes:  # what the indexing step concluded about this pattern, next to the pattern
         out += [f"- {text(d.step)}: {text(d.choice)}. {text(d.reason)}" for d in notes] + [""]
     if s.status == "index":
@@ -102,8 +108,16 @@ def _pattern(p: AccessPattern, s: Service, anchor: str, decisions: tuple[Decisio
     elif s.status == "none-needed":
         out += [f"**No index needed**: {text(s.detail)}.", ""]
     else:
-        out += [f"**NOT SERVED**: {text(s.detail)}.", ""]
+        out += [f"**NOT SERVED**: {text(s.detail)}{_scan(s.tables, rows)}.", ""]
     return out
+
+
+def _scan(tables: tuple[str, ...], rows: dict[str, int]) -> str:
+    """Which tables it will scan and how big they are, so the reader can judge the risk."""
+    if not tables:
+        return ""
+    sizes = [code(t) + (f" (~{number(rows[t])} rows expected)" if t in rows else "") for t in tables]
+    return "; expect it to scan " + ", ".join(sizes)
 
 
 def _short_verdict(s: Service) -> str:
@@ -173,7 +187,11 @@ def _fenced(body: str, lang: str) -> list[str]:
 
 
 def _per_second(value: float) -> str:
-    return f"{number(value)}/s"
+    """Rare patterns read better per minute, hour or day than as 0.0003/s."""
+    for scale, unit in ((1, "s"), (60, "min"), (3600, "h")):
+        if value * scale >= 1:
+            return f"{number(round(value * scale, 2))}/{unit}"
+    return f"{number(round(value * 86400, 2))}/day" if value else "0/s"
 
 
 def _ms(value: float | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from schemawright.model import AccessPattern, Design, Index, Table
+from schemawright.model import AccessPattern, Index, Table
 
 
 @dataclass(frozen=True)
@@ -25,31 +25,36 @@ class Service:
     table: str = ""
     columns: tuple[str, ...] = ()  # ... its columns
     what: str = ""  # "primary key" or "unique constraint"
+    tables: tuple[str, ...] = ()  # tables it reads, when it is not served by an index
 
 
-def service(pattern: AccessPattern, design: Design, by_pattern: dict[str, list[Index]]) -> Service:
+def service(pattern: AccessPattern, tables: dict[str, Table], by_pattern: dict[str, list[Index]]) -> Service:
+    """`tables` maps name -> Table; `by_pattern` pattern name -> the indexes listing it."""
     if by_pattern.get(pattern.name):
         return Service("index", tuple(by_pattern[pattern.name]))
     try:
         statement = sqlglot.parse_one(pattern.sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as error:
         return Service("not-served", detail=f"no index lists it, and its SQL could not be analysed ({_short(error)})")
-    if isinstance(statement, exp.Insert) and not statement.args.get("where"):
+    scanned = tuple(dict.fromkeys(t.name for t in statement.find_all(exp.Table) if t.name in tables))
+    if isinstance(statement, exp.Insert) and not statement.find(exp.Where):
         return Service("none-needed", detail="an insert finds no rows, so it needs no index")
-    tables = {t.name: t for t in design.tables}
+    if not statement.find(exp.Where) and not statement.find(exp.Order) and not statement.find(exp.Join):
+        return Service("none-needed", detail="it has no filter, so it reads the whole table", tables=scanned)
     aliases = {t.alias_or_name: t.name for t in statement.find_all(exp.Table) if t.name in tables}
-    where = statement.args.get("where")
-    if where is None and not statement.args.get("order") and not statement.find(exp.Join):
-        return Service("none-needed", detail="it has no filter, so it reads the whole table")
-    equal = _equality_columns(where.this if where else None, aliases, tables)
-    for name, cols in equal.items():
+    # Every WHERE counts, CTEs and subqueries included: a key lookup anywhere is served.
+    equal: dict[str, set[str]] = {}
+    for where in statement.find_all(exp.Where):
+        for name, cols in _equality_columns(where.this, aliases, tables).items():
+            equal.setdefault(name, set()).update(cols)
+    for name in sorted(equal):
         table = tables[name]
         for key_name, key_cols, what in _keys(table):
-            if key_cols and key_cols[0] in cols:
-                covered = "" if set(key_cols) <= cols else f"through its leading column {key_cols[0]}; "
+            if key_cols and key_cols[0] in equal[name]:
+                covered = "" if set(key_cols) <= equal[name] else f"through its leading column {key_cols[0]}; "
                 return Service("key", constraint=key_name, table=name, columns=tuple(key_cols), what=what,
                                detail=f"{covered}PostgreSQL indexes every {what}")
-    return Service("not-served", detail="no index lists it, and its equality filters match no key")
+    return Service("not-served", detail="no index lists it, and its equality filters match no key", tables=scanned)
 
 
 def _keys(table: Table) -> list[tuple[str, tuple[str, ...], str]]:

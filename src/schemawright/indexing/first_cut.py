@@ -35,6 +35,7 @@ def choose_indexes(design: m.Design) -> m.Design:
                 f"foreign key to {fk.ref_table}: joins from {fk.ref_table} and the check run on every delete "
                 f"of a {fk.ref_table} row would otherwise scan {table.name}"]))
     patterns, served = [], {}
+    tables = {t.name: t for t in design.tables}
     for pattern in design.access_patterns:
         query = shape(pattern.sql, design)
         patterns.append(pattern.model_copy(update={"tables": tuple(query.tables), "kind": pattern.kind}))
@@ -48,7 +49,7 @@ def choose_indexes(design: m.Design) -> m.Design:
                 columns = [(c, False) for c in use.join[:1]]
             if not columns:
                 continue
-            owner = _unique_lookup(design.table(use.table), use.equality) or \
+            owner = _unique_lookup(tables.get(use.table), use.equality) or \
                 _served_by(existing.get(use.table, []), [c for c, _ in columns])
             if owner:
                 served.setdefault(owner, []).append(pattern.name)
@@ -63,9 +64,14 @@ def choose_indexes(design: m.Design) -> m.Design:
     for owner, names in sorted(served.items()):
         decisions.append(m.Decision(step="indexing", subject=owner, choice="no new index",
                                     reason=f"already serves access pattern(s) {', '.join(sorted(set(names)))}"))
-    patterns = [p.model_copy(update={"served_by": tuple(sorted(
-        {i.name for i in indexes if p.name in i.patterns} | {o for o, names in served.items() if p.name in names}))})
-        for p in patterns]
+    serving: dict[str, set[str]] = {}  # pattern -> indexes and keys serving it, built in one pass
+    for index in indexes:
+        for name in index.patterns:
+            serving.setdefault(name, set()).add(index.name)
+    for owner, names in served.items():
+        for name in names:
+            serving.setdefault(name, set()).add(owner)
+    patterns = [p.model_copy(update={"served_by": tuple(sorted(serving.get(p.name, ())))}) for p in patterns]
     return design.model_copy(update={"indexes": design.indexes + tuple(indexes), "access_patterns": tuple(patterns),
                                      "decisions": design.decisions + tuple(decisions)})
 
@@ -101,16 +107,20 @@ def _served_by(paths: list[tuple[str, tuple[str, ...]]], columns: list[str]) -> 
 def _merge(candidates: list[Candidate], existing: dict) -> list[m.Index]:
     """Drop a candidate that is a prefix of another on the same table; the longer one serves both."""
     kept: list[Candidate] = []
+    twins: dict[tuple[str, tuple[tuple[str, bool], ...]], Candidate] = {}
+    by_table: dict[str, list[Candidate]] = {}  # lookups stay per table, so merging is linear in the design
     for cand in candidates:
-        twin = next((k for k in kept if k.table == cand.table and k.columns == cand.columns), None)
+        twin = twins.get((cand.table, tuple(cand.columns)))
         if twin:
             twin.reasons += [r for r in cand.reasons if r not in twin.reasons]
             twin.patterns += [p for p in cand.patterns if p not in twin.patterns]
         else:
             kept.append(cand)
+            twins[(cand.table, tuple(cand.columns))] = cand
+            by_table.setdefault(cand.table, []).append(cand)
     result: list[Candidate] = []
     for cand in kept:
-        longer = next((k for k in kept if k is not cand and k.table == cand.table
+        longer = next((k for k in by_table[cand.table] if k is not cand
                        and len(k.columns) > len(cand.columns) and k.columns[: len(cand.columns)] == cand.columns), None)
         if longer:
             longer.reasons += [r for r in cand.reasons if r not in longer.reasons]

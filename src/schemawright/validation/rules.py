@@ -25,6 +25,7 @@ class ColumnRules:
     high_strict: bool = False
     max_length: int | None = None
     min_length: int | None = None
+    patterns: tuple[tuple[str, bool], ...] = ()  # (regular expression, case-insensitive)
 
 
 def identifier_name(ident: exp.Identifier | str | None) -> str | None:
@@ -95,6 +96,13 @@ def _apply(rules: dict[str, ColumnRules], node: exp.Expression) -> None:
             if values and all(v is not None for v in values):
                 update(column_name(node.this), allowed=tuple(str(v) for v in values))
         return
+    if isinstance(node, (exp.RegexpLike, exp.RegexpILike)):
+        pattern = _literal(node.expression)
+        col = column_name(node.this)
+        if isinstance(pattern, str) and col is not None:
+            current = rules.get(col, ColumnRules()).patterns
+            update(col, patterns=current + ((pattern, isinstance(node, exp.RegexpILike)),))
+        return
     if isinstance(node, exp.Between):
         low, high = _literal(node.args["low"]), _literal(node.args["high"])
         target = _unwrap(node.this)
@@ -120,6 +128,28 @@ def _apply(rules: dict[str, ColumnRules], node: exp.Expression) -> None:
             update(column_name(left), low=bound, low_strict=kind is exp.GT)
         else:
             update(column_name(left), high=bound, high_strict=kind is exp.LT)
+
+
+def derived_columns(table: m.Table) -> dict[str, exp.Expression]:
+    """Columns a CHECK defines from others (`line_total = quantity * unit_price - discount`):
+    no random value satisfies such a rule, so the INSERT computes them from the others."""
+    derived: dict[str, exp.Expression] = {}
+    for check in table.checks:
+        try:
+            tree = sqlglot.parse_one(check.expression, read="postgres")
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        for node in _conjuncts(tree):
+            if not isinstance(node, exp.EQ):
+                continue
+            for side, other in ((node.this, node.expression), (node.expression, node.this)):
+                name = column_name(side)
+                inputs = {column_name(c) for c in other.find_all(exp.Column)}
+                if (name and table.column(name) and name not in derived and inputs and name not in inputs
+                        and all(i and table.column(i) for i in inputs) and not other.find(exp.Subquery)):
+                    derived[name] = other
+                    break
+    return derived
 
 
 def column_rules(table: m.Table) -> dict[str, ColumnRules]:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 from random import Random
 
+from schemawright.validation.regex import example, matches
 from schemawright.validation.rules import ColumnRules
 
 _TYPE = re.compile(r"^(?P<base>.*?)\s*(?:\((?P<args>[^)]*)\))?\s*(?P<array>(?:\[\d*\]\s*)*)$", re.S)
@@ -30,7 +31,11 @@ _ALIASES = {
 }
 _INTEGER_HIGH = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
 _TEXT = {"text", "character varying", "character", "citext", "name"}
-BASE_DATE = date(2024, 1, 1)
+# Dates cluster around today (from 30 days ago), so patterns such as `expires_at > now()`
+# or `created_at > now() - interval '7 days'` find rows; the data is the same all day.
+def base_date() -> date:
+    return datetime.now(timezone.utc).date() - timedelta(days=30)
+
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,26 @@ def generate(col: ColumnProfile, serial: int, rng: Random, row_days: int = 0, di
     if col.array:
         elements = [_scalar(col, serial * 2 + k, rng, row_days, distinct) for k in range(2)]
         return "{" + ",".join("NULL" if e is None else _array_element(e) for e in elements) + "}"
-    return _scalar(col, serial, rng, row_days, distinct)
+    value = _scalar(col, serial, rng, row_days, distinct)
+    if value is not None and col.rules.patterns:
+        value = _matching(col, value, rng)
+    return value
+
+
+def _matching(col: ColumnProfile, value: str, rng: Random) -> str:
+    """`value` if it meets the column's regular-expression CHECKs, else one built from them."""
+    def fits(text: str) -> bool:
+        limit = col.rules.max_length
+        return (limit is None or len(text) <= limit) and all(matches(p, text, i) for p, i in col.rules.patterns)
+
+    if fits(value):
+        return value
+    for _ in range(8):
+        pattern, ignore_case = col.rules.patterns[0]
+        candidate = example(pattern, rng, ignore_case)
+        if candidate is not None and fits(candidate):
+            return candidate
+    return value  # let the database refuse it; the row is retried and the reason reported
 
 
 def _array_element(value: str) -> str:
@@ -125,7 +149,7 @@ def _scalar(col: ColumnProfile, serial: int, rng: Random, row_days: int, distinc
     if base in ("int4range", "int8range", "numrange"):
         return f"[{serial},{serial + rng.randint(1, 10)})"
     if base in ("daterange", "tstzrange", "tsrange"):
-        start = BASE_DATE + timedelta(days=row_days)
+        start = base_date() + timedelta(days=row_days)
         return f"[{start},{start + timedelta(days=rng.randint(1, 30))})"
     if base == "hstore":
         return f'"k"=>"{serial}"'
@@ -208,10 +232,12 @@ def _letters(serial: int, width: int) -> str:
 
 def _temporal(base: str, position: int, serial: int, row_days: int) -> str:
     if base == "date":
-        return (BASE_DATE + timedelta(days=row_days + position)).isoformat()
+        return (base_date() + timedelta(days=row_days + position)).isoformat()
     if base.startswith("time "):
         return f"{(6 + position) % 24:02d}:{serial % 60:02d}:00"
-    moment = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(days=row_days, hours=position, seconds=serial)
+    start = base_date()
+    moment = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    moment += timedelta(days=row_days, hours=position, seconds=serial)
     if base == "timestamp without time zone":
         return moment.replace(tzinfo=None).isoformat(sep=" ")
     return moment.isoformat(sep=" ")

@@ -1,0 +1,274 @@
+"""Run each access pattern on the scratch database: bind, EXPLAIN, execute, time.
+
+Each pattern is PREPAREd with `$n` parameters, which both checks it against the real
+schema and tells us each parameter's type (pg_prepared_statements.parameter_types).
+Values come from the synthetic rows where the parameter is compared with a column (so
+the query finds rows), and are generated from the type otherwise.  Every run happens in a
+transaction that is rolled back, so write patterns leave the data as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from random import Random
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.sql.quoting import quote_ident, quote_literal
+from schemawright.validation.params import Use, anchor_query, positional, uses
+from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
+from schemawright.validation.rules import column_rules
+from schemawright.validation.values import generate, parse_type, profile
+
+RUNS = 20
+LIMIT_VALUE = "10"
+MAX_BINDINGS = 4  # sampled values first, then freshly generated ones
+
+
+def p95(samples: list[float]) -> float:
+    """95th percentile by nearest rank (no interpolation: it is a measured run)."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def plan_summary(explain: object) -> PlanSummary:
+    """Top node, indexes used and sequentially scanned tables from EXPLAIN (FORMAT JSON)."""
+    root = explain[0]["Plan"] if isinstance(explain, list) else explain["Plan"]  # type: ignore[index]
+    indexes: list[str] = []
+    seq: list[str] = []
+
+    def walk(node: dict) -> None:
+        if "Index Name" in node:
+            indexes.append(node["Index Name"])
+        if node.get("Node Type") == "Seq Scan" and "Relation Name" in node:
+            seq.append(node["Relation Name"])
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    walk(root)
+    top = root.get("Node Type", "?")
+    if top == "ModifyTable" and "Operation" in root:
+        top = f"{root['Operation']} on {root.get('Relation Name', '?')}"
+    return PlanSummary(top, tuple(dict.fromkeys(indexes)), tuple(dict.fromkeys(seq)))
+
+
+class _Binder:
+    """Chooses a value for each parameter of one pattern."""
+
+    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], seed: str, sql: str):
+        self.db, self.design, self.enums, self.sql = db, design, enums, sql
+        self.rng = Random(seed)
+        self.anchored: dict[str, str | None] = {}
+
+    def values(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use], attempt: int) -> list[str | None]:
+        self.anchored = {}
+        if attempt == 0:
+            self.anchored = self._from_pattern(names)
+            rest = tuple(n for n in names if n not in self.anchored)
+            self.anchored.update(self._anchors(rest, [t for n, t in zip(names, types) if n in rest], usage))
+        return [self.value(n, t, usage.get(n), attempt, k) for k, (n, t) in enumerate(zip(names, types))]
+
+    def _from_pattern(self, names: tuple[str, ...]) -> dict[str, str | None]:
+        """Values from one row that the pattern's own joins and constant conditions accept."""
+        anchor = anchor_query(self.sql)
+        if anchor is None:
+            return {}
+        try:
+            rows = self.db.query(anchor.sql)
+        except DatabaseError:
+            return {}  # sqlglot rewrote something PostgreSQL reads differently: sample per table
+        return dict(zip(anchor.names, rows[0])) if rows else {}
+
+    def _anchors(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:
+        """Equality parameters on one table take their values from one row (the most common
+        combination), so `a = :a AND b = :b` finds rows; sampling each alone might not."""
+        by_table: dict[str, list[tuple[str, m.Column, str]]] = {}
+        for name, pg_type in zip(names, types):
+            use, column = usage.get(name), self._column(usage.get(name))
+            if use is not None and use.role == "eq" and use.table is not None and column is not None:
+                by_table.setdefault(use.table, []).append((name, column, pg_type))
+        found: dict[str, str | None] = {}
+        for table_name, params in by_table.items():
+            selects, joins, conditions = [], [], []
+            for k, (_name, column, pg_type) in enumerate(params):
+                expression = quote_ident(column.name)
+                if parse_type(column.sql_type)[2] and not parse_type(pg_type)[2]:  # `:tag = ANY(tags)`
+                    joins.append(f"CROSS JOIN LATERAL unnest({expression}) AS e{k}(v)")
+                    expression = f"e{k}.v"
+                selects.append(f"({expression})::text")
+                conditions.append(f"{expression} IS NOT NULL")
+            positions = ", ".join(str(i + 1) for i in range(len(selects)))
+            order = ", ".join(f'{i + 1} COLLATE "C"' for i in range(len(selects)))
+            query = (
+                f"SELECT {', '.join(selects)} FROM {quote_ident(table_name)} {' '.join(joins)} "
+                f"WHERE {' AND '.join(conditions)} GROUP BY {positions} ORDER BY count(*) DESC, {order} LIMIT 1"
+            )
+            try:
+                rows = self.db.query(query)
+            except DatabaseError:
+                continue  # e.g. a type without equality (json): sample parameters one by one
+            if rows:
+                for (name, column, pg_type), value in zip(params, rows[0]):
+                    found[name] = self._adapt(value, column, pg_type)
+        return found
+
+    def value(self, name: str, pg_type: str, use: Use | None, attempt: int, k: int) -> str | None:
+        if use is not None and use.role == "limit":
+            return LIMIT_VALUE
+        if use is not None and use.role == "offset":
+            return "0"
+        serial = 100_000 + attempt * 1_000 + k  # beyond the synthetic rows' serials: fresh unique values
+        column = self._column(use)
+        if use is not None and column is not None and use.table is not None:
+            table = self.design.table(use.table)
+            assert table is not None
+            if use.role in ("insert", "set"):
+                parent = self._referenced(table, column.name)
+                if parent is not None:
+                    return self._adapt(self._sample(parent[0], parent[1], "eq", pg_type), parent[1], pg_type)
+                rules = column_rules(table).get(column.name)
+                col_profile = profile(column.name, column.sql_type, semantic=column.semantic, rules=rules, enums=self.enums)
+                return generate(col_profile, serial, self.rng, 0, distinct=True)
+            if name in self.anchored:
+                return self.anchored[name]
+            if attempt == 0:
+                sampled = self._sample(table, column, use.role, pg_type)
+                if sampled is not None:
+                    return self._adapt(sampled, column, pg_type)
+        return generate(profile(name, pg_type, enums=self.enums), serial, self.rng, 0, distinct=True)
+
+    def _column(self, use: Use | None) -> m.Column | None:
+        if use is None or use.table is None or use.column is None:
+            return None
+        table = self.design.table(use.table)
+        return table.column(use.column) if table else None
+
+    def _referenced(self, table: m.Table, column: str) -> tuple[m.Table, m.Column] | None:
+        for fk in table.foreign_keys:
+            if column in fk.columns:
+                parent = self.design.table(fk.ref_table)
+                ref = parent.column(fk.ref_columns[fk.columns.index(column)]) if parent else None
+                if parent is not None and ref is not None:
+                    return parent, ref
+        return None
+
+    def _sample(self, table: m.Table, column: m.Column, role: str, pg_type: str) -> str | None:
+        """An existing value: the most common one for equality, the extremes for ranges."""
+        col, tbl = quote_ident(column.name), quote_ident(table.name)
+        element = parse_type(column.sql_type)[2] and not parse_type(pg_type)[2]
+        source = f"unnest({col})" if element else col
+        if role in ("low", "high") and not element:
+            order = "" if role == "low" else " DESC"
+            # `AS v`: ORDER BY must sort the column itself, not its text (which an output
+            # column of the same name would shadow).
+            query = f"SELECT {col}::text AS v FROM {tbl} WHERE {col} IS NOT NULL ORDER BY {tbl}.{col}{order} LIMIT 1"
+            try:
+                return self.db.query_value(query)
+            except DatabaseError:
+                pass  # no ordering for this type: fall back to the most common value
+        query = (
+            f"SELECT v FROM (SELECT ({source})::text AS v FROM {tbl}) s WHERE v IS NOT NULL "
+            f'GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT 1'
+        )
+        try:
+            return self.db.query_value(query)
+        except DatabaseError:
+            return None
+
+    @staticmethod
+    def _adapt(value: str | None, column: m.Column, pg_type: str) -> str | None:
+        """`id = ANY(:ids)`: a scalar sample becomes a one-element array."""
+        if value is None or not parse_type(pg_type)[2] or parse_type(column.sql_type)[2]:
+            return value
+        return '{"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"}'
+
+
+def run_pattern(
+    db: Database,
+    design: m.Design,
+    pattern: m.AccessPattern,
+    *,
+    statement: str = "sw_pattern",
+    runs: int = RUNS,
+    enums: dict[str, tuple[str, ...]] | None = None,
+    seed: int = 0,
+) -> PatternResult:
+    """PREPARE, bind, EXPLAIN and time one access pattern."""
+
+    def failed(error: str, params: dict[str, str | None] | None = None) -> PatternResult:
+        return PatternResult(pattern.name, pattern.kind, FAIL, target_ms=pattern.latency_p95_ms,
+                             params=params or {}, error=error)
+
+    try:
+        bound = positional(pattern.sql)
+    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
+        return failed(f"could not read the SQL: {error}")
+    try:
+        db.execute(f"PREPARE {statement} AS {bound.sql}")
+    except DatabaseError as error:
+        return failed(f"does not prepare: {error}")
+    try:
+        types = db.query_value(
+            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]
+        ) or []
+        usage = uses(pattern.sql, design)
+        binder = _Binder(db, design, enums or {}, f"{seed}:{pattern.name}", pattern.sql)
+        error: DatabaseError | None = None
+        for attempt in range(MAX_BINDINGS):
+            values = binder.values(bound.names, list(types), usage, attempt)
+            params = dict(zip(bound.names, values))
+            call = f"EXECUTE {statement}" + (
+                "(" + ", ".join("NULL" if v is None else quote_literal(v) for v in values) + ")" if values else ""
+            )
+            try:
+                plan = plan_summary(db.query_value(f"EXPLAIN (FORMAT JSON) {call}"))
+                rows, samples = _measure(db, call, runs)
+            except DatabaseError as exc:
+                error = exc
+                if exc.is_integrity_error or exc.is_data_error:
+                    continue  # e.g. a generated value breaks a CHECK: try other values
+                return failed(f"fails: {exc}", params)
+            measured = p95(samples)
+            target = pattern.latency_p95_ms
+            slow = target is not None and measured > target
+            return PatternResult(
+                pattern.name, pattern.kind, FAIL if slow else PASS, p95_ms=measured, target_ms=target, plan=plan,
+                rows=rows, params=params,
+                error=f"p95 {measured:.2f} ms exceeds the {target:g} ms target; {plan}" if slow else None,
+            )
+        return failed(f"fails with every value tried: {error}", params)
+    finally:
+        db.execute(f"DEALLOCATE {statement}")
+
+
+def _measure(db: Database, call: str, runs: int) -> tuple[int, list[float]]:
+    """One warm-up run, then `runs` timed runs, each in a transaction that is rolled back."""
+    samples: list[float] = []
+    rows = 0
+    for i in range(runs + 1):
+        with db.transaction(rollback=True):
+            start = time.perf_counter()
+            rows = db.execute(call)
+            elapsed = (time.perf_counter() - start) * 1000
+        if i:
+            samples.append(elapsed)
+    return rows, samples
+
+
+def run_patterns(
+    db: Database,
+    design: m.Design,
+    *,
+    runs: int = RUNS,
+    enums: dict[str, tuple[str, ...]] | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[PatternResult]:
+    results = []
+    for i, pattern in enumerate(design.access_patterns):
+        if progress:
+            progress(f"Running access pattern {pattern.name}")
+        results.append(run_pattern(db, design, pattern, statement=f"sw_pattern_{i}", runs=runs, enums=enums, seed=seed))
+    return results

@@ -1,0 +1,288 @@
+"""A small, seeded set of rows per table that satisfies every constraint.
+
+Parents are filled before children (topological order over foreign keys), identity and
+generated keys are left to the database and read back with RETURNING, foreign keys take
+values from rows already inserted, and unique keys are kept distinct before the row is
+even sent.  Rules that cannot be met by construction (cross-column CHECKs, regular
+expressions) are handled by trying again: each row goes in inside a SAVEPOINT and a
+refused row is regenerated with new values, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from random import Random
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.sql.quoting import quote_ident
+from schemawright.validation.report import TableFill
+from sqlglot import exp
+
+from schemawright.validation.rules import column_name, column_rules, derived_columns
+from schemawright.validation.values import ColumnProfile, generate, profile
+
+DEFAULT_ROWS = 20
+MAX_ATTEMPTS = 30  # per row: cheap (one statement each) and most cross-column rules hold 1 time in 2-6
+MAX_FAILED_ROWS = 3  # a table stops after this many rows that could not be inserted
+
+Row = dict[str, str | None]
+
+
+def insertion_order(design: m.Design) -> list[m.Table]:
+    """Tables with every referenced table before its referrers; design order breaks ties,
+    and a cycle is broken at the first remaining table (its FKs to later tables get NULL)."""
+    names = {t.name for t in design.tables}
+    parents = {
+        t.name: {fk.ref_table for fk in t.foreign_keys if fk.ref_table != t.name and fk.ref_table in names}
+        for t in design.tables
+    }
+    done: set[str] = set()
+    order: list[m.Table] = []
+    remaining = list(design.tables)
+    while remaining:
+        ready = next((t for t in remaining if parents[t.name] <= done), remaining[0])
+        remaining.remove(ready)
+        done.add(ready.name)
+        order.append(ready)
+    return order
+
+
+def _unique_keys(design: m.Design, table: m.Table) -> list[tuple[str, ...]]:
+    keys = [table.primary_key.columns] if table.primary_key else []
+    keys += [u.columns for u in table.uniques]
+    for index in design.indexes_on(table.name):
+        columns = tuple(c.expression for c in index.columns)
+        if index.unique and not index.where and all(table.column(c) for c in columns):
+            keys.append(columns)
+    return list(dict.fromkeys(keys))
+
+
+def _returning(design: m.Design, table: m.Table) -> tuple[str, ...]:
+    """Columns children will need: the primary key and every referenced column."""
+    wanted = list(table.primary_key.columns) if table.primary_key else []
+    for other in design.tables:
+        for fk in other.foreign_keys:
+            if fk.ref_table == table.name:
+                wanted += fk.ref_columns
+    return tuple(c for c in dict.fromkeys(wanted) if table.column(c))
+
+
+def _generated_by_database(table: m.Table, column: m.Column) -> bool:
+    """Identity and serial columns, and key columns with a default such as gen_random_uuid()."""
+    if column.identity:
+        return True
+    default = (column.default or "").lower()
+    in_key = bool(table.primary_key and column.name in table.primary_key.columns)
+    in_fk = any(column.name in fk.columns for fk in table.foreign_keys)
+    return "nextval(" in default or (bool(default) and in_key and not in_fk)
+
+
+def _esc(sql: str) -> str:
+    return sql.replace("%", "%%")  # the statement is sent with parameters
+
+
+@dataclass
+class _TablePlan:
+    table: m.Table
+    columns: list[m.Column]  # the columns we supply, in table order
+    profiles: dict[str, ColumnProfile]
+    fk_columns: set[str]
+    keys: list[tuple[str, ...]]  # unique keys made only of supplied columns
+    distinct: set[str]
+    returning: tuple[str, ...]
+    sql: str
+
+    @classmethod
+    def build(cls, design: m.Design, table: m.Table, enums: dict[str, tuple[str, ...]]) -> _TablePlan:
+        rules = column_rules(table)
+        columns = [c for c in table.columns if not _generated_by_database(table, c)]
+        derived = _derived(table, columns)
+        columns = [c for c in columns if c.name not in derived]
+        supplied = {c.name for c in columns}
+        profiles = {
+            c.name: profile(c.name, c.sql_type, semantic=c.semantic, position=i, rules=rules.get(c.name), enums=enums)
+            for i, c in enumerate(table.columns)
+            if c.name in supplied
+        }
+        keys = [k for k in _unique_keys(design, table) if set(k) <= supplied]
+        returning = _returning(design, table)
+        fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+        distinct = {c for k in keys for c in k}
+        sql = _insert_sql(table, columns, derived, returning)
+        return cls(table, columns, profiles, fk_columns, keys, distinct, returning, sql)
+
+
+def _derived(table: m.Table, columns: list[m.Column]) -> dict[str, str]:
+    """Derived columns (see rules.derived_columns) whose inputs we supply, as SQL over them."""
+    supplied = {c.name for c in columns}
+    if not all(c.sql_type for c in columns):
+        return {}  # the computed form needs each input cast to its type
+    found = {}
+    for name, expression in derived_columns(table).items():
+        inputs = {column_name(c) for c in expression.find_all(exp.Column)}
+        if name in supplied and inputs <= supplied - {name}:
+            found[name] = (inputs, expression.sql(dialect="postgres"))
+    # One level only: a column computed from another computed column keeps a random value.
+    return {n: sql for n, (inputs, sql) in found.items() if not inputs & set(found)}
+
+
+def _insert_sql(table: m.Table, columns: list[m.Column], derived: dict[str, str], returning: tuple[str, ...]) -> str:
+    target = _esc(quote_ident(table.name))
+    names = [_esc(quote_ident(c.name)) for c in columns]
+    if derived:
+        # Inputs arrive as a typed VALUES row named like the columns, so the CHECK's own
+        # expression computes the derived columns: INSERT ... SELECT v.a, v.b, (a * b) FROM (VALUES ...) v(a, b)
+        values = ", ".join(f"%s::{_esc(c.sql_type)}" for c in columns)
+        outputs = [f"v.{n}" for n in names] + [f"({_esc(e)})" for e in derived.values()]
+        all_names = names + [_esc(quote_ident(n)) for n in derived]
+        sql = (f"INSERT INTO {target} ({', '.join(all_names)}) SELECT {', '.join(outputs)} "
+               f"FROM (VALUES ({values})) AS v({', '.join(names)})")
+    elif columns:
+        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    else:
+        sql = f"INSERT INTO {target} DEFAULT VALUES"
+    if returning:
+        sql += " RETURNING " + ", ".join(f"{_esc(quote_ident(c))}::text" for c in returning)
+    return sql
+
+
+class _Filler:
+    def __init__(self, db: Database, design: m.Design, rows: int, seed: int, enums: dict[str, tuple[str, ...]]):
+        self.db, self.design, self.rows, self.seed, self.enums = db, design, rows, seed, enums
+        self.pools: dict[str, list[Row]] = {}  # table -> returned key columns of inserted rows
+
+    def fill(self, table: m.Table) -> TableFill:
+        plan = _TablePlan.build(self.design, table, self.enums)
+        rng = Random(f"{self.seed}:{table.name}")  # per table, so one table's retries don't shift another's data
+        used: dict[tuple[str, ...], set[tuple]] = {k: set() for k in plan.keys}
+        own: list[Row] = []
+        self.pools[table.name] = own
+        attempts = failed = 0
+        serial = 0
+        error: str | None = None
+        with self.db.transaction():
+            for _ in range(self.rows):
+                inserted = False
+                for attempt in range(MAX_ATTEMPTS):
+                    attempts += 1
+                    serial += 1
+                    row = self._candidate(plan, own, used, rng, serial, attempt)
+                    if isinstance(row, str):
+                        error = row
+                        if row.startswith("no row"):  # a missing parent will not appear on retry
+                            return TableFill(table.name, len(own), self.rows, attempts, error)
+                        continue
+                    try:
+                        with self.db.transaction():  # a SAVEPOINT: a refused row leaves the rest intact
+                            returned = self.db.query(plan.sql, [row[c.name] for c in plan.columns])
+                    except DatabaseError as exc:
+                        error = str(exc)
+                        if exc.is_integrity_error or exc.is_data_error:
+                            continue
+                        return TableFill(table.name, len(own), self.rows, attempts, error)
+                    for key in plan.keys:
+                        used[key].add(tuple(row[c] for c in key))
+                    own.append(dict(zip(plan.returning, returned[0])) if returned else {})
+                    inserted = True
+                    break
+                if not inserted:
+                    failed += 1
+                    if failed >= MAX_FAILED_ROWS:
+                        break
+        return TableFill(table.name, len(own), self.rows, attempts, None if len(own) == self.rows else error)
+
+    def _candidate(self, plan: _TablePlan, own: list[Row], used: dict, rng: Random, serial: int, attempt: int) -> Row | str:
+        """A row to try, or the reason none can be built."""
+        row: Row = {}
+        fk_result = self._references(plan, own, used, row, rng)
+        if fk_result is not None:
+            return fk_result
+        # The first attempt keeps dates within two months of today, ordered by column (starts_at before
+        # ends_at), and fills every column.  Retries vary what a refused row may have got
+        # wrong: dates over four years in any order, and NULL in some optional columns.
+        row_days = rng.randrange(0, 60) if attempt == 0 else rng.randrange(-730, 730)
+        for column in plan.columns:
+            if column.name in plan.fk_columns:
+                continue
+            col_profile = plan.profiles[column.name]
+            if attempt:
+                if column.nullable and column.name not in plan.distinct and rng.random() < 0.3:
+                    row[column.name] = None
+                    continue
+                col_profile = replace(col_profile, position=rng.randrange(0, 48))
+            row[column.name] = generate(col_profile, serial, rng, row_days, column.name in plan.distinct)
+        for key in plan.keys:
+            values = tuple(row.get(c) for c in key)
+            if None not in values and values in used[key]:
+                return f"duplicate value for unique key ({', '.join(key)})"
+        return row
+
+    def _references(self, plan: _TablePlan, own: list[Row], used: dict, row: Row, rng: Random) -> str | None:
+        """Fill the foreign-key columns of `row` from rows already inserted in the referenced tables."""
+        table = plan.table
+        for fk in table.foreign_keys:
+            self_ref = fk.ref_table == table.name
+            parents = own if self_ref else self.pools.get(fk.ref_table, [])
+            pairs = list(zip(fk.columns, fk.ref_columns))
+            fixed = {c: row[c] for c, _ in pairs if row.get(c) is not None}
+            nullable = all((table.column(c) is None or table.column(c).nullable) for c, _ in pairs if c not in fixed)
+            candidates = [p for p in parents if all(p.get(rc) == fixed[c] for c, rc in pairs if c in fixed)]
+            # Self-references make a forest: some roots (NULL), the rest point at earlier rows.
+            if not candidates or (self_ref and nullable and rng.random() < 0.25):
+                if nullable:
+                    for c, _ in pairs:
+                        row.setdefault(c, None)
+                    continue
+                if self_ref:
+                    return f"no row yet in {table.name} for the first row to reference (NOT NULL self-reference {fk.name})"
+                return f"no row in {fk.ref_table} to reference ({fk.name})"
+            fresh = [p for p in candidates if not self._collides(plan, used, row, pairs, p)]
+            choice = rng.choice(fresh or candidates)
+            for c, rc in pairs:
+                row[c] = choice.get(rc)
+        return None
+
+    @staticmethod
+    def _collides(plan: _TablePlan, used: dict, row: Row, pairs: list[tuple[str, str]], parent: Row) -> bool:
+        """Would taking `parent` repeat a unique key whose columns are all known by now?"""
+        trial = dict(row)
+        trial.update({c: parent.get(rc) for c, rc in pairs})
+        touched = {c for c, _ in pairs}
+        for key in plan.keys:
+            if touched & set(key) and all(c in trial for c in key):
+                values = tuple(trial[c] for c in key)
+                if None not in values and values in used[key]:
+                    return True
+        return False
+
+
+def fill_tables(
+    db: Database,
+    design: m.Design,
+    *,
+    rows: int = DEFAULT_ROWS,
+    seed: int = 0,
+    enums: dict[str, tuple[str, ...]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[TableFill]:
+    """Insert `rows` synthetic rows into every table of `design`, parents first."""
+    all_enums = design_enums(design)
+    all_enums.update(enums or {})
+    filler = _Filler(db, design, rows, seed, all_enums)
+    results = []
+    for table in insertion_order(design):
+        if progress:
+            progress(f"Inserting synthetic rows into {table.name}")
+        results.append(filler.fill(table))
+    return results
+
+
+def design_enums(design: m.Design) -> dict[str, tuple[str, ...]]:
+    """Enum values by every spelling a column's sql_type may use for the type."""
+    out: dict[str, tuple[str, ...]] = {}
+    for enum in design.enums:
+        for key in (enum.name, quote_ident(enum.name), enum.name.lower()):
+            out.setdefault(key, enum.values)
+    return out

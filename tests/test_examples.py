@@ -8,9 +8,7 @@ parser and planner against the designed tables, and the down migration leaves no
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +17,6 @@ import pytest
 import sqlglot
 
 from schemawright.database.connection import Database
-from schemawright.database.embedded import embedded_server
 from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors
 from schemawright.pipeline import deliverables, design_from_spec
@@ -203,20 +200,11 @@ def test_designs_and_writes_every_deliverable(loaded: tuple[Path, Spec]) -> None
 # ------------------------------------------------------------------ real PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    url = os.environ.get("SCHEMAWRIGHT_TEST_DATABASE_URL")
-    if url:
-        yield url
-        return
-    with embedded_server() as url:
-        yield url
-
-
-def test_applies_on_postgresql_and_runs_every_pattern(loaded: tuple[Path, Spec], server_url: str) -> None:
+def test_applies_on_postgresql_and_runs_every_pattern(loaded: tuple[Path, Spec], pg_url: str) -> None:
+    """On the session's real server (tests/conftest.py: embedded, or SCHEMAWRIGHT_TEST_DATABASE_URL)."""
     path, spec = loaded
     design = design_from_spec(spec)
-    with scratch_database(server_url) as url, Database(url) as db:
+    with scratch_database(pg_url) as url, Database(url) as db:
         db.execute(render_up(design))
         for pattern in design.access_patterns:
             sql, _ = _numbered(pattern.sql)

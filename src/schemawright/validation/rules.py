@@ -34,6 +34,8 @@ def identifier_name(ident: exp.Identifier | str | None) -> str | None:
         return None
     if isinstance(ident, str):
         return ident.lower()
+    if not isinstance(ident, exp.Identifier):
+        return None  # a table function such as generate_series(): not a table of the design
     return ident.this if ident.quoted else ident.this.lower()
 
 

@@ -1,0 +1,348 @@
+"""Property: every valid spec yields DDL that applies to a real PostgreSQL, and whose down
+script removes everything it created.
+
+Hypothesis builds random specs as Python data: entity, attribute, role and relationship
+names that are SQL reserved words, MixedCase, unicode, or carry quotes, spaces and
+hyphens; every semantic type with its options (lengths, precision/scale, enum values with
+quotes, defaults of the matching type, min/max, arrays and lists of scalars);
+one-to-one, one-to-many (self-references included), many-to-many with attributes; and
+every naming option.  The spec is dumped as JSON (which is YAML), read by `parse_spec`
+exactly as a file would be, designed, and the up and down scripts are run on a scratch
+database inside one transaction that is always rolled back.
+
+Names are generated distinct after the naming rules (snake_case, plural) so that the spec
+is valid; the rare collisions the generator cannot foresee (a pluralised name meeting a
+list or junction table, say) are the ones the spec itself rejects with a located error,
+and only those are discarded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from schemawright.database.scratch import scratch_database
+from schemawright.errors import SpecErrors
+from schemawright.naming import Namer
+from schemawright.pipeline import deliverables, design_from_spec
+from schemawright.requirements.loader import parse_spec
+from schemawright.sql.postgresql import render_down, render_up
+
+# ------------------------------------------------------------------ names
+
+RESERVED = ("select", "order", "user", "table", "group", "from", "where", "limit", "check", "column",
+            "default", "primary", "references", "end", "desc", "all", "case", "time", "values", "to",
+            "constraint", "window", "natural", "returning", "offset", "analyse", "both", "current_date",
+            "session_user", "int", "char", "timestamp", "index", "key")
+MIXED = ("CustomerOrder", "XMLHttpRequest", "OrderLine", "userID", "iPhone", "HTTPServer", "ABC", "Camel")
+UNICODE = ("café", "Straße", "日本", "naïve", "Ωmega", "über", "señor", "Ærø", "東京駅", "ß", "Ñandú")
+QUOTED = ('a"b', "o'brien", '"quoted"', "it's", "x''y", 'say "hi"', "back\\slash")
+SPACED = ("first name", "e-mail", "line - item", "two  spaces", "  padded ", "a-b c", "dash-ed", "1st place")
+PLAIN = ("customer", "item", "note", "price", "amount", "widget", "label", "tag", "kind", "stamp", "size", "bus")
+
+AUDIT_COLUMNS = {"created_at", "updated_at", "created_by", "updated_by"}
+
+
+def _cased(draw_case: str, name: str) -> str:
+    return {"as is": name, "upper": name.upper(), "title": name.title()}[draw_case]
+
+
+@st.composite
+def names(draw: st.DrawFn) -> str:
+    """One user-written name: a tricky token, or two or three joined by a separator."""
+    token = st.sampled_from(RESERVED + MIXED + UNICODE + QUOTED + SPACED + PLAIN)
+    parts = draw(st.lists(token, min_size=1, max_size=3))
+    separator = draw(st.sampled_from(["", " ", "-", "_"]))
+    name = _cased(draw(st.sampled_from(["as is", "as is", "upper", "title"])), separator.join(parts))
+    return name if name.strip(" -_") else "x"
+
+
+# ------------------------------------------------------------------ attributes
+
+SCALARS = ("string", "text", "integer", "bigint", "decimal", "money", "boolean", "date", "time", "timestamp",
+           "uuid", "email", "phone", "url", "json")
+ELEMENTS = ("string", "text", "integer", "bigint", "decimal", "money", "boolean", "date", "time", "timestamp",
+            "uuid", "email", "phone", "url")
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Zl", "Zp")), max_size=24)
+
+
+def _effective_numeric(kind: str, precision: int | None, scale: int | None) -> tuple[int | None, int]:
+    """(precision, scale) of the SQL type the physical stage picks (see physical/types.py docs)."""
+    if kind == "money":
+        return precision or 19, 4 if scale is None else scale
+    return precision, scale or 0
+
+
+@st.composite
+def numeric_default(draw: st.DrawFn, precision: int | None, scale: int) -> float | int | str:
+    """A value that fits numeric(precision, scale)."""
+    if precision is not None and scale > precision:
+        return 0
+    whole_digits = 6 if precision is None else min(precision - scale, 12)
+    whole = draw(st.integers(0, 10**whole_digits - 1)) if whole_digits > 0 else 0
+    frac_digits = min(scale, 6)
+    frac = draw(st.integers(0, 10**frac_digits - 1)) if frac_digits else 0
+    text = f"{whole}.{frac:0{frac_digits}d}" if frac_digits else str(whole)
+    value = -float(text) if draw(st.booleans()) else float(text)
+    return draw(st.sampled_from([value, text if value >= 0 else "-" + text, int(value) if not frac else value]))
+
+
+@st.composite
+def attribute(draw: st.DrawFn, kind: str | None = None, *, element: bool = False) -> dict:
+    """A spec attribute of `kind` (random when None) with options and a matching default."""
+    kind = kind or draw(st.sampled_from(SCALARS + ("enum", "array", "list")))
+    spec: dict = {"type": kind}
+    default = None
+    if kind == "string":
+        if draw(st.booleans()):
+            spec["max_length"] = draw(st.integers(1, 300))
+        default = draw(_TEXT.map(lambda s: s[: spec.get("max_length", 24)]).filter(lambda s: not s.lower().startswith("sql:")))
+    elif kind == "text":
+        default = draw(_TEXT.filter(lambda s: not s.lower().startswith("sql:")))
+    elif kind in ("integer", "bigint"):
+        limit = 2**31 - 1 if kind == "integer" else 2**62
+        low = draw(st.integers(-limit, limit))
+        high = draw(st.integers(low, limit))
+        if draw(st.booleans()):
+            spec["min"] = low
+        if draw(st.booleans()):
+            spec["max"] = high
+        default = draw(st.integers(low, high))
+    elif kind in ("decimal", "money"):
+        if draw(st.booleans()):
+            spec["precision"] = draw(st.integers(1, 30))
+        if draw(st.booleans()):
+            spec["scale"] = draw(st.integers(0, spec.get("precision", 30)))
+        precision, scale = _effective_numeric(kind, spec.get("precision"), spec.get("scale"))
+        default = draw(numeric_default(precision, scale))
+        if draw(st.booleans()):
+            spec["min"] = -1000.5
+            spec["max"] = draw(st.sampled_from([0, 99.25, 10**9]))
+    elif kind == "boolean":
+        default = draw(st.booleans())
+    elif kind == "date":
+        default = draw(st.sampled_from(["2024-02-29", "today", "1970-01-01"]))
+    elif kind == "time":
+        default = draw(st.sampled_from(["12:34:56", "00:00", "23:59:59.5"]))
+    elif kind == "timestamp":
+        default = draw(st.sampled_from(["now", "2024-01-02T03:04:05+00:00", "2000-01-01 00:00:00"]))
+    elif kind == "uuid":
+        default = draw(st.sampled_from(["sql: gen_random_uuid()", "123e4567-e89b-12d3-a456-426614174000"]))
+    elif kind == "email":
+        default = draw(st.sampled_from(["o'hara@example.com", "Someone@Example.ORG"]))
+    elif kind == "phone":
+        default = "+14155550123"
+    elif kind == "url":
+        default = draw(st.sampled_from(["https://example.com/it's?q=1", "http://日本.example/"]))
+    elif kind == "json":
+        default = draw(st.sampled_from(['{"a": [1, "it\'s"]}', "[]", 0, True, '"text"']))
+    elif kind == "enum":
+        values = draw(st.lists(st.one_of(st.sampled_from(["it's", 'say "hi"', "a, b", "日本", "", " padded ",
+                                                          "UPPER", "o''k", "back\\slash"]), _TEXT),
+                               min_size=1, max_size=5, unique=True))
+        spec["values"] = values
+        default = draw(st.sampled_from(values))
+    elif kind in ("array", "list"):
+        spec["of"] = draw(st.sampled_from(ELEMENTS))
+        spec.update({k: v for k, v in draw(attribute(spec["of"], element=True)).items()
+                     if k in ("max_length", "precision", "scale", "min", "max")})
+    if element:
+        return spec
+    if default is not None and kind not in ("array", "list") and draw(st.booleans()):
+        spec["default"] = default
+    if draw(st.booleans()):
+        spec["required"] = True
+    if kind not in ("list",) and draw(st.integers(0, 4)) == 0:
+        spec["unique"] = True
+    if draw(st.integers(0, 3)) == 0:
+        spec["description"] = draw(_TEXT)
+    if draw(st.integers(0, 5)) == 0:
+        spec["pii"] = True
+    return spec
+
+
+@st.composite
+def attribute_sets(draw: st.DrawFn, namer: Namer, max_size: int = 6, lists: bool = True) -> dict[str, dict]:
+    """Attributes whose columns stay distinct, and clear of `id`, audit and `*_id` key columns."""
+    out: dict[str, dict] = {}
+    taken: set[str] = set()
+    for _ in range(draw(st.integers(0, max_size))):
+        name = draw(names())
+        definition = draw(attribute())
+        if not lists and definition["type"] == "list":
+            definition["type"] = "array"
+        if draw(st.integers(0, 6)) == 0:
+            definition["column"] = draw(names())
+        column = namer.column(name, definition.get("column"))
+        if name in out or column in taken or column == "id" or column in AUDIT_COLUMNS or column.endswith("_id"):
+            continue
+        out[name] = definition
+        taken.add(column)
+    return out
+
+
+# ------------------------------------------------------------------ whole specs
+
+
+def _quote(name: str) -> str:
+    """How a careful user quotes a name in hand-written SQL: always."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> dict:
+    naming = {
+        "tables": draw(st.sampled_from(["plural", "singular"])),
+        "keys": draw(st.sampled_from(["identity", "uuid"])),
+        "case": draw(st.sampled_from(["snake", "snake", "preserve"])),
+        "enums": draw(st.sampled_from(["check", "type"])),
+    }
+    namer = Namer(naming["tables"], naming["case"])
+    entity_names = draw(st.lists(names(), min_size=1, max_size=5,
+                                 unique_by=(lambda n: namer.table(n), lambda n: namer.singular(n))))
+    entities: dict[str, dict] = {}
+    for name in entity_names:
+        entity: dict = {"attributes": draw(attribute_sets(namer))}
+        if draw(st.booleans()):
+            entity["audit"] = draw(st.booleans())
+        if draw(st.integers(0, 3)) == 0:
+            entity["key"] = draw(st.sampled_from(["identity", "uuid"]))
+        if draw(st.integers(0, 3)) == 0:
+            entity["description"] = draw(_TEXT)
+        entities[name] = entity
+
+    singulars = {namer.singular(n) for n in entity_names}
+    relationships = []
+    for _ in range(draw(st.integers(0, 6))):
+        parent, child = draw(st.sampled_from(entity_names)), draw(st.sampled_from(entity_names))
+        kind = draw(st.sampled_from(["one-to-one", "one-to-many", "one-to-many", "many-to-many"]))
+        rel: dict = {"from": parent, "to": child, "type": kind}
+        if draw(st.booleans()):
+            rel["name"] = draw(names())
+        if draw(st.booleans()):
+            role = draw(names())
+            if namer.ident(role) not in singulars:
+                rel["role"] = role
+        required = kind != "many-to-many" and parent != child and draw(st.booleans())
+        if kind != "many-to-many" and not required:
+            rel["required"] = False
+        on_delete = [None, "cascade", "restrict", "no action", "set default"] + ([] if required else ["set null"])
+        if kind == "many-to-many":
+            on_delete.remove("set default")  # the key columns of a junction cannot be reset
+        if (choice := draw(st.sampled_from(on_delete))) is not None:
+            rel["on_delete"] = choice
+        if kind == "many-to-many" and draw(st.booleans()):
+            rel["attributes"] = draw(attribute_sets(namer, max_size=3, lists=False))
+        if draw(st.integers(0, 3)) == 0:
+            rel["description"] = draw(_TEXT)
+        relationships.append(rel)
+
+    spec: dict = {"project": draw(names()), "naming": naming, "audit": draw(st.booleans()),
+                  "entities": entities, "relationships": relationships}
+
+    # Business rules and access patterns name final columns; compute them as a user would
+    # read them in docs/spec.md: snake_case (or as written), plural tables.
+    scalar_columns = {e: [(a, namer.column(a, d.get("column"))) for a, d in ent["attributes"].items()
+                          if d["type"] != "list"] for e, ent in entities.items()}
+    rules, patterns = [], []
+    for e, columns in scalar_columns.items():
+        if len(columns) >= 2 and draw(st.integers(0, 2)) == 0:
+            rules.append({"entity": e, "unique": [columns[0][1], columns[1][1]]})
+        if columns and draw(st.booleans()):
+            where_col = draw(st.sampled_from(columns))[1]
+            sort_col = draw(st.sampled_from(columns))[1]
+            op = draw(st.sampled_from(["=", ">=", "<", "in", "is null"]))
+            patterns.append({"name": f"structured {len(patterns)}", "entity": e, "where": {where_col: op},
+                             "order_by": [sort_col + " desc"], "limit": 10})
+        if columns and draw(st.booleans()):
+            table = namer.table(e)
+            where_col = draw(st.sampled_from(columns))[1]
+            sort_col = draw(st.sampled_from(columns))[1]
+            patterns.append({"name": f"sql {len(patterns)}", "frequency": 3, "latency_p95_ms": 20,
+                             "query": f"SELECT * FROM {_quote(table)} WHERE {_quote(where_col)} = :value "
+                                      f"ORDER BY {_quote(sort_col)} DESC LIMIT 20"})
+    if rules:
+        spec["rules"] = rules
+    if patterns:
+        spec["access_patterns"] = patterns
+    spec["volumes"] = {e: {"rows": 1000, "growth_per_month": 10} for e in entity_names[:2]}
+    return spec
+
+
+# ------------------------------------------------------------------ the database
+
+
+@pytest.fixture(scope="module")
+def scratch(pg_url: str) -> Iterator[psycopg.Connection]:
+    """One scratch database of our own for the whole module, dropped afterwards."""
+    with scratch_database(pg_url) as url, psycopg.connect(url, autocommit=False) as conn:
+        conn.add_notice_handler(lambda _diag: None)
+        conn.execute("SET statement_timeout = '30s'")
+        conn.execute("SET lock_timeout = '10s'")
+        conn.commit()
+        yield conn
+
+
+LEFTOVERS = """
+SELECT 'relation ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public'
+UNION ALL
+SELECT 'type ' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c', 'r', 'm') AND t.typrelid = 0
+UNION ALL
+SELECT 'function ' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'public'
+UNION ALL
+SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
+"""
+
+_COLLISION = re.compile(r"^duplicate (table|relationship) name|which is already")
+
+
+def _statement_at(script: str, position: str | None) -> str:
+    """The statement of `script` around PostgreSQL's 1-based error position."""
+    if not position:
+        return ""
+    at = int(position) - 1
+    start = script.rfind(";", 0, at) + 1
+    end = script.find(";", at)
+    return script[start: end + 1 if end >= 0 else None].strip()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(spec=specs())
+def test_random_valid_spec_applies_and_rolls_back(spec: dict, scratch: psycopg.Connection) -> None:
+    text = json.dumps(spec, ensure_ascii=False, indent=1)
+    try:
+        parsed = parse_spec(text, "random.yaml")
+    except SpecErrors as errors:
+        # Only name collisions the generator could not foresee may be discarded.
+        unexpected = [i for i in errors.issues if not _COLLISION.search(i.message)]
+        assert not unexpected, "a valid spec was rejected:\n" + "\n".join(i.format() for i in unexpected) + "\n" + text
+        assume(False)
+    design = design_from_spec(parsed)
+    files = deliverables(design)  # every document renders, whatever the names
+    up, down = render_up(design), render_down(design)
+    assert files["schema.sql"] == up
+
+    try:
+        with scratch.transaction(force_rollback=True):
+            for label, script in (("up", up), ("down", down)):
+                try:
+                    scratch.execute(script)
+                except psycopg.Error as error:
+                    statement = _statement_at(script, error.diag.statement_position)
+                    pytest.fail(f"the {label} script fails on PostgreSQL: {error.diag.message_primary}\n"
+                                f"statement: {statement}\nspec:\n{text}")
+            leftovers = [row[0] for row in scratch.execute(LEFTOVERS).fetchall()]
+            assert not leftovers, f"the down script leaves {leftovers}\nspec:\n{text}"
+    finally:
+        if scratch.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            scratch.rollback()

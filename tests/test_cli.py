@@ -71,7 +71,7 @@ def test_validate_passes_on_the_local_server_and_leaves_no_database(example):
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(LOCAL_PG15) as conn:
         after = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
-    assert after == before
+    assert not after - before  # (others may drop their own databases meanwhile)
 
 
 def test_validate_fails_and_exits_nonzero_when_a_pattern_breaks(tmp_path):

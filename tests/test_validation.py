@@ -268,6 +268,14 @@ def test_impossible_rules_leave_a_table_empty_with_the_reason(pg_url: str) -> No
     assert child.rows == 0 and "no row in never" in (child.error or "")
 
 
+def test_one_to_one_and_junction_keys_stay_distinct_at_larger_sizes(pg_url: str) -> None:
+    with scratch_database(pg_url) as url, Database(url) as db:
+        assert run_script(db, UP) is None
+        fills = fill_tables(db, shop(), rows=150)
+        assert {f.table: f.rows for f in fills} == {t.name: 150 for t in TABLES}
+        assert db.query_value("SELECT count(DISTINCT customer_id) FROM customer_profiles") == 150
+
+
 def test_check_rules_are_read_from_expressions() -> None:
     rules = column_rules(TABLES[5])  # customers
     assert rules["status"].allowed == ("active", "blocked")
@@ -360,6 +368,12 @@ def test_a_pattern_that_does_not_apply_fails_with_the_server_message(loaded) -> 
     result = _run(loaded, m.AccessPattern(name="typo", sql="SELECT nope FROM orders WHERE id = :id"))
     assert result.status == "FAIL"
     assert 'column "nope" does not exist' in (result.error or "")
+
+
+def test_a_pattern_of_two_statements_is_refused(loaded) -> None:
+    result = _run(loaded, m.AccessPattern(name="two", sql="SELECT 1; DELETE FROM orders"))
+    assert result.status == "FAIL" and "single SQL statement" in (result.error or "")
+    assert loaded[0].query_value("SELECT count(*) FROM orders") == 20
 
 
 def test_a_pattern_slower_than_its_target_fails(loaded) -> None:

@@ -7,7 +7,7 @@ import re
 
 from schemawright.sql.quoting import MAX_IDENTIFIER_BYTES
 
-_CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
+_CAMEL_1 = re.compile(r"([^_\s])([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _SEPARATORS = re.compile(r"[\s\-]+")
 

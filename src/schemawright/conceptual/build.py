@@ -3,6 +3,8 @@ business rules, access patterns, volumes and the non-functional needs)."""
 
 from __future__ import annotations
 
+import re
+
 from schemawright import model as m
 from schemawright.naming import Namer
 from schemawright.requirements import spec as s
@@ -93,17 +95,19 @@ def structured_sql(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> str:
     entity = spec.entities.get(p.entity)
     table = namer.table(p.entity, entity.table if entity else None)
     clauses = []
-    for column, op in (p.where or {}).items():
+    for n, (column, op) in enumerate((p.where or {}).items(), start=1):
         operator = _OPERATORS.get(op.strip().lower(), op.strip().upper())
         col = quote_ident(column)
+        # the parameter is named after the column when that is a plain, non-reserved name
+        param = column if col == column and re.fullmatch(r"[a-z_][a-z0-9_]*", column) else f"p{n}"
         if operator in ("IS NULL", "IS NOT NULL"):
             clauses.append(f"{col} {operator}")
         elif operator == "IN":
-            clauses.append(f"{col} = ANY(:{column})")
+            clauses.append(f"{col} = ANY(:{param})")
         elif operator == "BETWEEN":
-            clauses.append(f"{col} BETWEEN :{column}_from AND :{column}_to")
+            clauses.append(f"{col} BETWEEN :{param}_from AND :{param}_to")
         else:
-            clauses.append(f"{col} {operator} :{column}")
+            clauses.append(f"{col} {operator} :{param}")
     sql = f"SELECT * FROM {quote_ident(table)}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)

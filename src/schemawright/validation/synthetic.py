@@ -14,20 +14,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from random import Random
 
+from sqlglot import exp
+
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.report import TableFill
-from sqlglot import exp
-
 from schemawright.validation.rules import column_name, column_rules, derived_columns
 from schemawright.validation.values import ColumnProfile, generate, profile
 
 DEFAULT_ROWS = 20
-MAX_ATTEMPTS = 30  # per row: cheap (one statement each) and most cross-column rules hold 1 time in 2-6
+MAX_ATTEMPTS = 30  # per row; an attempt is one statement, and a cross-column rule holds 1 time in 2-6
 MAX_FAILED_ROWS = 3  # a table stops after this many rows that could not be inserted
 
 Row = dict[str, str | None]
+
+
+class _MissingParent(str):
+    """Why a row cannot be built that no retry will change: the referenced table is empty."""
 
 
 def insertion_order(design: m.Design) -> list[m.Table]:
@@ -152,6 +156,7 @@ class _Filler:
     def __init__(self, db: Database, design: m.Design, rows: int, seed: int, enums: dict[str, tuple[str, ...]]):
         self.db, self.design, self.rows, self.seed, self.enums = db, design, rows, seed, enums
         self.pools: dict[str, list[Row]] = {}  # table -> returned key columns of inserted rows
+        self._indexes: dict[tuple[str, tuple[str, ...]], tuple[int, dict[tuple, list[Row]]]] = {}
 
     def fill(self, table: m.Table) -> TableFill:
         plan = _TablePlan.build(self.design, table, self.enums)
@@ -170,8 +175,8 @@ class _Filler:
                     serial += 1
                     row = self._candidate(plan, own, used, rng, serial, attempt)
                     if isinstance(row, str):
-                        error = row
-                        if row.startswith("no row"):  # a missing parent will not appear on retry
+                        error = str(row)
+                        if isinstance(row, _MissingParent):
                             return TableFill(table.name, len(own), self.rows, attempts, error)
                         continue
                     try:
@@ -196,12 +201,12 @@ class _Filler:
     def _candidate(self, plan: _TablePlan, own: list[Row], used: dict, rng: Random, serial: int, attempt: int) -> Row | str:
         """A row to try, or the reason none can be built."""
         row: Row = {}
-        fk_result = self._references(plan, own, used, row, rng)
+        fk_result = self._references(plan, own, used, row, rng, attempt)
         if fk_result is not None:
             return fk_result
-        # The first attempt keeps dates within two months of today, ordered by column (starts_at before
-        # ends_at), and fills every column.  Retries vary what a refused row may have got
-        # wrong: dates over four years in any order, and NULL in some optional columns.
+        # The first attempt keeps dates within two months of today, ordered by column
+        # (starts_at before ends_at), and fills every column.  Retries vary what a refused
+        # row may have got wrong: dates over four years in any order, NULL in optional columns.
         row_days = rng.randrange(0, 60) if attempt == 0 else rng.randrange(-730, 730)
         for column in plan.columns:
             if column.name in plan.fk_columns:
@@ -219,16 +224,18 @@ class _Filler:
                 return f"duplicate value for unique key ({', '.join(key)})"
         return row
 
-    def _references(self, plan: _TablePlan, own: list[Row], used: dict, row: Row, rng: Random) -> str | None:
+    def _references(self, plan: _TablePlan, own: list[Row], used: dict, row: Row, rng: Random,
+                    attempt: int) -> str | None:
         """Fill the foreign-key columns of `row` from rows already inserted in the referenced tables."""
         table = plan.table
         for fk in table.foreign_keys:
             self_ref = fk.ref_table == table.name
             parents = own if self_ref else self.pools.get(fk.ref_table, [])
             pairs = list(zip(fk.columns, fk.ref_columns))
-            fixed = {c: row[c] for c, _ in pairs if row.get(c) is not None}
-            nullable = all((table.column(c) is None or table.column(c).nullable) for c, _ in pairs if c not in fixed)
-            candidates = [p for p in parents if all(p.get(rc) == fixed[c] for c, rc in pairs if c in fixed)]
+            # Columns an earlier FK already set (tenant_id shared by two composite FKs) must agree.
+            fixed = [(c, rc) for c, rc in pairs if row.get(c) is not None]
+            nullable = all((table.column(c) is None or table.column(c).nullable) for c, _ in pairs if row.get(c) is None)
+            candidates = self._matching(fk.ref_table, parents, fixed, row)
             # Self-references make a forest: some roots (NULL), the rest point at earlier rows.
             if not candidates or (self_ref and nullable and rng.random() < 0.25):
                 if nullable:
@@ -236,26 +243,43 @@ class _Filler:
                         row.setdefault(c, None)
                     continue
                 if self_ref:
-                    return f"no row yet in {table.name} for the first row to reference (NOT NULL self-reference {fk.name})"
-                return f"no row in {fk.ref_table} to reference ({fk.name})"
-            fresh = [p for p in candidates if not self._collides(plan, used, row, pairs, p)]
-            choice = rng.choice(fresh or candidates)
+                    return _MissingParent(f"no row yet in {table.name} for the first row to reference "
+                                          f"(NOT NULL self-reference {fk.name})")
+                return _MissingParent(f"no row in {fk.ref_table} to reference ({fk.name})")
+            choice = self._pick(plan, used, row, pairs, candidates, rng, len(own) if attempt == 0 else None)
             for c, rc in pairs:
                 row[c] = choice.get(rc)
         return None
 
-    @staticmethod
-    def _collides(plan: _TablePlan, used: dict, row: Row, pairs: list[tuple[str, str]], parent: Row) -> bool:
-        """Would taking `parent` repeat a unique key whose columns are all known by now?"""
-        trial = dict(row)
-        trial.update({c: parent.get(rc) for c, rc in pairs})
+    def _matching(self, table: str, parents: list[Row], fixed: list[tuple[str, str]], row: Row) -> list[Row]:
+        """Parent rows whose referenced columns equal the already fixed values (indexed, so
+        large row counts stay linear)."""
+        if not fixed:
+            return parents
+        columns = tuple(rc for _, rc in fixed)
+        built, index = self._indexes.get((table, columns), (0, {}))
+        for parent in parents[built:]:
+            index.setdefault(tuple(parent.get(rc) for rc in columns), []).append(parent)
+        self._indexes[(table, columns)] = (len(parents), index)
+        return index.get(tuple(row[c] for c, _ in fixed), [])
+
+    def _pick(self, plan: _TablePlan, used: dict, row: Row, pairs: list[tuple[str, str]], candidates: list[Row],
+              rng: Random, sequential: int | None) -> Row:
+        """A parent row; when the FK is part of a unique key (one-to-one, junction), one that
+        does not repeat a key already inserted, scanning from a rotating start."""
         touched = {c for c, _ in pairs}
-        for key in plan.keys:
-            if touched & set(key) and all(c in trial for c in key):
-                values = tuple(trial[c] for c in key)
-                if None not in values and values in used[key]:
-                    return True
-        return False
+        known = set(row) | touched
+        keys = [k for k in plan.keys if touched & set(k) and set(k) <= known]
+        if not keys:
+            return rng.choice(candidates)
+        count = len(candidates)
+        start = sequential % count if sequential is not None else rng.randrange(count)
+        for offset in range(count):
+            parent = candidates[(start + offset) % count]
+            trial = {**row, **{c: parent.get(rc) for c, rc in pairs}}
+            if not any((values := tuple(trial[c] for c in k)) in used[k] and None not in values for k in keys):
+                return parent
+        return candidates[start]  # every choice repeats a key: the insert fails and is retried
 
 
 def fill_tables(

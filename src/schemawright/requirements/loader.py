@@ -1,9 +1,9 @@
 """Read a requirements file into a validated `Spec`, or raise `SpecErrors` listing every
 problem with its file, line and column.
 
-ruamel.yaml's round-trip loader keeps the line and column of every key and value, so a
-pydantic error path such as ('entities', 'Customer', 'attributes', 'email', 'type') can be
-turned back into the place in the file where the user must look.
+The YAML reader keeps the line and column of every key and value, so a pydantic error
+path such as ('entities', 'Customer', 'attributes', 'email', 'type') can be turned back
+into the place in the file where the user must look.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import typing
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
+from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
 
 Loc = tuple[int | str, ...]
 
@@ -28,23 +26,17 @@ Loc = tuple[int | str, ...]
 class Locator:
     """Maps a path inside the YAML document to a 1-based (line, column)."""
 
-    def __init__(self, file: str, root: object):
+    def __init__(self, file: str, marks: Marks):
         self.file = file
-        self.root = root
+        self.marks = marks
 
     def position(self, path: Loc, at_key: bool = False) -> tuple[int, int]:
-        node, line, col = self.root, 0, 0
-        for depth, part in enumerate(path):
-            last = depth == len(path) - 1
-            if isinstance(node, CommentedMap) and part in node:
-                line, col = node.lc.key(part) if (last and at_key) else node.lc.value(part)
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                line, col = node.lc.item(part)
-                node = node[part]
-            else:
-                break
-        return line + 1, col + 1
+        path = tuple(path)
+        if at_key and path in self.marks.keys:
+            return self.marks.keys[path]
+        while path and path not in self.marks.values:
+            path = path[:-1]  # the deepest part of the path the file actually has
+        return self.marks.values.get(path, (1, 1))
 
     def issue(self, path: Loc, message: str, hint: str | None = None, at_key: bool = False) -> SpecIssue:
         line, col = self.position(path, at_key)
@@ -65,26 +57,31 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:
-    root = _parse_yaml(text, file)
-    locator = Locator(file, root)
+    try:
+        root, marks = load_with_marks(text)
+    except YamlError as exc:
+        raise SpecErrors([SpecIssue(file, exc.line, exc.column, str(exc), exc.hint)]) from None
+    locator = Locator(file, marks)
+    yaml_issues = [SpecIssue(file, d.line, d.column, str(d), d.hint) for d in marks.duplicates]
     if not isinstance(root, dict):
         raise SpecErrors([SpecIssue(file, 1, 1, "the spec must be a YAML mapping with `project:` and `entities:`",
                                     "run `schemawright init` to see an example")])
     try:
         spec = Spec.model_validate(root)
     except ValidationError as exc:
-        issues = [_issue_from_pydantic(err, locator) for err in exc.errors()]
+        issues = yaml_issues + [_issue_from_pydantic(err, locator) for err in exc.errors()]
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
             issues += check_references(*salvaged, columns=False)
         raise SpecErrors(issues) from None
-    problems = check_references(spec, locator)
+    problems = yaml_issues + check_references(spec, locator)
     if problems:
         raise SpecErrors(problems)
     return spec
 
 
 def _plain(node: object) -> object:
+    """A deep copy, so salvaging never changes the parsed document."""
     if isinstance(node, dict):
         return {k: _plain(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -122,7 +119,7 @@ def _salvage(root: object, exc: ValidationError, locator: Locator) -> tuple[Spec
 
 class _RemappedLocator(Locator):
     def __init__(self, inner: Locator, kept: dict[str, list[int]]):
-        super().__init__(inner.file, inner.root)
+        super().__init__(inner.file, inner.marks)
         self.kept = kept
 
     def position(self, path: Loc, at_key: bool = False) -> tuple[int, int]:
@@ -149,19 +146,6 @@ def _remove(data: object, path: Loc) -> None:
             return
     if isinstance(data, dict):
         data.pop(path[-1], None)
-
-
-def _parse_yaml(text: str, file: str) -> object:
-    yaml = YAML(typ="rt")
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = (exc.problem or "invalid YAML").strip()
-        hint = "each name may appear only once in a mapping; rename or merge the duplicates" if "duplicate" in problem else (
-            "check indentation and that `key: value` pairs have a space after the colon")
-        raise SpecErrors([SpecIssue(file, line, col, f"invalid YAML: {problem}", hint)]) from None
 
 
 def _issue_from_pydantic(err: dict, locator: Locator) -> SpecIssue:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class _Frozen(BaseModel):
@@ -218,8 +218,14 @@ class Design(_Frozen):
     triggers: tuple[Trigger, ...] = ()
     decisions: tuple[Decision, ...] = ()
 
+    # Stages look tables up inside loops: an index by name, rebuilt whenever `tables` is a
+    # different tuple (model_copy copies private attributes, so identity is what counts).
+    _index: tuple[tuple[Table, ...], dict[str, Table]] | None = PrivateAttr(default=None)
+
     def table(self, name: str) -> Table | None:
-        return next((t for t in self.tables if t.name == name), None)
+        if self._index is None or self._index[0] is not self.tables:
+            self._index = (self.tables, {t.name: t for t in self.tables})
+        return self._index[1].get(name)
 
     def table_for_entity(self, entity: str) -> Table | None:
         return next((t for t in self.tables if t.entity == entity and t.kind == "entity"), None)

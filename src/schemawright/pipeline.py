@@ -6,6 +6,7 @@ from pathlib import Path
 
 from schemawright import model as m
 from schemawright.conceptual.build import build_conceptual
+from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
 from schemawright.integrity.audit import add_audit
 from schemawright.logical.build import build_logical
@@ -17,9 +18,10 @@ STAGES = (build_conceptual, build_logical, build_physical, add_audit, choose_ind
 
 
 def design_from_spec(spec: Spec) -> m.Design:
-    design = build_conceptual(spec)
-    for stage in STAGES[1:]:
-        design = stage(design)
+    with paused_gc():
+        design = build_conceptual(spec)
+        for stage in STAGES[1:]:
+            design = stage(design)
     return design
 
 
@@ -30,6 +32,11 @@ def design_file(path: str | Path) -> m.Design:
 
 def deliverables(design: m.Design) -> dict[str, str]:
     """Every generated file, by relative path; pure, so tests can compare bytes."""
+    with paused_gc():
+        return _render_all(design)
+
+
+def _render_all(design: m.Design) -> dict[str, str]:
     from schemawright.documentation.dot import to_dot
     from schemawright.documentation.dictionary import to_data_dictionary
     from schemawright.documentation.mermaid import to_mermaid

@@ -7,6 +7,7 @@ errors), and to derive first-cut indexes from the predicates (equality, range, s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -40,18 +41,36 @@ class QueryShape:
     uses: dict[str, TableUse]
 
 
+class Parsed:
+    """A parsed statement and its nodes grouped by type, from one walk of the tree."""
+
+    def __init__(self, tree: exp.Expression):
+        self.tree = tree
+        self.by_type: dict[type, list[exp.Expression]] = {}
+        for node in tree.walk():
+            self.by_type.setdefault(type(node), []).append(node)
+
+    def all(self, *types: type) -> list[exp.Expression]:
+        return [n for t in types for n in self.by_type.get(t, ())] if len(types) > 1 else self.by_type.get(types[0], [])
+
+
+@lru_cache(maxsize=8192)
+def parsed(sql: str) -> Parsed:
+    """Parse once: the reference checks and the indexing step read the same queries."""
+    return Parsed(parse(sql))
+
+
 def parse(sql: str) -> exp.Expression:
     """Parse one statement (PostgreSQL dialect, :named parameters); raises ParseError."""
     return sqlglot.parse_one(sql, read="postgres")
 
 
-def _tables(tree: exp.Expression) -> tuple[dict[str, str], set[str]]:
+def _tables(query: Parsed) -> tuple[dict[str, str], set[str]]:
     """alias -> table name for real tables, and the CTE names to ignore."""
     # CTEs, subqueries and set-returning functions: their columns are not design columns.
-    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-    ctes |= {n.alias for n in tree.find_all(exp.Subquery, exp.Lateral, exp.Unnest, exp.TableAlias) if n.alias}
+    ctes = {n.alias for n in query.all(exp.CTE, exp.Subquery, exp.Lateral, exp.Unnest, exp.TableAlias) if n.alias}
     aliases: dict[str, str] = {}
-    for table in tree.find_all(exp.Table):
+    for table in query.all(exp.Table):
         if table.name and table.name not in ctes:
             aliases[table.alias_or_name] = table.name
     return aliases, ctes
@@ -68,23 +87,23 @@ def _resolve(column: exp.Column, aliases: dict[str, str], design: m.Design) -> s
 def reference_problems(sql: str, design: m.Design) -> list[tuple[str, str | None]]:
     """Tables and columns the query names that the design does not have."""
     try:
-        tree = parse(sql)
+        query = parsed(sql)
     except (ParseError, TokenError) as exc:
         errors = getattr(exc, "errors", None) or [{}]
         first = errors[0]
         where = f" at line {first.get('line')}, column {first.get('col')} of the query" if first.get("line") else ""
         detail = first.get("description") or str(exc).splitlines()[0]
         return [(f"SQL does not parse{where}: {detail}", "write PostgreSQL SQL with parameters as :name")]
-    if tree is None:
+    if query.tree is None:
         return [("the query is empty", "write the SQL the application runs")]
     problems: list[tuple[str, str | None]] = []
-    aliases, ctes = _tables(tree)
-    names = [t.name for t in design.tables]
+    aliases, ctes = _tables(query)
     for table in sorted(set(aliases.values())):
         if design.table(table) is None:
+            names = [t.name for t in design.tables]
             problems.append((f"table {table!r} does not exist", did_you_mean(table, names) or f"tables: {', '.join(names)}"))
-    output_names = {a.alias for a in tree.find_all(exp.Alias)}
-    for column in tree.find_all(exp.Column):
+    output_names = {a.alias for a in query.all(exp.Alias)}
+    for column in query.all(exp.Column):
         if isinstance(column.this, exp.Star) or column.name in output_names:
             continue
         if column.table and column.table not in aliases:
@@ -101,7 +120,7 @@ def reference_problems(sql: str, design: m.Design) -> list[tuple[str, str | None
             where = f"table {known[0].name!r}" if len(known) == 1 else "tables " + ", ".join(repr(t.name) for t in known)
             problems.append((f"column {column.name!r} does not exist in {where}",
                              did_you_mean(column.name, columns) or f"columns: {', '.join(columns)}"))
-    for insert in tree.find_all(exp.Insert):
+    for insert in query.all(exp.Insert):
         target = insert.this
         if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
             table = design.table(target.this.name)
@@ -114,8 +133,9 @@ def reference_problems(sql: str, design: m.Design) -> list[tuple[str, str | None
 
 def shape(sql: str, design: m.Design) -> QueryShape:
     """Per-table predicates of a query that is known to parse."""
-    tree = parse(sql)
-    aliases, _ = _tables(tree)
+    query = parsed(sql)
+    tree = query.tree
+    aliases, _ = _tables(query)
     uses = {t: TableUse(t) for t in dict.fromkeys(aliases.values()) if design.table(t)}
     kind = "write" if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else "read"
 
@@ -126,7 +146,7 @@ def shape(sql: str, design: m.Design) -> QueryShape:
                 return node.name, uses[owner]
         return None
 
-    for node in tree.find_all(exp.EQ, exp.In, *_RANGE, exp.Like, exp.ILike, exp.Is):
+    for node in query.all(exp.EQ, exp.In, *_RANGE, exp.Like, exp.ILike, exp.Is):
         left = col_use(node.this) if node.this is not None else None
         right_node = node.expression if isinstance(node, (exp.EQ, *_RANGE[:4], exp.Like, exp.ILike)) else None
         right = col_use(right_node) if right_node is not None else None
@@ -149,7 +169,7 @@ def shape(sql: str, design: m.Design) -> QueryShape:
                 use.add(use.range, column)
         else:
             use.add(use.range, column)
-    for node in tree.find_all(exp.Any):  # col = ANY(:ids)
+    for node in query.all(exp.Any):  # col = ANY(:ids)
         parent = node.parent
         if isinstance(parent, exp.EQ) and (found := col_use(parent.this)):
             found[1].add(found[1].equality, found[0])

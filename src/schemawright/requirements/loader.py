@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
+from schemawright.gcpause import paused_gc
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
@@ -57,6 +58,11 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:
+    with paused_gc():
+        return _parse_spec(text, file)
+
+
+def _parse_spec(text: str, file: str) -> Spec:
     try:
         root, marks = load_with_marks(text)
     except YamlError as exc:

@@ -90,13 +90,16 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
     """Two attributes, or an attribute and a generated column, that become the same column."""
     namer = Namer(spec.naming.tables, spec.naming.case)
     out: list[SpecIssue] = []
+    foreign_keys: dict[str, dict[str, str]] = {}  # child entity -> fk column -> what it is
+    for i, rel in enumerate(spec.relationships):
+        if rel.type != "many-to-many":
+            foreign_keys.setdefault(rel.to, {})[namer.fk_column(rel.from_, rel.role)] = \
+                f"the foreign key of relationship {relationship_name(rel, i)!r}"
     for entity_name, entity in spec.entities.items():
         taken: dict[str, str] = {"id": "the surrogate key"}
         if entity.audit if entity.audit is not None else spec.audit:
             taken.update({c: "an audit column" for c in AUDIT_COLUMNS})
-        for i, rel in enumerate(spec.relationships):
-            if rel.to == entity_name and rel.type != "many-to-many":
-                taken[namer.fk_column(rel.from_, rel.role)] = f"the foreign key of relationship {relationship_name(rel, i)!r}"
+        taken.update(foreign_keys.get(entity_name, {}))
         for attr_name, attr in entity.attributes.items():
             if attr.type == "list":
                 continue

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from schemawright.gcpause import paused_gc
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
@@ -59,6 +61,11 @@ def _scalar(node: yaml.ScalarNode) -> object:
 
 def load_with_marks(text: str) -> tuple[object, Marks]:
     """Parse one YAML document into plain dicts/lists/scalars plus the marks of every node."""
+    with paused_gc():
+        return _load(text)
+
+
+def _load(text: str) -> tuple[object, Marks]:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

@@ -158,16 +158,9 @@ def generate_spec(n: int, seed: int = 20240601) -> dict:
 
 def spec_text(n: int) -> str:
     """The spec as YAML block text, as a person would write it (and as the loader reads it)."""
-    from io import StringIO
+    import yaml
 
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 200
-    buffer = StringIO()
-    yaml.dump(generate_spec(n), buffer)
-    return buffer.getvalue()
+    return yaml.safe_dump(generate_spec(n), sort_keys=False, default_flow_style=False, width=200, allow_unicode=True)
 
 
 # --------------------------------------------------------------------------- one size, in a child

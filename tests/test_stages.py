@@ -33,7 +33,7 @@ def test_conceptual_structured_pattern_and_kinds(design):
     rel = {r.name: r for r in design.relationships}
     assert rel["Employee_Employee_manager"].on_delete == "set null"
     assert rel["OrderLine"].on_delete == "cascade"
-    assert rel["Customer_Order_ref"].on_delete == "restrict"
+    assert rel["Customer_Order"].on_delete == "restrict"
 
 
 def test_logical_tables_keys_and_junction(design):

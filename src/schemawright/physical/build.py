@@ -13,7 +13,7 @@ def build_physical(design: m.Design) -> m.Design:
     enum_style = design.naming.get("enums", "check")
     enums: dict[str, m.EnumType] = {}
     extensions: set[str] = set(design.extensions)
-    used: dict[str, tuple[str, str, list[str]]] = {}  # semantic -> (sql type, reason, columns)
+    used: dict[tuple[str, str], tuple[str, list[str]]] = {}  # (semantic, sql type) -> (reason, columns)
     tables: dict[str, m.Table] = {}
 
     for table in design.tables:
@@ -35,8 +35,8 @@ def build_physical(design: m.Design) -> m.Design:
             if column.semantic == "uuid_key" and default is None:
                 default = "gen_random_uuid()"
             columns.append(column.model_copy(update={"sql_type": mapping.sql_type, "default": default}))
-            entry = used.setdefault(column.semantic, (mapping.sql_type, mapping.reason, []))
-            entry[2].append(f"{table.name}.{column.name}")
+            entry = used.setdefault((column.semantic, mapping.sql_type), (mapping.reason, []))
+            entry[1].append(f"{table.name}.{column.name}")
         tables[table.name] = table.model_copy(update={"columns": tuple(columns), "checks": tuple(checks)})
 
     for name, table in tables.items():
@@ -52,7 +52,7 @@ def build_physical(design: m.Design) -> m.Design:
     decisions = [
         m.Decision(step="physical", subject=f"type {semantic}", choice=sql_type,
                    reason=f"{reason}. Columns: {_listing(columns)}")
-        for semantic, (sql_type, reason, columns) in sorted(used.items())
+        for (semantic, sql_type), (reason, columns) in sorted(used.items())
     ]
     if enums:
         decisions.append(m.Decision(step="physical", subject="enums", choice="PostgreSQL enum types",

@@ -62,8 +62,12 @@ def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> 
         scale = attr.scale if attr and attr.scale is not None else (4 if semantic == "money" else None)
         if precision is None:
             return Mapping("numeric", "exact decimal without a declared precision")
-        reason = ("exact numeric: never float (rounding) nor the money type (locale-dependent); "
-                  "scale 4 leaves room for sub-cent rates" if semantic == "money" else "exact numeric with the declared precision")
+        declared = attr is not None and attr.precision is not None
+        if semantic == "money":
+            reason = "exact numeric: never float (rounding) nor the money type (locale-dependent); " + (
+                "precision and scale as declared" if declared else "19 digits with scale 4 leave room for sub-cent rates")
+        else:
+            reason = "exact numeric with the declared precision and scale"
         return Mapping(f"numeric({precision},{scale or 0})", reason)
     if semantic == "email":
         return Mapping("citext", "citext compares case-insensitively, so uniqueness and lookups ignore case "

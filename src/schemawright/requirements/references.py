@@ -21,7 +21,7 @@ def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationsh
     """The explicit name, or one derived from the two entities (stable, documented)."""
     if rel.name:
         return rel.name
-    return f"{rel.from_}_{rel.to}" if rel.type == "many-to-many" else f"{rel.from_}_{rel.to}_{rel.role or 'ref'}"
+    return f"{rel.from_}_{rel.to}" + (f"_{rel.role}" if rel.role else "")
 
 
 def check_references(spec: Spec, at: Locator, columns: bool = True) -> list[SpecIssue]:
@@ -65,7 +65,8 @@ def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
     out: list[SpecIssue] = []
 
     hints = {"table": "two things map to this table name; set `table:` on an entity or rename it",
-             "relationship": "give each relationship a unique `name:` (many-to-many names become table names)"}
+             "relationship": "two relationships join the same entities: give each a `role:` (it names the foreign "
+                             "key column) or, for many-to-many, a unique `name:` (it names the junction table)"}
 
     def report(items: list[tuple[str, tuple]], what: str) -> None:
         counts = Counter(name for name, _ in items)

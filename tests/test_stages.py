@@ -117,3 +117,20 @@ def test_ddl_is_deterministic_and_ordered(design):
     down = render_down(design)
     assert down.index("DROP CONSTRAINT") < down.index("DROP TABLE") < down.index("DROP FUNCTION")
     assert down.strip().endswith("DROP EXTENSION IF EXISTS citext;")
+
+
+def test_render_generated_columns_exclusions_and_views():
+    from schemawright import model as m
+
+    table = m.Table(name="booking", columns=(
+        m.Column(name="id", semantic="id", sql_type="bigint", nullable=False, identity=True),
+        m.Column(name="room", semantic="integer", sql_type="integer", nullable=False),
+        m.Column(name="room_x2", semantic="integer", sql_type="integer", generated="room * 2"),
+    ), primary_key=m.PrimaryKey(name="pk_booking", columns=("id",)),
+        exclusions=(m.Exclusion(name="ex_booking_room", definition="USING btree (room WITH =)"),))
+    design = m.Design(project="p", tables=(table,), views=(m.View(name="rooms", sql="SELECT DISTINCT room FROM booking"),))
+    up, down = render_up(design), render_down(design)
+    assert "room_x2 integer GENERATED ALWAYS AS (room * 2) STORED" in up
+    assert "CONSTRAINT ex_booking_room EXCLUDE USING btree (room WITH =)" in up
+    assert "CREATE VIEW rooms AS\nSELECT DISTINCT room FROM booking;" in up
+    assert down.index("DROP VIEW rooms;") < down.index("DROP TABLE booking;")

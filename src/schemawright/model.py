@@ -112,6 +112,7 @@ class Column(_Frozen):
     nullable: bool = True
     default: str | None = Field(None, description="SQL default expression.")
     identity: bool = Field(False, description="GENERATED ALWAYS AS IDENTITY.")
+    generated: str | None = Field(None, description="GENERATED ALWAYS AS (expression) STORED: the expression.")
     description: str | None = None
     pii: bool = False
     source: str | None = Field(None, description="Entity.attribute it came from.")
@@ -160,6 +161,11 @@ class Index(_Frozen):
     patterns: tuple[str, ...] = Field((), description="Access patterns this index serves.")
 
 
+class Exclusion(_Frozen):
+    name: str
+    definition: str = Field(description="What follows EXCLUDE, e.g. `USING gist (room WITH =, during WITH &&)`.")
+
+
 class Table(_Frozen):
     name: str
     kind: Literal["entity", "junction", "list"] = "entity"
@@ -170,6 +176,7 @@ class Table(_Frozen):
     foreign_keys: tuple[ForeignKey, ...] = ()
     uniques: tuple[Unique, ...] = ()
     checks: tuple[Check, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -191,6 +198,32 @@ class Trigger(_Frozen):
 class Function(_Frozen):
     name: str
     body: str = Field(description="Complete CREATE FUNCTION statement.")
+
+
+class View(_Frozen):
+    name: str
+    sql: str = Field(description="The SELECT that defines it.")
+    materialized: bool = False
+    description: str | None = None
+
+
+class SchemaObject(_Frozen):
+    """An object kept from an existing schema but not analysed (function, trigger, sequence,
+    domain ...), so documentation lists it and nothing is silently lost."""
+
+    kind: str
+    name: str
+    sql: str = ""
+    table: str | None = None
+
+
+class ImportNote(_Frozen):
+    """A statement an importer could not understand: reported with its place, then skipped."""
+
+    line: int
+    column: int = 1
+    statement: str
+    reason: str
 
 
 class Design(_Frozen):
@@ -217,6 +250,11 @@ class Design(_Frozen):
     functions: tuple[Function, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    # existing schemas (importers)
+    views: tuple[View, ...] = ()
+    objects: tuple[SchemaObject, ...] = ()
+    source: dict = Field(default_factory=dict, description="Where the model came from: kind, path or URL, dialect.")
+    import_notes: tuple[ImportNote, ...] = ()
 
     # Stages look tables up inside loops: an index by name, rebuilt whenever `tables` is a
     # different tuple (model_copy copies private attributes, so identity is what counts).

@@ -22,7 +22,9 @@ def column_sql(column: m.Column) -> str:
     parts = [q(column.name), column.sql_type]
     if column.identity:
         parts.append("GENERATED ALWAYS AS IDENTITY")
-    if column.default is not None and not column.identity:
+    if column.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
+    if column.default is not None and not column.identity and column.generated is None:
         parts.append(f"DEFAULT {column.default}")
     if not column.nullable:
         parts.append("NOT NULL")
@@ -35,6 +37,7 @@ def create_table(table: m.Table) -> str:
         lines.append(f"CONSTRAINT {q(table.primary_key.name)} PRIMARY KEY ({_cols(table.primary_key.columns)})")
     lines += [f"CONSTRAINT {q(u.name)} UNIQUE ({_cols(u.columns)})" for u in table.uniques]
     lines += [f"CONSTRAINT {q(c.name)} CHECK ({c.expression})" for c in table.checks]
+    lines += [f"CONSTRAINT {q(x.name)} EXCLUDE {x.definition}" for x in table.exclusions]
     body = ",\n    ".join(lines)
     return f"CREATE TABLE {q(table.name)} (\n    {body}\n);"
 
@@ -83,6 +86,8 @@ def render_up(design: m.Design) -> str:
     sections += _section("Tables", [create_table(t) for t in design.tables])
     sections += _section("Foreign keys", [add_foreign_key(t, fk) for t in design.tables for fk in t.foreign_keys])
     sections += _section("Indexes", [create_index(i) for i in design.indexes])
+    sections += _section("Views", [f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)} AS\n"
+                                   f"{v.sql.rstrip().rstrip(';')};" for v in design.views])
     sections += _section("Functions", [f.body for f in design.functions])
     sections += _section("Triggers", [f"CREATE TRIGGER {q(t.name)} {t.timing} ON {q(t.table)}\n"
                                       f"    FOR EACH ROW EXECUTE FUNCTION {q(t.function)}();" for t in design.triggers])
@@ -94,6 +99,8 @@ def render_down(design: m.Design) -> str:
     """Drop everything render_up created, foreign keys first so table order is free."""
     statements = [f"ALTER TABLE {q(t.name)} DROP CONSTRAINT {q(fk.name)};"
                   for t in reversed(design.tables) for fk in reversed(t.foreign_keys)]
+    statements = [f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)};"
+                  for v in reversed(design.views)] + statements
     statements += [f"DROP TABLE {q(t.name)};" for t in reversed(design.tables)]  # takes indexes and triggers along
     statements += [f"DROP FUNCTION {q(f.name)}();" for f in reversed(design.functions)]
     statements += [f"DROP TYPE {q(e.name)};" for e in reversed(design.enums)]

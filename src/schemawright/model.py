@@ -41,8 +41,8 @@ class Attribute(_Frozen):
     scale: int | None = None
     values: tuple[str, ...] = ()
     of: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
     check: str | None = None
     description: str | None = None
     pii: bool = False

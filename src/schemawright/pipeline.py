@@ -11,10 +11,11 @@ from schemawright.indexing.first_cut import choose_indexes
 from schemawright.integrity.audit import add_audit
 from schemawright.logical.build import build_logical
 from schemawright.physical.build import build_physical
+from schemawright.physical.namespace import unique_names
 from schemawright.requirements.loader import load_spec
 from schemawright.requirements.spec import Spec
 
-STAGES = (build_conceptual, build_logical, build_physical, add_audit, choose_indexes)
+STAGES = (build_conceptual, build_logical, build_physical, add_audit, choose_indexes, unique_names)
 
 
 def design_from_spec(spec: Spec) -> m.Design:

@@ -11,6 +11,7 @@ from schemawright.requirements import spec as s
 from schemawright.requirements.references import relationship_name
 from schemawright.sql.quoting import quote_ident
 
+_DIRECTION = re.compile(r"^(.*?)\s+(asc|desc)\s*$", re.IGNORECASE | re.DOTALL)
 _OPERATORS = {"=": "=", "==": "=", "eq": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
               "!=": "<>", "<>": "<>", "in": "IN", "like": "LIKE", "ilike": "ILIKE",
               "is null": "IS NULL", "is not null": "IS NOT NULL", "between": "BETWEEN"}
@@ -94,12 +95,16 @@ def structured_sql(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> str:
     assert p.entity is not None
     entity = spec.entities.get(p.entity)
     table = namer.table(p.entity, entity.table if entity else None)
-    clauses = []
+    clauses: list[str] = []
+    params: set[str] = set()
     for n, (column, op) in enumerate((p.where or {}).items(), start=1):
         operator = _OPERATORS.get(op.strip().lower(), op.strip().upper())
         col = quote_ident(column)
         # the parameter is named after the column when that is a plain, non-reserved name
         param = column if col == column and re.fullmatch(r"[a-z_][a-z0-9_]*", column) else f"p{n}"
+        while param in params:  # never two predicates on one parameter
+            param += "_"
+        params.add(param)
         if operator in ("IS NULL", "IS NOT NULL"):
             clauses.append(f"{col} {operator}")
         elif operator == "IN":
@@ -114,9 +119,8 @@ def structured_sql(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> str:
     if p.order_by:
         parts = []
         for item in p.order_by:
-            words = item.split()
-            desc = len(words) > 1 and words[-1].lower() == "desc"
-            name = " ".join(words[:-1]) if len(words) > 1 and words[-1].lower() in ("asc", "desc") else item
+            m_dir = _DIRECTION.match(item)  # keep the column name exactly as written
+            name, desc = (m_dir.group(1), m_dir.group(2).lower() == "desc") if m_dir else (item, False)
             parts.append(quote_ident(name) + (" DESC" if desc else ""))
         sql += " ORDER BY " + ", ".join(parts)
     if p.limit:

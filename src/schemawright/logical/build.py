@@ -111,8 +111,12 @@ def _attribute_checks(attr: m.Attribute, column: str, table: str) -> list[m.Chec
     col = quote_ident(column)
     checks = []
     if attr.min is not None or attr.max is not None:
-        bounds = [f"{col} >= {literal(_number(attr.min))}"] if attr.min is not None else []
-        bounds += [f"{col} <= {literal(_number(attr.max))}"] if attr.max is not None else []
+        if attr.type == "array":  # the bound applies to every element
+            bounds = [f"{literal(_number(attr.min))} <= ALL ({col})"] if attr.min is not None else []
+            bounds += [f"{literal(_number(attr.max))} >= ALL ({col})"] if attr.max is not None else []
+        else:
+            bounds = [f"{col} >= {literal(_number(attr.min))}"] if attr.min is not None else []
+            bounds += [f"{col} <= {literal(_number(attr.max))}"] if attr.max is not None else []
         checks.append(m.Check(name=constraint("ck", table, column, "range"), expression=" AND ".join(bounds),
                               reason=f"{attr.name} must lie in the declared range"))
     if attr.check:
@@ -121,8 +125,8 @@ def _attribute_checks(attr: m.Attribute, column: str, table: str) -> list[m.Chec
     return checks
 
 
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
+def _number(value: int | float) -> int | float:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _list_table(entity: m.Entity, attr: m.Attribute, owner_table: str, namer: Namer) -> m.Table:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from schemawright import model as m
 from schemawright.naming import constraint
 from schemawright.physical.types import TypeContext, map_attribute
-from schemawright.sql.quoting import quote_ident
 
 
 def build_physical(design: m.Design) -> m.Design:
@@ -29,7 +28,7 @@ def build_physical(design: m.Design) -> m.Design:
                 enums[mapping.enum_type.name] = mapping.enum_type
             for suffix, expression, why in mapping.checks:
                 checks.append(m.Check(name=constraint("ck", table.name, column.name, suffix),
-                                      expression=expression.replace("{col}", quote_ident(column.name)),
+                                      expression=expression,
                                       reason=f"{column.semantic}: {why}"))
             default = column.default
             if column.semantic == "uuid_key" and default is None:

@@ -17,7 +17,7 @@ URL_PATTERN = r"^https?://[^[:space:]]+$"
 class Mapping:
     sql_type: str
     reason: str
-    checks: tuple[tuple[str, str, str], ...] = ()  # (name suffix, expression with {col}, why)
+    checks: tuple[tuple[str, str, str], ...] = ()  # (name suffix, expression, why)
     extensions: tuple[str, ...] = ()
     enum_type: m.EnumType | None = None
 
@@ -48,6 +48,7 @@ _SIMPLE = {
 
 def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> Mapping:
     """Map one column; `attr` is the spec attribute it came from (None for generated columns)."""
+    col = quote_ident(ctx.column)  # spliced in before any user value, so values stay literal
     if semantic in _SIMPLE:
         sql_type, reason = _SIMPLE[semantic]
         return Mapping(sql_type, reason)
@@ -55,7 +56,7 @@ def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> 
         if attr is not None and attr.max_length:
             return Mapping("text", "text with a named CHECK on char_length: same storage as varchar(n) in PostgreSQL, "
                                    "and the limit is a visible rule that can be changed without rewriting the table",
-                           (("length", f"char_length({{col}}) <= {attr.max_length}", f"at most {attr.max_length} characters"),))
+                           (("length", f"char_length({col}) <= {attr.max_length}", f"at most {attr.max_length} characters"),))
         return Mapping("text", "string without max_length: unbounded text")
     if semantic in ("decimal", "money"):
         precision = attr.precision if attr and attr.precision else (19 if semantic == "money" else None)
@@ -72,14 +73,14 @@ def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> 
     if semantic == "email":
         return Mapping("citext", "citext compares case-insensitively, so uniqueness and lookups ignore case "
                                  "(A@x.com = a@x.com) without lower() everywhere; a CHECK rejects malformed addresses",
-                       (("format", f"{{col}} ~ {quote_literal(EMAIL_PATTERN)}", "looks like an e-mail address"),), ("citext",))
+                       (("format", f"{col} ~ {quote_literal(EMAIL_PATTERN)}", "looks like an e-mail address"),), ("citext",))
     if semantic == "phone":
         return Mapping("text", "phone numbers stored normalised to E.164 (+ and up to 15 digits) so equal numbers compare "
                                "equal; format for display in the application",
-                       (("format", f"{{col}} ~ {quote_literal(PHONE_PATTERN)}", "E.164 phone number"),))
+                       (("format", f"{col} ~ {quote_literal(PHONE_PATTERN)}", "E.164 phone number"),))
     if semantic == "url":
         return Mapping("text", "URLs are text with a scheme check and a 2048-character limit (what browsers accept)",
-                       (("format", f"{{col}} ~* {quote_literal(URL_PATTERN)} AND char_length({{col}}) <= 2048",
+                       (("format", f"{col} ~* {quote_literal(URL_PATTERN)} AND char_length({col}) <= 2048",
                              "http(s) URL of at most 2048 characters"),))
     if semantic == "enum":
         values = attr.values if attr else ()
@@ -91,7 +92,7 @@ def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> 
         allowed = ", ".join(quote_literal(v) for v in values)
         return Mapping("text", "text with a CHECK listing the values: a value can be added or removed by replacing "
                                "one constraint, whereas a PostgreSQL enum value can never be dropped",
-                       (("values", f"{{col}} IN ({allowed})", "one of the enum's values"),))
+                       (("values", f"{col} IN ({allowed})", "one of the enum's values"),))
     if semantic == "array":
         element = map_attribute(attr.model_copy(update={"type": attr.of, "max_length": None}) if attr else None,
                                 attr.of if attr and attr.of else "text", ctx)

@@ -93,15 +93,35 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
     out: list[SpecIssue] = []
     foreign_keys: dict[str, dict[str, str]] = {}  # child entity -> fk column -> what it is
     for i, rel in enumerate(spec.relationships):
-        if rel.type != "many-to-many":
-            foreign_keys.setdefault(rel.to, {})[namer.fk_column(rel.from_, rel.role)] = \
-                f"the foreign key of relationship {relationship_name(rel, i)!r}"
+        if rel.type == "many-to-many":
+            continue
+        column, name = namer.fk_column(rel.from_, rel.role), relationship_name(rel, i)
+        owner = foreign_keys.setdefault(rel.to, {})
+        if column in owner:
+            out.append(at.issue(("relationships", i), f"relationship {name!r} gives {rel.to} a foreign key column "
+                                f"{column!r}, which is already {owner[column]}",
+                                "give one of the relationships a `role:`; the column is then named <role>_id"))
+        else:
+            owner[column] = f"the foreign key of relationship {name!r}"
     for entity_name, entity in spec.entities.items():
+        if not entity_name.strip():
+            out.append(at.issue(("entities", entity_name), "an entity name is blank", "give the entity a name",
+                                at_key=True))
         taken: dict[str, str] = {"id": "the surrogate key"}
         if entity.audit if entity.audit is not None else spec.audit:
             taken.update({c: "an audit column" for c in AUDIT_COLUMNS})
         taken.update(foreign_keys.get(entity_name, {}))
         for attr_name, attr in entity.attributes.items():
+            if not (attr.column or attr_name).strip():
+                out.append(at.issue(("entities", entity_name, "attributes", attr_name), "an attribute name is blank",
+                                    "give the attribute a name", at_key=True))
+                continue
+            if attr.values and spec.naming.enums == "type":
+                for value in attr.values:
+                    if len(value.encode()) > 63:
+                        out.append(at.issue(("entities", entity_name, "attributes", attr_name, "values"),
+                                            f"enum value {value[:20]!r}... is longer than 63 bytes, the limit of a "
+                                            "PostgreSQL enum label", "shorten it, or use `naming: {enums: check}`"))
             if attr.type == "list":
                 continue
             column = namer.column(attr_name, attr.column)

@@ -47,6 +47,19 @@ class Attribute(_Frozen):
     description: str | None = None
     pii: bool = False
     column: str | None = None
+    sql_type: str | None = None
+    enum_type: str | None = None
+    identity: bool = False
+    generated: str | None = None
+
+
+class DeclaredIndex(_Frozen):
+    name: str | None = None
+    columns: tuple[str, ...]
+    unique: bool = False
+    using: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
 
 
 class Entity(_Frozen):
@@ -56,6 +69,8 @@ class Entity(_Frozen):
     attributes: tuple[Attribute, ...] = ()
     audit: bool = False
     key: Literal["identity", "uuid"] = "identity"
+    primary_key: tuple[str, ...] | None = Field(None, description="Natural/composite key columns; None = surrogate id.")
+    indexes: tuple[DeclaredIndex, ...] = ()
 
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
@@ -71,6 +86,8 @@ class Relationship(_Frozen):
     on_delete: str = "restrict"
     role: str | None = None
     attributes: tuple[Attribute, ...] = ()
+    columns: tuple[str, ...] = Field((), description="Explicit foreign key columns on the child.")
+    references: tuple[str, ...] = Field((), description="Referenced parent columns (default: its primary key).")
     description: str | None = None
 
 

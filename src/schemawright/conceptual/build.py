@@ -28,6 +28,9 @@ def build_conceptual(spec: s.Spec) -> m.Design:
             attributes=tuple(_attribute(a_name, a) for a_name, a in e.attributes.items()),
             audit=default_audit if e.audit is None else e.audit,
             key=e.key or spec.naming.keys,
+            primary_key=tuple(e.primary_key) if e.primary_key is not None else None,
+            indexes=tuple(m.DeclaredIndex(name=i.name, columns=tuple(i.columns), unique=i.unique, using=i.using,
+                                          where=i.where, include=tuple(i.include)) for i in e.indexes),
         )
         for name, e in spec.entities.items()
     )
@@ -69,6 +72,7 @@ def _relationship(r: s.Relationship, index: int) -> m.Relationship:
         name=relationship_name(r, index), parent=r.from_, child=r.to, cardinality=r.type,
         required=r.required, at_least_one=r.at_least_one, on_delete=on_delete, role=r.role,
         attributes=tuple(_attribute(n, a) for n, a in r.attributes.items()), description=r.description,
+        columns=tuple(r.columns or ()), references=tuple(r.references or ()),
     )
 
 

@@ -36,12 +36,19 @@ class _Context:
     links: dict[str, list[Link]] = field(default_factory=lambda: defaultdict(list))
     rules: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
     triggers: dict[str, list[Trigger]] = field(default_factory=lambda: defaultdict(list))
+    # Where a reference to a table or an enum points: this document's anchors by default,
+    # other pages when the site (one page per table) reuses the sections.
+    table_href: dict[str, str] = field(default_factory=dict)
+    enum_href: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, design: Design) -> _Context:
+    def of(cls, design: Design, table_href: dict[str, str] | None = None,
+           enum_href: dict[str, str] | None = None) -> _Context:
         ctx = cls(design)
         ctx.anchor = anchors([t.name for t in design.tables], "table")
         ctx.enum_anchor = anchors([e.name for e in design.enums], "enum")
+        ctx.table_href = table_href if table_href is not None else {n: f"#{a}" for n, a in ctx.anchor.items()}
+        ctx.enum_href = enum_href if enum_href is not None else {n: f"#{a}" for n, a in ctx.enum_anchor.items()}
         ctx.tables = {t.name: t for t in design.tables}
         ctx.volume = {v.entity: v for v in design.volumes}
         for index in design.indexes:
@@ -57,7 +64,7 @@ class _Context:
         return ctx
 
     def ref(self, name: str) -> str:
-        return f"[{code(name)}](#{self.anchor[name]})" if name in self.anchor else code(name)
+        return f"[{code(name)}]({self.table_href[name]})" if name in self.table_href else code(name)
 
     def noun(self, name: str) -> tuple[str, str]:
         """(one, many) as Markdown: **Order** / **Orders**, or `row of x` for other tables."""
@@ -94,14 +101,33 @@ def to_data_dictionary(design: Design) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def volume_of(t: Table, ctx: _Context) -> Volume | None:
+    """The declared (or, for an imported schema, measured) volume of a table's rows."""
+    if t.kind != "entity":
+        return None
+    return ctx.volume.get(t.entity or "") or (ctx.volume.get(t.name) if not t.entity else None)
+
+
 def _summary_row(t: Table, ctx: _Context) -> list[str]:
-    vol = ctx.volume.get(t.entity or "") if t.kind == "entity" else None
+    vol = volume_of(t, ctx)
     return [ctx.ref(t.name), t.kind, number(vol.rows) if vol else "—",
             number(vol.growth_per_month) if vol else "—", text(_first_line(t.description))]
 
 
 def _section(t: Table, ctx: _Context) -> list[str]:
     out = [f'<a id="{ctx.anchor[t.name]}"></a>', "", f"## {code(t.name)}", ""]
+    out += table_body(t, ctx)
+    out += ["[Back to the table list](#tables)", ""]
+    return out
+
+
+def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_by: bool = False) -> list[str]:
+    """One table's description, columns, keys, constraints, indexes, relationships in
+    words, rules and triggers (the dictionary's section without its heading); `heading`
+    formats the sub-headings (the site uses `## {}`), `referenced_by` adds the foreign keys
+    of other tables that point here."""
+    h = heading.format
+    out: list[str] = []
     if t.description:
         out += [text(t.description), ""]
     facts = []
@@ -111,55 +137,66 @@ def _section(t: Table, ctx: _Context) -> list[str]:
         facts.append(f"Junction table of the many-to-many relationship {code(t.entity or t.name)}")
     elif t.kind == "list":
         facts.append(f"Child table holding the list attribute {code(t.entity or t.name)} (first normal form)")
-    vol = ctx.volume.get(t.entity or "") if t.kind == "entity" else None
+    vol = volume_of(t, ctx)
     if vol:
         growth = f", +{number(vol.growth_per_month)} per month" if vol.growth_per_month else ""
         kept = f", kept {vol.retention_months} months" if vol.retention_months else ""
         facts.append(f"expected rows: {number(vol.rows)}{growth}{kept}")
     if facts:
         out += [". ".join(f[:1].upper() + f[1:] for f in facts) + ".", ""]
-    out += ["**Columns**", ""]
+    out += [h("Columns"), ""]
     out += table(["Column", "Type", "Nullable", "Default", "Description", "PII"],
                  [_column_row(c, t, ctx) for c in t.columns])
     out.append("")
     if t.primary_key:
-        out += [f"**Primary key** {code(t.primary_key.name)}: " + ", ".join(code(c) for c in t.primary_key.columns), ""]
+        pk = f"{code(t.primary_key.name)}: " + ", ".join(code(c) for c in t.primary_key.columns)
+        out += [h("Primary key") + f" {pk}", ""] if heading.startswith("**") else [h("Primary key"), "", pk, ""]
     if t.foreign_keys:
-        out += ["**Foreign keys**", ""]
+        out += [h("Foreign keys"), ""]
         out += table(["Constraint", "Columns", "References", "On delete"], [
             [code(fk.name), ", ".join(code(c) for c in fk.columns),
              f"{ctx.ref(fk.ref_table)} ({', '.join(code(c) for c in fk.ref_columns)})",
              f"{fk.on_delete.upper()}: {_ON_DELETE.get(fk.on_delete.lower(), '')}".rstrip(": ")]
             for fk in t.foreign_keys])
         out.append("")
+    incoming = [lk for lk in ctx.links.get(t.name, []) if lk.parent == t.name] if referenced_by else []
+    if incoming:
+        out += [h("Referenced by"), ""]
+        out += table(["Table", "Constraint", "Columns", "References", "On delete"], [
+            [ctx.ref(lk.child.name), code(lk.fk.name), ", ".join(code(c) for c in lk.fk.columns),
+             ", ".join(code(c) for c in lk.fk.ref_columns), lk.fk.on_delete.upper()] for lk in incoming])
+        out.append("")
     if t.uniques:
-        out += ["**Unique constraints**", ""]
+        out += [h("Unique constraints"), ""]
         out += table(["Constraint", "Columns", "Why"], [
             [code(u.name), ", ".join(code(c) for c in u.columns), text(u.reason)] for u in t.uniques])
         out.append("")
     if t.checks:
-        out += ["**Check constraints**", ""]
+        out += [h("Check constraints"), ""]
         out += table(["Constraint", "Expression", "Why"], [
             [code(c.name), code(c.expression), text(c.reason)] for c in t.checks])
         out.append("")
+    if t.exclusions:
+        out += [h("Exclusion constraints"), ""]
+        out += table(["Constraint", "Definition"], [[code(x.name), code(x.definition)] for x in t.exclusions])
+        out.append("")
     if ctx.indexes.get(t.name):
-        out += ["**Indexes**", ""]
+        out += [h("Indexes"), ""]
         out += table(["Index", "Definition", "Why", "Serves access patterns"],
                      [_index_row(i) for i in ctx.indexes[t.name]])
         out.append("")
     sentences = _relationship_sentences(t, ctx)
     if sentences:
-        out += ["**Relationships**", "", *(f"- {s}" for s in sentences), ""]
+        out += [h("Relationships"), "", *(f"- {s}" for s in sentences), ""]
     rules = ctx.rules.get(t.entity or "", []) if t.kind == "entity" else []
     if rules:
-        out += ["**Business rules**", "", *(f"- {_rule(r, t)}" for r in rules), ""]
+        out += [h("Business rules"), "", *(f"- {_rule(r, t)}" for r in rules), ""]
     triggers = ctx.triggers.get(t.name, [])
     if triggers:
-        out += ["**Triggers**", "", *(
+        out += [h("Triggers"), "", *(
             f"- {code(tr.name)}: {text(tr.timing)} runs {code(tr.function)}"
             + (f" — {text(tr.reason)}" if tr.reason else "")
             for tr in triggers), ""]
-    out += ["[Back to the table list](#tables)", ""]
     return out
 
 
@@ -172,7 +209,7 @@ def _column_row(c: Column, t: Table, ctx: _Context) -> list[str]:
     if any(c.name in u.columns for u in t.uniques):
         marks.append("**UK**")
     sql_type = c.sql_type or c.semantic
-    type_cell = f"[{code(sql_type)}](#{ctx.enum_anchor[sql_type]})" if sql_type in ctx.enum_anchor else code(sql_type)
+    type_cell = f"[{code(sql_type)}]({ctx.enum_href[sql_type]})" if sql_type in ctx.enum_href else code(sql_type)
     if c.semantic and c.semantic not in (sql_type, "fk", "id"):
         type_cell += f" ({text(c.semantic)})"
     default = "identity (generated always)" if c.identity else (code(c.default) if c.default is not None else "")

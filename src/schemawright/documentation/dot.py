@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Collection, Mapping
 
-from schemawright.documentation.links import Link, links
+from schemawright.documentation.links import Link, drawing
 from schemawright.model import Design, Table
 
 FONT = "Helvetica"
 _HEADER = {"entity": "#1f4e79", "junction": "#5a7d2a", "list": "#7a4e8c"}
+_FOCUS = "#b45309"  # the table a neighbourhood diagram is about
 _PK_ROW = "#fff4cc"
 _GRID = "#9aa7b4"
 _MUTED = "#6b7785"
@@ -28,29 +30,39 @@ _PARENT_END = {0: "teeodot", 1: "teetee"}
 _CHILD_END = {(0, True): "crowodot", (1, True): "crowtee", (0, False): "teeodot", (1, False): "teetee"}
 
 
-def to_dot(design: Design) -> str:
-    all_links = links(design)
-    # Tables first, then any referenced table the design does not describe (imported schemas).
-    names = list(dict.fromkeys([t.name for t in design.tables] + [lk.parent for lk in all_links]))
+def to_dot(design: Design, tables: Collection[str] | None = None, *, stubs: bool = False,
+           focus: str | None = None, brief: Collection[str] = (), title: str | None = None,
+           captions: Mapping[str, str] | None = None, hrefs: Mapping[str, str] | None = None) -> str:
+    """The ERD of the whole schema, or of a subset (see `links.drawing`).  `title` replaces
+    the project name, `captions` add a grey line under a bare box's name (e.g. its domain),
+    `hrefs` make tables clickable in the SVG; the `focus` table is highlighted."""
+    draw = drawing(design, tables, stubs=stubs, focus=focus, brief=brief)
+    names = draw.names
     ids = _node_ids(names)
-    title = html(design.project)
+    label = html(design.project if title is None else title)
     lines = [
         "digraph erd {",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=16, labelloc=t, labeljust=l, '
-        f'label=<<B>{title}</B>>, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
+        f'label=<<B>{label}</B>>, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
         f'  node [shape=plain, fontname="{FONT}", fontsize=11];',
         f'  edge [fontname="{FONT}", fontsize=9, penwidth=1.2, arrowsize=0.9, dir=both];',
     ]
-    known = {t.name for t in design.tables}
-    for table in design.tables:
+    hrefs = hrefs or {}
+    captions = captions or {}
+    for table in draw.tables:
         tooltip = _dot_string(table.description or table.name)
-        lines.append(f'  "{ids[table.name]}" [label=<{_label(table)}>, tooltip="{tooltip}"];')
-    for name in names:
-        if name not in known:  # referenced but not described: draw a bare box, not a DOT ellipse
-            lines.append(f'  "{ids[name]}" [shape=box, style=dashed, label=<{html(name)}>];')
-    tables = {t.name: t for t in design.tables}
+        link = f', URL="{_dot_string(hrefs[table.name])}"' if table.name in hrefs else ""
+        shown = draw.shown_columns(table) if draw.partial else None
+        lines.append(f'  "{ids[table.name]}" [label=<{_label(table, shown, table.name == draw.focus)}>, '
+                     f'tooltip="{tooltip}"{link}];')
+    for name in draw.bare:  # referenced but not drawn in full: a bare box, not a DOT ellipse
+        caption = (f'<BR/><FONT POINT-SIZE="9" COLOR="{_MUTED}">{html(captions[name])}</FONT>'
+                   if name in captions else "")
+        link = f', URL="{_dot_string(hrefs[name])}"' if name in hrefs else ""
+        lines.append(f'  "{ids[name]}" [shape=box, style=dashed, label=<{html(name)}{caption}>{link}];')
+    tables = {t.name: t for t in draw.tables}
     colour = {name: _EDGE_COLOURS[i % len(_EDGE_COLOURS)] for i, name in enumerate(names)}
-    for link in all_links:
+    for link in draw.links:
         lines.append("  " + _edge(link, ids, tables.get(link.parent), colour[link.parent]))
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -79,21 +91,25 @@ def _dot_string(text: str) -> str:
     return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _label(table: Table) -> str:
+def _label(table: Table, shown: tuple[int, ...] | None = None, focus: bool = False) -> str:
     pk = set(table.primary_key.columns) if table.primary_key else set()
     fk = {c for f in table.foreign_keys for c in f.columns}
     # UK marks a column unique on its own; composite keys are listed under the columns,
     # since marking each member would wrongly suggest it is unique by itself.
     uk = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
     composite = [u for u in table.uniques if len(u.columns) > 1]
-    head = _HEADER.get(table.kind, _HEADER["entity"])
+    head = _FOCUS if focus else _HEADER.get(table.kind, _HEADER["entity"])
     kind = "" if table.kind == "entity" else f' <FONT POINT-SIZE="9">({table.kind})</FONT>'
+    border, grid = ("2", _FOCUS) if focus else ("1", _GRID)
+    show = set(range(len(table.columns)) if shown is None else shown)
     rows = [
-        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{_GRID}">',
+        f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{grid}">',
         f'<TR><TD COLSPAN="3" BGCOLOR="{head}" CELLPADDING="6"><FONT COLOR="white" POINT-SIZE="13">'
         f"<B>{html(table.name)}</B>{kind}</FONT></TD></TR>",
     ]
     for i, column in enumerate(table.columns):
+        if i not in show:
+            continue
         marks = [m for m, s in (("PK", pk), ("FK", fk), ("UK", uk)) if column.name in s]
         name = html(column.name)
         name = f"<B><U>{name}</U></B>" if column.name in pk else name
@@ -107,6 +123,10 @@ def _label(table: Table) -> str:
         )
     if not table.columns:
         rows.append('<TR><TD COLSPAN="3"><I>no columns</I></TD></TR>')
+    elif len(show) < len(table.columns):
+        hidden = len(table.columns) - len(show)
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{_MUTED}"><I>'
+                    f'+ {hidden} more column{"s" if hidden != 1 else ""}</I></FONT></TD></TR>')
     for u in composite:
         rows.append(f'<TR><TD COLSPAN="3" ALIGN="LEFT" BGCOLOR="#f3f5f7"><FONT POINT-SIZE="9" COLOR="{_MUTED}">'
                     f'UNIQUE ({html(", ".join(u.columns))})</FONT></TD></TR>')

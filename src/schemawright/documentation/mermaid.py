@@ -9,8 +9,9 @@ double quotes.  The real name of anything renamed here is kept in its comment.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
-from schemawright.documentation.links import Link, links
+from schemawright.documentation.links import Drawing, Link, drawing, indexes_by_table
 from schemawright.model import Column, Design, Table
 
 # Words the Mermaid ER lexer treats as keywords (case-insensitively) when they stand alone.
@@ -27,32 +28,53 @@ _PARENT_END = {0: "|o", 1: "||"}
 _CHILD_END = {(0, True): "o{", (1, True): "|{", (0, False): "o|", (1, False): "||"}
 
 
-def to_mermaid(design: Design) -> str:
-    all_links = links(design)
-    # Tables first, then any referenced table the design does not describe (imported schemas).
-    names = list(dict.fromkeys([t.name for t in design.tables] + [lk.parent for lk in all_links]))
+def to_mermaid(design: Design, tables: Collection[str] | None = None, *, stubs: bool = False,
+               focus: str | None = None, brief: Collection[str] = ()) -> str:
+    """The ERD of the whole schema, or of a subset of its tables (see `links.drawing`):
+    `stubs` draws referenced tables outside the subset as empty boxes, `focus` keeps only
+    the links touching one table, `brief` tables show only their key and link columns."""
+    return render_mermaid(design, drawing(design, tables, stubs=stubs, focus=focus, brief=brief))
+
+
+def render_mermaid(design: Design, draw: Drawing) -> str:
+    names = draw.names
     ids = _entity_ids(names)
     unique_indexes: dict[str, list[tuple[str, ...]]] = {}
-    for index in design.indexes:
+    for index in _indexes_of(design, draw):
         if index.unique and index.where is None:
             unique_indexes.setdefault(index.table, []).append(tuple(c.expression for c in index.columns))
     lines = ["erDiagram"]
-    for table in design.tables:
-        lines += _entity(table, ids[table.name], unique_indexes.get(table.name, []))
-    for link in all_links:
+    for table in draw.tables:
+        lines += _entity(table, ids[table.name], unique_indexes.get(table.name, []), draw.shown_columns(table))
+    if draw.partial:
+        # In a partial diagram a table it only names gets a box with its real name.
+        for name in draw.bare:
+            head = ids[name] if ids[name] == name else f'{ids[name]}["{_label(name)}"]'
+            lines += [f"    {head} {{", "    }"]
+    for link in draw.links:
         lines.append(_relationship(link, ids))
     return "\n".join(lines) + "\n"
 
 
-def _entity(table: Table, ident: str, unique_indexes: list[tuple[str, ...]]) -> list[str]:
+def _indexes_of(design: Design, draw: Drawing):  # noqa: ANN202 - iterable of Index
+    if not draw.partial:
+        return design.indexes
+    return [i for t in draw.tables for i in indexes_by_table(design).get(t.name, ())]
+
+
+def _entity(table: Table, ident: str, unique_indexes: list[tuple[str, ...]],
+            shown: tuple[int, ...] | None = None) -> list[str]:
     head = ident if ident == table.name else f'{ident}["{_label(table.name)}"]'
     if not table.columns:
         return [f"    {head} {{", "    }"]
     keys = _keys(table, unique_indexes)
     used: set[str] = set()
     body = []
-    for column in table.columns:
+    show = set(range(len(table.columns)) if shown is None else shown)
+    for i, column in enumerate(table.columns):
         name = _unique(_word(column.name, "column"), used)
+        if i not in show:
+            continue
         marks = ",".join(keys.get(column.name, ()))
         comment = _comment(column, renamed=name != column.name)
         body.append("        " + " ".join(p for p in (_word(column.sql_type or column.semantic, "type"),

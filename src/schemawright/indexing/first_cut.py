@@ -26,7 +26,29 @@ class Candidate:
         return tuple(c for c, _ in self.columns)
 
 
+def declared_indexes(design: m.Design) -> tuple[m.Index, ...]:
+    """Indexes written in the spec (imported schemas keep theirs), kept exactly."""
+    out = []
+    for entity in design.entities:
+        table = design.table_for_entity(entity.name)
+        for i, idx in enumerate(entity.indexes):
+            columns = tuple(_index_column(c) for c in idx.columns)
+            name = idx.name or constraint("uq" if idx.unique else "ix", table.name,
+                                          *[c.expression.strip("()") for c in columns])
+            out.append(m.Index(name=name, table=table.name, columns=columns, unique=idx.unique, method=idx.using,
+                               where=idx.where, include=idx.include, reason="declared in the spec"))
+    return tuple(out)
+
+
+def _index_column(text: str) -> m.IndexColumn:
+    words = text.rsplit(None, 1)
+    if len(words) == 2 and words[1].lower() in ("asc", "desc") and not text.strip().endswith(")"):
+        return m.IndexColumn(expression=words[0], descending=words[1].lower() == "desc")
+    return m.IndexColumn(expression=text.strip())
+
+
 def choose_indexes(design: m.Design) -> m.Design:
+    design = design.model_copy(update={"indexes": design.indexes + declared_indexes(design)})
     existing = _existing_paths(design)  # table -> list of (name, columns) already indexed
     candidates: list[Candidate] = []
     for table in design.tables:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.logical.defaults import default_sql
-from schemawright.naming import Namer, constraint
+from schemawright.naming import Namer, constraint, fit
 from schemawright.sql.quoting import literal, quote_ident
 
 
@@ -86,7 +86,8 @@ def _key_column(key: str) -> m.Column:
 
 def _entity_table(entity: m.Entity, namer: Namer) -> m.Table:
     name = namer.table(entity.name, entity.table)
-    columns = [_key_column(entity.key)]
+    natural = entity.primary_key is not None  # declared key columns: no surrogate id
+    columns = [] if natural else [_key_column(entity.key)]
     uniques, checks = [], []
     for attr in entity.attributes:
         if attr.type == "list":
@@ -96,15 +97,16 @@ def _entity_table(entity: m.Entity, namer: Namer) -> m.Table:
         uniques += [m.Unique(name=constraint("uq", name, column.name), columns=(column.name,),
                              reason=f"{attr.name} is unique")] if attr.unique else []
         checks += _attribute_checks(attr, column.name, name)
+    key_columns = tuple(entity.primary_key) if natural else ("id",)
+    primary_key = m.PrimaryKey(name=constraint("pk", name), columns=key_columns) if key_columns else None
     return m.Table(name=name, kind="entity", entity=entity.name, description=entity.description,
-                   columns=tuple(columns), primary_key=m.PrimaryKey(name=constraint("pk", name), columns=("id",)),
-                   uniques=tuple(uniques), checks=tuple(checks))
+                   columns=tuple(columns), primary_key=primary_key, uniques=tuple(uniques), checks=tuple(checks))
 
 
 def _column(attr: m.Attribute, owner: str, namer: Namer) -> m.Column:
     return m.Column(name=namer.column(attr.name, attr.column), semantic=attr.type, nullable=not attr.required,
                     default=default_sql(attr), description=attr.description, pii=attr.pii,
-                    source=f"{owner}.{attr.name}")
+                    identity=attr.identity, generated=attr.generated, source=f"{owner}.{attr.name}")
 
 
 def _attribute_checks(attr: m.Attribute, column: str, table: str) -> list[m.Check]:
@@ -146,41 +148,59 @@ def _list_table(entity: m.Entity, attr: m.Attribute, owner_table: str, namer: Na
 
 def _junction_table(rel: m.Relationship, parent: m.Table, child: m.Table, namer: Namer) -> m.Table:
     name = namer.junction(rel.name)
-    left = namer.fk_column(rel.parent, rel.role)
-    right = namer.fk_column(rel.child, None)
-    if left == right:  # self many-to-many without a role
-        left = namer.fk_column(rel.parent, f"{namer.singular(rel.parent)}_from")
-        right = namer.fk_column(rel.child, f"{namer.singular(rel.child)}_to")
-    columns = [m.Column(name=left, semantic="fk", nullable=False, description=f"The {rel.parent}."),
-               m.Column(name=right, semantic="fk", nullable=False, description=f"The {rel.child}.")]
+    left_prefix, right_prefix = (rel.role or namer.singular(rel.parent)), namer.singular(rel.child)
+    if namer.ident(left_prefix) == right_prefix:  # self many-to-many without a role
+        left_prefix, right_prefix = f"{right_prefix}_from", f"{right_prefix}_to"
+    left_cols, right_cols = _key_refs(parent, left_prefix, namer), _key_refs(child, right_prefix, namer)
+    columns = [m.Column(name=c, semantic="fk", nullable=False, description=f"The {rel.parent}.") for c in left_cols]
+    columns += [m.Column(name=c, semantic="fk", nullable=False, description=f"The {rel.child}.") for c in right_cols]
+    keyed = len(columns)
     columns += [_column(a, rel.name, namer) for a in rel.attributes if a.type != "list"]
     checks: list[m.Check] = []
     uniques: list[m.Unique] = []
-    for attr, col in zip([a for a in rel.attributes if a.type != "list"], columns[2:]):
+    for attr, col in zip([a for a in rel.attributes if a.type != "list"], columns[keyed:]):
         checks += _attribute_checks(attr, col.name, name)
         if attr.unique:
             uniques.append(m.Unique(name=constraint("uq", name, col.name), columns=(col.name,), reason=f"{attr.name} is unique"))
-    fks = (m.ForeignKey(name=constraint("fk", name, left), columns=(left,), ref_table=parent.name, ref_columns=("id",),
-                        on_delete=rel.on_delete, relationship=rel.name),
-           m.ForeignKey(name=constraint("fk", name, right), columns=(right,), ref_table=child.name, ref_columns=("id",),
-                        on_delete=rel.on_delete, relationship=rel.name))
+    fks = (m.ForeignKey(name=constraint("fk", name, *left_cols), columns=left_cols, ref_table=parent.name,
+                        ref_columns=_key_of(parent), on_delete=rel.on_delete, relationship=rel.name),
+           m.ForeignKey(name=constraint("fk", name, *right_cols), columns=right_cols, ref_table=child.name,
+                        ref_columns=_key_of(child), on_delete=rel.on_delete, relationship=rel.name))
     return m.Table(name=name, kind="junction", entity=rel.name,
                    description=rel.description or f"Associates {parent.name} with {child.name} ({rel.name}).",
-                   columns=tuple(columns), primary_key=m.PrimaryKey(name=constraint("pk", name), columns=(left, right)),
+                   columns=tuple(columns),
+                   primary_key=m.PrimaryKey(name=constraint("pk", name), columns=left_cols + right_cols),
                    foreign_keys=fks, uniques=tuple(uniques), checks=tuple(checks))
 
 
+def _key_of(table: m.Table) -> tuple[str, ...]:
+    return table.primary_key.columns if table.primary_key else ()
+
+
+def _key_refs(parent: m.Table, prefix: str, namer: Namer) -> tuple[str, ...]:
+    """Foreign key column names for a reference to `parent`'s key: <prefix>_id for a
+    surrogate key, <prefix>_<column> for each column of a natural or composite key."""
+    key = _key_of(parent)
+    if key == ("id",):
+        return (fit(f"{namer.ident(prefix)}_id"),)
+    return tuple(fit(f"{namer.ident(prefix)}_{c}") for c in key)
+
+
 def _add_foreign_key(child: m.Table, parent: m.Table, rel: m.Relationship, namer: Namer) -> m.Table:
-    column = namer.fk_column(rel.parent, rel.role)
-    col = m.Column(name=column, semantic="fk", nullable=not rel.required,
-                   description=rel.description or f"The {rel.role or rel.parent} this {rel.child} belongs to.")
-    fk = m.ForeignKey(name=constraint("fk", child.name, column), columns=(column,), ref_table=parent.name,
-                      ref_columns=("id",), on_delete=rel.on_delete, relationship=rel.name)
+    references = rel.references or _key_of(parent)
+    names = rel.columns or _key_refs(parent, rel.role or namer.singular(rel.parent), namer)
+    new_columns = tuple(
+        m.Column(name=c, semantic="fk", nullable=not rel.required,
+                 description=rel.description or f"The {rel.role or rel.parent} this {rel.child} belongs to.")
+        for c in names if child.column(c) is None)  # declared columns are reused as they are
+    fk = m.ForeignKey(name=constraint("fk", child.name, *names), columns=tuple(names), ref_table=parent.name,
+                      ref_columns=tuple(references), on_delete=rel.on_delete, relationship=rel.name)
     uniques = child.uniques
     if rel.cardinality == "one-to-one":
-        uniques += (m.Unique(name=constraint("uq", child.name, column), columns=(column,),
+        uniques += (m.Unique(name=constraint("uq", child.name, *names), columns=tuple(names),
                              reason=f"one-to-one relationship {rel.name}"),)
     # Foreign keys go right after the key so related columns read together.
-    pos = 1 + sum(1 for c in child.columns if c.semantic == "fk")
-    columns = child.columns[:pos] + (col,) + child.columns[pos:]
+    pos = len(_key_of(child)) if _key_of(child) == ("id",) else 0
+    pos += sum(1 for c in child.columns if c.semantic == "fk")
+    columns = child.columns[:pos] + new_columns + child.columns[pos:]
     return child.model_copy(update={"columns": columns, "foreign_keys": child.foreign_keys + (fk,), "uniques": uniques})

@@ -49,6 +49,11 @@ _SIMPLE = {
 def map_attribute(attr: m.Attribute | None, semantic: str, ctx: TypeContext) -> Mapping:
     """Map one column; `attr` is the spec attribute it came from (None for generated columns)."""
     col = quote_ident(ctx.column)  # spliced in before any user value, so values stay literal
+    if attr is not None and attr.enum_type and semantic == "enum":
+        return Mapping(quote_ident(attr.enum_type), "declared enum_type: a PostgreSQL enum type shared by name",
+                       enum_type=m.EnumType(name=attr.enum_type, values=tuple(attr.values)))
+    if attr is not None and attr.sql_type and semantic == attr.type:
+        return Mapping(attr.sql_type, "declared sql_type, kept verbatim (typically from an imported schema)")
     if semantic in _SIMPLE:
         sql_type, reason = _SIMPLE[semantic]
         return Mapping(sql_type, reason)

@@ -153,8 +153,56 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
             if name not in columns:
                 out.append(at.issue(("rules", i, field), f"rule names column {name!r}, which table {table.name!r} does not have",
                                     did_you_mean(name, columns) or f"columns: {', '.join(columns)}"))
+    out += _key_columns(spec, design, at)
     for i, pattern in enumerate(design.access_patterns):
         key = "query" if spec.access_patterns[i].query is not None else "entity"
         for problem, hint in reference_problems(pattern.sql, design):
             out.append(at.issue(("access_patterns", i, key), f"access pattern {pattern.name!r}: {problem}", hint))
+    return out
+
+
+def _key_columns(spec: Spec, design, at: Locator) -> list[SpecIssue]:  # noqa: ANN001 - model.Design
+    """Declared keys, index columns and foreign key targets name real columns."""
+    out: list[SpecIssue] = []
+
+    def columns_of(entity: str) -> list[str]:
+        table = design.table_for_entity(entity)
+        return [c.name for c in table.columns] if table else []
+
+    for name, entity in spec.entities.items():
+        known = columns_of(name)
+        for column in entity.primary_key or []:
+            if column not in known:
+                out.append(at.issue(("entities", name, "primary_key"), f"primary key column {column!r} is not a column "
+                                    f"of {name}", did_you_mean(column, known) or f"columns: {', '.join(known)}"))
+        for i, index in enumerate(entity.indexes):
+            for column in index.columns:
+                plain = column.rsplit(None, 1)[0] if column.lower().endswith((" asc", " desc")) else column
+                if not plain.startswith("(") and plain not in known:
+                    out.append(at.issue(("entities", name, "indexes", i, "columns"), f"index column {plain!r} is not "
+                                        f"a column of {name}", did_you_mean(plain, known) or
+                                        "write an expression in parentheses, e.g. (lower(email))"))
+    for i, rel in enumerate(spec.relationships):
+        if rel.type == "many-to-many":
+            continue
+        parent = design.table_for_entity(rel.from_)
+        key = set(parent.primary_key.columns) if parent and parent.primary_key else set()
+        targets = list(rel.references or (parent.primary_key.columns if parent and parent.primary_key else []))
+        if not targets:
+            out.append(at.issue(("relationships", i), f"{rel.from_} has no primary key for the foreign key to reference",
+                                "add `references: [...]` naming a unique column set of the parent"))
+            continue
+        known = columns_of(rel.from_)
+        missing = [c for c in targets if c not in known]
+        for column in missing:
+            out.append(at.issue(("relationships", i, "references"), f"referenced column {column!r} is not a column of "
+                                f"{rel.from_}", did_you_mean(column, known)))
+        unique_sets = [key] + [set(u.columns) for u in (parent.uniques if parent else ())]
+        if not missing and set(targets) not in unique_sets:
+            out.append(at.issue(("relationships", i, "references"), f"the referenced columns {targets} are not the "
+                                f"primary key or a unique key of {rel.from_}",
+                                "PostgreSQL needs a unique constraint on referenced columns; add a `unique` rule"))
+        if rel.columns and len(rel.columns) != len(targets):
+            out.append(at.issue(("relationships", i, "columns"), f"{len(rel.columns)} foreign key column(s) for "
+                                f"{len(targets)} referenced column(s)", "give one column per referenced column"))
     return out

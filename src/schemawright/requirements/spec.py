@@ -69,6 +69,11 @@ class Attribute(_Strict):
     description: str | None = Field(None, description="What the attribute means; becomes a column comment.")
     pii: bool = Field(False, description="Personally identifiable information.")
     column: str | None = Field(None, description="Override the column name.")
+    sql_type: str | None = Field(None, description="Exact column type, kept verbatim instead of the type schemawright "
+                                                   "would choose (used by `schemawright import`).")
+    enum_type: str | None = Field(None, description="For enum: store as this PostgreSQL enum type (shared by name).")
+    identity: bool = Field(False, description="GENERATED ALWAYS AS IDENTITY (for keys declared with primary_key).")
+    generated: str | None = Field(None, description="GENERATED ALWAYS AS (expression) STORED.")
 
     @model_validator(mode="before")
     @classmethod
@@ -121,12 +126,26 @@ def parse_shorthand(text: str) -> dict[str, object]:
     return out
 
 
+class IndexSpec(_Strict):
+    """An index declared by hand (imported schemas keep theirs); schemawright adds its own."""
+
+    name: str | None = None
+    columns: list[str] = Field(min_length=1, description="Columns, `col desc`, or `(expression)`.")
+    unique: bool = False
+    using: str = Field("btree", description="Index method: btree, gin, gist, brin, hash ...")
+    where: str | None = Field(None, description="Partial index predicate.")
+    include: list[str] = Field(default_factory=list, description="Covering columns (INCLUDE).")
+
+
 class Entity(_Strict):
     description: str | None = None
     table: str | None = Field(None, description="Override the table name.")
     attributes: dict[str, Attribute] = Field(default_factory=dict)
     audit: bool | None = Field(None, description="Add created_at/updated_at/created_by/updated_by (overrides the project default).")
     key: Literal["identity", "uuid"] | None = Field(None, description="Override the surrogate key style for this entity.")
+    primary_key: list[str] | None = Field(
+        None, description="Columns of a natural or composite primary key; no surrogate `id` is added. [] for no key.")
+    indexes: list[IndexSpec] = Field(default_factory=list, description="Indexes declared by hand.")
 
 
 class Relationship(_Strict):
@@ -146,13 +165,19 @@ class Relationship(_Strict):
     on_delete: OnDelete | None = Field(None, description="What happens to children when the parent is deleted.")
     role: str | None = Field(None, description="Role name of the parent seen from the child; names the foreign key column (role_id).")
     attributes: dict[str, Attribute] = Field(default_factory=dict, description="Attributes of a many-to-many association.")
+    columns: list[str] | None = Field(None, description="Foreign key columns on `to` (existing attributes are reused).")
+    references: list[str] | None = Field(None, description="Referenced columns on `from` (default: its primary key).")
     description: str | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Relationship:
         if self.attributes and self.type != "many-to-many":
             raise ValueError("only a many-to-many relationship can carry `attributes`")
-        if self.from_ == self.to and self.required and self.type != "many-to-many":
+        if (self.columns or self.references) and self.type == "many-to-many":
+            raise ValueError("`columns` and `references` apply to one-to-one and one-to-many relationships")
+        if self.columns and self.references and len(self.columns) != len(self.references):
+            raise ValueError("`columns` and `references` must have the same length")
+        if self.from_ == self.to and self.required and self.type != "many-to-many" and not self.columns:
             raise ValueError(
                 "a self-relationship must be `required: false` (the first row has no parent)"
             )

@@ -74,8 +74,8 @@ def _returning(design: m.Design, table: m.Table) -> tuple[str, ...]:
 
 
 def _generated_by_database(table: m.Table, column: m.Column) -> bool:
-    """Identity and serial columns, and key columns with a default such as gen_random_uuid()."""
-    if column.identity:
+    """Identity, serial and generated columns, and key columns with a default such as gen_random_uuid()."""
+    if column.identity or column.generated is not None:
         return True
     default = (column.default or "").lower()
     in_key = bool(table.primary_key and column.name in table.primary_key.columns)

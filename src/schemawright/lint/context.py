@@ -1,0 +1,192 @@
+"""What rules read: the design plus facts derived from it once (keys, index paths, what each
+access pattern does to each table, volumes), the rule options and any sample rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from schemawright import model as m
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def words(name: str) -> list[str]:
+    """customer_phone2 -> [customer, phone2]; billingAccountId -> [billing, account, id]."""
+    parts = re.split(r"[_\s\-.]+", name)
+    out: list[str] = []
+    for part in parts:
+        out.extend(p.lower() for p in _CAMEL.split(part) if p)
+    return out
+
+
+def norm_type(sql_type: str) -> str:
+    """A PostgreSQL type as one canonical lower-case string: `pg_catalog."varchar"( 20 )`
+    -> `varchar(20)`; long SQL spellings become the short ones."""
+    text = sql_type.strip().lower().replace('"', "")
+    text = re.sub(r"^pg_catalog\.", "", text)
+    text = re.sub(r"\s*\(\s*", "(", text)
+    text = re.sub(r"\s*,\s*", ",", text)
+    text = re.sub(r"\s*\)", ")", text)
+    text = re.sub(r"\s+", " ", text)
+    for long, short in (("character varying", "varchar"), ("double precision", "float8"),
+                        ("timestamp without time zone", "timestamp"), ("timestamp with time zone", "timestamptz"),
+                        ("time without time zone", "time"), ("time with time zone", "timetz"),
+                        ("character", "char"), ("bpchar", "char")):
+        text = re.sub(rf"^{long}\b", short, text)
+    # timestamp(3) with time zone -> timestamptz(3)
+    text = re.sub(r"^timestamp(\(\d+\))? with time zone$", r"timestamptz\1", text)
+    text = re.sub(r"^timestamp(\(\d+\))? without time zone$", r"timestamp\1", text)
+    return text
+
+
+@dataclass(frozen=True)
+class IndexPath:
+    """A B-tree-like access path on a table: an index, or the index behind a key constraint."""
+
+    name: str
+    kind: str  # "primary key", "unique constraint", "index"
+    columns: tuple[tuple[str, bool], ...]  # (expression, descending)
+    unique: bool
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+    @property
+    def plain(self) -> bool:
+        """Only plain column names (no expressions)."""
+        return all(not c.startswith("(") for c, _ in self.columns)
+
+
+@dataclass
+class PatternUse:
+    """What one access pattern does: its kind, the table it writes, and per-table predicates."""
+
+    pattern: m.AccessPattern
+    kind: str
+    write_target: str | None
+    filters: dict[str, set[str]]  # table -> columns compared with a constant (=, IN, <, LIKE 'x%' ...)
+    null_tests: dict[str, set[str]]  # table -> columns tested with IS [NOT] NULL
+    touches: set[str]
+
+
+@dataclass
+class Context:
+    design: m.Design
+    options: dict[str, dict[str, object]] = field(default_factory=dict)
+    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    def option(self, code: str, key: str) -> object:
+        from schemawright.lint.rule import REGISTRY
+
+        given = self.options.get(code, {})
+        return given[key] if key in given else REGISTRY[code].options[key]
+
+    # ------------------------------------------------------------ keys and indexes
+
+    def paths(self, table: m.Table) -> list[IndexPath]:
+        return self._paths.get(table.name, [])
+
+    @cached_property
+    def _paths(self) -> dict[str, list[IndexPath]]:
+        out: dict[str, list[IndexPath]] = {}
+        for t in self.design.tables:
+            paths = out.setdefault(t.name, [])
+            if t.primary_key:
+                paths.append(IndexPath(t.primary_key.name, "primary key",
+                                       tuple((c, False) for c in t.primary_key.columns), True))
+            for u in t.uniques:
+                paths.append(IndexPath(u.name, "unique constraint", tuple((c, False) for c in u.columns), True))
+        for i in self.design.indexes:
+            out.setdefault(i.table, []).append(IndexPath(
+                i.name, "index", tuple((_strip_expression(c.expression), c.descending) for c in i.columns), i.unique,
+                (i.method or "btree").lower(), _norm_where(i.where), tuple(i.include)))
+        return out
+
+    def keys(self, table: m.Table) -> list[tuple[str, ...]]:
+        """Candidate keys the schema enforces: primary key, unique constraints, and full
+        (non-partial) unique indexes on plain columns whose columns are all NOT NULL."""
+        out: list[tuple[str, ...]] = []
+        for p in self.paths(table):
+            if not p.unique or p.where or not p.plain:
+                continue
+            if p.kind != "primary key" and any((c := table.column(n)) is None or c.nullable for n in p.names):
+                continue
+            if p.names not in out:
+                out.append(p.names)
+        return out
+
+    # ------------------------------------------------------------ access patterns
+
+    @cached_property
+    def pattern_uses(self) -> list[PatternUse]:
+        from schemawright.indexing.analysis import parsed, shape
+
+        uses: list[PatternUse] = []
+        for p in self.design.access_patterns:
+            try:
+                query = parsed(p.sql)
+                found = shape(p.sql, self.design)
+            except (ParseError, TokenError, ValueError, AttributeError, KeyError):
+                continue  # a query we cannot read tells us nothing; `check` reports it for specs
+            tree = query.tree
+            target = None
+            if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
+                node = tree.this
+                if isinstance(node, exp.Schema):
+                    node = node.this
+                if isinstance(node, exp.Table):
+                    target = node.name
+            filters = {t: set(u.equality) | set(u.range) for t, u in found.uses.items()}
+            null_tests: dict[str, set[str]] = {}
+            aliases = {t.alias_or_name: t.name for t in query.all(exp.Table)}
+            for node in query.all(exp.Is):
+                column = node.this
+                if isinstance(column, exp.Column):
+                    owner = aliases.get(column.table) if column.table else _only_owner(column.name, found.tables,
+                                                                                        self.design)
+                    if owner:
+                        null_tests.setdefault(owner, set()).add(column.name)
+            kind = "write" if target else p.kind
+            touches = set(found.tables) | ({target} if target else set())
+            uses.append(PatternUse(p, kind, target, filters, null_tests, touches))
+        return uses
+
+    # ------------------------------------------------------------ volumes
+
+    def volume(self, table: m.Table) -> m.Volume | None:
+        for v in self.design.volumes:
+            if v.entity == table.entity or v.entity == table.name:
+                return v
+        return None
+
+    def relationship(self, name: str | None) -> m.Relationship | None:
+        if name is None:
+            return None
+        return next((r for r in self.design.relationships if r.name == name), None)
+
+
+def _only_owner(column: str, tables: list[str], design: m.Design) -> str | None:
+    owners = [t for t in tables if (tb := design.table(t)) and tb.column(column)]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _strip_expression(text: str) -> str:
+    text = text.strip()
+    if text.startswith('"') and text.endswith('"') and '"' not in text[1:-1]:
+        return text[1:-1]
+    return text
+
+
+def _norm_where(where: str | None) -> str | None:
+    if not where:
+        return None
+    return re.sub(r"\s+", " ", where.strip()).lower()

@@ -134,3 +134,82 @@ def test_render_generated_columns_exclusions_and_views():
     assert "CONSTRAINT ex_booking_room EXCLUDE USING btree (room WITH =)" in up
     assert "CREATE VIEW rooms AS\nSELECT DISTINCT room FROM booking;" in up
     assert down.index("DROP VIEW rooms;") < down.index("DROP TABLE booking;")
+
+
+EXISTING = """\
+project: legacy
+naming: {case: preserve, tables: singular}
+entities:
+  country:
+    primary_key: [code]
+    attributes:
+      code: {type: string, sql_type: "char(2)", required: true}
+      name: {type: string, sql_type: "varchar(80)", required: true}
+  city:
+    primary_key: [country_code, name]
+    attributes:
+      country_code: {type: string, sql_type: "char(2)", required: true}
+      name: {type: string, sql_type: "varchar(80)", required: true}
+      state: {type: enum, values: [open, closed], enum_type: place_state, required: true}
+    indexes:
+      - {columns: ["(lower(name))"], unique: true, name: uq_city_lower_name}
+      - {columns: [state, name desc], where: "state = 'open'"}
+  shop:
+    attributes:
+      city_country: {type: string, sql_type: "char(2)"}
+      city_name: {type: string, sql_type: "varchar(80)"}
+      serial_no: {type: integer, identity: true, required: true}
+relationships:
+  - {from: country, to: city, type: one-to-many, columns: [country_code]}
+  - {from: city, to: shop, type: one-to-many, required: false, columns: [city_country, city_name]}
+"""
+
+
+def test_natural_keys_explicit_foreign_keys_and_declared_indexes():
+    design = design_of(EXISTING)
+    city, shop = design.table("city"), design.table("shop")
+    assert city.primary_key.columns == ("country_code", "name") and city.column("id") is None
+    assert [c.name for c in city.columns] == ["country_code", "name", "state"]  # reused, not added
+    assert city.column("country_code").sql_type == "char(2)" and city.column("state").sql_type == "place_state"
+    assert [(e.name, e.values) for e in design.enums] == [("place_state", ("open", "closed"))]
+    fk = shop.foreign_keys[0]
+    assert (fk.columns, fk.ref_table, fk.ref_columns) == (("city_country", "city_name"), "city", ("country_code", "name"))
+    assert shop.column("serial_no").identity and shop.column("id").identity
+    by_name = {i.name: i for i in design.indexes}
+    assert by_name["uq_city_lower_name"].unique and by_name["uq_city_lower_name"].columns[0].expression == "(lower(name))"
+    partial = by_name["ix_city_state_name"]
+    assert partial.where == "state = 'open'" and partial.columns[1].descending
+    assert "ix_city_country_code" not in by_name  # the primary key's leading column serves the foreign key
+    up = render_up(design)
+    assert "CONSTRAINT pk_city PRIMARY KEY (country_code, name)" in up
+    assert "FOREIGN KEY (city_country, city_name)\n    REFERENCES city (country_code, name)" in up
+
+
+def test_bad_keys_and_references_are_located():
+    from schemawright.errors import SpecErrors
+
+    bad = EXISTING.replace("primary_key: [code]", "primary_key: [cod]").replace(
+        "columns: [city_country, city_name]}", "columns: [city_country]}")
+    with pytest.raises(SpecErrors) as info:
+        design_of(bad)
+    messages = [(i.line, i.message) for i in info.value.issues]
+    assert (5, "primary key column 'cod' is not a column of country") in messages
+    assert any("1 foreign key column(s) for 2 referenced column(s)" in m for _, m in messages)
+
+
+def test_existing_style_design_applies_and_rolls_back(pg_url):
+    import psycopg
+
+    from schemawright.database import scratch_database
+
+    design = design_of(EXISTING)
+    with scratch_database(pg_url) as url, psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(render_up(design))
+        conn.execute("INSERT INTO country VALUES ('FR', 'France')")
+        conn.execute("INSERT INTO city (country_code, name, state) VALUES ('FR', 'Paris', 'open')")
+        conn.execute("INSERT INTO shop (city_country, city_name) VALUES ('FR', 'Paris')")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO shop (city_country, city_name) VALUES ('FR', 'Lyon')")
+        conn.execute(render_down(design))
+        left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace").fetchone()[0]
+        assert left == 0

@@ -71,6 +71,7 @@ class Entity(_Frozen):
     key: Literal["identity", "uuid"] = "identity"
     primary_key: tuple[str, ...] | None = Field(None, description="Natural/composite key columns; None = surrogate id.")
     indexes: tuple[DeclaredIndex, ...] = ()
+    primary_key_name: str | None = None
 
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
@@ -88,6 +89,7 @@ class Relationship(_Frozen):
     attributes: tuple[Attribute, ...] = ()
     columns: tuple[str, ...] = Field((), description="Explicit foreign key columns on the child.")
     references: tuple[str, ...] = Field((), description="Referenced parent columns (default: its primary key).")
+    constraint: str | None = Field(None, description="Exact foreign key constraint name.")
     description: str | None = None
 
 
@@ -98,6 +100,7 @@ class Rule(_Frozen):
     columns: tuple[str, ...] = Field((), description="unique: the columns; depends: the determinant.")
     dependent: tuple[str, ...] = Field((), description="depends: the dependent attributes.")
     expression: str | None = Field(None, description="check: the SQL expression.")
+    constraint: str | None = Field(None, description="Exact constraint name, when declared.")
     description: str | None = None
 
 

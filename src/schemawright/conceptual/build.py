@@ -29,6 +29,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
             audit=default_audit if e.audit is None else e.audit,
             key=e.key or spec.naming.keys,
             primary_key=tuple(e.primary_key) if e.primary_key is not None else None,
+            primary_key_name=e.primary_key_name,
             indexes=tuple(m.DeclaredIndex(name=i.name, columns=tuple(i.columns), unique=i.unique, using=i.using,
                                           where=i.where, include=tuple(i.include)) for i in e.indexes),
         )
@@ -48,7 +49,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         rules=rules,
         access_patterns=patterns,
         volumes=volumes,
-        naming=spec.naming.model_dump(),
+        naming={**spec.naming.model_dump(), "derive_indexes": spec.derive_indexes},
         transactions=spec.transactions.model_dump(),
         security=spec.security.model_dump(),
         availability=spec.availability.model_dump(),
@@ -72,16 +73,18 @@ def _relationship(r: s.Relationship, index: int) -> m.Relationship:
         name=relationship_name(r, index), parent=r.from_, child=r.to, cardinality=r.type,
         required=r.required, at_least_one=r.at_least_one, on_delete=on_delete, role=r.role,
         attributes=tuple(_attribute(n, a) for n, a in r.attributes.items()), description=r.description,
-        columns=tuple(r.columns or ()), references=tuple(r.references or ()),
+        columns=tuple(r.columns or ()), references=tuple(r.references or ()), constraint=r.constraint,
     )
 
 
 def _rule(r: s.Rule, index: int) -> m.Rule:
     name = r.name or f"{r.entity}_{r.kind}_{index + 1}"
     if r.unique is not None:
-        return m.Rule(name=name, entity=r.entity, kind="unique", columns=tuple(r.unique), description=r.description)
+        return m.Rule(name=name, entity=r.entity, kind="unique", columns=tuple(r.unique), description=r.description,
+                      constraint=r.constraint)
     if r.check is not None:
-        return m.Rule(name=name, entity=r.entity, kind="check", expression=r.check, description=r.description)
+        return m.Rule(name=name, entity=r.entity, kind="check", expression=r.check, description=r.description,
+                      constraint=r.constraint)
     assert r.depends is not None
     return m.Rule(name=name, entity=r.entity, kind="depends", columns=tuple(r.depends.determinant),
                   dependent=tuple(r.depends.dependent), description=r.description)

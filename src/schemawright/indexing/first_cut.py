@@ -50,8 +50,9 @@ def _index_column(text: str) -> m.IndexColumn:
 def choose_indexes(design: m.Design) -> m.Design:
     design = design.model_copy(update={"indexes": design.indexes + declared_indexes(design)})
     existing = _existing_paths(design)  # table -> list of (name, columns) already indexed
+    derive = design.naming.get("derive_indexes", True)
     candidates: list[Candidate] = []
-    for table in design.tables:
+    for table in design.tables if derive else ():
         for fk in table.foreign_keys:
             candidates.append(Candidate(table.name, [(c, False) for c in fk.columns], reasons=[
                 f"foreign key to {fk.ref_table}: joins from {fk.ref_table} and the check run on every delete "
@@ -75,6 +76,8 @@ def choose_indexes(design: m.Design) -> m.Design:
                 _served_by(existing.get(use.table, []), [c for c, _ in columns])
             if owner:
                 served.setdefault(owner, []).append(pattern.name)
+                continue
+            if not derive:
                 continue
             detail = ", ".join(f"{c}{' DESC' if d else ''}" for c, d in columns)
             candidates.append(Candidate(use.table, columns, [f"access pattern {pattern.name}: ({detail})"

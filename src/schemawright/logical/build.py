@@ -68,11 +68,12 @@ def build_logical(design: m.Design) -> m.Design:
             continue
         table = tables[name]
         if rule.kind == "unique":
-            uq = m.Unique(name=constraint("uq", table.name, *rule.columns), columns=rule.columns,
+            uq = m.Unique(name=rule.constraint or constraint("uq", table.name, *rule.columns), columns=rule.columns,
                           reason=rule.description or f"business rule {rule.name}")
             tables[name] = table.model_copy(update={"uniques": table.uniques + (uq,)})
         else:
-            ck = m.Check(name=constraint("ck", table.name, namer.ident(rule.name)), expression=rule.expression or "true",
+            ck = m.Check(name=rule.constraint or constraint("ck", table.name, namer.ident(rule.name)),
+                         expression=rule.expression or "true",
                          reason=rule.description or f"business rule {rule.name}")
             tables[name] = table.model_copy(update={"checks": table.checks + (ck,)})
 
@@ -98,7 +99,8 @@ def _entity_table(entity: m.Entity, namer: Namer) -> m.Table:
                              reason=f"{attr.name} is unique")] if attr.unique else []
         checks += _attribute_checks(attr, column.name, name)
     key_columns = tuple(entity.primary_key) if natural else ("id",)
-    primary_key = m.PrimaryKey(name=constraint("pk", name), columns=key_columns) if key_columns else None
+    pk_name = entity.primary_key_name or constraint("pk", name)
+    primary_key = m.PrimaryKey(name=pk_name, columns=key_columns) if key_columns else None
     return m.Table(name=name, kind="entity", entity=entity.name, description=entity.description,
                    columns=tuple(columns), primary_key=primary_key, uniques=tuple(uniques), checks=tuple(checks))
 
@@ -193,7 +195,8 @@ def _add_foreign_key(child: m.Table, parent: m.Table, rel: m.Relationship, namer
         m.Column(name=c, semantic="fk", nullable=not rel.required,
                  description=rel.description or f"The {rel.role or rel.parent} this {rel.child} belongs to.")
         for c in names if child.column(c) is None)  # declared columns are reused as they are
-    fk = m.ForeignKey(name=constraint("fk", child.name, *names), columns=tuple(names), ref_table=parent.name,
+    fk = m.ForeignKey(name=rel.constraint or constraint("fk", child.name, *names), columns=tuple(names),
+                      ref_table=parent.name,
                       ref_columns=tuple(references), on_delete=rel.on_delete, relationship=rel.name)
     uniques = child.uniques
     if rel.cardinality == "one-to-one":

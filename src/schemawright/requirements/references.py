@@ -93,8 +93,8 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
     out: list[SpecIssue] = []
     foreign_keys: dict[str, dict[str, str]] = {}  # child entity -> fk column -> what it is
     for i, rel in enumerate(spec.relationships):
-        if rel.type == "many-to-many":
-            continue
+        if rel.type == "many-to-many" or rel.columns:
+            continue  # explicit columns reuse the entity's own attributes
         column, name = namer.fk_column(rel.from_, rel.role), relationship_name(rel, i)
         owner = foreign_keys.setdefault(rel.to, {})
         if column in owner:
@@ -107,7 +107,7 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
         if not entity_name.strip():
             out.append(at.issue(("entities", entity_name), "an entity name is blank", "give the entity a name",
                                 at_key=True))
-        taken: dict[str, str] = {"id": "the surrogate key"}
+        taken: dict[str, str] = {} if entity.primary_key is not None else {"id": "the surrogate key"}
         if entity.audit if entity.audit is not None else spec.audit:
             taken.update({c: "an audit column" for c in AUDIT_COLUMNS})
         taken.update(foreign_keys.get(entity_name, {}))

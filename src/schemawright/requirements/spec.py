@@ -146,6 +146,7 @@ class Entity(_Strict):
     primary_key: list[str] | None = Field(
         None, description="Columns of a natural or composite primary key; no surrogate `id` is added. [] for no key.")
     indexes: list[IndexSpec] = Field(default_factory=list, description="Indexes declared by hand.")
+    primary_key_name: str | None = Field(None, description="Exact name of the primary key constraint.")
 
 
 class Relationship(_Strict):
@@ -166,6 +167,7 @@ class Relationship(_Strict):
     role: str | None = Field(None, description="Role name of the parent seen from the child; names the foreign key column (role_id).")
     attributes: dict[str, Attribute] = Field(default_factory=dict, description="Attributes of a many-to-many association.")
     columns: list[str] | None = Field(None, description="Foreign key columns on `to` (existing attributes are reused).")
+    constraint: str | None = Field(None, description="Exact name of the foreign key constraint.")
     references: list[str] | None = Field(None, description="Referenced columns on `from` (default: its primary key).")
     description: str | None = None
 
@@ -199,6 +201,7 @@ class Rule(_Strict):
     unique: list[str] | None = Field(None, description="These columns are unique together.")
     check: str | None = Field(None, description="An SQL boolean expression over the entity's columns.")
     depends: FunctionalDependency | None = Field(None, description="A functional dependency X -> Y.")
+    constraint: str | None = Field(None, description="Exact name of the unique or check constraint.")
     description: str | None = None
 
     @model_validator(mode="after")
@@ -276,6 +279,8 @@ class Spec(_Strict):
     database: Literal["postgresql", "mysql", "sqlite"] = "postgresql"
     naming: Naming = Field(default_factory=Naming)
     audit: bool = Field(False, description="Add audit columns to every entity.")
+    derive_indexes: bool = Field(True, description="Add indexes for foreign keys and access patterns; false keeps "
+                                                   "only declared indexes (as `schemawright import` writes).")
     entities: dict[str, Entity] = Field(min_length=1)
     relationships: list[Relationship] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Writers of a model in other formats: a requirements spec, DBML."""

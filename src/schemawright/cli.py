@@ -108,6 +108,66 @@ def validate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_(source: Optional[Path] = typer.Argument(None, help="SQL file (.sql) or DBML file (.dbml)."),
+            database_url: Optional[str] = typer.Option(None, "--database-url",
+                                                       help="Read a live database instead (read-only)."),
+            dialect: str = typer.Option("postgresql", "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
+            output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the model as a requirements spec."),
+            dbml: Optional[Path] = typer.Option(None, "--dbml", help="Write the model as DBML."),
+            check_roundtrip: bool = typer.Option(False, "--roundtrip",
+                                                 help="PostgreSQL: design the exported spec, apply it to a scratch "
+                                                      "database and compare the catalogs with the original.")) -> None:
+    """Read an existing schema (SQL file, DBML or live database) into schemawright's model."""
+    from schemawright.exporters.spec import not_exported, to_spec_yaml
+    from schemawright.importers.target import load_target
+
+    if (source is None) == (database_url is None):
+        err.print("give either a file (SQL or DBML) or --database-url", markup=False)
+        raise typer.Exit(2)
+    try:
+        model = load_target(str(source) if source else None, database_url=database_url, dialect=dialect)
+    except SpecErrors as exc:
+        _fail_on_spec_errors(exc)
+    fks = sum(len(t.foreign_keys) for t in model.tables)
+    out.print(f"imported {len(model.tables)} tables, {fks} foreign keys, {len(model.indexes)} indexes, "
+              f"{len(model.views)} views, {len(model.objects)} other objects", markup=False)
+    for note in model.import_notes:
+        err.print(f"{source}:{note.line}:{note.column}: skipped: {note.reason}: {note.statement[:80]}",
+                  markup=False, soft_wrap=True)
+    if output:
+        output.write_text(to_spec_yaml(model), encoding="utf-8")
+        out.print(f"  wrote {output}", markup=False)
+        for item in not_exported(model):
+            out.print(f"  not in the spec yet: {item}", markup=False)
+    if dbml:
+        from schemawright.exporters.dbml import to_dbml
+
+        dbml.write_text(to_dbml(model), encoding="utf-8")
+        out.print(f"  wrote {dbml}", markup=False)
+    if check_roundtrip:
+        _roundtrip(source, database_url, dialect)
+
+
+def _roundtrip(source: Path | None, database_url: str | None, dialect: str) -> None:
+    from schemawright.validation.roundtrip import roundtrip
+
+    if dialect != "postgresql":
+        err.print("--roundtrip compares PostgreSQL catalogs; use it with PostgreSQL SQL or databases", markup=False)
+        raise typer.Exit(2)
+    with err.status("round trip"):
+        result = roundtrip(source.read_text(encoding="utf-8") if source else None, source_url=database_url)
+    if result.error:
+        err.print(f"round trip failed: {result.error}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    for diff in result.differences:
+        out.print(f"  differs: {diff.table}: {diff.aspect}: {diff.detail}", markup=False, soft_wrap=True)
+    verdict = "identical" if not result.differences else f"{len(result.differences)} difference(s)"
+    out.print(f"round trip of {result.tables} tables: {verdict}", markup=False)
+    if result.differences:
+        raise typer.Exit(1)
+
+
 @app.command()
 def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
     """Print the JSON Schema of the requirements file or of model.json."""

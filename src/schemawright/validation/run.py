@@ -37,7 +37,7 @@ FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typname
 
 
 @contextmanager
-def _server(database_url: str | None, progress: Progress) -> Iterator[str]:
+def use_server(database_url: str | None, progress: Progress) -> Iterator[str]:
     if database_url:
         yield database_url
         return
@@ -65,7 +65,7 @@ def validate(
     say = progress or (lambda _step: None)
     report = ValidationReport(server=redact(database_url) if database_url else "embedded PostgreSQL")
     try:
-        with _server(database_url, say) as server_url:
+        with use_server(database_url, say) as server_url:
             say("Creating scratch database")
             with scratch_database(server_url) as scratch_url:
                 name = database_name(scratch_url)

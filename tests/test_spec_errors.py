@@ -161,3 +161,26 @@ def test_yaml_1_2_booleans_keep_yes_no_and_country_codes_as_strings():
     assert data == {"a": ["yes", "no", "NO", "on", "off"], "b": True, "c": "2024-01-01", "d": 12, "e": 1.5,
                     "f": None, "g": "7"}
     assert marks.keys[("b",)] == (2, 1) and marks.values[("a", 2)] == (1, 14)
+
+
+def test_type_reference_and_column_errors_all_come_out_together():
+    issues = errors_of("""\
+        project: shop
+        entities:
+          Customer:
+            attributes:
+              email: {type: emial, required: true}
+          Order:
+            attributes:
+              placed_at: timestamp
+        relationships:
+          - {from: Custmer, to: Order, type: one-to-many}
+        access_patterns:
+          - name: recent
+            query: SELECT id FROM orders WHERE placd_at > :since
+          - name: by_email
+            query: SELECT id FROM customers WHERE email = :email
+        """)
+    assert [(i.line, i.column) for i in issues] == [(5, 21), (10, 12), (13, 12)]
+    assert "column 'placd_at' does not exist in table 'orders'" in issues[2].message
+    # `email` was dropped with its bad type: no echo about it in by_email

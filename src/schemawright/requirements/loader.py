@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.gcpause import paused_gc
+from schemawright.naming import pluralise, snake
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
@@ -78,7 +79,8 @@ def _parse_spec(text: str, file: str) -> Spec:
         issues = yaml_issues + [_issue_from_pydantic(err, locator) for err in exc.errors()]
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
-            issues += check_references(*salvaged, columns=False)
+            spec, salvaged_locator, gone = salvaged
+            issues += check_references(spec, salvaged_locator, ignore=gone)
         raise SpecErrors(issues) from None
     problems = yaml_issues + check_references(spec, locator)
     if problems:
@@ -98,13 +100,15 @@ def _plain(node: object) -> object:
 _LISTS = ("relationships", "rules", "access_patterns")
 
 
-def _salvage(root: object, exc: ValidationError, locator: Locator) -> tuple[Spec, Locator] | None:
-    """The spec with every invalid item removed, so cross-references can still be checked,
-    and a locator that maps the surviving list items back to their original positions."""
+def _salvage(root: object, exc: ValidationError, locator: Locator) -> tuple[Spec, Locator, set[str]] | None:
+    """The spec with every invalid item removed, so cross-references can still be checked;
+    a locator that maps the surviving list items back to their original positions; and the
+    names that went away with them (errors about those would only be echoes)."""
     data = _plain(root)
     if not isinstance(data, dict):
         return None
     kept = {key: list(range(len(data[key]))) for key in _LISTS if isinstance(data.get(key), list)}
+    gone: set[str] = set()
     for _ in range(5):
         doomed: dict[str, set[int]] = {}
         for err in exc.errors():
@@ -112,15 +116,32 @@ def _salvage(root: object, exc: ValidationError, locator: Locator) -> tuple[Spec
             if path[:1] in tuple((k,) for k in kept) and len(path) == 2 and isinstance(path[1], int):
                 doomed.setdefault(str(path[0]), set()).add(path[1])
             else:
+                gone |= _names_at(path)
                 _remove(data, path)
         for key, indexes in doomed.items():
+            for i in indexes:
+                gone |= _relationship_columns(data[key][i]) if key == "relationships" else set()
             data[key] = [item for i, item in enumerate(data[key]) if i not in indexes]
             kept[key] = [orig for i, orig in enumerate(kept[key]) if i not in indexes]
         try:
-            return Spec.model_validate(data), _RemappedLocator(locator, kept)
+            return Spec.model_validate(data), _RemappedLocator(locator, kept), gone
         except ValidationError as again:
             exc = again
     return None
+
+
+def _names_at(path: Loc) -> set[str]:
+    """An entity or attribute about to be dropped, under every name SQL may use for it."""
+    if path[:1] != ("entities",) or len(path) not in (2, 4):
+        return set()
+    base = snake(str(path[-1]))
+    return {str(path[-1]), base, pluralise(base)}
+
+
+def _relationship_columns(item: object) -> set[str]:
+    if not isinstance(item, dict):
+        return set()
+    return {f"{snake(str(item[k]))}_id" for k in ("from", "role") if isinstance(item.get(k), str)}
 
 
 class _RemappedLocator(Locator):

@@ -24,12 +24,36 @@ def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationsh
     return f"{rel.from_}_{rel.to}" + (f"_{rel.role}" if rel.role else "")
 
 
-def check_references(spec: Spec, at: Locator, columns: bool = True) -> list[SpecIssue]:
-    """`columns=False` when the spec was salvaged from invalid input: columns may be missing."""
-    issues = _entity_references(spec, at) + _duplicates(spec, at)
-    if issues or not columns:
-        return issues  # later checks build tables and need consistent entities
-    return _column_collisions(spec, at) + _pattern_and_rule_columns(spec, at)
+def check_references(spec: Spec, at: Locator, ignore: set[str] | None = None) -> list[SpecIssue]:
+    """`ignore`: names dropped from invalid input; problems naming them are not reported twice."""
+    broken = _entity_references(spec, at)
+    duplicates = _duplicates(spec, at)
+    if duplicates:
+        return broken + duplicates  # later checks build tables and need distinct names
+    spec, at = _without_broken_references(spec, at)
+    issues = _column_collisions(spec, at) + _pattern_and_rule_columns(spec, at)
+    if ignore:
+        issues = [i for i in issues if not any(f"'{name}'" in i.message for name in ignore)]
+    return broken + issues
+
+
+def _without_broken_references(spec: Spec, at: Locator) -> tuple[Spec, Locator]:
+    """Drop relationships, rules and patterns that name missing entities (already
+    reported), so the remaining checks can still build tables."""
+    from schemawright.requirements.loader import _RemappedLocator
+
+    known = spec.entities
+    keep = {
+        "relationships": [i for i, r in enumerate(spec.relationships) if r.from_ in known and r.to in known],
+        "rules": [i for i, r in enumerate(spec.rules) if r.entity in known],
+        "access_patterns": [i for i, p in enumerate(spec.access_patterns) if p.entity is None or p.entity in known],
+    }
+    if all(len(v) == len(getattr(spec, k)) for k, v in keep.items()):
+        return spec, at
+    cleaned = spec.model_copy(update={k: [getattr(spec, k)[i] for i in v] for k, v in keep.items()})
+    inner_kept = getattr(at, "kept", {})
+    mapped = {k: [inner_kept[k][i] if k in inner_kept else i for i in v] for k, v in keep.items()}
+    return cleaned, _RemappedLocator(at, mapped)
 
 
 def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:

@@ -30,7 +30,7 @@ _PARENT_END = {0: "teeodot", 1: "teetee"}
 _CHILD_END = {(0, True): "crowodot", (1, True): "crowtee", (0, False): "teeodot", (1, False): "teetee"}
 
 
-def to_dot(design: Design, tables: Collection[str] | None = None, *, stubs: bool = False,
+def to_dot(design: Design, tables: Collection[str] | None = None, *, stubs: bool | Collection[str] = False,
            focus: str | None = None, brief: Collection[str] = (), title: str | None = None,
            captions: Mapping[str, str] | None = None, hrefs: Mapping[str, str] | None = None) -> str:
     """The ERD of the whole schema, or of a subset (see `links.drawing`).  `title` replaces
@@ -62,8 +62,9 @@ def to_dot(design: Design, tables: Collection[str] | None = None, *, stubs: bool
         lines.append(f'  "{ids[name]}" [shape=box, style=dashed, label=<{html(name)}{caption}>{link}];')
     tables = {t.name: t for t in draw.tables}
     colour = {name: _EDGE_COLOURS[i % len(_EDGE_COLOURS)] for i, name in enumerate(names)}
+    minlen = _stagger(draw.links) if draw.partial else {}
     for link in draw.links:
-        lines.append("  " + _edge(link, ids, tables.get(link.parent), colour[link.parent]))
+        lines.append("  " + _edge(link, ids, tables.get(link.parent), colour[link.parent], minlen.get(id(link))))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -77,6 +78,45 @@ def render_svg(dot_source: str) -> str | None:
     if done.returncode != 0:
         raise RuntimeError(f"dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout.decode("utf-8")
+
+
+def render_svgs(sources: list[str], jobs: int | None = None) -> list[str]:
+    """Many SVGs at once: a few `dot` processes, each fed a batch of graphs (one process per
+    graph would spend most of its time starting up).  Same order as `sources`."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not sources:
+        return []
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError("Graphviz's `dot` program is not installed")
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(sources), 8))
+    # Interleave the batches so big and small graphs spread evenly over the processes.
+    batches = [list(range(i, len(sources), jobs)) for i in range(jobs)]
+
+    def run(batch: list[int]) -> list[str]:
+        done = subprocess.run([exe, "-Tsvg"], input="".join(sources[i] for i in batch).encode("utf-8"),
+                              capture_output=True, timeout=600)
+        parts = _split_svgs(done.stdout.decode("utf-8"))
+        if done.returncode != 0 or len(parts) != len(batch):  # find the culprit one graph at a time
+            return [render_svg(sources[i]) or "" for i in batch]
+        return parts
+
+    out: list[str] = [""] * len(sources)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for batch, images in zip(batches, pool.map(run, batches)):
+            for i, image in zip(batch, images):
+                out[i] = image
+    return out
+
+
+def _split_svgs(text: str) -> list[str]:
+    # Every SVG starts with its XML declaration; labels are escaped, so none contains one.
+    # Graphviz ids the graph of every SVG after the first in a stream as `page0,1_graph0`:
+    # give it the id it has when drawn alone, so batching never changes the bytes.
+    return ["<?xml" + part.replace('<g id="page0,1_graph0" class="graph"', '<g id="graph0" class="graph"', 1)
+            for part in text.split("<?xml")[1:]]
 
 
 def html(text: str) -> str:
@@ -139,7 +179,33 @@ def _marks(marks: list[str]) -> str:
     return f'<FONT POINT-SIZE="9"><B>{" ".join(marks)}</B></FONT>' if marks else ""
 
 
-def _edge(link: Link, ids: dict[str, str], parent: Table | None, colour: str) -> str:
+def _stagger(links: tuple[Link, ...], per_column: int = 6, max_columns: int = 4, leaf_degree: int = 2) -> dict[int, int]:
+    """Edge lengths that spread a fan of leaf tables over a few columns (what Graphviz's
+    `unflatten` does): twenty children of one table then stand in four columns of five
+    instead of one column twenty tables tall.  Returns minlen by id(link)."""
+    degree: dict[str, int] = {}
+    for lk in links:
+        if lk.parent != lk.child.name:
+            degree[lk.child.name] = degree.get(lk.child.name, 0) + 1
+            degree[lk.parent] = degree.get(lk.parent, 0) + 1
+    fans: dict[str, list[Link]] = {}
+    for lk in links:
+        if lk.parent == lk.child.name:
+            continue
+        if degree[lk.child.name] <= leaf_degree and degree[lk.parent] > 1:
+            fans.setdefault(lk.parent, []).append(lk)
+        elif degree[lk.parent] <= leaf_degree and degree[lk.child.name] > 1:
+            fans.setdefault("\0" + lk.child.name, []).append(lk)
+    out: dict[int, int] = {}
+    for fan in fans.values():
+        columns = min(max_columns, -(-len(fan) // per_column))
+        if columns > 1:
+            for k, lk in enumerate(fan):
+                out[id(lk)] = 1 + k % columns
+    return out
+
+
+def _edge(link: Link, ids: dict[str, str], parent: Table | None, colour: str, minlen: int | None = None) -> str:
     # With rankdir=LR children sit left of their parents: leave the child from the FK
     # row's east side and enter the parent's key row from the west (a self-reference
     # loops on the east side), so edges never cut across a table.
@@ -157,6 +223,8 @@ def _edge(link: Link, ids: dict[str, str], parent: Table | None, colour: str) ->
     }
     if link.identifying:  # FK inside the child's key (junction, list tables): a heavier line
         attrs["penwidth"] = "2"
+    if minlen and minlen > 1:
+        attrs["minlen"] = str(minlen)
     return f"{tail} -> {head} [" + ", ".join(f'{k}="{_dot_string(v)}"' for k, v in attrs.items()) + "];"
 
 

@@ -107,27 +107,30 @@ class Drawing:
         return [t.name for t in self.tables] + list(self.bare)
 
     def shown_columns(self, table: Table) -> tuple[int, ...]:
-        """Positions of the columns drawn for `table`: all, or for a brief table its key
-        and the columns the drawn links use."""
+        """Positions of the columns drawn for `table`: all, or for a brief table the
+        columns the drawn links use (its key when no link uses a column)."""
         if table.name not in self.brief:
             return tuple(range(len(table.columns)))
-        keep = set(table.primary_key.columns) if table.primary_key else set()
+        keep: set[str] = set()
         for link in self.links:
             if link.child.name == table.name:
                 keep.update(link.fk.columns)
             if link.parent == table.name:
                 keep.update(link.fk.ref_columns)
+        if not keep and table.primary_key:
+            keep = set(table.primary_key.columns)
         return tuple(i for i, c in enumerate(table.columns) if c.name in keep)
 
 
-def drawing(design: Design, tables: Collection[str] | None = None, *, stubs: bool = False,
+def drawing(design: Design, tables: Collection[str] | None = None, *, stubs: bool | Collection[str] = False,
             focus: str | None = None, brief: Collection[str] = ()) -> Drawing:
     """Select what a diagram draws.
 
     `tables=None` is the whole schema (every referenced but undescribed table as a bare
     box).  Otherwise only those tables and the links between them; `stubs` adds a bare box
-    for each table outside the subset that a table inside references; `focus` keeps only
-    the links that touch that table (a neighbourhood diagram is a star, not a web)."""
+    for each table outside the subset that a table inside references (True: every such
+    table, or a collection: only those); `focus` keeps only the links that touch that
+    table (a neighbourhood diagram is a star, not a web)."""
     all_links = links(design)
     if tables is None:
         names = {t.name for t in design.tables}
@@ -148,7 +151,8 @@ def drawing(design: Design, tables: Collection[str] | None = None, *, stubs: boo
     fk_rank = {id(lk): i for t in {lk.child.name for lk in candidates}
                for i, lk in enumerate(out_links.get(t, ()))}
     candidates.sort(key=lambda lk: (position.get(lk.child.name, 0), fk_rank[id(lk)]))
-    kept = tuple(lk for lk in candidates if lk.child.name in names and (lk.parent in wanted or stubs))
+    stub_ok = (lambda name: bool(stubs)) if isinstance(stubs, bool) else set(stubs).__contains__
+    kept = tuple(lk for lk in candidates if lk.child.name in names and (lk.parent in wanted or stub_ok(lk.parent)))
     bare = sorted(wanted - names) + [lk.parent for lk in kept if lk.parent not in wanted]
     return Drawing(tables=tuple(described), bare=tuple(dict.fromkeys(bare)), links=kept,
                    brief=frozenset(brief), focus=focus, partial=True)

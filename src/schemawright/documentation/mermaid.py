@@ -8,6 +8,7 @@ double quotes.  The real name of anything renamed here is kept in its comment.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -28,7 +29,7 @@ _PARENT_END = {0: "|o", 1: "||"}
 _CHILD_END = {(0, True): "o{", (1, True): "|{", (0, False): "o|", (1, False): "||"}
 
 
-def to_mermaid(design: Design, tables: Collection[str] | None = None, *, stubs: bool = False,
+def to_mermaid(design: Design, tables: Collection[str] | None = None, *, stubs: bool | Collection[str] = False,
                focus: str | None = None, brief: Collection[str] = ()) -> str:
     """The ERD of the whole schema, or of a subset of its tables (see `links.drawing`):
     `stubs` draws referenced tables outside the subset as empty boxes, `focus` keeps only
@@ -141,6 +142,7 @@ def _entity_ids(names: list[str]) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def _word(text: str, fallback: str) -> str:
     """An attribute word Mermaid accepts: `numeric(12,2)` -> `numeric(12_2)`."""
     word = _WORD_BAD.sub("_", " ".join(text.split()))

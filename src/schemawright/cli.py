@@ -169,6 +169,33 @@ def _roundtrip(source: Path | None, database_url: str | None, dialect: str) -> N
 
 
 @app.command()
+def lint(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or DBML file; omit with --database-url."),
+         database_url: Optional[str] = typer.Option(None, "--database-url", help="Lint a live database (read-only)."),
+         dialect: Optional[str] = typer.Option(None, "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
+         fmt: str = typer.Option("text", "--format", help="text, json or sarif (for code scanning)."),
+         config: Optional[Path] = typer.Option(None, "--config", help="Lint config (default: ./schemawright-lint.yaml)."),
+         fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error, warning or info (default: error).")) -> None:
+    """Review a schema against the rules in docs/lint-rules.md; exit 1 on findings at or above --fail-on, 2 on bad input."""
+    from schemawright.lint.command import run_lint
+
+    raise typer.Exit(run_lint(target, database_url, dialect, fmt, config, fail_on))
+
+
+@app.command()
+def docs(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or DBML file; omit with --database-url."),
+         database_url: Optional[str] = typer.Option(None, "--database-url", help="Document a live database (read-only)."),
+         dialect: Optional[str] = typer.Option(None, "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
+         output: Path = typer.Option(Path("docs-site"), "-o", "--output", help="Directory for the documentation."),
+         svg: Optional[bool] = typer.Option(None, "--svg/--no-svg", help="Draw SVG diagrams with Graphviz "
+                                                                          "(default: when `dot` is installed)."),
+         max_tables: int = typer.Option(25, "--max-tables", min=2, help="Most tables in one domain diagram.")) -> None:
+    """Document any schema: index, one page per table and per domain, diagrams, lint findings beside each table."""
+    from schemawright.documentation.command import run_docs
+
+    raise typer.Exit(run_docs(target, database_url, dialect, output, svg, max_tables))
+
+
+@app.command()
 def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
     """Print the JSON Schema of the requirements file or of model.json."""
     from schemawright.model import Design

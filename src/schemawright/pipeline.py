@@ -28,7 +28,8 @@ def design_from_spec(spec: Spec) -> m.Design:
 
 def design_file(path: str | Path) -> m.Design:
     """Load, validate and design; raises SpecErrors for bad input."""
-    return design_from_spec(load_spec(path))
+    design = design_from_spec(load_spec(path))
+    return design.model_copy(update={"source": {"kind": "spec", "path": str(path)}})
 
 
 def deliverables(design: m.Design) -> dict[str, str]:

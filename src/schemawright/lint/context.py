@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -17,13 +17,29 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 def words(name: str) -> list[str]:
     """customer_phone2 -> [customer, phone2]; billingAccountId -> [billing, account, id]."""
-    parts = re.split(r"[_\s\-.]+", name)
+    return list(_words(name))
+
+
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
     out: list[str] = []
-    for part in parts:
+    for part in re.split(r"[_\s\-.]+", name):
         out.extend(p.lower() for p in _CAMEL.split(part) if p)
-    return out
+    return tuple(out)
 
 
+def q(name: str) -> str:
+    """A table or column name quoted for SQL in a suggested fix (schema.table keeps its dot)."""
+    from schemawright.sql.quoting import quote_ident
+
+    return ".".join(quote_ident(part) for part in name.split("."))
+
+
+def qs(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(q(n) for n in names)
+
+
+@lru_cache(maxsize=4096)
 def norm_type(sql_type: str) -> str:
     """A PostgreSQL type as one canonical lower-case string: `pg_catalog."varchar"( 20 )`
     -> `varchar(20)`; long SQL spellings become the short ones."""
@@ -72,10 +88,12 @@ class PatternUse:
 
     pattern: m.AccessPattern
     kind: str
+    statement: str  # select, insert, update, delete
     write_target: str | None
     filters: dict[str, set[str]]  # table -> columns compared with a constant (=, IN, <, LIKE 'x%' ...)
     null_tests: dict[str, set[str]]  # table -> columns tested with IS [NOT] NULL
     touches: set[str]
+    set_columns: set[str] = field(default_factory=set)  # UPDATE ... SET these
 
 
 @dataclass
@@ -83,6 +101,8 @@ class Context:
     design: m.Design
     options: dict[str, dict[str, object]] = field(default_factory=dict)
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    source_text: str | None = None  # the file the design was read from, when there is one
+    source_kind: str = ""  # spec, sql or dbml
 
     def option(self, code: str, key: str) -> object:
         from schemawright.lint.rule import REGISTRY
@@ -109,6 +129,16 @@ class Context:
             out.setdefault(i.table, []).append(IndexPath(
                 i.name, "index", tuple((_strip_expression(c.expression), c.descending) for c in i.columns), i.unique,
                 (i.method or "btree").lower(), _norm_where(i.where), tuple(i.include)))
+        return out
+
+    def indexed_columns(self, table: m.Table) -> set[str]:
+        """Columns any index or key of the table mentions (key, INCLUDE, expression or predicate)."""
+        out: set[str] = set()
+        names = {c.name for c in table.columns}
+        for p in self.paths(table):
+            out.update(n for n in (*p.names, *p.include) if n in names)
+            text = " ".join((*p.names, p.where or ""))
+            out.update(n for n in names if re.search(rf"\b{re.escape(n)}\b", text))
         return out
 
     def keys(self, table: m.Table) -> list[tuple[str, ...]]:
@@ -157,16 +187,26 @@ class Context:
                         null_tests.setdefault(owner, set()).add(column.name)
             kind = "write" if target else p.kind
             touches = set(found.tables) | ({target} if target else set())
-            uses.append(PatternUse(p, kind, target, filters, null_tests, touches))
+            statement = type(tree).__name__.lower() if target else "select"
+            set_columns = set()
+            if isinstance(tree, exp.Update):
+                for assignment in tree.expressions:
+                    if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
+                        set_columns.add(assignment.this.name)
+            uses.append(PatternUse(p, kind, statement, target, filters, null_tests, touches, set_columns))
         return uses
 
     # ------------------------------------------------------------ volumes
 
     def volume(self, table: m.Table) -> m.Volume | None:
+        return self._volumes.get(table.entity or "") or self._volumes.get(table.name)
+
+    @cached_property
+    def _volumes(self) -> dict[str, m.Volume]:
+        out: dict[str, m.Volume] = {}
         for v in self.design.volumes:
-            if v.entity == table.entity or v.entity == table.name:
-                return v
-        return None
+            out.setdefault(v.entity, v)
+        return out
 
     def relationship(self, name: str | None) -> m.Relationship | None:
         if name is None:

@@ -34,13 +34,15 @@ class Hit:
     """One thing a rule found; `fix` overrides the rule's generic fix when it can be specific.
 
     `notes` are extra texts the engine searches for inline suppressions (for example the
-    description of the business rule a finding is about)."""
+    description of the business rule a finding is about); `anchor` names the object the
+    finding is about when that is not a table or column, such as ("rule", "its_name")."""
 
     table: str | None
     column: str | None
     message: str
     fix: str | None = None
     notes: tuple[str, ...] = ()
+    anchor: tuple[str, str] | None = None  # e.g. ("rule", name): point at that object in the source instead
 
 
 class Rule:
@@ -82,9 +84,11 @@ def register(cls: type[Rule]) -> type[Rule]:
         raise TypeError(f"lint rule {cls.__name__}: unknown severity {cls.severity!r}")
     if "\n" in cls.summary.strip():
         raise TypeError(f"lint rule {cls.__name__}: the summary must be one line")
-    for registry, key in ((REGISTRY, cls.code), (_BY_NAME, cls.name)):
-        if key in registry and registry[key] is not cls and getattr(registry[key], "code", key) != cls.code:
-            raise TypeError(f"lint rule {cls.__name__}: {key} is already registered")
+    other = REGISTRY.get(cls.code)
+    if other is not None and other.__qualname__ != cls.__qualname__:  # the same class again: a module reload
+        raise TypeError(f"lint rule {cls.__name__}: code {cls.code} is already taken by {other.__name__}")
+    if _BY_NAME.get(cls.name, cls.code) != cls.code:
+        raise TypeError(f"lint rule {cls.__name__}: name {cls.name} is already taken by {_BY_NAME[cls.name]}")
     REGISTRY[cls.code] = cls
     _BY_NAME[cls.name] = cls.code
     return cls

@@ -1,0 +1,125 @@
+"""`schemawright lint`: load the target, read the config, lint, print, pick the exit code.
+
+Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 usage error (bad
+target, option or config: a located message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from schemawright import model as m
+from schemawright.errors import SpecErrors
+
+FORMATS = ("text", "json", "sarif")
+LEVELS = ("error", "warning", "info")
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+_SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _print_issues(exc: SpecErrors, what: str) -> None:
+    for issue in exc.issues:
+        _err(issue.format())
+    _err(f"{len(exc.issues)} error(s) in the {what}; nothing was linted.")
+
+
+def _external_error(exc: Exception) -> bool:
+    """Errors of drivers and libraries the importers use (a refused connection, a bad URL):
+    bad input, not a bug of ours."""
+    module = type(exc).__module__ or ""
+    return module.split(".")[0] in ("psycopg", "sqlalchemy", "pymysql", "sqlite3", "pydbml", "pglast", "sqlglot")
+
+
+def load_design(target: str | None, database_url: str | None, dialect: str | None) -> tuple[m.Design, str]:
+    """The design to lint and the name to show for it (passwords redacted)."""
+    from schemawright.database.urls import redact
+
+    shown = redact(database_url) if database_url and not target else str(target)
+    try:
+        from schemawright.importers.target import load_target
+    except ImportError:
+        load_target = None
+    if target is None and database_url is None:
+        raise UsageError("give a TARGET (spec, SQL or DBML file) or --database-url URL")
+    if target is not None and not Path(target).exists() and database_url is None and "://" not in target:
+        raise UsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
+    if load_target is not None:
+        try:
+            design = load_target(target, database_url=database_url, dialect=dialect)
+        except (SpecErrors, UsageError):
+            raise
+        except (OSError, ValueError, LookupError) as exc:
+            raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
+        except Exception as exc:
+            if _external_error(exc):
+                raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
+            raise
+    else:
+        if database_url or target is None or Path(target).suffix.lower() not in _SPEC_SUFFIXES:
+            raise UsageError(f"{shown}: only requirements specs (.yaml) can be linted in this build; "
+                             "SQL, DBML and database targets need schemawright.importers")
+        from schemawright.pipeline import design_file
+
+        design = design_file(target)
+    if not (design.source or {}).get("path") and target is not None and Path(target).is_file():
+        kind = "spec" if Path(target).suffix.lower() in _SPEC_SUFFIXES else Path(target).suffix.lstrip(".").lower()
+        design = design.model_copy(update={"source": {**(design.source or {}), "kind": kind, "path": str(target)}})
+    return design, shown
+
+
+def _redacted(exc: Exception, url: str | None) -> str:
+    from schemawright.database.urls import redact
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.replace(url, redact(url)) if url else text
+
+
+def run_lint(target: str | None, database_url: str | None = None, dialect: str | None = None, fmt: str = "text",
+             config_path: Path | None = None, fail_on: str | None = None) -> int:
+    from schemawright.lint.config import (
+        LintConfigError,
+        find_default,
+        load_config,
+        read_samples,
+    )
+    from schemawright.lint.engine import failing, lint
+    from schemawright.lint.output import render
+
+    if fmt not in FORMATS:
+        _err(f"error: --format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return 2
+    if fail_on is not None and fail_on not in LEVELS:
+        _err(f"error: --fail-on must be one of {', '.join(LEVELS)}, not {fail_on!r}")
+        return 2
+    if dialect is not None and dialect not in DIALECTS:
+        _err(f"error: --dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+        return 2
+    try:
+        path = config_path or find_default()
+        config = load_config(path) if path else None
+        samples = read_samples(config) if config else {}
+    except LintConfigError as exc:
+        _print_issues(exc, "lint config")
+        return 2
+    try:
+        design, shown = load_design(target, database_url, dialect)
+    except UsageError as exc:
+        _err(f"error: {exc}")
+        return 2
+    except SpecErrors as exc:
+        _print_issues(exc, "target")
+        return 2
+    findings = lint(design, config, samples=samples)
+    sys.stdout.write(render(findings, fmt, shown, config))
+    sys.stdout.flush()
+    threshold = fail_on or (config.fail_on if config else "error")
+    return 1 if failing(findings, threshold) else 0

@@ -1,0 +1,115 @@
+"""Security: personal data without a protection policy, tenants without row-level security."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from schemawright import model as m
+from schemawright.lint.context import Context, norm_type, q, words
+from schemawright.lint.rule import Hit, Rule, register
+
+# Names that hold personal data, as runs of words inside a column name.
+_PII_TEXT = ("email", "e_mail", "phone", "mobile", "phone_number", "ssn", "social_security_number",
+             "passport", "passport_number", "national_id", "tax_id", "iban", "credit_card", "card_number",
+             "first_name", "last_name", "full_name", "surname", "ip_address", "street", "address_line")
+_PII_DATES = ("birth_date", "date_of_birth", "dob", "birthday", "birthdate")
+_PROTECTED = {"hash", "hashed", "digest", "encrypted", "enc", "masked", "token", "hmac", "verified", "at",
+              "confirmed", "opt", "count", "domain"}
+_TEXTUAL = ("text", "varchar", "char", "citext")
+_DATES = ("date", "timestamp", "timestamptz")
+
+
+def looks_personal(column: m.Column) -> bool:
+    """A column whose name and type say personal data (email, phone, ssn, birth_date ...)."""
+    parts = words(column.name)
+    if set(parts) & _PROTECTED:
+        return False
+    joined = f"_{'_'.join(parts)}_"
+    base = norm_type(column.sql_type or "text").split("(")[0]
+    if base in _TEXTUAL and any(f"_{term}_" in joined for term in _PII_TEXT):
+        return True
+    return base in _DATES and any(f"_{term}_" in joined for term in _PII_DATES)
+
+
+@register
+class UnprotectedPii(Rule):
+    code = "SW601"
+    name = "unprotected-pii"
+    family = "security"
+    severity = "warning"
+    summary = "Personal data (flagged pii, or named email, phone, ssn, birth_date ...) has no protection policy."
+    rationale = (
+        "Personal data is regulated (GDPR, CCPA, HIPAA): who may read it, whether it is masked for "
+        "analysts and encrypted at rest, and how it is erased must be decided and recorded. The design "
+        "records that decision in security.pii (mask or encrypt); when it is missing or `none`, every "
+        "column that holds or looks like personal data is reported.")
+    example = "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL, birth_date date);"
+    fixed = ("-- spec: security: {pii: mask}   and   email: {type: email, pii: true}\n"
+             "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL, birth_date date);\n"
+             "-- masked views or column grants for roles that must not see it")
+    fix = "Decide how personal data is protected (security.pii: mask or encrypt) and flag the columns pii: true."
+
+    def check(self, ctx: Context) -> Iterator[Hit]:
+        policy = str(ctx.design.security.get("pii") or "none").lower()
+        if policy not in ("", "none", "false"):
+            return
+        for table in ctx.design.tables:
+            for column in table.columns:
+                if column.pii or looks_personal(column):
+                    why = "is flagged pii" if column.pii else "looks like personal data"
+                    yield Hit(table.name, column.name,
+                              f"{table.name}.{column.name} {why}, and the design records no protection "
+                              f"(security.pii is {policy})")
+
+
+def _rls_recorded(design: m.Design, table: str) -> bool:
+    security = design.security
+    for key in ("row_level_security", "rls"):
+        value = security.get(key)
+        if value is True or (isinstance(value, (list, tuple, set)) and table in value):
+            return True
+        if isinstance(value, dict) and (value.get(table) or value.get("*") or value.get("enabled") is True):
+            return True
+    policies = security.get("policies")
+    if isinstance(policies, (list, tuple)) and any(isinstance(p, dict) and p.get("table") == table for p in policies):
+        return True
+    if any(o.kind.lower() in ("policy", "row level security", "rls") and o.table == table for o in design.objects):
+        return True
+    return any(d.subject == table and ("row-level security" in d.choice.lower() or "policy" in d.choice.lower())
+               for d in design.decisions)
+
+
+@register
+class TenantWithoutRls(Rule):
+    code = "SW602"
+    name = "tenant-without-rls"
+    family = "security"
+    severity = "warning"
+    summary = "A multi-tenant table (it has the tenant column) has no row-level security policy."
+    rationale = (
+        "In a shared-schema multi-tenant database, one missing `WHERE tenant_id = ...` in one query leaks "
+        "another customer's data. Row-level security makes the database add the tenant filter to every "
+        "statement of the application's role, so isolation does not depend on every query being right. "
+        "The tenant column is security.tenant_column (or this rule's `tenant_column` option).")
+    example = ("CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    organization_id bigint NOT NULL\n);")
+    fixed = ("CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    organization_id bigint NOT NULL\n);\n"
+             "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\n"
+             "CREATE POLICY tenant_isolation ON projects\n"
+             "    USING (organization_id = current_setting('app.tenant_id')::bigint);")
+    fix = "ENABLE ROW LEVEL SECURITY and CREATE POLICY ... USING (tenant_column = current_setting('app.tenant_id'))."
+    options: ClassVar[dict[str, object]] = {"tenant_column": ""}
+
+    def check(self, ctx: Context) -> Iterator[Hit]:
+        tenant = str(ctx.option(self.code, "tenant_column") or ctx.design.security.get("tenant_column") or "")
+        if not tenant:
+            return
+        for table in ctx.design.tables:
+            column = table.column(tenant)
+            if column is None or _rls_recorded(ctx.design, table.name):
+                continue
+            cast = column.sql_type or "bigint"
+            yield Hit(table.name, tenant,
+                      f"{table.name} holds rows of many tenants ({tenant}) but has no row-level security policy",
+                      f"ALTER TABLE {q(table.name)} ENABLE ROW LEVEL SECURITY; CREATE POLICY tenant_isolation ON "
+                      f"{q(table.name)} USING ({q(tenant)} = current_setting('app.tenant_id')::{cast})")

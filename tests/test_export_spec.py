@@ -35,9 +35,20 @@ def test_compare_reports_what_differs():
     assert any(d.aspect == "index" and d.detail.startswith("missing:") for d in diffs)
 
 
-def test_not_exported_lists_views_and_objects():
+def test_views_exclusions_and_kept_objects_travel_in_the_spec():
     from schemawright import model as m
 
-    design = m.Design(project="p", views=(m.View(name="v", sql="SELECT 1"),),
-                      objects=(m.SchemaObject(kind="function", name="f"),))
-    assert not_exported(design) == ["view v", "function f"]
+    table = m.Table(name="t", columns=(m.Column(name="a", semantic="integer", sql_type="integer", nullable=False),),
+                    primary_key=m.PrimaryKey(name="t_pkey", columns=("a",)),
+                    exclusions=(m.Exclusion(name="t_a_excl", definition="USING btree (a WITH =)"),))
+    design = m.Design(project="p", tables=(table,), extensions=("citext",),
+                      views=(m.View(name="v", sql="SELECT a FROM t", description="All of t."),),
+                      objects=(m.SchemaObject(kind="function", name="f",
+                                              sql="CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
+                               m.SchemaObject(kind="cast", name="lost")))
+    again = design_from_spec(parse_spec(to_spec_yaml(design), "exported.yaml"))
+    assert compare_designs(design, again) == []
+    assert again.views == design.views and again.extensions == ("citext",)
+    assert again.table("t").exclusions == table.exclusions
+    assert [o.name for o in again.objects] == ["f"]
+    assert not_exported(design) == ["cast lost (no SQL text was kept)"]

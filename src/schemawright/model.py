@@ -72,6 +72,7 @@ class Entity(_Frozen):
     primary_key: tuple[str, ...] | None = Field(None, description="Natural/composite key columns; None = surrogate id.")
     indexes: tuple[DeclaredIndex, ...] = ()
     primary_key_name: str | None = None
+    exclusions: tuple["Exclusion", ...] = ()
 
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]

@@ -30,6 +30,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
             key=e.key or spec.naming.keys,
             primary_key=tuple(e.primary_key) if e.primary_key is not None else None,
             primary_key_name=e.primary_key_name,
+            exclusions=tuple(m.Exclusion(name=x.name, definition=x.definition) for x in e.exclusions),
             indexes=tuple(m.DeclaredIndex(name=i.name, columns=tuple(i.columns), unique=i.unique, using=i.using,
                                           where=i.where, include=tuple(i.include)) for i in e.indexes),
         )
@@ -53,6 +54,9 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         transactions=spec.transactions.model_dump(),
         security=spec.security.model_dump(),
         availability=spec.availability.model_dump(),
+        extensions=tuple(sorted(set(spec.extensions))),
+        views=tuple(m.View(**v.model_dump()) for v in spec.views),
+        objects=tuple(m.SchemaObject(**o.model_dump()) for o in spec.objects),
     )
 
 

@@ -4,8 +4,8 @@
 nullability, defaults, keys, foreign keys, unique and check constraints and indexes: names
 are kept exactly (`naming: {case: preserve, tables: singular}`), every column keeps its
 exact `sql_type`, keys and indexes are declared, and `derive_indexes: false` stops the
-pipeline from adding indexes of its own.  What the spec cannot express yet (views,
-EXCLUDE constraints, functions, triggers ...) is listed by `not_exported`.
+pipeline from adding indexes of its own.  Views, EXCLUDE constraints and the objects kept
+verbatim (functions, triggers, domains ...) travel as SQL text.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ def to_spec(design: m.Design) -> dict:
         "database": "postgresql",
         "naming": {"tables": "singular", "case": "preserve"},
         "derive_indexes": False,
+        "extensions": list(design.extensions),
         "entities": {t.name: _entity(t, design, enums) for t in design.tables},
         "relationships": [_relationship(t, fk, design) for t in design.tables for fk in t.foreign_keys],
         "rules": [rule for t in design.tables for rule in _rules(t)],
+        "views": [{k: v for k, v in view.model_dump().items() if v not in (None, False)} for view in design.views],
+        "objects": [{k: v for k, v in o.model_dump().items() if v is not None} for o in design.objects if o.sql],
     }
     return {k: v for k, v in spec.items() if v not in (None, [], {})}
 
@@ -44,11 +47,8 @@ def to_spec_yaml(design: m.Design) -> str:
 
 
 def not_exported(design: m.Design) -> list[str]:
-    """What the spec cannot carry yet, so users know what a round trip leaves behind."""
-    lost = [f"view {v.name}" for v in design.views]
-    lost += [f"exclusion constraint {x.name} on {t.name}" for t in design.tables for x in t.exclusions]
-    lost += [f"{o.kind} {o.name}" for o in design.objects]
-    return lost
+    """What the spec cannot carry, so users know what a round trip leaves behind."""
+    return [f"{o.kind} {o.name} (no SQL text was kept)" for o in design.objects if not o.sql]
 
 
 def _entity(table: m.Table, design: m.Design, enums: dict[str, m.EnumType]) -> dict:
@@ -62,6 +62,8 @@ def _entity(table: m.Table, design: m.Design, enums: dict[str, m.EnumType]) -> d
     indexes = [_index(i) for i in design.indexes if i.table == table.name]
     if indexes:
         entity["indexes"] = indexes
+    if table.exclusions:
+        entity["exclusions"] = [{"name": x.name, "definition": x.definition} for x in table.exclusions]
     return entity
 
 

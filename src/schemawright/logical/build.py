@@ -102,7 +102,8 @@ def _entity_table(entity: m.Entity, namer: Namer) -> m.Table:
     pk_name = entity.primary_key_name or constraint("pk", name)
     primary_key = m.PrimaryKey(name=pk_name, columns=key_columns) if key_columns else None
     return m.Table(name=name, kind="entity", entity=entity.name, description=entity.description,
-                   columns=tuple(columns), primary_key=primary_key, uniques=tuple(uniques), checks=tuple(checks))
+                   columns=tuple(columns), primary_key=primary_key, uniques=tuple(uniques), checks=tuple(checks),
+                   exclusions=entity.exclusions)
 
 
 def _column(attr: m.Attribute, owner: str, namer: Namer) -> m.Column:

@@ -137,6 +137,27 @@ class IndexSpec(_Strict):
     include: list[str] = Field(default_factory=list, description="Covering columns (INCLUDE).")
 
 
+class Exclusion(_Strict):
+    name: str
+    definition: str = Field(description="What follows EXCLUDE, e.g. `USING gist (room WITH =, during WITH &&)`.")
+
+
+class View(_Strict):
+    name: str
+    sql: str = Field(description="The SELECT that defines it.")
+    materialized: bool = False
+    description: str | None = None
+
+
+class SqlObject(_Strict):
+    """An object kept verbatim (function, trigger, domain, sequence, policy ...)."""
+
+    kind: str = Field(description="function, procedure, trigger, domain, type, sequence, policy ...")
+    name: str
+    sql: str = Field(description="The complete CREATE statement.")
+    table: str | None = Field(None, description="The table it belongs to, for triggers and policies.")
+
+
 class Entity(_Strict):
     description: str | None = None
     table: str | None = Field(None, description="Override the table name.")
@@ -147,6 +168,7 @@ class Entity(_Strict):
         None, description="Columns of a natural or composite primary key; no surrogate `id` is added. [] for no key.")
     indexes: list[IndexSpec] = Field(default_factory=list, description="Indexes declared by hand.")
     primary_key_name: str | None = Field(None, description="Exact name of the primary key constraint.")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="EXCLUDE constraints.")
 
 
 class Relationship(_Strict):
@@ -286,6 +308,9 @@ class Spec(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     access_patterns: list[AccessPattern] = Field(default_factory=list)
     volumes: dict[str, Volume] = Field(default_factory=dict, description="Entity -> volume.")
+    extensions: list[str] = Field(default_factory=list, description="PostgreSQL extensions to create first.")
+    views: list[View] = Field(default_factory=list, description="Views, created after the tables.")
+    objects: list[SqlObject] = Field(default_factory=list, description="SQL objects kept verbatim (from imports).")
     transactions: Transactions = Field(default_factory=Transactions)
     security: Security = Field(default_factory=Security)
     availability: Availability = Field(default_factory=Availability)

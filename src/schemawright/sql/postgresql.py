@@ -73,6 +73,10 @@ def comments(design: m.Design) -> list[str]:
         for column in table.columns:
             if column.description:
                 out.append(f"COMMENT ON COLUMN {q(table.name)}.{q(column.name)} IS {quote_literal(column.description)};")
+    for view in design.views:
+        if view.description:
+            kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
+            out.append(f"COMMENT ON {kind} {q(view.name)} IS {quote_literal(view.description)};")
     for index in design.indexes:
         if index.reason:
             out.append(f"COMMENT ON INDEX {q(index.name)} IS {quote_literal(index.reason)};")
@@ -83,9 +87,24 @@ def _section(title: str, statements: list[str]) -> list[str]:
     return [f"-- {title}\n" + "\n\n".join(statements)] if statements else []
 
 
+# Objects kept from an imported schema: these must exist before the tables that use them
+# (a domain as a column type, a function in a default); the rest come after the views.
+BEFORE_TABLES = ("schema", "domain", "type", "sequence", "function", "procedure")
+_DROP = {"schema": "SCHEMA", "domain": "DOMAIN", "type": "TYPE", "sequence": "SEQUENCE",
+         "function": "FUNCTION", "procedure": "PROCEDURE"}
+
+
+def _kept(design: m.Design, before: bool) -> list[str]:
+    return [o.sql.rstrip().rstrip(";") + ";" for o in design.objects
+            if o.sql and (o.kind in BEFORE_TABLES) == before]
+
+
 def render_up(design: m.Design) -> str:
     sections = [_header(design).rstrip("\n")]
+    if any(o.kind in ("function", "procedure") for o in design.objects):
+        sections.append("-- Function bodies may name tables created further down.\nSET check_function_bodies = false;")
     sections += _section("Extensions", [f"CREATE EXTENSION IF NOT EXISTS {q(e)};" for e in design.extensions])
+    sections += _section("Kept objects (before tables)", _kept(design, before=True))
     sections += _section("Types", [f"CREATE TYPE {q(e.name)} AS ENUM ({', '.join(quote_literal(v) for v in e.values)});"
                                    for e in design.enums])
     sections += _section("Tables", [create_table(t) for t in design.tables])
@@ -93,6 +112,7 @@ def render_up(design: m.Design) -> str:
     sections += _section("Indexes", [create_index(i) for i in design.indexes])
     sections += _section("Views", [f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)} AS\n"
                                    f"{v.sql.rstrip().rstrip(';')};" for v in design.views])
+    sections += _section("Kept objects", _kept(design, before=False))
     sections += _section("Functions", [f.body for f in design.functions])
     sections += _section("Triggers", [f"CREATE TRIGGER {q(t.name)} {t.timing} ON {q(t.table)}\n"
                                       f"    FOR EACH ROW EXECUTE FUNCTION {q(t.function)}();" for t in design.triggers])
@@ -108,6 +128,8 @@ def render_down(design: m.Design) -> str:
                   for v in reversed(design.views)] + statements
     statements += [f"DROP TABLE {q(t.name)};" for t in reversed(design.tables)]  # takes indexes and triggers along
     statements += [f"DROP FUNCTION {q(f.name)}();" for f in reversed(design.functions)]
+    statements += [f"DROP {_DROP[o.kind]} IF EXISTS {q(o.name)};" for o in reversed(design.objects)
+                   if o.kind in _DROP and o.sql]
     statements += [f"DROP TYPE {q(e.name)};" for e in reversed(design.enums)]
     statements += [f"DROP EXTENSION IF EXISTS {q(e)};" for e in reversed(design.extensions)]
     return _header(design) + "-- Down migration: removes everything the up migration created.\n\n" \

@@ -87,7 +87,7 @@ def import_dbml(text: str, file: str = "<dbml>") -> m.Design:
 # ====================================================================== parsing with places
 
 
-def _parser(source: str):  # noqa: ANN202 - a pydbml parser subclass
+def _parser(source: str):
     from pydbml.parser.parser import PyDBMLParser
 
     class LocatingParser(PyDBMLParser):
@@ -97,7 +97,7 @@ def _parser(source: str):  # noqa: ANN202 - a pydbml parser subclass
             super().__init__(text)
             self.locations: dict[int, int] = {}
 
-        def parse_blueprint(self, s, loc, tok):  # noqa: ANN001, ANN201 - pyparsing callback
+        def parse_blueprint(self, s, loc, tok):
             self.locations[id(tok[0])] = loc
             return super().parse_blueprint(s, loc, tok)
 
@@ -105,7 +105,7 @@ def _parser(source: str):  # noqa: ANN202 - a pydbml parser subclass
             self._set_syntax()
             self._syntax.parse_string(self.source, parse_all=True)
 
-        def build(self):  # noqa: ANN202
+        def build(self):
             self.build_database()
             return self.database
 
@@ -150,7 +150,7 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _syntax_issue(file: str, text: str, error) -> SpecIssue:  # noqa: ANN001 - pyparsing exception
+def _syntax_issue(file: str, text: str, error) -> SpecIssue:
     line, column = error.lineno, error.col
     message = str(error.msg)
     found = re.search(r"found (.+?)\s*(?:\(at char|$)", str(error))
@@ -217,7 +217,7 @@ class _Validator:
     """pydbml checks names as it builds, one error at a time and without a place: check
     them all here first, with places."""
 
-    def __init__(self, parser, text: str, file: str) -> None:  # noqa: ANN001
+    def __init__(self, parser, text: str, file: str) -> None:
         self.parser = parser
         self.text = text
         self.file = file
@@ -233,7 +233,7 @@ class _Validator:
     def loc(self, blueprint: object) -> int:
         return self.parser.locations.get(id(blueprint), 0)
 
-    def column_offset(self, table_bp, name: str, occurrence: int = 1) -> int:  # noqa: ANN001
+    def column_offset(self, table_bp, name: str, occurrence: int = 1) -> int:
         start = self.loc(table_bp)
         pattern = re.compile(r'^[ \t]*(?:"' + re.escape(name) + r'"|' + re.escape(name) + r")(?=[\s\[])", re.MULTILINE)
         offset = start
@@ -274,7 +274,7 @@ class _Validator:
                                 did_you_mean(subject, seen) or "use a column of the table or an `expression`")
         names = {bp.name: bp for bp in parser.tables}
 
-        def table(schema: str, name: str | None):  # noqa: ANN202
+        def table(schema: str, name: str | None):
             if name is None:
                 return None
             return aliases.get(name) or tables.get((schema, name)) or (names.get(name) if schema == "public" else None)
@@ -330,9 +330,9 @@ class _Type:
 def dbml_type(type_text: str) -> _Type:
     """A DBML column type as PostgreSQL: PostgreSQL names as written, MySQL-style names
     translated, anything else text."""
-    from schemawright.importers.pg_text import canonical_type
-
     from pglast import parse_sql
+
+    from schemawright.importers.pg_text import canonical_type
 
     text = " ".join(type_text.split())
     lowered = text.lower()
@@ -385,7 +385,7 @@ def _pg_expression(text: str) -> str | None:
 
 
 class _Builder:
-    def __init__(self, database, parser, text: str, file: str, checks: list[tuple[int, str, str | None]],  # noqa: ANN001
+    def __init__(self, database, parser, text: str, file: str, checks: list[tuple[int, str, str | None]],
                  column_checks: list[tuple[int, str]]) -> None:
         self.database = database
         self.parser = parser
@@ -458,7 +458,7 @@ class _Builder:
                                                                 "to keep it apart from another table of the same name")
         return out
 
-    def _table(self, t, name: str, enums: dict, indexes: list[m.Index]) -> dict:  # noqa: ANN001
+    def _table(self, t, name: str, enums: dict, indexes: list[m.Index]) -> dict:
         columns: list[m.Column] = []
         pk: list[str] = [c.name for c in t.columns if c.pk]
         pk_name = None
@@ -553,7 +553,7 @@ class _Builder:
             return text
         return quote_literal(str(value))
 
-    def _place_checks(self, tables: dict[str, dict], table_locs: list, names: dict, db) -> None:  # noqa: ANN001
+    def _place_checks(self, tables: dict[str, dict], table_locs: list, names: dict, db) -> None:
         by_key = {(t.schema, t.name): names[id(t)] for t in db.tables}
 
         def owner(offset: int) -> str | None:
@@ -587,7 +587,7 @@ class _Builder:
         t["constraints"].add(name)
         t["checks"].append(m.Check(name=name, expression=expression))
 
-    def _reference(self, ref, names: dict, tables: dict, junctions: list) -> None:  # noqa: ANN001
+    def _reference(self, ref, names: dict, tables: dict, junctions: list) -> None:
         kind = ref.type
         on_delete = (ref.on_delete or "no action").lower()
         if kind == "<>":
@@ -622,7 +622,7 @@ class _Builder:
         self.decide(f"{table['name']}.{name}", "unique", "a foreign key references these columns; PostgreSQL requires "
                                                          "them to be a primary key or unique")
 
-    def _junction(self, ref, names: dict, tables: dict, junctions: list, on_delete: str) -> None:  # noqa: ANN001
+    def _junction(self, ref, names: dict, tables: dict, junctions: list, on_delete: str) -> None:
         left, right = names[id(ref.col1[0].table)], names[id(ref.col2[0].table)]
         name = f"{left}_{right}"
         number = 1

@@ -25,7 +25,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from schemawright import model as m
-from schemawright.database import DatabaseError, redact
+from schemawright.database import redact
+from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.importers.sqlglot_sql import (
     _CREATE_TABLE,
     _CREATE_VIEW,
@@ -43,7 +44,8 @@ from schemawright.importers.sqlglot_sql import (
 
 def import_database(url: str) -> m.Design:
     """Read the schema of a live MySQL/MariaDB (`mysql://`, `mysql+pymysql://`,
-    `mariadb://`) or SQLite (`sqlite:///path.db`) database."""
+    `mariadb://`) or SQLite (`sqlite:///path.db`) database.  A bad URL or an unreachable
+    server raises SpecErrors naming the URL with its password hidden."""
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
@@ -56,12 +58,22 @@ def import_database(url: str) -> m.Design:
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             if backend == "mysql":
                 connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
-                return _MySQL(connection, shown).read()
-            return _SQLite(connection, shown, engine_url.database or "").read()
+                design = _MySQL(connection, shown).read()
+            else:
+                design = _SQLite(connection, shown, engine_url.database or "").read()
     except sa.exc.SQLAlchemyError as error:
-        raise DatabaseError(f"cannot read the schema of {shown}: {_message(error)}") from None
+        raise _error(url, f"cannot read the database: {_message(error)}",
+                     "check the URL, that the server is running, and the user's rights") from None
     finally:
         engine.dispose()
+    # Notes name the object they are about; there is no file to point into.
+    located = tuple(n.model_copy(update={"line": 1, "column": 1}) for n in design.import_notes)
+    return design.model_copy(update={"import_notes": located})
+
+
+def _error(url: str, message: str, hint: str | None = None) -> SpecErrors:
+    """Bad input, located at the URL (password hidden), like every importer reports it."""
+    return SpecErrors([SpecIssue(safe_url(url), 1, 1, message, hint)])
 
 
 def safe_url(url: str) -> str:
@@ -75,7 +87,7 @@ def safe_url(url: str) -> str:
         return redact(url)
 
 
-def engine_url_for(url: str):  # noqa: ANN201 - sqlalchemy.URL, imported lazily
+def engine_url_for(url: str):
     """(SQLAlchemy URL with a driver, "mysql" or "sqlite"); SQLite opened read-only."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -83,28 +95,29 @@ def engine_url_for(url: str):  # noqa: ANN201 - sqlalchemy.URL, imported lazily
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise DatabaseError(f"not a database URL: {redact(url)!r} (expected mysql://user@host/db or "
-                            "sqlite:///path.db)") from None
+        raise SpecErrors([SpecIssue(redact(url), 1, 1, "not a database URL",
+                                    "expected mysql://user@host/dbname or sqlite:///path/to/file.db")]) from None
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb"):
         if "+" not in parsed.drivername:
             parsed = parsed.set(drivername=f"{backend}+pymysql")
         if not parsed.database:
-            raise DatabaseError(f"{safe_url(url)} names no database: add it to the URL (mysql://user@host/dbname)")
+            raise _error(url, "the URL names no database", "add it to the URL: mysql://user@host/dbname")
         return parsed, "mysql"
     if backend == "sqlite":
         database = parsed.database or ""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            if database.startswith("file:"):
-                return parsed, "sqlite"
-            raise DatabaseError(f"{safe_url(url)} names no database file (expected sqlite:///path/to/file.db)")
+        if database.startswith("file:"):
+            return parsed, "sqlite"
+        if not database or database == ":memory:":
+            raise _error(url, "the URL names no database file", "expected sqlite:///path/to/file.db")
         path = Path(database)
         if not path.is_file():
-            raise DatabaseError(f"SQLite database {database} does not exist")
+            raise _error(url, f"SQLite database {database} does not exist", "check the path (sqlite:///relative.db, "
+                                                                          "sqlite:////absolute/path.db)")
         readonly = f"sqlite+pysqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true"
         return make_url(readonly), "sqlite"
-    raise DatabaseError(f"{safe_url(url)}: this importer reads MySQL/MariaDB and SQLite databases "
-                        f"(got {backend!r})")
+    raise _error(url, f"this importer reads MySQL/MariaDB and SQLite databases, not {backend!r}",
+                 "use mysql://, mariadb:// or sqlite:/// (PostgreSQL URLs go to the PostgreSQL importer)")
 
 
 def _message(error: Exception) -> str:
@@ -120,7 +133,7 @@ def _message(error: Exception) -> str:
 
 
 class _MySQL:
-    def __init__(self, connection, shown: str) -> None:  # noqa: ANN001 - sqlalchemy Connection
+    def __init__(self, connection, shown: str) -> None:
         import sqlalchemy as sa
 
         self.connection = connection
@@ -170,7 +183,7 @@ class _MySQL:
               descending: set[tuple[str, str, str]]) -> None:
         inspector = self.inspector
         table = self.builder.table(name)
-        where = self.builder.locate(f"table {name}", 0, 1, f"table {name} in {self.shown}")
+        where = self.builder.locate(f"table {name}", 1, 1, f"table {name} in {self.shown}")
         comment = inspector.get_table_comment(name).get("text")
         table.description = comment or None
         types = {c[0]: c for c in catalog_columns}
@@ -226,7 +239,7 @@ class _MySQL:
                                   on_delete=options.get("ondelete"), on_update=options.get("onupdate"),
                                   name=fk.get("name"), where=where)
 
-    def _expression(self, text: str | None, where: str):  # noqa: ANN202 - sqlglot expression or None
+    def _expression(self, text: str | None, where: str):
         if text is None:
             return None
         try:
@@ -236,7 +249,7 @@ class _MySQL:
             return None
 
     def view(self, name: str) -> None:
-        where = self.builder.locate(f"view {name}", 0, 1, f"view {name} in {self.shown}")
+        where = self.builder.locate(f"view {name}", 1, 1, f"view {name} in {self.shown}")
         definition = self.inspector.get_view_definition(name) or ""
         header = _CREATE_VIEW.match(definition)
         query_text = definition[header.end():] if header else definition
@@ -281,7 +294,7 @@ class _MySQL:
 
 
 class _SQLite:
-    def __init__(self, connection, shown: str, database: str) -> None:  # noqa: ANN001
+    def __init__(self, connection, shown: str, database: str) -> None:
         import sqlalchemy as sa
 
         self.connection = connection
@@ -313,7 +326,7 @@ class _SQLite:
             self.builder.add_object("virtual table", name, create_sql)
             return
         table = self.builder.table(name)
-        where = self.builder.locate(f"table {name}", 0, 1, f"table {name} in {self.shown}")
+        where = self.builder.locate(f"table {name}", 1, 1, f"table {name} in {self.shown}")
         tail = create_sql[create_sql.rfind(")") + 1:] if create_sql else ""
         table.without_rowid = bool(re.search(r"\bWITHOUT\s+ROWID\b", tail, re.IGNORECASE))
         quoted = name.replace('"', '""')
@@ -367,7 +380,7 @@ class _SQLite:
             table.add_foreign_key(columns, ref_table, ref_columns, on_delete=rows[0][6], on_update=rows[0][5],
                                   name=names.get((tuple(columns), ref_table)), where=where)
 
-    def _expression(self, text: str | None, where: str):  # noqa: ANN202
+    def _expression(self, text: str | None, where: str):
         if text is None:
             return None
         try:

@@ -60,9 +60,13 @@ def import_sql(text: str, file: str = "<sql>", dialect: str = "mysql") -> m.Desi
     text = text.lstrip("\ufeff")
     builder = SchemaBuilder(reader)
     script = _Script(text, reader, builder)
+    problems: list[tuple[int, str]] = []
     with quiet_sqlglot():
-        for statement in split_statements(text, reader):
+        for statement in split_statements(text, reader, problems):
             script.statement(statement)
+    for offset, reason in problems:
+        line, column = script.locator.at(offset)
+        builder.note(line, column, text[offset:offset + 80], reason)
     source = {"kind": "sql", "path": file, "dialect": reader}
     if script.ignored:
         source["ignored_statements"] = dict(sorted(script.ignored.items()))
@@ -121,10 +125,11 @@ _SQLITE_CLIENT = re.compile(r"\.[A-Za-z]+\b[^\n]*")
 _WS = re.compile(r"\s*")
 
 
-def split_statements(text: str, dialect: str) -> list[Statement]:
+def split_statements(text: str, dialect: str, problems: list[tuple[int, str]] | None = None) -> list[Statement]:
     """Split a script into statements the way the mysql client or sqlite3 shell would:
     quotes, comments, `DELIMITER` (MySQL) and `BEGIN ... END` bodies of triggers and
-    routines (when the delimiter is still `;`) are respected."""
+    routines (when the delimiter is still `;`) are respected.  A comment that is never
+    closed is added to `problems` as (offset, reason)."""
     mysql = dialect == "mysql"
     out: list[Statement] = []
     blanks: list[tuple[int, int]] = []
@@ -157,10 +162,8 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
         """If a comment starts at `at`, where it ends (version comments open, not skip)."""
         nonlocal version
         end: int | None = None
-        if text.startswith("--", at) and (not mysql or at + 2 >= n or text[at + 2] in " \t\r\n"):
-            j = text.find("\n", at)
-            end = n if j < 0 else j
-        elif mysql and text.startswith("#", at):
+        dashes = text.startswith("--", at) and (not mysql or at + 2 >= n or text[at + 2] in " \t\r\n")
+        if dashes or (mysql and text.startswith("#", at)):
             j = text.find("\n", at)
             end = n if j < 0 else j
         elif text.startswith("/*", at):
@@ -171,6 +174,8 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
                 return mark.end()
             j = text.find("*/", at + 2)
             end = n if j < 0 else j + 2
+            if j < 0 and problems is not None and text[at + 2:].strip():
+                problems.append((at, "this comment is never closed (no */): the rest of the file was not read"))
         if end is not None and start is not None:
             blanks.append((at, end))  # comments inside a statement read as spaces (/*_*/name)
         return end
@@ -1051,7 +1056,7 @@ class SchemaBuilder:
         return key
 
     def warn(self, where: str, reason: str) -> None:
-        line, column, statement = self._where.get(where, (0, 1, where))
+        line, column, statement = self._where.get(where, (1, 1, where))
         self.notes.append(m.ImportNote(line=line, column=column, statement=statement[:_SNIPPET], reason=reason))
 
     def note(self, line: int, column: int, statement: str, reason: str) -> None:
@@ -1087,7 +1092,13 @@ class SchemaBuilder:
         self.views[name] = m.View(name=name, sql=sql)
 
     def add_object(self, kind: str, name: str, sql: str, table: str | None = None) -> None:
-        self.objects[(kind, name)] = m.SchemaObject(kind=kind, name=name, sql=sql.strip(), table=table)
+        """Keep an object as written. Its text is MySQL or SQLite, not PostgreSQL, so it is
+        kept as SQL comments: DDL rendered from the model shows it, to translate by hand,
+        and never runs it."""
+        lines = [line.rstrip() for line in sql.strip().splitlines()]
+        header = f"-- {_NAMES[self.dialect]} {kind} {name}, kept as written (not translated to PostgreSQL):"
+        text = "\n".join([header] + [f"--   {line}" if line else "--" for line in lines])
+        self.objects[(kind, name)] = m.SchemaObject(kind=kind, name=name, sql=text, table=table)
 
     def drop(self, kind: str, name: str, table: str | None = None) -> None:
         if kind == "table":

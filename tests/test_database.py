@@ -160,3 +160,11 @@ def test_embedded_server_starts_and_cleans_up() -> None:
             assert db.query_value("SELECT 1") == 1
     assert not Path(host).exists()
     assert not os.path.exists(Path(host).parent)
+
+
+def test_redact_hides_passwords_of_every_scheme():
+    from schemawright.database import redact
+
+    assert redact("mysql+pymysql://root:s3cret@127.0.0.1:3306/test") == "mysql+pymysql://root:***@127.0.0.1:3306/test"
+    assert redact("mariadb://u:pw@h/db") == "mariadb://u:***@h/db"
+    assert redact("sqlite:///tmp/x.db") == "sqlite:///tmp/x.db"

@@ -38,8 +38,9 @@ def database_name(url: str) -> str | None:
 
 
 def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe to print or log."""
-    if not _is_url(url):
+    """`url` with any password replaced by `***`, safe to print or log (any scheme:
+    PostgreSQL, MySQL, SQLAlchemy's `dialect+driver://`)."""
+    if "://" not in url:
         return _KV_PASSWORD.sub(r"\1***", url)
     parts = urlsplit(url)
     netloc = parts.netloc

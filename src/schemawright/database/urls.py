@@ -50,4 +50,6 @@ def redact(url: str) -> str:
         netloc = f"{user}:***@{hostinfo}"
     pairs = [p for p in parts.query.split("&") if p]
     query = "&".join("password=***" if p.lower().startswith("password=") else p for p in pairs)
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide; urlunsplit would also drop sqlite:///'s empty host
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -592,3 +592,8 @@ def test_real_application_schemas_from_debian(pg_url: str, debian_schemas: dict[
                 db.execute(executable(design))
             again = import_postgresql_database(url)
         assert compare_designs(live, again) == [], package
+        # ... and through a requirements spec: import -> spec -> design -> database.
+        from schemawright.validation.roundtrip import roundtrip
+
+        trip = roundtrip(text, server_url=pg_url)
+        assert trip.passed, (package, trip.error, trip.differences[:5])

@@ -21,3 +21,15 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def without_gc(function):  # noqa: ANN001, ANN201 - keeps the wrapped signature
+    """Decorator form of `paused_gc` for whole entry points (importers, lint, docs)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with paused_gc():
+            return function(*args, **kwargs)
+
+    return wrapper

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from schemawright.gcpause import without_gc
 from schemawright.documentation.dictionary import to_data_dictionary
 from schemawright.documentation.domains import MAX_TABLES, find_domains
 from schemawright.documentation.dot import render_svgs, to_dot
@@ -65,6 +66,7 @@ def _site(design: Design, findings: Iterable[object] | None, svg: bool,
     return files, drawings
 
 
+@without_gc
 def write_docs_site(design: Design, out_dir: str | Path, findings: Iterable[object] | None = None, *,
                     svg: bool | None = None, max_tables: int = MAX_TABLES) -> list[Path]:
     """Write the site under `out_dir`; returns the files written, sorted.

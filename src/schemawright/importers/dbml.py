@@ -31,6 +31,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemawright.gcpause import without_gc
 from schemawright import model as m
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.importers.pg_names import choose_name, column_part, object_name
@@ -58,6 +59,7 @@ _CHECK_LINE = re.compile(r"`(?P<expr>[^`]*)`\s*(?:\[\s*name\s*:\s*(?P<q>['\"])(?
 _COLUMN_CHECK = re.compile(r",?\s*check\s*:\s*`(?P<expr>[^`]*)`\s*,?", re.IGNORECASE)
 
 
+@without_gc
 def import_dbml(text: str, file: str = "<dbml>") -> m.Design:
     """Read a DBML file; SpecErrors (every problem, located) when it is not valid DBML."""
     with warnings.catch_warnings():

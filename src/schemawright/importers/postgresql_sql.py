@@ -18,6 +18,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as Alt
 from pglast.enums import ConstrType, ObjectType
 
+from schemawright.gcpause import without_gc
 from schemawright import model as m
 from schemawright.importers import pg_tables as tb
 from schemawright.importers.pg_changes import Changes
@@ -66,6 +67,7 @@ _TABLE_SETTINGS = {
 }
 
 
+@without_gc
 def import_postgresql_sql(text: str, file: str = "<sql>", *, schema: str | None = None) -> m.Design:
     """The schema a PostgreSQL script creates, as a Design (never raises for bad SQL).
 

@@ -43,6 +43,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from schemawright.gcpause import without_gc
 from schemawright import model as m
 from schemawright.importers.pg_names import choose_name, column_part, object_name
 from schemawright.importers.pg_text import canonical_type, deparse, parse_type
@@ -54,6 +55,7 @@ _NAMES = {"mysql": "MySQL", "sqlite": "SQLite"}
 _SNIPPET = 200  # characters of a statement kept in an ImportNote
 
 
+@without_gc
 def import_sql(text: str, file: str = "<sql>", dialect: str = "mysql") -> m.Design:
     """Read a MySQL/MariaDB (`dialect="mysql"`) or SQLite (`"sqlite"`) DDL script."""
     reader = _reader(dialect)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemawright.gcpause import without_gc
 from schemawright import model as m
 from schemawright.lint.config import LintConfig, suppressed_by
 from schemawright.lint.context import Context
@@ -43,6 +44,7 @@ class Finding:
         }
 
 
+@without_gc
 def lint(design: m.Design, config: LintConfig | None = None, *,
          samples: dict[str, list[dict[str, str]]] | None = None, source_text: str | None = None) -> list[Finding]:
     """Findings for one design, sorted by place in the source, then table, column and code.

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from schemawright import model as m
 from schemawright.conceptual.build import build_conceptual
+from schemawright.files import write_files
 from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
 from schemawright.integrity.audit import add_audit
@@ -66,10 +67,4 @@ def write_deliverables(design: m.Design, out: Path) -> list[Path]:
     svg = render_svg(files["erd.dot"])
     if svg is not None:
         files["erd.svg"] = svg
-    written = []
-    for rel, text in sorted(files.items()):
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(out, files)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from schemawright.files import write_files
 from schemawright.gcpause import without_gc
 from schemawright.documentation.dictionary import to_data_dictionary
 from schemawright.documentation.domains import MAX_TABLES, find_domains
@@ -87,12 +88,7 @@ def write_docs_site(design: Design, out_dir: str | Path, findings: Iterable[obje
         for path, image in zip(paths, render_svgs([drawings[p] for p in paths])):
             files[path] = image
     _remove_stale(out, set(files))
-    written = []
-    for rel, content in sorted(files.items()):
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        written.append(path)
+    written = write_files(out, files)
     (out / MANIFEST).write_text("".join(f"{rel}\n" for rel in sorted(files)), encoding="utf-8")
     return written
 

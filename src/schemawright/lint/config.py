@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schemawright.files import read_text
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.lint.rule import REGISTRY, SEVERITIES, resolve, rule_keys
 from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
@@ -113,16 +114,8 @@ def find_default(directory: Path | None = None) -> Path | None:
 
 def load_config(path: str | Path) -> LintConfig:
     path = Path(path)
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LintConfigError([SpecIssue(name, 1, 1, "config file not found",
-                                         "check the path, or leave out --config")]) from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise LintConfigError([SpecIssue(name, 1, 1, f"cannot read the config file: {exc}",
-                                         "a lint config is a UTF-8 YAML file")]) from None
-    return parse_config(text, name, base=path.parent)
+    text = read_text(path, "config file", "check the path, or leave out --config", LintConfigError)
+    return parse_config(text, str(path), base=path.parent)
 
 
 def parse_config(text: str, file: str = "<config>", base: Path | None = None) -> LintConfig:

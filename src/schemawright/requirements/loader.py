@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
+from schemawright.files import read_text
 from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
 from schemawright.requirements.references import check_references
@@ -48,14 +49,8 @@ class Locator:
 def load_spec(path: str | Path) -> Spec:
     """Load and validate a spec file; raises SpecErrors with every problem found."""
     path = Path(path)
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecErrors([SpecIssue(name, 1, 1, "file not found", "check the path, or run `schemawright init` to write an example")]) from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise SpecErrors([SpecIssue(name, 1, 1, f"cannot read the file: {exc}", "a spec is a UTF-8 YAML file")]) from None
-    return parse_spec(text, name)
+    text = read_text(path, "file", "check the path, or run `schemawright init` to write an example")
+    return parse_spec(text, str(path))
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:

@@ -54,7 +54,7 @@ def plan_summary(explain: object) -> PlanSummary:
     return PlanSummary(top, tuple(dict.fromkeys(indexes)), tuple(dict.fromkeys(seq)))
 
 
-class _Binder:
+class Binder:
     """Chooses a value for each parameter of one pattern."""
 
     def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], seed: str, sql: str):
@@ -214,7 +214,7 @@ def run_pattern(
             "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]
         ) or []
         usage = uses(pattern.sql, design)
-        binder = _Binder(db, design, enums or {}, f"{seed}:{pattern.name}", pattern.sql)
+        binder = Binder(db, design, enums or {}, f"{seed}:{pattern.name}", pattern.sql)
         error: DatabaseError | None = None
         for attempt in range(MAX_BINDINGS):
             values = binder.values(bound.names, list(types), usage, attempt)

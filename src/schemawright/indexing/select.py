@@ -1,0 +1,571 @@
+"""Step 5, checked by the planner: choose indexes by benefit per byte (in the spirit of Extend).
+
+`advise(design, database_url)` works on a database that already holds the design's tables and
+(sampled or real) rows.  It
+
+1. freezes statistics once: ANALYZE the design's tables, then (scratch databases) switches
+   autovacuum off on them, so every cost of the run is computed from the same statistics;
+2. analyses every access pattern (predicates.py) and proposes candidates (candidates.py);
+3. costs each pattern with EXPLAIN under what-if indexes (whatif.py: HypoPG, or real builds);
+4. searches greedily, like Extend (Schlosser, Kossmann, Boissier 2019): each step either adds
+   one index (a single-key atom or one of the rule-built composite/partial/covering/GIN/BRIN
+   candidates — the improvement over plain Extend, which only grows one key at a time) or
+   extends a chosen B-tree by one key, taking the move with the best
+   (frequency-weighted workload cost reduction) / (bytes added), within the budgets;
+5. improves the result: drops every chosen index whose removal does not raise the workload
+   cost (an index made redundant by a later, wider one), and with HypoPG, builds the chosen
+   indexes for real where allowed, so the storage budget is checked against real sizes.
+
+Workload cost = sum over patterns of frequency x EXPLAIN total cost, plus, for write patterns,
+frequency x rows written x a maintenance cost per index entry (EXPLAIN does not price index
+maintenance): `MAINTENANCE_COST` per method, in planner cost units.
+
+Budgets (defaults):
+- storage: `budget_bytes`, default `DEFAULT_BUDGET_FRACTION` (50 %) of the heap size of the
+  design's tables;
+- write overhead: `max_index_writes` (default 5), the most new indexes a row written by a write
+  pattern may have to update (INSERT: every index of the table; UPDATE: indexes on a SET column).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlglot.errors import ParseError, TokenError
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.indexing.candidates import (
+    Candidate,
+    CandidateSet,
+    Proposal,
+    TableFacts,
+    propose,
+)
+from schemawright.indexing.predicates import QueryAccess, analyse, normalise_parameters
+from schemawright.indexing.whatif import (
+    BuildWhatIf,
+    Costed,
+    Handle,
+    HypoPGWhatIf,
+    Unsupported,
+    Workload,
+    hypopg_available,
+    uses_handle,
+)
+from schemawright.sql.quoting import quote_ident
+
+DEFAULT_BUDGET_FRACTION = 0.5
+DEFAULT_MAX_INDEX_WRITES = 5
+MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per row written, per index
+MIN_GAIN = 0.001  # a move must lower the workload cost by at least 0.1 % of its starting cost
+MAX_STEPS = 50
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Chosen:
+    candidate: Candidate
+    name: str
+    size: int
+    size_source: str  # "built" or "hypopg estimate"
+    patterns: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    benefit: float = 0.0  # workload cost reduction when it was added
+    idents: tuple[str, ...] = ()  # what EXPLAIN called it during the run
+
+
+@dataclass
+class Rejected:
+    candidate: Candidate
+    reason: str
+
+
+@dataclass
+class PatternCost:
+    name: str
+    frequency: float
+    before: float
+    after: float
+    indexes: tuple[str, ...] = ()
+
+
+@dataclass
+class Advice:
+    design: m.Design
+    whatif: str  # hypopg or build
+    budget_bytes: int
+    data_bytes: int
+    chosen: list[Chosen]
+    rejected: list[Rejected]
+    patterns: list[PatternCost]
+    cost_before: float
+    cost_after: float
+    seconds: float
+    evaluations: int
+    not_costed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(c.size for c in self.chosen)
+
+
+class _State:
+    """The chosen configuration and the cost bookkeeping of the search."""
+
+    def __init__(self, workload: Workload, accesses: dict[str, QueryAccess], design: m.Design):
+        self.workload = workload
+        self.weights = {p.name: p.frequency for p in design.access_patterns if p.name in workload.prepared}
+        self.accesses = accesses
+        self.by_table: dict[str, list[str]] = {}
+        for name in self.weights:
+            for table in accesses[name].tables:
+                self.by_table.setdefault(table, []).append(name)
+        self.costs: dict[str, Costed] = {n: workload.cost(n) for n in self.weights}
+        self.chosen: list[Handle] = []
+        self.evaluations = 0
+
+    def total(self) -> float:
+        return sum(self.weights[n] * c.cost for n, c in self.costs.items()) + self.maintenance(self.chosen)
+
+    def maintenance(self, handles: list[Handle]) -> float:
+        cost = 0.0
+        for name, weight in self.weights.items():
+            access = self.accesses[name]
+            if access.kind != "write" or not access.target or access.statement == "delete":
+                continue
+            rows = max(self.costs[name].rows, 1.0)
+            for handle in handles:
+                if self._maintains(access, handle.candidate):
+                    cost += weight * rows * MAINTENANCE_COST.get(handle.candidate.method, 2.0)
+        return cost
+
+    @staticmethod
+    def _maintains(access: QueryAccess, cand: Candidate) -> bool:
+        if cand.table != access.target:
+            return False
+        return access.statement == "insert" or bool(set(access.set_columns) & cand.columns())
+
+    def index_writes(self, handles: list[Handle]) -> int:
+        """The most chosen indexes one written row has to update, over the write patterns."""
+        worst = 0
+        for name in self.weights:
+            access = self.accesses[name]
+            if access.kind == "write" and access.target and access.statement != "delete":
+                worst = max(worst, sum(self._maintains(access, h.candidate) for h in handles))
+        return worst
+
+    def affected(self, table: str) -> list[str]:
+        return self.by_table.get(table, [])
+
+    def trial(self, table: str, handles: list[Handle]) -> tuple[float, dict[str, Costed]]:
+        """Workload cost with the current what-if indexes in place, re-costing `table`'s patterns."""
+        self.evaluations += 1
+        fresh = {n: self.workload.cost(n) for n in self.affected(table)}
+        costs = {**self.costs, **fresh}
+        total = sum(self.weights[n] * c.cost for n, c in costs.items()) + self.maintenance(handles)
+        return total, fresh
+
+
+@dataclass
+class _Move:
+    candidate: Candidate
+    replaces: Handle | None  # Extend: the chosen index this one extends
+    benefit: float
+    added: int
+    handle_size: int
+    source: str
+
+
+def advise(
+    design: m.Design,
+    database_url: str,
+    *,
+    budget_bytes: int | None = None,
+    max_index_writes: int = DEFAULT_MAX_INDEX_WRITES,
+    whatif: str = "auto",
+    allow_builds: bool = True,
+    freeze: bool = True,
+    enums: dict[str, tuple[str, ...]] | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Advice:
+    """Planner-checked indexes for `design`'s access patterns on the database at `database_url`.
+
+    whatif: "auto" (HypoPG when the server has it, else real builds), "hypopg" or "build".
+    allow_builds: real CREATE INDEX is allowed (scratch databases); needed for "build", for GIN
+    under HypoPG, and for checking the budget against real sizes.  freeze: switch autovacuum
+    off on the design's tables after ANALYZE (scratch databases) and back on at the end.
+    """
+    say = progress or (lambda _s: None)
+    start = time.perf_counter()
+    with Database(database_url) as db:
+        tables = [t.name for t in design.tables if _exists(db, t.name)]
+        say("Freezing statistics")
+        statistics = _expression_statistics(db, design, tables) if freeze else []
+        for table in tables:
+            db.execute(f"ANALYZE {quote_ident(table)}")
+            if freeze:
+                db.execute(f"ALTER TABLE {quote_ident(table)} SET (autovacuum_enabled = false)")
+        try:
+            return _advise(db, design, tables, budget_bytes, max_index_writes, whatif, allow_builds, enums, seed,
+                           say, start)
+        finally:
+            for name in statistics:
+                db.execute(f"DROP STATISTICS IF EXISTS {quote_ident(name)}")
+            if freeze:
+                for table in tables:
+                    db.execute(f"ALTER TABLE {quote_ident(table)} RESET (autovacuum_enabled)")
+
+
+def _expression_statistics(db: Database, design: m.Design, tables: list[str]) -> list[str]:
+    """Statistics on the indexed expressions (`lower(email)`), gathered by the one ANALYZE.
+
+    The planner knows an expression's distribution only from an expression index that existed
+    at ANALYZE time; a what-if index (hypothetical, or built after the freeze) would be priced
+    with a default selectivity.  PostgreSQL 14+ keeps expression statistics without an index.
+    """
+    if db.server_version < 140000:
+        return []
+    names: list[str] = []
+    for pattern in design.access_patterns:
+        try:
+            uses = analyse(normalise_parameters(pattern.sql), design).tables.values()
+        except (ParseError, TokenError):
+            uses = []  # reported as "not costed" when PostgreSQL refuses it
+        for use in uses:
+            if use.table not in tables:
+                continue
+            for key in use.filter_keys() + use.join + use.group + [k for k, _ in use.sort]:
+                if not key.startswith("("):
+                    continue
+                name = f"sw_expr_stats_{len(names) + 1}"
+                try:
+                    db.execute(f"CREATE STATISTICS {quote_ident(name)} ON {key} FROM {quote_ident(use.table)}")
+                except DatabaseError:
+                    continue  # e.g. a volatile expression
+                names.append(name)
+    return names
+
+
+def _exists(db: Database, table: str) -> bool:
+    return bool(db.query_value("SELECT to_regclass(%s) IS NOT NULL", [quote_ident(table)]))
+
+
+def _facts(db: Database, tables: list[str]) -> dict[str, TableFacts]:
+    out: dict[str, TableFacts] = {}
+    for table in tables:
+        facts = TableFacts(rows=float(db.query_value(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [quote_ident(table)]) or 0))
+        for column, correlation in db.query(
+                "SELECT attname, correlation FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s",
+                [table]):
+            if correlation is not None:
+                facts.correlation[column] = float(correlation)
+        out[table] = facts
+    return out
+
+
+def _advise(db, design, tables, budget_bytes, max_index_writes, whatif, allow_builds, enums, seed, say, start) -> Advice:
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [quote_ident(t)]) or 0) for t in tables)
+    budget = int(budget_bytes if budget_bytes is not None else DEFAULT_BUDGET_FRACTION * data_bytes)
+    builder = BuildWhatIf(db) if allow_builds else None
+    if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
+        if builder is None:
+            raise ValueError("without HypoPG the advisor builds indexes for real: allow_builds=True (scratch database)")
+        engine: BuildWhatIf | HypoPGWhatIf = builder
+    else:
+        if whatif == "hypopg" and not hypopg_available(db):
+            raise ValueError("the server has no HypoPG extension (Debian: postgresql-15-hypopg)")
+        engine = HypoPGWhatIf(db, fallback=builder)
+    say(f"Costing access patterns ({engine.kind})")
+    workload = Workload(db, design, enums, seed)
+    accesses: dict[str, QueryAccess] = {}
+    for pattern in design.access_patterns:
+        if pattern.name not in workload.prepared:
+            continue
+        try:
+            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design)
+        except (ParseError, TokenError) as error:  # PostgreSQL reads it, sqlglot does not
+            workload.failures[pattern.name] = f"sqlglot cannot read it: {error}"
+            del workload.prepared[pattern.name]
+    candidates = propose(design, accesses, _facts(db, tables))
+    state = _State(workload, accesses, design)
+    before = {n: c for n, c in state.costs.items()}
+    base_total = state.total()
+    try:
+        search = _Search(state, engine, candidates, budget, max_index_writes, base_total)
+        search.run(say)
+        search.prune()
+        if engine.kind == "hypopg" and builder is not None:
+            search.real_sizes(builder)
+        final = {n: workload.cost(n) for n in state.weights}
+        state.costs = final
+        after_total = state.total()
+        chosen = search.report(before, final)
+        rejected = search.rejections()
+    finally:
+        workload.close()
+        engine.close()
+    patterns = [PatternCost(n, state.weights[n], before[n].cost, final[n].cost,
+                            tuple(_named(i, chosen) for i in final[n].indexes)) for n in state.weights]
+    new_design = _with_indexes(design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
+    return Advice(new_design, engine.kind, budget, data_bytes, chosen, rejected, patterns, base_total, after_total,
+                  time.perf_counter() - start, state.evaluations, dict(workload.failures))
+
+
+def _named(index_name: str, chosen: list[Chosen]) -> str:
+    """EXPLAIN's name for a what-if index, replaced by the name the design gives it."""
+    for c in chosen:
+        if index_name in c.idents:
+            return c.name
+    return index_name
+
+
+class _Search:
+    def __init__(self, state: _State, engine, candidates: CandidateSet, budget: int, max_writes: int, base: float):
+        self.state, self.engine, self.candidates = state, engine, candidates
+        self.budget, self.max_writes, self.base = budget, max_writes, base
+        self.proposals: dict[Candidate, Proposal] = candidates.all()
+        self.first_benefit: dict[Candidate, float] = {}
+        self.last_benefit: dict[Candidate, float] = {}
+        self.blocked: dict[Candidate, str] = {}
+        self.unsupported: dict[Candidate, str] = {}
+        self.removed: dict[Candidate, str] = {}
+        self.benefits: dict[Candidate, float] = {}
+        self.cache: dict[tuple, tuple[float, int, str]] = {}  # (move, table signature) -> benefit, size, source
+        self.real_size: dict[Candidate, int] = {}  # HypoPG runs: sizes of candidates built to check the budget
+
+    def used(self) -> int:
+        return sum(h.size for h in self.state.chosen)
+
+    def signature(self, table: str) -> tuple:
+        """The chosen indexes a what-if on `table` can interact with: those on every table a
+        pattern touching `table` also reads (joins), so a cached benefit stays valid until one
+        of them changes."""
+        related = {t for n in self.state.affected(table) for t in self.state.accesses[n].tables} | {table}
+        return tuple(sorted(h.candidate.label() for h in self.state.chosen if h.candidate.table in related))
+
+    def evaluate(self, cand: Candidate, replaces: Handle | None) -> tuple[float, int, str] | None:
+        key = (cand, replaces.candidate if replaces else None, self.signature(cand.table))
+        if key in self.cache:
+            return self.cache[key]
+        try:
+            handle = self.engine.create(cand)
+        except Unsupported as error:
+            self.unsupported[cand] = str(error)
+            return None
+        except DatabaseError as error:
+            self.unsupported[cand] = f"PostgreSQL refused it: {error}"
+            return None
+        try:
+            current = self.state.total()
+            others = [h for h in self.state.chosen if h is not replaces]
+            total, _ = self.state.trial(cand.table, others + [handle])
+            result = (current - total, handle.size, handle.source)
+        finally:
+            self.engine.drop(handle)
+        self.cache[key] = result
+        return result
+
+    def moves(self) -> list[_Move]:
+        chosen = {h.candidate for h in self.state.chosen}
+        out: list[_Move] = []
+        for cand in self.proposals:
+            if cand in chosen or cand in self.unsupported or cand in self.removed:
+                continue
+            found = self.evaluate(cand, None)
+            if found is None:
+                continue
+            benefit, size, source = found
+            self.first_benefit.setdefault(cand, benefit)
+            self.last_benefit[cand] = benefit
+            out.append(_Move(cand, None, benefit, size, size, source))
+        for handle in self.state.chosen:  # Extend: grow a chosen B-tree by one key
+            base = handle.candidate
+            if base.method != "btree" or len(base.keys) >= 4:
+                continue
+            for key in self.candidates.extension_keys.get(base.table, []):
+                if key in base.key_names:
+                    continue
+                ext = base.extended(key)
+                if ext in chosen:
+                    continue
+                found = self.evaluate(ext, handle)
+                if found is not None:
+                    benefit, size, source = found
+                    out.append(_Move(ext, handle, benefit, size - handle.size, size, source))
+        return out
+
+    def run(self, say: Progress) -> None:
+        threshold = MIN_GAIN * self.base
+        for _step in range(MAX_STEPS):
+            best: _Move | None = None
+            best_ratio = 0.0
+            for move in self.moves():
+                if move.benefit <= threshold:
+                    continue
+                if self.used() + move.added > self.budget and move.source == "hypopg estimate":
+                    self.resize(move)  # HypoPG over-estimates: a real build may fit
+                if self.used() + move.added > self.budget:
+                    self.blocked.setdefault(move.candidate, f"over the storage budget: {move.handle_size:,} bytes "
+                                            f"with {self.used():,} of {self.budget:,} already used")
+                    continue
+                if move.replaces is None and self.state.index_writes(self.state.chosen + [_fake(move)]) > self.max_writes:
+                    self.blocked.setdefault(move.candidate, f"over the write budget: a written row would update more "
+                                            f"than {self.max_writes} new indexes")
+                    continue
+                ratio = move.benefit / max(move.added, 1)
+                if ratio > best_ratio or (ratio == best_ratio and best and move.candidate.label() < best.candidate.label()):
+                    best, best_ratio = move, ratio
+            if best is None:
+                return
+            self.apply(best)
+            say(f"Chose {best.candidate.label()} (benefit {best.benefit:.1f})")
+
+    def apply(self, move: _Move) -> None:
+        if move.replaces is not None:
+            self.engine.drop(move.replaces)
+            self.state.chosen.remove(move.replaces)
+            old = move.replaces.candidate
+            proposal = self.proposals.get(old) or Proposal(old)
+            self.proposals.setdefault(move.candidate, Proposal(move.candidate))
+            for pattern in proposal.patterns:
+                self.proposals[move.candidate].note(pattern, f"extends {old.label()}")
+            self.proposals[move.candidate].note(None, f"Extend: {old.label()} grown by one key")
+            self.removed[old] = f"extended into {move.candidate.label()}"
+        handle = self.engine.create(move.candidate)
+        self.measure(handle)
+        self.state.chosen.append(handle)
+        self.benefits[move.candidate] = move.benefit
+        self.state.costs.update({n: self.state.workload.cost(n) for n in self.state.affected(move.candidate.table)})
+
+    def prune(self) -> None:
+        """Drop, newest first, each chosen index whose removal does not raise the workload cost."""
+        for handle in list(reversed(self.state.chosen)):
+            current = self.state.total()
+            self.engine.drop(handle)
+            others = [h for h in self.state.chosen if h is not handle]
+            total, fresh = self.state.trial(handle.candidate.table, others)
+            if total <= current + 1e-9:
+                self.state.chosen = others
+                self.state.costs.update(fresh)
+                self.removed[handle.candidate] = "redundant: the other chosen indexes serve its patterns as cheaply"
+            else:
+                restored = self.engine.create(handle.candidate)
+                restored.size, restored.source = handle.size, handle.source  # keep a measured real size
+                self.state.chosen[self.state.chosen.index(handle)] = restored
+
+    def resize(self, move: _Move) -> None:
+        """Replace a move's HypoPG size estimate by the size of a real build (where allowed)."""
+        builder = getattr(self.engine, "fallback", None)
+        if builder is None:
+            return
+        if move.candidate not in self.real_size:
+            try:
+                real = builder.create(move.candidate)
+            except DatabaseError:
+                return
+            self.real_size[move.candidate] = real.size
+            builder.drop(real)
+        size = self.real_size[move.candidate]
+        move.added += size - move.handle_size
+        move.handle_size, move.source = size, "built"
+
+    def measure(self, handle: Handle) -> None:
+        """HypoPG over-estimates B-tree sizes: once an index is chosen, build it for real (where
+        builds are allowed), keep the real size for every later budget check, and drop the build."""
+        builder = getattr(self.engine, "fallback", None)
+        if handle.source != "hypopg estimate" or builder is None:
+            return
+        try:
+            real = builder.create(handle.candidate)
+        except DatabaseError:
+            return
+        handle.size, handle.source = real.size, f"built (HypoPG estimated {handle.size:,} bytes)"
+        builder.drop(real)
+
+    def real_sizes(self, builder: BuildWhatIf) -> None:
+        """Real sizes for every chosen index; drop the lowest benefit-per-byte ones while the
+        real total is over the budget."""
+        for handle in self.state.chosen:
+            self.measure(handle)
+        while self.used() > self.budget and self.state.chosen:
+            worst = min(self.state.chosen, key=lambda h: self.benefits.get(h.candidate, 0) / max(h.size, 1))
+            self.engine.drop(worst)
+            self.state.chosen.remove(worst)
+            self.removed[worst.candidate] = "over the storage budget once built for real"
+
+    def report(self, before: dict[str, Costed], final: dict[str, Costed]) -> list[Chosen]:
+        out: list[Chosen] = []
+        names: set[str] = set()
+        for handle in self.state.chosen:
+            cand = handle.candidate
+            name = cand.name()
+            while name in names:
+                name = cand.name() + f"_{len(names)}"
+            names.add(name)
+            proposal = self.proposals.get(cand) or Proposal(cand)
+            served = [n for n, c in final.items() if uses_handle(c, handle)]
+            idents = tuple(sorted({i for c in final.values() for i in c.indexes if uses_handle(Costed(0, 0, (i,)), handle)}))
+            out.append(Chosen(cand, name, handle.size, handle.source, served or list(proposal.patterns),
+                              list(proposal.rules), self.benefits.get(cand, 0.0), idents))
+        return out
+
+    def rejections(self) -> list[Rejected]:
+        chosen = {h.candidate for h in self.state.chosen}
+        out: list[Rejected] = []
+        threshold = MIN_GAIN * self.base
+        for cand in sorted(set(self.proposals) | set(self.removed), key=lambda c: c.label()):
+            if cand in chosen:
+                continue
+            if cand in self.removed:
+                reason = self.removed[cand]
+            elif cand in self.unsupported:
+                reason = self.unsupported[cand]
+            elif cand in self.blocked and self.last_benefit.get(cand, 0) > threshold:
+                reason = self.blocked[cand]
+            elif self.first_benefit.get(cand, 0) <= threshold:
+                gain = self.first_benefit.get(cand, 0.0)
+                reason = ("the planner does not use it: no access pattern gets cheaper" if gain <= 1e-9 else
+                          f"too little gain: workload cost {gain:.2f} lower, under the {MIN_GAIN:.1%} threshold")
+            else:
+                reason = (f"the chosen indexes already serve its patterns (gain fell from "
+                          f"{self.first_benefit[cand]:.1f} to {self.last_benefit.get(cand, 0):.1f})")
+            out.append(Rejected(cand, reason))
+        for cand, owner in self.candidates.existing:
+            out.append(Rejected(cand, f"already served by existing index {owner}"))
+        return out
+
+
+def _fake(move: _Move) -> Handle:
+    return Handle(move.candidate, "", move.handle_size, move.source)
+
+
+def _with_indexes(design: m.Design, chosen: list[Chosen], rejected: list[Rejected], patterns: list[PatternCost],
+                  candidates: CandidateSet, failures: dict[str, str], kind: str) -> m.Design:
+    costs = {p.name: p for p in patterns}
+    indexes, decisions = [], []
+    for c in chosen:
+        served = ", ".join(f"{p} {costs[p].before:.1f} -> {costs[p].after:.1f}" for p in c.patterns if p in costs)
+        reason = (f"planner-checked ({kind}): {'; '.join(c.rules)}; serves {served or 'no costed pattern'}; "
+                  f"size {c.size:,} bytes ({c.size_source})")
+        indexes.append(c.candidate.to_index(c.name, reason=reason, patterns=tuple(c.patterns)))
+        decisions.append(m.Decision(step="indexing", subject=f"{c.candidate.table}.{c.name}",
+                                    choice=f"create {c.candidate.label()}", reason=reason))
+    for r in rejected:
+        decisions.append(m.Decision(step="indexing", subject=r.candidate.table, choice=f"reject {r.candidate.label()}",
+                                    reason=r.reason))
+    for name, error in sorted(failures.items()):
+        decisions.append(m.Decision(step="indexing", subject=name, choice="not costed", reason=error))
+    serving: dict[str, list[str]] = {}
+    for index in indexes:
+        for p in index.patterns:
+            serving.setdefault(p, []).append(index.name)
+    access = tuple(p.model_copy(update={"served_by": tuple(sorted(set(p.served_by) | set(serving.get(p.name, []))))})
+                   for p in design.access_patterns)
+    return design.model_copy(update={"indexes": design.indexes + tuple(indexes), "access_patterns": access,
+                                     "decisions": design.decisions + tuple(decisions)})

@@ -1,0 +1,244 @@
+"""What-if indexes: ask PostgreSQL's planner what a pattern would cost with an index.
+
+Two implementations of one small interface (`create`, `drop`, `size`, `close`):
+
+- `HypoPGWhatIf`: hypothetical indexes from the HypoPG extension, detected at run time
+  (`CREATE EXTENSION hypopg` when the server has it).  Nothing is built, so it is fast and
+  safe on a live database.  HypoPG cannot simulate GIN; those candidates go to a fallback
+  (real builds) when one is allowed.  HypoPG's `hypopg_relation_size` over-estimates B-tree
+  sizes (it assumes a fill factor and no deduplication), so the advisor re-checks the budget
+  against real built sizes where it may build.
+- `BuildWhatIf`: real `CREATE INDEX` on the (scratch) database holding sampled synthetic
+  data, `pg_relation_size` for the size, `DROP INDEX` after.  Only for scratch databases:
+  it takes locks and writes.
+
+`Workload` PREPAREs each access pattern once, binds values once (the binder of
+validation.patterns: values sampled from the data, so equality finds rows), and costs it with
+`EXPLAIN (FORMAT JSON) EXECUTE` under `plan_cache_mode = force_custom_plan`.
+
+Why custom plans with sampled values, not generic plans: a generic plan cannot use a partial
+index whose WHERE a parameter would have to match, cannot turn `LIKE :p` into an index range,
+and prices every range at a fixed default selectivity; a custom plan sees a real value and the
+statistics for it, as the application's queries will.  The sample is the most common value
+(the binder's choice), a conservative one: an index that helps the most common value helps the
+rarer ones more.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.indexing.candidates import Candidate
+from schemawright.indexing.predicates import normalise_parameters
+from schemawright.sql.postgresql import create_index
+from schemawright.sql.quoting import quote_ident, quote_literal
+from schemawright.validation.params import positional, uses
+from schemawright.validation.patterns import Binder
+
+WHATIF_PREFIX = "sw_whatif_"
+
+
+class Unsupported(Exception):
+    """This what-if implementation cannot simulate the candidate (e.g. GIN under HypoPG)."""
+
+
+@dataclass
+class Handle:
+    candidate: Candidate
+    ident: str  # what EXPLAIN prints as Index Name (or a part of it)
+    size: int
+    source: str  # "hypopg estimate" or "built"
+    owner: object = None
+
+
+class BuildWhatIf:
+    """Real indexes on a scratch database."""
+
+    kind = "build"
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._serial = itertools.count(1)
+        self.live: dict[str, Handle] = {}
+
+    def create(self, candidate: Candidate) -> Handle:
+        name = f"{WHATIF_PREFIX}{next(self._serial)}"
+        self.db.execute(create_index(candidate.to_index(name)))
+        size = int(self.db.query_value("SELECT pg_relation_size(%s::regclass)", [quote_ident(name)]) or 0)
+        handle = Handle(candidate, name, size, "built", self)
+        self.live[name] = handle
+        return handle
+
+    def drop(self, handle: Handle) -> None:
+        self.db.execute(f"DROP INDEX IF EXISTS {quote_ident(handle.ident)}")
+        self.live.pop(handle.ident, None)
+
+    def close(self) -> None:
+        for handle in list(self.live.values()):
+            self.drop(handle)
+
+
+class HypoPGWhatIf:
+    """Hypothetical indexes (HypoPG); `fallback` builds what HypoPG cannot simulate."""
+
+    kind = "hypopg"
+
+    def __init__(self, db: Database, fallback: BuildWhatIf | None = None):
+        self.db = db
+        self.fallback = fallback
+        self.db.execute("SELECT hypopg_reset()")
+
+    def create(self, candidate: Candidate) -> Handle:
+        if candidate.method not in ("btree", "brin", "hash"):
+            if self.fallback is None:
+                raise Unsupported(f"HypoPG cannot simulate {candidate.method} indexes and real builds are not allowed")
+            return self.fallback.create(candidate)
+        statement = create_index(candidate.to_index("hypo")).rstrip(";")
+        try:
+            oid = self.db.query_value("SELECT indexrelid FROM hypopg_create_index(%s)", [statement])
+        except DatabaseError as error:
+            if self.fallback is None:
+                raise Unsupported(f"HypoPG cannot simulate it: {error}") from None
+            return self.fallback.create(candidate)
+        size = int(self.db.query_value("SELECT hypopg_relation_size(%s)", [oid]) or 0)
+        return Handle(candidate, f"<{oid}>", size, "hypopg estimate", self)
+
+    def drop(self, handle: Handle) -> None:
+        if handle.owner is not self:
+            handle.owner.drop(handle)  # type: ignore[union-attr]
+            return
+        self.db.execute("SELECT hypopg_drop_index(%s)", [int(handle.ident.strip("<>"))])
+
+    def close(self) -> None:
+        self.db.execute("SELECT hypopg_reset()")
+        if self.fallback is not None:
+            self.fallback.close()
+
+
+def hypopg_available(db: Database) -> bool:
+    """Load HypoPG if the server has it; False when it cannot be loaded."""
+    if db.query_value("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'"):
+        return True
+    if not db.query_value("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"):
+        return False
+    try:
+        db.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+    except DatabaseError:
+        return False  # e.g. no privilege to create extensions
+    return True
+
+
+# ---------------------------------------------------------------- costing
+
+
+@dataclass
+class Costed:
+    cost: float
+    rows: float  # rows the top node returns (or writes, for a write statement)
+    indexes: tuple[str, ...]  # Index Name of every index the plan uses
+
+
+@dataclass
+class PreparedPattern:
+    pattern: m.AccessPattern
+    statement: str
+    call: str  # EXECUTE name(values)
+    params: dict[str, str | None] = field(default_factory=dict)
+
+
+class Workload:
+    """The access patterns PREPAREd on one connection, each with one set of bound values."""
+
+    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]] | None = None, seed: int = 0):
+        self.db = db
+        self.prepared: dict[str, PreparedPattern] = {}
+        self.failures: dict[str, str] = {}
+        db.execute("SET plan_cache_mode = force_custom_plan")
+        for i, pattern in enumerate(design.access_patterns):
+            try:
+                self.prepared[pattern.name] = self._prepare(design, pattern, f"sw_advise_{i}", enums or {}, seed)
+            except (DatabaseError, ValueError) as error:
+                self.failures[pattern.name] = str(error)
+
+    def _prepare(self, design, pattern, statement, enums, seed) -> PreparedPattern:
+        sql = normalise_parameters(pattern.sql)
+        bound = positional(sql)
+        self.db.execute(f"PREPARE {statement} AS {bound.sql}")
+        types = self.db.query_value(
+            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]) or []
+        binder = Binder(self.db, design, enums, f"{seed}:{pattern.name}", sql)
+        usage = uses(sql, design)
+        values = binder.values(bound.names, list(types), usage, 0)
+        values = self._windows(bound.names, values, usage)
+        # Without parameters a prepared statement keeps one cached plan, which a hypothetical
+        # index does not invalidate: EXPLAIN the text itself then.
+        call = f"EXECUTE {statement}" + (
+            "(" + ", ".join("NULL" if v is None else quote_literal(v) for v in values) + ")" if values else "")
+        if not bound.names:
+            call = bound.sql
+        prepared = PreparedPattern(pattern, statement, call, dict(zip(bound.names, values)))
+        self.explain(prepared)  # fails here, not in the middle of the search, if values do not fit
+        return prepared
+
+    def _windows(self, names: tuple[str, ...], values: list[str | None], usage: dict) -> list[str | None]:
+        """A range with both ends bound gets the last histogram bucket (about 1 % of the rows:
+        the recent rows a range pattern usually reads) instead of the validation binder's
+        extremes, which span the whole table and make every range index look useless."""
+        ends: dict[tuple[str, str], dict[str, int]] = {}
+        for i, name in enumerate(names):
+            use = usage.get(name)
+            if use is not None and use.role in ("low", "high") and use.table and use.column:
+                ends.setdefault((use.table, use.column), {})[use.role] = i
+        out = list(values)
+        for (table, column), where in ends.items():
+            if len(where) != 2:
+                continue
+            bounds = self.db.query_value(
+                "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
+                "AND tablename = %s AND attname = %s", [table, column])
+            if bounds and len(bounds) >= 2:
+                out[where["low"]], out[where["high"]] = bounds[-2], bounds[-1]
+        return out
+
+    def explain(self, prepared: PreparedPattern) -> Costed:
+        plan = self.db.query_value(f"EXPLAIN (FORMAT JSON) {prepared.call}")
+        root = plan[0]["Plan"]
+        names: list[str] = []
+
+        def walk(node: dict) -> None:
+            if "Index Name" in node:
+                names.append(node["Index Name"])
+            for child in node.get("Plans", ()):
+                walk(child)
+
+        walk(root)
+        rows = float(root.get("Plan Rows", 0))
+        if root.get("Node Type") == "ModifyTable":
+            child = (root.get("Plans") or [{}])[0]
+            rows = float(child.get("Plan Rows", 1))
+        return Costed(float(root["Total Cost"]), rows, tuple(dict.fromkeys(names)))
+
+    def cost(self, name: str) -> Costed:
+        return self.explain(self.prepared[name])
+
+    def close(self) -> None:
+        for prepared in self.prepared.values():
+            try:
+                self.db.execute(f"DEALLOCATE {prepared.statement}")
+            except DatabaseError:
+                pass
+
+
+def uses_handle(costed: Costed, handle: Handle) -> bool:
+    """Does the plan use this what-if index?  (HypoPG names look like `<13556>btree_t_a`.)"""
+    if handle.ident.startswith("<"):
+        return any(n.startswith(handle.ident) for n in costed.indexes)
+    return handle.ident in costed.indexes
+
+
+def strip_hypo_name(name: str) -> str:
+    return re.sub(r"^<\d+>", "", name)

@@ -1,0 +1,223 @@
+"""The planner-checked index advisor: query analysis, candidates, and selection on real PostgreSQL.
+
+Selection runs twice: on the embedded server (no HypoPG: candidates are built for real) and on
+the machine's PostgreSQL 15 with HypoPG (skipped only when that server or extension is absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError, scratch_database
+from schemawright.indexing.candidates import Candidate, propose
+from schemawright.indexing.predicates import analyse, normalise_parameters
+from schemawright.indexing.select import advise
+from schemawright.validation.params import positional
+
+PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _col(name: str, sql_type: str, semantic: str = "string", nullable: bool = True) -> m.Column:
+    return m.Column(name=name, semantic=semantic, sql_type=sql_type, nullable=nullable)
+
+
+TABLES = (
+    m.Table(name="customers", columns=(
+        _col("id", "bigint", "id", False), _col("email", "text", "email", False), _col("name", "text"),
+        _col("tags", "text[]", "list"), _col("profile", "jsonb", "json")),
+        primary_key=m.PrimaryKey(name="pk_customers", columns=("id",))),
+    m.Table(name="orders", columns=(
+        _col("id", "bigint", "id", False), _col("customer_id", "bigint", "fk", False), _col("status", "text"),
+        _col("channel", "text"), _col("placed_at", "timestamptz", "timestamp", False), _col("total", "numeric(10,2)")),
+        primary_key=m.PrimaryKey(name="pk_orders", columns=("id",)),
+        foreign_keys=(m.ForeignKey(name="fk_orders_customer", columns=("customer_id",), ref_table="customers",
+                                   ref_columns=("id",)),)),
+)
+
+DDL = """
+CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL, name text, tags text[], profile jsonb);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers(id), status text,
+                     channel text, placed_at timestamptz NOT NULL, total numeric(10,2));
+INSERT INTO customers SELECT g, 'user' || g || '@example.com', 'name ' || g, ARRAY['t' || (g % 50)],
+                             jsonb_build_object('plan', CASE WHEN g % 10 = 0 THEN 'pro' ELSE 'free' END)
+FROM generate_series(1, 20000) g;
+INSERT INTO orders SELECT g, 1 + (g * 7919) % 20000, CASE WHEN g % 50 = 0 THEN 'open' WHEN g % 2 = 0 THEN 'paid'
+                               ELSE 'shipped' END,
+                          CASE WHEN g % 2 = 0 THEN 'web' ELSE 'shop' END,
+                          timestamptz '2024-01-01' + g * interval '1 minute', (g % 500) + 0.99
+FROM generate_series(1, 100000) g;
+"""
+
+PATTERNS = (
+    m.AccessPattern(name="orders_of_customer", frequency=100,
+                    sql="SELECT id, placed_at, total FROM orders WHERE customer_id = :customer_id "
+                        "ORDER BY placed_at DESC LIMIT 20"),
+    m.AccessPattern(name="customer_by_email", frequency=50,
+                    sql="SELECT * FROM customers WHERE lower(email) = lower(:email)"),
+    m.AccessPattern(name="open_orders", frequency=10,
+                    sql="SELECT id, placed_at FROM orders WHERE status = 'open' ORDER BY placed_at LIMIT 50"),
+    m.AccessPattern(name="web_orders", frequency=1, sql="SELECT * FROM orders WHERE channel = 'web'"),
+    m.AccessPattern(name="new_order", frequency=20, kind="write",
+                    sql="INSERT INTO orders (id, customer_id, status, channel, placed_at, total) "
+                        "VALUES (:id, :customer_id, 'open', 'web', now(), :total)"),
+)
+
+
+def design(*patterns: m.AccessPattern) -> m.Design:
+    return m.Design(project="advisor", tables=TABLES, access_patterns=patterns or PATTERNS)
+
+
+@pytest.fixture(scope="module")
+def shop_url(pg_url: str) -> Iterator[str]:
+    with scratch_database(pg_url) as url:
+        with Database(url) as db:
+            db.execute(DDL)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def advice(shop_url: str):
+    return advise(design(), shop_url)
+
+
+def _pg15_hypopg() -> Iterator[str]:
+    try:
+        with Database(PG15_URL) as db:
+            if not db.query_value("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"):
+                pytest.skip("HypoPG is not installed on PostgreSQL 15 (apt-get install postgresql-15-hypopg)")
+    except DatabaseError as error:
+        pytest.skip(f"no PostgreSQL at {PG15_URL}: {error}")
+    with scratch_database(PG15_URL) as url:
+        with Database(url) as db:
+            db.execute(DDL)
+        yield url
+
+
+# ---------------------------------------------------------------- analysis (no database)
+
+
+def test_analysis_reads_every_predicate_kind() -> None:
+    sql = ("SELECT c.id, c.name FROM customers c JOIN orders o ON o.customer_id = c.id "
+           "WHERE lower(c.email) = lower(:e) AND c.name LIKE 'ab%' AND c.tags && :tags AND c.profile ? 'plan' "
+           "AND o.status IN ('open', 'paid') AND o.total BETWEEN :lo AND :hi AND o.channel IS NOT NULL "
+           "AND o.id = ANY(:ids) GROUP BY c.id, c.name ORDER BY c.name DESC LIMIT 5")
+    q = analyse(sql, design())
+    c, o = q.tables["customers"], q.tables["orders"]
+    assert c.equality == ["(LOWER(email))"] and c.prefix == ["name"] and c.join == ["id"]
+    assert ("tags", "overlaps") in c.gin and ("profile", "json_key") in c.gin
+    assert c.group == ["id", "name"] and c.sort == [("name", True)] and q.limit == 5
+    assert set(o.equality) == {"status", "id"} and o.range == ["total"] and o.null == [("channel", True)]
+    assert o.join == ["customer_id"] and "status IN ('open', 'paid')" in o.constants
+    assert set(c.projected) >= {"id", "name", "email", "tags", "profile"} and not c.star
+
+
+def test_writes_and_parameter_styles() -> None:
+    update = analyse("UPDATE orders SET status = 'paid' WHERE id = $1", design())
+    assert (update.kind, update.target, update.set_columns) == ("write", "orders", ["status"])
+    assert update.tables["orders"].equality == ["id"]  # SET status = ... is not a predicate
+    sql = normalise_parameters("SELECT * FROM orders WHERE customer_id = ? AND total > $2 AND status = :s")
+    assert positional(sql).names == ("q1", "p2", "s")
+    assert normalise_parameters("SELECT 1 FROM customers WHERE profile ? 'plan'") == \
+        "SELECT 1 FROM customers WHERE profile ? 'plan'"  # the JSON operator is not a parameter
+
+
+def test_candidates_cover_every_rule() -> None:
+    patterns = {p.name: analyse(p.sql, design()) for p in PATTERNS}
+    patterns["tags"] = analyse("SELECT id FROM customers WHERE tags @> :t", design())
+    patterns["by_id"] = analyse("SELECT * FROM orders WHERE id = :id", design())
+    found = propose(design(), patterns)
+    labels = {c.label() for c in found.all()}
+    assert "orders (customer_id, placed_at)" in labels  # equality then sort; DESC scan runs backwards
+    assert "orders (customer_id, placed_at) INCLUDE (id, total)" in labels  # covering
+    assert "orders (placed_at) WHERE status = 'open'" in labels  # partial
+    assert "customers ((LOWER(email)))" in labels  # expression
+    assert "customers USING gin (tags)" in labels
+    assert "orders (customer_id)" in labels  # atom (also the foreign key)
+    # the prefix composite (customer_id) is not repeated among composites; the PK is not proposed again
+    assert Candidate("orders", (("id", False),)) not in found.all()
+    assert any(c == Candidate("orders", (("id", False),)) for c, _ in found.existing)
+
+
+# ---------------------------------------------------------------- selection (real PostgreSQL)
+
+
+def test_selective_equality_gets_its_index_and_cost_drops(advice) -> None:
+    assert advice.whatif == "build"
+    costs = {p.name: p for p in advice.patterns}
+    chosen = {c.candidate.label(): c for c in advice.chosen}
+    serving = [c for c in advice.chosen if "orders_of_customer" in c.patterns]
+    assert serving and serving[0].candidate.key_names[0] == "customer_id", chosen
+    assert costs["orders_of_customer"].after < costs["orders_of_customer"].before / 10
+    assert costs["customer_by_email"].after < costs["customer_by_email"].before / 10
+    assert any(c.candidate.key_names == ("(LOWER(email))",) for c in advice.chosen)
+    assert advice.cost_after < advice.cost_before
+    # recorded on the design: Index.reason/patterns, decisions, served_by
+    index = next(i for i in advice.design.indexes if "orders_of_customer" in i.patterns)
+    assert "orders_of_customer" in index.reason and "bytes (built)" in index.reason
+    pattern = next(p for p in advice.design.access_patterns if p.name == "orders_of_customer")
+    assert index.name in pattern.served_by
+    assert any(d.choice.startswith("create ") for d in advice.design.decisions)
+
+
+def test_useless_candidate_is_rejected_with_a_reason(advice) -> None:
+    rejected = {r.candidate.label(): r.reason for r in advice.rejected}
+    assert "orders (channel)" in rejected  # half the rows: a sequential scan is cheaper
+    assert "does not use" in rejected["orders (channel)"] or "little gain" in rejected["orders (channel)"]
+    assert not any(c.candidate.key_names == ("channel",) for c in advice.chosen)
+    assert all(r.reason for r in advice.rejected)
+    assert any(d.choice.startswith("reject orders (channel)") for d in advice.design.decisions)
+
+
+def test_storage_budget_is_respected_with_real_sizes(shop_url: str, advice) -> None:
+    smallest = min(c.size for c in advice.chosen)
+    budget = smallest + smallest // 2  # room for about one index
+    tight = advise(design(), shop_url, budget_bytes=budget)
+    assert tight.chosen and tight.size_bytes <= budget
+    assert all(c.size_source == "built" for c in tight.chosen)
+    assert any("storage budget" in r.reason for r in tight.rejected)
+    nothing = advise(design(), shop_url, budget_bytes=0)
+    assert nothing.chosen == [] and nothing.cost_after == pytest.approx(nothing.cost_before)
+    with Database(shop_url) as db:  # what-if builds are all dropped again
+        assert db.query_value("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'sw_whatif_%'") == 0
+
+
+def test_write_budget_limits_indexes_on_written_tables(shop_url: str) -> None:
+    limited = advise(design(), shop_url, max_index_writes=0)
+    assert not any(c.candidate.table == "orders" for c in limited.chosen)
+    assert any("write budget" in r.reason for r in limited.rejected)
+
+
+def test_hypopg_and_real_builds_agree_on_a_simple_case(shop_url: str) -> None:
+    simple = design(m.AccessPattern(name="by_customer", sql="SELECT * FROM orders WHERE customer_id = :c"))
+    built = advise(simple, shop_url, whatif="build")
+    for url in _pg15_hypopg():
+        hypo = advise(simple, url, whatif="hypopg")
+        assert hypo.whatif == "hypopg"
+        assert [c.candidate.label() for c in hypo.chosen] == [c.candidate.label() for c in built.chosen]
+        assert [c.candidate.label() for c in built.chosen] == ["orders (customer_id)"]
+        # HypoPG's estimate is replaced by the real size (it over-estimates B-trees)
+        assert hypo.chosen[0].size_source.startswith("built (HypoPG estimated")
+        assert hypo.chosen[0].size == pytest.approx(built.chosen[0].size, rel=0.2)
+        with Database(url) as db:
+            assert db.query_value("SELECT count(*) FROM hypopg_list_indexes") == 0
+
+
+def test_every_parameter_style_is_costed_and_bad_patterns_are_reported(shop_url: str) -> None:
+    patterns = (
+        m.AccessPattern(name="recent", frequency=5,
+                        sql="SELECT count(*) FROM orders WHERE placed_at >= ? AND placed_at < ?"),
+        m.AccessPattern(name="by_prefix", frequency=5, sql="SELECT id FROM customers WHERE email LIKE $1"),
+        m.AccessPattern(name="tagged", frequency=5, sql="SELECT id FROM customers WHERE tags @> :t"),
+        m.AccessPattern(name="broken", sql="SELECT nope FROM orders WHERE id = :id"),
+    )
+    result = advise(design(*patterns), shop_url)
+    assert set(result.not_costed) == {"broken"}
+    assert any(d.subject == "broken" and d.choice == "not costed" for d in result.design.decisions)
+    costs = {p.name: p for p in result.patterns}
+    # a range is costed over about 1 % of the rows (the last histogram bucket), so its index pays
+    assert costs["recent"].after < costs["recent"].before / 5
+    assert costs["tagged"].after < costs["tagged"].before  # GIN (@>)
+    assert {c.candidate.method for c in result.chosen} >= {"btree", "gin"}

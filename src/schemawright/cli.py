@@ -196,6 +196,34 @@ def docs(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or 
 
 
 @app.command()
+def advise(database_url: str = typer.Option(..., "--database-url", help="The live PostgreSQL database to advise on."),
+           workload: Optional[Path] = typer.Option(None, "--workload", help="SQL statements separated by ; "
+                                                   "(`-- name:` / `-- frequency:` comments); default: pg_stat_statements."),
+           budget: Optional[str] = typer.Option(None, "--budget", help="Storage for new indexes: `10%` of the tables' "
+                                                "size or bytes (`500MB`); default 50%."),
+           fmt: str = typer.Option("text", "--format", help="text or json."),
+           do_apply: bool = typer.Option(False, "--apply", help="Create the indexes (CREATE INDEX CONCURRENTLY).")) -> None:
+    """Recommend indexes for a live database's workload with HypoPG; changes nothing unless --apply."""
+    from schemawright.indexing.advise_command import run_advise
+
+    raise typer.Exit(run_advise(database_url, workload, budget, fmt, do_apply, out, err))
+
+
+@app.command()
+def generate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
+             scale: float = typer.Option(0.01, "--scale", min=0.0, help="Fraction of the declared volumes to load."),
+             database_url: Optional[str] = typer.Option(
+                 None, "--database-url", help="Database to fill (the schema is created when absent); the data is "
+                                              "kept. Default: a scratch database on the embedded PostgreSQL, dropped."),
+             seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
+             truncate: bool = typer.Option(False, "--truncate", help="Empty the design's tables first.")) -> None:
+    """Fill a database with synthetic rows that satisfy every constraint, at the declared volumes times --scale."""
+    from schemawright.generation.command import run_generate
+
+    raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err))
+
+
+@app.command()
 def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
     """Print the JSON Schema of the requirements file or of model.json."""
     from schemawright.model import Design

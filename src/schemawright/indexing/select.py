@@ -189,6 +189,7 @@ def advise(
     whatif: str = "auto",
     allow_builds: bool = True,
     freeze: bool = True,
+    analyze: bool = True,
     enums: dict[str, tuple[str, ...]] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
@@ -199,6 +200,8 @@ def advise(
     allow_builds: real CREATE INDEX is allowed (scratch databases); needed for "build", for GIN
     under HypoPG, and for checking the budget against real sizes.  freeze: switch autovacuum
     off on the design's tables after ANALYZE (scratch databases) and back on at the end.
+    analyze: run ANALYZE first; False on a user's database, which is costed with the
+    statistics it already has (advise changes nothing there).
     """
     say = progress or (lambda _s: None)
     start = time.perf_counter()
@@ -207,7 +210,8 @@ def advise(
         say("Freezing statistics")
         statistics = _expression_statistics(db, design, tables) if freeze else []
         for table in tables:
-            db.execute(f"ANALYZE {quote_ident(table)}")
+            if analyze:
+                db.execute(f"ANALYZE {quote_ident(table)}")
             if freeze:
                 db.execute(f"ALTER TABLE {quote_ident(table)} SET (autovacuum_enabled = false)")
         try:

@@ -30,6 +30,16 @@ class Decision(_Frozen):
 # ---------------------------------------------------------------- conceptual (step 2)
 
 
+class DataProfile(_Frozen):
+    """How synthetic data at scale fills an attribute (the spec's `data:`)."""
+
+    distinct: int | float | None = Field(None, description="Distinct values: a count, or a fraction of rows below 1.")
+    zipf: float | None = Field(None, description="Zipf exponent of value frequencies; None = uniform.")
+    null_fraction: float | None = None
+    low: int | float | str | None = Field(None, description="Smallest generated value.")
+    high: int | float | str | None = Field(None, description="Largest generated value.")
+
+
 class Attribute(_Frozen):
     name: str
     type: str = Field(description="Semantic type from the spec.")
@@ -51,6 +61,7 @@ class Attribute(_Frozen):
     enum_type: str | None = None
     identity: bool = False
     generated: str | None = None
+    data: DataProfile | None = None
 
 
 class DeclaredIndex(_Frozen):

@@ -63,7 +63,20 @@ def build_conceptual(spec: s.Spec) -> m.Design:
 def _attribute(name: str, a: s.Attribute) -> m.Attribute:
     data = a.model_dump()
     data["values"] = tuple(a.values or ())
+    data["data"] = _data_profile(a.data)
     return m.Attribute(name=name, **data)
+
+
+def _data_profile(d: s.DataProfile | None) -> m.DataProfile | None:
+    if d is None:
+        return None
+    low = high = None
+    if isinstance(d.range, s.DataRange):
+        low, high = d.range.min, d.range.max
+    elif d.range is not None:
+        low, high = d.range
+    return m.DataProfile(distinct=d.distinct, zipf=d.skew.zipf if isinstance(d.skew, s.Zipf) else None,
+                         null_fraction=d.null_fraction, low=low, high=high)
 
 
 def _relationship(r: s.Relationship, index: int) -> m.Relationship:

@@ -45,6 +45,29 @@ class Naming(_Strict):
     )
 
 
+class DataRange(_Strict):
+    """Bounds of generated values, inclusive: numbers, dates or timestamps."""
+
+    min: int | float | str = Field(description="Smallest generated value, e.g. 0 or 2023-01-01.")
+    max: int | float | str = Field(description="Largest generated value, e.g. 100 or 2025-12-31.")
+
+
+class Zipf(_Strict):
+    zipf: float = Field(gt=0, description="Zipf exponent: value k is drawn with weight 1/k^s (1.1 is typical).")
+
+
+class DataProfile(_Strict):
+    """How `schemawright generate` fills one attribute; every key is optional."""
+
+    distinct: int | float | None = Field(
+        None, gt=0, description="Distinct values: a count (>= 1), or a fraction of the rows (below 1).")
+    skew: Literal["uniform"] | Zipf = Field(
+        "uniform", description="Value frequencies: `uniform`, or `{zipf: 1.1}` for a few very common values.")
+    null_fraction: float | None = Field(None, ge=0, le=1, description="Share of rows left NULL (optional attributes).")
+    range: tuple[int | float | str, int | float | str] | DataRange | None = Field(
+        None, description="`[min, max]` (or `{min: .., max: ..}`) for numbers, dates and timestamps.")
+
+
 _SHORTHAND = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$")
 
 
@@ -74,6 +97,8 @@ class Attribute(_Strict):
     enum_type: str | None = Field(None, description="For enum: store as this PostgreSQL enum type (shared by name).")
     identity: bool = Field(False, description="GENERATED ALWAYS AS IDENTITY (for keys declared with primary_key).")
     generated: str | None = Field(None, description="GENERATED ALWAYS AS (expression) STORED.")
+    data: DataProfile | None = Field(None, description="Synthetic data for `schemawright generate`: distinct, skew, "
+                                                       "null_fraction, range.")
 
     @model_validator(mode="before")
     @classmethod
@@ -98,6 +123,8 @@ class Attribute(_Strict):
             raise ValueError("`scale` cannot exceed `precision`")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("`min` is greater than `max`")
+        if self.data is not None and self.data.null_fraction and self.required:
+            raise ValueError("a required attribute cannot have `data.null_fraction` above 0")
         return self
 
 

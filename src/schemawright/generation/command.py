@@ -1,0 +1,83 @@
+"""The `schemawright generate` command: progress bar, per-table figures, located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from schemawright.database import (
+    DatabaseError,
+    EmbeddedServerError,
+    embedded_server,
+    redact,
+    scratch_database,
+)
+from schemawright.errors import SpecErrors
+from schemawright.generation.columns import GenerationError
+from schemawright.generation.run import GenerationResult, generate, plan
+
+
+def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, truncate: bool,
+                 out: Console, err: Console) -> int:
+    from schemawright.pipeline import design_file
+
+    try:
+        design = design_file(spec)
+    except SpecErrors as exc:
+        for issue in exc.issues:
+            err.print(issue.format(), markup=False, soft_wrap=True)
+        err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+        return 1
+    try:
+        counts = plan(design, scale)
+    except GenerationError as error:
+        err.print(f"{spec}: {error}", markup=False, soft_wrap=True)
+        return 2
+    total = sum(counts.values())
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("starting", total=total)
+            finished: dict[str, int] = {}
+
+            def progress(table: str, done: int, planned: int) -> None:
+                finished[table] = done
+                bar.update(task, completed=sum(finished.values()), description=f"{table}")
+
+            if database_url:
+                result = generate(design, database_url, scale, seed, progress, truncate=truncate)
+                where = f"loaded into {redact(database_url)} (kept)"
+            else:
+                bar.update(task, description="starting embedded PostgreSQL")
+                with embedded_server() as server, scratch_database(server) as url:
+                    result = generate(design, url, scale, seed, progress)
+                where = ("loaded into a scratch database on the embedded PostgreSQL, now dropped; "
+                         "pass --database-url to keep the data")
+    except (GenerationError, DatabaseError, EmbeddedServerError) as error:
+        err.print(f"{spec}: {error}", markup=False, soft_wrap=True)
+        return 1
+    _report(result, spec, scale, seed, where, out)
+    return 0
+
+
+def _report(result: GenerationResult, spec: Path, scale: float, seed: int, where: str, out: Console) -> None:
+    table = Table(title=f"synthetic data for {spec} at scale {scale:g} (seed {seed})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("rows/s", justify="right")
+    table.add_column("note", overflow="fold")
+    for item in result.tables:
+        rows = f"{item.rows:,}" if item.rows == item.planned else f"{item.rows:,} of {item.planned:,}"
+        table.add_row(item.table, rows, f"{item.rows_per_second:,.0f}", item.note or "")
+    out.print(table)
+    out.print(f"{result.rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s), {where}",
+              markup=False)

@@ -1,0 +1,163 @@
+"""`generate`: fill a database with synthetic rows at the declared volumes times a scale."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.generation.columns import GenerationError
+from schemawright.generation.counts import load_order, row_counts
+from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequences
+from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
+from schemawright.sql.postgresql import render_up
+from schemawright.sql.quoting import quote_ident as q
+from schemawright.validation.script import run_script
+from schemawright.validation.synthetic import design_enums
+from schemawright.validation.values import base_date
+
+# progress(table, rows loaded so far in this table, rows planned for it)
+Progress = Callable[[str, int, int], None]
+
+_ENUMS = """
+SELECT format_type(t.oid, NULL), t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
+FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typname
+"""
+
+
+@dataclass
+class TableResult:
+    table: str
+    rows: int
+    planned: int
+    seconds: float
+    note: str | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class GenerationResult:
+    tables: list[TableResult] = field(default_factory=list)
+    seconds: float = 0.0
+    schema_applied: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def plan(design: m.Design, scale: float) -> dict[str, int]:
+    """Rows per table for `scale` (see generation.counts)."""
+    if scale <= 0:
+        raise GenerationError("the scale must be above 0, e.g. 0.01 for 1 % of the declared volumes")
+    return row_counts(design, scale)
+
+
+def _prepare_schema(db: Database, design: m.Design, truncate: bool) -> bool:
+    """Apply the design when none of its tables exist; returns whether it was applied."""
+    present = [t.name for t in design.tables if db.query_value("SELECT to_regclass(%s) IS NOT NULL", [q(t.name)])]
+    if not present:
+        error = run_script(db, render_up(design))
+        if error is not None:
+            raise GenerationError(f"the schema could not be created: {error}")
+        return True
+    missing = [t.name for t in design.tables if t.name not in present]
+    if missing:
+        raise GenerationError(f"the database has some of the design's tables but not {', '.join(missing[:5])}; "
+                              "point --database-url at an empty database or one with the whole schema")
+    filled = [name for name in present if db.query_value(f"SELECT EXISTS (SELECT 1 FROM {q(name)})")]
+    if filled and not truncate:
+        raise GenerationError(f"tables already hold rows ({', '.join(filled[:5])}); use --truncate to empty them "
+                              "first, or another database")
+    if filled:
+        db.execute("TRUNCATE " + ", ".join(q(t.name) for t in design.tables) + " RESTART IDENTITY CASCADE")
+    return False
+
+
+def _referenced(design: m.Design) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for table in design.tables:
+        for fk in table.foreign_keys:
+            out.setdefault(fk.ref_table, set()).update(fk.ref_columns)
+    return out
+
+
+def generate(
+    design: m.Design,
+    database_url: str,
+    scale: float = 0.01,
+    seed: int = 0,
+    progress: Progress | None = None,
+    *,
+    truncate: bool = False,
+    anchor: date | None = None,
+    batch_rows: int = BATCH_ROWS,
+    analyze: bool = True,
+) -> GenerationResult:
+    """Fill the database at `database_url` with rows for every table of `design`.
+
+    The schema is created first when none of its tables exist.  Row counts are the
+    declared volumes times `scale`; the data is the same for the same seed and anchor
+    date (default: 30 days before today, the date around which times are spread).
+    Raises GenerationError for a request that cannot be met, DatabaseError when the
+    server refuses.
+    """
+    counts = plan(design, scale)
+    anchor = anchor or base_date()
+    result = GenerationResult()
+    started = time.perf_counter()
+    profiles = data_profiles(design)
+    referenced = _referenced(design)
+    with Database(database_url) as db:
+        db.execute("SET synchronous_commit = off")
+        db.execute("SET TIME ZONE 'UTC'")
+        result.schema_applied = _prepare_schema(db, design, truncate)
+        enums = design_enums(design)
+        for formatted, typname, labels in db.query(_ENUMS):
+            enums.setdefault(formatted, tuple(labels))
+            enums.setdefault(typname, tuple(labels))
+        parents: dict[str, Loaded] = {}
+        for table in load_order(design):
+            planned = counts[table.name]
+            table_started = time.perf_counter()
+            done = 0
+
+            def step(rows: int, name: str = table.name, total: int = planned) -> None:
+                nonlocal done
+                done = min(done + rows, total)
+                if progress:
+                    progress(name, done, total)
+
+            if progress:
+                progress(table.name, 0, planned)
+            generator = TableGenerator(design, table, planned, seed=seed, anchor=anchor, enums=enums,
+                                       profiles=profiles, parents=parents)
+            data = generator.generate()
+            try:
+                note = load_table(db, generator, data, step, batch_rows)
+            except DatabaseError as error:
+                raise GenerationError(f"table {table.name}: PostgreSQL refused the rows: {error}") from None
+            reset_sequences(db, data)
+            if data.dropped and note is None:
+                note = f"{data.dropped} rows fewer than planned: the unique keys allow no more"
+            keep = referenced.get(table.name, set())
+            loaded = data.loaded()
+            parents[table.name] = Loaded(loaded.rows, {k: v for k, v in loaded.raw.items() if k in keep},
+                                         {k: v for k, v in loaded.nulls.items() if k in keep}, loaded.gens)
+            result.tables.append(TableResult(table.name, data.rows, planned, time.perf_counter() - table_started, note))
+            if progress:
+                progress(table.name, planned, planned)
+        if analyze:
+            db.execute("ANALYZE " + ", ".join(q(t.name) for t in design.tables)) if design.tables else None
+    result.seconds = time.perf_counter() - started
+    return result

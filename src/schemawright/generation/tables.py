@@ -1,0 +1,444 @@
+"""One table's rows as numpy arrays: keys, foreign keys, unique keys, then the rest.
+
+Order of work for a table of n rows:
+1. single-column surrogate keys (identity, serial, uuid) are 1..n (or n distinct codes);
+2. foreign keys pick a row of the parent among the rows already loaded (uniformly, or
+   with the column's `data.skew`); a foreign key that is itself unique (one-to-one) picks
+   n distinct parents, the columns of a junction key n distinct combinations;
+3. every other unique key is made unique by construction: when it contains foreign-key
+   columns, one of its other columns is numbered within each parent (line_number 1, 2,
+   3 ... per order); otherwise one of its columns gets n distinct values;
+4. the remaining columns are drawn at random from their rules and `data:`.
+Rows that cannot be made unique (a small domain exhausted) are dropped and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import sqlglot
+from sqlglot import exp
+
+from schemawright import model as m
+from schemawright.generation.columns import ColumnGen, GenerationError, build_column
+from schemawright.generation.distributions import (
+    distinct_count,
+    draw_codes,
+    null_mask,
+    rng_for,
+)
+from schemawright.validation.rules import column_name, column_rules, derived_columns
+from schemawright.validation.values import profile
+
+
+@dataclass
+class Loaded:
+    """What children need from a loaded table: the raw values of referenced columns."""
+
+    rows: int
+    raw: dict[str, np.ndarray]
+    nulls: dict[str, np.ndarray | None]
+    gens: dict[str, ColumnGen]
+
+
+@dataclass
+class TableData:
+    table: m.Table
+    columns: list[str]  # supplied columns, in table order
+    gens: dict[str, ColumnGen]
+    raw: dict[str, np.ndarray]
+    nulls: dict[str, np.ndarray | None]
+    rows: int
+    fixed: set[str] = field(default_factory=set)  # key and foreign-key columns: never redrawn
+    dropped: int = 0
+    row_time: np.ndarray | None = None
+
+    def render_rows(self, start: int, stop: int, indices: np.ndarray | None = None) -> list[list[str]]:
+        """Rendered columns (each a list of COPY text) for rows [start, stop) or the given rows."""
+        out = []
+        for name in self.columns:
+            raw = self.raw[name]
+            nulls = self.nulls.get(name)
+            if indices is not None:
+                raw, nulls = raw[indices], (nulls[indices] if nulls is not None else None)
+            else:
+                raw, nulls = raw[start:stop], (nulls[start:stop] if nulls is not None else None)
+            out.append(self.gens[name].render(raw, nulls))
+        return out
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where `mask` is true."""
+        self.dropped += int((~mask).sum())
+        self.rows = int(mask.sum())
+        self.raw = {k: v[mask] for k, v in self.raw.items()}
+        self.nulls = {k: (v[mask] if v is not None else None) for k, v in self.nulls.items()}
+
+    def loaded(self) -> Loaded:
+        return Loaded(self.rows, self.raw, self.nulls, self.gens)
+
+
+def generated_by_database(column: m.Column) -> bool:
+    return column.generated is not None
+
+
+def unique_keys(design: m.Design, table: m.Table) -> list[tuple[str, ...]]:
+    keys = [table.primary_key.columns] if table.primary_key else []
+    keys += [u.columns for u in table.uniques]
+    for index in design.indexes_on(table.name):
+        columns = tuple(c.expression for c in index.columns)
+        if index.unique and not index.where and all(table.column(c) for c in columns):
+            keys.append(columns)
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def derived_sql(table: m.Table, supplied: set[str]) -> dict[str, str]:
+    """Columns a CHECK defines from other supplied columns, as SQL over them (one level)."""
+    found = {}
+    for name, expression in derived_columns(table).items():
+        inputs = {column_name(c) for c in expression.find_all(exp.Column)}
+        if name in supplied and inputs <= supplied - {name}:
+            found[name] = (inputs, expression.sql(dialect="postgres"))
+    return {n: sql for n, (inputs, sql) in found.items() if not inputs & set(found)}
+
+
+def check_columns(check: m.Check) -> set[str] | None:
+    try:
+        tree = sqlglot.parse_one(check.expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+    return {column_name(c) for c in tree.find_all(exp.Column)}
+
+
+def data_profiles(design: m.Design) -> dict[str, m.DataProfile]:
+    """`data:` of every attribute, by its source name (Entity.attribute / relationship.attribute)."""
+    out: dict[str, m.DataProfile] = {}
+    for entity in design.entities:
+        for attribute in entity.attributes:
+            if attribute.data is not None:
+                out[f"{entity.name}.{attribute.name}"] = attribute.data
+    for relationship in design.relationships:
+        for attribute in relationship.attributes:
+            if attribute.data is not None:
+                out[f"{relationship.name}.{attribute.name}"] = attribute.data
+    return out
+
+
+class TableGenerator:
+    def __init__(self, design: m.Design, table: m.Table, rows: int, *, seed: int, anchor: date,
+                 enums: dict[str, tuple[str, ...]], profiles: dict[str, m.DataProfile], parents: dict[str, Loaded]):
+        self.design, self.table, self.rows, self.seed, self.anchor = design, table, rows, seed, anchor
+        self.parents = parents
+        rules = column_rules(table)
+        supplied = [c for c in table.columns if not generated_by_database(c)]
+        self.derived = derived_sql(table, {c.name for c in supplied}) if all(c.sql_type for c in supplied) else {}
+        self.columns = [c for c in supplied if c.name not in self.derived]
+        self.gens: dict[str, ColumnGen] = {}
+        temporal = 0
+        keyish = {c for k in unique_keys(design, table) for c in k} | {c for fk in table.foreign_keys for c in fk.columns}
+        for position, column in enumerate(table.columns):
+            if column not in self.columns:
+                continue
+            prof = profile(column.name, column.sql_type or "text", semantic=column.semantic, position=position,
+                           rules=rules.get(column.name), enums=enums)
+            gen = build_column(column, prof, profiles.get(column.source or ""), anchor=anchor, temporal_position=None,
+                               seed_key=f"{seed}:{table.name}:{column.name}", rows=rows)
+            if gen.kind in ("date", "timestamp") and column.name not in keyish:
+                gen.temporal_position = temporal
+                temporal += 1
+            self.gens[column.name] = gen
+        self.keys = unique_keys(design, table)
+        self.fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+
+    def rng(self, *parts: str | int) -> np.random.Generator:
+        return rng_for(self.seed, self.table.name, *parts)
+
+    # ------------------------------------------------------------------ main
+
+    def generate(self) -> TableData:
+        n = self.rows
+        data = TableData(self.table, [c.name for c in self.columns], self.gens, {}, {}, n)
+        drop = np.zeros(n, dtype=bool)
+        self._surrogate_keys(data)
+        guaranteed: list[set[str]] = [set(k) for k in self.keys if len(k) == 1 and k[0] in data.raw]
+        self._foreign_keys(data, drop, guaranteed)
+        self._unique_keys(data, drop, guaranteed)
+        data.fixed = set(data.raw)
+        self.fill_free(data, np.arange(n), round_=0)
+        if drop.any():
+            data.keep(~drop)
+        return data
+
+    def _surrogate_keys(self, data: TableData) -> None:
+        """Single-column keys of integer or uuid type that no foreign key sets: 1..n."""
+        n = data.rows
+        for key in self.keys:
+            if len(key) != 1 or key[0] in self.fk_columns or key[0] not in self.gens:
+                continue
+            gen = self.gens[key[0]]
+            column = gen.column
+            surrogate = column.identity or "nextval(" in (column.default or "").lower() or gen.kind == "uuid"
+            if gen.kind == "int" and surrogate:
+                data.raw[key[0]] = np.arange(1, n + 1, dtype=np.int64)
+                data.nulls[key[0]] = None
+            elif gen.kind == "uuid":
+                data.raw[key[0]] = np.arange(n, dtype=np.int64)
+                data.nulls[key[0]] = None
+
+    def _parent(self, fk: m.ForeignKey, data: TableData) -> Loaded | None:
+        if fk.ref_table == self.table.name:
+            return Loaded(data.rows, data.raw, data.nulls, self.gens)
+        return self.parents.get(fk.ref_table)
+
+    def _foreign_keys(self, data: TableData, drop: np.ndarray, guaranteed: list[set[str]]) -> None:
+        n = data.rows
+        table = self.table
+        handled: set[str] = set()
+        # Unique keys made only of foreign-key columns: distinct parents or distinct combinations.
+        for key in self.keys:
+            fks = [fk for fk in table.foreign_keys if set(fk.columns) & set(key)]
+            if not set(key) <= self.fk_columns or any(c in handled for c in key) or not fks:
+                continue
+            if not all(set(fk.columns) <= set(key) for fk in fks) or any(fk.ref_table == table.name for fk in fks):
+                continue
+            parents = [self._parent(fk, data) for fk in fks]
+            if any(p is None for p in parents):
+                continue
+            sizes = [p.rows for p in parents]  # type: ignore[union-attr]
+            total = int(np.prod(np.array(sizes, dtype=object)))
+            if total < n:
+                drop[total:] = True
+            if total == 0:
+                for fk in fks:
+                    self._set_fk(data, fk, np.zeros(n, dtype=np.int64), None, parents[fks.index(fk)])
+                    handled.update(fk.columns)
+                continue
+            rng = self.rng("key", *key)
+            picks = _distinct_integers(rng, min(n, total), total)
+            if total < n:
+                picks = np.concatenate([picks, np.zeros(n - total, dtype=np.int64)])
+            for fk, parent, size in zip(fks, parents, sizes):
+                picks, index = np.divmod(picks, size)
+                self._set_fk(data, fk, index, None, parent)
+                handled.update(fk.columns)
+            guaranteed.append(set(key))
+        for fk in table.foreign_keys:
+            if set(fk.columns) <= handled:
+                continue
+            parent = self._parent(fk, data)
+            if not all(c in self.gens for c in fk.columns):
+                continue  # a generated column: the database computes it
+            nullable = all(self.gens[c].column.nullable for c in fk.columns)
+            if parent is None or not all(rc in parent.raw for rc in fk.ref_columns):
+                if fk.ref_table == table.name:
+                    raise GenerationError(f"table {table.name}: foreign key {fk.name} references its own columns "
+                                          f"({', '.join(fk.ref_columns)}), which are not keys generated here")
+                if not nullable:
+                    raise GenerationError(
+                        f"table {table.name}: foreign key {fk.name} references {fk.ref_table}, which is filled later "
+                        "(a cycle of NOT NULL foreign keys) or whose referenced columns are not generated")
+                for c in fk.columns:  # a cycle broken here: the reference stays NULL
+                    data.raw[c] = np.zeros(n, dtype=np.int64)
+                    data.nulls[c] = np.ones(n, dtype=bool)
+                continue
+            rng = self.rng("fk", fk.name)
+            gen = self.gens[fk.columns[0]]
+            nulls = null_mask(rng, n, gen.null_fraction) if nullable else None
+            if fk.ref_table == table.name:
+                # self reference: a parent among the earlier rows; the first row is a root
+                index = np.floor(rng.random(n) * np.arange(n)).astype(np.int64)
+                first = np.zeros(n, dtype=bool)
+                first[:1] = True
+                nulls = first if nulls is None else (nulls | first)
+                if not nullable:
+                    nulls = None  # the first row references itself
+            elif parent.rows == 0:
+                if not nullable:
+                    raise GenerationError(f"table {table.name}: no rows in {fk.ref_table} to reference ({fk.name})")
+                index, nulls = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+            elif len(fk.columns) == 1 and (fk.columns[0],) in self.keys:
+                # one-to-one: distinct parents
+                if parent.rows < n:
+                    drop[parent.rows:] = True
+                index = rng.permutation(parent.rows)[:n]
+                if index.size < n:
+                    index = np.concatenate([index, np.zeros(n - index.size, dtype=np.int64)])
+                guaranteed.append({fk.columns[0]})
+            else:
+                shared = [(c, rc) for c, rc in zip(fk.columns, fk.ref_columns) if c in data.raw]
+                if shared:
+                    index, missing = _matching_parents(rng, data, parent, shared, n)
+                    if missing.any():
+                        if nullable:
+                            nulls = missing if nulls is None else (nulls | missing)
+                        else:
+                            drop |= missing
+                else:
+                    profile_ = gen.data
+                    if profile_ is not None and (profile_.zipf or profile_.distinct):
+                        d = min(distinct_count(profile_, n) or parent.rows, parent.rows)
+                        index = draw_codes(rng, n, d, profile_.zipf)
+                        # the popular parents are spread over the table, not its first rows
+                        index = rng.permutation(parent.rows)[:d][index]
+                    else:
+                        index = rng.integers(0, parent.rows, n, dtype=np.int64)
+            self._set_fk(data, fk, index, nulls, parent)
+
+    def _set_fk(self, data: TableData, fk: m.ForeignKey, index: np.ndarray, nulls: np.ndarray | None,
+                parent: Loaded | None) -> None:
+        assert parent is not None
+        for c, rc in zip(fk.columns, fk.ref_columns):
+            # A column shared with an earlier foreign key gets the same value back (the
+            # parent was matched on it), or NULL where no parent matched.
+            source = parent.raw[rc]
+            data.raw[c] = source[index] if source.size else np.zeros(index.size, dtype=np.int64)
+            parent_nulls = parent.nulls.get(rc)
+            combined = nulls
+            if parent_nulls is not None and source.size:
+                combined = parent_nulls[index] if combined is None else (combined | parent_nulls[index])
+            data.nulls[c] = combined
+            # a foreign key column is rendered like the column it references
+            self.gens[c] = _adopt(self.gens[c], parent.gens[rc])
+
+    def _unique_keys(self, data: TableData, drop: np.ndarray, guaranteed: list[set[str]]) -> None:
+        n = data.rows
+        for key in self.keys:
+            columns = set(key)
+            if any(g <= columns for g in guaranteed) or not all(c in self.gens for c in key):
+                continue
+            fk_part = [c for c in key if c in data.raw]
+            free = [c for c in key if c not in data.raw]
+            if not free:
+                continue  # every column already set; nothing left to vary
+            target = _rankable(free, self.gens)
+            gen = self.gens[target]
+            if fk_part:
+                ranks = _ranks_within(data, fk_part)
+                capacity = gen.capacity()
+                if capacity is not None:
+                    drop |= ranks >= capacity
+                    ranks = np.minimum(ranks, capacity - 1)
+                spread = None
+                if gen.kind in ("timestamp", "date"):
+                    data.raw[target] = gen.lo + ranks * (3600 if gen.kind == "timestamp" else 1)
+                    data.raw[target] = np.minimum(data.raw[target], gen.cap if gen.cap is not None else gen.hi)
+                else:
+                    data.raw[target] = gen.from_codes(ranks, spread)
+            else:
+                capacity = gen.capacity()
+                count = n if capacity is None else min(n, capacity)
+                codes = self.rng("unique", target).permutation(count).astype(np.int64)
+                if count < n:
+                    drop[count:] = True
+                    codes = np.concatenate([codes, np.zeros(n - count, dtype=np.int64)])
+                data.raw[target] = gen.from_codes(codes, spread=count if gen.kind in ("timestamp", "date") else None)
+            data.nulls[target] = None
+            guaranteed.append({target})
+
+    # ------------------------------------------------------------------ free columns
+
+    def fill_free(self, data: TableData, rows: np.ndarray, round_: int) -> None:
+        """Draw every column not fixed by a key, for the given rows (all rows in round 0;
+        the rows a CHECK refused in later rounds, with more NULLs and unordered times)."""
+        count = rows.size
+        time_rng = self.rng("row time", round_)
+        low = int(np.datetime64(self.anchor, "s").astype(np.int64)) - 730 * 86_400
+        row_time = time_rng.integers(low, low + 700 * 86_400, count, dtype=np.int64) if round_ == 0 else None
+        for name in data.columns:
+            if name in data.fixed:
+                continue
+            gen = self.gens[name]
+            rng = self.rng("column", name, round_)
+            times = None
+            if row_time is not None and gen.kind in ("date", "timestamp"):
+                times = row_time // 86_400 if gen.kind == "date" else row_time
+            values = gen.draw(rng, count, data.rows, times)
+            fraction = gen.null_fraction if round_ == 0 else (0.5 if gen.column.nullable else 0.0)
+            nulls = null_mask(rng, count, fraction) if gen.column.nullable else None
+            if round_ == 0:
+                data.raw[name] = values
+                data.nulls[name] = nulls
+            else:
+                data.raw[name][rows] = values.astype(data.raw[name].dtype, copy=False)
+                current = data.nulls.get(name)
+                if nulls is not None:
+                    if current is None:
+                        current = np.zeros(data.rows, dtype=bool)
+                    current[rows] = nulls
+                elif current is not None:
+                    current[rows] = False
+                data.nulls[name] = current
+
+
+def _adopt(own: ColumnGen, parent: ColumnGen) -> ColumnGen:
+    from dataclasses import replace
+
+    return replace(parent, column=own.column, null_fraction=own.null_fraction, data=own.data, temporal_position=None)
+
+
+def _rankable(columns: list[str], gens: dict[str, ColumnGen]) -> str:
+    """The key column best able to take many distinct values."""
+    def score(name: str) -> int:
+        capacity = gens[name].capacity()
+        return 10**18 if capacity is None else capacity
+    return max(columns, key=lambda c: (score(c), -columns.index(c)))
+
+
+def _group_ids(data: TableData, columns: list[str]) -> np.ndarray:
+    stacked = []
+    for c in columns:
+        raw = data.raw[c]
+        nulls = data.nulls.get(c)
+        if nulls is not None:
+            raw = np.where(nulls, np.iinfo(np.int64).min, raw) if raw.dtype.kind in "iu" else raw
+        stacked.append(raw)
+    if len(stacked) == 1:
+        _, ids = np.unique(stacked[0], return_inverse=True)
+    else:
+        _, ids = np.unique(np.stack(stacked, axis=1), axis=0, return_inverse=True)
+    return ids.reshape(-1)
+
+
+def _ranks_within(data: TableData, columns: list[str]) -> np.ndarray:
+    """0, 1, 2 ... numbering the rows of each group of equal values of `columns`."""
+    ids = _group_ids(data, columns)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    lengths = np.diff(np.r_[starts, sorted_ids.size])
+    ranks_sorted = np.arange(sorted_ids.size) - np.repeat(starts, lengths)
+    ranks = np.empty_like(ranks_sorted)
+    ranks[order] = ranks_sorted
+    return ranks.astype(np.int64)
+
+
+def _matching_parents(rng: np.random.Generator, data: TableData, parent: Loaded, shared: list[tuple[str, str]],
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, a random parent row whose referenced columns equal the row's values
+    in `shared` (columns an earlier foreign key already set); `missing` where none does."""
+    groups: dict[tuple, list[int]] = {}
+    parent_cols = [parent.raw[rc].tolist() for _, rc in shared]
+    for i, values in enumerate(zip(*parent_cols)):
+        groups.setdefault(values, []).append(i)
+    child_cols = [data.raw[c].tolist() for c, _ in shared]
+    index = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    draws = rng.random(n)
+    for i, values in enumerate(zip(*child_cols)):
+        members = groups.get(values)
+        if not members:
+            missing[i] = True
+        else:
+            index[i] = members[int(draws[i] * len(members))]
+    return index, missing
+
+
+def _distinct_integers(rng: np.random.Generator, count: int, total: int) -> np.ndarray:
+    """`count` distinct integers from [0, total), in random order."""
+    if total <= 4 * count or total <= 1_000_000:
+        return rng.permutation(total)[:count].astype(np.int64)
+    picked = np.unique(rng.integers(0, total, int(count * 1.1) + 16, dtype=np.int64))
+    while picked.size < count:
+        picked = np.unique(np.concatenate([picked, rng.integers(0, total, count, dtype=np.int64)]))
+    return rng.permutation(picked)[:count]

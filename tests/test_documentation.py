@@ -580,3 +580,12 @@ def test_enum_types_are_listed_and_linked_from_their_columns():
     _assert_links_resolve(out)
     assert "- `ticket_state`: `open`, `closed`" in out
     assert "| `state` | [`ticket_state`](#enum-ticket-state) (enum) | no | `'open'` |" in out
+
+
+def test_blank_table_name_still_gives_a_visible_mermaid_label():
+    # Found by the property test above: an imported table named " " drew `table[""]`.
+    col = m.Column(name="order", semantic="string", sql_type="text", nullable=False)
+    table = m.Table(name=" ", columns=(col,), primary_key=m.PrimaryKey(name="pk_0", columns=("order",)))
+    text = to_mermaid(m.Design(project="order", tables=(table,)))
+    _assert_mermaid_grammar(text)
+    assert '["\u2423"]' in text

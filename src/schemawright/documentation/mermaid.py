@@ -161,4 +161,5 @@ def _unique(word: str, used: set[str]) -> str:
 
 def _label(name: str) -> str:
     """An alias label: Mermaid forbids `"`, `%` and backslashes inside it."""
-    return " ".join(name.split()).replace('"', "'").replace("%", "\uff05").replace("\\", "\uff3c")
+    label = " ".join(name.split()).replace('"', "'").replace("%", "\uff05").replace("\\", "\uff3c")
+    return label or "\u2423" * max(len(name), 1)  # a blank name shows as open boxes (␣), never as nothing

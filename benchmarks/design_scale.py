@@ -31,6 +31,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared helpers beside this file
+from _report import print_table as print_rows  # noqa: E402
+
 TARGET_SECONDS = 5.0
 TARGET_MB = 500.0
 TARGET_ENTITIES = 1000
@@ -253,11 +256,7 @@ def print_table(results: list[dict], traced: dict[int, float]) -> None:
                      f"{per * 1000:.2f}", f"{per / first:.2f}x", f"{r['peak_mb']:.0f}",
                      f"{r['peak_mb'] - r['baseline_mb']:.0f}",
                      f"{traced[r['entities']]:.0f}" if r["entities"] in traced else "-"])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_rows(head, rows)
 
 
 def verdicts(results: list[dict]) -> bool:

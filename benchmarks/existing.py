@@ -41,6 +41,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared helpers beside this file
+from _report import print_table as print_rows  # noqa: E402
+
 TARGET_SECONDS = 5.0
 TARGET_TABLES = 200
 DEFAULT_SCHEMAS = (200, 2000)
@@ -474,11 +477,7 @@ def print_table(results: list[dict]) -> None:
                      f"{r['seconds']:.2f}", "-" if r["findings"] is None else f"{r['findings']:,}",
                      f"{r['files']:,}", f"{r['peak_mb']:.0f}",
                      "-" if r["svg_s"] is None else f"{r['svg_s']:.2f} ({r['svgs']:,})"])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_rows(head, rows)
 
 
 def verdicts(results: list[dict]) -> bool:

@@ -302,3 +302,14 @@ class Design(_Frozen):
 
     def indexes_on(self, table: str) -> tuple[Index, ...]:
         return tuple(i for i in self.indexes if i.table == table)
+
+    def unique_keys(self, table: Table) -> list[tuple[str, ...]]:
+        """Column sets whose values are unique in `table`: primary key, unique constraints,
+        and full unique indexes on plain columns."""
+        keys = [table.primary_key.columns] if table.primary_key else []
+        keys += [u.columns for u in table.uniques]
+        for index in self.indexes_on(table.name):
+            columns = tuple(c.expression for c in index.columns)
+            if index.unique and not index.where and all(table.column(c) for c in columns):
+                keys.append(columns)
+        return [k for k in dict.fromkeys(keys) if k]

@@ -83,16 +83,6 @@ def generated_by_database(column: m.Column) -> bool:
     return column.generated is not None
 
 
-def unique_keys(design: m.Design, table: m.Table) -> list[tuple[str, ...]]:
-    keys = [table.primary_key.columns] if table.primary_key else []
-    keys += [u.columns for u in table.uniques]
-    for index in design.indexes_on(table.name):
-        columns = tuple(c.expression for c in index.columns)
-        if index.unique and not index.where and all(table.column(c) for c in columns):
-            keys.append(columns)
-    return [k for k in dict.fromkeys(keys) if k]
-
-
 def derived_sql(table: m.Table, supplied: set[str]) -> dict[str, str]:
     """Columns a CHECK defines from other supplied columns, as SQL over them (one level)."""
     found = {}
@@ -136,7 +126,7 @@ class TableGenerator:
         self.columns = [c for c in supplied if c.name not in self.derived]
         self.gens: dict[str, ColumnGen] = {}
         temporal = 0
-        keyish = {c for k in unique_keys(design, table) for c in k} | {c for fk in table.foreign_keys for c in fk.columns}
+        keyish = {c for k in design.unique_keys(table) for c in k} | {c for fk in table.foreign_keys for c in fk.columns}
         for position, column in enumerate(table.columns):
             if column not in self.columns:
                 continue
@@ -148,7 +138,7 @@ class TableGenerator:
                 gen.temporal_position = temporal
                 temporal += 1
             self.gens[column.name] = gen
-        self.keys = unique_keys(design, table)
+        self.keys = design.unique_keys(table)
         self.fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
 
     def rng(self, *parts: str | int) -> np.random.Generator:

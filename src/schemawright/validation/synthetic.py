@@ -53,16 +53,6 @@ def insertion_order(design: m.Design) -> list[m.Table]:
     return order
 
 
-def _unique_keys(design: m.Design, table: m.Table) -> list[tuple[str, ...]]:
-    keys = [table.primary_key.columns] if table.primary_key else []
-    keys += [u.columns for u in table.uniques]
-    for index in design.indexes_on(table.name):
-        columns = tuple(c.expression for c in index.columns)
-        if index.unique and not index.where and all(table.column(c) for c in columns):
-            keys.append(columns)
-    return list(dict.fromkeys(keys))
-
-
 def _returning(design: m.Design, table: m.Table) -> tuple[str, ...]:
     """Columns children will need: the primary key and every referenced column."""
     wanted = list(table.primary_key.columns) if table.primary_key else []
@@ -110,7 +100,7 @@ class _TablePlan:
             for i, c in enumerate(table.columns)
             if c.name in supplied
         }
-        keys = [k for k in _unique_keys(design, table) if set(k) <= supplied]
+        keys = [k for k in design.unique_keys(table) if set(k) <= supplied]
         returning = _returning(design, table)
         fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
         distinct = {c for k in keys for c in k}

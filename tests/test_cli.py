@@ -93,3 +93,12 @@ def test_bad_database_url_is_a_clear_error(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     assert "secret" not in result.stdout + result.stderr  # passwords are never printed
+
+
+def test_version_and_help_list_every_command():
+    from schemawright import __version__
+
+    assert run("--version").stdout.strip() == f"schemawright {__version__}"
+    listing = run("--help").stdout
+    for command in ("init", "check", "design", "validate", "import", "lint", "docs", "advise", "generate", "schema"):
+        assert f"  {command} " in listing, command

@@ -25,6 +25,20 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from schemawright import __version__
+
+        typer.echo(f"schemawright {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Design relational schemas from requirements, and prove them on a real PostgreSQL."""
+
+
 def _fail_on_spec_errors(exc: SpecErrors) -> None:
     for issue in exc.issues:
         err.print(issue.format(), markup=False, soft_wrap=True)

@@ -70,3 +70,22 @@ access_patterns:
   - name: pay
     query: UPDATE orders SET status = 'paid' WHERE id = :id
 """
+
+
+# The machine's own PostgreSQL 15 (trust auth), used where a test needs HypoPG or a
+# second server version beside the embedded one.
+LOCAL_PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def require_pg15_hypopg() -> None:
+    """Skip the calling test unless the local PostgreSQL 15 is up and offers HypoPG."""
+    import pytest
+
+    from schemawright.database import Database, DatabaseError
+
+    try:
+        with Database(LOCAL_PG15_URL) as db:
+            if not db.query_value("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"):
+                pytest.skip("HypoPG is not installed on PostgreSQL 15 (apt-get install postgresql-15-hypopg)")
+    except DatabaseError as error:
+        pytest.skip(f"no PostgreSQL at {LOCAL_PG15_URL}: {error}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import LOCAL_PG15_URL, require_pg15_hypopg
 from schemawright.database import (
     Database,
     DatabaseError,
@@ -24,7 +25,7 @@ from schemawright.database import (
 from schemawright.indexing.advise_command import parse_budget, read_only_url
 from schemawright.indexing.workload import WorkloadErrors, parse_workload
 
-PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG15_URL = LOCAL_PG15_URL
 PASSWORD = "n0t-a-real-s3cret"
 
 DDL = """
@@ -63,15 +64,6 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def _pg15() -> None:
-    try:
-        with Database(PG15_URL) as db:
-            if not db.query_value("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"):
-                pytest.skip("HypoPG is not installed on PostgreSQL 15 (apt-get install postgresql-15-hypopg)")
-    except DatabaseError as error:
-        pytest.skip(f"no PostgreSQL at {PG15_URL}: {error}")
-
-
 def _with_password(url: str) -> str:
     """The same URL with a password (ignored by trust authentication) that must never be printed."""
     return url.replace("postgres@", f"postgres:{PASSWORD}@", 1)
@@ -86,7 +78,7 @@ def _shop(url: str, hypopg: bool = True) -> None:
 
 @pytest.fixture(scope="module")
 def shop_url() -> Iterator[str]:
-    _pg15()
+    require_pg15_hypopg()
     with scratch_database(PG15_URL) as url:
         _shop(url)
         yield url
@@ -212,7 +204,7 @@ def test_budget_share_and_bytes(shop_url: str, workload: Path) -> None:
 
 
 def test_apply_creates_the_indexes_concurrently(workload: Path) -> None:
-    _pg15()
+    require_pg15_hypopg()
     with scratch_database(PG15_URL) as url:
         _shop(url)
         result = run("advise", "--database-url", url, "--workload", str(workload), "--apply", "--format", "json")
@@ -256,7 +248,7 @@ def test_missing_hypopg_on_the_embedded_server_exits_2(pg_url: str, workload: Pa
 
 
 def test_hypopg_available_but_not_created_is_not_created_for_you(workload: Path) -> None:
-    _pg15()
+    require_pg15_hypopg()
     with scratch_database(PG15_URL) as url:
         _shop(url, hypopg=False)
         result = run("advise", "--database-url", url, "--workload", str(workload))

@@ -10,14 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers import LOCAL_PG15_URL, require_pg15_hypopg
 from schemawright import model as m
-from schemawright.database import Database, DatabaseError, scratch_database
+from schemawright.database import Database, scratch_database
 from schemawright.indexing.candidates import Candidate, propose
 from schemawright.indexing.predicates import analyse, normalise_parameters
 from schemawright.indexing.select import advise
 from schemawright.validation.params import positional
 
-PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG15_URL = LOCAL_PG15_URL
 
 
 def _col(name: str, sql_type: str, semantic: str = "string", nullable: bool = True) -> m.Column:
@@ -84,12 +85,7 @@ def advice(shop_url: str):
 
 
 def _pg15_hypopg() -> Iterator[str]:
-    try:
-        with Database(PG15_URL) as db:
-            if not db.query_value("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'"):
-                pytest.skip("HypoPG is not installed on PostgreSQL 15 (apt-get install postgresql-15-hypopg)")
-    except DatabaseError as error:
-        pytest.skip(f"no PostgreSQL at {PG15_URL}: {error}")
+    require_pg15_hypopg()
     with scratch_database(PG15_URL) as url:
         with Database(url) as db:
             db.execute(DDL)

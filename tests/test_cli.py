@@ -10,9 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from helpers import LOCAL_PG15_URL
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-LOCAL_PG15 = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_PG15 = LOCAL_PG15_URL
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

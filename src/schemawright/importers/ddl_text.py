@@ -44,59 +44,17 @@ _TABLE_ITEM = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "KEY", "IN
 _WORD = re.compile(r"\s*(`(?:[^`]|``)*`|\"(?:[^\"]|\"\")*\"|\[[^\]]*\]|'(?:[^'\\]|\\.|'')*'|[\w$]+|\(|\)|,|\S)")
 
 
-def paren_end(text: str, open_at: int, mysql: bool) -> int:
-    """Index of the parenthesis closing the one at `open_at` (or len(text))."""
-    depth = 0
-    i = open_at
-    n = len(text)
-    special = re.compile(r"[()'\"`\[]|--|/\*" + ("|#" if mysql else ""))
-    while i < n:
-        found = special.search(text, i)
-        if not found:
-            return n
-        i, token = found.start(), found.group()
-        if token == "(":
-            depth += 1
-            i += 1
-        elif token == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-            i += 1
-        elif token in ("'", '"', "`") or (token == "[" and not mysql):
-            i = skip_quoted(text, i, mysql)
-        elif token == "[":
-            i += 1
-        elif token in ("--", "#"):
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-        else:
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-    return n
-
-
-def split_items(text: str, start: int, end: int, mysql: bool) -> list[tuple[int, int]]:
-    """Comma-separated items of text[start:end] at parenthesis depth 0, as (start, end)."""
-    items = []
-    depth = 0
-    i = item_start = start
+def _structure(text: str, start: int, end: int, mysql: bool):  # noqa: ANN202 - yields (index, token)
+    """The parentheses and commas of text[start:end], stepping over quoted text and comments."""
     special = re.compile(r"[(),'\"`\[]|--|/\*" + ("|#" if mysql else ""))
+    i = start
     while i < end:
         found = special.search(text, i, end)
         if not found:
-            break
+            return
         i, token = found.start(), found.group()
-        if token == "(":
-            depth += 1
-            i += 1
-        elif token == ")":
-            depth -= 1
-            i += 1
-        elif token == ",":
-            if depth == 0:
-                items.append((item_start, i))
-                item_start = i + 1
+        if token in "(),":
+            yield i, token
             i += 1
         elif token in ("'", '"', "`") or (token == "[" and not mysql):
             i = skip_quoted(text, i, mysql)
@@ -108,6 +66,28 @@ def split_items(text: str, start: int, end: int, mysql: bool) -> list[tuple[int,
         else:
             j = text.find("*/", i + 2)
             i = end if j < 0 else j + 2
+
+
+def paren_end(text: str, open_at: int, mysql: bool) -> int:
+    """Index of the parenthesis closing the one at `open_at` (or len(text))."""
+    depth = 0
+    for i, token in _structure(text, open_at, len(text), mysql):
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if token == ")" and depth == 0:
+            return i
+    return len(text)
+
+
+def split_items(text: str, start: int, end: int, mysql: bool) -> list[tuple[int, int]]:
+    """Comma-separated items of text[start:end] at parenthesis depth 0, as (start, end)."""
+    items = []
+    depth = 0
+    item_start = start
+    for i, token in _structure(text, start, end, mysql):
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if token == "," and depth == 0:
+            items.append((item_start, i))
+            item_start = i + 1
     items.append((item_start, end))
     out = []
     for a, b in items:

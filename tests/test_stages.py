@@ -213,3 +213,15 @@ def test_existing_style_design_applies_and_rolls_back(pg_url):
         conn.execute(render_down(design))
         left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace").fetchone()[0]
         assert left == 0
+
+
+def test_structured_order_by_keeps_trailing_spaces_of_a_column_name():
+    # Found by the property test: "  padded  desc" sorted by "  padded" instead of "  padded ".
+    design = design_of("""\
+        project: p
+        entities:
+          Thing: {attributes: {x: {type: integer, column: "  padded "}}}
+        access_patterns:
+          - {name: s, entity: Thing, order_by: ["  padded  desc"]}
+        """)
+    assert design.access_patterns[0].sql == 'SELECT * FROM things ORDER BY "  padded " DESC'

@@ -142,11 +142,22 @@ def structured_sql(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> str:
         sql += " WHERE " + " AND ".join(clauses)
     if p.order_by:
         parts = []
+        columns = {namer.column(a, attr.column) for a, attr in entity.attributes.items()} if entity else set()
         for item in p.order_by:
-            m_dir = _DIRECTION.match(item)  # keep the column name exactly as written
-            name, desc = (m_dir.group(1), m_dir.group(2).lower() == "desc") if m_dir else (item, False)
+            name, desc = _sort_item(item, columns)
             parts.append(quote_ident(name) + (" DESC" if desc else ""))
         sql += " ORDER BY " + ", ".join(parts)
     if p.limit:
         sql += f" LIMIT {p.limit}"
     return sql
+
+
+def _sort_item(item: str, columns: set[str]) -> tuple[str, bool]:
+    """`name desc` -> (name, True), keeping the name exactly as written: a column whose
+    name ends in spaces (`"padded "`) is matched against the entity's columns first."""
+    for cut in range(len(item), 0, -1):
+        rest = item[cut:].strip().lower()
+        if item[:cut] in columns and rest in ("", "asc", "desc"):
+            return item[:cut], rest == "desc"
+    found = _DIRECTION.match(item)
+    return (found.group(1), found.group(2).lower() == "desc") if found else (item, False)

@@ -113,7 +113,11 @@ def synthesize_3nf(relation: str, attributes: Iterable[str] | str, fds: Sequence
     for lhs, attrs in groups:
         if not any(attrs <= other for _, other in kept):
             kept.append((lhs, attrs))
-    whole = next((attrs for _, attrs in sorted(kept, key=lambda g: _name_order(g[0])) if universe <= index.closure(attrs)), None)
+    # The original name goes to the relation that looks like the main table: it holds a key of the
+    # whole and the most attributes that determine nothing (payload such as "name"), then the most attributes.
+    payload = universe - {a for f in cover for a in f.lhs}
+    holders = [g for g in kept if universe <= index.closure(g[1])]
+    whole = min(holders, key=lambda g: (-len(g[1] & payload), -len(g[1]), _name_order(g[0])))[1]
     named = _names(relation, [(lhs, attrs, attrs == whole) for lhs, attrs in kept])
     relations = [_relation(name, attrs, cover) for name, attrs in named]
     return _decomposition(universe, relations, cover)

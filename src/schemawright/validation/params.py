@@ -188,6 +188,20 @@ class Anchor:
 def anchor_query(sql: str) -> Anchor | None:
     """The pattern turned into a sampler: each `expr = :param` becomes a selected
     `expr`, every other predicate with a parameter becomes TRUE, the rest is kept."""
+    rows = anchor_rows(sql)
+    if rows is None:
+        return None
+    n = len(rows.names)
+    columns = ", ".join(f"c{i}" for i in range(n))
+    order = ", ".join(f'c{i} COLLATE "C"' for i in range(n))
+    # The most frequent combination first: equality on it finds the most rows.
+    wrapped = f"{rows.sql} GROUP BY {columns} ORDER BY count(*) DESC, {order} LIMIT 1"
+    return Anchor(wrapped, rows.names)
+
+
+def anchor_rows(sql: str) -> Anchor | None:
+    """Like anchor_query, but every accepted combination (columns c0..cn, not null, one per
+    matching row), so a caller can draw many different bindings from the data."""
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
@@ -226,12 +240,9 @@ def anchor_query(sql: str) -> Anchor | None:
         return None
     n = len(picks)
     columns = ", ".join(f"c{i}" for i in range(n))
-    order = ", ".join(f'c{i} COLLATE "C"' for i in range(n))
     not_null = " AND ".join(f"c{i} IS NOT NULL" for i in range(n))
-    # The most frequent combination first: equality on it finds the most rows.
-    wrapped = (f"SELECT {columns} FROM ({select.sql(dialect='postgres')}) AS anchor({columns}) "
-               f"WHERE {not_null} GROUP BY {columns} ORDER BY count(*) DESC, {order} LIMIT 1")
-    return Anchor(wrapped, tuple(picks))
+    return Anchor(f"SELECT {columns} FROM ({select.sql(dialect='postgres')}) AS anchor({columns}) WHERE {not_null}",
+                  tuple(picks))
 
 
 def _equal_to(placeholder: exp.Placeholder) -> exp.Expression | None:

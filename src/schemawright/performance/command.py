@@ -1,0 +1,129 @@
+"""The `schemawright bench` command (and `design --bench`): progress bars, table, exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from schemawright import model as m
+from schemawright.database import DatabaseError, EmbeddedServerError
+from schemawright.errors import SpecErrors
+from schemawright.generation.columns import GenerationError
+from schemawright.generation.run import plan
+from schemawright.performance.output import holds_design_output, write_bench
+from schemawright.performance.report import ms
+from schemawright.performance.results import BenchResult
+from schemawright.performance.run import WHATIF, bench
+
+
+class BenchFailure(Exception):
+    """Bad input or a server that refused: the message says what to do; `code` is the exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | None, runs: int, seed: int,
+            whatif: str, err: Console) -> BenchResult:
+    """Run bench with progress bars on `err`; raises BenchFailure."""
+    if whatif not in WHATIF:
+        raise BenchFailure(f"--whatif {whatif!r} is not a what-if mode; use auto (HypoPG when the server has it, "
+                           "else real index builds), hypopg or build", 2)
+    try:
+        counts = plan(design, scale)
+    except GenerationError as error:
+        raise BenchFailure(f"{spec}: {error}", 2) from None
+    if not design.access_patterns:
+        raise BenchFailure(f"{spec}: the spec declares no access patterns, so there is nothing to measure; "
+                           "add some under `access_patterns:` (see docs/spec.md)", 2)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            loading = bar.add_task("starting", total=sum(counts.values()))
+            timing = bar.add_task("access patterns", total=len(design.access_patterns), visible=False)
+            loaded: dict[str, int] = {}
+
+            def rows(table: str, done: int, _planned: int) -> None:
+                loaded[table] = done
+                bar.update(loading, completed=sum(loaded.values()), description=f"loading {table}")
+
+            def step(name: str, done: int, _total: int) -> None:
+                bar.update(timing, visible=True, completed=done, description=f"timing {name}" if name else "timed")
+
+            return bench(design, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif,
+                         say=lambda text: bar.update(loading, description=text), rows=rows, patterns=step)
+    except (GenerationError, DatabaseError, EmbeddedServerError) as error:
+        raise BenchFailure(f"{spec}: {error}") from None
+    except ValueError as error:  # e.g. --whatif hypopg on a server without HypoPG
+        raise BenchFailure(f"{spec}: {error}", 2) from None
+
+
+def print_result(result: BenchResult, spec: Path, out: Console) -> None:
+    table = Table(title=f"bench of {spec} at scale {result.scale:g} ({result.rows_loaded:,} rows, "
+                        f"{result.runs} runs per pattern)")
+    for name, justify in (("pattern", "left"), ("target", "right"), ("p50", "right"), ("p95", "right"),
+                          ("max", "right"), ("result", "left"), ("rows", "right"), ("buffers hit/read", "right"),
+                          ("plan uses", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for p in result.patterns:
+        lat, facts = p.latency, p.plan
+        verdict = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]"}[p.verdict]
+        used = ", ".join(facts.indexes + tuple(f"seq scan {t}" for t in facts.seq_scans)) if facts else ""
+        table.add_row(p.name, ms(p.target_ms), ms(lat.p50 if lat else None), ms(lat.p95 if lat else None),
+                      ms(lat.max if lat else None), verdict, f"{p.rows:,.1f}" if p.rows is not None else "",
+                      f"{facts.shared_hit:,}/{facts.shared_read:,}" if facts else "", p.error or used)
+    out.print(table)
+    advised = [i for i in result.indexes if i.source == "advisor"]
+    out.print(f"data: {result.rows_loaded:,} rows in {result.generation_seconds:.1f} s "
+              f"({result.rows_per_second:,.0f} rows/s); indexes: {len(result.indexes) - len(advised)} from the design "
+              f"+ {len(advised)} chosen by the advisor ({result.whatif}, {result.advisor_seconds:.1f} s)", markup=False)
+    for index in advised:
+        out.print(f"  advisor: {index.definition}", markup=False)
+
+
+def run_bench(spec: Path, scale: float, database_url: str | None, runs: int, seed: int, output: Path | None,
+              warn_only: bool, whatif: str, out: Console, err: Console) -> int:
+    from schemawright.pipeline import design_file, write_deliverables
+
+    if output is not None and output.exists() and not output.is_dir():
+        err.print(f"{output} is a file; -o takes a directory for bench.md and the chart", markup=False)
+        return 2
+    try:
+        design = design_file(spec)
+    except SpecErrors as exc:
+        for issue in exc.issues:
+            err.print(issue.format(), markup=False, soft_wrap=True)
+        err.print(f"{len(exc.issues)} error(s); nothing was measured.", style="bold red")
+        return 1
+    try:
+        result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err)
+    except BenchFailure as failure:
+        err.print(str(failure), markup=False, soft_wrap=True)
+        return failure.code
+    print_result(result, spec, out)
+    if output is not None:
+        refresh = holds_design_output(output)
+        written = write_deliverables(design, output, performance=result) if refresh else write_bench(result, output)
+        out.print(f"wrote {len(written)} files to {output}" + (" (report.md refreshed)" if refresh else ""),
+                  markup=False)
+        for path in written if not refresh else [p for p in written if p.name.startswith(("bench", "report"))]:
+            out.print(f"  {path}", markup=False)
+    return verdict(result, warn_only, out, err)
+
+
+def verdict(result: BenchResult, warn_only: bool, out: Console, err: Console) -> int:
+    if result.passed:
+        out.print(f"all {len(result.patterns)} access patterns meet their p95 targets", markup=False)
+        return 0
+    names = ", ".join(p.name for p in result.missed)
+    message = f"{len(result.missed)} of {len(result.patterns)} access patterns miss their p95 target: {names}"
+    if warn_only:
+        err.print(f"warning: {message} (--warn-only: exit code 0)", markup=False, soft_wrap=True)
+        return 0
+    err.print(f"{message}; see the plan column, or pass --warn-only to report without failing",
+              markup=False, soft_wrap=True)
+    return 1

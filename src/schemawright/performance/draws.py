@@ -1,0 +1,76 @@
+"""Parameter values for each run of a pattern, drawn from the loaded rows.
+
+One binding chosen by validation's Binder gives every parameter a value that works (the
+most common row, range ends, fresh values for inserted keys).  On top of it, each run gets
+different values where the data offers them, so the runs do not all hit the same cached
+row and index path:
+- parameters compared for equality take a random row the pattern's own joins and constant
+  conditions accept (validation.params.anchor_rows);
+- inserted foreign-key columns take a random parent row, all columns of a composite key
+  from the same row, so the insert passes its foreign-key checks.
+"""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.sql.quoting import quote_ident
+from schemawright.validation.params import Use, anchor_rows, uses
+from schemawright.validation.patterns import Binder
+
+Binding = list[str | None]
+
+
+def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, names: tuple[str, ...],
+                  types: list[str], count: int, *, enums: dict[str, tuple[str, ...]], seed: int,
+                  attempt: int = 0) -> list[Binding]:
+    """`count` bindings for the parameters `names` (PostgreSQL types `types`) of `pattern`."""
+    usage = uses(pattern.sql, design)
+    base = Binder(db, design, enums, f"{seed}:{pattern.name}", pattern.sql).values(names, types, usage, attempt)
+    if not names or count <= 0:
+        return [list(base) for _ in range(max(count, 0))]
+    db.execute("SELECT setseed(%s)", [_unit(seed, pattern.name)])  # same data, same draws
+    varied: list[dict[str, str | None]] = [{} for _ in range(count)]
+    for draw in (_equality_rows(db, pattern.sql, count), *_parent_rows(db, design, usage, names, count)):
+        if not draw:
+            continue
+        for i, row in enumerate(varied):
+            row.update(draw[i % len(draw)])
+    return [[row.get(name, value) for name, value in zip(names, base)] for row in varied]
+
+
+def _unit(seed: int, name: str) -> float:
+    """A setseed() argument in [-1, 1] that depends on the seed and the pattern, stably."""
+    import zlib
+
+    return (zlib.crc32(f"{seed}:{name}".encode()) % 2_000_001) / 1_000_000 - 1
+
+
+def _equality_rows(db: Database, sql: str, count: int) -> list[dict[str, str | None]]:
+    anchor = anchor_rows(sql)
+    if anchor is None:
+        return []
+    try:
+        rows = db.query(f"SELECT * FROM ({anchor.sql}) AS drawn ORDER BY random() LIMIT {int(count)}")
+    except DatabaseError:
+        return []  # sqlglot rewrote something PostgreSQL reads differently: keep the base binding
+    return [dict(zip(anchor.names, row)) for row in rows]
+
+
+def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
+                 count: int) -> list[list[dict[str, str | None]]]:
+    """For each foreign key whose columns are all inserted from parameters: random parent rows."""
+    inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
+    out = []
+    for table in design.tables:
+        for fk in table.foreign_keys:
+            params = [inserted.get((table.name, c)) for c in fk.columns]
+            if not all(params) or not set(params) <= set(names):
+                continue
+            columns = ", ".join(f"{quote_ident(c)}::text" for c in fk.ref_columns)
+            try:
+                rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY random() LIMIT {int(count)}")
+            except DatabaseError:
+                continue
+            out.append([dict(zip(params, row)) for row in rows])  # type: ignore[arg-type]
+    return out

@@ -1,0 +1,98 @@
+"""bench.md, and the "Performance at scale S" section of the design's report.md.
+
+Everything but the measured numbers is deterministic: patterns in spec order, indexes in
+design order then the advisor's, no dates.
+"""
+
+from __future__ import annotations
+
+from schemawright.documentation.markdown import code, number, table, text
+from schemawright.performance.results import BenchResult, PatternBench
+
+CHART_SVG = "bench-latency.svg"
+CHART_PNG = "bench-latency.png"
+REPORT = "bench.md"
+SECTION_ANCHOR = "performance"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def summary(result: BenchResult) -> str:
+    met = len(result.patterns) - len(result.missed)
+    verdict = "all meet their targets" if not result.missed else f"**{len(result.missed)} miss their target**"
+    return (f"{met} of {len(result.patterns)} access patterns meet their p95 target ({verdict}), "
+            f"{result.runs} timed runs each after {result.warmup} warm-up runs, parameters drawn from the data.")
+
+
+def _verdict(p: PatternBench) -> str:
+    return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**"}[p.verdict]
+
+
+def pattern_table(result: BenchResult) -> list[str]:
+    rows = []
+    for p in result.patterns:
+        lat, plan = p.latency, p.plan
+        used = ", ".join(code(i) for i in plan.indexes) if plan else ""
+        if plan and plan.seq_scans:
+            used += ("; " if used else "") + "seq scan " + ", ".join(code(t) for t in plan.seq_scans)
+        rows.append([code(p.name), p.kind, ms(p.target_ms), ms(lat.p50 if lat else None), ms(lat.p95 if lat else None),
+                     ms(lat.max if lat else None), _verdict(p), number(round(p.rows, 1)) if p.rows is not None else "—",
+                     f"{plan.shared_hit:,} / {plan.shared_read:,}" if plan else "—", used or "—"])
+    return table(["Pattern", "Kind", "Target p95 (ms)", "p50 (ms)", "p95 (ms)", "max (ms)", "Result", "Rows / run",
+                  "Buffers hit / read", "Plan uses"], rows, align="llrrrrlrrl")
+
+
+def _errors(result: BenchResult) -> list[str]:
+    failed = [p for p in result.patterns if p.error]
+    if not failed:
+        return []
+    return ["Patterns that could not be measured:", ""] + [f"- {code(p.name)}: {text(p.error)}" for p in failed] + [""]
+
+
+def _setup(result: BenchResult) -> list[str]:
+    advised = [i for i in result.indexes if i.source == "advisor"]
+    return [f"- **Data:** {result.rows_loaded:,} synthetic rows (declared volumes × {result.scale:g}, seed "
+            f"{result.seed}), loaded in {result.generation_seconds:.1f} s ({result.rows_per_second:,.0f} rows/s)",
+            f"- **Server:** {text(result.server)}" + (f", PostgreSQL {text(result.server_version)}"
+                                                      if result.server_version else ""),
+            f"- **Indexes:** the design's {len(result.indexes) - len(advised)}, plus {len(advised)} chosen by the "
+            f"planner-checked advisor on this data (what-if: {text(result.whatif)})"]
+
+
+def _advised(result: BenchResult) -> list[str]:
+    advised = [i for i in result.indexes if i.source == "advisor"]
+    if not advised:
+        return ["The advisor added no index: the design's indexes already serve the patterns as cheaply as any "
+                "candidate it tried.", ""]
+    rows = [[code(i.name), code(i.definition), number(i.size_bytes) if i.size_bytes is not None else "—",
+             ", ".join(code(p) for p in i.patterns) or "—"] for i in advised]
+    return table(["Index", "Definition", "Size (bytes)", "Serves"], rows, align="llrl") + [""]
+
+
+def to_bench_markdown(result: BenchResult) -> str:
+    out = [f"# Performance of {text(result.project)} at scale {result.scale:g}", "", summary(result), ""]
+    out += _setup(result) + [""]
+    out += [f"![p50 and p95 latency per access pattern against its target]({CHART_SVG})", ""]
+    out += ["## Access patterns", ""] + pattern_table(result) + [""] + _errors(result)
+    out += ["Latencies are measured by the client around each execution of the prepared statement, "
+            "each run in a transaction that is rolled back. Buffers and plan come from one "
+            "EXPLAIN (ANALYZE, BUFFERS) after the timed runs.", ""]
+    out += ["## Indexes chosen by the advisor", ""] + _advised(result)
+    out += ["## All indexes measured", ""]
+    out += table(["Index", "Table", "Source"], [[code(i.name), code(i.table), i.source] for i in result.indexes]) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def performance_section(result: BenchResult) -> list[str]:
+    """The section `design --bench` and `bench -o` put at the end of report.md."""
+    out = [f'<a id="{SECTION_ANCHOR}"></a>', "", f"## Performance at scale {result.scale:g}", "",
+           summary(result), ""]
+    out += _setup(result) + [""]
+    out += pattern_table(result) + [""] + _errors(result)
+    out += [f"![p50 and p95 latency per access pattern against its target]({CHART_SVG}) "
+            f"([PNG]({CHART_PNG}); details and the advisor's indexes in [{REPORT}]({REPORT}))", ""]
+    return out

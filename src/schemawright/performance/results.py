@@ -1,0 +1,91 @@
+"""What `bench` measured: per pattern latency, plan facts and verdict, plus the run's setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Verdict = Literal["PASS", "FAIL", "ERROR"]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Milliseconds over the timed runs (warm-up runs excluded)."""
+
+    p50: float
+    p95: float
+    max: float
+    runs: int
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """From one EXPLAIN (ANALYZE, BUFFERS) of the pattern after its timed runs."""
+
+    top: str
+    indexes: tuple[str, ...] = ()
+    seq_scans: tuple[str, ...] = ()
+    rows: int = 0  # rows the top plan node produced (0 for writes without RETURNING)
+    shared_hit: int = 0  # 8 kB pages found in shared buffers
+    shared_read: int = 0  # pages read from the OS (disk or page cache)
+
+
+@dataclass
+class PatternBench:
+    name: str
+    kind: str
+    frequency: float
+    target_ms: float | None
+    latency: Latency | None = None
+    plan: PlanFacts | None = None
+    rows: float | None = None  # mean rows returned or written per timed run
+    bindings: int = 0  # different parameter sets drawn from the data
+    error: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.error is not None or self.latency is None:
+            return "ERROR"
+        if self.target_ms is not None and self.latency.p95 > self.target_ms:
+            return "FAIL"
+        return "PASS"
+
+
+@dataclass(frozen=True)
+class BenchIndex:
+    name: str
+    table: str
+    definition: str  # CREATE INDEX statement
+    source: str  # "design" (first cut or declared) or "advisor"
+    patterns: tuple[str, ...] = ()
+    size_bytes: int | None = None
+
+
+@dataclass
+class BenchResult:
+    project: str
+    scale: float
+    seed: int
+    runs: int
+    warmup: int
+    server: str  # "embedded PostgreSQL" or the redacted URL
+    server_version: str = ""
+    rows_loaded: int = 0
+    generation_seconds: float = 0.0
+    whatif: str = ""  # how the advisor costed indexes: hypopg or build
+    advisor_seconds: float = 0.0
+    indexes: list[BenchIndex] = field(default_factory=list)
+    patterns: list[PatternBench] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_loaded / self.generation_seconds if self.generation_seconds > 0 else 0.0
+
+    @property
+    def missed(self) -> list[PatternBench]:
+        """Patterns over their target, or that could not run."""
+        return [p for p in self.patterns if p.verdict != "PASS"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.missed

@@ -1,0 +1,99 @@
+"""`bench`: generate data at a scale, apply the indexes, time every access pattern.
+
+Which indexes are measured: the design's own (declared ones and the first cut derived from
+foreign keys and pattern predicates, which the DDL creates), improved by the planner-checked
+advisor run on the generated data (indexing.select.advise): the indexes it chooses are built
+for real before timing.  The result lists both, so the report shows what was chosen and the
+latencies obtained with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from schemawright import model as m
+from schemawright.database import Database, redact, scratch_database
+from schemawright.generation.run import generate
+from schemawright.indexing.select import advise
+from schemawright.performance.results import BenchIndex, BenchResult
+from schemawright.performance.timing import time_pattern
+from schemawright.sql.postgresql import create_index
+from schemawright.sql.quoting import quote_ident
+from schemawright.validation.run import STATEMENT_TIMEOUT_MS, use_server
+from schemawright.validation.synthetic import design_enums
+
+RUNS = 100
+WARMUP = 5
+WHATIF = ("auto", "hypopg", "build")
+
+Say = Callable[[str], None]
+# rows(table, rows loaded so far in it, rows planned for it), as generation reports it
+RowProgress = Callable[[str, int, int], None]
+# step(pattern name, patterns done, patterns in all)
+PatternProgress = Callable[[str, int, int], None]
+
+
+def bench(design: m.Design, scale: float, *, database_url: str | None = None, runs: int = RUNS,
+          warmup: int = WARMUP, seed: int = 0, whatif: str = "auto", say: Say | None = None,
+          rows: RowProgress | None = None, patterns: PatternProgress | None = None) -> BenchResult:
+    """Measure `design` on a scratch database (on `database_url`'s server, or the embedded
+    PostgreSQL), dropped at the end.  Raises GenerationError, DatabaseError,
+    EmbeddedServerError or ValueError (a what-if mode the server cannot do)."""
+    if whatif not in WHATIF:
+        raise ValueError(f"unknown what-if mode {whatif!r}; use auto, hypopg or build")
+    if runs < 1 or warmup < 0:
+        raise ValueError("runs must be at least 1 and warm-up runs at least 0")
+    tell = say or (lambda _text: None)
+    result = BenchResult(design.project, scale, seed, runs, warmup,
+                         server=redact(database_url) if database_url else "embedded PostgreSQL")
+    with use_server(database_url, tell) as server_url:
+        tell("Creating a scratch database")
+        with scratch_database(server_url) as url:
+            tell("Generating data")
+            generated = generate(design, url, scale, seed, rows)
+            result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds
+            tell("Choosing indexes on the generated data")
+            # The advisor freezes statistics by switching autovacuum off per table, which
+            # PostgreSQL refuses on a partitioned parent; a scratch database loaded just now
+            # is quiet enough without it.
+            advice = advise(design, url, whatif=whatif, seed=seed, progress=tell, freeze=not _partitioned(url, design))
+            result.whatif, result.advisor_seconds = advice.whatif, advice.seconds
+            with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
+                result.server_version = str(db.query_value("SHOW server_version"))
+                result.indexes = _apply_indexes(db, design, advice.design, advice.chosen, tell)
+                tell("Vacuuming and analysing")
+                # Production tables are vacuumed (visibility map set, so index-only scans skip
+                # the heap) and analysed with their indexes; bulk-loaded ones are not yet.
+                db.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in design.tables))
+                enums = design_enums(design)
+                for i, pattern in enumerate(design.access_patterns):
+                    if patterns:
+                        patterns(pattern.name, i, len(design.access_patterns))
+                    result.patterns.append(time_pattern(db, design, pattern, runs=runs, warmup=warmup, enums=enums,
+                                                        seed=seed, statement=f"sw_bench_{i}"))
+                if patterns:
+                    patterns("", len(design.access_patterns), len(design.access_patterns))
+            tell("Dropping the scratch database")
+    return result
+
+
+def _apply_indexes(db: Database, design: m.Design, advised: m.Design, chosen: list, say: Say) -> list[BenchIndex]:
+    """Build the advisor's indexes (its what-if copies are gone); list them after the design's."""
+    out = [BenchIndex(i.name, i.table, create_index(i), "design", tuple(i.patterns)) for i in design.indexes]
+    sizes = {c.name: c.size for c in chosen}
+    own = {i.name for i in design.indexes}
+    for index in advised.indexes:
+        if index.name in own:
+            continue
+        say(f"Building advised index {index.name}")
+        db.execute(create_index(index))
+        out.append(BenchIndex(index.name, index.table, create_index(index), "advisor", tuple(index.patterns),
+                              sizes.get(index.name)))
+    return out
+
+
+def _partitioned(url: str, design: m.Design) -> bool:
+    with Database(url) as db:
+        return bool(db.query_value("SELECT count(*) FROM pg_class WHERE relkind = 'p' AND relname = ANY(%s)",
+                                   [[t.name for t in design.tables]]))

@@ -1,0 +1,96 @@
+"""Run one access pattern many times, each run with its own parameters, and time it.
+
+The pattern is PREPAREd once (as an application's driver would), so the runs measure
+execution with the plan PostgreSQL settles on, not parsing.  Every run is a transaction
+that is rolled back, so write patterns leave the data as it was for the next run.  The
+first `warmup` runs fill caches and are not counted.  A drawn binding that breaks a
+constraint (an insert whose key exists already) is skipped and another one is used.
+"""
+
+from __future__ import annotations
+
+import time
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.performance.draws import Binding, draw_bindings
+from schemawright.performance.plans import explain_run
+from schemawright.performance.results import PatternBench
+from schemawright.performance.stats import latency
+from schemawright.sql.quoting import quote_literal
+from schemawright.validation.params import positional
+from schemawright.validation.patterns import MAX_BINDINGS
+
+MAX_SKIPPED_FRACTION = 0.5  # more refused bindings than this: report the error instead of timing
+
+
+def _call(statement: str, values: Binding) -> str:
+    if not values:
+        return f"EXECUTE {statement}"
+    return f"EXECUTE {statement}(" + ", ".join("NULL" if v is None else quote_literal(v) for v in values) + ")"
+
+
+def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, runs: int, warmup: int,
+                 enums: dict[str, tuple[str, ...]], seed: int, statement: str = "sw_bench") -> PatternBench:
+    result = PatternBench(pattern.name, pattern.kind, pattern.frequency, pattern.latency_p95_ms)
+    try:
+        bound = positional(pattern.sql)
+    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
+        result.error = f"could not read the SQL: {error}"
+        return result
+    try:
+        db.execute(f"PREPARE {statement} AS {bound.sql}")
+    except DatabaseError as error:
+        result.error = f"does not prepare: {error}"
+        return result
+    try:
+        types = db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
+                               [statement]) or []
+        needed = runs + warmup
+        for attempt in range(MAX_BINDINGS):  # later attempts: freshly generated values (validation's Binder)
+            # Twice as many as needed: spares for bindings a constraint refuses.
+            bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
+                                     seed=seed, attempt=attempt)
+            samples, rows, used, error = _timed(db, statement, bindings, needed)
+            if len(samples) == needed:
+                break
+        if len(samples) < needed:
+            result.error = f"fails with the values drawn from the data: {error}"
+            return result
+        result.latency = latency(samples[warmup:])
+        result.rows = sum(rows[warmup:]) / len(rows[warmup:])
+        result.bindings = len({tuple(b) for b in used[warmup:]})
+        result.plan = explain_run(db, _call(statement, used[-1]))
+    except DatabaseError as error:
+        result.error = f"fails: {error}"
+    finally:
+        db.execute(f"DEALLOCATE {statement}")
+    return result
+
+
+def _timed(db: Database, statement: str, bindings: list[Binding], needed: int):  # noqa: ANN202
+    samples: list[float] = []
+    rows: list[int] = []
+    used: list[Binding] = []
+    error: DatabaseError | None = None
+    skipped = 0
+    for values in bindings:
+        if len(samples) == needed:
+            break
+        call = _call(statement, values)
+        try:
+            with db.transaction(rollback=True):
+                start = time.perf_counter()
+                count = db.execute(call)
+                elapsed = (time.perf_counter() - start) * 1000
+        except DatabaseError as exc:
+            if not (exc.is_integrity_error or exc.is_data_error):
+                raise
+            error, skipped = exc, skipped + 1
+            if skipped > MAX_SKIPPED_FRACTION * len(bindings):
+                break
+            continue
+        samples.append(elapsed)
+        rows.append(max(count, 0))
+        used.append(values)
+    return samples, rows, used, error

@@ -30,7 +30,8 @@ Budgets (defaults):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlglot.errors import ParseError, TokenError
@@ -113,7 +114,7 @@ class Advice:
         return sum(c.size for c in self.chosen)
 
 
-class _State:
+class State:
     """The chosen configuration and the cost bookkeeping of the search."""
 
     def __init__(self, workload: Workload, accesses: dict[str, QueryAccess], design: m.Design):
@@ -171,13 +172,102 @@ class _State:
 
 
 @dataclass
-class _Move:
+class Move:
     candidate: Candidate
     replaces: Handle | None  # Extend: the chosen index this one extends
     benefit: float
     added: int
     handle_size: int
     source: str
+
+
+@dataclass
+class Session:
+    """Everything a search over what-if indexes needs, set up once: the frozen statistics, the
+    what-if engine, the PREPAREd workload, each pattern's analysis and the candidates.  The
+    advisor and the baselines (baselines.py) search over the same session, so they are costed
+    by the same engine on the same statistics."""
+
+    db: Database
+    design: m.Design
+    tables: list[str]
+    data_bytes: int
+    engine: BuildWhatIf | HypoPGWhatIf
+    builder: BuildWhatIf | None
+    workload: Workload
+    accesses: dict[str, QueryAccess]
+    candidates: CandidateSet
+    real_size: dict[Candidate, int]  # candidates built once to measure them (shared by every search)
+
+    def state(self) -> State:
+        """A fresh, empty configuration (no what-if index chosen)."""
+        return State(self.workload, self.accesses, self.design)
+
+
+@contextmanager
+def what_if_session(
+    design: m.Design,
+    database_url: str,
+    *,
+    whatif: str = "auto",
+    allow_builds: bool = True,
+    freeze: bool = True,
+    analyze: bool = True,
+    enums: dict[str, tuple[str, ...]] | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Iterator[Session]:
+    """Open a `Session` on the database at `database_url` (arguments as for `advise`); on exit
+    every what-if index is dropped and the statistics are unfrozen."""
+    say = progress or (lambda _s: None)
+    with Database(database_url) as db:
+        tables = [t.name for t in design.tables if _exists(db, t.name)]
+        say("Freezing statistics")
+        statistics = _expression_statistics(db, design, tables) if freeze else []
+        for table in tables:
+            if analyze:
+                db.execute(f"ANALYZE {quote_ident(table)}")
+            if freeze:
+                db.execute(f"ALTER TABLE {quote_ident(table)} SET (autovacuum_enabled = false)")
+        try:
+            session = _open(db, design, tables, whatif, allow_builds, enums, seed, say)
+            try:
+                yield session
+            finally:
+                session.workload.close()
+                session.engine.close()
+        finally:
+            for name in statistics:
+                db.execute(f"DROP STATISTICS IF EXISTS {quote_ident(name)}")
+            if freeze:
+                for table in tables:
+                    db.execute(f"ALTER TABLE {quote_ident(table)} RESET (autovacuum_enabled)")
+
+
+def _open(db, design, tables, whatif, allow_builds, enums, seed, say) -> Session:
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [quote_ident(t)]) or 0) for t in tables)
+    builder = BuildWhatIf(db) if allow_builds else None
+    if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
+        if builder is None:
+            raise ValueError("without HypoPG the advisor builds indexes for real: allow_builds=True (scratch database)")
+        engine: BuildWhatIf | HypoPGWhatIf = builder
+    else:
+        if whatif == "hypopg" and not hypopg_available(db):
+            raise ValueError("the server has no HypoPG extension (Debian: postgresql-15-hypopg)")
+        engine = HypoPGWhatIf(db, fallback=builder)
+    say(f"Costing access patterns ({engine.kind})")
+    workload = Workload(db, design, enums, seed)
+    accesses: dict[str, QueryAccess] = {}
+    for pattern in design.access_patterns:
+        if pattern.name not in workload.prepared:
+            continue
+        try:
+            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design)
+        except (ParseError, TokenError) as error:  # PostgreSQL reads it, sqlglot does not
+            workload.failures[pattern.name] = f"sqlglot cannot read it: {error}"
+            del workload.prepared[pattern.name]
+    candidates = propose(design, accesses, _facts(db, tables))
+    return Session(db, design, tables, data_bytes, engine, builder, workload, accesses, candidates, {})
 
 
 def advise(
@@ -203,26 +293,42 @@ def advise(
     analyze: run ANALYZE first; False on a user's database, which is costed with the
     statistics it already has (advise changes nothing there).
     """
-    say = progress or (lambda _s: None)
     start = time.perf_counter()
-    with Database(database_url) as db:
-        tables = [t.name for t in design.tables if _exists(db, t.name)]
-        say("Freezing statistics")
-        statistics = _expression_statistics(db, design, tables) if freeze else []
-        for table in tables:
-            if analyze:
-                db.execute(f"ANALYZE {quote_ident(table)}")
-            if freeze:
-                db.execute(f"ALTER TABLE {quote_ident(table)} SET (autovacuum_enabled = false)")
-        try:
-            return _advise(db, design, tables, budget_bytes, max_index_writes, whatif, allow_builds, enums, seed,
-                           say, start)
-        finally:
-            for name in statistics:
-                db.execute(f"DROP STATISTICS IF EXISTS {quote_ident(name)}")
-            if freeze:
-                for table in tables:
-                    db.execute(f"ALTER TABLE {quote_ident(table)} RESET (autovacuum_enabled)")
+    with what_if_session(design, database_url, whatif=whatif, allow_builds=allow_builds, freeze=freeze,
+                         analyze=analyze, enums=enums, seed=seed, progress=progress) as session:
+        return advise_in(session, budget_bytes, max_index_writes=max_index_writes, progress=progress, start=start)
+
+
+def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_writes: int = DEFAULT_MAX_INDEX_WRITES,
+              progress: Progress | None = None, start: float | None = None) -> Advice:
+    """`advise` within an open session (the benchmark runs several budgets in one session);
+    leaves no what-if index behind."""
+    say = progress or (lambda _s: None)
+    start = time.perf_counter() if start is None else start
+    budget = int(budget_bytes if budget_bytes is not None else DEFAULT_BUDGET_FRACTION * session.data_bytes)
+    engine, builder, workload, candidates = session.engine, session.builder, session.workload, session.candidates
+    state = session.state()
+    before = {n: c for n, c in state.costs.items()}
+    base_total = state.total()
+    search = Search(state, engine, candidates, budget, max_index_writes, base_total, session.real_size)
+    try:
+        search.run(say)
+        search.prune()
+        if engine.kind == "hypopg" and builder is not None:
+            search.real_sizes(builder)
+        final = {n: workload.cost(n) for n in state.weights}
+        state.costs = final
+        after_total = state.total()
+        chosen = search.report(before, final)
+        rejected = search.rejections()
+    finally:
+        for handle in state.chosen:
+            engine.drop(handle)
+    patterns = [PatternCost(n, state.weights[n], before[n].cost, final[n].cost,
+                            tuple(_named(i, chosen) for i in final[n].indexes)) for n in state.weights]
+    new_design = _with_indexes(session.design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
+    return Advice(new_design, engine.kind, budget, session.data_bytes, chosen, rejected, patterns, base_total,
+                  after_total, time.perf_counter() - start, state.evaluations, dict(workload.failures))
 
 
 def _expression_statistics(db: Database, design: m.Design, tables: list[str]) -> list[str]:
@@ -273,54 +379,6 @@ def _facts(db: Database, tables: list[str]) -> dict[str, TableFacts]:
     return out
 
 
-def _advise(db, design, tables, budget_bytes, max_index_writes, whatif, allow_builds, enums, seed, say, start) -> Advice:
-    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [quote_ident(t)]) or 0) for t in tables)
-    budget = int(budget_bytes if budget_bytes is not None else DEFAULT_BUDGET_FRACTION * data_bytes)
-    builder = BuildWhatIf(db) if allow_builds else None
-    if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
-        if builder is None:
-            raise ValueError("without HypoPG the advisor builds indexes for real: allow_builds=True (scratch database)")
-        engine: BuildWhatIf | HypoPGWhatIf = builder
-    else:
-        if whatif == "hypopg" and not hypopg_available(db):
-            raise ValueError("the server has no HypoPG extension (Debian: postgresql-15-hypopg)")
-        engine = HypoPGWhatIf(db, fallback=builder)
-    say(f"Costing access patterns ({engine.kind})")
-    workload = Workload(db, design, enums, seed)
-    accesses: dict[str, QueryAccess] = {}
-    for pattern in design.access_patterns:
-        if pattern.name not in workload.prepared:
-            continue
-        try:
-            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design)
-        except (ParseError, TokenError) as error:  # PostgreSQL reads it, sqlglot does not
-            workload.failures[pattern.name] = f"sqlglot cannot read it: {error}"
-            del workload.prepared[pattern.name]
-    candidates = propose(design, accesses, _facts(db, tables))
-    state = _State(workload, accesses, design)
-    before = {n: c for n, c in state.costs.items()}
-    base_total = state.total()
-    try:
-        search = _Search(state, engine, candidates, budget, max_index_writes, base_total)
-        search.run(say)
-        search.prune()
-        if engine.kind == "hypopg" and builder is not None:
-            search.real_sizes(builder)
-        final = {n: workload.cost(n) for n in state.weights}
-        state.costs = final
-        after_total = state.total()
-        chosen = search.report(before, final)
-        rejected = search.rejections()
-    finally:
-        workload.close()
-        engine.close()
-    patterns = [PatternCost(n, state.weights[n], before[n].cost, final[n].cost,
-                            tuple(_named(i, chosen) for i in final[n].indexes)) for n in state.weights]
-    new_design = _with_indexes(design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
-    return Advice(new_design, engine.kind, budget, data_bytes, chosen, rejected, patterns, base_total, after_total,
-                  time.perf_counter() - start, state.evaluations, dict(workload.failures))
-
-
 def _named(index_name: str, chosen: list[Chosen]) -> str:
     """EXPLAIN's name for a what-if index, replaced by the name the design gives it."""
     for c in chosen:
@@ -329,8 +387,9 @@ def _named(index_name: str, chosen: list[Chosen]) -> str:
     return index_name
 
 
-class _Search:
-    def __init__(self, state: _State, engine, candidates: CandidateSet, budget: int, max_writes: int, base: float):
+class Search:
+    def __init__(self, state: State, engine, candidates: CandidateSet, budget: int, max_writes: int, base: float,
+                 real_size: dict[Candidate, int] | None = None):
         self.state, self.engine, self.candidates = state, engine, candidates
         self.budget, self.max_writes, self.base = budget, max_writes, base
         self.proposals: dict[Candidate, Proposal] = candidates.all()
@@ -341,7 +400,8 @@ class _Search:
         self.removed: dict[Candidate, str] = {}
         self.benefits: dict[Candidate, float] = {}
         self.cache: dict[tuple, tuple[float, int, str]] = {}  # (move, table signature) -> benefit, size, source
-        self.real_size: dict[Candidate, int] = {}  # HypoPG runs: sizes of candidates built to check the budget
+        # HypoPG runs: sizes of candidates built to check the budget (shared within a session)
+        self.real_size: dict[Candidate, int] = {} if real_size is None else real_size
 
     def used(self) -> int:
         return sum(h.size for h in self.state.chosen)
@@ -375,9 +435,9 @@ class _Search:
         self.cache[key] = result
         return result
 
-    def moves(self) -> list[_Move]:
+    def moves(self) -> list[Move]:
         chosen = {h.candidate for h in self.state.chosen}
-        out: list[_Move] = []
+        out: list[Move] = []
         for cand in self.proposals:
             if cand in chosen or cand in self.unsupported or cand in self.removed:
                 continue
@@ -387,7 +447,7 @@ class _Search:
             benefit, size, source = found
             self.first_benefit.setdefault(cand, benefit)
             self.last_benefit[cand] = benefit
-            out.append(_Move(cand, None, benefit, size, size, source))
+            out.append(Move(cand, None, benefit, size, size, source))
         for handle in self.state.chosen:  # Extend: grow a chosen B-tree by one key
             base = handle.candidate
             if base.method != "btree" or len(base.keys) >= 4:
@@ -401,13 +461,13 @@ class _Search:
                 found = self.evaluate(ext, handle)
                 if found is not None:
                     benefit, size, source = found
-                    out.append(_Move(ext, handle, benefit, size - handle.size, size, source))
+                    out.append(Move(ext, handle, benefit, size - handle.size, size, source))
         return out
 
     def run(self, say: Progress) -> None:
         threshold = MIN_GAIN * self.base
         for _step in range(MAX_STEPS):
-            best: _Move | None = None
+            best: Move | None = None
             best_ratio = 0.0
             for move in self.moves():
                 if move.benefit <= threshold:
@@ -430,7 +490,7 @@ class _Search:
             self.apply(best)
             say(f"Chose {best.candidate.label()} (benefit {best.benefit:.1f})")
 
-    def apply(self, move: _Move) -> None:
+    def apply(self, move: Move) -> None:
         if move.replaces is not None:
             self.engine.drop(move.replaces)
             self.state.chosen.remove(move.replaces)
@@ -463,34 +523,36 @@ class _Search:
                 restored.size, restored.source = handle.size, handle.source  # keep a measured real size
                 self.state.chosen[self.state.chosen.index(handle)] = restored
 
-    def resize(self, move: _Move) -> None:
-        """Replace a move's HypoPG size estimate by the size of a real build (where allowed)."""
+    def built_size(self, cand: Candidate) -> int | None:
+        """The real size of `cand`, built once (where builds are allowed) and remembered."""
         builder = getattr(self.engine, "fallback", None)
         if builder is None:
-            return
-        if move.candidate not in self.real_size:
+            return None
+        if cand not in self.real_size:
             try:
-                real = builder.create(move.candidate)
+                real = builder.create(cand)
             except DatabaseError:
-                return
-            self.real_size[move.candidate] = real.size
+                return None
+            self.real_size[cand] = real.size
             builder.drop(real)
-        size = self.real_size[move.candidate]
+        return self.real_size[cand]
+
+    def resize(self, move: Move) -> None:
+        """Replace a move's HypoPG size estimate by the size of a real build (where allowed)."""
+        size = self.built_size(move.candidate)
+        if size is None:
+            return
         move.added += size - move.handle_size
         move.handle_size, move.source = size, "built"
 
     def measure(self, handle: Handle) -> None:
         """HypoPG over-estimates B-tree sizes: once an index is chosen, build it for real (where
         builds are allowed), keep the real size for every later budget check, and drop the build."""
-        builder = getattr(self.engine, "fallback", None)
-        if handle.source != "hypopg estimate" or builder is None:
+        if handle.source != "hypopg estimate":
             return
-        try:
-            real = builder.create(handle.candidate)
-        except DatabaseError:
-            return
-        handle.size, handle.source = real.size, f"built (HypoPG estimated {handle.size:,} bytes)"
-        builder.drop(real)
+        size = self.built_size(handle.candidate)
+        if size is not None:
+            handle.size, handle.source = size, f"built (HypoPG estimated {handle.size:,} bytes)"
 
     def real_sizes(self, builder: BuildWhatIf) -> None:
         """Real sizes for every chosen index; drop the lowest benefit-per-byte ones while the
@@ -545,7 +607,7 @@ class _Search:
         return out
 
 
-def _fake(move: _Move) -> Handle:
+def _fake(move: Move) -> Handle:
     return Handle(move.candidate, "", move.handle_size, move.source)
 
 

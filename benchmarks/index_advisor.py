@@ -1,0 +1,209 @@
+"""The index advisor against the state of the art, on TPC-H (issue 4, section 8).
+
+    python benchmarks/index_advisor.py                       # SF 0.1, budgets 2 5 10 25 50 100 %
+    python benchmarks/index_advisor.py --sf 0.1 1 --budgets 2 5 10 25 50 100 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Needs a PostgreSQL server with HypoPG (`--database-url`, default the local PostgreSQL 15) and
+the `bench` extra (`pip install -e '.[bench]'`: duckdb and its tpch extension, pinned).  For
+each scale factor it loads TPC-H into the database `tpch_sf<sf>` (tpch_data.py; reused when
+already loaded), takes the 22 queries of DuckDB's `tpch_queries()` as the workload (weight 1
+each), and in one what-if session (HypoPG, frozen statistics) runs:
+
+- per budget (a share of the tables' size, pg_table_size): our advisor (`advise_in`) and
+  Extend (`baselines.extend`), both held to real index bytes;
+- without budget: no index, every single-column index, and the floor (every candidate of up to
+  3 keys at once).
+
+Per row it prints: the relative workload cost (sum of EXPLAIN costs with HypoPG under the
+configuration / with no index), the measured run time of the 22 queries with the indexes built
+for real (`statement_timeout` per query; timeouts are counted at the timeout and listed), the
+method's own run time, and the real size of the indexes (pg_relation_size after CREATE INDEX).
+For the floor only the indexes its plans use are built (building every candidate would take
+longer than the rest of the run and changes no plan).  Then PASS/FAIL lines for the targets:
+ours below Extend at every budget; within 2 % of the floor once the budget reaches 100 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent / "src"))
+sys.path.insert(0, str(ROOT))
+
+from _report import print_table  # noqa: E402
+from tpch_data import load, tpch_queries  # noqa: E402
+
+from schemawright import model as m  # noqa: E402
+from schemawright.database import Database, DatabaseError  # noqa: E402
+from schemawright.importers.postgresql_live import import_postgresql_database  # noqa: E402
+from schemawright.indexing.baselines import (  # noqa: E402
+    Configuration,
+    all_single_columns,
+    extend,
+    floor,
+    no_index,
+    workload_cost,
+)
+from schemawright.indexing.candidates import Candidate  # noqa: E402
+from schemawright.indexing.select import advise_in, what_if_session  # noqa: E402
+from schemawright.sql.postgresql import create_index  # noqa: E402
+from schemawright.sql.quoting import quote_ident  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+FLOOR_MARGIN = 0.02  # target: within 2 % of the floor at a budget of 100 %
+BENCH_PREFIX = "sw_bench_"
+
+
+@dataclass
+class Measured:
+    seconds: float
+    timeouts: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class Row:
+    budget: float | None  # percent; None for the budget-free baselines
+    config: Configuration
+    measured: Measured | None = None
+
+
+def design_of(url: str) -> m.Design:
+    design = import_postgresql_database(url)
+    patterns = tuple(m.AccessPattern(name=name, sql=sql, frequency=1.0, kind="read") for name, sql in tpch_queries())
+    return design.model_copy(update={"access_patterns": patterns})
+
+
+def run_queries(url: str, timeout_s: float) -> Measured:
+    """Run the 22 queries once each; a timed-out query counts at the timeout."""
+    out = Measured(0.0)
+    with Database(url, statement_timeout_ms=int(timeout_s * 1000)) as db:
+        for name, sql in tpch_queries():
+            start = time.perf_counter()
+            try:
+                db.query(sql)
+            except DatabaseError as error:
+                if "statement timeout" not in str(error):
+                    raise
+                out.timeouts.append(name)
+            out.seconds += time.perf_counter() - start
+    return out
+
+
+def measure(url: str, candidates: list[Candidate], timeout_s: float, run: bool) -> Measured:
+    """Build `candidates` for real, take their size, run the queries, drop them again."""
+    names = []
+    with Database(url) as db:
+        db.execute(f"SET maintenance_work_mem = '256MB'")
+        try:
+            for i, cand in enumerate(candidates):
+                name = f"{BENCH_PREFIX}{i}"
+                db.execute(create_index(cand.to_index(name)))
+                names.append(name)
+            size = sum(int(db.query_value("SELECT pg_relation_size(%s::regclass)", [n])) for n in names)
+            result = run_queries(url, timeout_s) if run else Measured(float("nan"))
+            result.size = size
+            return result
+        finally:
+            for name in names:
+                db.execute(f"DROP INDEX IF EXISTS {quote_ident(name)}")
+
+
+def drop_leftovers(url: str) -> None:
+    """Indexes of an interrupted earlier run."""
+    with Database(url) as db:
+        for (name,) in db.query("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s",
+                                [BENCH_PREFIX.replace("_", r"\_") + "%"]):
+            db.execute(f"DROP INDEX IF EXISTS {quote_ident(name)}")
+
+
+def bench(server_url: str, sf: float, budgets: list[float], timeout_s: float, run: bool) -> bool:
+    url = load(server_url, sf)
+    drop_leftovers(url)
+    design = design_of(url)
+    rows: list[Row] = []
+    say = lambda text: print(f"  {text}", flush=True)  # noqa: E731
+    with what_if_session(design, url, whatif="hypopg", allow_builds=True) as session:
+        data = session.data_bytes
+        base = no_index(session)
+        print(f"SF {sf:g}: {len(session.accesses)} queries costed, data {data / 2**20:,.1f} MiB, "
+              f"{len(session.candidates.atoms)} single-key and {len(session.candidates.composites)} "
+              f"rule-built candidates", flush=True)
+        for budget in budgets:
+            limit = int(budget / 100 * data)
+            advice = advise_in(session, limit)
+            ours = workload_cost(session, [c.candidate for c in advice.chosen])
+            ours.method, ours.seconds, ours.size_bytes = "ours", advice.seconds, advice.size_bytes
+            ours.evaluations = advice.evaluations
+            theirs = extend(session, limit)
+            say(f"budget {budget:g} %: ours {ours.cost / base.cost:.4f} ({len(ours.candidates)} indexes), "
+                f"Extend {theirs.cost / base.cost:.4f} ({len(theirs.candidates)} indexes)")
+            rows += [Row(budget, ours), Row(budget, theirs)]
+        rows += [Row(None, base), Row(None, all_single_columns(session)), Row(None, floor(session))]
+    for row in rows:
+        built = list(row.config.used) if row.config.method.startswith("floor") else row.config.candidates
+        row.measured = measure(url, built, timeout_s, run)
+        say(f"measured {row.config.method} {'' if row.budget is None else f'{row.budget:g} %'}: "
+            f"{row.measured.seconds:.1f} s, {row.measured.size / 2**20:.1f} MiB")
+    return report(sf, data, base, rows, timeout_s)
+
+
+def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s: float) -> bool:
+    print(f"\nTPC-H SF {sf:g}: 22 queries, data {data / 2**20:,.1f} MiB, no-index workload cost {base.cost:,.0f}, "
+          f"timeout {timeout_s:g} s per query")
+    table = []
+    for row in rows:
+        c, r = row.config, row.measured
+        budget = "-" if row.budget is None else f"{row.budget:g} %"
+        over = r is not None and row.budget is not None and r.size > row.budget / 100 * data
+        table.append([budget, c.method, f"{c.cost / base.cost:.4f}",
+                      f"{r.seconds:.1f}" if r else "-", ", ".join(r.timeouts) if r and r.timeouts else "",
+                      f"{c.seconds:.1f}", str(len(c.candidates)),
+                      f"{r.size / 2**20:.1f}" + (" OVER" if over else "") if r else "-"])
+    print_table(["budget", "method", "rel. cost", "run s", "timeouts", "advisor s", "indexes", "real MiB"], table)
+    ok = True
+    by_budget: dict[float, dict[str, Row]] = {}
+    for row in rows:
+        if row.budget is not None:
+            by_budget.setdefault(row.budget, {})[row.config.method] = row
+    for budget, pair in sorted(by_budget.items()):
+        ours, theirs = pair["ours"].config.cost, pair["Extend"].config.cost
+        passed = ours < theirs
+        ok &= passed
+        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.4f} "
+              f"{'<' if passed else '>='} Extend {theirs / base.cost:.4f}")
+    floor_cost = next(r.config.cost for r in rows if r.config.method.startswith("floor"))
+    for budget, pair in sorted(by_budget.items()):
+        if budget < 100:
+            continue
+        ours = pair["ours"].config.cost
+        passed = ours <= floor_cost * (1 + FLOOR_MARGIN)
+        ok &= passed
+        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.4f} within "
+              f"{FLOOR_MARGIN:.0%} of the floor {floor_cost / base.cost:.4f} ({ours / floor_cost - 1:+.2%})")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sf", type=float, nargs="+", default=[0.1], help="TPC-H scale factors (default 0.1)")
+    parser.add_argument("--budgets", type=float, nargs="+", default=[2, 5, 10, 25, 50, 100],
+                        help="storage budgets in %% of the tables' size")
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="a PostgreSQL server with HypoPG")
+    parser.add_argument("--timeout", type=float, default=60.0, help="statement_timeout per query, seconds")
+    parser.add_argument("--no-run", action="store_true", help="skip running the queries (costs and sizes only)")
+    args = parser.parse_args()
+    ok = True
+    for sf in args.sf:
+        ok &= bench(args.database_url, sf, sorted(args.budgets), args.timeout, not args.no_run)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,11 +46,11 @@ def _fail_on_spec_errors(exc: SpecErrors) -> None:
     raise typer.Exit(1)
 
 
-def _load(spec: Path):  # noqa: ANN202 - returns a Design
+def _load(spec: Path, normalize: bool = False):  # noqa: ANN202 - returns a Design
     from schemawright.pipeline import design_file
 
     try:
-        return design_file(spec)
+        return design_file(spec, normalize=normalize)
     except SpecErrors as exc:
         _fail_on_spec_errors(exc)
 
@@ -77,18 +77,37 @@ def check(spec: Path = typer.Argument(..., help="Requirements file (YAML).")) ->
 
 @app.command()
 def design(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
-           output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the deliverables.")) -> None:
+           output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the deliverables."),
+           normalize: bool = typer.Option(False, "--normalize", help="Apply the proposed splits for declared "
+                                          "dependencies that break 3NF/BCNF (report.md lists them either way)."),
+           bench_scale: Optional[float] = typer.Option(
+               None, "--bench", min=0.0, help="Also run `bench` at this scale on the embedded PostgreSQL and add "
+                                              "'Performance at scale S' to report.md (e.g. 0.01).")) -> None:
     """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json."""
     from schemawright.pipeline import write_deliverables
 
-    result = _load(spec)
-    written = write_deliverables(result, output)
+    result = _load(spec, normalize)
+    performance = None
+    if bench_scale is not None:
+        from schemawright.performance.command import BenchFailure, measure
+
+        try:
+            performance = measure(result, spec, bench_scale, database_url=None, runs=100, seed=0, whatif="auto",
+                                  err=err)
+        except BenchFailure as failure:
+            err.print(str(failure), markup=False, soft_wrap=True)
+            raise typer.Exit(failure.code) from None
+    written = write_deliverables(result, output, performance=performance)
     out.print(f"designed {len(result.tables)} tables, {len(result.indexes)} indexes "
               f"from {spec} ({len(result.decisions)} decisions recorded in report.md)", markup=False)
     for path in written:
         out.print(f"  {path}", markup=False)
     if not any(p.name == "erd.svg" for p in written):
         out.print("  (erd.svg skipped: install Graphviz's `dot` to render it)", markup=False)
+    if performance is not None:
+        from schemawright.performance.report import summary
+
+        out.print(f"bench at scale {bench_scale:g}: {summary(performance)}".replace("**", ""), markup=False)
 
 
 @app.command()
@@ -235,6 +254,26 @@ def generate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
     from schemawright.generation.command import run_generate
 
     raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err))
+
+
+@app.command()
+def bench(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
+          scale: float = typer.Option(0.01, "--scale", min=0.0, help="Fraction of the declared volumes to load."),
+          database_url: Optional[str] = typer.Option(
+              None, "--database-url", help="PostgreSQL server to use (a scratch database is created and dropped); "
+                                           "default: start the embedded PostgreSQL."),
+          runs: int = typer.Option(100, "--runs", min=1, help="Timed runs per access pattern (after 5 warm-up runs)."),
+          seed: int = typer.Option(0, "--seed", help="Same seed, same data and parameter draws."),
+          output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write bench.md and the latency chart "
+                                                "here; a directory `design` wrote also gets report.md refreshed."),
+          warn_only: bool = typer.Option(False, "--warn-only", help="Warn instead of exiting 1 when a pattern "
+                                                                   "misses its p95 target."),
+          whatif: str = typer.Option("auto", "--whatif", help="How the advisor costs indexes: auto (HypoPG when the "
+                                                             "server has it), hypopg or build.")) -> None:
+    """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern."""
+    from schemawright.performance.command import run_bench
+
+    raise typer.Exit(run_bench(spec, scale, database_url, runs, seed, output, warn_only, whatif, out, err))
 
 
 @app.command()

@@ -84,6 +84,19 @@ class Entity(_Frozen):
     indexes: tuple[DeclaredIndex, ...] = ()
     primary_key_name: str | None = None
     exclusions: tuple["Exclusion", ...] = ()
+    partition: PartitionRequest | None = Field(None, description="The spec's `partition:` option; None = decide.")
+
+
+class PartitionRequest(_Frozen):
+    """What the spec asks of the partitioning step for one entity (`partition:`)."""
+
+    by: Literal["auto", "none", "range", "list", "hash"] = "auto"
+    key: str | None = Field(None, description="Partition key column.")
+    interval: str | None = Field(None, description="range: partition width, e.g. `1 month`.")
+    anchor: str | None = Field(None, description="range: ISO date the initial partitions are placed around.")
+    ahead: int | None = Field(None, description="range: partitions created ahead of the anchor.")
+    values: tuple[tuple[str, tuple[str, ...]], ...] = Field((), description="list: (partition suffix, values).")
+    partitions: int | None = Field(None, description="hash: number of partitions.")
 
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
@@ -113,6 +126,7 @@ class Rule(_Frozen):
     dependent: tuple[str, ...] = Field((), description="depends: the dependent attributes.")
     expression: str | None = Field(None, description="check: the SQL expression.")
     constraint: str | None = Field(None, description="Exact constraint name, when declared.")
+    denormalized: str | None = Field(None, description="depends: kept inside the table on purpose, for this reason.")
     description: str | None = None
 
 
@@ -198,6 +212,30 @@ class Exclusion(_Frozen):
     definition: str = Field(description="What follows EXCLUDE, e.g. `USING gist (room WITH =, during WITH &&)`.")
 
 
+class Partition(_Frozen):
+    """One partition of a partitioned table, with its bound as PostgreSQL writes it."""
+
+    name: str
+    bound: str = Field(description="`FOR VALUES FROM (...) TO (...)`, `FOR VALUES IN (...)`, "
+                                   "`FOR VALUES WITH (MODULUS n, REMAINDER r)` or `DEFAULT`.")
+
+
+class Partitioning(_Frozen):
+    """A declarative partitioning scheme (step 6), rendered as PARTITION BY ... and PARTITION OF."""
+
+    method: Literal["range", "list", "hash"]
+    columns: tuple[str, ...] = Field(description="Partition key columns.")
+    interval: str | None = Field(None, description="range: width of each partition, e.g. `1 month`.")
+    anchor: str | None = Field(None, description="range: ISO date the initial partitions are placed around.")
+    retention_months: int | None = Field(None, description="range: partitions older than this are dropped.")
+    ahead: int = Field(0, description="range: partitions kept ready ahead of the current one.")
+    partitions: tuple[Partition, ...] = Field((), description="Initial partitions, DEFAULT included.")
+    default_partition: str | None = Field(None, description="Partition that takes rows no other accepts.")
+    maintenance_function: str | None = Field(None, description="Function that creates ahead and drops expired "
+                                                                "partitions (run it daily).")
+    maintenance: str = Field("", description="The maintenance plan, in words.")
+
+
 class Table(_Frozen):
     name: str
     kind: Literal["entity", "junction", "list"] = "entity"
@@ -209,6 +247,7 @@ class Table(_Frozen):
     uniques: tuple[Unique, ...] = ()
     checks: tuple[Check, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
+    partitioning: Partitioning | None = Field(None, description="Declarative partitioning (step 6); None = plain.")
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -258,6 +297,47 @@ class ImportNote(_Frozen):
     reason: str
 
 
+class Denormalization(_Frozen):
+    """Redundancy chosen on purpose (spec `denormalizations:`)."""
+
+    name: str
+    kind: Literal["copied_column", "summary_table", "materialized_view"]
+    reason: str
+    entity: str | None = None
+    source: str | None = Field(None, description="copied_column: `Parent.attribute`.")
+    query: str | None = None
+    key: tuple[str, ...] = ()
+    refresh: str = "*/15 * * * *"
+    upkeep: str = Field("", description="What keeps the copy correct (filled by integrity).")
+
+
+class ProposedSplit(_Frozen):
+    """A table split out to remove a normal-form violation: columns moved, keyed by the determinant."""
+
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
+
+class NormalFormViolation(_Frozen):
+    determinant: tuple[str, ...]
+    dependent: tuple[str, ...]
+    breaks: Literal["2NF", "3NF", "BCNF"]
+    explanation: str
+    rule: str | None = Field(None, description="The spec rule that declared the dependency.")
+    split: ProposedSplit | None = None
+    kept: str | None = Field(None, description="Denormalised on purpose: the reason.")
+
+
+class NormalForm(_Frozen):
+    """The highest normal form a table meets under its keys and declared dependencies."""
+
+    table: str
+    level: Literal["1NF", "2NF", "3NF", "BCNF"]
+    keys: tuple[tuple[str, ...], ...] = ()
+    violations: tuple[NormalFormViolation, ...] = ()
+
+
 class Design(_Frozen):
     """Everything schemawright knows about one schema."""
 
@@ -274,7 +354,10 @@ class Design(_Frozen):
     security: dict = Field(default_factory=dict)
     availability: dict = Field(default_factory=dict)
     naming: dict = Field(default_factory=dict)
+    normalize: bool = Field(False, description="Apply the proposed normal-form splits (else report them).")
+    denormalizations: tuple[Denormalization, ...] = ()
     # logical / physical
+    normal_forms: tuple[NormalForm, ...] = Field((), description="Normal form of every table (logical stage).")
     tables: tuple[Table, ...] = ()
     enums: tuple[EnumType, ...] = ()
     indexes: tuple[Index, ...] = ()

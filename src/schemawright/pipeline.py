@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemawright import model as m
 from schemawright.conceptual.build import build_conceptual
@@ -10,13 +11,21 @@ from schemawright.files import write_files
 from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
 from schemawright.integrity.audit import add_audit
+from schemawright.integrity.copies import keep_copies
 from schemawright.logical.build import build_logical
+from schemawright.logical.normal_forms import check_normal_forms
+from schemawright.logical.normalize import normalize_entities
+from schemawright.partitioning import partition
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
 from schemawright.requirements.loader import load_spec
 from schemawright.requirements.spec import Spec
 
-STAGES = (build_conceptual, build_logical, build_physical, add_audit, choose_indexes, unique_names)
+if TYPE_CHECKING:
+    from schemawright.performance.results import BenchResult
+
+STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, choose_indexes, partition, keep_copies,
+          check_normal_forms, unique_names)
 
 
 def design_from_spec(spec: Spec) -> m.Design:
@@ -27,9 +36,11 @@ def design_from_spec(spec: Spec) -> m.Design:
     return design
 
 
-def design_file(path: str | Path) -> m.Design:
-    """Load, validate and design; raises SpecErrors for bad input."""
-    design = design_from_spec(load_spec(path))
+def design_file(path: str | Path, normalize: bool = False) -> m.Design:
+    """Load, validate and design; raises SpecErrors for bad input.  normalize: apply the
+    normal-form splits even when the spec does not say `normalize: true`."""
+    spec = load_spec(path)
+    design = design_from_spec(spec.model_copy(update={"normalize": True}) if normalize else spec)
     return design.model_copy(update={"source": {"kind": "spec", "path": str(path)}})
 
 
@@ -60,11 +71,20 @@ def _render_all(design: m.Design) -> dict[str, str]:
     }
 
 
-def write_deliverables(design: m.Design, out: Path) -> list[Path]:
+def write_deliverables(design: m.Design, out: Path, performance: BenchResult | None = None) -> list[Path]:
+    """Every deliverable under `out`; with `performance` (a bench run), report.md gains its
+    "Performance at scale S" section and bench.md and the latency chart are written too."""
     from schemawright.documentation.dot import render_svg
 
     files = deliverables(design)
     svg = render_svg(files["erd.dot"])
     if svg is not None:
         files["erd.svg"] = svg
-    return write_files(out, files)
+    if performance is None:
+        return write_files(out, files)
+    from schemawright.documentation.report import to_report
+    from schemawright.performance.output import write_bench
+    from schemawright.performance.report import performance_section
+
+    files["report.md"] = to_report(design, performance=performance_section(performance))
+    return sorted(write_files(out, files) + write_bench(performance, out))

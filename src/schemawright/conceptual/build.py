@@ -7,6 +7,7 @@ import re
 
 from schemawright import model as m
 from schemawright.naming import Namer
+from schemawright.partitioning.request import partition_request
 from schemawright.requirements import spec as s
 from schemawright.requirements.references import relationship_name
 from schemawright.sql.quoting import quote_ident
@@ -33,6 +34,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
             exclusions=tuple(m.Exclusion(name=x.name, definition=x.definition) for x in e.exclusions),
             indexes=tuple(m.DeclaredIndex(name=i.name, columns=tuple(i.columns), unique=i.unique, using=i.using,
                                           where=i.where, include=tuple(i.include)) for i in e.indexes),
+            partition=partition_request(e.partition),
         )
         for name, e in spec.entities.items()
     )
@@ -51,6 +53,9 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         access_patterns=patterns,
         volumes=volumes,
         naming={**spec.naming.model_dump(), "derive_indexes": spec.derive_indexes},
+        normalize=spec.normalize,
+        denormalizations=tuple(m.Denormalization(**{**d.model_dump(), "key": tuple(d.key)})
+                               for d in spec.denormalizations),
         transactions=spec.transactions.model_dump(),
         security=spec.security.model_dump(),
         availability=spec.availability.model_dump(),
@@ -104,7 +109,7 @@ def _rule(r: s.Rule, index: int) -> m.Rule:
                       constraint=r.constraint)
     assert r.depends is not None
     return m.Rule(name=name, entity=r.entity, kind="depends", columns=tuple(r.depends.determinant),
-                  dependent=tuple(r.depends.dependent), description=r.description)
+                  dependent=tuple(r.depends.dependent), denormalized=r.denormalized, description=r.description)
 
 
 def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:

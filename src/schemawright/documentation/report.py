@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 
 from schemawright.documentation.markdown import anchors, code, number, table, text
+from schemawright.documentation.normal_forms import normal_forms_section
 from schemawright.documentation.served import Service, service
 from schemawright.model import AccessPattern, Decision, Design, Index
 
@@ -22,7 +23,8 @@ STEP_ORDER = ("requirements", "conceptual", "logical", "physical", "indexing", "
 _VERDICT = {"none-needed": "no index needed", "not-served": "**NOT SERVED**"}
 
 
-def to_report(design: Design) -> str:
+def to_report(design: Design, performance: list[str] | None = None) -> str:
+    """`performance`: the lines of a measured-performance section (performance.report), placed last."""
     by_pattern: dict[str, list[Index]] = defaultdict(list)
     for index in design.indexes:
         for name in index.patterns:
@@ -36,13 +38,16 @@ def to_report(design: Design) -> str:
     out += [f"{len(design.tables)} tables, {len(design.indexes)} indexes, {len(design.decisions)} automatic "
             f"decisions, {len(design.access_patterns)} access patterns"
             + (f" (**{missing} not served**)." if missing else " (all served)."), ""]
-    out += ["- [Automatic decisions](#decisions)", "- [Access patterns](#access-patterns)",
+    out += ["- [Automatic decisions](#decisions)", "- [Normal forms](#normal-forms)", "- [Access patterns](#access-patterns)",
             "- [Volumes](#volumes)", "- [Transactional needs](#transactions)",
-            "- [Security needs](#security)", "- [Availability needs](#availability)", ""]
+            "- [Security needs](#security)", "- [Availability needs](#availability)"]
+    out += ["- [Performance](#performance)", ""] if performance else [""]
     out += _decisions(design)
+    out += normal_forms_section(design)
     out += _patterns(design, services)
     out += _volumes(design)
     out += _needs(design)
+    out += performance or []
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -137,6 +142,21 @@ def _volumes(design: Design) -> list[str]:
         [text(v.entity), code(tables[v.entity]) if v.entity in tables else "—", number(v.rows),
          number(v.growth_per_month), f"{v.retention_months} months" if v.retention_months else "kept"]
         for v in design.volumes], align="llrrl")
+    return out + [""] + _partitioning(design)
+
+
+def _partitioning(design: Design) -> list[str]:
+    """The partition schemes chosen for the volumes above (their reasons are under decisions)."""
+    chosen = [t for t in design.tables if t.partitioning]
+    if not chosen:
+        return []
+    out = ["### Partitioning", ""]
+    out += table(["Table", "Scheme", "Initial partitions", "Maintenance"], [
+        [code(t.name), f"{t.partitioning.method.upper()} ({', '.join(code(c) for c in t.partitioning.columns)})"
+         + (f", {t.partitioning.interval}" if t.partitioning.interval else ""),
+         number(len(t.partitioning.partitions)) + (f" (DEFAULT {code(t.partitioning.default_partition)})"
+                                                  if t.partitioning.default_partition else ""),
+         text(t.partitioning.maintenance)] for t in chosen], align="llrl")
     return out + [""]
 
 

@@ -72,6 +72,8 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
         need(rule.entity, ("rules", i, "entity"), "rule")
     for i, pattern in enumerate(spec.access_patterns):
         need(pattern.entity, ("access_patterns", i, "entity"), f"access pattern {pattern.name!r}")
+    for i, item in enumerate(spec.denormalizations):
+        out += _copy_source(spec, at, i, item, need)
     for entity in spec.volumes:
         if entity not in spec.entities:
             out.append(at.issue(("volumes", entity), f"volume given for entity {entity!r}, which is not defined",
@@ -82,6 +84,28 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
                 if entity != "*":
                     need(entity, ("security", "roles", i, verb, j), f"role {role.name!r}")
     return out
+
+
+def _copy_source(spec: Spec, at: Locator, i: int, item, need) -> list[SpecIssue]:  # noqa: ANN001
+    """A copied column names its entity, a parent attribute, and a relationship that links them."""
+    if item.kind != "copied_column" or not item.source or "." not in item.source:
+        return []
+    need(item.entity, ("denormalizations", i, "entity"), f"denormalization {item.name!r}")
+    parent, attribute = item.source.split(".", 1)
+    need(parent, ("denormalizations", i, "source"), f"denormalization {item.name!r}")
+    if parent not in spec.entities or item.entity not in spec.entities:
+        return []
+    known = list(spec.entities[parent].attributes)
+    if attribute not in known:
+        return [at.issue(("denormalizations", i, "source"), f"{parent} has no attribute {attribute!r} to copy",
+                         did_you_mean(attribute, known) or f"attributes: {', '.join(known)}")]
+    linked = any(r.from_ == parent and r.to == item.entity and r.type != "many-to-many" for r in spec.relationships)
+    if not linked:
+        return [at.issue(("denormalizations", i, "source"), f"no relationship from {parent} to {item.entity}: "
+                         "a copied column follows the foreign key from the entity to its parent",
+                         f"add a one-to-many relationship `from: {parent}, to: {item.entity}`, or copy from a parent "
+                         f"of {item.entity}")]
+    return []
 
 
 def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -165,6 +189,7 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
     from schemawright.indexing.analysis import reference_problems
     from schemawright.integrity.audit import add_audit
     from schemawright.logical.build import build_logical
+    from schemawright.partitioning.spec_checks import partition_problems
 
     design = add_audit(build_logical(build_conceptual(spec)))
     out: list[SpecIssue] = []
@@ -178,6 +203,10 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
                 out.append(at.issue(("rules", i, field), f"rule names column {name!r}, which table {table.name!r} does not have",
                                     did_you_mean(name, columns) or f"columns: {', '.join(columns)}"))
     out += _key_columns(spec, design, at)
+    out += partition_problems(spec, design, at)
+    for i, item in enumerate(spec.denormalizations):
+        for problem, hint in reference_problems(item.query, design) if item.query else []:
+            out.append(at.issue(("denormalizations", i, "query"), f"{item.kind} {item.name!r}: {problem}", hint))
     for i, pattern in enumerate(design.access_patterns):
         key = "query" if spec.access_patterns[i].query is not None else "entity"
         for problem, hint in reference_problems(pattern.sql, design):

@@ -9,6 +9,7 @@ silently drops a requirement.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -185,6 +186,88 @@ class SqlObject(_Strict):
     table: str | None = Field(None, description="The table it belongs to, for triggers and policies.")
 
 
+_PARTITION_SHORTHAND = re.compile(r"^\s*(auto|none|range|list|hash)\s*(?:\((.*)\))?\s*$")
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
+
+
+def parse_interval(text: str) -> tuple[int, str]:
+    """`1 month` -> (1, "month"); `3 months` -> (3, "month"); raises ValueError otherwise.
+    Widths must tile the calendar from a fixed origin, so bounds are the same whoever computes them."""
+    found = _INTERVAL.match(text)
+    if not found:
+        raise ValueError(f"cannot read interval {text!r}; write `1 day`, `1 week`, `1 month`, `3 months` or `1 year`")
+    count, unit = int(found.group(1)), found.group(2).lower()
+    if unit == "year":
+        count, unit = count * 12, "month"
+    if (unit in ("day", "week") and count != 1) or (unit == "month" and 12 % count and count != 12) or count < 1:
+        raise ValueError(f"interval {text!r} does not divide the calendar evenly; use 1 day, 1 week, or 1, 2, 3, "
+                         "4, 6 or 12 months")
+    return count, unit
+
+
+class Partition(_Strict):
+    """How the partitioning step treats one entity.  Shorthand: `none`, `auto`,
+    `range(recorded_at, 1 month)`, `list(region)`, `hash(customer_id, 8)`."""
+
+    by: Literal["auto", "none", "range", "list", "hash"] = Field(
+        "auto", description="auto: decide from volumes and access patterns; none: never partition; "
+                            "range, list or hash: partition this way.")
+    key: str | None = Field(None, description="Partition key column (required for range, list and hash).")
+    interval: str | None = Field(None, description="range: width of each partition: `1 day`, `1 week`, `1 month`, "
+                                                   "`3 months`, `1 year` (default: chosen from the growth).")
+    anchor: date | None = Field(None, description="range: the date the initial partitions are placed around "
+                                                  "(usually the go-live date); fixed, so output never depends on "
+                                                  "the day `design` runs. Default 2026-01-01.")
+    ahead: int | None = Field(None, ge=0, le=120, description="range: partitions created ahead of the anchor "
+                                                              "(default 4).")
+    values: dict[str, list[str]] | None = Field(
+        None, description="list: partition name suffix -> the key values it holds, e.g. `{eu: [de, fr]}` "
+                          "(default: one partition per enum value).")
+    partitions: int | None = Field(None, ge=2, le=1024, description="hash: number of partitions (default: from "
+                                                                    "the volume).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if not isinstance(data, str):
+            return data
+        found = _PARTITION_SHORTHAND.match(data)
+        if not found:
+            raise ValueError(f"cannot read partition {data!r}; write none, auto, range(column, 1 month), "
+                             "list(column) or hash(column, 8)")
+        by, args = found.group(1), [a.strip() for a in (found.group(2) or "").split(",") if a.strip()]
+        out: dict[str, object] = {"by": by}
+        if args:
+            out["key"] = args[0]
+        if len(args) > 2 or (len(args) == 2 and by not in ("range", "hash")) or (args and by in ("auto", "none")):
+            raise ValueError(f"too many arguments in {data!r}; write range(column, 1 month), list(column) or "
+                             "hash(column, 8)")
+        if len(args) == 2 and by == "range":
+            out["interval"] = args[1]
+        elif len(args) == 2:
+            if not args[1].isdigit():
+                raise ValueError(f"the partition count in {data!r} must be a number, e.g. hash(customer_id, 8)")
+            out["partitions"] = int(args[1])
+        return out
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Partition:
+        if self.by in ("range", "list", "hash") and not self.key:
+            raise ValueError(f"partition by {self.by} needs `key:`, the partition key column")
+        if self.by == "none" and any(v is not None for v in (self.key, self.interval, self.anchor, self.ahead,
+                                                                self.values, self.partitions)):
+            raise ValueError("`by: none` takes no other keys")
+        for name, allowed in (("interval", ("auto", "range")), ("anchor", ("auto", "range")),
+                              ("ahead", ("auto", "range")), ("values", ("list",)), ("partitions", ("hash",))):
+            if getattr(self, name) is not None and self.by not in allowed:
+                raise ValueError(f"`{name}` applies to partition by {' or '.join(a for a in allowed if a != 'auto')}")
+        if self.interval is not None:
+            parse_interval(self.interval)
+        if self.values is not None and (not self.values or any(not v for v in self.values.values())):
+            raise ValueError("`values` maps each partition name to a non-empty list of key values")
+        return self
+
+
 class Entity(_Strict):
     description: str | None = None
     table: str | None = Field(None, description="Override the table name.")
@@ -196,6 +279,9 @@ class Entity(_Strict):
     indexes: list[IndexSpec] = Field(default_factory=list, description="Indexes declared by hand.")
     primary_key_name: str | None = Field(None, description="Exact name of the primary key constraint.")
     exclusions: list[Exclusion] = Field(default_factory=list, description="EXCLUDE constraints.")
+    partition: Partition | None = Field(
+        None, description="Partitioning: none, auto (the default: decided from volumes and patterns), or "
+                          "range(column, 1 month), list(column), hash(column, 8); a mapping adds anchor, ahead ...")
 
 
 class Relationship(_Strict):
@@ -251,6 +337,9 @@ class Rule(_Strict):
     check: str | None = Field(None, description="An SQL boolean expression over the entity's columns.")
     depends: FunctionalDependency | None = Field(None, description="A functional dependency X -> Y.")
     constraint: str | None = Field(None, description="Exact name of the unique or check constraint.")
+    denormalized: str | None = Field(None, description="depends: keep this dependency inside the table on purpose; "
+                                                       "the reason. A trigger keeps the repeated values consistent "
+                                                       "and `--normalize` leaves the table as it is.")
     description: str | None = None
 
     @model_validator(mode="after")
@@ -258,6 +347,8 @@ class Rule(_Strict):
         kinds = [k for k in ("unique", "check", "depends") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("a rule needs exactly one of `unique`, `check` or `depends`")
+        if self.denormalized is not None and self.depends is None:
+            raise ValueError("`denormalized` applies to a `depends` rule only")
         return self
 
     @property
@@ -320,6 +411,39 @@ class Availability(_Strict):
     rto_seconds: int | None = Field(None, ge=0, description="Recovery time objective.")
 
 
+class Denormalization(_Strict):
+    """Redundancy chosen on purpose for read-heavy patterns, kept correct by the database."""
+
+    name: str = Field(description="Name of the copy: the copied column, summary table or materialized view.")
+    kind: Literal["copied_column", "summary_table", "materialized_view"]
+    reason: str = Field(min_length=1, description="Why the copy is worth its cost (the read pattern it serves).")
+    entity: str | None = Field(None, description="copied_column: the entity that receives the copy.")
+    source: str | None = Field(None, description="copied_column: `Parent.attribute` to copy, reached through the "
+                                                 "relationship from Parent to the entity.")
+    query: str | None = Field(None, description="summary_table, materialized_view: the SELECT that computes it.")
+    key: list[str] = Field(default_factory=list, description="summary_table, materialized_view: result columns that "
+                                                             "are unique (primary key; needed to refresh a "
+                                                             "materialized view without blocking readers).")
+    refresh: str = Field("*/15 * * * *", description="summary_table, materialized_view: when to refresh, as a cron "
+                                                     "schedule for pg_cron.")
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Denormalization:
+        if self.kind == "copied_column":
+            if not self.entity or not self.source:
+                raise ValueError("a copied_column needs `entity` (who gets the copy) and `source` (`Parent.attribute`)")
+            if self.source.count(".") != 1:
+                raise ValueError(f"source {self.source!r} must be written `Parent.attribute`")
+            if self.query:
+                raise ValueError("`query` is for summary_table and materialized_view; a copied_column has `source`")
+        else:
+            if not self.query:
+                raise ValueError(f"a {self.kind} needs `query`: the SELECT that computes it")
+            if self.entity or self.source:
+                raise ValueError(f"`entity` and `source` are for copied_column; a {self.kind} has `query`")
+        return self
+
+
 class Spec(_Strict):
     """A schemawright requirements file."""
 
@@ -338,6 +462,10 @@ class Spec(_Strict):
     extensions: list[str] = Field(default_factory=list, description="PostgreSQL extensions to create first.")
     views: list[View] = Field(default_factory=list, description="Views, created after the tables.")
     objects: list[SqlObject] = Field(default_factory=list, description="SQL objects kept verbatim (from imports).")
+    normalize: bool = Field(False, description="Apply the proposed splits for declared dependencies that break 3NF/"
+                                                "BCNF (also `design --normalize`); false only reports them.")
+    denormalizations: list[Denormalization] = Field(default_factory=list, description="Redundancy kept on purpose: "
+                                                    "copied columns, summary tables, materialized views.")
     transactions: Transactions = Field(default_factory=Transactions)
     security: Security = Field(default_factory=Security)
     availability: Availability = Field(default_factory=Availability)
@@ -353,14 +481,21 @@ class Spec(_Strict):
 def spec_json_schema() -> dict:
     """The JSON Schema editors use; attributes may also be written as shorthand strings."""
     schema = Spec.model_json_schema(by_alias=True)
-    shorthand = {"type": "string", "pattern": _SHORTHAND.pattern,
-                 "description": "Shorthand: a type, e.g. `email`, `string(120)`, `decimal(10,2)`, `enum(a, b)`."}
+    shorthands = {
+        "#/$defs/Attribute": {"type": "string", "pattern": _SHORTHAND.pattern, "description":
+                              "Shorthand: a type, e.g. `email`, `string(120)`, `decimal(10,2)`, `enum(a, b)`."},
+        "#/$defs/Partition": {"type": "string", "pattern": _PARTITION_SHORTHAND.pattern, "description":
+                              "Shorthand: none, auto, range(column, 1 month), list(column), hash(column, 8)."},
+    }
 
     def widen(node: object) -> None:
         if isinstance(node, dict):
             for key, value in list(node.items()):
-                if value == {"$ref": "#/$defs/Attribute"}:
-                    node[key] = {"anyOf": [value, shorthand]}
+                if isinstance(value, dict) and value.get("$ref") in shorthands and len(value) == 1:
+                    node[key] = {"anyOf": [value, shorthands[value["$ref"]]]}
+                elif isinstance(value, dict) and "anyOf" in value and {"$ref": "#/$defs/Partition"} in value["anyOf"]:
+                    value["anyOf"].insert(1, shorthands["#/$defs/Partition"])
+                    widen(value)
                 else:
                     widen(value)
         elif isinstance(node, list):

@@ -44,7 +44,20 @@ def create_table(table: m.Table) -> str:
     lines += [f"CONSTRAINT {q(c.name)} CHECK ({c.expression})" for c in table.checks]
     lines += [f"CONSTRAINT {q(x.name)} EXCLUDE {x.definition}" for x in table.exclusions]
     body = ",\n    ".join(lines)
-    return f"CREATE TABLE {q(table.name)} (\n    {body}\n);"
+    return f"CREATE TABLE {q(table.name)} (\n    {body}\n){_partition_by(table)};" + _partitions(table)
+
+
+def _partition_by(table: m.Table) -> str:
+    scheme = table.partitioning
+    return f" PARTITION BY {scheme.method.upper()} ({_cols(scheme.columns)})" if scheme else ""
+
+
+def _partitions(table: m.Table) -> str:
+    """The initial partitions, right after their parent (dropped with it by DROP TABLE)."""
+    scheme = table.partitioning
+    if scheme is None:
+        return ""
+    return "".join(f"\nCREATE TABLE {q(p.name)} PARTITION OF {q(table.name)} {p.bound};" for p in scheme.partitions)
 
 
 def add_foreign_key(table: m.Table, fk: m.ForeignKey) -> str:
@@ -91,7 +104,7 @@ def _section(title: str, statements: list[str]) -> list[str]:
 # (a domain as a column type, a function in a default); the rest come after the views.
 BEFORE_TABLES = ("schema", "domain", "type", "sequence", "function", "procedure")
 _DROP = {"schema": "SCHEMA", "domain": "DOMAIN", "type": "TYPE", "sequence": "SEQUENCE",
-         "function": "FUNCTION", "procedure": "PROCEDURE"}
+         "function": "FUNCTION", "procedure": "PROCEDURE", "table": "TABLE"}
 
 
 def _kept(design: m.Design, before: bool) -> list[str]:

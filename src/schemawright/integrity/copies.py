@@ -1,0 +1,225 @@
+"""Redundancy kept on purpose, and what keeps each copy correct.
+
+- a `depends` rule marked `denormalized:` (X -> Y stays inside one table): a BEFORE trigger
+  refuses a row whose Y disagrees with the other rows of the same X, and an AFTER UPDATE
+  trigger carries a changed Y to every row of that X, so the copies never disagree;
+- a copied column (`Parent.attribute` copied onto the child): a BEFORE trigger fills it from
+  the parent on every insert and on every change of the foreign key (a client cannot write a
+  wrong value), an AFTER UPDATE trigger on the parent carries changes to the children;
+- a materialized view: a unique index on its key (REFRESH ... CONCURRENTLY needs one, and it
+  keeps readers unblocked) and a refresh schedule;
+- a summary table: created from its query, with a refresh function that recomputes it in one
+  transaction, and a schedule.
+
+Every copy is recorded as a decision with its reason and its upkeep, and the dependency it
+introduces is recorded as a rule kept on purpose, so the normal-form check reports it as
+chosen, not as a defect.
+"""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.naming import Namer, constraint, fit
+from schemawright.sql.quoting import quote_ident as q
+from schemawright.sql.quoting import quote_literal
+
+
+def keep_copies(design: m.Design) -> m.Design:
+    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    state = _State(design)
+    for rule in design.rules:
+        if rule.kind == "depends" and rule.denormalized:
+            _kept_dependency(state, rule)
+    for item in design.denormalizations:
+        if item.kind == "copied_column":
+            _copied_column(state, item, namer)
+        elif item.kind == "materialized_view":
+            _materialized_view(state, item)
+        else:
+            _summary_table(state, item)
+    return state.design()
+
+
+class _State:
+    def __init__(self, design: m.Design):
+        self.base = design
+        self.tables = {t.name: t for t in design.tables}
+        self.functions = list(design.functions)
+        self.triggers = list(design.triggers)
+        self.indexes = list(design.indexes)
+        self.views = list(design.views)
+        self.objects = list(design.objects)
+        self.rules = list(design.rules)
+        self.decisions: list[m.Decision] = []
+        self.copies: list[m.Denormalization] = []
+
+    def function(self, name: str, body: str) -> str:
+        name = fit(name)
+        self.functions.append(m.Function(name=name, body=f"CREATE FUNCTION {q(name)}() RETURNS trigger\n"
+                                                             f"LANGUAGE plpgsql AS $$\n{body}\n$$;"))
+        return name
+
+    def trigger(self, name: str, table: str, function: str, timing: str, reason: str) -> None:
+        self.triggers.append(m.Trigger(name=fit(name), table=table, function=function, timing=timing, reason=reason))
+
+    def lookup_index(self, table: str, columns: tuple[str, ...], reason: str) -> None:
+        """An index led by `columns`, unless one exists: the triggers look rows up by them."""
+        for index in self.indexes:
+            lead = tuple(c.expression for c in index.columns[:len(columns)])
+            if index.table == table and set(lead) == set(columns) and not index.where:
+                return
+        self.indexes.append(m.Index(name=constraint("ix", table, *columns), table=table,
+                                    columns=tuple(m.IndexColumn(expression=c) for c in columns), reason=reason))
+
+    def design(self) -> m.Design:
+        if not self.decisions:
+            return self.base
+        order = [t.name for t in self.base.tables]
+        return self.base.model_copy(update={
+            "tables": tuple(self.tables[n] for n in order), "functions": tuple(self.functions),
+            "triggers": tuple(self.triggers), "indexes": tuple(self.indexes), "views": tuple(self.views),
+            "objects": tuple(self.objects), "rules": tuple(self.rules),
+            "denormalizations": tuple(self.copies) + tuple(d for d in self.base.denormalizations
+                                                           if d.name not in {c.name for c in self.copies}),
+            "decisions": self.base.decisions + tuple(self.decisions)})
+
+
+def _row(prefix: str, columns: tuple[str, ...]) -> str:
+    items = [f"{prefix}{q(c)}" for c in columns]
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _kept_dependency(state: _State, rule: m.Rule) -> None:
+    table = next((t for t in state.tables.values() if t.entity == rule.entity and t.kind == "entity"), None)
+    if table is None or table.primary_key is None or not all(table.column(c) for c in (*rule.columns, *rule.dependent)):
+        return
+    x, y, key = rule.columns, tuple(c for c in rule.dependent if c not in rule.columns), table.primary_key.columns
+    t = q(table.name)
+    message = quote_literal(f"{table.name}: {', '.join(x)} = % already has other {', '.join(y)} "
+                            f"(rule {rule.name} keeps them equal)")
+    check = state.function(f"check_{table.name}_{rule.name}", f"""BEGIN
+    -- Inside the propagation below, or with an unknown determinant, there is nothing to check.
+    IF pg_trigger_depth() > 1 OR {' OR '.join(f'NEW.{q(c)} IS NULL' for c in x)} THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND {_row('OLD.', x)} IS NOT DISTINCT FROM {_row('NEW.', x)} THEN
+        RETURN NEW;  -- a change of the fact itself: the AFTER trigger updates the other rows
+    END IF;
+    IF EXISTS (SELECT 1 FROM {t} WHERE {_row('', x)} = {_row('NEW.', x)}
+               AND {_row('', y)} IS DISTINCT FROM {_row('NEW.', y)}) THEN
+        RAISE EXCEPTION {message}, {_row('NEW.', x)} USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;""")
+    sync = state.function(f"sync_{table.name}_{rule.name}", f"""BEGIN
+    IF pg_trigger_depth() = 1 AND {_row('OLD.', x)} IS NOT DISTINCT FROM {_row('NEW.', x)}
+       AND {_row('OLD.', y)} IS DISTINCT FROM {_row('NEW.', y)} THEN
+        UPDATE {t} SET {', '.join(f'{q(c)} = NEW.{q(c)}' for c in y)}
+        WHERE {_row('', x)} = {_row('NEW.', x)} AND {_row('', key)} <> {_row('NEW.', key)};
+    END IF;
+    RETURN NULL;
+END;""")
+    why = f"rule {rule.name} keeps ({', '.join(x)}) -> ({', '.join(y)}) inside {table.name} on purpose"
+    state.trigger(f"trg_{table.name}_{rule.name}_check", table.name, check, "BEFORE INSERT OR UPDATE",
+                  f"refuses rows that contradict {why}")
+    state.trigger(f"trg_{table.name}_{rule.name}_sync", table.name, sync,
+                  f"AFTER UPDATE OF {', '.join(q(c) for c in y)}", f"carries a changed value to every copy: {why}")
+    state.lookup_index(table.name, x, f"the triggers of rule {rule.name} look rows up by {', '.join(x)}")
+    state.decisions.append(m.Decision(
+        step="integrity", subject=f"rule {rule.name}", choice=f"denormalised on purpose; kept correct by triggers "
+                                                              f"{check} and {sync}",
+        reason=f"{rule.denormalized} A BEFORE trigger refuses a row whose {', '.join(y)} disagrees with the other "
+               f"rows of the same {', '.join(x)}; an AFTER UPDATE trigger carries a change to all of them."))
+
+
+def _copied_column(state: _State, item: m.Denormalization, namer: Namer) -> None:
+    parent_entity, attribute = (item.source or ".").split(".", 1)
+    child = next((t for t in state.tables.values() if t.entity == item.entity and t.kind == "entity"), None)
+    parent = next((t for t in state.tables.values() if t.entity == parent_entity and t.kind == "entity"), None)
+    if child is None or parent is None:
+        return
+    source = parent.column(namer.column(attribute)) or next(
+        (c for c in parent.columns if c.source == f"{parent_entity}.{attribute}"), None)
+    fk = next((f for f in child.foreign_keys if f.ref_table == parent.name), None)
+    if source is None or fk is None:
+        return
+    name = namer.column(item.name)
+    optional = any(child.column(c).nullable for c in fk.columns)
+    copy = source.model_copy(update={
+        "name": name, "nullable": optional or source.nullable, "default": None, "identity": False, "generated": None,
+        "source": None, "description": f"Copy of {parent.name}.{source.name} (denormalised: {item.reason}); "
+                                       "maintained by triggers, do not write it."})
+    state.tables[child.name] = child.model_copy(update={"columns": child.columns + (copy,)})
+    fill = state.function(f"fill_{child.name}_{name}", f"""BEGIN
+    SELECT p.{q(source.name)} INTO NEW.{q(name)} FROM {q(parent.name)} AS p
+    WHERE {_row('p.', fk.ref_columns)} = {_row('NEW.', fk.columns)};
+    RETURN NEW;
+END;""")
+    push = state.function(f"push_{parent.name}_{source.name}_to_{child.name}", f"""BEGIN
+    IF NEW.{q(source.name)} IS DISTINCT FROM OLD.{q(source.name)} THEN
+        UPDATE {q(child.name)} SET {q(name)} = NEW.{q(source.name)}
+        WHERE {_row('', fk.columns)} = {_row('NEW.', fk.ref_columns)};
+    END IF;
+    RETURN NULL;
+END;""")
+    state.trigger(f"trg_{child.name}_{name}_fill", child.name, fill,
+                  f"BEFORE INSERT OR UPDATE OF {', '.join(q(c) for c in (*fk.columns, name))}",
+                  f"fills the copy {name} from {parent.name}.{source.name}")
+    state.trigger(f"trg_{parent.name}_{source.name}_push", parent.name, push, f"AFTER UPDATE OF {q(source.name)}",
+                  f"carries a change of {source.name} to {child.name}.{name}")
+    state.lookup_index(child.name, fk.columns, f"the trigger {push} finds the copies by {', '.join(fk.columns)}")
+    state.rules.append(m.Rule(name=f"{item.name}_copy", entity=item.entity or "", kind="depends", columns=fk.columns,
+                              dependent=(name,), denormalized=item.reason,
+                              description=f"{name} is a copy of {parent.name}.{source.name}"))
+    upkeep = (f"trigger {fill} fills it on insert and when {', '.join(fk.columns)} changes; trigger {push} "
+              f"carries changes of {parent.name}.{source.name}")
+    state.copies.append(item.model_copy(update={"upkeep": upkeep}))
+    state.decisions.append(m.Decision(step="integrity", subject=f"{child.name}.{name}",
+                                      choice=f"copy of {parent.name}.{source.name}, kept on purpose",
+                                      reason=f"{item.reason} Upkeep: {upkeep}."))
+
+
+def _cron(name: str, schedule: str, command: str) -> str:
+    return f"SELECT cron.schedule({quote_literal(name)}, {quote_literal(schedule)}, {quote_literal(command)});"
+
+
+def _materialized_view(state: _State, item: m.Denormalization) -> None:
+    name = fit(item.name)
+    state.views.append(m.View(name=name, sql=(item.query or "").strip().rstrip(";"), materialized=True,
+                              description=f"Denormalised on purpose: {item.reason}"))
+    if item.key:
+        index = constraint("uq", name, *item.key)
+        state.objects.append(m.SchemaObject(kind="index", name=index, table=name,
+                                            sql=f"CREATE UNIQUE INDEX {q(index)} ON {q(name)} "
+                                                f"({', '.join(q(c) for c in item.key)})"))
+        refresh = f"REFRESH MATERIALIZED VIEW CONCURRENTLY {q(name)}"
+        how = "concurrently (readers are not blocked; needs the unique index on " + ", ".join(item.key) + ")"
+    else:
+        refresh = f"REFRESH MATERIALIZED VIEW {q(name)}"
+        how = "with an exclusive lock (declare `key:` to refresh without blocking readers)"
+    upkeep = f"{refresh}; on the schedule {item.refresh!r}, {how}. With pg_cron: {_cron(f'refresh_{name}', item.refresh, refresh)}"
+    state.copies.append(item.model_copy(update={"name": name, "upkeep": upkeep}))
+    state.decisions.append(m.Decision(step="integrity", subject=f"materialized view {name}",
+                                      choice="kept on purpose, refreshed on a schedule",
+                                      reason=f"{item.reason} Upkeep: {upkeep}"))
+
+
+def _summary_table(state: _State, item: m.Denormalization) -> None:
+    name = fit(item.name)
+    query = (item.query or "").strip().rstrip(";")
+    sql = f"CREATE TABLE {q(name)} AS\n{query}\nWITH NO DATA"
+    if item.key:
+        sql += f";\nALTER TABLE {q(name)} ADD CONSTRAINT {q(constraint('pk', name))} PRIMARY KEY " \
+               f"({', '.join(q(c) for c in item.key)})"
+    state.objects.append(m.SchemaObject(kind="table", name=name, sql=sql))
+    refresh = fit(f"refresh_{name}")
+    state.functions.append(m.Function(name=refresh, body=(
+        f"CREATE FUNCTION {q(refresh)}() RETURNS void\nLANGUAGE sql AS $$\n"
+        f"    DELETE FROM {q(name)};\n    INSERT INTO {q(name)}\n{query};\n$$;")))
+    upkeep = (f"SELECT {q(refresh)}(); recomputes it in one transaction (readers see the old rows until it "
+              f"commits); on the schedule {item.refresh!r}. With pg_cron: "
+              f"{_cron(refresh, item.refresh, f'SELECT {q(refresh)}()')}")
+    state.copies.append(item.model_copy(update={"name": name, "upkeep": upkeep}))
+    state.decisions.append(m.Decision(step="integrity", subject=f"summary table {name}",
+                                      choice="kept on purpose, recomputed on a schedule",
+                                      reason=f"{item.reason} Upkeep: {upkeep}"))

@@ -1,0 +1,84 @@
+"""Range partition bounds: calendar arithmetic on whole days, in UTC, from a fixed anchor.
+
+Every bound is a midnight on a calendar boundary (a day, a Monday, the first of a month
+whose number is a multiple of the width), so the bounds computed here and the ones the
+maintenance function computes in SQL always meet edge to edge.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from schemawright.naming import MAX_IDENTIFIER_BYTES
+from schemawright.requirements.spec import parse_interval
+
+
+def months_in(interval: str) -> float:
+    count, unit = parse_interval(interval)
+    return {"day": count / 30.44, "week": count * 7 / 30.44, "month": float(count)}[unit]
+
+
+def add_months(day: date, months: int) -> date:
+    total = day.year * 12 + day.month - 1 + months
+    return date(total // 12, total % 12 + 1, 1) if day.day == 1 else \
+        _clamped(total // 12, total % 12 + 1, day.day)
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+def align(day: date, interval: str) -> date:
+    """The start of the partition that contains `day`."""
+    count, unit = parse_interval(interval)
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - timedelta(days=day.weekday())  # Monday, as date_trunc('week') does
+    return date(day.year, (day.month - 1) // count * count + 1, 1)
+
+
+def step(start: date, interval: str, times: int = 1) -> date:
+    count, unit = parse_interval(interval)
+    if unit == "day":
+        return start + timedelta(days=times)
+    if unit == "week":
+        return start + timedelta(weeks=times)
+    return add_months(start, count * times)
+
+
+def initial_ranges(anchor: date, interval: str, retention_months: int | None, ahead: int) -> list[tuple[date, date]]:
+    """[from, to) of every initial partition: back over the retention (or just the anchor's
+    own partition without one) and `ahead` more after it."""
+    first = align(add_months(anchor, -retention_months) if retention_months else anchor, interval)
+    last = step(align(anchor, interval), interval, ahead + 1)
+    out, start = [], first
+    while start < last:
+        end = step(start, interval)
+        out.append((start, end))
+        start = end
+    return out
+
+
+def bound_literal(day: date, sql_type: str) -> str:
+    """A bound PostgreSQL reads the same whatever the session's TimeZone."""
+    kind = sql_type.lower()
+    if kind.startswith("date"):
+        return f"'{day.isoformat()}'"
+    if "without time zone" in kind or kind == "timestamp":
+        return f"'{day.isoformat()} 00:00:00'"
+    return f"'{day.isoformat()} 00:00:00+00'"
+
+
+def partition_prefix(table: str) -> str:
+    """The table name, cut so `<prefix>_pYYYYMMDD` fits PostgreSQL's 63-byte names."""
+    room = MAX_IDENTIFIER_BYTES - len("_p20260101")
+    return table.encode()[:room].decode(errors="ignore")
+
+
+def range_partition_name(table: str, start: date) -> str:
+    return f"{partition_prefix(table)}_p{start.strftime('%Y%m%d')}"

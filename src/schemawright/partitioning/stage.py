@@ -1,0 +1,156 @@
+"""Step 6: partitioning.  A pure stage: Design in, Design out, with a decision per large table.
+
+For every entity table with a declared volume it records why the table is, or is not,
+partitioned; a chosen scheme becomes `Table.partitioning` (rendered by sql/postgresql.py),
+the partition key joins the primary key, and a range scheme gets its maintenance function.
+The spec's `partition:` option overrides the choice (`none` forbids it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from schemawright import model as m
+from schemawright.naming import fit, snake
+from schemawright.partitioning import rules
+from schemawright.partitioning.calendar import bound_literal, initial_ranges, range_partition_name
+from schemawright.partitioning.choose import Proposal, enum_values, propose
+from schemawright.partitioning.keys import blockers, with_key_in_primary_key
+from schemawright.partitioning.maintenance import function_name, maintenance_function, plan_text
+from schemawright.partitioning.usage import names, searching, table_usage
+from schemawright.sql.quoting import quote_literal
+
+STEP = "partitioning"
+
+
+def partition(design: m.Design) -> m.Design:
+    volumes = {v.entity: v for v in design.volumes}
+    entities = {e.name: e for e in design.entities}
+    taken = {t.name for t in design.tables} | {v.name for v in design.views}
+    tables, decisions, functions = [], [], []
+    for table in design.tables:
+        entity = entities.get(table.entity or "") if table.kind == "entity" else None
+        if entity is None or table.partitioning is not None:
+            tables.append(table)
+            continue
+        new, made = _decide(design, table, entity.partition or m.PartitionRequest(), volumes.get(entity.name), taken)
+        tables.append(new)
+        decisions += made
+        if new.partitioning is not None and new.partitioning.maintenance_function:
+            functions.append(maintenance_function(new, new.partitioning))
+    if not decisions:
+        return design
+    return design.model_copy(update={"tables": tuple(tables), "decisions": design.decisions + tuple(decisions),
+                                     "functions": design.functions + tuple(functions)})
+
+
+def _not_partitioned(table: m.Table, reason: str) -> list[m.Decision]:
+    return [m.Decision(step=STEP, subject=table.name, choice="not partitioned", reason=reason)]
+
+
+def _size(volume: m.Volume) -> str:
+    rows = rules.horizon_rows(volume)
+    if volume.retention_months:
+        how = f"{volume.growth_per_month:,} new rows a month kept {volume.retention_months} months"
+    else:
+        how = f"{volume.rows:,} now plus {rules.HORIZON_MONTHS} months of growth at {volume.growth_per_month:,}/month"
+    return f"~{rows:,} rows at the horizon ({how})"
+
+
+def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
+            taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+    large = volume is not None and rules.horizon_rows(volume) >= rules.LARGE_ROWS
+    if request.by == "none":
+        return table, (_not_partitioned(table, "the spec says `partition: none`" + (f" ({_size(volume)})" if volume else ""))
+                       if large or volume and volume.retention_months else [])
+    usage = table_usage(design, table.name)
+    if request.by == "auto":
+        if volume is None:
+            return table, []
+        if not large:
+            if not volume.retention_months and rules.horizon_rows(volume) < rules.LARGE_ROWS // 10:
+                return table, []
+            tail = (f"; expire rows older than {volume.retention_months} months with a daily batched DELETE"
+                    if volume.retention_months else "")
+            return table, _not_partitioned(table, f"not worth it: {_size(volume)} is below the "
+                                           f"{rules.LARGE_ROWS:,}-row threshold, where one table with the right "
+                                           f"indexes is simpler and as fast{tail}")
+        proposal, why_not = propose(design, table, volume, usage)
+        if proposal is None:
+            return table, _not_partitioned(table, f"not worth it: {_size(volume)}, but " + "; ".join(why_not))
+        proposal.reasons += [w for w in why_not if "ruled out" in w]
+    else:
+        assert request.key is not None  # the spec model requires it
+        values = request.values
+        if request.by == "list" and not values:
+            column = table.column(request.key)
+            values = tuple((v, (v,)) for v in (enum_values(design, table, column) if column else ()))
+            if not values:
+                return table, _not_partitioned(table, f"`partition: list({request.key})` needs `values:` because "
+                                                      f"{request.key} has no known set of values")
+        proposal = Proposal(request.by, request.key, ["requested in the spec"], values)
+        blocked = blockers(design, table, request.key)
+        if blocked:
+            return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but "
+                                                  + "; ".join(blocked))
+    return _apply(table, proposal, request, volume, usage, taken)
+
+
+def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volume: m.Volume | None,
+           usage: list, taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+    key = table.column(proposal.key)
+    assert key is not None
+    default = _claim(fit(f"{table.name}_default"), taken) if proposal.method != "hash" else None
+    interval = anchor = None
+    ahead = 0
+    detail = ""
+    if proposal.method == "range":
+        interval = request.interval or (rules.range_interval(volume) if volume else "1 month")
+        anchor = request.anchor or rules.DEFAULT_ANCHOR
+        ahead = request.ahead if request.ahead is not None else rules.DEFAULT_AHEAD
+        ranges = initial_ranges(date.fromisoformat(anchor), interval, volume.retention_months if volume else None,
+                                ahead)
+        parts = [m.Partition(name=_claim(range_partition_name(table.name, lo), taken),
+                             bound=f"FOR VALUES FROM ({bound_literal(lo, key.sql_type)}) "
+                                   f"TO ({bound_literal(hi, key.sql_type)})") for lo, hi in ranges]
+        if volume is not None:
+            detail = (f"; one partition ({interval}) holds ~{rules.rows_per_interval(volume, interval):,} rows "
+                      f"(target: at most {rules.MAX_PARTITION_ROWS:,})")
+    elif proposal.method == "list":
+        parts = [m.Partition(name=_claim(fit(f"{table.name}_{snake(suffix) or 'part'}"), taken),
+                             bound="FOR VALUES IN (" + ", ".join(quote_literal(v) for v in values) + ")")
+                 for suffix, values in proposal.values]
+    else:
+        count = request.partitions or (rules.hash_partitions(volume) if volume else rules.MIN_HASH_PARTITIONS)
+        parts = [m.Partition(name=_claim(fit(f"{table.name}_h{i}"), taken),
+                             bound=f"FOR VALUES WITH (MODULUS {count}, REMAINDER {i})") for i in range(count)]
+        detail = f"; {count} partitions (a power of two, so each can later be split in two)"
+    if default:
+        parts.append(m.Partition(name=default, bound="DEFAULT"))
+    scheme = m.Partitioning(
+        method=proposal.method, columns=(proposal.key,), interval=interval, anchor=anchor,  # type: ignore[arg-type]
+        retention_months=volume.retention_months if volume and proposal.method == "range" else None,
+        ahead=ahead, partitions=tuple(parts), default_partition=default,
+        maintenance_function=function_name(table.name) if proposal.method == "range" else None)
+    scheme = scheme.model_copy(update={"maintenance": plan_text(table, scheme)})
+    new, decisions = with_key_in_primary_key(table.model_copy(update={"partitioning": scheme}), proposal.key)
+    missed = [u for u in searching(usage) if not u.filters(proposal.key, by_range=proposal.method == "range")]
+    caveat = (f". Patterns {names(missed)} do not filter {proposal.key} and read every partition "
+              "(one index probe each)") if missed else ""
+    size = _size(volume) + (" is above" if rules.horizon_rows(volume) >= rules.LARGE_ROWS else " is below") + \
+        f" the {rules.LARGE_ROWS:,}-row threshold; " if volume else ""
+    what = {"range": f"range by {proposal.key}, {interval} partitions from anchor {anchor}",
+            "list": f"list by {proposal.key}", "hash": f"hash by {proposal.key}"}[proposal.method]
+    choice = f"{what} ({len(parts) - bool(default)} initial partitions" + (" + DEFAULT)" if default else ")")
+    reason = size + "; ".join(proposal.reasons) + detail + caveat + ". Maintenance: " + scheme.maintenance
+    return new, [m.Decision(step=STEP, subject=table.name, choice=choice, reason=reason), *decisions]
+
+
+def _claim(name: str, taken: set[str]) -> str:
+    """Partitions share the relation namespace with tables: never reuse a name."""
+    new, n = name, 1
+    while new in taken:
+        n += 1
+        new = fit(f"{name}_{n}")
+    taken.add(new)
+    return new

@@ -185,6 +185,7 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
         out += table(["Index", "Definition", "Why", "Serves access patterns"],
                      [_index_row(i) for i in ctx.indexes[t.name]])
         out.append("")
+    out += _partitioning(t, h)
     sentences = _relationship_sentences(t, ctx)
     if sentences:
         out += [h("Relationships"), "", *(f"- {s}" for s in sentences), ""]
@@ -198,6 +199,24 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
             + (f" — {text(tr.reason)}" if tr.reason else "")
             for tr in triggers), ""]
     return out
+
+
+def _partitioning(t: Table, h) -> list[str]:  # noqa: ANN001 - the sub-heading formatter
+    scheme = t.partitioning
+    if scheme is None:
+        return []
+    facts = [f"{scheme.method.upper()} on " + ", ".join(code(c) for c in scheme.columns)]
+    if scheme.interval:
+        facts.append(f"{text(scheme.interval)} per partition, initial ones placed around {scheme.anchor}")
+    if scheme.retention_months:
+        facts.append(f"partitions dropped after {scheme.retention_months} months")
+    if scheme.default_partition:
+        facts.append(f"rows outside every partition go to {code(scheme.default_partition)}")
+    out = [h("Partitioning"), "", "; ".join(facts) + ".", ""]
+    if scheme.maintenance:
+        out += [f"Maintenance: {text(scheme.maintenance)}", ""]
+    out += table(["Partition", "Bound"], [[code(p.name), code(p.bound)] for p in scheme.partitions])
+    return out + [""]
 
 
 def _column_row(c: Column, t: Table, ctx: _Context) -> list[str]:

@@ -107,6 +107,9 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
         report.patterns.extend(patterns)
         for result in patterns:
             report.checks.append(Check(f"pattern: {result.name}", result.status, result.detail))
+        from schemawright.partitioning.pruning import partition_checks  # here: it builds on this package
+
+        report.checks.extend(partition_checks(db, design, enums=enums, seed=seed))
     except DatabaseError as exc:  # unexpected: keep going so the down migration is still checked
         report.add("synthetic data and patterns", False, str(exc))
     except Exception as exc:  # a bug of ours must not hide whether the down migration works

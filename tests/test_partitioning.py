@@ -1,0 +1,344 @@
+"""Step 6, partitioning: the decision per table, the DDL on real servers, the EXPLAIN pruning
+check (which must be able to fail), the maintenance function, and deterministic output."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import LOCAL_PG15_URL, design_of
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.database.scratch import scratch_database
+from schemawright.errors import SpecErrors
+from schemawright.importers.postgresql_live import import_postgresql_database
+from schemawright.importers.postgresql_sql import import_postgresql_sql
+from schemawright.partitioning.pruning import partition_checks
+from schemawright.pipeline import deliverables
+from schemawright.requirements.loader import parse_spec
+from schemawright.sql.postgresql import render_down, render_up
+from schemawright.validation.run import validate
+
+# A telemetry store: one huge time series with a retention, and small neighbours.
+TELEMETRY = """\
+project: telemetry
+entities:
+  Sensor:
+    attributes:
+      name: {type: string, max_length: 40, required: true}
+  Reading:
+    attributes:
+      recorded_at: {type: timestamp, required: true}
+      value: {type: decimal, precision: 10, scale: 2, required: true}
+      quality: {type: enum, values: [good, bad], required: true, default: good}
+{reading_extra}
+relationships:
+  - {from: Sensor, to: Reading, type: one-to-many, on_delete: cascade}
+rules:
+  - {entity: Reading, unique: [sensor_id, recorded_at]}
+access_patterns:
+  - name: recent
+    query: SELECT recorded_at, value FROM readings WHERE sensor_id = :sensor_id AND recorded_at >= :since
+    frequency: 100
+  - name: latest
+    query: SELECT value FROM readings WHERE sensor_id = :sensor_id ORDER BY recorded_at DESC LIMIT 1
+    frequency: 50
+{more_patterns}
+volumes:
+  Sensor: {rows: 20000}
+  Reading: {rows: 500000000, growth_per_month: 180000000, retention_months: 3}
+"""
+
+
+def telemetry(reading_extra: str = "", more_patterns: str = "") -> str:
+    return TELEMETRY.replace("{reading_extra}\n", reading_extra).replace("{more_patterns}\n", more_patterns)
+
+
+def decision(design: m.Design, subject: str) -> m.Decision:
+    found = [d for d in design.decisions if d.step == "partitioning" and d.subject == subject]
+    assert len(found) == 1, [d.subject for d in design.decisions if d.step == "partitioning"]
+    return found[0]
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def test_big_time_series_with_retention_is_range_partitioned_by_week() -> None:
+    design = design_of(telemetry())
+    readings = design.table("readings")
+    scheme = readings.partitioning
+    assert scheme is not None and scheme.method == "range" and scheme.columns == ("recorded_at",)
+    # 180 M rows a month: a month would hold 180 M, a week ~41 M, under the 50 M target.
+    assert scheme.interval == "1 week" and scheme.retention_months == 3 and scheme.ahead == 4
+    assert scheme.anchor == "2026-01-01"
+    assert scheme.partitions[-1].bound == "DEFAULT" and scheme.default_partition == "readings_default"
+    first, last = scheme.partitions[0], scheme.partitions[-2]
+    # Three months back from the anchor (2025-10-01), aligned to its Monday, to 4 weeks past the anchor's week.
+    assert first.name == "readings_p20250929"
+    assert first.bound == "FOR VALUES FROM ('2025-09-29 00:00:00+00') TO ('2025-10-06 00:00:00+00')"
+    assert last.bound.endswith("TO ('2026-02-02 00:00:00+00')")
+    assert readings.primary_key.columns == ("id", "recorded_at")
+    why = decision(design, "readings")
+    assert why.choice.startswith("range by recorded_at, 1 week partitions")
+    assert "retention" in why.reason and "recent filter recorded_at" in why.reason
+    assert "latest do not filter recorded_at and read every partition" in why.reason
+    assert "readings_partition_maintenance" in why.reason
+    assert "primary key (id) -> (id, recorded_at)" in decision(design, "readings.pk_readings").choice
+    assert any(f.name == "readings_partition_maintenance" for f in design.functions)
+    # Small tables get no partitioning and no noise in the report.
+    assert design.table("sensors").partitioning is None
+    assert not [d for d in design.decisions if d.step == "partitioning" and d.subject == "sensors"]
+
+
+def test_slower_growth_gets_monthly_partitions() -> None:
+    design = design_of(telemetry().replace("growth_per_month: 180000000", "growth_per_month: 15000000"))
+    assert design.table("readings").partitioning.interval == "1 month"
+
+
+def test_too_small_is_not_worth_it() -> None:
+    design = design_of(telemetry().replace("rows: 500000000, growth_per_month: 180000000",
+                                           "rows: 2000000, growth_per_month: 50000"))
+    assert design.table("readings").partitioning is None
+    why = decision(design, "readings")
+    assert why.choice == "not partitioned" and "not worth it" in why.reason and "below the 10,000,000-row" in why.reason
+
+
+def test_patterns_that_would_not_prune_mean_not_worth_it() -> None:
+    """Large, no retention, and no pattern filters a time column or pins one column everywhere."""
+    text = telemetry().replace(", retention_months: 3", "").replace("recorded_at >= :since", "value > :v")
+    text = text.replace("WHERE sensor_id = :sensor_id ORDER BY", "WHERE quality = 'bad' ORDER BY")
+    design = design_of(text)
+    assert design.table("readings").partitioning is None
+    reason = decision(design, "readings").reason
+    assert "would not prune" in reason
+
+
+def test_foreign_keys_to_the_table_rule_partitioning_out() -> None:
+    text = telemetry(reading_extra="  Annotation:\n    attributes:\n      note: text\n")
+    text = text.replace("relationships:\n", "relationships:\n  - {from: Reading, to: Annotation, type: one-to-many}\n")
+    design = design_of(text)
+    assert design.table("readings").partitioning is None
+    reason = decision(design, "readings").reason
+    assert "foreign keys reference it (annotations." in reason and "recorded_at" in reason
+
+
+def test_unique_constraint_without_the_key_rules_a_scheme_out() -> None:
+    # Range by recorded_at would break unique (sensor_id, value); every pattern pins sensor_id,
+    # which the unique constraint contains, so hash by sensor_id is the next best scheme.
+    design = design_of(telemetry().replace("unique: [sensor_id, recorded_at]", "unique: [sensor_id, value]"))
+    assert design.table("readings").partitioning.method == "hash"
+    reason = decision(design, "readings").reason
+    assert "range by recorded_at is ruled out: unique constraint uq_readings_sensor_id_value" in reason
+    # With a unique key that contains neither, nothing is left.
+    design = design_of(telemetry().replace("unique: [sensor_id, recorded_at]", "unique: [value]"))
+    assert design.table("readings").partitioning is None
+    reason = decision(design, "readings").reason
+    assert reason.startswith("not worth it") and "hash by sensor_id is ruled out: unique constraint" in reason
+
+
+def test_list_by_a_low_cardinality_column_every_pattern_pins() -> None:
+    design = design_of("""\
+        project: regions
+        entities:
+          Event:
+            attributes:
+              region: {type: enum, values: [eu, us, apac], required: true}
+              payload: json
+              kind: {type: string, max_length: 20, required: true}
+        access_patterns:
+          - {name: by_region, query: "SELECT * FROM events WHERE region = :region AND kind = :kind", frequency: 10}
+          - {name: count_region, query: "SELECT count(*) FROM events WHERE region = :region", frequency: 1}
+        volumes:
+          Event: {rows: 60000000}
+        """)
+    scheme = design.table("events").partitioning
+    assert scheme.method == "list" and scheme.columns == ("region",)
+    assert [(p.name, p.bound) for p in scheme.partitions] == [
+        ("events_eu", "FOR VALUES IN ('eu')"), ("events_us", "FOR VALUES IN ('us')"),
+        ("events_apac", "FOR VALUES IN ('apac')"), ("events_default", "DEFAULT")]
+    assert design.table("events").primary_key.columns == ("id", "region")
+    assert "3 known values" in decision(design, "events").reason
+
+
+HASHED = """\
+project: ledger
+entities:
+  Account:
+    attributes:
+      name: text
+  Entry:
+    attributes:
+      amount: {type: money, required: true}
+      note: text
+relationships:
+  - {from: Account, to: Entry, type: one-to-many}
+access_patterns:
+  - {name: entries_of_account, query: "SELECT * FROM entries WHERE account_id = :a", frequency: 50}
+  - {name: total_of_account, query: "SELECT sum(amount) FROM entries WHERE account_id = :a", frequency: 5}
+volumes:
+  Account: {rows: 1000000}
+  Entry: {rows: 400000000, growth_per_month: 10000000}
+"""
+
+
+def test_hash_for_a_huge_table_only_ever_read_by_one_key() -> None:
+    design = design_of(HASHED)
+    scheme = design.table("entries").partitioning
+    assert scheme.method == "hash" and scheme.columns == ("account_id",) and scheme.default_partition is None
+    # 640 M rows at the horizon / 50 M per partition -> 13 -> the next power of two.
+    assert len(scheme.partitions) == 16
+    assert scheme.partitions[3].bound == "FOR VALUES WITH (MODULUS 16, REMAINDER 3)"
+    assert "hash partitions spread the rows evenly" in decision(design, "entries").reason
+    assert design.table("entries").primary_key.columns == ("id", "account_id")
+
+
+def test_spec_overrides_none_and_explicit_scheme() -> None:
+    design = design_of(telemetry(reading_extra="    partition: none\n"))
+    assert design.table("readings").partitioning is None
+    assert "the spec says `partition: none`" in decision(design, "readings").reason
+
+    explicit = """\
+    partition:
+      by: range
+      key: recorded_at
+      interval: 1 month
+      anchor: 2025-06-15
+      ahead: 1
+"""
+    design = design_of(telemetry(reading_extra=explicit))
+    scheme = design.table("readings").partitioning
+    assert scheme.interval == "1 month" and scheme.anchor == "2025-06-15"
+    assert [p.name for p in scheme.partitions] == ["readings_p20250301", "readings_p20250401", "readings_p20250501",
+                                                   "readings_p20250601", "readings_p20250701", "readings_default"]
+    shorthand = design_of(telemetry(reading_extra="    partition: hash(sensor_id, 8)\n"))
+    assert shorthand.table("readings").partitioning.method == "hash"
+    assert len(shorthand.table("readings").partitioning.partitions) == 8
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("range(recorded_att)", "partition key 'recorded_att' is not a column of readings"),
+    ("range(value)", "range partitions are by time here, but 'value' is decimal"),
+    ("list(sensor_id)", "list partitions need the values of 'sensor_id'"),
+    ("hash(value, 4)", "cannot be partitioned by 'value': unique constraint"),
+    ("range(recorded_at, 5 weeks)", "does not divide the calendar evenly"),
+    ("ranges(recorded_at)", "cannot read partition 'ranges(recorded_at)'"),
+    ("{by: none, key: recorded_at}", "`by: none` takes no other keys"),
+])
+def test_a_partition_option_that_cannot_work_is_a_located_error(option: str, message: str) -> None:
+    text = telemetry(reading_extra=f"    partition: {option}\n")
+    with pytest.raises(SpecErrors) as raised:
+        parse_spec(text, "t.yaml")
+    issue = next(i for i in raised.value.issues if message in i.message)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "partition:" in row)
+    assert issue.file == "t.yaml" and issue.line == line, issue.format()
+
+
+def test_output_is_deterministic_and_does_not_depend_on_today() -> None:
+    first = deliverables(design_of(telemetry()))
+    again = deliverables(design_of(telemetry()))
+    assert first == again
+    schema = first["schema.sql"]
+    assert ") PARTITION BY RANGE (recorded_at);" in schema
+    assert ("CREATE TABLE readings_p20250929 PARTITION OF readings FOR VALUES FROM ('2025-09-29 00:00:00+00') "
+            "TO ('2025-10-06 00:00:00+00');") in schema
+    assert "CREATE TABLE readings_default PARTITION OF readings DEFAULT;" in schema
+    assert "DROP FUNCTION readings_partition_maintenance();" in first["migrations/0001_initial.down.sql"]
+    assert "range by recorded_at" in first["report.md"]
+    assert "readings_p20250929" in first["data-dictionary.md"]
+
+
+# ------------------------------------------------------------------ real PostgreSQL
+
+_PARTS = "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid " \
+         "WHERE i.inhparent = 'readings'::regclass ORDER BY 1"
+_LEFT = ("SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace UNION ALL "
+         "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace")
+
+
+def _apply_and_maintain(url: str) -> None:
+    design = design_of(telemetry())
+    with scratch_database(url) as scratch, Database(scratch) as db:
+        db.execute(render_up(design))
+        assert db.query_value("SELECT partstrat FROM pg_partitioned_table "
+                              "WHERE partrelid = 'readings'::regclass") == "r"
+        initial = [r[0] for r in db.query(_PARTS)]
+        assert len(initial) == len(design.table("readings").partitioning.partitions)
+        db.execute("INSERT INTO sensors (name) VALUES ('s1')")
+        # Inside an initial partition, far outside all of them, and now (no partition yet).
+        db.execute("INSERT INTO readings (sensor_id, recorded_at, value) VALUES "
+                   "(1, '2025-10-01 12:00+00', 1), (1, '1999-01-01', 2), (1, now(), 3)")
+        where = dict(db.query("SELECT value::int, tableoid::regclass::text FROM readings"))
+        assert where == {1: "readings_p20250929", 2: "readings_default", 3: "readings_default"}
+        # Maintenance: creates this week's partition and the next 4, moves today's row out of
+        # DEFAULT, and drops the initial partitions (older than 3 months by now).
+        actions = [r[0] for r in db.query("SELECT * FROM readings_partition_maintenance()")]
+        assert sum(a.startswith("created") for a in actions) == 5
+        assert any("rows moved from the DEFAULT partition" in a for a in actions)
+        assert "dropped readings_p20250929" in actions
+        where = dict(db.query("SELECT value::int, tableoid::regclass::text FROM readings"))
+        assert where[3].startswith("readings_p") and where[2] == "readings_default" and 1 not in where
+        assert [r[0] for r in db.query("SELECT * FROM readings_partition_maintenance()")] == [], "idempotent"
+        # Keys still hold across partitions through the parent's unique index.
+        with pytest.raises(DatabaseError):
+            db.execute("INSERT INTO readings (sensor_id, recorded_at, value) SELECT sensor_id, recorded_at, 9 "
+                       "FROM readings WHERE value = 3")
+        db.execute(render_down(design))
+        assert db.query(_LEFT) == [], "the down migration removes every partition and the function"
+
+
+def test_ddl_applies_partitions_route_rows_and_down_removes_all(pg_url: str) -> None:
+    _apply_and_maintain(pg_url)
+
+
+def test_ddl_applies_on_postgresql_15() -> None:
+    try:
+        with Database(LOCAL_PG15_URL) as db:
+            assert db.server_version >= 150000
+    except DatabaseError as error:
+        pytest.skip(f"no PostgreSQL at {LOCAL_PG15_URL}: {error}")
+    _apply_and_maintain(LOCAL_PG15_URL)
+
+
+def test_validate_passes_a_pruning_pattern_and_fails_one_that_cannot_prune(pg_url: str) -> None:
+    # The OR makes recorded_at useless for pruning although the query filters it.
+    spec = telemetry(more_patterns="""\
+  - name: recent_or_bad
+    query: SELECT value FROM readings WHERE recorded_at >= :since OR quality = 'bad'
+""")
+    design = design_of(spec)
+    report = validate(design, render_up(design), render_down(design), pg_url, rows=30, runs=1)
+    checks = {c.name: c for c in report.checks}
+    good = checks["partition pruning: recent on readings"]
+    assert good.status == "PASS", good.detail
+    assert f"of {len(design.table('readings').partitioning.partitions)} partitions" in good.detail
+    bad = checks["partition pruning: recent_or_bad on readings"]
+    assert bad.status == "FAIL" and "does not prune" in bad.detail, bad.detail
+    assert "partition pruning: latest on readings" not in checks, "a pattern that never filters the key is not judged"
+    assert checks["partition maintenance: readings"].status == "PASS"
+    assert checks["database empty after down migration"].status == "PASS"
+    assert checks["synthetic rows: readings"].status == "PASS"
+
+
+def test_pruning_check_counts_partitions_of_list_and_hash(pg_url: str) -> None:
+    design = design_of(HASHED)
+    with scratch_database(pg_url) as scratch, Database(scratch) as db:
+        db.execute(render_up(design))
+        db.execute("INSERT INTO accounts (name) SELECT 'a' || g FROM generate_series(1, 50) g")
+        db.execute("INSERT INTO entries (account_id, amount) SELECT 1 + g % 50, g FROM generate_series(1, 2000) g")
+        db.execute("ANALYZE")
+        checks = partition_checks(db, design)
+    assert [c.name for c in checks] == ["partition pruning: entries_of_account on entries",
+                                        "partition pruning: total_of_account on entries"]
+    assert all(c.status == "PASS" and "plan-time: 1 of 16 partitions" in c.detail for c in checks), checks
+
+
+def test_import_keeps_the_parent_table_not_its_partitions(pg_url: str) -> None:
+    design = design_of(telemetry())
+    schema = render_up(design)
+    from_sql = import_postgresql_sql(schema, "schema.sql")
+    assert sorted(t.name for t in from_sql.tables) == ["readings", "sensors"]
+    with scratch_database(pg_url) as scratch:
+        with Database(scratch) as db:
+            db.execute(schema)
+        live = import_postgresql_database(scratch)
+    assert sorted(t.name for t in live.tables) == ["readings", "sensors"]
+    assert live.table("readings").primary_key.columns == ("id", "recorded_at")

@@ -158,7 +158,26 @@ class TableGenerator:
         self.fill_free(data, np.arange(n), round_=0)
         if drop.any():
             data.keep(~drop)
+        self._kept_dependencies(data)
         return data
+
+    def _kept_dependencies(self, data: TableData) -> None:
+        """Rows that share a determinant get the same dependent values: a dependency kept in
+        the table on purpose (`denormalized:`) is enforced by a trigger that refuses anything else."""
+        unique = {c for k in self.keys for c in k}
+        for rule in self.design.rules:
+            if rule.kind != "depends" or not rule.denormalized or rule.entity != self.table.entity or not data.rows:
+                continue
+            dependent = [c for c in rule.dependent if c in data.raw and c not in rule.columns and c not in unique]
+            if not dependent or not all(c in data.raw for c in rule.columns):
+                continue
+            ids = _group_ids(data, list(rule.columns))
+            _, first = np.unique(ids, return_index=True)  # ids are 0..k-1: first row of each group
+            source = first[ids]
+            for c in dependent:
+                data.raw[c] = data.raw[c][source]
+                if data.nulls.get(c) is not None:
+                    data.nulls[c] = data.nulls[c][source]
 
     def _surrogate_keys(self, data: TableData) -> None:
         """Single-column keys of integer or uuid type that no foreign key sets: 1..n."""

@@ -94,6 +94,10 @@ def _kept_dependency(state: _State, rule: m.Rule) -> None:
     if table is None or table.primary_key is None or not all(table.column(c) for c in (*rule.columns, *rule.dependent)):
         return
     x, y, key = rule.columns, tuple(c for c in rule.dependent if c not in rule.columns), table.primary_key.columns
+    if any(set(k) <= set(x) for k in state.base.unique_keys(table)):
+        state.decisions.append(m.Decision(step="integrity", subject=f"rule {rule.name}", choice="nothing to keep",
+                                          reason=f"{', '.join(x)} is a key of {table.name}: no value is repeated"))
+        return
     t = q(table.name)
     message = quote_literal(f"{table.name}: {', '.join(x)} = % already has other {', '.join(y)} "
                             f"(rule {rule.name} keeps them equal)")

@@ -277,6 +277,26 @@ def bench(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
 
 
 @app.command()
+def normalize(data: list[Path] = typer.Argument(..., help="CSV files (several: foreign keys across them too)."),
+              output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for spec.yaml and the deliverables."),
+              interactive: bool = typer.Option(False, "--interactive", help="Confirm, skip or replace each proposed split."),
+              approximate: Optional[float] = typer.Option(None, "--approximate", metavar="G3",
+                                                          help="Allow dependencies broken by at most this share of rows (g3)."),
+              no_header: bool = typer.Option(False, "--no-header", help="The first row is data (default: detected)."),
+              delimiter: Optional[str] = typer.Option(None, "--delimiter", help="Field delimiter (default: sniffed)."),
+              sample: Optional[int] = typer.Option(None, "--sample", help="Discover dependencies on this many random rows "
+                                                   "(default: all up to 100,000), re-checked on all rows."),
+              max_lhs: int = typer.Option(3, "--max-lhs", help="Most columns in a determinant.")) -> None:
+    """Profile CSV data and propose a normalised schema: spec.yaml plus every deliverable of `design`."""
+    from schemawright.profiling.command import run_normalize
+    from schemawright.profiling.run import Options
+
+    options = Options(delimiter=delimiter, header=False if no_header else None, sample=sample, max_lhs=max_lhs,
+                      approximate=approximate)
+    raise typer.Exit(run_normalize(data, output, options, interactive, out, err))
+
+
+@app.command()
 def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
     """Print the JSON Schema of the requirements file or of model.json."""
     from schemawright.model import Design

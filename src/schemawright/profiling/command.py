@@ -1,0 +1,100 @@
+"""The `schemawright normalize` command: progress, the interactive chooser, located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.prompt import IntPrompt, Prompt
+from rich.table import Table
+
+from schemawright.errors import SpecErrors
+from schemawright.profiling.decompose import Candidate, Chooser, Node, best
+from schemawright.profiling.extra import ProfilerMissing
+from schemawright.profiling.run import BadOptions, Options, normalize, write_outputs
+
+SHOWN = 10  # candidates listed per interactive step
+
+
+def run_normalize(paths: list[Path], output: Path, options: Options, interactive: bool,
+                  out: Console, err: Console) -> int:
+    choose = interactive_chooser(err) if interactive else best
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=interactive) as bar:
+            task = bar.add_task("starting", total=None)
+
+            def reading(name: str):  # noqa: ANN202 - a progress callback
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, description=f"reading {name}", completed=done, total=total)
+                return progress
+
+            result = normalize(paths, options, step=lambda text: bar.update(task, description=text, total=None),
+                               reading=reading, choose=choose)
+            bar.update(task, description="writing the spec and the deliverables", total=None)
+            written = write_outputs(result, output)
+    except SpecErrors as exc:
+        for issue in exc.issues:
+            err.print(issue.format(), markup=False, soft_wrap=True)
+        err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+        return 2
+    except BadOptions as exc:
+        for problem in exc.problems:
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        return 2
+    except ProfilerMissing as exc:
+        err.print(str(exc), markup=False, soft_wrap=True)
+        return 2
+    _report(result, written, out)
+    return 0 if all(check.lossless for check in result.proposal.lossless.values()) else 1
+
+
+def _report(result, written: list[Path], out: Console) -> None:  # noqa: ANN001 - run.Result
+    proposal = result.proposal
+    rows = sum(p.table.rows for p in result.profiles)
+    fds = sum(len(p.fds) for p in result.profiles)
+    out.print(f"profiled {rows:,} rows in {len(result.profiles)} file(s), {fds} minimal dependencies; "
+              f"proposed {len(proposal.tables)} tables, {len(proposal.links)} foreign keys", markup=False, soft_wrap=True)
+    for table in proposal.tables:
+        key = ", ".join(table.key) if table.key else "id (surrogate)"
+        out.print(f"  {table.name} ({', '.join(table.columns)}) key {key}, {table.rows:,} rows", markup=False, soft_wrap=True)
+    for name, check in sorted(proposal.lossless.items()):
+        out.print(f"  {name}: {check.describe()}", markup=False, soft_wrap=True)
+    for path in written:
+        out.print(f"  {path}", markup=False, soft_wrap=True)
+
+
+def interactive_chooser(console: Console) -> Chooser:
+    """Ask per split: accept it, skip it (keep the dependency as documented redundancy), choose
+    another of the ranked dependencies, or finish this table."""
+
+    def choose(node: Node, candidates: list[Candidate], declined: set[frozenset[str]]) -> Candidate | None:
+        open_ = [c for c in candidates if c.lhs not in declined]
+        while open_:
+            _show(console, node, open_)
+            answer = Prompt.ask(f"split on 1: {open_[0].describe()}? [a]ccept, [s]kip, [c]hoose another, "
+                                "[d]one with this table", choices=["a", "s", "c", "d"], default="a", console=console)
+            if answer == "a":
+                return open_[0]
+            if answer == "c":
+                number = IntPrompt.ask("number of the dependency to split on", console=console,
+                                       choices=[str(i + 1) for i in range(min(len(open_), SHOWN))])
+                return open_[number - 1]
+            if answer == "d":
+                declined.update(c.lhs for c in open_)
+                return None
+            declined.add(open_[0].lhs)
+            open_ = open_[1:]
+        return None
+
+    return choose
+
+
+def _show(console: Console, node: Node, candidates: list[Candidate]) -> None:
+    table = Table(title=f"BCNF violations in ({', '.join(node.attributes)})")
+    for column in ("#", "dependency", "score", "signal"):
+        table.add_column(column, overflow="fold")
+    for i, c in enumerate(candidates[:SHOWN]):
+        table.add_row(str(i + 1), c.describe(), f"{c.rank:.3f}", c.signal or "")
+    console.print(table)

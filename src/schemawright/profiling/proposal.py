@@ -1,0 +1,131 @@
+"""The proposed schema of one or more files: named tables, keys, foreign keys, and the
+lossless check, assembled from a decomposition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemawright.profiling import measures
+from schemawright.profiling.guards import identifier_like
+from schemawright.profiling.decompose import Decomposition, Node, primary_key
+from schemawright.profiling.lossless import Join, LosslessCheck, TableShape, check_lossless
+from schemawright.profiling.names import determinant_table, file_table
+from schemawright.profiling.profile import Profile
+from schemawright.profiling.types import InferredType
+
+WIDE_KEY = 3  # natural keys of this many columns get a surrogate key (and stay UNIQUE)
+
+
+@dataclass
+class ProposedTable:
+    name: str
+    source: str  # the file it came from
+    columns: list[str]
+    types: dict[str, InferredType]
+    nullable: set[str]
+    rows: int
+    key: tuple[str, ...] | None  # natural primary key; None: a surrogate `id`
+    uniques: list[tuple[str, ...]] = field(default_factory=list)
+    depends: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProposedLink:
+    child: str
+    columns: tuple[str, ...]
+    parent: str
+    references: tuple[str, ...]
+    required: bool
+    reason: str
+
+
+@dataclass
+class Proposal:
+    tables: list[ProposedTable] = field(default_factory=list)
+    links: list[ProposedLink] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    lossless: dict[str, LosslessCheck] = field(default_factory=dict)  # per file
+
+
+def propose(profile: Profile, decomposition: Decomposition, taken: set[str], proposal: Proposal) -> None:
+    """Add the tables of one file's decomposition to `proposal` (names unique across `taken`)."""
+    table, order = profile.table, profile.table.names
+    names: dict[int, str] = {}
+    proposal.decisions.extend(f"{table.name}: {d}" for d in decomposition.decisions)
+    shapes: list[TableShape] = []
+    for i, node in enumerate(decomposition.nodes):
+        columns = [c for c in order if c in node.attributes]
+        names[id(node)] = (file_table(table.name, taken) if node.key is None
+                           else determinant_table([c for c in order if c in node.key], taken))
+        key, others, why = primary_key(profile, node)
+        ordered_key = tuple(c for c in order if key and c in key) or None
+        proposed = ProposedTable(
+            name=names[id(node)], source=table.path, columns=columns,
+            types={c: profile.types[c] for c in columns},
+            nullable={c for c in columns if table.column(c).nullable},
+            rows=table.rows if node.key is None else measures.distinct(table, node.key),
+            key=ordered_key, uniques=[])
+        for other in others:
+            columns_of = tuple(c for c in order if c in other)
+            if _enforced(profile, columns_of):
+                proposed.uniques.append(columns_of)
+            else:
+                proposal.decisions.append(f"{proposed.name}: ({', '.join(columns_of)}) is unique in the data but not "
+                                          "enforced: neither named like an identifier nor an e-mail, so it may be "
+                                          "unique by chance")
+        proposed.depends = _depends(node, order)
+        if ordered_key is None:
+            proposal.decisions.append(f"{proposed.name}: surrogate key id ({why})")
+        elif len(ordered_key) >= WIDE_KEY:
+            proposal.decisions.append(f"{proposed.name}: surrogate key id; the natural key "
+                                      f"({', '.join(ordered_key)}) is {len(ordered_key)} columns wide and stays UNIQUE")
+            proposed.uniques.insert(0, ordered_key)
+            proposed.key = None
+        else:
+            proposal.decisions.append(f"{proposed.name}: primary key ({', '.join(ordered_key)}): {why}")
+        proposed.description = (f"From {table.name}: "
+                                + ("the rows of the file" if node.key is None else
+                                   f"one row per {', '.join(c for c in order if c in node.key)}")
+                                + f" ({proposed.rows:,} rows).")
+        proposal.tables.append(proposed)
+        shapes.append(TableShape(tuple(columns), None if node.key is None and ordered_key is None else
+                                 tuple(c for c in order if c in (node.key or key or ()))))
+    index = {id(n): i for i, n in enumerate(decomposition.nodes)}
+    joins = []
+    for link in decomposition.links:
+        columns = tuple(c for c in order if c in link.columns)
+        required = not any(table.column(c).nullable for c in columns)
+        proposal.links.append(ProposedLink(names[id(link.child)], columns, names[id(link.parent)], columns, required,
+                                           f"split off on {', '.join(columns)}"))
+        joins.append(Join(index[id(link.child)], columns, index[id(link.parent)]))
+    proposal.lossless[table.name] = check_lossless(table, shapes, 0, joins)
+    _no_enum_keys(proposal, decomposition, order, profile)
+
+
+def _enforced(profile: Profile, columns: tuple[str, ...]) -> bool:
+    return len(columns) == 1 and (identifier_like(columns[0]) or profile.types[columns[0]].kind == "email")
+
+
+def _no_enum_keys(proposal: Proposal, decomposition: Decomposition, order: list[str], profile: Profile) -> None:
+    """A determinant got its own table, which is its list of values: a CHECK of enum values
+    on it (and on the columns referencing it) would have to change with every new row."""
+    split_on = {c for node in decomposition.nodes if node.key for c in node.key}
+    for table in proposal.tables:
+        for column in split_on & set(table.columns):
+            if table.types[column].kind == "enum":
+                table.types[column] = InferredType("text", f"{profile.types[column].reason}; text rather than enum "
+                                                   "because a table lists its values")
+
+
+def _depends(node: Node, order: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    rules = []
+    if node.key is not None:
+        rest = tuple(c for c in node.attributes if c not in node.key)
+        if rest:
+            rules.append((tuple(c for c in order if c in node.key), rest))
+    for kept in node.kept:  # violations a person chose to keep: documented redundancy
+        rhs = tuple(c for c in order if c in kept.rhs and c in node.attributes)
+        if rhs:
+            rules.append((tuple(c for c in order if c in kept.lhs), rhs))
+    return rules

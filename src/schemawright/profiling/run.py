@@ -1,0 +1,123 @@
+"""`normalize`: files -> profiles -> decompositions -> one proposal -> spec -> deliverables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemawright.files import write_files
+from schemawright.profiling import discovery
+from schemawright.profiling.csv_reader import Progress, read_csv
+from schemawright.profiling.decompose import Chooser, best, decompose
+from schemawright.profiling.names import file_table
+from schemawright.profiling.profile import Profile, profile_table
+from schemawright.profiling.proposal import Proposal, ProposedLink, propose
+from schemawright.profiling.spec_writer import to_spec_yaml
+
+DEFAULT_MAX_LHS = 3
+SPEC_FILE = "spec.yaml"
+
+
+@dataclass(frozen=True)
+class Options:
+    delimiter: str | None = None
+    header: bool | None = None  # None: detect
+    sample: int | None = None  # rows to discover dependencies on; None: all up to DEFAULT_SAMPLE
+    max_lhs: int | None = DEFAULT_MAX_LHS
+    approximate: float | None = None  # g3 threshold
+
+
+@dataclass
+class Result:
+    proposal: Proposal
+    profiles: list[Profile]
+    spec_yaml: str
+    project: str
+    sources: list[str] = field(default_factory=list)
+
+
+class BadOptions(ValueError):
+    """Option values that cannot work; each problem with its fix."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def check_options(options: Options) -> None:
+    issues = []
+    if options.delimiter is not None and len(options.delimiter) != 1:
+        issues.append(f"--delimiter must be one character, got {options.delimiter!r}; "
+                      "write e.g. --delimiter ';' or --delimiter $'\\t' for tabs")
+    if options.approximate is not None and not 0 <= options.approximate < 1:
+        issues.append(f"--approximate must be in [0, 1), got {options.approximate}; "
+                      "it is the share of rows that may break a dependency (g3): 0.01 allows 1%")
+    if options.max_lhs is not None and options.max_lhs < 1:
+        issues.append(f"--max-lhs must be at least 1, got {options.max_lhs}; "
+                      "3 suits normalisation, larger values find wider determinants, slowly")
+    if options.sample is not None and options.sample < 2:
+        issues.append(f"--sample must be at least 2 rows, got {options.sample}; e.g. --sample 100000")
+    if issues:
+        raise BadOptions(issues)
+
+
+def normalize(paths: list[Path], options: Options, step: Callable[[str], None] | None = None,
+              reading: Callable[[str], Progress] | None = None, choose: Chooser = best) -> Result:
+    """Profile every file and propose one normalised schema; raises BadOptions or SpecErrors for
+    bad input and ProfilerMissing when the `profile` extra is not installed."""
+    check_options(options)
+    say = step or (lambda _: None)
+    tables = []
+    for path in paths:
+        say(f"reading {path}")
+        tables.append(read_csv(path, options.delimiter, options.header, reading(str(path)) if reading else None))
+    profiles = []
+    for table in tables:
+        profiles.append(profile_table(table, options.max_lhs, options.sample, options.approximate,
+                                      lambda text, name=table.name: say(f"{name}: {text}")))
+    if len(tables) > 1:
+        say("discovering inclusion dependencies across files")
+        found = discovery.inclusions(tables)
+        for profile in profiles:
+            profile.inclusions = found
+    proposal, taken = Proposal(), set()
+    for profile in profiles:
+        say(f"{profile.table.name}: decomposing")
+        propose(profile, decompose(profile, choose), taken, proposal)
+    if len(tables) > 1:
+        _link_files(proposal, profiles)
+    project = file_table(tables[0].name, set()) if len(tables) == 1 else "normalized"
+    sources = [str(p) for p in paths]
+    return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources)
+
+
+def _link_files(proposal: Proposal, profiles: list[Profile]) -> None:
+    """Foreign keys across files from inclusion dependencies into a single-column key."""
+    by_source = {p.table.name: p.table.path for p in profiles}
+    for ind in profiles[0].inclusions:
+        parents = [t for t in proposal.tables if t.source == by_source[ind.referenced_table]
+                   and t.key == (ind.referenced,)]
+        children = [t for t in proposal.tables if t.source == by_source[ind.dependent_table]
+                    and ind.dependent in t.columns]
+        children.sort(key=lambda t: (t.key == (ind.dependent,), t.name))  # a referencing column first
+        if not parents or not children:
+            continue
+        child, parent = children[0], parents[0]
+        if any(link.child == child.name and link.columns == (ind.dependent,) for link in proposal.links):
+            continue
+        proposal.links.append(ProposedLink(
+            child.name, (ind.dependent,), parent.name, (ind.referenced,), ind.dependent not in child.nullable,
+            f"inclusion dependency: every value of {ind.dependent_table}.{ind.dependent} occurs in "
+            f"{ind.referenced_table}.{ind.referenced}"))
+        proposal.decisions.append(f"foreign key {child.name}({ind.dependent}) -> {parent.name}({ind.referenced}): "
+                                  "from an inclusion dependency across files")
+
+
+def write_outputs(result: Result, out: Path) -> list[Path]:
+    """spec.yaml, then every deliverable of `design` made from it by the normal pipeline."""
+    from schemawright.pipeline import design_file, write_deliverables
+
+    written = write_files(out, {SPEC_FILE: result.spec_yaml})
+    design = design_file(out / SPEC_FILE)
+    return sorted(written + write_deliverables(design, out))

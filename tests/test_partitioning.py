@@ -79,8 +79,8 @@ def test_big_time_series_with_retention_is_range_partitioned_by_week() -> None:
     assert readings.primary_key.columns == ("id", "recorded_at")
     why = decision(design, "readings")
     assert why.choice.startswith("range by recorded_at, 1 week partitions")
-    assert "retention" in why.reason and "recent filter recorded_at" in why.reason
-    assert "latest do not filter recorded_at and read every partition" in why.reason
+    assert "retention" in why.reason and "recent filters recorded_at and prunes to the partitions it needs" in why.reason
+    assert "Pattern latest does not filter recorded_at and reads every partition" in why.reason
     assert "readings_partition_maintenance" in why.reason
     assert "primary key (id) -> (id, recorded_at)" in decision(design, "readings.pk_readings").choice
     assert any(f.name == "readings_partition_maintenance" for f in design.functions)

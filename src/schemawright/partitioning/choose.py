@@ -71,6 +71,20 @@ def equality_key(table: m.Table, usage: list[PatternUse]) -> str | None:
     return next((c for c in common if table.column(c) is not None), None)
 
 
+def range_benefits(key: str, volume: m.Volume | None, usage: list[PatternUse]) -> list[str]:
+    """What range partitions by `key` buy: cheap retention, and patterns that prune."""
+    reasons = []
+    if volume is not None and volume.retention_months:
+        reasons.append(f"the {volume.retention_months}-month retention becomes dropping whole partitions "
+                       "instead of DELETE (no bloat, no long vacuum)")
+    pruning = [u for u in usage if u.filters(key, by_range=True)]
+    if pruning:
+        verbs = ("filters", "prunes", "it") if len(pruning) == 1 else ("filter", "prune", "they")
+        reasons.append(f"{names(pruning)} {verbs[0]} {key} and {verbs[1]} to the partitions {verbs[2]} need"
+                       + ("s" if len(pruning) == 1 else ""))
+    return reasons
+
+
 def propose(design: m.Design, table: m.Table, volume: m.Volume,
             usage: list[PatternUse]) -> tuple[Proposal | None, list[str]]:
     """The best scheme for a large table, or None with the reasons nothing fits."""
@@ -78,14 +92,7 @@ def propose(design: m.Design, table: m.Table, volume: m.Volume,
     candidates: list[Proposal] = []
     time_key = range_key(table, usage, bool(volume.retention_months))
     if time_key:
-        pruning = [u for u in usage if u.filters(time_key, by_range=True)]
-        reasons = []
-        if volume.retention_months:
-            reasons.append(f"the {volume.retention_months}-month retention becomes dropping whole partitions "
-                           "instead of DELETE (no bloat, no long vacuum)")
-        if pruning:
-            reasons.append(f"{names(pruning)} filter {time_key} and prune to the partitions they need")
-        candidates.append(Proposal("range", time_key, reasons))
+        candidates.append(Proposal("range", time_key, range_benefits(time_key, volume, usage)))
     else:
         why_not.append("no pattern filters a NOT NULL time column by range and no retention is declared, so range "
                        "partitioning by time would not prune")

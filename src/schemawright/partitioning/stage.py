@@ -14,7 +14,7 @@ from schemawright import model as m
 from schemawright.naming import fit, snake
 from schemawright.partitioning import rules
 from schemawright.partitioning.calendar import bound_literal, initial_ranges, range_partition_name
-from schemawright.partitioning.choose import Proposal, enum_values, propose
+from schemawright.partitioning.choose import Proposal, enum_values, propose, range_benefits
 from schemawright.partitioning.keys import blockers, with_key_in_primary_key
 from schemawright.partitioning.maintenance import function_name, maintenance_function, plan_text
 from schemawright.partitioning.usage import names, searching, table_usage
@@ -88,7 +88,13 @@ def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volum
             if not values:
                 return table, _not_partitioned(table, f"`partition: list({request.key})` needs `values:` because "
                                                       f"{request.key} has no known set of values")
-        proposal = Proposal(request.by, request.key, ["requested in the spec"], values)
+        reasons = ["requested in the spec"]
+        if request.by == "range":
+            reasons += range_benefits(request.key, volume, usage)
+        else:
+            pinned = [u for u in usage if u.filters(request.key, by_range=False)]
+            reasons += [f"{names(pinned)} pin {request.key} and read one partition"] if pinned else []
+        proposal = Proposal(request.by, request.key, reasons, values)
         blocked = blockers(design, table, request.key)
         if blocked:
             return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but "
@@ -135,8 +141,9 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
     scheme = scheme.model_copy(update={"maintenance": plan_text(table, scheme)})
     new, decisions = with_key_in_primary_key(table.model_copy(update={"partitioning": scheme}), proposal.key)
     missed = [u for u in searching(usage) if not u.filters(proposal.key, by_range=proposal.method == "range")]
-    caveat = (f". Patterns {names(missed)} do not filter {proposal.key} and read every partition "
-              "(one index probe each)") if missed else ""
+    caveat = (f". Pattern{'s' if len(missed) > 1 else ''} {names(missed)} "
+              f"{'do' if len(missed) > 1 else 'does'} not filter {proposal.key} and read"
+              f"{'' if len(missed) > 1 else 's'} every partition (one index probe each)") if missed else ""
     size = _size(volume) + (" is above" if rules.horizon_rows(volume) >= rules.LARGE_ROWS else " is below") + \
         f" the {rules.LARGE_ROWS:,}-row threshold; " if volume else ""
     what = {"range": f"range by {proposal.key}, {interval} partitions from anchor {anchor}",

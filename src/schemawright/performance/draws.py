@@ -7,7 +7,10 @@ row and index path:
 - parameters compared for equality take a random row the pattern's own joins and constant
   conditions accept (validation.params.anchor_rows);
 - inserted foreign-key columns take a random parent row, all columns of a composite key
-  from the same row, so the insert passes its foreign-key checks.
+  from the same row, so the insert passes its foreign-key checks;
+- an inserted integer key column that is not a foreign key (`o_id` in `(w_id, d_id, o_id)`)
+  continues after the largest value in the table, one new number per run, as an
+  application's sequence or counter would, so the insert does not hit an existing key.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, name
         return [list(base) for _ in range(max(count, 0))]
     db.execute("SELECT setseed(%s)", [_unit(seed, pattern.name)])  # same data, same draws
     varied: list[dict[str, str | None]] = [{} for _ in range(count)]
-    for draw in (_equality_rows(db, pattern.sql, count), *_parent_rows(db, design, usage, names, count)):
+    draws = (_equality_rows(db, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
+             _fresh_keys(db, design, usage, names, count))
+    for draw in draws:
         if not draw:
             continue
         for i, row in enumerate(varied):
@@ -74,3 +79,27 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
                 continue
             out.append([dict(zip(params, row)) for row in rows])  # type: ignore[arg-type]
     return out
+
+
+_INTEGER_TYPES = ("smallint", "integer", "bigint", "int", "int2", "int4", "int8")
+
+
+def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
+                count: int) -> list[dict[str, str | None]]:
+    inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
+    fresh: dict[str, tuple[str, str]] = {}  # parameter -> (table, column)
+    for table in design.tables:
+        keys = ([table.primary_key.columns] if table.primary_key else []) + [u.columns for u in table.uniques]
+        referencing = {c for fk in table.foreign_keys for c in fk.columns}
+        for key in keys:
+            for column in key:
+                param = inserted.get((table.name, column))
+                found = table.column(column)
+                if (param in names and column not in referencing and found is not None
+                        and found.sql_type.lower() in _INTEGER_TYPES):
+                    fresh[param] = (table.name, column)  # type: ignore[index]
+    if not fresh:
+        return []
+    starts = {param: int(db.query_value(f"SELECT coalesce(max({quote_ident(column)}), 0) FROM {quote_ident(table)}")
+                         or 0) + 1 for param, (table, column) in fresh.items()}
+    return [{param: str(start + i) for param, start in starts.items()} for i in range(count)]

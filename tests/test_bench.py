@@ -34,8 +34,15 @@ entities:
       status: enum(open, paid, shipped)
       placed_at: {type: timestamp, required: true}
       total: money
+  Note:
+    primary_key: [customer_id, note_no]
+    attributes:
+      customer_id: {type: bigint, required: true}
+      note_no: {type: integer, required: true, min: 1}
+      body: {type: string, max_length: 200, required: true}
 relationships:
   - {from: Customer, to: Order, type: one-to-many}
+  - {from: Customer, to: Note, type: one-to-many, columns: [customer_id]}
 access_patterns:
   - name: customer_by_email
     query: SELECT id, country FROM customers WHERE email = :email
@@ -52,6 +59,10 @@ access_patterns:
       INSERT INTO orders (customer_id, status, placed_at, total)
       VALUES (:customer_id, 'open', now(), :total)
     frequency: 5
+    latency_p95_ms: 50
+  - name: add_note
+    query: INSERT INTO notes (customer_id, note_no, body) VALUES (:customer_id, :note_no, :body)
+    frequency: 2
     latency_p95_ms: 50
   - name: impossible
     query: SELECT count(*) FROM orders WHERE status = :status
@@ -85,10 +96,11 @@ def spec_file(tmp_path: Path) -> Path:
 
 def test_every_pattern_is_timed_with_ordered_statistics(measured: BenchResult) -> None:
     assert [p.name for p in measured.patterns] == ["customer_by_email", "orders_of_customer", "place_order",
-                                                   "impossible"]
-    assert measured.rows_loaded == 12000 and measured.generation_seconds > 0
+                                                   "add_note", "impossible"]
+    assert measured.rows_loaded == 14000 and measured.generation_seconds > 0
     for p in measured.patterns:
         assert p.error is None, p.error
+        assert p.refused == 0, p.name  # the drawn values satisfy every constraint
         assert p.latency is not None and p.latency.runs == RUNS
         assert 0 < p.latency.p50 <= p.latency.p95 <= p.latency.max
         assert p.verdict == ("PASS" if p.latency.p95 <= p.target_ms else "FAIL")
@@ -102,6 +114,9 @@ def test_parameters_vary_per_run_and_come_from_the_data(measured: BenchResult) -
     assert by_name["customer_by_email"].rows == 1.0
     assert by_name["orders_of_customer"].bindings > 1 and by_name["orders_of_customer"].rows > 0
     assert by_name["place_order"].rows == 1.0  # the drawn customer exists: the foreign key check passes
+    # A natural key (customer_id, note_no): every run inserts a new note number after the largest one.
+    assert by_name["add_note"].rows == 1.0 and by_name["add_note"].bindings == RUNS
+    assert by_name["add_note"].refused == 0
 
 
 def test_plan_facts_name_the_index_used(measured: BenchResult) -> None:
@@ -205,10 +220,10 @@ def test_design_with_bench_adds_the_performance_section(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = (out / "report.md").read_text(encoding="utf-8")
     section = report[report.index("## Performance at scale 0.1"):]
-    for name in ("customer_by_email", "orders_of_customer", "place_order", "impossible"):
+    for name in ("customer_by_email", "orders_of_customer", "place_order", "add_note", "impossible"):
         assert f"`{name}`" in section
     assert (out / "bench.md").is_file() and (out / "bench-latency.png").is_file()
-    assert "bench at scale 0.1: 4 of 4 access patterns meet" in done.stdout
+    assert "bench at scale 0.1: 5 of 5 access patterns meet" in done.stdout
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

@@ -47,10 +47,16 @@ def pattern_table(result: BenchResult) -> list[str]:
 
 
 def _errors(result: BenchResult) -> list[str]:
+    out = []
     failed = [p for p in result.patterns if p.error]
-    if not failed:
-        return []
-    return ["Patterns that could not be measured:", ""] + [f"- {code(p.name)}: {text(p.error)}" for p in failed] + [""]
+    if failed:
+        out += ["Patterns that could not be measured:", ""] + [f"- {code(p.name)}: {text(p.error)}" for p in failed]
+        out.append("")
+    refused = [p for p in result.patterns if p.refused and not p.error]
+    if refused:  # skipped values are not timed; say so, since they bias towards values that work
+        out += [f"- {code(p.name)}: {p.refused} drawn parameter set(s) broke a constraint and were replaced"
+                for p in refused] + [""]
+    return out
 
 
 def _setup(result: BenchResult) -> list[str]:

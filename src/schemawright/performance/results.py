@@ -40,6 +40,7 @@ class PatternBench:
     plan: PlanFacts | None = None
     rows: float | None = None  # mean rows returned or written per timed run
     bindings: int = 0  # different parameter sets drawn from the data
+    refused: int = 0  # drawn parameter sets a constraint refused (skipped, not timed)
     error: str | None = None
 
     @property

@@ -51,7 +51,8 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
             # Twice as many as needed: spares for bindings a constraint refuses.
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
                                      seed=seed, attempt=attempt)
-            samples, rows, used, error = _timed(db, statement, bindings, needed)
+            samples, rows, used, error, skipped = _timed(db, statement, bindings, needed)
+            result.refused += skipped
             if len(samples) == needed:
                 break
         if len(samples) < needed:
@@ -93,4 +94,4 @@ def _timed(db: Database, statement: str, bindings: list[Binding], needed: int): 
         samples.append(elapsed)
         rows.append(max(count, 0))
         used.append(values)
-    return samples, rows, used, error
+    return samples, rows, used, error, skipped

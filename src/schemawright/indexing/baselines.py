@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 from schemawright.database import DatabaseError
-from schemawright.indexing.candidates import MAX_KEYS, Candidate
+from schemawright.indexing.candidates import MAX_KEYS, Candidate, covers, existing_indexes
 from schemawright.indexing.predicates import TableAccess
 from schemawright.indexing.select import Move, Progress, Search, Session
 from schemawright.indexing.whatif import Costed, Handle, Unsupported, uses_handle
@@ -92,7 +92,10 @@ def floor_candidates(session: Session, width: int = FLOOR_WIDTH) -> list[Candida
                 for combo in itertools.permutations(keys, n):
                     found.add(Candidate(use.table, tuple((k, False) for k in combo)))
     found.update(c for c in session.candidates.all() if len(c.keys) <= width)
-    return sorted(found, key=Candidate.label)
+    # Like the advisor's candidates: none that an existing index (a primary key) already is or
+    # starts with; the planner would otherwise trade the real index for its hypothetical twin.
+    present = [ex for _name, ex in existing_indexes(session.design)]
+    return sorted((c for c in found if not any(covers(ex, c) for ex in present)), key=Candidate.label)
 
 
 def floor(session: Session, width: int = FLOOR_WIDTH) -> Configuration:

@@ -5,7 +5,8 @@ Rules, each one a candidate the planner later judges (nothing here is chosen):
 - single-key B-trees on every filter, join, sort and group key: the atoms the Extend search
   starts from and extends one key at a time;
 - multi-column B-trees ordered equality -> one prefix/range -> sort (with ASC/DESC), so one
-  range scan returns rows in order; GROUP BY keys after the equality keys;
+  range scan returns rows in order; GROUP BY keys after the equality keys; join keys first,
+  then equality and range keys (the lookups of a nested loop or a correlated subquery);
 - covering indexes (INCLUDE the projected columns when there are at most `MAX_INCLUDE`);
 - partial indexes when the query compares a column with a constant (`status = 'open'`): the
   constant moves to WHERE and the index keeps only those rows;
@@ -159,7 +160,7 @@ def propose(design: m.Design, accesses: dict[str, QueryAccess], facts: dict[str,
     present = existing_indexes(design)
     for pool in (out.atoms, out.composites):
         for cand in list(pool):
-            owner = next((name for name, ex in present if _covers(ex, cand)), None)
+            owner = next((name for name, ex in present if covers(ex, cand)), None)
             if owner is not None:
                 out.existing.append((cand, owner))
                 del pool[cand]
@@ -180,6 +181,11 @@ def _composites(use: TableAccess, access: QueryAccess, facts: TableFacts | None,
     rules = []
     if len(ordered) > 1:
         rules.append((Candidate(use.table, tuple(ordered)), "equality, then range/prefix, then sort"))
+    if use.join and len(use.join) + len(equality) + len(seek) > 1:
+        # The inner side of a nested loop (or a correlated subquery) looks rows up by its join
+        # keys, which then act as equality keys: join keys, the other equality keys, one range.
+        looked_up = [(k, False) for k in use.join] + [(k, False) for k in equality + seek if k not in use.join]
+        rules.append((Candidate(use.table, tuple(looked_up[:MAX_KEYS])), "join keys, then equality, then range"))
     if use.group and len(equality) + len(use.group) > 1:
         grouped = keys + [(k, False) for k in use.group if k not in equality]
         rules.append((Candidate(use.table, tuple(grouped[:MAX_KEYS])), "equality, then GROUP BY keys"))
@@ -220,7 +226,7 @@ def _sort_done(sort: list[tuple[str, bool]], equality: list[str]) -> bool:
     return all(k in equality for k, _ in sort)
 
 
-def _covers(existing: Candidate, cand: Candidate) -> bool:
+def covers(existing: Candidate, cand: Candidate) -> bool:
     if existing.table != cand.table or existing.method != cand.method or existing.where != cand.where:
         return False
     if cand.method != "btree":
@@ -235,7 +241,7 @@ def _merge_prefixes(pool: dict[Candidate, Proposal]) -> None:
     """A B-tree candidate whose keys are a prefix of another's (same WHERE, no extra INCLUDE)
     is served by the longer one: merge its patterns and rules into it."""
     for cand in sorted(pool, key=lambda c: len(c.keys)):
-        longer = next((o for o in pool if o is not cand and len(o.keys) > len(cand.keys) and _covers(o, cand)), None)
+        longer = next((o for o in pool if o is not cand and len(o.keys) > len(cand.keys) and covers(o, cand)), None)
         if longer is not None:
             proposal = pool.pop(cand)
             for pattern in proposal.patterns:

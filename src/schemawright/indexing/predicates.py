@@ -120,8 +120,8 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
         columns = [node] if isinstance(node, exp.Column) else list(node.find_all(exp.Column))
         if not columns or any(isinstance(c.this, exp.Star) for c in columns):
             return None
-        if node.find(exp.Placeholder, exp.Parameter, exp.Select) is not None:
-            return None
+        if node.find(exp.Placeholder, exp.Parameter, exp.Select, exp.AggFunc) is not None:
+            return None  # an aggregate (HAVING sum(x) > ...) is computed after any index scan
         found = {_resolve(c, aliases, design) for c in columns}
         if len(found) != 1:
             return None
@@ -133,6 +133,11 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
 
     def literal_only(node: exp.Expression | None) -> bool:
         return node is not None and constant(node) and node.find(exp.Placeholder, exp.Parameter) is None
+
+    def implied(node: exp.Expression) -> bool:
+        """Every row the query returns satisfies `node` (it is not one branch of an OR), so
+        it can be a partial index's WHERE."""
+        return node.find_ancestor(exp.Or) is None
 
     statement = {exp.Select: "select", exp.Insert: "insert", exp.Update: "update", exp.Delete: "delete"}
     kind_name = next((v for k, v in statement.items() if isinstance(tree, k)), "other")
@@ -165,14 +170,14 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
         if isinstance(node, exp.Is):
             is_not = bool(node.args.get("negate")) or isinstance(node.parent, exp.Not)
             use.add(use.null, (key, is_not))
-            if not is_not and isinstance(left, exp.Column):
+            if not is_not and isinstance(left, exp.Column) and implied(node):
                 use.add(use.constants, f"{key} IS NULL")
             continue
         if isinstance(node, exp.In):
             values = node.expressions
             if values and all(constant(v) for v in values):
                 use.add(use.equality, key)
-                if all(literal_only(v) for v in values) and isinstance(left, exp.Column):
+                if all(literal_only(v) for v in values) and isinstance(left, exp.Column) and implied(node):
                     use.add(use.constants, _unqualified(node))
             continue
         if isinstance(node, exp.Between):
@@ -183,7 +188,7 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
             continue
         if isinstance(node, exp.EQ):
             use.add(use.equality, key)
-            if literal_only(right) and isinstance(left, exp.Column):
+            if literal_only(right) and isinstance(left, exp.Column) and implied(node):
                 use.add(use.constants, _unqualified(node))
         elif isinstance(node, exp.NEQ):
             continue  # `<>` selects most rows: no B-tree seek

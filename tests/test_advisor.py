@@ -217,3 +217,21 @@ def test_every_parameter_style_is_costed_and_bad_patterns_are_reported(shop_url:
     assert costs["recent"].after < costs["recent"].before / 5
     assert costs["tagged"].after < costs["tagged"].before  # GIN (@>)
     assert {c.candidate.method for c in result.chosen} >= {"btree", "gin"}
+
+
+def test_or_branches_and_aggregates_make_no_partial_index_or_key() -> None:
+    sql = ("SELECT o.customer_id FROM orders o WHERE (o.status = 'open' OR o.status = 'paid') AND o.channel = 'web' "
+           "GROUP BY o.customer_id HAVING sum(o.total) > 100")
+    use = analyse(sql, design()).tables["orders"]
+    assert use.constants == ["channel = 'web'"]  # a branch of an OR is not true of every row
+    assert "status" in use.equality  # but still a key a bitmap OR can use
+    assert not any("SUM" in k.upper() for k in use.filter_keys() + use.group)
+
+
+def test_join_keys_lead_a_lookup_candidate() -> None:
+    # a correlated subquery looks orders up by customer, then by date range
+    sql = ("SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id "
+           "AND o.placed_at >= DATE '2024-01-01' AND o.placed_at < DATE '2024-02-01')")
+    found = propose(design(), {"q": analyse(sql, design())})
+    labels = {c.label(): p.rules for c, p in found.all().items()}
+    assert "join keys, then equality, then range" in labels["orders (customer_id, placed_at)"]

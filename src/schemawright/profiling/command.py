@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 from rich.table import Table
 
@@ -73,8 +74,9 @@ def interactive_chooser(console: Console) -> Chooser:
         open_ = [c for c in candidates if c.lhs not in declined]
         while open_:
             _show(console, node, open_)
-            answer = Prompt.ask(f"split on 1: {open_[0].describe()}? [a]ccept, [s]kip, [c]hoose another, "
-                                "[d]one with this table", choices=["a", "s", "c", "d"], default="a", console=console)
+            answer = Prompt.ask(escape(f"split on 1: {open_[0].describe()}? [a]ccept, [s]kip, [c]hoose another, "
+                                       "[d]one with this table"), choices=["a", "s", "c", "d"], default="a",
+                                console=console)
             if answer == "a":
                 return open_[0]
             if answer == "c":
@@ -92,9 +94,9 @@ def interactive_chooser(console: Console) -> Chooser:
 
 
 def _show(console: Console, node: Node, candidates: list[Candidate]) -> None:
-    table = Table(title=f"BCNF violations in ({', '.join(node.attributes)})")
+    table = Table(title=escape(f"BCNF violations in ({', '.join(node.attributes)})"))
     for column in ("#", "dependency", "score", "signal"):
         table.add_column(column, overflow="fold")
     for i, c in enumerate(candidates[:SHOWN]):
-        table.add_row(str(i + 1), c.describe(), f"{c.rank:.3f}", c.signal or "")
+        table.add_row(str(i + 1), escape(c.describe()), f"{c.rank:.3f}", escape(c.signal or ""))
     console.print(table)

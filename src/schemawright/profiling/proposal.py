@@ -126,6 +126,6 @@ def _depends(node: Node, order: list[str]) -> list[tuple[tuple[str, ...], tuple[
             rules.append((tuple(c for c in order if c in node.key), rest))
     for kept in node.kept:  # violations a person chose to keep: documented redundancy
         rhs = tuple(c for c in order if c in kept.rhs and c in node.attributes)
-        if rhs:
+        if rhs and kept.lhs <= set(node.attributes):
             rules.append((tuple(c for c in order if c in kept.lhs), rhs))
     return rules

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemawright.files import write_files
+from schemawright.naming import snake
 from schemawright.profiling import discovery
 from schemawright.profiling.csv_reader import Progress, read_csv
 from schemawright.profiling.decompose import Chooser, best, decompose
@@ -103,6 +104,12 @@ def _link_files(proposal: Proposal, profiles: list[Profile]) -> None:
         children.sort(key=lambda t: (t.key == (ind.dependent,), t.name))  # a referencing column first
         if not parents or not children:
             continue
+        if not _names_agree(ind.dependent, ind.referenced, ind.referenced_table):
+            proposal.decisions.append(
+                f"no foreign key {ind.dependent_table}.{ind.dependent} -> {ind.referenced_table}.{ind.referenced}: "
+                "the values are included but the names are unrelated, so the inclusion may be chance "
+                "(small integer ranges include each other)")
+            continue
         child, parent = children[0], parents[0]
         if any(link.child == child.name and link.columns == (ind.dependent,) for link in proposal.links):
             continue
@@ -112,6 +119,13 @@ def _link_files(proposal: Proposal, profiles: list[Profile]) -> None:
             f"{ind.referenced_table}.{ind.referenced}"))
         proposal.decisions.append(f"foreign key {child.name}({ind.dependent}) -> {parent.name}({ind.referenced}): "
                                   "from an inclusion dependency across files")
+
+
+def _names_agree(dependent: str, referenced: str, referenced_table: str) -> bool:
+    """customer_id -> customer_id, buyer_customer_id -> customer_id, customer_id -> customers.id."""
+    dep, ref = snake(dependent), snake(referenced)
+    owner = snake(referenced_table).rstrip("s")
+    return dep == ref or dep.endswith("_" + ref) or dep in (f"{owner}_{ref}", f"{owner}{ref}")
 
 
 def write_outputs(result: Result, out: Path) -> list[Path]:

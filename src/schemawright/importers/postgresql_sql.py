@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pglast
 from pglast import ast
+from pglast.stream import RawStream
 from pglast.enums import AlterTableType as Alt
 from pglast.enums import ConstrType, ObjectType
 
@@ -90,6 +91,7 @@ class _Reader(Changes):
         self.decisions: list[m.Decision] = []
         self.skipped: Counter[str] = Counter()
         self.tables: dict[str, tb.TableState] = {}
+        self.partitions: set[str] = set()  # their rows, keys and indexes are the parent's
         self.names = tb.Namespace()
         self.enums: dict[str, list[str]] = {}
         self.domains: dict[str, str] = {}
@@ -208,8 +210,7 @@ class _Reader(Changes):
             return foreign
         name = rel.relname
         if stmt.partbound is not None:
-            parent = stmt.inhRelations[0].relname if stmt.inhRelations else "?"
-            return f"partition of {parent}: partitions are not modelled (their rows are rows of {parent})"
+            return self._partition_of(stmt)
         if rel.relpersistence == "t":
             return "temporary table: not part of the schema"
         if name in self.tables:
@@ -231,13 +232,46 @@ class _Reader(Changes):
             parents = ", ".join(r.relname for r in stmt.inhRelations)
             self._note(piece, f"INHERITS ({parents}): inheritance is not modelled; inherited columns are missing")
         if stmt.partspec is not None:
-            lossy.append("the table is partitioned (PARTITION BY); the model keeps it as a plain table")
+            table.partitioning = _partitioning(stmt.partspec)
+            lossy.append("the table is partitioned (PARTITION BY); the model keeps its scheme and partitions, "
+                         "but a spec cannot list explicit partition bounds" if table.partitioning else
+                         "the table is partitioned by an expression; the model keeps it as a plain table")
         if rel.relpersistence == "u":
             lossy.append("UNLOGGED is not modelled; the table is kept as a logged table")
         if stmt.options:
             lossy.append("storage parameters (WITH ...) are not modelled")
         for reason in lossy:
             self._lossy(name, reason)
+        return None
+
+    def _partition_of(self, stmt: ast.CreateStmt) -> str | None:
+        """CREATE TABLE ... PARTITION OF: the partition joins its parent's scheme."""
+        parent = stmt.inhRelations[0].relname if stmt.inhRelations else "?"
+        if stmt.partspec is not None:
+            return f"partition of {parent}: it is partitioned again, which is not modelled"
+        return self._add_partition(parent, stmt.relation.relname, stmt.partbound)
+
+    def _attach(self, table: tb.TableState, cmd: ast.PartitionCmd) -> str | None:
+        """ALTER TABLE ... ATTACH PARTITION (how pg_dump writes partitions): the attached table
+        stops being a table of its own."""
+        name = cmd.name.relname
+        reason = self._add_partition(table.name, name, cmd.bound)
+        if reason is None:
+            self.tables.pop(name, None)
+        return reason
+
+    def _add_partition(self, parent_name: str, name: str, bound: ast.PartitionBoundSpec) -> str | None:
+        parent = self.tables.get(parent_name)
+        scheme = parent.partitioning if parent else None
+        if scheme is None:
+            return f"partition {name} of {parent_name}: not modelled (the parent is not created here, or it is " \
+                   "partitioned by an expression)"
+        partition = m.Partition(name=name, bound=RawStream()(bound))
+        parent.partitioning = scheme.model_copy(update={
+            "partitions": scheme.partitions + (partition,),
+            "default_partition": name if bound.is_default else scheme.default_partition})
+        self.partitions.add(name)
+        self.names.relations.add(name)
         return None
 
     def _add_column(self, table: tb.TableState, col: ast.ColumnDef, piece: Piece, lossy: list[str]) -> None:
@@ -331,6 +365,10 @@ class _Reader(Changes):
         if foreign := self._foreign(rel.schemaname):
             return foreign
         table = self.tables.get(rel.relname)
+        if rel.relname in self.partitions or all(cmd.subtype == Alt.AT_AttachPartition for cmd in stmt.cmds) \
+                and rel.relname in self.indexes:
+            self.skipped["partition-level DDL"] += 1  # pg_dump's per-partition keys and index attachments
+            return None
         if table is None:
             if rel.relname in self.indexes or rel.relname in self.views or rel.relname in self.sequences:
                 return self._keep("setting", stmt, piece, rel.relname, rel.relname)
@@ -392,7 +430,7 @@ class _Reader(Changes):
             what = "row level security" if "RowSecurity" in kind.name else "table setting"
             self._keep(what, single, piece, table.name, table.name)
         elif kind == Alt.AT_AttachPartition:
-            return f"ATTACH PARTITION on {table.name}: partitions are not modelled"
+            return self._attach(table, cmd.def_)
         else:
             return f"ALTER TABLE {kind.name.removeprefix('AT_')} is not imported"
         return None
@@ -407,6 +445,9 @@ class _Reader(Changes):
         name = stmt.idxname or choose_name(rel.relname, column_part(elements), "idx",
                                            self.names.relations)
         self.names.relations.add(name)
+        if rel.relname in self.partitions:
+            self.skipped["partition-level DDL"] += 1  # created on every partition by the parent's index
+            return None
         if rel.relname not in self.tables:
             if rel.relname in self.views:  # an index on a materialized view: kept, as views come after indexes
                 return self._keep("index", stmt, piece, name, rel.relname)
@@ -640,6 +681,15 @@ class _Reader(Changes):
                     column.sql_type, column.default, column.nextval = SERIAL[column.sql_type], None, None
                     column.nullable = False
                     del self.sequences[sequence.name]
+
+
+def _partitioning(spec: ast.PartitionSpec) -> m.Partitioning | None:
+    """PARTITION BY RANGE|LIST|HASH (columns); None for a key with expressions (not modelled)."""
+    columns = tuple(p.name for p in spec.partParams or ())
+    if not columns or any(c is None for c in columns):
+        return None
+    method = {"r": "range", "l": "list", "h": "hash"}[str(getattr(spec.strategy, "value", spec.strategy))[:1].lower()]
+    return m.Partitioning(method=method, columns=columns)  # type: ignore[arg-type]
 
 
 def _object_name(stmt: ast.Node) -> str:

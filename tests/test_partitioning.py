@@ -249,6 +249,7 @@ def test_output_is_deterministic_and_does_not_depend_on_today() -> None:
     assert "CREATE TABLE readings_default PARTITION OF readings DEFAULT;" in schema
     assert "DROP FUNCTION readings_partition_maintenance();" in first["migrations/0001_initial.down.sql"]
     assert "range by recorded_at" in first["report.md"]
+    assert "| `readings` | RANGE (`recorded_at`), 1 week | 18 + DEFAULT `readings_default` |" in first["report.md"]
     assert "readings_p20250929" in first["data-dictionary.md"]
 
 

@@ -154,8 +154,8 @@ def _partitioning(design: Design) -> list[str]:
     out += table(["Table", "Scheme", "Initial partitions", "Maintenance"], [
         [code(t.name), f"{t.partitioning.method.upper()} ({', '.join(code(c) for c in t.partitioning.columns)})"
          + (f", {t.partitioning.interval}" if t.partitioning.interval else ""),
-         number(len(t.partitioning.partitions)) + (f" (DEFAULT {code(t.partitioning.default_partition)})"
-                                                  if t.partitioning.default_partition else ""),
+         number(len(t.partitioning.partitions) - bool(t.partitioning.default_partition))
+         + (f" + DEFAULT {code(t.partitioning.default_partition)}" if t.partitioning.default_partition else ""),
          text(t.partitioning.maintenance)] for t in chosen], align="llrl")
     return out + [""]
 

@@ -22,8 +22,10 @@ def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
     out: list[SpecIssue] = []
     for name, entity in spec.entities.items():
         option = entity.partition
+        if option is None or option.key is None:
+            continue
         table = design.table_for_entity(name)
-        if option is None or option.key is None or table is None:
+        if table is None:
             continue
         path = ("entities", name, "partition")
         column = table.column(option.key)

@@ -63,7 +63,6 @@ def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volum
     if request.by == "none":
         return table, (_not_partitioned(table, "the spec says `partition: none`" + (f" ({_size(volume)})" if volume else ""))
                        if large or volume and volume.retention_months else [])
-    usage = table_usage(design, table.name)
     if request.by == "auto":
         if volume is None:
             return table, []
@@ -75,12 +74,14 @@ def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volum
             return table, _not_partitioned(table, f"not worth it: {_size(volume)} is below the "
                                            f"{rules.LARGE_ROWS:,}-row threshold, where one table with the right "
                                            f"indexes is simpler and as fast{tail}")
+        usage = table_usage(design, table.name)  # only for large tables: it reads every pattern
         proposal, why_not = propose(design, table, volume, usage)
         if proposal is None:
             return table, _not_partitioned(table, f"not worth it: {_size(volume)}, but " + "; ".join(why_not))
         proposal.reasons += [w for w in why_not if "ruled out" in w]
     else:
         assert request.key is not None  # the spec model requires it
+        usage = table_usage(design, table.name)
         values = request.values
         if request.by == "list" and not values:
             column = table.column(request.key)

@@ -11,12 +11,15 @@ import io
 
 from schemawright.performance.results import BenchResult
 
+MET, MISSED, P50 = "#2e86c1", "#c0392b", "#aed6f1"
 LOG_RATIO = 30  # a log axis when the slowest bar is this many times the fastest
 _STYLE = {"svg.hashsalt": "schemawright", "svg.fonttype": "none", "font.size": 9}
 
 
 def _figure(result: BenchResult):  # noqa: ANN202 - a matplotlib Figure
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     shown = [p for p in result.patterns if p.latency is not None]
     names = [p.name for p in shown][::-1]  # first pattern at the top
@@ -26,13 +29,13 @@ def _figure(result: BenchResult):  # noqa: ANN202 - a matplotlib Figure
     fig = Figure(figsize=(8, 1.2 + 0.32 * max(len(shown), 1)))
     ax = fig.add_subplot()
     rows = list(range(len(shown)))
-    missed = ["#c0392b" if t is not None and v > t else "#2e86c1" for v, t in zip(p95, targets)]
-    ax.barh([r + 0.2 for r in rows], p95, height=0.4, color=missed, label="p95")
-    ax.barh([r - 0.2 for r in rows], p50, height=0.4, color="#aed6f1", label="p50")
+    missed = [MISSED if t is not None and v > t else MET for v, t in zip(p95, targets)]
+    ax.barh([r + 0.2 for r in rows], p95, height=0.4, color=missed)
+    ax.barh([r - 0.2 for r in rows], p50, height=0.4, color=P50)
     marked = [(r, t) for r, t in zip(rows, targets) if t is not None]
     if marked:
         ax.scatter([t for _, t in marked], [r for r, _ in marked], marker="|", s=260, linewidths=2, color="black",
-                   label="p95 target", zorder=3)
+                   zorder=3)
     values = [v for v in p50 + p95 + [t for _, t in marked] if v and v > 0]
     if values and max(values) / min(values) > LOG_RATIO:
         ax.set_xscale("log")
@@ -41,7 +44,11 @@ def _figure(result: BenchResult):  # noqa: ANN202 - a matplotlib Figure
     ax.set_title(f"{result.project} at scale {result.scale:g}: latency per access pattern "
                  f"({len(result.missed)} of {len(result.patterns)} miss)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    # Explicit entries: the bars' own colours vary per pattern (met or missed).
+    legend = [Patch(color=MET, label="p95 (meets target)"), Patch(color=MISSED, label="p95 (misses target)"),
+              Patch(color=P50, label="p50"), Line2D([], [], color="black", marker="|", linestyle="", markersize=12,
+                                                   markeredgewidth=2, label="p95 target")]
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     return fig
 

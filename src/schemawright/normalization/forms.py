@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .closure import ClosureIndex
 from .cover import canonical_cover
 from .dependencies import FD, check_attributes, names
-from .keys import candidate_keys, key_order, minimal_key, sorted_keys
+from .keys import candidate_keys, key_order, minimal_determinant, sorted_keys
 
 LEVELS = ("1NF", "2NF", "3NF", "BCNF")
 
@@ -83,7 +83,7 @@ def _partial_dependencies(universe: frozenset[str], keys: list[frozenset[str]], 
             rest = key - {a}
             for b in sorted(index.closure(rest) - prime):
                 # Shrink to a smallest determinant, so the message names the real cause.
-                x = minimal_key(rest, frozenset((b,)), index)
+                x = minimal_determinant(rest, b, index)
                 partial.setdefault(x, set()).add(b)
     return partial
 

@@ -38,17 +38,25 @@ def sorted_keys(keys: Iterable[frozenset[str]]) -> list[frozenset[str]]:
     return sorted(set(keys), key=key_order)
 
 
+def minimal_determinant(attrs: Iterable[str], target: str, index: ClosureIndex) -> frozenset[str]:
+    """Shrink attrs, dropping attributes in sorted order, to a minimal set that still derives target."""
+    kept = set(attrs)
+    for a in sorted(kept):
+        kept.discard(a)
+        if not index.reaches(kept, target):
+            kept.add(a)
+    return frozenset(kept)
+
+
 def minimal_key(superkey: Iterable[str], universe: frozenset[str], index: ClosureIndex) -> frozenset[str]:
     """Shrink a superkey to a key by dropping, in sorted order, each attribute not needed."""
     key = set(superkey)
     for a in sorted(key):
         key.discard(a)
-        if not universe <= index.closure(key):
+        # key − a is still a superkey iff it derives a back; reaches() stops as soon as it does.
+        if not index.reaches(key, a):
             key.add(a)
     return frozenset(key)
-
-
-_SCAN_LIMIT = 256
 
 
 def candidate_keys(attributes: Iterable[str] | str, fds: Sequence[FD], limit: int = 10_000) -> list[frozenset[str]]:
@@ -59,26 +67,54 @@ def candidate_keys(attributes: Iterable[str] | str, fds: Sequence[FD], limit: in
     universe = check_attributes(attributes, fds)
     rules = [f for f in merged(fds) if not f.trivial]
     index = ClosureIndex(rules)
-    first = minimal_key(universe, universe, index)
-    keys = [first]
-    found = {first}
+    # Attribute sets as bit masks over the sorted attributes. The "contains a known key" test
+    # runs |F| times per key, so instead of scanning all keys it keeps, per attribute, the set
+    # of keys (again a bit mask, one bit per key) that hold it: some key fits inside C iff the
+    # keys holding an attribute outside C are not all of them.
+    order = sorted(universe)
+    place = {a: i for i, a in enumerate(order)}
+    bit = {a: 1 << i for i, a in enumerate(order)}
+    holders = [0] * len(order)  # attribute position -> mask of the keys that contain it
+    keys: list[frozenset[str]] = []
+    used: list[int] = []
+
+    def mask(attrs: Iterable[str]) -> int:
+        return sum(bit[a] for a in attrs)
+
+    def add(key: frozenset[str]) -> None:
+        flag = 1 << len(keys)
+        keys.append(key)
+        for a in key:
+            if not holders[place[a]]:
+                used.append(place[a])  # only attributes in some key can rule a key out
+            holders[place[a]] |= flag
+
+    def holds_a_key(candidate: int) -> bool:
+        everyone = (1 << len(keys)) - 1
+        misfits = 0
+        for i in used:
+            if not candidate >> i & 1:
+                misfits |= holders[i]
+                if misfits == everyone:
+                    return False
+        return misfits != everyone
+
+    sides = [(mask(f.lhs), mask(f.rhs)) for f in rules]
+    add(minimal_key(universe, universe, index))
     position = 0
     while position < len(keys):
-        key = keys[position]
+        key = mask(keys[position])
         position += 1
-        for f in rules:
-            candidate = f.lhs | (key - f.rhs)
-            # Lucchesi–Osborn skip a superkey that contains a known key. Scanning the keys costs
-            # O(#keys) per test, so once there are many, shrinking the superkey (O(|R|) closures)
-            # and looking the result up is cheaper; any key it yields is a key, so both are sound.
-            if len(keys) <= _SCAN_LIMIT and any(k <= candidate for k in keys):
+        for lhs, rhs in sides:
+            if not rhs & key:
+                continue  # the candidate would contain this very key
+            candidate = lhs | (key & ~rhs)
+            if holds_a_key(candidate):
                 continue
-            new = minimal_key(candidate, universe, index)
-            if new not in found:
-                found.add(new)
-                keys.append(new)
-                if len(keys) > limit:
-                    raise TooManyKeys(keys, limit)
+            # Contains no known key, so the key inside it is new (Lucchesi–Osborn's invariant).
+            add(minimal_key(frozenset(a for a in order if candidate & bit[a]), universe, index))
+            if len(keys) > limit:
+                raise TooManyKeys(keys, limit)
     return sorted_keys(keys)
 
 

@@ -11,6 +11,7 @@ instead of one huge index.
 from __future__ import annotations
 
 from schemawright import model as m
+from schemawright.partitioning.calendar import months_in
 
 # Below this many rows at the horizon a well-indexed plain table is simpler and as fast:
 # B-tree depth grows with log(rows), and autovacuum copes.  (The usual advice is tens of
@@ -35,7 +36,6 @@ DEFAULT_AHEAD = 4
 DEFAULT_ANCHOR = "2026-01-01"
 # Range intervals tried, widest first.
 INTERVALS = ("1 month", "1 week", "1 day")
-_PER_MONTH = {"1 month": 1.0, "1 week": 7 / 30.44, "1 day": 1 / 30.44}
 
 
 def horizon_rows(volume: m.Volume) -> int:
@@ -55,12 +55,10 @@ def monthly_rows(volume: m.Volume) -> float:
 def range_interval(volume: m.Volume) -> str:
     """The widest interval whose partitions stay under MAX_PARTITION_ROWS."""
     per_month = monthly_rows(volume)
-    return next((i for i in INTERVALS if per_month * _PER_MONTH[i] <= MAX_PARTITION_ROWS), INTERVALS[-1])
+    return next((i for i in INTERVALS if per_month * months_in(i) <= MAX_PARTITION_ROWS), INTERVALS[-1])
 
 
 def rows_per_interval(volume: m.Volume, interval: str) -> int:
-    from schemawright.partitioning.calendar import months_in
-
     return int(monthly_rows(volume) * months_in(interval))
 
 

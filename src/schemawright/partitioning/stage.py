@@ -59,48 +59,58 @@ def _size(volume: m.Volume) -> str:
 
 def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
             taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
-    large = volume is not None and rules.horizon_rows(volume) >= rules.LARGE_ROWS
     if request.by == "none":
-        return table, (_not_partitioned(table, "the spec says `partition: none`" + (f" ({_size(volume)})" if volume else ""))
-                       if large or volume and volume.retention_months else [])
+        noted = volume is not None and (rules.horizon_rows(volume) >= rules.LARGE_ROWS or volume.retention_months)
+        return table, _not_partitioned(table, "the spec says `partition: none`" + (
+            f" ({_size(volume)})" if volume else "")) if noted else []
     if request.by == "auto":
-        if volume is None:
-            return table, []
-        if not large:
-            if not volume.retention_months and rules.horizon_rows(volume) < rules.LARGE_ROWS // 10:
-                return table, []
-            tail = (f"; expire rows older than {volume.retention_months} months with a daily batched DELETE"
-                    if volume.retention_months else "")
-            return table, _not_partitioned(table, f"not worth it: {_size(volume)} is below the "
-                                           f"{rules.LARGE_ROWS:,}-row threshold, where one table with the right "
-                                           f"indexes is simpler and as fast{tail}")
-        usage = table_usage(design, table.name)  # only for large tables: it reads every pattern
-        proposal, why_not = propose(design, table, volume, usage)
-        if proposal is None:
-            return table, _not_partitioned(table, f"not worth it: {_size(volume)}, but " + "; ".join(why_not))
-        proposal.reasons += [w for w in why_not if "ruled out" in w]
-    else:
-        assert request.key is not None  # the spec model requires it
-        usage = table_usage(design, table.name)
-        values = request.values
-        if request.by == "list" and not values:
-            column = table.column(request.key)
-            values = tuple((v, (v,)) for v in (enum_values(design, table, column) if column else ()))
-            if not values:
-                return table, _not_partitioned(table, f"`partition: list({request.key})` needs `values:` because "
-                                                      f"{request.key} has no known set of values")
-        reasons = ["requested in the spec"]
-        if request.by == "range":
-            reasons += range_benefits(request.key, volume, usage)
-        else:
-            pinned = [u for u in usage if u.filters(request.key, by_range=False)]
-            reasons += [f"{names(pinned)} pin {request.key} and read one partition"] if pinned else []
-        proposal = Proposal(request.by, request.key, reasons, values)
-        blocked = blockers(design, table, request.key)
-        if blocked:
-            return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but "
-                                                  + "; ".join(blocked))
+        return _automatic(design, table, request, volume, taken)
+    return _requested(design, table, request, volume, taken)
+
+
+def _automatic(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
+               taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+    if volume is None:
+        return table, []
+    horizon = rules.horizon_rows(volume)
+    if horizon < rules.LARGE_ROWS:
+        if not volume.retention_months and horizon < rules.LARGE_ROWS // 10:
+            return table, []  # clearly small: a decision per such table would only be noise
+        tail = (f"; expire rows older than {volume.retention_months} months with a daily batched DELETE"
+                if volume.retention_months else "")
+        return table, _not_partitioned(table, f"not worth it: {_size(volume)} is below the "
+                                       f"{rules.LARGE_ROWS:,}-row threshold, where one table with the right "
+                                       f"indexes is simpler and as fast{tail}")
+    usage = table_usage(design, table.name)  # only for large tables: it reads every pattern
+    proposal, why_not = propose(design, table, volume, usage)
+    if proposal is None:
+        return table, _not_partitioned(table, f"not worth it: {_size(volume)}, but " + "; ".join(why_not))
+    proposal.reasons += [w for w in why_not if "ruled out" in w]
     return _apply(table, proposal, request, volume, usage, taken)
+
+
+def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
+               taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+    """The scheme the spec asks for (its conflicts were already reported as located errors)."""
+    assert request.key is not None  # the spec model requires it
+    usage = table_usage(design, table.name)
+    values = request.values
+    if request.by == "list" and not values:
+        column = table.column(request.key)
+        values = tuple((v, (v,)) for v in (enum_values(design, table, column) if column else ()))
+        if not values:
+            return table, _not_partitioned(table, f"`partition: list({request.key})` needs `values:` because "
+                                                  f"{request.key} has no known set of values")
+    reasons = ["requested in the spec"]
+    if request.by == "range":
+        reasons += range_benefits(request.key, volume, usage)
+    else:
+        pinned = [u for u in usage if u.filters(request.key, by_range=False)]
+        reasons += [f"{names(pinned)} pin {request.key} and read one partition"] if pinned else []
+    blocked = blockers(design, table, request.key)
+    if blocked:
+        return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but " + "; ".join(blocked))
+    return _apply(table, Proposal(request.by, request.key, reasons, values), request, volume, usage, taken)
 
 
 def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volume: m.Volume | None,

@@ -45,7 +45,7 @@ from schemawright.indexing.candidates import (
     TableFacts,
     propose,
 )
-from schemawright.indexing.predicates import QueryAccess, analyse, normalise_parameters
+from schemawright.indexing.predicates import QueryAccess, TableAccess, analyse, normalise_parameters
 from schemawright.indexing.whatif import (
     BuildWhatIf,
     Costed,
@@ -120,16 +120,21 @@ class Advice:
 class State:
     """The chosen configuration and the cost bookkeeping of the search."""
 
-    def __init__(self, workload: Workload, accesses: dict[str, QueryAccess], design: m.Design):
+    def __init__(self, workload: Workload, accesses: dict[str, QueryAccess], design: m.Design,
+                 memo: dict | None = None, sizes: dict | None = None):
         self.workload = workload
+        # A pattern's cost depends only on the what-if indexes on the tables it reads: remember it
+        # per (pattern, those indexes), across steps, searches and budgets of one session.
+        self.memo: dict[tuple[str, frozenset[Candidate]], Costed] = {} if memo is None else memo
+        self.sizes: dict[Candidate, tuple[int, str]] = {} if sizes is None else sizes  # what-if size, source
         self.weights = {p.name: p.frequency for p in design.access_patterns if p.name in workload.prepared}
         self.accesses = accesses
         self.by_table: dict[str, list[str]] = {}
         for name in self.weights:
             for table in accesses[name].tables:
                 self.by_table.setdefault(table, []).append(name)
-        self.costs: dict[str, Costed] = {n: workload.cost(n) for n in self.weights}
         self.chosen: list[Handle] = []
+        self.costs: dict[str, Costed] = {n: self.cost(n, []) for n in self.weights}
         self.evaluations = 0
 
     def total(self) -> float:
@@ -165,10 +170,46 @@ class State:
     def affected(self, table: str) -> list[str]:
         return self.by_table.get(table, [])
 
-    def trial(self, table: str, handles: list[Handle]) -> tuple[float, dict[str, Costed]]:
-        """Workload cost with the current what-if indexes in place, re-costing `table`'s patterns."""
+    def served(self, *cands: Candidate) -> list[str]:
+        """The patterns whose plan an index among `cands` could change: those that filter, join,
+        group or sort on its first key (a B-tree is entered by its first key), or read nothing
+        of its table beyond the index's columns (an index-only scan).  The others keep their
+        cost, which saves most EXPLAINs on wide analytical workloads."""
+        out: list[str] = []
+        for name in dict.fromkeys(n for c in cands for n in self.affected(c.table)):
+            for cand in cands:
+                use = self.accesses[name].tables.get(cand.table)
+                if use is not None and _could_use(use, cand):
+                    out.append(name)
+                    break
+        return out
+
+    def cost(self, name: str, config: list[Candidate], live: Callable[[], None] | None = None) -> Costed:
+        """Pattern `name`'s cost under `config`: remembered, or EXPLAINed once `live()` has put
+        exactly `config` in place (None: it already is)."""
+        tables = self.accesses[name].tables
+        key = (name, frozenset(c for c in config if c.table in tables))
+        if key not in self.memo:
+            if live is not None:
+                live()
+            self.memo[key] = self.workload.cost(name)
+        return self.memo[key]
+
+    def trial(self, table: str, handles: list[Handle], config: list[Candidate] | None = None,
+              live: Callable[[], None] | None = None,
+              relevant: tuple[Candidate, ...] | None = None) -> tuple[float, dict[str, Costed]]:
+        """Workload cost under `config` (default: the candidates of `handles`, in place now),
+        re-costing `table`'s patterns; `live` puts `config` in place if an EXPLAIN is needed."""
         self.evaluations += 1
-        fresh = {n: self.workload.cost(n) for n in self.affected(table)}
+        config = [h.candidate for h in handles] if config is None else config
+        once: list[Callable[[], None]] = [live] if live is not None else []
+
+        def ensure() -> None:
+            while once:
+                once.pop()()
+
+        names = self.affected(table) if relevant is None else self.served(*relevant)
+        fresh = {n: self.cost(n, config, ensure) for n in names}
         costs = {**self.costs, **fresh}
         total = sum(self.weights[n] * c.cost for n, c in costs.items()) + self.maintenance(handles)
         return total, fresh
@@ -201,10 +242,13 @@ class Session:
     accesses: dict[str, QueryAccess]
     candidates: CandidateSet
     real_size: dict[Candidate, int]  # candidates built once to measure them (shared by every search)
+    memo: dict = field(default_factory=dict)  # State.memo, shared by every search of the session
+    sizes: dict = field(default_factory=dict)  # State.sizes, likewise
 
     def state(self) -> State:
-        """A fresh, empty configuration (no what-if index chosen)."""
-        return State(self.workload, self.accesses, self.design)
+        """A fresh, empty configuration (no what-if index chosen); costs already known to the
+        session are reused."""
+        return State(self.workload, self.accesses, self.design, self.memo, self.sizes)
 
 
 @contextmanager
@@ -424,23 +468,46 @@ class Search:
         key = (cand, replaces.candidate if replaces else None, self.signature(cand.table))
         if key in self.cache:
             return self.cache[key]
+        created: list[Handle] = []
+        hidden: list[Handle] = []
+
+        def live() -> None:
+            """Put the move's configuration in place: the replaced index out, `cand` in."""
+            if replaces is not None and not hidden:
+                self.engine.drop(replaces)
+                hidden.append(replaces)
+            if not created:
+                created.append(self.engine.create(cand))
+                self.state.sizes[cand] = (created[0].size, created[0].source)
+
+        others = [h for h in self.state.chosen if h is not replaces]
         try:
-            handle = self.engine.create(cand)
+            if cand not in self.state.sizes:
+                live()
+            size, source = self.state.sizes[cand]
+            current = self.state.total()
+            probe = Handle(cand, "", size, source)  # for the maintenance term only
+            total, _ = self.state.trial(cand.table, others + [probe], [h.candidate for h in others] + [cand], live,
+                                        (cand,) if replaces is None else (cand, replaces.candidate))
+            result = (current - total, size, source)
         except Unsupported as error:
             self.unsupported[cand] = str(error)
             return None
         except DatabaseError as error:
             self.unsupported[cand] = f"PostgreSQL refused it: {error}"
             return None
-        try:
-            current = self.state.total()
-            others = [h for h in self.state.chosen if h is not replaces]
-            total, _ = self.state.trial(cand.table, others + [handle])
-            result = (current - total, handle.size, handle.source)
         finally:
-            self.engine.drop(handle)
+            for handle in created:
+                self.engine.drop(handle)
+            for handle in hidden:
+                self._restore(handle)
         self.cache[key] = result
         return result
+
+    def _restore(self, handle: Handle) -> None:
+        """Re-create a chosen index dropped for a trial; the handle keeps its (measured) size."""
+        again = self.engine.create(handle.candidate)
+        handle.ident, handle.owner = again.ident, again.owner
 
     def moves(self) -> list[Move]:
         chosen = {h.candidate for h in self.state.chosen}
@@ -512,7 +579,9 @@ class Search:
         self.measure(handle)
         self.state.chosen.append(handle)
         self.benefits[move.candidate] = move.benefit
-        self.state.costs.update({n: self.state.workload.cost(n) for n in self.state.affected(move.candidate.table)})
+        config = [h.candidate for h in self.state.chosen]
+        changed = (move.candidate,) if move.replaces is None else (move.candidate, move.replaces.candidate)
+        self.state.costs.update({n: self.state.cost(n, config) for n in self.state.served(*changed)})
 
     def prune(self) -> None:
         """Drop, newest first, each chosen index whose removal does not raise the workload cost."""
@@ -520,7 +589,7 @@ class Search:
             current = self.state.total()
             self.engine.drop(handle)
             others = [h for h in self.state.chosen if h is not handle]
-            total, fresh = self.state.trial(handle.candidate.table, others)
+            total, fresh = self.state.trial(handle.candidate.table, others, relevant=(handle.candidate,))
             if total <= current + 1e-9:
                 self.state.chosen = others
                 self.state.costs.update(fresh)
@@ -612,6 +681,17 @@ class Search:
         for cand, owner in self.candidates.existing:
             out.append(Rejected(cand, f"already served by existing index {owner}"))
         return out
+
+
+def _could_use(use: TableAccess, cand: Candidate) -> bool:
+    if cand.method == "gin":
+        return any(key == cand.keys[0][0] for key, _ in use.gin)
+    keys = use.filter_keys() + use.join + use.group + [k for k, _ in use.sort]
+    if cand.keys[0][0] in keys:
+        return True
+    if cand.method == "btree" and not use.star and use.projected:
+        return set(use.projected) <= cand.columns()
+    return False
 
 
 def _fake(move: Move) -> Handle:

@@ -40,23 +40,11 @@ def test_reference_datasets_give_the_published_fd_counts(name, header, rows, col
     path = DATASETS / name
     if not path.exists():
         pytest.skip(f"{path} is absent (set SCHEMAWRIGHT_FD_DATASETS to the folder of the FD data sets)")
-    table = read_csv(path)  # header detected, not given
+    table = read_csv(path)  # header detected, not given: a wrong guess would be one row off
     assert (table.rows, len(table.columns)) == (rows, columns)
-    assert table.names[0] == ("column1" if not header else table.names[0])
-    assert (not table.names[0].startswith("column")) == (header and name == "ncvoter_1001r_19c.csv") or header
     found = discovery.exact_fds(table)
     assert len(found) == fds
     assert all(len(f.rhs) == 1 and not f.rhs & f.lhs for f in found)
-
-
-def test_header_detection_matches_the_readme():
-    if not DATASETS.exists():
-        pytest.skip(f"{DATASETS} is absent")
-    for name, header, *_ in REFERENCE:
-        first = (DATASETS / name).read_text().splitlines()[0]
-        table = read_csv(DATASETS / name)
-        assert (table.names[0] != "column1" or first.startswith("column1")) == header or (
-            header and first.startswith("column1")), name
 
 
 def _orders(path: Path, rows: int = 1200) -> Path:

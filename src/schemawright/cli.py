@@ -285,7 +285,7 @@ def normalize(data: list[Path] = typer.Argument(..., help="CSV files (several: f
               no_header: bool = typer.Option(False, "--no-header", help="The first row is data (default: detected)."),
               delimiter: Optional[str] = typer.Option(None, "--delimiter", help="Field delimiter (default: sniffed)."),
               sample: Optional[int] = typer.Option(None, "--sample", help="Discover dependencies on this many random rows "
-                                                   "(default: all up to 100,000), re-checked on all rows."),
+                                                   "(default: all up to 50,000), re-checked on all rows."),
               max_lhs: int = typer.Option(3, "--max-lhs", help="Most columns in a determinant.")) -> None:
     """Profile CSV data and propose a normalised schema: spec.yaml plus every deliverable of `design`."""
     from schemawright.profiling.command import run_normalize

@@ -1,5 +1,5 @@
 """Dependencies found by desbordante: exact FDs (HyFD), approximate FDs (TANE with g3),
-unique column combinations (HyUCC) and unary inclusion dependencies across files (SPIDER).
+unique column combinations (HPIValid) and unary inclusion dependencies across files (SPIDER).
 
 desbordante reads CSV files, so each table is handed over as a temporary file of its codes
 (see table.py): short integers parse fast, and quoting can never go wrong.  Codes keep the
@@ -60,7 +60,7 @@ def approximate_fds(table: DataTable, g3: float, max_lhs: int | None = None,
 
 
 def unique_column_combinations(table: DataTable, rows: np.ndarray | None = None) -> list[frozenset[str]]:
-    algorithm = desbordante().ucc.algorithms.HyUCC()
+    algorithm = desbordante().ucc.algorithms.HPIValid()  # same UCCs as HyUCC, 5-15x faster here
     with _codes_file(table, rows) as path:
         _execute(algorithm, {"table": (path, ",", True)}, {})
     names = table.names

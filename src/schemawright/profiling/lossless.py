@@ -3,7 +3,9 @@ them back along the foreign keys, and compare with the input rows as a multiset.
 
 Each split-off table holds one row per value of its key (for an approximate FD: the first
 row seen), as it would in the database; the main table keeps every input row when it has a
-surrogate key.  Everything works on the integer codes, so a million rows take seconds.
+surrogate key.  Each row of the main table remembers the input row it came from, so the
+multiset comparison is exact without sorting: every joined row must equal its own input row,
+and every input row must come back once.  Everything works on the integer codes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import numpy as np
 
 from schemawright.profiling.measures import group_ids
 from schemawright.profiling.table import DataTable
+
+
+_SOURCE = "\0source row"  # cannot clash with a column name: CSV headers hold no NUL
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Join:
 def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, joins: Sequence[Join]) -> LosslessCheck:
     stored = [_project(table, shape) for shape in shapes]
     have: dict[str, np.ndarray] = dict(stored[root])
+    have[_SOURCE] = _rows_of(table, shapes[root])
     done, joined_rows = {root}, len(next(iter(have.values()))) if have else 0
     progress = True
     while progress:
@@ -60,18 +66,21 @@ def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, jo
                 joined_rows = len(next(iter(have.values())))
                 done.add(join.parent)
                 progress = True
-    missing = [n for n in table.names if n not in have]
-    if missing:
+    if any(n not in have for n in table.names):  # a table the foreign keys do not reach
         return LosslessCheck(table.rows, joined_rows, table.rows)
     return LosslessCheck(table.rows, joined_rows, _differing(table, have))
 
 
-def _project(table: DataTable, shape: TableShape) -> dict[str, np.ndarray]:
+def _rows_of(table: DataTable, shape: TableShape) -> np.ndarray:
+    """The input row each stored row comes from: all of them, or the first per key value."""
     if shape.key is None:
-        return {c: table.column(c).codes for c in shape.columns}
-    ids = group_ids(table.codes(shape.key))
-    first = np.unique(ids, return_index=True)[1]
-    return {c: table.column(c).codes[first] for c in shape.columns}
+        return np.arange(table.rows)
+    return np.unique(group_ids(table.codes(shape.key)), return_index=True)[1]
+
+
+def _project(table: DataTable, shape: TableShape) -> dict[str, np.ndarray]:
+    rows = _rows_of(table, shape)
+    return {c: table.column(c).codes[rows] for c in shape.columns}
 
 
 def _join(left: dict[str, np.ndarray], right: dict[str, np.ndarray], on: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -91,11 +100,10 @@ def _join(left: dict[str, np.ndarray], right: dict[str, np.ndarray], on: tuple[s
 
 
 def _differing(table: DataTable, have: dict[str, np.ndarray]) -> int:
-    names = table.names
-    original = [table.column(n).codes.astype(np.int64) for n in names]
-    rebuilt = [have[n].astype(np.int64) for n in names]
-    ids = group_ids([np.concatenate([a, b]) for a, b in zip(original, rebuilt)])
-    size = int(ids.max()) + 1 if len(ids) else 0
-    counts_in = np.bincount(ids[:table.rows], minlength=size)
-    counts_out = np.bincount(ids[table.rows:], minlength=size)
-    return int(np.maximum(counts_in - counts_out, 0).sum())
+    """Input rows not given back: rows lost by the join, plus joined rows that differ from the
+    input row they stand for (the join never repeats a row: each parent key is unique)."""
+    source = have[_SOURCE]
+    same = np.ones(len(source), dtype=bool)
+    for name in table.names:
+        same &= have[name] == table.column(name).codes[source]
+    return int(table.rows - len(source) + (~same).sum())

@@ -35,7 +35,11 @@ class Column:
         return self.null_code is not None
 
     def longest(self) -> int:
-        return max((len(v) for v in self.values if v is not None), default=0)
+        """Characters in the longest value (cached: the ranking asks for it at every step)."""
+        cached = self.__dict__.get("_longest")
+        if cached is None:
+            cached = self.__dict__["_longest"] = max((len(v) for v in self.values if v is not None), default=0)
+        return cached
 
 
 @dataclass

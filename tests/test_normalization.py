@@ -484,6 +484,14 @@ def test_unknown_attributes_are_named():
         candidate_keys("a b", [fd("a", "c")])
     assert "a -> c names 'c', which the relation does not have" in str(raised.value)
     assert "add the attribute to the relation or drop it from the dependency" in str(raised.value)
+    with pytest.raises(UnknownAttributes, match=r"part \(a, x\) names 'x', which the relation does not have"):
+        is_lossless("a b", ["a x", "b"], [])
+
+
+def test_constant_attributes_get_their_own_named_relation():
+    result = synthesize_3nf("r", "a b", [fd([], "a")])
+    assert [(r.name, r.attributes, r.key) for r in result.relations] == [("a", ("a",), ()), ("r", ("b",), ("b",))]
+    assert result.lossless and not result.lost
 
 
 def test_projection_guard():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .closure import ClosureIndex, project
 from .cover import canonical_cover, merged
-from .dependencies import FD, attribute_set, check_attributes
+from .dependencies import FD, UnknownAttributes, attribute_set, check_attributes
 from .keys import TooManyKeys, candidate_keys, minimal_key
 
 
@@ -35,7 +35,8 @@ def is_lossless(attributes: Iterable[str] | str, relations: Iterable[Iterable[st
     columns = sorted(universe)
     parts = [attribute_set(_attributes_of(r)) for r in relations]
     for part in parts:
-        check_attributes(universe, [FD(part, frozenset())])
+        if not part <= universe:
+            raise UnknownAttributes(universe, part - universe, None, f"part ({', '.join(sorted(part))})")
     position = {a: i for i, a in enumerate(columns)}
     width = len(columns)
     rows = [[0 if a in part else 1 + r * width + position[a] for a in columns] for r, part in enumerate(parts)]
@@ -181,7 +182,8 @@ def _names(relation: str, parts: Sequence[tuple[frozenset[str], frozenset[str], 
     taken: set[str] = set()
     named: list[tuple[str, frozenset[str]]] = []
     for position, (lhs, attrs, original) in enumerate(ordered):
-        base = relation if (original and position == 0) or not lhs else "_".join(sorted(lhs))
+        # A constant part ({} -> a) has no determinant: name it after what it holds.
+        base = relation if original and position == 0 else "_".join(sorted(lhs or attrs))
         name, n = base, 1
         while name in taken:
             n += 1

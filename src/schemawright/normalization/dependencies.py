@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 
 
 class UnknownAttributes(ValueError):
-    """A dependency names attributes that the relation does not have."""
+    """A dependency (or a part of a decomposition) names attributes the relation does not have."""
 
-    def __init__(self, relation_attributes: Iterable[str], unknown: Iterable[str], culprit: FD):
+    def __init__(self, relation_attributes: Iterable[str], unknown: Iterable[str], culprit: FD | None, what: str = ""):
         self.unknown = tuple(sorted(unknown))
         self.fd = culprit
         known = ", ".join(sorted(relation_attributes)) or "(none)"
+        subject = f"dependency {culprit}" if culprit is not None else what
+        remedy = "drop it from the dependency" if culprit is not None else "remove it from that part"
         super().__init__(
-            f"dependency {culprit} names {_quoted(self.unknown)}, which the relation does not have "
-            f"(its attributes are: {known}); add the attribute to the relation or drop it from the dependency"
+            f"{subject} names {_quoted(self.unknown)}, which the relation does not have "
+            f"(its attributes are: {known}); add the attribute to the relation or {remedy}"
         )
 
 

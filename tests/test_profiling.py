@@ -97,6 +97,9 @@ def test_planted_orders_decompose_into_the_right_tables_and_apply_to_postgresql(
             "migrations/0001_initial.up.sql"} <= names
     spec = (tmp_path / "out" / "spec.yaml").read_text()
     assert "depends:" in spec and "rows: 60" in spec
+    report = (tmp_path / "out" / "normalize.md").read_text()
+    assert "| `zips` | zip, city, state | zip | 6 |" in report
+    assert "split customer_id -> city, customer_email, customer_name, state, zip off (score" in report
     ddl = (tmp_path / "out" / "schema.sql").read_text()
     with scratch_database(pg_url) as url, Database(url) as db:
         db.execute(ddl)
@@ -201,6 +204,28 @@ def test_a_price_unique_by_chance_is_no_primary_key(tmp_path):
     assert table.key is None and table.uniques == []
     assert "readings: surrogate key id (no column combination is unique on all rows without NULLs)" in \
         result.proposal.decisions
+
+
+def test_null_policy(tmp_path):
+    """Empty fields are NULL: such a column is optional, its type comes from the other values,
+    and it never becomes the key of a split-off table, although `dept -> floor` holds with NULL
+    as one more value; `floor -> dept` (floor 9 has no department) is split off instead."""
+    path = tmp_path / "staff.csv"
+    rows = ["staff_id,dept,floor,badge"]
+    for i in range(60):
+        dept = "" if i % 10 == 0 else f"D{i % 4}"
+        rows.append(f"{i + 1},{dept},{(i % 4) if dept else 9},{i * 7 if i % 3 else ''}")
+    path.write_text("\n".join(rows) + "\n")
+    result = normalize([path], Options())
+    tables = {t.name: t for t in result.proposal.tables}
+    assert {n: (t.columns, t.key) for n, t in tables.items()} == {
+        "staff": (["staff_id", "floor", "badge"], ("staff_id",)), "floors": (["dept", "floor"], ("floor",))}
+    assert tables["staff"].nullable == {"badge"} and tables["floors"].nullable == {"dept"}
+    assert tables["staff"].types["badge"].kind == "integer"
+    assert "dept hold(s) NULLs, and a primary key cannot" in "\n".join(result.proposal.decisions)
+    assert any(f.lhs == {"dept"} and f.rhs == {"floor"} for f in result.profiles[0].fds)
+    spec = result.spec_yaml
+    assert "badge:\n        type: integer\n        description" in spec  # not required
 
 
 def test_foreign_keys_across_files_from_inclusion_dependencies(tmp_path):

@@ -60,6 +60,7 @@ def _report(result, written: list[Path], out: Console) -> None:  # noqa: ANN001 
     for table in proposal.tables:
         key = ", ".join(table.key) if table.key else "id (surrogate)"
         out.print(f"  {table.name} ({', '.join(table.columns)}) key {key}, {table.rows:,} rows", markup=False, soft_wrap=True)
+    out.print(f"  {len(proposal.decisions)} decisions with their reasons in normalize.md", markup=False, soft_wrap=True)
     for name, check in sorted(proposal.lossless.items()):
         out.print(f"  {name}: {check.describe()}", markup=False, soft_wrap=True)
     for path in written:

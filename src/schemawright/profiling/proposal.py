@@ -116,6 +116,9 @@ def _no_enum_keys(proposal: Proposal, decomposition: Decomposition, order: list[
             if table.types[column].kind == "enum":
                 table.types[column] = InferredType("text", f"{profile.types[column].reason}; text rather than enum "
                                                    "because a table lists its values")
+    for column in split_on:
+        if profile.types[column].kind == "enum":
+            profile.types[column] = next(t.types[column] for t in proposal.tables if column in t.columns)
 
 
 def _depends(node: Node, order: list[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:

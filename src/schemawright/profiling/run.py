@@ -14,10 +14,12 @@ from schemawright.profiling.decompose import Chooser, best, decompose
 from schemawright.profiling.names import file_table
 from schemawright.profiling.profile import Profile, profile_table
 from schemawright.profiling.proposal import Proposal, ProposedLink, propose
+from schemawright.profiling.report import to_markdown
 from schemawright.profiling.spec_writer import to_spec_yaml
 
 DEFAULT_MAX_LHS = 3
 SPEC_FILE = "spec.yaml"
+REPORT_FILE = "normalize.md"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Result:
     spec_yaml: str
     project: str
     sources: list[str] = field(default_factory=list)
+    approximate: float | None = None
 
 
 class BadOptions(ValueError):
@@ -90,7 +93,7 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
         _link_files(proposal, profiles)
     project = file_table(tables[0].name, set()) if len(tables) == 1 else "normalized"
     sources = [str(p) for p in paths]
-    return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources)
+    return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources, options.approximate)
 
 
 def _link_files(proposal: Proposal, profiles: list[Profile]) -> None:
@@ -129,9 +132,11 @@ def _names_agree(dependent: str, referenced: str, referenced_table: str) -> bool
 
 
 def write_outputs(result: Result, out: Path) -> list[Path]:
-    """spec.yaml, then every deliverable of `design` made from it by the normal pipeline."""
+    """spec.yaml and normalize.md, then every deliverable of `design` made from the spec by the
+    normal pipeline."""
     from schemawright.pipeline import design_file, write_deliverables
 
-    written = write_files(out, {SPEC_FILE: result.spec_yaml})
+    report = to_markdown(result.proposal, result.profiles, result.approximate)
+    written = write_files(out, {SPEC_FILE: result.spec_yaml, REPORT_FILE: report})
     design = design_file(out / SPEC_FILE)
     return sorted(written + write_deliverables(design, out))

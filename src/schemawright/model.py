@@ -97,6 +97,7 @@ class PartitionRequest(_Frozen):
     ahead: int | None = Field(None, description="range: partitions created ahead of the anchor.")
     values: tuple[tuple[str, tuple[str, ...]], ...] = Field((), description="list: (partition suffix, values).")
     partitions: int | None = Field(None, description="hash: number of partitions.")
+    bounds: tuple[tuple[str, str], ...] = Field((), description="(partition, bound) exactly as they exist.")
 
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]

@@ -64,6 +64,10 @@ def _entity(table: m.Table, design: m.Design, enums: dict[str, m.EnumType]) -> d
         entity["indexes"] = indexes
     if table.exclusions:
         entity["exclusions"] = [{"name": x.name, "definition": x.definition} for x in table.exclusions]
+    scheme = table.partitioning
+    if scheme is not None and len(scheme.columns) == 1:  # the spec's `partition:` has one key column
+        entity["partition"] = {"by": scheme.method, "key": scheme.columns[0],
+                               "bounds": {p.name: p.bound for p in scheme.partitions}}
     return entity
 
 

@@ -233,9 +233,10 @@ class _Reader(Changes):
             self._note(piece, f"INHERITS ({parents}): inheritance is not modelled; inherited columns are missing")
         if stmt.partspec is not None:
             table.partitioning = _partitioning(stmt.partspec)
-            lossy.append("the table is partitioned (PARTITION BY); the model keeps its scheme and partitions, "
-                         "but a spec cannot list explicit partition bounds" if table.partitioning else
-                         "the table is partitioned by an expression; the model keeps it as a plain table")
+            if table.partitioning is None:
+                lossy.append("the table is partitioned by an expression; the model keeps it as a plain table")
+            elif len(table.partitioning.columns) > 1:
+                lossy.append("the partition key has several columns; a spec's `partition:` keeps one")
         if rel.relpersistence == "u":
             lossy.append("UNLOGGED is not modelled; the table is kept as a logged table")
         if stmt.options:

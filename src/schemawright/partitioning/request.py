@@ -13,4 +13,4 @@ def partition_request(option: s.Partition | None) -> m.PartitionRequest | None:
         by=option.by, key=option.key, interval=option.interval,
         anchor=option.anchor.isoformat() if option.anchor else None, ahead=option.ahead,
         values=tuple((name, tuple(values)) for name, values in (option.values or {}).items()),
-        partitions=option.partitions)
+        partitions=option.partitions, bounds=tuple((option.bounds or {}).items()))

@@ -34,10 +34,10 @@ def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
             out.append(at.issue(path, f"partition key {option.key!r} is not a column of {table.name}",
                                 did_you_mean(option.key, known) or f"columns: {', '.join(known)}"))
             continue
-        if option.by == "range" and not is_time(column):
+        if option.by == "range" and not is_time(column) and not option.bounds:
             out.append(at.issue(path, f"range partitions are by time here, but {option.key!r} is "
                                 f"{column.semantic}", "use a timestamp or date column, or list/hash"))
-        if option.by == "list" and not option.values and not enum_values(design, table, column):
+        if option.by == "list" and not option.values and not option.bounds and not enum_values(design, table, column):
             out.append(at.issue(path, f"list partitions need the values of {option.key!r}, which is not an enum",
                                 "add `values: {name: [value, ...]}`, one entry per partition"))
         for problem in blockers(design, table, option.key):

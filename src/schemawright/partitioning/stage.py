@@ -95,7 +95,7 @@ def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, vo
     assert request.key is not None  # the spec model requires it
     usage = table_usage(design, table.name)
     values = request.values
-    if request.by == "list" and not values:
+    if request.by == "list" and not values and not request.bounds:
         column = table.column(request.key)
         values = tuple((v, (v,)) for v in (enum_values(design, table, column) if column else ()))
         if not values:
@@ -110,6 +110,8 @@ def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, vo
     blocked = blockers(design, table, request.key)
     if blocked:
         return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but " + "; ".join(blocked))
+    if request.bounds:
+        return _as_declared(table, request)
     return _apply(table, Proposal(request.by, request.key, reasons, values), request, volume, usage, taken)
 
 
@@ -162,6 +164,21 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
     choice = f"{what} ({len(parts) - bool(default)} initial partitions" + (" + DEFAULT)" if default else ")")
     reason = size + "; ".join(proposal.reasons) + detail + caveat + ". Maintenance: " + scheme.maintenance
     return new, [m.Decision(step=STEP, subject=table.name, choice=choice, reason=reason), *decisions]
+
+
+def _as_declared(table: m.Table, request: m.PartitionRequest) -> tuple[m.Table, list[m.Decision]]:
+    """Partitions listed in the spec (an imported schema): kept exactly, managed as before."""
+    parts = tuple(m.Partition(name=name, bound=bound) for name, bound in request.bounds)
+    default = next((p.name for p in parts if p.bound.strip().upper() == "DEFAULT"), None)
+    scheme = m.Partitioning(method=request.by, columns=(request.key,), partitions=parts,  # type: ignore[arg-type]
+                            default_partition=default,
+                            maintenance="Partitions are kept as declared; create and drop them as the existing "
+                                        "schema did (no maintenance function is generated).")
+    new, decisions = with_key_in_primary_key(table.model_copy(update={"partitioning": scheme}), request.key)
+    return new, [m.Decision(step=STEP, subject=table.name,
+                            choice=f"{request.by} by {request.key} ({len(parts)} partitions as declared)",
+                            reason="declared in the spec with its partitions (as `schemawright import` writes them)"),
+                 *decisions]
 
 
 def _claim(name: str, taken: set[str]) -> str:

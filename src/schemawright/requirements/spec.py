@@ -225,6 +225,10 @@ class Partition(_Strict):
                           "(default: one partition per enum value).")
     partitions: int | None = Field(None, ge=2, le=1024, description="hash: number of partitions (default: from "
                                                                     "the volume).")
+    bounds: dict[str, str] | None = Field(
+        None, description="Partitions exactly as they exist: name -> bound as PostgreSQL writes it (`FOR VALUES "
+                          "FROM (...) TO (...)`, `FOR VALUES IN (...)`, `FOR VALUES WITH (...)`, `DEFAULT`). "
+                          "`schemawright import` writes it; no maintenance function is added.")
 
     @model_validator(mode="before")
     @classmethod
@@ -255,12 +259,18 @@ class Partition(_Strict):
         if self.by in ("range", "list", "hash") and not self.key:
             raise ValueError(f"partition by {self.by} needs `key:`, the partition key column")
         if self.by == "none" and any(v is not None for v in (self.key, self.interval, self.anchor, self.ahead,
-                                                                self.values, self.partitions)):
+                                                                self.values, self.partitions, self.bounds)):
             raise ValueError("`by: none` takes no other keys")
         for name, allowed in (("interval", ("auto", "range")), ("anchor", ("auto", "range")),
                               ("ahead", ("auto", "range")), ("values", ("list",)), ("partitions", ("hash",))):
             if getattr(self, name) is not None and self.by not in allowed:
                 raise ValueError(f"`{name}` applies to partition by {' or '.join(a for a in allowed if a != 'auto')}")
+        if self.bounds is not None:
+            if self.by not in ("range", "list", "hash"):
+                raise ValueError("`bounds` needs `by: range`, `list` or `hash` and its `key`")
+            extra = [k for k in ("interval", "anchor", "ahead", "values", "partitions") if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"`bounds` lists the partitions exactly; drop {', '.join(f'`{k}`' for k in extra)}")
         if self.interval is not None:
             parse_interval(self.interval)
         if self.values is not None and (not self.values or any(not v for v in self.values.values())):

@@ -48,6 +48,8 @@ def compare_designs(before: m.Design, after: m.Design) -> list[Difference]:
         for col in sorted(set(ca) | set(cb)):
             if ca.get(col) != cb.get(col):
                 out.append(Difference(name, "column", f"{col}: {_describe(ca.get(col))} -> {_describe(cb.get(col))}"))
+        if _partitions(a) != _partitions(b):
+            out.append(Difference(name, "partitioning", f"{_partitions(a)} -> {_partitions(b)}"))
         pa = a.primary_key.columns if a.primary_key else ()
         pb = b.primary_key.columns if b.primary_key else ()
         if pa != pb:
@@ -59,6 +61,13 @@ def compare_designs(before: m.Design, after: m.Design) -> list[Difference]:
             out += [Difference(name, kind, f"missing: {x}") for x in sorted(sa - sb, key=repr)]
             out += [Difference(name, kind, f"added: {x}") for x in sorted(sb - sa, key=repr)]
     return sorted(out)
+
+
+def _partitions(t: m.Table) -> tuple | None:
+    scheme = t.partitioning
+    if scheme is None:
+        return None
+    return scheme.method, scheme.columns, tuple(sorted((p.name, _norm(p.bound)) for p in scheme.partitions))
 
 
 def _describe(column: tuple | None) -> str:

@@ -15,6 +15,7 @@ Exit code 1 when a pattern misses.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,18 +50,21 @@ def main() -> int:
 
     def say(text: str) -> None:
         now = time.perf_counter()
-        print(f"  [{now - started:7.1f} s] {text}", flush=True)
+        # The machine's load, since p95 on a shared machine includes waiting for a CPU.
+        print(f"  [{now - started:7.1f} s] (load {os.getloadavg()[0]:.1f}) {text}", flush=True)
         last[0] = now
 
     result = bench(design, args.scale, database_url=args.database_url, runs=args.runs, seed=args.seed,
                    whatif=args.whatif, say=say)
     total = time.perf_counter() - started
+    load = os.getloadavg()
     print()
     print(f"{SPEC.relative_to(ROOT)} at scale {args.scale:g} on {result.server} (PostgreSQL {result.server_version}), "
           f"{args.runs} timed runs per pattern after {result.warmup} warm-up runs")
     print(f"generation: {result.rows_loaded:,} rows in {result.generation_seconds:.1f} s "
           f"({result.rows_per_second:,.0f} rows/s); advisor ({result.whatif}): {result.advisor_seconds:.1f} s; "
           f"whole run {total:.1f} s")
+    print(f"load average at the end (1/5/15 min, {os.cpu_count()} CPUs): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     advised = [i for i in result.indexes if i.source == "advisor"]
     print(f"indexes: {len(result.indexes) - len(advised)} from the design, {len(advised)} chosen by the advisor")
     for index in advised:

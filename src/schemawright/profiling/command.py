@@ -58,7 +58,7 @@ def _report(result, written: list[Path], out: Console) -> None:  # noqa: ANN001 
     out.print(f"profiled {rows:,} rows in {len(result.profiles)} file(s), {fds} minimal dependencies; "
               f"proposed {len(proposal.tables)} tables, {len(proposal.links)} foreign keys", markup=False, soft_wrap=True)
     for table in proposal.tables:
-        key = ", ".join(table.key) if table.key else "id (surrogate)"
+        key = ", ".join(table.key) if table.key else ("none" if table.keyless else "id (surrogate)")
         out.print(f"  {table.name} ({', '.join(table.columns)}) key {key}, {table.rows:,} rows", markup=False, soft_wrap=True)
     out.print(f"  {len(proposal.decisions)} decisions with their reasons in normalize.md", markup=False, soft_wrap=True)
     for name, check in sorted(proposal.lossless.items()):

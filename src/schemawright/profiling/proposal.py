@@ -28,6 +28,7 @@ class ProposedTable:
     uniques: list[tuple[str, ...]] = field(default_factory=list)
     depends: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     description: str = ""
+    keyless: bool = False  # no key at all: it needs a surrogate, but a data column is already called id
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ def propose(profile: Profile, decomposition: Decomposition, taken: set[str], pro
                                 + ("the rows of the file" if node.key is None else
                                    f"one row per {', '.join(c for c in order if c in node.key)}")
                                 + f" ({proposed.rows:,} rows).")
+        if proposed.key is None and any(c.lower() == "id" for c in columns):
+            proposed.keyless = True
+            proposal.decisions.append(f"{proposed.name}: no primary key: it needs a surrogate key, but a data column "
+                                      "is already called id; rename that column and run normalize again")
         proposal.tables.append(proposed)
         shapes.append(TableShape(tuple(columns), None if node.key is None and ordered_key is None else
                                  tuple(c for c in order if c in (node.key or key or ()))))

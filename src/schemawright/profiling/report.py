@@ -36,7 +36,7 @@ def to_markdown(proposal: Proposal, profiles: list[Profile], approximate: float 
         lines.append("")
     lines += ["## Proposed tables", "", "| table | columns | primary key | rows |", "| --- | --- | --- | --- |"]
     for t in proposal.tables:
-        key = ", ".join(t.key) if t.key else "id (surrogate)"
+        key = ", ".join(t.key) if t.key else ("none" if t.keyless else "id (surrogate)")
         lines.append(f"| `{t.name}` | {', '.join(t.columns)} | {key} | {t.rows:,} |")
     lines += ["", "## Foreign keys", ""]
     lines += [f"- `{link.child}` ({', '.join(link.columns)}) -> `{link.parent}` ({', '.join(link.references)}): "

@@ -45,8 +45,8 @@ def to_spec_yaml(proposal: Proposal, project: str, sources: list[str]) -> str:
 
 def _entity(table: ProposedTable) -> dict:
     entity: dict = {"description": table.description}
-    if table.key:
-        entity["primary_key"] = list(table.key)
+    if table.key or table.keyless:
+        entity["primary_key"] = list(table.key or ())
     entity["attributes"] = {c: _attribute(table.types[c], c not in table.nullable) for c in table.columns}
     return entity
 

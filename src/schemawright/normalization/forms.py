@@ -101,7 +101,7 @@ def _violation(relation: str, form: str, lhs: frozenset[str], rhs: set[str], key
     if form == "2NF":
         key = min((k for k in keys if lhs < k), key=key_order)
         text = (
-            f"{what} {depends} on {by}, which is only part of the key ({names(key)}) of {relation}: "
+            f"{what} {depends} on {by}, which {'is' if len(lhs) <= 1 else 'together are'} only part of the key ({names(key)}) of {relation}: "
             f"every {relation} with the same {by} repeats the {what}{fix}"
         )
     elif form == "3NF":

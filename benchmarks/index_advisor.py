@@ -142,8 +142,8 @@ def bench(server_url: str, sf: float, budgets: list[float], timeout_s: float, ru
             ours.method, ours.seconds, ours.size_bytes = "ours", advice.seconds, advice.size_bytes
             ours.evaluations = advice.evaluations
             theirs = extend(session, limit)
-            say(f"budget {budget:g} %: ours {ours.cost / base.cost:.4f} ({len(ours.candidates)} indexes), "
-                f"Extend {theirs.cost / base.cost:.4f} ({len(theirs.candidates)} indexes)")
+            say(f"budget {budget:g} %: ours {ours.cost / base.cost:.5f} ({len(ours.candidates)} indexes), "
+                f"Extend {theirs.cost / base.cost:.5f} ({len(theirs.candidates)} indexes)")
             rows += [Row(budget, ours), Row(budget, theirs)]
         rows += [Row(None, base), Row(None, all_single_columns(session)), Row(None, floor(session))]
     for row in rows:
@@ -162,7 +162,7 @@ def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s
         c, r = row.config, row.measured
         budget = "-" if row.budget is None else f"{row.budget:g} %"
         over = r is not None and row.budget is not None and r.size > row.budget / 100 * data
-        table.append([budget, c.method, f"{c.cost / base.cost:.4f}",
+        table.append([budget, c.method, f"{c.cost / base.cost:.5f}",
                       f"{r.seconds:.1f}" if r else "-", ", ".join(r.timeouts) if r and r.timeouts else "",
                       f"{c.seconds:.1f}", str(len(c.candidates)),
                       f"{r.size / 2**20:.1f}" + (" OVER" if over else "") if r else "-"])
@@ -176,8 +176,8 @@ def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s
         ours, theirs = pair["ours"].config.cost, pair["Extend"].config.cost
         passed = ours < theirs
         ok &= passed
-        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.4f} "
-              f"{'<' if passed else '>='} Extend {theirs / base.cost:.4f}")
+        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.5f} "
+              f"{'<' if passed else '>='} Extend {theirs / base.cost:.5f}")
     floor_cost = next(r.config.cost for r in rows if r.config.method.startswith("floor"))
     for budget, pair in sorted(by_budget.items()):
         if budget < 100:
@@ -185,8 +185,8 @@ def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s
         ours = pair["ours"].config.cost
         passed = ours <= floor_cost * (1 + FLOOR_MARGIN)
         ok &= passed
-        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.4f} within "
-              f"{FLOOR_MARGIN:.0%} of the floor {floor_cost / base.cost:.4f} ({ours / floor_cost - 1:+.2%})")
+        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.5f} within "
+              f"{FLOOR_MARGIN:.0%} of the floor {floor_cost / base.cost:.5f} ({ours / floor_cost - 1:+.2%})")
     return ok
 
 

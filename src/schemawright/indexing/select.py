@@ -13,8 +13,16 @@
    extends a chosen B-tree by one key, taking the move with the best
    (frequency-weighted workload cost reduction) / (bytes added), within the budgets;
 5. improves the result: drops every chosen index whose removal does not raise the workload
-   cost (an index made redundant by a later, wider one), and with HypoPG, builds the chosen
-   indexes for real where allowed, so the storage budget is checked against real sizes.
+   cost (an index made redundant by a later, wider one); then a local search replaces a chosen
+   index by another candidate of its table when that saves more and fits, and fills the freed
+   room greedily again; with HypoPG, builds the chosen indexes for real where allowed, so the
+   storage budget is checked against real sizes.
+
+A pattern's cost depends only on the what-if indexes on the tables it reads, and an index can
+only change the plan of a pattern that uses its first key (or could read it alone): costs are
+remembered per (pattern, indexes on its tables) for the whole session, and a step re-costs only
+the patterns its index could serve.  `what_if_session` + `advise_in` let several searches (the
+benchmark's budgets, the baselines in baselines.py) share that session.
 
 Workload cost = sum over patterns of frequency x EXPLAIN total cost, plus, for write patterns,
 frequency x rows written x a maintenance cost per index entry (EXPLAIN does not price index
@@ -66,6 +74,7 @@ MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per r
 # stopping rule (the TPC-H benchmark compares both that way).
 MIN_GAIN = 0.001
 MAX_STEPS = 50
+MAX_SWAP_ROUNDS = 10
 
 Progress = Callable[[str], None]
 
@@ -364,6 +373,7 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
     try:
         search.run(say)
         search.prune()
+        search.local_search(say)
         if engine.kind == "hypopg" and builder is not None:
             search.real_sizes(builder)
         final = {n: workload.cost(n) for n in state.weights}
@@ -564,6 +574,35 @@ class Search:
             self.apply(best)
             say(f"Chose {best.candidate.label()} (benefit {best.benefit:.1f})")
 
+    def local_search(self, say: Progress) -> None:
+        """Greedy by benefit per byte can corner itself: a small index chosen early blocks a
+        better, larger one once the budget is nearly spent.  Try replacing each chosen index by
+        any other candidate on its table; take the swap that saves the most and fits, fill the
+        room it frees greedily again, and repeat while a swap saves."""
+        threshold = self.min_gain * self.base
+        for _round in range(MAX_SWAP_ROUNDS):
+            chosen = {h.candidate for h in self.state.chosen}
+            best: Move | None = None
+            for handle in list(self.state.chosen):
+                for cand in self.proposals:
+                    if cand.table != handle.candidate.table or cand in chosen or cand in self.unsupported:
+                        continue
+                    found = self.evaluate(cand, handle)
+                    if found is None or found[0] <= threshold or (best is not None and found[0] <= best.benefit):
+                        continue
+                    benefit, size, source = found
+                    move = Move(cand, handle, benefit, size - handle.size, size, source)
+                    if self.used() + move.added > self.budget and source == "hypopg estimate":
+                        self.resize(move)
+                    if self.used() + move.added <= self.budget:
+                        best = move
+            if best is None:
+                return
+            self.apply(best)
+            say(f"Swapped {best.replaces.candidate.label()} for {best.candidate.label()} (benefit {best.benefit:.1f})")
+            self.run(say)
+            self.prune()
+
     def apply(self, move: Move) -> None:
         if move.replaces is not None:
             self.engine.drop(move.replaces)
@@ -573,7 +612,9 @@ class Search:
             self.proposals.setdefault(move.candidate, Proposal(move.candidate))
             for pattern in proposal.patterns:
                 self.proposals[move.candidate].note(pattern, f"extends {old.label()}")
-            self.proposals[move.candidate].note(None, f"Extend: {old.label()} grown by one key")
+            grown = move.candidate.keys[:len(old.keys)] == old.keys
+            self.proposals[move.candidate].note(None, f"Extend: {old.label()} grown by one key" if grown else
+                                                f"local search: replaces {old.label()}")
             self.removed[old] = f"extended into {move.candidate.label()}"
         handle = self.engine.create(move.candidate)
         self.measure(handle)

@@ -412,16 +412,30 @@ def test_street_city_zip_is_3nf_and_bcnf_loses_a_dependency():
 
 
 def test_3nf_synthesis_of_the_banker_example():
-    # Silberschatz's cust_banker_branch: the (employee_id, branch_name) relation is subsumed.
+    # Silberschatz's cust_banker_branch is already in 3NF. The textbook synthesis splits off
+    # (customer_id, branch_name, employee_id); its left side and (customer_id, employee_id)
+    # determine each other, so Bernstein's merge of equivalent keys gives the relation back whole.
     fds = [
         fd("customer_id employee_id", "branch_name type"),
         fd("employee_id", "branch_name"),
         fd("customer_id branch_name", "employee_id"),
     ]
-    result = synthesize_3nf("cust_banker_branch", "customer_id employee_id branch_name type", fds)
-    assert [(r.name, r.attributes) for r in result.relations] == [
-        ("branch_name_customer_id", ("branch_name", "customer_id", "employee_id")),
-        ("cust_banker_branch", ("customer_id", "employee_id", "type")),
+    attributes = "customer_id employee_id branch_name type"
+    assert analyse("cust_banker_branch", attributes, fds).level == "3NF"
+    result = synthesize_3nf("cust_banker_branch", attributes, fds)
+    assert [(r.name, r.attributes, r.key) for r in result.relations] == [
+        ("cust_banker_branch", ("branch_name", "customer_id", "employee_id", "type"), ("branch_name", "customer_id")),
+    ]
+    assert result.lossless and not result.lost
+
+
+def test_3nf_synthesis_merges_equivalent_keys():
+    # emp_id and ssn determine each other: one employee table with both, not two joined 1:1.
+    fds = [fd("emp_id", "ssn name"), fd("ssn", "emp_id dept"), fd("dept", "dept_name")]
+    result = synthesize_3nf("employee", "emp_id ssn name dept dept_name", fds)
+    assert [(r.name, r.attributes, r.key) for r in result.relations] == [
+        ("dept", ("dept", "dept_name"), ("dept",)),
+        ("employee", ("dept", "emp_id", "name", "ssn"), ("emp_id",)),
     ]
     assert result.lossless and not result.lost
 

@@ -98,13 +98,21 @@ def preservation(fds: Sequence[FD], relations: Iterable[Relation | Iterable[str]
 
 
 def synthesize_3nf(relation: str, attributes: Iterable[str] | str, fds: Sequence[FD]) -> Decomposition:
-    """Bernstein's synthesis: one relation per left side of a canonical cover, plus a relation
-    holding a key of the whole when none does (that makes the join lossless), minus relations
-    whose attributes another relation already holds. Always lossless and dependency preserving."""
+    """Bernstein's synthesis: one relation per left side of a canonical cover (left sides that
+    determine each other share one relation), plus a relation holding a key of the whole when
+    none does (that makes the join lossless), minus relations whose attributes another relation
+    already holds. Always lossless and dependency preserving."""
     universe = check_attributes(attributes, fds)
     cover = canonical_cover(fds)
     index = ClosureIndex(cover)
-    groups = [(f.lhs, f.lhs | f.rhs) for f in merged(cover)]
+    # Bernstein merges the groups whose left sides determine each other (X+ = Y+): one table
+    # with two candidate keys instead of two tables joined one to one. Named after the smallest.
+    by_closure: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
+    for f in merged(cover):
+        reach = index.closure(f.lhs)
+        lhs, attrs = by_closure.get(reach, (f.lhs, frozenset()))
+        by_closure[reach] = (min(lhs, f.lhs, key=_name_order), attrs | f.lhs | f.rhs)
+    groups = list(by_closure.values())
     if not any(universe <= index.closure(attrs) for _, attrs in groups):
         key = minimal_key(universe, universe, index)
         groups.append((key, key))

@@ -322,6 +322,26 @@ def test_cli_interactive_done_keeps_the_file_as_one_table(tmp_path):
     assert {("customer_id",), ("product_id",), ("zip",)} <= kept  # the redundancy kept is documented
 
 
+def test_cli_interactive_choose_another(tmp_path):
+    data = _orders(tmp_path / "orders.csv", rows=300)
+    # at the first step choose the second-ranked dependency instead, then stop everywhere
+    result = runner.invoke(app, ["normalize", str(data), "-o", str(tmp_path / "out"), "--interactive"],
+                           input="c\n2\n" + "d\n" * 10)
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("│ 2 │ ", 1)[1].split(" -> ", 1)[0].strip()
+    assert "proposed 2 tables, 1 foreign keys" in result.stdout
+    assert f"key {listed}," in result.stdout  # the table split off is keyed on the chosen determinant
+
+
+def test_cli_no_header_and_delimiter(tmp_path):
+    data = tmp_path / "pairs.txt"
+    data.write_text("".join(f"{i};{i % 3};group {i % 3}\n" for i in range(30)))
+    result = runner.invoke(app, ["normalize", str(data), "--no-header", "--delimiter", ";", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "pairs (column1, column2) key column1, 30 rows" in result.stdout
+    assert "column2s (column2, column3) key column2, 3 rows" in result.stdout
+
+
 def test_cli_bad_csv_gives_located_errors(tmp_path):
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a,b\n1,2\n3,4,5\n")

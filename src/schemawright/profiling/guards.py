@@ -4,8 +4,9 @@ A determinant X is not split off when
 - it holds NULLs (it would become a primary key, and keys cannot be NULL);
 - it is a measurement (decimal or timestamp) and its name does not say it is an identifier:
   prices and times that happen to be unique determine everything in a small file;
-- too few rows repeat a value of X (support): the split would save almost nothing, and the
-  FD is likely a coincidence of near-unique values;
+- too few rows repeat a value of X (support, MIN_SUPPORT per column of X): the split would
+  save almost nothing, and the FD is likely a coincidence of near-unique values, the more so
+  the wider X is (a few columns together are nearly unique in a small file);
 - too few values of X repeat at all: small integer columns in small files agree by chance.
 When the dependencies were found on a sample, every attribute a split moves is re-checked on
 all rows (the held-out rows included): exactly, or within the g3 threshold for approximate FDs.
@@ -21,7 +22,7 @@ from collections.abc import Iterable
 from schemawright.profiling import measures
 from schemawright.profiling.profile import Profile
 
-MIN_SUPPORT = 0.05  # share of rows that must repeat a value of X
+MIN_SUPPORT = 0.05  # share of rows that must repeat a value of X, per column of X
 MIN_REPEATED_VALUES = 3  # distinct values of X that occur at least twice
 SIGNAL_BONUS = 0.1
 _IDENTIFIER = re.compile(r"(^|_)(id|code|key|no|num|number|nr|ref|sku|zip|iso)$|^(id|zip|code)", re.IGNORECASE)
@@ -42,9 +43,9 @@ def rejection(profile: Profile, lhs: frozenset[str]) -> str | None:
         kinds = ", ".join(f"{a} ({profile.types[a].kind})" for a in measured)
         return f"{kinds} is a measurement, not an identifier; its values determine others by chance"
     sample = profile.sample
-    support = measures.redundancy(sample, lhs)
-    if support < MIN_SUPPORT:
-        return (f"only {support:.1%} of rows repeat a value of it (support below {MIN_SUPPORT:.0%}): "
+    support, needed = measures.redundancy(sample, lhs), MIN_SUPPORT * len(lhs)
+    if support < needed:
+        return (f"only {support:.1%} of rows repeat a value of it (support below {needed:.0%}): "
                 "a split would save little and the dependency may be chance")
     repeated = _repeated_values(profile, lhs)
     if repeated < MIN_REPEATED_VALUES:

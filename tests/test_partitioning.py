@@ -7,6 +7,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -405,3 +406,24 @@ def test_round_trip_through_a_spec_keeps_every_partition(pg_url: str) -> None:
         t.model_copy(update={"partitioning": broken.model_copy(update={"partitions": broken.partitions[1:]})})
         if t.name == "readings" else t for t in design.tables)})
     assert [d.aspect for d in compare_designs(design, smaller)] == ["partitioning"]
+
+
+@pytest.mark.parametrize(("interval", "sql_type"), [("1 day", "timestamp"), ("1 week", "timestamp"),
+                                                     ("1 month", "date"), ("3 months", "timestamp"),
+                                                     ("1 year", "date")])
+def test_maintenance_function_meets_the_initial_partitions_edge_to_edge(pg_url: str, interval: str,
+                                                                        sql_type: str) -> None:
+    """Python places the initial partitions, PL/pgSQL the later ones: with the anchor at today
+    both must compute the same bounds and names, or the function would fail on an overlap or
+    create a duplicate."""
+    today = datetime.now(timezone.utc).date().isoformat()
+    design = design_of(telemetry(reading_extra=f"""\
+    partition: {{by: range, key: recorded_at, interval: {interval}, anchor: {today}, ahead: 2}}
+""").replace("recorded_at: {type: timestamp", f"recorded_at: {{type: {sql_type}"))
+    scheme = design.table("readings").partitioning
+    with scratch_database(pg_url) as scratch, Database(scratch) as db:
+        db.execute(render_up(design))
+        assert [r[0] for r in db.query("SELECT * FROM readings_partition_maintenance()")] == []
+        db.execute("INSERT INTO sensors (name) VALUES ('s')")
+        db.execute("INSERT INTO readings (sensor_id, recorded_at, value) VALUES (1, now(), 1)")
+        assert db.query_value("SELECT tableoid::regclass::text FROM readings") != scheme.default_partition

@@ -119,6 +119,34 @@ def test_planted_orders_decompose_into_the_right_tables_and_apply_to_postgresql(
         assert joined == 1200
 
 
+def test_a_wide_determinant_gets_a_surrogate_key_and_stays_unique(tmp_path, pg_url):
+    path = tmp_path / "picks.csv"
+    rng = np.random.default_rng(5)
+    lines = ["pick_id,warehouse,aisle,shelf,capacity,qty"]
+    for i in range(600):  # no two of warehouse, aisle, shelf determine the capacity, nor it them
+        w, a, s = int(rng.integers(0, 2)), int(rng.integers(0, 5)), int(rng.integers(0, 2))
+        capacity = 2 if (w, a, s) == (1, 0, 0) else 1 if a == 4 else (a + s) % 3
+        lines.append(f"{i + 1},W{w},A{a},S{s},{capacity},{int(rng.integers(1, 50))}")
+    path.write_text("\n".join(lines) + "\n")
+    result = normalize([path], Options())
+    tables = {t.name: t for t in result.proposal.tables}
+    wide = tables["warehouse_aisle_shelfs"]
+    assert wide.columns == ["warehouse", "aisle", "shelf", "capacity"]
+    assert wide.key is None and wide.uniques[0] == ("warehouse", "aisle", "shelf")
+    assert [(link.child, link.columns, link.parent) for link in result.proposal.links] == [
+        ("picks", ("warehouse", "aisle", "shelf"), "warehouse_aisle_shelfs")]
+    assert result.proposal.lossless["picks"].lossless
+    write_outputs(result, tmp_path / "out")
+    ddl = (tmp_path / "out" / "schema.sql").read_text()
+    with scratch_database(pg_url) as url, Database(url) as db:
+        db.execute(ddl)
+        assert db.query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'warehouse_aisle_shelfs'::regclass "
+                        "AND i.indisprimary") == [("id",)]
+        db.execute("INSERT INTO warehouse_aisle_shelfs (warehouse, aisle, shelf, capacity) VALUES ('W0', 'A0', 'S0', 0)")
+        db.execute("INSERT INTO picks VALUES (1, 'W0', 'A0', 'S0', 5)")  # the foreign key on the natural key
+
+
 def _projection(path: Path, columns: list[str]) -> set[tuple]:
     with path.open(newline="") as f:
         return {tuple(row[c] for c in columns) for row in csv.DictReader(f)}

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from schemawright import model as m
 from schemawright.database import Database, redact, scratch_database
 from schemawright.generation.run import generate
-from schemawright.indexing.select import advise
+from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.results import BenchIndex, BenchResult
 from schemawright.performance.timing import time_pattern
 from schemawright.sql.postgresql import create_index
@@ -78,7 +78,8 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
     return result
 
 
-def _apply_indexes(db: Database, design: m.Design, advised: m.Design, chosen: list, say: Say) -> list[BenchIndex]:
+def _apply_indexes(db: Database, design: m.Design, advised: m.Design, chosen: list[Chosen],
+                   say: Say) -> list[BenchIndex]:
     """Build the advisor's indexes (its what-if copies are gone); list them after the design's."""
     out = [BenchIndex(i.name, i.table, create_index(i), "design", tuple(i.patterns)) for i in design.indexes]
     sizes = {c.name: c.size for c in chosen}

@@ -72,8 +72,8 @@ def _setup(result: BenchResult) -> list[str]:
 def _advised(result: BenchResult) -> list[str]:
     advised = [i for i in result.indexes if i.source == "advisor"]
     if not advised:
-        return ["The advisor added no index: the design's indexes already serve the patterns as cheaply as any "
-                "candidate it tried.", ""]
+        return ["The advisor added no index to the design's on this data (no candidate lowered the workload's "
+                "planner cost enough within its budgets).", ""]
     rows = [[code(i.name), code(i.definition), number(i.size_bytes) if i.size_bytes is not None else "—",
              ", ".join(code(p) for p in i.patterns) or "—"] for i in advised]
     return table(["Index", "Definition", "Size (bytes)", "Serves"], rows, align="llrl") + [""]
@@ -88,7 +88,7 @@ def to_bench_markdown(result: BenchResult) -> str:
             "each run in a transaction that is rolled back. Buffers and plan come from one "
             "EXPLAIN (ANALYZE, BUFFERS) after the timed runs.", ""]
     out += ["## Indexes chosen by the advisor", ""] + _advised(result)
-    out += ["## All indexes measured", ""]
+    out += ["## Indexes measured besides primary keys and unique constraints", ""]
     out += table(["Index", "Table", "Source"], [[code(i.name), code(i.table), i.source] for i in result.indexes]) + [""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -145,8 +145,7 @@ def test_unique_constraint_without_the_key_rules_a_scheme_out() -> None:
     assert reason.startswith("not worth it") and "hash by sensor_id is ruled out: unique constraint" in reason
 
 
-def test_list_by_a_low_cardinality_column_every_pattern_pins() -> None:
-    design = design_of("""\
+EVENTS = """\
         project: regions
         entities:
           Event:
@@ -159,7 +158,11 @@ def test_list_by_a_low_cardinality_column_every_pattern_pins() -> None:
           - {name: count_region, query: "SELECT count(*) FROM events WHERE region = :region", frequency: 1}
         volumes:
           Event: {rows: 60000000}
-        """)
+        """
+
+
+def test_list_by_a_low_cardinality_column_every_pattern_pins() -> None:
+    design = design_of(EVENTS)
     scheme = design.table("events").partitioning
     assert scheme.method == "list" and scheme.columns == ("region",)
     assert [(p.name, p.bound) for p in scheme.partitions] == [
@@ -167,6 +170,11 @@ def test_list_by_a_low_cardinality_column_every_pattern_pins() -> None:
         ("events_apac", "FOR VALUES IN ('apac')"), ("events_default", "DEFAULT")]
     assert design.table("events").primary_key.columns == ("id", "region")
     assert "3 known values" in decision(design, "events").reason
+    # When every pattern is a one-row lookup by a unique key, pruning saves nothing.
+    lookups = EVENTS.replace("          - {name: count_region", "          # - {name: count_region")
+    design = design_of(lookups + "rules:\n          - {entity: Event, unique: [region, kind]}\n")
+    assert design.table("events").partitioning is None
+    assert "only to look one row up by a unique key" in decision(design, "events").reason
 
 
 HASHED = """\

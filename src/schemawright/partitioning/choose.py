@@ -85,6 +85,12 @@ def range_benefits(key: str, volume: m.Volume | None, usage: list[PatternUse]) -
     return reasons
 
 
+def by_unique_key(design: m.Design, table: m.Table, usage: list[PatternUse]) -> bool:
+    """Every searching pattern names all columns of some unique key (a one-row lookup)."""
+    keys = [set(k) for k in design.unique_keys(table)]
+    return all(any(k <= set(u.use.equality) for k in keys) for u in searching(usage))
+
+
 def propose(design: m.Design, table: m.Table, volume: m.Volume,
             usage: list[PatternUse]) -> tuple[Proposal | None, list[str]]:
     """The best scheme for a large table, or None with the reasons nothing fits."""
@@ -102,7 +108,11 @@ def propose(design: m.Design, table: m.Table, volume: m.Volume,
         assert column is not None
         values = enum_values(design, table, column)
         pinned = names(searching(usage))
-        if values and len(values) <= rules.MAX_LIST_VALUES:
+        if values and len(values) <= rules.MAX_LIST_VALUES and by_unique_key(design, table, usage) \
+                and rules.horizon_rows(volume) < rules.HUGE_ROWS:
+            why_not.append(f"the patterns pin {eq_key} only to look one row up by a unique key, which an index "
+                           "finds in a few page reads however big the table is, so pruning would save nothing")
+        elif values and len(values) <= rules.MAX_LIST_VALUES:
             candidates.append(Proposal("list", eq_key, [f"every searching pattern ({pinned}) pins {eq_key}, which "
                                                         f"has {len(values)} known values: each query reads one "
                                                         "partition"], tuple((v, (v,)) for v in values)))

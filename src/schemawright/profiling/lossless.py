@@ -1,8 +1,8 @@
 """The lossless check on the data itself: project the input onto the proposed tables, join
 them back along the foreign keys, and compare with the input rows as a multiset.
 
-Each split-off table holds one row per value of its key (for an approximate FD: the first
-row seen), as it would in the database; the main table keeps every input row when it has a
+Each split-off table holds one row per value of its key (for an approximate FD: the most
+frequent values), as it would in the database; the main table keeps every input row when it has a
 surrogate key.  Each row of the main table remembers the input row it came from, so the
 multiset comparison is exact without sorting: every joined row must equal its own input row,
 and every input row must come back once.  Everything works on the integer codes.
@@ -72,10 +72,18 @@ def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, jo
 
 
 def _rows_of(table: DataTable, shape: TableShape) -> np.ndarray:
-    """The input row each stored row comes from: all of them, or the first per key value."""
+    """The input row each stored row comes from: all of them, or per key value the row whose
+    values are the most frequent ones (they all agree under an exact FD; under an approximate
+    one the majority wins, so only the rows that disagree with it are reported)."""
     if shape.key is None:
         return np.arange(table.rows)
-    return np.unique(group_ids(table.codes(shape.key)), return_index=True)[1]
+    keys = group_ids(table.codes(shape.key))
+    whole = group_ids(table.codes(shape.columns))
+    frequency = np.bincount(whole)[whole]
+    order = np.lexsort((np.arange(table.rows), -frequency, keys))  # by key, most frequent first, then first seen
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    return order[first]
 
 
 def _project(table: DataTable, shape: TableShape) -> dict[str, np.ndarray]:

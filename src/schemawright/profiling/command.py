@@ -24,16 +24,22 @@ def run_normalize(paths: list[Path], output: Path, options: Options, interactive
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                       console=err, transient=True, disable=interactive) as bar:
-            task = bar.add_task("starting", total=None)
+            stage = bar.add_task("starting", total=None)  # no total: a pulsing bar per stage
+            files: dict[str, object] = {}
 
-            def reading(name: str):  # noqa: ANN202 - a progress callback
+            def reading(name: str):  # noqa: ANN202 - a progress callback with a real total
+                files[name] = bar.add_task(f"reading {name}", total=None)
+                bar.update(stage, visible=False)
+
                 def progress(done: int, total: int) -> None:
-                    bar.update(task, description=f"reading {name}", completed=done, total=total)
+                    bar.update(files[name], completed=done, total=total, visible=done < total)
                 return progress
 
-            result = normalize(paths, options, step=lambda text: bar.update(task, description=text, total=None),
-                               reading=reading, choose=choose)
-            bar.update(task, description="writing the spec and the deliverables", total=None)
+            def step(text: str) -> None:
+                bar.update(stage, description=text, visible=not text.startswith("reading "))
+
+            result = normalize(paths, options, step=step, reading=reading, choose=choose)
+            step("writing the spec and the deliverables")
             written = write_outputs(result, output)
     except SpecErrors as exc:
         for issue in exc.issues:

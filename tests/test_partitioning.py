@@ -18,6 +18,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors
 from schemawright.exporters.spec import to_spec_yaml
+from schemawright.generation import generate
 from schemawright.importers.postgresql_live import import_postgresql_database
 from schemawright.importers.postgresql_sql import import_postgresql_sql
 from schemawright.partitioning.pruning import partition_checks
@@ -436,3 +437,22 @@ def test_maintenance_function_meets_the_initial_partitions_edge_to_edge(pg_url: 
         db.execute("INSERT INTO sensors (name) VALUES ('s')")
         db.execute("INSERT INTO readings (sensor_id, recorded_at, value) VALUES (1, now(), 1)")
         assert db.query_value("SELECT tableoid::regclass::text FROM readings") != scheme.default_partition
+
+
+def test_generate_loads_a_partitioned_table_rows_outside_land_in_default(pg_url: str) -> None:
+    # Without the unique rule: the generator keeps (sensor_id, recorded_at) unique by giving
+    # consecutive times, which would pack every row into one day.
+    text = telemetry().replace("rules:\n  - {entity: Reading, unique: [sensor_id, recorded_at]}\n", "")
+    assert "unique" not in text
+    design = design_of(text)
+    with scratch_database(pg_url) as scratch:
+        result = generate(design, scratch, scale=0.00001, seed=3)  # 5,000 readings over two years
+        loaded = {t.table: t.rows for t in result.tables}
+        assert loaded["readings"] == 5000
+        with Database(scratch) as db:
+            where = dict(db.query("SELECT tableoid::regclass::text, count(*) FROM readings GROUP BY 1"))
+            outside = db.query_value("SELECT count(*) FROM readings WHERE recorded_at < '2025-09-29' "
+                                     "OR recorded_at >= '2026-02-02'")
+    assert sum(where.values()) == 5000
+    assert where.get("readings_default", 0) == outside > 0, where
+    assert len(where) > 1, "rows inside the initial partitions go to them"

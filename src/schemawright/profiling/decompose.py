@@ -85,11 +85,14 @@ def decompose(profile: Profile, choose: Chooser = best) -> Decomposition:
                     node.kept.append(candidate)
             if choice is None:
                 break
-            rhs, dropped = guards.verified(profile, choice.lhs, choice.rhs)
+            anchored = _anchored(node, choice, links)
+            rhs, dropped = guards.verified(profile, choice.lhs, choice.rhs - anchored)
             for attribute, why in sorted(dropped.items()):
                 decisions.append(f"not moved with {_set(choice.lhs)}: {attribute}: {why}")
             if not rhs:
-                rejected[choice.lhs] = "none of its dependents hold on all rows"
+                rejected[choice.lhs] = ("it would tear a foreign key's columns apart" if choice.rhs <= anchored
+                                        else "none of its dependents hold on all rows")
+                decisions.append(f"not split off: {_set(choice.lhs)}: {rejected[choice.lhs]}")
                 continue
             child = Node([a for a in node.attributes if a in choice.lhs | rhs], key=choice.lhs)
             decisions.append(f"split {_set(choice.lhs)} -> {_set(rhs)} off ({choice.score.describe()}"
@@ -98,6 +101,16 @@ def decompose(profile: Profile, choose: Chooser = best) -> Decomposition:
             nodes.append(child)
             pending.append(child)
     return Decomposition(nodes, links, decisions)
+
+
+def _anchored(node: Node, choice: Candidate, links: list[Link]) -> frozenset[str]:
+    """Columns of a foreign key of `node` that the split would tear apart (some moving, some
+    staying): they stay, so that each foreign key keeps all its columns in one table."""
+    kept: set[str] = set()
+    for link in links:
+        if link.child is node and link.columns & choice.rhs and not link.columns <= choice.lhs | choice.rhs:
+            kept |= link.columns
+    return frozenset(kept)
 
 
 def _split(node: Node, child: Node, moved: frozenset[str], links: list[Link]) -> None:

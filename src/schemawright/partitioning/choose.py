@@ -91,6 +91,29 @@ def by_unique_key(design: m.Design, table: m.Table, usage: list[PatternUse]) -> 
     return all(any(k <= set(u.use.equality) for k in keys) for u in searching(usage))
 
 
+def _by_pinned_column(design: m.Design, table: m.Table, volume: m.Volume, usage: list[PatternUse],
+                      key: str) -> tuple[Proposal | None, str | None]:
+    """List (a few known values) or hash (huge table) by the column every pattern pins."""
+    column = table.column(key)
+    assert column is not None
+    values = enum_values(design, table, column)
+    pinned = names(searching(usage))
+    huge = rules.horizon_rows(volume) >= rules.HUGE_ROWS
+    if values and len(values) <= rules.MAX_LIST_VALUES:
+        if by_unique_key(design, table, usage) and not huge:
+            return None, (f"the patterns pin {key} only to look one row up by a unique key, which an index finds "
+                          "in a few page reads however big the table is, so pruning would save nothing")
+        return Proposal("list", key, [f"every searching pattern ({pinned}) pins {key}, which has {len(values)} "
+                                      "known values: each query reads one partition"],
+                        tuple((v, (v,)) for v in values)), None
+    if huge:
+        return Proposal("hash", key, [f"every searching pattern ({pinned}) pins {key}: hash partitions spread the "
+                                      "rows evenly, keep vacuum and index maintenance per partition small, and "
+                                      "each query reads one partition"]), None
+    return None, (f"patterns always pin {key}, but it has no small set of known values (for list) and the table "
+                  f"stays under {rules.HUGE_ROWS:,} rows (for hash)")
+
+
 def propose(design: m.Design, table: m.Table, volume: m.Volume,
             usage: list[PatternUse]) -> tuple[Proposal | None, list[str]]:
     """The best scheme for a large table, or None with the reasons nothing fits."""
@@ -104,26 +127,9 @@ def propose(design: m.Design, table: m.Table, volume: m.Volume,
                        "partitioning by time would not prune")
     eq_key = equality_key(table, usage)
     if eq_key:
-        column = table.column(eq_key)
-        assert column is not None
-        values = enum_values(design, table, column)
-        pinned = names(searching(usage))
-        if values and len(values) <= rules.MAX_LIST_VALUES and by_unique_key(design, table, usage) \
-                and rules.horizon_rows(volume) < rules.HUGE_ROWS:
-            why_not.append(f"the patterns pin {eq_key} only to look one row up by a unique key, which an index "
-                           "finds in a few page reads however big the table is, so pruning would save nothing")
-        elif values and len(values) <= rules.MAX_LIST_VALUES:
-            candidates.append(Proposal("list", eq_key, [f"every searching pattern ({pinned}) pins {eq_key}, which "
-                                                        f"has {len(values)} known values: each query reads one "
-                                                        "partition"], tuple((v, (v,)) for v in values)))
-        elif rules.horizon_rows(volume) >= rules.HUGE_ROWS:
-            candidates.append(Proposal("hash", eq_key, [f"every searching pattern ({pinned}) pins {eq_key}: hash "
-                                                        "partitions spread the rows evenly, keep vacuum and index "
-                                                        "maintenance per partition small, and each query reads "
-                                                        "one partition"]))
-        else:
-            why_not.append(f"patterns always pin {eq_key}, but it has no small set of known values (for list) "
-                           f"and the table stays under {rules.HUGE_ROWS:,} rows (for hash)")
+        proposal, reason = _by_pinned_column(design, table, volume, usage, eq_key)
+        candidates += [proposal] if proposal else []
+        why_not += [reason] if reason else []
     elif not time_key:
         why_not.append("no column is pinned by every pattern, so list or hash partitions would not prune")
     for proposal in candidates:

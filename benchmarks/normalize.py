@@ -40,7 +40,7 @@ from schemawright.normalization import ClosureIndex, TooManyKeys, candidate_keys
 from schemawright.profiling.csv_reader import read_csv  # noqa: E402
 from schemawright.profiling.decompose import decompose  # noqa: E402
 from schemawright.profiling.planted import Shape, recovery, write_planted  # noqa: E402
-from schemawright.profiling.profile import profile_table  # noqa: E402
+from schemawright.profiling.file_profile import profile_table  # noqa: E402
 from schemawright.profiling.proposal import Proposal, propose  # noqa: E402
 from schemawright.profiling.run import Options, normalize  # noqa: E402
 

@@ -19,7 +19,7 @@ from schemawright.profiling.csv_reader import read_csv
 from schemawright.profiling.lossless import Join, TableShape, check_lossless
 from schemawright.profiling.planted import Shape, recovery, write_planted
 from schemawright.profiling.run import Options, normalize, write_outputs
-from schemawright.profiling.types import infer_type
+from schemawright.profiling.type_inference import infer_type
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("SCHEMAWRIGHT_FD_DATASETS", ROOT.parent / "shared" / "datasets" / "fd"))
@@ -201,7 +201,7 @@ def test_lossless_check_catches_a_lossy_split(tmp_path):
 def test_guards_reject_accidental_dependencies(tmp_path):
     """`price -> band` holds but price is a measurement; `size -> colour` holds on the sample the
     dependencies are discovered on, but not on the held-out rows; maker_id -> maker_name is real."""
-    from schemawright.profiling.profile import _sample_rows
+    from schemawright.profiling.file_profile import _sample_rows
 
     rows, sample = 200, 60
     in_sample = set(_sample_rows(rows, sample).tolist())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from schemawright.normalization import FD, ClosureIndex, TooManyKeys, candidate_keys
 from schemawright.profiling import guards, measures, ranking
-from schemawright.profiling.profile import Profile
+from schemawright.profiling.file_profile import Profile
 from schemawright.profiling.ranking import Score
 
 MAX_KEYS = 200

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 
 from schemawright.profiling import measures
-from schemawright.profiling.profile import Profile
+from schemawright.profiling.file_profile import Profile
 
 MIN_SUPPORT = 0.05  # share of rows that must repeat a value of X, per column of X
 MIN_REPEATED_VALUES = 3  # distinct values of X that occur at least twice

@@ -10,8 +10,8 @@ from schemawright.profiling.guards import identifier_like
 from schemawright.profiling.decompose import Decomposition, Node, primary_key
 from schemawright.profiling.lossless import Join, LosslessCheck, TableShape, check_lossless
 from schemawright.profiling.names import determinant_table, file_table
-from schemawright.profiling.profile import Profile
-from schemawright.profiling.types import InferredType
+from schemawright.profiling.file_profile import Profile
+from schemawright.profiling.type_inference import InferredType
 
 WIDE_KEY = 3  # natural keys of this many columns get a surrogate key (and stay UNIQUE)
 

@@ -5,7 +5,7 @@ beyond the ones given on the command line)."""
 
 from __future__ import annotations
 
-from schemawright.profiling.profile import Profile
+from schemawright.profiling.file_profile import Profile
 from schemawright.profiling.proposal import Proposal
 from schemawright.profiling.table import NULL_TOKENS
 

@@ -12,7 +12,7 @@ from schemawright.profiling import discovery
 from schemawright.profiling.csv_reader import Progress, read_csv
 from schemawright.profiling.decompose import Chooser, best, decompose
 from schemawright.profiling.names import file_table
-from schemawright.profiling.profile import Profile, profile_table
+from schemawright.profiling.file_profile import Profile, profile_table
 from schemawright.profiling.proposal import Proposal, ProposedLink, propose
 from schemawright.profiling.report import to_markdown
 from schemawright.profiling.spec_writer import to_spec_yaml

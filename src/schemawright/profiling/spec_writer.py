@@ -11,7 +11,7 @@ from __future__ import annotations
 import yaml
 
 from schemawright.profiling.proposal import Proposal, ProposedTable
-from schemawright.profiling.types import InferredType
+from schemawright.profiling.type_inference import InferredType
 
 
 def to_spec(proposal: Proposal, project: str, sources: list[str]) -> dict:

@@ -11,7 +11,7 @@ from schemawright.normalization import FD
 from schemawright.profiling import discovery
 from schemawright.profiling.discovery import Inclusion
 from schemawright.profiling.table import Column, DataTable
-from schemawright.profiling.types import InferredType, infer_type
+from schemawright.profiling.type_inference import InferredType, infer_type
 
 DEFAULT_SAMPLE = 50_000  # HyFD time grows with rows x minimal FDs; all rows re-check what is used
 SAMPLE_SEED = 0

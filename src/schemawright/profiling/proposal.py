@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from schemawright.profiling import measures
-from schemawright.profiling.guards import identifier_like
 from schemawright.profiling.decompose import Decomposition, Node, primary_key
+from schemawright.profiling.file_profile import Profile
+from schemawright.profiling.guards import identifier_like
 from schemawright.profiling.lossless import Join, LosslessCheck, TableShape, check_lossless
 from schemawright.profiling.names import determinant_table, file_table
-from schemawright.profiling.file_profile import Profile
 from schemawright.profiling.type_inference import InferredType
 
 WIDE_KEY = 3  # natural keys of this many columns get a surrogate key (and stay UNIQUE)

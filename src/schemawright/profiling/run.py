@@ -11,8 +11,9 @@ from schemawright.naming import snake
 from schemawright.profiling import discovery
 from schemawright.profiling.csv_reader import Progress, read_csv
 from schemawright.profiling.decompose import Chooser, best, decompose
-from schemawright.profiling.names import file_table
+from schemawright.profiling.extra import desbordante, pyarrow_csv
 from schemawright.profiling.file_profile import Profile, profile_table
+from schemawright.profiling.names import file_table
 from schemawright.profiling.proposal import Proposal, ProposedLink, propose
 from schemawright.profiling.report import to_markdown
 from schemawright.profiling.spec_writer import to_spec_yaml
@@ -71,6 +72,7 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
     """Profile every file and propose one normalised schema; raises BadOptions or SpecErrors for
     bad input and ProfilerMissing when the `profile` extra is not installed."""
     check_options(options)
+    desbordante(), pyarrow_csv()  # say that the extra is missing before reading a large file
     say = step or (lambda _: None)
     tables = []
     for path in paths:

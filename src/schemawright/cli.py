@@ -277,7 +277,8 @@ def bench(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
 
 
 @app.command()
-def normalize(data: list[Path] = typer.Argument(..., help="CSV files (several: foreign keys across them too)."),
+def normalize(data: list[Path] = typer.Argument(..., metavar="DATA.csv",
+                                                help="CSV files (several: foreign keys across them too)."),
               output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for spec.yaml and the deliverables."),
               interactive: bool = typer.Option(False, "--interactive", help="Confirm, skip or replace each proposed split."),
               approximate: Optional[float] = typer.Option(None, "--approximate", metavar="G3",

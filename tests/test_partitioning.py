@@ -249,6 +249,7 @@ def test_a_partition_option_that_cannot_work_is_a_located_error(option: str, mes
     issue = next(i for i in raised.value.issues if message in i.message)
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "partition:" in row)
     assert issue.file == "t.yaml" and issue.line == line, issue.format()
+    assert all(i.line == line for i in raised.value.issues), "the entity stays valid: no follow-up errors"
 
 
 def test_output_is_deterministic_and_does_not_depend_on_today() -> None:

@@ -153,6 +153,8 @@ class _RemappedLocator(Locator):
 def _item_path(loc: Loc) -> Loc:
     if loc[:1] == ("entities",) and "attributes" in loc:
         return loc[: loc.index("attributes") + 2]
+    if loc[:1] == ("entities",) and loc[2:3] == ("partition",):
+        return loc[:3]  # a bad partition option drops only itself, not its entity
     if loc[:1] in (("entities",), ("volumes",)) + tuple((k,) for k in _LISTS):
         return loc[:2]
     if loc[:2] == ("security", "roles"):

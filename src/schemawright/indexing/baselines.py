@@ -57,7 +57,7 @@ def workload_cost(session: Session, candidates: list[Candidate]) -> Configuratio
             except (Unsupported, DatabaseError):
                 continue  # e.g. an expression PostgreSQL refuses as an index key
         costs: dict[str, Costed] = {n: session.workload.cost(n) for n in state.weights}
-        state.costs = costs
+        state.costs, state.chosen = costs, handles  # the chosen indexes' upkeep by write patterns counts too
         total = state.total()
         used = tuple(h.candidate for h in handles if any(uses_handle(c, h) for c in costs.values()))
         size = sum(h.size for h in handles)

@@ -129,18 +129,18 @@ def _candidates(profile: Profile, node: Node, rejected: dict[frozenset[str], str
     index = ClosureIndex(local)
     found = []
     for lhs in sorted({f.lhs for f in local}, key=lambda s: (len(s), sorted(s))):
+        if not lhs or lhs in rejected:
+            continue  # a constant column stays where it is; a rejection holds for every relation
         closure = index.closure(lhs)
-        if attrs <= closure or not lhs:
-            continue  # a superkey, or a constant column (kept where it is)
+        if attrs <= closure:
+            continue  # a superkey
         rhs = (closure & attrs) - lhs - (node.key or frozenset())
         if not rhs:
             continue
-        if lhs not in rejected:
-            reason = guards.rejection(profile, lhs)
-            if reason:
-                rejected[lhs] = reason
-                decisions.append(f"not split off: {_set(lhs)} -> {_set(rhs)}: {reason}")
-        if lhs in rejected:
+        reason = guards.rejection(profile, lhs)
+        if reason:
+            rejected[lhs] = reason
+            decisions.append(f"not split off: {_set(lhs)} -> {_set(rhs)}: {reason}")
             continue
         score = ranking.fd_score(lhs, rhs, node.attributes, profile.sample)
         found.append(Candidate(lhs, rhs, score, guards.signal(profile, lhs)))

@@ -31,10 +31,13 @@ def group_ids(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def distinct(table: DataTable, names: Iterable[str]) -> int:
-    names = list(names)
-    if not names:
-        return 1
-    return int(group_ids(table.codes(names)).max()) + 1 if table.rows else 0
+    key = frozenset(names)
+    if key not in table.distinct_counts:
+        if not key:
+            table.distinct_counts[key] = 1
+        else:
+            table.distinct_counts[key] = int(group_ids(table.codes(sorted(key))).max()) + 1 if table.rows else 0
+    return table.distinct_counts[key]
 
 
 def g3_error(table: DataTable, lhs: Iterable[str], rhs: str) -> float:

@@ -12,7 +12,7 @@ table, because PostgreSQL keys cannot hold NULLs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class DataTable:
     name: str  # file stem
     path: str
     columns: list[Column]
+    # distinct counts by column set: the ranking and the guards ask for the same sets at every
+    # decomposition step, and the codes never change
+    distinct_counts: dict[frozenset[str], int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rows(self) -> int:

@@ -61,9 +61,11 @@ class Binder:
         self.db, self.design, self.enums, self.sql = db, design, enums, sql
         self.rng = Random(seed)
         self.anchored: dict[str, str | None] = {}
+        self.parents: dict[str, str | None] = {}
 
     def values(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use], attempt: int) -> list[str | None]:
         self.anchored = {}
+        self.parents = self._inserted_parents(names, usage)
         if attempt == 0:
             self.anchored = self._from_pattern(names)
             rest = tuple(n for n in names if n not in self.anchored)
@@ -80,6 +82,27 @@ class Binder:
         except DatabaseError:
             return {}  # sqlglot rewrote something PostgreSQL reads differently: sample per table
         return dict(zip(anchor.names, rows[0])) if rows else {}
+
+    def _inserted_parents(self, names: tuple[str, ...], usage: dict[str, Use]) -> dict[str, str | None]:
+        """Inserted columns of a composite foreign key take their values from one parent row,
+        so `(w_id, d_id, c_id)` names a row that exists; sampled one by one they might not."""
+        inserted = {(u.table, u.column): n for n, u in usage.items()
+                    if u.role == "insert" and u.table and u.column and n in names}
+        found: dict[str, str | None] = {}
+        for table in self.design.tables:
+            for fk in table.foreign_keys:
+                params = [inserted.get((table.name, c)) for c in fk.columns]
+                if len(params) < 2 or not all(params):
+                    continue
+                columns = ", ".join(f"{quote_ident(c)}::text" for c in fk.ref_columns)
+                order = ", ".join(quote_ident(c) for c in fk.ref_columns)
+                try:
+                    rows = self.db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY {order} LIMIT 1")
+                except DatabaseError:
+                    continue
+                if rows:
+                    found.update(zip(params, rows[0]))  # type: ignore[arg-type]
+        return found
 
     def _anchors(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:
         """Equality parameters on one table take their values from one row (the most common
@@ -121,6 +144,8 @@ class Binder:
             return "0"
         if name in self.anchored and (use is None or use.role not in ("insert", "set")):
             return self.anchored[name]
+        if name in self.parents and use is not None and use.role == "insert":
+            return self.parents[name]
         serial = 10_000_000 + attempt * 1_000 + k  # beyond the synthetic rows' serials: fresh unique values
         column = self._column(use)
         if use is not None and column is not None and use.table is not None:

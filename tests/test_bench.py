@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import design_of
+from helpers import LOCAL_PG15_URL, design_of, require_pg15_hypopg
 from schemawright.pipeline import design_file
 from schemawright.documentation.report import to_report
 from schemawright.performance import bench
@@ -151,6 +151,17 @@ def test_the_advisors_indexes_are_built_and_measured(pg_url: str) -> None:
     history = next(p for p in result.patterns if p.name == "orders_of_customer")
     assert history.plan is not None and set(history.plan.indexes) & {i.name for i in advised}
     assert all(i.definition.startswith("CREATE INDEX") and i.size_bytes for i in advised)
+
+
+def test_hypopg_advice_on_another_server() -> None:
+    """--whatif hypopg on the local PostgreSQL 15: hypothetical indexes choose, bench builds."""
+    require_pg15_hypopg()
+    bare = design_of("derive_indexes: false\n" + PASSABLE)
+    result = bench(bare, 0.5, database_url=LOCAL_PG15_URL, runs=5, seed=1, whatif="hypopg")
+    assert result.whatif == "hypopg" and result.server.startswith("postgresql://")
+    advised = {i.name for i in result.indexes if i.source == "advisor"}
+    history = next(p for p in result.patterns if p.name == "orders_of_customer")
+    assert advised and history.plan is not None and set(history.plan.indexes) & advised
 
 
 def test_statistics_are_nearest_rank() -> None:

@@ -374,18 +374,31 @@ class Design(_Frozen):
 
     # Stages look tables up inside loops: an index by name, rebuilt whenever `tables` is a
     # different tuple (model_copy copies private attributes, so identity is what counts).
-    _index: tuple[tuple[Table, ...], dict[str, Table]] | None = PrivateAttr(default=None)
+    _index: tuple[tuple[Table, ...], dict[str, Table], dict[str, Table]] | None = PrivateAttr(default=None)
+    _by_table: tuple[tuple[Index, ...], dict[str, tuple[Index, ...]]] | None = PrivateAttr(default=None)
+
+    def _tables_index(self) -> tuple[tuple[Table, ...], dict[str, Table], dict[str, Table]]:
+        if self._index is None or self._index[0] is not self.tables:
+            by_entity: dict[str, Table] = {}
+            for t in self.tables:
+                if t.kind == "entity" and t.entity is not None:
+                    by_entity.setdefault(t.entity, t)
+            self._index = (self.tables, {t.name: t for t in self.tables}, by_entity)
+        return self._index
 
     def table(self, name: str) -> Table | None:
-        if self._index is None or self._index[0] is not self.tables:
-            self._index = (self.tables, {t.name: t for t in self.tables})
-        return self._index[1].get(name)
+        return self._tables_index()[1].get(name)
 
     def table_for_entity(self, entity: str) -> Table | None:
-        return next((t for t in self.tables if t.entity == entity and t.kind == "entity"), None)
+        return self._tables_index()[2].get(entity)
 
     def indexes_on(self, table: str) -> tuple[Index, ...]:
-        return tuple(i for i in self.indexes if i.table == table)
+        if self._by_table is None or self._by_table[0] is not self.indexes:
+            grouped: dict[str, list[Index]] = {}
+            for index in self.indexes:
+                grouped.setdefault(index.table, []).append(index)
+            self._by_table = (self.indexes, {k: tuple(v) for k, v in grouped.items()})
+        return self._by_table[1].get(table, ())
 
     def unique_keys(self, table: Table) -> list[tuple[str, ...]]:
         """Column sets whose values are unique in `table`: primary key, unique constraints,

@@ -49,12 +49,16 @@ def table_dependencies(table: m.Table, declared: list[m.Rule], design: m.Design)
 
 def _keys(table: m.Table, design: m.Design) -> list[tuple[str, ...]]:
     """Keys in the relational sense: unique and never NULL."""
-    return [k for k in design.unique_keys(table) if all(not table.column(c).nullable for c in k)
-            or (table.primary_key and k == table.primary_key.columns)]
+    primary = table.primary_key.columns if table.primary_key else None
+    return [k for k in design.unique_keys(table) if k == primary or all(not table.column(c).nullable for c in k)]
 
 
 def _table_form(table: m.Table, declared: list[m.Rule], design: m.Design, namer: Namer, taken: set[str]) -> m.NormalForm:
     columns = [c.name for c in table.columns]
+    if not declared:  # only keys determine anything: BCNF by definition, no search needed
+        keys = [frozenset(k) for k in _keys(table, design)]
+        minimal = sorted({tuple(sorted(k)) for k in keys if not any(o < k for o in keys)})
+        return m.NormalForm(table=table.name, level="BCNF", keys=tuple(minimal))
     fds = table_dependencies(table, declared, design)
     # Named for one row ("every customer in the same zip repeats the city"), the way people say it.
     report = analyse(namer.singular(table.entity) if table.kind == "entity" and table.entity else f"row of {table.name}",

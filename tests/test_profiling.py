@@ -400,3 +400,152 @@ def test_cli_without_desbordante_says_how_to_install_it(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "pip install 'schemawright[profile]'" in result.output and "desbordante" in result.output
     assert "Traceback" not in result.output
+
+
+CITIES = ["Oslo", "Rome", "Lima", "Kyiv", "Pune"]
+
+
+def _orders_and_customers(folder: Path, renamed: dict[int, str] | None = None, key: str = "customer_id") -> list[Path]:
+    """orders.csv carries customer_id, name and city for 30 of the 40 customers of customers.csv;
+    `renamed` gives some customers another name in customers.csv only."""
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(11)
+    customers = [(i, f"Customer {i}", CITIES[i % 5], f"c{i}@example.com") for i in range(1, 41)]
+    with (folder / "orders.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["order_id", "customer_id", "customer_name", "customer_city", "total"])
+        for order in range(1, 301):
+            c = customers[int(rng.integers(0, 30))]
+            writer.writerow([order, *c[:3], f"{int(rng.integers(100, 99999)) / 100:.2f}"])
+    with (folder / "customers.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([key, "customer_name", "customer_city", "email"])
+        for i, name, city, email in customers:
+            writer.writerow([i, (renamed or {}).get(i, name), city, email])
+    return [folder / "orders.csv", folder / "customers.csv"]
+
+
+def test_tables_of_the_same_entity_in_two_files_are_merged(tmp_path, pg_url):
+    paths = _orders_and_customers(tmp_path / "data")
+    result = normalize(paths, Options())
+    proposal = result.proposal
+    assert {t.name: (t.columns, t.key, t.rows) for t in proposal.tables} == {
+        "orders": (["order_id", "customer_id", "total"], ("order_id",), 300),
+        "customers": (["customer_id", "customer_name", "customer_city", "email"], ("customer_id",), 40)}
+    assert [(link.child, link.columns, link.parent, link.references) for link in proposal.links] == [
+        ("orders", ("customer_id",), "customers", ("customer_id",))]
+    assert proposal.lossless["orders"].lossless and proposal.lossless["orders"].joined == 300
+    # the merged table holds 40 customers, customers.csv's own fact table: exactly its 40 rows
+    assert proposal.lossless["customers"].lossless and proposal.lossless["customers"].joined == 40
+    merged = [d for d in proposal.decisions if d.startswith("merged customers_2")]
+    assert len(merged) == 1 and "agree on customer_name, customer_city" in merged[0]
+    assert "10 key(s) are in one of them only" in merged[0]
+    write_outputs(result, tmp_path / "out")
+    report = (tmp_path / "out" / "normalize.md").read_text()
+    assert "| `customers` | customer_id, customer_name, customer_city, email | customer_id | 40 |" in report
+    assert "- merged customers_2" in report and "customers_2" not in (tmp_path / "out" / "schema.sql").read_text()
+    with scratch_database(pg_url) as url, Database(url) as db:
+        db.execute((tmp_path / "out" / "schema.sql").read_text())
+        for row in sorted(_projection(paths[1], ["customer_id", "customer_name", "customer_city", "email"])):
+            db.execute("INSERT INTO customers VALUES (%s, %s, %s, %s)", list(row))
+        for row in sorted(_projection(paths[0], ["order_id", "customer_id", "total"])):
+            db.execute("INSERT INTO orders VALUES (%s, %s, %s)", list(row))
+        assert db.query_value("SELECT count(*) FROM orders JOIN customers USING (customer_id)") == 300
+
+
+def test_merge_keeps_a_customer_only_one_file_has_with_nulls(tmp_path):
+    """A customer that only orders.csv has: the merged table keeps it, with a NULL e-mail."""
+    paths = _orders_and_customers(tmp_path / "data")
+    lines = paths[1].read_text().splitlines()
+    kept = [line for line in lines if not line.startswith(("3,", "4,"))]  # customers 3 and 4 only in orders
+    paths[1].write_text("\n".join(kept) + "\n")
+    with paths[0].open(newline="") as f:
+        assert {"3", "4"} <= {row["customer_id"] for row in csv.DictReader(f)}
+    result = normalize(paths, Options())
+    customers = next(t for t in result.proposal.tables if t.name == "customers")
+    assert customers.rows == 40 and customers.nullable == {"email"}
+    assert "so email became nullable" in "\n".join(result.proposal.decisions)
+    assert "email:\n        type: email\n        description" in result.spec_yaml  # not required
+    assert all(check.lossless for check in result.proposal.lossless.values())
+
+
+def test_differently_named_keys_merge_through_an_inclusion_and_their_names(tmp_path):
+    """customers.csv calls its key id: its values include orders.customer_id and the names
+    agree (customers.id), so the tables merge under the name customer_id."""
+    paths = _orders_and_customers(tmp_path / "data", key="id")
+    result = normalize(paths, Options())
+    tables = {t.name: (t.columns, t.key) for t in result.proposal.tables}
+    assert tables["customers"] == (["customer_id", "customer_name", "customer_city", "email"], ("customer_id",))
+    assert len(tables) == 2
+    assert all(check.lossless for check in result.proposal.lossless.values())
+    assert result.proposal.lossless["customers"].joined == 40
+
+
+def test_tables_whose_data_disagree_are_not_merged_and_the_reason_is_reported(tmp_path):
+    paths = _orders_and_customers(tmp_path / "data", renamed={7: "Customer Seven"})
+    with paths[0].open(newline="") as f:
+        assert any(row["customer_id"] == "7" for row in csv.DictReader(f))  # a key both files have
+    result = normalize(paths, Options())
+    names = {t.name for t in result.proposal.tables}
+    assert names == {"orders", "customers", "customers_2"}
+    (reason,) = [d for d in result.proposal.decisions if d.startswith("not merged: customers and customers_2")]
+    assert "1 of the 30 keys they share have different values" in reason
+    assert "7: customer_name 'Customer 7' vs 'Customer Seven'" in reason
+    assert all(check.lossless for check in result.proposal.lossless.values())
+
+
+def _lines_and_shipments(folder: Path, stray: bool = False) -> list[Path]:
+    """order_lines keyed (order_id, line_no); shipments name a line by both columns. With
+    `stray`, one shipment names order 1 line 9: both values exist, the combination does not."""
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(2)
+    lines = []
+    with (folder / "order_lines.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["order_id", "line_no", "sku", "quantity"])
+        for order in range(1, 151):
+            for line in range(1, int(rng.integers(1, 5)) + 1 + (8 if order == 2 else 0)):
+                lines.append((order, line))
+                writer.writerow([order, line, f"SKU-{int(rng.integers(1, 40)):03d}", int(rng.integers(1, 10))])
+    with (folder / "shipments.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["shipment_id", "order_id", "line_no", "carrier", "shipped_on"])
+        for shipment in range(1, 241):
+            order, line = (1, 9) if stray and shipment == 1 else lines[int(rng.integers(0, len(lines)))]
+            writer.writerow([shipment, order, line, ["DHL", "UPS", "FedEx"][int(rng.integers(0, 3))],
+                             f"2024-03-{int(rng.integers(1, 29)):02d}"])
+    return [folder / "order_lines.csv", folder / "shipments.csv"]
+
+
+def test_composite_foreign_key_across_files(tmp_path, pg_url):
+    paths = _lines_and_shipments(tmp_path / "data")
+    result = normalize(paths, Options())
+    proposal = result.proposal
+    assert {t.name: t.key for t in proposal.tables} == {"order_lines": ("order_id", "line_no"),
+                                                        "shipments": ("shipment_id",)}
+    assert [(link.child, link.columns, link.parent, link.references) for link in proposal.links] == [
+        ("shipments", ("order_id", "line_no"), "order_lines", ("order_id", "line_no"))]
+    assert "verified on the data" in proposal.links[0].reason
+    write_outputs(result, tmp_path / "out")
+    with scratch_database(pg_url) as url, Database(url) as db:
+        db.execute((tmp_path / "out" / "schema.sql").read_text())
+        fks = db.query("SELECT conrelid::regclass::text, confrelid::regclass::text, array_length(conkey, 1) "
+                       "FROM pg_constraint WHERE contype = 'f'")
+        assert fks == [("shipments", "order_lines", 2)]
+
+
+def test_composite_foreign_key_is_refused_when_a_combination_is_missing(tmp_path):
+    paths = _lines_and_shipments(tmp_path / "data", stray=True)
+    result = normalize(paths, Options())
+    assert result.proposal.links == []
+    assert ("no foreign key shipments(order_id, line_no) -> order_lines(order_id, line_no): each column's values "
+            "occur in the parent, but 1 combination(s) of them are no key of it") in result.proposal.decisions
+
+
+def test_multi_file_output_is_byte_identical_across_runs(tmp_path):
+    paths = _orders_and_customers(tmp_path / "data")
+    outputs = []
+    for _ in range(2):
+        write_outputs(normalize(paths, Options()), tmp_path / "out")
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / "out").rglob("*")) if p.is_file()})
+    assert outputs[0] == outputs[1]

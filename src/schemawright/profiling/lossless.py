@@ -52,10 +52,17 @@ class Join:
     parent: int
 
 
-def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, joins: Sequence[Join]) -> LosslessCheck:
-    stored = [_project(table, shape) for shape in shapes]
-    have: dict[str, np.ndarray] = dict(stored[root])
-    have[_SOURCE] = _rows_of(table, shapes[root])
+def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, joins: Sequence[Join],
+                   given: dict[int, dict[str, np.ndarray]] | None = None) -> LosslessCheck:
+    """`given` replaces the projection of some shapes by rows stored elsewhere, in this file's
+    codes (a table merged with other files' tables: it holds keys this file never had)."""
+    given = given or {}
+    stored = [given[i] if i in given else _project(table, shape) for i, shape in enumerate(shapes)]
+    if root in given:
+        have, source = _own_rows(table, stored[root], shapes[root].key or ())
+    else:
+        have, source = dict(stored[root]), stored_rows(table, shapes[root])
+    have[_SOURCE] = source
     done, joined_rows = {root}, len(next(iter(have.values()))) if have else 0
     progress = True
     while progress:
@@ -71,7 +78,16 @@ def check_lossless(table: DataTable, shapes: Sequence[TableShape], root: int, jo
     return LosslessCheck(table.rows, joined_rows, _differing(table, have))
 
 
-def _rows_of(table: DataTable, shape: TableShape) -> np.ndarray:
+def _own_rows(table: DataTable, rows: dict[str, np.ndarray], key: tuple[str, ...]) -> tuple[dict, np.ndarray]:
+    """The file's own fact table inside a merged one: the stored rows whose key occurs in the
+    file (a semi-join on the key), each with the input row it stands for; the rows of keys that
+    only other files have are not this file's and are left out."""
+    input_rows = {c: table.column(c).codes for c in key}
+    matched = _join(rows, {**input_rows, _SOURCE: np.arange(table.rows)}, key)
+    return {c: v for c, v in matched.items() if c != _SOURCE}, matched[_SOURCE]
+
+
+def stored_rows(table: DataTable, shape: TableShape) -> np.ndarray:
     """The input row each stored row comes from: all of them, or per key value the row whose
     values are the most frequent ones (they all agree under an exact FD; under an approximate
     one the majority wins, so only the rows that disagree with it are reported)."""
@@ -87,7 +103,7 @@ def _rows_of(table: DataTable, shape: TableShape) -> np.ndarray:
 
 
 def _project(table: DataTable, shape: TableShape) -> dict[str, np.ndarray]:
-    rows = _rows_of(table, shape)
+    rows = stored_rows(table, shape)
     return {c: table.column(c).codes[rows] for c in shape.columns}
 
 

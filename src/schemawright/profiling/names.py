@@ -34,3 +34,15 @@ def _unique(name: str, taken: set[str]) -> str:
         n += 1
     taken.add(candidate)
     return candidate
+
+
+def generic_key(columns: Iterable[str]) -> bool:
+    """A key such as `id` or `code` alone: its name does not say which entity it identifies."""
+    return all(not _clean(_ID_SUFFIX.sub("", snake(c))) for c in columns)
+
+
+def names_agree(dependent: str, referenced: str, referenced_table: str) -> bool:
+    """customer_id -> customer_id, buyer_customer_id -> customer_id, customer_id -> customers.id."""
+    dep, ref = snake(dependent), snake(referenced)
+    owner = snake(referenced_table).rstrip("s")
+    return dep == ref or dep.endswith("_" + ref) or dep in (f"{owner}_{ref}", f"{owner}{ref}")

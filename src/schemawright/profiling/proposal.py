@@ -11,6 +11,7 @@ from schemawright.profiling.file_profile import Profile
 from schemawright.profiling.guards import identifier_like
 from schemawright.profiling.lossless import Join, LosslessCheck, TableShape, check_lossless
 from schemawright.profiling.names import determinant_table, file_table
+from schemawright.profiling.table import DataTable
 from schemawright.profiling.type_inference import InferredType
 
 WIDE_KEY = 3  # natural keys of this many columns get a surrogate key (and stay UNIQUE)
@@ -29,6 +30,11 @@ class ProposedTable:
     depends: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     description: str = ""
     keyless: bool = False  # no key at all: it needs a surrogate, but a data column is already called id
+    merged: list[str] = field(default_factory=list)  # files of the tables merged into this one (entities.py)
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source, *self.merged]
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,24 @@ class ProposedLink:
 
 
 @dataclass
+class FileLayout:
+    """How one file was split: its tables' shapes and joins, kept so that the lossless check can
+    run again once tables of several files are merged (entities.py)."""
+
+    table: DataTable
+    shapes: list[TableShape]
+    joins: list[Join]
+    names: list[str]  # proposed table of each shape (renamed when merged)
+    renames: list[dict[str, str]]  # per shape: this file's column -> the merged table's column
+
+
+@dataclass
 class Proposal:
     tables: list[ProposedTable] = field(default_factory=list)
     links: list[ProposedLink] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     lossless: dict[str, LosslessCheck] = field(default_factory=dict)  # per file
+    layouts: dict[str, FileLayout] = field(default_factory=dict, repr=False)  # per file
 
 
 def propose(profile: Profile, decomposition: Decomposition, taken: set[str], proposal: Proposal) -> None:
@@ -105,6 +124,8 @@ def propose(profile: Profile, decomposition: Decomposition, taken: set[str], pro
                                            f"split off on {', '.join(columns)}"))
         joins.append(Join(index[id(link.child)], columns, index[id(link.parent)]))
     proposal.lossless[table.name] = check_lossless(table, shapes, 0, joins)
+    proposal.layouts[table.name] = FileLayout(table, shapes, joins, [names[id(n)] for n in decomposition.nodes],
+                                              [{} for _ in decomposition.nodes])
     _no_enum_keys(proposal, decomposition, order, profile)
 
 

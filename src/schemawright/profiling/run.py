@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemawright.files import write_files
-from schemawright.naming import snake
 from schemawright.profiling import discovery
+from schemawright.profiling.cross_file import link_files
 from schemawright.profiling.csv_reader import Progress, read_csv
 from schemawright.profiling.decompose import Chooser, best, decompose
+from schemawright.profiling.entities import merge_entities
 from schemawright.profiling.extra import desbordante, pyarrow_csv
 from schemawright.profiling.file_profile import Profile, profile_table
 from schemawright.profiling.names import file_table
-from schemawright.profiling.proposal import Proposal, ProposedLink, propose
+from schemawright.profiling.proposal import Proposal, propose
 from schemawright.profiling.report import to_markdown
 from schemawright.profiling.spec_writer import to_spec_yaml
 
@@ -82,6 +83,7 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
     for table in tables:
         profiles.append(profile_table(table, options.max_lhs, options.sample, options.approximate,
                                       lambda text, name=table.name: say(f"{name}: {text}")))
+    found: list[discovery.Inclusion] = []
     if len(tables) > 1:
         say("discovering inclusion dependencies across files")
         found = discovery.inclusions(tables)
@@ -92,45 +94,12 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
         say(f"{profile.table.name}: decomposing")
         propose(profile, decompose(profile, choose), taken, proposal)
     if len(tables) > 1:
-        _link_files(proposal, profiles)
+        say("merging tables of the same entity across files")
+        data = merge_entities(proposal, found)
+        link_files(proposal, found, data)
     project = file_table(tables[0].name, set()) if len(tables) == 1 else "normalized"
     sources = [str(p) for p in paths]
     return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources, options.approximate)
-
-
-def _link_files(proposal: Proposal, profiles: list[Profile]) -> None:
-    """Foreign keys across files from inclusion dependencies into a single-column key."""
-    by_source = {p.table.name: p.table.path for p in profiles}
-    for ind in profiles[0].inclusions:
-        parents = [t for t in proposal.tables if t.source == by_source[ind.referenced_table]
-                   and t.key == (ind.referenced,)]
-        children = [t for t in proposal.tables if t.source == by_source[ind.dependent_table]
-                    and ind.dependent in t.columns]
-        children.sort(key=lambda t: (t.key == (ind.dependent,), t.name))  # a referencing column first
-        if not parents or not children:
-            continue
-        if not _names_agree(ind.dependent, ind.referenced, ind.referenced_table):
-            proposal.decisions.append(
-                f"no foreign key {ind.dependent_table}.{ind.dependent} -> {ind.referenced_table}.{ind.referenced}: "
-                "the values are included but the names are unrelated, so the inclusion may be chance "
-                "(small integer ranges include each other)")
-            continue
-        child, parent = children[0], parents[0]
-        if any(link.child == child.name and link.columns == (ind.dependent,) for link in proposal.links):
-            continue
-        proposal.links.append(ProposedLink(
-            child.name, (ind.dependent,), parent.name, (ind.referenced,), ind.dependent not in child.nullable,
-            f"inclusion dependency: every value of {ind.dependent_table}.{ind.dependent} occurs in "
-            f"{ind.referenced_table}.{ind.referenced}"))
-        proposal.decisions.append(f"foreign key {child.name}({ind.dependent}) -> {parent.name}({ind.referenced}): "
-                                  "from an inclusion dependency across files")
-
-
-def _names_agree(dependent: str, referenced: str, referenced_table: str) -> bool:
-    """customer_id -> customer_id, buyer_customer_id -> customer_id, customer_id -> customers.id."""
-    dep, ref = snake(dependent), snake(referenced)
-    owner = snake(referenced_table).rstrip("s")
-    return dep == ref or dep.endswith("_" + ref) or dep in (f"{owner}_{ref}", f"{owner}{ref}")
 
 
 def write_outputs(result: Result, out: Path) -> list[Path]:

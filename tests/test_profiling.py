@@ -549,3 +549,20 @@ def test_multi_file_output_is_byte_identical_across_runs(tmp_path):
         write_outputs(normalize(paths, Options()), tmp_path / "out")
         outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / "out").rglob("*")) if p.is_file()})
     assert outputs[0] == outputs[1]
+
+
+def test_planted_shop_in_three_overlapping_files_is_recovered_exactly(tmp_path):
+    from schemawright.profiling.planted import write_planted_files
+
+    paths, truth = write_planted_files(tmp_path / "shop", Shape(rows=4000, noise_columns=1))
+    assert [p.name for p in paths] == ["order_lines.csv", "customers.csv", "products.csv"]
+    result = normalize(paths, Options())
+    scores = recovery(result.proposal, truth)
+    assert scores.jaccard == {t.name: 1.0 for t in truth}
+    assert (scores.key_precision, scores.key_recall, scores.fk_precision, scores.fk_recall) == (1.0, 1.0, 1.0, 1.0)
+    assert sorted(d.split(" (")[0] for d in result.proposal.decisions if d.startswith("merged ")) == [
+        "merged customers_2", "merged products_2"]
+    products = next(t for t in result.proposal.tables if t.name == "products")
+    assert products.nullable == {"unit_price", "category_code"}  # products.csv lacks every seventh product
+    assert {name: check.lossless for name, check in result.proposal.lossless.items()} == {
+        "order_lines": True, "customers": True, "products": True}

@@ -10,7 +10,8 @@ A determinant X is not split off when
 - too few values of X repeat at all: small integer columns in small files agree by chance.
 When the dependencies were found on a sample, every attribute a split moves is re-checked on
 all rows (the held-out rows included): exactly, or within the g3 threshold for approximate FDs.
-Names (`*_id`, `*_code` ...) and inclusion dependencies into another file are signals for X:
+Names (`*_id`, `*_code` ...) and inclusion dependencies into a column of another file whose name
+agrees (small integer ranges include each other by chance) are signals for X:
 they add SIGNAL_BONUS to its Normalize score.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 
 from schemawright.profiling import measures
 from schemawright.profiling.file_profile import Profile
+from schemawright.profiling.names import names_agree
 
 MIN_SUPPORT = 0.05  # share of rows that must repeat a value of X, per column of X
 MIN_REPEATED_VALUES = 3  # distinct values of X that occur at least twice
@@ -66,7 +68,8 @@ def rejection_as_key(profile: Profile, key: frozenset[str]) -> str | None:
 def signal(profile: Profile, lhs: frozenset[str]) -> str | None:
     """A reason to believe in X beyond the data: its name, or an inclusion into another file."""
     referenced = sorted(f"{i.referenced_table}.{i.referenced}" for i in profile.inclusions
-                        if i.dependent_table == profile.table.name and lhs == {i.dependent})
+                        if i.dependent_table == profile.table.name and lhs == {i.dependent}
+                        and names_agree(i.dependent, i.referenced, i.referenced_table))  # else maybe chance
     if referenced:
         return f"its values all occur in {', '.join(referenced)}"
     named = sorted(a for a in lhs if identifier_like(a))

@@ -1,6 +1,8 @@
 """Denormalised test data with a known answer: the join of eight normalised tables of a shop
 (regions, zips, customers, stores, categories, products, orders, order lines), written as one
-CSV, with optional noise: random extra columns and typos that break a planted dependency.
+CSV, with optional noise: random extra columns and typos that break a planted dependency;
+or split into overlapping files (order lines with customer and product names, customers,
+products) that `normalize` must merge back into one table per entity.
 
 `recovery` scores a proposal against the planted tables: per planted table the best
 attribute-set Jaccard, and precision/recall of primary keys and foreign keys.  The tests and
@@ -9,6 +11,7 @@ benchmarks/normalize.py use both.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +103,49 @@ def write_planted(path: Path, shape: Shape = Shape()) -> list[PlantedTable]:
     noise = tuple(f"noise_{i + 1}" for i in range(shape.noise_columns))
     return [t if t.name != "order_lines" else PlantedTable(t.name, t.columns + noise, t.key, t.references)
             for t in TRUTH]
+
+
+# The shop split into three files that overlap: order_lines.csv carries each customer's and
+# product's name (so its decomposition proposes customers and products too), customers.csv and
+# products.csv describe those entities in full.  Every seventh product is missing from
+# products.csv, so the merged products table holds keys that only order_lines.csv has.
+SPLIT = {
+    "order_lines": ("order_id", "line_no", "order_date", "customer_id", "customer_name", "store_id", "store_name",
+                    "product_id", "product_name", "quantity"),
+    "customers": ("customer_id", "customer_email", "customer_name", "zip", "city", "region_code", "region_name"),
+    "products": ("product_id", "product_name", "unit_price", "category_code", "category_name"),
+}
+MISSING_PRODUCT_EVERY = 7
+
+
+def write_planted_files(folder: Path, shape: Shape = Shape(),
+                        files: tuple[str, ...] = tuple(SPLIT)) -> tuple[list[Path], list[PlantedTable]]:
+    """The planted shop as overlapping files of SPLIT (all three, or those named); the truth
+    stays the 8 tables (noise columns go to order_lines.csv)."""
+    pa, pa_csv, _ = pyarrow_csv()
+    folder.mkdir(parents=True, exist_ok=True)
+    joined = folder / "joined.csv"
+    truth = write_planted(joined, shape)
+    with joined.open(newline="") as header:
+        names = next(csv.reader(header))  # pyarrow quotes the header
+    data = pa_csv.read_csv(str(joined), convert_options=pa_csv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    joined.unlink()
+    paths = []
+    noise = tuple(n for n in names if n.startswith("noise_"))
+    for name in files:
+        columns = SPLIT[name] + (noise if name == "order_lines" else ())
+        part = data.select(list(columns))
+        if name != "order_lines":  # one row per entity, in key order
+            part = part.group_by(list(columns)).aggregate([])
+            part = part.select(list(columns)).sort_by([(columns[0], "ascending")])
+        if name == "products":
+            ids = np.array(part[columns[0]].to_pylist(), dtype=np.int64)
+            part = part.filter(pa.array(ids % MISSING_PRODUCT_EVERY != 0))
+        path = folder / f"{name}.csv"
+        pa_csv.write_csv(part, str(path), pa_csv.WriteOptions(quoting_style="needed"))
+        paths.append(path)
+    return paths, truth
 
 
 def _labels(pattern: str, codes: np.ndarray) -> np.ndarray:

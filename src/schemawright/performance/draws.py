@@ -15,6 +15,8 @@ row and index path:
 
 from __future__ import annotations
 
+import zlib
+
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident
@@ -46,8 +48,6 @@ def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, name
 
 def _unit(seed: int, name: str) -> float:
     """A setseed() argument in [-1, 1] that depends on the seed and the pattern, stably."""
-    import zlib
-
     return (zlib.crc32(f"{seed}:{name}".encode()) % 2_000_001) / 1_000_000 - 1
 
 

@@ -203,7 +203,7 @@ sys.stdout.write(render_chart(_fixed_result())[0])
 
 def test_chart_svg_is_byte_identical_across_runs() -> None:
     svg, png = render_chart(_fixed_result())
-    assert svg == render_chart(_fixed_result())[0]
+    assert (svg, png) == render_chart(_fixed_result())
     other = subprocess.run([sys.executable, "-c", _CHART_IN_SUBPROCESS.format(tests=str(Path(__file__).parent))],
                            capture_output=True, text=True, timeout=120)
     assert other.returncode == 0, other.stderr

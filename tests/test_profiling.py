@@ -566,3 +566,18 @@ def test_planted_shop_in_three_overlapping_files_is_recovered_exactly(tmp_path):
     assert products.nullable == {"unit_price", "category_code"}  # products.csv lacks every seventh product
     assert {name: check.lossless for name, check in result.proposal.lossless.items()} == {
         "order_lines": True, "customers": True, "products": True}
+
+
+def test_cli_normalize_reports_merges_and_tables_kept_apart(tmp_path):
+    paths = _orders_and_customers(tmp_path / "data")
+    result = runner.invoke(app, ["normalize", *map(str, paths), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "proposed 2 tables, 1 foreign keys" in result.stdout
+    assert f"merged customers_2 ({paths[1]}) into customers ({paths[0]})" in result.stdout
+    report = (tmp_path / "out" / "normalize.md").read_text()
+    assert "## The same entity in several files" in report and "its own fact table" in report
+    bad = _orders_and_customers(tmp_path / "bad", renamed={7: "Customer Seven"})
+    result = runner.invoke(app, ["normalize", *map(str, bad), "-o", str(tmp_path / "out_bad")])
+    assert result.exit_code == 0, result.output
+    assert "not merged: customers and customers_2: their data disagrees, see normalize.md" in result.stdout
+    assert "Customer Seven" in (tmp_path / "out_bad" / "normalize.md").read_text()

@@ -13,6 +13,7 @@ from rich.table import Table
 from schemawright.errors import SpecErrors
 from schemawright.profiling.decompose import Candidate, Chooser, Node, best
 from schemawright.profiling.extra import ProfilerMissing
+from schemawright.profiling.report import entity_decisions
 from schemawright.profiling.run import BadOptions, Options, normalize, write_outputs
 
 SHOWN = 10  # candidates listed per interactive step
@@ -70,6 +71,10 @@ def _report(result, written: list[Path], out: Console) -> None:  # noqa: ANN001 
         key = ", ".join(table.key) if table.key else ("none" if table.keyless else "id (surrogate)")
         out.print(f"  {table.name} ({', '.join(table.columns)}) key {key}, {table.rows:,} rows", markup=False, soft_wrap=True)
     out.print(f"  {len(proposal.decisions)} decisions with their reasons in normalize.md", markup=False, soft_wrap=True)
+    for decision in entity_decisions(proposal):  # the full reasons are in normalize.md
+        short = (decision.split(": both describe")[0] if decision.startswith("merged ") else
+                 decision.split(" have the same key")[0] + ": their data disagrees, see normalize.md")
+        out.print(f"  {short}", markup=False, soft_wrap=True)
     for name, check in sorted(proposal.lossless.items()):
         out.print(f"  {name}: {check.describe()}", markup=False, soft_wrap=True)
     for path in written:

@@ -36,22 +36,28 @@ Values = dict[str, np.ndarray]  # column -> object array of values (None: NULL),
 EXAMPLES = 3  # disagreeing keys quoted in a decision
 
 
-def table_values(proposal: Proposal) -> dict[str, Values]:
-    """Every proposed table's rows as they would be stored (values, not codes)."""
-    data: dict[str, Values] = {}
-    for layout in proposal.layouts.values():
-        for index, name in enumerate(layout.names):
-            shape, table = layout.shapes[index], layout.table
-            rows = stored_rows(table, shape)
-            data[name] = {c: np.array(table.column(c).values, dtype=object)[table.column(c).codes[rows]]
-                          for c in shape.columns}
-    return data
+class TableValues(dict):
+    """Every proposed table's rows as they would be stored (values, not codes), made on first
+    use: only tables that are compared or checked across files are ever materialised."""
+
+    def __init__(self, proposal: Proposal):
+        super().__init__()
+        self._where = {name: (layout, index) for layout in proposal.layouts.values()
+                       for index, name in enumerate(layout.names)}
+
+    def __missing__(self, name: str) -> Values:
+        layout, index = self._where[name]
+        shape, table = layout.shapes[index], layout.table
+        rows = stored_rows(table, shape)
+        self[name] = {c: np.array(table.column(c).values, dtype=object)[table.column(c).codes[rows]]
+                      for c in shape.columns}
+        return self[name]
 
 
 def merge_entities(proposal: Proposal, inclusions: list[Inclusion]) -> dict[str, Values]:
     """Merge the tables of different files that describe the same entity (in place); returns
     every table's rows for the checks that follow (foreign keys across files)."""
-    data = table_values(proposal)
+    data = TableValues(proposal)
     kept_apart: set[tuple[str, str]] = set()
     while True:
         pair = _next_pair(proposal, inclusions, data, kept_apart)

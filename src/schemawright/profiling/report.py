@@ -38,9 +38,22 @@ def to_markdown(proposal: Proposal, profiles: list[Profile], approximate: float 
     for t in proposal.tables:
         key = ", ".join(t.key) if t.key else ("none" if t.keyless else "id (surrogate)")
         lines.append(f"| `{t.name}` | {', '.join(t.columns)} | {key} | {t.rows:,} |")
+    merges = entity_decisions(proposal)
+    if merges:
+        lines += ["", "## The same entity in several files", "",
+                  "Tables of different files with the same key are merged when the data agrees on every key they "
+                  "share. A merged table holds the keys of every file, so each file's lossless check starts from "
+                  "its own fact table (the rows whose key occurs in the file) and joins the other tables along the "
+                  "foreign keys, restricted to the file's columns.", ""]
+        lines += [f"- {d}" for d in merges]
     lines += ["", "## Foreign keys", ""]
     lines += [f"- `{link.child}` ({', '.join(link.columns)}) -> `{link.parent}` ({', '.join(link.references)}): "
               f"{link.reason}" for link in proposal.links] or ["(none)"]
     lines += ["", "## Decisions", ""]
     lines += [f"- {d}" for d in proposal.decisions] or ["(none)"]
     return "\n".join(lines) + "\n"
+
+
+def entity_decisions(proposal: Proposal) -> list[str]:
+    """The merges across files, and the tables kept apart because their data disagrees."""
+    return [d for d in proposal.decisions if d.startswith(("merged ", "not merged: "))]

@@ -176,7 +176,7 @@ def test_markdown_report_and_section(measured: BenchResult) -> None:
     text = to_bench_markdown(measured)
     for p in measured.patterns:
         assert f"`{p.name}`" in text
-    assert "**FAIL**" in text and "bench-latency.svg" in text
+    assert "**FAIL**" in text and "bench-latency.svg" in text and "**1 miss it**" in text
     section = performance_section(measured)
     assert "## Performance at scale 1" in section
     report = to_report(design_of(SPEC), performance=section)
@@ -248,7 +248,7 @@ def test_design_with_bench_adds_the_performance_section(tmp_path: Path) -> None:
     for name in ("customer_by_email", "orders_of_customer", "place_order", "add_note", "impossible"):
         assert f"`{name}`" in section
     assert (out / "bench.md").is_file() and (out / "bench-latency.png").is_file()
-    assert "bench at scale 0.1: 5 of 5 access patterns meet" in done.stdout
+    assert "bench at scale 0.1: All 5 access patterns meet their p95 target" in done.stdout
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

@@ -23,9 +23,11 @@ def ms(value: float | None) -> str:
 
 def summary(result: BenchResult) -> str:
     met = len(result.patterns) - len(result.missed)
-    verdict = "all meet their targets" if not result.missed else f"**{len(result.missed)} miss their target**"
-    return (f"{met} of {len(result.patterns)} access patterns meet their p95 target ({verdict}), "
-            f"{result.runs} timed runs each after {result.warmup} warm-up runs, parameters drawn from the data.")
+    verdict = (f"All {met} access patterns meet their p95 target" if not result.missed else
+               f"{met} of {len(result.patterns)} access patterns meet their p95 target, "
+               f"**{len(result.missed)} miss it**")
+    return (f"{verdict}; {result.runs} timed runs each after {result.warmup} warm-up runs, "
+            "parameters drawn from the data.")
 
 
 def _verdict(p: PatternBench) -> str:

@@ -581,3 +581,24 @@ def test_cli_normalize_reports_merges_and_tables_kept_apart(tmp_path):
     assert result.exit_code == 0, result.output
     assert "not merged: customers and customers_2: their data disagrees, see normalize.md" in result.stdout
     assert "Customer Seven" in (tmp_path / "out_bad" / "normalize.md").read_text()
+
+
+def test_three_files_of_one_entity_merge_and_each_file_is_given_back_from_its_own_rows(tmp_path):
+    """Two customer exports (25 and 22 rows, 7 in both) and orders: one `customers` table of 40
+    rows (the name a table split off on customer_id gets). Its rows hold keys of all three
+    files, yet each export's lossless check gives back exactly its own rows: the check starts
+    from the rows whose key the file has."""
+    orders, customers = _orders_and_customers(tmp_path / "data")
+    lines = customers.read_text().splitlines()
+    (tmp_path / "data" / "customers_a.csv").write_text("\n".join(lines[:26]) + "\n")
+    (tmp_path / "data" / "customers_b.csv").write_text("\n".join([lines[0], *lines[19:]]) + "\n")
+    paths = [tmp_path / "data" / "customers_a.csv", tmp_path / "data" / "customers_b.csv", orders]
+    result = normalize(paths, Options())
+    proposal = result.proposal
+    assert {t.name: (t.columns, t.rows) for t in proposal.tables} == {
+        "customers": (["customer_id", "customer_name", "customer_city", "email"], 40),
+        "orders": (["order_id", "customer_id", "total"], 300)}
+    assert [(link.child, link.parent) for link in proposal.links] == [("orders", "customers")]
+    assert len([d for d in proposal.decisions if d.startswith("merged ")]) == 2
+    assert {name: (check.lossless, check.joined) for name, check in proposal.lossless.items()} == {
+        "customers_a": (True, 25), "customers_b": (True, 22), "orders": (True, 300)}

@@ -27,7 +27,7 @@ import numpy as np
 
 from schemawright.profiling.discovery import Inclusion
 from schemawright.profiling.lossless import check_lossless, stored_rows
-from schemawright.profiling.names import generic_key, names_agree
+from schemawright.profiling.names import determinant_table, generic_key, names_agree
 from schemawright.profiling.proposal import FileLayout, Proposal, ProposedLink, ProposedTable
 from schemawright.profiling.table import Column
 from schemawright.profiling.type_inference import InferredType, infer_type
@@ -203,7 +203,7 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
         merged[c] = values
     back = {k: c for c, k in rename.items()}
     table = ProposedTable(
-        name=first.name, source=first.source, columns=columns,
+        name=_merged_name(first, second), source=first.source, columns=columns,
         types={c: _merged_type(first.types.get(c), second.types.get(back.get(c, c)), merged[c], proposal, first,
                                second) for c in columns},
         nullable={c for c in columns if any(v is None for v in merged[c])}, rows=rows, key=first.key,
@@ -218,19 +218,28 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
                          f"({rows:,} rows); the same entity in each file, merged.")
     proposal.tables[proposal.tables.index(first)] = table
     proposal.tables.remove(second)
-    data[first.name] = merged
-    del data[second.name]
-    _follow(proposal, first.name, second.name, rename)
+    del data[first.name], data[second.name]
+    data[table.name] = merged
+    _follow(proposal, second.name, table.name, rename)  # first: only second's layouts have its column names
+    _follow(proposal, first.name, table.name, {})
+    gone, kept = (second, first) if table.name == first.name else (first, second)
     filled = sorted(table.nullable - first.nullable - {rename.get(c, c) for c in second.nullable})
     proposal.decisions.append(
-        f"merged {second.name} ({', '.join(second.sources)}) into {first.name} ({', '.join(first.sources)}): both "
+        f"merged {gone.name} ({', '.join(gone.sources)}) into {kept.name} ({', '.join(kept.sources)}): both "
         f"describe one {', '.join(key)} ({why}); the {in_both:,} keys in both agree on "
         f"{', '.join(_shared(a, b, key, {})) or 'every shared column (there is none besides the key)'}; "
         f"{rows - in_both:,} key(s) are in one of them only"
         + (f", so {', '.join(filled)} became nullable" if filled else ""))
 
 
-def _follow(proposal: Proposal, kept: str, gone: str, rename: dict[str, str]) -> None:
+def _merged_name(first: ProposedTable, second: ProposedTable) -> str:
+    """The name a table split off on the key would have (`customers` for customer_id) when one
+    of the two has it, else the first one's: `customers_2` or a file's name say less."""
+    preferred = determinant_table(first.key or (), set())
+    return second.name if second.name == preferred and first.name != preferred else first.name
+
+
+def _follow(proposal: Proposal, gone: str, kept: str, rename: dict[str, str]) -> None:
     """Foreign keys and file layouts that named the merged-away table now name the merged one."""
     links = []
     for link in proposal.links:

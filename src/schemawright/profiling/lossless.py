@@ -6,6 +6,12 @@ frequent values), as it would in the database; the main table keeps every input 
 surrogate key.  Each row of the main table remembers the input row it came from, so the
 multiset comparison is exact without sorting: every joined row must equal its own input row,
 and every input row must come back once.  Everything works on the integer codes.
+
+With several files, a table may be merged with tables of other files (entities.py) and hold
+keys this file never had.  The check still joins from the file's own fact table: when that
+table is itself a merged one, its rows are first restricted to the keys the file has (a
+semi-join with the input), and the other tables are reached only through foreign keys, so
+keys of other files never enter the join.  Columns are restricted to the file's own.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ generated 1,000,000-row x 20-column CSV.
 3. Planted ground truth in several files (planted.write_planted_files): the shop as
    order_lines.csv (with customer and product names), customers.csv and products.csv (a seventh
    of the products missing), so the same customers and products appear in two files and must
-   be merged: the same scores, the merges made, and the lossless check per file.
+   be merged: the same scores, the merges made, and the lossless check per file; and with one
+   customer named differently in customers.csv, which must keep the two customer tables apart.
 4. The large file, end to end as a user runs it (`schemawright normalize big.csv -o DIR` in a
    subprocess: reading, profiling, decomposition, lossless check, spec and every deliverable):
    wall time and peak memory, against the 60 s target.
@@ -166,16 +167,18 @@ def ground_truth(rows: int) -> None:
 
 def multi_file(rows: int) -> None:
     print(f"\n3. Planted ground truth split into overlapping files ({rows:,} order lines)")
-    head = ["variant", "files", "tables", "merges", "mean Jaccard", "min Jaccard (table)", "key P / R", "FK P / R",
+    head = ["variant", "files", "tables", "merges", "kept apart", "mean Jaccard", "min Jaccard (table)", "key P / R", "FK P / R",
             "lossless per file", "time s"]
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for variant, shape, files in [
-            ("3 files", Shape(rows=rows), ("order_lines", "customers", "products")),
-            ("3 files, 3 noise columns", Shape(rows=rows, noise_columns=3), ("order_lines", "customers", "products")),
-            ("2 files (no products.csv)", Shape(rows=rows), ("order_lines", "customers")),
+        for variant, shape, files, misnamed in [
+            ("3 files", Shape(rows=rows), ("order_lines", "customers", "products"), 0),
+            ("3 files, 3 noise columns", Shape(rows=rows, noise_columns=3), ("order_lines", "customers", "products"),
+             0),
+            ("2 files (no products.csv)", Shape(rows=rows), ("order_lines", "customers"), 0),
+            ("3 files, 1 customer misnamed", Shape(rows=rows), ("order_lines", "customers", "products"), 1),
         ]:
-            paths, truth = write_planted_files(Path(tmp) / variant.replace(" ", "_"), shape, files)
+            paths, truth = write_planted_files(Path(tmp) / variant.replace(" ", "_"), shape, files, misnamed)
             start = time.perf_counter()
             result = normalize(paths, Options())
             seconds = time.perf_counter() - start
@@ -183,15 +186,17 @@ def multi_file(rows: int) -> None:
             worst = min(score.jaccard.items(), key=lambda kv: (kv[1], kv[0]))
             merges = [d for d in result.proposal.decisions if d.startswith("merged ")]
             checks = result.proposal.lossless
-            out.append([variant, str(len(paths)), str(len(result.proposal.tables)), str(len(merges)),
+            apart = [d for d in result.proposal.decisions if d.startswith("not merged: ")]
+            out.append([variant, str(len(paths)), str(len(result.proposal.tables)), str(len(merges)), str(len(apart)),
                         f"{sum(score.jaccard.values()) / len(score.jaccard):.3f}", f"{worst[1]:.2f} ({worst[0]})",
                         f"{score.key_precision:.2f} / {score.key_recall:.2f}",
                         f"{score.fk_precision:.2f} / {score.fk_recall:.2f}",
                         ", ".join(f"{n} {'yes' if c.lossless else 'NO'}" for n, c in sorted(checks.items())),
                         f"{seconds:.1f}"])
-            if variant == "3 files":
-                for merge in merges:
-                    print(f"   {merge.split(': both describe')[0].replace(tmp + '/', '')}")
+            if variant == "3 files" or apart:
+                for decision in merges + apart:
+                    print(f"   {variant}: {decision.split(': both describe')[0].split(' (for example')[0]}"
+                          .replace(str(Path(tmp) / variant.replace(" ", "_")) + "/", ""))
     print_table(head, out)
 
 
@@ -221,13 +226,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large file")
     parser.add_argument("--truth-rows", type=int, default=20_000, help="rows of the planted ground-truth files")
+    parser.add_argument("--files-rows", type=int, help="order lines of the multi-file case (default: --truth-rows)")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-datasets", action="store_true", help="leave out the FD reference data sets")
     args = parser.parse_args()
     if not args.skip_datasets:
         datasets()
     ground_truth(args.truth_rows)
-    multi_file(args.truth_rows)
+    multi_file(args.files_rows or args.truth_rows)
     if not args.skip_large:
         large(args.rows)
 

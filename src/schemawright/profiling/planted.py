@@ -118,10 +118,11 @@ SPLIT = {
 MISSING_PRODUCT_EVERY = 7
 
 
-def write_planted_files(folder: Path, shape: Shape = Shape(),
-                        files: tuple[str, ...] = tuple(SPLIT)) -> tuple[list[Path], list[PlantedTable]]:
+def write_planted_files(folder: Path, shape: Shape = Shape(), files: tuple[str, ...] = tuple(SPLIT),
+                        misnamed: int = 0) -> tuple[list[Path], list[PlantedTable]]:
     """The planted shop as overlapping files of SPLIT (all three, or those named); the truth
-    stays the 8 tables (noise columns go to order_lines.csv)."""
+    stays the 8 tables (noise columns go to order_lines.csv).  `misnamed` customers get another
+    name in customers.csv than in order_lines.csv: the files disagree, so nothing may merge them."""
     pa, pa_csv, _ = pyarrow_csv()
     folder.mkdir(parents=True, exist_ok=True)
     joined = folder / "joined.csv"
@@ -139,6 +140,10 @@ def write_planted_files(folder: Path, shape: Shape = Shape(),
         if name != "order_lines":  # one row per entity, in key order
             part = part.group_by(list(columns)).aggregate([])
             part = part.select(list(columns)).sort_by([(columns[0], "ascending")])
+        if name == "customers" and misnamed:
+            names_column = part["customer_name"].to_pylist()
+            names_column[:misnamed] = [f"{n} Jr." for n in names_column[:misnamed]]
+            part = part.set_column(columns.index("customer_name"), "customer_name", pa.array(names_column, pa.string()))
         if name == "products":
             ids = np.array(part[columns[0]].to_pylist(), dtype=np.int64)
             part = part.filter(pa.array(ids % MISSING_PRODUCT_EVERY != 0))

@@ -167,8 +167,8 @@ def ground_truth(rows: int) -> None:
 
 def multi_file(rows: int) -> None:
     print(f"\n3. Planted ground truth split into overlapping files ({rows:,} order lines)")
-    head = ["variant", "files", "tables", "merges", "kept apart", "mean Jaccard", "min Jaccard (table)", "key P / R", "FK P / R",
-            "lossless per file", "time s"]
+    head = ["variant", "files", "tables", "merges", "kept apart", "mean Jaccard", "min Jaccard (table)", "key P / R",
+            "FK P / R", "lossless per file", "time s"]
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for variant, shape, files, misnamed in [

@@ -88,14 +88,15 @@ def _next_pair(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, 
             shared = _shared(data[first.name], data[second.name], first.key, rename)
             if (generic_key(first.key) or generic_key(second.key)) and not shared:
                 continue  # `id` in two files: nothing says it is the same entity
-            disagreeing, common, examples = _disagreements(data[first.name], data[second.name], first.key, rename,
+            disagreeing, common, examples, columns = _disagreements(data[first.name], data[second.name], first.key, rename,
                                                            shared)
             if disagreeing:
                 kept_apart.add((first.name, second.name))
                 proposal.decisions.append(
                     f"not merged: {first.name} and {second.name} have the same key ({', '.join(first.key)}; {why}) "
-                    f"but {disagreeing:,} of the {common:,} keys they share have different values of {', '.join(shared)} "
-                    f"(for example {'; '.join(examples)}); fix the data or rename the columns to merge them")
+                    f"but {disagreeing:,} of the {common:,} keys they share have different values of "
+                    f"{', '.join(c for c in shared if c in columns)} (for example {'; '.join(examples)}); correct the "
+                    "data, or rename the column in one file if the two hold different facts, to merge them")
                 continue
             return first, second, rename, why
     return None
@@ -131,7 +132,8 @@ def _linked_by_values(inclusions: list[Inclusion], first: ProposedTable, k: str,
     if forward and backward:
         return f"{second.name}.{column} and {first.name}.{k} hold the same values"
     if (forward or backward) and named:
-        return f"the values of one of {second.name}.{column} and {first.name}.{k} all occur in the other and the names agree"
+        return (f"the values of one of {second.name}.{column} and {first.name}.{k} all occur in the other "
+                "and the names agree")
     return None
 
 
@@ -160,11 +162,11 @@ def _index(values: Values, key: tuple[str, ...]) -> dict[tuple, int]:
 
 
 def _disagreements(a: Values, b: Values, key: tuple[str, ...], rename: dict[str, str],
-                   shared: list[str]) -> tuple[int, int, list[str]]:
-    """(keys that disagree, keys in both, a few examples)."""
+                   shared: list[str]) -> tuple[int, int, list[str], set[str]]:
+    """(keys that disagree, keys in both, a few examples, the columns that differ)."""
     b = _renamed(b, rename)
     where = _index(b, key)
-    disagreeing, common, examples = 0, 0, []
+    disagreeing, common, examples, columns = 0, 0, [], set()
     for i, k in enumerate(zip(*(a[c] for c in key))):
         j = where.get(k)
         if j is None:
@@ -173,10 +175,11 @@ def _disagreements(a: Values, b: Values, key: tuple[str, ...], rename: dict[str,
         differs = [c for c in shared if a[c][i] != b[c][j]]
         if differs:
             disagreeing += 1
+            columns.update(differs)
             if len(examples) < EXAMPLES:
                 c = differs[0]
                 examples.append(f"{', '.join(map(str, k))}: {c} {a[c][i]!r} vs {b[c][j]!r}")
-    return disagreeing, common, examples
+    return disagreeing, common, examples, columns
 
 
 def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, second: ProposedTable,
@@ -186,6 +189,8 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
     where_a = _index(a, key)
     only_b = [j for j, k in enumerate(zip(*(b[c] for c in key))) if k not in where_a]
     where_b = _index(b, key)
+    pairs = [(i, where_b[k]) for k, i in where_a.items() if k in where_b]
+    in_a, in_b = (np.array(side, dtype=np.int64) for side in zip(*pairs)) if pairs else (np.zeros(0, np.int64),) * 2
     columns = first.columns + [rename.get(c, c) for c in second.columns if rename.get(c, c) not in first.columns]
     rows = len(where_a) + len(only_b)
     merged: Values = {}
@@ -194,10 +199,7 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
         if c in a:
             values[:len(where_a)] = a[c]
         elif c in b:  # a's keys take second's values where second has the key
-            for k, i in where_a.items():
-                j = where_b.get(k)
-                if j is not None:
-                    values[i] = b[c][j]
+            values[in_a] = b[c][in_b]
         if c in b:
             values[len(where_a):] = b[c][only_b]
         merged[c] = values
@@ -213,7 +215,7 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
             table.uniques.append(unique)
     rest = tuple(c for c in columns if c not in key)
     table.depends = [(key, rest)] if rest else []
-    in_both = rows - len(only_b) - sum(1 for k in where_a if k not in where_b)
+    in_both = len(pairs)
     table.description = (f"From {', '.join(Path(s).stem for s in table.sources)}: one row per {', '.join(key)} "
                          f"({rows:,} rows); the same entity in each file, merged.")
     proposal.tables[proposal.tables.index(first)] = table

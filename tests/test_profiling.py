@@ -602,3 +602,40 @@ def test_three_files_of_one_entity_merge_and_each_file_is_given_back_from_its_ow
     assert len([d for d in proposal.decisions if d.startswith("merged ")]) == 2
     assert {name: (check.lossless, check.joined) for name, check in proposal.lossless.items()} == {
         "customers_a": (True, 25), "customers_b": (True, 22), "orders": (True, 300)}
+
+
+def test_same_key_name_without_common_values_and_types_is_not_merged(tmp_path):
+    """customers.csv numbers its customers C001...: no value in common with orders.csv's
+    integers, so the two are different numbering schemes, not one entity."""
+    orders, customers = _orders_and_customers(tmp_path / "data")
+    lines = customers.read_text().splitlines()
+    customers.write_text("\n".join([lines[0], *(f"C{line}" for line in lines[1:])]) + "\n")
+    result = normalize([orders, customers], Options())
+    assert {t.name for t in result.proposal.tables} == {"orders", "customers", "customers_2"}
+    assert any(d.startswith("not merged: customers and customers_2") and "no key value in common" in d
+               and "two numbering schemes" in d for d in result.proposal.decisions)
+
+
+def _wide(path: Path, warehouses: range) -> Path:
+    """Rows whose (warehouse, aisle, shelf) determines the shelf's capacity: a 3-column key."""
+    rng = np.random.default_rng(5)
+    lines = [f"{path.stem[:-1]}_id,warehouse,aisle,shelf,capacity,qty"]
+    for i in range(600):
+        w, a, s = int(rng.choice(list(warehouses))), int(rng.integers(0, 5)), int(rng.integers(0, 2))
+        capacity = 2 if (w, a, s) == (1, 0, 0) else 1 if a == 4 else (a + s) % 3
+        lines.append(f"{i + 1},W{w},A{a},S{s},{capacity},{int(rng.integers(1, 50))}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_tables_with_a_wide_natural_key_merge_on_it(tmp_path):
+    first = _wide(tmp_path / "picks.csv", range(0, 2))
+    second = _wide(tmp_path / "restocks.csv", range(1, 3))
+    result = normalize([first, second], Options())
+    tables = {t.name: t for t in result.proposal.tables}
+    shelves = tables["warehouse_aisle_shelfs"]
+    assert shelves.key is None and shelves.uniques[0] == ("warehouse", "aisle", "shelf")
+    assert shelves.rows == 30 and "warehouse_aisle_shelfs_2" not in tables  # warehouses 0, 1 and 2
+    assert {(link.child, link.parent) for link in result.proposal.links} == {
+        ("picks", "warehouse_aisle_shelfs"), ("restocks", "warehouse_aisle_shelfs")}
+    assert all(check.lossless for check in result.proposal.lossless.values())

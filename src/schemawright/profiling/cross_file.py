@@ -64,7 +64,7 @@ def _single_column(proposal: Proposal, inclusions: list[Inclusion]) -> None:
 
 def _composite(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, Values]) -> None:
     for parent in proposal.tables:
-        key = parent.key or (parent.uniques[0] if parent.uniques else None)  # a wide key stays UNIQUE
+        key = parent.natural_key  # a wide key stays UNIQUE
         if not key or len(key) < 2:
             continue
         for child in proposal.tables:

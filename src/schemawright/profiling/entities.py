@@ -78,22 +78,32 @@ def _next_pair(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, 
     tables = proposal.tables
     for i, first in enumerate(tables):
         for second in tables[i + 1:]:
-            if (first.name, second.name) in kept_apart or not first.key or not second.key \
+            if (first.name, second.name) in kept_apart or not first.natural_key or not second.natural_key \
                     or set(first.sources) & set(second.sources):
                 continue
             match = _same_key(first, second, inclusions)
             if match is None:
                 continue
             rename, why = match
-            shared = _shared(data[first.name], data[second.name], first.key, rename)
-            if (generic_key(first.key) or generic_key(second.key)) and not shared:
+            shared = _shared(data[first.name], data[second.name], first.natural_key, rename)
+            if (generic_key(first.natural_key) or generic_key(second.natural_key)) and not shared:
                 continue  # `id` in two files: nothing says it is the same entity
-            disagreeing, common, examples, columns = _disagreements(data[first.name], data[second.name], first.key, rename,
-                                                           shared)
+            disagreeing, common, examples, columns = _disagreements(
+                data[first.name], data[second.name], first.natural_key, rename, shared)
+            key = first.natural_key
+            back = {k: c for c, k in rename.items()}
+            differing_types = [k for k in key if first.types[k].kind != second.types[back.get(k, k)].kind]
+            if not common and differing_types:
+                kept_apart.add((first.name, second.name))
+                proposal.decisions.append(
+                    f"not merged: {first.name} and {second.name} have the same key ({', '.join(key)}; {why}) but no "
+                    f"key value in common, and {', '.join(differing_types)} has another type in each: two numbering "
+                    "schemes rather than one entity")
+                continue
             if disagreeing:
                 kept_apart.add((first.name, second.name))
                 proposal.decisions.append(
-                    f"not merged: {first.name} and {second.name} have the same key ({', '.join(first.key)}; {why}) "
+                    f"not merged: {first.name} and {second.name} have the same key ({', '.join(key)}; {why}) "
                     f"but {disagreeing:,} of the {common:,} keys they share have different values of "
                     f"{', '.join(c for c in shared if c in columns)} (for example {'; '.join(examples)}); correct the "
                     "data, or rename the column in one file if the two hold different facts, to merge them")
@@ -105,14 +115,14 @@ def _next_pair(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, 
 def _same_key(first: ProposedTable, second: ProposedTable,
               inclusions: list[Inclusion]) -> tuple[dict[str, str], str] | None:
     """second's key columns -> first's, and why they are the same, or None."""
-    if len(first.key or ()) != len(second.key or ()):
+    if len(first.natural_key or ()) != len(second.natural_key or ()):
         return None
     rename, reasons = {}, []
-    for column in second.key or ():
-        if column in (first.key or ()):
+    for column in second.natural_key or ():
+        if column in (first.natural_key or ()):
             rename[column] = column
             continue
-        linked = [(k, why) for k in first.key or () if k not in rename.values()
+        linked = [(k, why) for k in first.natural_key or () if k not in rename.values()
                   for why in [_linked_by_values(inclusions, first, k, second, column)] if why]
         if not linked:
             return None
@@ -185,7 +195,7 @@ def _disagreements(a: Values, b: Values, key: tuple[str, ...], rename: dict[str,
 def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, second: ProposedTable,
            rename: dict[str, str], why: str) -> None:
     a, b = data[first.name], _renamed(data[second.name], rename)
-    key = first.key or ()
+    key = first.natural_key or ()
     where_a = _index(a, key)
     only_b = [j for j, k in enumerate(zip(*(b[c] for c in key))) if k not in where_a]
     where_b = _index(b, key)
@@ -237,7 +247,7 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
 def _merged_name(first: ProposedTable, second: ProposedTable) -> str:
     """The name a table split off on the key would have (`customers` for customer_id) when one
     of the two has it, else the first one's: `customers_2` or a file's name say less."""
-    preferred = determinant_table(first.key or (), set())
+    preferred = determinant_table(first.natural_key or (), set())
     return second.name if second.name == preferred and first.name != preferred else first.name
 
 

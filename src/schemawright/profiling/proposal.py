@@ -36,6 +36,11 @@ class ProposedTable:
     def sources(self) -> list[str]:
         return [self.source, *self.merged]
 
+    @property
+    def natural_key(self) -> tuple[str, ...] | None:
+        """The primary key, or for a surrogate-keyed table its natural key (kept UNIQUE first)."""
+        return self.key or (self.uniques[0] if self.uniques and not self.keyless else None)
+
 
 @dataclass(frozen=True)
 class ProposedLink:

@@ -551,7 +551,7 @@ def test_multi_file_output_is_byte_identical_across_runs(tmp_path):
     assert outputs[0] == outputs[1]
 
 
-def test_planted_shop_in_three_overlapping_files_is_recovered_exactly(tmp_path):
+def test_planted_shop_in_three_overlapping_files_is_recovered_exactly(tmp_path, pg_url):
     from schemawright.profiling.planted import write_planted_files
 
     paths, truth = write_planted_files(tmp_path / "shop", Shape(rows=4000, noise_columns=1))
@@ -564,8 +564,16 @@ def test_planted_shop_in_three_overlapping_files_is_recovered_exactly(tmp_path):
         "merged customers_2", "merged products_2"]
     products = next(t for t in result.proposal.tables if t.name == "products")
     assert products.nullable == {"unit_price", "category_code"}  # products.csv lacks every seventh product
+    required = {(link.child, link.parent): link.required for link in result.proposal.links}
+    assert required[("products", "categories")] is False and required[("order_lines", "products")] is True
     assert {name: check.lossless for name, check in result.proposal.lossless.items()} == {
         "order_lines": True, "customers": True, "products": True}
+    write_outputs(result, tmp_path / "out")
+    with scratch_database(pg_url) as url, Database(url) as db:
+        db.execute((tmp_path / "out" / "schema.sql").read_text())
+        assert db.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'products'::regclass "
+                        "AND attname = 'category_code'") == [(False,)]
+        assert db.query_value("SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == 7
 
 
 def test_cli_normalize_reports_merges_and_tables_kept_apart(tmp_path):

@@ -21,6 +21,7 @@ table, so the keys other files added are never joined in).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +235,8 @@ def _merge(proposal: Proposal, data: dict[str, Values], first: ProposedTable, se
     data[table.name] = merged
     _follow(proposal, second.name, table.name, rename)  # first: only second's layouts have its column names
     _follow(proposal, first.name, table.name, {})
+    proposal.links[:] = [replace(link, required=not set(link.columns) & table.nullable)  # keys only one file has
+                         if link.child == table.name else link for link in proposal.links]
     gone, kept = (second, first) if table.name == first.name else (first, second)
     filled = sorted(table.nullable - first.nullable - {rename.get(c, c) for c in second.nullable})
     proposal.decisions.append(

@@ -647,3 +647,28 @@ def test_tables_with_a_wide_natural_key_merge_on_it(tmp_path):
     assert {(link.child, link.parent) for link in result.proposal.links} == {
         ("picks", "warehouse_aisle_shelfs"), ("restocks", "warehouse_aisle_shelfs")}
     assert all(check.lossless for check in result.proposal.lossless.values())
+
+
+def test_a_foreign_key_the_merge_breaks_is_dropped_with_its_reason(tmp_path):
+    """customers_a.csv splits zip -> city off; orders.csv adds customers 31-40, whose zip 99999
+    customers_a.csv never saw: the merged customers table cannot reference zips."""
+    rng = np.random.default_rng(4)
+    zips = {f"{10000 + 7 * z}": CITIES[z] for z in range(5)}
+    zip_of = {i: sorted(zips)[i % 5] if i <= 30 else "99999" for i in range(1, 41)}
+    with (tmp_path / "customers_a.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["customer_id", "customer_name", "zip", "city"])
+        writer.writerows([i, f"Customer {i}", zip_of[i], zips[zip_of[i]]] for i in range(1, 31))
+    with (tmp_path / "orders.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["order_id", "customer_id", "customer_name", "zip", "total"])
+        for order in range(1, 301):
+            i = int(rng.integers(1, 41))
+            writer.writerow([order, i, f"Customer {i}", zip_of[i], int(rng.integers(1, 999))])
+    result = normalize([tmp_path / "customers_a.csv", tmp_path / "orders.csv"], Options())
+    tables = {t.name: t.columns for t in result.proposal.tables}
+    assert tables["customers"] == ["customer_id", "customer_name", "zip"] and "zips" in tables
+    assert ("customers", "zips") not in {(link.child, link.parent) for link in result.proposal.links}
+    assert ("no foreign key customers(zip) -> zips: after the merge 1 value(s) of it, from another file, are missing "
+            "in zips") in result.proposal.decisions
+    assert all(check.lossless for check in result.proposal.lossless.values())

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemawright.profiling.discovery import Inclusion
-from schemawright.profiling.entities import Values
+from schemawright.profiling.entities import Values, not_included
 from schemawright.profiling.names import names_agree
 from schemawright.profiling.proposal import Proposal, ProposedLink, ProposedTable
 
@@ -73,7 +73,7 @@ def _composite(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, 
             columns = _candidate(inclusions, child, parent, key)
             if columns is None or _linked(proposal, child.name, columns):
                 continue
-            missing = _not_included(data[child.name], columns, data[parent.name], key)
+            missing = not_included(data[child.name], columns, data[parent.name], key)
             described = f"{child.name}({', '.join(columns)}) -> {parent.name}({', '.join(key)})"
             if missing:
                 proposal.decisions.append(
@@ -101,10 +101,3 @@ def _candidate(inclusions: list[Inclusion], child: ProposedTable, parent: Propos
             return None
         chosen.append(options[0])
     return tuple(chosen)
-
-
-def _not_included(child: Values, columns: tuple[str, ...], parent: Values, key: tuple[str, ...]) -> int:
-    """Distinct combinations of the child's values (without NULLs) that are no key of the parent."""
-    keys = set(zip(*(parent[c] for c in key)))
-    combinations = {r for r in zip(*(child[c] for c in columns)) if None not in r}
-    return len(combinations - keys)

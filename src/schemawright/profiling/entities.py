@@ -67,9 +67,35 @@ def merge_entities(proposal: Proposal, inclusions: list[Inclusion]) -> dict[str,
         first, second, rename, why = pair
         _merge(proposal, data, first, second, rename, why)
     if any(t.merged for t in proposal.tables):
+        _drop_broken_links(proposal, data)
         for name, layout in proposal.layouts.items():
             proposal.lossless[name] = _recheck(layout, data, {t.name for t in proposal.tables if t.merged})
     return data
+
+
+def not_included(child: Values, columns: tuple[str, ...], parent: Values, key: tuple[str, ...]) -> int:
+    """Distinct combinations of the child's values (without NULLs) that are no key of the parent."""
+    keys = set(zip(*(parent[c] for c in key)))
+    combinations = {r for r in zip(*(child[c] for c in columns)) if None not in r}
+    return len(combinations - keys)
+
+
+def _drop_broken_links(proposal: Proposal, data: dict[str, Values]) -> None:
+    """A merged table holds values of other files: a foreign key it got from one file's split
+    holds only if the parent has those values too (zips split off in one file, the zip of a
+    customer another file adds may be missing); otherwise it is dropped, with the reason."""
+    merged = {t.name for t in proposal.tables if t.merged}
+    kept = []
+    for link in proposal.links:
+        missing = (not_included(data[link.child], link.columns, data[link.parent], link.references)
+                   if link.child in merged else 0)
+        if missing:
+            proposal.decisions.append(
+                f"no foreign key {link.child}({', '.join(link.columns)}) -> {link.parent}: after the merge "
+                f"{missing:,} value(s) of it, from another file, are missing in {link.parent}")
+        else:
+            kept.append(link)
+    proposal.links[:] = kept
 
 
 def _next_pair(proposal: Proposal, inclusions: list[Inclusion], data: dict[str, Values],

@@ -47,6 +47,7 @@ from sqlglot.errors import ParseError, TokenError
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.indexing.candidates import (
+    MAX_KEYS,
     Candidate,
     CandidateSet,
     Proposal,
@@ -577,15 +578,15 @@ class Search:
     def local_search(self, say: Progress) -> None:
         """Greedy by benefit per byte can corner itself: a small index chosen early blocks a
         better, larger one once the budget is nearly spent.  Try replacing each chosen index by
-        any other candidate on its table; take the swap that saves the most and fits, fill the
+        any other candidate on its table or by itself grown by one key; take the swap that saves the most and fits, fill the
         room it frees greedily again, and repeat while a swap saves."""
         threshold = self.min_gain * self.base
         for _round in range(MAX_SWAP_ROUNDS):
             chosen = {h.candidate for h in self.state.chosen}
             best: Move | None = None
             for handle in list(self.state.chosen):
-                for cand in self.proposals:
-                    if cand.table != handle.candidate.table or cand in chosen or cand in self.unsupported:
+                for cand in self._swaps(handle):
+                    if cand in chosen or cand in self.unsupported:
                         continue
                     found = self.evaluate(cand, handle)
                     if found is None or found[0] <= threshold or (best is not None and found[0] <= best.benefit):
@@ -602,6 +603,15 @@ class Search:
             say(f"Swapped {best.replaces.candidate.label()} for {best.candidate.label()} (benefit {best.benefit:.1f})")
             self.run(say)
             self.prune()
+
+    def _swaps(self, handle: Handle) -> list[Candidate]:
+        """What a chosen index may be replaced by: every candidate on its table, and itself
+        grown by one key (Extend's step, here also when the budget is nearly spent)."""
+        base = handle.candidate
+        out = [c for c in self.proposals if c.table == base.table]
+        if base.method == "btree" and len(base.keys) < MAX_KEYS:
+            out += [base.extended(k) for k in self.candidates.extension_keys.get(base.table, []) if k not in base.key_names]
+        return list(dict.fromkeys(out))
 
     def apply(self, move: Move) -> None:
         if move.replaces is not None:

@@ -22,7 +22,16 @@ from schemawright.profiling.run import Options, normalize, write_outputs
 from schemawright.profiling.type_inference import infer_type
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASETS = Path(os.environ.get("SCHEMAWRIGHT_FD_DATASETS", ROOT.parent / "shared" / "datasets" / "fd"))
+def _datasets() -> Path:
+    """$SCHEMAWRIGHT_FD_DATASETS, else ../shared/datasets/fd beside the checkout, else the
+    workplace's shared folder (a CI clone may live elsewhere than the project)."""
+    if os.environ.get("SCHEMAWRIGHT_FD_DATASETS"):
+        return Path(os.environ["SCHEMAWRIGHT_FD_DATASETS"])
+    candidates = [ROOT.parent / "shared" / "datasets" / "fd", Path("/work/shared/datasets/fd")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DATASETS = _datasets()
 
 # ../shared/datasets/fd/README.md: minimal non-trivial exact FDs with one right-hand attribute,
 # '?' and empty counting as ordinary values; the header row as the README says.

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from schemawright.errors import SpecErrors
+from schemawright.errors import SpecErrors, print_spec_errors
 
 app = typer.Typer(
     add_completion=False,
@@ -40,9 +40,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def _fail_on_spec_errors(exc: SpecErrors) -> None:
-    for issue in exc.issues:
-        err.print(issue.format(), markup=False, soft_wrap=True)
-    err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+    print_spec_errors(err, exc, "generated")
     raise typer.Exit(1)
 
 

@@ -28,6 +28,13 @@ class SpecErrors(Exception):
         super().__init__("\n".join(i.format() for i in self.issues))
 
 
+def print_spec_errors(console, exc: SpecErrors, nothing: str = "generated") -> None:  # noqa: ANN001 - rich Console
+    """Every located problem, then the count and what was not done, the same for every command."""
+    for issue in exc.issues:
+        console.print(issue.format(), markup=False, soft_wrap=True)
+    console.print(f"{len(exc.issues)} error(s); nothing was {nothing}.", style="bold red")
+
+
 def closest(word: str, choices: object) -> str | None:
     """The valid name nearest to a misspelt one, for a 'did you mean' hint."""
     import difflib

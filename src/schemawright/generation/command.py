@@ -21,7 +21,7 @@ from schemawright.database import (
     redact,
     scratch_database,
 )
-from schemawright.errors import SpecErrors
+from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import GenerationResult, generate, plan
 
@@ -33,9 +33,7 @@ def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, 
     try:
         design = design_file(spec)
     except SpecErrors as exc:
-        for issue in exc.issues:
-            err.print(issue.format(), markup=False, soft_wrap=True)
-        err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+        print_spec_errors(err, exc, "generated")
         return 1
     try:
         counts = plan(design, scale)

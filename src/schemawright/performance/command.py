@@ -10,7 +10,7 @@ from rich.table import Table
 
 from schemawright import model as m
 from schemawright.database import DatabaseError, EmbeddedServerError
-from schemawright.errors import SpecErrors
+from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import plan
 from schemawright.performance.output import holds_design_output, write_bench
@@ -95,9 +95,7 @@ def run_bench(spec: Path, scale: float, database_url: str | None, runs: int, see
     try:
         design = design_file(spec)
     except SpecErrors as exc:
-        for issue in exc.issues:
-            err.print(issue.format(), markup=False, soft_wrap=True)
-        err.print(f"{len(exc.issues)} error(s); nothing was measured.", style="bold red")
+        print_spec_errors(err, exc, "measured")
         return 1
     try:
         result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 from rich.table import Table
 
-from schemawright.errors import SpecErrors
+from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.profiling.decompose import Candidate, Chooser, Node, best
 from schemawright.profiling.extra import ProfilerMissing
 from schemawright.profiling.report import entity_decisions
@@ -43,9 +43,7 @@ def run_normalize(paths: list[Path], output: Path, options: Options, interactive
             step("writing the spec and the deliverables")
             written = write_outputs(result, output)
     except SpecErrors as exc:
-        for issue in exc.issues:
-            err.print(issue.format(), markup=False, soft_wrap=True)
-        err.print(f"{len(exc.issues)} error(s); nothing was generated.", style="bold red")
+        print_spec_errors(err, exc, "generated")
         return 2
     except BadOptions as exc:
         for problem in exc.problems:

@@ -237,7 +237,7 @@ def test_join_keys_lead_a_lookup_candidate() -> None:
     assert "join keys, then equality, then range" in labels["orders (customer_id, placed_at)"]
 
 
-def test_local_search_trades_a_small_early_index_for_a_better_one(shop_url: str) -> None:
+def test_greedy_does_not_stay_cornered_by_a_small_early_index(shop_url: str) -> None:
     # The partial index for open_orders has the best benefit per byte, so greedy takes it first;
     # the budget then leaves no room for orders_of_customer's index, which saves ten times more.
     pair = design(PATTERNS[0], PATTERNS[2])
@@ -247,7 +247,9 @@ def test_local_search_trades_a_small_early_index_for_a_better_one(shop_url: str)
     budget = sizes["orders_of_customer"] + sizes["open_orders"] // 2
     tight = advise(pair, shop_url, budget_bytes=budget)
     assert [c.patterns for c in tight.chosen] == [["orders_of_customer"]]
-    assert any(rule.startswith("local search: replaces") for rule in tight.chosen[0].rules)
+    # the local search swaps it in, or the second start (single keys, Extend's moves) finds it
+    assert any(rule.startswith(("local search: replaces", "chosen by the search from single keys"))
+               for rule in tight.chosen[0].rules), tight.chosen[0].rules
     assert tight.size_bytes <= budget
     costs = {p.name: p for p in tight.patterns}
     assert costs["orders_of_customer"].after < costs["orders_of_customer"].before / 10

@@ -370,10 +370,28 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
     state = session.state()
     before = {n: c for n, c in state.costs.items()}
     base_total = state.total()
+    # A second start: single keys grown one key at a time only (Extend's moves).  The rule-built
+    # candidates usually win, but a greedy search can be led astray by any of its moves; the
+    # cheaper of the two starts goes on to the local search.  Cheap: costs are remembered.
+    atoms_only = CandidateSet(atoms=dict(candidates.atoms), extension_keys=candidates.extension_keys)
+    plain = Search(session.state(), engine, atoms_only, budget, max_index_writes, base_total, session.real_size,
+                   min_gain)
+    try:
+        plain.run(say)
+        plain.prune()
+        plain_total = plain.state.total()
+        plain_chosen = [(h.candidate, h.size, h.source, plain.benefits.get(h.candidate, 0.0))
+                        for h in plain.state.chosen]
+    finally:
+        for handle in plain.state.chosen:
+            engine.drop(handle)
     search = Search(state, engine, candidates, budget, max_index_writes, base_total, session.real_size, min_gain)
     try:
         search.run(say)
         search.prune()
+        if plain_total < state.total() - 1e-9:
+            search.adopt(plain_chosen)
+            say("The start from single keys (Extend's moves) was cheaper; continuing from it")
         search.local_search(say)
         if engine.kind == "hypopg" and builder is not None:
             search.real_sizes(builder)
@@ -603,6 +621,25 @@ class Search:
             say(f"Swapped {best.replaces.candidate.label()} for {best.candidate.label()} (benefit {best.benefit:.1f})")
             self.run(say)
             self.prune()
+
+    def adopt(self, chosen: list[tuple[Candidate, int, str, float]]) -> None:
+        """Replace the chosen indexes by another search's (candidate, size, size source, benefit)."""
+        kept = {c for c, _, _, _ in chosen}
+        for handle in self.state.chosen:
+            self.engine.drop(handle)
+            if handle.candidate not in kept:
+                self.removed[handle.candidate] = "the search from single keys (Extend's moves) ended cheaper without it"
+        self.state.chosen = []
+        for cand, size, source, benefit in chosen:
+            handle = self.engine.create(cand)
+            handle.size, handle.source = size, source  # keep a measured real size
+            self.state.chosen.append(handle)
+            self.benefits[cand] = benefit
+            self.proposals.setdefault(cand, Proposal(cand)).note(None, "chosen by the search from single keys "
+                                                                 "grown one key at a time (Extend's moves)")
+            self.removed.pop(cand, None)
+        config = [h.candidate for h in self.state.chosen]
+        self.state.costs = {n: self.state.cost(n, config) for n in self.state.weights}
 
     def _swaps(self, handle: Handle) -> list[Candidate]:
         """What a chosen index may be replaced by: every candidate on its table, and itself

@@ -281,11 +281,14 @@ def what_if_session(
         tables = [t.name for t in design.tables if _exists(db, t.name)]
         say("Freezing statistics")
         statistics = _expression_statistics(db, design, tables) if freeze else []
+        # Storage parameters live on the partitions: PostgreSQL refuses them on a partitioned parent.
+        stored = [leaf for table in tables for leaf in _leaves(db, table)]
         for table in tables:
             if analyze:
                 db.execute(f"ANALYZE {quote_ident(table)}")
-            if freeze:
-                db.execute(f"ALTER TABLE {quote_ident(table)} SET (autovacuum_enabled = false)")
+        if freeze:
+            for leaf in stored:
+                db.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
         try:
             session = _open(db, design, tables, whatif, allow_builds, enums, seed, say)
             try:
@@ -297,12 +300,19 @@ def what_if_session(
             for name in statistics:
                 db.execute(f"DROP STATISTICS IF EXISTS {quote_ident(name)}")
             if freeze:
-                for table in tables:
-                    db.execute(f"ALTER TABLE {quote_ident(table)} RESET (autovacuum_enabled)")
+                for leaf in stored:
+                    db.execute(f"ALTER TABLE {leaf} RESET (autovacuum_enabled)")
+
+
+def _leaves(db: Database, table: str) -> list[str]:
+    """The relations that hold `table`'s rows, as quoted names: itself, or its leaf partitions."""
+    return [r[0] for r in db.query("SELECT relid::regclass::text FROM pg_partition_tree(%s::regclass) "
+                                   "WHERE isleaf ORDER BY 1", [quote_ident(table)])] or [quote_ident(table)]
 
 
 def _open(db, design, tables, whatif, allow_builds, enums, seed, say) -> Session:
-    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [quote_ident(t)]) or 0) for t in tables)
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [leaf]) or 0)
+                     for t in tables for leaf in _leaves(db, t))  # a partitioned parent has no storage
     builder = BuildWhatIf(db) if allow_builds else None
     if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
         if builder is None:

@@ -54,10 +54,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
             generated = generate(design, url, scale, seed, rows)
             result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds
             tell("Choosing indexes on the generated data")
-            # The advisor freezes statistics by switching autovacuum off per table, which
-            # PostgreSQL refuses on a partitioned parent; a scratch database loaded just now
-            # is quiet enough without it.
-            advice = advise(design, url, whatif=whatif, seed=seed, progress=tell, freeze=not _partitioned(url, design))
+            advice = advise(design, url, whatif=whatif, seed=seed, progress=tell)
             result.whatif, result.advisor_seconds = advice.whatif, advice.seconds
             with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
                 result.server_version = str(db.query_value("SHOW server_version"))
@@ -92,9 +89,3 @@ def _apply_indexes(db: Database, design: m.Design, advised: m.Design, chosen: li
         out.append(BenchIndex(index.name, index.table, create_index(index), "advisor", tuple(index.patterns),
                               sizes.get(index.name)))
     return out
-
-
-def _partitioned(url: str, design: m.Design) -> bool:
-    with Database(url) as db:
-        return bool(db.query_value("SELECT count(*) FROM pg_class WHERE relkind = 'p' AND relname = ANY(%s)",
-                                   [[t.name for t in design.tables]]))

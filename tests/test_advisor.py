@@ -275,3 +275,10 @@ def test_partitioned_tables_are_frozen_through_their_partitions(pg_url: str) -> 
                               "FROM pg_partition_tree('readings') AS t JOIN pg_class c ON c.oid = t.relid "
                               "WHERE t.isleaf")
     assert leaves[0][1] > 1 and leaves[0][0] == 0  # every partition was reset
+
+
+def test_a_key_is_never_also_included() -> None:
+    covering = Candidate("stock", (("s_w_id", False),), include=("s_i_id", "s_quantity"))
+    grown = covering.extended("s_i_id")
+    assert grown.key_names == ("s_w_id", "s_i_id") and grown.include == ("s_quantity",)
+    assert "INCLUDE (s_quantity)" in grown.label()

@@ -42,6 +42,12 @@ class Candidate:
     where: str | None = None
     include: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A column that became a key (extended, or merged) is no longer an included payload.
+        keys = {k for k, _ in self.keys}
+        if any(c in keys for c in self.include):
+            object.__setattr__(self, "include", tuple(c for c in self.include if c not in keys))
+
     @property
     def key_names(self) -> tuple[str, ...]:
         return tuple(k for k, _ in self.keys)

@@ -282,3 +282,17 @@ def test_a_key_is_never_also_included() -> None:
     grown = covering.extended("s_i_id")
     assert grown.key_names == ("s_w_id", "s_i_id") and grown.include == ("s_quantity",)
     assert "INCLUDE (s_quantity)" in grown.label()
+
+
+def test_a_partial_copy_of_a_unique_key_is_not_proposed() -> None:
+    """`WHERE status = 'active' AND sku = :sku` on a table where sku is unique: the unique
+    index already finds the one row; a partial (sku) WHERE status = 'active' only adds upkeep."""
+    table = m.Table(name="products", columns=(_col("id", "bigint", "id", False), _col("sku", "text"),
+                                               _col("status", "text")),
+                    primary_key=m.PrimaryKey(name="pk_products", columns=("id",)),
+                    uniques=(m.Unique(name="uq_products_sku", columns=("sku",)),))
+    sql = "SELECT id FROM products WHERE status = 'active' AND sku = :sku"
+    shop = m.Design(project="p", tables=(table,), access_patterns=(m.AccessPattern(name="by_sku", sql=sql),))
+    found = propose(shop, {"by_sku": analyse(sql, shop)})
+    assert not [c for c in found.all() if c.where and c.key_names[:1] == ("sku",)]
+    assert any(owner == "uq_products_sku" for _cand, owner in found.existing)

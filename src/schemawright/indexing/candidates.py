@@ -164,14 +164,39 @@ def propose(design: m.Design, accesses: dict[str, QueryAccess], facts: dict[str,
                 f"foreign key to {fk.ref_table}: joins from it and the check on its deletes")
     # Already there: an existing index whose leading keys are the candidate's (same method, WHERE).
     present = existing_indexes(design)
+    unique = _unique_keys(design)
     for pool in (out.atoms, out.composites):
         for cand in list(pool):
-            owner = next((name for name, ex in present if covers(ex, cand)), None)
+            owner = next((name for name, ex in present if covers(ex, cand)), None) or _unique_lead(cand, unique)
             if owner is not None:
                 out.existing.append((cand, owner))
                 del pool[cand]
     _merge_prefixes(out.composites)
     return out
+
+
+def _unique_keys(design: m.Design) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """table -> (constraint or index name, columns) of every full unique B-tree."""
+    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for table in design.tables:
+        keys = out.setdefault(table.name, [])
+        if table.primary_key:
+            keys.append((table.primary_key.name, frozenset(table.primary_key.columns)))
+        keys += [(u.name, frozenset(u.columns)) for u in table.uniques]
+        keys += [(i.name, frozenset(c.expression for c in i.columns)) for i in design.indexes_on(table.name)
+                 if i.unique and not i.where and i.method == "btree"]
+    return out
+
+
+def _unique_lead(cand: Candidate, unique: dict[str, list[tuple[str, frozenset[str]]]]) -> str | None:
+    """A partial B-tree led by a unique key finds the same one row as the unique index does:
+    the partial copy only adds upkeep (an INCLUDE list, for index-only scans, is kept)."""
+    if cand.method != "btree" or cand.where is None or cand.include:
+        return None
+    for name, columns in unique.get(cand.table, []):
+        if columns and columns == frozenset(cand.key_names[:len(columns)]):
+            return name
+    return None
 
 
 def _composites(use: TableAccess, access: QueryAccess, facts: TableFacts | None, append_only: bool):

@@ -281,16 +281,17 @@ def what_if_session(
         tables = [t.name for t in design.tables if _exists(db, t.name)]
         say("Freezing statistics")
         statistics = _expression_statistics(db, design, tables) if freeze else []
-        # Storage parameters live on the partitions: PostgreSQL refuses them on a partitioned parent.
+        # The relations that hold the rows: storage parameters and sizes live on the partitions
+        # (PostgreSQL refuses the one and reports no size for a partitioned parent).
         stored = [leaf for table in tables for leaf in _leaves(db, table)]
-        for table in tables:
-            if analyze:
+        if analyze:
+            for table in tables:
                 db.execute(f"ANALYZE {quote_ident(table)}")
         if freeze:
             for leaf in stored:
                 db.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
         try:
-            session = _open(db, design, tables, whatif, allow_builds, enums, seed, say)
+            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say)
             try:
                 yield session
             finally:
@@ -310,9 +311,8 @@ def _leaves(db: Database, table: str) -> list[str]:
                                    "WHERE isleaf ORDER BY 1", [quote_ident(table)])] or [quote_ident(table)]
 
 
-def _open(db, design, tables, whatif, allow_builds, enums, seed, say) -> Session:
-    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [leaf]) or 0)
-                     for t in tables for leaf in _leaves(db, t))  # a partitioned parent has no storage
+def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say) -> Session:
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [leaf]) or 0) for leaf in stored)
     builder = BuildWhatIf(db) if allow_builds else None
     if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
         if builder is None:

@@ -51,7 +51,7 @@ class _State:
         self.objects = list(design.objects)
         self.rules = list(design.rules)
         self.decisions: list[m.Decision] = []
-        self.copies: list[m.Denormalization] = []
+        self.copies: dict[str, m.Denormalization] = {}  # spec name -> the copy with its upkeep filled in
 
     def function(self, name: str, body: str) -> str:
         name = fit(name)
@@ -79,8 +79,7 @@ class _State:
             "tables": tuple(self.tables[n] for n in order), "functions": tuple(self.functions),
             "triggers": tuple(self.triggers), "indexes": tuple(self.indexes), "views": tuple(self.views),
             "objects": tuple(self.objects), "rules": tuple(self.rules),
-            "denormalizations": tuple(self.copies) + tuple(d for d in self.base.denormalizations
-                                                           if d.name not in {c.name for c in self.copies}),
+            "denormalizations": tuple(self.copies.get(d.name, d) for d in self.base.denormalizations),
             "decisions": self.base.decisions + tuple(self.decisions)})
 
 
@@ -177,7 +176,7 @@ END;""")
                               description=f"{name} is a copy of {parent.name}.{source.name}"))
     upkeep = (f"trigger {fill} fills it on insert and when {', '.join(fk.columns)} changes; trigger {push} "
               f"carries changes of {parent.name}.{source.name}")
-    state.copies.append(item.model_copy(update={"upkeep": upkeep}))
+    state.copies[item.name] = item.model_copy(update={"upkeep": upkeep})
     state.decisions.append(m.Decision(step="integrity", subject=f"{child.name}.{name}",
                                       choice=f"copy of {parent.name}.{source.name}, kept on purpose",
                                       reason=f"{item.reason} Upkeep: {upkeep}."))
@@ -202,7 +201,7 @@ def _materialized_view(state: _State, item: m.Denormalization) -> None:
         refresh = f"REFRESH MATERIALIZED VIEW {q(name)}"
         how = "with an exclusive lock (declare `key:` to refresh without blocking readers)"
     upkeep = f"{refresh}; on the schedule {item.refresh!r}, {how}. With pg_cron: {_cron(f'refresh_{name}', item.refresh, refresh)}"
-    state.copies.append(item.model_copy(update={"name": name, "upkeep": upkeep}))
+    state.copies[item.name] = item.model_copy(update={"name": name, "upkeep": upkeep})
     state.decisions.append(m.Decision(step="integrity", subject=f"materialized view {name}",
                                       choice="kept on purpose, refreshed on a schedule",
                                       reason=f"{item.reason} Upkeep: {upkeep}"))
@@ -223,7 +222,7 @@ def _summary_table(state: _State, item: m.Denormalization) -> None:
     upkeep = (f"SELECT {q(refresh)}(); recomputes it in one transaction (readers see the old rows until it "
               f"commits); on the schedule {item.refresh!r}. With pg_cron: "
               f"{_cron(refresh, item.refresh, f'SELECT {q(refresh)}()')}")
-    state.copies.append(item.model_copy(update={"name": name, "upkeep": upkeep}))
+    state.copies[item.name] = item.model_copy(update={"name": name, "upkeep": upkeep})
     state.decisions.append(m.Decision(step="integrity", subject=f"summary table {name}",
                                       choice="kept on purpose, recomputed on a schedule",
                                       reason=f"{item.reason} Upkeep: {upkeep}"))

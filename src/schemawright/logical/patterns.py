@@ -66,7 +66,7 @@ def rewrite_pattern(sql: str, rewrite: JoinRewrite) -> tuple[str, str | None]:
                 if owners:
                     return sql, f"the column {column.name} is not qualified and {owners[0]} has one too"
                 refs.append(column)
-        stars = _stars(select, alias, len(scope.sources))
+        stars = _stars(select, alias)
         if not refs and not stars:
             continue
         target_alias = _fresh_alias(rewrite.target, set(scope.sources))
@@ -76,7 +76,7 @@ def rewrite_pattern(sql: str, rewrite: JoinRewrite) -> tuple[str, str | None]:
             if not column.table and column.name in rewrite.key:
                 column.set("table", exp.to_identifier(alias))
         for star in stars:
-            _expand(select, star, alias, [a for a in scope.sources], target_alias, rewrite.moved)
+            _expand(select, star, list(scope.sources), target_alias, rewrite.moved)
         on = exp.and_(*[exp.EQ(this=exp.column(k, target_alias), expression=exp.column(k, alias)) for k in rewrite.key])
         joined = exp.table_(rewrite.target, alias=None if target_alias == rewrite.target else target_alias)
         select.append("joins", exp.Join(this=joined,
@@ -96,7 +96,7 @@ def _columns_of(source: exp.Expression, rewrite: JoinRewrite) -> frozenset[str]:
     return frozenset()
 
 
-def _stars(select: exp.Select, alias: str, sources: int) -> list[exp.Expression]:
+def _stars(select: exp.Select, alias: str) -> list[exp.Expression]:
     out = []
     for projection in select.expressions:
         if isinstance(projection, exp.Star):
@@ -106,7 +106,7 @@ def _stars(select: exp.Select, alias: str, sources: int) -> list[exp.Expression]
     return out
 
 
-def _expand(select: exp.Select, star: exp.Expression, alias: str, sources: list[str], target_alias: str,
+def _expand(select: exp.Select, star: exp.Expression, sources: list[str], target_alias: str,
             moved: tuple[str, ...]) -> None:
     """`*` or `alias.*` keeps its meaning: the old columns plus the moved ones, from the new table."""
     replacement = [exp.Column(this=exp.Star(), table=exp.to_identifier(a)) for a in sources] \

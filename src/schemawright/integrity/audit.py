@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.naming import fit
+from schemawright.sql.quoting import dollar_quote
 
 UPDATED_AT_FUNCTION = "set_updated_at"
 
-_FUNCTION_SQL = f"""CREATE FUNCTION {UPDATED_AT_FUNCTION}() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
+_BODY = """BEGIN
     NEW.updated_at := now();
     RETURN NEW;
-END;
-$$;"""
+END;"""
+_FUNCTION_SQL = f"CREATE FUNCTION {UPDATED_AT_FUNCTION}() RETURNS trigger\nLANGUAGE plpgsql AS {dollar_quote(_BODY)};"
 
 _AUDIT = (
     m.Column(name="created_at", semantic="timestamp", sql_type="timestamptz", nullable=False, default="now()",

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
+from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
-from schemawright.sql.quoting import quote_literal
 
 
 def keep_copies(design: m.Design) -> m.Design:
@@ -56,7 +56,7 @@ class _State:
     def function(self, name: str, body: str) -> str:
         name = fit(name)
         self.functions.append(m.Function(name=name, body=f"CREATE FUNCTION {q(name)}() RETURNS trigger\n"
-                                                             f"LANGUAGE plpgsql AS $$\n{body}\n$$;"))
+                                                             f"LANGUAGE plpgsql AS {dollar_quote(body)};"))
         return name
 
     def trigger(self, name: str, table: str, function: str, timing: str, reason: str) -> None:
@@ -216,9 +216,9 @@ def _summary_table(state: _State, item: m.Denormalization) -> None:
                f"({', '.join(q(c) for c in item.key)})"
     state.objects.append(m.SchemaObject(kind="table", name=name, sql=sql))
     refresh = fit(f"refresh_{name}")
+    code = f"    DELETE FROM {q(name)};\n    INSERT INTO {q(name)}\n{query};"
     state.functions.append(m.Function(name=refresh, body=(
-        f"CREATE FUNCTION {q(refresh)}() RETURNS void\nLANGUAGE sql AS $$\n"
-        f"    DELETE FROM {q(name)};\n    INSERT INTO {q(name)}\n{query};\n$$;")))
+        f"CREATE FUNCTION {q(refresh)}() RETURNS void\nLANGUAGE sql AS {dollar_quote(code)};")))
     upkeep = (f"SELECT {q(refresh)}(); recomputes it in one transaction (readers see the old rows until it "
               f"commits); on the schedule {item.refresh!r}. With pg_cron: "
               f"{_cron(refresh, item.refresh, f'SELECT {q(refresh)}()')}")

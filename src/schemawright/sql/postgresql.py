@@ -8,6 +8,7 @@ then indexes, functions, triggers and comments.
 from __future__ import annotations
 
 from schemawright import model as m
+from schemawright.sql import verify as v
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.quoting import quote_literal
 
@@ -36,7 +37,8 @@ def column_sql(column: m.Column) -> str:
     return " ".join(parts)
 
 
-def create_table(table: m.Table) -> str:
+def create_table(table: m.Table) -> v.Piece:
+    """The table, then its initial partitions (dropped with it by DROP TABLE)."""
     lines = [column_sql(c) for c in table.columns]
     if table.primary_key:
         lines.append(f"CONSTRAINT {q(table.primary_key.name)} PRIMARY KEY ({_cols(table.primary_key.columns)})")
@@ -44,20 +46,15 @@ def create_table(table: m.Table) -> str:
     lines += [f"CONSTRAINT {q(c.name)} CHECK ({c.expression})" for c in table.checks]
     lines += [f"CONSTRAINT {q(x.name)} EXCLUDE {x.definition}" for x in table.exclusions]
     body = ",\n    ".join(lines)
-    return f"CREATE TABLE {q(table.name)} (\n    {body}\n){_partition_by(table)};" + _partitions(table)
+    parent = v.Statement(_CREATE, f"CREATE TABLE {q(table.name)} (\n    {body}\n){_partition_by(table)};")
+    partitions = table.partitioning.partitions if table.partitioning else ()
+    return v.statements(parent, *(v.Statement(_CREATE, f"CREATE TABLE {q(p.name)} PARTITION OF {q(table.name)} {p.bound};")
+                                  for p in partitions))
 
 
 def _partition_by(table: m.Table) -> str:
     scheme = table.partitioning
     return f" PARTITION BY {scheme.method.upper()} ({_cols(scheme.columns)})" if scheme else ""
-
-
-def _partitions(table: m.Table) -> str:
-    """The initial partitions, right after their parent (dropped with it by DROP TABLE)."""
-    scheme = table.partitioning
-    if scheme is None:
-        return ""
-    return "".join(f"\nCREATE TABLE {q(p.name)} PARTITION OF {q(table.name)} {p.bound};" for p in scheme.partitions)
 
 
 def add_foreign_key(table: m.Table, fk: m.ForeignKey) -> str:
@@ -78,7 +75,7 @@ def create_index(index: m.Index) -> str:
     return sql + ";"
 
 
-def comments(design: m.Design) -> list[str]:
+def comments(design: m.Design) -> list[v.Piece]:
     out = []
     for table in design.tables:
         if table.description:
@@ -93,11 +90,11 @@ def comments(design: m.Design) -> list[str]:
     for index in design.indexes:
         if index.reason:
             out.append(f"COMMENT ON INDEX {q(index.name)} IS {quote_literal(index.reason)};")
-    return out
+    return [v.statement("CommentStmt", c) for c in out]
 
 
-def _section(title: str, statements: list[str]) -> list[str]:
-    return [f"-- {title}\n" + "\n\n".join(statements)] if statements else []
+def _section(title: str, pieces: list[v.Piece]) -> list[tuple[str, list[v.Piece]]]:
+    return [(title, pieces)] if pieces else []
 
 
 # Objects kept from an imported schema: these must exist before the tables that use them
@@ -105,50 +102,69 @@ def _section(title: str, statements: list[str]) -> list[str]:
 BEFORE_TABLES = ("schema", "domain", "type", "sequence", "function", "procedure")
 _DROP = {"schema": "SCHEMA", "domain": "DOMAIN", "type": "TYPE", "sequence": "SEQUENCE",
          "function": "FUNCTION", "procedure": "PROCEDURE", "table": "TABLE"}
+# The pglast node of each statement we write (a materialized view parses as CREATE TABLE AS).
+_CREATE = "CreateStmt"
 
 
-def _kept(design: m.Design, before: bool) -> list[str]:
-    return [o.sql.rstrip().rstrip(";") + ";" for o in design.objects
+def _kept(design: m.Design, before: bool) -> list[v.Piece]:
+    return [v.kept(o.sql.rstrip().rstrip(";") + ";", f"kept {o.kind} {o.name!r}") for o in design.objects
             if o.sql and (o.kind in BEFORE_TABLES) == before]
 
 
+def _view(view: m.View) -> v.Piece:
+    kind = "CreateTableAsStmt" if view.materialized else "ViewStmt"
+    return v.statement(kind, f"CREATE {'MATERIALIZED ' if view.materialized else ''}VIEW {q(view.name)} AS\n"
+                             f"{view.sql.rstrip().rstrip(';')};")
+
+
 def render_up(design: m.Design) -> str:
-    sections = [_header(design).rstrip("\n")]
+    """schema.sql; refused (RenderedSqlMismatch) unless it holds exactly the statements rendered."""
+    sections: list[tuple[str, list[v.Piece]]] = []
     if any(o.kind in ("function", "procedure") for o in design.objects):
-        sections.append("-- Function bodies may name tables created further down.\nSET check_function_bodies = false;")
-    sections += _section("Extensions", [f"CREATE EXTENSION IF NOT EXISTS {q(e)};" for e in design.extensions])
+        sections.append(("Function bodies may name tables created further down.",
+                         [v.statement("VariableSetStmt", "SET check_function_bodies = false;")]))
+    sections += _section("Extensions", [v.statement("CreateExtensionStmt", f"CREATE EXTENSION IF NOT EXISTS {q(e)};")
+                                        for e in design.extensions])
     sections += _section("Kept objects (before tables)", _kept(design, before=True))
-    sections += _section("Types", [f"CREATE TYPE {q(e.name)} AS ENUM ({', '.join(quote_literal(v) for v in e.values)});"
+    sections += _section("Types", [v.statement("CreateEnumStmt", f"CREATE TYPE {q(e.name)} AS ENUM "
+                                               f"({', '.join(quote_literal(value) for value in e.values)});")
                                    for e in design.enums])
     sections += _section("Tables", [create_table(t) for t in design.tables])
-    sections += _section("Foreign keys", [add_foreign_key(t, fk) for t in design.tables for fk in t.foreign_keys])
-    sections += _section("Indexes", [create_index(i) for i in design.indexes])
-    sections += _section("Views", [f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)} AS\n"
-                                   f"{v.sql.rstrip().rstrip(';')};" for v in design.views])
+    sections += _section("Foreign keys", [v.statement("AlterTableStmt", add_foreign_key(t, fk))
+                                          for t in design.tables for fk in t.foreign_keys])
+    sections += _section("Indexes", [v.statement("IndexStmt", create_index(i)) for i in design.indexes])
+    sections += _section("Views", [_view(view) for view in design.views])
     sections += _section("Kept objects", _kept(design, before=False))
-    sections += _section("Functions", [f.body for f in design.functions])
-    sections += _section("Triggers", [f"CREATE TRIGGER {q(t.name)} {t.timing} ON {q(t.table)}\n"
-                                      f"    FOR EACH ROW EXECUTE FUNCTION {q(t.function)}();" for t in design.triggers])
+    sections += _section("Functions", [v.statement("CreateFunctionStmt", f.body) for f in design.functions])
+    sections += _section("Triggers", [v.statement("CreateTrigStmt", f"CREATE TRIGGER {q(t.name)} {t.timing} ON "
+                                                  f"{q(t.table)}\n    FOR EACH ROW EXECUTE FUNCTION {q(t.function)}();")
+                                      for t in design.triggers])
     sections += _section("Comments", comments(design))
-    return "\n\n".join(sections) + "\n"
+    texts = [_header(design).rstrip("\n")]
+    texts += [f"-- {title}\n" + "\n\n".join(p.text for p in pieces) for title, pieces in sections]
+    script = "\n\n".join(texts) + "\n"
+    return v.verify(script, [s for _, pieces in sections for p in pieces for s in p.statements], "up script")
 
 
 def render_down(design: m.Design) -> str:
     """Drop everything render_up created, foreign keys first so table order is free."""
-    statements = [f"ALTER TABLE {q(t.name)} DROP CONSTRAINT {q(fk.name)};"
+    statements = [v.Statement("AlterTableStmt", f"ALTER TABLE {q(t.name)} DROP CONSTRAINT {q(fk.name)};")
                   for t in reversed(design.tables) for fk in reversed(t.foreign_keys)]
-    statements = [f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)};"
-                  for v in reversed(design.views)] + statements
-    statements += [f"DROP TABLE {q(t.name)};" for t in reversed(design.tables)]  # takes indexes and triggers along
-    statements += [f"DROP FUNCTION {q(f.name)}();" for f in reversed(design.functions)]
-    statements += [f"DROP {_DROP[o.kind]} IF EXISTS {q(o.name)};" for o in reversed(design.objects)
-                   if o.kind in _DROP and o.sql]
-    statements += [f"DROP TYPE {q(e.name)};" for e in reversed(design.enums)]
-    statements += [f"DROP EXTENSION IF EXISTS {q(e)};" for e in reversed(design.extensions)]
-    return _header(design) + "-- Down migration: removes everything the up migration created.\n\n" \
-        + "\n".join(statements) + "\n"
+    drops = [f"DROP {'MATERIALIZED ' if view.materialized else ''}VIEW {q(view.name)};" for view in reversed(design.views)]
+    statements = [v.Statement("DropStmt", d) for d in drops] + statements
+    drops = [f"DROP TABLE {q(t.name)};" for t in reversed(design.tables)]  # takes indexes and triggers along
+    drops += [f"DROP FUNCTION {q(f.name)}();" for f in reversed(design.functions)]
+    drops += [f"DROP {_DROP[o.kind]} IF EXISTS {q(o.name)};" for o in reversed(design.objects)
+              if o.kind in _DROP and o.sql]
+    drops += [f"DROP TYPE {q(e.name)};" for e in reversed(design.enums)]
+    drops += [f"DROP EXTENSION IF EXISTS {q(e)};" for e in reversed(design.extensions)]
+    statements += [v.Statement("DropStmt", d) for d in drops]
+    script = _header(design) + "-- Down migration: removes everything the up migration created.\n\n" \
+        + "\n".join(s.text for s in statements) + "\n"
+    return v.verify(script, statements, "down script")
 
 
 def as_migration(script: str) -> str:
     """Wrap a script in one transaction so psql applies all of it or nothing."""
-    return "BEGIN;\n\n" + script + "\nCOMMIT;\n"
+    wrapped = "BEGIN;\n\n" + script + "\nCOMMIT;\n"
+    return v.verify_same(wrapped, script, ["TransactionStmt"], ["TransactionStmt"], "migration")

@@ -10,7 +10,7 @@ import re
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")  # used with fullmatch: `$` would also match before a final newline
 # Keywords that cannot be a bare column or table name in every position.
 _KEYWORDS = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
 
@@ -19,7 +19,7 @@ MAX_IDENTIFIER_BYTES = 63
 
 def quote_ident(name: str) -> str:
     """Quote `name` as a PostgreSQL identifier if it needs it."""
-    if _PLAIN.match(name) and name not in _KEYWORDS:
+    if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 
@@ -38,3 +38,13 @@ def literal(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return quote_literal(str(value))
+
+
+def dollar_quote(body: str, hint: str = "") -> str:
+    """`body` between dollar-quote tags that do not occur in it (`$hint$`, then `$hint1$`, ...),
+    each on its own line, so nothing in the body (a name, a user's SQL) can end the quote."""
+    tag, n = f"${hint}$", 0
+    while tag in body:
+        n += 1
+        tag = f"${hint or 'q'}{n}$"  # a tag follows identifier rules: it cannot start with a digit
+    return f"{tag}\n{body}\n{tag}"

@@ -7,6 +7,9 @@ Safe on a production database: it changes nothing unless asked with `--apply`.
   hypothetical ones (backend memory only), never real builds; statistics are not frozen
   (no `ALTER TABLE ... autovacuum_enabled`, no `CREATE STATISTICS`, no `ANALYZE`: the
   planner's current statistics are used as they are).
+- Parameter values come from `pg_stats` and, for a column without statistics, from a
+  `TABLESAMPLE` capped in rows (validation.table_reads.SampledTables): no table is read in
+  full.  The report says what was read.
 - HypoPG must be created in the database beforehand (`CREATE EXTENSION hypopg`, which needs
   the server package, Debian: `postgresql-NN-hypopg`): creating it would be a change.
 - `--apply` runs the `CREATE INDEX CONCURRENTLY` statements one by one, outside any
@@ -20,12 +23,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from rich.console import Console
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError, redact
+from schemawright.database.urls import connection_problem, setting, with_query
 from schemawright.errors import SpecErrors
 from schemawright.indexing.advise_report import (
     AdviseReport,
@@ -40,6 +43,7 @@ from schemawright.indexing.workload import (
     read_workload_file,
 )
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.table_reads import SampledTables
 
 _READ_ONLY = "-c default_transaction_read_only=on"
 _UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
@@ -61,11 +65,8 @@ def read_only_url(url: str) -> str:
         value = " ".join(v for v in (_READ_ONLY, given) if v).replace("\\", "\\\\").replace("'", "\\'")
         rest = _KV_OPTIONS.sub("", url).strip() if found else url
         return f"{rest} options='{value}'"
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    given = [v for k, v in query if k == "options"]
-    query = [(k, v) for k, v in query if k != "options"] + [("options", " ".join([_READ_ONLY, *given]))]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), parts.fragment))
+    given = setting(url, "options")
+    return with_query(url, options=" ".join(v for v in (_READ_ONLY, given) if v))
 
 
 def parse_budget(text: str | None) -> tuple[float | None, int | None]:
@@ -140,8 +141,11 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
 
     fraction, budget_bytes = parse_budget(budget)
     workload = read_workload_file(workload_file) if workload_file is not None else None  # raises WorkloadErrors
-    url = read_only_url(database_url)
     shown = redact(database_url)
+    problem = connection_problem(database_url)
+    if problem:  # before read_only_url rewrites it
+        raise AdviseFailure(problem)
+    url = read_only_url(database_url)
     try:
         with Database(url) as db:
             problem = _hypopg_problem(db)
@@ -168,7 +172,7 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
     say("Costing the workload with hypothetical indexes")
     try:
         advice = advise(design, url, budget_bytes=budget_bytes, whatif="hypopg", allow_builds=False, freeze=False, analyze=False,
-                        progress=say)
+                        progress=say, reads=SampledTables())
     except ValueError as error:
         raise AdviseFailure(str(error)) from None
     except DatabaseError as error:

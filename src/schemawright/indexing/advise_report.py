@@ -75,7 +75,8 @@ def render_text(report: AdviseReport) -> str:
              (f"workload: {report.workload_source}, {len(a.patterns) + len(a.not_costed)} statement(s); "
               f"what-if: {a.whatif} (hypothetical indexes; nothing was built or analysed; costs use the "
               "planner's current statistics)"),
-             f"storage budget: {_size(a.budget_bytes)} (tables: {_size(a.data_bytes)})", ""]
+             f"storage budget: {_size(a.budget_bytes)} (tables: {_size(a.data_bytes)})",
+             f"parameter values: {a.parameter_values or 'not recorded'}", ""]
     created = statements(a)
     chosen = {c.name: c for c in a.chosen}
     if created:
@@ -136,7 +137,7 @@ def to_json(report: AdviseReport) -> dict:
         "database": report.database,
         "whatif": a.whatif,
         "workload": {"source": report.workload_source, "statements": len(a.patterns) + len(a.not_costed),
-                     "skipped": list(report.skipped)},
+                     "skipped": list(report.skipped), "parameter_values": a.parameter_values},
         "budget_bytes": a.budget_bytes,
         "data_bytes": a.data_bytes,
         "cost": {"before": round(a.cost_before, 2), "after": round(a.cost_after, 2),

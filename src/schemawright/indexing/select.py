@@ -66,6 +66,7 @@ from schemawright.indexing.whatif import (
     uses_handle,
 )
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.table_reads import WholeTables
 
 DEFAULT_BUDGET_FRACTION = 0.5
 DEFAULT_MAX_INDEX_WRITES = 5
@@ -121,6 +122,7 @@ class Advice:
     seconds: float
     evaluations: int
     not_costed: dict[str, str] = field(default_factory=dict)
+    parameter_values: str = ""  # where the bound values came from (table_reads summary)
 
     @property
     def size_bytes(self) -> int:
@@ -273,6 +275,7 @@ def what_if_session(
     enums: dict[str, tuple[str, ...]] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    reads: WholeTables | None = None,
 ) -> Iterator[Session]:
     """Open a `Session` on the database at `database_url` (arguments as for `advise`); on exit
     every what-if index is dropped and the statistics are unfrozen."""
@@ -291,7 +294,7 @@ def what_if_session(
             for leaf in stored:
                 db.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
         try:
-            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say)
+            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads)
             try:
                 yield session
             finally:
@@ -311,7 +314,7 @@ def _leaves(db: Database, table: str) -> list[str]:
                                    "WHERE isleaf ORDER BY 1", [quote_ident(table)])] or [quote_ident(table)]
 
 
-def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say) -> Session:
+def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads=None) -> Session:
     data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [leaf]) or 0) for leaf in stored)
     builder = BuildWhatIf(db) if allow_builds else None
     if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
@@ -323,7 +326,7 @@ def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say) ->
             raise ValueError("the server has no HypoPG extension (Debian: postgresql-15-hypopg)")
         engine = HypoPGWhatIf(db, fallback=builder)
     say(f"Costing access patterns ({engine.kind})")
-    workload = Workload(db, design, enums, seed)
+    workload = Workload(db, design, enums, seed, reads)
     accesses: dict[str, QueryAccess] = {}
     for pattern in design.access_patterns:
         if pattern.name not in workload.prepared:
@@ -351,6 +354,7 @@ def advise(
     enums: dict[str, tuple[str, ...]] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    reads: WholeTables | None = None,
 ) -> Advice:
     """Planner-checked indexes for `design`'s access patterns on the database at `database_url`.
 
@@ -361,10 +365,12 @@ def advise(
     analyze: run ANALYZE first; False on a user's database, which is costed with the
     statistics it already has (advise changes nothing there).  min_gain: the least share of the
     starting workload cost a new index must save (0: any saving, Extend's stopping rule).
+    reads: how parameter values may read the tables (validation.table_reads; whole tables by
+    default, statistics and samples on a user's database).
     """
     start = time.perf_counter()
     with what_if_session(design, database_url, whatif=whatif, allow_builds=allow_builds, freeze=freeze,
-                         analyze=analyze, enums=enums, seed=seed, progress=progress) as session:
+                         analyze=analyze, enums=enums, seed=seed, progress=progress, reads=reads) as session:
         return advise_in(session, budget_bytes, max_index_writes=max_index_writes, min_gain=min_gain,
                          progress=progress, start=start)
 
@@ -417,7 +423,8 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
                             tuple(_named(i, chosen) for i in final[n].indexes)) for n in state.weights]
     new_design = _with_indexes(session.design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
     return Advice(new_design, engine.kind, budget, session.data_bytes, chosen, rejected, patterns, base_total,
-                  after_total, time.perf_counter() - start, state.evaluations, dict(workload.failures))
+                  after_total, time.perf_counter() - start, state.evaluations, dict(workload.failures),
+                  workload.reads.summary())
 
 
 def _expression_statistics(db: Database, design: m.Design, tables: list[str]) -> list[str]:

@@ -38,6 +38,7 @@ from schemawright.sql.postgresql import create_index
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.params import positional, uses
 from schemawright.validation.patterns import Binder
+from schemawright.validation.table_reads import WholeTables
 
 WHATIF_PREFIX = "sw_whatif_"
 
@@ -153,8 +154,10 @@ class PreparedPattern:
 class Workload:
     """The access patterns PREPAREd on one connection, each with one set of bound values."""
 
-    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]] | None = None, seed: int = 0):
+    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]] | None = None, seed: int = 0,
+                 reads: WholeTables | None = None):
         self.db = db
+        self.reads = reads or WholeTables()  # how parameter values may read the tables
         self.prepared: dict[str, PreparedPattern] = {}
         self.failures: dict[str, str] = {}
         db.execute("SET plan_cache_mode = force_custom_plan")
@@ -170,7 +173,7 @@ class Workload:
         self.db.execute(f"PREPARE {statement} AS {bound.sql}")
         types = self.db.query_value(
             "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]) or []
-        binder = Binder(self.db, design, enums, f"{seed}:{pattern.name}", sql)
+        binder = Binder(self.db, design, enums, f"{seed}:{pattern.name}", sql, self.reads)
         usage = uses(sql, design)
         values = binder.values(bound.names, list(types), usage, 0)
         values = self._windows(bound.names, values, usage)
@@ -197,10 +200,9 @@ class Workload:
         for (table, column), where in ends.items():
             if len(where) != 2:
                 continue
-            bounds = self.db.query_value(
-                "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
-                "AND tablename = %s AND attname = %s", [table, column])
-            if bounds and len(bounds) >= 2:
+            found = self.reads.statistics(self.db, table, column)
+            bounds = found.histogram if found is not None else ()
+            if len(bounds) >= 2:
                 out[where["low"]], out[where["high"]] = bounds[-2], bounds[-1]
         return out
 

@@ -10,6 +10,7 @@ LIMIT/OFFSET, which is what choosing a value that finds rows needs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
@@ -185,10 +186,13 @@ class Anchor:
     names: tuple[str, ...]
 
 
-def anchor_query(sql: str) -> Anchor | None:
+Relation = Callable[[str], "str | None"]  # a table name -> what to read in its place (None: the table)
+
+
+def anchor_query(sql: str, relation: Relation | None = None) -> Anchor | None:
     """The pattern turned into a sampler: each `expr = :param` becomes a selected
     `expr`, every other predicate with a parameter becomes TRUE, the rest is kept."""
-    rows = anchor_rows(sql)
+    rows = anchor_rows(sql, relation)
     if rows is None:
         return None
     n = len(rows.names)
@@ -199,9 +203,10 @@ def anchor_query(sql: str) -> Anchor | None:
     return Anchor(wrapped, rows.names)
 
 
-def anchor_rows(sql: str) -> Anchor | None:
+def anchor_rows(sql: str, relation: Relation | None = None) -> Anchor | None:
     """Like anchor_query, but every accepted combination (columns c0..cn, not null, one per
-    matching row), so a caller can draw many different bindings from the data."""
+    matching row), so a caller can draw many different bindings from the data.  `relation`
+    replaces each table read (e.g. by a sample of it)."""
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
@@ -236,6 +241,8 @@ def anchor_rows(sql: str) -> Anchor | None:
         if node.parent is not None and node is not select:
             node.replace(exp.true())
     select.set("expressions", [exp.cast(exp.Paren(this=e), "text") for e in picks.values()])
+    if relation is not None:
+        _replace_relations(select, relation)
     if select.find(exp.Placeholder) is not None:
         return None
     n = len(picks)
@@ -243,6 +250,22 @@ def anchor_rows(sql: str) -> Anchor | None:
     not_null = " AND ".join(f"c{i} IS NOT NULL" for i in range(n))
     return Anchor(f"SELECT {columns} FROM ({select.sql(dialect='postgres')}) AS anchor({columns}) WHERE {not_null}",
                   tuple(picks))
+
+
+def _replace_relations(select: exp.Select, relation: Relation) -> None:
+    """Each plain table the query reads becomes what `relation` gives, under the same alias."""
+    for table in list(select.find_all(exp.Table)):
+        name = identifier_name(table.args.get("this"))
+        text = relation(name) if name else None
+        if text is None:
+            continue
+        alias = table.args.get("alias")
+        if alias is None or alias.args.get("this") is None:  # `public.t` or `t`: columns are written t.c
+            alias = exp.TableAlias(this=exp.to_identifier(name, quoted=True), columns=alias.args.get("columns")
+                                   if alias is not None else None)
+        replacement = sqlglot.parse_one(f"SELECT * FROM {text}", read="postgres").args["from_"].this
+        replacement.set("alias", alias.copy())
+        table.replace(replacement)
 
 
 def _equal_to(placeholder: exp.Placeholder) -> exp.Expression | None:

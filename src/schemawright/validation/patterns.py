@@ -20,6 +20,7 @@ from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.params import Use, anchor_query, positional, uses
 from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
 from schemawright.validation.rules import column_rules
+from schemawright.validation.table_reads import WholeTables
 from schemawright.validation.values import generate, parse_type, profile
 
 RUNS = 20
@@ -55,10 +56,13 @@ def plan_summary(explain: object) -> PlanSummary:
 
 
 class Binder:
-    """Chooses a value for each parameter of one pattern."""
+    """Chooses a value for each parameter of one pattern.  `reads` says how the tables may be
+    read (table_reads: whole tables by default; statistics and samples on a live database)."""
 
-    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], seed: str, sql: str):
+    def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], seed: str, sql: str,
+                 reads: WholeTables | None = None):
         self.db, self.design, self.enums, self.sql = db, design, enums, sql
+        self.reads = reads or WholeTables()
         self.rng = Random(seed)
         self.anchored: dict[str, str | None] = {}
         self.parents: dict[str, str | None] = {}
@@ -67,14 +71,34 @@ class Binder:
         self.anchored = {}
         self.parents = self._inserted_parents(names, usage)
         if attempt == 0:
-            self.anchored = self._from_pattern(names)
+            self.anchored = self._from_statistics(names, types, usage)
+            if any(n not in self.anchored and (usage.get(n) is None or usage[n].role in ("eq", "low", "high"))
+                   for n in names):
+                found = self._from_pattern(names)
+                self.anchored.update({n: v for n, v in found.items() if n not in self.anchored})
             rest = tuple(n for n in names if n not in self.anchored)
             self.anchored.update(self._anchors(rest, [t for n, t in zip(names, types) if n in rest], usage))
         return [self.value(n, t, usage.get(n), attempt, k) for k, (n, t) in enumerate(zip(names, types))]
 
+    def _from_statistics(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:
+        """Values the reads know without reading a table (none for whole-table reads)."""
+        found: dict[str, str | None] = {}
+        for name, pg_type in zip(names, types):
+            use, column = usage.get(name), self._column(usage.get(name))
+            if use is None or use.role not in ("eq", "low", "high") or use.table is None or column is None:
+                continue
+            element = bool(parse_type(column.sql_type)[2] and not parse_type(pg_type)[2])
+            value = self.reads.value(self.db, use.table, column.name, use.role, element)
+            if value is not None:
+                found[name] = self._adapt(value, column, pg_type)
+        return found
+
+    def _relation(self, table: str) -> str | None:
+        return self.reads.relation(self.db, table) if self.design.table(table) is not None else None
+
     def _from_pattern(self, names: tuple[str, ...]) -> dict[str, str | None]:
         """Values from one row that the pattern's own joins and constant conditions accept."""
-        anchor = anchor_query(self.sql)
+        anchor = anchor_query(self.sql, self._relation)
         if anchor is None:
             return {}
         try:
@@ -125,7 +149,7 @@ class Binder:
             positions = ", ".join(str(i + 1) for i in range(len(selects)))
             order = ", ".join(f'{i + 1} COLLATE "C"' for i in range(len(selects)))
             query = (
-                f"SELECT {', '.join(selects)} FROM {quote_ident(table_name)} {' '.join(joins)} "
+                f"SELECT {', '.join(selects)} FROM {self.reads.relation(self.db, table_name)} {' '.join(joins)} "
                 f"WHERE {' AND '.join(conditions)} GROUP BY {positions} ORDER BY count(*) DESC, {order} LIMIT 1"
             )
             try:
@@ -183,18 +207,23 @@ class Binder:
         """An existing value: the most common one for equality, the extremes for ranges."""
         col, tbl = quote_ident(column.name), quote_ident(table.name)
         element = parse_type(column.sql_type)[2] and not parse_type(pg_type)[2]
+        known = self.reads.value(self.db, table.name, column.name, role, bool(element))
+        if known is not None:
+            return known
         source = f"unnest({col})" if element else col
         if role in ("low", "high") and not element:
             order = "" if role == "low" else " DESC"
             # `AS v`: ORDER BY must sort the column itself, not its text (which an output
             # column of the same name would shadow).
-            query = f"SELECT {col}::text AS v FROM {tbl} WHERE {col} IS NOT NULL ORDER BY {tbl}.{col}{order} LIMIT 1"
+            query = (f"SELECT {col}::text AS v FROM {self.reads.relation(self.db, table.name)} WHERE {col} IS NOT NULL "
+                     f"ORDER BY {tbl}.{col}{order} LIMIT 1")
             try:
                 return self.db.query_value(query)
             except DatabaseError:
                 pass  # no ordering for this type: fall back to the most common value
         query = (
-            f"SELECT v FROM (SELECT ({source})::text AS v FROM {tbl}) s WHERE v IS NOT NULL "
+            f"SELECT v FROM (SELECT ({source})::text AS v FROM {self.reads.relation(self.db, table.name)}) s "
+            "WHERE v IS NOT NULL "
             f'GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT 1'
         )
         try:

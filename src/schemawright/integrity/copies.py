@@ -22,6 +22,7 @@ from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
 from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
+from schemawright.sql.verify import statement_text
 
 
 def keep_copies(design: m.Design) -> m.Design:
@@ -188,7 +189,7 @@ def _cron(name: str, schedule: str, command: str) -> str:
 
 def _materialized_view(state: _State, item: m.Denormalization) -> None:
     name = fit(item.name)
-    state.views.append(m.View(name=name, sql=(item.query or "").strip().rstrip(";"), materialized=True,
+    state.views.append(m.View(name=name, sql=statement_text(item.query or "").strip(), materialized=True,
                               description=f"Denormalised on purpose: {item.reason}"))
     if item.key:
         index = constraint("uq", name, *item.key)
@@ -209,7 +210,7 @@ def _materialized_view(state: _State, item: m.Denormalization) -> None:
 
 def _summary_table(state: _State, item: m.Denormalization) -> None:
     name = fit(item.name)
-    query = (item.query or "").strip().rstrip(";")
+    query = statement_text(item.query or "").strip()
     sql = f"CREATE TABLE {q(name)} AS\n{query}\nWITH NO DATA"
     if item.key:
         sql += f";\nALTER TABLE {q(name)} ADD CONSTRAINT {q(constraint('pk', name))} PRIMARY KEY " \

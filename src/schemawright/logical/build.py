@@ -26,7 +26,7 @@ def build_logical(design: m.Design) -> m.Design:
         entity_tables[entity.name] = table.name
         for attr in entity.attributes:
             if attr.type == "list":
-                child = _list_table(entity, attr, table.name, namer)
+                child = _list_table(entity, attr, table, namer)
                 tables[child.name] = child
                 decisions.append(m.Decision(
                     step="logical", subject=f"{entity.name}.{attr.name}", choice=f"child table {child.name}",
@@ -77,7 +77,31 @@ def build_logical(design: m.Design) -> m.Design:
                          reason=rule.description or f"business rule {rule.name}")
             tables[name] = table.model_copy(update={"checks": table.checks + (ck,)})
 
+    for name, table in tables.items():
+        tables[name] = _without_repeated_uniques(table, decisions)
     return design.model_copy(update={"tables": tuple(tables.values()), "decisions": design.decisions + tuple(decisions)})
+
+
+def _without_repeated_uniques(table: m.Table, decisions: list[m.Decision]) -> m.Table:
+    """A unique constraint on the very columns of the primary key or of an earlier unique
+    constraint is dropped by PostgreSQL without a word in CREATE TABLE; leave it out here,
+    and say so, so the design never names a constraint the database does not have."""
+    seen = {table.primary_key.columns: f"primary key {table.primary_key.name}"} if table.primary_key else {}
+    kept = []
+    for unique in table.uniques:
+        earlier = seen.get(unique.columns)
+        if earlier is None:
+            seen[unique.columns] = f"unique constraint {unique.name}"
+            kept.append(unique)
+            continue
+        decisions.append(m.Decision(
+            step="logical", subject=f"{table.name}.{unique.name}",
+            choice=f"unique ({', '.join(unique.columns)}) not created a second time",
+            reason=f"{unique.reason or 'declared'}: the {earlier} already makes these columns unique; PostgreSQL "
+                   "would silently drop the repeated constraint"))
+    if len(kept) == len(table.uniques):
+        return table
+    return table.model_copy(update={"uniques": tuple(kept)})
 
 
 def _key_column(key: str) -> m.Column:
@@ -134,19 +158,24 @@ def _number(value: int | float) -> int | float:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _list_table(entity: m.Entity, attr: m.Attribute, owner_table: str, namer: Namer) -> m.Table:
+def _list_table(entity: m.Entity, attr: m.Attribute, owner: m.Table, namer: Namer) -> m.Table:
+    """One row per value, keyed by the owner's key (surrogate or natural) and the value.
+    An owner without a key gets no foreign key here; `check` reports it."""
     name = namer.list_table(entity.name, attr.name)
-    owner_col = namer.fk_column(entity.name, None)
+    key = _key_of(owner)
+    owner_cols = (namer.fk_column(entity.name, None),) if key == ("id",) else \
+        tuple(fit(f"{namer.singular(entity.name)}_{c}") for c in key)
     value = attr.model_copy(update={"type": attr.of or "text", "required": True, "unique": False, "default": None,
                                     "column": "value"})
-    columns = (m.Column(name=owner_col, semantic="fk", nullable=False, description=f"Owning {entity.name}."),
-               _column(value, entity.name, namer).model_copy(update={"description": attr.description}))
-    fk = m.ForeignKey(name=constraint("fk", name, owner_col), columns=(owner_col,), ref_table=owner_table,
-                      ref_columns=("id",), on_delete="cascade", relationship=f"{entity.name}.{attr.name}")
+    columns = tuple(m.Column(name=c, semantic="fk", nullable=False, description=f"Owning {entity.name}.")
+                    for c in owner_cols)
+    columns += (_column(value, entity.name, namer).model_copy(update={"description": attr.description}),)
+    fks = (m.ForeignKey(name=constraint("fk", name, *owner_cols), columns=owner_cols, ref_table=owner.name,
+                        ref_columns=key, on_delete="cascade", relationship=f"{entity.name}.{attr.name}"),) if key else ()
     return m.Table(name=name, kind="list", entity=f"{entity.name}.{attr.name}",
                    description=attr.description or f"Values of {entity.name}.{attr.name}.",
-                   columns=columns, primary_key=m.PrimaryKey(name=constraint("pk", name), columns=(owner_col, "value")),
-                   foreign_keys=(fk,), checks=tuple(_attribute_checks(value, "value", name)))
+                   columns=columns, primary_key=m.PrimaryKey(name=constraint("pk", name), columns=owner_cols + ("value",)),
+                   foreign_keys=fks, checks=tuple(_attribute_checks(value, "value", name)))
 
 
 def _junction_table(rel: m.Relationship, parent: m.Table, child: m.Table, namer: Namer) -> m.Table:

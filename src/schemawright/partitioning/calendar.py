@@ -64,6 +64,18 @@ def initial_ranges(anchor: date, interval: str, retention_months: int | None, ah
     return out
 
 
+def range_count(anchor: date, interval: str, retention_months: int | None, ahead: int) -> int | None:
+    """How many partitions initial_ranges gives, or None when they would leave the years
+    1 to 9999 (a far anchor or a retention of millennia)."""
+    estimate = int((retention_months or 0) / months_in(interval)) + ahead + 1
+    if estimate > 100_000:
+        return estimate if anchor.year - (retention_months or 0) // 12 > 1 else None
+    try:
+        return len(initial_ranges(anchor, interval, retention_months, ahead))
+    except (ValueError, OverflowError):
+        return None
+
+
 def bound_literal(day: date, sql_type: str) -> str:
     """A bound PostgreSQL reads the same whatever the session's TimeZone."""
     kind = sql_type.lower()

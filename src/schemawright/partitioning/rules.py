@@ -10,8 +10,10 @@ instead of one huge index.
 
 from __future__ import annotations
 
+from datetime import date
+
 from schemawright import model as m
-from schemawright.partitioning.calendar import months_in
+from schemawright.partitioning.calendar import months_in, range_count
 
 # Below this many rows at the horizon a well-indexed plain table is simpler and as fast:
 # B-tree depth grows with log(rows), and autovacuum copes.  (The usual advice is tens of
@@ -36,6 +38,27 @@ DEFAULT_AHEAD = 4
 DEFAULT_ANCHOR = "2026-01-01"
 # Range intervals tried, widest first.
 INTERVALS = ("1 month", "1 week", "1 day")
+# schema.sql creates every initial partition in one migration, in one transaction.  Each
+# partition takes about ten locks (the partition, its TOAST table, their indexes) and a
+# server's lock table holds max_locks_per_transaction (64) x max_connections (100) = 6,400
+# by default: 36,648 daily partitions ran out of shared memory.  A range scheme whose
+# interval is chosen here is made coarser until it fits; one the spec asks for is an error.
+MAX_INITIAL_PARTITIONS = 512
+# Every interval a range scheme may have, finest first: the ways to make one coarser.
+COARSENING = ("1 day", "1 week", "1 month", "3 months", "6 months", "12 months")
+
+
+def fitting_interval(anchor: date, interval: str, retention_months: int | None, ahead: int) -> str | None:
+    """`interval`, or the first coarser one whose initial partitions fit one transaction;
+    None when not even yearly partitions fit (or they leave the calendar)."""
+    start = COARSENING.index(interval) if interval in COARSENING else 0
+    for candidate in COARSENING[start:]:
+        count = range_count(anchor, candidate, retention_months, ahead)
+        if count is None:
+            return None
+        if count <= MAX_INITIAL_PARTITIONS:
+            return candidate
+    return None
 
 
 def horizon_rows(volume: m.Volume) -> int:

@@ -6,10 +6,13 @@ a quiet "not partitioned" (which is what an automatic choice records instead).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
 from schemawright.errors import SpecIssue, did_you_mean
+from schemawright.partitioning import rules
+from schemawright.partitioning.calendar import range_count
 from schemawright.partitioning.choose import enum_values, is_time
 from schemawright.partitioning.keys import blockers
 from schemawright.requirements.spec import Spec
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
-    out: list[SpecIssue] = []
+    out: list[SpecIssue] = partition_count_problems(spec, at)
     for name, entity in spec.entities.items():
         option = entity.partition
         if option is None or option.key is None:
@@ -44,4 +47,45 @@ def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
             out.append(at.issue(path, f"{table.name} cannot be partitioned by {option.key!r}: {problem}",
                                 "use `partition: auto` to let schemawright decide, or change the key or the "
                                 "constraint"))
+    return out
+
+
+def partition_count_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
+    """Initial partitions the spec asks for that one migration cannot create in one
+    transaction (see rules.MAX_INITIAL_PARTITIONS), or that leave the calendar."""
+    cap = rules.MAX_INITIAL_PARTITIONS
+    out: list[SpecIssue] = []
+    for name, entity in spec.entities.items():
+        option, path = entity.partition, ("entities", name, "partition")
+        if option is None or option.bounds:
+            continue
+        if option.by in ("hash", "list"):
+            count = option.partitions if option.by == "hash" else len(option.values or {})
+            if count and count > cap:
+                out.append(at.issue(path, f"{count:,} {option.by} partitions are more than the {cap} one migration "
+                                    "can create in one transaction", f"use at most {cap} partitions"))
+            continue
+        if option.by != "range":
+            continue
+        volume = spec.volumes.get(name)
+        retention = volume.retention_months if volume else None
+        anchor = option.anchor or date.fromisoformat(rules.DEFAULT_ANCHOR)
+        ahead = option.ahead if option.ahead is not None else rules.DEFAULT_AHEAD
+        interval = option.interval or "1 day"
+        count = range_count(anchor, interval, retention, ahead)
+        fits = rules.fitting_interval(anchor, interval, retention, ahead)
+        if count is None or (fits is None and not option.interval):
+            long_ago = retention and (count is not None or anchor.year - retention // 12 <= 1)
+            where = ("volumes", name, "retention_months") if long_ago else path
+            out.append(at.issue(where, f"the initial partitions of {name} (anchor {anchor}, retention "
+                                f"{retention or 0} months, {ahead} ahead) "
+                                + ("reach outside the years 1 to 9999" if count is None else
+                                   f"number more than {cap} even one a year, more than one migration can create "
+                                   "in one transaction"),
+                                "move `anchor:` or shorten `retention_months`"))
+        elif option.interval and count > cap:
+            better = f"`interval: {fits}` gives {range_count(anchor, fits, retention, ahead):,}, or " if fits else ""
+            out.append(at.issue(path, f"{count:,} initial {option.interval} partitions of {name} are more than the "
+                                f"{cap} one migration can create in one transaction",
+                                f"{better}shorten `retention_months`, move `anchor:` later or lower `ahead:`"))
     return out

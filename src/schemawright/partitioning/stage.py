@@ -13,7 +13,7 @@ from datetime import date
 from schemawright import model as m
 from schemawright.naming import fit, snake
 from schemawright.partitioning import rules
-from schemawright.partitioning.calendar import bound_literal, initial_ranges, range_partition_name
+from schemawright.partitioning.calendar import bound_literal, initial_ranges, range_count, range_partition_name
 from schemawright.partitioning.choose import Proposal, enum_values, propose, range_benefits
 from schemawright.partitioning.keys import blockers, with_key_in_primary_key
 from schemawright.partitioning.maintenance import function_name, maintenance_function, plan_text
@@ -119,7 +119,6 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
            usage: list, taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
     key = table.column(proposal.key)
     assert key is not None
-    default = _claim(fit(f"{table.name}_default"), taken) if proposal.method != "hash" else None
     interval = anchor = None
     ahead = 0
     detail = ""
@@ -127,13 +126,26 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
         interval = request.interval or (rules.range_interval(volume) if volume else "1 month")
         anchor = request.anchor or rules.DEFAULT_ANCHOR
         ahead = request.ahead if request.ahead is not None else rules.DEFAULT_AHEAD
-        ranges = initial_ranges(date.fromisoformat(anchor), interval, volume.retention_months if volume else None,
-                                ahead)
+        retention = volume.retention_months if volume else None
+        if not request.interval:  # an interval the spec asks for was checked by `check`
+            wanted, interval = interval, rules.fitting_interval(date.fromisoformat(anchor), interval, retention, ahead)
+            if interval is None:
+                return table, _not_partitioned(table, f"range partitions over a retention of {retention} months would "
+                                               f"need more than {rules.MAX_INITIAL_PARTITIONS} initial partitions "
+                                               "even one a year, more than one migration can create in one "
+                                               "transaction; expire old rows with a daily batched DELETE")
+            if interval != wanted:
+                detail = (f"; {interval} partitions, coarser than the {wanted} that keeps each under "
+                          f"{rules.MAX_PARTITION_ROWS:,} rows: {wanted} partitions would number "
+                          f"{range_count(date.fromisoformat(anchor), wanted, retention, ahead) or 'too many'}, "
+                          f"more than the {rules.MAX_INITIAL_PARTITIONS} one migration can create in one transaction "
+                          "(each takes about ten locks of the 6,400 a default server has)")
+        ranges = initial_ranges(date.fromisoformat(anchor), interval, retention, ahead)
         parts = [m.Partition(name=_claim(range_partition_name(table.name, lo), taken),
                              bound=f"FOR VALUES FROM ({bound_literal(lo, key.sql_type)}) "
                                    f"TO ({bound_literal(hi, key.sql_type)})") for lo, hi in ranges]
         if volume is not None:
-            detail = (f"; one partition ({interval}) holds ~{rules.rows_per_interval(volume, interval):,} rows "
+            detail += (f"; one partition ({interval}) holds ~{rules.rows_per_interval(volume, interval):,} rows "
                       f"(target: at most {rules.MAX_PARTITION_ROWS:,})")
     elif proposal.method == "list":
         parts = [m.Partition(name=_claim(fit(f"{table.name}_{snake(suffix) or 'part'}"), taken),
@@ -144,6 +156,7 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
         parts = [m.Partition(name=_claim(fit(f"{table.name}_h{i}"), taken),
                              bound=f"FOR VALUES WITH (MODULUS {count}, REMAINDER {i})") for i in range(count)]
         detail = f"; {count} partitions (a power of two, so each can later be split in two)"
+    default = _claim(fit(f"{table.name}_default"), taken) if proposal.method != "hash" else None
     if default:
         parts.append(m.Partition(name=default, bound="DEFAULT"))
     scheme = m.Partitioning(

@@ -21,6 +21,7 @@ from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
+from schemawright.requirements.sql_fragments import check_sql_fragments
 from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
 
 Loc = tuple[int | str, ...]
@@ -75,12 +76,19 @@ def _parse_spec(text: str, file: str) -> Spec:
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
             spec, salvaged_locator, gone = salvaged
-            issues += check_references(spec, salvaged_locator, ignore=gone)
+            issues += _checked(spec, salvaged_locator, gone)
         raise SpecErrors(issues) from None
-    problems = yaml_issues + check_references(spec, locator)
+    problems = yaml_issues + _checked(spec, locator)
     if problems:
         raise SpecErrors(problems)
     return spec
+
+
+def _checked(spec: Spec, locator: Locator, gone: set[str] | None = None) -> list[SpecIssue]:
+    # Items whose SQL is not the one expression or statement it claims are left out of the
+    # checks that build the design from them.
+    sql_issues, spec, locator = check_sql_fragments(spec, locator)
+    return sql_issues + check_references(spec, locator, ignore=gone)
 
 
 def _plain(node: object) -> object:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.naming import Namer
 from schemawright.requirements.spec import Spec
+from schemawright.requirements.values import value_problems
 
 if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
@@ -31,7 +32,10 @@ def check_references(spec: Spec, at: Locator, ignore: set[str] | None = None) ->
     if duplicates:
         return broken + duplicates  # later checks build tables and need distinct names
     spec, at = _without_broken_references(spec, at)
-    issues = _column_collisions(spec, at) + _pattern_and_rule_columns(spec, at)
+    collisions = _column_collisions(spec, at)
+    placed = {(i.line, i.column) for i in collisions}  # a later check may meet the same clash
+    issues = collisions + [i for i in _pattern_and_rule_columns(spec, at) + value_problems(spec, at)
+                           if (i.line, i.column) not in placed]
     if ignore:
         issues = [i for i in issues if not any(f"'{name}'" in i.message for name in ignore)]
     return broken + issues
@@ -190,6 +194,7 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
     from schemawright.integrity.audit import add_audit
     from schemawright.logical.build import build_logical
     from schemawright.partitioning.spec_checks import partition_problems
+    from schemawright.requirements.table_checks import table_problems
 
     design = add_audit(build_logical(build_conceptual(spec)))
     out: list[SpecIssue] = []
@@ -203,6 +208,7 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
                 out.append(at.issue(("rules", i, field), f"rule names column {name!r}, which table {table.name!r} does not have",
                                     did_you_mean(name, columns) or f"columns: {', '.join(columns)}"))
     out += _key_columns(spec, design, at)
+    out += table_problems(spec, design, at)
     out += partition_problems(spec, design, at)
     for i, item in enumerate(spec.denormalizations):
         for problem, hint in reference_problems(item.query, design) if item.query else []:

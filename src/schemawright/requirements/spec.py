@@ -352,6 +352,13 @@ class Rule(_Strict):
                                                        "and `--normalize` leaves the table as it is.")
     description: str | None = None
 
+    @field_validator("unique")
+    @classmethod
+    def _some_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("a unique rule needs at least 1 column; name the columns, e.g. `unique: [email]`")
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:
         kinds = [k for k in ("unique", "check", "depends") if getattr(self, k) is not None]

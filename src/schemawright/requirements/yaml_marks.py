@@ -11,7 +11,7 @@ large specs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -39,6 +39,8 @@ class Marks:
     keys: dict[tuple, Position]
     values: dict[tuple, Position]
     duplicates: list[YamlError]
+    # The text of defaults read as numbers or booleans, so a string default can keep it.
+    written: dict[tuple, str] = field(default_factory=dict)
 
 
 def _pos(node: yaml.Node) -> Position:
@@ -108,4 +110,7 @@ def _build(node: yaml.Node, path: tuple, marks: Marks) -> object:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), marks) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    value = _scalar(node)
+    if path[-1:] == ("default",) and value is not None and not isinstance(value, str):
+        marks.written[path] = node.value
+    return value

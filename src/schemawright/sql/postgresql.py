@@ -107,14 +107,14 @@ _CREATE = "CreateStmt"
 
 
 def _kept(design: m.Design, before: bool) -> list[v.Piece]:
-    return [v.kept(o.sql.rstrip().rstrip(";") + ";", f"kept {o.kind} {o.name!r}") for o in design.objects
+    return [v.kept(v.statement_text(o.sql) + ";", f"kept {o.kind} {o.name!r}") for o in design.objects
             if o.sql and (o.kind in BEFORE_TABLES) == before]
 
 
 def _view(view: m.View) -> v.Piece:
     kind = "CreateTableAsStmt" if view.materialized else "ViewStmt"
     return v.statement(kind, f"CREATE {'MATERIALIZED ' if view.materialized else ''}VIEW {q(view.name)} AS\n"
-                             f"{view.sql.rstrip().rstrip(';')};")
+                             f"{v.statement_text(view.sql)};")
 
 
 def render_up(design: m.Design) -> str:

@@ -55,6 +55,18 @@ def parsed(sql: str, what: str = "script") -> list[Statement]:
     return found
 
 
+def statement_text(sql: str) -> str:
+    """One statement written by a user, without the `;` and `--` comments that end it, so a
+    `;` or text put after it can never land inside a trailing comment."""
+    try:
+        tokens = parser.scan(sql)
+    except parser.ParseError:  # unterminated: the script check reports it
+        return sql.rstrip().rstrip(";")
+    while tokens and tokens[-1].name in ("ASCII_59", "SQL_COMMENT"):
+        tokens.pop()
+    return sql[:tokens[-1].end + 1] if tokens else sql.rstrip().rstrip(";")
+
+
 def kept(text: str, what: str) -> Piece:
     """Text kept as written (an object from an imported schema): it is meant to hold what it holds alone."""
     return Piece(text, tuple(parsed(text, what)))

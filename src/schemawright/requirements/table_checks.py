@@ -1,0 +1,180 @@
+"""Located errors found on the tables a spec becomes, before any SQL is written: two columns
+of one table with the same name, a check or generated expression naming a column the table
+does not have, a foreign key column whose type cannot reference its key, and a list
+attribute on an entity without a key.  Each is a spec that PostgreSQL would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pglast
+
+from schemawright import model as m
+from schemawright.errors import SpecIssue, did_you_mean
+from schemawright.requirements.references import relationship_name
+from schemawright.requirements.spec import Spec
+
+if TYPE_CHECKING:
+    from schemawright.requirements.loader import Locator
+
+# Column types whose values can reference each other in a foreign key (PostgreSQL finds an
+# equality operator between them); types outside this table are left to PostgreSQL.
+_FAMILIES = {
+    "smallint": "integer", "int2": "integer", "integer": "integer", "int": "integer", "int4": "integer",
+    "bigint": "integer", "int8": "integer", "numeric": "numeric", "decimal": "numeric",
+    "real": "float", "float4": "float", "double precision": "float", "float8": "float",
+    "text": "text", "varchar": "text", "character varying": "text", "char": "text", "character": "text",
+    "bpchar": "text", "citext": "text", "uuid": "uuid", "boolean": "boolean", "bool": "boolean",
+    "date": "datetime", "timestamp": "datetime", "timestamptz": "datetime", "timestamp with time zone": "datetime",
+    "timestamp without time zone": "datetime", "time": "time", "jsonb": "jsonb", "json": "json",
+}
+
+
+def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    """`design`: the logical tables of `spec` (with audit columns)."""
+    return _keyless_lists(spec, at) + _same_column_twice(spec, design, at) + \
+        _expression_columns(spec, design, at) + _foreign_key_types(spec, design, at)
+
+
+def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
+    return [at.issue(("entities", e, "attributes", a), f"list attribute {a!r} needs a key on {e}, which has no "
+                     "primary key (`primary_key: []`)", "give the entity a key, or use `type: array`", at_key=True)
+            for e, entity in spec.entities.items() if entity.primary_key == []
+            for a, attr in entity.attributes.items() if attr.type == "list"]
+
+
+def _attribute_paths(spec: Spec) -> dict[str, tuple]:
+    """`Owner.attribute` (a column's source) -> where that attribute is in the file."""
+    paths = {f"{e}.{a}": ("entities", e, "attributes", a) for e, ent in spec.entities.items() for a in ent.attributes}
+    paths.update({f"{relationship_name(r, i)}.{a}": ("relationships", i, "attributes", a)
+                  for i, r in enumerate(spec.relationships) for a in r.attributes})
+    return paths
+
+
+def _same_column_twice(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    paths = _attribute_paths(spec)
+    out: list[SpecIssue] = []
+    for table in design.tables:
+        first: dict[str, m.Column] = {}
+        for column in table.columns:
+            earlier = first.setdefault(column.name, column)
+            if earlier is column:
+                continue
+            mine, theirs = (column, earlier) if column.source in paths else (earlier, column)
+            path = paths.get(mine.source or "")
+            if path is None:
+                continue  # two generated columns: reported as a relationship collision already
+            what = f"attribute {theirs.source.split('.', 1)[1]!r}" if theirs.source in paths else \
+                "a foreign key column"
+            out.append(at.issue(path, f"attribute {path[-1]!r} becomes column {column.name!r} of {table.name}, which "
+                                f"is already {what}", "rename one of them, or set `column:` to another name",
+                                at_key=True))
+    return out
+
+
+def _expressions(spec: Spec, design: m.Design) -> Iterator[tuple[tuple, str, m.Table | None, str]]:
+    """(path, text, table it is checked in, hint when a column is missing) of each expression."""
+    for i, rule in enumerate(spec.rules):
+        if rule.check is not None:
+            yield ("rules", i, "check"), rule.check, design.table_for_entity(rule.entity), ""
+    tables = {t.entity: t for t in design.tables if t.entity}
+    for path, attr in ((("entities", e, "attributes", a), attr) for e, ent in spec.entities.items()
+                       for a, attr in ent.attributes.items()):
+        owner = path[1]
+        if attr.type == "list":
+            table = tables.get(f"{owner}.{path[-1]}")
+            hint = "the check of a list attribute applies to each of its values, named `value`: e.g. `value > 0`"
+        else:
+            table, hint = design.table_for_entity(owner), ""
+        for key in ("check", "generated"):
+            if getattr(attr, key) is not None:
+                yield path + (key,), getattr(attr, key), table, hint
+    for i, rel in enumerate(spec.relationships):
+        table = tables.get(relationship_name(rel, i))
+        for a, attr in rel.attributes.items():
+            if attr.check is not None:
+                yield ("relationships", i, "attributes", a, "check"), attr.check, table, ""
+
+
+def _expression_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    out: list[SpecIssue] = []
+    for path, text, table, hint in _expressions(spec, design):
+        if table is None:
+            continue
+        columns = [c.name for c in table.columns]
+        named, subquery = _column_refs(text)
+        if subquery:
+            out.append(at.issue(path, f"{path[-1]} {text!r} holds a subquery, which PostgreSQL does not allow here",
+                                "compare columns of this table only; for rules across tables use a foreign key "
+                                "or a trigger"))
+        for name in dict.fromkeys(named):
+            if name not in columns:
+                out.append(at.issue(path, f"{path[-1]} {text!r} names column {name!r}, which table {table.name!r} "
+                                    "does not have", did_you_mean(name, columns) or hint or
+                                    f"columns: {', '.join(columns)}"))
+    return out
+
+
+def _column_refs(text: str) -> tuple[list[str], bool]:
+    """The column names an expression reads, and whether it holds a subquery.  The text was
+    already checked to be one expression (sql_fragments.py); unreadable text names nothing."""
+    try:
+        parsed = pglast.parse_sql(f"SELECT ({text}\n)")
+    except pglast.parser.ParseError:
+        return [], False
+    names: list[str] = []
+    subquery = False
+
+    def walk(node: object) -> None:
+        nonlocal subquery
+        if isinstance(node, dict):
+            kind = node.get("@")
+            if kind == "ColumnRef":
+                fields = node.get("fields") or ()
+                last = fields[-1] if fields else {}
+                if isinstance(last, dict) and last.get("@") == "String":
+                    names.append(last.get("sval") or last.get("str") or "")
+                return
+            subquery = subquery or kind == "SubLink"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk([raw.stmt(skip_none=True) for raw in parsed])
+    return names, subquery
+
+
+def _foreign_key_types(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    from schemawright.physical.build import build_physical
+
+    typed = {t.name: t for t in build_physical(design).tables}
+    where = {relationship_name(r, i): i for i, r in enumerate(spec.relationships) if r.columns}
+    out: list[SpecIssue] = []
+    for table in typed.values():
+        for fk in table.foreign_keys:
+            if fk.relationship not in where or fk.ref_table not in typed:
+                continue
+            for name, ref in zip(fk.columns, fk.ref_columns):
+                column, key = table.column(name), typed[fk.ref_table].column(ref)
+                if column is None or key is None or not column.sql_type or not key.sql_type:
+                    continue
+                mine, theirs = _family(column.sql_type), _family(key.sql_type)
+                if mine and theirs and mine != theirs:
+                    out.append(at.issue(("relationships", where[fk.relationship], "columns"),
+                                        f"foreign key column {name!r} is {column.sql_type} but references "
+                                        f"{fk.ref_table}.{ref}, which is {key.sql_type}",
+                                        f"give {name!r} the key's type, or drop `columns:` so schemawright adds a "
+                                        "column of the right type"))
+    return out
+
+
+def _family(sql_type: str) -> str | None:
+    base = sql_type.strip().lower()
+    if base.endswith("[]"):
+        return None
+    base = base.split("(")[0].strip()
+    return _FAMILIES.get(base)

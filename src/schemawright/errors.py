@@ -24,7 +24,10 @@ class SpecErrors(Exception):
     """Every problem found in one input file (never only the first)."""
 
     def __init__(self, issues: list[SpecIssue]):
-        self.issues = sorted(set(issues))
+        # Two checks may find the same problem, one with a hint and one without: keep one.
+        hinted = {(i.file, i.line, i.column, i.message) for i in issues if i.hint}
+        kept = {i for i in issues if i.hint or (i.file, i.line, i.column, i.message) not in hinted}
+        self.issues = sorted(kept, key=lambda i: (i.file, i.line, i.column, i.message, i.hint or ""))
         super().__init__("\n".join(i.format() for i in self.issues))
 
 

@@ -19,12 +19,18 @@ from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.files import read_text
 from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
+from schemawright.requirements.plain_names import name_problems
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.sql_fragments import check_sql_fragments
-from schemawright.requirements.yaml_marks import Marks, YamlError, load_with_marks
+from schemawright.requirements.yaml_marks import MAX_DOCUMENT_BYTES, Marks, YamlError, load_with_marks, too_large
 
 Loc = tuple[int | str, ...]
+
+# Entities, attributes, relationships, rules, patterns and other items one spec may declare.
+# The design holds several objects per item (a table or column, its type, decisions, marks):
+# about 8 KB each, so this is about 1 GB; larger designs are split into several specs.
+MAX_ITEMS = 100_000
 
 
 class Locator:
@@ -50,6 +56,13 @@ class Locator:
 def load_spec(path: str | Path) -> Spec:
     """Load and validate a spec file; raises SpecErrors with every problem found."""
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_text says what is wrong
+    if size > MAX_DOCUMENT_BYTES:  # refused before it is read
+        exc = too_large(size)
+        raise SpecErrors([SpecIssue(str(path), exc.line, exc.column, str(exc), exc.hint)])
     text = read_text(path, "file", "check the path, or run `schemawright init` to write an example")
     return parse_spec(text, str(path))
 
@@ -69,6 +82,9 @@ def _parse_spec(text: str, file: str) -> Spec:
     if not isinstance(root, dict):
         raise SpecErrors([SpecIssue(file, 1, 1, "the spec must be a YAML mapping with `project:` and `entities:`",
                                     "run `schemawright init` to see an example")])
+    fatal = name_problems(root, locator) + _too_many_items(root, locator)
+    if fatal:  # the checks below would build a design from these
+        raise SpecErrors(yaml_issues + fatal)
     try:
         spec = Spec.model_validate(root)
     except ValidationError as exc:
@@ -89,6 +105,23 @@ def _checked(spec: Spec, locator: Locator, gone: set[str] | None = None) -> list
     # checks that build the design from them.
     sql_issues, spec, locator = check_sql_fragments(spec, locator)
     return sql_issues + check_references(spec, locator, ignore=gone)
+
+
+def _too_many_items(root: dict, at: Locator) -> list[SpecIssue]:
+    def count(value: object) -> int:
+        return len(value) if isinstance(value, (dict, list)) else 0
+
+    entities = root.get("entities")
+    entities = entities if isinstance(entities, dict) else {}
+    relationships = root.get("relationships") if isinstance(root.get("relationships"), list) else []
+    items = len(entities) + sum(count(e.get("attributes")) for e in entities.values() if isinstance(e, dict))
+    items += sum(1 + count(r.get("attributes")) if isinstance(r, dict) else 1 for r in relationships)
+    items += sum(count(root.get(k)) for k in ("rules", "access_patterns", "views", "objects", "denormalizations"))
+    if items <= MAX_ITEMS:
+        return []
+    return [at.issue(("entities",), f"the spec declares {items:,} entities, attributes, relationships, rules and other "
+                     f"items; one spec may declare at most {MAX_ITEMS:,}",
+                     "split the design into several specs (one per domain or service) and check each", at_key=True)]
 
 
 def _plain(node: object) -> object:

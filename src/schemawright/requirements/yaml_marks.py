@@ -6,6 +6,10 @@ follow YAML 1.2 (`yes`, `no`, `on`, `off` stay strings: an enum value `no` or No
 country code `NO` must not turn into false), and (c) every value's position is kept for
 error messages.  This is about ten times faster than a pure-Python round-trip loader on
 large specs.
+
+A spec is read whole, so what one file may make us build is limited (the constants below):
+without limits a 370-byte file of nested aliases ("billion laughs") expands to billions of
+values, and a 20 MB spec took 3.9 GB.  Each limit ends in a located error with a fix.
 """
 
 from __future__ import annotations
@@ -24,6 +28,23 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9]*)?)(?:[eE][-+]?[0
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 Position = tuple[int, int]  # 1-based line, column
+
+# Checking a spec takes about 170 bytes of memory per byte of YAML (the node tree, then the
+# design of every table): 8 MiB is some 30,000 entities of a few attributes and ~1.4 GB.
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+# Values after aliases are expanded (keys count too).  A typical spec has one per 10 bytes,
+# so this is what 8 MiB holds; it stops files of tiny values (`[0,0,0,...]`) that hold more.
+MAX_NODES = 1_000_000
+# Values copied by aliases: an alias repeats its anchor's whole value, so nested aliases
+# multiply (ten levels of nine give 9^10).  Reusing a block of attributes in every entity
+# stays far below this.
+MAX_ALIAS_NODES = 100_000
+# Nesting of mappings and lists.  A spec is at most about eight levels deep (entities ->
+# entity -> attributes -> attribute -> data -> range -> item); deeper is a mistake, and
+# Python's own recursion limit (1,000) must never be what stops it.
+MAX_DEPTH = 64
+# Python refuses to turn longer digit strings into integers (the conversion is quadratic).
+MAX_INTEGER_DIGITS = 4300
 
 
 class YamlError(Exception):
@@ -49,13 +70,21 @@ def _pos(node: yaml.Node) -> Position:
 
 def _scalar(node: yaml.ScalarNode) -> object:
     text = node.value
+    if "\x00" in text:
+        raise YamlError("a NUL character (\\0) in a value: PostgreSQL cannot store it in a name or in text",
+                        *_pos(node), "remove the \\0 escape")
     if node.tag != "tag:yaml.org,2002:str" and not node.style:  # plain scalars (C parser: "", Python: None)
         if _NULL.match(text):
             return None
         if _BOOL.match(text):
             return text.lower() == "true"
         if _INT.match(text):
-            return int(text.replace("_", ""))
+            digits = text.replace("_", "").lstrip("+-")
+            if len(digits) > MAX_INTEGER_DIGITS:
+                raise YamlError(f"a number of {len(digits):,} digits is too long (at most {MAX_INTEGER_DIGITS:,})",
+                                *_pos(node), "quote it if it is text; no count, size or default needs so many "
+                                             "digits")
+            return int(digits) * (-1 if text.startswith("-") else 1)
         if _FLOAT.match(text) and any(c.isdigit() for c in text):
             return float(text.replace("_", ""))
     return text
@@ -68,6 +97,8 @@ def load_with_marks(text: str) -> tuple[object, Marks]:
 
 
 def _load(text: str) -> tuple[object, Marks]:
+    if len(text) > MAX_DOCUMENT_BYTES:  # characters: at least as many bytes
+        raise too_large(len(text.encode("utf-8")))
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -80,16 +111,76 @@ def _load(text: str) -> tuple[object, Marks]:
     marks = Marks({}, {}, [])
     if root is None:
         return None, marks
-    return _build(root, (), marks), marks
+    return _Builder(marks).build(root, ()), marks
+
+
+def too_large(size: int) -> YamlError:
+    return YamlError(f"the file is {size / 2**20:.1f} MB; a spec may be at most {MAX_DOCUMENT_BYTES // 2**20} MB",
+                     1, 1, "split the design into several specs (one per domain or service) and check each")
 
 
 def _pos_of_mark(mark: object) -> Position:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)  # type: ignore[attr-defined]
 
 
-def _build(node: yaml.Node, path: tuple, marks: Marks) -> object:
-    marks.values[path] = _pos(node)
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Plain values from the node tree, counting what is built.  Aliases come out of the
+    composer as the anchored node itself, shared, so a node met a second time is an alias
+    being expanded (and a node met inside itself a recursive alias)."""
+
+    def __init__(self, marks: Marks) -> None:
+        self.marks = marks
+        self.seen: set[int] = set()
+        self.open: set[int] = set()  # nodes being built: the path from the root
+        self.nodes = 0
+        self.alias_nodes = 0
+        self.alias_at: tuple = ()  # path of the alias being expanded
+
+    def build(self, node: yaml.Node, path: tuple, alias: bool = False) -> object:
+        marks = self.marks
+        self._count(node, path, alias)
+        if isinstance(node, yaml.ScalarNode):
+            value = _scalar(node)
+            if path[-1:] == ("default",) and value is not None and not isinstance(value, str):
+                marks.written[path] = node.value
+            marks.values[path] = _pos(node)
+            return value
+        key = id(node)
+        if key in self.open:
+            raise YamlError("a recursive alias: this anchored value contains an alias to itself", *_pos(node),
+                            "an alias (*name) may only repeat a value defined before it, not one it is inside")
+        if not alias and key in self.seen:
+            self.alias_at = path
+        alias = alias or key in self.seen
+        self.seen.add(key)
+        self.open.add(key)
+        marks.values[path] = _pos(node)
+        out = self._mapping(node, path, alias) if isinstance(node, yaml.MappingNode) else \
+            [self.build(item, path + (i,), alias) for i, item in enumerate(node.value)]
+        self.open.discard(key)
+        return out
+
+    def _count(self, node: yaml.Node, path: tuple, alias: bool) -> None:
+        self.nodes += 1
+        self.alias_nodes += alias
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise YamlError(f"aliases expand to more than {MAX_ALIAS_NODES:,} values (each alias repeats its "
+                            "anchor's whole value, and nested aliases multiply)", *self._place(),
+                            "write the repeated parts out, or use fewer levels of aliases")
+        if self.nodes > MAX_NODES:
+            raise YamlError(f"the document holds more than {MAX_NODES:,} values", *_pos(node),
+                            "split the design into several specs (one per domain or service) and check each")
+        if len(path) > MAX_DEPTH:
+            raise YamlError(f"values nested more than {MAX_DEPTH} levels deep", *_pos(node),
+                            "a spec needs only a few levels: entities, attributes, their options")
+
+    def _place(self) -> Position:
+        """Where the alias being expanded is used: its key, or the list it is an item of."""
+        path = self.alias_at
+        return self.marks.keys.get(path) or self.marks.values.get(path[:-1], (1, 1))
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple, alias: bool) -> dict:
+        marks = self.marks
         out: dict = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -97,6 +188,7 @@ def _build(node: yaml.Node, path: tuple, marks: Marks) -> object:
                                 "write keys as simple names")
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlError("YAML merge keys (<<) are not supported", *_pos(key_node), "write the keys out")
+            self._count(key_node, path, alias)
             key = _scalar(key_node)
             key = key if isinstance(key, str) else key_node.value
             if key in out:  # reported with the other errors; the first definition is kept
@@ -106,11 +198,5 @@ def _build(node: yaml.Node, path: tuple, marks: Marks) -> object:
                     "each name may appear only once in a mapping; rename or merge the duplicates"))
                 continue
             marks.keys[path + (key,)] = _pos(key_node)
-            out[key] = _build(value_node, path + (key,), marks)
+            out[key] = self.build(value_node, path + (key,), alias)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), marks) for i, item in enumerate(node.value)]
-    value = _scalar(node)
-    if path[-1:] == ("default",) and value is not None and not isinstance(value, str):
-        marks.written[path] = node.value
-    return value

@@ -308,6 +308,21 @@ def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements fil
     typer.echo(json.dumps(schemas[kind](), indent=2, sort_keys=True, ensure_ascii=False))
 
 
+def _without_database_urls(text: str) -> str:
+    """`text` with every --database-url of the command line scrubbed: a bug's message may quote one."""
+    import sys
+
+    from schemawright.database.urls import scrub
+
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg.startswith("--database-url="):
+            text = scrub(text, arg.split("=", 1)[1])
+        elif arg == "--database-url" and i + 1 < len(args):
+            text = scrub(text, args[i + 1])
+    return text
+
+
 def main() -> None:
     try:
         app()
@@ -315,7 +330,8 @@ def main() -> None:
         err.print("interrupted", markup=False)
         raise SystemExit(130) from None
     except Exception as exc:  # a bug of ours: say so plainly instead of a traceback
-        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, soft_wrap=True)
+        err.print(f"internal error: {_without_database_urls(f'{type(exc).__name__}: {exc}')}", markup=False,
+                  soft_wrap=True)
         err.print("this is a schemawright bug; please report it with the spec that caused it "
                   "(set SCHEMAWRIGHT_DEBUG=1 to see the traceback)", markup=False)
         if os.environ.get("SCHEMAWRIGHT_DEBUG"):

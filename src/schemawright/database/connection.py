@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from schemawright.database.urls import redact
+from schemawright.database.urls import connection_problem, redact, scrub
 
 __all__ = ["Database", "DatabaseError", "redact"]
 
@@ -55,6 +55,15 @@ class DatabaseError(Exception):
             text += f" Hint: {self.hint}"
         return text
 
+    def scrubbed(self, url: str) -> DatabaseError:
+        """This error with every piece of `url`'s secrets taken out (a connection error
+        names the host, user and database it tried, and a driver may quote more)."""
+        def clean(text: str | None) -> str | None:
+            return scrub(text, url) if text else text
+
+        return DatabaseError(clean(self.message) or "", sqlstate=self.sqlstate, detail=clean(self.detail),
+                             hint=clean(self.hint), position=self.position)
+
     @classmethod
     def from_psycopg(cls, error: psycopg.Error) -> DatabaseError:
         diag = error.diag
@@ -78,10 +87,15 @@ class Database:
 
     def __init__(self, url: str, *, autocommit: bool = True, statement_timeout_ms: int | None = None) -> None:
         self.url = url
-        with _translated():
+        problem = connection_problem(url)
+        if problem:  # libpq's own message would quote the string, password and all
+            raise DatabaseError(problem)
+        try:
             # prepare_threshold=None: psycopg's automatic prepared statements are cleared with
             # DEALLOCATE ALL after any ROLLBACK or DROP, which would also drop ours (PREPARE).
             self._conn = psycopg.connect(url, autocommit=autocommit, prepare_threshold=None)
+        except psycopg.Error as error:
+            raise DatabaseError.from_psycopg(error).scrubbed(url) from None
         # Notices (e.g. "table does not exist, skipping") are expected; keep them out of logs.
         self._conn.add_notice_handler(lambda _diag: None)
         if statement_timeout_ms is not None:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from schemawright import model as m
 from schemawright.database import redact
+from schemawright.database.urls import misread_password, scrub
 from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.importers.sqlglot_sql import (
     _CREATE_TABLE,
@@ -62,7 +63,7 @@ def import_database(url: str) -> m.Design:
             else:
                 design = _SQLite(connection, shown, engine_url.database or "").read()
     except sa.exc.SQLAlchemyError as error:
-        raise _error(url, f"cannot read the database: {_message(error)}",
+        raise _error(url, f"cannot read the database: {scrub(_message(error), url)}",
                      "check the URL, that the server is running, and the user's rights") from None
     finally:
         engine.dispose()
@@ -78,13 +79,7 @@ def _error(url: str, message: str, hint: str | None = None) -> SpecErrors:
 
 def safe_url(url: str) -> str:
     """The URL with any password hidden (SQLAlchemy URLs and PostgreSQL forms alike)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return redact(url)
+    return redact(url)
 
 
 def engine_url_for(url: str):
@@ -92,6 +87,9 @@ def engine_url_for(url: str):
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    misread = misread_password(url)
+    if misread:  # SQLAlchemy would take the rest of the password for the host, and look it up
+        raise SpecErrors([SpecIssue(redact(url), 1, 1, misread)])
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):

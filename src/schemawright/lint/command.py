@@ -77,10 +77,10 @@ def load_design(target: str | None, database_url: str | None, dialect: str | Non
 
 
 def _redacted(exc: Exception, url: str | None) -> str:
-    from schemawright.database.urls import redact
+    from schemawright.database.urls import scrub
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text.replace(url, redact(url)) if url else text
+    return scrub(text, url) if url else text
 
 
 def run_lint(target: str | None, database_url: str | None = None, dialect: str | None = None, fmt: str = "text",

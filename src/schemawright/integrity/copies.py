@@ -99,8 +99,8 @@ def _kept_dependency(state: _State, rule: m.Rule) -> None:
                                           reason=f"{', '.join(x)} is a key of {table.name}: no value is repeated"))
         return
     t = q(table.name)
-    message = quote_literal(f"{table.name}: {', '.join(x)} = % already has other {', '.join(y)} "
-                            f"(rule {rule.name} keeps them equal)")
+    said = [text.replace("%", "%%") for text in (table.name, ", ".join(x), ", ".join(y), rule.name)]  # RAISE reads %
+    message = quote_literal(f"{said[0]}: {said[1]} = % already has other {said[2]} (rule {said[3]} keeps them equal)")
     check = state.function(f"check_{table.name}_{rule.name}", f"""BEGIN
     -- Inside the propagation below, or with an unknown determinant, there is nothing to check.
     IF pg_trigger_depth() > 1 OR {' OR '.join(f'NEW.{q(c)} IS NULL' for c in x)} THEN

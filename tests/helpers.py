@@ -77,6 +77,16 @@ access_patterns:
 LOCAL_PG15_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+def local_pg15_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(LOCAL_PG15_URL, connect_timeout=2).close()
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
 def require_pg15_hypopg() -> None:
     """Skip the calling test unless the local PostgreSQL 15 is up and offers HypoPG."""
     import pytest

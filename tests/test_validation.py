@@ -403,12 +403,13 @@ def test_validate_passes_a_sound_design(pg_url: str) -> None:
     report = validate(shop(), UP, DOWN, database_url=pg_url, progress=steps.append, runs=3)
     assert report.passed, [c for c in report.checks if c.status != "PASS"]
     names = [c.name for c in report.checks]
-    assert names[0] == "up migration applies"
+    assert names[:2] == ["spec SQL sandboxed", "up migration applies"]
     assert "synthetic rows: order_items" in names and "pattern: reprice" in names
-    assert names[-3:] == ["down migration applies", "database empty after down migration", "scratch database dropped"]
+    assert names[-4:] == ["down migration applies", "database empty after down migration", "scratch database dropped",
+                          "sandbox role dropped"]
     assert steps[:2] == ["Creating scratch database", "Applying up migration"]
     assert "Running access pattern place_order" in steps and steps[-1] == "Dropping scratch database"
-    scratch = report.checks[-1].detail
+    scratch = report.checks[-2].detail
     with Database(pg_url) as db:
         after = {n for (n,) in db.query("SELECT datname FROM pg_database")}
     assert scratch.startswith(SCRATCH_PREFIX) and scratch not in after
@@ -428,24 +429,26 @@ def test_a_down_migration_that_leaves_objects_fails(pg_url: str) -> None:
     assert list(failure) == ["database empty after down migration"]
     assert "type product_size" in failure["database empty after down migration"].detail
     assert "extension citext" in failure["database empty after down migration"].detail
-    assert report.checks[-1].name == "scratch database dropped" and report.checks[-1].passed
+    assert [c.name for c in report.checks[-2:]] == ["scratch database dropped", "sandbox role dropped"]
 
 
 def test_ddl_that_does_not_apply_is_a_located_failure(pg_url: str) -> None:
     broken = UP.replace("CONSTRAINT pk_orders PRIMARY KEY (id)", "CONSTRAINT pk_orders PRIMARY KEY (nope)")
     report = validate(shop(), broken, DOWN, database_url=pg_url)
-    assert [c.name for c in report.checks] == ["up migration applies", "scratch database dropped"]
-    up = report.checks[0]
+    assert [c.name for c in report.checks] == ["spec SQL sandboxed", "up migration applies",
+                                               "scratch database dropped", "sandbox role dropped"]
+    up = report.checks[1]
     assert up.status == "FAIL"
     assert 'column "nope" named in key does not exist' in up.detail
     assert "line 23, column 3" in up.detail and "CREATE TABLE orders" in up.detail  # the PRIMARY KEY clause
-    assert report.checks[1].passed
+    assert report.failures == [up]
 
 
 def test_a_syntax_error_is_located(pg_url: str) -> None:
     report = validate(shop(()), "CREATE TABLE ok (a int);\nCREAT TABLE bad (a int);\n", "", database_url=pg_url)
     assert not report.passed
-    assert "line 2" in report.checks[0].detail and "syntax error" in report.checks[0].detail
+    up = report.checks[1]
+    assert up.name == "up migration applies" and "line 2" in up.detail and "syntax error" in up.detail
 
 
 def test_validate_without_a_url_uses_the_embedded_server() -> None:

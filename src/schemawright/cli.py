@@ -133,6 +133,8 @@ def validate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
     for item in report.checks:
         table.add_row(item.name, "[green]PASS[/]" if item.status == "PASS" else "[bold red]FAIL[/]", item.detail)
     out.print(table)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
     failed = [c for c in report.checks if c.status != "PASS"]
     out.print(f"{len(report.checks) - len(failed)} passed, {len(failed)} failed", markup=False)
     if failed:

@@ -149,6 +149,12 @@ class Database:
         with _translated(), self._conn.transaction(force_rollback=rollback):
             yield self
 
+    def password_verifier(self, user: str, password: str) -> str:
+        """A SCRAM verifier for `password`, computed here, so the password itself never
+        reaches the server (nor its statement log) in a CREATE/ALTER ROLE."""
+        with _translated():
+            return self._conn.pgconn.encrypt_password(password.encode(), user.encode(), b"scram-sha-256").decode()
+
     def close(self) -> None:
         if not self._conn.closed:
             self._conn.close()

@@ -2,6 +2,10 @@
 
 The name is random, created here and dropped here: nothing else on the server is ever
 touched, so `validate` is safe to point at a shared development server.
+
+Spec SQL runs in such a database as a throw-away role that owns it (database/sandbox.py).
+That role is named after the database: `<scratch name>` + SANDBOX_SUFFIX, so whatever finds
+stale scratch databases by SCRATCH_PREFIX finds their roles too (roles are cluster-wide).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from schemawright.database.urls import with_database
 from schemawright.sql.quoting import quote_ident
 
 SCRATCH_PREFIX = "schemawright_scratch_"
+SANDBOX_SUFFIX = "_sandbox"  # the sandbox role of scratch database N is N + SANDBOX_SUFFIX
 
 
 def scratch_name() -> str:
@@ -26,12 +31,17 @@ def scratch_database(server_url: str) -> Iterator[str]:
     """CREATE a fresh database on the server at `server_url`, yield its URL, DROP it."""
     name = scratch_name()
     with Database(server_url) as admin:
-        # template0: never inherit objects someone added to template1.
-        admin.execute(f"CREATE DATABASE {quote_ident(name)} TEMPLATE template0 ENCODING 'UTF8'")
+        create_database(admin, name)
         try:
             yield with_database(server_url, name)
         finally:
             drop_database(admin, name)
+
+
+def create_database(admin: Database, name: str, owner: str | None = None) -> None:
+    # template0: never inherit objects someone added to template1.
+    owned = f" OWNER {quote_ident(owner)}" if owner else ""
+    admin.execute(f"CREATE DATABASE {quote_ident(name)}{owned} TEMPLATE template0 ENCODING 'UTF8'")
 
 
 def drop_database(admin: Database, name: str) -> None:
@@ -46,3 +56,10 @@ def drop_database(admin: Database, name: str) -> None:
         [name],
     )
     admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+
+
+def drop_role(admin: Database, role: str) -> None:
+    """Drop a sandbox role (after its database: it owns nothing else)."""
+    if not (role.startswith(SCRATCH_PREFIX) and role.endswith(SANDBOX_SUFFIX)):  # the same guard for roles
+        raise ValueError(f"refusing to drop role {role!r}: not a schemawright sandbox role")
+    admin.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")

@@ -293,6 +293,12 @@ def with_query(url: str, **params: str) -> str:
     return f"{parts.scheme}{credentials}{parts.head}?{query}"
 
 
+def with_user(url: str, user: str, password: str) -> str:
+    """The same server, database and connection options as `url`, logging in as `user`.
+    (A key=value string: the URL form cannot hold every option without re-quoting.)"""
+    return make_conninfo(url, user=user, password=password)
+
+
 def setting(url: str, key: str) -> str | None:
     """A libpq setting (`dbname`, `options`...) as libpq reads it from `url`; None when absent
     or when `url` is not a PostgreSQL connection string."""

@@ -19,7 +19,7 @@ from schemawright.database import (
     EmbeddedServerError,
     embedded_server,
     redact,
-    scratch_database,
+    sandboxed_database,
 )
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
@@ -56,8 +56,9 @@ def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, 
                 where = f"loaded into {redact(database_url)} (kept)"
             else:
                 bar.update(task, description="starting embedded PostgreSQL")
-                with embedded_server() as server, scratch_database(server) as url:
-                    result = generate(design, url, scale, seed, progress)
+                # The spec's SQL (checks, defaults, objects) runs as a throw-away role there.
+                with embedded_server() as server, sandboxed_database(server, design.extensions) as box:
+                    result = generate(design, box.url, scale, seed, progress)
                 where = ("loaded into a scratch database on the embedded PostgreSQL, now dropped; "
                          "pass --database-url to keep the data")
     except (GenerationError, DatabaseError, EmbeddedServerError) as error:

@@ -68,7 +68,8 @@ def _setup(result: BenchResult) -> list[str]:
             f"- **Server:** {text(result.server)}" + (f", PostgreSQL {text(result.server_version)}"
                                                       if result.server_version else ""),
             f"- **Indexes:** the design's {len(result.indexes) - len(advised)}, plus {len(advised)} chosen by the "
-            f"planner-checked advisor on this data (what-if: {text(result.whatif)})"]
+            f"planner-checked advisor on this data (what-if: {text(result.whatif)})"] \
+        + ([f"- **Note:** {text(result.sandbox_note)}"] if result.sandbox_note else [])
 
 
 def _advised(result: BenchResult) -> list[str]:

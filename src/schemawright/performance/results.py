@@ -74,6 +74,7 @@ class BenchResult:
     rows_loaded: int = 0
     generation_seconds: float = 0.0
     whatif: str = ""  # how the advisor costed indexes: hypopg or build
+    sandbox_note: str = ""  # set when the spec's SQL could not run in a sandbox role (why)
     advisor_seconds: float = 0.0
     indexes: list[BenchIndex] = field(default_factory=list)
     patterns: list[PatternBench] = field(default_factory=list)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from schemawright import model as m
-from schemawright.database import Database, redact, scratch_database
+from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.results import BenchIndex, BenchResult
@@ -49,7 +49,12 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                          server=redact(database_url) if database_url else "embedded PostgreSQL")
     with use_server(database_url, tell) as server_url:
         tell("Creating a scratch database")
-        with scratch_database(server_url) as url:
+        # The spec's SQL runs as a throw-away role (database/sandbox.py); HypoPG is not a
+        # trusted extension, so the user's login creates it for the advisor beforehand.
+        hypopg = ("hypopg",) if whatif != "build" else ()
+        with sandboxed_database(server_url, design.extensions + hypopg) as box:
+            url = box.url
+            result.sandbox_note = box.note or ""
             tell("Generating data")
             generated = generate(design, url, scale, seed, rows)
             result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds

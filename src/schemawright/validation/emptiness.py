@@ -6,6 +6,9 @@ is below it) and named with pg_describe_object().  That covers tables, views, se
 types, functions, triggers, extensions, operators, casts, policies, ... without a list to
 keep up to date.  Schema owners and privileges and database settings are added, since
 a migration can change those on objects that existed before it.
+
+It needs no superuser: spec SQL and this check run as the scratch database's owner.  The
+one catalog such a role may not read, pg_user_mapping, is read through its public view.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ _CATALOGS = """
 SELECT c.relname FROM pg_class c
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'oid' AND NOT a.attisdropped
 WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+  AND (has_table_privilege(c.oid, 'SELECT') OR c.relname = ANY(%s))
 ORDER BY c.relname
 """
+# Catalogs only a superuser may read, and the public view with the same objects (oid, for pg_describe_object).
+_VIEWS = {"pg_user_mapping": "(SELECT umid AS oid FROM pg_catalog.pg_user_mappings)"}
 # Parts of another object (array types, toast tables, constraint triggers, extension members):
 # compared, but not listed when their owner is.
 _DEPENDENT = "SELECT 1 FROM pg_depend d WHERE d.classid = '{cat}'::regclass AND d.objid = x.oid AND d.deptype IN ('a', 'i', 'e', 'x')"
@@ -43,13 +49,13 @@ class Snapshot:
 
 def snapshot(db: Database) -> Snapshot:
     parts = []
-    for (catalog,) in db.query(_CATALOGS):
+    for (catalog,) in db.query(_CATALOGS, [list(_VIEWS)]):
         if catalog in _UNSUPPORTED:
             continue
         dependent = _DEPENDENT.format(cat=f"pg_catalog.{catalog}")
         parts.append(
             f"SELECT pg_describe_object('pg_catalog.{catalog}'::regclass, x.oid, 0), NOT EXISTS ({dependent}) "
-            f"FROM pg_catalog.{catalog} x WHERE x.oid >= {FIRST_NORMAL_OID}"
+            f"FROM {_VIEWS.get(catalog, 'pg_catalog.' + catalog)} x WHERE x.oid >= {FIRST_NORMAL_OID}"
         )
     rows = db.query(" UNION ALL ".join(parts) + " UNION ALL " + _EXTRA)
     # Temporary schemas appear when any session uses a temp table; they are not the migration's doing.

@@ -79,6 +79,7 @@ class ValidationReport:
     patterns: list[PatternResult] = field(default_factory=list)
     server: str | None = None  # redacted URL or "embedded PostgreSQL"
     server_version: str | None = None
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a failure (e.g. no sandbox role)
 
     @property
     def passed(self) -> bool:

@@ -8,17 +8,22 @@ compared.  Everything happens in scratch databases that are dropped afterwards.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pglast
+
 from schemawright import model as m
-from schemawright.database import Database, DatabaseError, EmbeddedServerError, scratch_database
+from schemawright.database import Database, DatabaseError, EmbeddedServerError, sandboxed_database
+from schemawright.database.sandbox import without_statements_on
 from schemawright.exporters.spec import not_exported, to_spec_yaml
 from schemawright.validation.compare import Difference, compare_designs
 from schemawright.validation.run import use_server
 from schemawright.validation.script import run_script
 
 Progress = Callable[[str], None]
+_OWNER_TO = re.compile(r"ALTER [A-Z ]+ .* OWNER TO .*;\s*$")  # one line each in pg_dump output
 
 
 @dataclass
@@ -51,19 +56,21 @@ def roundtrip(sql: str | None = None, *, source_url: str | None = None, server_u
                 say("Reading the source database")
                 original = import_postgresql_database(source_url)
             else:
-                with scratch_database(server) as url:
+                script = executable_sql(sql or "")
+                with sandboxed_database(server, _extensions(script)) as box:  # a SQL file can be as hostile as a spec
                     say("Applying the SQL file to a scratch database")
-                    original = _apply_and_read(url, executable_sql(sql or ""), import_postgresql_database, result,
-                                               "original SQL")
+                    original = _apply_and_read(box.url, without_statements_on(script, box.preinstalled),
+                                               import_postgresql_database, result, "original SQL")
             if original is None:
                 return result
             result.tables = len(original.tables)
             result.not_exported = not_exported(original)
             say("Designing the exported spec")
             designed = design_from_spec(parse_spec(to_spec_yaml(original), "exported spec"))
-            with scratch_database(server) as url:
+            with sandboxed_database(server, designed.extensions) as box:
                 say("Applying the design to a scratch database")
-                again = _apply_and_read(url, render_up(designed), import_postgresql_database, result, "designed DDL")
+                again = _apply_and_read(box.url, render_up(designed), import_postgresql_database, result,
+                                        "designed DDL")
             if again is not None:
                 result.differences = compare_designs(original, again)
     except (DatabaseError, EmbeddedServerError) as error:
@@ -73,19 +80,30 @@ def roundtrip(sql: str | None = None, *, source_url: str | None = None, server_u
 
 def executable_sql(text: str) -> str:
     """A pg_dump or psql script without what only psql understands: backslash
-    meta-commands (\\connect, \\restrict ...) and COPY ... FROM stdin data blocks."""
+    meta-commands (\\connect, \\restrict ...) and COPY ... FROM stdin data blocks; and
+    without pg_dump's `ALTER ... OWNER TO` lines, which the sandbox role may not run and
+    which the comparison ignores."""
     out, in_copy = [], False
     for line in text.splitlines():
         if in_copy:
             in_copy = line != "\\."
             continue
-        if line.startswith("\\"):
+        if line.startswith("\\") or _OWNER_TO.match(line):
             continue
         if line.upper().startswith("COPY ") and line.rstrip().upper().endswith("FROM STDIN;"):
             in_copy = True
             continue
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def _extensions(sql: str) -> tuple[str, ...]:
+    """The extensions a script creates (the sandbox's owner creates the untrusted ones first)."""
+    try:
+        statements = pglast.parse_sql(sql)
+    except pglast.parser.ParseError:
+        return ()  # applying it reports the error
+    return tuple(s.stmt.extname for s in statements if isinstance(s.stmt, pglast.ast.CreateExtensionStmt))
 
 
 def _apply_and_read(url: str, sql: str, read: Callable[[str], m.Design], result: RoundTrip,

@@ -4,6 +4,10 @@ Steps: create the scratch database, snapshot its catalog, apply the up migration
 insert synthetic rows, run every access pattern, apply the down migration, check the
 catalog matches the snapshot, drop the scratch database.  Every problem becomes a FAIL
 check carrying PostgreSQL's message; no exception escapes for a bad design.
+
+All of the spec's SQL runs as a throw-away role that owns only the scratch database
+(database/sandbox.py), so hostile SQL in a spec fails with "permission denied" instead of
+reaching the rest of the server.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from schemawright.database import (
     Database,
     DatabaseError,
     EmbeddedServerError,
-    database_name,
+    Sandbox,
     embedded_server,
     redact,
-    scratch_database,
+    sandboxed_database,
 )
+from schemawright.database.sandbox import without_statements_on
 from schemawright.validation.emptiness import compare, snapshot
 from schemawright.validation.patterns import RUNS, run_patterns
 from schemawright.validation.report import Check, ValidationReport
@@ -28,6 +33,15 @@ from schemawright.validation.script import run_script
 from schemawright.validation.synthetic import DEFAULT_ROWS, design_enums, fill_tables
 
 Progress = Callable[[str], None]
+# What the connection that runs spec SQL may do beyond owning the scratch database (nothing, in a sandbox).
+_POWERS = """
+SELECT current_user::text,
+       array_remove(ARRAY[CASE WHEN rolsuper THEN 'SUPERUSER' END, CASE WHEN rolcreaterole THEN 'CREATEROLE' END,
+                          CASE WHEN rolcreatedb THEN 'CREATEDB' END, CASE WHEN rolreplication THEN 'REPLICATION' END,
+                          CASE WHEN rolbypassrls THEN 'BYPASSRLS' END], NULL),
+       ARRAY(SELECT 'member of ' || m.roleid::regrole::text FROM pg_auth_members m WHERE m.member = r.oid ORDER BY 1)
+FROM pg_roles r WHERE rolname = current_user
+"""
 STATEMENT_TIMEOUT_MS = 60_000  # a runaway pattern fails instead of hanging the run
 
 _ENUMS = """
@@ -67,13 +81,17 @@ def validate(
     try:
         with use_server(database_url, say) as server_url:
             say("Creating scratch database")
-            with scratch_database(server_url) as scratch_url:
-                name = database_name(scratch_url)
-                with Database(scratch_url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
+            with sandboxed_database(server_url, design.extensions) as box:
+                with Database(box.url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
+                    _sandbox_checks(db, box, report)
                     report.server_version = db.query_value("SHOW server_version")
-                    _exercise(db, design, up_sql, down_sql, report, say, rows=rows, runs=runs, seed=seed)
+                    down = without_statements_on(down_sql, box.preinstalled)
+                    _exercise(db, design, up_sql, down, report, say, rows=rows, runs=runs, seed=seed)
                 say("Dropping scratch database")
-            report.add("scratch database dropped", _dropped(server_url, name), name or "")
+            report.add("scratch database dropped", not _exists(server_url, "pg_database", "datname", box.database),
+                       box.database)
+            if box.role:
+                report.add("sandbox role dropped", not _exists(server_url, "pg_roles", "rolname", box.role), box.role)
     except EmbeddedServerError as error:
         report.add("start embedded PostgreSQL", False, str(error))
     except DatabaseError as error:  # the server refused us: connection, permissions, ...
@@ -122,6 +140,19 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
     report.add("database empty after down migration", difference.empty, difference.describe() or "nothing left behind")
 
 
-def _dropped(server_url: str, name: str | None) -> bool:
+def _sandbox_checks(db: Database, box: Sandbox, report: ValidationReport) -> None:
+    if box.note:
+        report.notes.append(box.note)
+    if box.role:
+        user, powers, memberships = db.query(_POWERS)[0]
+        sandboxed = user == box.role and not powers and not memberships
+        report.add("spec SQL sandboxed", sandboxed, f"ran as {user}, " + (
+            "a throw-away role owning only the scratch database" if sandboxed else ", ".join(powers + memberships)))
+    for extension in box.preinstalled:
+        report.notes.append(f"extension {extension} was created by {box.user} before the run (the sandbox role may "
+                            "not create it), so the down migration's DROP EXTENSION for it was skipped")
+
+
+def _exists(server_url: str, catalog: str, column: str, name: str) -> bool:
     with Database(server_url) as admin:
-        return not admin.query("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return bool(admin.query(f"SELECT 1 FROM pg_catalog.{catalog} WHERE {column} = %s", [name]))

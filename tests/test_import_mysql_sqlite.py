@@ -445,10 +445,11 @@ def test_unreadable_parts_are_reported_with_their_place_and_skipped() -> None:
 
 
 def test_a_comment_never_closed_is_reported() -> None:
-    design = import_sql("CREATE TABLE a (id INT);\n  /* left open\nCREATE TABLE b (id INT);\n", "open.sql", "sqlite")
-    assert [t.name for t in design.tables] == ["a"]
-    assert [(n.line, n.column) for n in design.import_notes] == [(2, 3)]
-    assert "never closed" in design.import_notes[0].reason
+    """It swallowed table b: an error where it opens, not an import that quietly lacks b."""
+    with pytest.raises(SpecErrors) as error:
+        import_sql("CREATE TABLE a (id INT);\n  /* left open\nCREATE TABLE b (id INT);\n", "open.sql", "sqlite")
+    assert [(i.line, i.column) for i in error.value.issues] == [(2, 3)]
+    assert "never closed" in error.value.issues[0].message
 
 
 def test_sqlite_file() -> None:

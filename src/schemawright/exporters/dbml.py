@@ -113,11 +113,15 @@ def _table(table: m.Table, design: m.Design, enum_types: dict[str, m.EnumType]) 
         lines.append("  indexes {")
         lines += [f"    {line}" for line in index_lines]
         lines.append("  }")
-    if table.checks:
+    checks = [c for c in table.checks if "`" not in c.expression]  # DBML cannot escape a backtick
+    if checks:
         lines.append("")
         lines.append("  checks {")
-        lines += [f"    `{check.expression}` [name: {_string(check.name)}]" for check in table.checks]
+        lines += [f"    `{check.expression}` [name: {_string(check.name)}]" for check in checks]
         lines.append("  }")
+    for check in table.checks:
+        if check not in checks:
+            lines.append(f"  // check constraint {check.name}: CHECK ({_comment(check.expression)})")
     for exclusion in table.exclusions:
         lines.append(f"  // exclusion constraint {exclusion.name}: EXCLUDE {_comment(exclusion.definition)}")
     return lines + ["}", ""]

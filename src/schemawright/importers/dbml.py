@@ -54,7 +54,7 @@ _ON_DELETE = {"cascade", "restrict", "set null", "set default", "no action"}
 INDEX_NOTE = re.compile(r"^(?:using (?P<method>\w+))?\s*(?:include \((?P<include>[^)]*)\))?\s*(?:where (?P<where>.+))?$",
                         re.IGNORECASE | re.DOTALL)
 UNIQUE_CONSTRAINT_NOTE = "unique constraint"
-_CHECKS_BLOCK = re.compile(r"^[ \t]*checks[ \t]*\{(?P<body>[^{}]*)\}", re.IGNORECASE | re.MULTILINE)
+_CHECKS_OPEN = re.compile(r"^[ \t]*checks[ \t]*\{", re.IGNORECASE | re.MULTILINE)
 _CHECK_LINE = re.compile(r"`(?P<expr>[^`]*)`\s*(?:\[\s*name\s*:\s*(?P<q>['\"])(?P<name>(?:(?!(?P=q)).)*)(?P=q)\s*\])?")
 _COLUMN_CHECK = re.compile(r",?\s*check\s*:\s*`(?P<expr>[^`]*)`\s*,?", re.IGNORECASE)
 
@@ -75,6 +75,8 @@ def import_dbml(text: str, file: str = "<dbml>") -> m.Design:
             parser.parse_only()
         except ParseBaseException as error:
             raise SpecErrors([_syntax_issue(file, text, error)]) from None
+        except SyntaxError as error:  # pydbml's own: a table without columns
+            raise SpecErrors([_pydbml_issue(file, text, error)]) from None
         issues = _Validator(parser, text, file).issues()
         if issues:
             raise SpecErrors(issues)
@@ -119,15 +121,16 @@ def _extract_checks(text: str) -> tuple[str, list[tuple[int, str, str | None]], 
     (text for pydbml, [(offset, expression, name)], [(offset of the line, expression)])."""
     chars = list(text)
     checks: list[tuple[int, str, str | None]] = []
-    for block in _CHECKS_BLOCK.finditer(text):
-        body_start = block.start("body")
-        for found in _CHECK_LINE.finditer(block.group("body")):
+    for start, body_start, end in _checks_blocks(text):
+        for found in _CHECK_LINE.finditer(text[body_start:end - 1]):
             checks.append((body_start + found.start(), found.group("expr").strip(), found.group("name")))
-        for i in range(block.start(), block.end()):
+        for i in range(start, end):
             if chars[i] != "\n":
                 chars[i] = " "
     column_checks: list[tuple[int, str]] = []
     for settings in re.finditer(r"\[[^\[\]\n]*\]", text):
+        if not _COLUMN_CHECK.search(settings.group()):
+            continue  # other settings, or the `[]` of an array type (text[])
         for found in _COLUMN_CHECK.finditer(settings.group()):
             start = settings.start() + found.start()
             end = settings.start() + found.end()
@@ -147,9 +150,41 @@ def _extract_checks(text: str) -> tuple[str, list[tuple[int, str, str | None]], 
     return "".join(chars), checks, column_checks
 
 
+def _checks_blocks(text: str) -> list[tuple[int, int, int]]:
+    """(start, body start, end) of every `checks { ... }` block.  Expressions may hold braces
+    (`phone ~ '^[0-9]{6,14}$'`), so the closing brace is found outside backticks and quotes;
+    an unclosed block is left for pydbml to report."""
+    blocks = []
+    for opening in _CHECKS_OPEN.finditer(text):
+        i = opening.end()
+        while i < len(text) and text[i] != "}":
+            if text[i] in "`'\"":
+                close = text.find(text[i], i + 1)
+                while close > 0 and text[i] != "`" and text[close - 1] == "\\":  # 'it\'s' in a name
+                    close = text.find(text[i], close + 1)
+                if close < 0:
+                    i = len(text)
+                    break
+                i = close
+            i += 1
+        if i < len(text):
+            blocks.append((opening.start(), opening.end(), i + 1))
+    return blocks
+
+
 def _position(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _pydbml_issue(file: str, text: str, error: SyntaxError) -> SpecIssue:
+    found = re.search(r"^Table (?P<name>.*) at position (?P<at>\d+) has no columns!$", str(error))
+    if found is None:
+        return SpecIssue(file, 1, 1, f"invalid DBML: {error}", "see https://dbml.dbdiagram.io/docs for the syntax")
+    offset = int(found.group("at"))
+    offset += len(text[offset:]) - len(text[offset:].lstrip())
+    return SpecIssue(file, *_position(text, offset), f"table {found.group('name')} has no columns",
+                     "give it at least one column, e.g. `id integer [pk]`, or remove it")
 
 
 def _syntax_issue(file: str, text: str, error) -> SpecIssue:

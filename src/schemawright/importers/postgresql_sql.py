@@ -21,12 +21,13 @@ from pglast.enums import ConstrType, ObjectType
 
 from schemawright.gcpause import without_gc
 from schemawright import model as m
+from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.importers import pg_tables as tb
 from schemawright.importers.pg_changes import Changes
 from schemawright.importers.pg_names import choose_name, column_part, object_name
 from schemawright.importers.pg_sequences import SERIAL, SERIAL_BASE, Sequence, nextval_target
 from schemawright.importers.pg_text import canonical_type, deparse, qualified, server_literal, strip_schema, type_base
-from schemawright.importers.psql_script import Lines, Piece, split_script
+from schemawright.importers.psql_script import Lines, Piece, Unclosed, split_script
 from schemawright.importers.semantics import infer
 
 # Statements that carry no schema design: counted in `source["skipped"]`, not reported one by one.
@@ -70,7 +71,9 @@ _TABLE_SETTINGS = {
 
 @without_gc
 def import_postgresql_sql(text: str, file: str = "<sql>", *, schema: str | None = None) -> m.Design:
-    """The schema a PostgreSQL script creates, as a Design (never raises for bad SQL).
+    """The schema a PostgreSQL script creates, as a Design.  A statement PostgreSQL cannot
+    parse is skipped with a note; a quote, dollar quote or comment left open to the end of
+    the file raises SpecErrors (it swallowed every statement after it).
 
     `schema` picks which schema to import; by default `public`, or the only schema the
     script creates tables in.  Names in that schema lose their qualifier (`public.orders`
@@ -110,7 +113,11 @@ class _Reader(Changes):
     def _parse(self) -> list[tuple[Piece, ast.Node]]:
         out: list[tuple[Piece, ast.Node]] = []
         self._connects = 0
-        for piece in split_script(self.text):
+        unclosed: list[Unclosed] = []
+        pieces = split_script(self.text, unclosed=unclosed)
+        if unclosed:  # what follows was swallowed: importing the rest would silently lose it
+            raise SpecErrors([SpecIssue(self.file, *self.lines.place(u.start), u.message, u.hint) for u in unclosed])
+        for piece in pieces:
             out += self._parse_piece(piece, retry=True)
         return out
 

@@ -32,10 +32,23 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _ESCAPE_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*(?:'|\Z)", re.DOTALL)  # E'...': backslash escapes
+_CLOSED_STRING = re.compile(r"'(?:[^']|'')*'")
+_CLOSED_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_CLOSED_ESCAPE_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'", re.DOTALL)
 _IDENT_CHAR = re.compile(rf"[{_IDENT_CHARS}$]")
 _COMMENT_EDGE = re.compile(r"/\*|\*/")
 _COPY_FROM_STDIN = re.compile(r"^\\?copy\b.*\bfrom\s+stdin\b", re.IGNORECASE | re.DOTALL)
 _END_OF_DATA = re.compile(r"^\\\.\r?$", re.MULTILINE)
+# A statement that starts a line right after a `;`: seen inside a string, it is the sign of
+# a quote closed by the wrong partner (pg_dump writes every statement at the start of a line).
+SWALLOWED = re.compile(r";[ \t]*\r?\n(?:CREATE|ALTER|COMMENT|INSERT|DROP|GRANT|REVOKE|SET|SELECT|COPY)\b",
+                        re.IGNORECASE)
+_UNCLOSED = {  # token kind -> what it is, how to close it
+    "string": ("quote (')", "close it; a quote inside a string is written twice: 'it''s'"),
+    "quoted": ('double quote (")', 'close it; a double quote inside a name is written twice: "say ""hi"""'),
+    "dollar": ("dollar quote", "end the body with the same $tag$ it opens with"),
+    "block_comment": ("comment (/*)", "close it with */ (comments nest in PostgreSQL: every /* needs its own */)"),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,15 @@ class Piece:
     start: int  # character offset into the script
     line: int  # 1-based
     column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Unclosed:
+    """A quote, dollar quote or comment that runs to the end of the script."""
+
+    start: int  # where it opens (or where the quote that went wrong opens)
+    message: str
+    hint: str
 
 
 class Lines:
@@ -65,21 +87,25 @@ def _escape_prefix(text: str, quote: int) -> bool:
     return quote >= 1 and text[quote - 1] in "eE" and (quote < 2 or not _IDENT_CHAR.match(text[quote - 2]))
 
 
-def _end_of_block_comment(text: str, start: int) -> int:
+def _end_of_block_comment(text: str, start: int) -> int | None:
+    """Where the comment opening at `start` ends; None when it is never closed."""
     depth = 0
     for edge in _COMMENT_EDGE.finditer(text, start):
         depth += 1 if edge.group() == "/*" else -1
         if depth == 0:
             return edge.end()
-    return len(text)
+    return None
 
 
-def split_script(text: str, *, parentheses: bool = True) -> list[Piece]:
+def split_script(text: str, *, parentheses: bool = True, unclosed: list[Unclosed] | None = None) -> list[Piece]:
     """Every statement (`sql`), meta-command (`meta`) and COPY data block (`data`), in order.
 
     Like psql, a `;` inside parentheses does not end a statement (CREATE RULE ... (a; b));
     `parentheses=False` ignores them, to recover the statements after an unbalanced one.
+    A quote, dollar quote or comment still open at the end of the script is added to
+    `unclosed`: everything after it was swallowed, so nothing read after it can be trusted.
     """
+    suspects: dict[str, int] = {}  # kind -> the first string or name that runs on into the next statement
     lines = Lines(text)
     pieces: list[Piece] = []
 
@@ -100,15 +126,20 @@ def split_script(text: str, *, parentheses: bool = True) -> list[Piece]:
                 start, depth, holes = pos + len(token.group()) - len(token.group().lstrip()), 0, []
             pos = end
             continue
+        left_open = False
         if kind == "string" and _escape_prefix(text, pos):
             end = _ESCAPE_STRING.match(text, pos).end()  # type: ignore[union-attr]
+            left_open = _left_open(_CLOSED_ESCAPE_STRING, text, pos, end)
+        elif kind in ("string", "quoted"):
+            left_open = _left_open(_CLOSED_STRING if kind == "string" else _CLOSED_QUOTED, text, pos, end)
         elif kind == "dollar" and pos >= 1 and _IDENT_CHAR.match(text[pos - 1]):
             kind, end = "other", pos + 1  # `$` inside an identifier (a$b), not a dollar quote
         elif kind == "block_comment":
-            end = _end_of_block_comment(text, pos)
+            closed = _end_of_block_comment(text, pos)
+            end, left_open = (len(text), True) if closed is None else (closed, False)
         elif kind == "dollar":
             close = text.find(token.group(), end)
-            end = len(text) if close < 0 else close + len(token.group())
+            end, left_open = (len(text), True) if close < 0 else (close + len(token.group()), False)
         elif kind == "backslash":
             # A psql meta-command runs to the end of its line.
             newline = text.find("\n", pos)
@@ -120,6 +151,10 @@ def split_script(text: str, *, parentheses: bool = True) -> list[Piece]:
                 end = _skip_data(text, end, add)
             pos = end
             continue
+        if kind in ("string", "quoted") and SWALLOWED.search(text, pos, end):
+            suspects.setdefault(kind, pos)
+        if left_open and unclosed is not None:
+            unclosed.append(_unclosed(kind, pos, suspects.get(kind), lines))
         if kind not in ("line_comment", "block_comment") and start is None:
             start, depth, holes = pos, 0, []
         if kind == "other":
@@ -139,6 +174,23 @@ def split_script(text: str, *, parentheses: bool = True) -> list[Piece]:
     if start is not None and text[start:].strip():
         add("sql", start, len(text), _blank(text, start, len(text), holes).rstrip())
     return pieces
+
+
+def _left_open(closed: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether the quoted token text[start:end] lacks its closing quote (it ran to the end)."""
+    if end < len(text):
+        return False
+    found = closed.match(text, start)
+    return found is None or found.end() != end
+
+
+def _unclosed(kind: str, at: int, suspect: int | None, lines: Lines) -> Unclosed:
+    what, hint = _UNCLOSED[kind]
+    if suspect is None or suspect >= at:
+        return Unclosed(at, f"this {what} is never closed: the rest of the file was read as part of it", hint)
+    return Unclosed(suspect, f"this {what} is never closed where it should be: it runs on into the next statement, "
+                             f"and every later one pairs with the wrong partner (the last, at line "
+                             f"{lines.place(at)[0]}, is left open at the end of the file)", hint)
 
 
 def _blank(text: str, start: int, end: int, holes: list[tuple[int, int]]) -> str:

@@ -40,6 +40,7 @@ from sqlglot import exp
 
 from schemawright.gcpause import without_gc
 from schemawright import model as m
+from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.importers.ddl_text import QUALIFIED, last_name, names_list, paren_end
 from schemawright.importers.pg_names import object_name
 from schemawright.importers.schema_builder import SchemaBuilder
@@ -72,9 +73,11 @@ def import_sql(text: str, file: str = "<sql>", dialect: str = "mysql") -> m.Desi
     with quiet_sqlglot():
         for statement in split_statements(text, reader, problems):
             script.statement(statement)
-    for offset, reason in problems:
-        line, column = script.locator.at(offset)
-        builder.note(line, column, text[offset:offset + 80], reason)
+    if problems:  # a quote or comment left open swallowed every statement after it
+        raise SpecErrors([SpecIssue(file, *script.locator.at(offset), reason,
+                                    "close it with */ (a comment opened with /* ends at the first */)"
+                                    if "comment" in reason else "close it (a quote inside a string is written twice: "
+                                                                "'it''s')") for offset, reason in problems])
     source = {"kind": "sql", "path": file, "dialect": reader}
     if script.ignored:
         source["ignored_statements"] = dict(sorted(script.ignored.items()))

@@ -13,6 +13,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from schemawright.importers.psql_script import SWALLOWED
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -32,13 +34,14 @@ MYSQL_CLIENT = re.compile(r"(?:\\\S|(?:source|system|tee|notee|charset|warnings|
                            r"print|status|help|connect)\b)[^\n]*", re.IGNORECASE)
 SQLITE_CLIENT = re.compile(r"\.[A-Za-z]+\b[^\n]*")
 _WS = re.compile(r"\s*")
+_QUOTES = {"'": "quote (')", '"': 'double quote (")', "`": "backquote (`)", "[": "bracket ([)"}
 
 
 def split_statements(text: str, dialect: str, problems: list[tuple[int, str]] | None = None) -> list[Statement]:
     """Split a script into statements the way the mysql client or sqlite3 shell would:
     quotes, comments, `DELIMITER` (MySQL) and `BEGIN ... END` bodies of triggers and
-    routines (when the delimiter is still `;`) are respected.  A comment that is never
-    closed is added to `problems` as (offset, reason)."""
+    routines (when the delimiter is still `;`) are respected.  A comment or quote that is
+    never closed is added to `problems` as (offset, reason): it swallowed the rest."""
     mysql = dialect == "mysql"
     out: list[Statement] = []
     blanks: list[tuple[int, int]] = []
@@ -50,6 +53,7 @@ def split_statements(text: str, dialect: str, problems: list[tuple[int, str]] | 
     routine = False
     depth = 0
     patterns: dict[tuple[str, bool], re.Pattern[str]] = {}
+    swallowing: dict[str, int] = {}  # quote -> the first of its strings that runs on into the next statement
 
     def finish(end: int) -> None:
         nonlocal start
@@ -142,7 +146,17 @@ def split_statements(text: str, dialect: str, problems: list[tuple[int, str]] | 
             break
         i, token = found.start(), found.group()
         if token in ("'", '"', "`", "["):
-            i = skip_quoted(text, i, mysql)
+            end = quoted_end(text, i, mysql)
+            if end is None or SWALLOWED.search(text, i, end):
+                quote = _QUOTES[token]
+                swallowing.setdefault(quote, i)
+                if end is None and problems is not None:
+                    first = swallowing[quote]
+                    problems.append((first, f"this {quote} is never closed" + (
+                        ": the rest of the file was read as part of it" if first == i else
+                        " where it should be: it runs on into the next statement, and every later one pairs with "
+                        "the wrong partner")))
+            i = n if end is None else end
         elif token in ("--", "/*", "#"):
             skip = comment_end(i)
             i = skip if skip is not None else i + len(token)
@@ -172,7 +186,14 @@ def split_statements(text: str, dialect: str, problems: list[tuple[int, str]] | 
 
 
 def skip_quoted(text: str, i: int, backslash: bool) -> int:
-    """Index just past the quoted string or identifier starting at `i`."""
+    """Index just past the quoted string or identifier starting at `i` (the end of the
+    text when it is never closed)."""
+    end = quoted_end(text, i, backslash)
+    return len(text) if end is None else end
+
+
+def quoted_end(text: str, i: int, backslash: bool) -> int | None:
+    """Index just past the quoted string or identifier starting at `i`; None when it is never closed."""
     quote = text[i]
     close = "]" if quote == "[" else quote
     escapes = backslash and quote in "'\""
@@ -181,7 +202,7 @@ def skip_quoted(text: str, i: int, backslash: bool) -> int:
     while True:
         k = text.find(close, j)
         if k < 0:
-            return n
+            return None
         if escapes:
             b = k - 1
             while b >= j and text[b] == "\\":

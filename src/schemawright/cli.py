@@ -249,11 +249,15 @@ def generate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
                  None, "--database-url", help="Database to fill (the schema is created when absent); the data is "
                                               "kept. Default: a scratch database on the embedded PostgreSQL, dropped."),
              seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
-             truncate: bool = typer.Option(False, "--truncate", help="Empty the design's tables first.")) -> None:
+             truncate: bool = typer.Option(False, "--truncate", help="Empty the design's tables first."),
+             truncate_also: list[str] = typer.Option(
+                 [], "--truncate-also", metavar="TABLE",
+                 help="With --truncate: also empty this table of yours, which references the design's tables "
+                      "(repeatable). --truncate refuses while such a table is not named.")) -> None:
     """Fill a database with synthetic rows that satisfy every constraint, at the declared volumes times --scale."""
     from schemawright.generation.command import run_generate
 
-    raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err))
+    raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err, truncate_also))
 
 
 @app.command()

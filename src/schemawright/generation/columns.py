@@ -1,4 +1,4 @@
-"""One column's synthetic values, vectorised: drawn as numbers, rendered as COPY text.
+"""One column's synthetic values, vectorised: drawn as numbers, rendered as text.
 
 A column's values live as a numpy array of "raw" numbers (the integer itself, numeric
 units of 10^-scale, seconds or days since 1970, or a code that a formatter turns into
@@ -28,7 +28,6 @@ from schemawright.generation.distributions import distinct_count, draw_codes
 from schemawright.validation.regex import example, matches
 from schemawright.validation.values import ColumnProfile, generate
 
-NULL = "\\N"
 DEFAULT_NULL_FRACTION = 0.1  # optional columns without `data.null_fraction`
 HISTORY_DAYS = 730  # default time range: two years before the anchor date ...
 FUTURE_DAYS = 30  # ... to a month after it
@@ -56,9 +55,8 @@ class ColumnGen:
     choices: tuple[str, ...] = ()
     temporal_position: int | None = None  # k-th time column of the row (ordered within a row)
     null_fraction: float = 0.0
-    render_text: Callable[[np.ndarray], list[str]] | None = field(default=None, repr=False)
+    render_text: Callable[[np.ndarray], list[str | None]] | None = field(default=None, repr=False)
     seed_key: str = ""
-    escape: bool = False  # values may hold tabs, newlines or backslashes (COPY text escapes them)
 
     # ---------------------------------------------------------------- capacity
 
@@ -134,17 +132,16 @@ class ColumnGen:
 
     # ---------------------------------------------------------------- rendering
 
-    def render(self, raw: np.ndarray, nulls: np.ndarray | None = None) -> list[str]:
-        """COPY text for raw values; `nulls` marks NULLs."""
+    def render(self, raw: np.ndarray, nulls: np.ndarray | None = None) -> list[str | None]:
+        """Each raw value as PostgreSQL's text input for the column, None for NULL (`nulls`
+        marks them).  The strings are not escaped: COPY's own writer does that."""
         out = self._render(raw)
-        if self.escape:
-            out = [_escape_copy(v) for v in out]
         if nulls is not None and nulls.any():
             for i in np.flatnonzero(nulls).tolist():
-                out[i] = NULL
+                out[i] = None
         return out
 
-    def _render(self, raw: np.ndarray) -> list[str]:
+    def _render(self, raw: np.ndarray) -> list[str | None]:
         kind = self.kind
         if kind == "int":
             return list(map(str, raw.tolist()))
@@ -194,7 +191,6 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
     if profile.array:
         gen.kind = "text"
         gen.render_text = _array_renderer(profile, seed_key)
-        gen.escape = True
         return gen
     if rules.allowed or profile.enum_values:
         gen.kind = "choice"
@@ -238,11 +234,9 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
     if base in _TEXT:
         gen.kind = "text"
         gen.render_text = _text_renderer(column, profile, rows, seed_key)
-        gen.escape = getattr(gen.render_text, "needs_escape", False)
         return gen
     gen.kind = "other"
     gen.render_text = _fallback_renderer(profile, seed_key)
-    gen.escape = True
     return gen
 
 
@@ -394,13 +388,6 @@ def _text_renderer(column: m.Column, profile: ColumnProfile, rows: int, seed_key
     return candidates[0][1]
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _escape_copy(value: str) -> str:
-    return value if value == NULL else value.translate(_COPY_ESCAPES)
-
-
 def _pad(value: str, length: int) -> str:
     return value + "x" * (length - len(value)) if len(value) < length else value
 
@@ -435,7 +422,6 @@ def _regex_renderer(profile: ColumnProfile, seed_key: str, limit: int | None) ->
             out.append(value if value is not None else "")
         return out
 
-    render.needs_escape = True  # type: ignore[attr-defined]  # patterns may produce tabs or backslashes
     return render
 
 
@@ -459,15 +445,11 @@ def _array_renderer(profile: ColumnProfile, seed_key: str) -> Callable[[np.ndarr
     return render
 
 
-def _fallback_renderer(profile: ColumnProfile, seed_key: str) -> Callable[[np.ndarray], list[str]]:
+def _fallback_renderer(profile: ColumnProfile, seed_key: str) -> Callable[[np.ndarray], list[str | None]]:
     """Any other type (inet, interval, ranges ...): the small-scale generator, row by row."""
 
-    def render(codes: np.ndarray) -> list[str]:
-        out = []
-        for code in codes.tolist():
-            value = generate(profile, code, Random(f"{seed_key}:{code}"), 0, True)
-            out.append(NULL if value is None else value)
-        return out
+    def render(codes: np.ndarray) -> list[str | None]:
+        return [generate(profile, code, Random(f"{seed_key}:{code}"), 0, True) for code in codes.tolist()]
 
     return render
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -27,7 +28,7 @@ from schemawright.generation.run import GenerationResult, generate, plan
 
 
 def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, truncate: bool,
-                 out: Console, err: Console) -> int:
+                 out: Console, err: Console, truncate_also: Sequence[str] = ()) -> int:
     from schemawright.pipeline import design_file
 
     try:
@@ -39,6 +40,10 @@ def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, 
         counts = plan(design, scale)
     except GenerationError as error:
         err.print(f"{spec}: {error}", markup=False, soft_wrap=True)
+        return 2
+    if truncate_also and not (truncate and database_url):
+        err.print("--truncate-also names tables to empty along with the design's: it goes with --truncate "
+                  "and --database-url", markup=False)
         return 2
     total = sum(counts.values())
     try:
@@ -52,7 +57,8 @@ def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, 
                 bar.update(task, completed=sum(finished.values()), description=f"{table}")
 
             if database_url:
-                result = generate(design, database_url, scale, seed, progress, truncate=truncate)
+                result = generate(design, database_url, scale, seed, progress, truncate=truncate,
+                                  truncate_also=truncate_also)
                 where = f"loaded into {redact(database_url)} (kept)"
             else:
                 bar.update(task, description="starting embedded PostgreSQL")

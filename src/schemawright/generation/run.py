@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -11,6 +11,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.counts import load_order, row_counts
+from schemawright.generation.existing import missing_objects, present_tables, resolve_tables, truncation_reach
 from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequences
 from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
 from schemawright.sql.postgresql import render_up
@@ -63,25 +64,53 @@ def plan(design: m.Design, scale: float) -> dict[str, int]:
     return row_counts(design, scale)
 
 
-def _prepare_schema(db: Database, design: m.Design, truncate: bool) -> bool:
-    """Apply the design when none of its tables exist; returns whether it was applied."""
-    present = [t.name for t in design.tables if db.query_value("SELECT to_regclass(%s) IS NOT NULL", [q(t.name)])]
-    if not present:
-        error = run_script(db, render_up(design))
-        if error is not None:
-            raise GenerationError(f"the schema could not be created: {error}")
+def _prepare_schema(db: Database, design: m.Design, truncate: bool, truncate_also: Sequence[str]) -> bool:
+    """Apply the design when none of its tables exist; returns whether it was applied.
+    Otherwise the whole design must be there: loading into part of it would skip the
+    triggers and constraints that are missing."""
+    if not present_tables(db, design):
+        _create_schema(db, design)
         return True
-    missing = [t.name for t in design.tables if t.name not in present]
+    missing = missing_objects(db, design)
     if missing:
-        raise GenerationError(f"the database has some of the design's tables but not {', '.join(missing[:5])}; "
-                              "point --database-url at an empty database or one with the whole schema")
-    filled = [name for name in present if db.query_value(f"SELECT EXISTS (SELECT 1 FROM {q(name)})")]
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise GenerationError(f"the database holds the design only in part: it lacks {', '.join(missing[:10])}{more}; "
+                              "nothing was loaded. Create the missing objects (the design's migration does), or "
+                              "point --database-url at an empty database")
+    filled = [t.name for t in design.tables if db.query_value(f"SELECT EXISTS (SELECT 1 FROM {q(t.name)})")]
     if filled and not truncate:
         raise GenerationError(f"tables already hold rows ({', '.join(filled[:5])}); use --truncate to empty them "
                               "first, or another database")
     if filled:
-        db.execute("TRUNCATE " + ", ".join(q(t.name) for t in design.tables) + " RESTART IDENTITY CASCADE")
+        _truncate(db, design, truncate_also)
     return False
+
+
+def _create_schema(db: Database, design: m.Design) -> None:
+    """The up script in one transaction: all of it or, on any error, nothing."""
+    with db.transaction():
+        error = run_script(db, render_up(design))
+        if error is not None:  # raised inside the transaction: it is rolled back
+            raise GenerationError(f"the schema could not be created, so nothing of it was kept: {error}")
+
+
+def _truncate(db: Database, design: m.Design, also: Sequence[str]) -> None:
+    """Empty the design's tables and the tables the user named, and nothing else: no
+    CASCADE, so PostgreSQL itself refuses if any other table references them."""
+    named, unknown = resolve_tables(db, list(also))
+    if unknown:
+        raise GenerationError(f"--truncate-also {unknown[0]}: no such table (write the name as in SQL, "
+                              "schema-qualified if it is not on the search path); nothing was emptied")
+    tables = [q(t.name) for t in design.tables] + named
+    with db.transaction():
+        outside = truncation_reach(db, tables)
+        if outside:
+            raise GenerationError(
+                "--truncate would also empty tables outside the design, which reference its tables through "
+                f"foreign keys (directly or through each other) or inherit from them: {', '.join(outside)}; "
+                "nothing was emptied. To empty them too, name each one: "
+                + " ".join(f"--truncate-also {n}" for n in outside) + " (or load into another database)")
+        db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
 
 
 def _referenced(design: m.Design) -> dict[str, set[str]]:
@@ -100,13 +129,17 @@ def generate(
     progress: Progress | None = None,
     *,
     truncate: bool = False,
+    truncate_also: Sequence[str] = (),
     anchor: date | None = None,
     batch_rows: int = BATCH_ROWS,
     analyze: bool = True,
 ) -> GenerationResult:
     """Fill the database at `database_url` with rows for every table of `design`.
 
-    The schema is created first when none of its tables exist.  Row counts are the
+    The schema is created first when none of its tables exist (all of it or nothing), and
+    the rows are loaded only into the whole schema.  With `truncate`, rows already there are
+    removed first, from the design's tables and the `truncate_also` tables (names as in
+    SQL), which must include every table a TRUNCATE ... CASCADE would reach.  Row counts are the
     declared volumes times `scale`; the data is the same for the same seed and anchor
     date (default: 30 days before today, the date around which times are spread).
     Raises GenerationError for a request that cannot be met, DatabaseError when the
@@ -121,7 +154,8 @@ def generate(
     with Database(database_url) as db:
         db.execute("SET synchronous_commit = off")
         db.execute("SET TIME ZONE 'UTC'")
-        result.schema_applied = _prepare_schema(db, design, truncate)
+        db.execute("SET client_encoding = 'UTF8'")  # the COPY text is UTF-8 whatever the database's encoding
+        result.schema_applied = _prepare_schema(db, design, truncate, truncate_also)
         enums = design_enums(design)
         for formatted, typname, labels in db.query(_ENUMS):
             enums.setdefault(formatted, tuple(labels))

@@ -55,8 +55,8 @@ class TableData:
     dropped: int = 0
     row_time: np.ndarray | None = None
 
-    def render_rows(self, start: int, stop: int, indices: np.ndarray | None = None) -> list[list[str]]:
-        """Rendered columns (each a list of COPY text) for rows [start, stop) or the given rows."""
+    def render_rows(self, start: int, stop: int, indices: np.ndarray | None = None) -> list[list[str | None]]:
+        """Rendered columns (text values, None for NULL) for rows [start, stop) or the given rows."""
         out = []
         for name in self.columns:
             raw = self.raw[name]

@@ -96,6 +96,11 @@ def leaked(text: str, typed: str) -> list[str]:
     return sorted(f for f in fragments(typed) if f in text)
 
 
+def without_tmp_names(text: str) -> str:
+    """pytest's temporary directories (pytest-32) are not a piece of S3cr3t-32-zz."""
+    return re.sub(r"pytest-\d+", "pytest-N", text)
+
+
 def url_of(form: str, *, user: str = "app", host: str = "127.0.0.1", port: int = 1, db: str = "appdb") -> str:
     return form.format(u=user, h=host, p=port, d=db)
 
@@ -251,8 +256,7 @@ def run_command(args: list[str], url: str, work: Path) -> str:
 def leaks_of(command: str, urls: list[tuple[str, str, str]], tmp_path: Path) -> list[str]:
     found = []
     for n, (name, url, typed) in enumerate(urls):
-        # The temporary directory's own name (pytest-32) must not count as a piece of S3cr3t-32-zz.
-        text = run_command(COMMANDS[command], url, tmp_path / f"{n:02d}").replace(str(tmp_path.parent), "<tmp>")
+        text = without_tmp_names(run_command(COMMANDS[command], url, tmp_path / f"{n:02d}"))
         pieces = leaked(text, typed)
         if pieces:
             line = next((ln for ln in text.splitlines() if any(p in ln for p in pieces)), "")
@@ -265,6 +269,24 @@ def test_no_command_prints_or_writes_the_secret_when_the_server_is_unreachable(c
     urls = [(name, url_of(form), typed) for name, form, typed in FORMS]
     found = leaks_of(command, urls, tmp_path)
     assert not found, f"{len(found)} of {len(urls)} forms leaked:\n" + "\n".join(found)
+
+
+def test_the_installed_command_shows_no_secret(tmp_path: Path) -> None:
+    """The real entry point (main(): logging, the internal-error handler, a real terminal width)."""
+    import os
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    for name in ("raw-at", "malformed-escape", "kv-unquoted-space", "query-sslpassword"):
+        _name, form, typed = next(f for f in FORMS if f[0] == name)
+        for args in (["validate", str(spec)], ["lint", "--format", "sarif"]):
+            done = subprocess.run([sys.executable, "-m", "schemawright.cli", *args, "--database-url", url_of(form)],
+                                  capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "60"})
+            assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+            shown = without_tmp_names(done.stdout + done.stderr)
+            assert not leaked(shown, typed), (name, args, shown)
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +327,15 @@ def test_the_forms_that_should_work_do_work(live_db: str, tmp_path: Path) -> Non
     url = url_of(FORMS[0][1], user="postgres", port=5432, db=live_db)
     text = run_command(COMMANDS["lint-json"], url, tmp_path)
     assert "accounts" in text and re.search(r"postgresql://postgres:\*\*\*@127\.0\.0\.1:5432/", text), text[:2000]
+
+
+def test_sslpassword_reaches_sarif_docs_and_bench_md_only_redacted(live_db: str, tmp_path: Path) -> None:
+    """The issue's case: `sslpassword=` went verbatim into SARIF, the docs and bench.md."""
+    form = next(f[1] for f in FORMS if f[0] == "query-sslpassword")
+    url = url_of(form, user="postgres", port=5432, db=live_db)
+    sarif = run_command(COMMANDS["lint-sarif"], url, tmp_path / "lint")
+    run_command(COMMANDS["docs"], url, tmp_path / "docs")
+    run_command(COMMANDS["bench"], url, tmp_path / "bench")
+    written = [tmp_path / "docs/out/site/README.md", tmp_path / "bench/out/bench/bench.md"]
+    for text in (sarif, *(path.read_text(encoding="utf-8") for path in written)):
+        assert "sslpassword=***" in text and "S3cr3t-20-zz" not in text

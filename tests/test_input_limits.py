@@ -251,3 +251,40 @@ def test_many_small_nodes_within_the_size_limit_are_refused(tmp_path: Path) -> N
                     encoding="utf-8")
     result = run("check", str(path), cap=True, timeout=60)
     assert_located(result, path, None, "values")
+
+
+# ---------------------------------------------------------------- NUL and backticks beyond specs
+
+
+@pytest.mark.parametrize("suffix", [".dbml", ".sql"])
+def test_nul_in_an_imported_file_is_located(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"nul{suffix}"
+    text = 'Table "a\0b" {\n  id int [pk]\n}\n' if suffix == ".dbml" else 'CREATE TABLE "a\0b" (id int);\n'
+    path.write_text(text, encoding="utf-8")
+    for command in ("import", "docs"):
+        assert_located(run(command, str(path), *(["-o", str(tmp_path / "site")] if command == "docs" else [])),
+                       path, 1, "NUL")
+
+
+def test_control_characters_in_names_reach_graphviz_harmlessly() -> None:
+    from schemawright import model as m
+    from schemawright.documentation.dot import render_svg, to_dot
+
+    design = m.Design(project="p", tables=(m.Table(name="a\0b\x01c", description="x\0y", columns=(
+        m.Column(name="i\0d", semantic="integer", sql_type="integer", nullable=False),)),))
+    source = to_dot(design)
+    assert "\0" not in source and "\x01" not in source
+    if render_svg("digraph { }") is not None:  # Graphviz installed
+        assert "<svg" in render_svg(source)
+
+
+def test_dbml_cannot_write_a_check_holding_a_backtick_so_it_lists_it() -> None:
+    from schemawright import model as m
+    from schemawright.importers.dbml import import_dbml
+
+    design = m.Design(project="p", tables=(m.Table(name="t", columns=(
+        m.Column(name="a", semantic="text", sql_type="text", nullable=True),),
+        checks=(m.Check(name="ok", expression="a <> '{x}'"), m.Check(name="odd", expression="a <> '`'"))),))
+    text = to_dbml(design)
+    assert "// check constraint odd: CHECK (a <> '`')" in text
+    assert [(c.name, c.expression) for c in import_dbml(text, "t.dbml").tables[0].checks] == [("ok", "a <> '{x}'")]

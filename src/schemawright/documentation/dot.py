@@ -127,7 +127,9 @@ def html(text: str) -> str:
 
 
 def _dot_string(text: str) -> str:
-    """Body of a quoted DOT string (escString): backslashes and quotes escaped, one line."""
+    """Body of a quoted DOT string (escString): backslashes and quotes escaped, one line,
+    control characters dropped (Graphviz stops reading at a NUL)."""
+    text = "".join(ch if ch >= " " else " " for ch in text)
     return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 

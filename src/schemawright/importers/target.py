@@ -81,6 +81,13 @@ def _dialect(file: str, dialect: str | None) -> str:
 
 def _read(path: Path) -> str:
     data = path.read_bytes()
+    nul = data.find(b"\0")
+    if nul >= 0:  # PostgreSQL's parser and Graphviz both read C strings: a NUL ends them
+        before = data[:nul]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        raise SpecErrors([SpecIssue(str(path), line, column, "the file holds a NUL character (\\0)",
+                                    "remove it; no SQL or DBML text, name or value may hold one")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -130,6 +130,8 @@ def test_redact_hides_every_piece_of_the_secret(form: str, typed: str) -> None:
     ("postgresql://app@h/shop", "postgresql://app@h/shop"),
     ("sqlite:///data/app.db", "sqlite:///data/app.db"),
     ("mysql+pymysql://root:pw@localhost/shop", "mysql+pymysql://root:***@localhost/shop"),
+    ("host=h dbname='postgresql://u:pw@h/db'", "host=h dbname=***"),
+    ("postgresql://u@h/db?scram_client_key=abc&sslmode=disable", "postgresql://u@h/db?scram_client_key=***&sslmode=disable"),
     ("", ""),
 ])
 def test_redact_keeps_everything_that_is_not_secret(url: str, shown: str) -> None:

@@ -27,7 +27,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # Keys whose value is hidden when it is a known secret; unknown keys (a misspelt `pasword`)
 # are hidden too, so only the known harmless settings below are ever shown.
-_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
+_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "scram_")  # scram_client_key: a derived password
 _OTHER_DRIVERS_KEYS = frozenset({
     "charset", "ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "ssl_verify_cert", "ssl_verify_identity",
     "unix_socket", "read_timeout", "write_timeout", "local_infile", "autocommit", "binary_prefix", "init_command",
@@ -46,8 +46,9 @@ def _is_secret(key: str) -> bool:
     return any(word in key.lower() for word in _SECRET_WORDS)
 
 
-def _is_shown(key: str) -> bool:
-    return unquote(key).strip().lower() in _shown_keys()
+def _is_shown(key: str, value: str = "") -> bool:
+    """A known harmless setting, not holding a connection string of its own (`dbname=postgresql://...`)."""
+    return unquote(key).strip().lower() in _shown_keys() and "://" not in unquote(value)
 
 
 def _is_url(url: str) -> bool:
@@ -99,11 +100,11 @@ def _redact_query(query: str) -> tuple[str, list[str]]:
     shown, hidden, hiding = [], [], False
     for part in query.split("&"):
         key, eq, value = part.partition("=")
-        if hiding and not (eq and _is_shown(key)):
+        if hiding and not (eq and _is_shown(key, value)):
             hidden[-1] += "&" + part
             continue
         hiding = False
-        if eq and not _is_shown(key):
+        if eq and not _is_shown(key, value):
             shown.append(f"{key}=***")
             hidden.append(value)
             hiding = _is_secret(unquote(key))
@@ -158,7 +159,7 @@ def _redact_key_values(text: str) -> tuple[str, list[str]]:
                 after = _next_shown_key().search(text, end)
                 end = after.start() if after else len(text.rstrip())
         value = text[start:end]
-        if _is_shown(key):
+        if _is_shown(key, value):
             shown.append(text[pos:end])
         else:
             shown.append(text[pos:start] + "***")

@@ -79,6 +79,14 @@ def test_insert_and_on_conflict_naming_a_missing_column(tmp_path: Path) -> None:
     assert_located(run("check", str(path)), path, 8, "'nope'")
 
 
+def test_upsert_may_name_the_excluded_row(tmp_path: Path) -> None:
+    upsert = "INSERT INTO items (name) VALUES (:n) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.{}"
+    good = spec(tmp_path, ITEM + f"access_patterns:\n  - name: q\n    query: \"{upsert.format('name')}\"\n")
+    assert run("check", str(good)).returncode == 0
+    bad = spec(tmp_path, ITEM + f"access_patterns:\n  - name: q\n    query: \"{upsert.format('nope')}\"\n", "bad.yaml")
+    assert_located(run("check", str(bad)), bad, 8, "'nope'")
+
+
 def test_integer_literal_longer_than_python_converts(tmp_path: Path) -> None:
     path = spec(tmp_path, ITEM + "volumes:\n  Item: {rows: " + "9" * 5000 + "}\n")
     assert_located(run("check", str(path)), path, 7, "digits")

@@ -98,6 +98,11 @@ def reference_problems(sql: str, design: m.Design) -> list[tuple[str, str | None
         return [("the query is empty", "write the SQL the application runs")]
     problems: list[tuple[str, str | None]] = []
     aliases, ctes = _tables(query)
+    for insert in query.all(exp.Insert) if query.all(exp.OnConflict) else ():
+        target = insert.find(exp.Table)
+        for column in query.all(exp.Column):  # ON CONFLICT ... SET a = EXCLUDED.a: the row proposed for insertion
+            if target is not None and column.table.lower() == "excluded" and column.table not in aliases:
+                aliases[column.table] = target.name
     for table in sorted(set(aliases.values())):
         if design.table(table) is None:
             names = [t.name for t in design.tables]

@@ -221,3 +221,20 @@ def test_emptiness_sees_user_mappings_without_reading_pg_user_mapping(pg_url: st
             db.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER elsewhere")
             left = compare(before, snapshot(db)).left_behind
     assert any(name.startswith("user mapping for") for name in left), left
+
+
+def test_a_role_that_cannot_log_in_is_an_error_not_a_fallback_to_the_superuser() -> None:
+    from schemawright.database import DatabaseError, embedded_server
+
+    with embedded_server() as url:  # a private server whose pg_hba.conf we may change
+        with Database(url) as admin:
+            hba = Path(admin.query_value("SHOW hba_file"))
+            hba.write_text("local all postgres trust\nlocal all all reject\n")
+            admin.execute("SELECT pg_reload_conf()")
+        with pytest.raises(DatabaseError, match="cannot log in as the sandbox role") as raised, \
+                sandboxed_database(url):
+            pytest.fail("the spec SQL would have run")
+        assert "pg_hba.conf" in str(raised.value)
+        with Database(url) as admin:  # nothing left behind
+            assert admin.query("SELECT 1 FROM pg_roles WHERE rolname LIKE %s", [SCRATCH_PREFIX + "%"]) == []
+            assert admin.query("SELECT 1 FROM pg_database WHERE datname LIKE %s", [SCRATCH_PREFIX + "%"]) == []

@@ -238,3 +238,20 @@ def test_a_role_that_cannot_log_in_is_an_error_not_a_fallback_to_the_superuser()
         with Database(url) as admin:  # nothing left behind
             assert admin.query("SELECT 1 FROM pg_roles WHERE rolname LIKE %s", [SCRATCH_PREFIX + "%"]) == []
             assert admin.query("SELECT 1 FROM pg_database WHERE datname LIKE %s", [SCRATCH_PREFIX + "%"]) == []
+
+
+def test_a_login_with_createrole_but_not_superuser_makes_and_drops_the_sandbox(tmp_path: Path, server: str) -> None:
+    name = f"sw_createrole_{secrets.token_hex(4)}"
+    password = secrets.token_hex(16)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE \"{name}\" LOGIN CREATEDB CREATEROLE PASSWORD '{password}'")
+    try:
+        report = _validate(tmp_path, HOSTILE.format(sentinel="sw_no_such_role", evil="sw_no_such_role_2"),
+                           with_user(server, name, password))
+        assert _check(report, "spec SQL sandboxed").passed
+        assert _check(report, "pattern: kill_others").status == "FAIL"
+        assert _check(report, "pattern: harmless").passed
+        assert _check(report, "scratch database dropped").passed and _check(report, "sandbox role dropped").passed
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from pathlib import Path
 
 import yaml
@@ -325,7 +326,9 @@ def mutated_sql(seeds: list[str], rng: random.Random) -> str:
     """SQL with a few token-level edits: stray quotes, dropped parentheses, cut statements."""
     text = rng.choice(seeds)
     for _ in range(rng.randint(1, 4)):
-        if rng.random() < 0.5:
+        if rng.random() < 0.4:
+            text = replace_word(text, rng)
+        elif rng.random() < 0.5:
             i = rng.randrange(len(text) + 1)
             text = text[:i] + " " + rng.choice(SQL_TOKENS) + " " + text[i:]
         else:
@@ -338,10 +341,31 @@ DBML_TOKENS = ["{", "}", "[", "]", "'", '"', "`", ":", ",", "pk", "ref: > x.y", 
                "Ref: orders.id > customers.id", "TableGroup g {", "(a, b)", "int", "bigint [pk, pk]"]
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|'[^'\n]*'|\"[^\"\n]*\"|\b\d+\b")
+_WORDS = ["id", "select", "order", "Table", "pk", "null", "ref", "x" * 70, "é", "a b", "0", "-1", "99999999999999999999",
+          "int", "numeric(1001, 2)", "varchar(0)", "'it''s'", '"q""q"', "'$$'", "`now()`", "true"]
+
+
+def replace_word(text: str, rng: random.Random) -> str:
+    """One name, number or quoted value swapped for another: the syntax stays, the meaning moves."""
+    words = list(_WORD.finditer(text))
+    if not words:
+        return text
+    found = rng.choice(words)
+    new = rng.choice(_WORDS + [found.group(0)[:-1] or "_", found.group(0).upper(), f'"{rng.choice(INTERESTING)}"'])
+    return text[: found.start()] + str(new) + text[found.end():]
+
+
 def mutated_dbml(seeds: list[str], rng: random.Random) -> str:
     text = rng.choice(seeds)
+    if rng.random() < 0.6:  # names and values only, so most inputs get past the parser
+        for _ in range(rng.randint(1, 3)):
+            text = replace_word(text, rng)
+        return text
     for _ in range(rng.randint(1, 4)):
         if rng.random() < 0.5:
+            text = replace_word(text, rng)
+        elif rng.random() < 0.5:
             i = rng.randrange(len(text) + 1)
             text = text[:i] + " " + rng.choice(DBML_TOKENS) + " " + text[i:]
         else:

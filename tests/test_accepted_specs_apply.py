@@ -378,3 +378,36 @@ def test_too_many_hash_partitions_is_located() -> None:
             attributes:
               n: {type: integer, required: true}
         """, "{by: hash", "1,024")
+
+
+# ------------------------------------------------------------------ found by test_property_accepted_apply.py
+
+
+def test_array_column_as_a_foreign_key_is_located() -> None:
+    located("""\
+        project: p
+        entities:
+          Customer:
+            attributes:
+              qty: {type: array, of: integer}
+        relationships:
+          - {from: Customer, to: Customer, type: one-to-many, required: false, role: r, columns: [qty]}
+        """, "[qty]", "foreign key column 'qty' is integer[]")
+
+
+def test_many_to_many_with_a_keyless_entity_is_located() -> None:
+    located("""\
+        project: p
+        entities:
+          Customer:
+            primary_key: []
+            attributes:
+              code: text
+        relationships:
+          - {from: Customer, to: Customer, type: many-to-many, role: r}
+        """, "{from", "has no primary key")
+
+
+def test_huge_decimal_default_is_located_not_a_crash() -> None:
+    located(ONE % ("decimal, precision: 5, scale: 2", "1e400"), "1e400", "default")
+    located(ONE % ("decimal, precision: 5, scale: 2", "'1e400'"), "'1e400'", "does not fit numeric(5,2)")

@@ -39,10 +39,18 @@ def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]
 
 
 def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
-    return [at.issue(("entities", e, "attributes", a), f"list attribute {a!r} needs a key on {e}, which has no "
-                     "primary key (`primary_key: []`)", "give the entity a key, or use `type: array`", at_key=True)
-            for e, entity in spec.entities.items() if entity.primary_key == []
-            for a, attr in entity.attributes.items() if attr.type == "list"]
+    """List attributes and many-to-many relationships reference their entity's key."""
+    keyless = [e for e, entity in spec.entities.items() if entity.primary_key == []]
+    out = [at.issue(("entities", e, "attributes", a), f"list attribute {a!r} needs a key on {e}, which has no "
+                    "primary key (`primary_key: []`)", "give the entity a key, or use `type: array`", at_key=True)
+           for e in keyless for a, attr in spec.entities[e].attributes.items() if attr.type == "list"]
+    for i, rel in enumerate(spec.relationships):
+        missing = [e for e in dict.fromkeys((rel.from_, rel.to)) if e in keyless]
+        if rel.type == "many-to-many" and missing:
+            out.append(at.issue(("relationships", i), f"many-to-many relationship {relationship_name(rel, i)!r} "
+                                f"references the key of {missing[0]}, which has no primary key (`primary_key: []`)",
+                                "give the entity a key"))
+    return out
 
 
 def _attribute_paths(spec: Spec) -> dict[str, tuple]:
@@ -175,6 +183,6 @@ def _foreign_key_types(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
 def _family(sql_type: str) -> str | None:
     base = sql_type.strip().lower()
     if base.endswith("[]"):
-        return None
-    base = base.split("(")[0].strip()
-    return _FAMILIES.get(base)
+        element = _family(base[:-2])
+        return element + "[]" if element else None
+    return _FAMILIES.get(base.split("(")[0].strip())

@@ -14,7 +14,7 @@ import math
 import re
 import uuid
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from schemawright.errors import SpecIssue, did_you_mean
@@ -159,8 +159,10 @@ def _decimal(attr: Attribute, value: object) -> Problem | None:
     precision = attr.precision or (19 if attr.type == "money" else None)
     scale = attr.scale if attr.scale is not None else (4 if attr.type == "money" else 0)
     if precision is not None:
-        rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-        if abs(rounded) >= Decimal(10) ** (precision - scale):
+        digits = Context(prec=precision + 2)  # precision is at most 1000: the spec says so
+        small = number.adjusted() < precision - scale
+        rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=digits) if small else number
+        if not small or abs(rounded) >= Decimal(10) ** (precision - scale):
             return (f"the default {value!r} does not fit numeric({precision},{scale}): at most "
                     f"{precision - scale} digit(s) before the point", "use a smaller default or raise `precision`")
     return _within(attr, number)

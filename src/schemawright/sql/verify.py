@@ -8,6 +8,7 @@ it to a file or sends it to a server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -42,17 +43,21 @@ def statements(*items: Statement) -> Piece:
     return Piece("\n".join(s.text for s in items), items)
 
 
+# Each top-level statement in parse_sql_json's output opens with this (quotes inside SQL text are
+# escaped there, so no text can look like it); building pglast's Python tree would cost 10x more.
+_TOP_LEVEL = re.compile(r'\{"stmt":\{"(\w+)"')
+
+
 def parsed(sql: str, what: str = "script") -> list[Statement]:
     """The statements PostgreSQL's parser finds in `sql`, each without its final ';'."""
     try:
-        tree = pglast.parse_sql(sql)
+        kinds = _TOP_LEVEL.findall(parser.parse_sql_json(sql))
+        slices = pglast.split(sql, with_parser=True, only_slices=True)
     except parser.ParseError as error:
         raise RenderedSqlMismatch(f"the generated {what} does not parse: {error}") from None
-    found = []
-    for raw in tree:
-        end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql)
-        found.append(Statement(type(raw.stmt).__name__, sql[raw.stmt_location:end].strip()))
-    return found
+    if len(kinds) != len(slices):
+        raise RenderedSqlMismatch(f"the generated {what}: {len(kinds)} statements parsed but {len(slices)} split")
+    return [Statement(kind, sql[part].strip()) for kind, part in zip(kinds, slices)]
 
 
 def statement_text(sql: str) -> str:

@@ -93,6 +93,8 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = ()) -> Itera
 def _create_role(admin: Database, role: str, password: str) -> None:
     until = (datetime.now(timezone.utc) + PASSWORD_LIFETIME).isoformat(timespec="seconds")
     verifier = admin.password_verifier(role, password)
+    # Not NOINHERIT: on PostgreSQL 15 that would also withhold pg_database_owner's rights
+    # (CREATE on schema public); the role is granted no other role, so it inherits nothing else.
     admin.execute(f"CREATE ROLE {quote_ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
                   f"NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {CONNECTION_LIMIT} "
                   f"PASSWORD {quote_literal(verifier)} VALID UNTIL {quote_literal(until)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -37,20 +37,18 @@ _SPECIAL = ("\\", "\t", "\n", "\r")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_fields(values: Sequence[str | None]) -> Sequence[str]:
+def copy_fields(values: list[str | None]) -> list[str]:
     """One column's values as COPY text fields (None is NULL)."""
-    try:
-        joined = "".join(values)  # type: ignore[arg-type]
-        nulls = False
-    except TypeError:  # a None among them
-        joined = "".join(v for v in values if v is not None)
-        nulls = True
-    if any(c in joined for c in _SPECIAL):
-        return [_NULL if v is None else v.translate(_ESCAPES) for v in values]
-    return [_NULL if v is None else v for v in values] if nulls else values  # type: ignore[return-value]
+    nulls = values.count(None)
+    texts = [_NULL if v is None else v for v in values] if nulls else values
+    joined = "".join(texts)  # type: ignore[arg-type]
+    # as they are, unless a backslash other than those of the NULLs, or a tab, newline or CR occurs
+    if joined.count("\\") == nulls and not any(c in joined for c in _SPECIAL[1:]):
+        return texts  # type: ignore[return-value]
+    return [_NULL if v is None else v.translate(_ESCAPES) for v in values]
 
 
-def copy_text(columns: list[Sequence[str | None]]) -> bytes:
+def copy_text(columns: list[list[str | None]]) -> bytes:
     """Rows of COPY text format (UTF-8) from columns of text values (None is NULL)."""
     rows = len(columns[0]) if columns else 0
     if not rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,10 +17,15 @@ from helpers import design_of
 from schemawright.database import Database, scratch_database
 from schemawright.generation import GenerationError, generate
 from schemawright.generation.columns import ColumnGen
+from schemawright.generation.existing import missing_objects
 from schemawright.generation.loader import copy_text
+from schemawright.pipeline import design_file
 from schemawright.sql.postgresql import render_up
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.validation.script import run_script
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "src/schemawright/requirements/example.yaml"]
 
 SHOP = """
 project: safety
@@ -169,6 +175,17 @@ def test_loading_refuses_an_incomplete_schema_and_names_what_is_missing(pg_url, 
         assert done.returncode != 0 and trigger.name in done.stderr, done.stdout
         assert "Traceback" not in done.stderr + done.stdout
         assert _value(url, "SELECT count(*) FROM orders") == 0
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.stem)
+def test_nothing_is_missing_right_after_the_up_script(pg_url, spec) -> None:
+    design = design_file(spec)
+    with scratch_database(pg_url) as url, Database(url) as db:
+        empty = missing_objects(db, design)
+        assert empty[:len(design.tables)] == [f"table {t.name}" for t in design.tables]
+        assert {f"function {f.name}" for f in design.functions} <= set(empty)
+        assert run_script(db, render_up(design)) is None
+        assert missing_objects(db, design) == []
 
 
 def test_a_complete_schema_created_elsewhere_is_loaded(pg_url, shop) -> None:

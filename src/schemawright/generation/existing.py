@@ -33,6 +33,9 @@ _ABSENT_FUNCTIONS = """
 SELECT n FROM unnest(%s::text[]) n WHERE NOT EXISTS (SELECT 1 FROM pg_proc
   WHERE proname = n::name AND pg_function_is_visible(oid))
 """
+# Kept objects whose name is the relation's own (an index kept from a script may have had its
+# name chosen by PostgreSQL, so it is not looked up).
+_KEPT_RELATIONS = ("table", "view", "materialized view", "sequence")
 _ABSENT_TYPES = "SELECT n FROM unnest(%s::text[]) n WHERE to_regtype(quote_ident(n)) IS NULL"
 _ABSENT_EXTENSIONS = "SELECT n FROM unnest(%s::text[]) n WHERE NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = n)"
 
@@ -46,9 +49,10 @@ def present_tables(db: Database, design: m.Design) -> list[str]:
 def missing_objects(db: Database, design: m.Design) -> list[str]:
     """Every object of the design the database lacks, as `kind name` (`on table` where it
     belongs to one): tables, columns and their NOT NULL, constraints, indexes, functions,
-    triggers, enum types, views and extensions."""
-    out = [f"table {n}" for (n,) in db.query(_ABSENT_RELATIONS, [[t.name for t in design.tables]])]
-    absent_tables = {line.split(" ", 1)[1] for line in out}
+    triggers, enum types, views, extensions and the tables, views and sequences kept as SQL."""
+    present = set(present_tables(db, design))
+    absent_tables = {t.name for t in design.tables if t.name not in present}
+    out = [f"table {t.name}" for t in design.tables if t.name in absent_tables]
     for table in design.tables:
         if table.name in absent_tables:
             continue
@@ -67,6 +71,8 @@ def missing_objects(db: Database, design: m.Design) -> list[str]:
                                                                            [t.table for t in triggers]])]
     out += [f"type {n}" for (n,) in db.query(_ABSENT_TYPES, [[e.name for e in design.enums]])]
     out += [f"view {n}" for (n,) in db.query(_ABSENT_RELATIONS, [[v.name for v in design.views]])]
+    kept = [o.name for o in design.objects if o.sql and o.kind in _KEPT_RELATIONS]  # e.g. summary tables
+    out += [f"relation {n}" for (n,) in db.query(_ABSENT_RELATIONS, [kept])]
     out += [f"extension {n}" for (n,) in db.query(_ABSENT_EXTENSIONS, [list(design.extensions)])]
     return out
 

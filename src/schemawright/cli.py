@@ -291,13 +291,19 @@ def normalize(data: list[Path] = typer.Argument(..., metavar="DATA.csv",
               delimiter: Optional[str] = typer.Option(None, "--delimiter", help="Field delimiter (default: sniffed)."),
               sample: Optional[int] = typer.Option(None, "--sample", help="Discover dependencies on this many random rows "
                                                    "(default: all up to 50,000), re-checked on all rows."),
-              max_lhs: int = typer.Option(3, "--max-lhs", help="Most columns in a determinant.")) -> None:
+              max_lhs: int = typer.Option(3, "--max-lhs", help="Most columns in a determinant."),
+              time_budget: float = typer.Option(60.0, "--time-budget", metavar="SECONDS",
+                                                help="Stop the dependency search and the splitting after this long "
+                                                     "and keep the partial answer (said so in the summary)."),
+              max_dependencies: int = typer.Option(20_000, "--max-dependencies", metavar="N",
+                                                   help="Memory bound: keep no more dependencies than this; beyond "
+                                                        "it, fewer columns on the left are searched.")) -> None:
     """Profile CSV data and propose a normalised schema: spec.yaml plus every deliverable of `design`."""
     from schemawright.profiling.command import run_normalize
     from schemawright.profiling.run import Options
 
     options = Options(delimiter=delimiter, header=False if no_header else None, sample=sample, max_lhs=max_lhs,
-                      approximate=approximate)
+                      approximate=approximate, time_budget=time_budget, max_dependencies=max_dependencies)
     raise typer.Exit(run_normalize(data, output, options, interactive, out, err))
 
 

@@ -69,6 +69,8 @@ def _report(result, written: list[Path], out: Console) -> None:  # noqa: ANN001 
         key = ", ".join(table.key) if table.key else ("none" if table.keyless else "id (surrogate)")
         out.print(f"  {table.name} ({', '.join(table.columns)}) key {key}, {table.rows:,} rows", markup=False, soft_wrap=True)
     out.print(f"  {len(proposal.decisions)} decisions with their reasons in normalize.md", markup=False, soft_wrap=True)
+    for note in result.notes:  # a partial answer says so
+        out.print(f"  partial: {note}", markup=False, soft_wrap=True)
     for decision in entity_decisions(proposal):  # the full reasons are in normalize.md
         short = (decision.split(": both describe")[0] if decision.startswith("merged ") else
                  decision.split(" have the same key")[0] + ": their data disagrees, see normalize.md")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from schemawright.normalization import FD, ClosureIndex, TooManyKeys, candidate_keys
 from schemawright.profiling import guards, measures, ranking
+from schemawright.profiling.budget import SearchBudget
 from schemawright.profiling.file_profile import Profile
 from schemawright.profiling.ranking import Score
 
@@ -69,7 +70,9 @@ def best(_: Node, candidates: list[Candidate], __: set[frozenset[str]]) -> Candi
     return candidates[0] if candidates else None
 
 
-def decompose(profile: Profile, choose: Chooser = best) -> Decomposition:
+def decompose(profile: Profile, choose: Chooser = best, budget: SearchBudget | None = None) -> Decomposition:
+    """With a `budget`, splitting stops at its deadline: the relations split so far are kept,
+    the rest stays as it is, and a decision says so."""
     root = Node(list(profile.table.names))
     nodes, links, decisions = [root], [], []
     declined: set[frozenset[str]] = set()
@@ -78,7 +81,13 @@ def decompose(profile: Profile, choose: Chooser = best) -> Decomposition:
     while pending:
         node = pending.pop(0)
         while True:
-            candidates = _candidates(profile, node, rejected, declined, decisions)
+            candidates = _candidates(profile, node, rejected, declined, decisions, budget)
+            if budget is not None and budget.expired():
+                note = (f"{budget.stopped()}: decomposition ended after {len(nodes) - 1} split(s); "
+                        f"relations not yet examined for BCNF violations are kept as they are")
+                decisions.append(note)
+                budget.notes.append(f"{profile.table.name}: {note}")
+                return Decomposition(nodes, links, decisions)
             choice = choose(node, candidates, declined)
             for candidate in candidates:
                 if candidate.lhs in declined and candidate not in node.kept:
@@ -123,12 +132,14 @@ def _split(node: Node, child: Node, moved: frozenset[str], links: list[Link]) ->
 
 
 def _candidates(profile: Profile, node: Node, rejected: dict[frozenset[str], str],
-                declined: set[frozenset[str]], decisions: list[str]) -> list[Candidate]:
+                declined: set[frozenset[str]], decisions: list[str], budget: SearchBudget | None = None) -> list[Candidate]:
     attrs = frozenset(node.attributes)
     local = local_fds(profile.fds, attrs)
     index = ClosureIndex(local)
     found = []
     for lhs in sorted({f.lhs for f in local}, key=lambda s: (len(s), sorted(s))):
+        if budget is not None and budget.expired():
+            return []  # decompose reports the stop
         if not lhs or lhs in rejected:
             continue  # a constant column stays where it is; a rejection holds for every relation
         closure = index.closure(lhs)
@@ -160,11 +171,14 @@ def primary_key(profile: Profile, node: Node) -> tuple[frozenset[str] | None, li
         keys = candidate_keys(attrs, local_fds(profile.fds, attrs), limit=MAX_KEYS)
     except TooManyKeys:
         keys = [k for k in profile.uccs if k <= attrs]
-    usable = [k for k in keys if k != node.key and guards.rejection_as_key(profile, k) is None
+    # The empty set is a key of a one-row relation (every column constant): no column to key on.
+    usable = [k for k in keys if k and k != node.key and guards.rejection_as_key(profile, k) is None
               and _unique(profile, node, k)]
     ranked = sorted(usable, key=lambda k: (-ranking.key_score(k, node.attributes, profile.table).total, sorted(k)))
     if node.key is not None:
         return node.key, ranked, "the determinant it was split off on"
+    if not ranked and frozenset() in keys:
+        return None, [], "one distinct row: every column is constant, so the data shows no key"
     if not ranked:
         return None, [], "no column combination is unique on all rows without NULLs"
     score = ranking.key_score(ranked[0], node.attributes, profile.table)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schemawright.normalization import FD
+from schemawright.profiling.budget import TooManyDependencies
 from schemawright.profiling.extra import desbordante
 from schemawright.profiling.table import DataTable
 
@@ -38,17 +39,19 @@ class Inclusion:
     referenced: str
 
 
-def exact_fds(table: DataTable, max_lhs: int | None = None, rows: np.ndarray | None = None) -> list[FD]:
-    """Minimal non-trivial FDs with one right-hand attribute (on `rows` only, when given)."""
+def exact_fds(table: DataTable, max_lhs: int | None = None, rows: np.ndarray | None = None,
+              limit: int | None = None) -> list[FD]:
+    """Minimal non-trivial FDs with one right-hand attribute (on `rows` only, when given);
+    more than `limit` of them raise TooManyDependencies."""
     algorithm = desbordante().fd.algorithms.HyFD()
     options = {"max_lhs": max_lhs} if max_lhs else {}
     with _codes_file(table, rows) as path:
         _execute(algorithm, {"table": (path, ",", True)}, options)
-    return _fds(table, algorithm.get_fds())
+    return _fds(table, _capped(algorithm.get_fds(), limit))
 
 
 def approximate_fds(table: DataTable, g3: float, max_lhs: int | None = None,
-                    rows: np.ndarray | None = None) -> list[FD]:
+                    rows: np.ndarray | None = None, limit: int | None = None) -> list[FD]:
     """Minimal FDs whose g3 error (share of rows to delete for the FD to hold) is at most `g3`."""
     algorithm = desbordante().afd.algorithms.Tane()
     options: dict[str, object] = {"error": float(g3), "afd_error_measure": "g3"}
@@ -56,20 +59,25 @@ def approximate_fds(table: DataTable, g3: float, max_lhs: int | None = None,
         options["max_lhs"] = max_lhs
     with _codes_file(table, rows) as path:
         _execute(algorithm, {"table": (path, ",", True)}, options)
-    return _fds(table, algorithm.get_fds())
+    return _fds(table, _capped(algorithm.get_fds(), limit))
 
 
-def unique_column_combinations(table: DataTable, rows: np.ndarray | None = None) -> list[frozenset[str]]:
+def unique_column_combinations(table: DataTable, rows: np.ndarray | None = None,
+                               limit: int | None = None) -> list[frozenset[str]]:
     algorithm = desbordante().ucc.algorithms.HPIValid()  # same UCCs as HyUCC, 5-15x faster here
     with _codes_file(table, rows) as path:
         _execute(algorithm, {"table": (path, ",", True)}, {})
     names = table.names
-    return sorted((frozenset(names[i] for i in ucc.indices) for ucc in algorithm.get_uccs()),
+    return sorted((frozenset(names[i] for i in ucc.indices) for ucc in _capped(algorithm.get_uccs(), limit)),
                   key=lambda k: (len(k), sorted(k)))
 
 
 def inclusions(tables: Sequence[DataTable]) -> list[Inclusion]:
     """Unary INDs between different files, NULLs left out (as in an SQL foreign key)."""
+    # A file of only empty fields has no value to include (and SPIDER refuses an empty file).
+    tables = [t for t in tables if any(v is not None for c in t.columns for v in c.values)]
+    if len(tables) < 2:
+        return []
     algorithm = desbordante().ind.algorithms.Spider()
     with _value_files(tables) as (paths, kept):
         _execute(algorithm, {"tables": [(p, ",", True) for p in paths]}, {"is_null_equal_null": False})
@@ -91,6 +99,13 @@ def _execute(algorithm: object, data: dict, options: dict) -> None:
                           f"it knows {', '.join(sorted(known))}")
     algorithm.load_data(**data)  # type: ignore[attr-defined]
     algorithm.execute(**options)  # type: ignore[attr-defined]
+
+
+def _capped(found: Sequence[object], limit: int | None) -> Sequence[object]:
+    """`found`, unless it holds more than `limit` (then it is not converted: that is the memory)."""
+    if limit is not None and len(found) > limit:
+        raise TooManyDependencies(len(found), limit)
+    return found
 
 
 def _fds(table: DataTable, found: Sequence[object]) -> list[FD]:

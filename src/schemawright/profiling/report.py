@@ -10,8 +10,14 @@ from schemawright.profiling.proposal import Proposal
 from schemawright.profiling.table import NULL_TOKENS
 
 
-def to_markdown(proposal: Proposal, profiles: list[Profile], approximate: float | None) -> str:
+def to_markdown(proposal: Proposal, profiles: list[Profile], approximate: float | None,
+                notes: list[str] = ()) -> str:
     lines = ["# Normalisation of the data", ""]
+    if notes:  # a partial answer says so first
+        lines += ["## Partial result: the search budget ran out", "",
+                  "What follows is complete only as far as these notes say; raise --time-budget or "
+                  "--max-dependencies (or lower --max-lhs) for the rest.", ""]
+        lines += [f"- {n}" for n in notes] + [""]
     lines += ["NULL policy: " + " and ".join(repr(t) for t in sorted(NULL_TOKENS)) + " fields are NULL. In dependencies "
               "NULL is one value equal to itself; columns holding NULLs never become primary keys or determinants "
               "of split-off tables.",

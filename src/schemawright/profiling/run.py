@@ -8,6 +8,7 @@ from pathlib import Path
 
 from schemawright.files import write_files
 from schemawright.profiling import discovery
+from schemawright.profiling.budget import SearchBudget
 from schemawright.profiling.cross_file import link_files
 from schemawright.profiling.csv_reader import Progress, read_csv
 from schemawright.profiling.decompose import Chooser, best, decompose
@@ -31,6 +32,13 @@ class Options:
     sample: int | None = None  # rows to discover dependencies on; None: all up to DEFAULT_SAMPLE
     max_lhs: int | None = DEFAULT_MAX_LHS
     approximate: float | None = None  # g3 threshold
+    time_budget: float | None = None  # seconds for the search (budget.py); None: unbounded
+    max_dependencies: int | None = None  # most dependencies one discovery may keep; None: no cap
+
+    def budget(self) -> SearchBudget | None:
+        if self.time_budget is None and self.max_dependencies is None:
+            return None
+        return SearchBudget(self.time_budget, self.max_dependencies)
 
 
 @dataclass
@@ -41,6 +49,7 @@ class Result:
     project: str
     sources: list[str] = field(default_factory=list)
     approximate: float | None = None
+    notes: list[str] = field(default_factory=list)  # where the search budget cut the search short
 
 
 class BadOptions(ValueError):
@@ -62,6 +71,10 @@ def check_options(options: Options) -> None:
     if options.max_lhs is not None and options.max_lhs < 1:
         issues.append(f"--max-lhs must be at least 1, got {options.max_lhs}; "
                       "3 suits normalisation, larger values find wider determinants, slowly")
+    if options.time_budget is not None and not options.time_budget > 0:
+        issues.append(f"--time-budget must be more than 0 seconds, got {options.time_budget}; e.g. --time-budget 60")
+    if options.max_dependencies is not None and options.max_dependencies < 1:
+        issues.append(f"--max-dependencies must be at least 1, got {options.max_dependencies}; e.g. 20000")
     if options.sample is not None and options.sample < 2:
         issues.append(f"--sample must be at least 2 rows, got {options.sample}; e.g. --sample 100000")
     if issues:
@@ -79,10 +92,11 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
     for path in paths:
         say(f"reading {path}")
         tables.append(read_csv(path, options.delimiter, options.header, reading(str(path)) if reading else None))
+    budget = options.budget()  # the clock starts after reading: it bounds the search
     profiles = []
     for table in tables:
         profiles.append(profile_table(table, options.max_lhs, options.sample, options.approximate,
-                                      lambda text, name=table.name: say(f"{name}: {text}")))
+                                      lambda text, name=table.name: say(f"{name}: {text}"), budget))
     found: list[discovery.Inclusion] = []
     if len(tables) > 1:
         say("discovering inclusion dependencies across files")
@@ -92,14 +106,16 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
     proposal, taken = Proposal(), set()
     for profile in profiles:
         say(f"{profile.table.name}: decomposing")
-        propose(profile, decompose(profile, choose), taken, proposal)
+        # A person's time to answer is not the search's: --interactive splits without a deadline.
+        propose(profile, decompose(profile, choose, budget if choose is best else None), taken, proposal)
     if len(tables) > 1:
         say("merging tables of the same entity across files")
         data = merge_entities(proposal, found)
         link_files(proposal, found, data)
     project = file_table(tables[0].name, set()) if len(tables) == 1 else "normalized"
     sources = [str(p) for p in paths]
-    return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources, options.approximate)
+    return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources, options.approximate,
+                  list(budget.notes) if budget else [])
 
 
 def write_outputs(result: Result, out: Path) -> list[Path]:
@@ -107,7 +123,7 @@ def write_outputs(result: Result, out: Path) -> list[Path]:
     normal pipeline."""
     from schemawright.pipeline import design_file, write_deliverables
 
-    report = to_markdown(result.proposal, result.profiles, result.approximate)
+    report = to_markdown(result.proposal, result.profiles, result.approximate, result.notes)
     written = write_files(out, {SPEC_FILE: result.spec_yaml, REPORT_FILE: report})
     design = design_file(out / SPEC_FILE)
     return sorted(written + write_deliverables(design, out))

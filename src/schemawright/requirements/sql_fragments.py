@@ -60,11 +60,12 @@ def _problems(spec: Spec, at: Locator) -> tuple[list[SpecIssue], dict[str, set[i
                                 "an operator class or COLLATE if needed"))
             if path[0] == "rules":
                 refused.setdefault("rules", set()).add(int(path[1]))
-    for name, entity in spec.entities.items():
-        for attr_name, attr in entity.attributes.items():
+    for owner, attributes in _attribute_owners(spec):
+        for attr_name, attr in attributes.items():
             if attr.sql_type is not None and (problem := expression_problem(attr.sql_type, "type")):
-                out.append(at.issue(("entities", name, "attributes", attr_name, "sql_type"), f"sql_type {problem}",
+                out.append(at.issue(owner + ("attributes", attr_name, "sql_type"), f"sql_type {problem}",
                                     "write one PostgreSQL type, e.g. `varchar(40)` or `numeric(10,2)[]`"))
+    for name, entity in spec.entities.items():
         for i, index in enumerate(entity.indexes):
             if not _METHOD.fullmatch(index.using):
                 out.append(at.issue(("entities", name, "indexes", i, "using"), f"index method {index.using!r} is "
@@ -107,17 +108,24 @@ def _problems(spec: Spec, at: Locator) -> tuple[list[SpecIssue], dict[str, set[i
     return out, refused
 
 
+def _attribute_owners(spec: Spec) -> list[tuple[tuple, dict]]:
+    """(path, attributes) of each entity and each relationship (a many-to-many carries attributes)."""
+    return [(("entities", name), entity.attributes) for name, entity in spec.entities.items()] + \
+        [(("relationships", i), rel.attributes) for i, rel in enumerate(spec.relationships)]
+
+
 def _expressions(spec: Spec) -> Iterator[tuple[tuple, str, str, str]]:
     """(path, what, context, text) of every SQL expression the spec holds."""
-    for name, entity in spec.entities.items():
-        for attr_name, attr in entity.attributes.items():
-            at = ("entities", name, "attributes", attr_name)
+    for owner, attributes in _attribute_owners(spec):
+        for attr_name, attr in attributes.items():
+            at = owner + ("attributes", attr_name)
             if attr.check is not None:
                 yield at + ("check",), "check", "check", attr.check
             if attr.generated is not None:
                 yield at + ("generated",), "generated expression", "generated", attr.generated
             if isinstance(attr.default, str) and attr.default.strip().lower().startswith("sql:"):
                 yield at + ("default",), "`sql:` default", "default", attr.default.strip()[4:]
+    for name, entity in spec.entities.items():
         for i, index in enumerate(entity.indexes):
             if index.where is not None:
                 yield ("entities", name, "indexes", i, "where"), "index predicate", "where", index.where

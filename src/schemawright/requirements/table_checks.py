@@ -34,8 +34,11 @@ _FAMILIES = {
 
 def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
     """`design`: the logical tables of `spec` (with audit columns)."""
+    from schemawright.physical.build import build_physical
+
+    typed = {t.name: t for t in build_physical(design).tables}
     return _keyless_lists(spec, at) + _same_column_twice(spec, design, at) + \
-        _expression_columns(spec, design, at) + _foreign_key_types(spec, design, at)
+        _expression_columns(spec, design, typed, at) + _foreign_key_types(spec, typed, at)
 
 
 def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -106,13 +109,18 @@ def _expressions(spec: Spec, design: m.Design) -> Iterator[tuple[tuple, str, m.T
                 yield ("relationships", i, "attributes", a, "check"), attr.check, table, ""
 
 
-def _expression_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+def _expression_columns(spec: Spec, design: m.Design, typed: dict[str, m.Table], at: Locator) -> list[SpecIssue]:
     out: list[SpecIssue] = []
     for path, text, table, hint in _expressions(spec, design):
         if table is None:
             continue
         columns = [c.name for c in table.columns]
         named, subquery = _column_refs(text)
+        types = {c.name: c.sql_type for c in typed[table.name].columns} if table.name in typed else {}
+        if path[-1] == "check" and (what := not_boolean(text, types)):
+            out.append(at.issue(path, f"check {text!r} is {what}, not a condition: PostgreSQL requires a CHECK "
+                                "to be boolean", "write a condition that is true or false, e.g. `qty > 0` or "
+                                "`label <> ''`"))
         if subquery:
             out.append(at.issue(path, f"{path[-1]} {text!r} holds a subquery, which PostgreSQL does not allow here",
                                 "compare columns of this table only; for rules across tables use a foreign key "
@@ -156,10 +164,7 @@ def _column_refs(text: str) -> tuple[list[str], bool]:
     return names, subquery
 
 
-def _foreign_key_types(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
-    from schemawright.physical.build import build_physical
-
-    typed = {t.name: t for t in build_physical(design).tables}
+def _foreign_key_types(spec: Spec, typed: dict[str, m.Table], at: Locator) -> list[SpecIssue]:
     where = {relationship_name(r, i): i for i, r in enumerate(spec.relationships) if r.columns}
     out: list[SpecIssue] = []
     for table in typed.values():
@@ -186,3 +191,60 @@ def _family(sql_type: str) -> str | None:
         element = _family(base[:-2])
         return element + "[]" if element else None
     return _FAMILIES.get(base.split("(")[0].strip())
+
+
+# Built-in types a value can have that are not boolean, for casts (`x::text`) and columns.
+_NOT_BOOLEAN_TYPES = (set(_FAMILIES) - {"boolean", "bool"}) | {
+    "float", "bytea", "interval", "money", "timetz", "inet", "cidr", "macaddr", "bit", "varbit", "xml", "name",
+    "oid", "serial", "bigserial", "smallserial", "tsvector", "tsquery", "point", "int4range", "int8range",
+    "numrange", "tsrange", "tstzrange", "daterange"}
+# Operators whose result is never boolean for built-in types (arithmetic and concatenation).
+_ARITHMETIC = {"+", "-", "*", "/", "%", "^", "||", "|/", "||/", "@", "~", "&", "|", "#", "<<", ">>"}
+# What PostgreSQL reads as a boolean when a quoted string stands alone (its parse_bool).
+_BOOLEAN_WORDS = {w[:n] for w in ("true", "false", "yes", "no") for n in range(1, len(w) + 1)} | \
+    {"on", "of", "off", "1", "0"}
+
+
+def not_boolean(text: str, types: dict[str, str]) -> str | None:
+    """What `text` (one SQL expression) clearly is when its value cannot be boolean — a number,
+    a string, arithmetic, a cast to another type, a column of another type (`types`: column name
+    to SQL type) — else None.  Anything this cannot tell (a function call, an operator of an
+    extension) is left to PostgreSQL."""
+    try:
+        parsed = pglast.parse_sql(f"SELECT ({text}\n)")
+    except pglast.parser.ParseError:
+        return None  # reported by sql_fragments.py
+    return _kind_of(parsed[0].stmt(skip_none=True)["targetList"][0]["val"], types)
+
+
+def _kind_of(node: dict, types: dict[str, str]) -> str | None:
+    kind = node.get("@")
+    if kind == "A_Const":
+        value = node.get("val") or {}
+        if value.get("@") in ("Integer", "Float"):
+            return f"the number {value.get('ival', value.get('fval'))}"
+        if value.get("@") == "BitString":
+            return "a bit string"
+        if value.get("@") == "String" and value.get("sval", "").strip().lower() not in _BOOLEAN_WORDS:
+            return f"the string {value.get('sval')!r}"
+    elif kind == "A_Expr" and node["kind"]["name"] == "AEXPR_OP" and len(node.get("name") or ()) == 1:
+        operator = node["name"][0].get("sval")
+        if operator in _ARITHMETIC and not (operator in ("~", "#") and node.get("lexpr") is not None):
+            return f"arithmetic (`{operator}`)"  # binary ~ is a regular expression match; # a box operator
+    elif kind == "TypeCast":
+        names = [n.get("sval") for n in node["typeName"].get("names") or ()]
+        array = bool(node["typeName"].get("arrayBounds"))
+        if names and (array or names[-1].lower() in _NOT_BOOLEAN_TYPES):
+            return f"a value cast to {names[-1]}{'[]' if array else ''}"
+    elif kind == "SQLValueFunction":
+        return "a date, time or user name"
+    elif kind == "ColumnRef":
+        last = (node.get("fields") or ({},))[-1]
+        sql_type = types.get(last.get("sval", "")) if isinstance(last, dict) else None
+        if sql_type and (sql_type.endswith("]") or _family(sql_type) is not None and _family(sql_type) != "boolean"):
+            return f"column {last['sval']!r} of type {sql_type}"
+    elif kind in ("RowExpr", "A_ArrayExpr"):
+        return "a row" if kind == "RowExpr" else "an array"
+    elif kind == "CollateClause":
+        return _kind_of(node["arg"], types)
+    return None

@@ -314,7 +314,8 @@ def test_text_defaults_keep_what_the_user_wrote(db: Database, declared: str, wri
     ("money", "12.5"), ("date", "2024-02-29"), ("date", "today"), ("timestamp", "2024-01-02T03:04:05+00:00"),
     ("timestamp", "now"), ("time", "'23:59:59.5'"), ("uuid", "123e4567-e89b-12d3-a456-426614174000"),
     ("json", "'[1, \"a\"]'"), ("phone", "'+14155550123'"), ("url", "https://example.com/a"),
-    ("enum, values: [a, b]", "b"), ("string, max_length: 3", "abc"), ("integer", "'sql: 1 + 1'")])
+    ("enum, values: [a, b]", "b"), ("string, max_length: 3", "abc"), ("integer", "'sql: 1 + 1'"),
+    ("decimal, precision: 1, scale: 1", "0"), ("decimal, precision: 2, scale: 2", "0.99")])
 def test_defaults_of_the_right_type_apply(db: Database, declared: str, default: str) -> None:
     applies(db, ONE % (declared, default))
 

@@ -130,6 +130,8 @@ def attribute(draw: st.DrawFn, kind: str | None = None, *, element: bool = False
         if draw(st.booleans()):
             spec["min"] = -1000.5
             spec["max"] = draw(st.sampled_from([0, 99.25, 10**9]))
+            if not spec["min"] <= float(default) <= spec["max"]:  # check refuses a default its own range refuses
+                default = 0
     elif kind == "boolean":
         default = draw(st.booleans())
     elif kind == "date":
@@ -254,7 +256,8 @@ def specs(draw: st.DrawFn) -> dict:
             entity["description"] = draw(_TEXT)
         entities[name] = entity
 
-    project = draw(st.one_of(names(), _TEXT.map(lambda s: s if s.strip() else "project")))
+    # A project name is a name: check refuses control characters in it (a newline is tested in descriptions).
+    project = draw(st.one_of(names(), _TEXT.map(lambda s: s if s.strip() and s.isprintable() else "project")))
     spec: dict = {"project": project, "naming": naming, "audit": draw(st.booleans()),
                   "entities": entities, "relationships": draw(relationships(entity_names, namer))}
     if draw(st.booleans()):

@@ -160,7 +160,7 @@ def _decimal(attr: Attribute, value: object) -> Problem | None:
     scale = attr.scale if attr.scale is not None else (4 if attr.type == "money" else 0)
     if precision is not None:
         digits = Context(prec=precision + 2)  # precision is at most 1000: the spec says so
-        small = number.adjusted() < precision - scale
+        small = number.is_zero() or number.adjusted() < precision - scale  # 0 fits numeric(1,1): no digit before the point
         rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=digits) if small else number
         if not small or abs(rounded) >= Decimal(10) ** (precision - scale):
             return (f"the default {value!r} does not fit numeric({precision},{scale}): at most "

@@ -125,6 +125,26 @@ def test_quote_ident_quotes_a_name_ending_in_a_newline():
     assert quote_ident("orders") == "orders"
 
 
+def test_the_pg_cron_line_in_the_report_is_one_statement_whatever_the_table_name():
+    """Users paste it into psql: a quote in the name must not end its literal."""
+    from schemawright.partitioning.maintenance import plan_text
+
+    table = _design(PARTITIONED, "plain").tables[0]
+    text = plan_text(table.model_copy(update={"name": "it's"}), table.partitioning)
+    line = text.split("pg_cron: `")[1].split("`")[0]
+    found = pglast.parse_sql(line)
+    assert len(found) == 1 and found[0].stmt.targetList[0].val.funcname[-1].sval == "schedule"
+    assert found[0].stmt.targetList[0].val.args[0].val.sval == "it's-partitions"
+
+
+def test_names_ending_in_a_newline_are_not_plain_in_the_documents():
+    from schemawright.documentation.dot import _PLAIN_ID
+    from schemawright.documentation.markdown import code
+
+    assert code("orders\n") == "`orders`" and code("orders") == "`orders`"
+    assert _PLAIN_ID.match("orders\n") is None and _PLAIN_ID.match("orders")
+
+
 def _tampered(design, body: str):
     function = design.functions[0].model_copy(update={"body": body})
     return design.model_copy(update={"functions": (function,) + design.functions[1:]})

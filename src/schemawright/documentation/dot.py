@@ -24,7 +24,7 @@ _MUTED = "#6b7785"
 # Edges take their parent's colour, so in a dense schema one can follow them to their table.
 _EDGE_COLOURS = ("#1f5fa6", "#b03a2e", "#2e7d32", "#7b3fa0", "#b26a00", "#00838f", "#6d4c41", "#ad1457",
                  "#455a64", "#827717")
-_PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: `$` would let a trailing newline through
 # Arrow shapes list the glyph nearest the node first: "crowodot" = crow at the table, circle beyond.
 _PARENT_END = {0: "teeodot", 1: "teetee"}
 _CHILD_END = {(0, True): "crowodot", (1, True): "crowtee", (0, False): "teeodot", (1, False): "teetee"}

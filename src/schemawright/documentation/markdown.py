@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 
 
-_PLAIN_CODE = re.compile(r"^[^`\s]+$")
+_PLAIN_CODE = re.compile(r"[^`\s]+\Z")  # \Z: `$` would let a trailing newline through
 
 
 def code(name: object) -> str:

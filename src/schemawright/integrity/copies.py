@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
-from schemawright.sql.quoting import dollar_quote, quote_literal
+from schemawright.sql.quoting import cron_schedule, dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.verify import statement_text
 
@@ -184,7 +184,7 @@ END;""")
 
 
 def _cron(name: str, schedule: str, command: str) -> str:
-    return f"SELECT cron.schedule({quote_literal(name)}, {quote_literal(schedule)}, {quote_literal(command)});"
+    return cron_schedule(name, schedule, command) + ";"
 
 
 def _materialized_view(state: _State, item: m.Denormalization) -> None:

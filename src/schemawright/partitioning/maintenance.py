@@ -13,7 +13,7 @@ from schemawright import model as m
 from schemawright.naming import fit
 from schemawright.partitioning.calendar import partition_prefix
 from schemawright.requirements.spec import parse_interval
-from schemawright.sql.quoting import dollar_quote, quote_literal
+from schemawright.sql.quoting import cron_schedule, dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 
 
@@ -129,7 +129,7 @@ def plan_text(table: m.Table, scheme: m.Partitioning) -> str:
         keep = (f" and drops every partition whose rows are all older than {scheme.retention_months} months "
                 "(the retention)" if scheme.retention_months else "")
         return (f"Run `SELECT * FROM {fn}();` daily (cron with psql, or pg_cron: "
-                f"`SELECT cron.schedule('{table.name}-partitions', '15 3 * * *', 'SELECT {fn}()')`). "
+                f"`{cron_schedule(f'{table.name}-partitions', '15 3 * * *', f'SELECT {q(fn)}()')}`). "
                 f"It creates the current partition ({scheme.interval} wide) and the {scheme.ahead} after it"
                 f"{keep}; rows already in {scheme.default_partition} for a new partition are moved into it. "
                 f"Run it once right after the first migration: the initial partitions are placed around the "

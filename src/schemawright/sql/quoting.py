@@ -48,3 +48,9 @@ def dollar_quote(body: str, hint: str = "") -> str:
         n += 1
         tag = f"${hint or 'q'}{n}$"  # a tag follows identifier rules: it cannot start with a digit
     return f"{tag}\n{body}\n{tag}"
+
+
+def cron_schedule(job: str, schedule: str, command: str) -> str:
+    """pg_cron's call that runs `command` on `schedule`, every part a quoted literal (job names
+    come from table names, which may hold quotes)."""
+    return f"SELECT cron.schedule({quote_literal(job)}, {quote_literal(schedule)}, {quote_literal(command)})"

@@ -336,12 +336,20 @@ def _without_database_urls(text: str) -> str:
 
 
 def main() -> None:
+    from schemawright import interrupts
+
+    interrupts.install()  # SIGTERM and SIGHUP unwind like Ctrl-C: scratch databases dropped, servers stopped
     try:
         app()
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        raise SystemExit(130) from None
+    except (KeyboardInterrupt, SystemExit) as stop:
+        interrupts.ignore()  # all is cleaned up: a late signal must not cut the exit short
+        signal = interrupts.received()
+        if signal is None and isinstance(stop, SystemExit):
+            raise
+        err.print(str(signal) if signal else "interrupted", markup=False)
+        raise SystemExit(signal.exit_code if signal else 130) from None
     except Exception as exc:  # a bug of ours: say so plainly instead of a traceback
+        interrupts.ignore()
         err.print(f"internal error: {_without_database_urls(f'{type(exc).__name__}: {exc}')}", markup=False,
                   soft_wrap=True)
         err.print("this is a schemawright bug; please report it with the spec that caused it "

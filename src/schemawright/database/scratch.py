@@ -10,20 +10,28 @@ stale scratch databases by SCRATCH_PREFIX finds their roles too (roles are clust
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from schemawright.database.connection import Database
+from schemawright.database.owner import host_tag
 from schemawright.database.urls import with_database
+from schemawright.interrupts import shielded
 from schemawright.sql.quoting import quote_ident
 
 SCRATCH_PREFIX = "schemawright_scratch_"
 SANDBOX_SUFFIX = "_sandbox"  # the sandbox role of scratch database N is N + SANDBOX_SUFFIX
 
 
-def scratch_name() -> str:
-    return SCRATCH_PREFIX + secrets.token_hex(8)
+def scratch_name(*, pid: int | None = None, host: str | None = None) -> str:
+    """`schemawright_scratch_<host tag>_<pid>_<12 random hex>`, at most 53 of PostgreSQL's 63 bytes.
+
+    The host tag and PID say whose it is, so the next run can drop it if its owner was
+    killed (leftovers.py); the rest of the 63 bytes is room for a suffix (the sandbox role).
+    """
+    return f"{SCRATCH_PREFIX}{host or host_tag()}_{os.getpid() if pid is None else pid}_{secrets.token_hex(6)}"
 
 
 @contextmanager
@@ -39,27 +47,37 @@ def scratch_database(server_url: str) -> Iterator[str]:
 
 
 def create_database(admin: Database, name: str, owner: str | None = None) -> None:
+    from schemawright.database.leftovers import remove_dead_scratch_databases  # here: it builds on this module
+
+    remove_dead_scratch_databases(admin)  # those of runs on this host that were killed (SIGKILL)
     # template0: never inherit objects someone added to template1.
     owned = f" OWNER {quote_ident(owner)}" if owner else ""
-    admin.execute(f"CREATE DATABASE {quote_ident(name)}{owned} TEMPLATE template0 ENCODING 'UTF8'")
+    try:
+        with shielded():  # a signal is held until the database exists...
+            admin.execute(f"CREATE DATABASE {quote_ident(name)}{owned} TEMPLATE template0 ENCODING 'UTF8'")
+    except KeyboardInterrupt:  # ...and then it is dropped here: the caller's cleanup does not cover it yet
+        drop_database(admin, name)
+        raise
 
 
 def drop_database(admin: Database, name: str) -> None:
     """Drop a scratch database, disconnecting anyone still connected to it."""
     if not name.startswith(SCRATCH_PREFIX):  # a guard against ever dropping anything else
         raise ValueError(f"refusing to drop {name!r}: not a schemawright scratch database")
-    if admin.server_version >= 130000:
-        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-        return
-    admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-        [name],
-    )
-    admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+    with shielded():  # a signal would cancel the DROP and leave the database
+        if admin.server_version >= 130000:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+            return
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
 
 
 def drop_role(admin: Database, role: str) -> None:
     """Drop a sandbox role (after its database: it owns nothing else)."""
     if not (role.startswith(SCRATCH_PREFIX) and role.endswith(SANDBOX_SUFFIX)):  # the same guard for roles
         raise ValueError(f"refusing to drop role {role!r}: not a schemawright sandbox role")
-    admin.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")
+    with shielded():
+        admin.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")

@@ -23,6 +23,7 @@ from schemawright.requirements.plain_names import name_problems
 from schemawright.requirements.references import check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.sql_fragments import check_sql_fragments
+from schemawright.requirements.values import keep_written_text
 from schemawright.requirements.yaml_marks import MAX_DOCUMENT_BYTES, Marks, YamlError, load_with_marks, too_large
 
 Loc = tuple[int | str, ...]
@@ -85,6 +86,7 @@ def _parse_spec(text: str, file: str) -> Spec:
     fatal = name_problems(root, locator) + _too_many_items(root, locator)
     if fatal:  # the checks below would build a design from these
         raise SpecErrors(yaml_issues + fatal)
+    keep_written_text(root, marks)
     try:
         spec = Spec.model_validate(root)
     except ValidationError as exc:

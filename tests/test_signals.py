@@ -39,11 +39,12 @@ needs_pg15 = pytest.mark.skipif(not local_pg15_reachable(), reason="no PostgreSQ
 
 @pytest.fixture
 def tmpdir_short() -> Iterator[Path]:
-    # Short on purpose: the embedded server's socket lives in its data directory only
-    # when the path fits a Unix socket name (about 100 bytes).
-    path = Path(tempfile.mkdtemp(prefix="sw-sig-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    """The runs' TMPDIR.  Short on purpose: the embedded server's socket lives in its data
+    directory only when the path fits a Unix socket name (about 100 bytes)."""
+    base = Path(tempfile.mkdtemp(prefix="sw-sig-", dir="/tmp"))
+    (base / "t").mkdir()
+    yield base / "t"
+    shutil.rmtree(base, ignore_errors=True)
 
 
 class Run:
@@ -51,8 +52,8 @@ class Run:
 
     def __init__(self, args: list[str], tmpdir: Path) -> None:
         self.tmpdir = tmpdir
-        self.stdout = tmpdir.parent / f"{tmpdir.name}.out"
-        self.stderr = tmpdir.parent / f"{tmpdir.name}.err"
+        self.stdout = tmpdir.parent / f"{len(list(tmpdir.parent.glob('*.out')))}.out"
+        self.stderr = self.stdout.with_suffix(".err")
         env = {**os.environ, "TMPDIR": str(tmpdir)}
         env.pop("SCHEMAWRIGHT_DEBUG", None)
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
@@ -218,10 +219,9 @@ def test_the_next_run_drops_what_a_killed_run_left_on_a_server(tmpdir_short: Pat
     left = _named_after(killed.pid)
     assert ours <= left
 
-    with Database(PG15_URL) as admin:
-        removed = remove_dead_scratch_databases(admin)
-    assert left <= set(removed)  # the database, and the sandbox role when there is one
-    assert _named_after(killed.pid) == set()
+    after = Run(["validate", str(SHOP), "--database-url", PG15_URL], tmpdir_short)
+    assert after.finish() == 0, after.error_text()
+    assert _named_after(killed.pid) == set()  # the database, and the sandbox role when there is one
 
 
 @needs_pg15

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 import pglast
 
 from schemawright.database.connection import Database, DatabaseError
+from schemawright.database.leftovers import remove_dead_scratch_databases
 from schemawright.database.scratch import (
     SANDBOX_SUFFIX,
     create_database,
@@ -66,6 +67,7 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = ()) -> Itera
     on every exit path.  `extensions`: those the design (or the caller) needs in it."""
     name = scratch_name()
     with Database(server_url) as admin:
+        remove_dead_scratch_databases(admin)  # what runs killed on this host (SIGKILL) left on the server
         user, may_create_roles = admin.query(
             "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")[0]
         role = name + SANDBOX_SUFFIX if may_create_roles else None

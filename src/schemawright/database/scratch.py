@@ -47,9 +47,6 @@ def scratch_database(server_url: str) -> Iterator[str]:
 
 
 def create_database(admin: Database, name: str, owner: str | None = None) -> None:
-    from schemawright.database.leftovers import remove_dead_scratch_databases  # here: it builds on this module
-
-    remove_dead_scratch_databases(admin)  # those of runs on this host that were killed (SIGKILL)
     # template0: never inherit objects someone added to template1.
     owned = f" OWNER {quote_ident(owner)}" if owner else ""
     try:

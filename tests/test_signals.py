@@ -27,7 +27,7 @@ from helpers import LOCAL_PG15_URL, local_pg15_reachable
 from schemawright.database import Database
 from schemawright.database.leftovers import remove_dead_embedded_dirs, remove_dead_scratch_databases
 from schemawright.database.owner import host_tag
-from schemawright.database.scratch import SCRATCH_PREFIX, scratch_name
+from schemawright.database.scratch import SANDBOX_SUFFIX, SCRATCH_PREFIX, scratch_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "examples" / "shop.yaml"
@@ -179,6 +179,18 @@ def test_signal_stops_and_removes_the_embedded_server(tmpdir_short: Path, signum
     assert _postgres_processes_under(tmpdir_short) == []
 
 
+@pytest.mark.parametrize("gap", [0.0, 0.05, 0.2])
+def test_more_signals_do_not_cut_the_cleanup_short(tmpdir_short: Path, gap: float) -> None:
+    run = Run(["validate", str(SHOP)], tmpdir_short)
+    run.wait_for(lambda: _ready_postmaster(run), "a running embedded server")
+    for signum in (signal.SIGTERM, signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        run.process.send_signal(signum)
+        time.sleep(gap)
+    _assert_ended_cleanly(run, 143, "SIGTERM")  # the first signal names the stop
+    assert run.embedded_dirs() == []
+    assert _postgres_processes_under(tmpdir_short) == []
+
+
 def test_sigint_still_ends_the_run_cleanly(tmpdir_short: Path) -> None:
     run = Run(["validate", str(SHOP)], tmpdir_short)
     run.wait_for(lambda: _ready_postmaster(run), "a running embedded server")
@@ -247,6 +259,11 @@ def test_leftover_cleanup_never_touches_a_live_owner_or_another_host() -> None:
         with psycopg.connect(PG15_URL, autocommit=True) as conn:
             for name in names.values():
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_scratch_names_leave_room_for_the_sandbox_suffix() -> None:
+    longest = scratch_name(pid=2**32 - 1) + SANDBOX_SUFFIX
+    assert len(longest.encode()) <= 63  # PostgreSQL would truncate a longer name silently
 
 
 def test_embedded_cleanup_leaves_live_owners_and_other_names(tmp_path: Path) -> None:

@@ -126,6 +126,52 @@ KNOWN_KEYS = [
 ]
 
 
+# Values that keep a spec readable but move its meaning, by the key they go under: a type
+# the attribute was not meant to have, a check or default of the wrong kind, a column name
+# that collides.  They reach the design and the DDL, where the KNOWN_KEYS values mostly
+# stop at the first validation.
+_TYPES = ["id", "string", "text", "integer", "bigint", "decimal", "money", "boolean", "date", "time", "timestamp",
+          "uuid", "email", "phone", "url", "enum", "json", "array", "list"]
+_CHECKS = ["qty > 0", "id > 0", "true", "false", "null", "0", "1 + 1", "'abc'", "'yes'", "value > 0",
+           "now() > '2024-01-01'", "char_length(email) < 5", "status IN ('a', 'b')", "id IS NOT NULL",
+           "total >= 0 AND total < 10", "hash(id, 0)", "position > 0", "created_at < now()", "sku ~ '^[A-Z]'",
+           "lower(full_name) = full_name", "recorded_at > '2024-02-30'", "total::text", "coalesce(note, '')",
+           "CASE WHEN total > 0 THEN 1 ELSE 0 END", "quantity > 0", "price >= 0", "NOT pii", "id = ANY('{1,2}')"]
+_DEFAULTS = ["sql: now()", "sql: 1", "sql: gen_random_uuid()", "sql: current_date", "sql: 'x'", "sql: nextval('s')",
+             "sql: total + 1", "sql: (SELECT 1)", "0", 0, -1, 1.5, 10**20, "abc", "2024-02-29", "2024-02-30",
+             "2024-01-01 10:00", True, "on", "yes", "t", "", "x" * 300, "00:00", "25:00", "{}", "[]", "pending",
+             "bronze", "ZZ", "1e400", "-0", "nan", "now", "today", "00000000-0000-0000-0000-000000000000"]
+_NUMBERS = [0, 1, 2, 5, 10, 38, 1000, 1001, 10**6, -5, 0.5, 2**31, -(2**31)]
+BY_KEY: dict[str, list[object]] = {
+    "type": _TYPES, "of": _TYPES, "check": _CHECKS, "default": _DEFAULTS, "generated": [
+        "total * 2", "lower(email)", "now()", "id + 1", "char_length(full_name)", "value", "'x'", "1 / 0"],
+    "max_length": _NUMBERS, "precision": _NUMBERS, "scale": _NUMBERS, "min": _NUMBERS + [1e308, -1.5],
+    "max": _NUMBERS + [1e308, -1.5], "values": [["a", "b"], ["a", "A"], ["x"], ["it's", "b"], ["", "b"], ["pending"],
+                                                 ["on", "off"], ["a b", "a-b"], [str(i) for i in range(70)]],
+    "sql_type": ["text", "int", "varchar(10)", "numeric(10,2)", "timestamptz", "int[]", "citext", "geometry", "jsonb",
+                 "bit(3)", "money", "serial", "tsvector", "inet", "char", "bool", "date", "interval", "uuid"],
+    "column": ["id", "Position", "position", "created_at", "updated_at", "x", "a b", "select", "customer_id", "value"],
+    "name": ["id", "Position", "position", "orders", "customers", "x", "a b", "select", "Order", "order_items"],
+    "table": ["orders", "customers", "Order", "order_items", "x", "a b", "select", "pg_class", "products"],
+    "unique": [True, False, ["id"], ["email", "email"], [], ["id", "email"], ["zip"]],
+    "primary_key": [["id"], [], ["email"], ["x"], ["email", "email"], ["recorded_at"], ["sku", "price"]],
+    "on_delete": ["cascade", "restrict", "set null", "no action", "set default"],
+    "where": ["total > 0", "deleted_at IS NULL", "status = 'paid'", {"email": "="}, {"total": "between"}],
+    "interval": ["1 month", "1 day", "1 week", "1 year", "7 days", "1 hour", "3 months", "1 minute"],
+    "retention_months": [0, 1, 12, 600, 1200], "ahead": [0, 1, 3, 100], "anchor": ["2024-01-01", "2024-02-29"],
+    "partition": ["range(recorded_at, 1 day)", "hash(id, 4)", "list(status)", "range(placed_at, 1 year)",
+                  {"by": "hash", "key": "id", "partitions": 8}, {"by": "list", "key": "status"}],
+    "key": ["id", "email", "recorded_at", "status", "placed_at", "identity", "uuid"],
+    "enum_type": ["mood", "status", "orders", "x"], "identity": [True, False], "required": [True, False],
+    "pii": [True, False], "audit": [True, False], "columns": [["id"], ["email"], ["customer_id"], ["x", "y"], []],
+    "rows": [0, 1, 10**6, 10**9], "growth_per_month": [0, 1, 10**6],
+}
+
+ATTRIBUTE_KEYS = ["type", "of", "check", "default", "generated", "max_length", "precision", "scale", "min", "max",
+                  "values", "sql_type", "column", "unique", "enum_type", "identity", "required", "pii"]
+RELATIONSHIP_TYPES = ["one-to-one", "one-to-many", "many-to-many"]
+
+
 def seed_specs() -> list[str]:
     """The bundled examples, the `init` template and the feature spec: where mutations start."""
     texts = [FEATURE_SPEC]
@@ -226,9 +272,11 @@ def _value(rng: random.Random) -> object:
     return copy.deepcopy(rng.choice(INTERESTING))
 
 
-def _value_like(old: object, rng: random.Random) -> object:
-    """Mostly a value of the same kind as `old` (so the spec stays valid enough to reach the
-    deeper stages), sometimes any interesting value."""
+def _value_like(old: object, rng: random.Random, key: object = None) -> object:
+    """Mostly a value of the same kind as `old` or one that fits under `key` (so the spec stays
+    valid enough to reach the deeper stages), sometimes any interesting value."""
+    if key in BY_KEY and rng.random() < 0.6:
+        return copy.deepcopy(rng.choice(BY_KEY[key]))  # type: ignore[index]
     if rng.random() < 0.3:
         return _value(rng)
     same = [v for v in INTERESTING if type(v) is type(old)]
@@ -253,7 +301,7 @@ def mutate_tree(root: object, rng: random.Random) -> object:
     key = path[-1]
     action = rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6])
     if action == 0:  # replace a value, mostly by one of the same kind
-        parent[key] = _value_like(parent[key], rng)  # type: ignore[index]
+        parent[key] = _value_like(parent[key], rng, key)  # type: ignore[index]
     elif action == 1:  # delete an entry
         del parent[key]  # type: ignore[arg-type, union-attr]
     elif action == 2 and isinstance(parent, dict):  # rename a key: interesting, known, or a typo
@@ -275,10 +323,35 @@ def mutate_tree(root: object, rng: random.Random) -> object:
         except (KeyError, IndexError, TypeError):
             pass
     elif action == 5 and isinstance(parent[key], dict):  # add a known key with an odd value
-        parent[key][rng.choice(KNOWN_KEYS)] = _value(rng)  # type: ignore[index]
+        added = rng.choice(KNOWN_KEYS)
+        fits = added in BY_KEY and rng.random() < 0.6
+        parent[key][added] = copy.deepcopy(rng.choice(BY_KEY[added])) if fits else _value(rng)  # type: ignore[index]
     else:  # replace with a value of another shape
         parent[key] = rng.choice([[_value(rng)], {rng.choice(KNOWN_KEYS): _value(rng)}, str(_value(rng))])
     return root
+
+
+def nudge_tree(root: object, rng: random.Random) -> object:
+    """One edit that keeps the spec's shape: a value under a key the format knows is replaced by
+    another that fits the key (BY_KEY), or an attribute gains such a key.  Most results still
+    pass the schema, so they test the checks that stand between a spec and its DDL."""
+    root = copy.deepcopy(root)
+    paths = [p for p in _paths(root) if p and p[-1] in BY_KEY]
+    attributes = [p for p in _paths(root) if len(p) > 1 and p[-2] == "attributes" and isinstance(_at(root, p), dict)]
+    if attributes and (not paths or rng.random() < 0.3):
+        attribute = _at(root, rng.choice(attributes))
+        key = rng.choice(ATTRIBUTE_KEYS)
+        attribute[key] = copy.deepcopy(rng.choice(BY_KEY[key]))  # type: ignore[index]
+    elif paths:
+        path = rng.choice(paths)
+        pool = RELATIONSHIP_TYPES if path[0] == "relationships" and path[-1] == "type" and len(path) == 3 else \
+            BY_KEY[path[-1]]
+        _parent(root, path)[path[-1]] = copy.deepcopy(rng.choice(pool))  # type: ignore[index]
+    return root
+
+
+def _at(root: object, path: tuple) -> object:
+    return _parent(root, path)[path[-1]]  # type: ignore[index]
 
 
 def mutate_text(text: str, rng: random.Random) -> str:
@@ -306,11 +379,13 @@ def mutate_text(text: str, rng: random.Random) -> str:
 
 
 def mutated_spec(seeds: list[str], rng: random.Random, edits: int | None = None) -> str:
-    """A seed spec after a few tree edits (dumped back to YAML), sometimes followed by text edits."""
+    """A seed spec after a few tree edits (dumped back to YAML), sometimes followed by text edits.
+    Two in five get edits that keep the spec's shape (nudge_tree), the others any edit."""
     text = rng.choice(seeds)
     tree = yaml.safe_load(text)
+    mutate = nudge_tree if rng.random() < 0.4 else mutate_tree
     for _ in range(edits if edits is not None else rng.choice([1, 1, 2, 3])):
-        tree = mutate_tree(tree, rng)
+        tree = mutate(tree, rng)
     text = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False, width=10_000)
     if rng.random() < 0.1:
         text = mutate_text(text, rng)

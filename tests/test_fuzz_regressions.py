@@ -93,3 +93,75 @@ def test_a_many_to_many_attribute_check_is_read_as_one_expression() -> None:
                 check: "q > 0)); DROP ROLE IF EXISTS x; CREATE TEMP TABLE p (c int CHECK (true"
         """)
     assert len(errors) == 1 and errors[0].startswith("spec.yaml:13:") and "not one SQL expression" in errors[0], errors
+
+
+# Each found by benchmarks/fuzz.py once its mutations kept specs valid (tests/mutations.py,
+# nudge_tree): `check` accepted the spec and PostgreSQL refused its DDL with the error quoted.
+TYPED = """\
+project: p
+extensions: []
+entities:
+  Item:
+    attributes:
+      qty: integer
+      note: text
+      label: string
+      due_on: date
+      at: {{type: timestamp, required: true}}
+      ip: {{type: string, sql_type: inet}}
+      {attribute}
+"""
+
+
+@pytest.mark.parametrize(("attribute", "key", "words"), [
+    # identity column type must be smallint, integer, or bigint
+    ("issue_no: {type: phone, identity: true, required: true}", "identity", "identity column"),
+    # relation "s" does not exist
+    ("n: {type: integer, default: 'sql: nextval(''s'')'}", "default", "sequence 's'"),
+    # generation expression is not immutable
+    ("total: {type: decimal, precision: 12, scale: 2, generated: 'qty * now()::date'}", "generated", "now()"),
+    # type "geometry" does not exist
+    ("shape: {type: string, sql_type: geometry}", "sql_type", "'geometry'"),
+    # function char_length(time without time zone) does not exist
+    ("t: {type: time, check: char_length(t) < 500}", "check", "char_length() on a time"),
+    # operator does not exist: timestamp with time zone >= uuid
+    ("u: {type: uuid, check: at >= u}", "check", "compares a datetime value with a uuid"),
+    # operator does not exist: inet >= date
+    ("d2: {type: date, check: ip >= due_on}", "check", "compares an inet value"),
+    # column "barcode" is of type integer but default expression is of type text
+    ("barcode: {type: integer, generated: '''LIB-'' || label'}", "generated", "gives a text value"),
+    # invalid input syntax for type integer: "pending"
+    ("status: {type: enum, values: [pending], default: pending, sql_type: int}", "default", "not an integer"),
+    # column "launched_on" is of type date but default expression is of type uuid
+    ("launched_on: {type: date, default: 'sql: gen_random_uuid()'}", "default", "gives a uuid value"),
+    # division by zero
+    ("z: {type: integer, generated: 1 / 0}", "generated", "divides a constant by zero"),
+    # function hash(bigint, integer) does not exist
+    ("h: {type: integer, check: 'hash(h, 0) > 1'}", "check", "hash()"),
+    # invalid input syntax for type timestamp: "2024-02-30"
+    ("e: {type: timestamp, check: e > '2024-02-30'}", "check", "'2024-02-30' is not a timestamp"),
+    # operator does not exist: text = integer
+    ("c: {type: integer, check: label = c}", "check", "compares a text value with an integer"),
+])
+def test_spec_sql_of_the_wrong_type_is_a_located_error(attribute: str, key: str, words: str) -> None:
+    errors = refused(TYPED.format(attribute=attribute))
+    assert len(errors) == 1 and errors[0].startswith("spec.yaml:12:") and words in errors[0], errors
+
+
+@pytest.mark.parametrize("attribute", [
+    "issue_no: {type: bigint, identity: true, required: true}",
+    "total: {type: decimal, precision: 12, scale: 2, generated: 'qty * 2.5'}",
+    "shape: {type: string, sql_type: varchar(40)}",
+    "t: {type: time, check: 't < ''12:00'''}",
+    "u: {type: timestamp, check: 'u >= at AND u > ''2024-02-29'' AND u < ''today'''}",
+    "d2: {type: date, default: today, check: d2 >= due_on}",
+    "barcode: {type: string, generated: '''LIB-'' || qty'}",
+    "status: {type: enum, values: ['1'], default: '1', sql_type: int}",
+    "launched_on: {type: date, default: 'sql: now()'}",
+    "z: {type: integer, generated: 'qty / 2'}",
+    "h: {type: string, check: 'char_length(h) < 5 AND lower(h) = h AND h ~ ''^a'''}",
+    "c: {type: decimal, check: 'c > qty AND coalesce(c, 0) >= 0 AND c IN (1, 2.5)'}",
+])
+def test_the_same_attributes_of_the_right_type_apply(attribute: str, db: Database) -> None:
+    """The counterparts of the cases above: accepted, and PostgreSQL applies them."""
+    applies(TYPED.format(attribute=attribute), db)

@@ -12,33 +12,26 @@ from typing import TYPE_CHECKING
 import pglast
 
 from schemawright import model as m
+from schemawright.requirements import pg_builtins
 from schemawright.errors import SpecIssue, did_you_mean
+from schemawright.requirements.expression_types import Scope, expression_problems, family
 from schemawright.requirements.references import relationship_name
 from schemawright.requirements.spec import Spec
 
 if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
 
-# Column types whose values can reference each other in a foreign key (PostgreSQL finds an
-# equality operator between them); types outside this table are left to PostgreSQL.
-_FAMILIES = {
-    "smallint": "integer", "int2": "integer", "integer": "integer", "int": "integer", "int4": "integer",
-    "bigint": "integer", "int8": "integer", "numeric": "numeric", "decimal": "numeric",
-    "real": "float", "float4": "float", "double precision": "float", "float8": "float",
-    "text": "text", "varchar": "text", "character varying": "text", "char": "text", "character": "text",
-    "bpchar": "text", "citext": "text", "uuid": "uuid", "boolean": "boolean", "bool": "boolean",
-    "date": "datetime", "timestamp": "datetime", "timestamptz": "datetime", "timestamp with time zone": "datetime",
-    "timestamp without time zone": "datetime", "time": "time", "jsonb": "jsonb", "json": "json",
-}
 
 
 def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
     """`design`: the logical tables of `spec` (with audit columns)."""
     from schemawright.physical.build import build_physical
 
-    typed = {t.name: t for t in build_physical(design).tables}
+    physical = build_physical(design)
+    typed = {t.name: t for t in physical.tables}
     return _keyless_lists(spec, at) + _same_column_twice(spec, design, at) + \
-        _expression_columns(spec, design, typed, at) + _foreign_key_types(spec, typed, at)
+        _expression_columns(spec, design, at) + _foreign_key_types(spec, typed, at) + \
+        _expression_types(spec, design, physical, at) + _column_types(spec, physical, at)
 
 
 def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -109,18 +102,13 @@ def _expressions(spec: Spec, design: m.Design) -> Iterator[tuple[tuple, str, m.T
                 yield ("relationships", i, "attributes", a, "check"), attr.check, table, ""
 
 
-def _expression_columns(spec: Spec, design: m.Design, typed: dict[str, m.Table], at: Locator) -> list[SpecIssue]:
+def _expression_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
     out: list[SpecIssue] = []
     for path, text, table, hint in _expressions(spec, design):
         if table is None:
             continue
         columns = [c.name for c in table.columns]
         named, subquery = _column_refs(text)
-        types = {c.name: c.sql_type for c in typed[table.name].columns} if table.name in typed else {}
-        if path[-1] == "check" and (what := not_boolean(text, types)):
-            out.append(at.issue(path, f"check {text!r} is {what}, not a condition: PostgreSQL requires a CHECK "
-                                "to be boolean", "write a condition that is true or false, e.g. `qty > 0` or "
-                                "`label <> ''`"))
         if subquery:
             out.append(at.issue(path, f"{path[-1]} {text!r} holds a subquery, which PostgreSQL does not allow here",
                                 "compare columns of this table only; for rules across tables use a foreign key "
@@ -175,7 +163,7 @@ def _foreign_key_types(spec: Spec, typed: dict[str, m.Table], at: Locator) -> li
                 column, key = table.column(name), typed[fk.ref_table].column(ref)
                 if column is None or key is None or not column.sql_type or not key.sql_type:
                     continue
-                mine, theirs = _family(column.sql_type), _family(key.sql_type)
+                mine, theirs = family(column.sql_type), family(key.sql_type)
                 if mine and theirs and mine != theirs:
                     out.append(at.issue(("relationships", where[fk.relationship], "columns"),
                                         f"foreign key column {name!r} is {column.sql_type} but references "
@@ -185,66 +173,124 @@ def _foreign_key_types(spec: Spec, typed: dict[str, m.Table], at: Locator) -> li
     return out
 
 
-def _family(sql_type: str) -> str | None:
-    base = sql_type.strip().lower()
-    if base.endswith("[]"):
-        element = _family(base[:-2])
-        return element + "[]" if element else None
-    return _FAMILIES.get(base.split("(")[0].strip())
 
 
-# Built-in types a value can have that are not boolean, for casts (`x::text`) and columns.
-_NOT_BOOLEAN_TYPES = (set(_FAMILIES) - {"boolean", "bool"}) | {
-    "float", "bytea", "interval", "money", "timetz", "inet", "cidr", "macaddr", "bit", "varbit", "xml", "name",
-    "oid", "serial", "bigserial", "smallserial", "tsvector", "tsquery", "point", "int4range", "int8range",
-    "numrange", "tsrange", "tstzrange", "daterange"}
-# Operators whose result is never boolean for built-in types (arithmetic and concatenation).
-_ARITHMETIC = {"+", "-", "*", "/", "%", "^", "||", "|/", "||/", "@", "~", "&", "|", "#", "<<", ">>"}
-# What PostgreSQL reads as a boolean when a quoted string stands alone (its parse_bool).
-_BOOLEAN_WORDS = {w[:n] for w in ("true", "false", "yes", "no") for n in range(1, len(w) + 1)} | \
-    {"on", "of", "off", "1", "0"}
+
+def _expression_types(spec: Spec, design: m.Design, physical: m.Design, at: Locator) -> list[SpecIssue]:
+    """Checks, index predicates, defaults and generated expressions PostgreSQL would refuse for
+    their types (expression_types.py): each is located at the key that holds it."""
+    scope = _scope(spec, physical)
+    typed = {t.name: t for t in physical.tables}
+    found: list[tuple[tuple, str, list[str]]] = []
+    for path, text, table, _ in _expressions(spec, design):
+        if table is not None and path[-1] == "check" and table.name in typed:
+            columns = {c.name: c.sql_type for c in typed[table.name].columns}
+            found.append((path, text, expression_problems(text, Scope(columns, **scope), condition=True)))
+    for name, entity in spec.entities.items():
+        table = typed.get(getattr(design.table_for_entity(name), "name", ""))
+        for i, index in enumerate(entity.indexes if table else ()):
+            if index.where is not None:
+                columns = {c.name: c.sql_type for c in table.columns}
+                found.append((("entities", name, "indexes", i, "where"), index.where,
+                               expression_problems(index.where, Scope(columns, **scope), condition=True)))
+    paths = _attribute_paths(spec)
+    for table in physical.tables:
+        columns = {c.name: c.sql_type for c in table.columns}
+        for column in table.columns:
+            path = paths.get(column.source or "")
+            if path is None or not column.sql_type:
+                continue
+            if column.generated is not None:
+                found.append((path + ("generated",), column.generated, expression_problems(
+                    column.generated, Scope(columns, **scope), target=column.sql_type, generated=True)))
+            elif column.default is not None:
+                found.append((path + ("default",), column.default, expression_problems(
+                    column.default, Scope(columns, **scope), target=column.sql_type)))
+    return [at.issue(path, f"{path[-1]} {text!r} {problem}", _TYPE_HINTS[path[-1]])
+            for path, text, problems in found for problem in problems]
 
 
-def not_boolean(text: str, types: dict[str, str]) -> str | None:
-    """What `text` (one SQL expression) clearly is when its value cannot be boolean — a number,
-    a string, arithmetic, a cast to another type, a column of another type (`types`: column name
-    to SQL type) — else None.  Anything this cannot tell (a function call, an operator of an
-    extension) is left to PostgreSQL."""
+_TYPE_HINTS = {
+    "check": "write a condition on this table's columns that PostgreSQL can evaluate, e.g. `qty > 0` or "
+             "`ends_at > starts_at`, comparing values of the same kind",
+    "where": "write a condition on this table's columns, e.g. `deleted_at IS NULL`",
+    "default": "give a value of the column's type (see docs/spec.md, defaults), or `sql:` an expression of that type",
+    "generated": "compute the value from this row's columns only, with functions that always give the same result, "
+                 "as a value of the column's type",
+}
+
+
+def _scope(spec: Spec, physical: m.Design) -> dict:
+    """The functions and sequences the spec creates, and whether an extension may add more."""
+    functions: set[str] = set()
+    sequences = {obj.name.split(".")[-1] for obj in spec.objects if obj.kind.lower() == "sequence"}
+    extensions = bool((set(physical.extensions) | set(spec.extensions)) - _KNOWN_EXTENSIONS)
+    for obj in spec.objects:
+        try:
+            statements = [raw.stmt for raw in pglast.parse_sql(obj.sql)]
+        except pglast.parser.ParseError:
+            continue
+        for statement in statements:
+            kind = type(statement).__name__
+            if kind == "CreateFunctionStmt":
+                functions.add(statement.funcname[-1].sval)
+            elif kind == "CreateSeqStmt":
+                sequences.add(statement.sequence.relname)
+            elif kind == "CreateExtensionStmt":
+                extensions = True
+    if "citext" in physical.extensions:
+        functions.add("citext")
+    return {"functions": functions, "sequences": sequences, "extensions": extensions}
+
+
+# Extensions schemawright adds itself, whose functions no expression of a spec calls by a new name.
+_KNOWN_EXTENSIONS = {"citext", "btree_gist", "btree_gin"}
+_SERIALS = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+_INTEGERS = {"smallint", "int2", "integer", "int", "int4", "bigint", "int8"}
+
+
+def _column_types(spec: Spec, physical: m.Design, at: Locator) -> list[SpecIssue]:
+    """An identity column of a type other than an integer, and a `sql_type` PostgreSQL does not
+    have (unless the spec creates it, or an extension may)."""
+    paths = _attribute_paths(spec)
+    scope = _scope(spec, physical)
+    made = {t.name for t in physical.tables} | {e.name for e in physical.enums} | set(physical.extensions)
+    for obj in spec.objects:
+        made.add(obj.name.split(".")[-1])
+    out: list[SpecIssue] = []
+    for table in physical.tables:
+        for column in table.columns:
+            path = paths.get(column.source or "")
+            if path is None:
+                continue
+            base = column.sql_type.strip().lower().split("(")[0].strip()
+            if column.identity and base not in _INTEGERS:
+                out.append(at.issue(path + ("identity",), f"an identity column must be smallint, integer or bigint, "
+                                    f"and {column.name!r} is {column.sql_type}",
+                                    "drop `identity: true`, or make the attribute an integer or bigint"))
+            attr = _attribute_at(spec, path)
+            if attr is not None and attr.sql_type and not scope["extensions"]:
+                name = _type_name(attr.sql_type)
+                if name and name not in pg_builtins.TYPES | _SERIALS and name not in made and \
+                        family(name) is None:
+                    out.append(at.issue(path + ("sql_type",), f"sql_type {attr.sql_type!r} names type {name!r}, "
+                                        "which PostgreSQL does not have and the spec does not create",
+                                        "use a built-in type, or create the type in `objects:` (or its extension "
+                                        "in `extensions:`)"))
+    return out
+
+
+def _attribute_at(spec: Spec, path: tuple):  # noqa: ANN202 - an Attribute or None
+    owner = spec.entities.get(path[1]) if path[0] == "entities" else spec.relationships[path[1]]
+    return owner.attributes.get(path[3]) if owner is not None else None
+
+
+def _type_name(sql_type: str) -> str | None:
+    """The type's own name as PostgreSQL reads it (`int` -> int4), or None when it belongs to
+    a schema other than pg_catalog (made by the spec or an extension)."""
     try:
-        parsed = pglast.parse_sql(f"SELECT ({text}\n)")
-    except pglast.parser.ParseError:
-        return None  # reported by sql_fragments.py
-    return _kind_of(parsed[0].stmt(skip_none=True)["targetList"][0]["val"], types)
-
-
-def _kind_of(node: dict, types: dict[str, str]) -> str | None:
-    kind = node.get("@")
-    if kind == "A_Const":
-        value = node.get("val") or {}
-        if value.get("@") in ("Integer", "Float"):
-            return f"the number {value.get('ival', value.get('fval'))}"
-        if value.get("@") == "BitString":
-            return "a bit string"
-        if value.get("@") == "String" and value.get("sval", "").strip().lower() not in _BOOLEAN_WORDS:
-            return f"the string {value.get('sval')!r}"
-    elif kind == "A_Expr" and node["kind"]["name"] == "AEXPR_OP" and len(node.get("name") or ()) == 1:
-        operator = node["name"][0].get("sval")
-        if operator in _ARITHMETIC and not (operator in ("~", "#") and node.get("lexpr") is not None):
-            return f"arithmetic (`{operator}`)"  # binary ~ is a regular expression match; # a box operator
-    elif kind == "TypeCast":
-        names = [n.get("sval") for n in node["typeName"].get("names") or ()]
-        array = bool(node["typeName"].get("arrayBounds"))
-        if names and (array or names[-1].lower() in _NOT_BOOLEAN_TYPES):
-            return f"a value cast to {names[-1]}{'[]' if array else ''}"
-    elif kind == "SQLValueFunction":
-        return "a date, time or user name"
-    elif kind == "ColumnRef":
-        last = (node.get("fields") or ({},))[-1]
-        sql_type = types.get(last.get("sval", "")) if isinstance(last, dict) else None
-        if sql_type and (sql_type.endswith("]") or _family(sql_type) is not None and _family(sql_type) != "boolean"):
-            return f"column {last['sval']!r} of type {sql_type}"
-    elif kind in ("RowExpr", "A_ArrayExpr"):
-        return "a row" if kind == "RowExpr" else "an array"
-    elif kind == "CollateClause":
-        return _kind_of(node["arg"], types)
-    return None
+        statement = pglast.parse_sql(f"CREATE TABLE t (c {sql_type})")[0].stmt
+        names = [n.sval for n in statement.tableElts[0].typeName.names]
+    except (pglast.parser.ParseError, AttributeError, IndexError, TypeError):
+        return None
+    return names[-1] if len(names) == 1 or names[0] == "pg_catalog" else None

@@ -165,3 +165,15 @@ def test_spec_sql_of_the_wrong_type_is_a_located_error(attribute: str, key: str,
 def test_the_same_attributes_of_the_right_type_apply(attribute: str, db: Database) -> None:
     """The counterparts of the cases above: accepted, and PostgreSQL applies them."""
     applies(TYPED.format(attribute=attribute), db)
+
+
+def test_an_empty_project_name_is_drawn(tmp_path) -> None:  # noqa: ANN001 - a Path
+    """`project: ''` passed check, and design crashed: Graphviz refused the ERD's empty
+    <B></B> title ("syntax error in line 1 ... in label of graph erd")."""
+    from fuzz_runner import run_cli
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("project: ''\nentities:\n  Item: {attributes: {qty: integer}}\n", encoding="utf-8")
+    outcome = run_cli(["design", str(spec), "-o", str(tmp_path / "out")])
+    assert outcome.exit_code == 0 and not outcome.defect, outcome.output
+    assert (tmp_path / "out" / "schema.sql").exists()

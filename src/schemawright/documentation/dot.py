@@ -40,10 +40,11 @@ def to_dot(design: Design, tables: Collection[str] | None = None, *, stubs: bool
     names = draw.names
     ids = _node_ids(names)
     label = html(design.project if title is None else title)
+    label = f"<<B>{label}</B>>" if label.strip() else '""'  # Graphviz rejects an empty <B></B>
     lines = [
         "digraph erd {",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=16, labelloc=t, labeljust=l, '
-        f'label=<<B>{label}</B>>, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
+        f'label={label}, nodesep=0.5, ranksep=1.2, pad=0.3, bgcolor="white", concentrate=false];',
         f'  node [shape=plain, fontname="{FONT}", fontsize=11];',
         f'  edge [fontname="{FONT}", fontsize=9, penwidth=1.2, arrowsize=0.9, dir=both];',
     ]

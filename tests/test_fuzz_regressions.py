@@ -142,6 +142,10 @@ entities:
     ("e: {type: timestamp, check: e > '2024-02-30'}", "check", "'2024-02-30' is not a timestamp"),
     # operator does not exist: text = integer
     ("c: {type: integer, check: label = c}", "check", "compares a text value with an integer"),
+    # cannot use column reference in DEFAULT expression
+    ("n: {type: integer, default: 'sql: qty + 1'}", "default", "reads a column"),
+    # cannot use subquery in DEFAULT expression
+    ("n: {type: integer, default: 'sql: (SELECT 1)'}", "default", "reads a column or a subquery"),
 ])
 def test_spec_sql_of_the_wrong_type_is_a_located_error(attribute: str, key: str, words: str) -> None:
     errors = refused(TYPED.format(attribute=attribute))
@@ -177,3 +181,16 @@ def test_an_empty_project_name_is_drawn(tmp_path) -> None:  # noqa: ANN001 - a P
     outcome = run_cli(["design", str(spec), "-o", str(tmp_path / "out")])
     assert outcome.exit_code == 0 and not outcome.defect, outcome.output
     assert (tmp_path / "out" / "schema.sql").exists()
+
+
+def test_an_index_predicate_names_columns_of_its_table() -> None:
+    """column "total" does not exist: a partial index's `where:` named a column its table lacks."""
+    errors = refused("""\
+        project: p
+        entities:
+          Item:
+            attributes: {qty: integer}
+            indexes:
+              - {columns: [qty], where: total > 0}
+        """)
+    assert len(errors) == 1 and errors[0].startswith("spec.yaml:6:") and "'total'" in errors[0], errors

@@ -100,6 +100,10 @@ def _expressions(spec: Spec, design: m.Design) -> Iterator[tuple[tuple, str, m.T
         for a, attr in rel.attributes.items():
             if attr.check is not None:
                 yield ("relationships", i, "attributes", a, "check"), attr.check, table, ""
+    for name, entity in spec.entities.items():
+        for i, index in enumerate(entity.indexes):
+            if index.where is not None:
+                yield ("entities", name, "indexes", i, "where"), index.where, design.table_for_entity(name), ""
 
 
 def _expression_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
@@ -204,7 +208,10 @@ def _expression_types(spec: Spec, design: m.Design, physical: m.Design, at: Loca
                 found.append((path + ("generated",), column.generated, expression_problems(
                     column.generated, Scope(columns, **scope), target=column.sql_type, generated=True)))
             elif column.default is not None:
-                found.append((path + ("default",), column.default, expression_problems(
+                named, subquery = _column_refs(column.default)
+                problems = ["reads a column or a subquery, which a default cannot: it is computed before the row "
+                            "exists"] if named or subquery else []
+                found.append((path + ("default",), column.default, problems or expression_problems(
                     column.default, Scope(columns, **scope), target=column.sql_type)))
     return [at.issue(path, f"{path[-1]} {text!r} {problem}", _TYPE_HINTS[path[-1]])
             for path, text, problems in found for problem in problems]

@@ -255,3 +255,20 @@ def test_a_login_with_createrole_but_not_superuser_makes_and_drops_the_sandbox(t
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def test_cleanup_survives_its_own_connection_being_terminated(pg_url: str) -> None:
+    """Without a sandbox role the spec SQL runs as the user's login and may terminate that
+    login's other sessions, the cleanup connection included: the database and role still go."""
+    from schemawright.database.scratch import SANDBOX_SUFFIX, create_database, drop_database, drop_role, scratch_name
+
+    name = scratch_name()
+    role = name + SANDBOX_SUFFIX
+    with Database(pg_url) as admin, psycopg.connect(pg_url, autocommit=True) as other:
+        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        create_database(admin, name)
+        other.execute("SELECT pg_terminate_backend(%s)", [admin.query_value("SELECT pg_backend_pid()")])
+        drop_database(admin, name)
+        drop_role(admin, role)
+        assert other.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]).fetchone() == (0,)
+        assert other.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [role]).fetchone() == (0,)

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from schemawright.database.connection import Database
+from schemawright.database.connection import Database, DatabaseError
 from schemawright.database.owner import host_tag
 from schemawright.database.urls import with_database
 from schemawright.interrupts import shielded
@@ -61,20 +61,36 @@ def drop_database(admin: Database, name: str) -> None:
     """Drop a scratch database, disconnecting anyone still connected to it."""
     if not name.startswith(SCRATCH_PREFIX):  # a guard against ever dropping anything else
         raise ValueError(f"refusing to drop {name!r}: not a schemawright scratch database")
-    with shielded():  # a signal would cancel the DROP and leave the database
-        if admin.server_version >= 130000:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+    with shielded(), _live(admin) as db:  # a signal would cancel the DROP and leave the database
+        if db.server_version >= 130000:
+            db.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
             return
-        admin.execute(
+        db.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             [name],
         )
-        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+        db.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
 
 
 def drop_role(admin: Database, role: str) -> None:
     """Drop a sandbox role (after its database: it owns nothing else)."""
     if not (role.startswith(SCRATCH_PREFIX) and role.endswith(SANDBOX_SUFFIX)):  # the same guard for roles
         raise ValueError(f"refusing to drop role {role!r}: not a schemawright sandbox role")
-    with shielded():
-        admin.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")
+    with shielded(), _live(admin) as db:
+        db.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")
+
+
+@contextmanager
+def _live(admin: Database) -> Iterator[Database]:
+    """`admin`, or a new connection to the same place when `admin` was terminated: spec SQL run
+    as this same login (no sandbox role) may call pg_terminate_backend on it, and the cleanup
+    must still happen."""
+    try:
+        admin.execute("SELECT 1")
+    except DatabaseError:
+        if not admin.closed:
+            raise
+        with Database(admin.url) as again:
+            yield again
+        return
+    yield admin

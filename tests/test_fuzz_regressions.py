@@ -194,3 +194,18 @@ def test_an_index_predicate_names_columns_of_its_table() -> None:
               - {columns: [qty], where: total > 0}
         """)
     assert len(errors) == 1 and errors[0].startswith("spec.yaml:6:") and "'total'" in errors[0], errors
+
+
+@pytest.mark.parametrize("sql_type", ["text", "date", "uuid", "boolean"])
+def test_min_on_a_written_type_that_is_not_a_number_is_a_located_error(sql_type: str) -> None:
+    """min/max become `CHECK (col >= n)`: PostgreSQL has no `text >= integer`."""
+    found = refused(f"project: p\nentities:\n  Item:\n    attributes:\n"
+                    f"      code: {{type: integer, sql_type: {sql_type}, min: 0}}\n")
+    assert any(f"not to sql_type {sql_type}" in f for f in found), found
+
+
+@pytest.mark.parametrize("sql_type", ["smallint", "'numeric(6,2)'", "double precision"])
+def test_min_on_a_written_number_type_is_accepted(sql_type: str, db: Database) -> None:
+    spec = f"project: p\nentities:\n  Item:\n    attributes:\n      code: {{type: integer, sql_type: {sql_type}, min: 0}}\n"
+    assert refused(spec) == []
+    applies(spec, db)

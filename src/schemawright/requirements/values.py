@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.logical.defaults import BOOLEAN_WORDS, NOW_WORDS, TODAY_WORDS
+from schemawright.requirements.expression_types import family
 from schemawright.requirements.spec import Attribute, Spec
 
 if TYPE_CHECKING:
@@ -72,7 +73,12 @@ def value_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
 
 def _bounds(attr: Attribute) -> list[tuple[str, Problem]]:
     kind = attr.of if attr.type in ("array", "list") else attr.type
-    if kind in NUMERIC or attr.sql_type:
+    if attr.sql_type:  # the range CHECK compares the column with a number: the written type must take that
+        written = family(attr.sql_type)
+        if written is None or written in ("integer", "numeric", "float"):
+            return []  # a number, or a type only PostgreSQL knows (a domain): it is the judge
+        kind = f"sql_type {attr.sql_type}"
+    elif kind in NUMERIC:
         return []
     return [(key, (f"`{key}` applies to numbers, not to {kind}",
                    "drop it; for a length limit on a string use `max_length`, for other rules a `check:`"))

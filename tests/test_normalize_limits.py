@@ -106,6 +106,14 @@ def test_run_bounded_returns_raises_and_kills() -> None:
         run_bounded(lambda: len(bytearray(512 * 1024**2)), 30, 256 * 1024**2)
 
 
+def test_run_bounded_under_a_lower_limit_already_in_force() -> None:
+    """Under `ulimit -v` (found by benchmarks/fuzz.py's capped workers) the bound may not be raised."""
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3)); "
+            "from schemawright.profiling.budget import run_bounded; print(run_bounded(lambda: 42, 10, 8 * 1024**3))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "42", done.stderr
+
+
 @pytest.mark.parametrize("option, value", [("--time-budget", "0"), ("--max-dependencies", "0")])
 def test_budget_options_are_checked(tmp_path: Path, option: str, value: str) -> None:
     (tmp_path / "a.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")

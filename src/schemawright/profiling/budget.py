@@ -68,6 +68,15 @@ class SearchBudget:
         return f"search stopped at the {self.seconds:g} s time budget" if self.seconds is not None else "search stopped"
 
 
+def _lower_limit(kind: int, soft: int, hard: int) -> None:
+    """Set a resource limit, never above the one already in force: a process may lower its
+    hard limit but not raise it (normalize run under `ulimit -v`, or by a test harness)."""
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
+
+
 def run_bounded(work: Callable[[], T], seconds: float | None, memory_bytes: int) -> T:
     """`work()` in a forked child killed after `seconds` or when it needs more than
     `memory_bytes` of address space beyond the parent's; raise OverBudget then.  Where fork
@@ -84,9 +93,9 @@ def run_bounded(work: Callable[[], T], seconds: float | None, memory_bytes: int)
         try:
             for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(number, signal.SIG_DFL)  # the parent's cleanup handlers are not ours
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            _lower_limit(resource.RLIMIT_AS, limit, limit)
             if seconds is not None:  # ends the child even if the parent dies before killing it
-                resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(seconds) + 1, math.ceil(seconds) + 2))
+                _lower_limit(resource.RLIMIT_CPU, math.ceil(seconds) + 1, math.ceil(seconds) + 2)
             answer: tuple = ("ok", work())
         except MemoryError:
             answer = ("over", f"more than the memory bound ({memory_bytes / 1024**3:g} GB)")

@@ -26,3 +26,8 @@ def pg_url() -> Iterator[str]:
         return
     with embedded_server() as started:
         yield started
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current output instead of comparing (tests/test_golden.py)")

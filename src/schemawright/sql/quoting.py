@@ -10,16 +10,16 @@ import re
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")  # used with fullmatch: `$` would also match before a final newline
+PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")  # used with fullmatch: `$` would also match before a final newline
 # Keywords that cannot be a bare column or table name in every position.
-_KEYWORDS = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
+KEYWORDS = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
 
 MAX_IDENTIFIER_BYTES = 63
 
 
 def quote_ident(name: str) -> str:
     """Quote `name` as a PostgreSQL identifier if it needs it."""
-    if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
+    if PLAIN_IDENTIFIER.fullmatch(name) and name not in KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 

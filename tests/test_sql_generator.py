@@ -1,0 +1,57 @@
+"""The SQL generator: dialect flags really change the output, and gaps are reported, not dropped."""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.sql.generator import Generator
+from schemawright.sql.postgresql import PostgresGenerator, as_migration, render_up
+
+INDEX = m.Index(name="ix_orders_open", table="orders", columns=(m.IndexColumn(expression="placed_at"),),
+                where="status = 'open'", include=("total",))
+TABLE = m.Table(name="orders", columns=(m.Column(name="id", semantic="id", sql_type="bigint", nullable=False),),
+                primary_key=m.PrimaryKey(name="pk_orders", columns=("id",)), description="Orders.")
+
+
+class NoTransactions(PostgresGenerator):
+    transactional_ddl = False
+
+
+class NoConcurrently(PostgresGenerator):
+    supports_concurrently = False
+
+
+def test_migration_is_one_transaction_only_where_ddl_is_transactional():
+    script = "CREATE TABLE t (a int);\n"
+    assert as_migration(script) == "BEGIN;\n\n" + script + "\nCOMMIT;\n"
+    assert NoTransactions().migration(script) == script
+
+
+def test_concurrently_only_where_the_dialect_has_it():
+    assert PostgresGenerator().create_index_sql(INDEX, concurrently=True).startswith(
+        "CREATE INDEX CONCURRENTLY ix_orders_open ON orders")
+    generator = NoConcurrently()
+    sql = generator.create_index_sql(INDEX, concurrently=True)
+    assert sql.startswith("CREATE INDEX ix_orders_open ON orders") and "CONCURRENTLY" not in sql
+    assert any("CONCURRENTLY" in gap for gap in generator.gaps)
+    assert "CONCURRENTLY" not in generator.drop_index_sql("ix_orders_open", concurrently=True)
+
+
+def test_what_a_dialect_cannot_say_is_reported_not_dropped_silently():
+    generator = Generator()
+    sql = generator.create_index_sql(INDEX)
+    assert sql == "CREATE INDEX ix_orders_open ON orders (placed_at);"
+    assert len(generator.gaps) == 2 and "partial index" in generator.gaps[1] and "INCLUDE" in generator.gaps[0]
+    design = m.Design(project="p", tables=(TABLE,))
+    script = generator.up_script(design)
+    assert "COMMENT ON" not in script and any("comment" in gap for gap in generator.gaps)
+    assert "COMMENT ON TABLE orders IS 'Orders.';" in render_up(design)
+
+
+def test_statements_a_fix_or_an_advisor_needs():
+    g = PostgresGenerator()
+    unique = m.Unique(name="uq_orders_code", columns=("code",))
+    assert g.add_constraint_sql("orders", unique) == "ALTER TABLE orders\n    ADD CONSTRAINT uq_orders_code UNIQUE (code);"
+    assert g.drop_constraint_sql("order", "Odd Name") == 'ALTER TABLE "order" DROP CONSTRAINT "Odd Name";'
+    assert g.comment_sql("COLUMN", ("orders", "user"), "it's") == "COMMENT ON COLUMN orders.\"user\" IS 'it''s';"
+    assert g.create_index_sql(INDEX.model_copy(update={"name": ""})).startswith("CREATE INDEX ON orders")
+    assert g.sql(INDEX) == g.create_index_sql(INDEX) and g.sql(TABLE) == g.create_table_sql(TABLE)

@@ -392,7 +392,7 @@ def run_child(size: int | None, sql_file: str | None, svg: bool, profile: str | 
         label = f"synthetic_{size}.sql"
     import gc
 
-    from schemawright.documentation.command import findings_for
+    from schemawright.commands.docs import findings_for
     from schemawright.documentation.site import docs_site, write_docs_site
     from schemawright.importers.postgresql_sql import import_postgresql_sql
 

@@ -22,7 +22,7 @@ from schemawright.database import (
     scratch_database,
     with_database,
 )
-from schemawright.indexing.advise_command import parse_budget, read_only_url
+from schemawright.commands.advise import parse_budget, read_only_url
 from schemawright.indexing.workload import WorkloadErrors, parse_workload
 
 PG15_URL = LOCAL_PG15_URL

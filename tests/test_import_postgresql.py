@@ -21,7 +21,7 @@ from schemawright.importers.postgresql_live import import_postgresql_database
 from schemawright.importers.postgresql_sql import import_postgresql_sql
 from schemawright.importers.psql_script import split_script
 from schemawright.importers.semantics import infer
-from schemawright.importers.target import load_target
+from schemawright.commands.target import load_target
 from schemawright.sql.postgresql import render_up
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.compare import compare_designs
@@ -593,7 +593,7 @@ def test_real_application_schemas_from_debian(pg_url: str, debian_schemas: dict[
             again = import_postgresql_database(url)
         assert compare_designs(live, again) == [], package
         # ... and through a requirements spec: import -> spec -> design -> database.
-        from schemawright.validation.roundtrip import roundtrip
+        from schemawright.commands.roundtrip import roundtrip
 
         trip = roundtrip(text, server_url=pg_url)
         assert trip.passed, (package, trip.error, trip.differences[:5])

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from schemawright.exporters.dbml import to_dbml
-from schemawright.importers.target import load_target
+from schemawright.commands.target import load_target
 from schemawright.pipeline import design_file
 from schemawright.sql.postgresql import render_up
 

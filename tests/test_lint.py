@@ -493,7 +493,7 @@ def test_rules_page_is_up_to_date():
 def _sql_importer():
     """The SQL importer: `load_target` when it exists, else the PostgreSQL DDL importer."""
     try:
-        from schemawright.importers.target import load_target
+        from schemawright.commands.target import load_target
 
         return lambda path: load_target(str(path), database_url=None, dialect="postgresql")
     except ImportError:
@@ -544,7 +544,7 @@ def test_exit_codes(tmp_path):
 
 
 def test_lint_a_sql_file(tmp_path):
-    pytest.importorskip("schemawright.importers.target")
+    pytest.importorskip("schemawright.commands.target")
     path = tmp_path / "legacy.sql"
     path.write_text(textwrap.dedent("""\
         CREATE TABLE customers (id serial PRIMARY KEY, email varchar(255));
@@ -562,7 +562,7 @@ def test_lint_a_sql_file(tmp_path):
 
 
 def test_lint_a_live_postgresql_database(pg_url):
-    pytest.importorskip("schemawright.importers.target")
+    pytest.importorskip("schemawright.commands.target")
     from schemawright.database.connection import Database
     from schemawright.database.scratch import scratch_database
 

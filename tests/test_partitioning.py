@@ -26,7 +26,7 @@ from schemawright.pipeline import deliverables, design_from_spec
 from schemawright.requirements.loader import parse_spec
 from schemawright.sql.postgresql import render_down, render_up
 from schemawright.validation.compare import compare_designs
-from schemawright.validation.roundtrip import roundtrip
+from schemawright.commands.roundtrip import roundtrip
 from schemawright.validation.run import validate
 
 # A telemetry store: one huge time series with a retention, and small neighbours.

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from schemawright.database import Database, scratch_database
-from schemawright.validation.roundtrip import executable_sql, roundtrip
+from schemawright.commands.roundtrip import executable_sql, roundtrip
 from test_import_postgresql import RICH_DDL
 
 

@@ -87,7 +87,7 @@ def design(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
     result = _load(spec, normalize)
     performance = None
     if bench_scale is not None:
-        from schemawright.performance.command import BenchFailure, measure
+        from schemawright.commands.bench import BenchFailure, measure
 
         try:
             performance = measure(result, spec, bench_scale, database_url=None, runs=100, seed=0, whatif="auto",
@@ -153,7 +153,7 @@ def import_(source: Optional[Path] = typer.Argument(None, help="SQL file (.sql) 
                                                       "database and compare the catalogs with the original.")) -> None:
     """Read an existing schema (SQL file, DBML or live database) into schemawright's model."""
     from schemawright.exporters.spec import not_exported, to_spec_yaml
-    from schemawright.importers.target import load_target
+    from schemawright.commands.target import load_target
 
     if (source is None) == (database_url is None):
         err.print("give either a file (SQL or DBML) or --database-url", markup=False)
@@ -183,7 +183,7 @@ def import_(source: Optional[Path] = typer.Argument(None, help="SQL file (.sql) 
 
 
 def _roundtrip(source: Path | None, database_url: str | None, dialect: str) -> None:
-    from schemawright.validation.roundtrip import roundtrip
+    from schemawright.commands.roundtrip import roundtrip
 
     if dialect != "postgresql":
         err.print("--roundtrip compares PostgreSQL catalogs; use it with PostgreSQL SQL or databases", markup=False)
@@ -209,7 +209,7 @@ def lint(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or 
          config: Optional[Path] = typer.Option(None, "--config", help="Lint config (default: ./schemawright-lint.yaml)."),
          fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error, warning or info (default: error).")) -> None:
     """Review a schema against the rules in docs/lint-rules.md; exit 1 on findings at or above --fail-on, 2 on bad input."""
-    from schemawright.lint.command import run_lint
+    from schemawright.commands.lint import run_lint
 
     raise typer.Exit(run_lint(target, database_url, dialect, fmt, config, fail_on))
 
@@ -223,7 +223,7 @@ def docs(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or 
                                                                           "(default: when `dot` is installed)."),
          max_tables: int = typer.Option(25, "--max-tables", min=2, help="Most tables in one domain diagram.")) -> None:
     """Document any schema: index, one page per table and per domain, diagrams, lint findings beside each table."""
-    from schemawright.documentation.command import run_docs
+    from schemawright.commands.docs import run_docs
 
     raise typer.Exit(run_docs(target, database_url, dialect, output, svg, max_tables))
 
@@ -237,7 +237,7 @@ def advise(database_url: str = typer.Option(..., "--database-url", help="The liv
            fmt: str = typer.Option("text", "--format", help="text or json."),
            do_apply: bool = typer.Option(False, "--apply", help="Create the indexes (CREATE INDEX CONCURRENTLY).")) -> None:
     """Recommend indexes for a live database's workload with HypoPG; changes nothing unless --apply."""
-    from schemawright.indexing.advise_command import run_advise
+    from schemawright.commands.advise import run_advise
 
     raise typer.Exit(run_advise(database_url, workload, budget, fmt, do_apply, out, err))
 
@@ -255,7 +255,7 @@ def generate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
                  help="With --truncate: also empty this table of yours, which references the design's tables "
                       "(repeatable). --truncate refuses while such a table is not named.")) -> None:
     """Fill a database with synthetic rows that satisfy every constraint, at the declared volumes times --scale."""
-    from schemawright.generation.command import run_generate
+    from schemawright.commands.generate import run_generate
 
     raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err, truncate_also))
 
@@ -275,7 +275,7 @@ def bench(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
           whatif: str = typer.Option("auto", "--whatif", help="How the advisor costs indexes: auto (HypoPG when the "
                                                              "server has it), hypopg or build.")) -> None:
     """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern."""
-    from schemawright.performance.command import run_bench
+    from schemawright.commands.bench import run_bench
 
     raise typer.Exit(run_bench(spec, scale, database_url, runs, seed, output, warn_only, whatif, out, err))
 
@@ -299,7 +299,7 @@ def normalize(data: list[Path] = typer.Argument(..., metavar="DATA.csv",
                                                    help="Memory bound: keep no more dependencies than this; beyond "
                                                         "it, fewer columns on the left are searched.")) -> None:
     """Profile CSV data and propose a normalised schema: spec.yaml plus every deliverable of `design`."""
-    from schemawright.profiling.command import run_normalize
+    from schemawright.commands.normalize import run_normalize
     from schemawright.profiling.run import Options
 
     options = Options(delimiter=delimiter, header=False if no_header else None, sample=sample, max_lhs=max_lhs,

@@ -26,18 +26,18 @@ def _err(text: str) -> None:
 
 def load(target: str | None, database_url: str | None, dialect: str | None) -> m.Design:
     """The design of a spec, SQL or DBML file, or live database (raises DocsUsageError or
-    SpecErrors for bad input), through `importers.target.load_target`; the lint command's
+    SpecErrors for bad input), through `commands.target.load_target`; the lint command's
     loader wraps it with the same messages, so it is used when installed."""
     if target is None and database_url is None:
         raise DocsUsageError("give a TARGET (spec, SQL or DBML file) or --database-url URL")
     if target is not None and database_url is None and not Path(target).exists():
         raise DocsUsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
     try:
-        from schemawright.importers.target import load_target
+        from schemawright.commands.target import load_target
     except ImportError:
         return _load_files(target, database_url, dialect)
     try:
-        from schemawright.lint.command import UsageError, load_design
+        from schemawright.commands.lint import UsageError, load_design
     except ImportError:
         try:
             return load_target(target, database_url=database_url, dialect=dialect)
@@ -64,7 +64,7 @@ def _load_files(target: str | None, database_url: str | None, dialect: str | Non
         else:
             return import_postgresql_sql(Path(target).read_text(encoding="utf-8"), str(target))
     raise DocsUsageError(f"{target or 'database'}: this build documents requirements specs (.yaml) and "
-                         "PostgreSQL SQL files only; other targets need schemawright.importers.target")
+                         "PostgreSQL SQL files only; other targets need schemawright.commands.target")
 
 
 def findings_for(design: m.Design) -> list[object] | None:

@@ -45,7 +45,7 @@ def load_design(target: str | None, database_url: str | None, dialect: str | Non
 
     shown = redact(database_url) if database_url and not target else str(target)
     try:
-        from schemawright.importers.target import load_target
+        from schemawright.commands.target import load_target
     except ImportError:
         load_target = None
     if target is None and database_url is None:

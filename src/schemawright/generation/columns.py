@@ -25,16 +25,13 @@ import numpy as np
 
 from schemawright import model as m
 from schemawright.generation.distributions import distinct_count, draw_codes
+from schemawright.sql import types
 from schemawright.validation.regex import example, matches
 from schemawright.validation.values import ColumnProfile, generate
 
 DEFAULT_NULL_FRACTION = 0.1  # optional columns without `data.null_fraction`
 HISTORY_DAYS = 730  # default time range: two years before the anchor date ...
 FUTURE_DAYS = 30  # ... to a month after it
-_INT_LIMITS = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
-_TEXT = {"text", "character varying", "character", "citext", "name"}
-_TIMESTAMPS = {"timestamp with time zone", "timestamp without time zone"}
-_TIMES = {"time without time zone", "time with time zone"}
 _EPOCH = date(1970, 1, 1)
 
 
@@ -196,9 +193,10 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
         gen.kind = "choice"
         gen.choices = tuple(rules.allowed or profile.enum_values)
         return gen
-    if base in _INT_LIMITS:
+    family = types.family_of(base)
+    if family == "integer":
         gen.kind = "int"
-        _numeric_bounds(gen, Decimal(1), Decimal(_INT_LIMITS[base]), data)
+        _numeric_bounds(gen, Decimal(1), Decimal(types.integer_high(base)), data)
         return gen
     if base == "numeric" or base == "money":
         gen.kind = "numeric"
@@ -210,18 +208,18 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
         gen.scale = scale
         _numeric_bounds(gen, Decimal(1).scaleb(-scale), type_high, data)
         return gen
-    if base in ("real", "double precision"):
+    if family == "float":
         gen.kind = "float"
         _numeric_bounds(gen, Decimal(1), Decimal("1e15"), data, integral=False)
         return gen
-    if base == "boolean":
+    if family == "boolean":
         gen.kind = "bool"
         return gen
-    if base == "date" or base in _TIMESTAMPS:
+    if family == "datetime":
         gen.kind = "date" if base == "date" else "timestamp"
         _time_bounds(gen, anchor, data)
         return gen
-    if base in _TIMES:
+    if family == "time":
         gen.kind = "time"
         gen.lo, gen.hi, gen.cap = 0, 86_399, 86_399
         return gen
@@ -231,7 +229,7 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
     if base in ("json", "jsonb"):
         gen.kind = "json"
         return gen
-    if base in _TEXT:
+    if family == "text":
         gen.kind = "text"
         gen.render_text = _text_renderer(column, profile, rows, seed_key)
         return gen
@@ -354,10 +352,10 @@ _SAMPLE = np.array([0, 1, 2, 9, 10, 35, 36, 99, 123, 4567, 99_999], dtype=np.int
 def _text_renderer(column: m.Column, profile: ColumnProfile, rows: int, seed_key: str) -> Callable[[np.ndarray], list[str]]:
     rules = profile.rules
     limit = rules.max_length
-    if profile.base in ("character varying", "character") and profile.args:
+    if profile.base in ("varchar", "char") and profile.args:
         limit = min(limit, profile.args[0]) if limit is not None else profile.args[0]
-    min_length = rules.min_length or (profile.args[0] if profile.base == "character" and profile.args else 0)
-    if profile.base == "character" and profile.args:
+    min_length = rules.min_length or (profile.args[0] if profile.base == "char" and profile.args else 0)
+    if profile.base == "char" and profile.args:
         width = profile.args[0]
         letters = lambda c: _letters(c, width)
         if _fits(letters(_SAMPLE), rules.patterns, limit, min_length):

@@ -14,17 +14,8 @@ from functools import lru_cache
 from pglast import ast, parse_sql
 from pglast.stream import RawStream
 
+from schemawright.sql import types
 from schemawright.sql.quoting import quote_ident
-
-# Internal names the parser uses -> the spelling a person writes (and format_type agrees with).
-_TYPE_NAMES = {
-    "int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real", "float8": "double precision",
-    "bool": "boolean", "varchar": "varchar", "bpchar": "char", "varbit": "bit varying",
-    "timestamptz": "timestamptz", "timestamp": "timestamp", "timetz": "timetz", "time": "time",
-    "numeric": "numeric", "interval": "interval", "bit": "bit",
-    "serial4": "serial", "serial8": "bigserial", "serial2": "smallserial",
-}
-
 
 def _names(values: tuple | None) -> list[str]:
     return [v.sval for v in values or () if isinstance(v, ast.String)]
@@ -35,12 +26,8 @@ def type_base(type_name: ast.TypeName) -> str:
     names = _names(type_name.names)
     if len(names) == 2 and names[0] == "pg_catalog":
         names = names[1:]
-        if names[0] == "char":  # pg_catalog.char is the one-byte "char", not character(n)
-            return '"char"'
-    if len(names) == 1 and names[0] == "char":
-        return '"char"'
-    if len(names) == 1 and names[0] in _TYPE_NAMES:
-        return _TYPE_NAMES[names[0]]
+    if len(names) == 1 and names[0] in types.CATALOG_NAMES:  # the parser's names: int4, bpchar, "char" ...
+        return types.CATALOG_NAMES[names[0]]
     return ".".join(quote_ident(n) for n in names)
 
 
@@ -204,8 +191,6 @@ def qualified(names: tuple | list | None) -> tuple[str | None, str]:
 # ------------------------------------------------------------------ literals as stored
 
 
-_NUMERIC_TYPES = frozenset({"smallint", "integer", "bigint", "numeric", "real", "double precision",
-                            "serial", "bigserial", "smallserial"})
 _PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _BOOLEAN_WORDS = {"t": True, "true": True, "y": True, "yes": True, "on": True, "1": True,
                   "f": False, "false": False, "n": False, "no": False, "off": False, "0": False}
@@ -217,13 +202,14 @@ def server_literal(node: ast.Node, type_base_name: str) -> ast.Node:
     if not isinstance(node, ast.A_Const) or not isinstance(node.val, ast.String):
         return node
     text = node.val.sval.strip()
-    if type_base_name in ("real", "double precision") and _PLAIN_NUMBER.match(text):
+    kind = types.family_of(type_base_name)
+    if kind == "float" and _PLAIN_NUMBER.match(text):
         value = float(text)  # the server keeps the float, not the digits: '0.0000' becomes 0
         shown = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
         return number_const(shown)
-    if type_base_name in _NUMERIC_TYPES and _PLAIN_NUMBER.match(text):
+    if kind in ("integer", "numeric") and _PLAIN_NUMBER.match(text):
         return number_const(text)
-    if type_base_name == "boolean" and text.lower() in _BOOLEAN_WORDS:
+    if kind == "boolean" and text.lower() in _BOOLEAN_WORDS:
         return ast.A_Const(isnull=False, val=ast.Boolean(boolval=_BOOLEAN_WORDS[text.lower()]))
     return node
 

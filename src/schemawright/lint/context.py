@@ -39,27 +39,6 @@ def qs(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(q(n) for n in names)
 
 
-@lru_cache(maxsize=4096)
-def norm_type(sql_type: str) -> str:
-    """A PostgreSQL type as one canonical lower-case string: `pg_catalog."varchar"( 20 )`
-    -> `varchar(20)`; long SQL spellings become the short ones."""
-    text = sql_type.strip().lower().replace('"', "")
-    text = re.sub(r"^pg_catalog\.", "", text)
-    text = re.sub(r"\s*\(\s*", "(", text)
-    text = re.sub(r"\s*,\s*", ",", text)
-    text = re.sub(r"\s*\)", ")", text)
-    text = re.sub(r"\s+", " ", text)
-    for long, short in (("character varying", "varchar"), ("double precision", "float8"),
-                        ("timestamp without time zone", "timestamp"), ("timestamp with time zone", "timestamptz"),
-                        ("time without time zone", "time"), ("time with time zone", "timetz"),
-                        ("character", "char"), ("bpchar", "char")):
-        text = re.sub(rf"^{long}\b", short, text)
-    # timestamp(3) with time zone -> timestamptz(3)
-    text = re.sub(r"^timestamp(\(\d+\))? with time zone$", r"timestamptz\1", text)
-    text = re.sub(r"^timestamp(\(\d+\))? without time zone$", r"timestamp\1", text)
-    return text
-
-
 @dataclass(frozen=True)
 class IndexPath:
     """A B-tree-like access path on a table: an index, or the index behind a key constraint."""

@@ -4,7 +4,7 @@ function that does not exist or takes other types, a default or generated value 
 type than its column, a generated column calling now(), a constant divided by zero, nextval()
 of a sequence the spec does not create, a literal its type cannot read.
 
-Types are told apart by family (integer, numeric, text, datetime ...).  Whatever cannot be
+Types are told apart by family (integer, numeric, text, datetime ...: sql/types.py).  Whatever cannot be
 told (an operator of an extension, a function's overloads) is left to PostgreSQL: None.
 """
 
@@ -16,19 +16,9 @@ from decimal import Decimal, InvalidOperation
 import pglast
 
 from schemawright.requirements import pg_builtins
+from schemawright.sql import types
+from schemawright.sql.types import family
 
-# Column and cast types (PostgreSQL's and pglast's names) -> the family whose values compare.
-FAMILIES = {
-    "smallint": "integer", "int2": "integer", "integer": "integer", "int": "integer", "int4": "integer",
-    "bigint": "integer", "int8": "integer", "serial": "integer", "bigserial": "integer", "smallserial": "integer",
-    "numeric": "numeric", "decimal": "numeric", "real": "float", "float4": "float", "double precision": "float",
-    "float8": "float", "text": "text", "varchar": "text", "character varying": "text", "char": "text",
-    "character": "text", "bpchar": "text", "citext": "text", "name": "text", "uuid": "uuid", "boolean": "boolean",
-    "bool": "boolean", "date": "datetime", "timestamp": "datetime", "timestamptz": "datetime",
-    "timestamp with time zone": "datetime", "timestamp without time zone": "datetime", "time": "time",
-    "timetz": "time", "jsonb": "jsonb", "json": "json", "interval": "interval", "inet": "inet", "cidr": "inet",
-    "bytea": "bytea",
-}
 _NUMBERS = {"integer", "numeric", "float"}
 _TEXT_ONLY = {"integer", "numeric", "float", "boolean", "uuid", "datetime", "time", "interval", "inet", "json",
               "jsonb"}  # families a text function or a regular expression match does not take
@@ -48,15 +38,6 @@ _RESULTS = {
 _TEXT_FUNCTIONS = {"char_length", "character_length", "btrim", "ltrim", "rtrim", "md5", "initcap", "lpad", "rpad",
                    "left", "right", "replace", "substr", "lower", "upper", "length"}
 _SEQUENCE_FUNCTIONS = {"nextval", "currval", "setval"}
-
-
-def family(sql_type: str) -> str | None:
-    """`numeric(10,2)` -> numeric, `text[]` -> text[]; None for a type not in FAMILIES."""
-    base = sql_type.strip().lower()
-    if base.endswith("[]"):
-        element = family(base[:-2])
-        return element + "[]" if element else None
-    return FAMILIES.get(base.split("(")[0].strip().removeprefix("pg_catalog."))
 
 
 @dataclass
@@ -101,15 +82,16 @@ def literal_problem(value: str, sql_type: str) -> str | None:
     """Why PostgreSQL cannot read the quoted literal `value` as `sql_type`, or None."""
     from schemawright.requirements.values import _temporal_or_uuid
 
-    kind, text = family(sql_type), value.strip()
-    base = sql_type.strip().lower().split("(")[0]
+    read, text = types.parse(sql_type), value.strip()
+    kind, base = read.family, read.base
     if kind == "integer":
-        bits = {"smallint": 16, "int2": 16, "integer": 32, "int": 32, "int4": 32}.get(base, 64)
+        high = types.integer_high(base) or 0
         try:
             number = int(text)
         except ValueError:
             return f"{value!r} is not an integer"
-        return None if -(2 ** (bits - 1)) <= number < 2 ** (bits - 1) else f"{value!r} is out of range for {base}"
+        written = sql_type.strip().lower().split("(")[0]
+        return None if -high - 1 <= number <= high else f"{value!r} is out of range for {written}"
     if kind in ("numeric", "float"):
         try:
             Decimal(text)
@@ -240,7 +222,7 @@ class _Typer:
             return
         for literal, other in ((right_node, left), (left_node, right)):
             if other not in (None, "null", "unknown", "text") and _is_string(literal):
-                sql_type = {"datetime": "timestamp", "time": "time", "numeric": "numeric", "float": "float8",
+                sql_type = {"datetime": "timestamp", "time": "time", "numeric": "numeric", "float": "double precision",
                             "integer": "bigint", "uuid": "uuid", "boolean": "boolean"}.get(other)
                 if sql_type and (problem := literal_problem(literal["val"]["sval"], sql_type)):
                     self.problems.append(f"holds {problem}")

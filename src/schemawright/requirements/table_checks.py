@@ -14,13 +14,13 @@ import pglast
 from schemawright import model as m
 from schemawright.requirements import pg_builtins
 from schemawright.errors import SpecIssue, did_you_mean
-from schemawright.requirements.expression_types import Scope, expression_problems, family
+from schemawright.requirements.expression_types import Scope, expression_problems
 from schemawright.requirements.references import relationship_name
 from schemawright.requirements.spec import Spec
+from schemawright.sql import types
 
 if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
-
 
 
 def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
@@ -167,7 +167,7 @@ def _foreign_key_types(spec: Spec, typed: dict[str, m.Table], at: Locator) -> li
                 column, key = table.column(name), typed[fk.ref_table].column(ref)
                 if column is None or key is None or not column.sql_type or not key.sql_type:
                     continue
-                mine, theirs = family(column.sql_type), family(key.sql_type)
+                mine, theirs = types.family(column.sql_type), types.family(key.sql_type)
                 if mine and theirs and mine != theirs:
                     out.append(at.issue(("relationships", where[fk.relationship], "columns"),
                                         f"foreign key column {name!r} is {column.sql_type} but references "
@@ -175,9 +175,6 @@ def _foreign_key_types(spec: Spec, typed: dict[str, m.Table], at: Locator) -> li
                                         f"give {name!r} the key's type, or drop `columns:` so schemawright adds a "
                                         "column of the right type"))
     return out
-
-
-
 
 
 def _expression_types(spec: Spec, design: m.Design, physical: m.Design, at: Locator) -> list[SpecIssue]:
@@ -252,8 +249,6 @@ def _scope(spec: Spec, physical: m.Design) -> dict:
 
 # Extensions schemawright adds itself, whose functions no expression of a spec calls by a new name.
 _KNOWN_EXTENSIONS = {"citext", "btree_gist", "btree_gin"}
-_SERIALS = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
-_INTEGERS = {"smallint", "int2", "integer", "int", "int4", "bigint", "int8"}
 
 
 def _column_types(spec: Spec, physical: m.Design, at: Locator) -> list[SpecIssue]:
@@ -270,16 +265,16 @@ def _column_types(spec: Spec, physical: m.Design, at: Locator) -> list[SpecIssue
             path = paths.get(column.source or "")
             if path is None:
                 continue
-            base = column.sql_type.strip().lower().split("(")[0].strip()
-            if column.identity and base not in _INTEGERS:
+            read = types.parse(column.sql_type)
+            if column.identity and (read.base not in types.INTEGERS or read.array):
                 out.append(at.issue(path + ("identity",), f"an identity column must be smallint, integer or bigint, "
                                     f"and {column.name!r} is {column.sql_type}",
                                     "drop `identity: true`, or make the attribute an integer or bigint"))
             attr = _attribute_at(spec, path)
             if attr is not None and attr.sql_type and not scope["extensions"]:
                 name = _type_name(attr.sql_type)
-                if name and name not in pg_builtins.TYPES | _SERIALS and name not in made and \
-                        family(name) is None:
+                if name and name not in pg_builtins.TYPES and types.parse(name).base not in types.BY_NAME and \
+                        name not in made:
                     out.append(at.issue(path + ("sql_type",), f"sql_type {attr.sql_type!r} names type {name!r}, "
                                         "which PostgreSQL does not have and the spec does not create",
                                         "use a built-in type, or create the type in `objects:` (or its extension "

@@ -16,26 +16,14 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 from random import Random
 
+from schemawright.sql import types
 from schemawright.validation.regex import example, matches
 from schemawright.validation.rules import ColumnRules
 
-_TYPE = re.compile(r"^(?P<base>.*?)\s*(?:\((?P<args>[^)]*)\))?\s*(?P<array>(?:\[\d*\]\s*)*)$", re.S)
-_ALIASES = {
-    "int": "integer", "int4": "integer", "serial": "integer", "serial4": "integer",
-    "int2": "smallint", "smallserial": "smallint", "int8": "bigint", "bigserial": "bigint", "serial8": "bigint",
-    "decimal": "numeric", "float8": "double precision", "float": "double precision", "float4": "real",
-    "bool": "boolean", "varchar": "character varying", "char": "character", "bpchar": "character",
-    "timestamptz": "timestamp with time zone", "timestamp": "timestamp without time zone",
-    "timetz": "time with time zone", "time": "time without time zone",
-    "varbit": "bit varying",
-}
-_INTEGER_HIGH = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
-_TEXT = {"text", "character varying", "character", "citext", "name"}
 # Dates cluster around today (from 30 days ago), so patterns such as `expires_at > now()`
 # or `created_at > now() - interval '7 days'` find rows; the data is the same all day.
 def base_date() -> date:
     return datetime.now(timezone.utc).date() - timedelta(days=30)
-
 
 
 @dataclass(frozen=True)
@@ -43,7 +31,7 @@ class ColumnProfile:
     """Everything value generation needs to know about a column."""
 
     name: str
-    base: str  # normalised type name, e.g. "numeric", "timestamp with time zone", or an enum's name
+    base: str  # canonical type name (sql/types.py), e.g. "numeric", "timestamptz", or an enum's name
     args: tuple[int, ...] = ()  # type modifiers: (precision, scale), (length,)
     array: bool = False
     semantic: str = ""
@@ -54,20 +42,9 @@ class ColumnProfile:
 
 def parse_type(sql_type: str) -> tuple[str, tuple[int, ...], bool]:
     """`numeric(12, 2)` -> ("numeric", (12, 2), False); `text[]` -> ("text", (), True)."""
-    text = sql_type.strip()
-    array = False
-    if text.lower().endswith(" array"):
-        text, array = text[: -len(" array")], True
-    match = _TYPE.match(text)
-    base = match.group("base").strip() if match else text
-    args = tuple(int(a) for a in re.findall(r"\d+", match.group("args") or "")) if match else ()
-    array = array or bool(match and match.group("array"))
-    if not base.startswith('"'):
-        base = re.sub(r"\s+", " ", base.lower())
-        if base.startswith("pg_catalog."):
-            base = base[len("pg_catalog."):]
-        base = _ALIASES.get(base, base)
-    return base, args, array
+    read = types.parse(sql_type)
+    args = tuple(int(a) for a in re.findall(r"\d+", ",".join(read.args)))
+    return read.base, args, read.array
 
 
 def profile(name: str, sql_type: str, *, semantic: str = "", position: int = 0, rules: ColumnRules | None = None,
@@ -114,16 +91,16 @@ def _scalar(col: ColumnProfile, serial: int, rng: Random, row_days: int, distinc
     base = col.base
     if col.enum_values:
         return col.enum_values[serial % len(col.enum_values)] if distinct else rng.choice(col.enum_values)
-    if base in _INTEGER_HIGH:
+    kind = types.family_of(base)
+    if kind == "integer":
         return _integer(col, serial, rng, distinct)
-    if base in ("numeric", "money", "real", "double precision"):
+    if kind in ("numeric", "float") or base == "money":
         return _decimal(col, serial, rng, distinct)
-    if base in _TEXT:
+    if kind == "text":
         return _text(col, serial)
-    if base == "boolean":
+    if kind == "boolean":
         return "true" if (serial % 2 == 0 if distinct else rng.random() < 0.5) else "false"
-    if base in ("date", "timestamp with time zone", "timestamp without time zone", "time without time zone",
-                "time with time zone"):
+    if kind in ("datetime", "time"):
         return _temporal(base, col.position, serial, row_days)
     if base == "interval":
         return f"{rng.randint(1, 600)} minutes"
@@ -172,7 +149,7 @@ def _bounds(col: ColumnProfile, step: Decimal, default_high: Decimal, type_high:
 
 
 def _integer(col: ColumnProfile, serial: int, rng: Random, distinct: bool) -> str:
-    low, high = _bounds(col, Decimal(1), Decimal(1000), Decimal(_INTEGER_HIGH[col.base]))
+    low, high = _bounds(col, Decimal(1), Decimal(1000), Decimal(types.integer_high(col.base)))
     lo, hi = int(low.to_integral_value(rounding="ROUND_CEILING")), int(high.to_integral_value(rounding="ROUND_FLOOR"))
     if hi < lo:
         return str(lo)
@@ -209,12 +186,12 @@ def _text(col: ColumnProfile, serial: int) -> str:
         value = f"+1555{serial:07d}"
     elif kind == "url":
         value = f"https://example.com/{serial}"
-    elif col.base == "character" and col.args:  # fixed width: codes such as country or currency
+    elif col.base == "char" and col.args:  # fixed width: codes such as country or currency
         return _letters(serial, col.args[0])
     else:
         stem = re.sub(r"[^a-z0-9]+", "", lowered)[:16] or "value"
         value = f"{stem}-{serial}"
-    limit = col.rules.max_length or (col.args[0] if col.base == "character varying" and col.args else None)
+    limit = col.rules.max_length or (col.args[0] if col.base == "varchar" and col.args else None)
     if limit is not None and len(value) > limit:
         value = value[-limit:] if limit > 0 else ""
     if col.rules.min_length and len(value) < col.rules.min_length:
@@ -233,11 +210,11 @@ def _letters(serial: int, width: int) -> str:
 def _temporal(base: str, position: int, serial: int, row_days: int) -> str:
     if base == "date":
         return (base_date() + timedelta(days=row_days + position)).isoformat()
-    if base.startswith("time "):
+    if types.family_of(base) == "time":
         return f"{(6 + position) % 24:02d}:{serial % 60:02d}:00"
     start = base_date()
     moment = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
     moment += timedelta(days=row_days, hours=position, seconds=serial)
-    if base == "timestamp without time zone":
+    if base == "timestamp":
         return moment.replace(tzinfo=None).isoformat(sep=" ")
     return moment.isoformat(sep=" ")

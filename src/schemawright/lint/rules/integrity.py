@@ -10,11 +10,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from schemawright import model as m
-from schemawright.lint.context import Context, norm_type, q, words
+from schemawright.lint.context import Context, q, words
 from schemawright.lint.rule import Hit, Rule, register
 from schemawright.naming import pluralise
-
-_TEXT = ("text", "varchar", "char", "citext")
+from schemawright.sql import types
 
 
 @register
@@ -178,15 +177,13 @@ class UncheckedEnumText(Rule):
     def check(self, ctx: Context) -> Iterator[Hit]:
         names = {str(n).lower() for n in ctx.option(self.code, "names")}  # type: ignore[union-attr]
         allowed = {str(n).lower() for n in ctx.option(self.code, "allow")}  # type: ignore[union-attr]
-        enums = {e.name.lower() for e in ctx.design.enums}
         for table in ctx.design.tables:
             referenced = {c for fk in table.foreign_keys for c in fk.columns}
             for column in table.columns:
                 parts = words(column.name)
                 if not parts or parts[-1] not in names or column.name in referenced or "_".join(parts) in allowed:
                     continue
-                sql_type = norm_type(column.sql_type or "text")
-                if sql_type.split("(")[0] not in _TEXT or sql_type in enums:
+                if types.family(column.sql_type or "text") != "text":
                     continue
                 if any(_constrains_values(check.expression, column.name) for check in table.checks):
                     continue

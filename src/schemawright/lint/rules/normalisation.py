@@ -7,16 +7,15 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from schemawright.lint.context import Context, norm_type
+from schemawright.lint.context import Context
 from schemawright.lint.rule import Hit, Rule, register
+from schemawright.sql import types
 
 _NUMBERED = re.compile(r"^(?P<stem>.*?[a-z_])_?(?P<n>\d+)(?P<rest>_[a-z][a-z0-9_]*)?$")
-_TEXT_TYPES = ("text", "varchar", "char", "citext")
 
 
 def _is_text(sql_type: str) -> bool:
-    t = norm_type(sql_type)
-    return t.split("(")[0] in _TEXT_TYPES
+    return types.family(sql_type) == "text"
 
 
 @register

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from schemawright import model as m
-from schemawright.lint.context import Context, norm_type, q, words
+from schemawright.lint.context import Context, q, words
 from schemawright.lint.rule import Hit, Rule, register
+from schemawright.sql import types
 
 # Names that hold personal data, as runs of words inside a column name.
 _PII_TEXT = ("email", "e_mail", "phone", "mobile", "phone_number", "ssn", "social_security_number",
@@ -16,8 +17,6 @@ _PII_TEXT = ("email", "e_mail", "phone", "mobile", "phone_number", "ssn", "socia
 _PII_DATES = ("birth_date", "date_of_birth", "dob", "birthday", "birthdate")
 _PROTECTED = {"hash", "hashed", "digest", "encrypted", "enc", "masked", "token", "hmac", "verified", "at",
               "confirmed", "opt", "count", "domain"}
-_TEXTUAL = ("text", "varchar", "char", "citext")
-_DATES = ("date", "timestamp", "timestamptz")
 
 
 def looks_personal(column: m.Column) -> bool:
@@ -26,10 +25,10 @@ def looks_personal(column: m.Column) -> bool:
     if set(parts) & _PROTECTED:
         return False
     joined = f"_{'_'.join(parts)}_"
-    base = norm_type(column.sql_type or "text").split("(")[0]
-    if base in _TEXTUAL and any(f"_{term}_" in joined for term in _PII_TEXT):
+    kind = types.family(column.sql_type or "text")
+    if kind == "text" and any(f"_{term}_" in joined for term in _PII_TEXT):
         return True
-    return base in _DATES and any(f"_{term}_" in joined for term in _PII_DATES)
+    return kind == "datetime" and any(f"_{term}_" in joined for term in _PII_DATES)
 
 
 @register

@@ -7,21 +7,18 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from schemawright import model as m
-from schemawright.lint.context import Context, norm_type, q, words
+from schemawright.lint.context import Context, q, words
 from schemawright.lint.rule import Hit, Rule, register
+from schemawright.sql import types
 
-_FLOAT = re.compile(r"^(?:real|float4|float8|float(?:\(\d+\))?|double)$")
 _MONEY_WORDS = {"price", "amount", "cost", "total", "subtotal", "balance", "fee", "fees", "tax", "salary",
                 "revenue", "payment", "charge", "refund", "tariff", "wage", "income", "expense", "budget",
                 "discount", "money"}
-_INT_LIMITS = {"smallint": 32767, "int2": 32767, "smallserial": 32767, "serial2": 32767,
-               "integer": 2147483647, "int": 2147483647, "int4": 2147483647, "serial": 2147483647,
-               "serial4": 2147483647}
-_SERIAL = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
 
 
 def _base(sql_type: str) -> str:
-    return norm_type(sql_type).split("(")[0].removesuffix("[]")
+    """The canonical type name, arrays included (an array of timestamps has the same problem)."""
+    return types.parse(sql_type).base
 
 
 @register
@@ -72,7 +69,7 @@ class FloatForMoney(Rule):
     def check(self, ctx: Context) -> Iterator[Hit]:
         for table in ctx.design.tables:
             for column in table.columns:
-                if _FLOAT.match(_base(column.sql_type)) and _money_like(column):
+                if types.family_of(_base(column.sql_type)) == "float" and _money_like(column):
                     yield Hit(table.name, column.name,
                               f"{table.name}.{column.name} looks like money but is {column.sql_type} (inexact)",
                               f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE numeric(12,2)")
@@ -120,7 +117,7 @@ class FixedWidthChar(Rule):
     def check(self, ctx: Context) -> Iterator[Hit]:
         for table in ctx.design.tables:
             for column in table.columns:
-                if _base(column.sql_type) == "char" and not column.sql_type.strip().startswith('"'):
+                if _base(column.sql_type) == "char":  # not "char", the one-byte type
                     yield Hit(table.name, column.name, f"{table.name}.{column.name} is {column.sql_type}",
                               f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE text")
 
@@ -146,7 +143,7 @@ class SerialNotIdentity(Rule):
             for column in table.columns:
                 if column.identity:
                     continue
-                serial = _base(column.sql_type) in _SERIAL
+                serial = _base(column.sql_type) in types.SERIALS
                 if serial or "nextval(" in (column.default or "").lower().replace(" ", ""):
                     kind = column.sql_type if serial else f"default {column.default}"
                     yield Hit(table.name, column.name,
@@ -181,9 +178,9 @@ class KeyOverflow(Rule):
             volume = ctx.volume(table)
             if column is None or volume is None:
                 continue
-            limit = _INT_LIMITS.get(_base(column.sql_type))
-            if limit is None:
-                continue
+            limit = types.integer_high(_base(column.sql_type))
+            if limit is None or limit >= types.integer_high("bigint"):
+                continue  # not an integer, or already the widest one
             projected = volume.rows + volume.growth_per_month * 12 * years
             if projected >= threshold * limit:
                 yield Hit(table.name, column.name,
@@ -214,7 +211,8 @@ class UndocumentedVarcharLength(Rule):
         decided = {d.subject for d in ctx.design.decisions}
         for table in ctx.design.tables:
             for column in table.columns:
-                if not re.match(r"^varchar\(\d+\)$", norm_type(column.sql_type)):
+                read = types.parse(column.sql_type)
+                if read.base != "varchar" or read.array or len(read.args) != 1 or not read.args[0].isdigit():
                     continue
                 if (column.description or "").strip() or f"{table.name}.{column.name}" in decided:
                     continue

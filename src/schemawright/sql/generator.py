@@ -170,6 +170,11 @@ class Generator:
     def set_not_null_sql(self, table: str, column: str) -> str:
         return f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} SET NOT NULL;"
 
+    def alter_column_type_sql(self, table: str, column: str, sql_type: str, using: str | None = None) -> str:
+        """Change a column's type; `using` converts the stored values (an expression)."""
+        sql = f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(sql_type)}"
+        return sql + (f" USING {using}" if using else "") + ";"
+
     def drop_table_sql(self, name: str) -> str:
         return f"DROP TABLE {self.quote(name)};"
 
@@ -204,8 +209,9 @@ class Generator:
                 self.unsupported(f"index {index.name}: partial index (WHERE {index.where})")
         return sql + ";"
 
-    def drop_index_sql(self, name: str, concurrently: bool = False) -> str:
-        return f"DROP INDEX {self._concurrently(concurrently, f'index {name}')}{self.quote(name)};"
+    def drop_index_sql(self, name: str, concurrently: bool = False, if_exists: bool = False) -> str:
+        return (f"DROP INDEX {self._concurrently(concurrently, f'index {name}')}{'IF EXISTS ' if if_exists else ''}"
+                f"{self.quote(name)};")
 
     def _concurrently(self, wanted: bool, what: str) -> str:
         if not wanted:

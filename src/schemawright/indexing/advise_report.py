@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from schemawright import model as m
 from schemawright.indexing.select import Advice
-from schemawright.sql.postgresql import create_index
+from schemawright.sql.postgresql import PostgresGenerator
 
 JSON_VERSION = 1
 
@@ -42,9 +42,7 @@ class AdviseReport:
 
 def create_concurrently(index: m.Index) -> str:
     """`CREATE INDEX CONCURRENTLY` for an index (it cannot run inside a transaction block)."""
-    sql = create_index(index)
-    head = "CREATE UNIQUE INDEX " if sql.startswith("CREATE UNIQUE INDEX ") else "CREATE INDEX "
-    return head + "CONCURRENTLY " + sql[len(head):]
+    return PostgresGenerator().create_index_sql(index, concurrently=True)
 
 
 def statements(advice: Advice) -> list[tuple[str, m.Index]]:

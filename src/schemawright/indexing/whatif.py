@@ -34,7 +34,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.indexing.candidates import Candidate
 from schemawright.indexing.predicates import normalise_parameters
-from schemawright.sql.postgresql import create_index
+from schemawright.sql.postgresql import PostgresGenerator, create_index
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.params import positional, uses
 from schemawright.validation.patterns import Binder
@@ -75,7 +75,7 @@ class BuildWhatIf:
         return handle
 
     def drop(self, handle: Handle) -> None:
-        self.db.execute(f"DROP INDEX IF EXISTS {quote_ident(handle.ident)}")
+        self.db.execute(PostgresGenerator().drop_index_sql(handle.ident, if_exists=True))
         self.live.pop(handle.ident, None)
 
     def close(self) -> None:

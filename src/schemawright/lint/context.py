@@ -11,6 +11,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from schemawright import model as m
+from schemawright.sql.postgresql import PostgresGenerator
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -37,6 +38,14 @@ def q(name: str) -> str:
 
 def qs(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(q(n) for n in names)
+
+
+SQL = PostgresGenerator()  # a fix that is a whole statement is written by the one generator
+
+
+def fix(statement: str) -> str:
+    """A generated statement as a finding shows it: without its final `;`."""
+    return statement.removesuffix(";")
 
 
 @dataclass(frozen=True)

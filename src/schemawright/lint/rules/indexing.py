@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from schemawright.lint.context import Context, IndexPath, q, qs
+from schemawright.lint.context import SQL, Context, IndexPath, fix, q, qs
 from schemawright.lint.rule import Hit, Rule, register
 
 _PRIORITY = {"primary key": 0, "unique constraint": 1, "index": 2}
@@ -89,7 +89,7 @@ class DuplicateIndex(Rule):
                     what = f"{extra.kind} {extra.name}"
                     yield Hit(table.name, extra.names[0] if extra.plain else None,
                               f"{what} on {table.name} ({', '.join(extra.names)}) duplicates {keep.kind} {keep.name}",
-                              f"DROP INDEX CONCURRENTLY {q(extra.name)}" if extra.kind == "index"
+                              fix(SQL.drop_index_sql(extra.name, concurrently=True)) if extra.kind == "index"
                               else f"ALTER TABLE {q(table.name)} DROP CONSTRAINT {q(extra.name)}")
 
 
@@ -128,7 +128,7 @@ class RedundantPrefixIndex(Rule):
                     yield Hit(table.name, short.names[0] if short.plain else None,
                               f"index {short.name} on {table.name} ({', '.join(short.names)}) is a prefix of "
                               f"{long.kind} {long.name} ({', '.join(long.names)})",
-                              f"DROP INDEX CONCURRENTLY {q(short.name)}")
+                              fix(SQL.drop_index_sql(short.name, concurrently=True)))
                     break
 
 

@@ -87,16 +87,20 @@ def test_a_hostile_table_name_renders_exactly_the_statements_of_a_harmless_one(t
         assert _kinds(as_migration(render(hostile))) == _kinds(as_migration(render(harmless)))
     assert "DropRoleStmt" not in _kinds(render_up(hostile))
     # Inside the function bodies too: the same PL/pgSQL statements, names only in quoted text.
-    assert [_plpgsql(f.body) for f in hostile.functions] == [_plpgsql(f.body) for f in harmless.functions]
+    assert [_plpgsql(f) for f in hostile.functions] == [_plpgsql(f) for f in harmless.functions]
 
 
-def _plpgsql(body: str) -> object:
+def _plpgsql(function) -> object:
     """The shape of a PL/pgSQL function: its statements, without line numbers and SQL text."""
     def shape(node: object) -> object:
         if isinstance(node, dict):
             return {k: "text" if k in ("query", "message") else shape(v) for k, v in node.items() if k != "lineno"}
         return [shape(n) for n in node] if isinstance(node, list) else node
-    return shape(pglast.parse_plpgsql(body)) if "plpgsql" in body else body.count(";")
+    from schemawright.sql.postgresql import PostgresGenerator
+
+    if function.language != "plpgsql":
+        return function.body.count(";")
+    return shape(pglast.parse_plpgsql(PostgresGenerator().function_sql(function)))
 
 
 def test_the_maintenance_comment_names_the_table_on_one_line():
@@ -150,22 +154,29 @@ def _tampered(design, body: str):
     return design.model_copy(update={"functions": (function,) + design.functions[1:]})
 
 
-def test_a_script_whose_statements_differ_from_those_rendered_is_refused(tmp_path):
-    """The safety net: were a renderer to write a raw name into a body again, nothing is written."""
+def _careless_body(self, function) -> str:
+    """A generator that forgot to choose a tag absent from the body (the bug the check catches)."""
+    return f"$fn$\n{function.body}\n$fn$"
+
+
+def test_a_script_whose_statements_differ_from_those_rendered_is_refused(tmp_path, monkeypatch):
+    """The safety net: were the generator to let a name close a body's quote, nothing is written."""
     from schemawright.pipeline import write_deliverables
+    from schemawright.sql.postgresql import PostgresGenerator
     from schemawright.sql.verify import RenderedSqlMismatch
 
     design = _design(PARTITIONED, HOSTILE_NAMES[PARTITIONED])
-    old_style = f"CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\n-- for {HOSTILE_NAMES[PARTITIONED]}\n" \
-                "BEGIN RETURN 1; END;\n$fn$;"
+    escaping = f"-- for {HOSTILE_NAMES[PARTITIONED]}\nBEGIN RETURN 1; END;\n$fn$; DROP ROLE x; SELECT $fn$"
+    assert "DropRoleStmt" not in _kinds(render_up(_tampered(design, escaping)))  # the real generator holds it
+    monkeypatch.setattr(PostgresGenerator, "body_sql", _careless_body)
     with pytest.raises(RenderedSqlMismatch, match="statement"):
-        render_up(_tampered(design, old_style))
+        render_up(_tampered(design, escaping))
     out = tmp_path / "out"
     with pytest.raises(RenderedSqlMismatch):
-        write_deliverables(_tampered(design, old_style), out)
+        write_deliverables(_tampered(design, escaping), out)
     assert not out.exists() or not any(out.iterdir())
     with pytest.raises(RenderedSqlMismatch, match="does not parse"):
-        render_up(_tampered(design, "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $x$ SELECT 1"))
+        render_up(_tampered(design, "BEGIN RETURN 1; END;\n$fn$ SELECT $x$"))
     with pytest.raises(RenderedSqlMismatch):
         as_migration("SELECT 1; /* never closed")
 

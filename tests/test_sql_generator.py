@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from schemawright import model as m
+from schemawright.sql import partition_bounds
 from schemawright.sql.generator import Generator
 from schemawright.sql.postgresql import PostgresGenerator, as_migration, render_up
 
@@ -55,3 +58,43 @@ def test_statements_a_fix_or_an_advisor_needs():
     assert g.comment_sql("COLUMN", ("orders", "user"), "it's") == "COMMENT ON COLUMN orders.\"user\" IS 'it''s';"
     assert g.create_index_sql(INDEX.model_copy(update={"name": ""})).startswith("CREATE INDEX ON orders")
     assert g.sql(INDEX) == g.create_index_sql(INDEX) and g.sql(TABLE) == g.create_table_sql(TABLE)
+
+
+@pytest.mark.parametrize("text", [
+    "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')",
+    "FOR VALUES FROM (1, minvalue) TO (10, maxvalue)",
+    "FOR VALUES IN ('eu', NULL, 3)",
+    "FOR VALUES WITH (MODULUS 8, REMAINDER 3)",
+    "DEFAULT",
+])
+def test_partition_bounds_parse_into_the_model_and_render_back(text):
+    bound = partition_bounds.parse(text)
+    assert PostgresGenerator().partition_bound_sql(bound) == text
+    assert partition_bounds.parse(PostgresGenerator().partition_bound_sql(bound)) == bound
+
+
+def test_a_bound_that_is_not_one_is_refused():
+    for text in ("FOR VALUES FROM (1) TO", "DEFAULT; DROP ROLE x", "(a int)"):
+        with pytest.raises(partition_bounds.BadPartitionBound):
+            partition_bounds.parse(text)
+
+
+def test_triggers_and_functions_are_written_by_the_generator():
+    trigger = m.Trigger(name="trg", table="order", function="fill", timing="before",
+                        events=(m.TriggerEvent(kind="insert"), m.TriggerEvent(kind="update", columns=("a", "Odd"))))
+    assert PostgresGenerator().trigger_sql(trigger) == (
+        'CREATE TRIGGER trg BEFORE INSERT OR UPDATE OF a, "Odd" ON "order"\n    FOR EACH ROW EXECUTE FUNCTION fill();')
+    statement = trigger.model_copy(update={"level": "statement", "timing": "after", "events": (m.TriggerEvent(kind="delete"),)})
+    assert "AFTER DELETE ON" in PostgresGenerator().sql(statement) and "FOR EACH STATEMENT" in PostgresGenerator().sql(statement)
+    function = m.Function(name="refresh", returns="text", returns_set=True, body="BEGIN RETURN NEXT 'x'; END;",
+                          arguments=(m.FunctionArgument(name="days", type="int"),))
+    assert PostgresGenerator().function_sql(function) == (
+        "CREATE FUNCTION refresh(days int) RETURNS SETOF text\nLANGUAGE plpgsql AS $$\nBEGIN RETURN NEXT 'x'; END;\n$$;")
+    assert PostgresGenerator().drop_function_sql(function) == "DROP FUNCTION refresh(int);"
+    nested = function.model_copy(update={"body": "BEGIN EXECUTE $q$SELECT 1$q$; END;"})
+    assert PostgresGenerator().function_sql(nested).endswith("AS $fn$\nBEGIN EXECUTE $q$SELECT 1$q$; END;\n$fn$;")
+    generator = Generator()
+    assert "$" not in generator.function_sql(function) and "'BEGIN RETURN NEXT ''x''; END;'" in generator.function_sql(function)
+    design = m.Design(project="p", tables=(TABLE,), functions=(function,), triggers=(trigger,))
+    assert "CREATE FUNCTION" not in generator.up_script(design)
+    assert any("functions refresh" in gap for gap in generator.gaps) and any("triggers trg" in gap for gap in generator.gaps)

@@ -213,12 +213,23 @@ class Exclusion(_Frozen):
     definition: str = Field(description="What follows EXCLUDE, e.g. `USING gist (room WITH =, during WITH &&)`.")
 
 
+class PartitionBound(_Frozen):
+    """Which rows a partition takes (rendered by the SQL generator).  Values are SQL literals
+    of the key's type, as written: `'2024-01-01'`, `42`, `MINVALUE`."""
+
+    kind: Literal["range", "list", "hash", "default"]
+    lower: tuple[str, ...] = Field((), description="range: the inclusive lower bound, one value per key column.")
+    upper: tuple[str, ...] = Field((), description="range: the exclusive upper bound, one value per key column.")
+    values: tuple[str, ...] = Field((), description="list: the values the partition takes.")
+    modulus: int | None = Field(None, description="hash: the number of partitions.")
+    remainder: int | None = Field(None, description="hash: the remainder this partition takes.")
+
+
 class Partition(_Frozen):
-    """One partition of a partitioned table, with its bound as PostgreSQL writes it."""
+    """One partition of a partitioned table."""
 
     name: str
-    bound: str = Field(description="`FOR VALUES FROM (...) TO (...)`, `FOR VALUES IN (...)`, "
-                                   "`FOR VALUES WITH (MODULUS n, REMAINDER r)` or `DEFAULT`.")
+    bound: PartitionBound
 
 
 class Partitioning(_Frozen):
@@ -259,17 +270,37 @@ class EnumType(_Frozen):
     values: tuple[str, ...]
 
 
+class TriggerEvent(_Frozen):
+    """A change that fires a trigger."""
+
+    kind: Literal["insert", "update", "delete", "truncate"]
+    columns: tuple[str, ...] = Field((), description="update: only when one of these columns is set (UPDATE OF).")
+
+
 class Trigger(_Frozen):
     name: str
     table: str
-    function: str
-    timing: str = "BEFORE UPDATE"
+    function: str = Field(description="The function it runs (a `Function` of the design, or one kept).")
+    timing: Literal["before", "after", "instead_of"] = "before"
+    events: tuple[TriggerEvent, ...] = (TriggerEvent(kind="update"),)
+    level: Literal["row", "statement"] = Field("row", description="Once per changed row, or once per statement.")
     reason: str = ""
 
 
-class Function(_Frozen):
+class FunctionArgument(_Frozen):
     name: str
-    body: str = Field(description="Complete CREATE FUNCTION statement.")
+    type: str
+
+
+class Function(_Frozen):
+    """A function the design creates; the SQL generator writes CREATE FUNCTION around the body."""
+
+    name: str
+    arguments: tuple[FunctionArgument, ...] = ()
+    returns: str = Field("trigger", description="The type it returns (`trigger`, `void`, `text` ...).")
+    returns_set: bool = Field(False, description="Returns a set of rows of that type (SETOF).")
+    language: str = "plpgsql"
+    body: str = Field(description="The code between the dollar quotes, in `language`.")
 
 
 class View(_Frozen):

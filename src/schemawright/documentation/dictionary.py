@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from schemawright.documentation.links import Link, links
 from schemawright.documentation.markdown import anchors, article, code, number, plural, table, text
 from schemawright.model import Column, Design, Index, Rule, Table, Trigger, Volume
+from schemawright.sql.postgresql import PostgresGenerator
+
+_SQL = PostgresGenerator()  # how the dictionary writes triggers and bounds: as the DDL does
 
 _ON_DELETE = {
     "cascade": "deleting the parent deletes these rows",
@@ -195,7 +198,7 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
     triggers = ctx.triggers.get(t.name, [])
     if triggers:
         out += [h("Triggers"), "", *(
-            f"- {code(tr.name)}: {text(tr.timing)} runs {code(tr.function)}"
+            f"- {code(tr.name)}: {text(_SQL.trigger_when_sql(tr))} runs {code(tr.function)}"
             + (f" — {text(tr.reason)}" if tr.reason else "")
             for tr in triggers), ""]
     return out
@@ -215,7 +218,8 @@ def _partitioning(t: Table, h) -> list[str]:  # noqa: ANN001 - the sub-heading f
     out = [h("Partitioning"), "", "; ".join(facts) + ".", ""]
     if scheme.maintenance:
         out += [f"Maintenance: {text(scheme.maintenance)}", ""]
-    out += table(["Partition", "Bound"], [[code(p.name), code(p.bound)] for p in scheme.partitions])
+    out += table(["Partition", "Bound"],
+                 [[code(p.name), code(_SQL.partition_bound_sql(p.bound))] for p in scheme.partitions])
     return out + [""]
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from schemawright import model as m
 from schemawright.requirements.spec import SEMANTIC_TYPES
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
 
 # Semantic types that need options the catalog does not give back; the exact sql_type is
@@ -67,7 +68,8 @@ def _entity(table: m.Table, design: m.Design, enums: dict[str, m.EnumType]) -> d
     scheme = table.partitioning
     if scheme is not None and len(scheme.columns) == 1:  # the spec's `partition:` has one key column
         entity["partition"] = {"by": scheme.method, "key": scheme.columns[0],
-                               "bounds": {p.name: p.bound for p in scheme.partitions}}
+                               "bounds": {p.name: PostgresGenerator().partition_bound_sql(p.bound)
+                                          for p in scheme.partitions}}
     return entity
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pglast
 from pglast import ast
-from pglast.stream import RawStream
 from pglast.enums import AlterTableType as Alt
 from pglast.enums import ConstrType, ObjectType
 
@@ -29,6 +28,7 @@ from schemawright.importers.pg_sequences import SERIAL, SERIAL_BASE, Sequence, n
 from schemawright.importers.pg_text import canonical_type, deparse, qualified, server_literal, strip_schema, type_base
 from schemawright.importers.psql_script import Lines, Piece, Unclosed, split_script
 from schemawright.importers.semantics import infer
+from schemawright.sql import partition_bounds
 
 # Statements that carry no schema design: counted in `source["skipped"]`, not reported one by one.
 _SKIPPED = {
@@ -274,7 +274,7 @@ class _Reader(Changes):
         if scheme is None:
             return f"partition {name} of {parent_name}: not modelled (the parent is not created here, or it is " \
                    "partitioned by an expression)"
-        partition = m.Partition(name=name, bound=RawStream()(bound))
+        partition = m.Partition(name=name, bound=partition_bounds.from_node(bound))
         parent.partitioning = scheme.model_copy(update={
             "partitions": scheme.partitions + (partition,),
             "default_partition": name if bound.is_default else scheme.default_partition})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.naming import fit
-from schemawright.sql.quoting import dollar_quote
 
 UPDATED_AT_FUNCTION = "set_updated_at"
 
@@ -12,7 +11,6 @@ _BODY = """BEGIN
     NEW.updated_at := now();
     RETURN NEW;
 END;"""
-_FUNCTION_SQL = f"CREATE FUNCTION {UPDATED_AT_FUNCTION}() RETURNS trigger\nLANGUAGE plpgsql AS {dollar_quote(_BODY)};"
 
 _AUDIT = (
     m.Column(name="created_at", semantic="timestamp", sql_type="timestamptz", nullable=False, default="now()",
@@ -33,7 +31,8 @@ def add_audit(design: m.Design) -> m.Design:
         if table.kind == "entity" and table.entity in audited:
             table = table.model_copy(update={"columns": table.columns + _AUDIT})
             triggers.append(m.Trigger(name=fit(f"trg_{table.name}_updated_at"), table=table.name,
-                                      function=UPDATED_AT_FUNCTION,
+                                      function=UPDATED_AT_FUNCTION, timing="before",
+                                      events=(m.TriggerEvent(kind="update"),),
                                       reason="keeps updated_at correct whatever client writes the row"))
         tables.append(table)
     if not audited:
@@ -46,7 +45,7 @@ def add_audit(design: m.Design) -> m.Design:
     return design.model_copy(update={
         "tables": tuple(tables),
         "triggers": tuple(triggers),
-        "functions": design.functions + (m.Function(name=UPDATED_AT_FUNCTION, body=_FUNCTION_SQL),),
+        "functions": design.functions + (m.Function(name=UPDATED_AT_FUNCTION, body=_BODY),),
         "decisions": design.decisions + (decision,),
     })
 

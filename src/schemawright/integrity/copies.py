@@ -18,11 +18,21 @@ chosen, not as a defect.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
-from schemawright.sql.quoting import cron_schedule, dollar_quote, quote_literal
+from schemawright.sql.quoting import cron_schedule, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.verify import statement_text
+
+
+Timing = Literal["before", "after"]
+_INSERT = m.TriggerEvent(kind="insert")
+
+
+def _update_of(*columns: str) -> m.TriggerEvent:
+    return m.TriggerEvent(kind="update", columns=columns)
 
 
 def keep_copies(design: m.Design) -> m.Design:
@@ -56,12 +66,13 @@ class _State:
 
     def function(self, name: str, body: str) -> str:
         name = fit(name)
-        self.functions.append(m.Function(name=name, body=f"CREATE FUNCTION {q(name)}() RETURNS trigger\n"
-                                                             f"LANGUAGE plpgsql AS {dollar_quote(body)};"))
+        self.functions.append(m.Function(name=name, body=body))
         return name
 
-    def trigger(self, name: str, table: str, function: str, timing: str, reason: str) -> None:
-        self.triggers.append(m.Trigger(name=fit(name), table=table, function=function, timing=timing, reason=reason))
+    def trigger(self, name: str, table: str, function: str, timing: Timing, events: tuple[m.TriggerEvent, ...],
+                reason: str) -> None:
+        self.triggers.append(m.Trigger(name=fit(name), table=table, function=function, timing=timing, events=events,
+                                       reason=reason))
 
     def lookup_index(self, table: str, columns: tuple[str, ...], reason: str) -> None:
         """An index led by `columns`, unless one exists: the triggers look rows up by them."""
@@ -124,10 +135,10 @@ END;""")
     RETURN NULL;
 END;""")
     why = f"rule {rule.name} keeps ({', '.join(x)}) -> ({', '.join(y)}) inside {table.name} on purpose"
-    state.trigger(f"trg_{table.name}_{rule.name}_check", table.name, check, "BEFORE INSERT OR UPDATE",
+    state.trigger(f"trg_{table.name}_{rule.name}_check", table.name, check, "before", (_INSERT, _update_of()),
                   f"refuses rows that contradict {why}")
-    state.trigger(f"trg_{table.name}_{rule.name}_sync", table.name, sync,
-                  f"AFTER UPDATE OF {', '.join(q(c) for c in y)}", f"carries a changed value to every copy: {why}")
+    state.trigger(f"trg_{table.name}_{rule.name}_sync", table.name, sync, "after", (_update_of(*y),),
+                  f"carries a changed value to every copy: {why}")
     state.lookup_index(table.name, x, f"the triggers of rule {rule.name} look rows up by {', '.join(x)}")
     state.decisions.append(m.Decision(
         step="integrity", subject=f"rule {rule.name}", choice=f"denormalised on purpose; kept correct by triggers "
@@ -166,10 +177,9 @@ END;""")
     END IF;
     RETURN NULL;
 END;""")
-    state.trigger(f"trg_{child.name}_{name}_fill", child.name, fill,
-                  f"BEFORE INSERT OR UPDATE OF {', '.join(q(c) for c in (*fk.columns, name))}",
+    state.trigger(f"trg_{child.name}_{name}_fill", child.name, fill, "before", (_INSERT, _update_of(*fk.columns, name)),
                   f"fills the copy {name} from {parent.name}.{source.name}")
-    state.trigger(f"trg_{parent.name}_{source.name}_push", parent.name, push, f"AFTER UPDATE OF {q(source.name)}",
+    state.trigger(f"trg_{parent.name}_{source.name}_push", parent.name, push, "after", (_update_of(source.name),),
                   f"carries a change of {source.name} to {child.name}.{name}")
     state.lookup_index(child.name, fk.columns, f"the trigger {push} finds the copies by {', '.join(fk.columns)}")
     state.rules.append(m.Rule(name=f"{item.name}_copy", entity=item.entity or "", kind="depends", columns=fk.columns,
@@ -218,8 +228,7 @@ def _summary_table(state: _State, item: m.Denormalization) -> None:
     state.objects.append(m.SchemaObject(kind="table", name=name, sql=sql))
     refresh = fit(f"refresh_{name}")
     code = f"    DELETE FROM {q(name)};\n    INSERT INTO {q(name)}\n{query};"
-    state.functions.append(m.Function(name=refresh, body=(
-        f"CREATE FUNCTION {q(refresh)}() RETURNS void\nLANGUAGE sql AS {dollar_quote(code)};")))
+    state.functions.append(m.Function(name=refresh, returns="void", language="sql", body=code))
     upkeep = (f"SELECT {q(refresh)}(); recomputes it in one transaction (readers see the old rows until it "
               f"commits); on the schedule {item.refresh!r}. With pg_cron: "
               f"{_cron(refresh, item.refresh, f'SELECT {q(refresh)}()')}")

@@ -13,7 +13,7 @@ from schemawright import model as m
 from schemawright.naming import fit
 from schemawright.partitioning.calendar import partition_prefix
 from schemawright.requirements.spec import parse_interval
-from schemawright.sql.quoting import cron_schedule, dollar_quote, quote_literal
+from schemawright.sql.quoting import cron_schedule, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 
 
@@ -118,8 +118,7 @@ BEGIN
         lo := hi;
     END LOOP;{retention}
 END;"""
-    body = f"CREATE FUNCTION {q(name)}() RETURNS SETOF text\nLANGUAGE plpgsql AS {dollar_quote(code, 'fn')};"
-    return m.Function(name=name, body=body)
+    return m.Function(name=name, returns="text", returns_set=True, body=code)
 
 
 def plan_text(table: m.Table, scheme: m.Partitioning) -> str:

@@ -18,6 +18,7 @@ from schemawright.partitioning.choose import Proposal, enum_values, propose, ran
 from schemawright.partitioning.keys import blockers, with_key_in_primary_key
 from schemawright.partitioning.maintenance import function_name, maintenance_function, plan_text
 from schemawright.partitioning.usage import names, searching, table_usage
+from schemawright.sql import partition_bounds
 from schemawright.sql.quoting import quote_literal
 
 STEP = "partitioning"
@@ -142,23 +143,24 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
                           "(each takes about ten locks of the 6,400 a default server has)")
         ranges = initial_ranges(date.fromisoformat(anchor), interval, retention, ahead)
         parts = [m.Partition(name=_claim(range_partition_name(table.name, lo), taken),
-                             bound=f"FOR VALUES FROM ({bound_literal(lo, key.sql_type)}) "
-                                   f"TO ({bound_literal(hi, key.sql_type)})") for lo, hi in ranges]
+                             bound=m.PartitionBound(kind="range", lower=(bound_literal(lo, key.sql_type),),
+                                                    upper=(bound_literal(hi, key.sql_type),)))
+                 for lo, hi in ranges]
         if volume is not None:
             detail += (f"; one partition ({interval}) holds ~{rules.rows_per_interval(volume, interval):,} rows "
                       f"(target: at most {rules.MAX_PARTITION_ROWS:,})")
     elif proposal.method == "list":
         parts = [m.Partition(name=_claim(fit(f"{table.name}_{snake(suffix) or 'part'}"), taken),
-                             bound="FOR VALUES IN (" + ", ".join(quote_literal(v) for v in values) + ")")
+                             bound=m.PartitionBound(kind="list", values=tuple(quote_literal(v) for v in values)))
                  for suffix, values in proposal.values]
     else:
         count = request.partitions or (rules.hash_partitions(volume) if volume else rules.MIN_HASH_PARTITIONS)
         parts = [m.Partition(name=_claim(fit(f"{table.name}_h{i}"), taken),
-                             bound=f"FOR VALUES WITH (MODULUS {count}, REMAINDER {i})") for i in range(count)]
+                             bound=m.PartitionBound(kind="hash", modulus=count, remainder=i)) for i in range(count)]
         detail = f"; {count} partitions (a power of two, so each can later be split in two)"
     default = _claim(fit(f"{table.name}_default"), taken) if proposal.method != "hash" else None
     if default:
-        parts.append(m.Partition(name=default, bound="DEFAULT"))
+        parts.append(m.Partition(name=default, bound=m.PartitionBound(kind="default")))
     scheme = m.Partitioning(
         method=proposal.method, columns=(proposal.key,), interval=interval, anchor=anchor,  # type: ignore[arg-type]
         retention_months=volume.retention_months if volume and proposal.method == "range" else None,
@@ -181,8 +183,8 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
 
 def _as_declared(table: m.Table, request: m.PartitionRequest) -> tuple[m.Table, list[m.Decision]]:
     """Partitions listed in the spec (an imported schema): kept exactly, managed as before."""
-    parts = tuple(m.Partition(name=name, bound=bound) for name, bound in request.bounds)
-    default = next((p.name for p in parts if p.bound.strip().upper() == "DEFAULT"), None)
+    parts = tuple(m.Partition(name=name, bound=partition_bounds.parse(bound)) for name, bound in request.bounds)
+    default = next((p.name for p in parts if p.bound.kind == "default"), None)
     scheme = m.Partitioning(method=request.by, columns=(request.key,), partitions=parts,  # type: ignore[arg-type]
                             default_partition=default,
                             maintenance="Partitions are kept as declared; create and drop them as the existing "

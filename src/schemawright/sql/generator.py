@@ -155,8 +155,18 @@ class Generator:
             return ""
         return f" PARTITION BY {self.PARTITION_METHODS[scheme.method]} ({self.names(scheme.columns)})"
 
+    def partition_bound_sql(self, bound: m.PartitionBound) -> str:
+        if bound.kind == "default":
+            return "DEFAULT"
+        if bound.kind == "hash":
+            return f"FOR VALUES WITH (MODULUS {bound.modulus}, REMAINDER {bound.remainder})"
+        if bound.kind == "list":
+            return f"FOR VALUES IN ({', '.join(bound.values)})"
+        return f"FOR VALUES FROM ({', '.join(bound.lower)}) TO ({', '.join(bound.upper)})"
+
     def create_partition_sql(self, table: m.Table, partition: m.Partition) -> str:
-        return f"CREATE TABLE {self.quote(partition.name)} PARTITION OF {self.quote(table.name)} {partition.bound};"
+        return (f"CREATE TABLE {self.quote(partition.name)} PARTITION OF {self.quote(table.name)} "
+                f"{self.partition_bound_sql(partition.bound)};")
 
     def add_constraint_sql(self, table: str, constraint: m.PrimaryKey | m.Unique | m.Check | m.Exclusion) -> str:
         return f"ALTER TABLE {self.quote(table)}\n    ADD {self.constraint_sql(constraint)};"
@@ -236,15 +246,33 @@ class Generator:
     def drop_view_sql(self, view: m.View) -> str:
         return f"DROP {'MATERIALIZED ' if view.materialized else ''}VIEW {self.quote(view.name)};"
 
+    def body_sql(self, function: m.Function) -> str:
+        """The body as a string the function definition can hold."""
+        return self.string(function.body)
+
     def function_sql(self, function: m.Function) -> str:
-        return function.body
+        arguments = ", ".join(f"{self.quote(a.name)} {self.type_sql(a.type)}" for a in function.arguments)
+        returns = ("SETOF " if function.returns_set else "") + self.type_sql(function.returns)
+        return (f"CREATE FUNCTION {self.quote(function.name)}({arguments}) RETURNS {returns}\n"
+                f"LANGUAGE {function.language} AS {self.body_sql(function)};")
 
     def drop_function_sql(self, function: m.Function) -> str:
-        return f"DROP FUNCTION {self.quote(function.name)}();"
+        types = ", ".join(self.type_sql(a.type) for a in function.arguments)
+        return f"DROP FUNCTION {self.quote(function.name)}({types});"
+
+    def trigger_event_sql(self, event: m.TriggerEvent) -> str:
+        text = self.TRIGGER_EVENTS[event.kind]
+        return text + (f" OF {self.names(event.columns)}" if event.columns else "")
+
+    def trigger_when_sql(self, trigger: m.Trigger) -> str:
+        """When it fires, e.g. `BEFORE INSERT OR UPDATE OF a, b` (also how the documentation says it)."""
+        events = " OR ".join(self.trigger_event_sql(e) for e in trigger.events)
+        return f"{self.TRIGGER_TIMINGS[trigger.timing]} {events}"
 
     def trigger_sql(self, trigger: m.Trigger) -> str:
-        return (f"CREATE TRIGGER {self.quote(trigger.name)} {trigger.timing} ON {self.quote(trigger.table)}\n"
-                f"    FOR EACH ROW EXECUTE FUNCTION {self.quote(trigger.function)}();")
+        return (f"CREATE TRIGGER {self.quote(trigger.name)} {self.trigger_when_sql(trigger)} "
+                f"ON {self.quote(trigger.table)}\n"
+                f"    FOR EACH {trigger.level.upper()} EXECUTE FUNCTION {self.quote(trigger.function)}();")
 
     def comment_sql(self, kind: str, target: str | tuple[str, str], text: str) -> str:
         """COMMENT ON <kind> <target> IS '<text>'; a column's target is (table, column)."""

@@ -8,12 +8,17 @@ keep the old entry points (`render_up`, `render_down`, `as_migration`, `create_i
 
 from __future__ import annotations
 
+import re
+
 from schemawright import model as m
 from schemawright.sql import quoting
 from schemawright.sql import verify as v
 from schemawright.sql.generator import BEFORE_TABLES, HEADER, Generator
 
 __all__ = ["BEFORE_TABLES", "HEADER", "PostgresGenerator", "as_migration", "create_index", "render_down", "render_up"]
+
+
+_DOLLAR_QUOTE = re.compile(r"\$[A-Za-z_]\w*\$")
 
 
 class PostgresGenerator(Generator):
@@ -33,6 +38,11 @@ class PostgresGenerator(Generator):
 
     PLAIN_IDENTIFIER = quoting.PLAIN_IDENTIFIER
     KEYWORDS = quoting.KEYWORDS
+
+    def body_sql(self, function: m.Function) -> str:
+        """The body between dollar quotes, each on its own line: `$$`, or `$fn$` when the body
+        itself holds dollar-quoted text (so the eye finds where the function ends)."""
+        return quoting.dollar_quote(function.body, "fn" if _DOLLAR_QUOTE.search(function.body) else "")
 
     def statement_text(self, sql: str) -> str:
         return v.statement_text(sql)

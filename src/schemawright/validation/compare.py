@@ -67,7 +67,8 @@ def _partitions(t: m.Table) -> tuple | None:
     scheme = t.partitioning
     if scheme is None:
         return None
-    return scheme.method, scheme.columns, tuple(sorted((p.name, _norm(p.bound)) for p in scheme.partitions))
+    partitions = sorted(((p.name, p.bound) for p in scheme.partitions), key=lambda p: p[0])
+    return scheme.method, scheme.columns, tuple(partitions)
 
 
 def _describe(column: tuple | None) -> str:

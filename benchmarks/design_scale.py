@@ -181,7 +181,7 @@ def run_child(n: int, trace: bool, profile: str | None) -> dict:
     text = spec_text(n)
     # Import everything before the clock starts: start-up cost is not per-entity cost.
     from schemawright.pipeline import deliverables, design_from_spec
-    from schemawright.requirements.loader import parse_spec
+    from schemawright.pipeline import parse_spec
 
     import gc
     gc.collect()

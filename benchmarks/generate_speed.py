@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from schemawright.database import embedded_server, scratch_database
 from schemawright.generation import generate
 from schemawright.pipeline import design_file, design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 
 TARGET_ROWS_PER_SECOND = 300_000
 

@@ -38,7 +38,7 @@ from schemawright.database import Database, embedded_server, scratch_database  #
 from schemawright.generation import generate  # noqa: E402
 from schemawright.partitioning.pruning import partition_checks  # noqa: E402
 from schemawright.pipeline import design_from_spec  # noqa: E402
-from schemawright.requirements.loader import parse_spec  # noqa: E402
+from schemawright.pipeline import parse_spec  # noqa: E402
 from schemawright.sql.postgresql import render_up  # noqa: E402
 
 # 17 weeks of readings from 2025-12-01 (a Monday); the anchor puts weekly partitions over all

@@ -6,7 +6,7 @@ import textwrap
 
 from schemawright import model as m
 from schemawright.pipeline import design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 
 
 def design_of(text: str) -> m.Design:

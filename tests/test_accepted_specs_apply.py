@@ -20,7 +20,7 @@ from schemawright.database import Database
 from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.pipeline import design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.sql.postgresql import render_up
 from schemawright.validation.script import run_script
 

@@ -20,7 +20,7 @@ from schemawright.database.connection import Database
 from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors
 from schemawright.pipeline import deliverables, design_from_spec
-from schemawright.requirements.loader import load_spec
+from schemawright.pipeline import load_spec
 from schemawright.requirements.spec import Spec
 from schemawright.sql.postgresql import render_down, render_up
 

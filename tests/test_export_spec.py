@@ -8,7 +8,7 @@ import pytest
 
 from schemawright.exporters.spec import not_exported, to_spec_yaml
 from schemawright.pipeline import design_file, design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.validation.compare import compare_designs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pytest
 from schemawright.database import Database, scratch_database
 from schemawright.errors import SpecErrors
 from schemawright.pipeline import design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.sql.postgresql import render_up
 
 

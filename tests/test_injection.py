@@ -16,10 +16,10 @@ import pytest
 
 from schemawright.errors import SpecErrors
 from schemawright.pipeline import design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.sql.quoting import quote_ident
-from schemawright.validation.run import validate
+from schemawright.pipeline import validate
 
 SENTINEL = "sw_injection_sentinel"
 

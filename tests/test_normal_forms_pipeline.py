@@ -15,7 +15,7 @@ from schemawright.errors import SpecErrors
 from schemawright.logical.patterns import JoinRewrite, rewrite_pattern
 from schemawright.pipeline import deliverables
 from schemawright.sql.postgresql import render_down, render_up
-from schemawright.validation import validate
+from schemawright.pipeline import validate
 from schemawright.validation.script import run_script
 from helpers import design_of
 
@@ -181,7 +181,7 @@ def test_kept_dependency_is_enforced_and_propagated(pg_url):
 
 
 def _errors(tmp_path, text: str) -> list[str]:
-    from schemawright.requirements.loader import load_spec
+    from schemawright.pipeline import load_spec
 
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")

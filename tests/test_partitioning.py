@@ -23,11 +23,11 @@ from schemawright.importers.postgresql_live import import_postgresql_database
 from schemawright.importers.postgresql_sql import import_postgresql_sql
 from schemawright.partitioning.pruning import partition_checks
 from schemawright.pipeline import deliverables, design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.sql.postgresql import PostgresGenerator, render_down, render_up
 from schemawright.validation.compare import compare_designs
 from schemawright.commands.roundtrip import roundtrip
-from schemawright.validation.run import validate
+from schemawright.pipeline import validate
 
 # A telemetry store: one huge time series with a retention, and small neighbours.
 TELEMETRY = """\

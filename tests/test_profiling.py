@@ -18,7 +18,8 @@ from schemawright.profiling import discovery
 from schemawright.profiling.csv_reader import read_csv
 from schemawright.profiling.lossless import Join, TableShape, check_lossless
 from schemawright.profiling.planted import Shape, recovery, write_planted
-from schemawright.profiling.run import Options, normalize, write_outputs
+from schemawright.commands.normalize import write_outputs
+from schemawright.profiling.run import Options, normalize
 from schemawright.profiling.type_inference import infer_type
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,7 +37,7 @@ from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors
 from schemawright.naming import Namer
 from schemawright.pipeline import deliverables, design_from_spec
-from schemawright.requirements.loader import parse_spec
+from schemawright.pipeline import parse_spec
 from schemawright.sql.postgresql import render_down, render_up
 
 

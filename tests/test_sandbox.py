@@ -22,7 +22,8 @@ from schemawright.database import SCRATCH_PREFIX, Database, with_user
 from schemawright.database.sandbox import SANDBOX_SUFFIX, sandboxed_database
 from schemawright.pipeline import design_file
 from schemawright.sql.postgresql import render_down, render_up
-from schemawright.validation import ValidationReport, validate
+from schemawright.pipeline import validate
+from schemawright.validation import ValidationReport
 
 DENIED = re.compile(r"permission denied|must be (a )?superuser")  # how PostgreSQL 15 words some refusals
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from schemawright.errors import SpecErrors
-from schemawright.requirements.loader import load_spec, parse_spec
+from schemawright.pipeline import load_spec, parse_spec
 
 
 def errors_of(text: str) -> list:

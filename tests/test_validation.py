@@ -13,7 +13,7 @@ import pytest
 
 from schemawright import model as m
 from schemawright.database import SCRATCH_PREFIX, Database, scratch_database
-from schemawright.validation import validate
+from schemawright.pipeline import validate
 from schemawright.validation.emptiness import compare, snapshot
 from schemawright.validation.params import Use, anchor_query, positional, uses
 from schemawright.validation.patterns import p95, run_pattern

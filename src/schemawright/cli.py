@@ -1,18 +1,21 @@
-"""The `schemawright` command line: init, check, design, validate, schema."""
+"""The `schemawright` command line: registers the commands (commands/, one module each) and runs them.
+
+Each command here is its typer signature and one line: the options go into the command's
+options object and its `run` gives the exit code.  A command's module is imported when the
+command runs, so `schemawright --version` and every command start fast.  Options several
+commands share are declared once in commands/options.py.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-from importlib import resources
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from schemawright.errors import SpecErrors, print_spec_errors
+from schemawright.commands.options import Dialect, LiveDatabaseUrl, OutputDir, Scale, Seed, ServerUrl, SpecFile, Target
+from schemawright.commands.output import err
 
 app = typer.Typer(
     add_completion=False,
@@ -21,8 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Design relational schemas from requirements, and prove them on a real PostgreSQL.",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -39,285 +40,180 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """Design relational schemas from requirements, and prove them on a real PostgreSQL."""
 
 
-def _fail_on_spec_errors(exc: SpecErrors) -> None:
-    print_spec_errors(err, exc, "generated")
-    raise typer.Exit(1)
-
-
-def _load(spec: Path, normalize: bool = False):  # noqa: ANN202 - returns a Design
-    from schemawright.pipeline import design_file
-
-    try:
-        return design_file(spec, normalize=normalize)
-    except SpecErrors as exc:
-        _fail_on_spec_errors(exc)
-
-
 @app.command()
-def init(path: Path = typer.Argument(Path("schemawright.yaml"), help="Where to write the example spec."),
-         force: bool = typer.Option(False, "--force", help="Overwrite an existing file.")) -> None:
+def init(path: Annotated[Path, typer.Argument(help="Where to write the example spec.")] = Path("schemawright.yaml"),
+         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Write a commented example requirements file to start from."""
-    if path.exists() and not force:
-        err.print(f"{path} already exists; use --force to overwrite it, or give another path.", markup=False)
-        raise typer.Exit(1)
-    text = resources.files("schemawright.requirements").joinpath("example.yaml").read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    out.print(f"wrote {path}; next: schemawright design {path} -o out", markup=False)
+    from schemawright.commands import init
+
+    raise typer.Exit(init.run(init.InitOptions(path, force)))
 
 
 @app.command()
-def check(spec: Path = typer.Argument(..., help="Requirements file (YAML).")) -> None:
+def check(spec: SpecFile) -> None:
     """Validate a requirements file and report every problem with its line and column."""
-    design = _load(spec)
-    out.print(f"{spec}: OK — {len(design.entities)} entities, {len(design.relationships)} relationships, "
-              f"{len(design.access_patterns)} access patterns", markup=False)
+    from schemawright.commands import check
+
+    raise typer.Exit(check.run(check.CheckOptions(spec)))
 
 
 @app.command()
-def design(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
-           output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the deliverables."),
-           normalize: bool = typer.Option(False, "--normalize", help="Apply the proposed splits for declared "
-                                          "dependencies that break 3NF/BCNF (report.md lists them either way)."),
-           bench_scale: Optional[float] = typer.Option(
-               None, "--bench", min=0.0, help="Also run `bench` at this scale on the embedded PostgreSQL and add "
-                                              "'Performance at scale S' to report.md (e.g. 0.01).")) -> None:
+def design(spec: SpecFile, output: OutputDir = Path("out"),
+           normalize: Annotated[bool, typer.Option(
+               "--normalize", help="Apply the proposed splits for declared dependencies that break 3NF/BCNF "
+                                   "(report.md lists them either way).")] = False,
+           bench_scale: Annotated[Optional[float], typer.Option(
+               "--bench", min=0.0, help="Also run `bench` at this scale on the embedded PostgreSQL and add "
+                                        "'Performance at scale S' to report.md (e.g. 0.01).")] = None) -> None:
     """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json."""
-    from schemawright.pipeline import write_deliverables
+    from schemawright.commands import design
 
-    result = _load(spec, normalize)
-    performance = None
-    if bench_scale is not None:
-        from schemawright.commands.bench import BenchFailure, measure
-
-        try:
-            performance = measure(result, spec, bench_scale, database_url=None, runs=100, seed=0, whatif="auto",
-                                  err=err)
-        except BenchFailure as failure:
-            err.print(str(failure), markup=False, soft_wrap=True)
-            raise typer.Exit(failure.code) from None
-    written = write_deliverables(result, output, performance=performance)
-    out.print(f"designed {len(result.tables)} tables, {len(result.indexes)} indexes "
-              f"from {spec} ({len(result.decisions)} decisions recorded in report.md)", markup=False)
-    for path in written:
-        out.print(f"  {path}", markup=False)
-    if not any(p.name == "erd.svg" for p in written):
-        out.print("  (erd.svg skipped: install Graphviz's `dot` to render it)", markup=False)
-    if performance is not None:
-        from schemawright.performance.report import summary
-
-        out.print(f"bench at scale {bench_scale:g}: {summary(performance)}".replace("**", ""), markup=False)
+    raise typer.Exit(design.run(design.DesignOptions(spec, output, normalize, bench_scale)))
 
 
 @app.command()
-def validate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
-             database_url: Optional[str] = typer.Option(
-                 None, "--database-url", help="PostgreSQL server to use (a scratch database is created and dropped); "
-                                              "default: start the embedded PostgreSQL."),
-             rows: int = typer.Option(20, "--rows", min=1, max=10000, help="Synthetic rows per table.")) -> None:
+def validate(spec: SpecFile, database_url: ServerUrl = None,
+             rows: Annotated[int, typer.Option("--rows", min=1, max=10000, help="Synthetic rows per table.")] = 20) -> None:
     """Apply the design to a real PostgreSQL, load synthetic rows, run every access pattern, and roll back."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from schemawright.commands import validate
 
-    from schemawright.sql.postgresql import render_down, render_up
-    from schemawright.validation.run import validate as run_validation
-
-    result = _load(spec)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
-        task = progress.add_task("starting", total=None)
-        report = run_validation(result, render_up(result), render_down(result), database_url=database_url,
-                                progress=lambda text: progress.update(task, description=text), rows=rows)
-    table = Table(title=f"validation of {spec}")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
-    for item in report.checks:
-        table.add_row(item.name, "[green]PASS[/]" if item.status == "PASS" else "[bold red]FAIL[/]", item.detail)
-    out.print(table)
-    for note in report.notes:
-        out.print(f"note: {note}", markup=False)
-    failed = [c for c in report.checks if c.status != "PASS"]
-    out.print(f"{len(report.checks) - len(failed)} passed, {len(failed)} failed", markup=False)
-    if failed:
-        raise typer.Exit(1)
+    raise typer.Exit(validate.run(validate.ValidateOptions(spec, database_url, rows)))
 
 
 @app.command("import")
-def import_(source: Optional[Path] = typer.Argument(None, help="SQL file (.sql) or DBML file (.dbml)."),
-            database_url: Optional[str] = typer.Option(None, "--database-url",
-                                                       help="Read a live database instead (read-only)."),
-            dialect: str = typer.Option("postgresql", "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
-            output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the model as a requirements spec."),
-            dbml: Optional[Path] = typer.Option(None, "--dbml", help="Write the model as DBML."),
-            check_roundtrip: bool = typer.Option(False, "--roundtrip",
-                                                 help="PostgreSQL: design the exported spec, apply it to a scratch "
-                                                      "database and compare the catalogs with the original.")) -> None:
+def import_(source: Annotated[Optional[Path], typer.Argument(help="SQL file (.sql) or DBML file (.dbml).")] = None,
+            database_url: LiveDatabaseUrl = None, dialect: Dialect = None,
+            output: Annotated[Optional[Path], typer.Option(
+                "-o", "--output", help="Write the model as a requirements spec.")] = None,
+            dbml: Annotated[Optional[Path], typer.Option("--dbml", help="Write the model as DBML.")] = None,
+            roundtrip: Annotated[bool, typer.Option(
+                "--roundtrip", help="PostgreSQL: design the exported spec, apply it to a scratch database and "
+                                    "compare the catalogs with the original.")] = False) -> None:
     """Read an existing schema (SQL file, DBML or live database) into schemawright's model."""
-    from schemawright.exporters.spec import not_exported, to_spec_yaml
-    from schemawright.commands.target import load_target
+    from schemawright.commands import import_
 
-    if (source is None) == (database_url is None):
-        err.print("give either a file (SQL or DBML) or --database-url", markup=False)
-        raise typer.Exit(2)
-    try:
-        model = load_target(str(source) if source else None, database_url=database_url, dialect=dialect)
-    except SpecErrors as exc:
-        _fail_on_spec_errors(exc)
-    fks = sum(len(t.foreign_keys) for t in model.tables)
-    out.print(f"imported {len(model.tables)} tables, {fks} foreign keys, {len(model.indexes)} indexes, "
-              f"{len(model.views)} views, {len(model.objects)} other objects", markup=False)
-    for note in model.import_notes:
-        err.print(f"{source}:{note.line}:{note.column}: skipped: {note.reason}: {note.statement[:80]}",
-                  markup=False, soft_wrap=True)
-    if output:
-        output.write_text(to_spec_yaml(model), encoding="utf-8")
-        out.print(f"  wrote {output}", markup=False)
-        for item in not_exported(model):
-            out.print(f"  not in the spec yet: {item}", markup=False)
-    if dbml:
-        from schemawright.exporters.dbml import to_dbml
-
-        dbml.write_text(to_dbml(model), encoding="utf-8")
-        out.print(f"  wrote {dbml}", markup=False)
-    if check_roundtrip:
-        _roundtrip(source, database_url, dialect)
-
-
-def _roundtrip(source: Path | None, database_url: str | None, dialect: str) -> None:
-    from schemawright.commands.roundtrip import roundtrip
-
-    if dialect != "postgresql":
-        err.print("--roundtrip compares PostgreSQL catalogs; use it with PostgreSQL SQL or databases", markup=False)
-        raise typer.Exit(2)
-    with err.status("round trip"):
-        result = roundtrip(source.read_text(encoding="utf-8") if source else None, source_url=database_url)
-    if result.error:
-        err.print(f"round trip failed: {result.error}", markup=False, soft_wrap=True)
-        raise typer.Exit(1)
-    for diff in result.differences:
-        out.print(f"  differs: {diff.table}: {diff.aspect}: {diff.detail}", markup=False, soft_wrap=True)
-    verdict = "identical" if not result.differences else f"{len(result.differences)} difference(s)"
-    out.print(f"round trip of {result.tables} tables: {verdict}", markup=False)
-    if result.differences:
-        raise typer.Exit(1)
+    raise typer.Exit(import_.run(import_.ImportOptions(source, database_url, dialect, output, dbml, roundtrip)))
 
 
 @app.command()
-def lint(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or DBML file; omit with --database-url."),
-         database_url: Optional[str] = typer.Option(None, "--database-url", help="Lint a live database (read-only)."),
-         dialect: Optional[str] = typer.Option(None, "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
-         fmt: str = typer.Option("text", "--format", help="text, json or sarif (for code scanning)."),
-         config: Optional[Path] = typer.Option(None, "--config", help="Lint config (default: ./schemawright-lint.yaml)."),
-         fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error, warning or info (default: error).")) -> None:
+def lint(target: Target = None, database_url: LiveDatabaseUrl = None, dialect: Dialect = None,
+         fmt: Annotated[str, typer.Option("--format", help="text, json or sarif (for code scanning).")] = "text",
+         config: Annotated[Optional[Path], typer.Option(
+             "--config", help="Lint config (default: ./schemawright-lint.yaml).")] = None,
+         fail_on: Annotated[Optional[str], typer.Option(
+             "--fail-on", help="error, warning or info (default: error).")] = None) -> None:
     """Review a schema against the rules in docs/lint-rules.md; exit 1 on findings at or above --fail-on, 2 on bad input."""
-    from schemawright.commands.lint import run_lint
+    from schemawright.commands import lint
 
-    raise typer.Exit(run_lint(target, database_url, dialect, fmt, config, fail_on))
+    raise typer.Exit(lint.run(lint.LintOptions(target, database_url, dialect, fmt, config, fail_on)))
 
 
 @app.command()
-def docs(target: Optional[str] = typer.Argument(None, help="Spec (YAML), SQL or DBML file; omit with --database-url."),
-         database_url: Optional[str] = typer.Option(None, "--database-url", help="Document a live database (read-only)."),
-         dialect: Optional[str] = typer.Option(None, "--dialect", help="SQL dialect: postgresql, mysql or sqlite."),
-         output: Path = typer.Option(Path("docs-site"), "-o", "--output", help="Directory for the documentation."),
-         svg: Optional[bool] = typer.Option(None, "--svg/--no-svg", help="Draw SVG diagrams with Graphviz "
-                                                                          "(default: when `dot` is installed)."),
-         max_tables: int = typer.Option(25, "--max-tables", min=2, help="Most tables in one domain diagram.")) -> None:
+def docs(target: Target = None, database_url: LiveDatabaseUrl = None, dialect: Dialect = None,
+         output: OutputDir = Path("docs-site"),
+         svg: Annotated[Optional[bool], typer.Option(
+             "--svg/--no-svg", help="Draw SVG diagrams with Graphviz (default: when `dot` is installed).")] = None,
+         max_tables: Annotated[int, typer.Option("--max-tables", min=2, help="Most tables in one domain diagram.")] = 25,
+         ) -> None:
     """Document any schema: index, one page per table and per domain, diagrams, lint findings beside each table."""
-    from schemawright.commands.docs import run_docs
+    from schemawright.commands import docs
 
-    raise typer.Exit(run_docs(target, database_url, dialect, output, svg, max_tables))
+    raise typer.Exit(docs.run(docs.DocsOptions(target, database_url, dialect, output, svg, max_tables)))
 
 
 @app.command()
-def advise(database_url: str = typer.Option(..., "--database-url", help="The live PostgreSQL database to advise on."),
-           workload: Optional[Path] = typer.Option(None, "--workload", help="SQL statements separated by ; "
-                                                   "(`-- name:` / `-- frequency:` comments); default: pg_stat_statements."),
-           budget: Optional[str] = typer.Option(None, "--budget", help="Storage for new indexes: `10%` of the tables' "
-                                                "size or bytes (`500MB`); default 50%."),
-           fmt: str = typer.Option("text", "--format", help="text or json."),
-           do_apply: bool = typer.Option(False, "--apply", help="Create the indexes (CREATE INDEX CONCURRENTLY).")) -> None:
+def advise(database_url: Annotated[str, typer.Option("--database-url", help="The live PostgreSQL database to advise on.")],
+           workload: Annotated[Optional[Path], typer.Option(
+               "--workload", help="SQL statements separated by ; (`-- name:` / `-- frequency:` comments); "
+                                  "default: pg_stat_statements.")] = None,
+           budget: Annotated[Optional[str], typer.Option(
+               "--budget", help="Storage for new indexes: `10%` of the tables' size or bytes (`500MB`); "
+                                "default 50%.")] = None,
+           fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+           do_apply: Annotated[bool, typer.Option(
+               "--apply", help="Create the indexes (CREATE INDEX CONCURRENTLY).")] = False) -> None:
     """Recommend indexes for a live database's workload with HypoPG; changes nothing unless --apply."""
-    from schemawright.commands.advise import run_advise
+    from schemawright.commands import advise
 
-    raise typer.Exit(run_advise(database_url, workload, budget, fmt, do_apply, out, err))
+    raise typer.Exit(advise.run(advise.AdviseOptions(database_url, workload, budget, fmt, do_apply)))
 
 
 @app.command()
-def generate(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
-             scale: float = typer.Option(0.01, "--scale", min=0.0, help="Fraction of the declared volumes to load."),
-             database_url: Optional[str] = typer.Option(
-                 None, "--database-url", help="Database to fill (the schema is created when absent); the data is "
-                                              "kept. Default: a scratch database on the embedded PostgreSQL, dropped."),
-             seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
-             truncate: bool = typer.Option(False, "--truncate", help="Empty the design's tables first."),
-             truncate_also: list[str] = typer.Option(
-                 [], "--truncate-also", metavar="TABLE",
+def generate(spec: SpecFile, scale: Scale = 0.01,
+             database_url: Annotated[Optional[str], typer.Option(
+                 "--database-url", help="Database to fill (the schema is created when absent); the data is kept. "
+                                        "Default: a scratch database on the embedded PostgreSQL, dropped.")] = None,
+             seed: Seed = 0,
+             truncate: Annotated[bool, typer.Option("--truncate", help="Empty the design's tables first.")] = False,
+             truncate_also: Annotated[Optional[list[str]], typer.Option(
+                 "--truncate-also", metavar="TABLE",
                  help="With --truncate: also empty this table of yours, which references the design's tables "
-                      "(repeatable). --truncate refuses while such a table is not named.")) -> None:
+                      "(repeatable). --truncate refuses while such a table is not named.")] = None) -> None:
     """Fill a database with synthetic rows that satisfy every constraint, at the declared volumes times --scale."""
-    from schemawright.commands.generate import run_generate
+    from schemawright.commands import generate
 
-    raise typer.Exit(run_generate(spec, scale, database_url, seed, truncate, out, err, truncate_also))
+    options = generate.GenerateOptions(spec, scale, database_url, seed, truncate, tuple(truncate_also or ()))
+    raise typer.Exit(generate.run(options))
 
 
 @app.command()
-def bench(spec: Path = typer.Argument(..., help="Requirements file (YAML)."),
-          scale: float = typer.Option(0.01, "--scale", min=0.0, help="Fraction of the declared volumes to load."),
-          database_url: Optional[str] = typer.Option(
-              None, "--database-url", help="PostgreSQL server to use (a scratch database is created and dropped); "
-                                           "default: start the embedded PostgreSQL."),
-          runs: int = typer.Option(100, "--runs", min=1, help="Timed runs per access pattern (after 5 warm-up runs)."),
-          seed: int = typer.Option(0, "--seed", help="Same seed, same data and parameter draws."),
-          output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write bench.md and the latency chart "
-                                                "here; a directory `design` wrote also gets report.md refreshed."),
-          warn_only: bool = typer.Option(False, "--warn-only", help="Warn instead of exiting 1 when a pattern "
-                                                                   "misses its p95 target."),
-          whatif: str = typer.Option("auto", "--whatif", help="How the advisor costs indexes: auto (HypoPG when the "
-                                                             "server has it), hypopg or build.")) -> None:
+def bench(spec: SpecFile, scale: Scale = 0.01, database_url: ServerUrl = None,
+          runs: Annotated[int, typer.Option("--runs", min=1, help="Timed runs per access pattern "
+                                                                  "(after 5 warm-up runs).")] = 100,
+          seed: Seed = 0,
+          output: Annotated[Optional[Path], typer.Option(
+              "-o", "--output", help="Write bench.md and the latency chart here; a directory `design` wrote also "
+                                     "gets report.md refreshed.")] = None,
+          warn_only: Annotated[bool, typer.Option(
+              "--warn-only", help="Warn instead of exiting 1 when a pattern misses its p95 target.")] = False,
+          whatif: Annotated[str, typer.Option(
+              "--whatif", help="How the advisor costs indexes: auto (HypoPG when the server has it), hypopg or "
+                               "build.")] = "auto") -> None:
     """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern."""
-    from schemawright.commands.bench import run_bench
+    from schemawright.commands import bench
 
-    raise typer.Exit(run_bench(spec, scale, database_url, runs, seed, output, warn_only, whatif, out, err))
+    raise typer.Exit(bench.run(bench.BenchOptions(spec, scale, database_url, runs, seed, output, warn_only, whatif)))
 
 
 @app.command()
-def normalize(data: list[Path] = typer.Argument(..., metavar="DATA.csv",
-                                                help="CSV files (several: foreign keys across them too)."),
-              output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for spec.yaml and the deliverables."),
-              interactive: bool = typer.Option(False, "--interactive", help="Confirm, skip or replace each proposed split."),
-              approximate: Optional[float] = typer.Option(None, "--approximate", metavar="G3",
-                                                          help="Allow dependencies broken by at most this share of rows (g3)."),
-              no_header: bool = typer.Option(False, "--no-header", help="The first row is data (default: detected)."),
-              delimiter: Optional[str] = typer.Option(None, "--delimiter", help="Field delimiter (default: sniffed)."),
-              sample: Optional[int] = typer.Option(None, "--sample", help="Discover dependencies on this many random rows "
-                                                   "(default: all up to 50,000), re-checked on all rows."),
-              max_lhs: int = typer.Option(3, "--max-lhs", help="Most columns in a determinant."),
-              time_budget: float = typer.Option(60.0, "--time-budget", metavar="SECONDS",
-                                                help="Stop the dependency search and the splitting after this long "
-                                                     "and keep the partial answer (said so in the summary)."),
-              max_dependencies: int = typer.Option(20_000, "--max-dependencies", metavar="N",
-                                                   help="Memory bound: keep no more dependencies than this; beyond "
-                                                        "it, fewer columns on the left are searched.")) -> None:
+def normalize(data: Annotated[list[Path], typer.Argument(
+                  metavar="DATA.csv", help="CSV files (several: foreign keys across them too).")],
+              output: OutputDir = Path("out"),
+              interactive: Annotated[bool, typer.Option(
+                  "--interactive", help="Confirm, skip or replace each proposed split.")] = False,
+              approximate: Annotated[Optional[float], typer.Option(
+                  "--approximate", metavar="G3",
+                  help="Allow dependencies broken by at most this share of rows (g3).")] = None,
+              no_header: Annotated[bool, typer.Option(
+                  "--no-header", help="The first row is data (default: detected).")] = False,
+              delimiter: Annotated[Optional[str], typer.Option(
+                  "--delimiter", help="Field delimiter (default: sniffed).")] = None,
+              sample: Annotated[Optional[int], typer.Option(
+                  "--sample", help="Discover dependencies on this many random rows (default: all up to 50,000), "
+                                   "re-checked on all rows.")] = None,
+              max_lhs: Annotated[int, typer.Option("--max-lhs", help="Most columns in a determinant.")] = 3,
+              time_budget: Annotated[float, typer.Option(
+                  "--time-budget", metavar="SECONDS", help="Stop the dependency search and the splitting after "
+                  "this long and keep the partial answer (said so in the summary).")] = 60.0,
+              max_dependencies: Annotated[int, typer.Option(
+                  "--max-dependencies", metavar="N", help="Memory bound: keep no more dependencies than this; "
+                  "beyond it, fewer columns on the left are searched.")] = 20_000) -> None:
     """Profile CSV data and propose a normalised schema: spec.yaml plus every deliverable of `design`."""
-    from schemawright.commands.normalize import run_normalize
+    from schemawright.commands import normalize
     from schemawright.profiling.run import Options
 
-    options = Options(delimiter=delimiter, header=False if no_header else None, sample=sample, max_lhs=max_lhs,
-                      approximate=approximate, time_budget=time_budget, max_dependencies=max_dependencies)
-    raise typer.Exit(run_normalize(data, output, options, interactive, out, err))
+    search = Options(delimiter=delimiter, header=False if no_header else None, sample=sample, max_lhs=max_lhs,
+                     approximate=approximate, time_budget=time_budget, max_dependencies=max_dependencies)
+    raise typer.Exit(normalize.run(normalize.NormalizeOptions(tuple(data), output, interactive, search)))
 
 
 @app.command()
-def schema(kind: str = typer.Argument("spec", help="`spec` (the requirements file) or `model` (model.json).")) -> None:
+def schema(kind: Annotated[str, typer.Argument(
+               help="`spec` (the requirements file) or `model` (model.json).")] = "spec") -> None:
     """Print the JSON Schema of the requirements file or of model.json."""
-    from schemawright.model import Design
-    from schemawright.requirements.spec import spec_json_schema
+    from schemawright.commands import schema
 
-    schemas = {"spec": spec_json_schema, "model": Design.model_json_schema}
-    if kind not in schemas:
-        err.print(f"unknown schema {kind!r}; use `spec` or `model`", markup=False)
-        raise typer.Exit(2)
-    typer.echo(json.dumps(schemas[kind](), indent=2, sort_keys=True, ensure_ascii=False))
+    raise typer.Exit(schema.run(schema.SchemaOptions(kind)))
 
 
 def _without_database_urls(text: str) -> str:

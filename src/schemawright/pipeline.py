@@ -1,31 +1,89 @@
-"""The design pipeline: pure stages over one immutable Design, and the writer at the edge."""
+"""The one module that wires steps together: the design STAGES, the spec checks that need
+designed tables (SPEC_CHECKS), the DELIVERABLES and the CHECKS `validate` runs.  A new stage,
+deliverable or check is one line in its registry; step packages never import each other's
+wiring, so they import this module nowhere (tests/test_import_graph.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
 from schemawright.conceptual.build import build_conceptual
+from schemawright.documentation.dictionary import to_data_dictionary
+from schemawright.documentation.dot import render_svg, to_dot
+from schemawright.documentation.mermaid import to_mermaid
+from schemawright.documentation.model_json import to_model_json
+from schemawright.documentation.report import to_report
+from schemawright.errors import SpecIssue
 from schemawright.files import write_files
 from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
+from schemawright.indexing.spec_checks import query_problems
 from schemawright.integrity.audit import add_audit
 from schemawright.integrity.copies import keep_copies
 from schemawright.logical.build import build_logical
 from schemawright.logical.normal_forms import check_normal_forms
 from schemawright.logical.normalize import normalize_entities
 from schemawright.partitioning import partition
+from schemawright.partitioning.pruning import partition_checks
+from schemawright.partitioning.spec_checks import partition_problems
+from schemawright.performance.output import write_bench
+from schemawright.performance.report import performance_section
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
-from schemawright.requirements.loader import load_spec
+from schemawright.requirements import loader
+from schemawright.requirements.references import key_columns, rule_columns
 from schemawright.requirements.spec import Spec
+from schemawright.requirements.table_checks import table_problems
+from schemawright.sql.postgresql import as_migration, render_down, render_up
+from schemawright.validation.report import Check, ValidationReport
+from schemawright.validation.run import validate as run_validation
 
 if TYPE_CHECKING:
+    from schemawright.database import Database
     from schemawright.performance.results import BenchResult
+    from schemawright.requirements.loader import Locator
 
+# Each stage is a pure Design -> Design function; the first one reads the Spec.
 STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, choose_indexes, partition, keep_copies,
           check_normal_forms, unique_names)
+
+# Spec checks that need the tables the spec becomes: (spec, logical design with audit columns, locator) -> issues.
+SPEC_CHECKS: tuple[Callable[[Spec, m.Design, Locator], list[SpecIssue]], ...] = (
+    rule_columns, key_columns, table_problems, partition_problems, query_problems)
+
+# Every generated file: path -> renderer of (design, the files rendered before it).
+DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
+    "schema.sql": lambda design, _files: render_up(design),
+    "migrations/0001_initial.up.sql": lambda _design, files: as_migration(files["schema.sql"]),
+    "migrations/0001_initial.down.sql": lambda design, _files: as_migration(render_down(design)),
+    "erd.mmd": lambda design, _files: to_mermaid(design),
+    "erd.dot": lambda design, _files: to_dot(design),
+    "data-dictionary.md": lambda design, _files: to_data_dictionary(design),
+    "report.md": lambda design, _files: to_report(design),
+    "model.json": lambda design, _files: to_model_json(design),
+}
+
+# The checks `validate` runs after the access patterns, on the loaded scratch database:
+# (db, design, enums, seed) -> checks.
+CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks,)
+
+
+def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
+    design = add_audit(build_logical(build_conceptual(spec)))
+    return [issue for check in SPEC_CHECKS for issue in check(spec, design, at)]
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load and check a spec file, every check included; raises SpecErrors for bad input."""
+    return loader.load_spec(path, design_checks=_spec_problems)
+
+
+def parse_spec(text: str, file: str = "<spec>") -> Spec:
+    """Check a spec's text, every check included; raises SpecErrors for bad input."""
+    return loader.parse_spec(text, file, design_checks=_spec_problems)
 
 
 def design_from_spec(spec: Spec) -> m.Design:
@@ -46,45 +104,33 @@ def design_file(path: str | Path, normalize: bool = False) -> m.Design:
 
 def deliverables(design: m.Design) -> dict[str, str]:
     """Every generated file, by relative path; pure, so tests can compare bytes."""
+    files: dict[str, str] = {}
     with paused_gc():
-        return _render_all(design)
-
-
-def _render_all(design: m.Design) -> dict[str, str]:
-    from schemawright.documentation.dot import to_dot
-    from schemawright.documentation.dictionary import to_data_dictionary
-    from schemawright.documentation.mermaid import to_mermaid
-    from schemawright.documentation.model_json import to_model_json
-    from schemawright.documentation.report import to_report
-    from schemawright.sql.postgresql import as_migration, render_down, render_up
-
-    up = render_up(design)
-    return {
-        "schema.sql": up,
-        "migrations/0001_initial.up.sql": as_migration(up),
-        "migrations/0001_initial.down.sql": as_migration(render_down(design)),
-        "erd.mmd": to_mermaid(design),
-        "erd.dot": to_dot(design),
-        "data-dictionary.md": to_data_dictionary(design),
-        "report.md": to_report(design),
-        "model.json": to_model_json(design),
-    }
+        for path, render in DELIVERABLES.items():
+            files[path] = render(design, files)
+    return files
 
 
 def write_deliverables(design: m.Design, out: Path, performance: BenchResult | None = None) -> list[Path]:
     """Every deliverable under `out`; with `performance` (a bench run), report.md gains its
     "Performance at scale S" section and bench.md and the latency chart are written too."""
-    from schemawright.documentation.dot import render_svg
-
     files = deliverables(design)
     svg = render_svg(files["erd.dot"])
     if svg is not None:
         files["erd.svg"] = svg
     if performance is None:
         return write_files(out, files)
-    from schemawright.documentation.report import to_report
-    from schemawright.performance.output import write_bench
-    from schemawright.performance.report import performance_section
-
     files["report.md"] = to_report(design, performance=performance_section(performance))
     return sorted(write_files(out, files) + write_bench(performance, out))
+
+
+def validation_checks(db: Database, design: m.Design, *, enums: dict[str, tuple[str, ...]], seed: int) -> Iterator[Check]:
+    """Every registered check's results, in CHECKS order (validation/run.py runs them)."""
+    for check in CHECKS:
+        yield from check(db, design, enums=enums, seed=seed)
+
+
+def validate(design: m.Design, up_sql: str, down_sql: str, database_url: str | None = None,
+             progress: Callable[[str], None] | None = None, **options: int) -> ValidationReport:
+    """validation.run.validate with every registered check (options: rows, runs, seed)."""
+    return run_validation(design, up_sql, down_sql, database_url, progress, checks=validation_checks, **options)

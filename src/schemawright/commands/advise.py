@@ -22,11 +22,11 @@ database the advisor cannot work on (no HypoPG, no workload, cannot connect).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
 from schemawright import model as m
+from schemawright.commands.output import err, out
 from schemawright.database import Database, DatabaseError, redact
 from schemawright.database.urls import connection_problem, setting, with_query
 from schemawright.errors import SpecErrors
@@ -202,8 +202,18 @@ def apply(report: AdviseReport, database_url: str) -> None:
             report.applied.append(index.name)
 
 
-def run_advise(database_url: str, workload_file: Path | None, budget: str | None, fmt: str, do_apply: bool,
-               out: Console, err: Console) -> int:
+@dataclass(frozen=True)
+class AdviseOptions:
+    database_url: str
+    workload: Path | None = None
+    budget: str | None = None
+    format: str = "text"
+    apply: bool = False
+
+
+def run(options: AdviseOptions) -> int:
+    database_url, workload_file, budget = options.database_url, options.workload, options.budget
+    fmt, do_apply = options.format, options.apply
     if fmt not in ("text", "json"):
         err.print(f"--format {fmt!r}: use text or json", markup=False)
         return 2

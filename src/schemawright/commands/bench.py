@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -9,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from schemawright import model as m
+from schemawright.commands.output import err, out
 from schemawright.database import DatabaseError, EmbeddedServerError
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
@@ -17,6 +19,7 @@ from schemawright.performance.output import holds_design_output, write_bench
 from schemawright.performance.report import ms
 from schemawright.performance.results import BenchResult
 from schemawright.performance.run import WHATIF, bench
+from schemawright.pipeline import design_file, write_deliverables
 
 
 class BenchFailure(Exception):
@@ -85,10 +88,21 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
         out.print(f"  advisor: {index.definition}", markup=False)
 
 
-def run_bench(spec: Path, scale: float, database_url: str | None, runs: int, seed: int, output: Path | None,
-              warn_only: bool, whatif: str, out: Console, err: Console) -> int:
-    from schemawright.pipeline import design_file, write_deliverables
+@dataclass(frozen=True)
+class BenchOptions:
+    spec: Path
+    scale: float = 0.01
+    database_url: str | None = None
+    runs: int = 100
+    seed: int = 0
+    output: Path | None = None
+    warn_only: bool = False
+    whatif: str = "auto"
 
+
+def run(options: BenchOptions) -> int:
+    spec, scale, database_url, runs, seed = options.spec, options.scale, options.database_url, options.runs, options.seed
+    output, warn_only, whatif = options.output, options.warn_only, options.whatif
     if output is not None and output.exists() and not output.is_dir():
         err.print(f"{output} is a file; -o takes a directory for bench.md and the chart", markup=False)
         return 2

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemawright import model as m
+from schemawright.commands.lint import UsageError, load_design
+from schemawright.documentation.domains import MAX_TABLES
+from schemawright.documentation.site import write_docs_site
 from schemawright.errors import SpecErrors
-
-_SPEC_SUFFIXES = (".yaml", ".yml")
+from schemawright.lint import lint
+from schemawright.lint.config import find_default, load_config
 
 
 class DocsUsageError(Exception):
@@ -26,70 +30,36 @@ def _err(text: str) -> None:
 
 def load(target: str | None, database_url: str | None, dialect: str | None) -> m.Design:
     """The design of a spec, SQL or DBML file, or live database (raises DocsUsageError or
-    SpecErrors for bad input), through `commands.target.load_target`; the lint command's
-    loader wraps it with the same messages, so it is used when installed."""
+    SpecErrors for bad input), read as the lint command reads it, with the same messages."""
     if target is None and database_url is None:
         raise DocsUsageError("give a TARGET (spec, SQL or DBML file) or --database-url URL")
     if target is not None and database_url is None and not Path(target).exists():
         raise DocsUsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
-    try:
-        from schemawright.commands.target import load_target
-    except ImportError:
-        return _load_files(target, database_url, dialect)
-    try:
-        from schemawright.commands.lint import UsageError, load_design
-    except ImportError:
-        try:
-            return load_target(target, database_url=database_url, dialect=dialect)
-        except (OSError, ValueError, LookupError) as exc:
-            raise DocsUsageError(f"{target or 'database'}: {exc}") from None
     try:
         return load_design(target, database_url, dialect)[0]
     except UsageError as exc:
         raise DocsUsageError(str(exc)) from None
 
 
-def _load_files(target: str | None, database_url: str | None, dialect: str | None) -> m.Design:
-    """Without `importers.target`: specs, and PostgreSQL SQL files when that importer exists."""
-    suffix = Path(target).suffix.lower() if target else ""
-    if database_url is None and suffix in _SPEC_SUFFIXES:
-        from schemawright.pipeline import design_file
-
-        return design_file(target)
-    if database_url is None and suffix == ".sql" and dialect in (None, "postgresql"):
-        try:
-            from schemawright.importers.postgresql_sql import import_postgresql_sql
-        except ImportError:
-            pass
-        else:
-            return import_postgresql_sql(Path(target).read_text(encoding="utf-8"), str(target))
-    raise DocsUsageError(f"{target or 'database'}: this build documents requirements specs (.yaml) and "
-                         "PostgreSQL SQL files only; other targets need schemawright.commands.target")
+def findings_for(design: m.Design) -> list[object]:
+    """Lint findings with the project's lint config (./schemawright-lint.yaml) when there is one."""
+    path = find_default()
+    return list(lint(design, load_config(path) if path else None))
 
 
-def findings_for(design: m.Design) -> list[object] | None:
-    """Lint findings with the project's lint config (./schemawright-lint.yaml) when there is
-    one; None when the linter is not installed."""
-    try:
-        from schemawright.lint import lint
-    except ImportError:
-        return None
-    config = None
-    try:
-        from schemawright.lint.config import find_default, load_config
-
-        path = find_default()
-        config = load_config(path) if path else None
-    except ImportError:
-        pass
-    return list(lint(design, config))
+@dataclass(frozen=True)
+class DocsOptions:
+    target: str | None = None
+    database_url: str | None = None
+    dialect: str | None = None
+    output: Path = Path("docs-site")
+    svg: bool | None = None  # None: when `dot` is installed
+    max_tables: int | None = None
 
 
-def run_docs(target: str | None, database_url: str | None, dialect: str | None, output: Path,
-             svg: bool | None = None, max_tables: int | None = None) -> int:
-    from schemawright.documentation.domains import MAX_TABLES
-    from schemawright.documentation.site import write_docs_site
-
+def run(options: DocsOptions) -> int:
+    target, database_url, dialect, output = options.target, options.database_url, options.dialect, options.output
+    svg, max_tables = options.svg, options.max_tables
     if svg and shutil.which("dot") is None:
         _err("error: --svg needs Graphviz's `dot` program; install Graphviz or drop --svg")
         return 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from schemawright.commands.output import err, out
 from schemawright.database import (
     DatabaseError,
     EmbeddedServerError,
@@ -25,12 +26,22 @@ from schemawright.database import (
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import GenerationResult, generate, plan
+from schemawright.pipeline import design_file
 
 
-def run_generate(spec: Path, scale: float, database_url: str | None, seed: int, truncate: bool,
-                 out: Console, err: Console, truncate_also: Sequence[str] = ()) -> int:
-    from schemawright.pipeline import design_file
+@dataclass(frozen=True)
+class GenerateOptions:
+    spec: Path
+    scale: float = 0.01
+    database_url: str | None = None
+    seed: int = 0
+    truncate: bool = False
+    truncate_also: tuple[str, ...] = ()
 
+
+def run(options: GenerateOptions) -> int:
+    spec, scale, database_url, seed = options.spec, options.scale, options.database_url, options.seed
+    truncate, truncate_also = options.truncate, options.truncate_also
     try:
         design = design_file(spec)
     except SpecErrors as exc:

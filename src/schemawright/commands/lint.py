@@ -7,10 +7,16 @@ target, option or config: a located message on stderr, never a traceback).
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemawright import model as m
+from schemawright.commands.target import load_target
+from schemawright.database.urls import redact, scrub
 from schemawright.errors import SpecErrors
+from schemawright.lint.config import LintConfigError, find_default, load_config, read_samples
+from schemawright.lint.engine import failing, lint
+from schemawright.lint.output import render
 
 FORMATS = ("text", "json", "sarif")
 LEVELS = ("error", "warning", "info")
@@ -41,35 +47,21 @@ def _external_error(exc: Exception) -> bool:
 
 def load_design(target: str | None, database_url: str | None, dialect: str | None) -> tuple[m.Design, str]:
     """The design to lint and the name to show for it (passwords redacted)."""
-    from schemawright.database.urls import redact
-
     shown = redact(database_url) if database_url and not target else str(target)
-    try:
-        from schemawright.commands.target import load_target
-    except ImportError:
-        load_target = None
     if target is None and database_url is None:
         raise UsageError("give a TARGET (spec, SQL or DBML file) or --database-url URL")
     if target is not None and not Path(target).exists() and database_url is None and "://" not in target:
         raise UsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
-    if load_target is not None:
-        try:
-            design = load_target(target, database_url=database_url, dialect=dialect)
-        except (SpecErrors, UsageError):
-            raise
-        except (OSError, ValueError, LookupError) as exc:
+    try:
+        design = load_target(target, database_url=database_url, dialect=dialect)
+    except (SpecErrors, UsageError):
+        raise
+    except (OSError, ValueError, LookupError) as exc:
+        raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
+    except Exception as exc:
+        if _external_error(exc):
             raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
-        except Exception as exc:
-            if _external_error(exc):
-                raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
-            raise
-    else:
-        if database_url or target is None or Path(target).suffix.lower() not in _SPEC_SUFFIXES:
-            raise UsageError(f"{shown}: only requirements specs (.yaml) can be linted in this build; "
-                             "SQL, DBML and database targets need schemawright.importers")
-        from schemawright.pipeline import design_file
-
-        design = design_file(target)
+        raise
     if not (design.source or {}).get("path") and target is not None and Path(target).is_file():
         kind = "spec" if Path(target).suffix.lower() in _SPEC_SUFFIXES else Path(target).suffix.lstrip(".").lower()
         design = design.model_copy(update={"source": {**(design.source or {}), "kind": kind, "path": str(target)}})
@@ -77,23 +69,23 @@ def load_design(target: str | None, database_url: str | None, dialect: str | Non
 
 
 def _redacted(exc: Exception, url: str | None) -> str:
-    from schemawright.database.urls import scrub
-
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return scrub(text, url) if url else text
 
 
-def run_lint(target: str | None, database_url: str | None = None, dialect: str | None = None, fmt: str = "text",
-             config_path: Path | None = None, fail_on: str | None = None) -> int:
-    from schemawright.lint.config import (
-        LintConfigError,
-        find_default,
-        load_config,
-        read_samples,
-    )
-    from schemawright.lint.engine import failing, lint
-    from schemawright.lint.output import render
+@dataclass(frozen=True)
+class LintOptions:
+    target: str | None = None
+    database_url: str | None = None
+    dialect: str | None = None
+    format: str = "text"
+    config: Path | None = None
+    fail_on: str | None = None
 
+
+def run(options: LintOptions) -> int:
+    target, database_url, dialect, fmt = options.target, options.database_url, options.dialect, options.format
+    config_path, fail_on = options.config, options.fail_on
     if fmt not in FORMATS:
         _err(f"error: --format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         return 2

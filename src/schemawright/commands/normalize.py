@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -10,17 +11,38 @@ from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 from rich.table import Table
 
+from schemawright.commands.output import err, out
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.profiling.decompose import Candidate, Chooser, Node, best
 from schemawright.profiling.extra import ProfilerMissing
 from schemawright.profiling.report import entity_decisions
-from schemawright.profiling.run import BadOptions, Options, normalize, write_outputs
+from schemawright.files import write_files
+from schemawright.pipeline import design_file, write_deliverables
+from schemawright.profiling.report import to_markdown
+from schemawright.profiling.run import REPORT_FILE, SPEC_FILE, BadOptions, Options, Result, normalize
 
 SHOWN = 10  # candidates listed per interactive step
 
 
-def run_normalize(paths: list[Path], output: Path, options: Options, interactive: bool,
-                  out: Console, err: Console) -> int:
+def write_outputs(result: Result, out: Path) -> list[Path]:
+    """spec.yaml and normalize.md, then every deliverable of `design` made from the spec by the
+    normal pipeline."""
+    report = to_markdown(result.proposal, result.profiles, result.approximate, result.notes)
+    written = write_files(out, {SPEC_FILE: result.spec_yaml, REPORT_FILE: report})
+    design = design_file(out / SPEC_FILE)
+    return sorted(written + write_deliverables(design, out))
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    data: tuple[Path, ...]
+    output: Path = Path("out")
+    interactive: bool = False
+    search: Options = Options()  # how dependencies are searched (profiling.run)
+
+
+def run(command: NormalizeOptions) -> int:
+    paths, output, options, interactive = list(command.data), command.output, command.search, command.interactive
     choose = interactive_chooser(err) if interactive else best
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),

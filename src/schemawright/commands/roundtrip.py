@@ -45,7 +45,7 @@ def roundtrip(sql: str | None = None, *, source_url: str | None = None, server_u
     server, else on the embedded PostgreSQL."""
     from schemawright.importers.postgresql_live import import_postgresql_database
     from schemawright.pipeline import design_from_spec
-    from schemawright.requirements.loader import parse_spec
+    from schemawright.pipeline import parse_spec
     from schemawright.sql.postgresql import render_up
 
     say = progress or (lambda _step: None)

@@ -234,10 +234,8 @@ class SchemaBuilder:
 
 def with_conceptual(design: m.Design) -> m.Design:
     """Entities and relationships derived from the tables (importers/conceptual.py)."""
-    try:
-        from schemawright.importers.conceptual import with_conceptual as derive
-    except ImportError:
-        return design
+    from schemawright.importers.conceptual import with_conceptual as derive  # here: that module builds on this one
+
     return derive(design)
 
 

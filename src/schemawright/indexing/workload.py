@@ -30,13 +30,12 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.files import read_text
+from schemawright.requirements.placeholders import placeholders_as_constants
 
 _NAME = re.compile(r"--\s*name\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
 _FREQUENCY = re.compile(r"--\s*frequency\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _WRITES = ("insert", "update", "delete", "merge")
 _QUERIES = ("select", "with", "table", "values") + _WRITES
-# Tokens after which `?` is an operand (the JSON operator `?`), not a parameter.
-_OPERAND_END = {"IDENT", "SCONST", "ICONST", "FCONST", "BCONST", "XCONST", "PARAM", "ASCII_41", "ASCII_93"}
 PG_STAT_LIMIT = 200
 
 
@@ -54,24 +53,6 @@ class Workload:
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _placeholders_as_constants(sql: str, tokens: list) -> str:
-    """`:name` and `?` parameters replaced by `0` padded to the same length, so PostgreSQL's
-    parser (which knows only `$1`) reads the statement and its error offsets stay true."""
-    chars = list(sql)
-    significant = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
-    for i, tok in enumerate(significant):
-        before = significant[i - 1] if i else None
-        nxt = significant[i + 1] if i + 1 < len(significant) else None
-        if (tok.name == "ASCII_58" and nxt is not None  # ':' right before a name (a '::' cast is one token)
-                and (nxt.name == "IDENT" or nxt.kind != "NO_KEYWORD") and nxt.start == tok.end + 1
-                and (before is None or before.name != "ASCII_58")):
-            chars[tok.start:nxt.end + 1] = list("0" + " " * (nxt.end - tok.start))
-        elif (tok.name == "Op" and sql[tok.start:tok.end + 1] == "?"
-              and (before is None or before.name not in _OPERAND_END)):
-            chars[tok.start] = "0"
-    return "".join(chars)
 
 
 def parse_workload(text: str, file: str) -> Workload:
@@ -118,7 +99,7 @@ def parse_workload(text: str, file: str) -> Workload:
                 except ValueError:
                     issues.append(SpecIssue(file, *where, f"frequency {found.group(1)!r} is not a number >= 0",
                                             "write e.g. `-- frequency: 12.5` (executions per second, or any weight)"))
-        checked = _placeholders_as_constants(sql, tokens)
+        checked = placeholders_as_constants(sql, tokens)
         try:
             pglast.parse_sql(checked)
         except pg_parser.ParseError as error:
@@ -151,7 +132,7 @@ def parse_workload(text: str, file: str) -> Workload:
 
 def _is_write(sql: str) -> bool:
     try:
-        tree = pglast.parse_sql(_placeholders_as_constants(sql, pg_parser.scan(sql)))
+        tree = pglast.parse_sql(placeholders_as_constants(sql, pg_parser.scan(sql)))
     except pg_parser.ParseError:
         return False
     kind = type(tree[0].stmt).__name__ if tree else ""

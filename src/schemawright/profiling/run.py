@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemawright.files import write_files
 from schemawright.profiling import discovery
 from schemawright.profiling.budget import SearchBudget
 from schemawright.profiling.cross_file import link_files
@@ -17,7 +16,6 @@ from schemawright.profiling.extra import desbordante, pyarrow_csv
 from schemawright.profiling.file_profile import Profile, profile_table
 from schemawright.profiling.names import file_table
 from schemawright.profiling.proposal import Proposal, propose
-from schemawright.profiling.report import to_markdown
 from schemawright.profiling.spec_writer import to_spec_yaml
 
 DEFAULT_MAX_LHS = 3
@@ -116,14 +114,3 @@ def normalize(paths: list[Path], options: Options, step: Callable[[str], None] |
     sources = [str(p) for p in paths]
     return Result(proposal, profiles, to_spec_yaml(proposal, project, sources), project, sources, options.approximate,
                   list(budget.notes) if budget else [])
-
-
-def write_outputs(result: Result, out: Path) -> list[Path]:
-    """spec.yaml and normalize.md, then every deliverable of `design` made from the spec by the
-    normal pipeline."""
-    from schemawright.pipeline import design_file, write_deliverables
-
-    report = to_markdown(result.proposal, result.profiles, result.approximate, result.notes)
-    written = write_files(out, {SPEC_FILE: result.spec_yaml, REPORT_FILE: report})
-    design = design_file(out / SPEC_FILE)
-    return sorted(written + write_deliverables(design, out))

@@ -20,7 +20,7 @@ from schemawright.files import read_text
 from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
 from schemawright.requirements.plain_names import name_problems
-from schemawright.requirements.references import check_references
+from schemawright.requirements.references import DesignChecks, check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.sql_fragments import check_sql_fragments
 from schemawright.requirements.values import keep_written_text
@@ -54,8 +54,9 @@ class Locator:
         return SpecIssue(self.file, line, col, message, hint)
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Load and validate a spec file; raises SpecErrors with every problem found."""
+def load_spec(path: str | Path, *, design_checks: DesignChecks) -> Spec:
+    """Load and validate a spec file; raises SpecErrors with every problem found.  The checks
+    that need the designed tables come from the caller: pipeline.load_spec gives them all."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -65,15 +66,15 @@ def load_spec(path: str | Path) -> Spec:
         exc = too_large(size)
         raise SpecErrors([SpecIssue(str(path), exc.line, exc.column, str(exc), exc.hint)])
     text = read_text(path, "file", "check the path, or run `schemawright init` to write an example")
-    return parse_spec(text, str(path))
+    return parse_spec(text, str(path), design_checks=design_checks)
 
 
-def parse_spec(text: str, file: str = "<spec>") -> Spec:
+def parse_spec(text: str, file: str = "<spec>", *, design_checks: DesignChecks) -> Spec:
     with paused_gc():
-        return _parse_spec(text, file)
+        return _parse_spec(text, file, design_checks)
 
 
-def _parse_spec(text: str, file: str) -> Spec:
+def _parse_spec(text: str, file: str, design_checks: DesignChecks) -> Spec:
     try:
         root, marks = load_with_marks(text)
     except YamlError as exc:
@@ -94,19 +95,19 @@ def _parse_spec(text: str, file: str) -> Spec:
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
             spec, salvaged_locator, gone = salvaged
-            issues += _checked(spec, salvaged_locator, gone)
+            issues += _checked(spec, salvaged_locator, design_checks, gone)
         raise SpecErrors(issues) from None
-    problems = yaml_issues + _checked(spec, locator)
+    problems = yaml_issues + _checked(spec, locator, design_checks)
     if problems:
         raise SpecErrors(problems)
     return spec
 
 
-def _checked(spec: Spec, locator: Locator, gone: set[str] | None = None) -> list[SpecIssue]:
+def _checked(spec: Spec, locator: Locator, design_checks: DesignChecks, gone: set[str] | None = None) -> list[SpecIssue]:
     # Items whose SQL is not the one expression or statement it claims are left out of the
     # checks that build the design from them.
     sql_issues, spec, locator = check_sql_fragments(spec, locator)
-    return sql_issues + check_references(spec, locator, ignore=gone)
+    return sql_issues + check_references(spec, locator, design_checks, ignore=gone)
 
 
 def _too_many_items(root: dict, at: Locator) -> list[SpecIssue]:

@@ -5,8 +5,10 @@ name as a hint."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from schemawright import model as m
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.naming import Namer
 from schemawright.requirements.spec import Spec
@@ -16,6 +18,9 @@ if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
 
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by")
+# The checks that need the tables a spec becomes (pipeline.SPEC_CHECKS over the designed tables):
+# building them takes the stages, which this package sits below.
+DesignChecks = Callable[[Spec, "Locator"], list[SpecIssue]]
 
 
 def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationship
@@ -25,7 +30,8 @@ def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationsh
     return f"{rel.from_}_{rel.to}" + (f"_{rel.role}" if rel.role else "")
 
 
-def check_references(spec: Spec, at: Locator, ignore: set[str] | None = None) -> list[SpecIssue]:
+def check_references(spec: Spec, at: Locator, design_checks: DesignChecks,
+                     ignore: set[str] | None = None) -> list[SpecIssue]:
     """`ignore`: names dropped from invalid input; problems naming them are not reported twice."""
     broken = _entity_references(spec, at)
     duplicates = _duplicates(spec, at)
@@ -34,7 +40,7 @@ def check_references(spec: Spec, at: Locator, ignore: set[str] | None = None) ->
     spec, at = _without_broken_references(spec, at)
     collisions = _column_collisions(spec, at)
     placed = {(i.line, i.column) for i in collisions}  # a later check may meet the same clash
-    issues = collisions + [i for i in _pattern_and_rule_columns(spec, at) + value_problems(spec, at)
+    issues = collisions + [i for i in design_checks(spec, at) + value_problems(spec, at)
                            if (i.line, i.column) not in placed]
     if ignore:
         issues = [i for i in issues if not any(f"'{name}'" in i.message for name in ignore)]
@@ -187,16 +193,8 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
     return out
 
 
-def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
-    # Imported here: the logical stage is the one place that knows the final tables.
-    from schemawright.conceptual.build import build_conceptual
-    from schemawright.indexing.analysis import reference_problems
-    from schemawright.integrity.audit import add_audit
-    from schemawright.logical.build import build_logical
-    from schemawright.partitioning.spec_checks import partition_problems
-    from schemawright.requirements.table_checks import table_problems
-
-    design = add_audit(build_logical(build_conceptual(spec)))
+def rule_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    """`unique:` and `depends:` rules name columns of their entity's table."""
     out: list[SpecIssue] = []
     for i, rule in enumerate(spec.rules):
         table = design.table_for_entity(rule.entity)
@@ -207,20 +205,10 @@ def _pattern_and_rule_columns(spec: Spec, at: Locator) -> list[SpecIssue]:
             if name not in columns:
                 out.append(at.issue(("rules", i, field), f"rule names column {name!r}, which table {table.name!r} does not have",
                                     did_you_mean(name, columns) or f"columns: {', '.join(columns)}"))
-    out += _key_columns(spec, design, at)
-    out += table_problems(spec, design, at)
-    out += partition_problems(spec, design, at)
-    for i, item in enumerate(spec.denormalizations):
-        for problem, hint in reference_problems(item.query, design) if item.query else []:
-            out.append(at.issue(("denormalizations", i, "query"), f"{item.kind} {item.name!r}: {problem}", hint))
-    for i, pattern in enumerate(design.access_patterns):
-        key = "query" if spec.access_patterns[i].query is not None else "entity"
-        for problem, hint in reference_problems(pattern.sql, design):
-            out.append(at.issue(("access_patterns", i, key), f"access pattern {pattern.name!r}: {problem}", hint))
     return out
 
 
-def _key_columns(spec: Spec, design, at: Locator) -> list[SpecIssue]:  # noqa: ANN001 - model.Design
+def key_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
     """Declared keys, index columns and foreign key targets name real columns."""
     out: list[SpecIssue] = []
 

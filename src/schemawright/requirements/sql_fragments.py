@@ -17,6 +17,9 @@ import pglast
 from pglast import parser as pg_parser
 
 from schemawright.errors import SpecIssue
+from schemawright.naming import Namer
+from schemawright.requirements.pattern_sql import structured_sql
+from schemawright.requirements.placeholders import placeholders_as_constants
 from schemawright.requirements.spec import Spec
 
 if TYPE_CHECKING:
@@ -48,9 +51,6 @@ _LISTS = ("rules", "access_patterns", "views", "denormalizations", "objects")
 
 
 def _problems(spec: Spec, at: Locator) -> tuple[list[SpecIssue], dict[str, set[int]]]:
-    from schemawright.conceptual.build import structured_sql
-    from schemawright.naming import Namer
-
     out: list[SpecIssue] = []
     refused: dict[str, set[int]] = {}
     for path, what, context, text in _expressions(spec):
@@ -201,11 +201,9 @@ def query_problem(sql: str, kinds: tuple[str, ...], parameters: bool = False) ->
     is left to the pattern checks, which name the table or column at fault."""
     checked = sql
     if parameters:
-        from schemawright.indexing.workload import _placeholders_as_constants
-
         try:
             count = len(pglast.split(sql, with_parser=False, only_slices=True))
-            checked = _placeholders_as_constants(sql, pg_parser.scan(sql))
+            checked = placeholders_as_constants(sql, pg_parser.scan(sql))
         except pg_parser.ParseError as error:
             return f"does not parse ({error.args[0] if error.args else error})"
         if count != 1:

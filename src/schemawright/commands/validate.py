@@ -1,0 +1,42 @@
+"""`schemawright validate`: prove a design on a real PostgreSQL and print one line per check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from schemawright.commands.check import designed
+from schemawright.commands.output import err, out
+from schemawright.pipeline import validate
+from schemawright.sql.postgresql import render_down, render_up
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    spec: Path
+    database_url: str | None = None
+    rows: int = 20
+
+
+def run(options: ValidateOptions) -> int:
+    result = designed(options.spec)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+        report = validate(result, render_up(result), render_down(result), database_url=options.database_url,
+                          progress=lambda text: progress.update(task, description=text), rows=options.rows)
+    table = Table(title=f"validation of {options.spec}")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for item in report.checks:
+        table.add_row(item.name, "[green]PASS[/]" if item.status == "PASS" else "[bold red]FAIL[/]", item.detail)
+    out.print(table)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
+    failed = [c for c in report.checks if c.status != "PASS"]
+    out.print(f"{len(report.checks) - len(failed)} passed, {len(failed)} failed", markup=False)
+    return 1 if failed else 0

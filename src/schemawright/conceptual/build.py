@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from schemawright import model as m
 from schemawright.naming import Namer
-from schemawright.partitioning.request import partition_request
+from schemawright.conceptual.partition_request import partition_request
 from schemawright.requirements import spec as s
 from schemawright.requirements.pattern_sql import structured_sql
 from schemawright.requirements.references import relationship_name

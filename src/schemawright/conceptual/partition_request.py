@@ -1,4 +1,4 @@
-"""The spec's `partition:` option, carried into the model unchanged in meaning."""
+"""The spec's `partition:` option, carried into the model unchanged in meaning (the partitioning stage reads it)."""
 
 from __future__ import annotations
 

@@ -107,8 +107,8 @@ def structure(design: m.Design) -> dict:
 def test_import_everything_dbml_says() -> None:
     design = import_dbml(SHOP_DBML, "shop.dbml")
     assert design.project == "shop" and design.description == "A small shop"
-    assert design.source == {"kind": "dbml", "path": "shop.dbml", "dialect": "dbml", "database_type": "PostgreSQL",
-                             "table_groups": {"sales": ["orders", "products"]}}
+    assert design.source == m.Source(kind="dbml", path="shop.dbml", dialect="dbml", database_type="PostgreSQL",
+                                     table_groups={"sales": ("orders", "products")})
     assert design.enums == (m.EnumType(name="order_status", values=("open", "paid", "in transit")),)
     users = design.table("users")
     assert users.description == "People who log in"

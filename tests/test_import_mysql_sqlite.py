@@ -357,8 +357,8 @@ def test_mysqldump_file() -> None:
     design = import_sql(MYSQLDUMP, "shop.sql", "mysql")
     assert [t.name for t in design.tables] == ["customers", "orders", "order_lines"]
     assert design.import_notes == ()
-    assert design.source["ignored_statements"]["INSERT"] == 1
-    assert design.source["ignored_statements"]["LOCK"] == 1
+    assert design.source.ignored_statements["INSERT"] == 1
+    assert design.source.ignored_statements["LOCK"] == 1
     customers = design.table("customers")
     assert customers.description == "People who buy things"
     identity = column(design, "customers", "id")
@@ -402,7 +402,7 @@ def test_mysqldump_file() -> None:
     decisions = {d.subject: d for d in design.decisions}
     assert "ON UPDATE" in decisions["customers.updated_at"].reason or any(
         "ON UPDATE" in d.reason for d in design.decisions)
-    assert design.source["column_types"]["customers.is_active"] == "tinyint(1)"
+    assert design.source.column_types["customers.is_active"] == "tinyint(1)"
     assert design.entities and design.relationships  # the conceptual layer is derived
 
 
@@ -478,7 +478,7 @@ def test_sqlite_file() -> None:
     assert index(design, "ix_books_published").columns[0].descending
     assert [v.name for v in design.views] == ["good_books"]
     assert [(o.kind, o.name, o.table) for o in design.objects] == [("trigger", "reviews_clamp", "reviews")]
-    assert design.source["ignored_statements"] == {"BEGIN": 1, "COMMIT": 1, "INSERT": 1, "PRAGMA": 1}
+    assert design.source.ignored_statements == {"BEGIN": 1, "COMMIT": 1, "INSERT": 1, "PRAGMA": 1}
 
 
 def test_imported_files_apply_to_postgresql(pg_url: str) -> None:
@@ -548,7 +548,7 @@ def test_mariadb_live_agrees_with_the_file(mariadb, pg_url: str) -> None:
         from_file = import_sql(text, "x.sql", "mysql")
         url = mariadb(text)
         live = import_database(url)
-        assert live.source["kind"] == "database" and live.source["dialect"] == "mysql"
+        assert live.source.kind == "database" and live.source.dialect == "mysql"
         assert shape(live) == shape(from_file)
         applies_to_postgresql(pg_url, live)
 
@@ -613,7 +613,7 @@ def _sqlite_live(text: str, directory: Path | None = None) -> m.Design:
 def test_sqlite_live_agrees_with_the_file(pg_url: str) -> None:
     from_file = import_sql(SQLITE_DDL, "books.sql", "sqlite")
     live = _sqlite_live(SQLITE_DDL)
-    assert live.source["kind"] == "database" and live.source["dialect"] == "sqlite"
+    assert live.source.kind == "database" and live.source.dialect == "sqlite"
     assert shape(live) == shape(from_file)
     assert live.project == "app"
     applies_to_postgresql(pg_url, live)

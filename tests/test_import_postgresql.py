@@ -251,7 +251,7 @@ def test_split_script_cuts_like_psql() -> None:
 def test_handwritten_ddl() -> None:
     design = import_postgresql_sql(RICH_DDL, "shop.sql")
     assert design.import_notes == ()
-    assert design.source["skipped"] == {"data (INSERT/UPDATE/DELETE)": 1}
+    assert design.source.skipped == {"data (INSERT/UPDATE/DELETE)": 1}
     assert design.extensions == ("citext", "btree_gist")
     assert design.enums == (m.EnumType(name="order_status", values=("pending", "paid", "shipped", "cancelled")),)
     tables = by_name(design.tables)
@@ -364,7 +364,7 @@ def test_migration_scripts_with_alter_drop_and_rename() -> None:
 def test_other_schema_is_chosen_when_it_is_the_only_one() -> None:
     design = import_postgresql_sql("CREATE TABLE app.a (id int PRIMARY KEY);\n"
                                    "CREATE TABLE app.b (a_id int REFERENCES app.a);\n", "app.sql")
-    assert design.source["schema"] == "app"
+    assert design.source.schema_name == "app"
     assert [t.name for t in design.tables] == ["a", "b"] and design.tables[1].foreign_keys[0].ref_table == "a"
 
 
@@ -389,7 +389,7 @@ def test_semantics_from_sql_types() -> None:
 def test_pg_dump_output(shop_dump: str, from_dump: m.Design) -> None:
     assert "ALTER TABLE ONLY" in shop_dump and "SET " in shop_dump
     assert from_dump.import_notes == ()
-    skipped = from_dump.source["skipped"]
+    skipped = from_dump.source.skipped
     assert skipped["SET"] >= 5 and skipped["SELECT set_config/setval"] == 1 and skipped["OWNER TO"] >= 10
     tables = by_name(from_dump.tables)
     assert len(tables) == 10
@@ -422,7 +422,7 @@ def test_live_import_agrees_with_pg_dump(from_dump: m.Design, from_live: m.Desig
     assert sorted(from_dump.objects, key=repr) == sorted(from_live.objects, key=repr)
     assert sorted(from_dump.decisions, key=repr) == sorted(from_live.decisions, key=repr)
     assert from_live.import_notes == ()
-    assert from_live.source["kind"] == "database"
+    assert from_live.source.kind == "database"
 
 
 def test_handwritten_ddl_agrees_with_its_database(from_live: m.Design) -> None:
@@ -470,7 +470,7 @@ def test_live_import_is_read_only_and_hides_the_password(pg_url: str) -> None:
             secret_url = url.replace(":@", ":s3cr3t-pw@", 1)
         design = import_postgresql_database(secret_url)
         assert [t.name for t in design.tables] == ["t"]
-        assert design.source["url"] == redact(secret_url)
+        assert design.source.url == redact(secret_url)
         assert "s3cr3t-pw" not in design.model_dump_json()
         with pytest.raises(SpecErrors) as missing:
             import_postgresql_database(secret_url, schema="nope")
@@ -522,9 +522,9 @@ def test_load_target_dispatches_and_reports_bad_input(tmp_path: Path, shop_url: 
     design = load_target(str(sql))
     assert len(design.tables) == 10 and design.entities  # the conceptual layer is derived
     spec = Path(__file__).parents[1] / "src" / "schemawright" / "requirements" / "example.yaml"
-    assert load_target(str(spec)).source.get("kind") != "sql"
+    assert load_target(str(spec)).source.kind != "sql"
     live = load_target(None, database_url=shop_url)
-    assert live.source["kind"] == "database" and live.entities
+    assert live.source.kind == "database" and live.entities
 
     def issues(*args, **kwargs) -> list[tuple[int, int, str]]:  # noqa: ANN002, ANN003
         with pytest.raises(SpecErrors) as caught:

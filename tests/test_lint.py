@@ -151,7 +151,8 @@ CASES: dict[str, tuple[m.Design, m.Design, dict]] = {
     "SW602": (design(table("projects", col("organization_id", "bigint", nullable=False)),
                      security={"pii": "mask", "tenant_column": "organization_id"}),
               design(table("projects", col("organization_id", "bigint", nullable=False)),
-                     security={"pii": "mask", "tenant_column": "organization_id", "row_level_security": True}), {}),
+                     security={"pii": "mask", "tenant_column": "organization_id",
+                               "row_level_security": ("projects",)}), {}),
     "SW701": (design(table("holds", description=None)), design(table("holds")), {}),
     "SW702": (design(table("sensors", col("sample_interval", "integer", description=None))),
               design(table("sensors", col("sample_interval", "integer"))), {}),
@@ -244,7 +245,7 @@ def test_nullable_foreign_key_of_an_optional_relationship_is_not_reported():
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_designed_examples_have_no_error_level_findings(example):
     d = design_file(example)
-    findings = lint(d.model_copy(update={"source": {"kind": "spec", "path": str(example)}}))
+    findings = lint(d.model_copy(update={"source": m.Source(kind="spec", path=str(example))}))
     errors = [f"{f.location.format() if f.location else ''} {f.code} {f.message}" for f in findings
               if f.severity == "error"]
     assert errors == []
@@ -253,7 +254,7 @@ def test_designed_examples_have_no_error_level_findings(example):
 
 def test_findings_are_deterministic_and_sorted():
     d = design_file(EXAMPLES[0])
-    d = d.model_copy(update={"source": {"kind": "spec", "path": str(EXAMPLES[0])}})
+    d = d.model_copy(update={"source": m.Source(kind="spec", path=str(EXAMPLES[0]))})
     first, second = lint(d), lint(d)
     assert first == second
     assert first == sorted(first, key=lambda f: f.sort_key())
@@ -336,7 +337,7 @@ entities:
 def _spec_findings(tmp_path, text=SPEC):
     path = tmp_path / "spec.yaml"
     path.write_text(text)
-    d = design_file(path).model_copy(update={"source": {"kind": "spec", "path": str(path)}})
+    d = design_file(path).model_copy(update={"source": m.Source(kind="spec", path=str(path))})
     return lint(d)
 
 
@@ -419,7 +420,7 @@ def test_importer_positions_win(tmp_path):
 
 def _sample_findings():
     d, _, _ = CASES["SW401"]
-    d = d.model_copy(update={"source": {"kind": "sql", "path": "schema.sql", "positions": {"orders.placed_at": [4, 5]}}})
+    d = d.model_copy(update={"source": m.Source(kind="sql", path="schema.sql", positions={"orders.placed_at": (4, 5)})})
     bad101, _, _ = CASES["SW101"]
     return lint(d, source_text="") + lint(bad101)
 

@@ -11,11 +11,129 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---------------------------------------------------------------- sections (the spec's needs, the source)
+
+
+class _Section(_Frozen):
+    """Settings whose defaults live here, once; readers read the attributes and never guess.
+    model.json records only the settings that were given (a spec gives them all, an importer
+    those it knows), so a section nobody declared stays `{}` there."""
+
+    @model_serializer(mode="wrap")
+    def _given(self, handler: SerializerFunctionWrapHandler):  # no return type: the JSON Schema keeps the fields
+        fields = type(self).model_fields
+        given = {*self.model_fields_set, *(fields[n].alias for n in self.model_fields_set if fields[n].alias)}
+        return {k: v for k, v in handler(self).items() if k in given}
+
+    def declared(self, setting: str) -> bool:
+        """Whether the setting was given rather than left at its default (an imported schema
+        declares no needs: lint and the report say so instead of assuming the default)."""
+        return setting in self.model_fields_set
+
+
+class NamingStyle(_Section):
+    """The spec's `naming:` section (the spec's `Naming` is this class)."""
+
+    tables: Literal["plural", "singular"] = Field(
+        "plural", description="Table names: plural (customers) or singular (customer).")
+    keys: Literal["identity", "uuid"] = Field(
+        "identity", description="Surrogate primary keys: bigint identity or uuid.")
+    case: Literal["snake", "preserve"] = Field(
+        "snake", description="snake: CustomerOrder -> customer_order; preserve: keep names as written (quoted when "
+                             "needed).")
+    enums: Literal["check", "type"] = Field(
+        "check", description="Enums as a CHECK constraint (default) or a PostgreSQL enum type.")
+
+
+class Naming(NamingStyle):
+    """How names become SQL names, and whether indexing derives indexes (the spec's top-level
+    `derive_indexes`)."""
+
+    derive_indexes: bool = Field(True, description="Add indexes for foreign keys and access patterns; false keeps "
+                                                   "only declared indexes.")
+
+
+class Transactions(_Section):
+    isolation: Literal["read committed", "repeatable read", "serializable"] = "read committed"
+    atomic: tuple[str, ...] = Field(default_factory=tuple, description="Operations that must be atomic, in words.")
+
+
+class Role(_Frozen):
+    name: str
+    description: str | None = None
+    read: tuple[str, ...] = Field(default_factory=tuple, description="Entities it may read ('*' for all).")
+    write: tuple[str, ...] = Field(default_factory=tuple, description="Entities it may write ('*' for all).")
+
+
+class SecurityNeeds(_Section):
+    """The spec's `security:` section (the spec's `Security` is this class)."""
+
+    roles: tuple[Role, ...] = Field(default_factory=tuple)
+    tenant_column: str | None = Field(None, description="Column that isolates tenants (row-level security).")
+    pii: Literal["none", "mask", "encrypt"] = Field("mask", description="How PII columns are protected.")
+
+
+class Security(SecurityNeeds):
+    """Security needs, and what the schema already enforces."""
+
+    row_level_security: tuple[str, ...] = Field(
+        default_factory=tuple, description="Tables with row-level security enabled or a policy (from an imported "
+                                           "schema's ALTER TABLE ... ENABLE ROW LEVEL SECURITY and CREATE POLICY).")
+
+    def has_row_level_security(self, table: str) -> bool:
+        return table in self.row_level_security
+
+    @classmethod
+    def enforced_by(cls, objects: tuple[SchemaObject, ...], **needs: object) -> Security:
+        """`needs`, plus the tables that kept objects (a policy, ENABLE ROW LEVEL SECURITY) put under
+        row-level security; given only when there are some."""
+        kinds = ("policy", "row level security", "rls")
+        tables = tuple(sorted({o.table for o in objects if o.table and o.kind.lower() in kinds}))
+        return cls(**needs, **({"row_level_security": tables} if tables else {}))
+
+
+class Operations(_Section):
+    """Availability needs (the spec's `availability:`); the operations stage plans from them."""
+
+    replicas: int = Field(0, ge=0)
+    rpo_seconds: int | None = Field(None, ge=0, description="Recovery point objective.")
+    rto_seconds: int | None = Field(None, ge=0, description="Recovery time objective.")
+
+
+class Source(_Section):
+    """Where the model came from. Each importer gives the settings it knows."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    kind: Literal["spec", "sql", "dbml", "database"] | None = Field(
+        None, description="spec, sql or dbml file, or a live database; None: built in code.")
+    path: str | None = Field(None, description="The file read.")
+    url: str | None = Field(None, description="The database read, its password hidden.")
+    dialect: str | None = Field(None, description="Dialect of the source (postgresql, mysql, sqlite, dbml ...).")
+    schema_name: str | None = Field(None, alias="schema", description="The database schema imported.")
+    server_version: int | None = Field(None, description="server_version_num of the database read.")
+    skipped: dict[str, int] = Field(default_factory=dict, description="Statements with no design in them, by kind: "
+                                                                      "counted, not imported.")
+    ignored_statements: dict[str, int] = Field(default_factory=dict, description="Statements not imported, by kind.")
+    column_types: dict[str, str] = Field(default_factory=dict, description="table.column -> the type as written.")
+    database_type: str | None = Field(None, description="dbml: the project's database_type.")
+    table_groups: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="dbml: TableGroup -> tables.")
+    sticky_notes: dict[str, str] = Field(default_factory=dict, description="dbml: sticky note name -> text.")
+    positions: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="`table` or `table.column` -> (line, column) in the file, where an "
+                                          "importer recorded them (lint locates findings there first).")
+
+    @property
+    def imported(self) -> bool:
+        """Read from an existing schema (not designed from a spec or built in code)."""
+        return self.kind in ("sql", "dbml", "database")
 
 
 class Decision(_Frozen):
@@ -373,6 +491,9 @@ class NormalForm(_Frozen):
 class Design(_Frozen):
     """Everything schemawright knows about one schema."""
 
+    # `operations` keeps the name users write (`availability`) in model.json.
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     project: str
     dialect: str = "postgresql"
     description: str | None = None
@@ -382,10 +503,11 @@ class Design(_Frozen):
     rules: tuple[Rule, ...] = ()
     access_patterns: tuple[AccessPattern, ...] = ()
     volumes: tuple[Volume, ...] = ()
-    transactions: dict = Field(default_factory=dict)
-    security: dict = Field(default_factory=dict)
-    availability: dict = Field(default_factory=dict)
-    naming: dict = Field(default_factory=dict)
+    transactions: Transactions = Field(default_factory=Transactions)
+    security: Security = Field(default_factory=Security)
+    operations: Operations = Field(default_factory=Operations, alias="availability",
+                                   description="Availability needs (the spec's and model.json's `availability`).")
+    naming: Naming = Field(default_factory=Naming)
     normalize: bool = Field(False, description="Apply the proposed normal-form splits (else report them).")
     denormalizations: tuple[Denormalization, ...] = ()
     # logical / physical
@@ -400,7 +522,7 @@ class Design(_Frozen):
     # existing schemas (importers)
     views: tuple[View, ...] = ()
     objects: tuple[SchemaObject, ...] = ()
-    source: dict = Field(default_factory=dict, description="Where the model came from: kind, path or URL, dialect.")
+    source: Source = Field(default_factory=Source, description="Where the model came from: kind, path or URL, dialect.")
     import_notes: tuple[ImportNote, ...] = ()
 
     # Stages look tables up inside loops: an index by name, rebuilt whenever `tables` is a

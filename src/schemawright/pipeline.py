@@ -99,7 +99,7 @@ def design_file(path: str | Path, normalize: bool = False) -> m.Design:
     normal-form splits even when the spec does not say `normalize: true`."""
     spec = load_spec(path)
     design = design_from_spec(spec.model_copy(update={"normalize": True}) if normalize else spec)
-    return design.model_copy(update={"source": {"kind": "spec", "path": str(path)}})
+    return design.model_copy(update={"source": m.Source(kind="spec", path=str(path))})
 
 
 def deliverables(design: m.Design) -> dict[str, str]:

@@ -104,7 +104,7 @@ def _existing(db: Database, design: m.Design) -> tuple[list[ExistingIndex], str 
     from schemawright.lint.context import Context
     from schemawright.lint.rules.indexing import DuplicateIndex, RedundantPrefixIndex
 
-    schema = (design.source or {}).get("schema", "public")
+    schema = design.source.schema_name or "public"
     out: list[ExistingIndex] = []
     for name, table, size in db.query(
             "SELECT s.indexrelname, s.relname, pg_relation_size(s.indexrelid) FROM pg_stat_user_indexes s "

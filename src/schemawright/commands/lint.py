@@ -62,9 +62,11 @@ def load_design(target: str | None, database_url: str | None, dialect: str | Non
         if _external_error(exc):
             raise UsageError(f"{shown}: {_redacted(exc, database_url)}") from None
         raise
-    if not (design.source or {}).get("path") and target is not None and Path(target).is_file():
-        kind = "spec" if Path(target).suffix.lower() in _SPEC_SUFFIXES else Path(target).suffix.lstrip(".").lower()
-        design = design.model_copy(update={"source": {**(design.source or {}), "kind": kind, "path": str(target)}})
+    if not design.source.path and target is not None and Path(target).is_file():
+        suffix = Path(target).suffix.lower()
+        kind = "spec" if suffix in _SPEC_SUFFIXES else "dbml" if suffix == ".dbml" else "sql"
+        source = design.source.model_copy(update={"kind": kind, "path": str(target)})
+        design = design.model_copy(update={"source": source})
     return design, shown
 
 

@@ -3,6 +3,8 @@ business rules, access patterns, volumes and the non-functional needs)."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from schemawright import model as m
 from schemawright.naming import Namer
 from schemawright.conceptual.partition_request import partition_request
@@ -44,17 +46,26 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         rules=rules,
         access_patterns=patterns,
         volumes=volumes,
-        naming={**spec.naming.model_dump(), "derive_indexes": spec.derive_indexes},
+        naming=m.Naming(**_given(spec.naming), derive_indexes=spec.derive_indexes),
         normalize=spec.normalize,
         denormalizations=tuple(m.Denormalization(**{**d.model_dump(), "key": tuple(d.key)})
                                for d in spec.denormalizations),
-        transactions=spec.transactions.model_dump(),
-        security=spec.security.model_dump(),
-        availability=spec.availability.model_dump(),
+        transactions=m.Transactions(**_given(spec.transactions)),
+        security=m.Security.enforced_by(_objects(spec), **_given(spec.security)),
+        operations=m.Operations(**_given(spec.availability)),
         extensions=tuple(sorted(set(spec.extensions))),
         views=tuple(m.View(**v.model_dump()) for v in spec.views),
-        objects=tuple(m.SchemaObject(**o.model_dump()) for o in spec.objects),
+        objects=_objects(spec),
     )
+
+
+def _objects(spec: s.Spec) -> tuple[m.SchemaObject, ...]:
+    return tuple(m.SchemaObject(**o.model_dump()) for o in spec.objects)
+
+
+def _given(section: BaseModel) -> dict[str, object]:
+    """Every setting of a spec section, defaults included: the design records them all."""
+    return {name: getattr(section, name) for name in type(section).model_fields}
 
 
 def _attribute(name: str, a: s.Attribute) -> m.Attribute:

@@ -346,9 +346,7 @@ def index_page(site: Site, files: dict[str, bool]) -> str:
 
 
 def _source(d: Design) -> str:
-    src = d.source or {}
-    where = src.get("path") or src.get("url") or src.get("file")
-    kind = src.get("kind")
+    where, kind = d.source.path or d.source.url, d.source.kind
     if not where and not kind:
         return ""
     parts = [f"Documented from {text(kind) if kind else 'a schema'}"]

@@ -161,43 +161,33 @@ def _partitioning(design: Design) -> list[str]:
 
 
 def _needs(design: Design) -> list[str]:
+    tx, sec, ops = design.transactions, design.security, design.operations
     out = ['<a id="transactions"></a>', "", "## Transactional needs", ""]
-    tx = dict(design.transactions)
-    out += [f"- **Isolation level:** {text(tx.pop('isolation', 'read committed (default)'))}"]
-    atomic = tx.pop("atomic", None) or []
-    out += ["- **Must be atomic:**" + ("" if atomic else " none declared")]
-    out += [f"  - {text(a)}" for a in atomic]
-    out += _rest(tx) + [""]
+    isolation = tx.isolation if tx.declared("isolation") else f"{tx.isolation} (default)"
+    out += [f"- **Isolation level:** {text(isolation)}"]
+    out += ["- **Must be atomic:**" + ("" if tx.atomic else " none declared")]
+    out += [f"  - {text(a)}" for a in tx.atomic] + [""]
 
     out += ['<a id="security"></a>', "", "## Security needs", ""]
-    sec = dict(design.security)
-    roles = sec.pop("roles", None) or []
-    if roles:
+    if sec.roles:
         out += table(["Role", "Reads", "Writes", "Description"], [
-            [code(r.get("name", "")), ", ".join(code(x) for x in r.get("read", [])) or "—",
-             ", ".join(code(x) for x in r.get("write", [])) or "—", text(r.get("description") or "")]
-            for r in roles])
+            [code(r.name), ", ".join(code(x) for x in r.read) or "—",
+             ", ".join(code(x) for x in r.write) or "—", text(r.description or "")]
+            for r in sec.roles])
         out.append("")
     else:
         out += ["- **Roles:** none declared"]
-    tenant = sec.pop("tenant_column", None)
+    tenant = sec.tenant_column
     out += [f"- **Tenant column:** {code(tenant) if tenant else 'none (single tenant)'}"]
-    out += [f"- **PII handling:** {text(sec.pop('pii', 'not declared'))}"]
+    out += [f"- **PII handling:** {text(sec.pii if sec.declared('pii') else 'not declared')}"]
     pii = [f"{code(t.name)}.{code(c.name)}" for t in design.tables for c in t.columns if c.pii]
-    out += ["- **PII columns:** " + (", ".join(pii) if pii else "none flagged")]
-    out += _rest(sec) + [""]
+    out += ["- **PII columns:** " + (", ".join(pii) if pii else "none flagged")] + [""]
 
     out += ['<a id="availability"></a>', "", "## Availability needs", ""]
-    av = dict(design.availability)
-    out += [f"- **Replicas:** {av.pop('replicas', 0)}"]
-    rpo, rto = av.pop("rpo_seconds", None), av.pop("rto_seconds", None)
-    out += [f"- **RPO (data loss allowed):** {_seconds(rpo)}", f"- **RTO (time to recover):** {_seconds(rto)}"]
-    return out + _rest(av) + [""]
-
-
-def _rest(values: dict) -> list[str]:
-    """Keys a later spec version adds still show, rather than vanish from the report."""
-    return [f"- **{text(k)}:** {text(v)}" for k, v in sorted(values.items()) if v not in (None, [], {})]
+    out += [f"- **Replicas:** {ops.replicas}"]
+    out += [f"- **RPO (data loss allowed):** {_seconds(ops.rpo_seconds)}",
+            f"- **RTO (time to recover):** {_seconds(ops.rto_seconds)}"]
+    return out + [""]
 
 
 def _fenced(body: str, lang: str) -> list[str]:

@@ -42,13 +42,13 @@ def to_dbml(design: m.Design) -> str:
             out.append(_ref(table, fk))
     if any(t.foreign_keys for t in design.tables):
         out.append("")
-    groups = design.source.get("table_groups") or {}
+    groups = design.source.table_groups
     known = {t.name for t in design.tables}
     for group, members in groups.items():
         out.append(f"TableGroup {_name(group)} {{")
         out += [f"  {_name(t)}" for t in members if t in known]
         out += ["}", ""]
-    for name, text in (design.source.get("sticky_notes") or {}).items():
+    for name, text in design.source.sticky_notes.items():
         out += [f"Note {_name(name)} {{", f"  {_string(text)}", "}", ""]
     out += _not_expressible(design)
     while out and out[-1] == "":
@@ -58,7 +58,7 @@ def to_dbml(design: m.Design) -> str:
 
 def _project(design: m.Design) -> list[str]:
     lines = [f"Project {_name(design.project)} {{"]
-    lines.append(f"  database_type: {_string(design.source.get('database_type') or 'PostgreSQL')}")
+    lines.append(f"  database_type: {_string(design.source.database_type or 'PostgreSQL')}")
     if design.extensions:
         lines.append(f"  extensions: {_string(', '.join(design.extensions))}")
     if design.description:

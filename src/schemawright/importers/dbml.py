@@ -6,7 +6,7 @@ of them at once, and the result is the same model the other importers give.
 
 - Tables, columns and their settings (`pk`, `increment`, `not null`, `unique`, `default`,
   `note`), table notes, enums, indexes (composite, expression, `pk`, `unique`, `type`),
-  table groups (kept in `source["table_groups"]`), the project (name, note,
+  table groups (kept in `source.table_groups`), the project (name, note,
   `database_type`) and sticky notes.
 - Refs: `>` many-to-one and `<` one-to-many become a foreign key on the many side, `-`
   one-to-one a foreign key on the left side whose columns are unique, `<>` many-to-many a
@@ -459,7 +459,7 @@ class _Builder:
         enum_values = {quote_ident(e.name): e.values for e in enums.values()}
         frozen = [self._freeze(t, enum_values) for t in tables.values()]
         project = db.project
-        source: dict = {"kind": "dbml", "path": self.file, "dialect": "dbml"}
+        source: dict = {"kind": "dbml", "path": self.file, "dialect": "dbml"}  # and what this file has
         if project is not None and project.items.get("database_type"):
             source["database_type"] = project.items["database_type"]
         groups = {g.name: [names[id(t)] for t in g.items] for g in db.table_groups}
@@ -474,7 +474,7 @@ class _Builder:
             project=project.name if project is not None else (Path(self.file).stem if not self.file.startswith("<")
                                                               else "imported"),
             description=project.note.text if project is not None and project.note and project.note.text else None,
-            tables=tuple(frozen), enums=tuple(enums.values()), indexes=tuple(indexes), source=source,
+            tables=tuple(frozen), enums=tuple(enums.values()), indexes=tuple(indexes), source=m.Source(**source),
             decisions=tuple(self.decisions), import_notes=tuple(self.notes),
         )
         from schemawright.importers.sqlglot_sql import with_conceptual

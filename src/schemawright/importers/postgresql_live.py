@@ -46,8 +46,8 @@ def import_postgresql_database(url: str, schema: str = "public") -> m.Design:
         raise SpecErrors([SpecIssue(shown, 1, 1, f"cannot read the database: {error}",
                                     "check the URL, that the server is running, and the user's rights")]) from None
     design = import_postgresql_sql(script, shown, schema=schema)
-    source = {"kind": "database", "url": shown, "dialect": "postgresql", "schema": schema,
-              "server_version": version, "skipped": design.source.get("skipped", {})}
+    source = m.Source(kind="database", url=shown, dialect="postgresql", schema=schema, server_version=version,
+                      skipped=design.source.skipped)
     # Notes point at the generated DDL, which the user never sees: locate them at the URL.
     located = tuple(n.model_copy(update={"line": 1, "column": 1}) for n in design.import_notes)
     return design.model_copy(update={

@@ -30,7 +30,7 @@ from schemawright.importers.psql_script import Lines, Piece, Unclosed, split_scr
 from schemawright.importers.semantics import infer
 from schemawright.sql import partition_bounds
 
-# Statements that carry no schema design: counted in `source["skipped"]`, not reported one by one.
+# Statements that carry no schema design: counted in `source.skipped`, not reported one by one.
 _SKIPPED = {
     "VariableSetStmt": "SET", "TransactionStmt": "transaction control", "GrantStmt": "GRANT/REVOKE",
     "GrantRoleStmt": "GRANT/REVOKE", "AlterDefaultPrivilegesStmt": "GRANT/REVOKE", "AlterOwnerStmt": "OWNER TO",
@@ -668,14 +668,15 @@ class _Reader(Changes):
                                                                    column=c.name).type})
                             for c in table.columns)
             tables.append(table.model_copy(update={"columns": columns}))
-        source = {"kind": "sql", "path": self.file, "dialect": "postgresql", "schema": self.schema,
-                  "skipped": dict(sorted(self.skipped.items()))}
+        source = m.Source(kind="sql", path=self.file, dialect="postgresql", schema=self.schema,
+                          skipped=dict(sorted(self.skipped.items())))
         return m.Design(
             project=Path(self.file).stem or "imported", dialect="postgresql", tables=tuple(tables),
             enums=tuple(m.EnumType(name=n, values=v) for n, v in enums.items()),
             indexes=tuple(i for i in self.indexes.values() if i.table in self.tables),
             extensions=tuple(self.extensions), views=tuple(self.views.values()), objects=tuple(objects),
-            source=source, import_notes=tuple(sorted(self.notes, key=lambda n: (n.line, n.column))),
+            security=m.Security.enforced_by(tuple(objects)), source=source,
+            import_notes=tuple(sorted(self.notes, key=lambda n: (n.line, n.column))),
             decisions=tuple(self.decisions),
         )
 

@@ -103,7 +103,7 @@ class SchemaBuilder:
 
     # ------------------------------------------------------------ the model
 
-    def design(self, project: str, source: dict) -> m.Design:
+    def design(self, project: str, source: m.Source) -> m.Design:
         if self.dialect == "mysql":
             for t in self.tables.values():
                 t.implicit_foreign_key_indexes()
@@ -127,7 +127,7 @@ class SchemaBuilder:
             text = reason if len(subjects) == 1 else f"{reason}. Applies to: {_listing(subjects)}"
             decisions.append(m.Decision(step="import", subject=subject, choice=choice, reason=text))
         if self.column_types:
-            source = {**source, "column_types": dict(self.column_types)}
+            source = source.model_copy(update={"column_types": dict(self.column_types)})
         design = m.Design(
             project=project, dialect="postgresql", tables=tuple(tables), indexes=tuple(indexes),
             views=tuple(self.views.values()),

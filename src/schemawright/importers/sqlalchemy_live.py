@@ -159,7 +159,7 @@ class _MySQL:
             for view in self.inspector.get_view_names():
                 self.view(view)
             self.objects()
-        return self.builder.design(self.schema, {"kind": "database", "url": self.shown, "dialect": "mysql"})
+        return self.builder.design(self.schema, m.Source(kind="database", url=self.shown, dialect="mysql"))
 
     def _checks(self) -> dict[str, list[tuple[str, str]]]:
         try:  # MariaDB: CHECK_CONSTRAINTS has TABLE_NAME (names repeat across tables)
@@ -313,9 +313,9 @@ class _SQLite:
                 self.table(table, table_sql.get(table, ""))
             ddl = [sql for kind, _n, _t, sql in master if kind in ("index", "view", "trigger")]
             ignored = apply_ddl(self.builder, ";\n".join(ddl) + (";" if ddl else ""))
-        source = {"kind": "database", "url": self.shown, "dialect": "sqlite"}
+        source = m.Source(kind="database", url=self.shown, dialect="sqlite")
         if ignored:
-            source["ignored_statements"] = dict(sorted(ignored.items()))
+            source = source.model_copy(update={"ignored_statements": dict(sorted(ignored.items()))})
         return self.builder.design(self.project, source)
 
     def table(self, name: str, create_sql: str) -> None:

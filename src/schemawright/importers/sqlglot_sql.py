@@ -11,12 +11,12 @@ statement is parsed with sqlglot, and a `CREATE TABLE` that sqlglot rejects as a
 read item by item, so one odd column costs that column, not the table.  Whatever cannot
 be understood becomes an `ImportNote` with its line and column; nothing is fatal and
 nothing is dropped silently (data and session statements are counted in
-`source["ignored_statements"]`).
+`source.ignored_statements`).
 
 Types, defaults and expressions are translated to PostgreSQL, which the model targets;
 every translation that changes a type, drops a default or renames an object is recorded
 as a Decision (step `import`), and the source type of every column whose type changed is
-kept in `source["column_types"]`.
+kept in `source.column_types`.
 
 The pieces, in the order a file goes through them:
   statement_split.py      the script -> statements (quotes, comments, DELIMITER, BEGIN ... END)
@@ -78,9 +78,9 @@ def import_sql(text: str, file: str = "<sql>", dialect: str = "mysql") -> m.Desi
                                     "close it with */ (a comment opened with /* ends at the first */)"
                                     if "comment" in reason else "close it (a quote inside a string is written twice: "
                                                                 "'it''s')") for offset, reason in problems])
-    source = {"kind": "sql", "path": file, "dialect": reader}
+    source = m.Source(kind="sql", path=file, dialect=reader)
     if script.ignored:
-        source["ignored_statements"] = dict(sorted(script.ignored.items()))
+        source = source.model_copy(update={"ignored_statements": dict(sorted(script.ignored.items()))})
     return builder.design(Path(file).stem if file and not file.startswith("<") else "imported", source)
 
 

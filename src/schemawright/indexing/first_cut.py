@@ -50,7 +50,7 @@ def _index_column(text: str) -> m.IndexColumn:
 def choose_indexes(design: m.Design) -> m.Design:
     design = design.model_copy(update={"indexes": design.indexes + declared_indexes(design)})
     existing = _existing_paths(design)  # table -> list of (name, columns) already indexed
-    derive = design.naming.get("derive_indexes", True)
+    derive = design.naming.derive_indexes
     candidates: list[Candidate] = []
     for table in design.tables if derive else ():
         for fk in table.foreign_keys:

@@ -36,7 +36,7 @@ def _update_of(*columns: str) -> m.TriggerEvent:
 
 
 def keep_copies(design: m.Design) -> m.Design:
-    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    namer = Namer(design.naming.tables, design.naming.case)
     state = _State(design)
     for rule in design.rules:
         if rule.kind == "depends" and rule.denormalized:

@@ -50,7 +50,7 @@ def lint(design: m.Design, config: LintConfig | None = None, *,
     """Findings for one design, sorted by place in the source, then table, column and code.
 
     `samples` are sample rows per table (for data rules; they are skipped without them);
-    `source_text` is the text of `design.source["path"]` when the caller already has it."""
+    `source_text` is the text of `design.source.path` when the caller already has it."""
     config = config or LintConfig()
     locator = Locator(design, source_text)
     ctx = Context(design, options=config.options(), samples=samples or {}, source_text=locator.text,

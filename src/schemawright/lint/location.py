@@ -1,8 +1,8 @@
 """Where in the source file a table or column is written, for file:line:col in findings.
 
 Three sources, best first:
-- `design.source["positions"]`, if the importer recorded them: `{"table": [line, col],
-  "table.column": [line, col]}`;
+- `design.source.positions`, if the importer recorded them: `{"table": (line, col),
+  "table.column": (line, col)}`;
 - a requirements spec (YAML): the entity, attribute, relationship or rule that produced the
   table or column, from the YAML marks;
 - a SQL file: the `CREATE TABLE` statement and the column's line inside it;
@@ -36,9 +36,9 @@ class Location:
 
 class Locator:
     def __init__(self, design: m.Design, text: str | None = None):
-        source = design.source or {}
-        self.file: str | None = source.get("path") or source.get("file")
-        self.kind: str = str(source.get("kind") or "")
+        source = design.source
+        self.file: str | None = source.path
+        self.kind: str = source.kind or ""
         self.lines: list[str] = []
         self.tables: dict[str, Position] = {}
         self.columns: dict[tuple[str, str], Position] = {}
@@ -65,16 +65,14 @@ class Locator:
             except Exception:  # noqa: BLE001 - positions are a convenience; never fail a lint on them
                 self.tables.clear()
                 self.columns.clear()
-        for key, pos in (source.get("positions") or {}).items():
-            if isinstance(pos, (list, tuple)) and len(pos) >= 2:
-                table, _, column = str(key).partition(".")
-                if column and design.table(table) is None and design.table(str(key)) is not None:
-                    table, column = str(key), ""
-                target = (int(pos[0]), int(pos[1]))
-                if column:
-                    self.columns[(table, column)] = target
-                else:
-                    self.tables[table] = target
+        for key, target in source.positions.items():
+            table, _, column = key.partition(".")
+            if column and design.table(table) is None and design.table(key) is not None:
+                table, column = key, ""
+            if column:
+                self.columns[(table, column)] = target
+            else:
+                self.tables[table] = target
 
     # ------------------------------------------------------------ lookups
 

@@ -15,7 +15,7 @@ from schemawright.sql.quoting import literal, quote_ident
 
 
 def build_logical(design: m.Design) -> m.Design:
-    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    namer = Namer(design.naming.tables, design.naming.case)
     decisions: list[m.Decision] = []
     tables: dict[str, m.Table] = {}
     entity_tables: dict[str, str] = {}

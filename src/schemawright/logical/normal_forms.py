@@ -17,7 +17,7 @@ from schemawright.normalization.forms import analyse
 
 
 def check_normal_forms(design: m.Design) -> m.Design:
-    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    namer = Namer(design.naming.tables, design.naming.case)
     rules: dict[str, list[m.Rule]] = {}
     for rule in design.rules:
         if rule.kind == "depends":

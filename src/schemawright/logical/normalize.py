@@ -36,7 +36,7 @@ def normalize_entities(design: m.Design) -> m.Design:
     """Split entities until no declared dependency (not kept on purpose) breaks BCNF."""
     if not design.normalize:
         return design
-    namer = Namer(design.naming.get("tables", "plural"), design.naming.get("case", "snake"))
+    namer = Namer(design.naming.tables, design.naming.case)
     entities = {e.name: e for e in design.entities}
     rules = list(design.rules)
     relationships = list(design.relationships)

@@ -9,7 +9,7 @@ from schemawright.physical.types import TypeContext, map_attribute
 
 def build_physical(design: m.Design) -> m.Design:
     attributes = _attribute_index(design)
-    enum_style = design.naming.get("enums", "check")
+    enum_style = design.naming.enums
     enums: dict[str, m.EnumType] = {}
     extensions: set[str] = set(design.extensions)
     used: dict[tuple[str, str], tuple[str, list[str]]] = {}  # (semantic, sql type) -> (reason, columns)

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schemawright import model as m
+
 SEMANTIC_TYPES = (
     "id", "string", "text", "integer", "bigint", "decimal", "money", "boolean", "date",
     "time", "timestamp", "uuid", "email", "phone", "url", "enum", "json", "array", "list",
@@ -29,21 +31,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class Naming(_Strict):
-    """How names in the spec become SQL names."""
+# The needs sections are the model's classes (defaults and descriptions defined once, in
+# model.py), under the names this schema has always published.
 
-    tables: Literal["plural", "singular"] = Field(
-        "plural", description="Table names: plural (customers) or singular (customer)."
-    )
-    keys: Literal["identity", "uuid"] = Field(
-        "identity", description="Surrogate primary keys: bigint identity or uuid."
-    )
-    case: Literal["snake", "preserve"] = Field(
-        "snake", description="snake: CustomerOrder -> customer_order; preserve: keep names as written (quoted when needed)."
-    )
-    enums: Literal["check", "type"] = Field(
-        "check", description="Enums as a CHECK constraint (default) or a PostgreSQL enum type."
-    )
+
+class Naming(m.NamingStyle):
+    """How names in the spec become SQL names."""
 
 
 class DataRange(_Strict):
@@ -404,28 +397,19 @@ class Volume(_Strict):
     retention_months: int | None = Field(None, gt=0, description="Rows older than this are removed.")
 
 
-class Transactions(_Strict):
-    isolation: Literal["read committed", "repeatable read", "serializable"] = "read committed"
-    atomic: list[str] = Field(default_factory=list, description="Operations that must be atomic, in words.")
+class Transactions(m.Transactions):
+    pass
 
 
-class Role(_Strict):
-    name: str
-    description: str | None = None
-    read: list[str] = Field(default_factory=list, description="Entities it may read ('*' for all).")
-    write: list[str] = Field(default_factory=list, description="Entities it may write ('*' for all).")
+Role = m.Role
 
 
-class Security(_Strict):
-    roles: list[Role] = Field(default_factory=list)
-    tenant_column: str | None = Field(None, description="Column that isolates tenants (row-level security).")
-    pii: Literal["none", "mask", "encrypt"] = Field("mask", description="How PII columns are protected.")
+class Security(m.SecurityNeeds):
+    pass
 
 
-class Availability(_Strict):
-    replicas: int = Field(0, ge=0)
-    rpo_seconds: int | None = Field(None, ge=0, description="Recovery point objective.")
-    rto_seconds: int | None = Field(None, ge=0, description="Recovery time objective.")
+class Availability(m.Operations):
+    pass
 
 
 class Denormalization(_Strict):

@@ -105,7 +105,7 @@ class NullableForeignKey(Rule):
 
     def check(self, ctx: Context) -> Iterator[Hit]:
         # Only a spec declares optionality; an importer derives `required` from the nullability itself.
-        designed = str((ctx.design.source or {}).get("kind") or "spec") == "spec"
+        designed = not ctx.design.source.imported
         for table in ctx.design.tables:
             for fk in table.foreign_keys:
                 nullable = [c for c in fk.columns if (col := table.column(c)) is not None and col.nullable]

@@ -104,9 +104,8 @@ class InconsistentPlurality(Rule):
     def check(self, ctx: Context) -> Iterator[Hit]:
         judged = {t.name: plurality(t.name) for t in ctx.design.tables if t.kind == "entity"}
         counts = Counter(p for p in judged.values() if p)
-        declared = str(ctx.design.naming.get("tables") or "")
-        if declared in ("plural", "singular"):
-            expected = declared
+        if ctx.design.naming.declared("tables"):
+            expected = ctx.design.naming.tables
             basis = "the declared naming convention"
         elif len(counts) == 2:
             expected = max(counts.items(), key=lambda kv: (kv[1], kv[0] == "plural"))[0]

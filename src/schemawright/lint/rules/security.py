@@ -50,8 +50,10 @@ class UnprotectedPii(Rule):
     fix = "Decide how personal data is protected (security.pii: mask or encrypt) and flag the columns pii: true."
 
     def check(self, ctx: Context) -> Iterator[Hit]:
-        policy = str(ctx.design.security.get("pii") or "none").lower()
-        if policy not in ("", "none", "false"):
+        security = ctx.design.security
+        # Not the model's default: an imported schema that declares nothing protects nothing.
+        policy = security.pii if security.declared("pii") else "none"
+        if policy != "none":
             return
         for table in ctx.design.tables:
             for column in table.columns:
@@ -60,23 +62,6 @@ class UnprotectedPii(Rule):
                     yield Hit(table.name, column.name,
                               f"{table.name}.{column.name} {why}, and the design records no protection "
                               f"(security.pii is {policy})")
-
-
-def _rls_recorded(design: m.Design, table: str) -> bool:
-    security = design.security
-    for key in ("row_level_security", "rls"):
-        value = security.get(key)
-        if value is True or (isinstance(value, (list, tuple, set)) and table in value):
-            return True
-        if isinstance(value, dict) and (value.get(table) or value.get("*") or value.get("enabled") is True):
-            return True
-    policies = security.get("policies")
-    if isinstance(policies, (list, tuple)) and any(isinstance(p, dict) and p.get("table") == table for p in policies):
-        return True
-    if any(o.kind.lower() in ("policy", "row level security", "rls") and o.table == table for o in design.objects):
-        return True
-    return any(d.subject == table and ("row-level security" in d.choice.lower() or "policy" in d.choice.lower())
-               for d in design.decisions)
 
 
 @register
@@ -100,12 +85,12 @@ class TenantWithoutRls(Rule):
     options: ClassVar[dict[str, object]] = {"tenant_column": ""}
 
     def check(self, ctx: Context) -> Iterator[Hit]:
-        tenant = str(ctx.option(self.code, "tenant_column") or ctx.design.security.get("tenant_column") or "")
+        tenant = str(ctx.option(self.code, "tenant_column") or ctx.design.security.tenant_column or "")
         if not tenant:
             return
         for table in ctx.design.tables:
             column = table.column(tenant)
-            if column is None or _rls_recorded(ctx.design, table.name):
+            if column is None or ctx.design.security.has_row_level_security(table.name):
                 continue
             cast = column.sql_type or "bigint"
             yield Hit(table.name, tenant,

@@ -19,11 +19,7 @@ ALLOWED = {
     "importers/sqlglot_sql.py": "parsed only (an index probe) and import notes naming the statement skipped",
     "importers/postgresql_sql.py": "an import note naming the ALTER TABLE form not imported",
     "importers/postgresql_live.py": "catalog rows rebuilt as DDL text for the importer to read, never run",
-    # still to move (issue 10): each needs the generator to quote a schema-qualified name
-    # (lint writes billing.invoices part by part) or a statement it does not have yet
-    "lint/rules/integrity.py": "to move: ADD FOREIGN KEY / SET NOT NULL / ADD CHECK fixes (qualified table names)",
-    "lint/rules/indexing.py": "to move: CREATE INDEX and DROP CONSTRAINT fixes (qualified table names)",
-    "lint/rules/types.py": "to move: ALTER COLUMN TYPE fixes (qualified table names)",
+    # still to move (issue 10): each needs a statement the generator does not have yet
     "lint/rules/security.py": "to move: ENABLE ROW LEVEL SECURITY + CREATE POLICY (no generator node yet)",
     "integrity/copies.py": "to move: summary table CREATE TABLE AS + primary key (no generator node yet)",
     "indexing/select.py": "to move: what-if session setup (ALTER TABLE SET (autovacuum_enabled), statistics)",

@@ -60,6 +60,16 @@ def test_statements_a_fix_or_an_advisor_needs():
     assert g.sql(INDEX) == g.create_index_sql(INDEX) and g.sql(TABLE) == g.create_table_sql(TABLE)
 
 
+def test_schema_qualified_table_names_and_unnamed_constraints():
+    """An imported schema's tables are schema.table: quoted part by part where asked for."""
+    g, whole = PostgresGenerator(qualified_names=True), PostgresGenerator()
+    assert g.set_not_null_sql("billing.Invoices", "total") == 'ALTER TABLE billing."Invoices" ALTER COLUMN total SET NOT NULL;'
+    assert whole.set_not_null_sql("billing.Invoices", "total").startswith('ALTER TABLE "billing.Invoices" ')
+    fk = m.ForeignKey(name="", columns=("customer_id",), ref_table="crm.customers", ref_columns=(), on_delete="")
+    assert g.add_foreign_key_sql("billing.invoices", fk) == (
+        "ALTER TABLE billing.invoices\n    ADD FOREIGN KEY (customer_id)\n    REFERENCES crm.customers;")
+
+
 @pytest.mark.parametrize("text", [
     "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')",
     "FOR VALUES FROM (1, minvalue) TO (10, maxvalue)",

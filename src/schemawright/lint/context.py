@@ -40,12 +40,14 @@ def qs(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(q(n) for n in names)
 
 
-SQL = PostgresGenerator()  # a fix that is a whole statement is written by the one generator
+# A fix that is a whole statement is written by the one generator; an imported schema's
+# tables are named schema.table, so their names are quoted part by part.
+SQL = PostgresGenerator(qualified_names=True)
 
 
 def fix(statement: str) -> str:
-    """A generated statement as a finding shows it: without its final `;`."""
-    return statement.removesuffix(";")
+    """A generated statement as a finding shows it: on one line, without its final `;`."""
+    return re.sub(r"\n\s*", " ", statement).removesuffix(";")
 
 
 @dataclass(frozen=True)

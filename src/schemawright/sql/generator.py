@@ -62,8 +62,10 @@ class Generator:
     DROP_KINDS = {"schema": "SCHEMA", "domain": "DOMAIN", "type": "TYPE", "sequence": "SEQUENCE",
                   "function": "FUNCTION", "procedure": "PROCEDURE", "table": "TABLE"}
 
-    def __init__(self) -> None:
+    def __init__(self, qualified_names: bool = False) -> None:
         self.gaps: list[str] = []
+        # An imported schema names its tables schema.table: quoted part by part, not as one name.
+        self.qualified_names = qualified_names
 
     def unsupported(self, message: str) -> None:
         """Record what this dialect cannot say; the caller shows `gaps` to the user."""
@@ -84,6 +86,14 @@ class Generator:
             return name
         mark = self.IDENTIFIER_QUOTE
         return mark + name.replace(mark, mark * 2) + mark
+
+    def qualified(self, name: str) -> str:
+        """`billing.invoices` quoted part by part (each part only when it must be)."""
+        return ".".join(self.quote(part) for part in name.split("."))
+
+    def table_name(self, name: str) -> str:
+        """A table's name where a statement names it: qualified when this generator reads dots so."""
+        return self.qualified(name) if self.qualified_names else self.quote(name)
 
     def names(self, names: Iterable[str]) -> str:
         return ", ".join(self.quote(n) for n in names)
@@ -120,8 +130,9 @@ class Generator:
         return " ".join(parts)
 
     def constraint_sql(self, constraint: m.PrimaryKey | m.Unique | m.Check | m.Exclusion | m.ForeignKey) -> str:
-        """A named table constraint as written inside CREATE TABLE or after ADD."""
-        head = f"CONSTRAINT {self.quote(constraint.name)} "
+        """A table constraint as written inside CREATE TABLE or after ADD; one without a name
+        lets the database choose it."""
+        head = f"CONSTRAINT {self.quote(constraint.name)} " if constraint.name else ""
         if isinstance(constraint, m.PrimaryKey):
             return head + f"PRIMARY KEY ({self.names(constraint.columns)})"
         if isinstance(constraint, m.Unique):
@@ -130,9 +141,11 @@ class Generator:
             return head + f"CHECK ({constraint.expression})"
         if isinstance(constraint, m.Exclusion):
             return head + f"EXCLUDE {constraint.definition}"
-        return head + (f"FOREIGN KEY ({self.names(constraint.columns)})\n"
-                       f"    REFERENCES {self.quote(constraint.ref_table)} ({self.names(constraint.ref_columns)}) "
-                       f"ON DELETE {constraint.on_delete.upper()}")
+        # No referenced columns means the referenced table's primary key; no on_delete, the default.
+        target = self.table_name(constraint.ref_table)
+        target += f" ({self.names(constraint.ref_columns)})" if constraint.ref_columns else ""
+        target += f" ON DELETE {constraint.on_delete.upper()}" if constraint.on_delete else ""
+        return head + f"FOREIGN KEY ({self.names(constraint.columns)})\n    REFERENCES {target}"
 
     def create_table_sql(self, table: m.Table) -> str:
         """CREATE TABLE with columns and constraints (foreign keys come later, with ALTER TABLE)."""
@@ -169,20 +182,20 @@ class Generator:
                 f"{self.partition_bound_sql(partition.bound)};")
 
     def add_constraint_sql(self, table: str, constraint: m.PrimaryKey | m.Unique | m.Check | m.Exclusion) -> str:
-        return f"ALTER TABLE {self.quote(table)}\n    ADD {self.constraint_sql(constraint)};"
+        return f"ALTER TABLE {self.table_name(table)}\n    ADD {self.constraint_sql(constraint)};"
 
     def add_foreign_key_sql(self, table: str, fk: m.ForeignKey) -> str:
         return self.add_constraint_sql(table, fk)
 
     def drop_constraint_sql(self, table: str, name: str) -> str:
-        return f"ALTER TABLE {self.quote(table)} DROP CONSTRAINT {self.quote(name)};"
+        return f"ALTER TABLE {self.table_name(table)} DROP CONSTRAINT {self.quote(name)};"
 
     def set_not_null_sql(self, table: str, column: str) -> str:
-        return f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} SET NOT NULL;"
+        return f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {self.quote(column)} SET NOT NULL;"
 
     def alter_column_type_sql(self, table: str, column: str, sql_type: str, using: str | None = None) -> str:
         """Change a column's type; `using` converts the stored values (an expression)."""
-        sql = f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(sql_type)}"
+        sql = f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(sql_type)}"
         return sql + (f" USING {using}" if using else "") + ";"
 
     def drop_table_sql(self, name: str) -> str:
@@ -200,7 +213,7 @@ class Generator:
         sql = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX "
         sql += self._concurrently(concurrently, f"index {index.name or 'on ' + index.table}")
         sql += f"{self.quote(index.name)} ON " if index.name else "ON "
-        sql += self.quote(index.table)
+        sql += self.table_name(index.table)
         if index.method != "btree":
             if self.supports_index_methods:
                 sql += f" USING {index.method}"

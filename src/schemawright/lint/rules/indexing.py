@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from schemawright.lint.context import SQL, Context, IndexPath, fix, q, qs
+from schemawright import model as m
+from schemawright.lint.context import SQL, Context, IndexPath, fix
 from schemawright.lint.rule import Hit, Rule, register
 
 _PRIORITY = {"primary key": 0, "unique constraint": 1, "index": 2}
@@ -55,7 +56,8 @@ class UnindexedForeignKey(Rule):
                 cols = ", ".join(fk.columns)
                 yield Hit(table.name, fk.columns[0],
                           f"foreign key {table.name}.({cols}) -> {fk.ref_table} has no index",
-                          f"CREATE INDEX ON {q(table.name)} ({qs(fk.columns)})")
+                          fix(SQL.create_index_sql(m.Index(name="", table=table.name,
+                                                           columns=tuple(m.IndexColumn(expression=c) for c in fk.columns)))))
 
 
 @register
@@ -90,7 +92,7 @@ class DuplicateIndex(Rule):
                     yield Hit(table.name, extra.names[0] if extra.plain else None,
                               f"{what} on {table.name} ({', '.join(extra.names)}) duplicates {keep.kind} {keep.name}",
                               fix(SQL.drop_index_sql(extra.name, concurrently=True)) if extra.kind == "index"
-                              else f"ALTER TABLE {q(table.name)} DROP CONSTRAINT {q(extra.name)}")
+                              else fix(SQL.drop_constraint_sql(table.name, extra.name)))
 
 
 @register

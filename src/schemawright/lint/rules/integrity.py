@@ -10,7 +10,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from schemawright import model as m
-from schemawright.lint.context import Context, q, words
+from schemawright.lint.context import SQL, Context, fix, q, words
 from schemawright.lint.rule import Hit, Rule, register
 from schemawright.naming import pluralise
 from schemawright.sql import types
@@ -81,7 +81,8 @@ class UnconstrainedReference(Rule):
                     continue
                 yield Hit(table.name, column.name,
                           f"{table.name}.{column.name} looks like a reference to {target} but has no foreign key",
-                          f"ALTER TABLE {q(table.name)} ADD FOREIGN KEY ({q(column.name)}) REFERENCES {q(target)}")
+                          fix(SQL.add_foreign_key_sql(table.name, m.ForeignKey(
+                              name="", columns=(column.name,), ref_table=target, ref_columns=(), on_delete=""))))
 
 
 @register
@@ -116,8 +117,7 @@ class NullableForeignKey(Rule):
                     continue
                 yield Hit(table.name, nullable[0],
                           f"foreign key {table.name}.({', '.join(fk.columns)}) -> {fk.ref_table} is nullable",
-                          f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(nullable[0])} SET NOT NULL, if every row has a "
-                          f"parent")
+                          fix(SQL.set_not_null_sql(table.name, nullable[0])) + ", if every row has a parent")
 
 
 @register
@@ -152,7 +152,7 @@ class NullableFilterColumn(Rule):
                     yield Hit(table.name, name,
                               f"{table.name}.{name} allows NULL, but every access pattern on {table.name} "
                               f"filters on it ({names})",
-                              f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(name)} SET NOT NULL")
+                              fix(SQL.set_not_null_sql(table.name, name)))
 
 
 @register
@@ -189,7 +189,7 @@ class UncheckedEnumText(Rule):
                     continue
                 yield Hit(table.name, column.name,
                           f"{table.name}.{column.name} is free text, but its name says it holds one of a few values",
-                          f"ALTER TABLE {q(table.name)} ADD CHECK ({q(column.name)} IN (...))")
+                          fix(SQL.add_constraint_sql(table.name, m.Check(name="", expression=f"{q(column.name)} IN (...)"))))
 
 
 @lru_cache(maxsize=4096)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from schemawright import model as m
-from schemawright.lint.context import Context, q, words
+from schemawright.lint.context import SQL, Context, fix, q, words
 from schemawright.lint.rule import Hit, Rule, register
 from schemawright.sql import types
 
@@ -43,8 +43,8 @@ class TimestampWithoutTimeZone(Rule):
                 if _base(column.sql_type) == "timestamp":
                     yield Hit(table.name, column.name,
                               f"{table.name}.{column.name} is {column.sql_type}, which has no time zone",
-                              f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE timestamptz "
-                              f"USING {q(column.name)} AT TIME ZONE 'UTC'")
+                              fix(SQL.alter_column_type_sql(table.name, column.name, "timestamptz",
+                                                            using=f"{q(column.name)} AT TIME ZONE 'UTC'")))
 
 
 def _money_like(column: m.Column) -> bool:
@@ -72,7 +72,7 @@ class FloatForMoney(Rule):
                 if types.family_of(_base(column.sql_type)) == "float" and _money_like(column):
                     yield Hit(table.name, column.name,
                               f"{table.name}.{column.name} looks like money but is {column.sql_type} (inexact)",
-                              f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE numeric(12,2)")
+                              fix(SQL.alter_column_type_sql(table.name, column.name, "numeric(12,2)")))
 
 
 @register
@@ -95,8 +95,8 @@ class MoneyType(Rule):
             for column in table.columns:
                 if _base(column.sql_type) == "money":
                     yield Hit(table.name, column.name, f"{table.name}.{column.name} uses the money type",
-                              f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE numeric(12,2) "
-                              f"USING {q(column.name)}::numeric")
+                              fix(SQL.alter_column_type_sql(table.name, column.name, "numeric(12,2)",
+                                                            using=f"{q(column.name)}::numeric")))
 
 
 @register
@@ -119,7 +119,7 @@ class FixedWidthChar(Rule):
             for column in table.columns:
                 if _base(column.sql_type) == "char":  # not "char", the one-byte type
                     yield Hit(table.name, column.name, f"{table.name}.{column.name} is {column.sql_type}",
-                              f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE text")
+                              fix(SQL.alter_column_type_sql(table.name, column.name, "text")))
 
 
 @register
@@ -186,8 +186,8 @@ class KeyOverflow(Rule):
                 yield Hit(table.name, column.name,
                           f"{table.name}.{column.name} is {column.sql_type} (max {limit:,}) but {projected:,.0f} "
                           f"rows are expected within {years:g} years",
-                          f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.name)} TYPE bigint (and the foreign "
-                          f"keys that reference it)")
+                          fix(SQL.alter_column_type_sql(table.name, column.name, "bigint"))
+                          + " (and the foreign keys that reference it)")
 
 
 @register

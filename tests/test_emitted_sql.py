@@ -20,7 +20,6 @@ ALLOWED = {
     "importers/postgresql_sql.py": "an import note naming the ALTER TABLE form not imported",
     "importers/postgresql_live.py": "catalog rows rebuilt as DDL text for the importer to read, never run",
     # still to move (issue 10): each needs a statement the generator does not have yet
-    "lint/rules/security.py": "to move: ENABLE ROW LEVEL SECURITY + CREATE POLICY (no generator node yet)",
     "integrity/copies.py": "to move: summary table CREATE TABLE AS + primary key (no generator node yet)",
     "indexing/select.py": "to move: what-if session setup (ALTER TABLE SET (autovacuum_enabled), statistics)",
     "commands/advise.py": "to move: DROP INDEX CONCURRENTLY of --drop-unused (generator has drop_index_sql)",

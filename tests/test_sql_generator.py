@@ -70,6 +70,16 @@ def test_schema_qualified_table_names_and_unnamed_constraints():
         "ALTER TABLE billing.invoices\n    ADD FOREIGN KEY (customer_id)\n    REFERENCES crm.customers;")
 
 
+def test_row_level_security_is_a_dialect_fact():
+    g = PostgresGenerator()
+    assert g.enable_row_level_security_sql("projects") == "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;"
+    assert g.create_policy_sql("tenant_isolation", "projects", "org_id = 1") == (
+        "CREATE POLICY tenant_isolation ON projects\n    USING (org_id = 1);")
+    plain = Generator()
+    plain.create_policy_sql("tenant_isolation", "projects", "org_id = 1")
+    assert plain.gaps == ["table projects: policy tenant_isolation"] and not g.gaps
+
+
 @pytest.mark.parametrize("text", [
     "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')",
     "FOR VALUES FROM (1, minvalue) TO (10, maxvalue)",

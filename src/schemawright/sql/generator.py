@@ -50,6 +50,7 @@ class Generator:
     supports_functions = False       # CREATE FUNCTION with a procedural body
     supports_identity = True         # GENERATED ALWAYS AS IDENTITY
     supports_generated = True        # GENERATED ALWAYS AS (...) STORED
+    supports_row_level_security = False  # ENABLE ROW LEVEL SECURITY, CREATE POLICY
 
     # ---- dialect tables
     IDENTIFIER_QUOTE = '"'
@@ -197,6 +198,19 @@ class Generator:
         """Change a column's type; `using` converts the stored values (an expression)."""
         sql = f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(sql_type)}"
         return sql + (f" USING {using}" if using else "") + ";"
+
+    # ---- row-level security
+
+    def enable_row_level_security_sql(self, table: str) -> str:
+        if not self.supports_row_level_security:
+            self.unsupported(f"table {table}: row-level security")
+        return f"ALTER TABLE {self.table_name(table)} ENABLE ROW LEVEL SECURITY;"
+
+    def create_policy_sql(self, name: str, table: str, using: str) -> str:
+        """A policy that shows (and lets change) only the rows for which `using` is true."""
+        if not self.supports_row_level_security:
+            self.unsupported(f"table {table}: policy {name}")
+        return f"CREATE POLICY {self.quote(name)} ON {self.table_name(table)}\n    USING ({using});"
 
     def drop_table_sql(self, name: str) -> str:
         return f"DROP TABLE {self.quote(name)};"

@@ -35,6 +35,7 @@ class PostgresGenerator(Generator):
     supports_enum_types = True
     supports_extensions = True
     supports_functions = True
+    supports_row_level_security = True
 
     PLAIN_IDENTIFIER = quoting.PLAIN_IDENTIFIER
     KEYWORDS = quoting.KEYWORDS

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from schemawright import model as m
-from schemawright.lint.context import Context, q, words
+from schemawright.lint.context import SQL, Context, fix, q, words
 from schemawright.lint.rule import Hit, Rule, register
 from schemawright.sql import types
 
@@ -95,5 +95,5 @@ class TenantWithoutRls(Rule):
             cast = column.sql_type or "bigint"
             yield Hit(table.name, tenant,
                       f"{table.name} holds rows of many tenants ({tenant}) but has no row-level security policy",
-                      f"ALTER TABLE {q(table.name)} ENABLE ROW LEVEL SECURITY; CREATE POLICY tenant_isolation ON "
-                      f"{q(table.name)} USING ({q(tenant)} = current_setting('app.tenant_id')::{cast})")
+                      SQL.enable_row_level_security_sql(table.name) + " " + fix(SQL.create_policy_sql(
+                          "tenant_isolation", table.name, f"{q(tenant)} = current_setting('app.tenant_id')::{cast}")))

@@ -42,10 +42,12 @@ from schemawright.indexing.workload import (
     read_pg_stat_statements,
     read_workload_file,
 )
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.table_reads import SampledTables
 
 _READ_ONLY = "-c default_transaction_read_only=on"
+_SQL = PostgresGenerator()
 _UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 _KV_OPTIONS = re.compile(r"\boptions\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[kKmMgGtT]?[bB]?)\s*$")
@@ -113,7 +115,8 @@ def _existing(db: Database, design: m.Design) -> tuple[list[ExistingIndex], str 
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = s.indexrelid) "
             "ORDER BY s.relname, s.indexrelname", [schema]):
         out.append(ExistingIndex(name, table, "unused", "never scanned (idx_scan = 0)",
-                                 f"DROP INDEX CONCURRENTLY {quote_ident(name)} (once sure no query or replica uses it)",
+                                 _drop_concurrently(name).removesuffix(";")
+                                 + " (once sure no query or replica uses it)",
                                  int(size)))
     ctx = Context(design)
     for kind, rule in (("duplicate", DuplicateIndex), ("redundant", RedundantPrefixIndex)):
@@ -180,6 +183,11 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
     return AdviseReport(advice, shown, workload.source, existing, reset, workload.skipped)
 
 
+def _drop_concurrently(name: str, if_exists: bool = False) -> str:
+    """DROP INDEX without blocking writes (it cannot run inside a transaction block)."""
+    return _SQL.drop_index_sql(name, concurrently=True, if_exists=if_exists)
+
+
 def apply(report: AdviseReport, database_url: str) -> None:
     """CREATE INDEX CONCURRENTLY each recommended index, one at a time, in autocommit mode."""
     with Database(database_url) as db:
@@ -194,10 +202,10 @@ def apply(report: AdviseReport, database_url: str) -> None:
                 if db.query_value("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
                                   [quote_ident(index.name)]):
                     try:
-                        db.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(index.name)}")
+                        db.execute(_drop_concurrently(index.name, if_exists=True))
                     except DatabaseError:
                         report.apply_errors.append(f"{index.name}: the invalid index left by the failed build could "
-                                                   f"not be dropped: DROP INDEX CONCURRENTLY {quote_ident(index.name)}")
+                                                   f"not be dropped: {_drop_concurrently(index.name).removesuffix(';')}")
                 continue
             report.applied.append(index.name)
 

@@ -19,11 +19,13 @@ import numpy as np
 
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.tables import TableData, TableGenerator, check_columns
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
 
 BATCH_ROWS = 50_000
 MAX_ROUNDS = 60
 STAGE = "_schemawright_stage"
+_DROP_STAGE = PostgresGenerator().drop_table_sql(STAGE, if_exists=True)
 
 Progress = Callable[[int], None]  # rows just loaded
 
@@ -148,7 +150,7 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     supplied = set(data.columns)
     known = supplied | set(gen.derived)
     stage_columns = ", ".join(["_sw_row bigint"] + [f"{q(c.name)} {c.sql_type}" for c in gen.columns])
-    db.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    db.execute(_DROP_STAGE)
     db.execute(f"CREATE TEMP TABLE {STAGE} ({stage_columns})")
     inner = ", ".join(["s.*"] + [f"CAST(({sql}) AS {table.column(name).sql_type}) AS {q(name)}"  # type: ignore[union-attr]
                                  for name, sql in gen.derived.items()])
@@ -189,7 +191,7 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     dropped = set(pending.tolist())  # refused in the last round: already deleted from the stage
     dropped |= _orphans(db, table)
     db.execute(insert)
-    db.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    db.execute(_DROP_STAGE)
     if not dropped:
         return None
     keep = np.ones(data.rows, dtype=bool)

@@ -212,8 +212,8 @@ class Generator:
             self.unsupported(f"table {table}: policy {name}")
         return f"CREATE POLICY {self.quote(name)} ON {self.table_name(table)}\n    USING ({using});"
 
-    def drop_table_sql(self, name: str) -> str:
-        return f"DROP TABLE {self.quote(name)};"
+    def drop_table_sql(self, name: str, if_exists: bool = False) -> str:
+        return f"DROP TABLE {'IF EXISTS ' if if_exists else ''}{self.quote(name)};"
 
     # ---- indexes
 

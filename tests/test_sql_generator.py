@@ -80,6 +80,18 @@ def test_row_level_security_is_a_dialect_fact():
     assert plain.gaps == ["table projects: policy tenant_isolation"] and not g.gaps
 
 
+def test_what_if_session_setup_statements():
+    g = PostgresGenerator()
+    assert g.set_storage_parameters_sql(("public", "Readings_1"), {"autovacuum_enabled": "false"}) == (
+        'ALTER TABLE public."Readings_1" SET (autovacuum_enabled = false);')
+    assert g.reset_storage_parameters_sql(("readings",), ["autovacuum_enabled"]) == (
+        "ALTER TABLE readings RESET (autovacuum_enabled);")
+    assert g.create_statistics_sql("sw_expr_stats_1", "users", ["(lower(email))"]) == (
+        "CREATE STATISTICS sw_expr_stats_1 ON (lower(email)) FROM users;")
+    assert g.drop_statistics_sql("sw_expr_stats_1", if_exists=True) == "DROP STATISTICS IF EXISTS sw_expr_stats_1;"
+    assert g.drop_table_sql("_stage", if_exists=True) == "DROP TABLE IF EXISTS _stage;"
+
+
 @pytest.mark.parametrize("text", [
     "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')",
     "FOR VALUES FROM (1, minvalue) TO (10, maxvalue)",

@@ -65,6 +65,7 @@ from schemawright.indexing.whatif import (
     hypopg_available,
     uses_handle,
 )
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.table_reads import WholeTables
 
@@ -77,6 +78,7 @@ MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per r
 MIN_GAIN = 0.001
 MAX_STEPS = 50
 MAX_SWAP_ROUNDS = 10
+_SQL = PostgresGenerator()  # the session setup statements of the what-if advisor
 
 Progress = Callable[[str], None]
 
@@ -292,7 +294,7 @@ def what_if_session(
                 db.execute(f"ANALYZE {quote_ident(table)}")
         if freeze:
             for leaf in stored:
-                db.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
+                db.execute(_SQL.set_storage_parameters_sql(leaf, {"autovacuum_enabled": "false"}))
         try:
             session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads)
             try:
@@ -302,20 +304,23 @@ def what_if_session(
                 session.engine.close()
         finally:
             for name in statistics:
-                db.execute(f"DROP STATISTICS IF EXISTS {quote_ident(name)}")
+                db.execute(_SQL.drop_statistics_sql(name, if_exists=True))
             if freeze:
                 for leaf in stored:
-                    db.execute(f"ALTER TABLE {leaf} RESET (autovacuum_enabled)")
+                    db.execute(_SQL.reset_storage_parameters_sql(leaf, ["autovacuum_enabled"]))
 
 
-def _leaves(db: Database, table: str) -> list[str]:
-    """The relations that hold `table`'s rows, as quoted names: itself, or its leaf partitions."""
-    return [r[0] for r in db.query("SELECT relid::regclass::text FROM pg_partition_tree(%s::regclass) "
-                                   "WHERE isleaf ORDER BY 1", [quote_ident(table)])] or [quote_ident(table)]
+def _leaves(db: Database, table: str) -> list[tuple[str, ...]]:
+    """The relations that hold `table`'s rows, as (schema, name): itself, or its leaf partitions."""
+    return [(schema, name) for schema, name in db.query(
+        "SELECT n.nspname, c.relname FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf ORDER BY t.relid::regclass::text",
+        [quote_ident(table)])] or [(table,)]
 
 
 def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads=None) -> Session:
-    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [leaf]) or 0) for leaf in stored)
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [_SQL.table_name(leaf)]) or 0)
+                     for leaf in stored)
     builder = BuildWhatIf(db) if allow_builds else None
     if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
         if builder is None:
@@ -450,7 +455,7 @@ def _expression_statistics(db: Database, design: m.Design, tables: list[str]) ->
                     continue
                 name = f"sw_expr_stats_{len(names) + 1}"
                 try:
-                    db.execute(f"CREATE STATISTICS {quote_ident(name)} ON {key} FROM {quote_ident(use.table)}")
+                    db.execute(_SQL.create_statistics_sql(name, use.table, [key]))
                 except DatabaseError:
                     continue  # e.g. a volatile expression
                 names.append(name)

@@ -51,6 +51,8 @@ class Generator:
     supports_identity = True         # GENERATED ALWAYS AS IDENTITY
     supports_generated = True        # GENERATED ALWAYS AS (...) STORED
     supports_row_level_security = False  # ENABLE ROW LEVEL SECURITY, CREATE POLICY
+    supports_storage_parameters = False  # ALTER TABLE ... SET (autovacuum_enabled = ...)
+    supports_extended_statistics = False  # CREATE STATISTICS (on expressions: PostgreSQL 14+)
 
     # ---- dialect tables
     IDENTIFIER_QUOTE = '"'
@@ -92,8 +94,11 @@ class Generator:
         """`billing.invoices` quoted part by part (each part only when it must be)."""
         return ".".join(self.quote(part) for part in name.split("."))
 
-    def table_name(self, name: str) -> str:
-        """A table's name where a statement names it: qualified when this generator reads dots so."""
+    def table_name(self, name: str | tuple[str, ...]) -> str:
+        """A table's name where a statement names it: qualified when this generator reads dots so;
+        a tuple is a name already split into its parts, (schema, table)."""
+        if isinstance(name, tuple):
+            return ".".join(self.quote(part) for part in name)
         return self.qualified(name) if self.qualified_names else self.quote(name)
 
     def names(self, names: Iterable[str]) -> str:
@@ -198,6 +203,26 @@ class Generator:
         """Change a column's type; `using` converts the stored values (an expression)."""
         sql = f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(sql_type)}"
         return sql + (f" USING {using}" if using else "") + ";"
+
+    # ---- storage parameters and planner statistics (session setup of the what-if advisor)
+
+    def set_storage_parameters_sql(self, table: str | tuple[str, ...], parameters: dict[str, str]) -> str:
+        if not self.supports_storage_parameters:
+            self.unsupported(f"table {table}: storage parameters")
+        settings = ", ".join(f"{name} = {value}" for name, value in parameters.items())
+        return f"ALTER TABLE {self.table_name(table)} SET ({settings});"
+
+    def reset_storage_parameters_sql(self, table: str | tuple[str, ...], names: Iterable[str]) -> str:
+        return f"ALTER TABLE {self.table_name(table)} RESET ({', '.join(names)});"
+
+    def create_statistics_sql(self, name: str, table: str, expressions: Iterable[str]) -> str:
+        """Extended statistics: what the planner knows of expressions (or column groups) without an index."""
+        if not self.supports_extended_statistics:
+            self.unsupported(f"statistics {name} on {table}")
+        return f"CREATE STATISTICS {self.quote(name)} ON {', '.join(expressions)} FROM {self.table_name(table)};"
+
+    def drop_statistics_sql(self, name: str, if_exists: bool = False) -> str:
+        return f"DROP STATISTICS {'IF EXISTS ' if if_exists else ''}{self.quote(name)};"
 
     # ---- row-level security
 

@@ -36,6 +36,8 @@ class PostgresGenerator(Generator):
     supports_extensions = True
     supports_functions = True
     supports_row_level_security = True
+    supports_storage_parameters = True
+    supports_extended_statistics = True
 
     PLAIN_IDENTIFIER = quoting.PLAIN_IDENTIFIER
     KEYWORDS = quoting.KEYWORDS

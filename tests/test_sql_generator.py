@@ -130,3 +130,11 @@ def test_triggers_and_functions_are_written_by_the_generator():
     design = m.Design(project="p", tables=(TABLE,), functions=(function,), triggers=(trigger,))
     assert "CREATE FUNCTION" not in generator.up_script(design)
     assert any("functions refresh" in gap for gap in generator.gaps) and any("triggers trg" in gap for gap in generator.gaps)
+
+
+def test_summary_table_statements():
+    g = PostgresGenerator()
+    assert g.create_table_as_sql("daily", "SELECT 1 AS day", with_data=False) == (
+        "CREATE TABLE daily AS\nSELECT 1 AS day\nWITH NO DATA;")
+    key = m.PrimaryKey(name="pk_daily", columns=("day",))
+    assert g.one_line(g.add_constraint_sql("daily", key)) == "ALTER TABLE daily ADD CONSTRAINT pk_daily PRIMARY KEY (day);"

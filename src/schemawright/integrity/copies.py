@@ -22,12 +22,14 @@ from typing import Literal
 
 from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import cron_schedule, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.verify import statement_text
 
 
 Timing = Literal["before", "after"]
+_SQL = PostgresGenerator()  # the kept objects of summary tables and materialized views
 _INSERT = m.TriggerEvent(kind="insert")
 
 
@@ -203,9 +205,9 @@ def _materialized_view(state: _State, item: m.Denormalization) -> None:
                               description=f"Denormalised on purpose: {item.reason}"))
     if item.key:
         index = constraint("uq", name, *item.key)
+        unique = m.Index(name=index, table=name, unique=True, columns=tuple(m.IndexColumn(expression=c) for c in item.key))
         state.objects.append(m.SchemaObject(kind="index", name=index, table=name,
-                                            sql=f"CREATE UNIQUE INDEX {q(index)} ON {q(name)} "
-                                                f"({', '.join(q(c) for c in item.key)})"))
+                                            sql=_SQL.create_index_sql(unique).removesuffix(";")))
         refresh = f"REFRESH MATERIALIZED VIEW CONCURRENTLY {q(name)}"
         how = "concurrently (readers are not blocked; needs the unique index on " + ", ".join(item.key) + ")"
     else:
@@ -221,11 +223,12 @@ def _materialized_view(state: _State, item: m.Denormalization) -> None:
 def _summary_table(state: _State, item: m.Denormalization) -> None:
     name = fit(item.name)
     query = statement_text(item.query or "").strip()
-    sql = f"CREATE TABLE {q(name)} AS\n{query}\nWITH NO DATA"
+    statements = [_SQL.create_table_as_sql(name, query, with_data=False)]
     if item.key:
-        sql += f";\nALTER TABLE {q(name)} ADD CONSTRAINT {q(constraint('pk', name))} PRIMARY KEY " \
-               f"({', '.join(q(c) for c in item.key)})"
-    state.objects.append(m.SchemaObject(kind="table", name=name, sql=sql))
+        key = m.PrimaryKey(name=constraint("pk", name), columns=tuple(item.key))
+        statements.append(_SQL.one_line(_SQL.add_constraint_sql(name, key)))
+    # Kept as the object's text: the up script writes it with the kept objects after the views.
+    state.objects.append(m.SchemaObject(kind="table", name=name, sql="\n".join(statements).removesuffix(";")))
     refresh = fit(f"refresh_{name}")
     code = f"    DELETE FROM {q(name)};\n    INSERT INTO {q(name)}\n{query};"
     state.functions.append(m.Function(name=refresh, returns="void", language="sql", body=code))

@@ -47,7 +47,7 @@ SQL = PostgresGenerator(qualified_names=True)
 
 def fix(statement: str) -> str:
     """A generated statement as a finding shows it: on one line, without its final `;`."""
-    return re.sub(r"\n\s*", " ", statement).removesuffix(";")
+    return SQL.one_line(statement).removesuffix(";")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,12 @@ class Generator:
     def type_sql(self, sql_type: str) -> str:
         return self.TYPE_MAPPING.get(sql_type, sql_type)
 
+    @staticmethod
+    def one_line(statement: str) -> str:
+        """A statement with its layout's line breaks folded into spaces (where it is quoted in a
+        line of text); only for statements without string literals or bodies."""
+        return re.sub(r"\n\s*", " ", statement)
+
     def statement_text(self, sql: str) -> str:
         """One statement written by a user, without its final `;`."""
         return sql.rstrip().rstrip(";")
@@ -186,6 +192,11 @@ class Generator:
     def create_partition_sql(self, table: m.Table, partition: m.Partition) -> str:
         return (f"CREATE TABLE {self.quote(partition.name)} PARTITION OF {self.quote(table.name)} "
                 f"{self.partition_bound_sql(partition.bound)};")
+
+    def create_table_as_sql(self, name: str, query: str, with_data: bool = True) -> str:
+        """A table made from `query` (one statement without its `;`); WITH NO DATA leaves it
+        empty, to be filled later."""
+        return f"CREATE TABLE {self.table_name(name)} AS\n{query}" + ("" if with_data else "\nWITH NO DATA") + ";"
 
     def add_constraint_sql(self, table: str, constraint: m.PrimaryKey | m.Unique | m.Check | m.Exclusion) -> str:
         return f"ALTER TABLE {self.table_name(table)}\n    ADD {self.constraint_sql(constraint)};"

@@ -36,20 +36,9 @@ from schemawright import model as m
 from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.importers.pg_names import choose_name, column_part, object_name
 from schemawright.importers.semantics import infer
+from schemawright.sql import types
 from schemawright.sql.quoting import quote_ident, quote_literal
 
-# PostgreSQL's built-in type names (after pg_text.canonical_type), kept as written.
-_PG_TYPES = {
-    "smallint", "integer", "int", "bigint", "int2", "int4", "int8", "serial", "bigserial", "smallserial", "serial4",
-    "serial8", "serial2", "real", "double precision", "float4", "float8", "float", "numeric", "decimal", "money",
-    "boolean", "bool", "text", "varchar", "character varying", "char", "character", "bpchar", '"char"', "bytea",
-    "date", "time", "timetz", "timestamp", "timestamptz", "time with time zone", "time without time zone",
-    "timestamp with time zone", "timestamp without time zone", "interval", "uuid", "json", "jsonb", "xml", "inet",
-    "cidr", "macaddr", "macaddr8", "point", "line", "lseg", "box", "path", "polygon", "circle", "tsvector", "tsquery",
-    "bit", "bit varying", "varbit", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
-    "int4multirange", "int8multirange", "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange", "oid",
-    "pg_lsn", "txid_snapshot", "pg_snapshot", "jsonpath", "regclass", "regtype", "citext",
-}
 _ON_DELETE = {"cascade", "restrict", "set null", "set default", "no action"}
 INDEX_NOTE = re.compile(r"^(?:using (?P<method>\w+))?\s*(?:include \((?P<include>[^)]*)\))?\s*(?:where (?P<where>.+))?$",
                         re.IGNORECASE | re.DOTALL)
@@ -382,7 +371,7 @@ def dbml_type(type_text: str) -> _Type:
         canonical = None
     if canonical is not None:
         base = re.sub(r"\(.*\)|\[\]", "", canonical).strip()
-        if base in _PG_TYPES:
+        if base in types.BUILT_INS:
             return _Type(lowered)
     from schemawright.importers.sqlglot_sql import mysql_type
 

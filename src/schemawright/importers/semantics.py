@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from schemawright.sql import types
+
 _SHAPE = re.compile(r"^(?P<base>.*?)\s*(?:\((?P<args>[^()]*)\))?(?P<array>\[\])?$", re.DOTALL)
 
 _SIMPLE = {
@@ -20,7 +22,6 @@ _SIMPLE = {
     "timestamp": "timestamp", "timestamptz": "timestamp", "uuid": "uuid", "json": "json", "jsonb": "json",
     "money": "money",
 }
-_STRINGS = ("varchar", "char", "character", "character varying", "bpchar")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def infer(
     if base in enums:
         return Semantic("enum", values=tuple(enums[base]))
     numbers = [int(a) for a in (args or "").split(",") if a.strip().lstrip("-").isdigit()]
-    if base in _STRINGS:
+    if types.ALIASES.get(base) in types.STRINGS:
         return Semantic("string", max_length=numbers[0] if numbers else None)
     if base in ("numeric", "decimal"):
         return Semantic("decimal", precision=numbers[0] if numbers else None,

@@ -19,6 +19,7 @@ import zlib
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.params import Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
@@ -81,9 +82,6 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
     return out
 
 
-_INTEGER_TYPES = ("smallint", "integer", "bigint", "int", "int2", "int4", "int8")
-
-
 def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
                 count: int) -> list[dict[str, str | None]]:
     inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
@@ -96,7 +94,7 @@ def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tu
                 param = inserted.get((table.name, column))
                 found = table.column(column)
                 if (param in names and column not in referencing and found is not None
-                        and found.sql_type.lower() in _INTEGER_TYPES):
+                        and sql_types.ALIASES.get(found.sql_type.lower()) in sql_types.INTEGERS):
                     fresh[param] = (table.name, column)  # type: ignore[index]
     if not fresh:
         return []

@@ -26,10 +26,9 @@ class PgType:
     bits: int | None = None  # integers: the stored width
 
 
-# Families: integer, numeric, float, money, text, boolean, datetime (date and timestamps),
-# time, interval, uuid, json, jsonb, inet, bytea, bit (bit and bit varying), tsvector, tsquery.
-# json and jsonb are two families that compare with each other (spec checks name them apart
-# in their messages); money compares only with money (PostgreSQL has no money >= integer).
+# Families: integer, numeric, float, text, boolean, datetime (date and timestamps), time,
+# interval, uuid, json, jsonb, inet, bytea.  json and jsonb are two families that compare
+# with each other (spec checks name them apart in their messages).
 TYPES: tuple[PgType, ...] = (
     PgType("smallint", "integer", "int2", ("int2",), bits=16),
     PgType("integer", "integer", "int4", ("int", "int4"), bits=32),
@@ -41,7 +40,7 @@ TYPES: tuple[PgType, ...] = (
     PgType("numeric", "numeric", "numeric", ("decimal",)),
     PgType("real", "float", "float4", ("float4",)),
     PgType("double precision", "float", "float8", ("float8", "float")),
-    PgType("money", "money", "money"),
+    PgType("money", None, "money"),
     PgType("boolean", "boolean", "bool", ("bool",)),
     PgType("text", "text", "text"),
     PgType("varchar", "text", "varchar", ("character varying",)),
@@ -61,10 +60,8 @@ TYPES: tuple[PgType, ...] = (
     PgType("inet", "inet", "inet"),
     PgType("cidr", "inet", "cidr"),
     PgType("bytea", "bytea", "bytea"),
-    PgType("bit", "bit", "bit"),
-    PgType("bit varying", "bit", "varbit", ("varbit",)),
-    PgType("tsvector", "tsvector", "tsvector"),
-    PgType("tsquery", "tsquery", "tsquery"),
+    PgType("bit", None, "bit"),
+    PgType("bit varying", None, "varbit", ("varbit",)),
 )
 
 BY_NAME = {t.name: t for t in TYPES}
@@ -90,7 +87,7 @@ OTHER_BUILT_INS = frozenset((
     "xml", "macaddr", "macaddr8", "point", "line", "lseg", "box", "path", "polygon", "circle",
     "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange", "int4multirange", "int8multirange",
     "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange", "oid", "pg_lsn", "txid_snapshot",
-    "pg_snapshot", "jsonpath", "regclass", "regtype"))
+    "pg_snapshot", "jsonpath", "regclass", "regtype", "tsvector", "tsquery"))
 BUILT_INS = frozenset(ALIASES) | OTHER_BUILT_INS  # every built-in type name, in every spelling
 
 
@@ -161,7 +158,7 @@ def family_of(name: str) -> str | None:
 
 def family(sql_type: str) -> str | None:
     """`numeric(10,2)` -> numeric, `text[]` -> text[]; None for a type whose values are not
-    reasoned about (enums, domains, extension types ...)."""
+    reasoned about (enums, domains, extension types, money, bit strings ...)."""
     return parse(sql_type).family
 
 

@@ -12,8 +12,11 @@ one scratch database per worker, next to a sentinel role that hostile names try 
 Findings are grouped by kind and first message line and written, with the inputs that
 caused them, under --findings.
 
-Prints per input kind: cases, accepted, refused cleanly, internal errors, tracebacks,
-hangs, DDL refused by PostgreSQL, injections; then the distinct findings. Exit 1 on any.
+Prints per input kind: cases, read (the command that reads the input, check, import or
+normalize, accepted it), refused cleanly, lint's verdict on SQL and DBML (clean, findings,
+refused: its exit 1 for findings is not a refusal of the input), internal errors and
+tracebacks, hangs, DDL refused by PostgreSQL, injections; then the distinct findings. Exit 1
+on any finding.
 """
 
 from __future__ import annotations
@@ -57,8 +60,10 @@ def make_input(kind: str, number: int) -> str:
     return random_csv(rng)
 
 
-def run_case(kind: str, number: int, work: Path, db: Database | None) -> tuple[str, str]:
-    """(category, message) for one case: accepted, refused, crash, ddl, injection."""
+def run_case(kind: str, number: int, work: Path, db: Database | None) -> tuple[str, str, str | None]:
+    """(category, message, lint verdict) for one case.  category: accepted (the reading command,
+    check, import or normalize, exited 0), refused, crash, ddl, injection; lint verdict, for SQL
+    and DBML: clean (exit 0), findings (exit 1) or refused (another exit)."""
     text = make_input(kind, number)
     case = work / f"{kind}{number}"
     case.mkdir()
@@ -75,19 +80,23 @@ def run_case(kind: str, number: int, work: Path, db: Database | None) -> tuple[s
         outcomes = [run_cli(["import", str(path), "-o", str(case / "spec.yaml")]), run_cli(["lint", str(path)])]
     else:
         outcomes = [run_cli(["normalize", str(path), "-o", str(case / "out")])]
+    lint = None
+    if kind in ("sql", "dbml"):
+        lint = {0: "clean", 1: "findings"}.get(outcomes[-1].exit_code, "refused")
     for outcome in outcomes:
         if outcome.defect:
-            return "crash", f"{outcome.command}: {outcome.crash}"
+            return "crash", f"{outcome.command}: {outcome.crash}", lint
     if kind == "spec" and len(outcomes) == 2:
         if not outcomes[1].accepted:
-            return "ddl", "design failed after check accepted: " + outcomes[1].output.strip().splitlines()[-1][:200]
+            return "ddl", "design failed after check accepted: " + outcomes[1].output.strip().splitlines()[-1][:200], lint
         if db is not None:
             refused = ddl_refused(db, (case / "out" / "schema.sql").read_text(encoding="utf-8"))
             if refused is not None:
-                return ("injection" if refused.startswith("injection") else "ddl"), refused
+                return ("injection" if refused.startswith("injection") else "ddl"), refused, lint
             if not sentinel_alive(db):
-                return "injection", "the sentinel role was dropped"
-    return ("accepted" if all(o.accepted for o in outcomes) else "refused"), ""
+                return "injection", "the sentinel role was dropped", lint
+    # Read: the command that reads the input accepted it; lint's exit 1 (it found problems) is its verdict.
+    return ("accepted" if outcomes[0].accepted else "refused"), "", lint
 
 
 def _worker(conn, server_url: str | None, memory_mb: int) -> None:  # noqa: ANN001 - a Connection
@@ -212,11 +221,14 @@ def main() -> int:
     started = time.monotonic()
     done = 0
 
-    def on_result(task: tuple[str, int], result: tuple[str, str], seconds: float) -> None:
+    def on_result(task: tuple[str, int], result: tuple, seconds: float) -> None:
         nonlocal done
         kind, number = task
-        category, message = result
+        category, message = result[:2]
+        lint = result[2] if len(result) > 2 else None  # a killed worker reports (category, message)
         tally[kind][category] += 1
+        if lint:
+            tally[kind][f"lint {lint}"] += 1
         slowest.append(seconds)
         if category not in ("accepted", "refused"):
             findings[(category, _signature(message))].append((kind, number, message))
@@ -239,11 +251,19 @@ def main() -> int:
 
     elapsed = time.monotonic() - started
     categories = ["accepted", "refused", "crash", "hang", "ddl", "injection"]
-    rows = [[kind, f"{sum(tally[kind].values()):,}"] + [f"{tally[kind][c]:,}" for c in categories] for kind in KINDS]
+    lints = ["lint clean", "lint findings", "lint refused"]
+
+    def row(kind: str) -> list[str]:
+        counts = [f"{tally[kind][c]:,}" for c in categories]
+        linted = [f"{tally[kind][c]:,}" if kind in ("sql", "dbml") else "-" for c in lints]
+        return [kind, f"{sum(tally[kind][c] for c in categories):,}", *counts[:2], *linted, *counts[2:]]
+
     print(f"fuzz: {len(tasks):,} cases in {elapsed:.0f} s with {args.workers} workers "
           f"(timeout {args.timeout:.0f} s, memory cap {args.memory_mb} MB), slowest case {max(slowest, default=0):.1f} s")
-    print_table(["input", "cases", "accepted", "refused cleanly", "internal errors", "hangs", "DDL refused",
-                 "injections"], rows)
+    print("read: check, import or normalize accepted the input (a spec's DDL then applied); lint's verdict on SQL "
+          "and DBML is counted apart (exit 1 means it found problems)")
+    print_table(["input", "cases", "read", "refused cleanly", "lint clean", "lint findings", "lint refused",
+                 "internal errors", "hangs", "DDL refused", "injections"], [row(kind) for kind in KINDS])
     if findings:
         args.findings.mkdir(parents=True, exist_ok=True)
         print(f"\n{len(findings)} distinct findings (inputs in {args.findings}/):")

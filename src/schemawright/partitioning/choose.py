@@ -15,6 +15,7 @@ from schemawright import model as m
 from schemawright.partitioning import rules
 from schemawright.partitioning.keys import blockers
 from schemawright.partitioning.usage import PatternUse, names, searching
+from schemawright.sql import types
 
 TIME_TYPES = ("timestamp", "date")
 
@@ -28,8 +29,11 @@ class Proposal:
 
 
 def is_time(column: m.Column) -> bool:
-    kind = column.sql_type.lower()
-    return column.semantic in TIME_TYPES or kind.startswith(("timestamp", "date"))
+    """A date or timestamp column; its SQL type decides once it has one (a `timestamp` attribute
+    written `sql_type: inet` cannot take time bounds)."""
+    if column.sql_type:
+        return types.family(column.sql_type) == "datetime"
+    return column.semantic in TIME_TYPES
 
 
 def enum_values(design: m.Design, table: m.Table, column: m.Column) -> tuple[str, ...]:

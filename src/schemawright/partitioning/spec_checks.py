@@ -37,9 +37,12 @@ def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
             out.append(at.issue(path, f"partition key {option.key!r} is not a column of {table.name}",
                                 did_you_mean(option.key, known) or f"columns: {', '.join(known)}"))
             continue
-        if option.by == "range" and not is_time(column) and not option.bounds:
+        written = _written_type(spec, column)
+        if option.by == "range" and not is_time(column.model_copy(update={"sql_type": written or column.sql_type})) \
+                and not option.bounds:
             out.append(at.issue(path, f"range partitions are by time here, but {option.key!r} is "
-                                f"{column.semantic}", "use a timestamp or date column, or list/hash"))
+                                f"{f'sql_type {written}' if written else column.semantic}",
+                                "use a timestamp or date column, or list/hash"))
         if option.by == "list" and not option.values and not option.bounds and not enum_values(design, table, column):
             out.append(at.issue(path, f"list partitions need the values of {option.key!r}, which is not an enum",
                                 "add `values: {name: [value, ...]}`, one entry per partition"))
@@ -48,6 +51,14 @@ def partition_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
                                 "use `partition: auto` to let schemawright decide, or change the key or the "
                                 "constraint"))
     return out
+
+
+def _written_type(spec: Spec, column: m.Column) -> str | None:
+    """The `sql_type:` of the attribute a column comes from (the logical design has no SQL types yet)."""
+    owner, _, name = (column.source or "").partition(".")
+    entity = spec.entities.get(owner)
+    attribute = entity.attributes.get(name) if entity is not None else None
+    return attribute.sql_type if attribute is not None else None
 
 
 def partition_count_problems(spec: Spec, at: Locator) -> list[SpecIssue]:

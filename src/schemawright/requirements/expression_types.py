@@ -10,6 +10,7 @@ told (an operator of an extension, a function's overloads) is left to PostgreSQL
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -102,10 +103,56 @@ def literal_problem(value: str, sql_type: str) -> str | None:
         return None if text.lower() in _BOOLEAN_WORDS else f"{value!r} is not a boolean"
     if kind in ("datetime", "time", "uuid"):
         temporal = "date" if base == "date" else "time" if kind == "time" else "uuid" if kind == "uuid" else "timestamp"
-        if text.isalpha():
-            return None  # now, today, epoch, infinity, allballs: PostgreSQL's special words
+        if text.lower() in _SPECIAL_WORDS.get(kind, ()):
+            return None  # PostgreSQL's special values: now, today, epoch, infinity, allballs ...
         return f"{value!r} is not a {temporal}" if _temporal_or_uuid(temporal, value) else None
+    if kind in ("bit", "interval", "inet", "money"):
+        return _other_literal_problem(value, read)
     return None
+
+
+# The words PostgreSQL reads as a value of a date, timestamp or time type (case and spaces aside).
+_SPECIAL_WORDS = {
+    "datetime": {"now", "today", "tomorrow", "yesterday", "epoch", "infinity", "-infinity"},
+    "time": {"now", "allballs"},
+}
+# The unit words of PostgreSQL's interval input (its deltatktbl), compared on their first 10 letters.
+_INTERVAL_WORDS = {w[:10] for w in (
+    "ago c cent centuries century d day days dec decade decades decs h hour hours hr hrs m microsecon mil "
+    "millennia millennium millisecon mils min mins minute minutes mon mons month months ms msec msecond "
+    "mseconds msecs s sec second seconds secs us usec usecond useconds usecs w week weeks y year years yr "
+    "yrs microsecond microseconds millisecond milliseconds").split()}
+
+
+def _other_literal_problem(value: str, read: types.SqlType) -> str | None:
+    """Bit strings, intervals, network addresses and money: what their input functions surely
+    refuse (anything this cannot tell is left to PostgreSQL)."""
+    text, kind = value.strip(), read.family
+    if kind == "bit":
+        digits, hexadecimal = value, False
+        if value[:1] in ("b", "B", "x", "X"):
+            digits, hexadecimal = value[1:], value[:1] in ("x", "X")
+        allowed = "0123456789abcdefABCDEF" if hexadecimal else "01"
+        if bad := next((c for c in digits if c not in allowed), None):
+            return f"{value!r} is not a bit string ({bad!r} is not a {'hexadecimal' if hexadecimal else 'binary'} digit)"
+        length = len(digits) * (4 if hexadecimal else 1)
+        size = int(read.args[0]) if read.args and read.args[0].isdigit() else (1 if read.base == "bit" else None)
+        if size is not None and (length > size or (read.base == "bit" and length != size)):
+            return f"{value!r} has {length} bit(s), and the type is {read.text}"
+        return None
+    if kind == "interval":
+        if text.lower() in ("infinity", "-infinity") or re.match(r"[Pp][0-9Tt]", text):
+            return None  # PostgreSQL 17's infinities; ISO 8601 (P1D, PT1H) is left to PostgreSQL
+        unknown = next((w for w in re.findall(r"[A-Za-z]+", text) if w.lower()[:10] not in _INTERVAL_WORDS), None)
+        if not any(c.isdigit() for c in text) or unknown or re.search(r"\d+-\d+-\d+", text):
+            return f"{value!r} is not an interval" + (f" ({unknown!r} is not a unit)" if unknown else "")
+        return None
+    if kind == "inet":
+        if not text or re.search(r"[^0-9A-Fa-f:./]", text):
+            return f"{value!r} is not a network address"
+        return None
+    # money: letters without a digit (its symbols come from lc_monetary, so little else is sure)
+    return f"{value!r} is not an amount of money" if re.fullmatch(r"[^0-9]*[A-Za-z][^0-9]*", text) else None
 
 
 # What PostgreSQL reads as a boolean (its parse_bool: a prefix of true, false, yes or no, on, off, 1, 0).
@@ -116,7 +163,8 @@ _BOOLEAN_WORDS = {w[:n] for w in ("true", "false", "yes", "no") for n in range(1
 def _assignable(value: str, column: str) -> bool:
     """PostgreSQL stores a value of family `value` in a column of family `column` (an implicit
     or assignment cast, or the text conversion every type has)."""
-    return value == column or column == "text" or {value, column} <= _NUMBERS or {value, column} == {"json", "jsonb"}
+    return value == column or column == "text" or {value, column} <= _NUMBERS or {value, column} == {"json", "jsonb"} \
+        or (column == "money" and value in ("integer", "numeric"))  # int4, int8 and numeric cast to money
 
 
 def _comparable(a: str | None, b: str | None) -> bool:
@@ -223,7 +271,8 @@ class _Typer:
         for literal, other in ((right_node, left), (left_node, right)):
             if other not in (None, "null", "unknown", "text") and _is_string(literal):
                 sql_type = {"datetime": "timestamp", "time": "time", "numeric": "numeric", "float": "double precision",
-                            "integer": "bigint", "uuid": "uuid", "boolean": "boolean"}.get(other)
+                            "integer": "bigint", "uuid": "uuid", "boolean": "boolean", "interval": "interval",
+                            "inet": "inet", "bit": "bit varying", "money": "money"}.get(other)
                 if sql_type and (problem := literal_problem(literal["val"]["sval"], sql_type)):
                     self.problems.append(f"holds {problem}")
 

@@ -13,6 +13,7 @@ import pglast
 
 from schemawright import model as m
 from schemawright.requirements import pg_builtins
+from schemawright.requirements.constraint_checks import constraint_problems
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.requirements.expression_types import Scope, expression_problems
 from schemawright.requirements.references import relationship_name
@@ -31,7 +32,8 @@ def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]
     typed = {t.name: t for t in physical.tables}
     return _keyless_lists(spec, at) + _same_column_twice(spec, design, at) + \
         _expression_columns(spec, design, at) + _foreign_key_types(spec, typed, at) + \
-        _expression_types(spec, design, physical, at) + _column_types(spec, physical, at)
+        _expression_types(spec, design, physical, at) + _column_types(spec, physical, at) + \
+        constraint_problems(spec, design, at)
 
 
 def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:

@@ -26,9 +26,10 @@ class PgType:
     bits: int | None = None  # integers: the stored width
 
 
-# Families: integer, numeric, float, text, boolean, datetime (date and timestamps), time,
-# interval, uuid, json, jsonb, inet, bytea.  json and jsonb are two families that compare
-# with each other (spec checks name them apart in their messages).
+# Families: integer, numeric, float, money, text, boolean, datetime (date and timestamps),
+# time, interval, uuid, json, jsonb, inet, bytea, bit (bit and bit varying), tsvector, tsquery.
+# json and jsonb are two families that compare with each other (spec checks name them apart
+# in their messages); money compares only with money (PostgreSQL has no money >= integer).
 TYPES: tuple[PgType, ...] = (
     PgType("smallint", "integer", "int2", ("int2",), bits=16),
     PgType("integer", "integer", "int4", ("int", "int4"), bits=32),
@@ -40,7 +41,7 @@ TYPES: tuple[PgType, ...] = (
     PgType("numeric", "numeric", "numeric", ("decimal",)),
     PgType("real", "float", "float4", ("float4",)),
     PgType("double precision", "float", "float8", ("float8", "float")),
-    PgType("money", None, "money"),
+    PgType("money", "money", "money"),
     PgType("boolean", "boolean", "bool", ("bool",)),
     PgType("text", "text", "text"),
     PgType("varchar", "text", "varchar", ("character varying",)),
@@ -60,8 +61,10 @@ TYPES: tuple[PgType, ...] = (
     PgType("inet", "inet", "inet"),
     PgType("cidr", "inet", "cidr"),
     PgType("bytea", "bytea", "bytea"),
-    PgType("bit", None, "bit"),
-    PgType("bit varying", None, "varbit", ("varbit",)),
+    PgType("bit", "bit", "bit"),
+    PgType("bit varying", "bit", "varbit", ("varbit",)),
+    PgType("tsvector", "tsvector", "tsvector"),
+    PgType("tsquery", "tsquery", "tsquery"),
 )
 
 BY_NAME = {t.name: t for t in TYPES}
@@ -87,7 +90,7 @@ OTHER_BUILT_INS = frozenset((
     "xml", "macaddr", "macaddr8", "point", "line", "lseg", "box", "path", "polygon", "circle",
     "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange", "int4multirange", "int8multirange",
     "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange", "oid", "pg_lsn", "txid_snapshot",
-    "pg_snapshot", "jsonpath", "regclass", "regtype", "tsvector", "tsquery"))
+    "pg_snapshot", "jsonpath", "regclass", "regtype"))
 BUILT_INS = frozenset(ALIASES) | OTHER_BUILT_INS  # every built-in type name, in every spelling
 
 
@@ -158,7 +161,7 @@ def family_of(name: str) -> str | None:
 
 def family(sql_type: str) -> str | None:
     """`numeric(10,2)` -> numeric, `text[]` -> text[]; None for a type whose values are not
-    reasoned about (enums, domains, extension types, money, bit strings ...)."""
+    reasoned about (enums, domains, extension types ...)."""
     return parse(sql_type).family
 
 

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the mutators and the outcome classifi
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _report import print_table  # noqa: E402
-from fuzz_runner import check_and_design, ddl_refused, ensure_sentinel, run_cli, sentinel_alive  # noqa: E402
+from fuzz_runner import SENTINEL_ROLE, check_and_design, ddl_refused, ensure_sentinel, run_cli, sentinel_alive  # noqa: E402
 from mutations import SEED_DBML, mutated_dbml, mutated_spec, mutated_sql, random_csv, seed_specs, seed_sql  # noqa: E402
 
 from schemawright.database import Database, embedded_server, scratch_database  # noqa: E402
@@ -180,6 +180,11 @@ class Pool:
                 slot["process"].kill()
 
 
+def _drop_sentinel(server: str) -> None:
+    with Database(server) as db:
+        db.execute(f"DROP ROLE IF EXISTS {SENTINEL_ROLE}")
+
+
 def _signature(message: str) -> str:
     """A finding's message without the parts that vary between cases (names, numbers, paths)."""
     first = message.splitlines()[0] if message else ""
@@ -242,6 +247,7 @@ def main() -> int:
         urls: list[str | None] = [None] * args.workers
         if not args.no_ddl:
             server = args.database_url or stack.enter_context(embedded_server())
+            stack.callback(_drop_sentinel, server)  # roles are per server: leave none on a shared one
             urls = [stack.enter_context(scratch_database(server)) for _ in range(args.workers)]
         pool = Pool(args.workers, urls, args.memory_mb, args.timeout)
         try:

@@ -400,6 +400,15 @@ def test_names_the_parser_truncated_are_found_in_the_sql_file(tmp_path):
     assert (finding.location.line, finding.location.column) == (4, 5)
 
 
+def test_short_quoted_names_are_not_read_as_one_long_name(tmp_path):
+    """The closing quote of "position" is not the opening quote of a 70-byte name."""
+    path = tmp_path / "quoted.sql"
+    path.write_text('CREATE TABLE t (\n    "position" integer,\n    ' + ", ".join(f"c{i} int" for i in range(12))
+                    + '\n);\nCREATE INDEX ix ON t (c1, "position");\n')
+    d = design(table("t", col("position"), *(col(f"c{i}") for i in range(12))), source={"kind": "sql", "path": str(path)})
+    assert [f.message for f in lint(d) if f.code == "SW504"] == []
+
+
 def test_dbml_locations(tmp_path):
     path = tmp_path / "schema.dbml"
     path.write_text("Project p {}\n\nTable orders as O {\n  id bigint [pk]\n  placed_at timestamp\n}\n")

@@ -187,8 +187,9 @@ class NameTooLong(Rule):
 
 
 _NOISE = re.compile(r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$|--[^\n]*|/\*.*?\*/", re.DOTALL)
-# Only words long enough to possibly pass 63 bytes (a character takes at most 4 bytes).
-_IDENT = re.compile(r'"((?:[^"]|""){16,})"|(?<![\w$"])([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})')
+# Every quoted name is consumed whole (a short one too, or its closing quote would open the next
+# "name"); bare words only when long enough to possibly pass 63 bytes (4 bytes a character at most).
+_IDENT = re.compile(r'"((?:[^"]|"")*)"|(?<![\w$"])([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})')
 
 
 def _long_in_source(text: str, design: m.Design) -> Iterator[Hit]:

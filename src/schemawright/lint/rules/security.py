@@ -52,16 +52,17 @@ class UnprotectedPii(Rule):
     def check(self, ctx: Context) -> Iterator[Hit]:
         security = ctx.design.security
         # Not the model's default: an imported schema that declares nothing protects nothing.
-        policy = security.pii if security.declared("pii") else "none"
-        if policy != "none":
+        declared = security.declared("pii")
+        if declared and security.pii != "none":
             return
+        said = "security.pii is none" if declared else "security.pii is not declared"
         for table in ctx.design.tables:
             for column in table.columns:
                 if column.pii or looks_personal(column):
                     why = "is flagged pii" if column.pii else "looks like personal data"
                     yield Hit(table.name, column.name,
                               f"{table.name}.{column.name} {why}, and the design records no protection "
-                              f"(security.pii is {policy})")
+                              f"({said})")
 
 
 @register

@@ -8,6 +8,8 @@ row and index path:
   conditions accept (validation.params.anchor_rows);
 - inserted foreign-key columns take a random parent row, all columns of a composite key
   from the same row, so the insert passes its foreign-key checks;
+- an inserted column that a dependency kept on purpose (`denormalized:`) makes depend on
+  other inserted columns takes its value from a row that has them (validation/kept.py);
 - an inserted integer key column that is not a foreign key (`o_id` in `(w_id, d_id, o_id)`)
   continues after the largest value in the table, one new number per run, as an
   application's sequence or counter would, so the insert does not hit an existing key.
@@ -21,6 +23,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
 
@@ -44,7 +47,8 @@ def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, name
             continue
         for i, row in enumerate(varied):
             row.update(draw[i % len(draw)])
-    return [[row.get(name, value) for name, value in zip(names, base)] for row in varied]
+    bindings = [[row.get(name, value) for name, value in zip(names, base)] for row in varied]
+    return [agree_with_kept(db, design, usage, names, types, binding) for binding in bindings]
 
 
 def _unit(seed: int, name: str) -> float:

@@ -17,6 +17,7 @@ from random import Random
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident, quote_literal
+from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_query, positional, uses
 from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
 from schemawright.validation.rules import column_rules
@@ -78,7 +79,8 @@ class Binder:
                 self.anchored.update({n: v for n, v in found.items() if n not in self.anchored})
             rest = tuple(n for n in names if n not in self.anchored)
             self.anchored.update(self._anchors(rest, [t for n, t in zip(names, types) if n in rest], usage))
-        return [self.value(n, t, usage.get(n), attempt, k) for k, (n, t) in enumerate(zip(names, types))]
+        values = [self.value(n, t, usage.get(n), attempt, k) for k, (n, t) in enumerate(zip(names, types))]
+        return agree_with_kept(self.db, self.design, usage, names, types, values)
 
     def _from_statistics(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:
         """Values the reads know without reading a table (none for whole-table reads)."""

@@ -237,16 +237,35 @@ class Relationship(_Frozen):
     description: str | None = None
 
 
+RuleKind = Literal["unique", "check", "depends", "at_most_one", "exactly_one", "no_overlap", "aggregate", "immutable",
+                   "transitions", "conditional", "parent_check", "matches"]
+
+
 class Rule(_Frozen):
     name: str
     entity: str
-    kind: Literal["unique", "check", "depends"]
-    columns: tuple[str, ...] = Field((), description="unique: the columns; depends: the determinant.")
+    kind: RuleKind
+    columns: tuple[str, ...] = Field((), description="unique: the columns; depends: the determinant; at_most_one, "
+                                                     "exactly_one, no_overlap, aggregate: the group; parent_check: the "
+                                                     "foreign key; matches: the columns that must match.")
     dependent: tuple[str, ...] = Field((), description="depends: the dependent attributes.")
-    expression: str | None = Field(None, description="check: the SQL expression.")
+    expression: str | None = Field(None, description="check, aggregate, parent_check: the SQL condition; "
+                                                     "conditional: what must hold (`then`).")
+    condition: str | None = Field(None, description="at_most_one, exactly_one, no_overlap: which rows take part; "
+                                                    "conditional: when it applies; immutable: which stored rows "
+                                                    "never change (None: all of them, append-only).")
+    period: tuple[str, ...] = Field((), description="no_overlap: the start and end columns.")
+    nulls_distinct: bool = Field(True, description="at_most_one, exactly_one: NULL groups do not collide.")
+    transitions: tuple[tuple[str, str], ...] = Field((), description="transitions: allowed (from, to) changes.")
+    initial: tuple[str, ...] = Field((), description="transitions: states a new row may start in (empty: any).")
+    target: str | None = Field(None, description="matches: the entity or relationship whose rows must match.")
+    target_columns: tuple[str, ...] = Field((), description="matches: its columns.")
     constraint: str | None = Field(None, description="Exact constraint name, when declared.")
+    message: str | None = Field(None, description="What the database says when the rule is broken.")
     denormalized: str | None = Field(None, description="depends: kept inside the table on purpose, for this reason.")
     description: str | None = None
+    enforced_by: tuple[str, ...] = Field((), description="Constraints, indexes and triggers that enforce it "
+                                                         "(filled by integrity).")
 
 
 class AccessPattern(_Frozen):
@@ -322,6 +341,7 @@ class Index(_Frozen):
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    nulls_distinct: bool = Field(True, description="False: NULLS NOT DISTINCT (a unique index where NULLs collide).")
     reason: str = ""
     patterns: tuple[str, ...] = Field((), description="Access patterns this index serves.")
 
@@ -402,6 +422,11 @@ class Trigger(_Frozen):
     timing: Literal["before", "after", "instead_of"] = "before"
     events: tuple[TriggerEvent, ...] = (TriggerEvent(kind="update"),)
     level: Literal["row", "statement"] = Field("row", description="Once per changed row, or once per statement.")
+    deferred: bool = Field(False, description="A constraint trigger, DEFERRABLE INITIALLY DEFERRED: it runs when "
+                                              "the transaction commits (after ROW triggers only).")
+    old_table: str | None = Field(None, description="REFERENCING OLD TABLE AS this name (statement triggers).")
+    new_table: str | None = Field(None, description="REFERENCING NEW TABLE AS this name (statement triggers).")
+    condition: str | None = Field(None, description="WHEN (condition): it fires only for rows matching it.")
     reason: str = ""
 
 

@@ -104,15 +104,39 @@ def _relationship(r: s.Relationship, index: int) -> m.Relationship:
 
 def _rule(r: s.Rule, index: int) -> m.Rule:
     name = r.name or f"{r.entity}_{r.kind}_{index + 1}"
+    common = {"name": name, "entity": r.entity, "description": r.description, "constraint": r.constraint,
+              "message": r.message}
     if r.unique is not None:
-        return m.Rule(name=name, entity=r.entity, kind="unique", columns=tuple(r.unique), description=r.description,
-                      constraint=r.constraint)
+        return m.Rule(kind="unique", columns=tuple(r.unique), **common)
     if r.check is not None:
-        return m.Rule(name=name, entity=r.entity, kind="check", expression=r.check, description=r.description,
-                      constraint=r.constraint)
-    assert r.depends is not None
-    return m.Rule(name=name, entity=r.entity, kind="depends", columns=tuple(r.depends.determinant),
-                  dependent=tuple(r.depends.dependent), denormalized=r.denormalized, description=r.description)
+        return m.Rule(kind="check", expression=r.check, **common)
+    if r.depends is not None:
+        return m.Rule(kind="depends", columns=tuple(r.depends.determinant), dependent=tuple(r.depends.dependent),
+                      denormalized=r.denormalized, **common)
+    one = r.at_most_one or r.exactly_one
+    if one is not None:
+        return m.Rule(kind="at_most_one" if r.at_most_one else "exactly_one", columns=tuple(one.per),
+                      condition=one.where, nulls_distinct=one.nulls_distinct, **common)
+    if r.no_overlap is not None:
+        return m.Rule(kind="no_overlap", columns=tuple(r.no_overlap.per), period=tuple(r.no_overlap.period),
+                      condition=r.no_overlap.where, **common)
+    if r.aggregate is not None:
+        return m.Rule(kind="aggregate", columns=tuple(r.aggregate.per), expression=r.aggregate.check, **common)
+    if r.immutable is not None:
+        condition = None if r.immutable is True else r.immutable.when  # type: ignore[union-attr]
+        return m.Rule(kind="immutable", condition=condition, **common)
+    if r.transitions is not None:
+        t = r.transitions
+        return m.Rule(kind="transitions", columns=(t.column,), initial=tuple(t.initial or ()),
+                      transitions=tuple((a, b) for a, targets in t.allowed.items() for b in targets), **common)
+    if r.when is not None:
+        return m.Rule(kind="conditional", condition=r.when, expression=r.then, **common)
+    if r.parent_check is not None:
+        return m.Rule(kind="parent_check", columns=tuple(r.parent_check.via), expression=r.parent_check.check,
+                      **common)
+    assert r.matches is not None
+    return m.Rule(kind="matches", columns=tuple(r.matches.columns), target=r.matches.in_,
+                  target_columns=tuple(r.matches.to or r.matches.columns), **common)
 
 
 def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:

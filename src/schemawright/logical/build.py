@@ -64,8 +64,8 @@ def build_logical(design: m.Design) -> m.Design:
 
     for rule in design.rules:
         name = entity_tables.get(rule.entity)
-        if name is None or rule.kind == "depends":
-            continue
+        if name is None or rule.kind not in ("unique", "check"):
+            continue  # the other kinds are compiled by integrity.invariants
         table = tables[name]
         if rule.kind == "unique":
             uq = m.Unique(name=rule.constraint or constraint("uq", table.name, *rule.columns), columns=rule.columns,

@@ -331,15 +331,93 @@ class FunctionalDependency(_Strict):
     dependent: list[str] = Field(min_length=1, description="... these attributes.")
 
 
+class OnePer(_Strict):
+    """At most (or exactly) one row per group matches a condition."""
+
+    per: list[str] = Field(min_length=1, description="Columns that form the group, e.g. [driver_id].")
+    where: str = Field(description="SQL condition of the rows limited to one per group, e.g. `ended_at IS NULL`.")
+    nulls_distinct: bool = Field(True, description="false: rows whose group columns are NULL collide too "
+                                                   "(NULLS NOT DISTINCT).")
+
+
+class NoOverlap(_Strict):
+    """The periods of the rows of one group never overlap."""
+
+    per: list[str] = Field(default_factory=list, description="Columns that form the group (a room, a clinician); "
+                                                             "empty: no two rows overlap at all.")
+    period: list[str] = Field(min_length=2, max_length=2, description="The two columns the period runs between: "
+                                                                        "[starts_at, ends_at] (end excluded).")
+    where: str | None = Field(None, description="Only rows matching this SQL condition take part, "
+                                                "e.g. `status <> 'cancelled'`.")
+
+
+class Aggregate(_Strict):
+    """A condition on the rows of each group as a whole, checked when the transaction commits."""
+
+    per: list[str] = Field(min_length=1, description="Columns that form the group (usually a foreign key).")
+    check: str = Field(description="SQL boolean over aggregates of the group's rows, e.g. `sum(amount) = 0` or "
+                                   "`count(*) >= 1`; `parent.<column>` reads the row the group's foreign key "
+                                   "points at, e.g. `sum(quantity) <= parent.capacity`.")
+
+
+class Immutable(_Strict):
+    """Rows never change (append-only), or never change once they match a condition."""
+
+    when: str = Field(description="SQL condition on the stored row, e.g. `status = 'posted'`.")
+
+
+class Transitions(_Strict):
+    """The allowed changes of a status column."""
+
+    column: str = Field(description="The status column.")
+    allowed: dict[str, list[str]] = Field(min_length=1, description="State -> the states it may change to.")
+    initial: list[str] | None = Field(None, description="The states a new row may start in (default: any).")
+
+
+class ParentCheck(_Strict):
+    """A condition on a row together with the row its foreign key points at."""
+
+    via: list[str] = Field(min_length=1, description="The foreign key columns of this entity, e.g. [period_id].")
+    check: str = Field(description="SQL boolean; the row's columns by name, the parent's as `parent.<column>`, "
+                                   "e.g. `posted_on >= parent.starts_on AND parent.status = 'open'`.")
+
+
+class Matches(_Strict):
+    """Columns of a row must match a row of another table (a path that must agree)."""
+
+    columns: list[str] = Field(min_length=1, description="Columns of this entity, e.g. [driver_id, vehicle_id].")
+    in_: str = Field(alias="in", description="Entity, or many-to-many relationship, whose rows they must match.")
+    to: list[str] | None = Field(None, description="Its columns, in the same order (default: the same names).")
+
+
+RULE_KINDS = ("unique", "check", "depends", "at_most_one", "exactly_one", "no_overlap", "aggregate", "immutable",
+              "transitions", "when", "parent_check", "matches")
+
+
 class Rule(_Strict):
-    """A business rule: exactly one of unique, check or depends."""
+    """A business rule: exactly one kind (unique, check, depends, at_most_one, exactly_one,
+    no_overlap, aggregate, immutable, transitions, when/then, parent_check, matches)."""
 
     name: str | None = None
-    entity: str
+    entity: str = Field(description="Entity, or many-to-many relationship (its junction table), the rule is about.")
     unique: list[str] | None = Field(None, description="These columns are unique together.")
     check: str | None = Field(None, description="An SQL boolean expression over the entity's columns.")
     depends: FunctionalDependency | None = Field(None, description="A functional dependency X -> Y.")
-    constraint: str | None = Field(None, description="Exact name of the unique or check constraint.")
+    at_most_one: OnePer | None = Field(None, description="At most one row per group matches `where`.")
+    exactly_one: OnePer | None = Field(None, description="Each group that has rows has exactly one matching `where`.")
+    no_overlap: NoOverlap | None = Field(None, description="Periods of one group never overlap.")
+    aggregate: Aggregate | None = Field(None, description="A condition on each group's rows, checked at commit.")
+    immutable: bool | Immutable | None = Field(None, description="`true`: append-only (no UPDATE, DELETE or "
+                                                                 "TRUNCATE); `{when: ...}`: rows matching it never "
+                                                                 "change and are never deleted.")
+    transitions: Transitions | None = Field(None, description="Allowed changes of a status column.")
+    when: str | None = Field(None, description="Conditional requirement: when this SQL condition holds ...")
+    then: str | None = Field(None, description="... this one must hold too.")
+    parent_check: ParentCheck | None = Field(None, description="A condition across the row and its parent row.")
+    matches: Matches | None = Field(None, description="Columns must match a row of another table.")
+    constraint: str | None = Field(None, description="Exact name of the constraint it becomes.")
+    message: str | None = Field(None, description="What the database says when the rule is broken (default: "
+                                                  "the description, else a sentence made from the rule).")
     denormalized: str | None = Field(None, description="depends: keep this dependency inside the table on purpose; "
                                                        "the reason. A trigger keeps the repeated values consistent "
                                                        "and `--normalize` leaves the table as it is.")
@@ -354,16 +432,19 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:
-        kinds = [k for k in ("unique", "check", "depends") if getattr(self, k) is not None]
+        kinds = [k for k in RULE_KINDS if getattr(self, k) not in (None, False)]
         if len(kinds) != 1:
-            raise ValueError("a rule needs exactly one of `unique`, `check` or `depends`")
+            raise ValueError(f"a rule needs exactly one of {', '.join(f'`{k}`' for k in RULE_KINDS)}"
+                             + (f" (this one has {', '.join(kinds)})" if kinds else ""))
+        if (self.when is None) != (self.then is None):
+            raise ValueError("a conditional rule needs both `when` (the condition) and `then` (what must hold)")
         if self.denormalized is not None and self.depends is None:
             raise ValueError("`denormalized` applies to a `depends` rule only")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("unique", "check", "depends") if getattr(self, k) is not None)
+        return next(k for k in RULE_KINDS if getattr(self, k) not in (None, False))
 
 
 class AccessPattern(_Strict):

@@ -275,6 +275,8 @@ class Generator:
                 sql += f" INCLUDE ({self.names(index.include)})"
             else:
                 self.unsupported(f"index {index.name}: INCLUDE columns")
+        if not index.nulls_distinct:
+            sql += " NULLS NOT DISTINCT"  # PostgreSQL 15 and later
         if index.where:
             if self.supports_partial_index:
                 sql += f" WHERE {index.where}"
@@ -333,9 +335,16 @@ class Generator:
         return f"{self.TRIGGER_TIMINGS[trigger.timing]} {events}"
 
     def trigger_sql(self, trigger: m.Trigger) -> str:
-        return (f"CREATE TRIGGER {self.quote(trigger.name)} {self.trigger_when_sql(trigger)} "
-                f"ON {self.quote(trigger.table)}\n"
-                f"    FOR EACH {trigger.level.upper()} EXECUTE FUNCTION {self.quote(trigger.function)}();")
+        kind = "CONSTRAINT TRIGGER" if trigger.deferred else "TRIGGER"
+        options = " DEFERRABLE INITIALLY DEFERRED" if trigger.deferred else ""
+        transition = [f"{age} TABLE AS {self.quote(name)}" for age, name in (("OLD", trigger.old_table),
+                                                                             ("NEW", trigger.new_table)) if name]
+        if transition:
+            options += " REFERENCING " + " ".join(transition)
+        when = f" WHEN ({trigger.condition})" if trigger.condition else ""
+        return (f"CREATE {kind} {self.quote(trigger.name)} {self.trigger_when_sql(trigger)} "
+                f"ON {self.quote(trigger.table)}{options}\n"
+                f"    FOR EACH {trigger.level.upper()}{when} EXECUTE FUNCTION {self.quote(trigger.function)}();")
 
     def comment_sql(self, kind: str, target: str | tuple[str, str], text: str) -> str:
         """COMMENT ON <kind> <target> IS '<text>'; a column's target is (table, column)."""

@@ -1,0 +1,369 @@
+"""Business rules compiled to the strongest mechanism PostgreSQL offers (design step 8).
+
+| rule kind     | enforcement                                                                    |
+|---------------|--------------------------------------------------------------------------------|
+| at_most_one   | partial unique index (NULLS NOT DISTINCT where NULL groups must collide)       |
+| exactly_one   | that index, plus a deferred group check (a group with rows has one match)      |
+| no_overlap    | EXCLUDE USING gist over a range built from the two period columns             |
+| aggregate     | deferred constraint trigger, once per changed group (see below)                |
+| immutable     | BEFORE UPDATE/DELETE trigger (and BEFORE TRUNCATE when append-only)            |
+| transitions   | BEFORE INSERT/UPDATE OF trigger with the allowed (from, to) pairs              |
+| conditional   | CHECK (NOT (when) OR (then))                                                    |
+| parent_check  | BEFORE INSERT/UPDATE trigger that locks the parent row FOR SHARE               |
+| matches       | composite foreign key to a composite unique key                                 |
+
+Group checks at commit: PostgreSQL's constraint triggers are row-level and cannot see
+transition tables, so a statement-level trigger (which can) queues each changed group once
+in `rule_checks_pending`, and a deferred constraint trigger on that queue checks each group
+when the transaction commits, then removes it.  The queue's primary key also serialises two
+transactions changing the same group: the second waits for the first to commit and then
+checks the group with the first one's rows in view.
+
+Every trigger raises SQLSTATE 23514 (check_violation) with the rule's name as the
+constraint name, like a CHECK constraint, so an application maps errors by constraint name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemawright import model as m
+from schemawright.naming import Namer, constraint, fit
+from schemawright.sql.quoting import quote_ident as q
+from schemawright.sql.quoting import quote_literal
+from schemawright.sql.types import parse as parse_type
+
+PENDING = "rule_checks_pending"
+RANGE_TYPES = {"timestamptz": "tstzrange", "timestamp with time zone": "tstzrange", "timestamp": "tsrange",
+               "timestamp without time zone": "tsrange", "date": "daterange", "integer": "int4range",
+               "int": "int4range", "smallint": "int4range", "bigint": "int8range", "numeric": "numrange"}
+_INSERT, _DELETE, _TRUNCATE = (m.TriggerEvent(kind=k) for k in ("insert", "delete", "truncate"))
+
+
+def table_of(design: m.Design, name: str) -> m.Table | None:
+    """The table a rule names: an entity's, a many-to-many relationship's junction, or a table."""
+    return design.table_for_entity(name) or next((t for t in design.tables if t.entity == name), None) \
+        or design.table(name)
+
+
+def range_type(sql_type: str) -> str | None:
+    base = parse_type(sql_type).base if sql_type else ""
+    return RANGE_TYPES.get(base)
+
+
+def enforce_rules(design: m.Design) -> m.Design:
+    state = _State(design)
+    for rule in design.rules:
+        table = table_of(design, rule.entity)
+        compile_rule = _COMPILERS.get(rule.kind)
+        if table is None or compile_rule is None:
+            continue
+        enforced = compile_rule(state, rule, state.tables[table.name])
+        state.rules[rule.name] = rule.model_copy(update={"enforced_by": tuple(enforced)})
+    return state.design()
+
+
+@dataclass
+class _State:
+    base: m.Design
+    tables: dict[str, m.Table] = field(init=False)
+    rules: dict[str, m.Rule] = field(init=False)
+    functions: list[m.Function] = field(default_factory=list)
+    triggers: list[m.Trigger] = field(default_factory=list)
+    indexes: list[m.Index] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)
+    objects: list[m.SchemaObject] = field(default_factory=list)
+    decisions: list[m.Decision] = field(default_factory=list)
+    queue: bool = False
+
+    def __post_init__(self) -> None:
+        self.tables = {t.name: t for t in self.base.tables}
+        self.rules = {r.name: r for r in self.base.rules}
+        self.namer = Namer(self.base.naming.tables, self.base.naming.case)
+
+    def update(self, table: m.Table, **changes: object) -> m.Table:
+        self.tables[table.name] = table = self.tables[table.name].model_copy(update=changes)
+        return table
+
+    def function(self, name: str, body: str, declare: str = "") -> str:
+        name = fit(name)
+        text = (f"DECLARE\n{declare}" if declare else "") + body
+        self.functions.append(m.Function(name=name, body=text))
+        return name
+
+    def trigger(self, name: str, table: str, function: str, reason: str, **options: object) -> str:
+        name = fit(name)
+        self.triggers.append(m.Trigger(name=name, table=table, function=function, reason=reason, **options))
+        return name
+
+    def decide(self, rule: m.Rule, choice: str, reason: str) -> None:
+        self.decisions.append(m.Decision(step="integrity", subject=f"rule {rule.name}", choice=choice, reason=reason))
+
+    def design(self) -> m.Design:
+        extensions = tuple(dict.fromkeys(self.base.extensions + tuple(self.extensions)))
+        objects = self.base.objects
+        if self.queue:
+            objects += (m.SchemaObject(kind="table", name=PENDING, sql=_PENDING_TABLE),)
+        return self.base.model_copy(update={
+            "tables": tuple(self.tables.values()), "rules": tuple(self.rules.values()),
+            "functions": self.base.functions + tuple(self.functions),
+            "triggers": self.base.triggers + tuple(self.triggers),
+            "indexes": self.base.indexes + tuple(self.indexes), "extensions": extensions, "objects": objects,
+            "decisions": self.base.decisions + tuple(self.decisions)})
+
+
+# The queue of groups to check at commit.  UNLOGGED: it is empty whenever no transaction is
+# open, so a crash loses nothing, and it writes no WAL.
+_PENDING_TABLE = (f"CREATE UNLOGGED TABLE {PENDING} (\n    rule text NOT NULL,\n    key text[] NOT NULL,\n"
+                  f"    PRIMARY KEY (rule, key)\n)")
+
+
+def message(rule: m.Rule, default: str) -> str:
+    return rule.message or rule.description or default
+
+
+def _raise(rule: m.Rule, table: str, text: str, detail: str | None = None) -> str:
+    """RAISE with the rule's name as the constraint name; `detail` is an SQL expression."""
+    parts = [f"ERRCODE = 'check_violation'", f"CONSTRAINT = {quote_literal(rule.name)}",
+             f"TABLE = {quote_literal(table)}", f"MESSAGE = {quote_literal(f'rule {rule.name}: {text}')}"]
+    if detail:
+        parts.append(f"DETAIL = {detail}")
+    return "RAISE EXCEPTION USING " + ", ".join(parts) + ";"
+
+
+def _row(prefix: str, columns: tuple[str, ...]) -> str:
+    items = [f"{prefix}{q(c)}" for c in columns]
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _key_text(prefix: str, columns: tuple[str, ...]) -> str:
+    return " || ', ' || ".join(f"{quote_literal(c + ' = ')} || coalesce({prefix}{q(c)}::text, 'NULL')"
+                               for c in columns)
+
+
+# ---------------------------------------------------------------- one compiler per kind
+
+
+def _one_per(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    name = fit(rule.constraint or f"uq_{table.name}_{state.namer.ident(rule.name)}")
+    state.indexes.append(m.Index(
+        name=name, table=table.name, columns=tuple(m.IndexColumn(expression=c) for c in rule.columns), unique=True,
+        where=rule.condition, nulls_distinct=rule.nulls_distinct,
+        reason=f"rule {rule.name}: at most one row per {', '.join(rule.columns)} where {rule.condition}"))
+    state.decide(rule, f"partial unique index {name}", "a unique index over only the rows the rule counts is "
+                 "enforced by the server for every writer at once, concurrent ones included, and costs one index "
+                 "entry per such row" + ("; NULLS NOT DISTINCT so rows without a group collide too"
+                                         if not rule.nulls_distinct else ""))
+    enforced = [name]
+    if rule.kind == "exactly_one":
+        check = f"count(*) = 0 OR count(*) FILTER (WHERE {rule.condition}) = 1"
+        enforced += _group_check(state, rule, table, check, watch_parent=False)
+    return enforced
+
+
+def _no_overlap(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    start, end = (table.column(c) for c in rule.period)
+    assert start is not None and end is not None
+    ranged = range_type(start.sql_type) or "tstzrange"
+    parts = [f"{q(c)} WITH =" for c in rule.columns] + [f"{ranged}({q(start.name)}, {q(end.name)}, '[)') WITH &&"]
+    definition = f"USING gist ({', '.join(parts)})" + (f" WHERE ({rule.condition})" if rule.condition else "")
+    name = fit(rule.constraint or f"ex_{table.name}_{state.namer.ident(rule.name)}")
+    state.update(table, exclusions=table.exclusions + (m.Exclusion(name=name, definition=definition),))
+    if rule.columns:
+        state.extensions.append("btree_gist")
+    state.decide(rule, f"exclusion constraint {name}: EXCLUDE {definition}",
+                 "an exclusion constraint is checked by the server against every committed and in-flight row, so "
+                 "two sessions booking the same period cannot both succeed; a trigger could not see the other "
+                 "session's row" + (". btree_gist lets the GiST index compare the group columns with ="
+                                    if rule.columns else ""))
+    return [name]
+
+
+def _aggregate(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    return _group_check(state, rule, table, rule.expression or "true", watch_parent=True)
+
+
+def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_parent: bool) -> list[str]:
+    """Queue each changed group once per statement; check it at commit."""
+    state.queue = True
+    per = rule.columns
+    fk = next((f for f in table.foreign_keys if f.columns == per), None)
+    parent = state.tables.get(fk.ref_table) if fk else None
+    ident = state.namer.ident(rule.name)
+    lit = quote_literal(rule.name)
+
+    def enqueue(source: str, columns: tuple[str, ...], indent: str = "        ") -> str:
+        array = "ARRAY[" + ", ".join(f"{q(c)}::text" for c in columns) + "]"
+        present = " AND ".join(f"{q(c)} IS NOT NULL" for c in columns)
+        return (f"{indent}INSERT INTO {PENDING} (rule, key)\n{indent}    SELECT DISTINCT {lit}, {array} FROM {source}"
+                f" WHERE {present}\n{indent}    ON CONFLICT DO NOTHING;\n")
+
+    queue_body = ("BEGIN\n    IF TG_OP IN ('INSERT', 'UPDATE') THEN\n" + enqueue("sw_new", per) + "    END IF;\n"
+                  "    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n" + enqueue("sw_old", per) + "    END IF;\n"
+                  "    RETURN NULL;\nEND;")
+    queue = state.function(f"queue_{table.name}_{ident}", queue_body)
+    names = []
+    why = f"queues the {', '.join(per)} groups a statement changed, for rule {rule.name}"
+    for event, old, new in (("insert", None, "sw_new"), ("update", "sw_old", "sw_new"), ("delete", "sw_old", None)):
+        names.append(state.trigger(f"trg_{table.name}_{ident}_{event}", table.name, queue, why, timing="after",
+                                   events=(m.TriggerEvent(kind=event),), level="statement", old_table=old,
+                                   new_table=new))
+    if parent is not None and fk is not None and watch_parent:
+        parent_queue_body = ("BEGIN\n" + enqueue("sw_new", fk.ref_columns, "    ") + "    RETURN NULL;\nEND;")
+        parent_queue = state.function(f"queue_{parent.name}_{ident}", parent_queue_body)
+        for event, old in (("insert", None), ("update", "sw_old")):
+            names.append(state.trigger(
+                f"trg_{parent.name}_{ident}_{event}", parent.name, parent_queue,
+                f"a new or changed {parent.name} row is checked by rule {rule.name} at commit", timing="after",
+                events=(m.TriggerEvent(kind=event),), level="statement", old_table=old, new_table="sw_new"))
+    keys = [f"(NEW.key[{i + 1}])::{table.column(c).sql_type}" for i, c in enumerate(per)]  # type: ignore[union-attr]
+    where = " AND ".join(f"{q(c)} = {k}" for c, k in zip(per, keys))
+    declare = "    sw_ok boolean;\n"
+    lookup = ""
+    if parent is not None and fk is not None:
+        declare += f"    parent {q(parent.name)}%ROWTYPE;\n"
+        parent_where = " AND ".join(f"{q(c)} = {k}" for c, k in zip(fk.ref_columns, keys))
+        lookup = (f"    SELECT * INTO parent FROM {q(parent.name)} WHERE {parent_where};\n"
+                  "    IF NOT FOUND THEN\n        RETURN NULL;  -- the group went with its parent\n    END IF;\n")
+    text = message(rule, f"the rows of each {', '.join(per)} group must satisfy {check}")
+    body = (f"BEGIN\n    DELETE FROM {PENDING} WHERE rule = NEW.rule AND key = NEW.key;\n{lookup}"
+            f"    SELECT ({check}) INTO sw_ok FROM {q(table.name)} WHERE {where};\n"
+            f"    IF sw_ok IS FALSE THEN\n        "
+            + _raise(rule, table.name, text, f"'group ' || array_to_string(NEW.key, ', ')")
+            + "\n    END IF;\n    RETURN NULL;\nEND;")
+    check_fn = state.function(f"check_{table.name}_{ident}", body, declare)
+    names.append(state.trigger(f"trg_{ident}_at_commit", PENDING, check_fn,
+                               f"checks each queued group of rule {rule.name} when the transaction commits",
+                               timing="after", events=(_INSERT,), deferred=True,
+                               condition=f"NEW.rule = {lit}"))
+    state.decide(rule, f"deferred group check {check_fn} (constraint trigger at commit)",
+                 "a condition on a group of rows cannot be a CHECK (which sees one row) and must hold only when the "
+                 "transaction ends, since the rows arrive one statement at a time; statement-level triggers with "
+                 "transition tables queue each changed group once, so a bulk insert checks each group once, and "
+                 f"the queue's key makes a second writer to the same group wait and check with the first one's "
+                 f"rows in view" + (f"; inserts and updates of {parent.name} are checked too (parent.* values "
+                                    "and groups that must not be empty)" if parent and watch_parent else ""))
+    return names
+
+
+def _immutable(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    ident = state.namer.ident(rule.name)
+    if rule.condition is None:
+        text = message(rule, f"{table.name} is append-only: rows are never updated or deleted")
+        body = "BEGIN\n    " + _raise(rule, table.name, text, f"'refused: ' || TG_OP") + "\nEND;"
+        declare = ""
+    else:
+        text = message(rule, f"a {table.name} row where {rule.condition} never changes")
+        body = (f"BEGIN\n    SELECT ({rule.condition}) INTO sw_ok FROM (SELECT OLD.*) AS stored;\n"
+                "    IF sw_ok THEN\n        " + _raise(rule, table.name, text, "'refused: ' || TG_OP") +
+                "\n    END IF;\n    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;\nEND;")
+        declare = "    sw_ok boolean;\n"
+    function = state.function(f"refuse_change_{table.name}_{ident}", body, declare)
+    names = [state.trigger(f"trg_{table.name}_{ident}", table.name, function,
+                           f"rule {rule.name}: refuses UPDATE and DELETE" + (f" of rows where {rule.condition}"
+                                                                            if rule.condition else ""),
+                           timing="before", events=(m.TriggerEvent(kind="update"), _DELETE))]
+    if rule.condition is None:
+        names.append(state.trigger(f"trg_{table.name}_{ident}_truncate", table.name, function,
+                                   f"rule {rule.name}: refuses TRUNCATE", timing="before", events=(_TRUNCATE,),
+                                   level="statement"))
+    state.decide(rule, f"trigger {names[0]} refuses " + ("UPDATE, DELETE and TRUNCATE" if rule.condition is None
+                                                          else f"UPDATE and DELETE of rows where {rule.condition}"),
+                 "no constraint can refuse a change, only a trigger can; it runs before the change for every "
+                 "writer, the table owner included (grants alone would let the owner through)")
+    return names
+
+
+def _transitions(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    column = rule.columns[0]
+    ident = state.namer.ident(rule.name)
+    pairs = ", ".join(quote_literal(f"{a} -> {b}") for a, b in rule.transitions)
+    col = q(column)
+    text = message(rule, f"{column} may change only along the allowed transitions")
+    body = "BEGIN\n"
+    if rule.initial:
+        starts = ", ".join(quote_literal(s) for s in rule.initial)
+        start_text = message(rule, f"a new row starts with {column} in ({', '.join(rule.initial)})")
+        body += (f"    IF TG_OP = 'INSERT' THEN\n        IF NOT coalesce(NEW.{col}::text = ANY (ARRAY[{starts}]), false)"
+                 " THEN\n            " + _raise(rule, table.name, start_text,
+                                                 f"'initial {column}: ' || coalesce(NEW.{col}::text, 'NULL')")
+                 + "\n        END IF;\n        RETURN NEW;\n    END IF;\n")
+    body += (f"    IF NEW.{col} IS DISTINCT FROM OLD.{col} AND NOT coalesce(OLD.{col}::text || ' -> ' || "
+             f"NEW.{col}::text = ANY (ARRAY[{pairs}]), false) THEN\n        "
+             + _raise(rule, table.name, text, f"coalesce(OLD.{col}::text, 'NULL') || ' -> ' || "
+                                              f"coalesce(NEW.{col}::text, 'NULL') || ' is not allowed'")
+             + "\n    END IF;\n    RETURN NEW;\nEND;")
+    function = state.function(f"check_{table.name}_{ident}", body)
+    events = ((_INSERT,) if rule.initial else ()) + (m.TriggerEvent(kind="update", columns=(column,)),)
+    name = state.trigger(f"trg_{table.name}_{ident}", table.name, function,
+                         f"rule {rule.name}: only the allowed changes of {column}", timing="before", events=events)
+    state.decide(rule, f"trigger {name} with the {len(rule.transitions)} allowed transitions of {column}",
+                 "a CHECK sees only the new row, not the state it came from; a BEFORE UPDATE OF trigger sees both "
+                 "and fires only when the column is written")
+    return [name]
+
+
+def _conditional(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    name = fit(rule.constraint or constraint("ck", table.name, state.namer.ident(rule.name)))
+    expression = f"NOT ({rule.condition}) OR ({rule.expression})"
+    state.update(table, checks=table.checks + (m.Check(name=name, expression=expression,
+                                                       reason=rule.description or f"business rule {rule.name}"),))
+    state.decide(rule, f"CHECK {name}: when {rule.condition}, then {rule.expression}",
+                 "a condition on one row is a CHECK constraint: the cheapest enforcement, and the planner can "
+                 "trust it")
+    return [name]
+
+
+def _parent_check(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    fk = next((f for f in table.foreign_keys if f.columns == rule.columns), None)
+    assert fk is not None
+    parent = state.tables[fk.ref_table]
+    ident = state.namer.ident(rule.name)
+    match = " AND ".join(f"{q(r)} = NEW.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+    text = message(rule, f"the row and its {parent.name} row must satisfy {rule.expression}")
+    body = (f"BEGIN\n    IF {' OR '.join(f'NEW.{q(c)} IS NULL' for c in fk.columns)} THEN\n        RETURN NEW;\n"
+            "    END IF;\n    -- FOR SHARE: the parent cannot change until this transaction ends, so a concurrent\n"
+            "    -- change (closing a period) waits, and this check stays true when both commit.\n"
+            f"    SELECT * INTO parent FROM {q(parent.name)} WHERE {match} FOR SHARE;\n"
+            "    IF NOT FOUND THEN\n        RETURN NEW;  -- the foreign key reports a missing parent\n    END IF;\n"
+            f"    SELECT ({rule.expression}) INTO sw_ok FROM (SELECT NEW.*) AS written;\n"
+            "    IF sw_ok IS FALSE THEN\n        " + _raise(rule, table.name, text, _key_text("NEW.", fk.columns))
+            + "\n    END IF;\n    RETURN NEW;\nEND;")
+    function = state.function(f"check_{table.name}_{ident}", body,
+                              f"    parent {q(parent.name)}%ROWTYPE;\n    sw_ok boolean;\n")
+    name = state.trigger(f"trg_{table.name}_{ident}", table.name, function,
+                         f"rule {rule.name}: checks the row against its {parent.name} row", timing="before",
+                         events=(_INSERT, m.TriggerEvent(kind="update")))
+    state.decide(rule, f"trigger {name} (reads {parent.name} FOR SHARE)",
+                 "a CHECK cannot read another table; the trigger locks the parent row so a concurrent change of it "
+                 "waits for this transaction, and the rule cannot be broken by two sessions at once")
+    return [name]
+
+
+def _matches(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
+    target = table_of(state.base, rule.target or "")
+    assert target is not None
+    target = state.tables[target.name]
+    to = rule.target_columns
+    names = []
+    if to not in {tuple(k) for k in state.base.unique_keys(target)} | {u.columns for u in target.uniques}:
+        unique = m.Unique(name=constraint("uq", target.name, *to), columns=to,
+                          reason=f"referenced by the composite foreign key of rule {rule.name}")
+        target = state.update(target, uniques=target.uniques + (unique,))
+        names.append(unique.name)
+    name = fit(rule.constraint or constraint("fk", table.name, state.namer.ident(rule.name)))
+    fk = m.ForeignKey(name=name, columns=rule.columns, ref_table=target.name, ref_columns=to, on_delete="restrict",
+                      relationship=None)
+    table = state.tables[table.name]
+    state.update(table, foreign_keys=table.foreign_keys + (fk,))
+    names.insert(0, name)
+    state.decide(rule, f"composite foreign key {name} ({', '.join(rule.columns)}) -> {target.name} ({', '.join(to)})",
+                 "a foreign key is enforced by the server under concurrency without a trigger; its columns must "
+                 "match a unique key of the target, so " + (f"unique ({', '.join(to)}) is added to {target.name}"
+                                                          if len(names) > 1 else "an existing key serves it"))
+    return names
+
+
+_COMPILERS = {"at_most_one": _one_per, "exactly_one": _one_per, "no_overlap": _no_overlap, "aggregate": _aggregate,
+              "immutable": _immutable, "transitions": _transitions, "conditional": _conditional,
+              "parent_check": _parent_check, "matches": _matches}

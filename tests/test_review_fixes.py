@@ -80,3 +80,61 @@ def test_bench_draws_agree_with_a_kept_dependency(pg_url):
         drawn = [dict(zip(names, b)) for b in bindings]
         assert len({d["driver_id"] for d in drawn}) > 1, drawn  # the draws do vary the driver
         assert all(d["region"] == f"region {d['driver_id']}" for d in drawn), drawn
+
+
+# A copied column read by an access pattern (SQL and structured) and led by a declared index.
+COPIED = """\
+project: shop
+entities:
+  Customer:
+    attributes:
+      email: {type: email, required: true, unique: true}
+  Order:
+    attributes:
+      placed_at: {type: timestamp, required: true}
+    indexes:
+      - {columns: [customer_email, placed_at]}
+relationships:
+  - {from: Customer, to: Order, type: one-to-many, required: true}
+denormalizations:
+  - name: customer_email
+    kind: copied_column
+    entity: Order
+    source: Customer.email
+    reason: the order list shows the email without a join
+access_patterns:
+  - name: orders_by_email
+    query: SELECT id, placed_at FROM orders WHERE customer_email = :email ORDER BY placed_at DESC
+  - name: orders_by_email_structured
+    entity: Order
+    where: {customer_email: "="}
+"""
+
+
+def test_a_copied_column_serves_patterns_and_a_declared_index(pg_url):
+    design = design_of(COPIED)  # parse_spec runs every check: it raised SpecErrors before
+    index = next(i for i in design.indexes if i.table == "orders" and i.columns[0].expression == "customer_email")
+    assert [c.expression for c in index.columns] == ["customer_email", "placed_at"]
+    assert index.reason == "declared in the spec"
+    served = {p.name: p.served_by for p in design.access_patterns}
+    assert index.name in served["orders_by_email"] and index.name in served["orders_by_email_structured"]
+    columns = [c.name for c in design.table("orders").columns]
+    assert columns.count("customer_email") == 1
+    report = validate(design, render_up(design), render_down(design), database_url=pg_url, rows=20)
+    assert report.passed, _failures(report)
+
+
+def test_a_copied_column_meeting_an_attribute_is_located(tmp_path):
+    from schemawright.errors import SpecErrors
+    from schemawright.pipeline import load_spec
+
+    text = COPIED.replace("      placed_at: {type: timestamp, required: true}\n",
+                          "      placed_at: {type: timestamp, required: true}\n      customer_email: string\n")
+    path = tmp_path / "clash.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    line = text.splitlines().index("  - name: customer_email") + 1
+    assert [i.format() for i in caught.value.issues] == [
+        f"{path}:{line}:11: error: copied column 'customer_email' becomes column 'customer_email' of Order, "
+        "which is already attribute 'customer_email'\n    hint: give the copy another `name:`"]

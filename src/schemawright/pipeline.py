@@ -22,7 +22,8 @@ from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
 from schemawright.indexing.spec_checks import query_problems
 from schemawright.integrity.audit import add_audit
-from schemawright.integrity.copies import keep_copies
+from schemawright.integrity.copies import add_copied_columns, keep_copies
+from schemawright.integrity.invariants import enforce_rules
 from schemawright.logical.build import build_logical
 from schemawright.logical.normal_forms import check_normal_forms
 from schemawright.logical.normalize import normalize_entities
@@ -47,10 +48,11 @@ if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
-STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, choose_indexes, partition, keep_copies,
-          check_normal_forms, unique_names)
+STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
+          enforce_rules, choose_indexes, partition, keep_copies, check_normal_forms, unique_names)
 
-# Spec checks that need the tables the spec becomes: (spec, logical design with audit columns, locator) -> issues.
+# Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
+# -> issues.
 SPEC_CHECKS: tuple[Callable[[Spec, m.Design, Locator], list[SpecIssue]], ...] = (
     rule_columns, key_columns, table_problems, partition_problems, query_problems)
 
@@ -72,7 +74,7 @@ CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks,)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
-    design = add_audit(build_logical(build_conceptual(spec)))
+    design = add_copied_columns(add_audit(build_logical(build_conceptual(spec))))
     return [issue for check in SPEC_CHECKS for issue in check(spec, design, at)]
 
 

@@ -3,7 +3,8 @@
 - a `depends` rule marked `denormalized:` (X -> Y stays inside one table): a BEFORE trigger
   refuses a row whose Y disagrees with the other rows of the same X, and an AFTER UPDATE
   trigger carries a changed Y to every row of that X, so the copies never disagree;
-- a copied column (`Parent.attribute` copied onto the child): a BEFORE trigger fills it from
+- a copied column (`Parent.attribute` copied onto the child; add_copied_columns adds the
+  column before indexes are chosen, so patterns and indexes use it): a BEFORE trigger fills it from
   the parent on every insert and on every change of the foreign key (a client cannot write a
   wrong value), an AFTER UPDATE trigger on the parent carries changes to the children;
 - a materialized view: a unique index on its key (REFRESH ... CONCURRENTLY needs one, and it
@@ -149,24 +150,53 @@ END;""")
                f"rows of the same {', '.join(x)}; an AFTER UPDATE trigger carries a change to all of them."))
 
 
-def _copied_column(state: _State, item: m.Denormalization, namer: Namer) -> None:
+def add_copied_columns(design: m.Design) -> m.Design:
+    """The column of every copied_column, added before indexes are chosen, so access patterns,
+    declared indexes and rules use it like any other column; keep_copies adds its upkeep."""
+    namer = Namer(design.naming.tables, design.naming.case)
+    tables = {t.name: t for t in design.tables}
+    added = False
+    for item in design.denormalizations:
+        link = _copy_link(tables, item, namer) if item.kind == "copied_column" else None
+        if link is None:
+            continue
+        child, parent, source, fk = link
+        name = namer.column(item.name)
+        if child.column(name) is not None:
+            continue  # the spec checks report the clash with an attribute
+        optional = any(child.column(c).nullable for c in fk.columns)
+        copy = source.model_copy(update={
+            "name": name, "nullable": optional or source.nullable, "default": None, "identity": False,
+            "generated": None, "source": None,
+            "description": f"Copy of {parent.name}.{source.name} (denormalised: {item.reason}); "
+                           "maintained by triggers, do not write it."})
+        tables[child.name] = child.model_copy(update={"columns": child.columns + (copy,)})
+        added = True
+    if not added:
+        return design
+    return design.model_copy(update={"tables": tuple(tables[t.name] for t in design.tables)})
+
+
+def _copy_link(tables: dict[str, m.Table], item: m.Denormalization,
+               namer: Namer) -> tuple[m.Table, m.Table, m.Column, m.ForeignKey] | None:
+    """(child, parent, the parent's copied column, the child's foreign key to the parent)."""
     parent_entity, attribute = (item.source or ".").split(".", 1)
-    child = next((t for t in state.tables.values() if t.entity == item.entity and t.kind == "entity"), None)
-    parent = next((t for t in state.tables.values() if t.entity == parent_entity and t.kind == "entity"), None)
+    child = next((t for t in tables.values() if t.entity == item.entity and t.kind == "entity"), None)
+    parent = next((t for t in tables.values() if t.entity == parent_entity and t.kind == "entity"), None)
     if child is None or parent is None:
-        return
+        return None
     source = parent.column(namer.column(attribute)) or next(
         (c for c in parent.columns if c.source == f"{parent_entity}.{attribute}"), None)
     fk = next((f for f in child.foreign_keys if f.ref_table == parent.name), None)
-    if source is None or fk is None:
-        return
+    return None if source is None or fk is None else (child, parent, source, fk)
+
+
+def _copied_column(state: _State, item: m.Denormalization, namer: Namer) -> None:
+    link = _copy_link(state.tables, item, namer)
     name = namer.column(item.name)
-    optional = any(child.column(c).nullable for c in fk.columns)
-    copy = source.model_copy(update={
-        "name": name, "nullable": optional or source.nullable, "default": None, "identity": False, "generated": None,
-        "source": None, "description": f"Copy of {parent.name}.{source.name} (denormalised: {item.reason}); "
-                                       "maintained by triggers, do not write it."})
-    state.tables[child.name] = child.model_copy(update={"columns": child.columns + (copy,)})
+    if link is None or link[0].column(name) is None:  # added by add_copied_columns
+        return
+    child, parent, source, fk = link
     fill = state.function(f"fill_{child.name}_{name}", f"""BEGIN
     SELECT p.{q(source.name)} INTO NEW.{q(name)} FROM {q(parent.name)} AS p
     WHERE {_row('p.', fk.ref_columns)} = {_row('NEW.', fk.columns)};

@@ -190,6 +190,14 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
                                     at_key=True))
             else:
                 taken[column] = f"attribute {attr_name!r}"
+        for i, item in enumerate(spec.denormalizations):  # a copied column is a column of its entity too
+            column = namer.column(item.name)
+            if item.kind == "copied_column" and item.entity == entity_name and column in taken:
+                out.append(at.issue(("denormalizations", i, "name"), f"copied column {item.name!r} becomes column "
+                                    f"{column!r} of {entity_name}, which is already {taken[column]}",
+                                    "give the copy another `name:`"))
+            elif item.kind == "copied_column" and item.entity == entity_name:
+                taken[column] = f"copied column {item.name!r}"
     return out
 
 

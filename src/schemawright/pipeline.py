@@ -23,7 +23,6 @@ from schemawright.indexing.first_cut import choose_indexes
 from schemawright.indexing.spec_checks import query_problems
 from schemawright.integrity.audit import add_audit
 from schemawright.integrity.copies import add_copied_columns, keep_copies
-from schemawright.integrity.invariants import enforce_rules
 from schemawright.logical.build import build_logical
 from schemawright.logical.normal_forms import check_normal_forms
 from schemawright.logical.normalize import normalize_entities
@@ -48,8 +47,8 @@ if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
-STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
-          enforce_rules, choose_indexes, partition, keep_copies, check_normal_forms, unique_names)
+STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns, choose_indexes,
+          partition, keep_copies, check_normal_forms, unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.

@@ -23,6 +23,7 @@ from schemawright.indexing.first_cut import choose_indexes
 from schemawright.indexing.spec_checks import query_problems
 from schemawright.integrity.audit import add_audit
 from schemawright.integrity.copies import add_copied_columns, keep_copies
+from schemawright.integrity.invariants import enforce_rules
 from schemawright.logical.build import build_logical
 from schemawright.logical.normal_forms import check_normal_forms
 from schemawright.logical.normalize import normalize_entities
@@ -39,6 +40,7 @@ from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.validation.report import Check, ValidationReport
+from schemawright.validation.rule_proofs import rule_checks
 from schemawright.validation.run import validate as run_validation
 
 if TYPE_CHECKING:
@@ -47,8 +49,8 @@ if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
-STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns, choose_indexes,
-          partition, keep_copies, check_normal_forms, unique_names)
+STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
+          enforce_rules, choose_indexes, partition, keep_copies, check_normal_forms, unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.
@@ -69,7 +71,7 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
 
 # The checks `validate` runs after the access patterns, on the loaded scratch database:
 # (db, design, enums, seed) -> checks.
-CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks,)
+CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:

@@ -29,6 +29,7 @@ class DatabaseError(Exception):
         detail: str | None = None,
         hint: str | None = None,
         position: int | None = None,
+        constraint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -36,6 +37,7 @@ class DatabaseError(Exception):
         self.detail = detail
         self.hint = hint
         self.position = position  # 1-based character offset into the statement text
+        self.constraint = constraint  # the constraint a violation names (a rule's name, for its triggers)
 
     @property
     def is_integrity_error(self) -> bool:
@@ -62,7 +64,7 @@ class DatabaseError(Exception):
             return scrub(text, url) if text else text
 
         return DatabaseError(clean(self.message) or "", sqlstate=self.sqlstate, detail=clean(self.detail),
-                             hint=clean(self.hint), position=self.position)
+                             hint=clean(self.hint), position=self.position, constraint=self.constraint)
 
     @classmethod
     def from_psycopg(cls, error: psycopg.Error) -> DatabaseError:
@@ -70,7 +72,8 @@ class DatabaseError(Exception):
         text = str(error).strip()
         message = diag.message_primary or (text.splitlines()[0] if text else type(error).__name__)
         position = int(diag.statement_position) if diag.statement_position else None
-        return cls(message, sqlstate=error.sqlstate, detail=diag.message_detail, hint=diag.message_hint, position=position)
+        return cls(message, sqlstate=error.sqlstate, detail=diag.message_detail, hint=diag.message_hint, position=position,
+                   constraint=diag.constraint_name)
 
 
 @contextmanager

@@ -346,6 +346,9 @@ class Generator:
                 f"ON {self.quote(trigger.table)}{options}\n"
                 f"    FOR EACH {trigger.level.upper()}{when} EXECUTE FUNCTION {self.quote(trigger.function)}();")
 
+    def enable_trigger_sql(self, table: str, trigger: str, enabled: bool = True) -> str:
+        return f"ALTER TABLE {self.quote(table)} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {self.quote(trigger)};"
+
     def comment_sql(self, kind: str, target: str | tuple[str, str], text: str) -> str:
         """COMMENT ON <kind> <target> IS '<text>'; a column's target is (table, column)."""
         name = ".".join(self.quote(p) for p in target) if isinstance(target, tuple) else self.quote(target)
@@ -449,10 +452,12 @@ class Generator:
         statements += [Statement("AlterTableStmt", self.drop_constraint_sql(t.name, fk.name))
                        for t in reversed(design.tables) for fk in reversed(t.foreign_keys)]
         drops = [self.drop_table_sql(t.name) for t in reversed(design.tables)]
+        # Kept tables go with the tables: a trigger on one may run a function dropped below.
+        kept = [o for o in reversed(design.objects) if o.kind in self.DROP_KINDS and o.sql]
+        drops += [f"DROP TABLE IF EXISTS {self.quote(o.name)};" for o in kept if o.kind == "table"]
         if self.supports_functions:
             drops += [self.drop_function_sql(f) for f in reversed(design.functions)]
-        drops += [f"DROP {self.DROP_KINDS[o.kind]} IF EXISTS {self.quote(o.name)};" for o in reversed(design.objects)
-                  if o.kind in self.DROP_KINDS and o.sql]
+        drops += [f"DROP {self.DROP_KINDS[o.kind]} IF EXISTS {self.quote(o.name)};" for o in kept if o.kind != "table"]
         if self.supports_enum_types:
             drops += [f"DROP TYPE {self.quote(e.name)};" for e in reversed(design.enums)]
         if self.supports_extensions:

@@ -138,3 +138,96 @@ def test_a_copied_column_meeting_an_attribute_is_located(tmp_path):
     assert [i.format() for i in caught.value.issues] == [
         f"{path}:{line}:11: error: copied column 'customer_email' becomes column 'customer_email' of Order, "
         "which is already attribute 'customer_email'\n    hint: give the copy another `name:`"]
+
+
+# Rules, volumes and roles naming a many-to-many junction, by its relationship's name
+# (OrderLine) and by the junction table's name (order_line).
+JUNCTION = """\
+project: shop
+entities:
+  Order:
+    attributes:
+      number: {type: string, max_length: 20, required: true}
+  Product:
+    attributes:
+      sku: {type: string, max_length: 32, required: true, unique: true}
+      shelf: {type: string, max_length: 8}
+relationships:
+  - name: OrderLine
+    from: Order
+    to: Product
+    type: many-to-many
+    attributes:
+      quantity: {type: integer, required: true, min: 1}
+      position: {type: integer, required: true}
+      unit: {type: string, max_length: 8, required: true}
+rules:
+  - {name: line_position, entity: OrderLine, unique: [order_id, position]}
+  - {name: small_lines, entity: order_line, check: "quantity <= 1000"}
+  - name: product_unit
+    entity: order_line
+    depends: {determinant: [product_id], dependent: [unit]}
+    denormalized: the picking list shows the unit without a join
+volumes:
+  Order: {rows: 1000}
+  Product: {rows: 200}
+  order_line: {rows: 3000}
+security:
+  roles:
+    - {name: clerk, read: [Order, OrderLine], write: [order_line]}
+access_patterns:
+  - name: add_line
+    query: INSERT INTO order_line (order_id, product_id, quantity, position, unit) VALUES (:o, :p, :q, :n, :u)
+"""
+
+
+def test_rules_volumes_and_roles_name_a_junction(pg_url):
+    from schemawright.generation.counts import row_counts
+
+    design = design_of(JUNCTION)
+    line = design.table("order_line")
+    assert line.kind == "junction" and design.table_for_entity("OrderLine") is line
+    assert {r.name: r.entity for r in design.rules} == {
+        "line_position": "OrderLine", "small_lines": "OrderLine", "product_unit": "OrderLine"}
+    assert [u.columns for u in line.uniques] == [("order_id", "position")]
+    assert "quantity <= 1000" in [c.expression for c in line.checks]
+    assert {t.name for t in design.triggers if t.table == "order_line"} == {
+        "trg_order_line_product_unit_check", "trg_order_line_product_unit_sync"}
+    assert [(v.entity, v.rows) for v in design.volumes][-1] == ("OrderLine", 3000)
+    assert (design.security.roles[0].read, design.security.roles[0].write) == (("Order", "OrderLine"), ("OrderLine",))
+    # The declared volume, not twice the larger parent's 1,000 rows.
+    assert row_counts(design, 1.0) == {"orders": 1000, "products": 200, "order_line": 3000}
+    report = validate(design, render_up(design), render_down(design), database_url=pg_url, rows=20)
+    assert report.passed, _failures(report)
+    with scratch_database(pg_url) as url, Database(url) as db:
+        assert run_script(db, render_up(design)) is None
+        db.execute("INSERT INTO orders (number) VALUES ('A1'); INSERT INTO products (sku) VALUES ('S1')")
+        with pytest.raises(DatabaseError, match="ck_order_line_small_lines"):
+            db.execute("INSERT INTO order_line (order_id, product_id, quantity, position, unit) VALUES (1, 1, 5000, 1, 'kg')")
+
+
+def test_unknown_junction_names_are_located_with_a_suggestion(tmp_path):
+    from schemawright.errors import SpecErrors
+    from schemawright.pipeline import load_spec
+
+    text = (JUNCTION.replace("entity: OrderLine, unique", "entity: OrderLines, unique")
+            .replace("write: [order_line]", "write: [order_lines]")
+            .replace("  order_line: {rows: 3000}\n", "  order_line: {rows: 3000}\n  OrderLine: {rows: 5}\n  Orderline: {rows: 5}\n"))
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    lines = text.splitlines()
+
+    def at(prefix: str) -> int:
+        return next(i for i, line in enumerate(lines, 1) if line.startswith(prefix))
+
+    neither = "which is neither an entity nor a many-to-many relationship or its junction table"
+    assert [i.format() for i in caught.value.issues] == [
+        f"{path}:{at('  - {name: line_position')}:35: error: rule names 'OrderLines', {neither}\n"
+        "    hint: did you mean 'OrderLine'?",
+        f"{path}:{at('  OrderLine:')}:3: error: volume 'OrderLine' is the volume of 'order_line' again (the same "
+        "junction table)\n    hint: give each table one volume",
+        f"{path}:{at('  Orderline:')}:3: error: volume names 'Orderline', {neither}\n    hint: did you mean 'OrderLine'?",
+        f"{path}:{at('    - {name: clerk')}:55: error: role 'clerk' names 'order_lines', {neither}\n"
+        "    hint: did you mean 'order_line'?"]

@@ -558,9 +558,12 @@ class Design(_Frozen):
     def _tables_index(self) -> tuple[tuple[Table, ...], dict[str, Table], dict[str, Table]]:
         if self._index is None or self._index[0] is not self.tables:
             by_entity: dict[str, Table] = {}
-            for t in self.tables:
-                if t.kind == "entity" and t.entity is not None:
-                    by_entity.setdefault(t.entity, t)
+            # An entity's table, else a many-to-many junction by its relationship's name (rules,
+            # volumes and roles may name one: requirements.references.table_names).
+            for kind in ("entity", "junction"):
+                for t in self.tables:
+                    if t.kind == kind and t.entity is not None:
+                        by_entity.setdefault(t.entity, t)
             self._index = (self.tables, {t.name: t for t in self.tables}, by_entity)
         return self._index
 

@@ -10,7 +10,7 @@ from schemawright.naming import Namer
 from schemawright.conceptual.partition_request import partition_request
 from schemawright.requirements import spec as s
 from schemawright.requirements.pattern_sql import structured_sql
-from schemawright.requirements.references import relationship_name
+from schemawright.requirements.references import relationship_name, table_names
 
 def build_conceptual(spec: s.Spec) -> m.Design:
     namer = Namer(spec.naming.tables, spec.naming.case)
@@ -33,10 +33,16 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         for name, e in spec.entities.items()
     )
     relationships = tuple(_relationship(r, i) for i, r in enumerate(spec.relationships))
+    # Rules, volumes and roles may name a junction table by its table name: the design knows
+    # it by its relationship's name (references.table_names).
+    tables = table_names(spec)
     rules = tuple(_rule(r, i) for i, r in enumerate(spec.rules))
+    rules = tuple(r.model_copy(update={"entity": tables.get(r.entity, r.entity)}) for r in rules)
     patterns = tuple(_pattern(p, spec, namer) for p in spec.access_patterns)
-    volumes = tuple(m.Volume(entity=k, rows=v.rows, growth_per_month=v.growth_per_month,
+    volumes = tuple(m.Volume(entity=tables.get(k, k), rows=v.rows, growth_per_month=v.growth_per_month,
                              retention_months=v.retention_months) for k, v in spec.volumes.items())
+    roles = tuple(r.model_copy(update={"read": tuple(tables.get(e, e) for e in r.read),
+                                       "write": tuple(tables.get(e, e) for e in r.write)}) for r in spec.security.roles)
     return m.Design(
         project=spec.project,
         dialect=spec.database,
@@ -51,7 +57,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         denormalizations=tuple(m.Denormalization(**{**d.model_dump(), "key": tuple(d.key)})
                                for d in spec.denormalizations),
         transactions=m.Transactions(**_given(spec.transactions)),
-        security=m.Security.enforced_by(_objects(spec), **_given(spec.security)),
+        security=m.Security.enforced_by(_objects(spec), **{**_given(spec.security), "roles": roles}),
         operations=m.Operations(**_given(spec.availability)),
         extensions=tuple(sorted(set(spec.extensions))),
         views=tuple(m.View(**v.model_dump()) for v in spec.views),

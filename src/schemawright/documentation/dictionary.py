@@ -106,7 +106,7 @@ def to_data_dictionary(design: Design) -> str:
 
 def volume_of(t: Table, ctx: _Context) -> Volume | None:
     """The declared (or, for an imported schema, measured) volume of a table's rows."""
-    if t.kind != "entity":
+    if t.kind not in ("entity", "junction"):  # a junction's volume is given by its relationship's name
         return None
     return ctx.volume.get(t.entity or "") or (ctx.volume.get(t.name) if not t.entity else None)
 
@@ -192,7 +192,7 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
     sentences = _relationship_sentences(t, ctx)
     if sentences:
         out += [h("Relationships"), "", *(f"- {s}" for s in sentences), ""]
-    rules = ctx.rules.get(t.entity or "", []) if t.kind == "entity" else []
+    rules = ctx.rules.get(t.entity or "", []) if t.kind in ("entity", "junction") else []
     if rules:
         out += [h("Business rules"), "", *(f"- {_rule(r, t)}" for r in rules), ""]
     triggers = ctx.triggers.get(t.name, [])

@@ -77,7 +77,7 @@ def _patterns(design: Design, services: dict[str, Service]) -> list[str]:
          _short_verdict(services[p.name])] for p in design.access_patterns], align="llrrl")
     out.append("")
     volumes = {v.entity: v.rows for v in design.volumes}
-    rows = {t.name: volumes[t.entity] for t in design.tables if t.kind == "entity" and t.entity in volumes}
+    rows = {name: volumes[entity] for entity, name in _entity_tables(design).items() if entity in volumes}
     about: dict[str, list[Decision]] = defaultdict(list)
     for d in design.decisions:
         about[d.subject].append(d)
@@ -133,11 +133,23 @@ def _short_verdict(s: Service) -> str:
     return _VERDICT[s.status]
 
 
+def _entity_tables(design: Design) -> dict[str, str]:
+    """Entity -> its table, and a many-to-many relationship -> its junction table (volumes may
+    name one).  Read here rather than through Design.table_for_entity, whose cached index would
+    make the rendered design differ from a fresh one."""
+    tables: dict[str, str] = {}
+    for kind in ("entity", "junction"):
+        for t in design.tables:
+            if t.kind == kind and t.entity:
+                tables.setdefault(t.entity, t.name)
+    return tables
+
+
 def _volumes(design: Design) -> list[str]:
     out = ['<a id="volumes"></a>', "", "## Volumes", ""]
     if not design.volumes:
         return out + ["The spec declares no volumes.", ""]
-    tables = {t.entity: t.name for t in design.tables if t.kind == "entity"}
+    tables = _entity_tables(design)
     out += table(["Entity", "Table", "Rows now", "Growth / month", "Retention"], [
         [text(v.entity), code(tables[v.entity]) if v.entity in tables else "—", number(v.rows),
          number(v.growth_per_month), f"{v.retention_months} months" if v.retention_months else "kept"]

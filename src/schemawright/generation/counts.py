@@ -1,5 +1,6 @@
 """How many rows each table gets: the declared volume times the scale.
 
+A junction table's volume is given by its many-to-many relationship's name (or its own name).
 Tables without a volume: a junction or list table gets about two rows per row of its
 largest parent (never more than the distinct pairs its key allows), any other child
 table as many rows as its largest parent, and a table with no parent DEFAULT_ROWS × scale.
@@ -43,7 +44,7 @@ def _volume_rows(design: m.Design) -> dict[str, int]:
     by_entity = {v.entity: v.rows for v in design.volumes}
     out = {}
     for table in design.tables:
-        if table.kind == "entity" and table.entity in by_entity:
+        if table.kind in ("entity", "junction") and table.entity in by_entity:  # a junction: by relationship
             out[table.name] = by_entity[table.entity]
         elif table.name in by_entity:
             out[table.name] = by_entity[table.name]

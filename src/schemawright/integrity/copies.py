@@ -104,7 +104,8 @@ def _row(prefix: str, columns: tuple[str, ...]) -> str:
 
 
 def _kept_dependency(state: _State, rule: m.Rule) -> None:
-    table = next((t for t in state.tables.values() if t.entity == rule.entity and t.kind == "entity"), None)
+    named = state.base.table_for_entity(rule.entity)  # an entity's table or a junction
+    table = state.tables.get(named.name) if named else None
     if table is None or table.primary_key is None or not all(table.column(c) for c in (*rule.columns, *rule.dependent)):
         return
     x, y, key = rule.columns, tuple(c for c in rule.dependent if c not in rule.columns), table.primary_key.columns

@@ -45,6 +45,7 @@ def build_logical(design: m.Design) -> m.Design:
         if rel.cardinality == "many-to-many":
             junction = _junction_table(rel, parent, child, namer)
             tables[junction.name] = junction
+            entity_tables.setdefault(rel.name, junction.name)  # rules may name the junction by its relationship
             decisions.append(m.Decision(
                 step="logical", subject=f"relationship {rel.name}", choice=f"junction table {junction.name}",
                 reason="many-to-many needs its own table; its composite primary key forbids duplicate pairs"

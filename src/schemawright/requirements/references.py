@@ -30,6 +30,27 @@ def relationship_name(rel, index: int) -> str:  # noqa: ANN001 - spec.Relationsh
     return f"{rel.from_}_{rel.to}" + (f"_{rel.role}" if rel.role else "")
 
 
+def table_names(spec: Spec) -> dict[str, str]:
+    """Every name `rules:` (`entity:`), `volumes:` and `security.roles` may give a table the spec
+    designs -> the name the design knows it by (model.Table.entity, what Design.table_for_entity
+    takes): an entity by its name; a many-to-many junction table by its relationship's name or
+    by the junction table's own name, both meaning the relationship.  An entity wins a name
+    both could claim."""
+    namer = Namer(spec.naming.tables, spec.naming.case)
+    names = {name: name for name in spec.entities}
+    junctions = [relationship_name(r, i) for i, r in enumerate(spec.relationships) if r.type == "many-to-many"]
+    for relationship in junctions:
+        names.setdefault(relationship, relationship)
+    for relationship in junctions:
+        names.setdefault(namer.junction(relationship), relationship)
+    return names
+
+
+def resolve_entity(spec: Spec, name: str) -> str | None:
+    """The design's name for the entity or junction table `name` names (see table_names), or None."""
+    return table_names(spec).get(name)
+
+
 def check_references(spec: Spec, at: Locator, design_checks: DesignChecks,
                      ignore: set[str] | None = None) -> list[SpecIssue]:
     """`ignore`: names dropped from invalid input; problems naming them are not reported twice."""
@@ -52,10 +73,10 @@ def _without_broken_references(spec: Spec, at: Locator) -> tuple[Spec, Locator]:
     reported), so the remaining checks can still build tables."""
     from schemawright.requirements.loader import _RemappedLocator
 
-    known = spec.entities
+    known, tables = spec.entities, table_names(spec)
     keep = {
         "relationships": [i for i, r in enumerate(spec.relationships) if r.from_ in known and r.to in known],
-        "rules": [i for i, r in enumerate(spec.rules) if r.entity in known],
+        "rules": [i for i, r in enumerate(spec.rules) if r.entity in tables],
         "access_patterns": [i for i, p in enumerate(spec.access_patterns) if p.entity is None or p.entity in known],
     }
     if all(len(v) == len(getattr(spec, k)) for k, v in keep.items()):
@@ -68,6 +89,7 @@ def _without_broken_references(spec: Spec, at: Locator) -> tuple[Spec, Locator]:
 
 def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
     names = list(spec.entities)
+    tables = table_names(spec)
     out: list[SpecIssue] = []
 
     def need(entity: str | None, path: tuple, what: str) -> None:
@@ -75,24 +97,37 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
             out.append(at.issue(path, f"{what} names entity {entity!r}, which is not defined",
                                 did_you_mean(entity, names) or f"define it under `entities:` (known: {', '.join(names)})"))
 
+    def need_table(entity: str, path: tuple, what: str, at_key: bool = False) -> None:
+        """Rules, volumes and roles may also name a many-to-many relationship's junction table."""
+        if entity not in tables:
+            junctions = [n for n in tables if n not in spec.entities]
+            known = ", ".join(names + junctions)
+            out.append(at.issue(path, f"{what} names {entity!r}, which is neither an entity nor a many-to-many "
+                                "relationship or its junction table",
+                                did_you_mean(entity, list(tables)) or f"define it under `entities:` (known: {known})",
+                                at_key=at_key))
+
     for i, rel in enumerate(spec.relationships):
         need(rel.from_, ("relationships", i, "from"), "relationship")
         need(rel.to, ("relationships", i, "to"), "relationship")
     for i, rule in enumerate(spec.rules):
-        need(rule.entity, ("rules", i, "entity"), "rule")
+        need_table(rule.entity, ("rules", i, "entity"), "rule")
     for i, pattern in enumerate(spec.access_patterns):
         need(pattern.entity, ("access_patterns", i, "entity"), f"access pattern {pattern.name!r}")
     for i, item in enumerate(spec.denormalizations):
         out += _copy_source(spec, at, i, item, need)
+    given: dict[str, str] = {}  # the design's name -> the spelling that gave its volume first
     for entity in spec.volumes:
-        if entity not in spec.entities:
-            out.append(at.issue(("volumes", entity), f"volume given for entity {entity!r}, which is not defined",
-                                did_you_mean(entity, names), at_key=True))
+        need_table(entity, ("volumes", entity), "volume", at_key=True)
+        if entity in tables and tables[entity] in given:
+            out.append(at.issue(("volumes", entity), f"volume {entity!r} is the volume of {given[tables[entity]]!r} "
+                                "again (the same junction table)", "give each table one volume", at_key=True))
+        given.setdefault(tables.get(entity, entity), entity)
     for i, role in enumerate(spec.security.roles):
         for verb in ("read", "write"):
             for j, entity in enumerate(getattr(role, verb)):
                 if entity != "*":
-                    need(entity, ("security", "roles", i, verb, j), f"role {role.name!r}")
+                    need_table(entity, ("security", "roles", i, verb, j), f"role {role.name!r}")
     return out
 
 
@@ -204,9 +239,12 @@ def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:
 def rule_columns(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
     """`unique:` and `depends:` rules name columns of their entity's table."""
     out: list[SpecIssue] = []
+    tables = table_names(spec)
     for i, rule in enumerate(spec.rules):
-        table = design.table_for_entity(rule.entity)
-        columns = [c.name for c in table.columns] if table else []
+        table = design.table_for_entity(tables.get(rule.entity, ""))
+        if table is None:
+            continue  # reported by _entity_references
+        columns = [c.name for c in table.columns]
         named = list(rule.unique or []) + (list(rule.depends.determinant) + list(rule.depends.dependent) if rule.depends else [])
         field = "unique" if rule.unique else "depends"
         for name in named:

@@ -16,7 +16,7 @@ from schemawright.requirements import pg_builtins
 from schemawright.requirements.constraint_checks import constraint_problems
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.requirements.expression_types import Scope, expression_problems
-from schemawright.requirements.references import relationship_name
+from schemawright.requirements.references import relationship_name, table_names
 from schemawright.requirements.spec import Spec
 from schemawright.sql import types
 
@@ -82,9 +82,10 @@ def _same_column_twice(spec: Spec, design: m.Design, at: Locator) -> list[SpecIs
 
 def _expressions(spec: Spec, design: m.Design) -> Iterator[tuple[tuple, str, m.Table | None, str]]:
     """(path, text, table it is checked in, hint when a column is missing) of each expression."""
+    names = table_names(spec)  # a rule may name a junction table
     for i, rule in enumerate(spec.rules):
         if rule.check is not None:
-            yield ("rules", i, "check"), rule.check, design.table_for_entity(rule.entity), ""
+            yield ("rules", i, "check"), rule.check, design.table_for_entity(names.get(rule.entity, "")), ""
     tables = {t.entity: t for t in design.tables if t.entity}
     for path, attr in ((("entities", e, "attributes", a), attr) for e, ent in spec.entities.items()
                        for a, attr in ent.attributes.items()):

@@ -16,6 +16,7 @@ ALLOWED = {
     "requirements/table_checks.py": "parsed only: a sql_type wrapped in CREATE TABLE for pglast to read",
     "requirements/sql_fragments.py": "parsed only: a spec's clause wrapped in the statement that holds it",
     "requirements/constraint_checks.py": "parsed only: an exclusion definition wrapped in CREATE TABLE for pglast",
+    "logical/sql_names.py": "parsed only: an exclusion definition wrapped in CREATE TABLE for pglast (normalize)",
     "importers/table_reader.py": "parsed only (a table item probed alone) and import notes",
     "importers/sqlglot_sql.py": "parsed only (an index probe) and import notes naming the statement skipped",
     "importers/postgresql_sql.py": "an import note naming the ALTER TABLE form not imported",

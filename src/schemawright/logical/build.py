@@ -211,9 +211,12 @@ def _key_of(table: m.Table) -> tuple[str, ...]:
 
 
 def _key_refs(parent: m.Table, prefix: str, namer: Namer) -> tuple[str, ...]:
-    """Foreign key column names for a reference to `parent`'s key: <prefix>_id for a
+    return key_ref_names(_key_of(parent), prefix, namer)
+
+
+def key_ref_names(key: tuple[str, ...], prefix: str, namer: Namer) -> tuple[str, ...]:
+    """Foreign key column names for a reference to a parent's key: <prefix>_id for a
     surrogate key, <prefix>_<column> for each column of a natural or composite key."""
-    key = _key_of(parent)
     if key == ("id",):
         return (fit(f"{namer.ident(prefix)}_id"),)
     return tuple(fit(f"{namer.ident(prefix)}_{c}") for c in key)

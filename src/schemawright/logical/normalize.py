@@ -3,181 +3,190 @@
 Works on entities, before the logical stage builds tables, so the split-out entity gets its
 table, key and foreign key from the same code as every other entity.  A declared dependency
 X -> Y whose determinant X is not a key of its entity is a BCNF violation; the step that
-removes it is the textbook one: move closure(X) - X into a new entity keyed by X, keep X in
-the old entity as a foreign key to it.  Repeating until no declared dependency violates gives
-a BCNF decomposition of the declared dependencies; every split is lossless (the shared
-columns X are a key of the new entity).  Dependencies kept on purpose (`denormalized:`) are
-left alone.  Read patterns that name a moved column are rewritten with a join (patterns.py).
+removes it is the textbook one: move closure(X) - X into an entity keyed by X (a new one, or
+the one X already references), keep X in the old entity as a foreign key to it.  Repeating
+until no declared dependency violates gives a BCNF decomposition of the declared
+dependencies; every split is lossless (the shared columns X are a key of the target).
+Dependencies kept on purpose (`denormalized:`) are left alone.  split_plan.py says which
+split comes next and which ones cannot be made; split_carry.py moves the constraints with
+their columns; read patterns, views and copies' queries that name a moved column are
+rewritten with a join (patterns.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemawright import model as m
 from schemawright.logical.patterns import JoinRewrite, rewrite_pattern
+from schemawright.logical.split_carry import Carrier
+from schemawright.logical.split_plan import Split, Workspace, join_rewrite, plan_splits
 from schemawright.naming import Namer
-from schemawright.normalization.closure import closure
-from schemawright.normalization.dependencies import FD
 
-SURROGATE = "id"
+# Each split removes at least one column from a table; more rounds than this means a bug.
+MAX_SPLITS = 1000
 
 
-@dataclass(frozen=True)
-class Split:
-    source: str  # the entity the columns left
-    entity: str  # the new entity
-    key: tuple[str, ...]  # determinant columns: the new entity's key, a foreign key in `source`
-    moved: tuple[str, ...]  # columns that moved
-    rule: str
+@dataclass
+class Outcome:
+    """What --normalize does with each declared dependency that breaks BCNF."""
+
+    applied: dict[str, Split] = field(default_factory=dict)  # rule -> the first split made for it
+    blocked: dict[str, str] = field(default_factory=dict)  # rule -> why its split is left out
+    lost: dict[str, str] = field(default_factory=dict)  # rule -> why another split dropped it
 
 
 def normalize_entities(design: m.Design) -> m.Design:
     """Split entities until no declared dependency (not kept on purpose) breaks BCNF."""
     if not design.normalize:
         return design
-    namer = Namer(design.naming.tables, design.naming.case)
-    entities = {e.name: e for e in design.entities}
-    rules = list(design.rules)
-    relationships = list(design.relationships)
-    volumes = {v.entity: v for v in design.volumes}
-    splits: list[Split] = []
-    decisions: list[m.Decision] = []
-    while True:
-        found = _first_violation(entities, rules, relationships, namer)
-        if found is None:
-            break
-        entity, rule, moved = found
-        split = _split(entity, rule, moved, entities, rules, relationships, volumes, namer)
-        splits.append(split)
-        decisions.append(m.Decision(
-            step="logical", subject=f"rule {rule.name}",
-            choice=f"split {', '.join(split.moved)} of {split.source} into {split.entity} keyed by "
-                   f"{', '.join(split.key)}",
-            reason=f"({', '.join(rule.columns)}) determines ({', '.join(split.moved)}) but is not a key of "
-                   f"{split.source}: every row with the same {', '.join(rule.columns)} would repeat the same values. "
-                   f"The split is lossless ({', '.join(split.key)} is the key of {split.entity}) and keeps the "
-                   f"dependency as that key."))
-    if not splits:
+    ws, outcome = _run(design)
+    if not outcome.applied and not outcome.blocked:
         return design
-    patterns, notes = _rewrite_patterns(design, splits, entities, relationships, namer)
-    decisions += notes
+    security = design.security.model_copy(update={"roles": tuple(ws.roles)})
     return design.model_copy(update={
-        "entities": tuple(entities.values()), "rules": tuple(rules), "relationships": tuple(relationships),
-        "volumes": tuple(volumes.values()), "access_patterns": patterns,
-        "decisions": design.decisions + tuple(decisions)})
+        "entities": tuple(ws.entities.values()), "rules": tuple(ws.rules), "relationships": tuple(ws.relationships),
+        "volumes": tuple(ws.volumes.values()), "access_patterns": tuple(ws.patterns), "views": tuple(ws.views),
+        "denormalizations": tuple(ws.denormalizations), "security": security,
+        "decisions": design.decisions + tuple(ws.decisions)})
 
 
-def entity_columns(entity: m.Entity, namer: Namer, relationships: list[m.Relationship]) -> list[str]:
-    """Column names an entity's table will have, without the ones relationships add."""
-    columns = [] if entity.primary_key is not None else [SURROGATE]
-    columns += [namer.column(a.name, a.column) for a in entity.attributes if a.type != "list"]
-    for rel in relationships:
-        if rel.child == entity.name and rel.cardinality != "many-to-many":
-            columns += [c for c in rel.columns if c not in columns]
-    return columns
+def split_outcome(design: m.Design) -> Outcome:
+    """What `--normalize` would do with the design as it stands (report.md's proposals)."""
+    return _run(design, patterns=False)[1]
 
 
-def _keys(entity: m.Entity, namer: Namer) -> list[frozenset[str]]:
-    keys = [frozenset(entity.primary_key)] if entity.primary_key is not None else [frozenset((SURROGATE,))]
-    keys += [frozenset((namer.column(a.name, a.column),)) for a in entity.attributes if a.unique and a.required]
-    return keys
+def _run(design: m.Design, patterns: bool = True) -> tuple[Workspace, Outcome]:
+    namer = Namer(design.naming.tables, design.naming.case)
+    ws = Workspace.of(design)
+    outcome = Outcome()
+    failed: dict[str, str] = {}  # pattern -> why it is left as written (later splits leave it too)
+    for _ in range(MAX_SPLITS):
+        planned = plan_splits(ws, namer)
+        split = next((s for s in planned if s.blocked is None), None)
+        if split is None:
+            break
+        _apply(split, ws, namer, outcome, failed if patterns else None)
+    for split in planned:
+        outcome.blocked[split.rule] = split.blocked or "the step stopped after too many splits"
+        ws.decisions.append(m.Decision(step="logical", subject=f"rule {split.rule}", choice="not split",
+                                       reason=f"{outcome.blocked[split.rule]}. The table stays below BCNF; "
+                                              "report.md lists the violation."))
+    if patterns:
+        _pattern_notes(design, ws, failed)
+    return ws, outcome
 
 
-def _first_violation(entities: dict[str, m.Entity], rules: list[m.Rule], relationships: list[m.Relationship],
-                     namer: Namer) -> tuple[m.Entity, m.Rule, tuple[str, ...]] | None:
-    for rule in rules:
-        entity = entities.get(rule.entity)
-        if rule.kind != "depends" or rule.denormalized or entity is None:
-            continue
-        columns = entity_columns(entity, namer, relationships)
-        if not set(rule.columns) | set(rule.dependent) <= set(columns):
-            continue  # names a column this entity no longer has: reported by the check stage
-        all_columns = frozenset(columns)
-        fds = [FD(k, all_columns) for k in _keys(entity, namer)]
-        fds += [FD(frozenset(r.columns), frozenset(r.dependent)) for r in rules
-                if r.kind == "depends" and r.entity == entity.name
-                and set(r.columns) | set(r.dependent) <= all_columns]
-        reach = closure(rule.columns, fds)
-        if reach >= all_columns:
-            continue  # the determinant is a (super)key: no violation
-        moved = tuple(c for c in columns if c in reach and c not in rule.columns)
-        if moved:
-            return entity, rule, moved
-    return None
+def _pattern_notes(design: m.Design, ws: Workspace, failed: dict[str, str]) -> None:
+    """One decision per access pattern the splits touched; one left as written keeps its text."""
+    originals = {p.name: p for p in design.access_patterns}
+    for i, pattern in enumerate(ws.patterns):
+        if pattern.name in failed:
+            ws.patterns[i] = originals[pattern.name]
+            ws.decisions.append(m.Decision(step="logical", subject=f"access pattern {pattern.name}",
+                                           choice="not rewritten", reason=f"{failed[pattern.name]}; rewrite it by "
+                                                                          "hand for the normalised tables"))
+        elif pattern.sql != originals[pattern.name].sql:
+            ws.decisions.append(m.Decision(step="logical", subject=f"access pattern {pattern.name}",
+                                           choice="rewritten with a join to the split-out table", reason=pattern.sql))
 
 
-def _entity_name(key: tuple[str, ...], entities: dict[str, m.Entity]) -> str:
-    base = "".join(part.capitalize() for column in key for part in column.split("_"))
+def _apply(split: Split, ws: Workspace, namer: Namer, outcome: Outcome, failed: dict[str, str] | None) -> None:
+    before = ws.columns(split.source, namer)
+    rewrite = join_rewrite(split, ws, namer)
+    source = ws.entities[split.source]
+    if split.into_parent:
+        _into_parent(split, ws, namer)
+    else:
+        _into_new_entity(split, ws, namer)
+    carrier = Carrier(split, ws, namer, before)
+    carrier.carry()
+    outcome.applied.setdefault(split.rule, split)
+    outcome.lost.update(carrier.lost)
+    key, moved = ", ".join(split.key), ", ".join(split.moved)
+    into = f"{split.table} (a new table keyed by {key})" if not split.into_parent else \
+        f"{split.table}, the table ({key}) references"
+    ws.decisions.append(m.Decision(
+        step="logical", subject=f"rule {split.rule}", choice=f"split {moved} of {source.name} into {into}",
+        reason=f"({key}) determines ({moved}) but is not a key of {source.name}: every row with the same {key} would "
+               f"repeat the same values. The split is lossless ({', '.join(split.target_key)} is the key of "
+               f"{split.table}) and keeps the dependency as that key."))
+    ws.views[:] = [v.model_copy(update={"sql": rewrite_pattern(v.sql, rewrite)[0]}) for v in ws.views]
+    ws.denormalizations[:] = [d.model_copy(update={"query": rewrite_pattern(d.query, rewrite)[0]}) if d.query else d
+                              for d in ws.denormalizations]
+    if failed is not None:
+        ws.patterns[:] = [_rewritten(p, rewrite, failed) for p in ws.patterns]
+
+
+def _into_new_entity(split: Split, ws: Workspace, namer: Namer) -> None:
+    source = ws.entities[split.source]
+    by_column = {namer.column(a.name, a.column): a for a in source.attributes}
+    key_attrs = [by_column[c].model_copy(update={"required": True, "unique": False, "default": None,
+                                                 "identity": False, "generated": None})
+                 for c in split.key if c in by_column]
+    moved_attrs = [by_column[c] for c in split.moved if c in by_column]
+    ws.entities[split.entity] = m.Entity(
+        name=split.entity, table=split.table, attributes=tuple(key_attrs + moved_attrs), audit=source.audit,
+        key=source.key, primary_key=split.key,
+        description=f"Split out of {source.name}: {', '.join(split.moved)} depend on {', '.join(split.key)} "
+                    f"(rule {split.rule}).")
+    ws.entities[source.name] = source.model_copy(update={"attributes": tuple(a for a in source.attributes
+                                                                             if a not in moved_attrs)})
+    required = set(split.key) <= ws.required(source.name, namer)
+    names = {r.name for r in ws.relationships}
+    copies = []
+    for i, (rel, fk) in enumerate([(r, ws.fk_columns(r, namer)) if r.child == source.name
+                                   and r.cardinality != "many-to-many" else (r, ()) for r in ws.relationships]):
+        if fk and set(fk) <= set(split.moved):  # a foreign key that moved: the target's now
+            ws.relationships[i] = rel.model_copy(update={"child": split.entity})
+        elif fk and set(fk) <= set(split.key):  # part of the new key: the target references the same parent
+            copies.append(rel.model_copy(update={
+                "name": _fresh(f"{rel.name}_{split.entity}", names), "child": split.entity, "required": True,
+                "constraint": None, "on_delete": "cascade" if rel.on_delete == "cascade" else "restrict",
+                "cardinality": "one-to-many", "at_least_one": False}))
+    ws.relationships += copies + [m.Relationship(
+        name=_fresh(f"{split.entity}_{source.name}", names), parent=split.entity, child=source.name,
+        cardinality="one-to-many", required=required, on_delete="restrict" if required else "set null",
+        columns=split.key, references=split.key, description=f"The {', '.join(split.key)} of this {source.name}.")]
+    volume = ws.volumes.get(source.name)
+    distinct = [a.data.distinct for a in key_attrs if a.data and a.data.distinct]
+    rows = min(distinct) if distinct else (volume.rows if volume else None)
+    if rows:
+        ws.volumes[split.entity] = m.Volume(entity=split.entity, rows=rows)
+    ws.roles[:] = [_grant_too(role, source.name, split.entity) for role in ws.roles]
+
+
+def _into_parent(split: Split, ws: Workspace, namer: Namer) -> None:
+    source, parent = ws.entities[split.source], ws.entities[split.entity]
+    moved_attrs = [a for a in source.attributes if namer.column(a.name, a.column) in split.moved]
+    ws.entities[parent.name] = parent.model_copy(update={"attributes": parent.attributes + tuple(moved_attrs)})
+    ws.entities[source.name] = source.model_copy(update={"attributes": tuple(a for a in source.attributes
+                                                                             if a not in moved_attrs)})
+    for i, rel in enumerate(ws.relationships):
+        if rel.child == source.name and rel.cardinality != "many-to-many" \
+                and set(ws.fk_columns(rel, namer)) <= set(split.moved):
+            ws.relationships[i] = rel.model_copy(update={"child": parent.name})
+
+
+def _grant_too(role: m.Role, source: str, entity: str) -> m.Role:
+    """A role that reads or writes the source needs the split-out table as well."""
+    return role.model_copy(update={verb: getattr(role, verb) + (entity,) for verb in ("read", "write")
+                                   if source in getattr(role, verb)})
+
+
+def _fresh(base: str, taken: set[str]) -> str:
     name, n = base, 2
-    while name in entities:
-        name, n = f"{base}{n}", n + 1
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
     return name
 
 
-def _split(entity: m.Entity, rule: m.Rule, moved: tuple[str, ...], entities: dict[str, m.Entity],
-           rules: list[m.Rule], relationships: list[m.Relationship], volumes: dict[str, m.Volume],
-           namer: Namer) -> Split:
-    key = tuple(rule.columns)
-    name = _entity_name(key, entities)
-    by_column = {namer.column(a.name, a.column): a for a in entity.attributes}
-    key_attrs = [by_column[c].model_copy(update={"required": True, "unique": False, "default": None, "identity": False,
-                                                 "generated": None}) for c in key if c in by_column]
-    moved_attrs = [by_column[c] for c in moved if c in by_column]
-    entities[name] = m.Entity(name=name, description=f"Split out of {entity.name}: {', '.join(moved)} depend on "
-                                                     f"{', '.join(key)} (rule {rule.name}).",
-                              attributes=tuple(key_attrs + moved_attrs), audit=entity.audit, key=entity.key,
-                              primary_key=key)
-    entities[entity.name] = entity.model_copy(update={
-        "attributes": tuple(a for a in entity.attributes if namer.column(a.name, a.column) not in moved)})
-    required = all(by_column[c].required for c in key if c in by_column)
-    relationships.append(m.Relationship(
-        name=f"{name}_{entity.name}", parent=name, child=entity.name, cardinality="one-to-many", required=required,
-        on_delete="restrict" if required else "set null", columns=key, references=key,
-        description=f"The {', '.join(key)} of this {entity.name}."))
-    # Rules that live entirely among the moved columns go with them.
-    new_columns = set(key) | set(moved)
-    for i, other in enumerate(rules):
-        named = set(other.columns) | set(other.dependent)
-        if other.entity == entity.name and named and named <= new_columns and named & set(moved):
-            rules[i] = other.model_copy(update={"entity": name})
-    source_volume = volumes.get(entity.name)
-    distinct = [a.data.distinct for a in key_attrs if a.data and a.data.distinct]
-    rows = min(distinct) if distinct else (source_volume.rows if source_volume else None)
-    if rows:
-        volumes[name] = m.Volume(entity=name, rows=rows)
-    return Split(entity.name, name, key, moved, rule.name)
-
-
-def _rewrite_patterns(design: m.Design, splits: list[Split], entities: dict[str, m.Entity],
-                      relationships: list[m.Relationship], namer: Namer,
-                      ) -> tuple[tuple[m.AccessPattern, ...], list[m.Decision]]:
-    def table(entity: str) -> str:
-        return namer.table(entity, entities[entity].table)
-
-    # Columns each table had before the splits, to tell whose an unqualified name is.
-    before = {namer.table(e.name, e.table): frozenset(entity_columns(e, namer, list(design.relationships)))
-              for e in design.entities}
-    rewrites = [JoinRewrite(table=table(s.source), moved=s.moved, target=table(s.entity), key=s.key,
-                            optional=not next(r.required for r in relationships
-                                              if r.parent == s.entity and r.child == s.source),
-                            others=before)
-                for s in splits]
-    patterns, notes = [], []
-    for pattern in design.access_patterns:
-        sql, problem = pattern.sql, None
-        for rewrite in rewrites:
-            sql, problem = rewrite_pattern(sql, rewrite)
-            if problem:
-                break
-        if problem:
-            notes.append(m.Decision(step="logical", subject=f"access pattern {pattern.name}", choice="not rewritten",
-                                    reason=f"{problem}; rewrite it by hand for the normalised tables"))
-            patterns.append(pattern)
-        elif sql != pattern.sql:
-            notes.append(m.Decision(step="logical", subject=f"access pattern {pattern.name}",
-                                    choice="rewritten with a join to the split-out table", reason=sql))
-            patterns.append(pattern.model_copy(update={"sql": sql}))
-        else:
-            patterns.append(pattern)
-    return tuple(patterns), notes
+def _rewritten(pattern: m.AccessPattern, rewrite: JoinRewrite, failed: dict[str, str]) -> m.AccessPattern:
+    if pattern.name in failed:
+        return pattern
+    sql, problem = rewrite_pattern(pattern.sql, rewrite)
+    if problem:
+        failed[pattern.name] = problem
+        return pattern
+    return pattern if sql == pattern.sql else pattern.model_copy(update={"sql": sql})

@@ -21,9 +21,14 @@ class JoinRewrite:
     table: str  # the table the columns left
     moved: tuple[str, ...]
     target: str  # the table they moved to
-    key: tuple[str, ...]  # shared columns: key of target, foreign key in table
+    key: tuple[str, ...]  # the foreign key in table
     optional: bool = False  # the foreign key may be NULL: LEFT JOIN keeps those rows
     others: dict[str, frozenset[str]] = field(default_factory=dict)  # other tables' columns, to resolve names
+    target_key: tuple[str, ...] = ()  # the key of target it references (default: the same names as key)
+
+    def target_columns(self) -> frozenset[str]:
+        """The target's columns once the moved ones are in it."""
+        return self.others.get(self.target, frozenset()) | set(self.target_key or self.key) | set(self.moved)
 
 
 def rewrite_pattern(sql: str, rewrite: JoinRewrite) -> tuple[str, str | None]:
@@ -72,12 +77,15 @@ def rewrite_pattern(sql: str, rewrite: JoinRewrite) -> tuple[str, str | None]:
         target_alias = _fresh_alias(rewrite.target, set(scope.sources))
         for column in refs:
             column.set("table", exp.to_identifier(target_alias))
-        for column in scope.columns:  # the key is in both tables now: keep the old table's
-            if not column.table and column.name in rewrite.key:
+        mine = rewrite.others.get(rewrite.table, frozenset(rewrite.key))
+        both = (rewrite.target_columns() & mine) - moved
+        for column in scope.columns:  # a name both tables have now (the key at least): keep the old table's
+            if not column.table and column.name in both:
                 column.set("table", exp.to_identifier(alias))
         for star in stars:
             _expand(select, star, list(scope.sources), target_alias, rewrite.moved)
-        on = exp.and_(*[exp.EQ(this=exp.column(k, target_alias), expression=exp.column(k, alias)) for k in rewrite.key])
+        on = exp.and_(*[exp.EQ(this=exp.column(t, target_alias), expression=exp.column(k, alias))
+                        for k, t in zip(rewrite.key, rewrite.target_key or rewrite.key)])
         joined = exp.table_(rewrite.target, alias=None if target_alias == rewrite.target else target_alias)
         select.append("joins", exp.Join(this=joined,
                                         kind="LEFT" if rewrite.optional else None, on=on))

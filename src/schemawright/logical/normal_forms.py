@@ -10,32 +10,33 @@ Dependencies kept on purpose (`denormalized:`) are reported with their reason, n
 from __future__ import annotations
 
 from schemawright import model as m
+from schemawright.logical.normalize import Outcome, split_outcome
 from schemawright.naming import Namer
-from schemawright.normalization.closure import closure
 from schemawright.normalization.dependencies import FD
 from schemawright.normalization.forms import analyse
 
 
 def check_normal_forms(design: m.Design) -> m.Design:
     namer = Namer(design.naming.tables, design.naming.case)
+    outcome = split_outcome(design)  # the proposals are the splits --normalize makes, under the same names
     rules: dict[str, list[m.Rule]] = {}
     for rule in design.rules:
         if rule.kind == "depends":
             rules.setdefault(rule.entity, []).append(rule)
     forms, decisions = [], []
-    taken = {t.name for t in design.tables}
     for table in design.tables:
         declared = [r for r in rules.get(table.entity or "", []) if table.kind == "entity"
                     and all(table.column(c) for c in (*r.columns, *r.dependent))]
-        form = _table_form(table, declared, design, namer, taken)
+        form = _table_form(table, declared, design, namer, outcome)
         forms.append(form)
         for v in form.violations:
             decisions.append(m.Decision(
                 step="logical", subject=f"table {table.name}",
                 choice=f"kept below {v.breaks} on purpose" if v.kept else f"breaks {v.breaks}: proposed split "
-                       f"into {v.split.table if v.split else '?'}",
+                       f"into {v.split.table}" if v.split else f"breaks {v.breaks}: not split",
                 reason=v.explanation + (f" Kept because: {v.kept}" if v.kept else
-                                        " `design --normalize` (or `normalize: true`) applies the split.")))
+                                        " `design --normalize` (or `normalize: true`) applies the split." if v.split
+                                        else "")))
     return design.model_copy(update={"normal_forms": tuple(forms), "decisions": design.decisions + tuple(decisions)})
 
 
@@ -53,7 +54,8 @@ def _keys(table: m.Table, design: m.Design) -> list[tuple[str, ...]]:
     return [k for k in design.unique_keys(table) if k == primary or all(not table.column(c).nullable for c in k)]
 
 
-def _table_form(table: m.Table, declared: list[m.Rule], design: m.Design, namer: Namer, taken: set[str]) -> m.NormalForm:
+def _table_form(table: m.Table, declared: list[m.Rule], design: m.Design, namer: Namer,
+                outcome: Outcome) -> m.NormalForm:
     columns = [c.name for c in table.columns]
     if not declared:  # only keys determine anything: BCNF by definition, no search needed
         keys = [frozenset(k) for k in _keys(table, design)]
@@ -71,13 +73,12 @@ def _table_form(table: m.Table, declared: list[m.Rule], design: m.Design, namer:
         determinant = tuple(c for c in columns if c in lhs)
         dependent = tuple(c for c in columns if any(c in v.fd.rhs for v in items) and c not in lhs)
         rule = _declaring_rule(declared, set(lhs), set(dependent))
-        reach = closure(lhs, fds)
-        moved = tuple(c for c in columns if c in reach and c not in lhs)
+        explanation = " ".join(dict.fromkeys(v.explanation.rstrip(".") + "." for v in items))
+        split, why_not = _proposal(rule, outcome)
         violations.append(m.NormalFormViolation(
             determinant=determinant, dependent=dependent, breaks=breaks,
-            explanation=" ".join(dict.fromkeys(v.explanation.rstrip(".") + "." for v in items)),
-            rule=rule.name if rule else None, kept=rule.denormalized if rule else None,
-            split=_split(table, determinant, moved, namer, taken)))
+            explanation=explanation + (f" `--normalize` does not split it: {why_not}." if why_not else ""),
+            rule=rule.name if rule else None, kept=rule.denormalized if rule else None, split=split))
     return m.NormalForm(table=table.name, level=report.level, keys=tuple(tuple(sorted(k)) for k in report.keys),
                         violations=tuple(violations))
 
@@ -89,13 +90,17 @@ def _declaring_rule(declared: list[m.Rule], lhs: set[str], dependent: set[str]) 
     return next((r for r in declared if set(r.columns) == lhs), None)
 
 
-def _split(table: m.Table, determinant: tuple[str, ...], moved: tuple[str, ...], namer: Namer,
-           taken: set[str]) -> m.ProposedSplit:
-    for fk in table.foreign_keys:  # the facts belong to the row the foreign key points at
-        if set(fk.columns) == set(determinant):
-            return m.ProposedSplit(table=fk.ref_table, columns=fk.ref_columns + moved, key=fk.ref_columns)
-    base = namer.table("_".join(determinant))
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    return m.ProposedSplit(table=name, columns=determinant + moved, key=determinant)
+def _proposal(rule: m.Rule | None, outcome: Outcome) -> tuple[m.ProposedSplit | None, str | None]:
+    """The split --normalize makes for this violation (same table, same columns), or why it makes none."""
+    if rule is not None and rule.denormalized:
+        return None, None
+    name = rule.name if rule else ""
+    if name in outcome.applied:
+        made = outcome.applied[name]
+        return m.ProposedSplit(table=made.table, columns=made.target_key + made.moved, key=made.target_key), None
+    if name in outcome.blocked or name in outcome.lost:
+        return None, outcome.blocked.get(name) or outcome.lost[name]
+    if rule is None:
+        return None, "no declared dependency has this determinant (it follows from others); `--normalize` splits " \
+                     "on declared `depends` rules only"
+    return None, f"the split step finds no violation of rule {rule.name} in {rule.entity}"

@@ -55,9 +55,9 @@ def check_references(spec: Spec, at: Locator, design_checks: DesignChecks,
                      ignore: set[str] | None = None) -> list[SpecIssue]:
     """`ignore`: names dropped from invalid input; problems naming them are not reported twice."""
     broken = _entity_references(spec, at)
-    duplicates = _duplicates(spec, at)
-    if duplicates:
-        return broken + duplicates  # later checks build tables and need distinct names
+    clashes, duplicates = _duplicates(spec, at)
+    if clashes:
+        return broken + clashes + duplicates  # later checks build tables and need distinct table names
     spec, at = _without_broken_references(spec, at)
     collisions = _column_collisions(spec, at)
     placed = {(i.line, i.column) for i in collisions}  # a later check may meet the same clash
@@ -65,7 +65,7 @@ def check_references(spec: Spec, at: Locator, design_checks: DesignChecks,
                            if (i.line, i.column) not in placed]
     if ignore:
         issues = [i for i in issues if not any(f"'{name}'" in i.message for name in ignore)]
-    return broken + issues
+    return broken + duplicates + issues
 
 
 def _without_broken_references(spec: Spec, at: Locator) -> tuple[Spec, Locator]:
@@ -153,7 +153,9 @@ def _copy_source(spec: Spec, at: Locator, i: int, item, need) -> list[SpecIssue]
     return []
 
 
-def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
+def _duplicates(spec: Spec, at: Locator) -> tuple[list[SpecIssue], list[SpecIssue]]:
+    """(two tables or relationships under one name: the design cannot be built to check the rest;
+    two access patterns, rules or roles under one name: the other checks still run)."""
     namer = Namer(spec.naming.tables, spec.naming.case)
     out: list[SpecIssue] = []
 
@@ -168,16 +170,17 @@ def _duplicates(spec: Spec, at: Locator) -> list[SpecIssue]:
                 out.append(at.issue(path, f"duplicate {what} name {name!r}", hints.get(what, f"give each {what} a unique name")))
 
     report([(relationship_name(r, i), ("relationships", i)) for i, r in enumerate(spec.relationships)], "relationship")
-    report([(p.name, ("access_patterns", i, "name")) for i, p in enumerate(spec.access_patterns)], "access pattern")
-    report([(r.name, ("rules", i, "name")) for i, r in enumerate(spec.rules) if r.name], "rule")
-    report([(r.name, ("security", "roles", i, "name")) for i, r in enumerate(spec.security.roles)], "role")
     tables = [(namer.table(e, ent.table), ("entities", e)) for e, ent in spec.entities.items()]
     tables += [(namer.junction(relationship_name(r, i)), ("relationships", i))
                for i, r in enumerate(spec.relationships) if r.type == "many-to-many"]
     tables += [(namer.list_table(e, a), ("entities", e, "attributes", a))
                for e, ent in spec.entities.items() for a, attr in ent.attributes.items() if attr.type == "list"]
     report(tables, "table")
-    return out
+    clashes, out = out, []
+    report([(p.name, ("access_patterns", i, "name")) for i, p in enumerate(spec.access_patterns)], "access pattern")
+    report([(r.name, ("rules", i, "name")) for i, r in enumerate(spec.rules) if r.name], "rule")
+    report([(r.name, ("security", "roles", i, "name")) for i, r in enumerate(spec.security.roles)], "role")
+    return clashes, out
 
 
 def _column_collisions(spec: Spec, at: Locator) -> list[SpecIssue]:

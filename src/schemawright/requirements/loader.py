@@ -19,6 +19,7 @@ from schemawright.errors import SpecErrors, SpecIssue, did_you_mean
 from schemawright.files import read_text
 from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
+from schemawright.requirements.plain_errors import plain_errors
 from schemawright.requirements.plain_names import name_problems
 from schemawright.requirements.references import DesignChecks, check_references
 from schemawright.requirements.spec import Spec
@@ -91,7 +92,7 @@ def _parse_spec(text: str, file: str, design_checks: DesignChecks) -> Spec:
     try:
         spec = Spec.model_validate(root)
     except ValidationError as exc:
-        issues = yaml_issues + [_issue_from_pydantic(err, locator) for err in exc.errors()]
+        issues = yaml_issues + [_issue_from_pydantic(err, locator) for err in plain_errors(exc.errors())]
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
             spec, salvaged_locator, gone = salvaged

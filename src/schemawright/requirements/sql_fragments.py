@@ -20,7 +20,7 @@ from schemawright.errors import SpecIssue
 from schemawright.naming import Namer
 from schemawright.requirements.pattern_sql import structured_sql
 from schemawright.requirements.placeholders import placeholders_as_constants
-from schemawright.requirements.spec import Spec
+from schemawright.requirements.spec import Immutable, Rule, Spec
 
 if TYPE_CHECKING:
     from schemawright.requirements.loader import Locator
@@ -134,6 +134,28 @@ def _expressions(spec: Spec) -> Iterator[tuple[tuple, str, str, str]]:
     for i, rule in enumerate(spec.rules):
         if rule.check is not None:
             yield ("rules", i, "check"), "check", "check", rule.check
+        for key, what, context, text in _rule_sql(rule):
+            yield ("rules", i) + key, what, context, text
+
+
+def _rule_sql(rule: Rule) -> Iterator[tuple[tuple, str, str, str]]:
+    """The SQL conditions of a business rule, each in the statement integrity/invariants.py
+    puts it in: a partial index, an exclusion, a CHECK or a SELECT inside a trigger function."""
+    one = rule.at_most_one or rule.exactly_one
+    if one is not None:
+        kind = "at_most_one" if rule.at_most_one else "exactly_one"
+        yield (kind, "where"), f"{kind}.where", "where", one.where
+    if rule.no_overlap is not None and rule.no_overlap.where is not None:
+        yield ("no_overlap", "where"), "no_overlap.where", "exclusion where", rule.no_overlap.where
+    if rule.aggregate is not None:
+        yield ("aggregate", "check"), "aggregate check", "select", rule.aggregate.check
+    if isinstance(rule.immutable, Immutable):
+        yield ("immutable", "when"), "immutable.when", "select", rule.immutable.when
+    for key in ("when", "then"):
+        if getattr(rule, key) is not None:
+            yield (key,), f"`{key}`", "check", getattr(rule, key)
+    if rule.parent_check is not None:
+        yield ("parent_check", "check"), "parent check", "select", rule.parent_check.check
 
 
 def _parse(sql: str) -> tuple[list, str | None]:
@@ -151,6 +173,9 @@ CONTEXTS = {
     "default": ("CREATE TABLE t (c int DEFAULT {} NOT NULL, d int)", ("raw_expr",)),
     "generated": ("CREATE TABLE t (c int GENERATED ALWAYS AS ({}) STORED, d int)", ("raw_expr",)),
     "where": ("CREATE INDEX i ON t (c) WHERE {};\nSELECT", ("whereClause",)),
+    "exclusion where": ("CREATE TABLE t (CONSTRAINT x EXCLUDE USING gist (c WITH &&) WHERE ({}), d int)",
+                        ("where_clause",)),
+    "select": ("SELECT ({}) FROM t WHERE c = 1", ("targetList",)),  # the SELECT ... INTO of a trigger function
     "index column": ("CREATE INDEX i ON t ({}) INCLUDE (d)", ("indexParams",)),
     "type": ("CREATE TABLE t (c {} NOT NULL, d int)", ("typeName", "collClause")),
 }

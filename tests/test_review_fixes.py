@@ -150,7 +150,7 @@ entities:
       number: {type: string, max_length: 20, required: true}
   Product:
     attributes:
-      sku: {type: string, max_length: 32, required: true, unique: true}
+      sku: {type: text, required: true, unique: true}
       shelf: {type: string, max_length: 8}
 relationships:
   - name: OrderLine
@@ -231,3 +231,19 @@ def test_unknown_junction_names_are_located_with_a_suggestion(tmp_path):
         f"{path}:{at('  Orderline:')}:3: error: volume names 'Orderline', {neither}\n    hint: did you mean 'OrderLine'?",
         f"{path}:{at('    - {name: clerk')}:55: error: role 'clerk' names 'order_lines', {neither}\n"
         "    hint: did you mean 'order_line'?"]
+
+
+def test_an_orphan_row_with_a_copied_column_is_refused_by_its_foreign_key(pg_url):
+    """The copy is NOT NULL and PostgreSQL checks that before the foreign key: the fill trigger
+    refuses a row with no parent itself, with the foreign key's SQLSTATE and name, so an
+    application sees what is really wrong (not 'null value in column customer_email')."""
+    design = design_of(COPIED)
+    with scratch_database(pg_url) as url, Database(url) as db:
+        assert run_script(db, render_up(design)) is None
+        with pytest.raises(DatabaseError) as caught:
+            db.execute("INSERT INTO orders (customer_id, placed_at) VALUES (42, now())")
+        assert (caught.value.sqlstate, caught.value.constraint) == ("23503", "fk_orders_customer_id")
+        assert "orders: customer_id = 42 is not a row of customers" in caught.value.message
+        db.execute("INSERT INTO customers (email) VALUES ('ann@example.com')")
+        db.execute("INSERT INTO orders (customer_id, placed_at) VALUES (1, now())")
+        assert db.query_value("SELECT customer_email::text FROM orders") == "ann@example.com"

@@ -6,7 +6,9 @@
 - a copied column (`Parent.attribute` copied onto the child; add_copied_columns adds the
   column before indexes are chosen, so patterns and indexes use it): a BEFORE trigger fills it from
   the parent on every insert and on every change of the foreign key (a client cannot write a
-  wrong value), an AFTER UPDATE trigger on the parent carries changes to the children;
+  wrong value) and refuses a row with no parent as the foreign key would (same SQLSTATE and
+  constraint: the copy's NOT NULL would otherwise speak first), an AFTER UPDATE trigger on the
+  parent carries changes to the children;
 - a materialized view: a unique index on its key (REFRESH ... CONCURRENTLY needs one, and it
   keeps readers unblocked) and a refresh schedule;
 - a summary table: created from its query, with a refresh function that recomputes it in one
@@ -198,9 +200,16 @@ def _copied_column(state: _State, item: m.Denormalization, namer: Namer) -> None
     if link is None or link[0].column(name) is None:  # added by add_copied_columns
         return
     child, parent, source, fk = link
+    said = [text.replace("%", "%%") for text in (child.name, ", ".join(fk.columns), parent.name, fk.name)]
+    orphan = quote_literal(f"{said[0]}: {said[1]} = % is not a row of {said[2]} (foreign key {said[3]})")
     fill = state.function(f"fill_{child.name}_{name}", f"""BEGIN
     SELECT p.{q(source.name)} INTO NEW.{q(name)} FROM {q(parent.name)} AS p
     WHERE {_row('p.', fk.ref_columns)} = {_row('NEW.', fk.columns)};
+    IF NOT FOUND AND {' AND '.join(f'NEW.{q(c)} IS NOT NULL' for c in fk.columns)} THEN
+        -- The foreign key refuses this row, but only after the copy's NOT NULL would: say so first.
+        RAISE EXCEPTION {orphan}, {_row('NEW.', fk.columns)}
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = {quote_literal(fk.name)};
+    END IF;
     RETURN NEW;
 END;""")
     push = state.function(f"push_{parent.name}_{source.name}_to_{child.name}", f"""BEGIN

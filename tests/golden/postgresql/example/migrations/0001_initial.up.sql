@@ -247,6 +247,11 @@ LANGUAGE plpgsql AS $$
 BEGIN
     SELECT p.title INTO NEW.book_title FROM books AS p
     WHERE p.id = NEW.book_id;
+    IF NOT FOUND AND NEW.book_id IS NOT NULL THEN
+        -- The foreign key refuses this row, but only after the copy's NOT NULL would: say so first.
+        RAISE EXCEPTION 'loans: book_id = % is not a row of books (foreign key fk_loans_book_id)', NEW.book_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_loans_book_id';
+    END IF;
     RETURN NEW;
 END;
 $$;

@@ -27,6 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlglot
+from sqlglot import exp
+
 from schemawright import model as m
 from schemawright.naming import Namer, constraint, fit
 from schemawright.sql.quoting import quote_ident as q
@@ -116,6 +119,16 @@ class _State:
 # open, so a crash loses nothing, and it writes no WAL.
 _PENDING_TABLE = (f"CREATE UNLOGGED TABLE {PENDING} (\n    rule text NOT NULL,\n    key text[] NOT NULL,\n"
                   f"    PRIMARY KEY (rule, key)\n)")
+
+
+def row_columns(expression: str, table: m.Table) -> tuple[str, ...]:
+    """The columns of `table` an expression reads without a qualifier (`parent.x` is not one)."""
+    try:
+        tree = sqlglot.parse_one(expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return tuple(c.name for c in table.columns)  # unreadable here: any change may matter
+    names = [c.name if c.this.quoted else c.name.lower() for c in tree.find_all(exp.Column) if not c.table]
+    return tuple(n for n in dict.fromkeys(names) if table.column(n))
 
 
 def message(rule: m.Rule, default: str) -> str:
@@ -331,9 +344,11 @@ def _parent_check(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
             + "\n    END IF;\n    RETURN NEW;\nEND;")
     function = state.function(f"check_{table.name}_{ident}", body,
                               f"    parent {q(parent.name)}%ROWTYPE;\n    sw_ok boolean;\n")
+    written = tuple(dict.fromkeys(fk.columns + row_columns(rule.expression or "", table)))
     name = state.trigger(f"trg_{table.name}_{ident}", table.name, function,
-                         f"rule {rule.name}: checks the row against its {parent.name} row", timing="before",
-                         events=(_INSERT, m.TriggerEvent(kind="update")))
+                         f"rule {rule.name}: checks the row against its {parent.name} row when it is written or "
+                         f"{', '.join(written)} change", timing="before",
+                         events=(_INSERT, m.TriggerEvent(kind="update", columns=written)))
     state.decide(rule, f"trigger {name} (reads {parent.name} FOR SHARE)",
                  "a CHECK cannot read another table; the trigger locks the parent row so a concurrent change of it "
                  "waits for this transaction, and the rule cannot be broken by two sessions at once")

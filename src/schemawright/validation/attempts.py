@@ -14,6 +14,7 @@ second must be refused once the first commits (an exclusion, a partial unique in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from random import Random
 from dataclasses import dataclass, replace
@@ -27,11 +28,13 @@ from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
-from schemawright.validation.falsify import Assignments, falsify, satisfy
-from schemawright.validation.rules import column_rules
+from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
+from schemawright.validation.rules import column_rules, derived_columns
 from schemawright.validation.values import generate, profile
 
 NOTHING = "SWNOD"  # SQLSTATE of an attempt that found no rows to work on
+_NEXT = "SWNXT"  # raised inside an attempt to undo one candidate change and try the next
+_CANDIDATE_VARIABLES = "    sw_i int;\n    sw_ok boolean;\n    sw_constraint text;\n    sw_message text;\n"
 _SQL = PostgresGenerator()
 GROUPS_TRIED = 200  # groups and rows an aggregate attempt searches before it gives up
 ROWS_TRIED = 50
@@ -46,6 +49,7 @@ class Attempt:
     expect: str | None = None  # SQLSTATE a violation must raise; None: a valid operation that must succeed
     constraint: str | None = None  # the constraint name the error must carry
     concurrent: bool = False  # run by two sessions at once; the second must be refused
+    quiet: tuple[tuple[str, str], ...] = ()  # concurrent: (table, trigger) the runner switches off around it
     also: tuple[str, ...] = ()  # concurrent: other keys of the table that may refuse the second session first
     optional: bool = False  # a second proof of something proven already: data that offers nothing is no failure
 
@@ -74,8 +78,6 @@ def attempts(design: m.Design) -> tuple[list[Attempt], list[NotTried]]:
     for item in found:
         if isinstance(item, NotTried):
             skipped.append(item)
-        elif item.concurrent:
-            out.append(item)
         else:
             out.append(_quieted(design, item))
     return out, skipped
@@ -86,10 +88,13 @@ def _quieted(design: m.Design, attempt: Attempt) -> Attempt:
     rule = attempt.subject.split()[1] if attempt.subject.startswith("rule ") else None
     keep = next((r.enforced_by for r in design.rules if r.name == rule), ())
     names = {n for r in design.rules for n in r.enforced_by}
-    quiet = "".join(f"    {_SQL.enable_trigger_sql(t.table, t.name, enabled=False)}\n" for t in design.triggers
-                    if t.table == attempt.table and t.name in names and t.name not in keep and not t.deferred)
-    if not quiet:
+    triggers = [t for t in design.triggers
+                if t.table == attempt.table and t.name in names and t.name not in keep and not t.deferred]
+    if not triggers:
         return attempt
+    if attempt.concurrent:  # ALTER TABLE inside would lock the second session out: the runner does it
+        return replace(attempt, quiet=tuple((t.table, t.name) for t in triggers))
+    quiet = "".join(f"    {_SQL.enable_trigger_sql(t.table, t.name, enabled=False)}\n" for t in triggers)
     return replace(attempt, sql=attempt.sql.replace("BEGIN\n", "BEGIN\n" + quiet, 1))
 
 
@@ -116,6 +121,22 @@ def qualified(expression: str, alias: str, parent: str = "parent") -> str | None
         return node
 
     return tree.transform(fix).sql(dialect="postgres")
+
+
+def _variants(assignments: Assignments) -> list[Assignments]:
+    """The falsifier's change, then changes that break the same rule in other ways: a too long
+    value made by extending the row's own (so a pattern CHECK on the same column still holds),
+    an empty string beside a never-matching one."""
+    out = [assignments]
+    for column, value in assignments.items():
+        found = re.fullmatch(r"repeat\('x', (\d+)\)", value)
+        if found:
+            size, c = found.group(1), q(column)
+            out += [{**assignments, column: f"rpad({c}, {size}, right({c}, 1))"},
+                    {**assignments, column: f"rpad({c}, {size}, left({c}, 1))"}]
+        elif value == "'~'":
+            out += [{**assignments, column: "''"}, {**assignments, column: f"'~' || {q(column)}"}]
+    return out
 
 
 def _do(body: str, declare: str = "") -> str:
@@ -230,12 +251,18 @@ class _Facts:
             return f"(SELECT coalesce(max({c}), current_date) + 1 FROM {t})"
         if kind == "text":
             rules = column_rules(self.table).get(column.name)
-            if rules and (rules.patterns or rules.allowed or rules.min_length):
+            if rules and (rules.patterns or rules.allowed or rules.min_length or rules.max_length):
                 # A value the column's CHECKs accept, drawn by the synthetic generator far from
                 # the serials it used; the same in every session.
-                value = generate(profile(column.name, column.sql_type, semantic=column.semantic, rules=rules),
-                                 987_654, Random(f"fresh:{self.table.name}.{column.name}"), distinct=True)
-                return None if value is None else quote_literal(value)
+                draw = profile(column.name, column.sql_type, semantic=column.semantic, rules=rules)
+                rng = Random(f"fresh:{self.table.name}.{column.name}")
+                values = [v for v in (generate(draw, serial, rng, distinct=True) for serial in range(987_650, 987_658))
+                          if v is not None]
+                if not values:
+                    return None
+                listed = ", ".join(f"({quote_literal(v)})" for v in dict.fromkeys(values))
+                return (f"(SELECT f.v FROM (VALUES {listed}) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM {t} AS y "
+                        f"WHERE y.{c}::text = f.v) ORDER BY 1 LIMIT 1)")
             args = parse(column.sql_type).args
             size = int(args[0]) if args and args[0].isdigit() else 40
             return f"right('~' || (SELECT count(*) FROM {t})::text || md5(src.{c}::text), {size})"
@@ -243,12 +270,38 @@ class _Facts:
             return "gen_random_uuid()"
         return None
 
+    def free_reference(self, columns: tuple[str, ...], partial: str | None, keep: tuple[str, ...]) -> tuple[str, str] | None:
+        """(column, value): a foreign key column of the unique key `columns` set to a parent row
+        that agrees with the row's other composite keys and leaves the key free, so a copy of a
+        row does not repeat it (a ticket copied onto another free seat of the same venue)."""
+        for column in reversed(columns):
+            if column in keep:
+                continue
+            fk = next((f for f in self.table.foreign_keys if f.columns == (column,)), None)
+            if fk is None:
+                continue
+            ref = fk.ref_columns[0]
+            agree = [f"z.{q(r)} = src.{q(c)}" for f in self.table.foreign_keys if column in f.columns
+                     and len(f.columns) > 1 and f.ref_table == fk.ref_table
+                     for c, r in zip(f.columns, f.ref_columns) if c != column]
+            taken = " AND ".join([f"y.{q(column)} = z.{q(ref)}"] + [f"y.{q(c)} = src.{q(c)}" for c in columns
+                                                                      if c != column])
+            if partial:
+                taken += f" AND ({qualified(partial, 'y') or 'true'})"
+            free = [f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {taken})"]
+            return column, (f"(SELECT z.{q(ref)} FROM {q(fk.ref_table)} AS z WHERE {_all(agree + free)} "
+                            "ORDER BY 1 LIMIT 1)")
+        return None
+
     def clone(self, where: list[str], overrides: dict[str, str], keep_key: bool = False,
-              skip: tuple[str, ...] = ()) -> str | None:
+              skip: tuple[str, ...] = (), keep: tuple[str, ...] = ()) -> str | None:
         """INSERT a copy of one row matching `where`, with `overrides`; the other unique keys
         (but those named in `skip`) get fresh values so only the constraint under test can refuse it."""
         values: dict[str, str] = {}
         fk_columns = {c for fk in self.table.foreign_keys for c in fk.columns}
+        for column, value in overrides.items():
+            if "ORDER BY 1 LIMIT 1" in value and column not in self.key:  # a parent row picked: one must exist
+                where = where + [f"{value} IS NOT NULL"]
         for column in self.insertable():
             if column.name in overrides:
                 values[column.name] = overrides[column.name]
@@ -263,12 +316,17 @@ class _Facts:
                     if fresh is None:
                         return None
                     values[name] = fresh
+        pk = set(self.table.primary_key.columns) if self.table.primary_key and not keep_key else set()
         for name, columns, partial in self.unique_keys():
-            if name in skip or any(c in overrides for c in columns):
-                continue
+            if name in skip or any(c in overrides for c in columns) or (pk and pk <= set(columns)):
+                continue  # a key holding the primary key is new with it
             changeable = [c for c in columns if c not in fk_columns and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
+            free = None if changeable else self.free_reference(columns, partial, keep)
             if changeable:
                 values[changeable[0]] = self.fresh(self.table.column(changeable[0]))  # type: ignore[arg-type]
+            elif free:
+                values[free[0]] = free[1]
+                where = where + [f"{free[1]} IS NOT NULL"]
             elif partial:
                 cond = qualified(partial, "src")
                 where = where + [f"({cond}) IS NOT TRUE" if cond else "false"]
@@ -292,8 +350,20 @@ class _Facts:
         base = parse(col.sql_type).base if col and col.sql_type else ""
         return "interval '1 day'" if base in ("timestamp", "timestamptz") else "1"
 
+    def unreferenced(self, columns: set[str]) -> list[str]:
+        """Conditions: no row of another table references this row through any of `columns`
+        (changing them would make that foreign key refuse first)."""
+        out = []
+        for other in self.design.tables:
+            for f in other.foreign_keys:
+                if f.ref_table == self.table.name and columns & set(f.ref_columns):
+                    match = " AND ".join(f"y.{q(c)} = src.{q(r)}" for c, r in zip(f.columns, f.ref_columns))
+                    out.append(f"NOT EXISTS (SELECT 1 FROM {q(other.name)} AS y WHERE {match})")
+        return out
+
     def update_one(self, assignments: Assignments, where: list[str], what: str) -> str:
         sets = ", ".join(f"{q(c)} = {v}" for c, v in assignments.items())
+        where = where + self.unreferenced(set(assignments))
         return (_pick("b", self.table, self.key, _all(self.changeable() + where), what)
                 + _touched(f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')}", what))
 
@@ -320,15 +390,18 @@ class _Facts:
                       _do(_touched(insert, f"a {self.table.name} row")), "23505", pk.name)
 
     def _uniques(self) -> Iterator[Attempt | NotTried]:
+        pk = set(self.table.primary_key.columns) if self.table.primary_key else None
         for name, columns, partial in self.unique_keys():
             subject = self.subject("unique", name)
+            if pk and pk <= set(columns) and not partial:
+                yield NotTried(subject, f"it contains the primary key ({', '.join(sorted(pk))}): no row can repeat it "
+                               "without repeating the key, which is proven above; it exists for a composite foreign "
+                               "key to reference")
+                continue
             matching = [qualified(partial, "src") or "false"] if partial else []
             present = [f"src.{q(c)} IS NOT NULL" for c in columns]
             what = f"two {self.table.name} rows" + (f" where {partial}" if partial else "")
-            if self.append_only:
-                insert = self.clone(self.copyable() + matching + present, {}, skip=(name,))
-                body = _touched(insert, what) if insert else None
-            else:
+            if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
                 body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
                         + self.update_one({c: f"a.{q(c)}" for c in columns},
                                           matching + [f"NOT ({' AND '.join(f'src.{_col(k)} = a.{_col(k)}' for k in self.key)})"],
@@ -344,30 +417,26 @@ class _Facts:
 
     def _concurrent_unique(self, name: str, columns: tuple[str, ...], partial: str | None) -> Attempt | None:
         """Two sessions insert the same new key at once: the second waits, then is refused."""
-        fresh = {c: self.fresh(self.table.column(c)) for c in columns}  # type: ignore[arg-type]
-        fk_of = {c: fk for fk in self.table.foreign_keys for c in fk.columns if len(fk.columns) == 1}
+        # The new key is computed the same way in both sessions (neither sees the other's row):
+        # the next value of a plain column, else the first parent row that leaves the key free.
+        fk_columns = {c for fk in self.table.foreign_keys for c in fk.columns}
         overrides: dict[str, str] = {}
-        for column in columns:
-            fk = fk_of.get(column)
-            if fk is not None and partial:  # a group that has no matching row yet, the same for both sessions
-                cond = qualified(partial, "x")
-                overrides[column] = (f"(SELECT p.{q(fk.ref_columns[0])} FROM {q(fk.ref_table)} AS p WHERE NOT EXISTS "
-                                     f"(SELECT 1 FROM {self.name} AS x WHERE x.{q(column)} = p.{q(fk.ref_columns[0])}"
-                                     f" AND ({cond})) ORDER BY 1 LIMIT 1)")
-            elif fresh[column] is not None and fk is None:
-                overrides[column] = fresh[column]  # type: ignore[assignment]
-            else:
+        plain = [c for c in columns if c not in fk_columns and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
+        if plain:
+            overrides[plain[0]] = self.fresh(self.table.column(plain[0]))  # type: ignore[arg-type,assignment]
+        else:
+            free = self.free_reference(columns, partial, ())
+            if free is None:
                 return None
+            overrides[free[0]] = free[1]
         matching = [qualified(partial, "src") or "false"] if partial else []
-        self.filtering = True
         insert = self.clone(self.copyable() + matching, overrides, skip=(name,))
-        self.filtering = False
         if insert is None:
             return None
         return Attempt(self.subject("unique", name), self.table.name,
                        f"two sessions insert the same new {', '.join(columns)} at once",
                        _do(_touched(insert, f"a {self.table.name} row to copy")), "23505", name, concurrent=True,
-                       also=self.keys_besides(name))
+                       also=self.keys_besides(name), optional=name not in self.owners)
 
     def keys_besides(self, name: str) -> tuple[str, ...]:
         """Keys and exclusions other than `name`: two identical new rows may meet one of them first."""
@@ -378,17 +447,13 @@ class _Facts:
         for fk in self.table.foreign_keys:
             subject = self.subject("foreign key", fk.name)
             parent = self.design.table(fk.ref_table)
-            missing = self._missing(fk, parent)
+            missing = self._missing(fk, parent, self.name)
             if missing is None:
                 yield NotTried(subject, "no value outside the referenced table could be built for its type")
             else:
                 what = f"a {self.table.name} row with {', '.join(fk.columns)} set"
                 present = [f"src.{q(c)} IS NOT NULL" for c in fk.columns]
-                if self.append_only:
-                    insert = self.clone(self.copyable() + present, missing)
-                    body = _touched(insert, what) if insert else None
-                else:
-                    body = self.update_one(missing, present, what)
+                body = self.update_one(missing, present, what)
                 if body:
                     yield Attempt(subject, self.table.name, f"{', '.join(fk.columns)} pointing at no {fk.ref_table} row",
                                   _do(body), "23503", fk.name)
@@ -413,18 +478,24 @@ class _Facts:
                               f"still reference (ON DELETE {fk.on_delete.upper()})", _do(body), state, fk.name,
                               optional=True)
 
-    def _missing(self, fk: m.ForeignKey, parent: m.Table | None) -> Assignments | None:
+    def _missing(self, fk: m.ForeignKey, parent: m.Table | None, row: str) -> Assignments | None:
+        """Values of the key's columns that no parent row has; `row` names the row changed."""
         if parent is None:
             return None
         if len(fk.columns) > 1:
-            # Each value exists in the parent, the combination does not: only this key can refuse it.
-            first, rest = fk.ref_columns[0], fk.ref_columns[1:]
-            pick = ", ".join([f"x.{q(first)}"] + [f"y.{q(c)}" for c in rest])
-            absent = " AND ".join(f"z.{q(c)} = {'x' if c == first else 'y'}.{q(c)}" for c in fk.ref_columns)
+            # One column takes a value its parent has, with the others kept, in a combination the
+            # parent lacks: only this key can refuse it.  The column varied is one no other
+            # foreign key of the table reads, so those keep holding.
+            shared = {c for f in self.table.foreign_keys if f.name != fk.name for c in f.columns
+                      if len(f.columns) > 1}
+            vary = next((i for i, c in enumerate(fk.columns) if c not in shared), 0)
+            ref = fk.ref_columns[vary]
+            kept = " AND ".join(f"z.{q(r)} = {row}.{q(c)}" for i, (c, r) in enumerate(zip(fk.columns, fk.ref_columns))
+                                if i != vary)
             p = q(parent.name)
-            source = (f"(SELECT {pick} FROM {p} AS x, {p} AS y WHERE NOT EXISTS (SELECT 1 FROM {p} AS z WHERE {absent})"
-                      " ORDER BY 1 LIMIT 1)")
-            return {c: f"(SELECT v.{q(r)} FROM {source} AS v)" for c, r in zip(fk.columns, fk.ref_columns)}
+            value = (f"(SELECT x.{q(ref)} FROM {p} AS x WHERE NOT EXISTS (SELECT 1 FROM {p} AS z WHERE "
+                     f"z.{q(ref)} = x.{q(ref)} AND {kept}) ORDER BY 1 LIMIT 1)")
+            return {fk.columns[vary]: value}
         column = parent.column(fk.ref_columns[0])
         if column is None:
             return None
@@ -443,28 +514,64 @@ class _Facts:
         for check in self.table.checks:
             subject = self.subject("check", check.name)
             rule = conditionals.get(check.name)
-            where: list[str] = []
-            if rule is not None:
-                assignments = falsify(rule.expression or "", self.table)
-                cond = qualified(rule.condition or "true", "src")
-                where = [cond] if cond else []
+            if rule is not None:  # the row brought into `when`, with `then` broken
+                assignments = merge(satisfy(rule.condition or "", self.table), falsify(rule.expression or "",
+                                                                                     self.table))
             else:
                 assignments = falsify(check.expression, self.table)
             if not assignments or any((c := self.table.column(n)) is None or c.generated for n in assignments):
                 yield NotTried(subject, f"no value breaking {check.expression} could be derived from it")
                 continue
-            what = f"a {self.table.name} row" + (f" where {rule.condition}" if rule else "")
-            if self.append_only:
-                insert = self.clone(self.copyable() + where, assignments)
-                body = _touched(insert, what) if insert else None
-            else:
-                body = self.update_one(assignments, where, what)
-            if body is None:
-                yield NotTried(subject, "no row copy could be built")
-                continue
             said = ", ".join(f"{c} = {v}" for c, v in assignments.items())
-            yield Attempt(subject, self.table.name, f"{said}" + (f" where {rule.condition}" if rule else ""),
-                          _do(body), "23514", check.name)
+            yield Attempt(subject, self.table.name, said + (f" where {rule.condition}" if rule else ""),
+                          _do(self._breaking(check, self._with_derived(_variants(assignments))), _CANDIDATE_VARIABLES),
+                          "23514", check.name)
+
+    def _with_derived(self, candidates: list[Assignments]) -> list[Assignments]:
+        """Each change also as one that recomputes the columns another CHECK derives from the
+        changed ones (`total = subtotal - discount + tax`), so that CHECK still holds."""
+        derived = derived_columns(self.table)
+        out = list(candidates)
+        for candidate in candidates:
+            extra = {}
+            for column, expression in derived.items():
+                if column in candidate:
+                    continue
+                names = {c.name for c in expression.find_all(exp.Column)}
+                if not names & set(candidate):
+                    continue
+                replaced = expression.copy().transform(
+                    lambda n: sqlglot.parse_one(f"({candidate[n.name]})", read="postgres")
+                    if isinstance(n, exp.Column) and n.name in candidate else n)
+                extra[column] = replaced.sql(dialect="postgres")
+            if extra:
+                out.append({**candidate, **extra})
+        return out
+
+    def _breaking(self, check: m.Check, candidates: list[Assignments]) -> str:
+        """Try each candidate change on one row until one breaks only `check`: a change that
+        another CHECK refuses first (checked in name order) is undone and the next one tried;
+        a change that breaks `check` and goes through is a violation the database accepted."""
+        cases = "\n".join(f"            WHEN {i + 1} THEN UPDATE {self.name} SET "
+                          + ", ".join(f"{q(c)} = {v}" for c, v in candidate.items())
+                          + f" WHERE {_key_match(self.key, 'b')};" for i, candidate in enumerate(candidates))
+        what = f"a {self.table.name} row"
+        return (_pick("b", self.table, self.key, _all(self.unreferenced({c for cand in candidates for c in cand})),
+                      what)
+                + f"    FOR sw_i IN 1..{len(candidates)} LOOP\n        BEGIN\n            CASE sw_i\n{cases}\n"
+                "            END CASE;\n"
+                f"            SELECT ({check.expression}) INTO sw_ok FROM {self.name} WHERE {_key_match(self.key, 'b')};\n"
+                "            IF sw_ok IS FALSE THEN\n                RETURN;  -- the database let it through\n"
+                "            END IF;\n"
+                f"            RAISE EXCEPTION 'not a violation' USING ERRCODE = '{_NEXT}';\n"
+                f"        EXCEPTION\n            WHEN SQLSTATE '{_NEXT}' THEN NULL;  -- undone; try the next\n"
+                "            WHEN OTHERS THEN\n"
+                "                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;\n"
+                f"                IF sw_constraint = {quote_literal(check.name)} THEN\n                    RAISE;\n"
+                "                END IF;\n        END;\n    END LOOP;\n    "
+                + f"RAISE EXCEPTION USING ERRCODE = '{NOTHING}', MESSAGE = "
+                + quote_literal(f"nothing to try: a value breaking {check.name} alone (last refused by ")
+                + " || coalesce(sw_message, 'nothing') || ')';\n")
 
     def _exclusions(self) -> Iterator[Attempt | NotTried]:
         for exclusion in self.table.exclusions:
@@ -477,10 +584,7 @@ class _Facts:
             matching = [qualified(rule.condition, "src") or "false"] if rule.condition else []
             present = [f"src.{q(rule.period[0])} IS NOT NULL"]
             what = f"two {self.table.name} rows" + (f" where {rule.condition}" if rule.condition else "")
-            if self.append_only:
-                insert = self.clone(self.copyable() + matching + present, {}, skip=(exclusion.name,))
-                body = _touched(insert, what) if insert else None
-            else:
+            if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
                 body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
                         + self.update_one({c: f"a.{q(c)}" for c in columns},
                                           matching + [f"NOT ({' AND '.join(f'src.{_col(k)} = a.{_col(k)}' for k in self.key)})"],
@@ -499,9 +603,7 @@ class _Facts:
                 column, ref = fk.columns[0], fk.ref_columns[0]
                 overrides[column] = (f"(SELECT p.{q(ref)} FROM {q(fk.ref_table)} AS p WHERE NOT EXISTS (SELECT 1 FROM "
                                      f"{self.name} AS x WHERE x.{q(column)} = p.{q(ref)}) ORDER BY 1 LIMIT 1)")
-            self.filtering = True
             insert = self.clone(self.copyable() + matching + present, overrides, skip=(exclusion.name,))
-            self.filtering = False
             if insert:
                 yield Attempt(subject, self.table.name, "two sessions book the same new period at once",
                               _do(_touched(insert, f"a {self.table.name} row to copy")), "23P01", exclusion.name,
@@ -544,8 +646,9 @@ class _Facts:
             pick + _touched(f"DELETE FROM {self.name} WHERE {_key_match(self.key, 'b')}", what)), "23514", rule.name)
         if rule.condition:
             what = f"a {self.table.name} row where NOT ({rule.condition})"
+            unfrozen = [f"({cond}) IS NOT TRUE" if cond else "false"]  # else it may pick a frozen row
             yield Attempt(subject, self.table.name, "UPDATE of " + what, _do(
-                self.update_one({first: q(first)}, [], what)))
+                self.update_one({first: q(first)}, unfrozen, what)))
         else:
             referenced = any(fk.ref_table == self.table.name for t in self.design.tables for fk in t.foreign_keys)
             if not referenced:
@@ -575,7 +678,7 @@ class _Facts:
         if rule.initial:
             later = [s for s in states if s not in rule.initial]
             if later:
-                insert = self.clone(self._parent_filters(), {column.name: f"{quote_literal(later[0])}::{sql_type}"})
+                insert = self.clone(self.copyable(), {column.name: f"{quote_literal(later[0])}::{sql_type}"})
                 if insert:
                     yield Attempt(subject, self.table.name, f"a new row starting in {column.name} {later[0]}",
                                   _do(_touched(insert, f"a {self.table.name} row to copy")), "23514", rule.name)
@@ -614,6 +717,23 @@ class _Facts:
         match = " AND ".join(f"{q(c)} = g.{q(c)}" for c in per)
         return declare + "", check, load_parent, match if group else ""
 
+    def _to_the_limit(self, rule: m.Rule, check: str, match: str) -> str:
+        """For `count(*) <= parent.capacity`: set the parent's value to the group's own first
+        (the rule still holds, at its limit), so one row more breaks it."""
+        fk = next((f for f in self.table.foreign_keys if f.columns == rule.columns), None)
+        parent = self.design.table(fk.ref_table) if fk else None
+        if fk is None or parent is None or "parent." not in check.lower():
+            return ""
+        limit = satisfy(check, parent)
+        if not limit or len(limit) != 1:
+            return ""
+        (column, value), = limit.items()
+        if parent.column(column) is None or f"parent.{column}" not in check.lower().replace(" ", ""):
+            return ""
+        where = " AND ".join(f"{q(r)} = g.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+        return (f"        UPDATE {q(parent.name)} SET {q(column)} = (SELECT {value} FROM {self.name} WHERE {match}) "
+                f"WHERE {where};\n        SELECT * INTO parent FROM {q(parent.name)} WHERE {where};\n")
+
     def _aggregate(self, rule: m.Rule) -> Iterator[Attempt | NotTried]:
         subject = f"rule {rule.name}"
         found = self._group(rule)
@@ -625,10 +745,9 @@ class _Facts:
         key = ", ".join(_col(k) for k in self.key)
         keyed = " AND ".join(f"{_col(k)} <> x.{_col(k)}" for k in self.key) if len(self.key) == 1 else \
             f"({key}) <> ({', '.join(f'x.{_col(k)}' for k in self.key)})"
-        changeable = _all(self.changeable()) if not self.append_only else "false"
-        copyable = _all(self.copyable())
-        insert = self.clone(self.copyable() + [f"src.{_col(self.key[0])} = x.{_col(self.key[0])}"], {}) \
-            if len(self.key) == 1 else None
+        changeable = copyable = "true"  # the other rules' triggers are off inside the attempt
+        insert = self.clone(self.copyable() + [f"src.{_col(self.key[0])} = x.{_col(self.key[0])}"], {},
+                            keep=rule.columns) if len(self.key) == 1 else None
         loop = (f"    FOR g IN SELECT DISTINCT {group} FROM {self.name} WHERE {present} ORDER BY {group} "
                 f"LIMIT {GROUPS_TRIED} LOOP\n{load_parent}"
                 f"        SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
@@ -642,30 +761,35 @@ class _Facts:
                     "        END LOOP;\n")
         addition = ""
         if insert and len(self.key) == 1:
-            addition = (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {match} AND {copyable} "
+            addition = self._to_the_limit(rule, check, match) + (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {match} AND {copyable} "
                         f"LIMIT {ROWS_TRIED} LOOP\n"
                         f"            SELECT ({check}) INTO sw_ok FROM (SELECT * FROM {self.name} WHERE {match} UNION ALL "
                         f"SELECT * FROM {self.name} WHERE {_key_match(self.key, 'x')}) AS {self.name};\n"
                         f"            IF sw_ok IS FALSE THEN\n                {insert};\n"
+                        "                GET DIAGNOSTICS sw_rows = ROW_COUNT;\n"
+                        "                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row\n"
                         "                SET CONSTRAINTS ALL IMMEDIATE;\n                RETURN;\n            END IF;\n"
                         "        END LOOP;\n")
         body = loop + deletion + addition + "    END LOOP;\n    " + _nothing(
             f"a {self.table.name} group that one row more or less would break") + "\n"
         yield Attempt(subject, self.table.name, f"a {', '.join(rule.columns)} group left breaking {check}",
                       _do(body, declare), "23514", rule.name)
-        if rule.kind == "aggregate" and insert and len(self.key) == 1:
-            # Valid: every row of a group copied into it again, in one statement, when the rule still holds.
-            doubled = self.clone(self.copyable() + [f"src.{q(c)} = g.{q(c)}" for c in rule.columns], {})
-            doubled = (doubled or "").replace(" LIMIT 1", "")
-            body = (loop + f"        SELECT ({check}) INTO sw_ok FROM (SELECT * FROM {self.name} WHERE {match} UNION ALL "
-                    f"SELECT * FROM {self.name} WHERE {match}) AS {self.name};\n"
-                    f"        IF sw_ok AND NOT EXISTS (SELECT 1 FROM {self.name} AS src WHERE {match} AND NOT ({copyable})) "
-                    "THEN\n"
-                    f"            {doubled};\n            SET CONSTRAINTS ALL IMMEDIATE;\n            RETURN;\n"
-                    "        END IF;\n    END LOOP;\n    " + _nothing(f"a {self.table.name} group that stays valid "
-                                                               "with its rows added twice") + "\n")
-            yield Attempt(subject, self.table.name, f"rows added to a {', '.join(rule.columns)} group that still "
-                          f"satisfies {check}", _do(body, declare))
+        if rule.kind == "aggregate" and len(self.key) == 1:
+            # Valid: a row of a valid group deleted, then inserted again by a later statement.  The
+            # group may break in between (a journal entry one line short); only the end counts.
+            columns = [c for c in self.insertable()]
+            names = ", ".join(q(c.name) for c in columns)
+            values = ", ".join(f"x.{q(c.name)}" for c in columns)
+            free = _all(self.unreferenced({c.name for c in self.table.columns}))
+            body = (loop + f"        SELECT * INTO x FROM {self.name} AS src WHERE {match} AND {free} LIMIT 1;\n"
+                    "        CONTINUE WHEN NOT FOUND;\n"
+                    f"        DELETE FROM {self.name} WHERE {_key_match(self.key, 'x')};\n"
+                    f"        INSERT INTO {self.name} ({names}) OVERRIDING SYSTEM VALUE VALUES ({values});\n"
+                    "        SET CONSTRAINTS ALL IMMEDIATE;\n        RETURN;\n    END LOOP;\n    "
+                    + _nothing(f"a valid {self.table.name} group with a row nothing references") + "\n")
+            yield Attempt(subject, self.table.name, f"a row of a valid {', '.join(rule.columns)} group deleted and "
+                          "inserted again by a later statement (checked at commit, not in between)",
+                          _do(body, declare))
 
     def _parent_check(self, rule: m.Rule) -> Iterator[Attempt | NotTried]:
         subject = f"rule {rule.name}"
@@ -677,8 +801,15 @@ class _Facts:
         declare = (f"    parent {q(fk.ref_table)}%ROWTYPE;\n    r record;\n    sw_ok boolean;\n")
         rows = _all(self.changeable()) if not self.append_only else "false"
 
+        # The new parent must agree with the row's other keys into the same table (a composite key
+        # holding the parent's venue, say), or that key refuses the move first.
+        agree = [f"src.{q(c)} = parent.{q(r)}" for f in self.table.foreign_keys if f.name != fk.name
+                 and f.ref_table == fk.ref_table and set(fk.columns) < set(f.columns)
+                 for c, r in zip(f.columns, f.ref_columns) if c not in fk.columns]
+        rows = _all([rows] + agree) if agree else rows
+
         def search(want: str, action: str) -> str:
-            return (f"    FOR parent IN SELECT * FROM {q(fk.ref_table)} LIMIT {ROWS_TRIED} LOOP\n"
+            return (f"    FOR parent IN SELECT * FROM {q(fk.ref_table)} ORDER BY 1 LIMIT {ROWS_TRIED} LOOP\n"
                     f"        FOR r IN SELECT {key} FROM {self.name} AS src WHERE {rows} LIMIT {ROWS_TRIED} LOOP\n"
                     f"            SELECT ({rule.expression}) INTO sw_ok FROM {self.name} WHERE {_key_match(self.key, 'r')};\n"
                     f"            IF sw_ok IS {want} THEN\n"

@@ -43,7 +43,7 @@ def _sql(node: exp.Expression) -> str:
 NOT_NULL = "<any value but NULL>"  # `x IS NULL` made false: another part of the rule must give x a value
 
 
-def _merge(*parts: Assignments | None) -> Assignments | None:
+def merge(*parts: Assignments | None) -> Assignments | None:
     out: Assignments = {}
     for part in parts:
         if part is None:
@@ -84,7 +84,7 @@ class _Falsifier:
         if isinstance(node, exp.And):
             return self.false(node.this) or self.false(node.expression)
         if isinstance(node, exp.Or):
-            return _merge(self.false(node.this), self.false(node.expression))
+            return merge(self.false(node.this), self.false(node.expression))
         if isinstance(node, exp.Not):
             return self.true(node.this)
         return self._compare(node, want=False)
@@ -93,7 +93,7 @@ class _Falsifier:
         if isinstance(node, exp.Paren):
             return self.true(node.this)
         if isinstance(node, exp.And):
-            return _merge(self.true(node.this), self.true(node.expression))
+            return merge(self.true(node.this), self.true(node.expression))
         if isinstance(node, exp.Or):
             return self.true(node.this) or self.true(node.expression)
         if isinstance(node, exp.Not):

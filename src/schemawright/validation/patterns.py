@@ -17,6 +17,8 @@ from random import Random
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident, quote_literal
+from schemawright.integrity.invariants import table_of
+from schemawright.validation.attempts import qualified
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_query, positional, uses
 from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
@@ -70,7 +72,7 @@ class Binder:
 
     def values(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use], attempt: int) -> list[str | None]:
         self.anchored = {}
-        self.parents = self._inserted_parents(names, usage)
+        self.parents = self._inserted_parents(names, usage, attempt)
         if attempt == 0:
             self.anchored = self._from_statistics(names, types, usage)
             if any(n not in self.anchored and (usage.get(n) is None or usage[n].role in ("eq", "low", "high"))
@@ -109,25 +111,43 @@ class Binder:
             return {}  # sqlglot rewrote something PostgreSQL reads differently: sample per table
         return dict(zip(anchor.names, rows[0])) if rows else {}
 
-    def _inserted_parents(self, names: tuple[str, ...], usage: dict[str, Use]) -> dict[str, str | None]:
+    def _inserted_parents(self, names: tuple[str, ...], usage: dict[str, Use], attempt: int = 0) -> dict[str, str | None]:
         """Inserted columns of a composite foreign key take their values from one parent row,
-        so `(w_id, d_id, c_id)` names a row that exists; sampled one by one they might not."""
+        so `(w_id, d_id, c_id)` names a row that exists; sampled one by one they might not.
+        A parent a `parent_check` rule reads is one the rule accepts (a performance on sale),
+        and keys sharing a column agree on it (a ticket's performance and seat in one venue).
+        Each attempt takes the next such parent, so a refused row is not tried again."""
         inserted = {(u.table, u.column): n for n, u in usage.items()
                     if u.role == "insert" and u.table and u.column and n in names}
         found: dict[str, str | None] = {}
+        keys = []
         for table in self.design.tables:
             for fk in table.foreign_keys:
                 params = [inserted.get((table.name, c)) for c in fk.columns]
-                if len(params) < 2 or not all(params):
+                if not all(params):
                     continue
-                columns = ", ".join(f"{quote_ident(c)}::text" for c in fk.ref_columns)
-                order = ", ".join(quote_ident(c) for c in fk.ref_columns)
-                try:
-                    rows = self.db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY {order} LIMIT 1")
-                except DatabaseError:
-                    continue
-                if rows:
-                    found.update(zip(params, rows[0]))  # type: ignore[arg-type]
+                checks = [r.expression for r in self.design.rules if r.kind == "parent_check"
+                          and r.columns == fk.columns and table_of(self.design, r.entity) is table and r.expression]
+                if len(params) >= 2 or checks:
+                    keys.append((not checks, len(params), fk, params, checks))
+        for _, _, fk, params, checks in sorted(keys, key=lambda k: (k[0], k[1])):
+            alias = "sw_parent_row"
+            conditions = [f"{alias}.{quote_ident(r)} = {quote_literal(found[n])}"  # type: ignore[arg-type]
+                          for n, r in zip(params, fk.ref_columns) if found.get(n) is not None]
+            for check in checks:
+                text = qualified(check, "sw_written_row", alias)
+                if text and "sw_written_row." not in text:  # only what the parent alone decides
+                    conditions.append(f"({text}) IS TRUE")
+            columns = ", ".join(f"{alias}.{quote_ident(c)}::text" for c in fk.ref_columns)
+            order = ", ".join(f"{alias}.{quote_ident(c)}" for c in fk.ref_columns)
+            where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+            try:
+                rows = self.db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} AS {alias}{where} "
+                                     f"ORDER BY {order} LIMIT 1 OFFSET {int(attempt)}")
+            except DatabaseError:
+                continue
+            if rows:
+                found.update(zip(params, rows[0]))  # type: ignore[arg-type]
         return found
 
     def _anchors(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:

@@ -270,7 +270,8 @@ class _Facts:
             return "gen_random_uuid()"
         return None
 
-    def free_reference(self, columns: tuple[str, ...], partial: str | None, keep: tuple[str, ...]) -> tuple[str, str] | None:
+    def free_reference(self, columns: tuple[str, ...], partial: str | None, keep: tuple[str, ...],
+                       overrides: dict[str, str] | None = None) -> tuple[str, str] | None:
         """(column, value): a foreign key column of the unique key `columns` set to a parent row
         that agrees with the row's other composite keys and leaves the key free, so a copy of a
         row does not repeat it (a ticket copied onto another free seat of the same venue)."""
@@ -284,8 +285,9 @@ class _Facts:
             agree = [f"z.{q(r)} = src.{q(c)}" for f in self.table.foreign_keys if column in f.columns
                      and len(f.columns) > 1 and f.ref_table == fk.ref_table
                      for c, r in zip(f.columns, f.ref_columns) if c != column]
-            taken = " AND ".join([f"y.{q(column)} = z.{q(ref)}"] + [f"y.{q(c)} = src.{q(c)}" for c in columns
-                                                                      if c != column])
+            given = overrides or {}
+            taken = " AND ".join([f"y.{q(column)} = z.{q(ref)}"] + [f"y.{q(c)} = {given.get(c, f'src.{q(c)}')}"
+                                                                      for c in columns if c != column])
             if partial:
                 taken += f" AND ({qualified(partial, 'y') or 'true'})"
             free = [f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {taken})"]
@@ -318,10 +320,11 @@ class _Facts:
                     values[name] = fresh
         pk = set(self.table.primary_key.columns) if self.table.primary_key and not keep_key else set()
         for name, columns, partial in self.unique_keys():
-            if name in skip or any(c in overrides for c in columns) or (pk and pk <= set(columns)):
+            if name in skip or all(c in overrides for c in columns) or (pk and pk <= set(columns)):
                 continue  # a key holding the primary key is new with it
-            changeable = [c for c in columns if c not in fk_columns and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
-            free = None if changeable else self.free_reference(columns, partial, keep)
+            changeable = [c for c in columns if c not in fk_columns and c not in overrides
+                          and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
+            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides)
             if changeable:
                 values[changeable[0]] = self.fresh(self.table.column(changeable[0]))  # type: ignore[arg-type]
             elif free:
@@ -746,8 +749,19 @@ class _Facts:
         keyed = " AND ".join(f"{_col(k)} <> x.{_col(k)}" for k in self.key) if len(self.key) == 1 else \
             f"({key}) <> ({', '.join(f'x.{_col(k)}' for k in self.key)})"
         changeable = copyable = "true"  # the other rules' triggers are off inside the attempt
-        insert = self.clone(self.copyable() + [f"src.{_col(self.key[0])} = x.{_col(self.key[0])}"], {},
+        # A copy of any row (the group's own first) moved into the group: a shipment copied into
+        # a stock position whose receipts cannot cover it.
+        into_group = {c: f"g.{q(c)}" for c in rule.columns}
+        insert = self.clone(self.copyable() + [f"src.{_col(self.key[0])} = x.{_col(self.key[0])}"], into_group,
                             keep=rule.columns) if len(self.key) == 1 else None
+        own_first = " AND ".join(f"src.{q(c)} = g.{q(c)}" for c in rule.columns)
+        # A row moved into the group must agree with the keys that hold the group's columns with
+        # others (a ticket's performance and venue): its other columns are what the group's parent has.
+        for f in self.table.foreign_keys:
+            if set(rule.columns) < set(f.columns):
+                agree = " AND ".join(f"z.{q(r)} = " + (f"g.{q(c)}" if c in rule.columns else f"src.{q(c)}")
+                                     for c, r in zip(f.columns, f.ref_columns))
+                copyable = f"{copyable} AND EXISTS (SELECT 1 FROM {q(f.ref_table)} AS z WHERE {agree})"
         loop = (f"    FOR g IN SELECT DISTINCT {group} FROM {self.name} WHERE {present} ORDER BY {group} "
                 f"LIMIT {GROUPS_TRIED} LOOP\n{load_parent}"
                 f"        SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
@@ -761,10 +775,11 @@ class _Facts:
                     "        END LOOP;\n")
         addition = ""
         if insert and len(self.key) == 1:
-            addition = self._to_the_limit(rule, check, match) + (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {match} AND {copyable} "
-                        f"LIMIT {ROWS_TRIED} LOOP\n"
-                        f"            SELECT ({check}) INTO sw_ok FROM (SELECT * FROM {self.name} WHERE {match} UNION ALL "
-                        f"SELECT * FROM {self.name} WHERE {_key_match(self.key, 'x')}) AS {self.name};\n"
+            addition = self._to_the_limit(rule, check, match) + (
+                f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {copyable} "
+                f"ORDER BY ({own_first}) DESC LIMIT {ROWS_TRIED} LOOP\n"
+                f"            SELECT ({check}) INTO sw_ok FROM (SELECT * FROM {self.name} WHERE {match} UNION ALL "
+                f"SELECT * FROM {self.name} WHERE {_key_match(self.key, 'x')}) AS {self.name};\n"
                         f"            IF sw_ok IS FALSE THEN\n                {insert};\n"
                         "                GET DIAGNOSTICS sw_rows = ROW_COUNT;\n"
                         "                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row\n"

@@ -19,6 +19,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.integrity.invariants import table_of
 from schemawright.validation.attempts import qualified
+from schemawright.validation.falsify import satisfy
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_query, positional, uses
 from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
@@ -129,8 +130,8 @@ class Binder:
                 checks = [r.expression for r in self.design.rules if r.kind == "parent_check"
                           and r.columns == fk.columns and table_of(self.design, r.entity) is table and r.expression]
                 if len(params) >= 2 or checks:
-                    keys.append((not checks, len(params), fk, params, checks))
-        for _, _, fk, params, checks in sorted(keys, key=lambda k: (k[0], k[1])):
+                    keys.append((not checks, len(params), fk, params, checks, table))
+        for _, _, fk, params, checks, table in sorted(keys, key=lambda k: (k[0], k[1])):
             alias = "sw_parent_row"
             conditions = [f"{alias}.{quote_ident(r)} = {quote_literal(found[n])}"  # type: ignore[arg-type]
                           for n, r in zip(params, fk.ref_columns) if found.get(n) is not None]
@@ -148,6 +149,25 @@ class Binder:
                 continue
             if rows:
                 found.update(zip(params, rows[0]))  # type: ignore[arg-type]
+                found.update(self._agreeing(table, fk, params, rows[0], checks, inserted))
+        return found
+
+    def _agreeing(self, table: m.Table, fk: m.ForeignKey, params: list, parent_key: tuple, checks: list[str],
+                  inserted: dict) -> dict[str, str | None]:
+        """Inserted columns a parent_check ties to the chosen parent (`moved_on >= parent.opened_on`):
+        the value that makes the rule hold, read from that parent row."""
+        found: dict[str, str | None] = {}
+        where = " AND ".join(f"parent.{quote_ident(r)} = {quote_literal(v)}" for r, v in zip(fk.ref_columns, parent_key))
+        for check in checks:
+            for column, value in (satisfy(check, table) or {}).items():
+                param = inserted.get((table.name, column))
+                if param is None or "parent." not in value:
+                    continue
+                try:
+                    found[param] = self.db.query_value(
+                        f"SELECT ({value})::text FROM {quote_ident(fk.ref_table)} AS parent WHERE {where}")
+                except DatabaseError:
+                    continue
         return found
 
     def _anchors(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use]) -> dict[str, str | None]:

@@ -51,6 +51,9 @@ class Attempt:
     concurrent: bool = False  # run by two sessions at once; the second must be refused
     quiet: tuple[tuple[str, str], ...] = ()  # concurrent: (table, trigger) the runner switches off around it
     also: tuple[str, ...] = ()  # concurrent: other keys of the table that may refuse the second session first
+    second: str | None = None  # concurrent: what the second session runs, when not the same block
+    setup: str | None = None  # concurrent: committed first, so both sessions start from rows it prepared
+    touches: tuple[str, ...] = ()  # other tables it writes, whose other rules' triggers are switched off too
     optional: bool = False  # a second proof of something proven already: data that offers nothing is no failure
 
     @property
@@ -88,8 +91,8 @@ def _quieted(design: m.Design, attempt: Attempt) -> Attempt:
     rule = attempt.subject.split()[1] if attempt.subject.startswith("rule ") else None
     keep = next((r.enforced_by for r in design.rules if r.name == rule), ())
     names = {n for r in design.rules for n in r.enforced_by}
-    triggers = [t for t in design.triggers
-                if t.table == attempt.table and t.name in names and t.name not in keep and not t.deferred]
+    triggers = [t for t in design.triggers if t.table in (attempt.table, *attempt.touches) and t.name in names
+                and t.name not in keep and not t.deferred]
     if not triggers:
         return attempt
     if attempt.concurrent:  # ALTER TABLE inside would lock the second session out: the runner does it
@@ -881,3 +884,45 @@ class _Facts:
         yield Attempt(subject, self.table.name, f"a {self.table.name} row moved to a {fk.ref_table} row that "
                       f"satisfies {rule.expression}", _do(search("TRUE", update) + "    " + _nothing(
                           f"a {self.table.name} row and a {fk.ref_table} row that satisfy the rule") + "\n", declare))
+        concurrent = self._parent_changes_meanwhile(rule, fk)
+        if concurrent:  # set up by the valid move above: one row its parent accepts, committed
+            yield replace(concurrent, setup=_do(search("TRUE", update) + "    " + _nothing(
+                f"a {self.table.name} row and a {fk.ref_table} row that satisfy the rule") + "\n", declare))
+
+    def _parent_changes_meanwhile(self, rule: m.Rule, fk: m.ForeignKey) -> Attempt | None:
+        """One session changes the parent so the rule fails (closes the period) and holds the
+        change; the other writes a row under the parent as it was.  The trigger's FOR SHARE
+        makes the second wait, then read the committed parent and refuse."""
+        parent = self.design.table(fk.ref_table)
+        if parent is None:
+            return None
+        # The parent's columns are the ones to change; the row's are values read from `r`.
+        moved = qualified(rule.expression or "", "r", "sw_parent_row")
+        if moved is None:
+            return None
+        moved = moved.replace("sw_parent_row.", "")
+        change = falsify(moved, parent, own_only=True)
+        if not change or any(parent.column(c) is None for c in change):
+            return None
+        holds = self._parent_filters_for(rule, fk)
+        pick = (f"    SELECT * INTO r FROM {self.name} AS src WHERE {holds} ORDER BY "
+                f"{', '.join(f'src.{_col(k)}' for k in self.key)} LIMIT 1;\n"
+                f"    IF NOT FOUND THEN\n        {_nothing(f'a {self.table.name} row its {parent.name} row accepts')}\n"
+                "    END IF;\n")
+        sets = ", ".join(f"{q(c)} = {v}" for c, v in change.items())
+        where = " AND ".join(f"{q(r)} = r.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+        first = pick + _touched(f"UPDATE {q(parent.name)} SET {sets} WHERE {where}", f"the {parent.name} row")
+        # The row written again under its parent: the trigger fires (UPDATE OF its key) and no
+        # other key of the table is involved.
+        same = ", ".join(f"{q(c)} = {q(c)}" for c in fk.columns)
+        second = pick + _touched(f"UPDATE {self.name} SET {same} WHERE {_key_match(self.key, 'r')}",
+                                 f"the {self.table.name} row")
+        declare = "    r record;\n"
+        return Attempt(f"rule {rule.name}", self.table.name, f"a {parent.name} row changed ({sets}) by one session "
+                       f"while another writes a {self.table.name} row under it", _do(first, declare), "23514",
+                       rule.name, concurrent=True, second=_do(second, declare), touches=(parent.name,))
+
+    def _parent_filters_for(self, rule: m.Rule, fk: m.ForeignKey) -> str:
+        check = qualified(rule.expression or "true", "src", "sw_parent_row")
+        match = " AND ".join(f"sw_parent_row.{q(r)} = src.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+        return (f"EXISTS (SELECT 1 FROM {q(fk.ref_table)} AS sw_parent_row WHERE {match} AND ({check}) IS TRUE)")

@@ -14,17 +14,18 @@ from sqlglot import exp
 
 from schemawright import model as m
 from schemawright.sql.types import family, parse
-from schemawright.validation.rules import column_name
+from schemawright.validation.rules import column_name, column_rules
 
 Assignments = dict[str, str]
 
 
-def falsify(expression: str, table: m.Table) -> Assignments | None:
+def falsify(expression: str, table: m.Table, own_only: bool = False) -> Assignments | None:
+    """`own_only`: only unqualified columns may change (qualified ones are values read elsewhere)."""
     try:
         tree = sqlglot.parse_one(expression, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return None
-    return _complete(_Falsifier(table).false(tree))
+    return _complete(_Falsifier(table, own_only).false(tree))
 
 
 def satisfy(expression: str, table: m.Table) -> Assignments | None:
@@ -64,8 +65,13 @@ def _complete(found: Assignments | None) -> Assignments | None:
 
 
 class _Falsifier:
-    def __init__(self, table: m.Table):
-        self.table = table
+    def __init__(self, table: m.Table, own_only: bool = False):
+        self.table, self.own_only = table, own_only
+
+    def _name(self, node: exp.Expression) -> str | None:
+        if self.own_only and isinstance(node, exp.Column) and node.table:
+            return None
+        return column_name(node)
 
     def _family(self, column: str) -> str | None:
         col = self.table.column(column)
@@ -102,16 +108,16 @@ class _Falsifier:
 
     def _compare(self, node: exp.Expression, want: bool) -> Assignments | None:
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-            name = column_name(node.this)
+            name = self._name(node.this)
             if name is None:
                 return None
             if want != bool(node.args.get("negate")):  # IS NULL wanted true, or IS NOT NULL wanted false
                 return {name: "NULL"}
             return {name: NOT_NULL}  # a value of its type: another part of the rule must give one
-        if isinstance(node, exp.Column) and self._family(column_name(node) or "") == "boolean":
-            return {column_name(node): "true" if want else "false"}  # type: ignore[dict-item]
+        if isinstance(node, exp.Column) and self._family(self._name(node) or "") == "boolean":
+            return {self._name(node): "true" if want else "false"}  # type: ignore[dict-item]
         if isinstance(node, exp.In):
-            name = column_name(node.this)
+            name = self._name(node.this)
             items = node.expressions
             if name is None or not items or node.args.get("query"):
                 return None
@@ -124,7 +130,7 @@ class _Falsifier:
                 return {name: str(max(float(i.this) for i in items) + 1).removesuffix(".0")}
             return None
         if isinstance(node, exp.Between):
-            name = column_name(node.this)
+            name = self._name(node.this)
             if name is None:
                 return None
             if want:
@@ -137,7 +143,7 @@ class _Falsifier:
                 return self._compare(exp.In(this=node.this, expressions=values.expressions), want)
             return None
         if isinstance(node, (exp.RegexpLike, exp.RegexpILike, exp.Like, exp.ILike)) and not want:
-            name = column_name(node.this)
+            name = self._name(node.this)
             return {name: "'~'"} if name else None  # matches none of the shapes such rules describe
         if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)):
             return self._binary(node, want)
@@ -146,13 +152,13 @@ class _Falsifier:
     def _binary(self, node: exp.Binary, want: bool) -> Assignments | None:
         left, right = node.this, node.expression
         op = type(node)
-        name = column_name(left)
+        name = self._name(left)
         other = right
         if name is None or isinstance(left, exp.Anonymous):
             length = self._length(left)
             if length is not None:
                 return self._length_value(length, op, right, want)
-            name = column_name(right)
+            name = self._name(right)
             other = left
             if name is None:
                 length = self._length(right)
@@ -166,6 +172,11 @@ class _Falsifier:
         if op is exp.EQ:
             return {name: value}
         if op is exp.NEQ:
+            allowed = column_rules(self.table).get(name)
+            others = [v for v in (allowed.allowed if allowed else ()) if not (isinstance(other, exp.Literal)
+                                                                             and v == other.this)]
+            if others:  # another value the column takes (`status <> 'open'` made true by 'closed')
+                return {name: _sql(exp.Literal.string(others[0]))}
             if self._family(name) in ("text", None) and not isinstance(other, exp.Literal):
                 return None
             if self._family(name) == "text":

@@ -110,6 +110,12 @@ def run_concurrent(db: Database, attempt: Attempt) -> Outcome:
     """The first session makes the change and holds it; the second makes it too and waits;
     the first commits; the second must then be refused."""
     result: dict[str, DatabaseError | None] = {}
+    if attempt.setup:
+        try:
+            db.execute(attempt.setup)
+        except DatabaseError as error:
+            return _judge(attempt, error) if error.sqlstate == NOTHING else \
+                Outcome(attempt, False, f"its setup was refused: {error.sqlstate} {error.message}")
     with Database(db.url) as other:
         other_pid = other.query_value("SELECT pg_backend_pid()")
         try:
@@ -119,7 +125,7 @@ def run_concurrent(db: Database, attempt: Attempt) -> Outcome:
                 def second() -> None:
                     try:
                         with other.transaction(rollback=True):
-                            other.execute(attempt.sql)
+                            other.execute(attempt.second or attempt.sql)
                         result["error"] = None
                     except DatabaseError as error:
                         result["error"] = error

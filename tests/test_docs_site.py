@@ -160,6 +160,23 @@ def _mermaid_entities(block: str) -> set[str]:
     return names
 
 
+_MMD_STATE = re.compile(r'^ {4}state "[^"%#;<>`\r\n]+" as s[0-9]+$')
+_MMD_TRANSITION = re.compile(r'^ {4}(\[\*\]|[A-Za-z][A-Za-z0-9_]*) --> ([A-Za-z][A-Za-z0-9_]*)$')
+
+
+def _mermaid_states(block: str) -> set[str]:
+    """The states a stateDiagram-v2 block draws, every line in the subset it is written in."""
+    lines = block.splitlines()
+    assert lines[0] == "stateDiagram-v2"
+    states = set()
+    for line in lines[1:]:
+        arrow = _MMD_TRANSITION.match(line)
+        assert _MMD_STATE.match(line) or arrow, line
+        if arrow:
+            states |= {arrow.group(1), arrow.group(2)} - {"[*]"}
+    return states
+
+
 def _label(name: str) -> str:
     return " ".join(name.split()).replace('"', "'").replace("%", "\uff05").replace("\\", "\uff3c")
 
@@ -471,8 +488,8 @@ def test_site_of_each_example(path, tmp_path):
             assert f"| `{c.name}`" in page
         for i in design.indexes_on(t.name):
             assert f"`{i.name}`" in page
-        for block in _mermaid_blocks(page):
-            _mermaid_entities(block)
+        for block in _mermaid_blocks(page):  # the ERD, and a state diagram per `transitions` rule
+            _mermaid_states(block) if block.startswith("stateDiagram-v2") else _mermaid_entities(block)
         _tables_well_formed(page)
     index = (tmp_path / "README.md").read_text(encoding="utf-8")
     if len(site.domains) == 1:

@@ -363,10 +363,11 @@ def test_dictionary_says_cardinality_in_words(design):
 
 def test_dictionary_rules_and_escaping(design):
     out = to_data_dictionary(design)
-    assert ("`zip_city`: functional dependency `zip` → `city`: rows with the same `zip` always have the "
+    assert ("`zip_city` (functional dependency): `zip` → `city`: rows with the same `zip` always have the "
             "same `city`. A zip code lies in one city.") in out
-    assert "`email_lower`: check `email = lower(email)`" in out
-    assert "`name_email`: `full_name`, `email` are unique together" in out
+    assert "`email_lower` (condition on each row): each row satisfies `email = lower(email)`." in out
+    assert "`name_email` (uniqueness): `full_name`, `email` are unique together." in out
+    assert "Enforced by: no constraint, index or trigger of this schema." in out  # none here matches them
     assert "`status IN ('active', 'closed')`" in out
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "Stress test &lt;script&gt;alert(1)&lt;/script&gt; \\| pipes" in out  # in the summary cell
@@ -549,7 +550,9 @@ def test_examples_are_fully_documented(path):
         for column in table.columns:
             assert f"| `{column.name}`" in dictionary
     for index in d.indexes:
-        assert f"`{index.name}`" in dictionary and (index.reason or "") in dictionary
+        # the reason as the dictionary writes prose: `<>` in a partial index's condition is escaped
+        reason = (index.reason or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert f"`{index.name}`" in dictionary and reason.replace("|", "\\|") in dictionary
     for p in d.access_patterns:
         assert f"### `{p.name}`" in report
     for decision in d.decisions:

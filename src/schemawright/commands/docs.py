@@ -14,6 +14,7 @@ from pathlib import Path
 from schemawright import model as m
 from schemawright.commands.lint import UsageError, load_design
 from schemawright.documentation.domains import MAX_TABLES
+from schemawright.documentation.rules import queue_as_machinery
 from schemawright.documentation.site import write_docs_site
 from schemawright.errors import SpecErrors
 from schemawright.lint import lint
@@ -36,7 +37,7 @@ def load(target: str | None, database_url: str | None, dialect: str | None) -> m
     if target is not None and database_url is None and not Path(target).exists():
         raise DocsUsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
     try:
-        return load_design(target, database_url, dialect)[0]
+        return queue_as_machinery(load_design(target, database_url, dialect)[0])
     except UsageError as exc:
         raise DocsUsageError(str(exc)) from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from schemawright.documentation import rules as r
 from schemawright.documentation.links import Link, links
 from schemawright.documentation.markdown import anchors, article, code, number, plural, table, text
 from schemawright.model import Column, Design, Index, Rule, Table, Trigger, Volume
@@ -37,17 +38,22 @@ class _Context:
     volume: dict[str, Volume] = field(default_factory=dict)
     indexes: dict[str, list[Index]] = field(default_factory=lambda: defaultdict(list))
     links: dict[str, list[Link]] = field(default_factory=lambda: defaultdict(list))
-    rules: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    rules: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))  # by table name
+    rule_anchor: dict[str, str] = field(default_factory=dict)
+    enforcers: dict[str, r.Enforcer] = field(default_factory=dict)
     triggers: dict[str, list[Trigger]] = field(default_factory=lambda: defaultdict(list))
     # Where a reference to a table or an enum points: this document's anchors by default,
     # other pages when the site (one page per table) reuses the sections.
     table_href: dict[str, str] = field(default_factory=dict)
     enum_href: dict[str, str] = field(default_factory=dict)
+    machinery_href: str = f"#{r.MACHINERY_ANCHOR}"
 
     @classmethod
     def of(cls, design: Design, table_href: dict[str, str] | None = None,
-           enum_href: dict[str, str] | None = None) -> _Context:
+           enum_href: dict[str, str] | None = None, machinery_href: str | None = None) -> _Context:
         ctx = cls(design)
+        if machinery_href is not None:
+            ctx.machinery_href = machinery_href
         ctx.anchor = anchors([t.name for t in design.tables], "table")
         ctx.enum_anchor = anchors([e.name for e in design.enums], "enum")
         ctx.table_href = table_href if table_href is not None else {n: f"#{a}" for n, a in ctx.anchor.items()}
@@ -60,8 +66,12 @@ class _Context:
             ctx.links[link.child.name].append(link)
             if link.parent != link.child.name:
                 ctx.links[link.parent].append(link)
+        tables_of = r.rule_tables(design)
         for rule in design.rules:
-            ctx.rules[rule.entity].append(rule)
+            if rule.name in tables_of:
+                ctx.rules[tables_of[rule.name].name].append(rule)
+        ctx.rule_anchor = anchors([rule.name for rule in design.rules], "rule")
+        ctx.enforcers = r.enforcers(design)
         for trigger in design.triggers:
             ctx.triggers[trigger.table].append(trigger)
         return ctx
@@ -99,6 +109,7 @@ def to_data_dictionary(design: Design) -> str:
                     f"- {code(enum.name)}: " + ", ".join(code(v) for v in enum.values), ""]
     for t in design.tables:
         out += _section(t, ctx)
+    out += _machinery(ctx)
     if design.functions:
         out += ["## Functions", "", *(f"- {code(f.name)}" for f in design.functions), ""]
     return "\n".join(out).rstrip() + "\n"
@@ -192,15 +203,118 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
     sentences = _relationship_sentences(t, ctx)
     if sentences:
         out += [h("Relationships"), "", *(f"- {s}" for s in sentences), ""]
-    rules = ctx.rules.get(t.entity or "", []) if t.kind in ("entity", "junction") else []
+    rules = ctx.rules.get(t.name, [])
     if rules:
-        out += [h("Business rules"), "", *(f"- {_rule(r, t)}" for r in rules), ""]
+        out += [h("Business rules"), ""]
+        for rule in rules:
+            out += _rule(rule, t, ctx)
+        out.append("")
+        for rule in rules:
+            if rule.kind == "transitions" and rule.transitions:
+                out += _state_diagram(rule)
     triggers = ctx.triggers.get(t.name, [])
     if triggers:
-        out += [h("Triggers"), "", *(
-            f"- {code(tr.name)}: {text(_SQL.trigger_when_sql(tr))} runs {code(tr.function)}"
-            + (f" — {text(tr.reason)}" if tr.reason else "")
-            for tr in triggers), ""]
+        out += [h("Triggers"), "", *(_trigger(tr) for tr in triggers), ""]
+    return out
+
+
+def _trigger(tr: Trigger) -> str:
+    """A trigger with when it fires: timing, events, per row or statement, deferred or not."""
+    when = f", when {code(tr.condition)}" if tr.condition else ""
+    return (f"- {code(tr.name)}: {text(r.trigger_timing(tr))}{when}, runs {code(tr.function)}"
+            + (f" — {text(tr.reason)}" if tr.reason else ""))
+
+
+def _rule(rule: Rule, t: Table, ctx: _Context) -> list[str]:
+    """One rule: its kind in words and what it says, what enforces it, what a broken one raises."""
+    said = f" {_period(text(rule.description))}" if rule.description else ""
+    anchor = f'<a id="{ctx.rule_anchor[rule.name]}"></a>'
+    out = [f"- {anchor}{code(rule.name)} ({r.kind_words(rule)}): {_period(r.statement(rule, t))}{said}"]
+    enforced = r.enforced_by(rule, t, ctx.enforcers, ctx.design)
+    main, feeding = r.split_feeders(enforced)
+    if main:
+        out.append("  - Enforced by: " + "; ".join(_enforcer(e, t, ctx) for e in main) + ".")
+    elif rule.kind == "depends":
+        out.append("  - Enforced by: no constraint or trigger; *Normal forms* in the design report says whether "
+                   "the tables keep it by their keys.")
+    else:
+        out.append("  - Enforced by: no constraint, index or trigger of this schema.")
+    if feeding:
+        out.append("  - Groups to check are queued by statement-level triggers: " + _feeders(feeding, t, ctx) + ".")
+    refused = r.refusals(rule, enforced)
+    if refused:
+        message = ""
+        if r.raises_rule_message(rule):
+            wording = rule.message or rule.description
+            message = (f"; its message is {code(f'rule {rule.name}: {wording}')}" if wording
+                       else f"; its message begins {code(f'rule {rule.name}:')}")
+        out.append("  - When broken: SQLSTATE " + "; or ".join(r.refusal_text(x) for x in refused) + message + ".")
+    elif enforced and rule.kind == "depends":
+        out.append("  - When broken: never refused: its triggers write the copies themselves, so they cannot "
+                   "disagree.")
+    return out
+
+
+def _feeders(feeding: list[r.Enforcer], here: Table, ctx: _Context) -> str:
+    """`a`, `b` (AFTER INSERT, AFTER UPDATE); [`c`](#table-x) on `x` (AFTER INSERT): one group per table."""
+    by_table: dict[str, list[r.Enforcer]] = {}
+    for e in feeding:
+        by_table.setdefault(e.table, []).append(e)
+    parts = []
+    for table_name, items in by_table.items():
+        names = ", ".join(_name(e, here, ctx) for e in items)
+        where = f" on {code(table_name)}" if table_name != here.name else ""
+        when = ", ".join(_SQL.trigger_when_sql(e.trigger) for e in items if e.trigger is not None)
+        parts.append(f"{names}{where} ({text(when)})")
+    return "; ".join(parts)
+
+
+def _period(value: str) -> str:
+    value = value.rstrip()
+    return value if value.endswith((".", "!", "?")) else value + "."
+
+
+def _enforcer(e: r.Enforcer, here: Table, ctx: _Context) -> str:
+    if e.table == r.PENDING:  # the queue is named once, in its own section
+        where = f" on the [rules' queue]({ctx.machinery_href})"
+    else:
+        where = f" on {code(e.table)}" if e.table != here.name else ""
+    timing = f" ({text(e.timing())})" if e.trigger is not None else ""
+    return f"{e.what} {_name(e, here, ctx)}{where}{timing}"
+
+
+def _name(e: r.Enforcer, here: Table, ctx: _Context) -> str:
+    """The name, linked to where it is listed unless that is this table's own section."""
+    if e.table == r.PENDING:
+        return f"[{code(e.name)}]({ctx.machinery_href})"
+    if e.table != here.name and e.table in ctx.table_href:
+        return f"[{code(e.name)}]({ctx.table_href[e.table]})"
+    return code(e.name)
+
+
+def _state_diagram(rule: Rule) -> list[str]:
+    column = code(rule.columns[0]) if rule.columns else "the state"
+    starts = "`[*]` marks the states a new row may start in" if rule.initial else "a new row may start in any state"
+    return [f"State diagram of {code(rule.name)}: the changes of {column} it allows ({starts}).", "",
+            "```mermaid", r.state_diagram(rule).rstrip("\n"), "```", ""]
+
+
+def _machinery(ctx: _Context) -> list[str]:
+    """The rules' queue table, named once: internal machinery, not an entity."""
+    triggers = ctx.triggers.get(r.PENDING, [])
+    kept = [o for o in ctx.design.objects if o.kind == "trigger" and o.table == r.PENDING]  # read back from SQL
+    if not triggers and not any(o.kind == "table" and o.name == r.PENDING for o in ctx.design.objects):
+        return []
+    users = [rule.name for rule in ctx.design.rules
+             if any(ctx.enforcers.get(n) and ctx.enforcers[n].table == r.PENDING for n in rule.enforced_by)]
+    which = f" ({', '.join(code(n) for n in users)})" if users else ""
+    out = [f'<a id="{r.MACHINERY_ANCHOR}"></a>', "", "## Rule machinery", "",
+           f"{code(r.PENDING)} is internal machinery of the business rules, not part of the data model (no "
+           "diagram draws it): an UNLOGGED queue in which statement-level triggers note each group a statement "
+           f"changed, so that the rules checked at commit{which} check each group once, then remove it. It is "
+           "empty whenever no transaction is open; applications never read or write it.", ""]
+    if triggers or kept:
+        out += ["**Triggers**", "", *(_trigger(tr) for tr in triggers), *(f"- {code(o.name)}" for o in kept), ""]
     return out
 
 
@@ -301,24 +415,6 @@ def _a(noun_md: str) -> str:
 def _said(link: Link) -> str:
     rel = link.relationship
     return f" (*{text(rel.description.rstrip('. '))}*)" if rel is not None and rel.description else ""
-
-
-def _rule(rule: Rule, t: Table) -> str:
-    cols = ", ".join(code(c) for c in rule.columns)
-    if rule.kind == "unique":
-        enforced = next((u.name for u in t.uniques if set(u.columns) == set(rule.columns)), None)
-        body = f"{cols} are unique together"
-    elif rule.kind == "check":
-        enforced = next((c.name for c in t.checks if c.expression == rule.expression), None)
-        body = f"check {code(rule.expression or '')}"
-    else:
-        enforced = None
-        dependent = ", ".join(code(c) for c in rule.dependent)
-        body = (f"functional dependency {cols} → {dependent}: rows with the same {cols} "
-                f"always have the same {dependent}")
-    body += f" (enforced by {code(enforced)})" if enforced else ""
-    desc = f". {text(rule.description)}" if rule.description else ""
-    return f"{code(rule.name)}: {body}{desc}"
 
 
 def _first_line(value: str | None) -> str:

@@ -26,6 +26,7 @@ from schemawright.documentation.dot import to_dot
 from schemawright.documentation.links import Link, links_by_table
 from schemawright.documentation.markdown import anchors, code, number, slug, table, text
 from schemawright.documentation.mermaid import to_mermaid
+from schemawright.documentation.rules import MACHINERY_ANCHOR, PENDING
 from schemawright.model import Design, Table
 
 NEIGHBOURS_MAX = 24  # a neighbourhood diagram draws at most this many neighbours
@@ -158,7 +159,10 @@ class Site:
         self.enum_anchor = anchors([e.name for e in design.enums], "enum")
         # Pages under tables/ link to each other by file name, to the index one level up.
         self.ctx = _Context.of(design, table_href={n: f"{s}.md" for n, s in self.table_stem.items()},
-                               enum_href={n: f"../README.md#{a}" for n, a in self.enum_anchor.items()})
+                               enum_href={n: f"../README.md#{a}" for n, a in self.enum_anchor.items()},
+                               machinery_href=f"../data-dictionary.md#{MACHINERY_ANCHOR}")
+        # The rules' queue table is machinery the data dictionary tells about, not a kept object.
+        self.objects = tuple(o for o in design.objects if not (o.kind == "table" and o.name == PENDING))
 
     # paths, relative to the site root
     def table_page(self, name: str) -> str:
@@ -268,7 +272,8 @@ def index_page(site: Site, files: dict[str, bool]) -> str:
     out += ["- [Lint findings](#lint-findings)"] if files.get("lint") else []
     out += ["- [Tables](#tables)"]
     extra = [("views", "Views", d.views), ("enum-types", "Enum types", d.enums),
-             ("other-objects", "Other objects", d.objects), ("import-notes", "Statements not imported", d.import_notes)]
+             ("other-objects", "Other objects", site.objects),
+             ("import-notes", "Statements not imported", d.import_notes)]
     out += [f"- [{title}](#{anchor})" for anchor, title, items in extra if items]
     docs = ["[data dictionary](data-dictionary.md) (every table in one page)"]
     if files.get("report.md"):
@@ -328,12 +333,12 @@ def index_page(site: Site, files: dict[str, bool]) -> str:
         for e in d.enums:
             out += [f'<a id="{site.enum_anchor[e.name]}"></a>', "",
                     f"- {code(e.name)}: " + ", ".join(code(v) for v in e.values), ""]
-    if d.objects:
+    if site.objects:
         out += ['<a id="other-objects"></a>', "", "## Other objects", "",
                 "Kept from the schema as they are (listed, not analysed).", ""]
         out += table(["Kind", "Name", "Table"], [
             [text(o.kind), code(o.name), site.ref(o.table) if o.table else "—"]
-            for o in sorted(d.objects, key=lambda o: (o.kind, o.name, o.table or ""))])
+            for o in sorted(site.objects, key=lambda o: (o.kind, o.name, o.table or ""))])
         out.append("")
     if d.import_notes:
         out += ['<a id="import-notes"></a>', "", "## Statements not imported", "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from schemawright.documentation import rules as r
 from schemawright.documentation.markdown import anchors, code, number, table, text
 from schemawright.documentation.normal_forms import normal_forms_section
 from schemawright.documentation.served import Service, service
@@ -38,11 +39,13 @@ def to_report(design: Design, performance: list[str] | None = None) -> str:
     out += [f"{len(design.tables)} tables, {len(design.indexes)} indexes, {len(design.decisions)} automatic "
             f"decisions, {len(design.access_patterns)} access patterns"
             + (f" (**{missing} not served**)." if missing else " (all served)."), ""]
-    out += ["- [Automatic decisions](#decisions)", "- [Normal forms](#normal-forms)", "- [Access patterns](#access-patterns)",
+    out += ["- [Automatic decisions](#decisions)"] + (["- [Business rules](#business-rules)"] if design.rules else [])
+    out += ["- [Normal forms](#normal-forms)", "- [Access patterns](#access-patterns)",
             "- [Volumes](#volumes)", "- [Transactional needs](#transactions)",
             "- [Security needs](#security)", "- [Availability needs](#availability)"]
     out += ["- [Performance](#performance)", ""] if performance else [""]
     out += _decisions(design)
+    out += _rules(design)
     out += normal_forms_section(design)
     out += _patterns(design, services)
     out += _volumes(design)
@@ -65,6 +68,31 @@ def _decisions(design: Design) -> list[str]:
                      [[code(d.subject), text(d.choice), text(d.reason)] for d in groups[step]])
         out.append("")
     return out
+
+
+def _rules(design: Design) -> list[str]:
+    """Every business rule in one table: what kind, what enforces it, what breaking it raises;
+    the data dictionary tells each in full (its anchors are made the same way)."""
+    if not design.rules:
+        return []
+    ids = anchors([rule.name for rule in design.rules], "rule")
+    tables = r.rule_tables(design)
+    known = r.enforcers(design)
+    rows = []
+    for rule in design.rules:
+        home = tables.get(rule.name)
+        enforced = r.enforced_by(rule, home, known, design)
+        main, _ = r.split_feeders(enforced)
+        refused = r.refusals(rule, enforced)
+        rows.append([f"[{code(rule.name)}](data-dictionary.md#{ids[rule.name]})",
+                     code(home.name) if home else "—", r.kind_words(rule),
+                     "; ".join(f"{e.what} {code(e.name)}" for e in main) or "—",
+                     "; ".join(f"{code(x.sqlstate)} {code(x.constraint) if x.constraint else '(no name)'}"
+                               + (" at commit" if "COMMIT" in x.when else "") for x in refused) or "—"])
+    out = ['<a id="business-rules"></a>', "", "## Business rules", "",
+           f"{len(design.rules)} rule{'s' if len(design.rules) != 1 else ''}; the data dictionary tells each in "
+           "full (what it says, every object that enforces it, the error an application receives).", ""]
+    return out + table(["Rule", "Table", "Kind", "Enforced by", "Refused with (SQLSTATE, constraint)"], rows) + [""]
 
 
 def _patterns(design: Design, services: dict[str, Service]) -> list[str]:

@@ -279,7 +279,7 @@ class _Facts:
         return None
 
     def free_reference(self, columns: tuple[str, ...], partial: str | None, keep: tuple[str, ...],
-                       overrides: dict[str, str] | None = None) -> tuple[str, str] | None:
+                       overrides: dict[str, str] | None = None, spread: bool = False) -> tuple[str, str] | None:
         """(column, value): a foreign key column of the unique key `columns` set to a parent row
         that agrees with the row's other composite keys and leaves the key free, so a copy of a
         row does not repeat it (a ticket copied onto another free seat of the same venue)."""
@@ -299,18 +299,19 @@ class _Facts:
             if partial:
                 taken += f" AND ({qualified(partial, 'y') or 'true'})"
             free = [f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {taken})"]
+            order = "random()" if spread else "1"  # spread: two sessions take different free rows
             return column, (f"(SELECT z.{q(ref)} FROM {q(fk.ref_table)} AS z WHERE {_all(agree + free)} "
-                            "ORDER BY 1 LIMIT 1)")
+                            f"ORDER BY {order} LIMIT 1)")
         return None
 
     def clone(self, where: list[str], overrides: dict[str, str], keep_key: bool = False,
-              skip: tuple[str, ...] = (), keep: tuple[str, ...] = ()) -> str | None:
+              skip: tuple[str, ...] = (), keep: tuple[str, ...] = (), spread: bool = False) -> str | None:
         """INSERT a copy of one row matching `where`, with `overrides`; the other unique keys
         (but those named in `skip`) get fresh values so only the constraint under test can refuse it."""
         values: dict[str, str] = {}
         fk_columns = {c for fk in self.table.foreign_keys for c in fk.columns}
         for column, value in overrides.items():
-            if "ORDER BY 1 LIMIT 1" in value and column not in self.key:  # a parent row picked: one must exist
+            if "LIMIT 1" in value and column not in self.key:  # a parent row picked: one must exist
                 where = where + [f"{value} IS NOT NULL"]
         for column in self.insertable():
             if column.name in overrides:
@@ -334,7 +335,8 @@ class _Facts:
                 continue  # a key holding the primary key is new with it
             changeable = [c for c in columns if c not in fk_columns and c not in overrides
                           and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
-            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides)
+            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides,
+                                                               spread)
             if changeable:
                 values[changeable[0]] = self.fresh(self.table.column(changeable[0]))  # type: ignore[arg-type]
             elif free:
@@ -765,20 +767,74 @@ class _Facts:
                 "                            RAISE;\n                        END IF;\n                END;\n"
                 "            END LOOP;\n        END LOOP;\n")
 
-    def _to_the_limit(self, rule: m.Rule, check: str, match: str) -> str:
-        """For `count(*) <= parent.capacity`: set the parent's value to the group's own first
-        (the rule still holds, at its limit), so one row more breaks it."""
+    def _two_at_once(self, rule: m.Rule, declare: str, check: str, load_parent: str, match: str,
+                     into_group: dict[str, str], own_first: str, copyable: str) -> Attempt | None:
+        """Two sessions each add a row a group can take once but not twice (the last ticket, the
+        last units in stock): each alone is valid; the queue's key makes the second wait for the
+        first and check the group with its row in view, so it is refused."""
+        insert = self.clone([" AND ".join(f"src.{_col(k)} = x.{_col(k)}" for k in self.key)], into_group,
+                            keep=rule.columns, spread=True)
+        if insert is None:
+            return None
+        group = ", ".join(q(c) for c in rule.columns)
+        present = " AND ".join(f"{q(c)} IS NOT NULL" for c in rule.columns)
+        key = ", ".join(_col(k) for k in self.key)
+        plus = f"SELECT * FROM {self.name} WHERE {_key_match(self.key, 'x')}"
+        once = f"(SELECT * FROM {self.name} WHERE {match} UNION ALL {plus}) AS {self.name}"
+        twice = f"(SELECT * FROM {self.name} WHERE {match} UNION ALL {plus} UNION ALL {plus}) AS {self.name}"
+        rows = (f"SELECT {key} FROM {self.name} AS src WHERE {copyable} ORDER BY ({own_first}) DESC, {key} "
+                f"LIMIT {ROWS_TRIED}")
+        body = (f"    FOR g IN SELECT DISTINCT {group} FROM {self.name} WHERE {present} ORDER BY {group} "
+                f"LIMIT {GROUPS_TRIED} LOOP\n{load_parent}"
+                f"        FOR x IN {rows} LOOP\n"
+                f"            SELECT ({check}) INTO sw_ok FROM {once};\n"
+                f"            SELECT ({check}) INTO sw_twice FROM {twice};\n"
+                "            IF sw_ok AND sw_twice IS FALSE THEN\n"
+                f"                {insert};\n                GET DIAGNOSTICS sw_rows = ROW_COUNT;\n"
+                "                CONTINUE WHEN sw_rows = 0;\n                SET CONSTRAINTS ALL IMMEDIATE;\n"
+                "                RETURN;\n            END IF;\n"
+                "        END LOOP;\n    END LOOP;\n    "
+                + _nothing(f"a {self.table.name} group that takes a row once but not twice") + "\n")
+        setup = None
+        found = self._limit(rule, check)
+        if found:  # the first group brought to where a row that counts fits once, committed before
+            parent, column, value, where = found
+            first = (f"    SELECT {group} INTO g FROM {self.name} WHERE {present} ORDER BY {group} LIMIT 1;\n"
+                     f"    IF NOT FOUND THEN\n        {_nothing(f'a {self.table.name} group')}\n    END IF;\n"
+                     f"    FOR x IN {rows} LOOP\n"
+                     f"        SELECT {value} INTO sw_once FROM {once};\n"
+                     f"        SELECT {value} INTO sw_base FROM {self.name} WHERE {match};\n"
+                     "        CONTINUE WHEN sw_once IS NOT DISTINCT FROM sw_base;  -- a row the rule does not count\n"
+                     f"        UPDATE {q(parent.name)} SET {q(column)} = sw_once WHERE {where};\n"
+                     "        RETURN;\n    END LOOP;\n")
+            setup = _do(first, declare + "    sw_once numeric;\n    sw_base numeric;\n")
+        return Attempt(f"rule {rule.name}", self.table.name, f"two sessions each add a row that a "
+                       f"{', '.join(rule.columns)} group can take once, not twice", _do(body, declare + "    sw_twice boolean;\n"),
+                       "23514", rule.name, concurrent=True, setup=setup, optional=True)
+
+    def _limit(self, rule: m.Rule, check: str) -> tuple[m.Table, str, str, str] | None:
+        """(parent, column, value, where): for `count(*) <= parent.capacity`, the parent column
+        and the aggregate that puts the group exactly at its limit."""
         fk = next((f for f in self.table.foreign_keys if f.columns == rule.columns), None)
         parent = self.design.table(fk.ref_table) if fk else None
         if fk is None or parent is None or "parent." not in check.lower():
-            return ""
+            return None
         limit = satisfy(check, parent)
         if not limit or len(limit) != 1:
-            return ""
+            return None
         (column, value), = limit.items()
         if parent.column(column) is None or f"parent.{column}" not in check.lower().replace(" ", ""):
-            return ""
+            return None
         where = " AND ".join(f"{q(r)} = g.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
+        return parent, column, value, where
+
+    def _to_the_limit(self, rule: m.Rule, check: str, match: str) -> str:
+        """Set the parent's value to the group's own first (the rule still holds, at its limit),
+        so one row more breaks it."""
+        found = self._limit(rule, check)
+        if found is None:
+            return ""
+        parent, column, value, where = found
         return (f"        UPDATE {q(parent.name)} SET {q(column)} = (SELECT {value} FROM {self.name} WHERE {match}) "
                 f"WHERE {where};\n        SELECT * INTO parent FROM {q(parent.name)} WHERE {where};\n")
 
@@ -830,6 +886,10 @@ class _Facts:
                         "                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row\n"
                         "                SET CONSTRAINTS ALL IMMEDIATE;\n                RETURN;\n            END IF;\n"
                         "        END LOOP;\n")
+        concurrent = self._two_at_once(rule, declare, check, load_parent, match, into_group, own_first, copyable) \
+            if rule.kind == "aggregate" else None
+        if concurrent:
+            yield concurrent
         body = loop + deletion + addition + self._changed(rule, check, match) + "    END LOOP;\n    " + _nothing(
             f"a {self.table.name} group that one row more or less would break") + "\n"
         yield Attempt(subject, self.table.name, f"a {', '.join(rule.columns)} group left breaking {check}",

@@ -21,6 +21,7 @@ from schemawright.gcpause import paused_gc
 from schemawright.naming import pluralise, snake
 from schemawright.requirements.plain_errors import plain_errors
 from schemawright.requirements.plain_names import name_problems
+from schemawright.requirements.pydantic_text import plain_text
 from schemawright.requirements.references import DesignChecks, check_references
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.sql_fragments import check_sql_fragments
@@ -81,7 +82,8 @@ def _parse_spec(text: str, file: str, design_checks: DesignChecks) -> Spec:
     except YamlError as exc:
         raise SpecErrors([SpecIssue(file, exc.line, exc.column, str(exc), exc.hint)]) from None
     locator = Locator(file, marks)
-    yaml_issues = [SpecIssue(file, d.line, d.column, str(d), d.hint) for d in marks.duplicates]
+    yaml_issues = [SpecIssue(file, d.line, d.column, str(d), d.hint)
+                   for d in marks.duplicates + list(marks.bare.values())]
     if not isinstance(root, dict):
         raise SpecErrors([SpecIssue(file, 1, 1, "the spec must be a YAML mapping with `project:` and `entities:`",
                                     "run `schemawright init` to see an example")])
@@ -93,6 +95,7 @@ def _parse_spec(text: str, file: str, design_checks: DesignChecks) -> Spec:
         spec = Spec.model_validate(root)
     except ValidationError as exc:
         issues = yaml_issues + [_issue_from_pydantic(err, locator) for err in plain_errors(exc.errors())]
+        issues = yaml_issues + _not_at_bare_keys(issues[len(yaml_issues):], marks)
         salvaged = _salvage(root, exc, locator)
         if salvaged is not None:  # report broken references too, not only the first kind of error
             spec, salvaged_locator, gone = salvaged
@@ -102,6 +105,13 @@ def _parse_spec(text: str, file: str, design_checks: DesignChecks) -> Spec:
     if problems:
         raise SpecErrors(problems)
     return spec
+
+
+def _not_at_bare_keys(issues: list[SpecIssue], marks: Marks) -> list[SpecIssue]:
+    """A key cut off by an unquoted comma (`{check: a, b}`) is reported once, with the quoting
+    that fixes it; pydantic's error about the same key ("unknown key 'b'") would only mislead."""
+    spots = {marks.keys.get(p) for p in marks.bare} | {marks.values.get(p) for p in marks.bare}
+    return [i for i in issues if (i.line, i.column) not in spots]
 
 
 def _checked(spec: Spec, locator: Locator, design_checks: DesignChecks, gone: set[str] | None = None) -> list[SpecIssue]:
@@ -229,6 +239,10 @@ def _issue_from_pydantic(err: dict, locator: Locator) -> SpecIssue:
     if kind == "missing":
         return locator.issue(loc[:-1], f"missing required key {str(loc[-1])!r} {_describe(loc[:-1])}".rstrip(),
                              f"add `{loc[-1]}:`")
+    plain = plain_text(err, loc)
+    if plain is not None:
+        message, hint = plain
+        return locator.issue(loc, f"{message} ({where})" if where else message, hint)
     message = re.sub(r"^(Value|Assertion) error, ", "", err["msg"])
     hint = None
     if kind == "literal_error":

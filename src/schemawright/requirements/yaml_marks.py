@@ -60,6 +60,8 @@ class Marks:
     keys: dict[tuple, Position]
     values: dict[tuple, Position]
     duplicates: list[YamlError]
+    # Keys written without a value inside `{...}`: almost always text cut by an unquoted comma.
+    bare: dict[tuple, YamlError] = field(default_factory=dict)
     # The text of defaults read as numbers or booleans, so a string default can keep it.
     written: dict[tuple, str] = field(default_factory=dict)
 
@@ -111,7 +113,7 @@ def _load(text: str) -> tuple[object, Marks]:
     marks = Marks({}, {}, [])
     if root is None:
         return None, marks
-    return _Builder(marks).build(root, ()), marks
+    return _Builder(marks, text).build(root, ()), marks
 
 
 def too_large(size: int) -> YamlError:
@@ -128,8 +130,9 @@ class _Builder:
     composer as the anchored node itself, shared, so a node met a second time is an alias
     being expanded (and a node met inside itself a recursive alias)."""
 
-    def __init__(self, marks: Marks) -> None:
+    def __init__(self, marks: Marks, text: str = "") -> None:
         self.marks = marks
+        self.text = text
         self.seen: set[int] = set()
         self.open: set[int] = set()  # nodes being built: the path from the root
         self.nodes = 0
@@ -199,4 +202,28 @@ class _Builder:
                 continue
             marks.keys[path + (key,)] = _pos(key_node)
             out[key] = self.build(value_node, path + (key,), alias)
+            if node.flow_style and _without_value(key_node, value_node) and path + (key,) not in marks.bare:
+                marks.bare[path + (key,)] = self._bare(node, key_node, str(key))
         return out
+
+    def _bare(self, node: yaml.MappingNode, key_node: yaml.ScalarNode, key: str) -> YamlError:
+        """`{check: a <> '', b}` reads `b` as a key: say so, and show the value quoted whole."""
+        items = [k for k, _v in node.value]
+        at = next(i for i, k in enumerate(items) if k is key_node)
+        before_key, before = node.value[at - 1] if at else (None, None)
+        plain = isinstance(before, yaml.ScalarNode) and not before.style and before.value != ""
+        whole = self.text[before.start_mark.index:key_node.end_mark.index] if plain else ""
+        if not plain or not whole.startswith(before.value):  # the marks not matching the text is not expected
+            return YamlError(f"{key!r} has no value: inside {{...}} each entry is `key: value`", *_pos(key_node),
+                             "write `key: value`, and quote a value that holds a comma")
+        quoted = f'"{whole}"' if '"' not in whole else "'" + whole.replace("'", "''") + "'"
+        return YamlError(f"{key!r} is read as a key without a value: inside {{...}} an unquoted comma ends the "
+                         f"value of {before_key.value!r}", *_pos(key_node),
+                         f"quote the whole value: `{before_key.value}: {quoted}` (or, if {key!r} is a key of its "
+                         "own, give it a value)")
+
+
+def _without_value(key_node: yaml.ScalarNode, value_node: yaml.Node) -> bool:
+    """`{a: 1, b}`: b's value is an empty null placed right at the end of the key (`b:` has a colon between)."""
+    return (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:null"
+            and value_node.value == "" and value_node.start_mark.index == key_node.end_mark.index)

@@ -115,7 +115,7 @@ CREATE TABLE customers (
 CREATE TABLE customer_profiles (customer_id bigint NOT NULL, bio text, birthday date,
   CONSTRAINT pk_customer_profiles PRIMARY KEY (customer_id));
 CREATE TABLE "Category" (id uuid NOT NULL DEFAULT gen_random_uuid(), parent_id uuid, "select" text NOT NULL,
-  CONSTRAINT pk_category PRIMARY KEY (id), CONSTRAINT uq_category_select UNIQUE ("select"));
+  CONSTRAINT "pk_Category" PRIMARY KEY (id), CONSTRAINT uq_category_select UNIQUE ("select"));
 CREATE TABLE products (id bigint GENERATED ALWAYS AS IDENTITY, category_id uuid NOT NULL, sku text NOT NULL,
   price numeric(8,2) NOT NULL, tags text[], size product_size NOT NULL, specs jsonb,
   CONSTRAINT pk_products PRIMARY KEY (id), CONSTRAINT uq_products_sku UNIQUE (sku),
@@ -457,7 +457,7 @@ def test_validate_without_a_url_uses_the_embedded_server() -> None:
         primary_key=pk("notes", "id")),),
         access_patterns=(m.AccessPattern(name="note", sql="SELECT body FROM notes WHERE id = :id", latency_p95_ms=100),))
     steps: list[str] = []
-    report = validate(design, "CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);",
+    report = validate(design, "CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_notes PRIMARY KEY, body text NOT NULL);",
                       "DROP TABLE notes;", progress=steps.append, runs=2)
     assert report.passed, report.failures
     assert steps[0] == "Starting embedded PostgreSQL" and report.server == "embedded PostgreSQL"

@@ -46,12 +46,15 @@ class Tally:
     failed: int = 0  # valid operations refused
     not_tried: list[str] = field(default_factory=list)
     concurrent: int = 0
+    missing: int = 0  # constraints and rules of the design the database does not have
 
     def line(self) -> str:
         text = (f"{self.refused} violations refused, {self.accepted} accepted; {self.succeeded} valid operations "
                 f"succeeded, {self.failed} refused")
         if self.concurrent:
             text += f"; {self.concurrent} concurrent cases on two connections"
+        if self.missing:
+            text += f"; {self.missing} missing from the database"
         if self.not_tried:
             text += f"; {len(self.not_tried)} not tried"
         return text
@@ -162,12 +165,14 @@ def _waits(db: Database, pid: int, thread: threading.Thread) -> bool:
 def _quietly(db: Database, attempt: Attempt) -> Outcome:
     """A concurrent attempt with the other rules' triggers off for its duration (the scratch
     database is validate's own: no other session sees the gap)."""
-    for table, trigger in attempt.quiet:
+    present = {name for (name,) in db.query("SELECT tgname::text FROM pg_trigger")}
+    quiet = [(table, trigger) for table, trigger in attempt.quiet if trigger in present]
+    for table, trigger in quiet:
         db.execute(_SQL.enable_trigger_sql(table, trigger, enabled=False))
     try:
         return run_concurrent(db, attempt)
     finally:
-        for table, trigger in attempt.quiet:
+        for table, trigger in quiet:
             db.execute(_SQL.enable_trigger_sql(table, trigger, enabled=True))
 
 
@@ -179,9 +184,10 @@ def prove_rules(db: Database, design: m.Design, progress: Callable[[str], None] 
     present = {name for (name,) in db.query(_NAMES)}
     present |= {r.name for r in design.rules if r.enforced_by and all(n in present for n in r.enforced_by)}
     absent = [a for a in tried if a.constraint and a.constraint not in present]
-    tally.not_tried += [f"{a.subject}: {a.constraint} is not in the applied DDL" for a in absent]
     tried = [a for a in tried if a not in absent]
-    outcomes = []
+    # A constraint or rule the design has and the database lacks is a failure, not a skip.
+    outcomes = [Outcome(a, False, f"MISSING: {a.constraint} is not in the database") for a in absent]
+    tally.missing = len({a.constraint for a in absent})
     for attempt in [a for a in tried if not a.concurrent] + [a for a in tried if a.concurrent]:
         if progress:
             progress(f"Trying {attempt.subject}: {attempt.description}")

@@ -218,7 +218,9 @@ class _Filler:
                     attempt: int) -> str | None:
         """Fill the foreign-key columns of `row` from rows already inserted in the referenced tables."""
         table = plan.table
-        for fk in table.foreign_keys:
+        # Composite keys first: a `matches` key to (driver_id, vehicle_id) picks a pair that exists,
+        # and the single-column keys then agree with it, instead of drawing each column alone.
+        for fk in sorted(table.foreign_keys, key=lambda fk: -len(fk.columns)):
             self_ref = fk.ref_table == table.name
             parents = own if self_ref else self.pools.get(fk.ref_table, [])
             pairs = list(zip(fk.columns, fk.ref_columns))

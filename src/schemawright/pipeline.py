@@ -34,6 +34,7 @@ from schemawright.performance.output import write_bench
 from schemawright.performance.report import performance_section
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
+from schemawright.qa import to_data_quality, to_pgtap, to_plain_sql, to_readme
 from schemawright.requirements import loader
 from schemawright.requirements.references import key_columns, rule_columns
 from schemawright.requirements.rule_checks import rule_problems
@@ -68,6 +69,10 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
     "data-dictionary.md": lambda design, _files: to_data_dictionary(design),
     "report.md": lambda design, _files: to_report(design),
     "model.json": lambda design, _files: to_model_json(design),
+    "tests/pgtap/constraints.sql": lambda design, _files: to_pgtap(design),
+    "tests/sql/constraints.sql": lambda design, _files: to_plain_sql(design),
+    "tests/sql/data_quality.sql": lambda design, _files: to_data_quality(design),
+    "tests/README.md": lambda design, _files: to_readme(design),
 }
 
 # The checks `validate` runs after the access patterns, on the loaded scratch database:

@@ -243,8 +243,15 @@ def test_every_example_loads_at_a_small_scale(pg_url, spec: Path) -> None:
     with scratch_database(pg_url) as url:
         result = generate(design, url, scale=0.0005, seed=1)
         assert {t.table for t in result.tables} == {t.name for t in design.tables}
+        # A table an at_most_one rule limits (a seat sold once per performance) holds at most
+        # parents x parents rows, which a small scale cuts below the declared volume: the
+        # loader drops the rest and says so.
+        limited = {r.entity for r in design.rules if r.kind in ("at_most_one", "exactly_one")}
         for item in result.tables:
             assert item.rows >= min(item.planned, 1), item
+            table = design.table(item.table)
+            if table is not None and table.entity in limited and item.note:
+                continue
             assert item.rows >= 0.97 * item.planned, item
 
 

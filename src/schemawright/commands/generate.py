@@ -97,3 +97,5 @@ def _report(result: GenerationResult, spec: Path, scale: float, seed: int, where
     out.print(table)
     out.print(f"{result.rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s), {where}",
               markup=False)
+    for note in result.notes:
+        out.print(f"note: {note}", markup=False)

@@ -126,8 +126,31 @@ def _batches(data: TableData, indices: np.ndarray | None, with_row: bool, progre
             progress(0)
 
 
+def _collisions(gen: TableGenerator) -> list[str]:
+    """Queries (over the staged rows `v`) returning the rows a partial unique index or a
+    no-overlap rule would refuse: every row after the first of a key among the rows the index
+    covers, every row whose period overlaps an earlier one of its group."""
+    design, table = gen.design, gen.table
+    out = []
+    for index in design.indexes_on(table.name):
+        if index.unique and index.where and all(table.column(c.expression) for c in index.columns):
+            key = ", ".join(q(c.expression) for c in index.columns)
+            out.append(f"SELECT _sw_row FROM (SELECT _sw_row, row_number() OVER (PARTITION BY {key} ORDER BY _sw_row) "
+                       f"AS n FROM {{rows}} AS v WHERE ({index.where}) AND {' AND '.join(f'{q(c.expression)} IS NOT NULL' for c in index.columns)}) AS d WHERE n > 1")
+    for rule in design.rules:
+        if rule.kind != "no_overlap" or not any(e.name in rule.enforced_by for e in table.exclusions):
+            continue
+        start, end = (q(c) for c in rule.period)
+        same = " AND ".join(f"b.{q(c)} = a.{q(c)}" for c in rule.columns) or "TRUE"
+        where = f"({rule.condition})" if rule.condition else "TRUE"
+        out.append(f"SELECT a._sw_row FROM {{rows}} AS a WHERE {where} AND EXISTS (SELECT 1 FROM "
+                   f"{{rows}} AS b WHERE b._sw_row < a._sw_row AND {same} AND (b.{start}, coalesce(b.{end}, 'infinity')) "
+                   f"OVERLAPS (a.{start}, coalesce(a.{end}, 'infinity')))")
+    return out
+
+
 def needs_staging(gen: TableGenerator) -> bool:
-    if gen.derived:
+    if gen.derived or _collisions(gen):
         return True
     for check in gen.table.checks:
         columns = check_columns(check)
@@ -164,6 +187,10 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
         column = table.column(name)
         if column is not None and not column.nullable:
             conditions.append(f"{q(name)} IS NOT NULL")
+    for rule in gen.design.rules:  # a period's range needs its start before its end
+        if rule.kind == "no_overlap" and any(e.name in rule.enforced_by for e in table.exclusions):
+            start, end = (q(c) for c in rule.period)
+            conditions.append(f"({start} <= {end} OR {end} IS NULL OR {start} IS NULL)")
     ok = " AND ".join(conditions) or "TRUE"
     targets = data.columns + list(gen.derived)
     overriding = " OVERRIDING SYSTEM VALUE" if any(c.identity for c in gen.columns) else ""
@@ -190,6 +217,10 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
         db.copy_in(copy_sql, _prefetch(_batches(data, pending, True, None, batch_rows)))
     dropped = set(pending.tolist())  # refused in the last round: already deleted from the stage
     dropped |= _orphans(db, table)
+    for collision in _collisions(gen):  # keys a partial unique index or an exclusion takes once
+        rows = f"(SELECT {inner} FROM {STAGE} s)"
+        found = db.query(f"DELETE FROM {STAGE} WHERE _sw_row IN ({collision.format(rows=rows)}) RETURNING _sw_row")
+        dropped |= {r[0] for r in found}
     db.execute(insert)
     db.execute(_DROP_STAGE)
     if not dropped:

@@ -232,7 +232,9 @@ class TableGenerator:
                 self._set_fk(data, fk, index, None, parent)
                 handled.update(fk.columns)
             guaranteed.append(set(key))
-        for fk in table.foreign_keys:
+        # Composite keys first: a `matches` key to (id, item_id) picks a parent row, and the
+        # single-column keys then agree with it, instead of drawing each column alone.
+        for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
             if set(fk.columns) <= handled:
                 continue
             parent = self._parent(fk, data)

@@ -377,10 +377,22 @@ class _Facts:
         return out
 
     def update_one(self, assignments: Assignments, where: list[str], what: str) -> str:
+        """Change one row; when another table references the changed columns (they are part of a
+        key), a changed copy of the row is inserted instead, so no reference is broken first."""
+        if self.unreferenced(set(assignments)):
+            values = {c: v.replace(f"{self.name}.", "src.") for c, v in assignments.items()}
+            insert = self.clone(where, values, skip=self._keys_of(set(assignments)))
+            if insert is not None:
+                return _touched(insert, what)
         sets = ", ".join(f"{q(c)} = {v}" for c, v in assignments.items())
         where = where + self.unreferenced(set(assignments))
         return (_pick("b", self.table, self.key, _all(self.changeable() + where), what)
                 + _touched(f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')}", what))
+
+    def _keys_of(self, columns: set[str]) -> tuple[str, ...]:
+        """Unique keys and exclusions that hold one of `columns`: a copy changed there may meet them."""
+        names = [n for n, cols, _ in self.unique_keys() if columns & set(cols)]
+        return tuple(names)
 
     # ---------------------------------------------------------------- the constraints
 
@@ -567,15 +579,24 @@ class _Facts:
         """Try each candidate change on one row until one breaks only `check`: a change that
         another CHECK refuses first (checked in name order) is undone and the next one tried;
         a change that breaks `check` and goes through is a violation the database accepted."""
-        cases = "\n".join(f"            WHEN {i + 1} THEN UPDATE {self.name} SET "
-                          + ", ".join(f"{q(c)} = {v}" for c, v in candidate.items())
-                          + f" WHERE {_key_match(self.key, 'b')};" for i, candidate in enumerate(candidates))
+        changed = {c for cand in candidates for c in cand}
+        copies = bool(self.unreferenced(changed))  # key columns others reference: change a copy
+        if copies:
+            inserts = [self.clone([_key_match(self.key, "b").replace(f"{_col(k)} = b.", f"src.{_col(k)} = b.")
+                                   if len(self.key) == 1 else " AND ".join(f"src.{_col(k)} = b.{_col(k)}" for k in self.key)],
+                                  cand, skip=self._keys_of(set(cand))) for cand in candidates]
+            cases = "\n".join(f"            WHEN {i + 1} THEN {insert} RETURNING ({check.expression}) INTO sw_ok;"
+                              for i, insert in enumerate(inserts) if insert)
+        else:
+            cases = "\n".join(f"            WHEN {i + 1} THEN UPDATE {self.name} SET "
+                              + ", ".join(f"{q(c)} = {v}" for c, v in candidate.items())
+                              + f" WHERE {_key_match(self.key, 'b')} RETURNING ({check.expression}) INTO sw_ok;"
+                              for i, candidate in enumerate(candidates))
         what = f"a {self.table.name} row"
-        return (_pick("b", self.table, self.key, _all(self.unreferenced({c for cand in candidates for c in cand})),
-                      what)
-                + f"    FOR sw_i IN 1..{len(candidates)} LOOP\n        BEGIN\n            CASE sw_i\n{cases}\n"
+        return (_pick("b", self.table, self.key, _all([] if copies else self.unreferenced(changed)), what)
+                + f"    FOR sw_i IN 1..{len(candidates)} LOOP\n        BEGIN\n            sw_ok := NULL;\n"
+                f"            CASE sw_i\n{cases}\n            ELSE NULL;\n"
                 "            END CASE;\n"
-                f"            SELECT ({check.expression}) INTO sw_ok FROM {self.name} WHERE {_key_match(self.key, 'b')};\n"
                 "            IF sw_ok IS FALSE THEN\n                RETURN;  -- the database let it through\n"
                 "            END IF;\n"
                 f"            RAISE EXCEPTION 'not a violation' USING ERRCODE = '{_NEXT}';\n"

@@ -80,8 +80,12 @@ class _Falsifier:
     def _step(self, column: str) -> str:
         """The smallest step of the column's type, as SQL to add or subtract."""
         col = self.table.column(column)
-        if col and col.sql_type and parse(col.sql_type).base in ("timestamp", "timestamptz"):
+        read = parse(col.sql_type) if col and col.sql_type else None
+        if read and read.base in ("timestamp", "timestamptz"):
             return "interval '1 second'"
+        if read and read.base == "numeric" and len(read.args) == 2 and read.args[1].strip().isdigit():
+            scale = int(read.args[1])  # numeric(4,4): the next value down from 0 is -0.0001, not -1
+            return "1" if scale == 0 else "0." + "0" * (scale - 1) + "1"
         return "1"
 
     def false(self, node: exp.Expression) -> Assignments | None:

@@ -30,6 +30,7 @@ from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
 from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
 from schemawright.validation.rules import column_rules, derived_columns
+from schemawright.generation.tables import check_columns
 from schemawright.validation.values import generate, profile
 
 NOTHING = "SWNOD"  # SQLSTATE of an attempt that found no rows to work on
@@ -38,6 +39,7 @@ _CANDIDATE_VARIABLES = "    sw_i int;\n    sw_ok boolean;\n    sw_constraint tex
 _SQL = PostgresGenerator()
 GROUPS_TRIED = 200  # groups and rows an aggregate attempt searches before it gives up
 ROWS_TRIED = 50
+FILL_ROWS = 12  # copies a group attempt adds one by one to reach a bound such as `count(*) <= 10`
 
 
 @dataclass(frozen=True)
@@ -246,13 +248,14 @@ class _Facts:
                  if i.unique and all(self.table.column(c.expression) for c in i.columns)]
         return keys
 
-    def fresh(self, column: m.Column) -> str | None:
-        """A value of the column no committed row has, the same in two concurrent sessions."""
+    def fresh(self, column: m.Column, spread: bool = False) -> str | None:
+        """A value of the column no committed row has, the same in two concurrent sessions
+        (`spread`: a different one in each, for a key that is not the one under test)."""
         base = parse(column.sql_type).base if column.sql_type else ""
         kind = family(column.sql_type) if column.sql_type else None
         t, c = self.name, q(column.name)
         if kind in ("integer", "numeric"):
-            return f"(SELECT coalesce(max({c}), 0) + 1 FROM {t})"
+            return f"(SELECT coalesce(max({c}), 0) + 1{' + pg_backend_pid() % 1000' if spread else ''} FROM {t})"
         if base in ("timestamp", "timestamptz"):
             return f"(SELECT coalesce(max({c}), now()) + interval '1 day' FROM {t})"
         if base == "date":
@@ -270,10 +273,11 @@ class _Facts:
                     return None
                 listed = ", ".join(f"({quote_literal(v)})" for v in dict.fromkeys(values))
                 return (f"(SELECT f.v FROM (VALUES {listed}) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM {t} AS y "
-                        f"WHERE y.{c}::text = f.v) ORDER BY 1 LIMIT 1)")
+                        f"WHERE y.{c}::text = f.v) ORDER BY {'random()' if spread else '1'} LIMIT 1)")
             args = parse(column.sql_type).args
             size = int(args[0]) if args and args[0].isdigit() else 40
-            return f"right('~' || (SELECT count(*) FROM {t})::text || md5(src.{c}::text), {size})"
+            mark = "pg_backend_pid()::text || '~' || " if spread else ""
+            return f"left('~' || {mark}(SELECT count(*) FROM {t})::text || md5(src.{c}::text), {size})"
         if base == "uuid":
             return "gen_random_uuid()"
         return None
@@ -305,7 +309,8 @@ class _Facts:
         return None
 
     def clone(self, where: list[str], overrides: dict[str, str], keep_key: bool = False,
-              skip: tuple[str, ...] = (), keep: tuple[str, ...] = (), spread: bool = False) -> str | None:
+              skip: tuple[str, ...] = (), keep: tuple[str, ...] = (), spread: bool = False,
+              session: bool = False) -> str | None:
         """INSERT a copy of one row matching `where`, with `overrides`; the other unique keys
         (but those named in `skip`) get fresh values so only the constraint under test can refuse it."""
         values: dict[str, str] = {}
@@ -325,7 +330,7 @@ class _Facts:
         if not keep_key and self.table.primary_key and not identity_key:  # an identity column makes the key new
             for name in self.table.primary_key.columns:
                 if name in values and name not in overrides:
-                    fresh = self.fresh(self.table.column(name))  # type: ignore[arg-type]
+                    fresh = self.fresh(self.table.column(name), spread=session)  # type: ignore[arg-type]
                     if fresh is None:
                         return None
                     values[name] = fresh
@@ -338,7 +343,7 @@ class _Facts:
             free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides,
                                                                spread)
             if changeable:
-                values[changeable[0]] = self.fresh(self.table.column(changeable[0]))  # type: ignore[arg-type]
+                values.update(self.fresh_with_tied(changeable[0], overrides))
             elif free:
                 values[free[0]] = free[1]
                 where = where + [f"{free[1]} IS NOT NULL"]
@@ -359,6 +364,24 @@ class _Facts:
         columns = ", ".join(q(c) for c in values)
         return (f"INSERT INTO {self.name} ({columns}) OVERRIDING SYSTEM VALUE\n        SELECT "
                 f"{', '.join(values.values())} FROM {self.name} AS src WHERE {_all(where)} LIMIT 1")
+
+    def fresh_with_tied(self, column: str, overrides: dict[str, str]) -> dict[str, str]:
+        """A fresh value for `column`; a date or time moves the columns a CHECK ties to it by the
+        same amount (`due_on >= loaned_at`), so that CHECK still holds on the copy."""
+        col = self.table.column(column)
+        assert col is not None
+        base = parse(col.sql_type).base if col.sql_type else ""
+        tied = [c for c in self.tied({column}) if c != column and c not in overrides]
+        if base not in ("date", "timestamp", "timestamptz") or not tied:
+            return {column: self.fresh(col)}  # type: ignore[dict-item]
+        c = q(column)
+        shift = f"((SELECT max({c}) FROM {self.name}) - src.{c} + {self.fresh_unit(column)})"
+        out = {column: f"src.{c} + {shift}"}
+        for other in tied:
+            other_col = self.table.column(other)
+            if other_col and other_col.sql_type and parse(other_col.sql_type).base in ("date", "timestamp", "timestamptz"):
+                out[other] = f"src.{q(other)} + {shift}"
+        return out
 
     def fresh_unit(self, column: str) -> str:
         col = self.table.column(column)
@@ -425,14 +448,18 @@ class _Facts:
                                "without repeating the key, which is proven above; it exists for a composite foreign "
                                "key to reference")
                 continue
+            implied = self.implied_by(set(columns), name)
+            if implied:
+                yield NotTried(subject, f"implied by {implied}: two rows that repeat it repeat that key first")
+                continue
             matching = [qualified(partial, "src") or "false"] if partial else []
             present = [f"src.{q(c)} IS NOT NULL" for c in columns]
             what = f"two {self.table.name} rows" + (f" where {partial}" if partial else "")
+            copied = self.tied(set(columns))
             if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
-                body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
-                        + self.update_one({c: f"a.{q(c)}" for c in columns},
-                                          matching + [f"NOT ({' AND '.join(f'src.{_col(k)} = a.{_col(k)}' for k in self.key)})"],
-                                          what))
+                body = (_pick("a", self.table, self.key, _all(matching + present), what, tuple(copied))
+                        + self.update_one({c: f"a.{q(c)}" for c in copied},
+                                          matching + self.distinct_from("a", copied, name), what))
             if body is None:
                 yield NotTried(subject, "no row copy could be built")
                 continue
@@ -442,6 +469,38 @@ class _Facts:
             if concurrent:
                 yield concurrent
 
+    def implied_by(self, columns: set[str], name: str) -> str | None:
+        """A key other than `name` (the primary key, a full unique key) inside `columns`: no two
+        rows agree on `columns` without repeating it, so it speaks first and `name` never does."""
+        keys = ([(self.table.primary_key.name, self.table.primary_key.columns)] if self.table.primary_key else [])
+        keys += [(n, cols) for n, cols, partial in self.unique_keys() if not partial]
+        return next((n for n, cols in keys if n != name and set(cols) <= columns), None)
+
+    def tied(self, columns: set[str]) -> list[str]:
+        """`columns` and the columns a CHECK ties to them (`due_on >= loaned_at`): copied
+        together from a valid row, that CHECK still holds."""
+        out = set(columns)
+        for _ in range(3):
+            for check in self.table.checks:
+                names = check_columns(check)
+                if names and names & out and not names <= out and all(self.table.column(n) for n in names):
+                    out |= {n for n in names if not (c := self.table.column(n)) or not c.generated}
+        return [c.name for c in self.table.columns if c.name in out and not c.generated and not c.identity]
+
+    def distinct_from(self, var: str, copied: list[str], name: str) -> list[str]:
+        """Conditions on the row changed: it is not `var`, and every other key keeps a column that
+        differs from `var`'s, so only the key under test can refuse the change."""
+        out = [f"NOT ({' AND '.join(f'src.{_col(k)} = {var}.{_col(k)}' for k in self.key)})"]
+        keys = ([(self.table.primary_key.name, self.table.primary_key.columns)] if self.table.primary_key else [])
+        keys += [(n, cols) for n, cols, _ in self.unique_keys()]
+        for key_name, cols in keys:
+            rest = [c for c in cols if c not in copied]
+            if key_name != name and rest and len(rest) < len(cols):
+                out.append(f"({', '.join(f'src.{q(c)}' for c in rest)}) IS DISTINCT FROM "
+                           f"({', '.join(f'{var}.{q(c)}' for c in rest)})" if len(rest) > 1 else
+                           f"src.{q(rest[0])} IS DISTINCT FROM {var}.{q(rest[0])}")
+        return out
+
     def _concurrent_unique(self, name: str, columns: tuple[str, ...], partial: str | None) -> Attempt | None:
         """Two sessions insert the same new key at once: the second waits, then is refused."""
         # The new key is computed the same way in both sessions (neither sees the other's row):
@@ -450,14 +509,14 @@ class _Facts:
         overrides: dict[str, str] = {}
         plain = [c for c in columns if c not in fk_columns and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
         if plain:
-            overrides[plain[0]] = self.fresh(self.table.column(plain[0]))  # type: ignore[arg-type,assignment]
+            overrides.update(self.fresh_with_tied(plain[0], {}))
         else:
             free = self.free_reference(columns, partial, ())
             if free is None:
                 return None
             overrides[free[0]] = free[1]
         matching = [qualified(partial, "src") or "false"] if partial else []
-        insert = self.clone(self.copyable() + matching, overrides, skip=(name,))
+        insert = self.clone(self.copyable() + matching, overrides, skip=(name,), session=True)
         if insert is None:
             return None
         return Attempt(self.subject("unique", name), self.table.name,
@@ -484,10 +543,13 @@ class _Facts:
                 if body:
                     yield Attempt(subject, self.table.name, f"{', '.join(fk.columns)} pointing at no {fk.ref_table} row",
                                   _do(body), "23503", fk.name)
-            if fk.on_delete in ("restrict", "no action") and parent is not None:
+            clearing = next((f for f in self.table.foreign_keys if f.name != fk.name and set(f.columns) & set(fk.columns)
+                             and f.on_delete in ("set null", "cascade", "set default")), None)
+            if clearing is not None and fk.on_delete in ("restrict", "no action"):
+                yield NotTried(subject, f"deleting the referenced row is allowed: {clearing.name} "
+                               f"(ON DELETE {clearing.on_delete.upper()}) clears the reference first")
+            elif fk.on_delete in ("restrict", "no action") and parent is not None:
                 facts = _Facts(self.design, parent, self.owners)
-                if facts.append_only:
-                    continue
                 refs = ", ".join(f"x.{q(c)}" for c in fk.columns)
                 used = (f"({', '.join(f'src.{q(c)}' for c in fk.ref_columns)}) IN (SELECT {refs} FROM {self.name} AS x)")
                 # ... and by no other table's key that refuses the delete, so this key is the one that speaks.
@@ -503,7 +565,8 @@ class _Facts:
                 state = "23001" if fk.on_delete == "restrict" else "23503"  # restrict_violation / foreign_key_violation
                 yield Attempt(subject, parent.name, f"deleting a {parent.name} row that {self.table.name} rows "
                               f"still reference (ON DELETE {fk.on_delete.upper()})", _do(body), state, fk.name,
-                              optional=True)
+                              optional=True, touches=tuple(sorted({t.name for t in self.design.tables for f in
+                                                                   t.foreign_keys if f.ref_table == parent.name})))
 
     def _missing(self, fk: m.ForeignKey, parent: m.Table | None, row: str) -> Assignments | None:
         """Values of the key's columns that no parent row has; `row` names the row changed."""
@@ -616,15 +679,18 @@ class _Facts:
             if rule is None:
                 yield NotTried(subject, "declared by hand: schemawright cannot tell which rows collide")
                 continue
-            columns = rule.columns + rule.period
+            implied = self.implied_by(set(rule.columns), exclusion.name) if rule.columns else None
+            if implied:
+                yield NotTried(subject, f"implied by {implied}: a group holds one row, so no two periods meet")
+                continue
+            columns = tuple(self.tied(set(rule.columns + rule.period)))
             matching = [qualified(rule.condition, "src") or "false"] if rule.condition else []
             present = [f"src.{q(rule.period[0])} IS NOT NULL"]
             what = f"two {self.table.name} rows" + (f" where {rule.condition}" if rule.condition else "")
             if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
                 body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
                         + self.update_one({c: f"a.{q(c)}" for c in columns},
-                                          matching + [f"NOT ({' AND '.join(f'src.{_col(k)} = a.{_col(k)}' for k in self.key)})"],
-                                          what))
+                                          matching + self.distinct_from("a", list(columns), exclusion.name), what))
             if body is None:
                 yield NotTried(subject, "no row copy could be built")
                 continue
@@ -667,12 +733,14 @@ class _Facts:
         stored = [cond or "false"] if rule.condition else []
         what = f"a {self.table.name} row" + (f" where {rule.condition}" if rule.condition else "")
         reach = satisfy(rule.condition, self.table) if rule.condition else None
-        if reach and cond:  # bring a row into the state first (allowed: it is not there yet), then change it
+        if reach and cond:  # a row in the state, else one brought there (allowed: it is not there yet)
             sets = ", ".join(f"{q(c)} = {v}" for c, v in reach.items())
-            pick = (_pick("b", self.table, self.key, "true", f"a {self.table.name} row")
-                    + f"    UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')} AND ({rule.condition}) "
-                      "IS NOT TRUE;\n")
-            what = f"a {self.table.name} row brought to {rule.condition}"
+            key = ", ".join(f"src.{_col(k)}" for k in self.key)
+            pick = (f"    SELECT {key} INTO b FROM {self.name} AS src WHERE {cond} LIMIT 1;\n    IF NOT FOUND THEN\n"
+                    + _pick("b", self.table, self.key, "true", f"a {self.table.name} row").replace("\n    ", "\n        ")
+                    .replace("    SELECT", "        SELECT", 1)
+                    + f"        UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')};\n    END IF;\n")
+            what = f"a {self.table.name} row where {rule.condition}"
         else:
             pick = _pick("b", self.table, self.key, _all(stored), what)
         yield Attempt(subject, self.table.name, "UPDATE of " + what, _do(
@@ -911,7 +979,16 @@ class _Facts:
             if rule.kind == "aggregate" else None
         if concurrent:
             yield concurrent
-        body = loop + deletion + addition + self._changed(rule, check, match) + "    END LOOP;\n    " + _nothing(
+        fill = ""
+        if insert:  # last: copies added one by one until the group breaks (`count(*) <= 5`)
+            fill = (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {copyable} "
+                    f"ORDER BY ({own_first}) DESC LIMIT 3 LOOP\n            FOR sw_i IN 1..{FILL_ROWS} LOOP\n"
+                    f"                {insert};\n                GET DIAGNOSTICS sw_rows = ROW_COUNT;\n"
+                    "                EXIT WHEN sw_rows = 0;\n"
+                    f"                SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
+                    "                IF sw_ok IS FALSE THEN\n                    SET CONSTRAINTS ALL IMMEDIATE;\n"
+                    "                    RETURN;\n                END IF;\n            END LOOP;\n        END LOOP;\n")
+        body = loop + deletion + addition + self._changed(rule, check, match) + fill + "    END LOOP;\n    " + _nothing(
             f"a {self.table.name} group that one row more or less would break") + "\n"
         yield Attempt(subject, self.table.name, f"a {', '.join(rule.columns)} group left breaking {check}",
                       _do(body, declare), "23514", rule.name)

@@ -212,8 +212,7 @@ def test_group_checks_name_the_triggers_that_queue_them_with_links(files):
     entry = _rule(files["data-dictionary.md"], "entry_balances")
     assert ("  - Groups to check are queued by statement-level triggers: `trg_lines_entry_balances_insert`, "
             "`trg_lines_entry_balances_update`, `trg_lines_entry_balances_delete` (AFTER INSERT, AFTER UPDATE, "
-            "AFTER DELETE); [`trg_entries_entry_balances_insert`](#table-entries), "
-            "[`trg_entries_entry_balances_update`](#table-entries) on `entries` (AFTER INSERT, AFTER UPDATE).") in entry
+            "AFTER DELETE); [`trg_entries_entry_balances_insert`](#table-entries) on `entries` (AFTER INSERT).") in entry
 
 
 def test_triggers_list_their_timing_and_whether_deferred(files):
@@ -221,7 +220,7 @@ def test_triggers_list_their_timing_and_whether_deferred(files):
     assert ("- `trg_lines_entry_balances_insert`: AFTER INSERT, for each statement, runs "
             "`queue_lines_entry_balances`") in doc
     assert ("- `trg_entry_balances_at_commit`: AFTER INSERT, for each row, deferred to commit, when "
-            "`NEW.rule = 'entry_balances'`, runs `check_lines_entry_balances`") in doc
+            "`NEW.rule = 'entry_balances' AND NEW.key[1] IS NULL`, runs `check_lines_entry_balances`") in doc
     assert "- `trg_shifts_shift_life_cycle`: BEFORE INSERT OR UPDATE OF state, for each row, runs" in doc
 
 

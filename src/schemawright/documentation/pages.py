@@ -161,8 +161,9 @@ class Site:
         self.ctx = _Context.of(design, table_href={n: f"{s}.md" for n, s in self.table_stem.items()},
                                enum_href={n: f"../README.md#{a}" for n, a in self.enum_anchor.items()},
                                machinery_href=f"../data-dictionary.md#{MACHINERY_ANCHOR}")
-        # The rules' queue table is machinery the data dictionary tells about, not a kept object.
-        self.objects = tuple(o for o in design.objects if not (o.kind == "table" and o.name == PENDING))
+        # The rules' queue table (and its index) is machinery the data dictionary tells about, not a kept object.
+        self.objects = tuple(o for o in design.objects if not (o.kind == "table" and o.name == PENDING)
+                             and o.table != PENDING)
 
     # paths, relative to the site root
     def table_page(self, name: str) -> str:

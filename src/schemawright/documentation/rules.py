@@ -70,6 +70,9 @@ def rule_tables(design: Design) -> dict[str, Table]:
     return out
 
 
+QUEUE_SHAPE = [("rule", "text"), ("key", "text[]"), ("xact", "xid8")]
+
+
 def queue_as_machinery(design: Design) -> Design:
     """A schema read back from SQL or a database that schemawright designed has the rules'
     queue as a table: make it the kept object a designed one has, so no diagram, table page
@@ -77,7 +80,8 @@ def queue_as_machinery(design: Design) -> Design:
     queue = next((t for t in design.tables if t.name == PENDING), None)
     shape = [(c.name, c.sql_type) for c in queue.columns] if queue else []
     referenced = any(fk.ref_table == PENDING for t in design.tables for fk in t.foreign_keys)
-    if queue is None or shape != [("rule", "text"), ("key", "text[]")] or queue.foreign_keys or referenced:
+    # (rule, key), then (rule, key, xact) since the check finds its transaction's rows by xact
+    if queue is None or shape not in (QUEUE_SHAPE[:2], QUEUE_SHAPE) or queue.foreign_keys or referenced:
         return design
     return design.model_copy(update={
         "tables": tuple(t for t in design.tables if t is not queue),

@@ -131,7 +131,8 @@ def test_init_template_touches_every_feature() -> None:
     assert {r.type for r in rels} == {"one-to-one", "one-to-many", "many-to-many"}
     assert any(r.from_ == r.to and r.role for r in rels) and any(r.attributes for r in rels)
     assert any(r.on_delete for r in rels) and any(not r.required for r in rels)
-    assert {r.kind for r in spec.rules} == {"unique", "check", "depends"}
+    from schemawright.requirements.spec import RULE_KINDS
+    assert {r.kind for r in spec.rules} == set(RULE_KINDS)  # every kind of business rule, once at least
     patterns = spec.access_patterns
     assert any(p.query for p in patterns) and any(p.entity and p.where and p.order_by and p.limit for p in patterns)
     assert any(p.kind == "write" for p in patterns)

@@ -555,6 +555,13 @@ class Design(_Frozen):
     _index: tuple[tuple[Table, ...], dict[str, Table], dict[str, Table]] | None = PrivateAttr(default=None)
     _by_table: tuple[tuple[Index, ...], dict[str, tuple[Index, ...]]] | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        # The lookup caches below are private and filled on use: two equal designs compare equal
+        # whichever of them was read from.
+        return type(other) is type(self) and self.__dict__ == other.__dict__  # type: ignore[union-attr]
+
+    __hash__ = _Frozen.__hash__
+
     def _tables_index(self) -> tuple[tuple[Table, ...], dict[str, Table], dict[str, Table]]:
         if self._index is None or self._index[0] is not self.tables:
             by_entity: dict[str, Table] = {}

@@ -325,24 +325,28 @@ class _Facts:
                 continue  # a new key from its default
             else:
                 values[column.name] = f"src.{q(column.name)}"
-        identity_key = self.table.primary_key and any(
-            (c := self.table.column(n)) is not None and c.identity for n in self.table.primary_key.columns)
-        if not keep_key and self.table.primary_key and not identity_key:  # an identity column makes the key new
-            for name in self.table.primary_key.columns:
-                if name in values and name not in overrides:
-                    fresh = self.fresh(self.table.column(name), spread=session)  # type: ignore[arg-type]
-                    if fresh is None:
-                        return None
-                    values[name] = fresh
-        pk = set(self.table.primary_key.columns) if self.table.primary_key and not keep_key else set()
-        for name, columns, partial in self.unique_keys():
-            if name in skip or all(c in overrides for c in columns) or (pk and pk <= set(columns)):
-                continue  # a key holding the primary key is new with it
+        primary = self.table.primary_key
+        identity_key = primary and any((c := self.table.column(n)) is not None and (c.identity or c.default)
+                                       for n in primary.columns)
+        keys = list(self.unique_keys())
+        if primary and not keep_key and not identity_key:  # no default makes the key new: it is made so here
+            keys.insert(0, (primary.name, primary.columns, None))
+        pk = set(primary.columns) if primary and not keep_key else set()
+        for name, columns, partial in keys:
+            holds_pk = pk and pk <= set(columns) and name != (primary.name if primary else None)
+            is_pk = primary is not None and name == primary.name
+            changed = [c in overrides or c in values and values[c] != f"src.{q(c)}" for c in columns]
+            if name in skip or all(changed) or (is_pk and any(changed) and not session) or holds_pk:
+                continue  # a key holding the primary key is new with it; one given new values is new
+            # In a two-session case the primary key differs per session; the key under test does not.
+            own = session and primary is not None and name == primary.name
             changeable = [c for c in columns if c not in fk_columns and c not in overrides
                           and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
             free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides,
-                                                               spread)
-            if changeable:
+                                                               spread or own)
+            if changeable and own:
+                values[changeable[0]] = self.fresh(self.table.column(changeable[0]), spread=True)  # type: ignore[arg-type,assignment]
+            elif changeable:
                 values.update(self.fresh_with_tied(changeable[0], overrides))
             elif free:
                 values[free[0]] = free[1]
@@ -648,6 +652,8 @@ class _Facts:
             inserts = [self.clone([_key_match(self.key, "b").replace(f"{_col(k)} = b.", f"src.{_col(k)} = b.")
                                    if len(self.key) == 1 else " AND ".join(f"src.{_col(k)} = b.{_col(k)}" for k in self.key)],
                                   cand, skip=self._keys_of(set(cand))) for cand in candidates]
+            if not any(inserts):
+                return _nothing(f"a copy of a {self.table.name} row with a value breaking {check.name}") + "\n"
             cases = "\n".join(f"            WHEN {i + 1} THEN {insert} RETURNING ({check.expression}) INTO sw_ok;"
                               for i, insert in enumerate(inserts) if insert)
         else:
@@ -979,6 +985,13 @@ class _Facts:
             if rule.kind == "aggregate" else None
         if concurrent:
             yield concurrent
+        unmatch = ""
+        out_of = falsify(rule.condition or "", self.table) if rule.kind == "exactly_one" else None
+        if out_of:  # exactly_one: the group's one matching row changed out of the condition
+            sets = ", ".join(f"{q(c)} = {v}" for c, v in out_of.items())
+            unmatch = (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {match} AND ({rule.condition}) "
+                       f"LIMIT 1 LOOP\n            UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'x')};\n"
+                       "            SET CONSTRAINTS ALL IMMEDIATE;\n            RETURN;\n        END LOOP;\n")
         fill = ""
         if insert:  # last: copies added one by one until the group breaks (`count(*) <= 5`)
             fill = (f"        FOR x IN SELECT {key} FROM {self.name} AS src WHERE {copyable} "
@@ -988,7 +1001,7 @@ class _Facts:
                     f"                SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
                     "                IF sw_ok IS FALSE THEN\n                    SET CONSTRAINTS ALL IMMEDIATE;\n"
                     "                    RETURN;\n                END IF;\n            END LOOP;\n        END LOOP;\n")
-        body = loop + deletion + addition + self._changed(rule, check, match) + fill + "    END LOOP;\n    " + _nothing(
+        body = loop + deletion + unmatch + addition + self._changed(rule, check, match) + fill + "    END LOOP;\n    " + _nothing(
             f"a {self.table.name} group that one row more or less would break") + "\n"
         yield Attempt(subject, self.table.name, f"a {', '.join(rule.columns)} group left breaking {check}",
                       _do(body, declare), "23514", rule.name)
@@ -1034,6 +1047,13 @@ class _Facts:
                     f"                {action};\n                SET CONSTRAINTS ALL IMMEDIATE;\n"
                     "                RETURN;\n            END IF;\n        END LOOP;\n    END LOOP;\n")
 
+        # Another composite key holding the moved column (a card of that member) would refuse the
+        # move: its other columns let go (NULL, which such a key does not check) where they may.
+        for other in self.table.foreign_keys:
+            rest = [c for c in other.columns if c not in fk.columns]
+            if other.name != fk.name and other.ref_table != fk.ref_table and set(fk.columns) & set(other.columns) \
+                    and rest and all((c := self.table.column(n)) is not None and c.nullable for n in rest):
+                sets += "".join(f", {q(c)} = NULL" for c in rest)
         update = f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'r')}"
         yield Attempt(subject, self.table.name, f"a {self.table.name} row moved to a {fk.ref_table} row that "
                       f"breaks {rule.expression}", _do(search("FALSE", update) + "    " + _nothing(

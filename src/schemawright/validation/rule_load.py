@@ -21,6 +21,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.integrity.invariants import table_of
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
+from schemawright.validation.falsify import satisfy
 
 _SQL = PostgresGenerator()
 
@@ -56,11 +57,36 @@ def _sum_rule(expression: str) -> tuple[str, str] | None:
     return None
 
 
+def _one_match_each(db: Database, table: m.Table, rule: m.Rule) -> str | None:
+    """exactly_one: the first row of each group without a match is brought into the condition."""
+    reach = satisfy(rule.condition or "", table)
+    if not reach or table.primary_key is None:
+        return None
+    per = ", ".join(q(c) for c in rule.columns)
+    key = ", ".join(q(c) for c in table.primary_key.columns)
+    sets = ", ".join(f"{q(c)} = {v}" for c, v in reach.items())
+    try:
+        with db.transaction():
+            db.execute(f"""UPDATE {q(table.name)} SET {sets} WHERE ({key}) IN (
+                SELECT DISTINCT ON ({per}) {key} FROM {q(table.name)} AS t
+                WHERE NOT EXISTS (SELECT 1 FROM {q(table.name)} AS m WHERE {' AND '.join(f'm.{q(c)} = t.{q(c)}' for c in rule.columns)}
+                                  AND ({rule.condition}))
+                ORDER BY {per}, {key})""")
+    except DatabaseError as error:
+        return f"rule {rule.name}: the synthetic groups could not be given their one row ({error.message})"
+    return None
+
+
 def balance_groups(db: Database, design: m.Design) -> list[str]:
-    """Make the loaded groups satisfy their `sum(column) = constant` rules; report the rest."""
+    """Make the loaded groups satisfy their `sum(column) = constant` and exactly_one rules;
+    report the rest."""
     notes = []
     for rule in design.rules:
         table = table_of(design, rule.entity)
+        if rule.kind == "exactly_one" and table is not None:
+            note = _one_match_each(db, table, rule)
+            notes += [note] if note else []
+            continue
         if rule.kind != "aggregate" or table is None or table.primary_key is None:
             continue
         per = ", ".join(q(c) for c in rule.columns)

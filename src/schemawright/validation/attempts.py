@@ -649,9 +649,8 @@ class _Facts:
         changed = {c for cand in candidates for c in cand}
         copies = bool(self.unreferenced(changed))  # key columns others reference: change a copy
         if copies:
-            inserts = [self.clone([_key_match(self.key, "b").replace(f"{_col(k)} = b.", f"src.{_col(k)} = b.")
-                                   if len(self.key) == 1 else " AND ".join(f"src.{_col(k)} = b.{_col(k)}" for k in self.key)],
-                                  cand, skip=self._keys_of(set(cand))) for cand in candidates]
+            same_row = " AND ".join(f"src.{_col(k)} = b.{_col(k)}" for k in self.key)
+            inserts = [self.clone([same_row], cand, skip=self._keys_of(set(cand))) for cand in candidates]
             if not any(inserts):
                 return _nothing(f"a copy of a {self.table.name} row with a value breaking {check.name}") + "\n"
             cases = "\n".join(f"            WHEN {i + 1} THEN {insert} RETURNING ({check.expression}) INTO sw_ok;"

@@ -543,10 +543,15 @@ class _Facts:
             else:
                 what = f"a {self.table.name} row with {', '.join(fk.columns)} set"
                 present = [f"src.{q(c)} IS NOT NULL" for c in fk.columns]
+                # A value picked from a CHECK's list: none may be left that the parent lacks.
+                present += [f"{v} IS NOT NULL" for v in missing.values() if "(VALUES" in v]
                 body = self.update_one(missing, present, what)
                 if body:
+                    # When a CHECK lists the values and the parent has them all, the CHECK refuses any
+                    # other value first: nothing is left for the key to refuse.
+                    listed = any("(VALUES" in v for v in missing.values())
                     yield Attempt(subject, self.table.name, f"{', '.join(fk.columns)} pointing at no {fk.ref_table} row",
-                                  _do(body), "23503", fk.name)
+                                  _do(body), "23503", fk.name, optional=listed)
             clearing = next((f for f in self.table.foreign_keys if f.name != fk.name and set(f.columns) & set(fk.columns)
                              and f.on_delete in ("set null", "cascade", "set default")), None)
             if clearing is not None and fk.on_delete in ("restrict", "no action"):
@@ -600,6 +605,11 @@ class _Facts:
         if kind == "uuid":
             return {fk.columns[0]: "gen_random_uuid()"}
         if kind == "text":
+            allowed = column_rules(self.table).get(fk.columns[0])
+            if allowed and allowed.allowed:  # a value the column's CHECK allows that the parent lacks
+                listed = ", ".join(f"({quote_literal(v)})" for v in allowed.allowed)
+                return {fk.columns[0]: f"(SELECT f.v FROM (VALUES {listed}) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM "
+                                       f"{name} AS z WHERE z.{ref}::text = f.v) ORDER BY 1 LIMIT 1)"}
             return {fk.columns[0]: f"(SELECT '~' || count(*)::text FROM {name})"}
         return None
 

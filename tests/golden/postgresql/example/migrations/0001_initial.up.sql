@@ -11,6 +11,8 @@ CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+
 -- Kept objects (before tables)
 CREATE FUNCTION loan_days(d date) RETURNS integer LANGUAGE sql STABLE AS 'SELECT current_date - d';
 
@@ -99,7 +101,9 @@ CREATE TABLE cards (
     expires_at timestamptz,
     CONSTRAINT cards_pkey PRIMARY KEY (card_number),
     CONSTRAINT uq_cards_member_id UNIQUE (member_id),
-    CONSTRAINT cards_issue_no_excl EXCLUDE USING btree (issue_no WITH =)
+    CONSTRAINT uq_cards_card_number_member_id UNIQUE (card_number, member_id),
+    CONSTRAINT cards_issue_no_excl EXCLUDE USING btree (issue_no WITH =),
+    CONSTRAINT ex_cards_cards_do_not_overlap EXCLUDE USING gist (member_id WITH =, tstzrange(issued_at, expires_at, '[)') WITH &&)
 );
 
 CREATE TABLE loans (
@@ -120,7 +124,8 @@ CREATE TABLE loans (
     CONSTRAINT ck_loans_renewals_range CHECK (renewals >= 0),
     CONSTRAINT ck_loans_due_after_loan CHECK (due_on >= loaned_at::date),
     CONSTRAINT ck_loans_returned_means_closed CHECK ((returned_at IS NULL) = (status <> 'returned')),
-    CONSTRAINT ck_loans_status_values CHECK (status IN ('open', 'returned', 'lost'))
+    CONSTRAINT ck_loans_status_values CHECK (status IN ('open', 'returned', 'lost')),
+    CONSTRAINT ck_loans_lost_loan_has_fine CHECK (NOT (status = 'lost') OR (fine > 0))
 );
 
 CREATE TABLE book_authors (
@@ -164,6 +169,10 @@ ALTER TABLE loans
     ADD CONSTRAINT loans_card_fkey FOREIGN KEY (card_used)
     REFERENCES cards (card_number) ON DELETE SET NULL;
 
+ALTER TABLE loans
+    ADD CONSTRAINT fk_loans_card_belongs_to_borrower FOREIGN KEY (card_used, member_id)
+    REFERENCES cards (card_number, member_id) ON DELETE NO ACTION;
+
 ALTER TABLE book_authors
     ADD CONSTRAINT fk_book_authors_book_id FOREIGN KEY (book_id)
     REFERENCES books (id) ON DELETE CASCADE;
@@ -173,13 +182,17 @@ ALTER TABLE book_authors
     REFERENCES authors (id) ON DELETE CASCADE;
 
 -- Indexes
+CREATE UNIQUE INDEX uq_book_authors_one_first_author ON book_authors (book_id) WHERE author_order = 1;
+
+CREATE UNIQUE INDEX uq_books_one_first_edition_per_title ON books (title) WHERE previous_edition_id IS NULL;
+
 CREATE INDEX ix_cards_expires_at ON cards (expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE INDEX ix_authors_mentor_id ON authors (mentor_id);
 
 CREATE INDEX ix_books_previous_edition_id ON books (previous_edition_id);
 
-CREATE INDEX ix_loans_card_used ON loans (card_used);
+CREATE INDEX ix_loans_card_used_member_id ON loans (card_used, member_id);
 
 CREATE INDEX ix_book_authors_author_id ON book_authors (author_id);
 
@@ -201,6 +214,15 @@ CREATE MATERIALIZED VIEW loans_per_book AS
 SELECT book_id, count(*) AS loans FROM loans GROUP BY book_id;
 
 -- Kept objects
+CREATE UNLOGGED TABLE rule_checks_pending (
+    rule text NOT NULL,
+    key text[] NOT NULL,
+    xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    PRIMARY KEY (rule, key)
+);
+
+CREATE INDEX ix_rule_checks_pending_xact ON rule_checks_pending (xact, rule);
+
 CREATE UNIQUE INDEX uq_loans_per_book_book_id ON loans_per_book (book_id);
 
 -- Functions
@@ -208,6 +230,145 @@ CREATE FUNCTION set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION queue_book_authors_one_first_author() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO rule_checks_pending (rule, key)
+            SELECT 'one_first_author', ARRAY[book_id::text] FROM (SELECT DISTINCT book_id FROM sw_new WHERE book_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'one_first_author', ARRAY[NULL, pg_current_xact_id()::text]
+            ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO rule_checks_pending (rule, key)
+            SELECT 'one_first_author', ARRAY[book_id::text] FROM (SELECT DISTINCT book_id FROM sw_old WHERE book_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'one_first_author', ARRAY[NULL, pg_current_xact_id()::text]
+            ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION check_book_authors_one_first_author() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sw_key text[];
+BEGIN
+    FOR sw_key IN
+        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        SELECT sw_queued.key FROM sw_queued
+            CROSS JOIN LATERAL (SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) AS ok FROM book_authors WHERE book_authors.book_id = (sw_queued.key[1])::bigint) AS sw_group
+        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+    LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM books WHERE id = (sw_key[1])::bigint);  -- the group went with its parent
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'one_first_author', TABLE = 'book_authors', MESSAGE = 'rule one_first_author: the rows of each book_id group must satisfy count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION queue_loans_at_most_five_open_loans() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO rule_checks_pending (rule, key)
+            SELECT 'at_most_five_open_loans', ARRAY[member_id::text] FROM (SELECT DISTINCT member_id FROM sw_new WHERE member_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO rule_checks_pending (rule, key)
+            SELECT 'at_most_five_open_loans', ARRAY[member_id::text] FROM (SELECT DISTINCT member_id FROM sw_old WHERE member_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION queue_members_at_most_five_open_loans() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) FROM loans WHERE false) IS FALSE THEN
+        INSERT INTO rule_checks_pending (rule, key)
+            SELECT 'at_most_five_open_loans', ARRAY[id::text] FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION check_loans_at_most_five_open_loans() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sw_key text[];
+BEGIN
+    FOR sw_key IN
+        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        SELECT sw_queued.key FROM sw_queued
+            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) AS ok FROM loans WHERE loans.member_id = (sw_queued.key[1])::uuid) AS sw_group
+        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+    LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (sw_key[1])::uuid);  -- the group went with its parent
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'at_most_five_open_loans', TABLE = 'loans', MESSAGE = 'rule at_most_five_open_loans: A member may have at most five open loans.', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION refuse_change_loans_returned_loans_are_final() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sw_ok boolean;
+BEGIN
+    SELECT (status = 'returned') INTO sw_ok FROM (SELECT OLD.*) AS stored;
+    IF sw_ok THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'returned_loans_are_final', TABLE = 'loans', MESSAGE = 'rule returned_loans_are_final: a loans row where status = ''returned'' never changes', DETAIL = 'refused: ' || TG_OP;
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END;
+$$;
+
+CREATE FUNCTION check_loans_loan_life_cycle() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NOT coalesce(NEW.status::text = ANY (ARRAY['open']), false) THEN
+            RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'loan_life_cycle', TABLE = 'loans', MESSAGE = 'rule loan_life_cycle: a new row starts with status in (open)', DETAIL = 'initial status: ' || coalesce(NEW.status::text, 'NULL');
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status AND NOT coalesce(OLD.status::text || ' -> ' || NEW.status::text = ANY (ARRAY['open -> returned', 'open -> lost', 'lost -> returned']), false) THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'loan_life_cycle', TABLE = 'loans', MESSAGE = 'rule loan_life_cycle: status may change only along the allowed transitions', DETAIL = coalesce(OLD.status::text, 'NULL') || ' -> ' || coalesce(NEW.status::text, 'NULL') || ' is not allowed';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION check_loans_loans_to_active_members() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    parent members%ROWTYPE;
+    sw_ok boolean;
+BEGIN
+    IF NEW.member_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    -- FOR SHARE: the parent cannot change until this transaction ends, so a concurrent
+    -- change (closing a period) waits, and this check stays true when both commit.
+    SELECT * INTO parent FROM members WHERE id = NEW.member_id FOR SHARE;
+    IF NOT FOUND THEN
+        RETURN NEW;  -- the foreign key reports a missing parent
+    END IF;
+    SELECT (parent.is_active) INTO sw_ok FROM (SELECT NEW.*) AS written;
+    IF sw_ok IS FALSE THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'loans_to_active_members', TABLE = 'loans', MESSAGE = 'rule loans_to_active_members: the row and its members row must satisfy parent.is_active', DETAIL = 'member_id = ' || coalesce(NEW.member_id::text, 'NULL');
+    END IF;
     RETURN NEW;
 END;
 $$;
@@ -270,6 +431,42 @@ $$;
 -- Triggers
 CREATE TRIGGER trg_books_updated_at BEFORE UPDATE ON books
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
+CREATE TRIGGER trg_book_authors_one_first_author_insert AFTER INSERT ON book_authors REFERENCING NEW TABLE AS sw_new
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
+
+CREATE TRIGGER trg_book_authors_one_first_author_update AFTER UPDATE ON book_authors REFERENCING OLD TABLE AS sw_old NEW TABLE AS sw_new
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
+
+CREATE TRIGGER trg_book_authors_one_first_author_delete AFTER DELETE ON book_authors REFERENCING OLD TABLE AS sw_old
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
+
+CREATE CONSTRAINT TRIGGER trg_one_first_author_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.rule = 'one_first_author' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_book_authors_one_first_author();
+
+CREATE TRIGGER trg_loans_at_most_five_open_loans_insert AFTER INSERT ON loans REFERENCING NEW TABLE AS sw_new
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
+
+CREATE TRIGGER trg_loans_at_most_five_open_loans_update AFTER UPDATE ON loans REFERENCING OLD TABLE AS sw_old NEW TABLE AS sw_new
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
+
+CREATE TRIGGER trg_loans_at_most_five_open_loans_delete AFTER DELETE ON loans REFERENCING OLD TABLE AS sw_old
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
+
+CREATE TRIGGER trg_members_at_most_five_open_loans_insert AFTER INSERT ON members REFERENCING NEW TABLE AS sw_new
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_members_at_most_five_open_loans();
+
+CREATE CONSTRAINT TRIGGER trg_at_most_five_open_loans_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_loans_at_most_five_open_loans();
+
+CREATE TRIGGER trg_loans_returned_loans_are_final BEFORE UPDATE OR DELETE ON loans
+    FOR EACH ROW EXECUTE FUNCTION refuse_change_loans_returned_loans_are_final();
+
+CREATE TRIGGER trg_loans_loan_life_cycle BEFORE INSERT OR UPDATE OF status ON loans
+    FOR EACH ROW EXECUTE FUNCTION check_loans_loan_life_cycle();
+
+CREATE TRIGGER trg_loans_loans_to_active_members BEFORE INSERT OR UPDATE OF member_id ON loans
+    FOR EACH ROW EXECUTE FUNCTION check_loans_loans_to_active_members();
 
 CREATE TRIGGER trg_members_postal_code_city_check BEFORE INSERT OR UPDATE ON members
     FOR EACH ROW EXECUTE FUNCTION check_members_postal_code_city();
@@ -338,13 +535,17 @@ COMMENT ON VIEW open_loans IS 'Loans not yet returned.';
 
 COMMENT ON MATERIALIZED VIEW loans_per_book IS 'Denormalised on purpose: the catalogue shows how often each book is lent on every page';
 
+COMMENT ON INDEX uq_book_authors_one_first_author IS 'rule one_first_author: at most one row per book_id where author_order = 1';
+
+COMMENT ON INDEX uq_books_one_first_edition_per_title IS 'rule one_first_edition_per_title: at most one row per title where previous_edition_id IS NULL';
+
 COMMENT ON INDEX ix_cards_expires_at IS 'declared in the spec';
 
 COMMENT ON INDEX ix_authors_mentor_id IS 'foreign key to authors: joins from authors and the check run on every delete of a authors row would otherwise scan authors';
 
 COMMENT ON INDEX ix_books_previous_edition_id IS 'foreign key to books: joins from books and the check run on every delete of a books row would otherwise scan books';
 
-COMMENT ON INDEX ix_loans_card_used IS 'foreign key to cards: joins from cards and the check run on every delete of a cards row would otherwise scan loans';
+COMMENT ON INDEX ix_loans_card_used_member_id IS 'foreign key to cards: joins from cards and the check run on every delete of a cards row would otherwise scan loans';
 
 COMMENT ON INDEX ix_book_authors_author_id IS 'foreign key to authors: joins from authors and the check run on every delete of a authors row would otherwise scan book_authors; access pattern books_by_author: (author_id) — equality columns, then range, then sort';
 

@@ -5,21 +5,28 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 44 attempts, then 99 structure checks.
+-- 59 attempts, then 118 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_books_isbn: two sessions insert the same new isbn at once
 --   unique uq_books_catalogue_id: two sessions insert the same new catalogue_id at once
+--   rule one_first_edition_per_title (unique uq_books_one_first_edition_per_title): two sessions insert the same new title at once
 --   unique uq_members_email: two sessions insert the same new email at once
 --   unique uq_cards_member_id: two sessions insert the same new member_id at once
 --   unique loans_book_once: two sessions insert the same new book_id, loaned_at at once
+--   rule one_first_author (unique uq_book_authors_one_first_author): two sessions insert the same new book_id at once
+--   rule at_most_five_open_loans: two sessions each add a row that a member_id group can take once, not twice
+--   rule loans_to_active_members: a members row changed (is_active = false) by one session while another writes a loans row under it
 -- Not tried (no attempt could be built; the structure checks still cover them):
+--   rule card_belongs_to_borrower (unique uq_cards_card_number_member_id): it contains the primary key (card_number): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
 --   exclusion cards_issue_no_excl: declared by hand: schemawright cannot tell which rows collide
+--   rule cards_do_not_overlap (exclusion ex_cards_cards_do_not_overlap): implied by uq_cards_member_id: a group holds one row, so no two periods meet
+--   rule card_belongs_to_borrower (foreign key fk_loans_card_belongs_to_borrower): deleting the referenced row is allowed: loans_card_fkey (ON DELETE SET NULL) clears the reference first
 --   check ck_loans_returned_means_closed: no value breaking (returned_at IS NULL) = (status <> 'returned') could be derived from it
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(143);
+SELECT plan(177);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -150,12 +157,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE authors SET name = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE authors SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE authors SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE authors SET name = repeat('x', 201) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE authors SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE authors SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 200) INTO sw_ok FROM authors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -193,12 +201,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE authors SET website = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE authors SET website = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE authors SET website = '~' || website WHERE id = b.id;
+            WHEN 1 THEN UPDATE authors SET website = '~' WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE authors SET website = '' WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE authors SET website = '~' || website WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok FROM authors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -285,6 +294,31 @@ END
 $attempt$
 $sw$),
     '23505 uq_books_catalogue_id', 'unique uq_books_catalogue_id: refuses catalogue_id repeated');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    SELECT src.id, src.title INTO a FROM books AS src WHERE (src.previous_edition_id IS NULL) AND (src.title IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    SELECT src.id INTO b FROM books AS src WHERE (src.previous_edition_id IS NULL) AND (NOT (src.id = a.id)) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE books SET title = a.title WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23505 uq_books_one_first_edition_per_title', 'rule one_first_edition_per_title (unique uq_books_one_first_edition_per_title): refuses title repeated among rows where previous_edition_id IS NULL');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -325,12 +359,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET isbn = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET isbn = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET isbn = '~' || isbn WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET isbn = '~' WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET isbn = '' WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET isbn = '~' || isbn WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (isbn ~ '^[0-9]{13}$') INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -368,10 +403,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET published_year = (1450) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET published_year = (1450) - 1 WHERE id = b.id RETURNING (published_year >= 1450 AND published_year <= 2100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (published_year >= 1450 AND published_year <= 2100) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -409,12 +445,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET isbn = repeat('x', 14) WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET isbn = rpad(isbn, 14, right(isbn, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET isbn = rpad(isbn, 14, left(isbn, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET isbn = repeat('x', 14) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET isbn = rpad(isbn, 14, right(isbn, 1)) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET isbn = rpad(isbn, 14, left(isbn, 1)) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(isbn) <= 13) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -452,12 +489,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET title = repeat('x', 301) WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET title = rpad(title, 301, right(title, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET title = rpad(title, 301, left(title, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET title = repeat('x', 301) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET title = rpad(title, 301, right(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET title = rpad(title, 301, left(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 300) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -495,12 +533,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET genre = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET genre = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET genre = '~' || genre WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET genre = '~' WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET genre = '' WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET genre = '~' || genre WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -616,12 +655,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE book_formats SET value = repeat('x', 21) WHERE book_id = b.book_id AND value = b.value;
-            WHEN 2 THEN UPDATE book_formats SET value = rpad(value, 21, right(value, 1)) WHERE book_id = b.book_id AND value = b.value;
-            WHEN 3 THEN UPDATE book_formats SET value = rpad(value, 21, left(value, 1)) WHERE book_id = b.book_id AND value = b.value;
+            WHEN 1 THEN UPDATE book_formats SET value = repeat('x', 21) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE book_formats SET value = rpad(value, 21, right(value, 1)) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE book_formats SET value = rpad(value, 21, left(value, 1)) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(value) <= 20) INTO sw_ok FROM book_formats WHERE book_id = b.book_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -647,6 +687,9 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     INSERT INTO members (id, email, full_name, phone, postal_code, city, joined_on, is_active, first_name) OVERRIDING SYSTEM VALUE
         SELECT src.id, src.email, src.full_name, src.phone, src.postal_code, src.city, src.joined_on, src.is_active, src.first_name FROM members AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -665,6 +708,9 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id, src.email INTO a FROM members AS src WHERE (src.email IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two members rows' USING ERRCODE = 'SWNOD';
@@ -696,18 +742,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -739,18 +789,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET full_name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET full_name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(full_name) <= 120) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -782,18 +836,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -825,18 +883,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET postal_code = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET postal_code = rpad(postal_code, 11, right(postal_code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET postal_code = rpad(postal_code, 11, left(postal_code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET postal_code = repeat('x', 11) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET postal_code = rpad(postal_code, 11, right(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET postal_code = rpad(postal_code, 11, left(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(postal_code) <= 10) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -868,18 +930,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET city = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET city = rpad(city, 81, right(city, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET city = rpad(city, 81, left(city, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET city = repeat('x', 81) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET city = rpad(city, 81, right(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET city = rpad(city, 81, left(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(city) <= 80) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -911,18 +977,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET first_name = repeat('x', 61) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET first_name = rpad(first_name, 61, right(first_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET first_name = rpad(first_name, 61, left(first_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET first_name = repeat('x', 61) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET first_name = rpad(first_name, 61, right(first_name, 1)) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET first_name = rpad(first_name, 61, left(first_name, 1)) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(first_name) <= 60) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -949,7 +1019,7 @@ DECLARE
     b record;
 BEGIN
     INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
-        SELECT src.member_id, src.card_number, src.tier, src.issued_at, src.expires_at FROM cards AS src WHERE true LIMIT 1;
+        SELECT src.member_id, src.card_number, src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a cards row' USING ERRCODE = 'SWNOD';
@@ -970,11 +1040,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.card_number INTO b FROM cards AS src WHERE (NOT (src.card_number = a.card_number)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE cards SET member_id = a.member_id WHERE card_number = b.card_number;
+    INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
+        SELECT a.member_id, left('~' || (SELECT count(*) FROM cards)::text || md5(src.card_number::text), 16), src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE (NOT (src.card_number = a.card_number)) AND (src.card_number IS DISTINCT FROM a.card_number) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
@@ -991,11 +1058,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.card_number INTO b FROM cards AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a cards row with member_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE cards SET member_id = gen_random_uuid() WHERE card_number = b.card_number;
+    INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
+        SELECT gen_random_uuid(), left('~' || (SELECT count(*) FROM cards)::text || md5(src.card_number::text), 16), src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a cards row with member_id set' USING ERRCODE = 'SWNOD';
@@ -1012,6 +1076,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     INSERT INTO loans (id, member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
         SELECT src.id, src.member_id, src.book_id, src.card_used, src.loaned_at, src.due_on, src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -1030,7 +1112,25 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.book_id, src.loaned_at INTO a FROM loans AS src WHERE (src.book_id IS NOT NULL) AND (src.loaned_at IS NOT NULL) LIMIT 1;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id, src.book_id, src.loaned_at, src.due_on INTO a FROM loans AS src WHERE (src.book_id IS NOT NULL) AND (src.loaned_at IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1038,7 +1138,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE loans SET book_id = a.book_id, loaned_at = a.loaned_at WHERE id = b.id;
+    UPDATE loans SET book_id = a.book_id, loaned_at = a.loaned_at, due_on = a.due_on WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
@@ -1055,6 +1155,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with member_id set' USING ERRCODE = 'SWNOD';
@@ -1078,6 +1196,27 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE ((src.id) IN (SELECT x.member_id FROM loans AS x)) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row that only loans rows reference' USING ERRCODE = 'SWNOD';
@@ -1098,6 +1237,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.book_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with book_id set' USING ERRCODE = 'SWNOD';
@@ -1121,6 +1278,33 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM books AS src WHERE ((src.id) IN (SELECT x.book_id FROM loans AS x)) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a books row that only loans rows reference' USING ERRCODE = 'SWNOD';
@@ -1141,6 +1325,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with card_used set' USING ERRCODE = 'SWNOD';
@@ -1155,8 +1357,47 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 loans_card_fkey', 'foreign key loans_card_fkey: refuses card_used pointing at no cards row');
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_loans_fine_range: refuses fine = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_loans_fine_range', 'check ck_loans_fine_range: refuses fine = (0) - 1') END
+SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) AND (src.member_id IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row with card_used, member_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET card_used = (SELECT x.card_number FROM cards AS x WHERE NOT EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = x.card_number AND z.member_id = loans.member_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row with card_used, member_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$), '^23001 ', '23503 '),
+    '23503 fk_loans_card_belongs_to_borrower', 'rule card_belongs_to_borrower (foreign key fk_loans_card_belongs_to_borrower): refuses card_used, member_id pointing at no cards row');
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_loans_fine_range: refuses fine = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_loans_fine_range', 'check ck_loans_fine_range: refuses fine = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1168,16 +1409,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET fine = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET fine = (0) - 0.01 WHERE id = b.id RETURNING (fine >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (fine >= 0) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1209,16 +1469,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET renewals = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET renewals = (0) - 1 WHERE id = b.id RETURNING (renewals >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (renewals >= 0) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1250,16 +1529,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET due_on = (CAST(loaned_at AS DATE)) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET due_on = (CAST(loaned_at AS DATE)) - 1 WHERE id = b.id RETURNING (due_on >= loaned_at::date) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (due_on >= loaned_at::date) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1291,18 +1589,37 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE loans SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE loans SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET status = '~' WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            WHEN 2 THEN UPDATE loans SET status = '' WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            WHEN 3 THEN UPDATE loans SET status = '~' || status WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('open', 'returned', 'lost')) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1321,6 +1638,66 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('rule lost_loan_has_fine (check ck_loans_lost_loan_has_fine): refuses status = ''lost'', fine = 0 where status = ''lost''' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_loans_lost_loan_has_fine', 'rule lost_loan_has_fine (check ck_loans_lost_loan_has_fine): refuses status = ''lost'', fine = 0 where status = ''lost''') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE loans SET status = 'lost', fine = 0 WHERE id = b.id RETURNING (NOT (status = 'lost') OR (fine > 0)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_loans_lost_loan_has_fine' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_loans_lost_loan_has_fine alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
 SELECT is(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1328,6 +1705,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
         SELECT src.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -1339,6 +1725,31 @@ END
 $attempt$
 $sw$),
     '23505 pk_book_authors', 'primary key pk_book_authors: refuses a second book_authors row with an existing book_id, author_id');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    SELECT src.book_id, src.author_id INTO a FROM book_authors AS src WHERE (src.author_order = 1) AND (src.book_id IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.author_order = 1) AND (NOT (src.book_id = a.book_id AND src.author_id = a.author_id)) AND (src.author_id IS DISTINCT FROM a.author_id) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE book_authors SET book_id = a.book_id WHERE book_id = b.book_id AND author_id = b.author_id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23505 uq_book_authors_one_first_author', 'rule one_first_author (unique uq_book_authors_one_first_author): refuses book_id repeated among rows where author_order = 1');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1346,6 +1757,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.book_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row with book_id set' USING ERRCODE = 'SWNOD';
@@ -1367,6 +1787,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row with author_id set' USING ERRCODE = 'SWNOD';
@@ -1394,16 +1823,26 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE book_authors SET author_order = (1) - 1 WHERE book_id = b.book_id AND author_id = b.author_id;
+            WHEN 1 THEN UPDATE book_authors SET author_order = (1) - 1 WHERE book_id = b.book_id AND author_id = b.author_id RETURNING (author_order >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (author_order >= 1) INTO sw_ok FROM book_authors WHERE book_id = b.book_id AND author_id = b.author_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1422,6 +1861,480 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    FOR g IN SELECT DISTINCT book_id FROM book_authors WHERE book_id IS NOT NULL ORDER BY book_id LIMIT 200 LOOP
+        SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE book_id = g.book_id AND true LIMIT 50 LOOP
+            SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id AND (book_id, author_id) <> (x.book_id, x.author_id);
+            IF sw_ok IS FALSE THEN
+                DELETE FROM book_authors WHERE book_id = x.book_id AND author_id = x.author_id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE book_id = g.book_id AND (author_order = 1) LIMIT 1 LOOP
+            UPDATE book_authors SET author_order = (1) + 1 WHERE book_id = x.book_id AND author_id = x.author_id;
+            SET CONSTRAINTS ALL IMMEDIATE;
+            RETURN;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE true ORDER BY (src.book_id = g.book_id) DESC LIMIT 50 LOOP
+            SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM (SELECT * FROM book_authors WHERE book_id = g.book_id UNION ALL SELECT * FROM book_authors WHERE book_id = x.book_id AND author_id = x.author_id) AS book_authors;
+            IF sw_ok IS FALSE THEN
+                INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
+        SELECT g.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE (src.book_id = x.book_id AND src.author_id = x.author_id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE true ORDER BY (src.book_id = g.book_id) DESC LIMIT 3 LOOP
+            FOR sw_i IN 1..12 LOOP
+                INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
+        SELECT g.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE (src.book_id = x.book_id AND src.author_id = x.author_id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                EXIT WHEN sw_rows = 0;
+                SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a book_authors group that one row more or less would break' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 one_first_author', 'rule one_first_author: refuses a book_id group left breaking count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR g IN SELECT DISTINCT member_id FROM loans WHERE member_id IS NOT NULL ORDER BY member_id LIMIT 200 LOOP
+        SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        FOR x IN SELECT id FROM loans AS src WHERE member_id = g.member_id AND true LIMIT 50 LOOP
+            SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id AND id <> x.id;
+            IF sw_ok IS FALSE THEN
+                DELETE FROM loans WHERE id = x.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT id FROM loans AS src WHERE true AND EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = src.card_used AND z.member_id = g.member_id) ORDER BY (src.member_id = g.member_id) DESC LIMIT 50 LOOP
+            SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM (SELECT * FROM loans WHERE member_id = g.member_id UNION ALL SELECT * FROM loans WHERE id = x.id) AS loans;
+            IF sw_ok IS FALSE THEN
+                INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT g.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE (src.id = x.id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT id FROM loans AS src WHERE true AND EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = src.card_used AND z.member_id = g.member_id) ORDER BY (src.member_id = g.member_id) DESC LIMIT 3 LOOP
+            FOR sw_i IN 1..12 LOOP
+                INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT g.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE (src.id = x.id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                EXIT WHEN sw_rows = 0;
+                SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans group that one row more or less would break' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 at_most_five_open_loans', 'rule at_most_five_open_loans: refuses a member_id group left breaking count(*) FILTER (WHERE status = ''open'') <= 5');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR g IN SELECT DISTINCT member_id FROM loans WHERE member_id IS NOT NULL ORDER BY member_id LIMIT 200 LOOP
+        SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        SELECT * INTO x FROM loans AS src WHERE member_id = g.member_id AND true LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        DELETE FROM loans WHERE id = x.id;
+        INSERT INTO loans (id, member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE VALUES (x.id, x.member_id, x.book_id, x.card_used, x.loaned_at, x.due_on, x.returned_at, x.fine, x.status, x.renewals, x.book_title);
+        SET CONSTRAINTS ALL IMMEDIATE;
+        RETURN;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a valid loans group with a row nothing references' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok', 'rule at_most_five_open_loans: accepts a row of a valid member_id group deleted and inserted again by a later statement (checked at commit, not in between)');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE src.status = 'returned' LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+        END IF;
+        UPDATE loans SET status = 'returned' WHERE id = b.id;
+    END IF;
+    UPDATE loans SET member_id = member_id WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where status = ''returned''' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 returned_loans_are_final', 'rule returned_loans_are_final: refuses UPDATE of a loans row where status = ''returned''');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE src.status = 'returned' LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+        END IF;
+        UPDATE loans SET status = 'returned' WHERE id = b.id;
+    END IF;
+    DELETE FROM loans WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where status = ''returned''' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 returned_loans_are_final', 'rule returned_loans_are_final: refuses DELETE of a loans row where status = ''returned''');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE ((src.status = 'returned') IS NOT TRUE) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where NOT (status = ''returned'')' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET member_id = member_id WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where NOT (status = ''returned'')' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok', 'rule returned_loans_are_final: accepts UPDATE of a loans row where NOT (status = ''returned'')');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE (src.status::text IN ('returned', 'lost')) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row whose status may not change to some state' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET status = (CASE status::text WHEN 'returned' THEN 'open' WHEN 'returned' THEN 'lost' WHEN 'lost' THEN 'open' END)::text WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row whose status may not change to some state' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loan_life_cycle', 'rule loan_life_cycle: refuses a status change that is not allowed');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT src.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, 'returned'::text, src.renewals, src.book_title FROM loans AS src WHERE true LIMIT 1;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row to copy' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loan_life_cycle', 'rule loan_life_cycle: refuses a new row starting in status returned');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_pair record;
+    sw_found boolean := false;
+    sw_state text;
+    sw_message text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR sw_pair IN SELECT * FROM (VALUES ('open', 'returned'), ('open', 'lost'), ('lost', 'returned')) AS v (old_state, new_state) LOOP
+        SELECT src.id INTO b FROM loans AS src
+            WHERE src.status::text = sw_pair.old_state AND true LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        sw_found := true;
+        BEGIN
+            UPDATE loans SET status = sw_pair.new_state::text WHERE id = b.id;
+            SET CONSTRAINTS ALL IMMEDIATE;
+            RETURN;  -- an allowed change went through
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS sw_state = RETURNED_SQLSTATE, sw_message = MESSAGE_TEXT;
+        END;
+    END LOOP;
+    IF NOT sw_found THEN
+        RAISE EXCEPTION 'nothing to try: a row in a state with an allowed change' USING ERRCODE = 'SWNOD';
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = sw_state, MESSAGE = 'every allowed change was refused: ' || sw_message;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok', 'rule loan_life_cycle: accepts an allowed change of status');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    parent members%ROWTYPE;
+    r record;
+    sw_ok boolean;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    FOR parent IN SELECT * FROM members ORDER BY 1 LIMIT 50 LOOP
+        FOR r IN SELECT id FROM loans AS src WHERE true LIMIT 50 LOOP
+            SELECT (parent.is_active) INTO sw_ok FROM loans WHERE id = r.id;
+            IF sw_ok IS FALSE THEN
+                UPDATE loans SET member_id = parent.id, card_used = NULL WHERE id = r.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans row and a members row that break the rule' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loans_to_active_members', 'rule loans_to_active_members: refuses a loans row moved to a members row that breaks parent.is_active');
+SELECT is(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    parent members%ROWTYPE;
+    r record;
+    sw_ok boolean;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    FOR parent IN SELECT * FROM members ORDER BY 1 LIMIT 50 LOOP
+        FOR r IN SELECT id FROM loans AS src WHERE true LIMIT 50 LOOP
+            SELECT (parent.is_active) INTO sw_ok FROM loans WHERE id = r.id;
+            IF sw_ok IS TRUE THEN
+                UPDATE loans SET member_id = parent.id, card_used = NULL WHERE id = r.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans row and a members row that satisfy the rule' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok', 'rule loans_to_active_members: accepts a loans row moved to a members row that satisfies parent.is_active');
 
 -- Structure
 SELECT has_table('authors'::name, 'table authors exists');
@@ -1432,6 +2345,7 @@ SELECT has_table('members'::name, 'table members exists');
 SELECT has_table('cards'::name, 'table cards exists');
 SELECT has_table('loans'::name, 'table loans exists');
 SELECT has_table('book_authors'::name, 'table book_authors exists');
+SELECT has_table('rule_checks_pending'::name, 'table rule_checks_pending exists');
 SELECT col_not_null('authors'::name, 'id'::name, 'authors.id is NOT NULL');
 SELECT col_is_pk('authors'::name, ARRAY['id'::name], 'primary key pk_authors of authors is (id)');
 SELECT fk_ok('authors'::name, ARRAY['mentor_id'::name], 'authors'::name, ARRAY['id'::name], 'foreign key fk_authors_mentor_id: authors (mentor_id) references authors (id)');
@@ -1453,6 +2367,7 @@ SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_published_year_range'), 'ok', '
 SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_isbn_length'), 'ok', 'check ck_books_isbn_length on books exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok', 'check ck_books_title_length on books exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok', 'check ck_books_genre_values on books exists and is validated');
+SELECT is(pg_temp.sw_has('unique index', 'books', 'uq_books_one_first_edition_per_title'), 'ok', 'unique index uq_books_one_first_edition_per_title on books exists, is unique and is valid');
 SELECT has_index('books'::name, 'ix_books_previous_edition_id'::name, 'index ix_books_previous_edition_id on books exists and is valid'::text);
 SELECT has_index('books'::name, 'ix_books_published_year'::name, 'index ix_books_published_year on books exists and is valid'::text);
 SELECT col_not_null('book_keywords'::name, 'book_id'::name, 'book_keywords.book_id is NOT NULL');
@@ -1485,8 +2400,10 @@ SELECT col_not_null('cards'::name, 'tier'::name, 'cards.tier is NOT NULL');
 SELECT col_not_null('cards'::name, 'issued_at'::name, 'cards.issued_at is NOT NULL');
 SELECT col_is_pk('cards'::name, ARRAY['card_number'::name], 'primary key cards_pkey of cards is (card_number)');
 SELECT col_is_unique('cards'::name, ARRAY['member_id'::name], 'unique uq_cards_member_id of cards is (member_id)');
+SELECT col_is_unique('cards'::name, ARRAY['card_number'::name, 'member_id'::name], 'unique uq_cards_card_number_member_id of cards is (card_number, member_id)');
 SELECT fk_ok('cards'::name, ARRAY['member_id'::name], 'members'::name, ARRAY['id'::name], 'foreign key fk_cards_member_id: cards (member_id) references members (id)');
 SELECT is(pg_temp.sw_has('x', 'cards', 'cards_issue_no_excl'), 'ok', 'exclusion cards_issue_no_excl on cards exists');
+SELECT is(pg_temp.sw_has('x', 'cards', 'ex_cards_cards_do_not_overlap'), 'ok', 'exclusion ex_cards_cards_do_not_overlap on cards exists');
 SELECT has_index('cards'::name, 'ix_cards_expires_at'::name, 'index ix_cards_expires_at on cards exists and is valid'::text);
 SELECT col_not_null('loans'::name, 'id'::name, 'loans.id is NOT NULL');
 SELECT col_not_null('loans'::name, 'member_id'::name, 'loans.member_id is NOT NULL');
@@ -1501,12 +2418,14 @@ SELECT col_is_unique('loans'::name, ARRAY['book_id'::name, 'loaned_at'::name], '
 SELECT fk_ok('loans'::name, ARRAY['member_id'::name], 'members'::name, ARRAY['id'::name], 'foreign key fk_loans_member_id: loans (member_id) references members (id)');
 SELECT fk_ok('loans'::name, ARRAY['book_id'::name], 'books'::name, ARRAY['id'::name], 'foreign key fk_loans_book_id: loans (book_id) references books (id)');
 SELECT fk_ok('loans'::name, ARRAY['card_used'::name], 'cards'::name, ARRAY['card_number'::name], 'foreign key loans_card_fkey: loans (card_used) references cards (card_number)');
+SELECT fk_ok('loans'::name, ARRAY['card_used'::name, 'member_id'::name], 'cards'::name, ARRAY['card_number'::name, 'member_id'::name], 'foreign key fk_loans_card_belongs_to_borrower: loans (card_used, member_id) references cards (card_number, member_id)');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_fine_range'), 'ok', 'check ck_loans_fine_range on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_renewals_range'), 'ok', 'check ck_loans_renewals_range on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok', 'check ck_loans_due_after_loan on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok', 'check ck_loans_returned_means_closed on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok', 'check ck_loans_status_values on loans exists and is validated');
-SELECT has_index('loans'::name, 'ix_loans_card_used'::name, 'index ix_loans_card_used on loans exists and is valid'::text);
+SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_lost_loan_has_fine'), 'ok', 'check ck_loans_lost_loan_has_fine on loans exists and is validated');
+SELECT has_index('loans'::name, 'ix_loans_card_used_member_id'::name, 'index ix_loans_card_used_member_id on loans exists and is valid'::text);
 SELECT has_index('loans'::name, 'ix_loans_member_id_status_due_on'::name, 'index ix_loans_member_id_status_due_on on loans exists and is valid'::text);
 SELECT has_index('loans'::name, 'ix_loans_status_due_on'::name, 'index ix_loans_status_due_on on loans exists and is valid'::text);
 SELECT has_index('loans'::name, 'ix_loans_book_id'::name, 'index ix_loans_book_id on loans exists and is valid'::text);
@@ -1517,8 +2436,21 @@ SELECT col_is_pk('book_authors'::name, ARRAY['book_id'::name, 'author_id'::name]
 SELECT fk_ok('book_authors'::name, ARRAY['book_id'::name], 'books'::name, ARRAY['id'::name], 'foreign key fk_book_authors_book_id: book_authors (book_id) references books (id)');
 SELECT fk_ok('book_authors'::name, ARRAY['author_id'::name], 'authors'::name, ARRAY['id'::name], 'foreign key fk_book_authors_author_id: book_authors (author_id) references authors (id)');
 SELECT is(pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok', 'check ck_book_authors_author_order_range on book_authors exists and is validated');
+SELECT is(pg_temp.sw_has('unique index', 'book_authors', 'uq_book_authors_one_first_author'), 'ok', 'unique index uq_book_authors_one_first_author on book_authors exists, is unique and is valid');
 SELECT has_index('book_authors'::name, 'ix_book_authors_author_id'::name, 'index ix_book_authors_author_id on book_authors exists and is valid'::text);
 SELECT is(pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok', 'trigger trg_books_updated_at on books exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_insert'), 'ok', 'trigger trg_book_authors_one_first_author_insert on book_authors exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_update'), 'ok', 'trigger trg_book_authors_one_first_author_update on book_authors exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_delete'), 'ok', 'trigger trg_book_authors_one_first_author_delete on book_authors exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_one_first_author_at_commit'), 'ok', 'trigger trg_one_first_author_at_commit on rule_checks_pending exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_insert'), 'ok', 'trigger trg_loans_at_most_five_open_loans_insert on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_update'), 'ok', 'trigger trg_loans_at_most_five_open_loans_update on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_delete'), 'ok', 'trigger trg_loans_at_most_five_open_loans_delete on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'members', 'trg_members_at_most_five_open_loans_insert'), 'ok', 'trigger trg_members_at_most_five_open_loans_insert on members exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_at_most_five_open_loans_at_commit'), 'ok', 'trigger trg_at_most_five_open_loans_at_commit on rule_checks_pending exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_returned_loans_are_final'), 'ok', 'trigger trg_loans_returned_loans_are_final on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_loan_life_cycle'), 'ok', 'trigger trg_loans_loan_life_cycle on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_loans_to_active_members'), 'ok', 'trigger trg_loans_loans_to_active_members on loans exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_check'), 'ok', 'trigger trg_members_postal_code_city_check on members exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok', 'trigger trg_members_postal_code_city_sync on members exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok', 'trigger trg_loans_book_title_fill on loans exists and is enabled');

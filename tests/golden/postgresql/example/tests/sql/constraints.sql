@@ -5,15 +5,22 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 44 attempts, then 99 structure checks.
+-- 59 attempts, then 118 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_books_isbn: two sessions insert the same new isbn at once
 --   unique uq_books_catalogue_id: two sessions insert the same new catalogue_id at once
+--   rule one_first_edition_per_title (unique uq_books_one_first_edition_per_title): two sessions insert the same new title at once
 --   unique uq_members_email: two sessions insert the same new email at once
 --   unique uq_cards_member_id: two sessions insert the same new member_id at once
 --   unique loans_book_once: two sessions insert the same new book_id, loaned_at at once
+--   rule one_first_author (unique uq_book_authors_one_first_author): two sessions insert the same new book_id at once
+--   rule at_most_five_open_loans: two sessions each add a row that a member_id group can take once, not twice
+--   rule loans_to_active_members: a members row changed (is_active = false) by one session while another writes a loans row under it
 -- Not tried (no attempt could be built; the structure checks still cover them):
+--   rule card_belongs_to_borrower (unique uq_cards_card_number_member_id): it contains the primary key (card_number): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
 --   exclusion cards_issue_no_excl: declared by hand: schemawright cannot tell which rows collide
+--   rule cards_do_not_overlap (exclusion ex_cards_cards_do_not_overlap): implied by uq_cards_member_id: a group holds one row, so no two periods meet
+--   rule card_belongs_to_borrower (foreign key fk_loans_card_belongs_to_borrower): deleting the referenced row is allowed: loans_card_fkey (ON DELETE SET NULL) clears the reference first
 --   check ck_loans_returned_means_closed: no value breaking (returned_at IS NULL) = (status <> 'returned') could be derived from it
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
@@ -178,12 +185,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE authors SET name = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE authors SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE authors SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE authors SET name = repeat('x', 201) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE authors SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE authors SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 200) INTO sw_ok FROM authors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -221,12 +229,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE authors SET website = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE authors SET website = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE authors SET website = '~' || website WHERE id = b.id;
+            WHEN 1 THEN UPDATE authors SET website = '~' WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE authors SET website = '' WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE authors SET website = '~' || website WHERE id = b.id RETURNING (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (website ~* '^https?://[^[:space:]]+$' AND char_length(website) <= 2048) INTO sw_ok FROM authors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -317,7 +326,33 @@ END
 $attempt$
 $sw$),
     '23505 uq_books_catalogue_id');
-SELECT pg_temp.sw_expect(8, 'foreign key fk_books_previous_edition_id: refuses previous_edition_id pointing at no books row',
+SELECT pg_temp.sw_expect(8, 'rule one_first_edition_per_title (unique uq_books_one_first_edition_per_title): refuses title repeated among rows where previous_edition_id IS NULL',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    SELECT src.id, src.title INTO a FROM books AS src WHERE (src.previous_edition_id IS NULL) AND (src.title IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    SELECT src.id INTO b FROM books AS src WHERE (src.previous_edition_id IS NULL) AND (NOT (src.id = a.id)) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE books SET title = a.title WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: two books rows where previous_edition_id IS NULL' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23505 uq_books_one_first_edition_per_title');
+SELECT pg_temp.sw_expect(9, 'foreign key fk_books_previous_edition_id: refuses previous_edition_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -339,7 +374,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_books_previous_edition_id');
-SELECT pg_temp.sw_expect(9, 'check ck_books_isbn: refuses isbn = ''~''',
+SELECT pg_temp.sw_expect(10, 'check ck_books_isbn: refuses isbn = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -357,12 +392,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET isbn = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET isbn = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET isbn = '~' || isbn WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET isbn = '~' WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET isbn = '' WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET isbn = '~' || isbn WHERE id = b.id RETURNING (isbn ~ '^[0-9]{13}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (isbn ~ '^[0-9]{13}$') INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -382,7 +418,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_books_isbn', implied => true);
-SELECT pg_temp.sw_expect(10, 'check ck_books_published_year_range: refuses published_year = (1450) - 1',
+SELECT pg_temp.sw_expect(11, 'check ck_books_published_year_range: refuses published_year = (1450) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -400,10 +436,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET published_year = (1450) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET published_year = (1450) - 1 WHERE id = b.id RETURNING (published_year >= 1450 AND published_year <= 2100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (published_year >= 1450 AND published_year <= 2100) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -423,7 +460,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_books_published_year_range', implied => true);
-SELECT pg_temp.sw_expect(11, 'check ck_books_isbn_length: refuses isbn = repeat(''x'', 14)',
+SELECT pg_temp.sw_expect(12, 'check ck_books_isbn_length: refuses isbn = repeat(''x'', 14)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -441,12 +478,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET isbn = repeat('x', 14) WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET isbn = rpad(isbn, 14, right(isbn, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET isbn = rpad(isbn, 14, left(isbn, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET isbn = repeat('x', 14) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET isbn = rpad(isbn, 14, right(isbn, 1)) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET isbn = rpad(isbn, 14, left(isbn, 1)) WHERE id = b.id RETURNING (char_length(isbn) <= 13) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(isbn) <= 13) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -466,7 +504,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_books_isbn_length', implied => true);
-SELECT pg_temp.sw_expect(12, 'check ck_books_title_length: refuses title = repeat(''x'', 301)',
+SELECT pg_temp.sw_expect(13, 'check ck_books_title_length: refuses title = repeat(''x'', 301)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -484,12 +522,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET title = repeat('x', 301) WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET title = rpad(title, 301, right(title, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET title = rpad(title, 301, left(title, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET title = repeat('x', 301) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET title = rpad(title, 301, right(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET title = rpad(title, 301, left(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 300) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 300) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -509,7 +548,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_books_title_length', implied => true);
-SELECT pg_temp.sw_expect(13, 'check ck_books_genre_values: refuses genre = ''~''',
+SELECT pg_temp.sw_expect(14, 'check ck_books_genre_values: refuses genre = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -527,12 +566,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE books SET genre = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE books SET genre = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE books SET genre = '~' || genre WHERE id = b.id;
+            WHEN 1 THEN UPDATE books SET genre = '~' WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            WHEN 2 THEN UPDATE books SET genre = '' WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            WHEN 3 THEN UPDATE books SET genre = '~' || genre WHERE id = b.id RETURNING (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (genre IN ('fiction', 'non_fiction', 'poetry', 'children')) INTO sw_ok FROM books WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -552,7 +592,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_books_genre_values', implied => true);
-SELECT pg_temp.sw_expect(14, 'primary key pk_book_keywords: refuses a second book_keywords row with an existing book_id, value',
+SELECT pg_temp.sw_expect(15, 'primary key pk_book_keywords: refuses a second book_keywords row with an existing book_id, value',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -571,7 +611,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_book_keywords');
-SELECT pg_temp.sw_expect(15, 'foreign key fk_book_keywords_book_id: refuses book_id pointing at no books row',
+SELECT pg_temp.sw_expect(16, 'foreign key fk_book_keywords_book_id: refuses book_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -593,7 +633,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_keywords_book_id');
-SELECT pg_temp.sw_expect(16, 'primary key pk_book_formats: refuses a second book_formats row with an existing book_id, value',
+SELECT pg_temp.sw_expect(17, 'primary key pk_book_formats: refuses a second book_formats row with an existing book_id, value',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -612,7 +652,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_book_formats');
-SELECT pg_temp.sw_expect(17, 'foreign key fk_book_formats_book_id: refuses book_id pointing at no books row',
+SELECT pg_temp.sw_expect(18, 'foreign key fk_book_formats_book_id: refuses book_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -634,7 +674,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_formats_book_id');
-SELECT pg_temp.sw_expect(18, 'check ck_book_formats_value_length: refuses value = repeat(''x'', 21)',
+SELECT pg_temp.sw_expect(19, 'check ck_book_formats_value_length: refuses value = repeat(''x'', 21)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -652,12 +692,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE book_formats SET value = repeat('x', 21) WHERE book_id = b.book_id AND value = b.value;
-            WHEN 2 THEN UPDATE book_formats SET value = rpad(value, 21, right(value, 1)) WHERE book_id = b.book_id AND value = b.value;
-            WHEN 3 THEN UPDATE book_formats SET value = rpad(value, 21, left(value, 1)) WHERE book_id = b.book_id AND value = b.value;
+            WHEN 1 THEN UPDATE book_formats SET value = repeat('x', 21) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE book_formats SET value = rpad(value, 21, right(value, 1)) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE book_formats SET value = rpad(value, 21, left(value, 1)) WHERE book_id = b.book_id AND value = b.value RETURNING (char_length(value) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(value) <= 20) INTO sw_ok FROM book_formats WHERE book_id = b.book_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -677,7 +718,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_book_formats_value_length', implied => true);
-SELECT pg_temp.sw_expect(19, 'primary key pk_members: refuses a second members row with an existing id',
+SELECT pg_temp.sw_expect(20, 'primary key pk_members: refuses a second members row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -685,6 +726,9 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     INSERT INTO members (id, email, full_name, phone, postal_code, city, joined_on, is_active, first_name) OVERRIDING SYSTEM VALUE
         SELECT src.id, src.email, src.full_name, src.phone, src.postal_code, src.city, src.joined_on, src.is_active, src.first_name FROM members AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -696,7 +740,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_members');
-SELECT pg_temp.sw_expect(20, 'unique uq_members_email: refuses email repeated',
+SELECT pg_temp.sw_expect(21, 'unique uq_members_email: refuses email repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -704,6 +748,9 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id, src.email INTO a FROM members AS src WHERE (src.email IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two members rows' USING ERRCODE = 'SWNOD';
@@ -722,7 +769,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_members_email');
-SELECT pg_temp.sw_expect(21, 'check ck_members_email_format: refuses email = ''~''',
+SELECT pg_temp.sw_expect(22, 'check ck_members_email_format: refuses email = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -734,18 +781,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -765,7 +816,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_email_format', implied => true);
-SELECT pg_temp.sw_expect(22, 'check ck_members_full_name_length: refuses full_name = repeat(''x'', 121)',
+SELECT pg_temp.sw_expect(23, 'check ck_members_full_name_length: refuses full_name = repeat(''x'', 121)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -777,18 +828,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET full_name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET full_name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(full_name) <= 120) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -808,7 +863,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_full_name_length', implied => true);
-SELECT pg_temp.sw_expect(23, 'check ck_members_phone_format: refuses phone = ''~''',
+SELECT pg_temp.sw_expect(24, 'check ck_members_phone_format: refuses phone = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -820,18 +875,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -851,7 +910,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_phone_format', implied => true);
-SELECT pg_temp.sw_expect(24, 'check ck_members_postal_code_length: refuses postal_code = repeat(''x'', 11)',
+SELECT pg_temp.sw_expect(25, 'check ck_members_postal_code_length: refuses postal_code = repeat(''x'', 11)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -863,18 +922,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET postal_code = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET postal_code = rpad(postal_code, 11, right(postal_code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET postal_code = rpad(postal_code, 11, left(postal_code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET postal_code = repeat('x', 11) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET postal_code = rpad(postal_code, 11, right(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET postal_code = rpad(postal_code, 11, left(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(postal_code) <= 10) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -894,7 +957,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_postal_code_length', implied => true);
-SELECT pg_temp.sw_expect(25, 'check ck_members_city_length: refuses city = repeat(''x'', 81)',
+SELECT pg_temp.sw_expect(26, 'check ck_members_city_length: refuses city = repeat(''x'', 81)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -906,18 +969,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET city = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET city = rpad(city, 81, right(city, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET city = rpad(city, 81, left(city, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET city = repeat('x', 81) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET city = rpad(city, 81, right(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET city = rpad(city, 81, left(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(city) <= 80) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -937,7 +1004,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_city_length', implied => true);
-SELECT pg_temp.sw_expect(26, 'check ck_members_first_name_length: refuses first_name = repeat(''x'', 61)',
+SELECT pg_temp.sw_expect(27, 'check ck_members_first_name_length: refuses first_name = repeat(''x'', 61)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -949,18 +1016,22 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE members SET first_name = repeat('x', 61) WHERE id = b.id;
-            WHEN 2 THEN UPDATE members SET first_name = rpad(first_name, 61, right(first_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE members SET first_name = rpad(first_name, 61, left(first_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE members SET first_name = repeat('x', 61) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            WHEN 2 THEN UPDATE members SET first_name = rpad(first_name, 61, right(first_name, 1)) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            WHEN 3 THEN UPDATE members SET first_name = rpad(first_name, 61, left(first_name, 1)) WHERE id = b.id RETURNING (char_length(first_name) <= 60) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(first_name) <= 60) INTO sw_ok FROM members WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -980,7 +1051,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_members_first_name_length', implied => true);
-SELECT pg_temp.sw_expect(27, 'primary key cards_pkey: refuses a second cards row with an existing card_number',
+SELECT pg_temp.sw_expect(28, 'primary key cards_pkey: refuses a second cards row with an existing card_number',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -989,7 +1060,7 @@ DECLARE
     b record;
 BEGIN
     INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
-        SELECT src.member_id, src.card_number, src.tier, src.issued_at, src.expires_at FROM cards AS src WHERE true LIMIT 1;
+        SELECT src.member_id, src.card_number, src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a cards row' USING ERRCODE = 'SWNOD';
@@ -999,7 +1070,7 @@ END
 $attempt$
 $sw$),
     '23505 cards_pkey');
-SELECT pg_temp.sw_expect(28, 'unique uq_cards_member_id: refuses member_id repeated',
+SELECT pg_temp.sw_expect(29, 'unique uq_cards_member_id: refuses member_id repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1011,11 +1082,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.card_number INTO b FROM cards AS src WHERE (NOT (src.card_number = a.card_number)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE cards SET member_id = a.member_id WHERE card_number = b.card_number;
+    INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
+        SELECT a.member_id, left('~' || (SELECT count(*) FROM cards)::text || md5(src.card_number::text), 16), src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE (NOT (src.card_number = a.card_number)) AND (src.card_number IS DISTINCT FROM a.card_number) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two cards rows' USING ERRCODE = 'SWNOD';
@@ -1025,7 +1093,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_cards_member_id');
-SELECT pg_temp.sw_expect(29, 'foreign key fk_cards_member_id: refuses member_id pointing at no members row',
+SELECT pg_temp.sw_expect(30, 'foreign key fk_cards_member_id: refuses member_id pointing at no members row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1033,11 +1101,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.card_number INTO b FROM cards AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a cards row with member_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE cards SET member_id = gen_random_uuid() WHERE card_number = b.card_number;
+    INSERT INTO cards (member_id, card_number, tier, issued_at, expires_at) OVERRIDING SYSTEM VALUE
+        SELECT gen_random_uuid(), left('~' || (SELECT count(*) FROM cards)::text || md5(src.card_number::text), 16), src.tier, src.issued_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day', src.expires_at + (SELECT max(expires_at) - min(issued_at) FROM cards) + interval '1 day' FROM cards AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a cards row with member_id set' USING ERRCODE = 'SWNOD';
@@ -1047,7 +1112,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_cards_member_id');
-SELECT pg_temp.sw_expect(30, 'primary key pk_loans: refuses a second loans row with an existing id',
+SELECT pg_temp.sw_expect(31, 'primary key pk_loans: refuses a second loans row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1055,6 +1120,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     INSERT INTO loans (id, member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
         SELECT src.id, src.member_id, src.book_id, src.card_used, src.loaned_at, src.due_on, src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -1066,7 +1149,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_loans');
-SELECT pg_temp.sw_expect(31, 'unique loans_book_once: refuses book_id, loaned_at repeated',
+SELECT pg_temp.sw_expect(32, 'unique loans_book_once: refuses book_id, loaned_at repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1074,7 +1157,25 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.book_id, src.loaned_at INTO a FROM loans AS src WHERE (src.book_id IS NOT NULL) AND (src.loaned_at IS NOT NULL) LIMIT 1;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id, src.book_id, src.loaned_at, src.due_on INTO a FROM loans AS src WHERE (src.book_id IS NOT NULL) AND (src.loaned_at IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1082,7 +1183,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE loans SET book_id = a.book_id, loaned_at = a.loaned_at WHERE id = b.id;
+    UPDATE loans SET book_id = a.book_id, loaned_at = a.loaned_at, due_on = a.due_on WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two loans rows' USING ERRCODE = 'SWNOD';
@@ -1092,7 +1193,7 @@ END
 $attempt$
 $sw$),
     '23505 loans_book_once');
-SELECT pg_temp.sw_expect(32, 'foreign key fk_loans_member_id: refuses member_id pointing at no members row',
+SELECT pg_temp.sw_expect(33, 'foreign key fk_loans_member_id: refuses member_id pointing at no members row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1100,6 +1201,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.member_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with member_id set' USING ERRCODE = 'SWNOD';
@@ -1114,7 +1233,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_loans_member_id');
-SELECT pg_temp.sw_expect(33, 'foreign key fk_loans_member_id: refuses deleting a members row that loans rows still reference (ON DELETE RESTRICT)',
+SELECT pg_temp.sw_expect(34, 'foreign key fk_loans_member_id: refuses deleting a members row that loans rows still reference (ON DELETE RESTRICT)',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1122,6 +1241,27 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'members'::regclass AND tgname = 'trg_members_at_most_five_open_loans_insert') THEN
+        ALTER TABLE members DISABLE TRIGGER trg_members_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM members AS src WHERE ((src.id) IN (SELECT x.member_id FROM loans AS x)) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a members row that only loans rows reference' USING ERRCODE = 'SWNOD';
@@ -1136,7 +1276,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_loans_member_id', optional => true);
-SELECT pg_temp.sw_expect(34, 'foreign key fk_loans_book_id: refuses book_id pointing at no books row',
+SELECT pg_temp.sw_expect(35, 'foreign key fk_loans_book_id: refuses book_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1144,6 +1284,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.book_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with book_id set' USING ERRCODE = 'SWNOD';
@@ -1158,7 +1316,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_loans_book_id');
-SELECT pg_temp.sw_expect(35, 'foreign key fk_loans_book_id: refuses deleting a books row that loans rows still reference (ON DELETE RESTRICT)',
+SELECT pg_temp.sw_expect(36, 'foreign key fk_loans_book_id: refuses deleting a books row that loans rows still reference (ON DELETE RESTRICT)',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1166,6 +1324,33 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM books AS src WHERE ((src.id) IN (SELECT x.book_id FROM loans AS x)) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a books row that only loans rows reference' USING ERRCODE = 'SWNOD';
@@ -1180,7 +1365,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_loans_book_id', optional => true);
-SELECT pg_temp.sw_expect(36, 'foreign key loans_card_fkey: refuses card_used pointing at no cards row',
+SELECT pg_temp.sw_expect(37, 'foreign key loans_card_fkey: refuses card_used pointing at no cards row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1188,6 +1373,24 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with card_used set' USING ERRCODE = 'SWNOD';
@@ -1202,7 +1405,47 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 loans_card_fkey');
-SELECT pg_temp.sw_expect(37, 'check ck_loans_fine_range: refuses fine = (0) - 1',
+SELECT pg_temp.sw_expect(38, 'rule card_belongs_to_borrower (foreign key fk_loans_card_belongs_to_borrower): refuses card_used, member_id pointing at no cards row',
+    regexp_replace(pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) AND (src.member_id IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row with card_used, member_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET card_used = (SELECT x.card_number FROM cards AS x WHERE NOT EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = x.card_number AND z.member_id = loans.member_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row with card_used, member_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$), '^23001 ', '23503 '),
+    '23503 fk_loans_card_belongs_to_borrower');
+SELECT pg_temp.sw_expect(39, 'check ck_loans_fine_range: refuses fine = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1214,16 +1457,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET fine = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET fine = (0) - 0.01 WHERE id = b.id RETURNING (fine >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (fine >= 0) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1243,7 +1505,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_fine_range', implied => true);
-SELECT pg_temp.sw_expect(38, 'check ck_loans_renewals_range: refuses renewals = (0) - 1',
+SELECT pg_temp.sw_expect(40, 'check ck_loans_renewals_range: refuses renewals = (0) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1255,16 +1517,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET renewals = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET renewals = (0) - 1 WHERE id = b.id RETURNING (renewals >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (renewals >= 0) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1284,7 +1565,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_renewals_range', implied => true);
-SELECT pg_temp.sw_expect(39, 'check ck_loans_due_after_loan: refuses due_on = (CAST(loaned_at AS DATE)) - 1',
+SELECT pg_temp.sw_expect(41, 'check ck_loans_due_after_loan: refuses due_on = (CAST(loaned_at AS DATE)) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1296,16 +1577,35 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET due_on = (CAST(loaned_at AS DATE)) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET due_on = (CAST(loaned_at AS DATE)) - 1 WHERE id = b.id RETURNING (due_on >= loaned_at::date) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (due_on >= loaned_at::date) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1325,7 +1625,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_due_after_loan', implied => true);
-SELECT pg_temp.sw_expect(40, 'check ck_loans_status_values: refuses status = ''~''',
+SELECT pg_temp.sw_expect(42, 'check ck_loans_status_values: refuses status = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1337,18 +1637,37 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
     SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE loans SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE loans SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE loans SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE loans SET status = '~' WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            WHEN 2 THEN UPDATE loans SET status = '' WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            WHEN 3 THEN UPDATE loans SET status = '~' || status WHERE id = b.id RETURNING (status IN ('open', 'returned', 'lost')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('open', 'returned', 'lost')) INTO sw_ok FROM loans WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1368,7 +1687,67 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_status_values', implied => true);
-SELECT pg_temp.sw_expect(41, 'primary key pk_book_authors: refuses a second book_authors row with an existing book_id, author_id',
+SELECT pg_temp.sw_expect(43, 'rule lost_loan_has_fine (check ck_loans_lost_loan_has_fine): refuses status = ''lost'', fine = 0 where status = ''lost''',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE loans SET status = 'lost', fine = 0 WHERE id = b.id RETURNING (NOT (status = 'lost') OR (fine > 0)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_loans_lost_loan_has_fine' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_loans_lost_loan_has_fine alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_loans_lost_loan_has_fine', implied => true);
+SELECT pg_temp.sw_expect(44, 'primary key pk_book_authors: refuses a second book_authors row with an existing book_id, author_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1376,6 +1755,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
         SELECT src.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
@@ -1387,7 +1775,33 @@ END
 $attempt$
 $sw$),
     '23505 pk_book_authors');
-SELECT pg_temp.sw_expect(42, 'foreign key fk_book_authors_book_id: refuses book_id pointing at no books row',
+SELECT pg_temp.sw_expect(45, 'rule one_first_author (unique uq_book_authors_one_first_author): refuses book_id repeated among rows where author_order = 1',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    SELECT src.book_id, src.author_id INTO a FROM book_authors AS src WHERE (src.author_order = 1) AND (src.book_id IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.author_order = 1) AND (NOT (src.book_id = a.book_id AND src.author_id = a.author_id)) AND (src.author_id IS DISTINCT FROM a.author_id) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE book_authors SET book_id = a.book_id WHERE book_id = b.book_id AND author_id = b.author_id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: two book_authors rows where author_order = 1' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23505 uq_book_authors_one_first_author');
+SELECT pg_temp.sw_expect(46, 'foreign key fk_book_authors_book_id: refuses book_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1395,6 +1809,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.book_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row with book_id set' USING ERRCODE = 'SWNOD';
@@ -1409,7 +1832,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_authors_book_id');
-SELECT pg_temp.sw_expect(43, 'foreign key fk_book_authors_author_id: refuses author_id pointing at no authors row',
+SELECT pg_temp.sw_expect(47, 'foreign key fk_book_authors_author_id: refuses author_id pointing at no authors row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1417,6 +1840,15 @@ DECLARE
     a record;
     b record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row with author_id set' USING ERRCODE = 'SWNOD';
@@ -1431,7 +1863,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_authors_author_id');
-SELECT pg_temp.sw_expect(44, 'check ck_book_authors_author_order_range: refuses author_order = (1) - 1',
+SELECT pg_temp.sw_expect(48, 'check ck_book_authors_author_order_range: refuses author_order = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1443,16 +1875,26 @@ DECLARE
     sw_constraint text;
     sw_message text;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_insert') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_update') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'book_authors'::regclass AND tgname = 'trg_book_authors_one_first_author_delete') THEN
+        ALTER TABLE book_authors DISABLE TRIGGER trg_book_authors_one_first_author_delete;
+    END IF;
     SELECT src.book_id, src.author_id INTO b FROM book_authors AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a book_authors row' USING ERRCODE = 'SWNOD';
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE book_authors SET author_order = (1) - 1 WHERE book_id = b.book_id AND author_id = b.author_id;
+            WHEN 1 THEN UPDATE book_authors SET author_order = (1) - 1 WHERE book_id = b.book_id AND author_id = b.author_id RETURNING (author_order >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (author_order >= 1) INTO sw_ok FROM book_authors WHERE book_id = b.book_id AND author_id = b.author_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1472,107 +1914,611 @@ END
 $attempt$
 $sw$),
     '23514 ck_book_authors_author_order_range', implied => true);
+SELECT pg_temp.sw_expect(49, 'rule one_first_author: refuses a book_id group left breaking count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    FOR g IN SELECT DISTINCT book_id FROM book_authors WHERE book_id IS NOT NULL ORDER BY book_id LIMIT 200 LOOP
+        SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE book_id = g.book_id AND true LIMIT 50 LOOP
+            SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id AND (book_id, author_id) <> (x.book_id, x.author_id);
+            IF sw_ok IS FALSE THEN
+                DELETE FROM book_authors WHERE book_id = x.book_id AND author_id = x.author_id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE book_id = g.book_id AND (author_order = 1) LIMIT 1 LOOP
+            UPDATE book_authors SET author_order = (1) + 1 WHERE book_id = x.book_id AND author_id = x.author_id;
+            SET CONSTRAINTS ALL IMMEDIATE;
+            RETURN;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE true ORDER BY (src.book_id = g.book_id) DESC LIMIT 50 LOOP
+            SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM (SELECT * FROM book_authors WHERE book_id = g.book_id UNION ALL SELECT * FROM book_authors WHERE book_id = x.book_id AND author_id = x.author_id) AS book_authors;
+            IF sw_ok IS FALSE THEN
+                INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
+        SELECT g.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE (src.book_id = x.book_id AND src.author_id = x.author_id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT book_id, author_id FROM book_authors AS src WHERE true ORDER BY (src.book_id = g.book_id) DESC LIMIT 3 LOOP
+            FOR sw_i IN 1..12 LOOP
+                INSERT INTO book_authors (book_id, author_id, author_order) OVERRIDING SYSTEM VALUE
+        SELECT g.book_id, src.author_id, src.author_order FROM book_authors AS src WHERE (src.book_id = x.book_id AND src.author_id = x.author_id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                EXIT WHEN sw_rows = 0;
+                SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) INTO sw_ok FROM book_authors WHERE book_id = g.book_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a book_authors group that one row more or less would break' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 one_first_author');
+SELECT pg_temp.sw_expect(50, 'rule at_most_five_open_loans: refuses a member_id group left breaking count(*) FILTER (WHERE status = ''open'') <= 5',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR g IN SELECT DISTINCT member_id FROM loans WHERE member_id IS NOT NULL ORDER BY member_id LIMIT 200 LOOP
+        SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        FOR x IN SELECT id FROM loans AS src WHERE member_id = g.member_id AND true LIMIT 50 LOOP
+            SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id AND id <> x.id;
+            IF sw_ok IS FALSE THEN
+                DELETE FROM loans WHERE id = x.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT id FROM loans AS src WHERE true AND EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = src.card_used AND z.member_id = g.member_id) ORDER BY (src.member_id = g.member_id) DESC LIMIT 50 LOOP
+            SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM (SELECT * FROM loans WHERE member_id = g.member_id UNION ALL SELECT * FROM loans WHERE id = x.id) AS loans;
+            IF sw_ok IS FALSE THEN
+                INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT g.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE (src.id = x.id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+        FOR x IN SELECT id FROM loans AS src WHERE true AND EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = src.card_used AND z.member_id = g.member_id) ORDER BY (src.member_id = g.member_id) DESC LIMIT 3 LOOP
+            FOR sw_i IN 1..12 LOOP
+                INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT g.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, src.status, src.renewals, src.book_title FROM loans AS src WHERE (src.id = x.id) LIMIT 1;
+                GET DIAGNOSTICS sw_rows = ROW_COUNT;
+                EXIT WHEN sw_rows = 0;
+                SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;
+                END IF;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans group that one row more or less would break' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 at_most_five_open_loans');
+SELECT pg_temp.sw_expect(51, 'rule at_most_five_open_loans: accepts a row of a valid member_id group deleted and inserted again by a later statement (checked at commit, not in between)',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    g record;
+    x record;
+    sw_ok boolean;
+    sw_i int;
+    sw_constraint text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR g IN SELECT DISTINCT member_id FROM loans WHERE member_id IS NOT NULL ORDER BY member_id LIMIT 200 LOOP
+        SELECT (count(*) FILTER (WHERE status = 'open') <= 5) INTO sw_ok FROM loans WHERE member_id = g.member_id;
+        CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
+        SELECT * INTO x FROM loans AS src WHERE member_id = g.member_id AND true LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        DELETE FROM loans WHERE id = x.id;
+        INSERT INTO loans (id, member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE VALUES (x.id, x.member_id, x.book_id, x.card_used, x.loaned_at, x.due_on, x.returned_at, x.fine, x.status, x.renewals, x.book_title);
+        SET CONSTRAINTS ALL IMMEDIATE;
+        RETURN;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a valid loans group with a row nothing references' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok');
+SELECT pg_temp.sw_expect(52, 'rule returned_loans_are_final: refuses UPDATE of a loans row where status = ''returned''',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE src.status = 'returned' LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+        END IF;
+        UPDATE loans SET status = 'returned' WHERE id = b.id;
+    END IF;
+    UPDATE loans SET member_id = member_id WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where status = ''returned''' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 returned_loans_are_final');
+SELECT pg_temp.sw_expect(53, 'rule returned_loans_are_final: refuses DELETE of a loans row where status = ''returned''',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE src.status = 'returned' LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+        END IF;
+        UPDATE loans SET status = 'returned' WHERE id = b.id;
+    END IF;
+    DELETE FROM loans WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where status = ''returned''' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 returned_loans_are_final');
+SELECT pg_temp.sw_expect(54, 'rule returned_loans_are_final: accepts UPDATE of a loans row where NOT (status = ''returned'')',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE ((src.status = 'returned') IS NOT TRUE) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where NOT (status = ''returned'')' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET member_id = member_id WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row where NOT (status = ''returned'')' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok');
+SELECT pg_temp.sw_expect(55, 'rule loan_life_cycle: refuses a status change that is not allowed',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE (src.status::text IN ('returned', 'lost')) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row whose status may not change to some state' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE loans SET status = (CASE status::text WHEN 'returned' THEN 'open' WHEN 'returned' THEN 'lost' WHEN 'lost' THEN 'open' END)::text WHERE id = b.id;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row whose status may not change to some state' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loan_life_cycle');
+SELECT pg_temp.sw_expect(56, 'rule loan_life_cycle: refuses a new row starting in status returned',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    INSERT INTO loans (member_id, book_id, card_used, loaned_at, due_on, returned_at, fine, status, renewals, book_title) OVERRIDING SYSTEM VALUE
+        SELECT src.member_id, src.book_id, src.card_used, src.loaned_at + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.due_on + ((SELECT max(loaned_at) FROM loans) - src.loaned_at + interval '1 day'), src.returned_at, src.fine, 'returned'::text, src.renewals, src.book_title FROM loans AS src WHERE true LIMIT 1;
+    GET DIAGNOSTICS sw_rows = ROW_COUNT;
+    IF sw_rows = 0 THEN
+        RAISE EXCEPTION 'nothing to try: a loans row to copy' USING ERRCODE = 'SWNOD';
+    END IF;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loan_life_cycle');
+SELECT pg_temp.sw_expect(57, 'rule loan_life_cycle: accepts an allowed change of status',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_pair record;
+    sw_found boolean := false;
+    sw_state text;
+    sw_message text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    FOR sw_pair IN SELECT * FROM (VALUES ('open', 'returned'), ('open', 'lost'), ('lost', 'returned')) AS v (old_state, new_state) LOOP
+        SELECT src.id INTO b FROM loans AS src
+            WHERE src.status::text = sw_pair.old_state AND true LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        sw_found := true;
+        BEGIN
+            UPDATE loans SET status = sw_pair.new_state::text WHERE id = b.id;
+            SET CONSTRAINTS ALL IMMEDIATE;
+            RETURN;  -- an allowed change went through
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS sw_state = RETURNED_SQLSTATE, sw_message = MESSAGE_TEXT;
+        END;
+    END LOOP;
+    IF NOT sw_found THEN
+        RAISE EXCEPTION 'nothing to try: a row in a state with an allowed change' USING ERRCODE = 'SWNOD';
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = sw_state, MESSAGE = 'every allowed change was refused: ' || sw_message;
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok');
+SELECT pg_temp.sw_expect(58, 'rule loans_to_active_members: refuses a loans row moved to a members row that breaks parent.is_active',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    parent members%ROWTYPE;
+    r record;
+    sw_ok boolean;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    FOR parent IN SELECT * FROM members ORDER BY 1 LIMIT 50 LOOP
+        FOR r IN SELECT id FROM loans AS src WHERE true LIMIT 50 LOOP
+            SELECT (parent.is_active) INTO sw_ok FROM loans WHERE id = r.id;
+            IF sw_ok IS FALSE THEN
+                UPDATE loans SET member_id = parent.id, card_used = NULL WHERE id = r.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans row and a members row that break the rule' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 loans_to_active_members');
+SELECT pg_temp.sw_expect(59, 'rule loans_to_active_members: accepts a loans row moved to a members row that satisfies parent.is_active',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    parent members%ROWTYPE;
+    r record;
+    sw_ok boolean;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    FOR parent IN SELECT * FROM members ORDER BY 1 LIMIT 50 LOOP
+        FOR r IN SELECT id FROM loans AS src WHERE true LIMIT 50 LOOP
+            SELECT (parent.is_active) INTO sw_ok FROM loans WHERE id = r.id;
+            IF sw_ok IS TRUE THEN
+                UPDATE loans SET member_id = parent.id, card_used = NULL WHERE id = r.id;
+                SET CONSTRAINTS ALL IMMEDIATE;
+                RETURN;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RAISE EXCEPTION 'nothing to try: a loans row and a members row that satisfy the rule' USING ERRCODE = 'SWNOD';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    'ok');
 
 -- Structure
-SELECT pg_temp.sw_expect(45, 'table authors exists', pg_temp.sw_has('table', 'authors', 'authors'), 'ok');
-SELECT pg_temp.sw_expect(46, 'table books exists', pg_temp.sw_has('table', 'books', 'books'), 'ok');
-SELECT pg_temp.sw_expect(47, 'table book_keywords exists', pg_temp.sw_has('table', 'book_keywords', 'book_keywords'), 'ok');
-SELECT pg_temp.sw_expect(48, 'table book_formats exists', pg_temp.sw_has('table', 'book_formats', 'book_formats'), 'ok');
-SELECT pg_temp.sw_expect(49, 'table members exists', pg_temp.sw_has('table', 'members', 'members'), 'ok');
-SELECT pg_temp.sw_expect(50, 'table cards exists', pg_temp.sw_has('table', 'cards', 'cards'), 'ok');
-SELECT pg_temp.sw_expect(51, 'table loans exists', pg_temp.sw_has('table', 'loans', 'loans'), 'ok');
-SELECT pg_temp.sw_expect(52, 'table book_authors exists', pg_temp.sw_has('table', 'book_authors', 'book_authors'), 'ok');
-SELECT pg_temp.sw_expect(53, 'authors.id is NOT NULL', pg_temp.sw_has('not null', 'authors', 'id'), 'ok');
-SELECT pg_temp.sw_expect(54, 'primary key pk_authors of authors is (id)', pg_temp.sw_has('p', 'authors', 'pk_authors'), 'ok');
-SELECT pg_temp.sw_expect(55, 'foreign key fk_authors_mentor_id: authors (mentor_id) references authors (id)', pg_temp.sw_has('f', 'authors', 'fk_authors_mentor_id'), 'ok');
-SELECT pg_temp.sw_expect(56, 'check ck_authors_name_length on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_name_length'), 'ok');
-SELECT pg_temp.sw_expect(57, 'check ck_authors_website_format on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_website_format'), 'ok');
-SELECT pg_temp.sw_expect(58, 'index ix_authors_mentor_id on authors exists and is valid', pg_temp.sw_has('index', 'authors', 'ix_authors_mentor_id'), 'ok');
-SELECT pg_temp.sw_expect(59, 'books.id is NOT NULL', pg_temp.sw_has('not null', 'books', 'id'), 'ok');
-SELECT pg_temp.sw_expect(60, 'books.isbn is NOT NULL', pg_temp.sw_has('not null', 'books', 'isbn'), 'ok');
-SELECT pg_temp.sw_expect(61, 'books.title is NOT NULL', pg_temp.sw_has('not null', 'books', 'title'), 'ok');
-SELECT pg_temp.sw_expect(62, 'books.catalogue_id is NOT NULL', pg_temp.sw_has('not null', 'books', 'catalogue_id'), 'ok');
-SELECT pg_temp.sw_expect(63, 'books.created_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(64, 'books.updated_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(65, 'primary key pk_books of books is (id)', pg_temp.sw_has('p', 'books', 'pk_books'), 'ok');
-SELECT pg_temp.sw_expect(66, 'unique uq_books_isbn of books is (isbn)', pg_temp.sw_has('u', 'books', 'uq_books_isbn'), 'ok');
-SELECT pg_temp.sw_expect(67, 'unique uq_books_catalogue_id of books is (catalogue_id)', pg_temp.sw_has('u', 'books', 'uq_books_catalogue_id'), 'ok');
-SELECT pg_temp.sw_expect(68, 'foreign key fk_books_previous_edition_id: books (previous_edition_id) references books (id)', pg_temp.sw_has('f', 'books', 'fk_books_previous_edition_id'), 'ok');
-SELECT pg_temp.sw_expect(69, 'check ck_books_isbn on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn'), 'ok');
-SELECT pg_temp.sw_expect(70, 'check ck_books_published_year_range on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_published_year_range'), 'ok');
-SELECT pg_temp.sw_expect(71, 'check ck_books_isbn_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn_length'), 'ok');
-SELECT pg_temp.sw_expect(72, 'check ck_books_title_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok');
-SELECT pg_temp.sw_expect(73, 'check ck_books_genre_values on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok');
-SELECT pg_temp.sw_expect(74, 'index ix_books_previous_edition_id on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_previous_edition_id'), 'ok');
-SELECT pg_temp.sw_expect(75, 'index ix_books_published_year on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_published_year'), 'ok');
-SELECT pg_temp.sw_expect(76, 'book_keywords.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(77, 'book_keywords.value is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'value'), 'ok');
-SELECT pg_temp.sw_expect(78, 'primary key pk_book_keywords of book_keywords is (book_id, value)', pg_temp.sw_has('p', 'book_keywords', 'pk_book_keywords'), 'ok');
-SELECT pg_temp.sw_expect(79, 'foreign key fk_book_keywords_book_id: book_keywords (book_id) references books (id)', pg_temp.sw_has('f', 'book_keywords', 'fk_book_keywords_book_id'), 'ok');
-SELECT pg_temp.sw_expect(80, 'book_formats.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(81, 'book_formats.value is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'value'), 'ok');
-SELECT pg_temp.sw_expect(82, 'primary key pk_book_formats of book_formats is (book_id, value)', pg_temp.sw_has('p', 'book_formats', 'pk_book_formats'), 'ok');
-SELECT pg_temp.sw_expect(83, 'foreign key fk_book_formats_book_id: book_formats (book_id) references books (id)', pg_temp.sw_has('f', 'book_formats', 'fk_book_formats_book_id'), 'ok');
-SELECT pg_temp.sw_expect(84, 'check ck_book_formats_value_length on book_formats exists and is validated', pg_temp.sw_has('c', 'book_formats', 'ck_book_formats_value_length'), 'ok');
-SELECT pg_temp.sw_expect(85, 'members.id is NOT NULL', pg_temp.sw_has('not null', 'members', 'id'), 'ok');
-SELECT pg_temp.sw_expect(86, 'members.email is NOT NULL', pg_temp.sw_has('not null', 'members', 'email'), 'ok');
-SELECT pg_temp.sw_expect(87, 'members.full_name is NOT NULL', pg_temp.sw_has('not null', 'members', 'full_name'), 'ok');
-SELECT pg_temp.sw_expect(88, 'members.joined_on is NOT NULL', pg_temp.sw_has('not null', 'members', 'joined_on'), 'ok');
-SELECT pg_temp.sw_expect(89, 'members.is_active is NOT NULL', pg_temp.sw_has('not null', 'members', 'is_active'), 'ok');
-SELECT pg_temp.sw_expect(90, 'primary key pk_members of members is (id)', pg_temp.sw_has('p', 'members', 'pk_members'), 'ok');
-SELECT pg_temp.sw_expect(91, 'unique uq_members_email of members is (email)', pg_temp.sw_has('u', 'members', 'uq_members_email'), 'ok');
-SELECT pg_temp.sw_expect(92, 'check ck_members_email_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_email_format'), 'ok');
-SELECT pg_temp.sw_expect(93, 'check ck_members_full_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_full_name_length'), 'ok');
-SELECT pg_temp.sw_expect(94, 'check ck_members_phone_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(95, 'check ck_members_postal_code_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_postal_code_length'), 'ok');
-SELECT pg_temp.sw_expect(96, 'check ck_members_city_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_city_length'), 'ok');
-SELECT pg_temp.sw_expect(97, 'check ck_members_first_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_first_name_length'), 'ok');
-SELECT pg_temp.sw_expect(98, 'index ix_members_postal_code on members exists and is valid', pg_temp.sw_has('index', 'members', 'ix_members_postal_code'), 'ok');
-SELECT pg_temp.sw_expect(99, 'cards.member_id is NOT NULL', pg_temp.sw_has('not null', 'cards', 'member_id'), 'ok');
-SELECT pg_temp.sw_expect(100, 'cards.card_number is NOT NULL', pg_temp.sw_has('not null', 'cards', 'card_number'), 'ok');
-SELECT pg_temp.sw_expect(101, 'cards.issue_no is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issue_no'), 'ok');
-SELECT pg_temp.sw_expect(102, 'cards.tier is NOT NULL', pg_temp.sw_has('not null', 'cards', 'tier'), 'ok');
-SELECT pg_temp.sw_expect(103, 'cards.issued_at is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issued_at'), 'ok');
-SELECT pg_temp.sw_expect(104, 'primary key cards_pkey of cards is (card_number)', pg_temp.sw_has('p', 'cards', 'cards_pkey'), 'ok');
-SELECT pg_temp.sw_expect(105, 'unique uq_cards_member_id of cards is (member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_member_id'), 'ok');
-SELECT pg_temp.sw_expect(106, 'foreign key fk_cards_member_id: cards (member_id) references members (id)', pg_temp.sw_has('f', 'cards', 'fk_cards_member_id'), 'ok');
-SELECT pg_temp.sw_expect(107, 'exclusion cards_issue_no_excl on cards exists', pg_temp.sw_has('x', 'cards', 'cards_issue_no_excl'), 'ok');
-SELECT pg_temp.sw_expect(108, 'index ix_cards_expires_at on cards exists and is valid', pg_temp.sw_has('index', 'cards', 'ix_cards_expires_at'), 'ok');
-SELECT pg_temp.sw_expect(109, 'loans.id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'id'), 'ok');
-SELECT pg_temp.sw_expect(110, 'loans.member_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'member_id'), 'ok');
-SELECT pg_temp.sw_expect(111, 'loans.book_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(112, 'loans.loaned_at is NOT NULL', pg_temp.sw_has('not null', 'loans', 'loaned_at'), 'ok');
-SELECT pg_temp.sw_expect(113, 'loans.due_on is NOT NULL', pg_temp.sw_has('not null', 'loans', 'due_on'), 'ok');
-SELECT pg_temp.sw_expect(114, 'loans.fine is NOT NULL', pg_temp.sw_has('not null', 'loans', 'fine'), 'ok');
-SELECT pg_temp.sw_expect(115, 'loans.status is NOT NULL', pg_temp.sw_has('not null', 'loans', 'status'), 'ok');
-SELECT pg_temp.sw_expect(116, 'loans.book_title is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_title'), 'ok');
-SELECT pg_temp.sw_expect(117, 'primary key pk_loans of loans is (id)', pg_temp.sw_has('p', 'loans', 'pk_loans'), 'ok');
-SELECT pg_temp.sw_expect(118, 'unique loans_book_once of loans is (book_id, loaned_at)', pg_temp.sw_has('u', 'loans', 'loans_book_once'), 'ok');
-SELECT pg_temp.sw_expect(119, 'foreign key fk_loans_member_id: loans (member_id) references members (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_member_id'), 'ok');
-SELECT pg_temp.sw_expect(120, 'foreign key fk_loans_book_id: loans (book_id) references books (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_book_id'), 'ok');
-SELECT pg_temp.sw_expect(121, 'foreign key loans_card_fkey: loans (card_used) references cards (card_number)', pg_temp.sw_has('f', 'loans', 'loans_card_fkey'), 'ok');
-SELECT pg_temp.sw_expect(122, 'check ck_loans_fine_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_fine_range'), 'ok');
-SELECT pg_temp.sw_expect(123, 'check ck_loans_renewals_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_renewals_range'), 'ok');
-SELECT pg_temp.sw_expect(124, 'check ck_loans_due_after_loan on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok');
-SELECT pg_temp.sw_expect(125, 'check ck_loans_returned_means_closed on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok');
-SELECT pg_temp.sw_expect(126, 'check ck_loans_status_values on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok');
-SELECT pg_temp.sw_expect(127, 'index ix_loans_card_used on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_card_used'), 'ok');
-SELECT pg_temp.sw_expect(128, 'index ix_loans_member_id_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_member_id_status_due_on'), 'ok');
-SELECT pg_temp.sw_expect(129, 'index ix_loans_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_status_due_on'), 'ok');
-SELECT pg_temp.sw_expect(130, 'index ix_loans_book_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_book_id'), 'ok');
-SELECT pg_temp.sw_expect(131, 'book_authors.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(132, 'book_authors.author_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_id'), 'ok');
-SELECT pg_temp.sw_expect(133, 'book_authors.author_order is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_order'), 'ok');
-SELECT pg_temp.sw_expect(134, 'primary key pk_book_authors of book_authors is (book_id, author_id)', pg_temp.sw_has('p', 'book_authors', 'pk_book_authors'), 'ok');
-SELECT pg_temp.sw_expect(135, 'foreign key fk_book_authors_book_id: book_authors (book_id) references books (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_book_id'), 'ok');
-SELECT pg_temp.sw_expect(136, 'foreign key fk_book_authors_author_id: book_authors (author_id) references authors (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_author_id'), 'ok');
-SELECT pg_temp.sw_expect(137, 'check ck_book_authors_author_order_range on book_authors exists and is validated', pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok');
-SELECT pg_temp.sw_expect(138, 'index ix_book_authors_author_id on book_authors exists and is valid', pg_temp.sw_has('index', 'book_authors', 'ix_book_authors_author_id'), 'ok');
-SELECT pg_temp.sw_expect(139, 'trigger trg_books_updated_at on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(140, 'trigger trg_members_postal_code_city_check on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_check'), 'ok');
-SELECT pg_temp.sw_expect(141, 'trigger trg_members_postal_code_city_sync on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok');
-SELECT pg_temp.sw_expect(142, 'trigger trg_loans_book_title_fill on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok');
-SELECT pg_temp.sw_expect(143, 'trigger trg_books_title_push on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_title_push'), 'ok');
+SELECT pg_temp.sw_expect(60, 'table authors exists', pg_temp.sw_has('table', 'authors', 'authors'), 'ok');
+SELECT pg_temp.sw_expect(61, 'table books exists', pg_temp.sw_has('table', 'books', 'books'), 'ok');
+SELECT pg_temp.sw_expect(62, 'table book_keywords exists', pg_temp.sw_has('table', 'book_keywords', 'book_keywords'), 'ok');
+SELECT pg_temp.sw_expect(63, 'table book_formats exists', pg_temp.sw_has('table', 'book_formats', 'book_formats'), 'ok');
+SELECT pg_temp.sw_expect(64, 'table members exists', pg_temp.sw_has('table', 'members', 'members'), 'ok');
+SELECT pg_temp.sw_expect(65, 'table cards exists', pg_temp.sw_has('table', 'cards', 'cards'), 'ok');
+SELECT pg_temp.sw_expect(66, 'table loans exists', pg_temp.sw_has('table', 'loans', 'loans'), 'ok');
+SELECT pg_temp.sw_expect(67, 'table book_authors exists', pg_temp.sw_has('table', 'book_authors', 'book_authors'), 'ok');
+SELECT pg_temp.sw_expect(68, 'table rule_checks_pending exists', pg_temp.sw_has('table', 'rule_checks_pending', 'rule_checks_pending'), 'ok');
+SELECT pg_temp.sw_expect(69, 'authors.id is NOT NULL', pg_temp.sw_has('not null', 'authors', 'id'), 'ok');
+SELECT pg_temp.sw_expect(70, 'primary key pk_authors of authors is (id)', pg_temp.sw_has('p', 'authors', 'pk_authors'), 'ok');
+SELECT pg_temp.sw_expect(71, 'foreign key fk_authors_mentor_id: authors (mentor_id) references authors (id)', pg_temp.sw_has('f', 'authors', 'fk_authors_mentor_id'), 'ok');
+SELECT pg_temp.sw_expect(72, 'check ck_authors_name_length on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_name_length'), 'ok');
+SELECT pg_temp.sw_expect(73, 'check ck_authors_website_format on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_website_format'), 'ok');
+SELECT pg_temp.sw_expect(74, 'index ix_authors_mentor_id on authors exists and is valid', pg_temp.sw_has('index', 'authors', 'ix_authors_mentor_id'), 'ok');
+SELECT pg_temp.sw_expect(75, 'books.id is NOT NULL', pg_temp.sw_has('not null', 'books', 'id'), 'ok');
+SELECT pg_temp.sw_expect(76, 'books.isbn is NOT NULL', pg_temp.sw_has('not null', 'books', 'isbn'), 'ok');
+SELECT pg_temp.sw_expect(77, 'books.title is NOT NULL', pg_temp.sw_has('not null', 'books', 'title'), 'ok');
+SELECT pg_temp.sw_expect(78, 'books.catalogue_id is NOT NULL', pg_temp.sw_has('not null', 'books', 'catalogue_id'), 'ok');
+SELECT pg_temp.sw_expect(79, 'books.created_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(80, 'books.updated_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(81, 'primary key pk_books of books is (id)', pg_temp.sw_has('p', 'books', 'pk_books'), 'ok');
+SELECT pg_temp.sw_expect(82, 'unique uq_books_isbn of books is (isbn)', pg_temp.sw_has('u', 'books', 'uq_books_isbn'), 'ok');
+SELECT pg_temp.sw_expect(83, 'unique uq_books_catalogue_id of books is (catalogue_id)', pg_temp.sw_has('u', 'books', 'uq_books_catalogue_id'), 'ok');
+SELECT pg_temp.sw_expect(84, 'foreign key fk_books_previous_edition_id: books (previous_edition_id) references books (id)', pg_temp.sw_has('f', 'books', 'fk_books_previous_edition_id'), 'ok');
+SELECT pg_temp.sw_expect(85, 'check ck_books_isbn on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn'), 'ok');
+SELECT pg_temp.sw_expect(86, 'check ck_books_published_year_range on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_published_year_range'), 'ok');
+SELECT pg_temp.sw_expect(87, 'check ck_books_isbn_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn_length'), 'ok');
+SELECT pg_temp.sw_expect(88, 'check ck_books_title_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok');
+SELECT pg_temp.sw_expect(89, 'check ck_books_genre_values on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok');
+SELECT pg_temp.sw_expect(90, 'unique index uq_books_one_first_edition_per_title on books exists, is unique and is valid', pg_temp.sw_has('unique index', 'books', 'uq_books_one_first_edition_per_title'), 'ok');
+SELECT pg_temp.sw_expect(91, 'index ix_books_previous_edition_id on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_previous_edition_id'), 'ok');
+SELECT pg_temp.sw_expect(92, 'index ix_books_published_year on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_published_year'), 'ok');
+SELECT pg_temp.sw_expect(93, 'book_keywords.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(94, 'book_keywords.value is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'value'), 'ok');
+SELECT pg_temp.sw_expect(95, 'primary key pk_book_keywords of book_keywords is (book_id, value)', pg_temp.sw_has('p', 'book_keywords', 'pk_book_keywords'), 'ok');
+SELECT pg_temp.sw_expect(96, 'foreign key fk_book_keywords_book_id: book_keywords (book_id) references books (id)', pg_temp.sw_has('f', 'book_keywords', 'fk_book_keywords_book_id'), 'ok');
+SELECT pg_temp.sw_expect(97, 'book_formats.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(98, 'book_formats.value is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'value'), 'ok');
+SELECT pg_temp.sw_expect(99, 'primary key pk_book_formats of book_formats is (book_id, value)', pg_temp.sw_has('p', 'book_formats', 'pk_book_formats'), 'ok');
+SELECT pg_temp.sw_expect(100, 'foreign key fk_book_formats_book_id: book_formats (book_id) references books (id)', pg_temp.sw_has('f', 'book_formats', 'fk_book_formats_book_id'), 'ok');
+SELECT pg_temp.sw_expect(101, 'check ck_book_formats_value_length on book_formats exists and is validated', pg_temp.sw_has('c', 'book_formats', 'ck_book_formats_value_length'), 'ok');
+SELECT pg_temp.sw_expect(102, 'members.id is NOT NULL', pg_temp.sw_has('not null', 'members', 'id'), 'ok');
+SELECT pg_temp.sw_expect(103, 'members.email is NOT NULL', pg_temp.sw_has('not null', 'members', 'email'), 'ok');
+SELECT pg_temp.sw_expect(104, 'members.full_name is NOT NULL', pg_temp.sw_has('not null', 'members', 'full_name'), 'ok');
+SELECT pg_temp.sw_expect(105, 'members.joined_on is NOT NULL', pg_temp.sw_has('not null', 'members', 'joined_on'), 'ok');
+SELECT pg_temp.sw_expect(106, 'members.is_active is NOT NULL', pg_temp.sw_has('not null', 'members', 'is_active'), 'ok');
+SELECT pg_temp.sw_expect(107, 'primary key pk_members of members is (id)', pg_temp.sw_has('p', 'members', 'pk_members'), 'ok');
+SELECT pg_temp.sw_expect(108, 'unique uq_members_email of members is (email)', pg_temp.sw_has('u', 'members', 'uq_members_email'), 'ok');
+SELECT pg_temp.sw_expect(109, 'check ck_members_email_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_email_format'), 'ok');
+SELECT pg_temp.sw_expect(110, 'check ck_members_full_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_full_name_length'), 'ok');
+SELECT pg_temp.sw_expect(111, 'check ck_members_phone_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(112, 'check ck_members_postal_code_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_postal_code_length'), 'ok');
+SELECT pg_temp.sw_expect(113, 'check ck_members_city_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_city_length'), 'ok');
+SELECT pg_temp.sw_expect(114, 'check ck_members_first_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_first_name_length'), 'ok');
+SELECT pg_temp.sw_expect(115, 'index ix_members_postal_code on members exists and is valid', pg_temp.sw_has('index', 'members', 'ix_members_postal_code'), 'ok');
+SELECT pg_temp.sw_expect(116, 'cards.member_id is NOT NULL', pg_temp.sw_has('not null', 'cards', 'member_id'), 'ok');
+SELECT pg_temp.sw_expect(117, 'cards.card_number is NOT NULL', pg_temp.sw_has('not null', 'cards', 'card_number'), 'ok');
+SELECT pg_temp.sw_expect(118, 'cards.issue_no is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issue_no'), 'ok');
+SELECT pg_temp.sw_expect(119, 'cards.tier is NOT NULL', pg_temp.sw_has('not null', 'cards', 'tier'), 'ok');
+SELECT pg_temp.sw_expect(120, 'cards.issued_at is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issued_at'), 'ok');
+SELECT pg_temp.sw_expect(121, 'primary key cards_pkey of cards is (card_number)', pg_temp.sw_has('p', 'cards', 'cards_pkey'), 'ok');
+SELECT pg_temp.sw_expect(122, 'unique uq_cards_member_id of cards is (member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_member_id'), 'ok');
+SELECT pg_temp.sw_expect(123, 'unique uq_cards_card_number_member_id of cards is (card_number, member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_card_number_member_id'), 'ok');
+SELECT pg_temp.sw_expect(124, 'foreign key fk_cards_member_id: cards (member_id) references members (id)', pg_temp.sw_has('f', 'cards', 'fk_cards_member_id'), 'ok');
+SELECT pg_temp.sw_expect(125, 'exclusion cards_issue_no_excl on cards exists', pg_temp.sw_has('x', 'cards', 'cards_issue_no_excl'), 'ok');
+SELECT pg_temp.sw_expect(126, 'exclusion ex_cards_cards_do_not_overlap on cards exists', pg_temp.sw_has('x', 'cards', 'ex_cards_cards_do_not_overlap'), 'ok');
+SELECT pg_temp.sw_expect(127, 'index ix_cards_expires_at on cards exists and is valid', pg_temp.sw_has('index', 'cards', 'ix_cards_expires_at'), 'ok');
+SELECT pg_temp.sw_expect(128, 'loans.id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'id'), 'ok');
+SELECT pg_temp.sw_expect(129, 'loans.member_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'member_id'), 'ok');
+SELECT pg_temp.sw_expect(130, 'loans.book_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(131, 'loans.loaned_at is NOT NULL', pg_temp.sw_has('not null', 'loans', 'loaned_at'), 'ok');
+SELECT pg_temp.sw_expect(132, 'loans.due_on is NOT NULL', pg_temp.sw_has('not null', 'loans', 'due_on'), 'ok');
+SELECT pg_temp.sw_expect(133, 'loans.fine is NOT NULL', pg_temp.sw_has('not null', 'loans', 'fine'), 'ok');
+SELECT pg_temp.sw_expect(134, 'loans.status is NOT NULL', pg_temp.sw_has('not null', 'loans', 'status'), 'ok');
+SELECT pg_temp.sw_expect(135, 'loans.book_title is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_title'), 'ok');
+SELECT pg_temp.sw_expect(136, 'primary key pk_loans of loans is (id)', pg_temp.sw_has('p', 'loans', 'pk_loans'), 'ok');
+SELECT pg_temp.sw_expect(137, 'unique loans_book_once of loans is (book_id, loaned_at)', pg_temp.sw_has('u', 'loans', 'loans_book_once'), 'ok');
+SELECT pg_temp.sw_expect(138, 'foreign key fk_loans_member_id: loans (member_id) references members (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_member_id'), 'ok');
+SELECT pg_temp.sw_expect(139, 'foreign key fk_loans_book_id: loans (book_id) references books (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_book_id'), 'ok');
+SELECT pg_temp.sw_expect(140, 'foreign key loans_card_fkey: loans (card_used) references cards (card_number)', pg_temp.sw_has('f', 'loans', 'loans_card_fkey'), 'ok');
+SELECT pg_temp.sw_expect(141, 'foreign key fk_loans_card_belongs_to_borrower: loans (card_used, member_id) references cards (card_number, member_id)', pg_temp.sw_has('f', 'loans', 'fk_loans_card_belongs_to_borrower'), 'ok');
+SELECT pg_temp.sw_expect(142, 'check ck_loans_fine_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_fine_range'), 'ok');
+SELECT pg_temp.sw_expect(143, 'check ck_loans_renewals_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_renewals_range'), 'ok');
+SELECT pg_temp.sw_expect(144, 'check ck_loans_due_after_loan on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok');
+SELECT pg_temp.sw_expect(145, 'check ck_loans_returned_means_closed on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok');
+SELECT pg_temp.sw_expect(146, 'check ck_loans_status_values on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok');
+SELECT pg_temp.sw_expect(147, 'check ck_loans_lost_loan_has_fine on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_lost_loan_has_fine'), 'ok');
+SELECT pg_temp.sw_expect(148, 'index ix_loans_card_used_member_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_card_used_member_id'), 'ok');
+SELECT pg_temp.sw_expect(149, 'index ix_loans_member_id_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_member_id_status_due_on'), 'ok');
+SELECT pg_temp.sw_expect(150, 'index ix_loans_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_status_due_on'), 'ok');
+SELECT pg_temp.sw_expect(151, 'index ix_loans_book_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_book_id'), 'ok');
+SELECT pg_temp.sw_expect(152, 'book_authors.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(153, 'book_authors.author_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_id'), 'ok');
+SELECT pg_temp.sw_expect(154, 'book_authors.author_order is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_order'), 'ok');
+SELECT pg_temp.sw_expect(155, 'primary key pk_book_authors of book_authors is (book_id, author_id)', pg_temp.sw_has('p', 'book_authors', 'pk_book_authors'), 'ok');
+SELECT pg_temp.sw_expect(156, 'foreign key fk_book_authors_book_id: book_authors (book_id) references books (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_book_id'), 'ok');
+SELECT pg_temp.sw_expect(157, 'foreign key fk_book_authors_author_id: book_authors (author_id) references authors (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_author_id'), 'ok');
+SELECT pg_temp.sw_expect(158, 'check ck_book_authors_author_order_range on book_authors exists and is validated', pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok');
+SELECT pg_temp.sw_expect(159, 'unique index uq_book_authors_one_first_author on book_authors exists, is unique and is valid', pg_temp.sw_has('unique index', 'book_authors', 'uq_book_authors_one_first_author'), 'ok');
+SELECT pg_temp.sw_expect(160, 'index ix_book_authors_author_id on book_authors exists and is valid', pg_temp.sw_has('index', 'book_authors', 'ix_book_authors_author_id'), 'ok');
+SELECT pg_temp.sw_expect(161, 'trigger trg_books_updated_at on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(162, 'trigger trg_book_authors_one_first_author_insert on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_insert'), 'ok');
+SELECT pg_temp.sw_expect(163, 'trigger trg_book_authors_one_first_author_update on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_update'), 'ok');
+SELECT pg_temp.sw_expect(164, 'trigger trg_book_authors_one_first_author_delete on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_delete'), 'ok');
+SELECT pg_temp.sw_expect(165, 'trigger trg_one_first_author_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_one_first_author_at_commit'), 'ok');
+SELECT pg_temp.sw_expect(166, 'trigger trg_loans_at_most_five_open_loans_insert on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_insert'), 'ok');
+SELECT pg_temp.sw_expect(167, 'trigger trg_loans_at_most_five_open_loans_update on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_update'), 'ok');
+SELECT pg_temp.sw_expect(168, 'trigger trg_loans_at_most_five_open_loans_delete on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_delete'), 'ok');
+SELECT pg_temp.sw_expect(169, 'trigger trg_members_at_most_five_open_loans_insert on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_at_most_five_open_loans_insert'), 'ok');
+SELECT pg_temp.sw_expect(170, 'trigger trg_at_most_five_open_loans_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_at_most_five_open_loans_at_commit'), 'ok');
+SELECT pg_temp.sw_expect(171, 'trigger trg_loans_returned_loans_are_final on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_returned_loans_are_final'), 'ok');
+SELECT pg_temp.sw_expect(172, 'trigger trg_loans_loan_life_cycle on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loan_life_cycle'), 'ok');
+SELECT pg_temp.sw_expect(173, 'trigger trg_loans_loans_to_active_members on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loans_to_active_members'), 'ok');
+SELECT pg_temp.sw_expect(174, 'trigger trg_members_postal_code_city_check on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_check'), 'ok');
+SELECT pg_temp.sw_expect(175, 'trigger trg_members_postal_code_city_sync on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok');
+SELECT pg_temp.sw_expect(176, 'trigger trg_loans_book_title_fill on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok');
+SELECT pg_temp.sw_expect(177, 'trigger trg_books_title_push on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_title_push'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

@@ -184,8 +184,8 @@ BEGIN
 END
 $attempt$
 $sw$), '^23001 ', '23503 ') AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_latitude_range: refuses latitude = (-90) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_sites_latitude_range', 'check ck_sites_latitude_range: refuses latitude = (-90) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_latitude_range: refuses latitude = (-90) - 0.000001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_sites_latitude_range', 'check ck_sites_latitude_range: refuses latitude = (-90) - 0.000001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -203,10 +203,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET latitude = (-90) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET latitude = (-90) - 0.000001 WHERE id = b.id RETURNING (latitude >= -90 AND latitude <= 90) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (latitude >= -90 AND latitude <= 90) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -225,8 +226,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_longitude_range: refuses longitude = (-180) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_sites_longitude_range', 'check ck_sites_longitude_range: refuses longitude = (-180) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_longitude_range: refuses longitude = (-180) - 0.000001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_sites_longitude_range', 'check ck_sites_longitude_range: refuses longitude = (-180) - 0.000001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -244,10 +245,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET longitude = (-180) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET longitude = (-180) - 0.000001 WHERE id = b.id RETURNING (longitude >= -180 AND longitude <= 180) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (longitude >= -180 AND longitude <= 180) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -266,8 +268,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_energy_tariff_range: refuses energy_tariff = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_sites_energy_tariff_range', 'check ck_sites_energy_tariff_range: refuses energy_tariff = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sites_energy_tariff_range: refuses energy_tariff = (0) - 0.00001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_sites_energy_tariff_range', 'check ck_sites_energy_tariff_range: refuses energy_tariff = (0) - 0.00001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -285,10 +287,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET energy_tariff = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET energy_tariff = (0) - 0.00001 WHERE id = b.id RETURNING (energy_tariff >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (energy_tariff >= 0) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -326,12 +329,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET code = repeat('x', 21) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sites SET code = rpad(code, 21, right(code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sites SET code = rpad(code, 21, left(code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET code = repeat('x', 21) WHERE id = b.id RETURNING (char_length(code) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE sites SET code = rpad(code, 21, right(code, 1)) WHERE id = b.id RETURNING (char_length(code) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE sites SET code = rpad(code, 21, left(code, 1)) WHERE id = b.id RETURNING (char_length(code) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(code) <= 20) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -369,12 +373,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sites SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sites SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE sites SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE sites SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -412,12 +417,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET kind = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE sites SET kind = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE sites SET kind = '~' || kind WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET kind = '~' WHERE id = b.id RETURNING (kind IN ('campus', 'building', 'floor', 'room')) INTO sw_ok;
+            WHEN 2 THEN UPDATE sites SET kind = '' WHERE id = b.id RETURNING (kind IN ('campus', 'building', 'floor', 'room')) INTO sw_ok;
+            WHEN 3 THEN UPDATE sites SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('campus', 'building', 'floor', 'room')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (kind IN ('campus', 'building', 'floor', 'room')) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -455,12 +461,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sites SET time_zone = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sites SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sites SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sites SET time_zone = repeat('x', 65) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE sites SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE sites SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(time_zone) <= 64) INTO sw_ok FROM sites WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -541,12 +548,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE operators SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE operators SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE operators SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE operators SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE operators SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE operators SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM operators WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -584,12 +592,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE operators SET full_name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE operators SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE operators SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE operators SET full_name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE operators SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE operators SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(full_name) <= 120) INTO sw_ok FROM operators WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -627,12 +636,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE operators SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE operators SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE operators SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE operators SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE operators SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE operators SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM operators WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -713,12 +723,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE device_models SET manufacturer = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE device_models SET manufacturer = rpad(manufacturer, 81, right(manufacturer, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE device_models SET manufacturer = rpad(manufacturer, 81, left(manufacturer, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE device_models SET manufacturer = repeat('x', 81) WHERE id = b.id RETURNING (char_length(manufacturer) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE device_models SET manufacturer = rpad(manufacturer, 81, right(manufacturer, 1)) WHERE id = b.id RETURNING (char_length(manufacturer) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE device_models SET manufacturer = rpad(manufacturer, 81, left(manufacturer, 1)) WHERE id = b.id RETURNING (char_length(manufacturer) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(manufacturer) <= 80) INTO sw_ok FROM device_models WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -756,12 +767,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE device_models SET model_number = repeat('x', 41) WHERE id = b.id;
-            WHEN 2 THEN UPDATE device_models SET model_number = rpad(model_number, 41, right(model_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE device_models SET model_number = rpad(model_number, 41, left(model_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE device_models SET model_number = repeat('x', 41) WHERE id = b.id RETURNING (char_length(model_number) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE device_models SET model_number = rpad(model_number, 41, right(model_number, 1)) WHERE id = b.id RETURNING (char_length(model_number) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE device_models SET model_number = rpad(model_number, 41, left(model_number, 1)) WHERE id = b.id RETURNING (char_length(model_number) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(model_number) <= 40) INTO sw_ok FROM device_models WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -799,12 +811,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE device_models SET datasheet_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE device_models SET datasheet_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE device_models SET datasheet_url = '~' || datasheet_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE device_models SET datasheet_url = '~' WHERE id = b.id RETURNING (datasheet_url ~* '^https?://[^[:space:]]+$' AND char_length(datasheet_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE device_models SET datasheet_url = '' WHERE id = b.id RETURNING (datasheet_url ~* '^https?://[^[:space:]]+$' AND char_length(datasheet_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE device_models SET datasheet_url = '~' || datasheet_url WHERE id = b.id RETURNING (datasheet_url ~* '^https?://[^[:space:]]+$' AND char_length(datasheet_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (datasheet_url ~* '^https?://[^[:space:]]+$' AND char_length(datasheet_url) <= 2048) INTO sw_ok FROM device_models WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1020,12 +1033,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET mac_address = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE devices SET mac_address = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE devices SET mac_address = '~' || mac_address WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET mac_address = '~' WHERE id = b.id RETURNING (mac_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE devices SET mac_address = '' WHERE id = b.id RETURNING (mac_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE devices SET mac_address = '~' || mac_address WHERE id = b.id RETURNING (mac_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (mac_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$') INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1063,10 +1077,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET battery_percent = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET battery_percent = (0) - 1 WHERE id = b.id RETURNING (battery_percent >= 0 AND battery_percent <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (battery_percent >= 0 AND battery_percent <= 100) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1085,8 +1100,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_devices_latitude_range: refuses latitude = (-90) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_devices_latitude_range', 'check ck_devices_latitude_range: refuses latitude = (-90) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_devices_latitude_range: refuses latitude = (-90) - 0.000001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_devices_latitude_range', 'check ck_devices_latitude_range: refuses latitude = (-90) - 0.000001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1104,10 +1119,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET latitude = (-90) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET latitude = (-90) - 0.000001 WHERE id = b.id RETURNING (latitude >= -90 AND latitude <= 90) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (latitude >= -90 AND latitude <= 90) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1126,8 +1142,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_devices_longitude_range: refuses longitude = (-180) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_devices_longitude_range', 'check ck_devices_longitude_range: refuses longitude = (-180) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_devices_longitude_range: refuses longitude = (-180) - 0.000001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_devices_longitude_range', 'check ck_devices_longitude_range: refuses longitude = (-180) - 0.000001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1145,10 +1161,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET longitude = (-180) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET longitude = (-180) - 0.000001 WHERE id = b.id RETURNING (longitude >= -180 AND longitude <= 180) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (longitude >= -180 AND longitude <= 180) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1186,12 +1203,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET serial_number = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE devices SET serial_number = rpad(serial_number, 65, right(serial_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE devices SET serial_number = rpad(serial_number, 65, left(serial_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET serial_number = repeat('x', 65) WHERE id = b.id RETURNING (char_length(serial_number) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE devices SET serial_number = rpad(serial_number, 65, right(serial_number, 1)) WHERE id = b.id RETURNING (char_length(serial_number) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE devices SET serial_number = rpad(serial_number, 65, left(serial_number, 1)) WHERE id = b.id RETURNING (char_length(serial_number) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(serial_number) <= 64) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1229,12 +1247,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET mac_address = repeat('x', 18) WHERE id = b.id;
-            WHEN 2 THEN UPDATE devices SET mac_address = rpad(mac_address, 18, right(mac_address, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE devices SET mac_address = rpad(mac_address, 18, left(mac_address, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET mac_address = repeat('x', 18) WHERE id = b.id RETURNING (char_length(mac_address) <= 17) INTO sw_ok;
+            WHEN 2 THEN UPDATE devices SET mac_address = rpad(mac_address, 18, right(mac_address, 1)) WHERE id = b.id RETURNING (char_length(mac_address) <= 17) INTO sw_ok;
+            WHEN 3 THEN UPDATE devices SET mac_address = rpad(mac_address, 18, left(mac_address, 1)) WHERE id = b.id RETURNING (char_length(mac_address) <= 17) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(mac_address) <= 17) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1272,12 +1291,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE devices SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE devices SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE devices SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE devices SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1315,12 +1335,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE devices SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE devices SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE devices SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE devices SET status = '~' WHERE id = b.id RETURNING (status IN ('provisioned', 'active', 'offline', 'decommissioned')) INTO sw_ok;
+            WHEN 2 THEN UPDATE devices SET status = '' WHERE id = b.id RETURNING (status IN ('provisioned', 'active', 'offline', 'decommissioned')) INTO sw_ok;
+            WHEN 3 THEN UPDATE devices SET status = '~' || status WHERE id = b.id RETURNING (status IN ('provisioned', 'active', 'offline', 'decommissioned')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('provisioned', 'active', 'offline', 'decommissioned')) INTO sw_ok FROM devices WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1447,10 +1468,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE device_credentials SET expires_at = issued_at WHERE id = b.id;
+            WHEN 1 THEN UPDATE device_credentials SET expires_at = issued_at WHERE id = b.id RETURNING (expires_at > issued_at) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (expires_at > issued_at) INTO sw_ok FROM device_credentials WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1488,12 +1510,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE device_credentials SET certificate_fingerprint = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE device_credentials SET certificate_fingerprint = rpad(certificate_fingerprint, 65, right(certificate_fingerprint, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE device_credentials SET certificate_fingerprint = rpad(certificate_fingerprint, 65, left(certificate_fingerprint, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE device_credentials SET certificate_fingerprint = repeat('x', 65) WHERE id = b.id RETURNING (char_length(certificate_fingerprint) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE device_credentials SET certificate_fingerprint = rpad(certificate_fingerprint, 65, right(certificate_fingerprint, 1)) WHERE id = b.id RETURNING (char_length(certificate_fingerprint) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE device_credentials SET certificate_fingerprint = rpad(certificate_fingerprint, 65, left(certificate_fingerprint, 1)) WHERE id = b.id RETURNING (char_length(certificate_fingerprint) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(certificate_fingerprint) <= 64) INTO sw_ok FROM device_credentials WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1595,10 +1618,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sensors SET channel = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE sensors SET channel = (0) - 1 WHERE id = b.id RETURNING (channel >= 0 AND channel <= 255) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (channel >= 0 AND channel <= 255) INTO sw_ok FROM sensors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1636,10 +1660,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sensors SET sample_interval_seconds = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE sensors SET sample_interval_seconds = (1) - 1 WHERE id = b.id RETURNING (sample_interval_seconds >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (sample_interval_seconds >= 1) INTO sw_ok FROM sensors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1677,12 +1702,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sensors SET kind = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE sensors SET kind = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE sensors SET kind = '~' || kind WHERE id = b.id;
+            WHEN 1 THEN UPDATE sensors SET kind = '~' WHERE id = b.id RETURNING (kind IN ('temperature', 'humidity', 'pressure', 'co2', 'power', 'vibration')) INTO sw_ok;
+            WHEN 2 THEN UPDATE sensors SET kind = '' WHERE id = b.id RETURNING (kind IN ('temperature', 'humidity', 'pressure', 'co2', 'power', 'vibration')) INTO sw_ok;
+            WHEN 3 THEN UPDATE sensors SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('temperature', 'humidity', 'pressure', 'co2', 'power', 'vibration')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (kind IN ('temperature', 'humidity', 'pressure', 'co2', 'power', 'vibration')) INTO sw_ok FROM sensors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1720,12 +1746,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sensors SET unit = repeat('x', 17) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sensors SET unit = rpad(unit, 17, right(unit, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sensors SET unit = rpad(unit, 17, left(unit, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sensors SET unit = repeat('x', 17) WHERE id = b.id RETURNING (char_length(unit) <= 16) INTO sw_ok;
+            WHEN 2 THEN UPDATE sensors SET unit = rpad(unit, 17, right(unit, 1)) WHERE id = b.id RETURNING (char_length(unit) <= 16) INTO sw_ok;
+            WHEN 3 THEN UPDATE sensors SET unit = rpad(unit, 17, left(unit, 1)) WHERE id = b.id RETURNING (char_length(unit) <= 16) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(unit) <= 16) INTO sw_ok FROM sensors WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1773,7 +1800,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two readings rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id, src.recorded_at INTO b FROM readings AS src WHERE (NOT (src.id = a.id AND src.recorded_at = a.recorded_at)) LIMIT 1;
+    SELECT src.id, src.recorded_at INTO b FROM readings AS src WHERE (NOT (src.id = a.id AND src.recorded_at = a.recorded_at)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two readings rows' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1827,12 +1854,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE readings SET quality = '~' WHERE id = b.id AND recorded_at = b.recorded_at;
-            WHEN 2 THEN UPDATE readings SET quality = '' WHERE id = b.id AND recorded_at = b.recorded_at;
-            WHEN 3 THEN UPDATE readings SET quality = '~' || quality WHERE id = b.id AND recorded_at = b.recorded_at;
+            WHEN 1 THEN UPDATE readings SET quality = '~' WHERE id = b.id AND recorded_at = b.recorded_at RETURNING (quality IN ('good', 'suspect', 'bad')) INTO sw_ok;
+            WHEN 2 THEN UPDATE readings SET quality = '' WHERE id = b.id AND recorded_at = b.recorded_at RETURNING (quality IN ('good', 'suspect', 'bad')) INTO sw_ok;
+            WHEN 3 THEN UPDATE readings SET quality = '~' || quality WHERE id = b.id AND recorded_at = b.recorded_at RETURNING (quality IN ('good', 'suspect', 'bad')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (quality IN ('good', 'suspect', 'bad')) INTO sw_ok FROM readings WHERE id = b.id AND recorded_at = b.recorded_at;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1880,7 +1908,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two hourly_rollups rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id, src.bucket_start INTO b FROM hourly_rollups AS src WHERE (NOT (src.id = a.id AND src.bucket_start = a.bucket_start)) LIMIT 1;
+    SELECT src.id, src.bucket_start INTO b FROM hourly_rollups AS src WHERE (NOT (src.id = a.id AND src.bucket_start = a.bucket_start)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two hourly_rollups rows' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1934,10 +1962,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE hourly_rollups SET sample_count = (1) - 1 WHERE id = b.id AND bucket_start = b.bucket_start;
+            WHEN 1 THEN UPDATE hourly_rollups SET sample_count = (1) - 1 WHERE id = b.id AND bucket_start = b.bucket_start RETURNING (sample_count >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (sample_count >= 1) INTO sw_ok FROM hourly_rollups WHERE id = b.id AND bucket_start = b.bucket_start;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1956,8 +1985,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_hourly_rollups_rollup_bounds_ordered', 'check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 0.0001' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_hourly_rollups_rollup_bounds_ordered', 'check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 0.0001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1975,10 +2004,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE hourly_rollups SET min_value = (avg_value) + 1 WHERE id = b.id AND bucket_start = b.bucket_start;
+            WHEN 1 THEN UPDATE hourly_rollups SET min_value = (avg_value) + 0.0001 WHERE id = b.id AND bucket_start = b.bucket_start RETURNING (min_value <= avg_value AND avg_value <= max_value) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (min_value <= avg_value AND avg_value <= max_value) INTO sw_ok FROM hourly_rollups WHERE id = b.id AND bucket_start = b.bucket_start;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2055,10 +2085,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rules SET cooldown_seconds = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE alert_rules SET cooldown_seconds = (0) - 1 WHERE id = b.id RETURNING (cooldown_seconds >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (cooldown_seconds >= 0) INTO sw_ok FROM alert_rules WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2096,10 +2127,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rules SET condition = 'outside_range', threshold = NULL WHERE id = b.id;
+            WHEN 1 THEN UPDATE alert_rules SET condition = 'outside_range', threshold = NULL WHERE id = b.id RETURNING (condition <> 'outside_range' OR (threshold IS NOT NULL AND threshold_high IS NOT NULL AND threshold_high > threshold)) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (condition <> 'outside_range' OR (threshold IS NOT NULL AND threshold_high IS NOT NULL AND threshold_high > threshold)) INTO sw_ok FROM alert_rules WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2137,12 +2169,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rules SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE alert_rules SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE alert_rules SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE alert_rules SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE alert_rules SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE alert_rules SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM alert_rules WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2180,12 +2213,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rules SET condition = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE alert_rules SET condition = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE alert_rules SET condition = '~' || condition WHERE id = b.id;
+            WHEN 1 THEN UPDATE alert_rules SET condition = '~' WHERE id = b.id RETURNING (condition IN ('above', 'below', 'outside_range', 'no_data')) INTO sw_ok;
+            WHEN 2 THEN UPDATE alert_rules SET condition = '' WHERE id = b.id RETURNING (condition IN ('above', 'below', 'outside_range', 'no_data')) INTO sw_ok;
+            WHEN 3 THEN UPDATE alert_rules SET condition = '~' || condition WHERE id = b.id RETURNING (condition IN ('above', 'below', 'outside_range', 'no_data')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (condition IN ('above', 'below', 'outside_range', 'no_data')) INTO sw_ok FROM alert_rules WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2223,12 +2257,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rules SET severity = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE alert_rules SET severity = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE alert_rules SET severity = '~' || severity WHERE id = b.id;
+            WHEN 1 THEN UPDATE alert_rules SET severity = '~' WHERE id = b.id RETURNING (severity IN ('info', 'warning', 'critical')) INTO sw_ok;
+            WHEN 2 THEN UPDATE alert_rules SET severity = '' WHERE id = b.id RETURNING (severity IN ('info', 'warning', 'critical')) INTO sw_ok;
+            WHEN 3 THEN UPDATE alert_rules SET severity = '~' || severity WHERE id = b.id RETURNING (severity IN ('info', 'warning', 'critical')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (severity IN ('info', 'warning', 'critical')) INTO sw_ok FROM alert_rules WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2305,12 +2340,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alert_rule_notify_emails SET value = '~' WHERE alert_rule_id = b.alert_rule_id AND value = b.value;
-            WHEN 2 THEN UPDATE alert_rule_notify_emails SET value = '' WHERE alert_rule_id = b.alert_rule_id AND value = b.value;
-            WHEN 3 THEN UPDATE alert_rule_notify_emails SET value = '~' || value WHERE alert_rule_id = b.alert_rule_id AND value = b.value;
+            WHEN 1 THEN UPDATE alert_rule_notify_emails SET value = '~' WHERE alert_rule_id = b.alert_rule_id AND value = b.value RETURNING (value ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE alert_rule_notify_emails SET value = '' WHERE alert_rule_id = b.alert_rule_id AND value = b.value RETURNING (value ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE alert_rule_notify_emails SET value = '~' || value WHERE alert_rule_id = b.alert_rule_id AND value = b.value RETURNING (value ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (value ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM alert_rule_notify_emails WHERE alert_rule_id = b.alert_rule_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2408,10 +2444,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alerts SET resolved_at = (triggered_at) - interval '1 second' WHERE id = b.id;
+            WHEN 1 THEN UPDATE alerts SET resolved_at = (triggered_at) - interval '1 second' WHERE id = b.id RETURNING (resolved_at IS NULL OR resolved_at >= triggered_at) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (resolved_at IS NULL OR resolved_at >= triggered_at) INTO sw_ok FROM alerts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2449,12 +2486,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE alerts SET state = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE alerts SET state = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE alerts SET state = '~' || state WHERE id = b.id;
+            WHEN 1 THEN UPDATE alerts SET state = '~' WHERE id = b.id RETURNING (state IN ('open', 'acknowledged', 'resolved')) INTO sw_ok;
+            WHEN 2 THEN UPDATE alerts SET state = '' WHERE id = b.id RETURNING (state IN ('open', 'acknowledged', 'resolved')) INTO sw_ok;
+            WHEN 3 THEN UPDATE alerts SET state = '~' || state WHERE id = b.id RETURNING (state IN ('open', 'acknowledged', 'resolved')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (state IN ('open', 'acknowledged', 'resolved')) INTO sw_ok FROM alerts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2578,10 +2616,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE firmware_releases SET size_bytes = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE firmware_releases SET size_bytes = (1) - 1 WHERE id = b.id RETURNING (size_bytes >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (size_bytes >= 1) INTO sw_ok FROM firmware_releases WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2619,12 +2658,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE firmware_releases SET version = repeat('x', 33) WHERE id = b.id;
-            WHEN 2 THEN UPDATE firmware_releases SET version = rpad(version, 33, right(version, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE firmware_releases SET version = rpad(version, 33, left(version, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE firmware_releases SET version = repeat('x', 33) WHERE id = b.id RETURNING (char_length(version) <= 32) INTO sw_ok;
+            WHEN 2 THEN UPDATE firmware_releases SET version = rpad(version, 33, right(version, 1)) WHERE id = b.id RETURNING (char_length(version) <= 32) INTO sw_ok;
+            WHEN 3 THEN UPDATE firmware_releases SET version = rpad(version, 33, left(version, 1)) WHERE id = b.id RETURNING (char_length(version) <= 32) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(version) <= 32) INTO sw_ok FROM firmware_releases WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2662,12 +2702,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE firmware_releases SET download_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE firmware_releases SET download_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE firmware_releases SET download_url = '~' || download_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE firmware_releases SET download_url = '~' WHERE id = b.id RETURNING (download_url ~* '^https?://[^[:space:]]+$' AND char_length(download_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE firmware_releases SET download_url = '' WHERE id = b.id RETURNING (download_url ~* '^https?://[^[:space:]]+$' AND char_length(download_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE firmware_releases SET download_url = '~' || download_url WHERE id = b.id RETURNING (download_url ~* '^https?://[^[:space:]]+$' AND char_length(download_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (download_url ~* '^https?://[^[:space:]]+$' AND char_length(download_url) <= 2048) INTO sw_ok FROM firmware_releases WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2705,12 +2746,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE firmware_releases SET checksum_sha256 = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE firmware_releases SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE firmware_releases SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE firmware_releases SET checksum_sha256 = repeat('x', 65) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE firmware_releases SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE firmware_releases SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(checksum_sha256) <= 64) INTO sw_ok FROM firmware_releases WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2808,12 +2850,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE site_operators SET access_level = '~' WHERE site_id = b.site_id AND operator_id = b.operator_id;
-            WHEN 2 THEN UPDATE site_operators SET access_level = '' WHERE site_id = b.site_id AND operator_id = b.operator_id;
-            WHEN 3 THEN UPDATE site_operators SET access_level = '~' || access_level WHERE site_id = b.site_id AND operator_id = b.operator_id;
+            WHEN 1 THEN UPDATE site_operators SET access_level = '~' WHERE site_id = b.site_id AND operator_id = b.operator_id RETURNING (access_level IN ('viewer', 'technician', 'manager')) INTO sw_ok;
+            WHEN 2 THEN UPDATE site_operators SET access_level = '' WHERE site_id = b.site_id AND operator_id = b.operator_id RETURNING (access_level IN ('viewer', 'technician', 'manager')) INTO sw_ok;
+            WHEN 3 THEN UPDATE site_operators SET access_level = '~' || access_level WHERE site_id = b.site_id AND operator_id = b.operator_id RETURNING (access_level IN ('viewer', 'technician', 'manager')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (access_level IN ('viewer', 'technician', 'manager')) INTO sw_ok FROM site_operators WHERE site_id = b.site_id AND operator_id = b.operator_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2911,12 +2954,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE firmware_installs SET status = '~' WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id;
-            WHEN 2 THEN UPDATE firmware_installs SET status = '' WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id;
-            WHEN 3 THEN UPDATE firmware_installs SET status = '~' || status WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id;
+            WHEN 1 THEN UPDATE firmware_installs SET status = '~' WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id RETURNING (status IN ('pending', 'installing', 'succeeded', 'failed', 'rolled_back')) INTO sw_ok;
+            WHEN 2 THEN UPDATE firmware_installs SET status = '' WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id RETURNING (status IN ('pending', 'installing', 'succeeded', 'failed', 'rolled_back')) INTO sw_ok;
+            WHEN 3 THEN UPDATE firmware_installs SET status = '~' || status WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id RETURNING (status IN ('pending', 'installing', 'succeeded', 'failed', 'rolled_back')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('pending', 'installing', 'succeeded', 'failed', 'rolled_back')) INTO sw_ok FROM firmware_installs WHERE device_id = b.device_id AND firmware_release_id = b.firmware_release_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;

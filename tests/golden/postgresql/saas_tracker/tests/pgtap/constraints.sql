@@ -183,12 +183,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET slug = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET slug = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET slug = '~' || slug WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET slug = '~' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET slug = '' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET slug = '~' || slug WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -226,10 +227,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET seats = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET seats = (1) - 1 WHERE id = b.id RETURNING (seats >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (seats >= 1) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -267,12 +269,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -310,12 +313,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET slug = repeat('x', 61) WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET slug = rpad(slug, 61, right(slug, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET slug = rpad(slug, 61, left(slug, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET slug = repeat('x', 61) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET slug = rpad(slug, 61, right(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET slug = rpad(slug, 61, left(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(slug) <= 60) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -353,12 +357,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET plan = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET plan = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET plan = '~' || plan WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET plan = '~' WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET plan = '' WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET plan = '~' || plan WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -396,12 +401,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET data_region = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET data_region = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET data_region = '~' || data_region WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET data_region = '~' WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET data_region = '' WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET data_region = '~' || data_region WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (data_region IN ('eu', 'us', 'ap')) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -509,8 +515,8 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_billing_accounts_organization_id', 'foreign key fk_billing_accounts_organization_id: refuses organization_id pointing at no organizations row');
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_billing_accounts_monthly_amount_range', 'check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_billing_accounts_monthly_amount_range', 'check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -528,10 +534,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET monthly_amount = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET monthly_amount = (0) - 0.01 WHERE id = b.id RETURNING (monthly_amount >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (monthly_amount >= 0) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -569,12 +576,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET billing_email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET billing_email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET billing_email = '~' || billing_email WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET billing_email = '~' WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET billing_email = '' WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET billing_email = '~' || billing_email WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -612,12 +620,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET stripe_customer_id = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, right(stripe_customer_id, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, left(stripe_customer_id, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET stripe_customer_id = repeat('x', 65) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, right(stripe_customer_id, 1)) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, left(stripe_customer_id, 1)) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(stripe_customer_id) <= 64) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -655,12 +664,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET vat_number = repeat('x', 33) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, right(vat_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, left(vat_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET vat_number = repeat('x', 33) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, right(vat_number, 1)) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, left(vat_number, 1)) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(vat_number) <= 32) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -698,12 +708,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET currency = repeat('x', 4) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET currency = repeat('x', 4) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(currency) <= 3) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -784,12 +795,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -827,12 +839,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET display_name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET display_name = rpad(display_name, 81, right(display_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET display_name = rpad(display_name, 81, left(display_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET display_name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET display_name = rpad(display_name, 81, right(display_name, 1)) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET display_name = rpad(display_name, 81, left(display_name, 1)) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(display_name) <= 80) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -870,12 +883,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET avatar_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET avatar_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET avatar_url = '~' || avatar_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET avatar_url = '~' WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET avatar_url = '' WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET avatar_url = '~' || avatar_url WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -913,12 +927,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -956,12 +971,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET time_zone = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET time_zone = repeat('x', 65) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(time_zone) <= 64) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -999,12 +1015,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET locale = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET locale = rpad(locale, 11, right(locale, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET locale = rpad(locale, 11, left(locale, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET locale = repeat('x', 11) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET locale = rpad(locale, 11, right(locale, 1)) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET locale = rpad(locale, 11, left(locale, 1)) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(locale) <= 10) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1106,12 +1123,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE teams SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE teams SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE teams SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE teams SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE teams SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE teams SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM teams WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1234,12 +1252,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET key = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET key = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET key = '~' || key WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET key = '~' WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET key = '' WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET key = '~' || key WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1277,10 +1296,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET next_issue_number = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET next_issue_number = (1) - 1 WHERE id = b.id RETURNING (next_issue_number >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (next_issue_number >= 1) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1318,12 +1338,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET key = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET key = rpad(key, 11, right(key, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET key = rpad(key, 11, left(key, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET key = repeat('x', 11) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET key = rpad(key, 11, right(key, 1)) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET key = rpad(key, 11, left(key, 1)) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(key) <= 10) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1361,12 +1382,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1404,12 +1426,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET status = '~' WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET status = '' WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET status = '~' || status WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('active', 'archived')) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1447,12 +1470,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET visibility = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET visibility = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET visibility = '~' || visibility WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET visibility = '~' WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET visibility = '' WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET visibility = '~' || visibility WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (visibility IN ('private', 'organization', 'public')) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1550,10 +1574,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET ends_on = starts_on WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET ends_on = starts_on WHERE id = b.id RETURNING (ends_on > starts_on) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (ends_on > starts_on) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1591,12 +1616,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sprints SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sprints SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE sprints SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE sprints SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1634,12 +1660,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET state = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE sprints SET state = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE sprints SET state = '~' || state WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET state = '~' WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            WHEN 2 THEN UPDATE sprints SET state = '' WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            WHEN 3 THEN UPDATE sprints SET state = '~' || state WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (state IN ('planned', 'active', 'closed')) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1868,10 +1895,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET number = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET number = (1) - 1 WHERE id = b.id RETURNING (number >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (number >= 1) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1909,10 +1937,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET estimate_points = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET estimate_points = (0) - 1 WHERE id = b.id RETURNING (estimate_points >= 0 AND estimate_points <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (estimate_points >= 0 AND estimate_points <= 100) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1931,8 +1960,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_issues_time_spent_hours_range', 'check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_issues_time_spent_hours_range', 'check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1950,10 +1979,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET time_spent_hours = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET time_spent_hours = (0) - 0.01 WHERE id = b.id RETURNING (time_spent_hours >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (time_spent_hours >= 0) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1991,12 +2021,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET title = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET title = rpad(title, 201, right(title, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET title = rpad(title, 201, left(title, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET title = repeat('x', 201) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET title = rpad(title, 201, right(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET title = rpad(title, 201, left(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 200) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2034,12 +2065,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET kind = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET kind = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET kind = '~' || kind WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET kind = '~' WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET kind = '' WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2077,12 +2109,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET status = '~' WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET status = '' WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET status = '~' || status WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2120,12 +2153,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET priority = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET priority = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET priority = '~' || priority WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET priority = '~' WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET priority = '' WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET priority = '~' || priority WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2330,12 +2364,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET color = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET color = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET color = '~' || color WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET color = '~' WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET color = '' WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET color = '~' || color WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2373,12 +2408,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET name = repeat('x', 51) WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET name = rpad(name, 51, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET name = rpad(name, 51, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET name = repeat('x', 51) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET name = rpad(name, 51, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET name = rpad(name, 51, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 50) INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2416,12 +2452,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET color = repeat('x', 8) WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET color = rpad(color, 8, right(color, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET color = rpad(color, 8, left(color, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET color = repeat('x', 8) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET color = rpad(color, 8, right(color, 1)) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET color = rpad(color, 8, left(color, 1)) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(color) <= 7) INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2540,10 +2577,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET size_bytes = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET size_bytes = (0) - 1 WHERE id = b.id RETURNING (size_bytes >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (size_bytes >= 0) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2581,12 +2619,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET file_name = repeat('x', 256) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET file_name = rpad(file_name, 256, right(file_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET file_name = rpad(file_name, 256, left(file_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET file_name = repeat('x', 256) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET file_name = rpad(file_name, 256, right(file_name, 1)) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET file_name = rpad(file_name, 256, left(file_name, 1)) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(file_name) <= 255) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2624,12 +2663,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET content_type = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET content_type = rpad(content_type, 101, right(content_type, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET content_type = rpad(content_type, 101, left(content_type, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET content_type = repeat('x', 101) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET content_type = rpad(content_type, 101, right(content_type, 1)) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET content_type = rpad(content_type, 101, left(content_type, 1)) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(content_type) <= 100) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2667,12 +2707,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET storage_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET storage_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET storage_url = '~' || storage_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET storage_url = '~' WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET storage_url = '' WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET storage_url = '~' || storage_url WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2710,12 +2751,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET checksum_sha256 = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET checksum_sha256 = repeat('x', 65) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(checksum_sha256) <= 64) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2855,12 +2897,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE activity_events SET event_type = '~' WHERE id = b.id AND occurred_at = b.occurred_at;
-            WHEN 2 THEN UPDATE activity_events SET event_type = '' WHERE id = b.id AND occurred_at = b.occurred_at;
-            WHEN 3 THEN UPDATE activity_events SET event_type = '~' || event_type WHERE id = b.id AND occurred_at = b.occurred_at;
+            WHEN 1 THEN UPDATE activity_events SET event_type = '~' WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            WHEN 2 THEN UPDATE activity_events SET event_type = '' WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            WHEN 3 THEN UPDATE activity_events SET event_type = '~' || event_type WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok FROM activity_events WHERE id = b.id AND occurred_at = b.occurred_at;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2983,10 +3026,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET expires_at = created_at WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET expires_at = created_at WHERE id = b.id RETURNING (expires_at IS NULL OR expires_at > created_at) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (expires_at IS NULL OR expires_at > created_at) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3024,12 +3068,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE api_tokens SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE api_tokens SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_tokens SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_tokens SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3067,12 +3112,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET token_hash = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, right(token_hash, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, left(token_hash, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET token_hash = repeat('x', 65) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, right(token_hash, 1)) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, left(token_hash, 1)) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(token_hash) <= 64) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3149,12 +3195,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_token_scopes SET value = repeat('x', 41) WHERE api_token_id = b.api_token_id AND value = b.value;
-            WHEN 2 THEN UPDATE api_token_scopes SET value = rpad(value, 41, right(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value;
-            WHEN 3 THEN UPDATE api_token_scopes SET value = rpad(value, 41, left(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value;
+            WHEN 1 THEN UPDATE api_token_scopes SET value = repeat('x', 41) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_token_scopes SET value = rpad(value, 41, right(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_token_scopes SET value = rpad(value, 41, left(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(value) <= 40) INTO sw_ok FROM api_token_scopes WHERE api_token_id = b.api_token_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3252,12 +3299,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE memberships SET role = '~' WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE memberships SET role = '' WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE memberships SET role = '~' || role WHERE organization_id = b.organization_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE memberships SET role = '~' WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            WHEN 2 THEN UPDATE memberships SET role = '' WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            WHEN 3 THEN UPDATE memberships SET role = '~' || role WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok FROM memberships WHERE organization_id = b.organization_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3295,12 +3343,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE memberships SET title = repeat('x', 81) WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE memberships SET title = rpad(title, 81, right(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE memberships SET title = rpad(title, 81, left(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE memberships SET title = repeat('x', 81) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE memberships SET title = rpad(title, 81, right(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE memberships SET title = rpad(title, 81, left(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 80) INTO sw_ok FROM memberships WHERE organization_id = b.organization_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3518,12 +3567,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issue_watchers SET reason = '~' WHERE issue_id = b.issue_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE issue_watchers SET reason = '' WHERE issue_id = b.issue_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE issue_watchers SET reason = '~' || reason WHERE issue_id = b.issue_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE issue_watchers SET reason = '~' WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issue_watchers SET reason = '' WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issue_watchers SET reason = '~' || reason WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok FROM issue_watchers WHERE issue_id = b.issue_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;

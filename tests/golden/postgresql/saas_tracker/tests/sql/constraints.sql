@@ -212,12 +212,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET slug = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET slug = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET slug = '~' || slug WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET slug = '~' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET slug = '' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET slug = '~' || slug WHERE id = b.id RETURNING (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (slug ~ '^[a-z0-9][a-z0-9-]*$') INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -255,10 +256,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET seats = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET seats = (1) - 1 WHERE id = b.id RETURNING (seats >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (seats >= 1) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -296,12 +298,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -339,12 +342,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET slug = repeat('x', 61) WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET slug = rpad(slug, 61, right(slug, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET slug = rpad(slug, 61, left(slug, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET slug = repeat('x', 61) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET slug = rpad(slug, 61, right(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET slug = rpad(slug, 61, left(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 60) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(slug) <= 60) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -382,12 +386,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET plan = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET plan = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET plan = '~' || plan WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET plan = '~' WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET plan = '' WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET plan = '~' || plan WHERE id = b.id RETURNING (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (plan IN ('free', 'team', 'business', 'enterprise')) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -425,12 +430,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE organizations SET data_region = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE organizations SET data_region = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE organizations SET data_region = '~' || data_region WHERE id = b.id;
+            WHEN 1 THEN UPDATE organizations SET data_region = '~' WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            WHEN 2 THEN UPDATE organizations SET data_region = '' WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            WHEN 3 THEN UPDATE organizations SET data_region = '~' || data_region WHERE id = b.id RETURNING (data_region IN ('eu', 'us', 'ap')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (data_region IN ('eu', 'us', 'ap')) INTO sw_ok FROM organizations WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -543,7 +549,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_billing_accounts_organization_id');
-SELECT pg_temp.sw_expect(14, 'check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 1',
+SELECT pg_temp.sw_expect(14, 'check ck_billing_accounts_monthly_amount_range: refuses monthly_amount = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -561,10 +567,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET monthly_amount = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET monthly_amount = (0) - 0.01 WHERE id = b.id RETURNING (monthly_amount >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (monthly_amount >= 0) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -602,12 +609,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET billing_email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET billing_email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET billing_email = '~' || billing_email WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET billing_email = '~' WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET billing_email = '' WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET billing_email = '~' || billing_email WHERE id = b.id RETURNING (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -645,12 +653,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET stripe_customer_id = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, right(stripe_customer_id, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, left(stripe_customer_id, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET stripe_customer_id = repeat('x', 65) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, right(stripe_customer_id, 1)) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET stripe_customer_id = rpad(stripe_customer_id, 65, left(stripe_customer_id, 1)) WHERE id = b.id RETURNING (char_length(stripe_customer_id) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(stripe_customer_id) <= 64) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -688,12 +697,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET vat_number = repeat('x', 33) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, right(vat_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, left(vat_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET vat_number = repeat('x', 33) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, right(vat_number, 1)) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET vat_number = rpad(vat_number, 33, left(vat_number, 1)) WHERE id = b.id RETURNING (char_length(vat_number) <= 32) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(vat_number) <= 32) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -731,12 +741,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE billing_accounts SET currency = repeat('x', 4) WHERE id = b.id;
-            WHEN 2 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE billing_accounts SET currency = repeat('x', 4) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 2 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 3 THEN UPDATE billing_accounts SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(currency) <= 3) INTO sw_ok FROM billing_accounts WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -819,12 +830,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -862,12 +874,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET display_name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET display_name = rpad(display_name, 81, right(display_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET display_name = rpad(display_name, 81, left(display_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET display_name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET display_name = rpad(display_name, 81, right(display_name, 1)) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET display_name = rpad(display_name, 81, left(display_name, 1)) WHERE id = b.id RETURNING (char_length(display_name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(display_name) <= 80) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -905,12 +918,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET avatar_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET avatar_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET avatar_url = '~' || avatar_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET avatar_url = '~' WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET avatar_url = '' WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET avatar_url = '~' || avatar_url WHERE id = b.id RETURNING (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -948,12 +962,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -991,12 +1006,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET time_zone = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET time_zone = repeat('x', 65) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET time_zone = rpad(time_zone, 65, right(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET time_zone = rpad(time_zone, 65, left(time_zone, 1)) WHERE id = b.id RETURNING (char_length(time_zone) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(time_zone) <= 64) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1034,12 +1050,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE users SET locale = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE users SET locale = rpad(locale, 11, right(locale, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE users SET locale = rpad(locale, 11, left(locale, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE users SET locale = repeat('x', 11) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE users SET locale = rpad(locale, 11, right(locale, 1)) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE users SET locale = rpad(locale, 11, left(locale, 1)) WHERE id = b.id RETURNING (char_length(locale) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(locale) <= 10) INTO sw_ok FROM users WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1144,12 +1161,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE teams SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE teams SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE teams SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE teams SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE teams SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE teams SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM teams WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1276,12 +1294,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET key = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET key = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET key = '~' || key WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET key = '~' WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET key = '' WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET key = '~' || key WHERE id = b.id RETURNING (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (key ~ '^[A-Z][A-Z0-9]{1,9}$') INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1319,10 +1338,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET next_issue_number = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET next_issue_number = (1) - 1 WHERE id = b.id RETURNING (next_issue_number >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (next_issue_number >= 1) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1360,12 +1380,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET key = repeat('x', 11) WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET key = rpad(key, 11, right(key, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET key = rpad(key, 11, left(key, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET key = repeat('x', 11) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET key = rpad(key, 11, right(key, 1)) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET key = rpad(key, 11, left(key, 1)) WHERE id = b.id RETURNING (char_length(key) <= 10) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(key) <= 10) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1403,12 +1424,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET name = rpad(name, 121, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET name = rpad(name, 121, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 120) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1446,12 +1468,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET status = '~' WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET status = '' WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET status = '~' || status WHERE id = b.id RETURNING (status IN ('active', 'archived')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('active', 'archived')) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1489,12 +1512,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE projects SET visibility = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE projects SET visibility = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE projects SET visibility = '~' || visibility WHERE id = b.id;
+            WHEN 1 THEN UPDATE projects SET visibility = '~' WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            WHEN 2 THEN UPDATE projects SET visibility = '' WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            WHEN 3 THEN UPDATE projects SET visibility = '~' || visibility WHERE id = b.id RETURNING (visibility IN ('private', 'organization', 'public')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (visibility IN ('private', 'organization', 'public')) INTO sw_ok FROM projects WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1595,10 +1619,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET ends_on = starts_on WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET ends_on = starts_on WHERE id = b.id RETURNING (ends_on > starts_on) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (ends_on > starts_on) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1636,12 +1661,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE sprints SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE sprints SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE sprints SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE sprints SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1679,12 +1705,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE sprints SET state = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE sprints SET state = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE sprints SET state = '~' || state WHERE id = b.id;
+            WHEN 1 THEN UPDATE sprints SET state = '~' WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            WHEN 2 THEN UPDATE sprints SET state = '' WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            WHEN 3 THEN UPDATE sprints SET state = '~' || state WHERE id = b.id RETURNING (state IN ('planned', 'active', 'closed')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (state IN ('planned', 'active', 'closed')) INTO sw_ok FROM sprints WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1921,10 +1948,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET number = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET number = (1) - 1 WHERE id = b.id RETURNING (number >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (number >= 1) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1962,10 +1990,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET estimate_points = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET estimate_points = (0) - 1 WHERE id = b.id RETURNING (estimate_points >= 0 AND estimate_points <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (estimate_points >= 0 AND estimate_points <= 100) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1985,7 +2014,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_estimate_points_range', implied => true);
-SELECT pg_temp.sw_expect(58, 'check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 1',
+SELECT pg_temp.sw_expect(58, 'check ck_issues_time_spent_hours_range: refuses time_spent_hours = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2003,10 +2032,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET time_spent_hours = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET time_spent_hours = (0) - 0.01 WHERE id = b.id RETURNING (time_spent_hours >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (time_spent_hours >= 0) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2044,12 +2074,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET title = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET title = rpad(title, 201, right(title, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET title = rpad(title, 201, left(title, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET title = repeat('x', 201) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET title = rpad(title, 201, right(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET title = rpad(title, 201, left(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 200) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2087,12 +2118,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET kind = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET kind = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET kind = '~' || kind WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET kind = '~' WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET kind = '' WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (kind IN ('bug', 'task', 'story', 'epic')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2130,12 +2162,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET status = '~' WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET status = '' WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET status = '~' || status WHERE id = b.id RETURNING (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2173,12 +2206,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issues SET priority = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE issues SET priority = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE issues SET priority = '~' || priority WHERE id = b.id;
+            WHEN 1 THEN UPDATE issues SET priority = '~' WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issues SET priority = '' WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issues SET priority = '~' || priority WHERE id = b.id RETURNING (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (priority IN ('urgent', 'high', 'medium', 'low', 'none')) INTO sw_ok FROM issues WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2390,12 +2424,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET color = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET color = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET color = '~' || color WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET color = '~' WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET color = '' WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET color = '~' || color WHERE id = b.id RETURNING (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (color ~ '^#[0-9a-fA-F]{6}$') INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2433,12 +2468,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET name = repeat('x', 51) WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET name = rpad(name, 51, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET name = rpad(name, 51, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET name = repeat('x', 51) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET name = rpad(name, 51, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET name = rpad(name, 51, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 50) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 50) INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2476,12 +2512,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE labels SET color = repeat('x', 8) WHERE id = b.id;
-            WHEN 2 THEN UPDATE labels SET color = rpad(color, 8, right(color, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE labels SET color = rpad(color, 8, left(color, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE labels SET color = repeat('x', 8) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            WHEN 2 THEN UPDATE labels SET color = rpad(color, 8, right(color, 1)) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            WHEN 3 THEN UPDATE labels SET color = rpad(color, 8, left(color, 1)) WHERE id = b.id RETURNING (char_length(color) <= 7) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(color) <= 7) INTO sw_ok FROM labels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2604,10 +2641,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET size_bytes = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET size_bytes = (0) - 1 WHERE id = b.id RETURNING (size_bytes >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (size_bytes >= 0) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2645,12 +2683,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET file_name = repeat('x', 256) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET file_name = rpad(file_name, 256, right(file_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET file_name = rpad(file_name, 256, left(file_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET file_name = repeat('x', 256) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET file_name = rpad(file_name, 256, right(file_name, 1)) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET file_name = rpad(file_name, 256, left(file_name, 1)) WHERE id = b.id RETURNING (char_length(file_name) <= 255) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(file_name) <= 255) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2688,12 +2727,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET content_type = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET content_type = rpad(content_type, 101, right(content_type, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET content_type = rpad(content_type, 101, left(content_type, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET content_type = repeat('x', 101) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET content_type = rpad(content_type, 101, right(content_type, 1)) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET content_type = rpad(content_type, 101, left(content_type, 1)) WHERE id = b.id RETURNING (char_length(content_type) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(content_type) <= 100) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2731,12 +2771,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET storage_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET storage_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET storage_url = '~' || storage_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET storage_url = '~' WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET storage_url = '' WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET storage_url = '~' || storage_url WHERE id = b.id RETURNING (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (storage_url ~* '^https?://[^[:space:]]+$' AND char_length(storage_url) <= 2048) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2774,12 +2815,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE attachments SET checksum_sha256 = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE attachments SET checksum_sha256 = repeat('x', 65) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, right(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE attachments SET checksum_sha256 = rpad(checksum_sha256, 65, left(checksum_sha256, 1)) WHERE id = b.id RETURNING (char_length(checksum_sha256) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(checksum_sha256) <= 64) INTO sw_ok FROM attachments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2924,12 +2966,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE activity_events SET event_type = '~' WHERE id = b.id AND occurred_at = b.occurred_at;
-            WHEN 2 THEN UPDATE activity_events SET event_type = '' WHERE id = b.id AND occurred_at = b.occurred_at;
-            WHEN 3 THEN UPDATE activity_events SET event_type = '~' || event_type WHERE id = b.id AND occurred_at = b.occurred_at;
+            WHEN 1 THEN UPDATE activity_events SET event_type = '~' WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            WHEN 2 THEN UPDATE activity_events SET event_type = '' WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            WHEN 3 THEN UPDATE activity_events SET event_type = '~' || event_type WHERE id = b.id AND occurred_at = b.occurred_at RETURNING (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed')) INTO sw_ok FROM activity_events WHERE id = b.id AND occurred_at = b.occurred_at;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3056,10 +3099,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET expires_at = created_at WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET expires_at = created_at WHERE id = b.id RETURNING (expires_at IS NULL OR expires_at > created_at) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (expires_at IS NULL OR expires_at > created_at) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3097,12 +3141,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET name = repeat('x', 81) WHERE id = b.id;
-            WHEN 2 THEN UPDATE api_tokens SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE api_tokens SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET name = repeat('x', 81) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_tokens SET name = rpad(name, 81, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_tokens SET name = rpad(name, 81, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 80) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3140,12 +3185,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_tokens SET token_hash = repeat('x', 65) WHERE id = b.id;
-            WHEN 2 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, right(token_hash, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, left(token_hash, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE api_tokens SET token_hash = repeat('x', 65) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, right(token_hash, 1)) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_tokens SET token_hash = rpad(token_hash, 65, left(token_hash, 1)) WHERE id = b.id RETURNING (char_length(token_hash) <= 64) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(token_hash) <= 64) INTO sw_ok FROM api_tokens WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3224,12 +3270,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE api_token_scopes SET value = repeat('x', 41) WHERE api_token_id = b.api_token_id AND value = b.value;
-            WHEN 2 THEN UPDATE api_token_scopes SET value = rpad(value, 41, right(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value;
-            WHEN 3 THEN UPDATE api_token_scopes SET value = rpad(value, 41, left(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value;
+            WHEN 1 THEN UPDATE api_token_scopes SET value = repeat('x', 41) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE api_token_scopes SET value = rpad(value, 41, right(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE api_token_scopes SET value = rpad(value, 41, left(value, 1)) WHERE api_token_id = b.api_token_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(value) <= 40) INTO sw_ok FROM api_token_scopes WHERE api_token_id = b.api_token_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3330,12 +3377,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE memberships SET role = '~' WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE memberships SET role = '' WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE memberships SET role = '~' || role WHERE organization_id = b.organization_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE memberships SET role = '~' WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            WHEN 2 THEN UPDATE memberships SET role = '' WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            WHEN 3 THEN UPDATE memberships SET role = '~' || role WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (role IN ('owner', 'admin', 'member', 'guest')) INTO sw_ok FROM memberships WHERE organization_id = b.organization_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3373,12 +3421,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE memberships SET title = repeat('x', 81) WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE memberships SET title = rpad(title, 81, right(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE memberships SET title = rpad(title, 81, left(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE memberships SET title = repeat('x', 81) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            WHEN 2 THEN UPDATE memberships SET title = rpad(title, 81, right(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            WHEN 3 THEN UPDATE memberships SET title = rpad(title, 81, left(title, 1)) WHERE organization_id = b.organization_id AND user_id = b.user_id RETURNING (char_length(title) <= 80) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 80) INTO sw_ok FROM memberships WHERE organization_id = b.organization_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3605,12 +3654,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE issue_watchers SET reason = '~' WHERE issue_id = b.issue_id AND user_id = b.user_id;
-            WHEN 2 THEN UPDATE issue_watchers SET reason = '' WHERE issue_id = b.issue_id AND user_id = b.user_id;
-            WHEN 3 THEN UPDATE issue_watchers SET reason = '~' || reason WHERE issue_id = b.issue_id AND user_id = b.user_id;
+            WHEN 1 THEN UPDATE issue_watchers SET reason = '~' WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            WHEN 2 THEN UPDATE issue_watchers SET reason = '' WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            WHEN 3 THEN UPDATE issue_watchers SET reason = '~' || reason WHERE issue_id = b.issue_id AND user_id = b.user_id RETURNING (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (reason IN ('author', 'assignee', 'mentioned', 'manual')) INTO sw_ok FROM issue_watchers WHERE issue_id = b.issue_id AND user_id = b.user_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;

@@ -185,10 +185,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET loyalty_points = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET loyalty_points = (0) - 1 WHERE id = b.id RETURNING (loyalty_points >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (loyalty_points >= 0) INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -226,12 +227,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET email = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE customers SET email = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE customers SET email = '~' || email WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET email = '~' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE customers SET email = '' WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE customers SET email = '~' || email WHERE id = b.id RETURNING (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -269,12 +271,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET full_name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE customers SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE customers SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET full_name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE customers SET full_name = rpad(full_name, 121, right(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE customers SET full_name = rpad(full_name, 121, left(full_name, 1)) WHERE id = b.id RETURNING (char_length(full_name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(full_name) <= 120) INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -312,12 +315,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET phone = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE customers SET phone = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE customers SET phone = '~' || phone WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET phone = '~' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE customers SET phone = '' WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE customers SET phone = '~' || phone WHERE id = b.id RETURNING (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -355,12 +359,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET password_hash = repeat('x', 256) WHERE id = b.id;
-            WHEN 2 THEN UPDATE customers SET password_hash = rpad(password_hash, 256, right(password_hash, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE customers SET password_hash = rpad(password_hash, 256, left(password_hash, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET password_hash = repeat('x', 256) WHERE id = b.id RETURNING (char_length(password_hash) <= 255) INTO sw_ok;
+            WHEN 2 THEN UPDATE customers SET password_hash = rpad(password_hash, 256, right(password_hash, 1)) WHERE id = b.id RETURNING (char_length(password_hash) <= 255) INTO sw_ok;
+            WHEN 3 THEN UPDATE customers SET password_hash = rpad(password_hash, 256, left(password_hash, 1)) WHERE id = b.id RETURNING (char_length(password_hash) <= 255) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(password_hash) <= 255) INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -398,12 +403,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE customers SET loyalty_tier = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE customers SET loyalty_tier = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE customers SET loyalty_tier = '~' || loyalty_tier WHERE id = b.id;
+            WHEN 1 THEN UPDATE customers SET loyalty_tier = '~' WHERE id = b.id RETURNING (loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')) INTO sw_ok;
+            WHEN 2 THEN UPDATE customers SET loyalty_tier = '' WHERE id = b.id RETURNING (loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')) INTO sw_ok;
+            WHEN 3 THEN UPDATE customers SET loyalty_tier = '~' || loyalty_tier WHERE id = b.id RETURNING (loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')) INTO sw_ok FROM customers WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -480,12 +486,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET country_code = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET country_code = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET country_code = '~' || country_code WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET country_code = '~' WHERE id = b.id RETURNING (country_code ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET country_code = '' WHERE id = b.id RETURNING (country_code ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET country_code = '~' || country_code WHERE id = b.id RETURNING (country_code ~ '^[A-Z]{2}$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (country_code ~ '^[A-Z]{2}$') INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -523,12 +530,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET label = repeat('x', 41) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET label = rpad(label, 41, right(label, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET label = rpad(label, 41, left(label, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET label = repeat('x', 41) WHERE id = b.id RETURNING (char_length(label) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET label = rpad(label, 41, right(label, 1)) WHERE id = b.id RETURNING (char_length(label) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET label = rpad(label, 41, left(label, 1)) WHERE id = b.id RETURNING (char_length(label) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(label) <= 40) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -566,12 +574,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET recipient_name = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET recipient_name = rpad(recipient_name, 121, right(recipient_name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET recipient_name = rpad(recipient_name, 121, left(recipient_name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET recipient_name = repeat('x', 121) WHERE id = b.id RETURNING (char_length(recipient_name) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET recipient_name = rpad(recipient_name, 121, right(recipient_name, 1)) WHERE id = b.id RETURNING (char_length(recipient_name) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET recipient_name = rpad(recipient_name, 121, left(recipient_name, 1)) WHERE id = b.id RETURNING (char_length(recipient_name) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(recipient_name) <= 120) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -609,12 +618,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET line1 = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET line1 = rpad(line1, 201, right(line1, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET line1 = rpad(line1, 201, left(line1, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET line1 = repeat('x', 201) WHERE id = b.id RETURNING (char_length(line1) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET line1 = rpad(line1, 201, right(line1, 1)) WHERE id = b.id RETURNING (char_length(line1) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET line1 = rpad(line1, 201, left(line1, 1)) WHERE id = b.id RETURNING (char_length(line1) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(line1) <= 200) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -652,12 +662,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET line2 = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET line2 = rpad(line2, 201, right(line2, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET line2 = rpad(line2, 201, left(line2, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET line2 = repeat('x', 201) WHERE id = b.id RETURNING (char_length(line2) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET line2 = rpad(line2, 201, right(line2, 1)) WHERE id = b.id RETURNING (char_length(line2) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET line2 = rpad(line2, 201, left(line2, 1)) WHERE id = b.id RETURNING (char_length(line2) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(line2) <= 200) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -695,12 +706,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET city = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET city = rpad(city, 101, right(city, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET city = rpad(city, 101, left(city, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET city = repeat('x', 101) WHERE id = b.id RETURNING (char_length(city) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET city = rpad(city, 101, right(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET city = rpad(city, 101, left(city, 1)) WHERE id = b.id RETURNING (char_length(city) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(city) <= 100) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -738,12 +750,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET region = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET region = rpad(region, 101, right(region, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET region = rpad(region, 101, left(region, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET region = repeat('x', 101) WHERE id = b.id RETURNING (char_length(region) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET region = rpad(region, 101, right(region, 1)) WHERE id = b.id RETURNING (char_length(region) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET region = rpad(region, 101, left(region, 1)) WHERE id = b.id RETURNING (char_length(region) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(region) <= 100) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -781,12 +794,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET postal_code = repeat('x', 21) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET postal_code = rpad(postal_code, 21, right(postal_code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET postal_code = rpad(postal_code, 21, left(postal_code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET postal_code = repeat('x', 21) WHERE id = b.id RETURNING (char_length(postal_code) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET postal_code = rpad(postal_code, 21, right(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET postal_code = rpad(postal_code, 21, left(postal_code, 1)) WHERE id = b.id RETURNING (char_length(postal_code) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(postal_code) <= 20) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -824,12 +838,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE addresses SET country_code = repeat('x', 3) WHERE id = b.id;
-            WHEN 2 THEN UPDATE addresses SET country_code = rpad(country_code, 3, right(country_code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE addresses SET country_code = rpad(country_code, 3, left(country_code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE addresses SET country_code = repeat('x', 3) WHERE id = b.id RETURNING (char_length(country_code) <= 2) INTO sw_ok;
+            WHEN 2 THEN UPDATE addresses SET country_code = rpad(country_code, 3, right(country_code, 1)) WHERE id = b.id RETURNING (char_length(country_code) <= 2) INTO sw_ok;
+            WHEN 3 THEN UPDATE addresses SET country_code = rpad(country_code, 3, left(country_code, 1)) WHERE id = b.id RETURNING (char_length(country_code) <= 2) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(country_code) <= 2) INTO sw_ok FROM addresses WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -953,12 +968,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE categories SET slug = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE categories SET slug = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE categories SET slug = '~' || slug WHERE id = b.id;
+            WHEN 1 THEN UPDATE categories SET slug = '~' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9-]+$') INTO sw_ok;
+            WHEN 2 THEN UPDATE categories SET slug = '' WHERE id = b.id RETURNING (slug ~ '^[a-z0-9-]+$') INTO sw_ok;
+            WHEN 3 THEN UPDATE categories SET slug = '~' || slug WHERE id = b.id RETURNING (slug ~ '^[a-z0-9-]+$') INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (slug ~ '^[a-z0-9-]+$') INTO sw_ok FROM categories WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -996,12 +1012,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE categories SET name = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE categories SET name = rpad(name, 101, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE categories SET name = rpad(name, 101, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE categories SET name = repeat('x', 101) WHERE id = b.id RETURNING (char_length(name) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE categories SET name = rpad(name, 101, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE categories SET name = rpad(name, 101, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 100) INTO sw_ok FROM categories WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1039,12 +1056,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE categories SET slug = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE categories SET slug = rpad(slug, 121, right(slug, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE categories SET slug = rpad(slug, 121, left(slug, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE categories SET slug = repeat('x', 121) WHERE id = b.id RETURNING (char_length(slug) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE categories SET slug = rpad(slug, 121, right(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE categories SET slug = rpad(slug, 121, left(slug, 1)) WHERE id = b.id RETURNING (char_length(slug) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(slug) <= 120) INTO sw_ok FROM categories WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1106,8 +1124,8 @@ END
 $attempt$
 $sw$),
     '23505 uq_products_sku', 'unique uq_products_sku: refuses sku repeated');
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_products_price_range: refuses price = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_products_price_range', 'check ck_products_price_range: refuses price = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_products_price_range: refuses price = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_products_price_range', 'check ck_products_price_range: refuses price = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1125,10 +1143,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET price = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET price = (0) - 0.01 WHERE id = b.id RETURNING (price >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (price >= 0) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1147,8 +1166,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_products_compare_at_price_range: refuses compare_at_price = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_products_compare_at_price_range', 'check ck_products_compare_at_price_range: refuses compare_at_price = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_products_compare_at_price_range: refuses compare_at_price = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_products_compare_at_price_range', 'check ck_products_compare_at_price_range: refuses compare_at_price = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1166,10 +1185,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET compare_at_price = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET compare_at_price = (0) - 0.01 WHERE id = b.id RETURNING (compare_at_price >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (compare_at_price >= 0) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1207,10 +1227,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET weight_grams = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET weight_grams = (0) - 1 WHERE id = b.id RETURNING (weight_grams >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (weight_grams >= 0) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1248,12 +1269,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET sku = repeat('x', 41) WHERE id = b.id;
-            WHEN 2 THEN UPDATE products SET sku = rpad(sku, 41, right(sku, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE products SET sku = rpad(sku, 41, left(sku, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET sku = repeat('x', 41) WHERE id = b.id RETURNING (char_length(sku) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE products SET sku = rpad(sku, 41, right(sku, 1)) WHERE id = b.id RETURNING (char_length(sku) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE products SET sku = rpad(sku, 41, left(sku, 1)) WHERE id = b.id RETURNING (char_length(sku) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(sku) <= 40) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1291,12 +1313,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET name = repeat('x', 201) WHERE id = b.id;
-            WHEN 2 THEN UPDATE products SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE products SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET name = repeat('x', 201) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 2 THEN UPDATE products SET name = rpad(name, 201, right(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            WHEN 3 THEN UPDATE products SET name = rpad(name, 201, left(name, 1)) WHERE id = b.id RETURNING (char_length(name) <= 200) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(name) <= 200) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1334,12 +1357,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET currency = repeat('x', 4) WHERE id = b.id;
-            WHEN 2 THEN UPDATE products SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE products SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET currency = repeat('x', 4) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 2 THEN UPDATE products SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 3 THEN UPDATE products SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(currency) <= 3) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1377,12 +1401,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE products SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE products SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE products SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE products SET status = '~' WHERE id = b.id RETURNING (status IN ('draft', 'active', 'discontinued')) INTO sw_ok;
+            WHEN 2 THEN UPDATE products SET status = '' WHERE id = b.id RETURNING (status IN ('draft', 'active', 'discontinued')) INTO sw_ok;
+            WHEN 3 THEN UPDATE products SET status = '~' || status WHERE id = b.id RETURNING (status IN ('draft', 'active', 'discontinued')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('draft', 'active', 'discontinued')) INTO sw_ok FROM products WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1459,12 +1484,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE product_tags SET value = repeat('x', 41) WHERE product_id = b.product_id AND value = b.value;
-            WHEN 2 THEN UPDATE product_tags SET value = rpad(value, 41, right(value, 1)) WHERE product_id = b.product_id AND value = b.value;
-            WHEN 3 THEN UPDATE product_tags SET value = rpad(value, 41, left(value, 1)) WHERE product_id = b.product_id AND value = b.value;
+            WHEN 1 THEN UPDATE product_tags SET value = repeat('x', 41) WHERE product_id = b.product_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE product_tags SET value = rpad(value, 41, right(value, 1)) WHERE product_id = b.product_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE product_tags SET value = rpad(value, 41, left(value, 1)) WHERE product_id = b.product_id AND value = b.value RETURNING (char_length(value) <= 40) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(value) <= 40) INTO sw_ok FROM product_tags WHERE product_id = b.product_id AND value = b.value;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1566,10 +1592,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE stock_levels SET quantity_on_hand = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE stock_levels SET quantity_on_hand = (0) - 1 WHERE id = b.id RETURNING (quantity_on_hand >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (quantity_on_hand >= 0) INTO sw_ok FROM stock_levels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1607,10 +1634,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE stock_levels SET reserved = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE stock_levels SET reserved = (0) - 1 WHERE id = b.id RETURNING (reserved >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (reserved >= 0) INTO sw_ok FROM stock_levels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1648,10 +1676,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE stock_levels SET reorder_level = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE stock_levels SET reorder_level = (0) - 1 WHERE id = b.id RETURNING (reorder_level >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (reorder_level >= 0) INTO sw_ok FROM stock_levels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1689,10 +1718,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE stock_levels SET reserved = (quantity_on_hand) + 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE stock_levels SET reserved = (quantity_on_hand) + 1 WHERE id = b.id RETURNING (reserved <= quantity_on_hand) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (reserved <= quantity_on_hand) INTO sw_ok FROM stock_levels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1730,12 +1760,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE stock_levels SET bin_location = repeat('x', 21) WHERE id = b.id;
-            WHEN 2 THEN UPDATE stock_levels SET bin_location = rpad(bin_location, 21, right(bin_location, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE stock_levels SET bin_location = rpad(bin_location, 21, left(bin_location, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE stock_levels SET bin_location = repeat('x', 21) WHERE id = b.id RETURNING (char_length(bin_location) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE stock_levels SET bin_location = rpad(bin_location, 21, right(bin_location, 1)) WHERE id = b.id RETURNING (char_length(bin_location) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE stock_levels SET bin_location = rpad(bin_location, 21, left(bin_location, 1)) WHERE id = b.id RETURNING (char_length(bin_location) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(bin_location) <= 20) INTO sw_ok FROM stock_levels WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1883,8 +1914,8 @@ BEGIN
 END
 $attempt$
 $sw$), '^23001 ', '23503 ') AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_subtotal_range: refuses subtotal = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_subtotal_range', 'check ck_orders_subtotal_range: refuses subtotal = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_subtotal_range: refuses subtotal = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_subtotal_range', 'check ck_orders_subtotal_range: refuses subtotal = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1902,11 +1933,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET subtotal = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET subtotal = (0) - 1, total = ((0) - 1) - discount_total + shipping_fee + tax WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET subtotal = (0) - 0.01 WHERE id = b.id RETURNING (subtotal >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET subtotal = (0) - 0.01, total = ((0) - 0.01) - discount_total + shipping_fee + tax WHERE id = b.id RETURNING (subtotal >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (subtotal >= 0) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1925,8 +1957,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_discount_total_range: refuses discount_total = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_discount_total_range', 'check ck_orders_discount_total_range: refuses discount_total = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_discount_total_range: refuses discount_total = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_discount_total_range', 'check ck_orders_discount_total_range: refuses discount_total = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1944,11 +1976,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET discount_total = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET discount_total = (0) - 1, total = subtotal - ((0) - 1) + shipping_fee + tax WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET discount_total = (0) - 0.01 WHERE id = b.id RETURNING (discount_total >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET discount_total = (0) - 0.01, total = subtotal - ((0) - 0.01) + shipping_fee + tax WHERE id = b.id RETURNING (discount_total >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (discount_total >= 0) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -1967,8 +2000,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_shipping_fee_range: refuses shipping_fee = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_shipping_fee_range', 'check ck_orders_shipping_fee_range: refuses shipping_fee = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_shipping_fee_range: refuses shipping_fee = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_shipping_fee_range', 'check ck_orders_shipping_fee_range: refuses shipping_fee = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1986,11 +2019,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET shipping_fee = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET shipping_fee = (0) - 1, total = subtotal - discount_total + ((0) - 1) + tax WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET shipping_fee = (0) - 0.01 WHERE id = b.id RETURNING (shipping_fee >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET shipping_fee = (0) - 0.01, total = subtotal - discount_total + ((0) - 0.01) + tax WHERE id = b.id RETURNING (shipping_fee >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (shipping_fee >= 0) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2009,8 +2043,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_tax_range: refuses tax = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_tax_range', 'check ck_orders_tax_range: refuses tax = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_tax_range: refuses tax = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_tax_range', 'check ck_orders_tax_range: refuses tax = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2028,11 +2062,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET tax = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET tax = (0) - 1, total = subtotal - discount_total + shipping_fee + ((0) - 1) WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET tax = (0) - 0.01 WHERE id = b.id RETURNING (tax >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET tax = (0) - 0.01, total = subtotal - discount_total + shipping_fee + ((0) - 0.01) WHERE id = b.id RETURNING (tax >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (tax >= 0) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2051,8 +2086,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_total_range: refuses total = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_total_range', 'check ck_orders_total_range: refuses total = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_total_range: refuses total = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_total_range', 'check ck_orders_total_range: refuses total = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2070,10 +2105,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET total = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET total = (0) - 0.01 WHERE id = b.id RETURNING (total >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (total >= 0) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2092,8 +2128,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_order_total_adds_up: refuses total = (subtotal - discount_total + shipping_fee + tax) + 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_orders_order_total_adds_up', 'check ck_orders_order_total_adds_up: refuses total = (subtotal - discount_total + shipping_fee + tax) + 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_orders_order_total_adds_up: refuses total = (subtotal - discount_total + shipping_fee + tax) + 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_orders_order_total_adds_up', 'check ck_orders_order_total_adds_up: refuses total = (subtotal - discount_total + shipping_fee + tax) + 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2111,10 +2147,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET total = (subtotal - discount_total + shipping_fee + tax) + 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET total = (subtotal - discount_total + shipping_fee + tax) + 0.01 WHERE id = b.id RETURNING (total = subtotal - discount_total + shipping_fee + tax) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (total = subtotal - discount_total + shipping_fee + tax) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2152,12 +2189,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET order_number = repeat('x', 21) WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET order_number = rpad(order_number, 21, right(order_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE orders SET order_number = rpad(order_number, 21, left(order_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET order_number = repeat('x', 21) WHERE id = b.id RETURNING (char_length(order_number) <= 20) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET order_number = rpad(order_number, 21, right(order_number, 1)) WHERE id = b.id RETURNING (char_length(order_number) <= 20) INTO sw_ok;
+            WHEN 3 THEN UPDATE orders SET order_number = rpad(order_number, 21, left(order_number, 1)) WHERE id = b.id RETURNING (char_length(order_number) <= 20) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(order_number) <= 20) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2195,12 +2233,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE orders SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET status = '~' WHERE id = b.id RETURNING (status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET status = '' WHERE id = b.id RETURNING (status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')) INTO sw_ok;
+            WHEN 3 THEN UPDATE orders SET status = '~' || status WHERE id = b.id RETURNING (status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2238,12 +2277,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET currency = repeat('x', 4) WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE orders SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET currency = repeat('x', 4) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 3 THEN UPDATE orders SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(currency) <= 3) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2281,12 +2321,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE orders SET ip_address = repeat('x', 46) WHERE id = b.id;
-            WHEN 2 THEN UPDATE orders SET ip_address = rpad(ip_address, 46, right(ip_address, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE orders SET ip_address = rpad(ip_address, 46, left(ip_address, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE orders SET ip_address = repeat('x', 46) WHERE id = b.id RETURNING (char_length(ip_address) <= 45) INTO sw_ok;
+            WHEN 2 THEN UPDATE orders SET ip_address = rpad(ip_address, 46, right(ip_address, 1)) WHERE id = b.id RETURNING (char_length(ip_address) <= 45) INTO sw_ok;
+            WHEN 3 THEN UPDATE orders SET ip_address = rpad(ip_address, 46, left(ip_address, 1)) WHERE id = b.id RETURNING (char_length(ip_address) <= 45) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(ip_address) <= 45) INTO sw_ok FROM orders WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2431,10 +2472,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET line_number = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET line_number = (1) - 1 WHERE id = b.id RETURNING (line_number >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (line_number >= 1) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2472,11 +2514,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET quantity = (1) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE order_lines SET quantity = (1) - 1, line_total = ((1) - 1) * unit_price - discount WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET quantity = (1) - 1 WHERE id = b.id RETURNING (quantity >= 1 AND quantity <= 999) INTO sw_ok;
+            WHEN 2 THEN UPDATE order_lines SET quantity = (1) - 1, line_total = ((1) - 1) * unit_price - discount WHERE id = b.id RETURNING (quantity >= 1 AND quantity <= 999) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (quantity >= 1 AND quantity <= 999) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2495,8 +2538,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_unit_price_range: refuses unit_price = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_order_lines_unit_price_range', 'check ck_order_lines_unit_price_range: refuses unit_price = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_unit_price_range: refuses unit_price = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_order_lines_unit_price_range', 'check ck_order_lines_unit_price_range: refuses unit_price = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2514,11 +2557,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET unit_price = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE order_lines SET unit_price = (0) - 1, line_total = quantity * ((0) - 1) - discount WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET unit_price = (0) - 0.01 WHERE id = b.id RETURNING (unit_price >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE order_lines SET unit_price = (0) - 0.01, line_total = quantity * ((0) - 0.01) - discount WHERE id = b.id RETURNING (unit_price >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (unit_price >= 0) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2537,8 +2581,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_discount_range: refuses discount = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_order_lines_discount_range', 'check ck_order_lines_discount_range: refuses discount = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_discount_range: refuses discount = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_order_lines_discount_range', 'check ck_order_lines_discount_range: refuses discount = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2556,11 +2600,12 @@ BEGIN
     END IF;
     FOR sw_i IN 1..2 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET discount = (0) - 1 WHERE id = b.id;
-            WHEN 2 THEN UPDATE order_lines SET discount = (0) - 1, line_total = quantity * unit_price - ((0) - 1) WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET discount = (0) - 0.01 WHERE id = b.id RETURNING (discount >= 0) INTO sw_ok;
+            WHEN 2 THEN UPDATE order_lines SET discount = (0) - 0.01, line_total = quantity * unit_price - ((0) - 0.01) WHERE id = b.id RETURNING (discount >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (discount >= 0) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2579,8 +2624,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_line_total_range: refuses line_total = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_order_lines_line_total_range', 'check ck_order_lines_line_total_range: refuses line_total = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_line_total_range: refuses line_total = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_order_lines_line_total_range', 'check ck_order_lines_line_total_range: refuses line_total = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2598,10 +2643,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET line_total = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET line_total = (0) - 0.01 WHERE id = b.id RETURNING (line_total >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (line_total >= 0) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2620,8 +2666,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_line_total_adds_up: refuses line_total = (quantity * unit_price - discount) + 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_order_lines_line_total_adds_up', 'check ck_order_lines_line_total_adds_up: refuses line_total = (quantity * unit_price - discount) + 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_lines_line_total_adds_up: refuses line_total = (quantity * unit_price - discount) + 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_order_lines_line_total_adds_up', 'check ck_order_lines_line_total_adds_up: refuses line_total = (quantity * unit_price - discount) + 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2639,10 +2685,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_lines SET line_total = (quantity * unit_price - discount) + 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE order_lines SET line_total = (quantity * unit_price - discount) + 0.01 WHERE id = b.id RETURNING (line_total = quantity * unit_price - discount) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (line_total = quantity * unit_price - discount) INTO sw_ok FROM order_lines WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2747,8 +2794,8 @@ BEGIN
 END
 $attempt$
 $sw$), '^23001 ', '23503 ') AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_payments_amount_range: refuses amount = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_payments_amount_range', 'check ck_payments_amount_range: refuses amount = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_payments_amount_range: refuses amount = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_payments_amount_range', 'check ck_payments_amount_range: refuses amount = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2766,10 +2813,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE payments SET amount = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE payments SET amount = (0) - 0.01 WHERE id = b.id RETURNING (amount >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (amount >= 0) INTO sw_ok FROM payments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2807,12 +2855,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE payments SET provider = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE payments SET provider = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE payments SET provider = '~' || provider WHERE id = b.id;
+            WHEN 1 THEN UPDATE payments SET provider = '~' WHERE id = b.id RETURNING (provider IN ('stripe', 'paypal', 'adyen', 'bank_transfer')) INTO sw_ok;
+            WHEN 2 THEN UPDATE payments SET provider = '' WHERE id = b.id RETURNING (provider IN ('stripe', 'paypal', 'adyen', 'bank_transfer')) INTO sw_ok;
+            WHEN 3 THEN UPDATE payments SET provider = '~' || provider WHERE id = b.id RETURNING (provider IN ('stripe', 'paypal', 'adyen', 'bank_transfer')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (provider IN ('stripe', 'paypal', 'adyen', 'bank_transfer')) INTO sw_ok FROM payments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2850,12 +2899,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE payments SET provider_reference = repeat('x', 101) WHERE id = b.id;
-            WHEN 2 THEN UPDATE payments SET provider_reference = rpad(provider_reference, 101, right(provider_reference, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE payments SET provider_reference = rpad(provider_reference, 101, left(provider_reference, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE payments SET provider_reference = repeat('x', 101) WHERE id = b.id RETURNING (char_length(provider_reference) <= 100) INTO sw_ok;
+            WHEN 2 THEN UPDATE payments SET provider_reference = rpad(provider_reference, 101, right(provider_reference, 1)) WHERE id = b.id RETURNING (char_length(provider_reference) <= 100) INTO sw_ok;
+            WHEN 3 THEN UPDATE payments SET provider_reference = rpad(provider_reference, 101, left(provider_reference, 1)) WHERE id = b.id RETURNING (char_length(provider_reference) <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(provider_reference) <= 100) INTO sw_ok FROM payments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2893,12 +2943,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE payments SET currency = repeat('x', 4) WHERE id = b.id;
-            WHEN 2 THEN UPDATE payments SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE payments SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE payments SET currency = repeat('x', 4) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 2 THEN UPDATE payments SET currency = rpad(currency, 4, right(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            WHEN 3 THEN UPDATE payments SET currency = rpad(currency, 4, left(currency, 1)) WHERE id = b.id RETURNING (char_length(currency) <= 3) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(currency) <= 3) INTO sw_ok FROM payments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -2936,12 +2987,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE payments SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE payments SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE payments SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE payments SET status = '~' WHERE id = b.id RETURNING (status IN ('authorized', 'captured', 'failed', 'refunded')) INTO sw_ok;
+            WHEN 2 THEN UPDATE payments SET status = '' WHERE id = b.id RETURNING (status IN ('authorized', 'captured', 'failed', 'refunded')) INTO sw_ok;
+            WHEN 3 THEN UPDATE payments SET status = '~' || status WHERE id = b.id RETURNING (status IN ('authorized', 'captured', 'failed', 'refunded')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('authorized', 'captured', 'failed', 'refunded')) INTO sw_ok FROM payments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3065,10 +3117,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE shipments SET weight_grams = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE shipments SET weight_grams = (0) - 1 WHERE id = b.id RETURNING (weight_grams >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (weight_grams >= 0) INTO sw_ok FROM shipments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3106,12 +3159,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE shipments SET carrier = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE shipments SET carrier = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE shipments SET carrier = '~' || carrier WHERE id = b.id;
+            WHEN 1 THEN UPDATE shipments SET carrier = '~' WHERE id = b.id RETURNING (carrier IN ('dhl', 'ups', 'fedex', 'postnl', 'dpd')) INTO sw_ok;
+            WHEN 2 THEN UPDATE shipments SET carrier = '' WHERE id = b.id RETURNING (carrier IN ('dhl', 'ups', 'fedex', 'postnl', 'dpd')) INTO sw_ok;
+            WHEN 3 THEN UPDATE shipments SET carrier = '~' || carrier WHERE id = b.id RETURNING (carrier IN ('dhl', 'ups', 'fedex', 'postnl', 'dpd')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (carrier IN ('dhl', 'ups', 'fedex', 'postnl', 'dpd')) INTO sw_ok FROM shipments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3149,12 +3203,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE shipments SET tracking_number = repeat('x', 61) WHERE id = b.id;
-            WHEN 2 THEN UPDATE shipments SET tracking_number = rpad(tracking_number, 61, right(tracking_number, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE shipments SET tracking_number = rpad(tracking_number, 61, left(tracking_number, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE shipments SET tracking_number = repeat('x', 61) WHERE id = b.id RETURNING (char_length(tracking_number) <= 60) INTO sw_ok;
+            WHEN 2 THEN UPDATE shipments SET tracking_number = rpad(tracking_number, 61, right(tracking_number, 1)) WHERE id = b.id RETURNING (char_length(tracking_number) <= 60) INTO sw_ok;
+            WHEN 3 THEN UPDATE shipments SET tracking_number = rpad(tracking_number, 61, left(tracking_number, 1)) WHERE id = b.id RETURNING (char_length(tracking_number) <= 60) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(tracking_number) <= 60) INTO sw_ok FROM shipments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3192,12 +3247,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE shipments SET tracking_url = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE shipments SET tracking_url = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE shipments SET tracking_url = '~' || tracking_url WHERE id = b.id;
+            WHEN 1 THEN UPDATE shipments SET tracking_url = '~' WHERE id = b.id RETURNING (tracking_url ~* '^https?://[^[:space:]]+$' AND char_length(tracking_url) <= 2048) INTO sw_ok;
+            WHEN 2 THEN UPDATE shipments SET tracking_url = '' WHERE id = b.id RETURNING (tracking_url ~* '^https?://[^[:space:]]+$' AND char_length(tracking_url) <= 2048) INTO sw_ok;
+            WHEN 3 THEN UPDATE shipments SET tracking_url = '~' || tracking_url WHERE id = b.id RETURNING (tracking_url ~* '^https?://[^[:space:]]+$' AND char_length(tracking_url) <= 2048) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (tracking_url ~* '^https?://[^[:space:]]+$' AND char_length(tracking_url) <= 2048) INTO sw_ok FROM shipments WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3259,8 +3315,8 @@ END
 $attempt$
 $sw$),
     '23505 uq_coupons_code', 'unique uq_coupons_code: refuses code repeated');
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_coupons_percent_off_range: refuses percent_off = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_coupons_percent_off_range', 'check ck_coupons_percent_off_range: refuses percent_off = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_coupons_percent_off_range: refuses percent_off = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_coupons_percent_off_range', 'check ck_coupons_percent_off_range: refuses percent_off = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3278,10 +3334,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET percent_off = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET percent_off = (0) - 0.01 WHERE id = b.id RETURNING (percent_off >= 0 AND percent_off <= 100) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (percent_off >= 0 AND percent_off <= 100) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3300,8 +3357,8 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_coupons_amount_off_range: refuses amount_off = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_coupons_amount_off_range', 'check ck_coupons_amount_off_range: refuses amount_off = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_coupons_amount_off_range: refuses amount_off = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_coupons_amount_off_range', 'check ck_coupons_amount_off_range: refuses amount_off = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3319,10 +3376,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET amount_off = (0) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET amount_off = (0) - 0.01 WHERE id = b.id RETURNING (amount_off >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (amount_off >= 0) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3360,10 +3418,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET max_redemptions = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET max_redemptions = (1) - 1 WHERE id = b.id RETURNING (max_redemptions >= 1) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (max_redemptions >= 1) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3401,10 +3460,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET valid_until = valid_from WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET valid_until = valid_from WHERE id = b.id RETURNING (valid_until IS NULL OR valid_until > valid_from) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (valid_until IS NULL OR valid_until > valid_from) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3442,12 +3502,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET code = repeat('x', 33) WHERE id = b.id;
-            WHEN 2 THEN UPDATE coupons SET code = rpad(code, 33, right(code, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE coupons SET code = rpad(code, 33, left(code, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET code = repeat('x', 33) WHERE id = b.id RETURNING (char_length(code) <= 32) INTO sw_ok;
+            WHEN 2 THEN UPDATE coupons SET code = rpad(code, 33, right(code, 1)) WHERE id = b.id RETURNING (char_length(code) <= 32) INTO sw_ok;
+            WHEN 3 THEN UPDATE coupons SET code = rpad(code, 33, left(code, 1)) WHERE id = b.id RETURNING (char_length(code) <= 32) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(code) <= 32) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3485,12 +3546,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE coupons SET kind = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE coupons SET kind = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE coupons SET kind = '~' || kind WHERE id = b.id;
+            WHEN 1 THEN UPDATE coupons SET kind = '~' WHERE id = b.id RETURNING (kind IN ('percent', 'fixed_amount', 'free_shipping')) INTO sw_ok;
+            WHEN 2 THEN UPDATE coupons SET kind = '' WHERE id = b.id RETURNING (kind IN ('percent', 'fixed_amount', 'free_shipping')) INTO sw_ok;
+            WHEN 3 THEN UPDATE coupons SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('percent', 'fixed_amount', 'free_shipping')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (kind IN ('percent', 'fixed_amount', 'free_shipping')) INTO sw_ok FROM coupons WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3613,10 +3675,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE reviews SET rating = (1) - 1 WHERE id = b.id;
+            WHEN 1 THEN UPDATE reviews SET rating = (1) - 1 WHERE id = b.id RETURNING (rating >= 1 AND rating <= 5) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (rating >= 1 AND rating <= 5) INTO sw_ok FROM reviews WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3654,12 +3717,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE reviews SET title = repeat('x', 121) WHERE id = b.id;
-            WHEN 2 THEN UPDATE reviews SET title = rpad(title, 121, right(title, 1)) WHERE id = b.id;
-            WHEN 3 THEN UPDATE reviews SET title = rpad(title, 121, left(title, 1)) WHERE id = b.id;
+            WHEN 1 THEN UPDATE reviews SET title = repeat('x', 121) WHERE id = b.id RETURNING (char_length(title) <= 120) INTO sw_ok;
+            WHEN 2 THEN UPDATE reviews SET title = rpad(title, 121, right(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 120) INTO sw_ok;
+            WHEN 3 THEN UPDATE reviews SET title = rpad(title, 121, left(title, 1)) WHERE id = b.id RETURNING (char_length(title) <= 120) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (char_length(title) <= 120) INTO sw_ok FROM reviews WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3697,12 +3761,13 @@ BEGIN
     END IF;
     FOR sw_i IN 1..3 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE reviews SET status = '~' WHERE id = b.id;
-            WHEN 2 THEN UPDATE reviews SET status = '' WHERE id = b.id;
-            WHEN 3 THEN UPDATE reviews SET status = '~' || status WHERE id = b.id;
+            WHEN 1 THEN UPDATE reviews SET status = '~' WHERE id = b.id RETURNING (status IN ('pending', 'published', 'rejected')) INTO sw_ok;
+            WHEN 2 THEN UPDATE reviews SET status = '' WHERE id = b.id RETURNING (status IN ('pending', 'published', 'rejected')) INTO sw_ok;
+            WHEN 3 THEN UPDATE reviews SET status = '~' || status WHERE id = b.id RETURNING (status IN ('pending', 'published', 'rejected')) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (status IN ('pending', 'published', 'rejected')) INTO sw_ok FROM reviews WHERE id = b.id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;
@@ -3841,8 +3906,8 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_order_coupons_coupon_id', 'foreign key fk_order_coupons_coupon_id: refuses coupon_id pointing at no coupons row');
-SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 1' || ' (' || have || ')')
-    ELSE is(have, '23514 ck_order_coupons_discount_amount_range', 'check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 1') END
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 0.01' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_order_coupons_discount_amount_range', 'check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 0.01') END
 FROM (SELECT pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3860,10 +3925,11 @@ BEGIN
     END IF;
     FOR sw_i IN 1..1 LOOP
         BEGIN
+            sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE order_coupons SET discount_amount = (0) - 1 WHERE order_id = b.order_id AND coupon_id = b.coupon_id;
+            WHEN 1 THEN UPDATE order_coupons SET discount_amount = (0) - 0.01 WHERE order_id = b.order_id AND coupon_id = b.coupon_id RETURNING (discount_amount >= 0) INTO sw_ok;
+            ELSE NULL;
             END CASE;
-            SELECT (discount_amount >= 0) INTO sw_ok FROM order_coupons WHERE order_id = b.order_id AND coupon_id = b.coupon_id;
             IF sw_ok IS FALSE THEN
                 RETURN;  -- the database let it through
             END IF;

@@ -86,6 +86,13 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
               f"+ {len(advised)} chosen by the advisor ({result.whatif}, {result.advisor_seconds:.1f} s)", markup=False)
     for index in advised:
         out.print(f"  advisor: {index.definition}", markup=False)
+    for p in result.patterns:  # writes timed again with the business rules' triggers off
+        on, off = p.latency, p.without_rules
+        if p.rule_triggers and on and off:
+            out.print(f"business rules: {p.name} p50 {ms(on.p50)} ms with, {ms(off.p50)} ms without "
+                      f"({on.p50 - off.p50:+.3f} ms); p95 {ms(on.p95)} / {ms(off.p95)} ms", markup=False)
+        elif p.rule_triggers and p.rules_error:
+            out.print(f"business rules: {p.name}: {p.rules_error}", markup=False)
 
 
 @dataclass(frozen=True)

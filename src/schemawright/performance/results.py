@@ -42,6 +42,11 @@ class PatternBench:
     bindings: int = 0  # different parameter sets drawn from the data
     refused: int = 0  # drawn parameter sets a constraint refused (skipped, not timed)
     error: str | None = None
+    # A write on a table that business-rule triggers guard is timed twice (performance/rules.py).
+    rule_triggers: tuple[str, ...] = ()  # those triggers; empty: measured once
+    checks_refused: int = 0  # timed runs whose commit-time group checks refused the rows written alone
+    without_rules: Latency | None = None  # the same runs with every rule trigger switched off
+    rules_error: str | None = None  # why the second measurement is missing
 
     @property
     def verdict(self) -> Verdict:

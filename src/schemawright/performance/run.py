@@ -5,6 +5,9 @@ foreign keys and pattern predicates, which the DDL creates), improved by the pla
 advisor run on the generated data (indexing.select.advise): the indexes it chooses are built
 for real before timing.  The result lists both, so the report shows what was chosen and the
 latencies obtained with it.
+
+A write on a table that business-rule triggers guard is timed a second time with those
+triggers off (performance/rules.py), so the report shows what the rules cost it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.results import BenchIndex, BenchResult
+from schemawright.performance.rules import guarding_triggers, has_commit_checks, time_without_rules
 from schemawright.performance.timing import time_pattern
 from schemawright.sql.postgresql import create_index
 from schemawright.sql.quoting import quote_ident
@@ -69,11 +73,18 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                 # the heap) and analysed with their indexes; bulk-loaded ones are not yet.
                 db.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in design.tables))
                 enums = design_enums(design)
+                commit_checks = has_commit_checks(design)
                 for i, pattern in enumerate(design.access_patterns):
                     if patterns:
                         patterns(pattern.name, i, len(design.access_patterns))
-                    result.patterns.append(time_pattern(db, design, pattern, runs=runs, warmup=warmup, enums=enums,
-                                                        seed=seed, statement=f"sw_bench_{i}"))
+                    timing = dict(runs=runs, warmup=warmup, enums=enums, seed=seed, statement=f"sw_bench_{i}")
+                    guards = guarding_triggers(design, pattern)
+                    measured = time_pattern(db, design, pattern, **timing,  # type: ignore[arg-type]
+                                            commit_checks=bool(guards) and commit_checks)
+                    result.patterns.append(measured)
+                    if guards and measured.latency is not None:
+                        measured.rule_triggers = guards
+                        time_without_rules(db, design, pattern, measured, **timing, commit_checks=commit_checks)
                 if patterns:
                     patterns("", len(design.access_patterns), len(design.access_patterns))
             tell("Dropping the scratch database")

@@ -5,6 +5,12 @@ execution with the plan PostgreSQL settles on, not parsing.  Every run is a tran
 that is rolled back, so write patterns leave the data as it was for the next run.  The
 first `warmup` runs fill caches and are not counted.  A drawn binding that breaks a
 constraint (an insert whose key exists already) is skipped and another one is used.
+
+With `commit_checks`, each run also fires the checks deferred to commit (`SET CONSTRAINTS
+ALL IMMEDIATE`, timed with the statement): a rolled-back transaction never reaches COMMIT,
+so a business rule's group check would otherwise cost nothing.  A check that refuses the
+rows one run wrote alone (a single line of an entry that must balance) still did its work:
+the run is timed and counted in `checks_refused`.
 """
 
 from __future__ import annotations
@@ -31,8 +37,12 @@ def _call(statement: str, values: Binding) -> str:
     return f"EXECUTE {statement}(" + ", ".join("NULL" if v is None else quote_literal(v) for v in values) + ")"
 
 
+COMMIT_CHECKS = "SET CONSTRAINTS ALL IMMEDIATE"
+
+
 def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, runs: int, warmup: int,
-                 enums: dict[str, tuple[str, ...]], seed: int, statement: str = "sw_bench") -> PatternBench:
+                 enums: dict[str, tuple[str, ...]], seed: int, statement: str = "sw_bench",
+                 commit_checks: bool = False) -> PatternBench:
     result = PatternBench(pattern.name, pattern.kind, pattern.frequency, pattern.latency_p95_ms)
     try:
         bound = positional(pattern.sql)
@@ -53,8 +63,9 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
                                      seed=seed, attempt=attempt)
             with paused_gc():  # a collection inside a timed run would be the client's pause, not the server's
-                samples, rows, used, error, skipped = _timed(db, statement, bindings, needed)
+                samples, rows, used, error, skipped, checked = _timed(db, statement, bindings, needed, commit_checks)
             result.refused += skipped
+            result.checks_refused += checked
             if len(samples) == needed:
                 break
         if len(samples) < needed:
@@ -71,12 +82,13 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
     return result
 
 
-def _timed(db: Database, statement: str, bindings: list[Binding], needed: int):  # noqa: ANN202
+def _timed(db: Database, statement: str, bindings: list[Binding], needed: int,  # noqa: ANN202
+           commit_checks: bool = False):
     samples: list[float] = []
     rows: list[int] = []
     used: list[Binding] = []
     error: DatabaseError | None = None
-    skipped = 0
+    skipped = checked = 0
     for values in bindings:
         if len(samples) == needed:
             break
@@ -85,6 +97,13 @@ def _timed(db: Database, statement: str, bindings: list[Binding], needed: int): 
             with db.transaction(rollback=True):
                 start = time.perf_counter()
                 count = db.execute(call)
+                if commit_checks:
+                    try:
+                        db.execute(COMMIT_CHECKS)
+                    except DatabaseError as exc:
+                        if not exc.is_integrity_error:
+                            raise
+                        checked += 1
                 elapsed = (time.perf_counter() - start) * 1000
         except DatabaseError as exc:
             if not (exc.is_integrity_error or exc.is_data_error):
@@ -96,4 +115,4 @@ def _timed(db: Database, statement: str, bindings: list[Binding], needed: int): 
         samples.append(elapsed)
         rows.append(max(count, 0))
         used.append(values)
-    return samples, rows, used, error, skipped
+    return samples, rows, used, error, skipped, checked

@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from schemawright import model as m
+from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
 from schemawright.validation.rules import column_name, column_rules
 
@@ -25,7 +26,7 @@ def falsify(expression: str, table: m.Table, own_only: bool = False) -> Assignme
         tree = sqlglot.parse_one(expression, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return None
-    return _complete(_Falsifier(table, own_only).false(tree))
+    return _first_complete(_Falsifier(table, own_only).false(tree), table)
 
 
 def satisfy(expression: str, table: m.Table) -> Assignments | None:
@@ -34,7 +35,7 @@ def satisfy(expression: str, table: m.Table) -> Assignments | None:
         tree = sqlglot.parse_one(expression, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return None
-    return _complete(_Falsifier(table).true(tree))
+    return _first_complete(_Falsifier(table).true(tree), table)
 
 
 def _sql(node: exp.Expression) -> str:
@@ -60,8 +61,30 @@ def merge(*parts: Assignments | None) -> Assignments | None:
     return out
 
 
-def _complete(found: Assignments | None) -> Assignments | None:
-    return None if found is None or NOT_NULL in found.values() else found
+def _first_complete(options: list[Assignments], table: m.Table) -> Assignments | None:
+    """The first way with every value known; a column that must only be non-NULL keeps its
+    value, or takes one another row has."""
+    found = next((o for o in options if NOT_NULL not in o.values()), None)
+    if found is not None or not options:
+        return found
+    name = q(table.name)
+    return {c: (f"coalesce({q(c)}, (SELECT max({q(c)}) FROM {name}))" if v == NOT_NULL else v)
+            for c, v in options[0].items()}
+
+
+def _products(left: list[Assignments], right: list[Assignments]) -> list[Assignments]:
+    """Every agreeing pair of a way for each side (both must hold at once)."""
+    out = [m for a in left for b in right if (m := merge(a, b)) is not None]
+    return out[:_OPTIONS]
+
+
+_OPTIONS = 24  # ways kept per node: rules are short, and the first complete one wins
+
+
+def _predicate(node: exp.Expression) -> bool:
+    node = node.this if isinstance(node, exp.Paren) else node
+    return isinstance(node, (exp.In, exp.Is, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Not, exp.And,
+                             exp.Or, exp.Between))
 
 
 class _Falsifier:
@@ -88,27 +111,36 @@ class _Falsifier:
             return "1" if scale == 0 else "0." + "0" * (scale - 1) + "1"
         return "1"
 
-    def false(self, node: exp.Expression) -> Assignments | None:
-        if isinstance(node, exp.Paren):
-            return self.false(node.this)
-        if isinstance(node, exp.And):
-            return self.false(node.this) or self.false(node.expression)
-        if isinstance(node, exp.Or):
-            return merge(self.false(node.this), self.false(node.expression))
-        if isinstance(node, exp.Not):
-            return self.true(node.this)
-        return self._compare(node, want=False)
+    # Each returns the ways to make the node false (true), most direct first: a rule like
+    # `a IS NULL OR (b IS NOT NULL AND a >= b)` is broken by a < b, not by the first conjunct.
 
-    def true(self, node: exp.Expression) -> Assignments | None:
+    def false(self, node: exp.Expression) -> list[Assignments]:
+        if isinstance(node, exp.Paren):
+            return self.false(node.this)
+        if isinstance(node, exp.And):
+            return self.false(node.this) + self.false(node.expression)
+        if isinstance(node, exp.Or):
+            return _products(self.false(node.this), self.false(node.expression))
+        if isinstance(node, exp.Not):
+            return self.true(node.this)
+        if isinstance(node, exp.EQ) and _predicate(node.this) and _predicate(node.expression):
+            # (status IN ('done')) = (resolved_at IS NOT NULL): one side true, the other false
+            return (_products(self.true(node.this), self.false(node.expression))
+                    + _products(self.false(node.this), self.true(node.expression)))
+        found = self._compare(node, want=False)
+        return [found] if found is not None else []
+
+    def true(self, node: exp.Expression) -> list[Assignments]:
         if isinstance(node, exp.Paren):
             return self.true(node.this)
         if isinstance(node, exp.And):
-            return merge(self.true(node.this), self.true(node.expression))
+            return _products(self.true(node.this), self.true(node.expression))
         if isinstance(node, exp.Or):
-            return self.true(node.this) or self.true(node.expression)
+            return self.true(node.this) + self.true(node.expression)
         if isinstance(node, exp.Not):
             return self.false(node.this)
-        return self._compare(node, want=True)
+        found = self._compare(node, want=True)
+        return [found] if found is not None else []
 
     def _compare(self, node: exp.Expression, want: bool) -> Assignments | None:
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):

@@ -29,8 +29,7 @@ from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
 from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
-from schemawright.validation.rules import column_rules, derived_columns
-from schemawright.generation.tables import check_columns
+from schemawright.validation.rules import column_name, column_rules, derived_columns
 from schemawright.validation.values import generate, profile
 
 NOTHING = "SWNOD"  # SQLSTATE of an attempt that found no rows to work on
@@ -147,6 +146,15 @@ def _variants(assignments: Assignments) -> list[Assignments]:
         elif value == "'~'":
             out += [{**assignments, column: "''"}, {**assignments, column: f"'~' || {q(column)}"}]
     return out
+
+
+def check_columns(check: m.Check) -> set[str] | None:
+    """The columns a CHECK reads, None when its text does not parse."""
+    try:
+        tree = sqlglot.parse_one(check.expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+    return {name for c in tree.find_all(exp.Column) if (name := column_name(c))}
 
 
 def _do(body: str, declare: str = "") -> str:

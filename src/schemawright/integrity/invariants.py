@@ -108,7 +108,7 @@ class _State:
         self.decisions.append(m.Decision(step="integrity", subject=f"rule {rule.name}", choice=choice, reason=reason))
 
     def design(self) -> m.Design:
-        extensions = tuple(dict.fromkeys(self.base.extensions + tuple(self.extensions)))
+        extensions = tuple(sorted(set(self.base.extensions) | set(self.extensions)))  # sorted, as physical keeps them
         objects = self.base.objects
         if self.queue:
             objects += (m.SchemaObject(kind="table", name=PENDING, sql=_PENDING_TABLE),

@@ -61,12 +61,15 @@ def _run(design: m.Design, patterns: bool = True) -> tuple[Workspace, Outcome]:
     ws = Workspace.of(design)
     outcome = Outcome()
     failed: dict[str, str] = {}  # pattern -> why it is left as written (later splits leave it too)
-    for _ in range(MAX_SPLITS):
+    made = 0
+    while True:
         planned = plan_splits(ws, namer)
-        split = next((s for s in planned if s.blocked is None), None)
-        if split is None:
+        ready = _independent([s for s in planned if s.blocked is None], one=bool(ws.views or ws.denormalizations))
+        if not ready or made >= MAX_SPLITS:
             break
-        _apply(split, ws, namer, outcome, failed if patterns else None)
+        for split in ready:
+            _apply(split, ws, namer, outcome, failed if patterns else None)
+        made += len(ready)
     for split in planned:
         outcome.blocked[split.rule] = split.blocked or "the step stopped after too many splits"
         ws.decisions.append(m.Decision(step="logical", subject=f"rule {split.rule}", choice="not split",
@@ -91,6 +94,23 @@ def _pattern_notes(design: m.Design, ws: Workspace, failed: dict[str, str]) -> N
                                            choice="rewritten with a join to the split-out table", reason=pattern.sql))
 
 
+def _independent(splits: list[Split], one: bool) -> list[Split]:
+    """The splits of one pass: in rule order, each touching entities no earlier one of the pass
+    touches, so each was planned on the design it applies to, without planning every rule
+    again after each split.  Views and copies' queries are rewritten by each split in turn:
+    then one split per pass."""
+    out: list[Split] = []
+    touched: set[str] = set()
+    for split in splits:
+        if {split.source, split.entity} & touched:
+            continue
+        out.append(split)
+        touched |= {split.source, split.entity}
+        if one:
+            break
+    return out
+
+
 def _apply(split: Split, ws: Workspace, namer: Namer, outcome: Outcome, failed: dict[str, str] | None) -> None:
     before = ws.columns(split.source, namer)
     rewrite = join_rewrite(split, ws, namer)
@@ -99,8 +119,10 @@ def _apply(split: Split, ws: Workspace, namer: Namer, outcome: Outcome, failed: 
         _into_parent(split, ws, namer)
     else:
         _into_new_entity(split, ws, namer)
+    ws.changed()
     carrier = Carrier(split, ws, namer, before)
     carrier.carry()
+    ws.changed()
     outcome.applied.setdefault(split.rule, split)
     outcome.lost.update(carrier.lost)
     key, moved = ", ".join(split.key), ", ".join(split.moved)

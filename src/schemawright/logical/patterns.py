@@ -8,6 +8,7 @@ column, an unqualified column two tables could own — is reported, not guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -33,6 +34,8 @@ class JoinRewrite:
 
 def rewrite_pattern(sql: str, rewrite: JoinRewrite) -> tuple[str, str | None]:
     """(new SQL, None), or (the SQL unchanged, why it cannot be rewritten mechanically)."""
+    if not re.search(rf"\b{re.escape(rewrite.table)}\b", sql, re.IGNORECASE):
+        return sql, None  # it does not read the table: nothing to parse (a design has many patterns)
     moved = set(rewrite.moved)
     try:
         tree = sqlglot.parse_one(sql, read="postgres")

@@ -53,6 +53,12 @@ class Workspace:
     patterns: list[m.AccessPattern]
     tenant_column: str | None
     decisions: list[m.Decision] = field(default_factory=list)
+    # Columns, keys and foreign keys per entity, read again and again while planning; whoever
+    # changes entities, rules or relationships calls changed().
+    cache: dict[tuple[str, str], object] = field(default_factory=dict)
+
+    def changed(self) -> None:
+        self.cache.clear()
 
     @classmethod
     def of(cls, design: m.Design) -> Workspace:
@@ -65,8 +71,13 @@ class Workspace:
 
     def foreign_keys(self, entity: str, namer: Namer) -> list[tuple[m.Relationship, tuple[str, ...]]]:
         """(relationship, its foreign key columns) for each parent of `entity`."""
-        return [(r, self.fk_columns(r, namer)) for r in self.relationships
-                if r.child == entity and r.cardinality != "many-to-many" and r.parent in self.entities]
+        if "by child" not in self.cache:
+            by_child: dict[str, list[tuple[m.Relationship, tuple[str, ...]]]] = {}
+            for r in self.relationships:
+                if r.cardinality != "many-to-many" and r.parent in self.entities:
+                    by_child.setdefault(r.child, []).append((r, self.fk_columns(r, namer)))
+            self.cache["by child"] = by_child
+        return self.cache["by child"].get(entity, [])  # type: ignore[attr-defined]
 
     def fk_columns(self, rel: m.Relationship, namer: Namer) -> tuple[str, ...]:
         if rel.columns:
@@ -79,12 +90,36 @@ class Workspace:
 
     def columns(self, entity: str, namer: Namer) -> list[str]:
         """The columns the entity's table will have, foreign keys included (audit columns not)."""
+        key = ("columns", entity)
+        if key not in self.cache:
+            self.cache[key] = self._columns(entity, namer)
+        return list(self.cache[key])  # type: ignore[call-overload]
+
+    def _columns(self, entity: str, namer: Namer) -> list[str]:
         e = self.entities[entity]
         attributes = [namer.column(a.name, a.column) for a in e.attributes if a.type != "list"]
         out = [] if e.primary_key is not None else [SURROGATE]
         for _rel, fk in self.foreign_keys(entity, namer):  # right after the key, as build.py places them
             out += [c for c in fk if c not in out and c not in attributes]
         return out + attributes
+
+    def rules_of(self, entity: str) -> list[m.Rule]:
+        if "rules" not in self.cache:
+            by_entity: dict[str, list[m.Rule]] = {}
+            for r in self.rules:
+                by_entity.setdefault(r.entity, []).append(r)
+            self.cache["rules"] = by_entity
+        return self.cache["rules"].get(entity, [])  # type: ignore[attr-defined]
+
+    def children(self, entity: str) -> list[m.Relationship]:
+        """Relationships (not many-to-many) whose parent is `entity`."""
+        if "by parent" not in self.cache:
+            by_parent: dict[str, list[m.Relationship]] = {}
+            for r in self.relationships:
+                if r.cardinality != "many-to-many":
+                    by_parent.setdefault(r.parent, []).append(r)
+            self.cache["by parent"] = by_parent
+        return self.cache["by parent"].get(entity, [])  # type: ignore[attr-defined]
 
     def required(self, entity: str, namer: Namer) -> set[str]:
         e = self.entities[entity]
@@ -100,7 +135,7 @@ class Workspace:
         keys = [frozenset(self.key_of(entity))]
         keys += [frozenset((namer.column(a.name, a.column),)) for a in e.attributes if a.unique and a.required]
         keys += [frozenset(fk) for rel, fk in self.foreign_keys(entity, namer) if rel.cardinality == "one-to-one"]
-        keys += [frozenset(r.columns) for r in self.rules if r.entity == entity and r.kind == "unique"]
+        keys += [frozenset(r.columns) for r in self.rules_of(entity) if r.kind == "unique"]
         keys += [frozenset(i.columns) for i in e.indexes if i.unique and not i.where]
         return [k for k in keys if k and k <= required]
 
@@ -122,19 +157,28 @@ def split_table_name(determinant: tuple[str, ...], namer: Namer, taken: set[str]
     return name
 
 
+@dataclass
+class _Taken:
+    """Names already used, the ones earlier plans of the same pass reserve included."""
+
+    tables: set[str]
+    entities: set[str]
+
+
 def plan_splits(ws: Workspace, namer: Namer) -> list[Split]:
     """Every split the declared dependencies call for now, in rule order, each named."""
-    taken = ws.table_names(namer)
+    taken = _Taken(ws.table_names(namer), set(ws.entities) | {r.name for r in ws.relationships})
     out = []
     for rule in ws.rules:
         split = _plan(rule, ws, namer, taken)
         if split is not None:
-            taken.add(split.table)
+            taken.tables.add(split.table)
+            taken.entities.add(split.entity)
             out.append(split)
     return out
 
 
-def _plan(rule: m.Rule, ws: Workspace, namer: Namer, taken: set[str]) -> Split | None:
+def _plan(rule: m.Rule, ws: Workspace, namer: Namer, taken: _Taken) -> Split | None:
     if rule.kind != "depends" or rule.denormalized or rule.entity not in ws.entities:
         return None
     columns = ws.columns(rule.entity, namer)
@@ -142,8 +186,8 @@ def _plan(rule: m.Rule, ws: Workspace, namer: Namer, taken: set[str]) -> Split |
         return None  # names a column this entity does not have: reported by the check stage
     everything = frozenset(columns)
     fds = [FD(k, everything) for k in ws.keys(rule.entity, namer)]
-    fds += [FD(frozenset(r.columns), frozenset(r.dependent)) for r in ws.rules
-            if r.kind == "depends" and r.entity == rule.entity and set(r.columns) | set(r.dependent) <= everything]
+    fds += [FD(frozenset(r.columns), frozenset(r.dependent)) for r in ws.rules_of(rule.entity)
+            if r.kind == "depends" and set(r.columns) | set(r.dependent) <= everything]
     reach = closure(rule.columns, fds)
     if reach >= everything:
         return None  # the determinant is a (super)key: no violation
@@ -159,15 +203,14 @@ def _plan(rule: m.Rule, ws: Workspace, namer: Namer, taken: set[str]) -> Split |
         split = Split(rule.name, rule.entity, parent.parent, ws.table(parent.parent, namer), key,
                       tuple(by_fk[c] for c in key), moved, into_parent=True)
     else:
-        table = split_table_name(key, namer, taken)
-        split = Split(rule.name, rule.entity, _entity_name(key, ws), table, key, key, moved)
+        table = split_table_name(key, namer, taken.tables)
+        split = Split(rule.name, rule.entity, _entity_name(key, taken.entities), table, key, key, moved)
     blocked = _blocker(split, ws, namer, columns)
     return split if blocked is None else replace(split, blocked=blocked)
 
 
-def _entity_name(key: tuple[str, ...], ws: Workspace) -> str:
+def _entity_name(key: tuple[str, ...], taken: set[str]) -> str:
     base = "".join(part.capitalize() for column in key for part in column.split("_")) or "Split"
-    taken = set(ws.entities) | {r.name for r in ws.relationships}
     name, n = base, 2
     while name in taken:
         name, n = f"{base}{n}", n + 1
@@ -178,11 +221,25 @@ def join_rewrite(split: Split, ws: Workspace, namer: Namer) -> JoinRewrite:
     """How a query reading the source table reaches the moved columns after the split."""
     source = ws.entities[split.source]
     required = ws.required(split.source, namer)
-    others = {ws.table(e, namer): frozenset(ws.columns(e, namer)) for e in ws.entities}
-    if split.entity in ws.entities:
-        others[split.table] = frozenset(ws.columns(split.entity, namer))
     return JoinRewrite(table=ws.table(source.name, namer), moved=split.moved, target=split.table, key=split.key,
-                       target_key=split.target_key, optional=not set(split.key) <= required, others=others)
+                       target_key=split.target_key, optional=not set(split.key) <= required,
+                       others=_TableColumns(ws, namer, (split.source, split.entity)))  # type: ignore[arg-type]
+
+
+class _TableColumns:
+    """table -> its columns before the split, read only for the tables a query names (a design
+    may have thousands).  The two tables the split changes are read now; the others do not change."""
+
+    def __init__(self, ws: Workspace, namer: Namer, changing: tuple[str, ...]) -> None:
+        self.ws, self.namer = ws, namer
+        self.by_table = {ws.table(e, namer): e for e in ws.entities}
+        self.before = {ws.table(e, namer): frozenset(ws.columns(e, namer)) for e in changing if e in ws.entities}
+
+    def get(self, table: str, default: frozenset[str] = frozenset()) -> frozenset[str]:
+        if table in self.before:
+            return self.before[table]
+        entity = self.by_table.get(table)
+        return frozenset(self.ws.columns(entity, self.namer)) if entity in self.ws.entities else default
 
 
 def _blocker(split: Split, ws: Workspace, namer: Namer, columns: list[str]) -> str | None:
@@ -206,8 +263,8 @@ def _blocker(split: Split, ws: Workspace, namer: Namer, columns: list[str]) -> s
         clash = [c for c in split.moved if c in ws.columns(split.entity, namer)]
         if clash:
             return f"{target} already has a column {clash[0]}"
-    for rel in ws.relationships:
-        named = set(rel.references) & moved if rel.parent == entity.name and rel.cardinality != "many-to-many" else ()
+    for rel in ws.children(entity.name):
+        named = set(rel.references) & moved
         if named:
             return f"{', '.join(sorted(named))} is referenced by the foreign key of relationship {rel.name}"
     for rel, fk in ws.foreign_keys(entity.name, namer):
@@ -234,9 +291,7 @@ def _blocker(split: Split, ws: Workspace, namer: Namer, columns: list[str]) -> s
 
 def _rule_blocker(split: Split, ws: Workspace, namer: Namer, landing: set[str]) -> str | None:
     table = ws.table(split.source, namer)
-    for rule in ws.rules:
-        if rule.entity != split.source:
-            continue
+    for rule in ws.rules_of(split.source):
         if rule.kind == "immutable":
             return (f"rows of {table} never change (rule {rule.name}); the moved columns could change through "
                     f"{split.table}")
@@ -247,6 +302,8 @@ def _rule_blocker(split: Split, ws: Workspace, namer: Namer, landing: set[str]) 
 
 
 def _copy_blocker(split: Split, ws: Workspace, namer: Namer) -> str | None:
+    if not ws.denormalizations and not ws.views:
+        return None
     entity = ws.entities[split.source]
     moved = set(split.moved)
     by_name = {a.name: namer.column(a.name, a.column) for a in entity.attributes}
@@ -258,9 +315,11 @@ def _copy_blocker(split: Split, ws: Workspace, namer: Namer) -> str | None:
             if item.entity == entity.name and any(set(fk) & moved for r, fk in ws.foreign_keys(entity.name, namer)
                                                   if r.parent == parent):
                 return f"copied column {item.name} follows the foreign key to {parent}, which would move to {split.table}"
-    rewrite = join_rewrite(split, ws, namer)
     queries = [(f"view {v.name}", v.sql) for v in ws.views]
     queries += [(f"{d.kind.replace('_', ' ')} {d.name}", d.query) for d in ws.denormalizations if d.query]
+    if not queries:
+        return None
+    rewrite = join_rewrite(split, ws, namer)
     for what, sql in queries:
         _sql, problem = rewrite_pattern(sql, rewrite)
         if problem:

@@ -97,7 +97,8 @@ class Carrier:
         kept = []
         for rule in self.ws.rules:
             reason = None
-            if rule.entity != self.split.source and rule.entity in self.ws.entities:
+            reads_parent = rule.kind == "matches" or any("parent" in (t or "") for t in (rule.expression, rule.condition))
+            if reads_parent and rule.entity != self.split.source and rule.entity in self.ws.entities:
                 parents = {r.parent for r, fk in self.ws.foreign_keys(rule.entity, self.namer)
                            if set(fk) == set(rule.columns)}
                 read = parent_columns(rule) & self.moved if self.split.source in parents else set()

@@ -55,7 +55,8 @@ class Workspace:
     decisions: list[m.Decision] = field(default_factory=list)
     # Columns, keys and foreign keys per entity, read again and again while planning; whoever
     # changes entities, rules or relationships calls changed().
-    cache: dict[tuple[str, str], object] = field(default_factory=dict)
+    cache: dict[tuple[str, str] | str, object] = field(default_factory=dict)
+    fk_names: dict[tuple[tuple[str, ...], str | None, str], tuple[str, ...]] = field(default_factory=dict)
 
     def changed(self) -> None:
         self.cache.clear()
@@ -82,7 +83,12 @@ class Workspace:
     def fk_columns(self, rel: m.Relationship, namer: Namer) -> tuple[str, ...]:
         if rel.columns:
             return rel.columns
-        return key_ref_names(self.key_of(rel.parent), rel.role or namer.singular(rel.parent), namer)
+        key = self.key_of(rel.parent)
+        names = self.fk_names.get((key, rel.role, rel.parent))
+        if names is None:  # they depend on these only, whatever a split changes
+            names = key_ref_names(key, rel.role or namer.singular(rel.parent), namer)
+            self.fk_names[(key, rel.role, rel.parent)] = names
+        return names
 
     def key_of(self, entity: str) -> tuple[str, ...]:
         primary = self.entities[entity].primary_key

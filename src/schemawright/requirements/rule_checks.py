@@ -162,11 +162,18 @@ def _names(spec: Spec, at: Locator) -> list[SpecIssue]:
             out.append(at.issue(path, f"rule {name!r}: `{rule.kind}` rules are enforced by a trigger, which has no "
                                 f"constraint to name: it reports the rule's name ({name!r}) as the constraint",
                                 "drop `constraint:`, and set `name:` to what applications should see"))
-        elif rule.constraint in declared:
-            out.append(at.issue(path, f"constraint name {rule.constraint!r} is declared by rule "
-                                f"{declared[rule.constraint]!r} too", "give each rule its own constraint name"))
-        declared.setdefault(rule.constraint, name)
+        else:
+            # A unique key, a partial unique index and an exclusion each create an index, whose name
+            # is one of the schema's; a CHECK's or a foreign key's name only has to be new on its table.
+            scope = rule.constraint if rule.kind in _INDEXED_KINDS else f"{rule.entity}\x00{rule.constraint}"
+            if scope in declared:
+                out.append(at.issue(path, f"constraint name {rule.constraint!r} is declared by rule "
+                                    f"{declared[scope]!r} too", "give each rule its own constraint name"))
+            declared.setdefault(scope, name)
     return out
+
+
+_INDEXED_KINDS = ("unique", "at_most_one", "exactly_one", "no_overlap")
 
 
 # ---------------------------------------------------------------- one check per kind

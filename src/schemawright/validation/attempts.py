@@ -295,7 +295,10 @@ class _Facts:
         """(column, value): a foreign key column of the unique key `columns` set to a parent row
         that agrees with the row's other composite keys and leaves the key free, so a copy of a
         row does not repeat it (a ticket copied onto another free seat of the same venue)."""
-        for column in reversed(columns):
+        # A column that determines values kept on purpose in the row (product_id -> unit) stays:
+        # a copy moved to another product would carry a unit that product's rows disagree with.
+        kept = {c for r in self.rules if r.kind == "depends" and r.denormalized for c in r.columns}
+        for column in sorted(reversed(columns), key=lambda c: c in kept):
             if column in keep:
                 continue
             fk = next((f for f in self.table.foreign_keys if f.columns == (column,)), None)
@@ -311,7 +314,8 @@ class _Facts:
             if partial:
                 taken += f" AND ({qualified(partial, 'y') or 'true'})"
             free = [f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {taken})"]
-            order = "random()" if spread else "1"  # spread: two sessions take different free rows
+            # spread: two sessions take different free rows, each the same one every time it asks
+            order = f"md5(z.{q(ref)}::text || pg_backend_pid()::text)" if spread else "1"
             return column, (f"(SELECT z.{q(ref)} FROM {q(fk.ref_table)} AS z WHERE {_all(agree + free)} "
                             f"ORDER BY {order} LIMIT 1)")
         return None
@@ -348,10 +352,12 @@ class _Facts:
                 continue  # a key holding the primary key is new with it; one given new values is new
             # In a two-session case the primary key differs per session; the key under test does not.
             own = session and primary is not None and name == primary.name
-            changeable = [c for c in columns if c not in fk_columns and c not in overrides
+            # The key under test stays the same in both sessions: the primary key varies elsewhere.
+            held = tuple(c for n, cols, _ in keys if own and n in skip for c in cols)
+            changeable = [c for c in columns if c not in fk_columns and c not in overrides and c not in held
                           and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
-            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides), overrides,
-                                                               spread or own)
+            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides) + held,
+                                                               overrides, spread or own)
             if changeable and own:
                 values[changeable[0]] = self.fresh(self.table.column(changeable[0]), spread=True)  # type: ignore[arg-type,assignment]
             elif changeable:
@@ -373,6 +379,17 @@ class _Facts:
             unit = self.fresh_unit(start)
             values[start] = f"src.{q(start)} + {shift} + {unit}"
             values[end] = f"src.{q(end)} + {shift} + {unit}"
+        for rule in self.rules:  # values kept on purpose follow a determinant the copy changed
+            if rule.kind != "depends" or not rule.denormalized:
+                continue
+            moved = [c for c in rule.columns if values.get(c, f"src.{q(c)}") != f"src.{q(c)}"]
+            if not moved:
+                continue
+            same = " AND ".join(f"z.{q(c)} = {values.get(c, f'src.{q(c)}')}" for c in rule.columns)
+            for dependent in rule.dependent:
+                if self.table.column(dependent) is not None and dependent not in overrides:
+                    values[dependent] = (f"coalesce((SELECT z.{q(dependent)} FROM {self.name} AS z WHERE {same} "
+                                         f"LIMIT 1), src.{q(dependent)})")
         columns = ", ".join(q(c) for c in values)
         return (f"INSERT INTO {self.name} ({columns}) OVERRIDING SYSTEM VALUE\n        SELECT "
                 f"{', '.join(values.values())} FROM {self.name} AS src WHERE {_all(where)} LIMIT 1")

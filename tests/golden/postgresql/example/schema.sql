@@ -5,11 +5,11 @@
 SET check_function_bodies = false;
 
 -- Extensions
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+
 CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-
-CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 -- Kept objects (before tables)
 CREATE FUNCTION loan_days(d date) RETURNS integer LANGUAGE sql STABLE AS 'SELECT current_date - d';

@@ -2,9 +2,9 @@
 -- Do not edit by hand: change the spec and run `schemawright design` again.
 
 -- Extensions
-CREATE EXTENSION IF NOT EXISTS citext;
-
 CREATE EXTENSION IF NOT EXISTS btree_gist;
+
+CREATE EXTENSION IF NOT EXISTS citext;
 
 -- Tables
 CREATE TABLE venues (
@@ -328,7 +328,7 @@ COMMENT ON INDEX ix_ticket_orders_performance_id IS 'foreign key to performances
 
 COMMENT ON INDEX ix_tickets_ticket_order_id IS 'foreign key to ticket_orders: joins from ticket_orders and the check run on every delete of a ticket_orders row would otherwise scan tickets; access pattern order_tickets: (ticket_order_id) — equality columns, then range, then sort';
 
-COMMENT ON INDEX ix_tickets_performance_id_venue_id IS 'foreign key to performances: joins from performances and the check run on every delete of a performances row would otherwise scan tickets';
+COMMENT ON INDEX ix_tickets_performance_id_venue_id IS 'foreign key to performances: joins from performances and the check run on every delete of a performances row would otherwise scan tickets; access pattern seats_left: (performance_id) — equality columns, then range, then sort';
 
 COMMENT ON INDEX ix_tickets_seat_id_venue_id IS 'foreign key to seats: joins from seats and the check run on every delete of a seats row would otherwise scan tickets';
 

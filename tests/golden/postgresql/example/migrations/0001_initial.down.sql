@@ -41,8 +41,8 @@ DROP FUNCTION queue_book_authors_one_first_author();
 DROP FUNCTION set_updated_at();
 DROP FUNCTION IF EXISTS loan_days;
 DROP TYPE card_tier;
-DROP EXTENSION IF EXISTS btree_gist;
 DROP EXTENSION IF EXISTS pg_trgm;
 DROP EXTENSION IF EXISTS citext;
+DROP EXTENSION IF EXISTS btree_gist;
 
 COMMIT;

@@ -148,6 +148,8 @@ CREATE INDEX ix_transfers_to_warehouse_id ON transfers (to_warehouse_id);
 
 CREATE INDEX ix_transfers_from_position_id_item_id ON transfers (from_position_id, item_id);
 
+CREATE INDEX ix_cycle_counts_warehouse_id ON cycle_counts (warehouse_id);
+
 CREATE INDEX ix_movements_stock_position_id_moved_on_id ON movements (stock_position_id, moved_on DESC, id DESC);
 
 CREATE INDEX ix_dock_appointments_warehouse_id_starts_at ON dock_appointments (warehouse_id, starts_at);
@@ -450,6 +452,8 @@ COMMENT ON INDEX ix_transfers_item_id IS 'foreign key to items: joins from items
 COMMENT ON INDEX ix_transfers_to_warehouse_id IS 'foreign key to warehouses: joins from warehouses and the check run on every delete of a warehouses row would otherwise scan transfers';
 
 COMMENT ON INDEX ix_transfers_from_position_id_item_id IS 'foreign key to stock_positions: joins from stock_positions and the check run on every delete of a stock_positions row would otherwise scan transfers';
+
+COMMENT ON INDEX ix_cycle_counts_warehouse_id IS 'foreign key to warehouses: joins from warehouses and the check run on every delete of a warehouses row would otherwise scan cycle_counts';
 
 COMMENT ON INDEX ix_movements_stock_position_id_moved_on_id IS 'access pattern position_history: (stock_position_id, moved_on DESC, id DESC) — equality columns, then range, then sort; foreign key to stock_positions: joins from stock_positions and the check run on every delete of a stock_positions row would otherwise scan movements; access pattern stock_on_hand: (stock_position_id) — equality columns, then range, then sort';
 

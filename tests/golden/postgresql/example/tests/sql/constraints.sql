@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 59 attempts, then 118 structure checks.
+-- 60 attempts, then 118 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_books_isbn: two sessions insert the same new isbn at once
 --   unique uq_books_catalogue_id: two sessions insert the same new catalogue_id at once
@@ -21,7 +21,6 @@
 --   exclusion cards_issue_no_excl: declared by hand: schemawright cannot tell which rows collide
 --   rule cards_do_not_overlap (exclusion ex_cards_cards_do_not_overlap): implied by uq_cards_member_id: a group holds one row, so no two periods meet
 --   rule card_belongs_to_borrower (foreign key fk_loans_card_belongs_to_borrower): deleting the referenced row is allowed: loans_card_fkey (ON DELETE SET NULL) clears the reference first
---   check ck_loans_returned_means_closed: no value breaking (returned_at IS NULL) = (status <> 'returned') could be derived from it
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
 \set ON_ERROR_STOP on
@@ -1625,7 +1624,67 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_due_after_loan', implied => true);
-SELECT pg_temp.sw_expect(42, 'check ck_loans_status_values: refuses status = ''~''',
+SELECT pg_temp.sw_expect(42, 'check ck_loans_returned_means_closed: refuses returned_at = NULL, status = ''returned''',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_insert') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_insert;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_update') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_update;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_at_most_five_open_loans_delete') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_at_most_five_open_loans_delete;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_returned_loans_are_final') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_returned_loans_are_final;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loan_life_cycle') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loan_life_cycle;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
+        ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
+    END IF;
+    SELECT src.id INTO b FROM loans AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a loans row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE loans SET returned_at = NULL, status = 'returned' WHERE id = b.id RETURNING ((returned_at IS NULL) = (status <> 'returned')) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_loans_returned_means_closed' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_loans_returned_means_closed alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_loans_returned_means_closed', implied => true);
+SELECT pg_temp.sw_expect(43, 'check ck_loans_status_values: refuses status = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1687,7 +1746,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_status_values', implied => true);
-SELECT pg_temp.sw_expect(43, 'rule lost_loan_has_fine (check ck_loans_lost_loan_has_fine): refuses status = ''lost'', fine = 0 where status = ''lost''',
+SELECT pg_temp.sw_expect(44, 'rule lost_loan_has_fine (check ck_loans_lost_loan_has_fine): refuses status = ''lost'', fine = 0 where status = ''lost''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1747,7 +1806,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_loans_lost_loan_has_fine', implied => true);
-SELECT pg_temp.sw_expect(44, 'primary key pk_book_authors: refuses a second book_authors row with an existing book_id, author_id',
+SELECT pg_temp.sw_expect(45, 'primary key pk_book_authors: refuses a second book_authors row with an existing book_id, author_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1775,7 +1834,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_book_authors');
-SELECT pg_temp.sw_expect(45, 'rule one_first_author (unique uq_book_authors_one_first_author): refuses book_id repeated among rows where author_order = 1',
+SELECT pg_temp.sw_expect(46, 'rule one_first_author (unique uq_book_authors_one_first_author): refuses book_id repeated among rows where author_order = 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1801,7 +1860,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_book_authors_one_first_author');
-SELECT pg_temp.sw_expect(46, 'foreign key fk_book_authors_book_id: refuses book_id pointing at no books row',
+SELECT pg_temp.sw_expect(47, 'foreign key fk_book_authors_book_id: refuses book_id pointing at no books row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1832,7 +1891,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_authors_book_id');
-SELECT pg_temp.sw_expect(47, 'foreign key fk_book_authors_author_id: refuses author_id pointing at no authors row',
+SELECT pg_temp.sw_expect(48, 'foreign key fk_book_authors_author_id: refuses author_id pointing at no authors row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1863,7 +1922,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_book_authors_author_id');
-SELECT pg_temp.sw_expect(48, 'check ck_book_authors_author_order_range: refuses author_order = (1) - 1',
+SELECT pg_temp.sw_expect(49, 'check ck_book_authors_author_order_range: refuses author_order = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1914,7 +1973,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_book_authors_author_order_range', implied => true);
-SELECT pg_temp.sw_expect(49, 'rule one_first_author: refuses a book_id group left breaking count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1',
+SELECT pg_temp.sw_expect(50, 'rule one_first_author: refuses a book_id group left breaking count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1974,7 +2033,7 @@ END
 $attempt$
 $sw$),
     '23514 one_first_author');
-SELECT pg_temp.sw_expect(50, 'rule at_most_five_open_loans: refuses a member_id group left breaking count(*) FILTER (WHERE status = ''open'') <= 5',
+SELECT pg_temp.sw_expect(51, 'rule at_most_five_open_loans: refuses a member_id group left breaking count(*) FILTER (WHERE status = ''open'') <= 5',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2038,7 +2097,7 @@ END
 $attempt$
 $sw$),
     '23514 at_most_five_open_loans');
-SELECT pg_temp.sw_expect(51, 'rule at_most_five_open_loans: accepts a row of a valid member_id group deleted and inserted again by a later statement (checked at commit, not in between)',
+SELECT pg_temp.sw_expect(52, 'rule at_most_five_open_loans: accepts a row of a valid member_id group deleted and inserted again by a later statement (checked at commit, not in between)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2076,7 +2135,7 @@ END
 $attempt$
 $sw$),
     'ok');
-SELECT pg_temp.sw_expect(52, 'rule returned_loans_are_final: refuses UPDATE of a loans row where status = ''returned''',
+SELECT pg_temp.sw_expect(53, 'rule returned_loans_are_final: refuses UPDATE of a loans row where status = ''returned''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2117,7 +2176,7 @@ END
 $attempt$
 $sw$),
     '23514 returned_loans_are_final');
-SELECT pg_temp.sw_expect(53, 'rule returned_loans_are_final: refuses DELETE of a loans row where status = ''returned''',
+SELECT pg_temp.sw_expect(54, 'rule returned_loans_are_final: refuses DELETE of a loans row where status = ''returned''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2158,7 +2217,7 @@ END
 $attempt$
 $sw$),
     '23514 returned_loans_are_final');
-SELECT pg_temp.sw_expect(54, 'rule returned_loans_are_final: accepts UPDATE of a loans row where NOT (status = ''returned'')',
+SELECT pg_temp.sw_expect(55, 'rule returned_loans_are_final: accepts UPDATE of a loans row where NOT (status = ''returned'')',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2195,7 +2254,7 @@ END
 $attempt$
 $sw$),
     'ok');
-SELECT pg_temp.sw_expect(55, 'rule loan_life_cycle: refuses a status change that is not allowed',
+SELECT pg_temp.sw_expect(56, 'rule loan_life_cycle: refuses a status change that is not allowed',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2232,7 +2291,7 @@ END
 $attempt$
 $sw$),
     '23514 loan_life_cycle');
-SELECT pg_temp.sw_expect(56, 'rule loan_life_cycle: refuses a new row starting in status returned',
+SELECT pg_temp.sw_expect(57, 'rule loan_life_cycle: refuses a new row starting in status returned',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2266,7 +2325,7 @@ END
 $attempt$
 $sw$),
     '23514 loan_life_cycle');
-SELECT pg_temp.sw_expect(57, 'rule loan_life_cycle: accepts an allowed change of status',
+SELECT pg_temp.sw_expect(58, 'rule loan_life_cycle: accepts an allowed change of status',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2315,7 +2374,7 @@ END
 $attempt$
 $sw$),
     'ok');
-SELECT pg_temp.sw_expect(58, 'rule loans_to_active_members: refuses a loans row moved to a members row that breaks parent.is_active',
+SELECT pg_temp.sw_expect(59, 'rule loans_to_active_members: refuses a loans row moved to a members row that breaks parent.is_active',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2357,7 +2416,7 @@ END
 $attempt$
 $sw$),
     '23514 loans_to_active_members');
-SELECT pg_temp.sw_expect(59, 'rule loans_to_active_members: accepts a loans row moved to a members row that satisfies parent.is_active',
+SELECT pg_temp.sw_expect(60, 'rule loans_to_active_members: accepts a loans row moved to a members row that satisfies parent.is_active',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2401,124 +2460,124 @@ $sw$),
     'ok');
 
 -- Structure
-SELECT pg_temp.sw_expect(60, 'table authors exists', pg_temp.sw_has('table', 'authors', 'authors'), 'ok');
-SELECT pg_temp.sw_expect(61, 'table books exists', pg_temp.sw_has('table', 'books', 'books'), 'ok');
-SELECT pg_temp.sw_expect(62, 'table book_keywords exists', pg_temp.sw_has('table', 'book_keywords', 'book_keywords'), 'ok');
-SELECT pg_temp.sw_expect(63, 'table book_formats exists', pg_temp.sw_has('table', 'book_formats', 'book_formats'), 'ok');
-SELECT pg_temp.sw_expect(64, 'table members exists', pg_temp.sw_has('table', 'members', 'members'), 'ok');
-SELECT pg_temp.sw_expect(65, 'table cards exists', pg_temp.sw_has('table', 'cards', 'cards'), 'ok');
-SELECT pg_temp.sw_expect(66, 'table loans exists', pg_temp.sw_has('table', 'loans', 'loans'), 'ok');
-SELECT pg_temp.sw_expect(67, 'table book_authors exists', pg_temp.sw_has('table', 'book_authors', 'book_authors'), 'ok');
-SELECT pg_temp.sw_expect(68, 'table rule_checks_pending exists', pg_temp.sw_has('table', 'rule_checks_pending', 'rule_checks_pending'), 'ok');
-SELECT pg_temp.sw_expect(69, 'authors.id is NOT NULL', pg_temp.sw_has('not null', 'authors', 'id'), 'ok');
-SELECT pg_temp.sw_expect(70, 'primary key pk_authors of authors is (id)', pg_temp.sw_has('p', 'authors', 'pk_authors'), 'ok');
-SELECT pg_temp.sw_expect(71, 'foreign key fk_authors_mentor_id: authors (mentor_id) references authors (id)', pg_temp.sw_has('f', 'authors', 'fk_authors_mentor_id'), 'ok');
-SELECT pg_temp.sw_expect(72, 'check ck_authors_name_length on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_name_length'), 'ok');
-SELECT pg_temp.sw_expect(73, 'check ck_authors_website_format on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_website_format'), 'ok');
-SELECT pg_temp.sw_expect(74, 'index ix_authors_mentor_id on authors exists and is valid', pg_temp.sw_has('index', 'authors', 'ix_authors_mentor_id'), 'ok');
-SELECT pg_temp.sw_expect(75, 'books.id is NOT NULL', pg_temp.sw_has('not null', 'books', 'id'), 'ok');
-SELECT pg_temp.sw_expect(76, 'books.isbn is NOT NULL', pg_temp.sw_has('not null', 'books', 'isbn'), 'ok');
-SELECT pg_temp.sw_expect(77, 'books.title is NOT NULL', pg_temp.sw_has('not null', 'books', 'title'), 'ok');
-SELECT pg_temp.sw_expect(78, 'books.catalogue_id is NOT NULL', pg_temp.sw_has('not null', 'books', 'catalogue_id'), 'ok');
-SELECT pg_temp.sw_expect(79, 'books.created_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(80, 'books.updated_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(81, 'primary key pk_books of books is (id)', pg_temp.sw_has('p', 'books', 'pk_books'), 'ok');
-SELECT pg_temp.sw_expect(82, 'unique uq_books_isbn of books is (isbn)', pg_temp.sw_has('u', 'books', 'uq_books_isbn'), 'ok');
-SELECT pg_temp.sw_expect(83, 'unique uq_books_catalogue_id of books is (catalogue_id)', pg_temp.sw_has('u', 'books', 'uq_books_catalogue_id'), 'ok');
-SELECT pg_temp.sw_expect(84, 'foreign key fk_books_previous_edition_id: books (previous_edition_id) references books (id)', pg_temp.sw_has('f', 'books', 'fk_books_previous_edition_id'), 'ok');
-SELECT pg_temp.sw_expect(85, 'check ck_books_isbn on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn'), 'ok');
-SELECT pg_temp.sw_expect(86, 'check ck_books_published_year_range on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_published_year_range'), 'ok');
-SELECT pg_temp.sw_expect(87, 'check ck_books_isbn_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn_length'), 'ok');
-SELECT pg_temp.sw_expect(88, 'check ck_books_title_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok');
-SELECT pg_temp.sw_expect(89, 'check ck_books_genre_values on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok');
-SELECT pg_temp.sw_expect(90, 'unique index uq_books_one_first_edition_per_title on books exists, is unique and is valid', pg_temp.sw_has('unique index', 'books', 'uq_books_one_first_edition_per_title'), 'ok');
-SELECT pg_temp.sw_expect(91, 'index ix_books_previous_edition_id on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_previous_edition_id'), 'ok');
-SELECT pg_temp.sw_expect(92, 'index ix_books_published_year on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_published_year'), 'ok');
-SELECT pg_temp.sw_expect(93, 'book_keywords.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(94, 'book_keywords.value is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'value'), 'ok');
-SELECT pg_temp.sw_expect(95, 'primary key pk_book_keywords of book_keywords is (book_id, value)', pg_temp.sw_has('p', 'book_keywords', 'pk_book_keywords'), 'ok');
-SELECT pg_temp.sw_expect(96, 'foreign key fk_book_keywords_book_id: book_keywords (book_id) references books (id)', pg_temp.sw_has('f', 'book_keywords', 'fk_book_keywords_book_id'), 'ok');
-SELECT pg_temp.sw_expect(97, 'book_formats.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(98, 'book_formats.value is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'value'), 'ok');
-SELECT pg_temp.sw_expect(99, 'primary key pk_book_formats of book_formats is (book_id, value)', pg_temp.sw_has('p', 'book_formats', 'pk_book_formats'), 'ok');
-SELECT pg_temp.sw_expect(100, 'foreign key fk_book_formats_book_id: book_formats (book_id) references books (id)', pg_temp.sw_has('f', 'book_formats', 'fk_book_formats_book_id'), 'ok');
-SELECT pg_temp.sw_expect(101, 'check ck_book_formats_value_length on book_formats exists and is validated', pg_temp.sw_has('c', 'book_formats', 'ck_book_formats_value_length'), 'ok');
-SELECT pg_temp.sw_expect(102, 'members.id is NOT NULL', pg_temp.sw_has('not null', 'members', 'id'), 'ok');
-SELECT pg_temp.sw_expect(103, 'members.email is NOT NULL', pg_temp.sw_has('not null', 'members', 'email'), 'ok');
-SELECT pg_temp.sw_expect(104, 'members.full_name is NOT NULL', pg_temp.sw_has('not null', 'members', 'full_name'), 'ok');
-SELECT pg_temp.sw_expect(105, 'members.joined_on is NOT NULL', pg_temp.sw_has('not null', 'members', 'joined_on'), 'ok');
-SELECT pg_temp.sw_expect(106, 'members.is_active is NOT NULL', pg_temp.sw_has('not null', 'members', 'is_active'), 'ok');
-SELECT pg_temp.sw_expect(107, 'primary key pk_members of members is (id)', pg_temp.sw_has('p', 'members', 'pk_members'), 'ok');
-SELECT pg_temp.sw_expect(108, 'unique uq_members_email of members is (email)', pg_temp.sw_has('u', 'members', 'uq_members_email'), 'ok');
-SELECT pg_temp.sw_expect(109, 'check ck_members_email_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_email_format'), 'ok');
-SELECT pg_temp.sw_expect(110, 'check ck_members_full_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_full_name_length'), 'ok');
-SELECT pg_temp.sw_expect(111, 'check ck_members_phone_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(112, 'check ck_members_postal_code_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_postal_code_length'), 'ok');
-SELECT pg_temp.sw_expect(113, 'check ck_members_city_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_city_length'), 'ok');
-SELECT pg_temp.sw_expect(114, 'check ck_members_first_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_first_name_length'), 'ok');
-SELECT pg_temp.sw_expect(115, 'index ix_members_postal_code on members exists and is valid', pg_temp.sw_has('index', 'members', 'ix_members_postal_code'), 'ok');
-SELECT pg_temp.sw_expect(116, 'cards.member_id is NOT NULL', pg_temp.sw_has('not null', 'cards', 'member_id'), 'ok');
-SELECT pg_temp.sw_expect(117, 'cards.card_number is NOT NULL', pg_temp.sw_has('not null', 'cards', 'card_number'), 'ok');
-SELECT pg_temp.sw_expect(118, 'cards.issue_no is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issue_no'), 'ok');
-SELECT pg_temp.sw_expect(119, 'cards.tier is NOT NULL', pg_temp.sw_has('not null', 'cards', 'tier'), 'ok');
-SELECT pg_temp.sw_expect(120, 'cards.issued_at is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issued_at'), 'ok');
-SELECT pg_temp.sw_expect(121, 'primary key cards_pkey of cards is (card_number)', pg_temp.sw_has('p', 'cards', 'cards_pkey'), 'ok');
-SELECT pg_temp.sw_expect(122, 'unique uq_cards_member_id of cards is (member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_member_id'), 'ok');
-SELECT pg_temp.sw_expect(123, 'unique uq_cards_card_number_member_id of cards is (card_number, member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_card_number_member_id'), 'ok');
-SELECT pg_temp.sw_expect(124, 'foreign key fk_cards_member_id: cards (member_id) references members (id)', pg_temp.sw_has('f', 'cards', 'fk_cards_member_id'), 'ok');
-SELECT pg_temp.sw_expect(125, 'exclusion cards_issue_no_excl on cards exists', pg_temp.sw_has('x', 'cards', 'cards_issue_no_excl'), 'ok');
-SELECT pg_temp.sw_expect(126, 'exclusion ex_cards_cards_do_not_overlap on cards exists', pg_temp.sw_has('x', 'cards', 'ex_cards_cards_do_not_overlap'), 'ok');
-SELECT pg_temp.sw_expect(127, 'index ix_cards_expires_at on cards exists and is valid', pg_temp.sw_has('index', 'cards', 'ix_cards_expires_at'), 'ok');
-SELECT pg_temp.sw_expect(128, 'loans.id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'id'), 'ok');
-SELECT pg_temp.sw_expect(129, 'loans.member_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'member_id'), 'ok');
-SELECT pg_temp.sw_expect(130, 'loans.book_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(131, 'loans.loaned_at is NOT NULL', pg_temp.sw_has('not null', 'loans', 'loaned_at'), 'ok');
-SELECT pg_temp.sw_expect(132, 'loans.due_on is NOT NULL', pg_temp.sw_has('not null', 'loans', 'due_on'), 'ok');
-SELECT pg_temp.sw_expect(133, 'loans.fine is NOT NULL', pg_temp.sw_has('not null', 'loans', 'fine'), 'ok');
-SELECT pg_temp.sw_expect(134, 'loans.status is NOT NULL', pg_temp.sw_has('not null', 'loans', 'status'), 'ok');
-SELECT pg_temp.sw_expect(135, 'loans.book_title is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_title'), 'ok');
-SELECT pg_temp.sw_expect(136, 'primary key pk_loans of loans is (id)', pg_temp.sw_has('p', 'loans', 'pk_loans'), 'ok');
-SELECT pg_temp.sw_expect(137, 'unique loans_book_once of loans is (book_id, loaned_at)', pg_temp.sw_has('u', 'loans', 'loans_book_once'), 'ok');
-SELECT pg_temp.sw_expect(138, 'foreign key fk_loans_member_id: loans (member_id) references members (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_member_id'), 'ok');
-SELECT pg_temp.sw_expect(139, 'foreign key fk_loans_book_id: loans (book_id) references books (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_book_id'), 'ok');
-SELECT pg_temp.sw_expect(140, 'foreign key loans_card_fkey: loans (card_used) references cards (card_number)', pg_temp.sw_has('f', 'loans', 'loans_card_fkey'), 'ok');
-SELECT pg_temp.sw_expect(141, 'foreign key fk_loans_card_belongs_to_borrower: loans (card_used, member_id) references cards (card_number, member_id)', pg_temp.sw_has('f', 'loans', 'fk_loans_card_belongs_to_borrower'), 'ok');
-SELECT pg_temp.sw_expect(142, 'check ck_loans_fine_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_fine_range'), 'ok');
-SELECT pg_temp.sw_expect(143, 'check ck_loans_renewals_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_renewals_range'), 'ok');
-SELECT pg_temp.sw_expect(144, 'check ck_loans_due_after_loan on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok');
-SELECT pg_temp.sw_expect(145, 'check ck_loans_returned_means_closed on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok');
-SELECT pg_temp.sw_expect(146, 'check ck_loans_status_values on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok');
-SELECT pg_temp.sw_expect(147, 'check ck_loans_lost_loan_has_fine on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_lost_loan_has_fine'), 'ok');
-SELECT pg_temp.sw_expect(148, 'index ix_loans_card_used_member_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_card_used_member_id'), 'ok');
-SELECT pg_temp.sw_expect(149, 'index ix_loans_member_id_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_member_id_status_due_on'), 'ok');
-SELECT pg_temp.sw_expect(150, 'index ix_loans_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_status_due_on'), 'ok');
-SELECT pg_temp.sw_expect(151, 'index ix_loans_book_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_book_id'), 'ok');
-SELECT pg_temp.sw_expect(152, 'book_authors.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'book_id'), 'ok');
-SELECT pg_temp.sw_expect(153, 'book_authors.author_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_id'), 'ok');
-SELECT pg_temp.sw_expect(154, 'book_authors.author_order is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_order'), 'ok');
-SELECT pg_temp.sw_expect(155, 'primary key pk_book_authors of book_authors is (book_id, author_id)', pg_temp.sw_has('p', 'book_authors', 'pk_book_authors'), 'ok');
-SELECT pg_temp.sw_expect(156, 'foreign key fk_book_authors_book_id: book_authors (book_id) references books (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_book_id'), 'ok');
-SELECT pg_temp.sw_expect(157, 'foreign key fk_book_authors_author_id: book_authors (author_id) references authors (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_author_id'), 'ok');
-SELECT pg_temp.sw_expect(158, 'check ck_book_authors_author_order_range on book_authors exists and is validated', pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok');
-SELECT pg_temp.sw_expect(159, 'unique index uq_book_authors_one_first_author on book_authors exists, is unique and is valid', pg_temp.sw_has('unique index', 'book_authors', 'uq_book_authors_one_first_author'), 'ok');
-SELECT pg_temp.sw_expect(160, 'index ix_book_authors_author_id on book_authors exists and is valid', pg_temp.sw_has('index', 'book_authors', 'ix_book_authors_author_id'), 'ok');
-SELECT pg_temp.sw_expect(161, 'trigger trg_books_updated_at on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(162, 'trigger trg_book_authors_one_first_author_insert on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_insert'), 'ok');
-SELECT pg_temp.sw_expect(163, 'trigger trg_book_authors_one_first_author_update on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_update'), 'ok');
-SELECT pg_temp.sw_expect(164, 'trigger trg_book_authors_one_first_author_delete on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_delete'), 'ok');
-SELECT pg_temp.sw_expect(165, 'trigger trg_one_first_author_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_one_first_author_at_commit'), 'ok');
-SELECT pg_temp.sw_expect(166, 'trigger trg_loans_at_most_five_open_loans_insert on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_insert'), 'ok');
-SELECT pg_temp.sw_expect(167, 'trigger trg_loans_at_most_five_open_loans_update on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_update'), 'ok');
-SELECT pg_temp.sw_expect(168, 'trigger trg_loans_at_most_five_open_loans_delete on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_delete'), 'ok');
-SELECT pg_temp.sw_expect(169, 'trigger trg_members_at_most_five_open_loans_insert on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_at_most_five_open_loans_insert'), 'ok');
-SELECT pg_temp.sw_expect(170, 'trigger trg_at_most_five_open_loans_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_at_most_five_open_loans_at_commit'), 'ok');
-SELECT pg_temp.sw_expect(171, 'trigger trg_loans_returned_loans_are_final on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_returned_loans_are_final'), 'ok');
-SELECT pg_temp.sw_expect(172, 'trigger trg_loans_loan_life_cycle on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loan_life_cycle'), 'ok');
-SELECT pg_temp.sw_expect(173, 'trigger trg_loans_loans_to_active_members on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loans_to_active_members'), 'ok');
-SELECT pg_temp.sw_expect(174, 'trigger trg_members_postal_code_city_check on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_check'), 'ok');
-SELECT pg_temp.sw_expect(175, 'trigger trg_members_postal_code_city_sync on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok');
-SELECT pg_temp.sw_expect(176, 'trigger trg_loans_book_title_fill on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok');
-SELECT pg_temp.sw_expect(177, 'trigger trg_books_title_push on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_title_push'), 'ok');
+SELECT pg_temp.sw_expect(61, 'table authors exists', pg_temp.sw_has('table', 'authors', 'authors'), 'ok');
+SELECT pg_temp.sw_expect(62, 'table books exists', pg_temp.sw_has('table', 'books', 'books'), 'ok');
+SELECT pg_temp.sw_expect(63, 'table book_keywords exists', pg_temp.sw_has('table', 'book_keywords', 'book_keywords'), 'ok');
+SELECT pg_temp.sw_expect(64, 'table book_formats exists', pg_temp.sw_has('table', 'book_formats', 'book_formats'), 'ok');
+SELECT pg_temp.sw_expect(65, 'table members exists', pg_temp.sw_has('table', 'members', 'members'), 'ok');
+SELECT pg_temp.sw_expect(66, 'table cards exists', pg_temp.sw_has('table', 'cards', 'cards'), 'ok');
+SELECT pg_temp.sw_expect(67, 'table loans exists', pg_temp.sw_has('table', 'loans', 'loans'), 'ok');
+SELECT pg_temp.sw_expect(68, 'table book_authors exists', pg_temp.sw_has('table', 'book_authors', 'book_authors'), 'ok');
+SELECT pg_temp.sw_expect(69, 'table rule_checks_pending exists', pg_temp.sw_has('table', 'rule_checks_pending', 'rule_checks_pending'), 'ok');
+SELECT pg_temp.sw_expect(70, 'authors.id is NOT NULL', pg_temp.sw_has('not null', 'authors', 'id'), 'ok');
+SELECT pg_temp.sw_expect(71, 'primary key pk_authors of authors is (id)', pg_temp.sw_has('p', 'authors', 'pk_authors'), 'ok');
+SELECT pg_temp.sw_expect(72, 'foreign key fk_authors_mentor_id: authors (mentor_id) references authors (id)', pg_temp.sw_has('f', 'authors', 'fk_authors_mentor_id'), 'ok');
+SELECT pg_temp.sw_expect(73, 'check ck_authors_name_length on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_name_length'), 'ok');
+SELECT pg_temp.sw_expect(74, 'check ck_authors_website_format on authors exists and is validated', pg_temp.sw_has('c', 'authors', 'ck_authors_website_format'), 'ok');
+SELECT pg_temp.sw_expect(75, 'index ix_authors_mentor_id on authors exists and is valid', pg_temp.sw_has('index', 'authors', 'ix_authors_mentor_id'), 'ok');
+SELECT pg_temp.sw_expect(76, 'books.id is NOT NULL', pg_temp.sw_has('not null', 'books', 'id'), 'ok');
+SELECT pg_temp.sw_expect(77, 'books.isbn is NOT NULL', pg_temp.sw_has('not null', 'books', 'isbn'), 'ok');
+SELECT pg_temp.sw_expect(78, 'books.title is NOT NULL', pg_temp.sw_has('not null', 'books', 'title'), 'ok');
+SELECT pg_temp.sw_expect(79, 'books.catalogue_id is NOT NULL', pg_temp.sw_has('not null', 'books', 'catalogue_id'), 'ok');
+SELECT pg_temp.sw_expect(80, 'books.created_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(81, 'books.updated_at is NOT NULL', pg_temp.sw_has('not null', 'books', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(82, 'primary key pk_books of books is (id)', pg_temp.sw_has('p', 'books', 'pk_books'), 'ok');
+SELECT pg_temp.sw_expect(83, 'unique uq_books_isbn of books is (isbn)', pg_temp.sw_has('u', 'books', 'uq_books_isbn'), 'ok');
+SELECT pg_temp.sw_expect(84, 'unique uq_books_catalogue_id of books is (catalogue_id)', pg_temp.sw_has('u', 'books', 'uq_books_catalogue_id'), 'ok');
+SELECT pg_temp.sw_expect(85, 'foreign key fk_books_previous_edition_id: books (previous_edition_id) references books (id)', pg_temp.sw_has('f', 'books', 'fk_books_previous_edition_id'), 'ok');
+SELECT pg_temp.sw_expect(86, 'check ck_books_isbn on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn'), 'ok');
+SELECT pg_temp.sw_expect(87, 'check ck_books_published_year_range on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_published_year_range'), 'ok');
+SELECT pg_temp.sw_expect(88, 'check ck_books_isbn_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_isbn_length'), 'ok');
+SELECT pg_temp.sw_expect(89, 'check ck_books_title_length on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok');
+SELECT pg_temp.sw_expect(90, 'check ck_books_genre_values on books exists and is validated', pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok');
+SELECT pg_temp.sw_expect(91, 'unique index uq_books_one_first_edition_per_title on books exists, is unique and is valid', pg_temp.sw_has('unique index', 'books', 'uq_books_one_first_edition_per_title'), 'ok');
+SELECT pg_temp.sw_expect(92, 'index ix_books_previous_edition_id on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_previous_edition_id'), 'ok');
+SELECT pg_temp.sw_expect(93, 'index ix_books_published_year on books exists and is valid', pg_temp.sw_has('index', 'books', 'ix_books_published_year'), 'ok');
+SELECT pg_temp.sw_expect(94, 'book_keywords.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(95, 'book_keywords.value is NOT NULL', pg_temp.sw_has('not null', 'book_keywords', 'value'), 'ok');
+SELECT pg_temp.sw_expect(96, 'primary key pk_book_keywords of book_keywords is (book_id, value)', pg_temp.sw_has('p', 'book_keywords', 'pk_book_keywords'), 'ok');
+SELECT pg_temp.sw_expect(97, 'foreign key fk_book_keywords_book_id: book_keywords (book_id) references books (id)', pg_temp.sw_has('f', 'book_keywords', 'fk_book_keywords_book_id'), 'ok');
+SELECT pg_temp.sw_expect(98, 'book_formats.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(99, 'book_formats.value is NOT NULL', pg_temp.sw_has('not null', 'book_formats', 'value'), 'ok');
+SELECT pg_temp.sw_expect(100, 'primary key pk_book_formats of book_formats is (book_id, value)', pg_temp.sw_has('p', 'book_formats', 'pk_book_formats'), 'ok');
+SELECT pg_temp.sw_expect(101, 'foreign key fk_book_formats_book_id: book_formats (book_id) references books (id)', pg_temp.sw_has('f', 'book_formats', 'fk_book_formats_book_id'), 'ok');
+SELECT pg_temp.sw_expect(102, 'check ck_book_formats_value_length on book_formats exists and is validated', pg_temp.sw_has('c', 'book_formats', 'ck_book_formats_value_length'), 'ok');
+SELECT pg_temp.sw_expect(103, 'members.id is NOT NULL', pg_temp.sw_has('not null', 'members', 'id'), 'ok');
+SELECT pg_temp.sw_expect(104, 'members.email is NOT NULL', pg_temp.sw_has('not null', 'members', 'email'), 'ok');
+SELECT pg_temp.sw_expect(105, 'members.full_name is NOT NULL', pg_temp.sw_has('not null', 'members', 'full_name'), 'ok');
+SELECT pg_temp.sw_expect(106, 'members.joined_on is NOT NULL', pg_temp.sw_has('not null', 'members', 'joined_on'), 'ok');
+SELECT pg_temp.sw_expect(107, 'members.is_active is NOT NULL', pg_temp.sw_has('not null', 'members', 'is_active'), 'ok');
+SELECT pg_temp.sw_expect(108, 'primary key pk_members of members is (id)', pg_temp.sw_has('p', 'members', 'pk_members'), 'ok');
+SELECT pg_temp.sw_expect(109, 'unique uq_members_email of members is (email)', pg_temp.sw_has('u', 'members', 'uq_members_email'), 'ok');
+SELECT pg_temp.sw_expect(110, 'check ck_members_email_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_email_format'), 'ok');
+SELECT pg_temp.sw_expect(111, 'check ck_members_full_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_full_name_length'), 'ok');
+SELECT pg_temp.sw_expect(112, 'check ck_members_phone_format on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(113, 'check ck_members_postal_code_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_postal_code_length'), 'ok');
+SELECT pg_temp.sw_expect(114, 'check ck_members_city_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_city_length'), 'ok');
+SELECT pg_temp.sw_expect(115, 'check ck_members_first_name_length on members exists and is validated', pg_temp.sw_has('c', 'members', 'ck_members_first_name_length'), 'ok');
+SELECT pg_temp.sw_expect(116, 'index ix_members_postal_code on members exists and is valid', pg_temp.sw_has('index', 'members', 'ix_members_postal_code'), 'ok');
+SELECT pg_temp.sw_expect(117, 'cards.member_id is NOT NULL', pg_temp.sw_has('not null', 'cards', 'member_id'), 'ok');
+SELECT pg_temp.sw_expect(118, 'cards.card_number is NOT NULL', pg_temp.sw_has('not null', 'cards', 'card_number'), 'ok');
+SELECT pg_temp.sw_expect(119, 'cards.issue_no is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issue_no'), 'ok');
+SELECT pg_temp.sw_expect(120, 'cards.tier is NOT NULL', pg_temp.sw_has('not null', 'cards', 'tier'), 'ok');
+SELECT pg_temp.sw_expect(121, 'cards.issued_at is NOT NULL', pg_temp.sw_has('not null', 'cards', 'issued_at'), 'ok');
+SELECT pg_temp.sw_expect(122, 'primary key cards_pkey of cards is (card_number)', pg_temp.sw_has('p', 'cards', 'cards_pkey'), 'ok');
+SELECT pg_temp.sw_expect(123, 'unique uq_cards_member_id of cards is (member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_member_id'), 'ok');
+SELECT pg_temp.sw_expect(124, 'unique uq_cards_card_number_member_id of cards is (card_number, member_id)', pg_temp.sw_has('u', 'cards', 'uq_cards_card_number_member_id'), 'ok');
+SELECT pg_temp.sw_expect(125, 'foreign key fk_cards_member_id: cards (member_id) references members (id)', pg_temp.sw_has('f', 'cards', 'fk_cards_member_id'), 'ok');
+SELECT pg_temp.sw_expect(126, 'exclusion cards_issue_no_excl on cards exists', pg_temp.sw_has('x', 'cards', 'cards_issue_no_excl'), 'ok');
+SELECT pg_temp.sw_expect(127, 'exclusion ex_cards_cards_do_not_overlap on cards exists', pg_temp.sw_has('x', 'cards', 'ex_cards_cards_do_not_overlap'), 'ok');
+SELECT pg_temp.sw_expect(128, 'index ix_cards_expires_at on cards exists and is valid', pg_temp.sw_has('index', 'cards', 'ix_cards_expires_at'), 'ok');
+SELECT pg_temp.sw_expect(129, 'loans.id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'id'), 'ok');
+SELECT pg_temp.sw_expect(130, 'loans.member_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'member_id'), 'ok');
+SELECT pg_temp.sw_expect(131, 'loans.book_id is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(132, 'loans.loaned_at is NOT NULL', pg_temp.sw_has('not null', 'loans', 'loaned_at'), 'ok');
+SELECT pg_temp.sw_expect(133, 'loans.due_on is NOT NULL', pg_temp.sw_has('not null', 'loans', 'due_on'), 'ok');
+SELECT pg_temp.sw_expect(134, 'loans.fine is NOT NULL', pg_temp.sw_has('not null', 'loans', 'fine'), 'ok');
+SELECT pg_temp.sw_expect(135, 'loans.status is NOT NULL', pg_temp.sw_has('not null', 'loans', 'status'), 'ok');
+SELECT pg_temp.sw_expect(136, 'loans.book_title is NOT NULL', pg_temp.sw_has('not null', 'loans', 'book_title'), 'ok');
+SELECT pg_temp.sw_expect(137, 'primary key pk_loans of loans is (id)', pg_temp.sw_has('p', 'loans', 'pk_loans'), 'ok');
+SELECT pg_temp.sw_expect(138, 'unique loans_book_once of loans is (book_id, loaned_at)', pg_temp.sw_has('u', 'loans', 'loans_book_once'), 'ok');
+SELECT pg_temp.sw_expect(139, 'foreign key fk_loans_member_id: loans (member_id) references members (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_member_id'), 'ok');
+SELECT pg_temp.sw_expect(140, 'foreign key fk_loans_book_id: loans (book_id) references books (id)', pg_temp.sw_has('f', 'loans', 'fk_loans_book_id'), 'ok');
+SELECT pg_temp.sw_expect(141, 'foreign key loans_card_fkey: loans (card_used) references cards (card_number)', pg_temp.sw_has('f', 'loans', 'loans_card_fkey'), 'ok');
+SELECT pg_temp.sw_expect(142, 'foreign key fk_loans_card_belongs_to_borrower: loans (card_used, member_id) references cards (card_number, member_id)', pg_temp.sw_has('f', 'loans', 'fk_loans_card_belongs_to_borrower'), 'ok');
+SELECT pg_temp.sw_expect(143, 'check ck_loans_fine_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_fine_range'), 'ok');
+SELECT pg_temp.sw_expect(144, 'check ck_loans_renewals_range on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_renewals_range'), 'ok');
+SELECT pg_temp.sw_expect(145, 'check ck_loans_due_after_loan on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok');
+SELECT pg_temp.sw_expect(146, 'check ck_loans_returned_means_closed on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok');
+SELECT pg_temp.sw_expect(147, 'check ck_loans_status_values on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok');
+SELECT pg_temp.sw_expect(148, 'check ck_loans_lost_loan_has_fine on loans exists and is validated', pg_temp.sw_has('c', 'loans', 'ck_loans_lost_loan_has_fine'), 'ok');
+SELECT pg_temp.sw_expect(149, 'index ix_loans_card_used_member_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_card_used_member_id'), 'ok');
+SELECT pg_temp.sw_expect(150, 'index ix_loans_member_id_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_member_id_status_due_on'), 'ok');
+SELECT pg_temp.sw_expect(151, 'index ix_loans_status_due_on on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_status_due_on'), 'ok');
+SELECT pg_temp.sw_expect(152, 'index ix_loans_book_id on loans exists and is valid', pg_temp.sw_has('index', 'loans', 'ix_loans_book_id'), 'ok');
+SELECT pg_temp.sw_expect(153, 'book_authors.book_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'book_id'), 'ok');
+SELECT pg_temp.sw_expect(154, 'book_authors.author_id is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_id'), 'ok');
+SELECT pg_temp.sw_expect(155, 'book_authors.author_order is NOT NULL', pg_temp.sw_has('not null', 'book_authors', 'author_order'), 'ok');
+SELECT pg_temp.sw_expect(156, 'primary key pk_book_authors of book_authors is (book_id, author_id)', pg_temp.sw_has('p', 'book_authors', 'pk_book_authors'), 'ok');
+SELECT pg_temp.sw_expect(157, 'foreign key fk_book_authors_book_id: book_authors (book_id) references books (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_book_id'), 'ok');
+SELECT pg_temp.sw_expect(158, 'foreign key fk_book_authors_author_id: book_authors (author_id) references authors (id)', pg_temp.sw_has('f', 'book_authors', 'fk_book_authors_author_id'), 'ok');
+SELECT pg_temp.sw_expect(159, 'check ck_book_authors_author_order_range on book_authors exists and is validated', pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok');
+SELECT pg_temp.sw_expect(160, 'unique index uq_book_authors_one_first_author on book_authors exists, is unique and is valid', pg_temp.sw_has('unique index', 'book_authors', 'uq_book_authors_one_first_author'), 'ok');
+SELECT pg_temp.sw_expect(161, 'index ix_book_authors_author_id on book_authors exists and is valid', pg_temp.sw_has('index', 'book_authors', 'ix_book_authors_author_id'), 'ok');
+SELECT pg_temp.sw_expect(162, 'trigger trg_books_updated_at on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(163, 'trigger trg_book_authors_one_first_author_insert on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_insert'), 'ok');
+SELECT pg_temp.sw_expect(164, 'trigger trg_book_authors_one_first_author_update on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_update'), 'ok');
+SELECT pg_temp.sw_expect(165, 'trigger trg_book_authors_one_first_author_delete on book_authors exists and is enabled', pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_delete'), 'ok');
+SELECT pg_temp.sw_expect(166, 'trigger trg_one_first_author_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_one_first_author_at_commit'), 'ok');
+SELECT pg_temp.sw_expect(167, 'trigger trg_loans_at_most_five_open_loans_insert on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_insert'), 'ok');
+SELECT pg_temp.sw_expect(168, 'trigger trg_loans_at_most_five_open_loans_update on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_update'), 'ok');
+SELECT pg_temp.sw_expect(169, 'trigger trg_loans_at_most_five_open_loans_delete on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_at_most_five_open_loans_delete'), 'ok');
+SELECT pg_temp.sw_expect(170, 'trigger trg_members_at_most_five_open_loans_insert on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_at_most_five_open_loans_insert'), 'ok');
+SELECT pg_temp.sw_expect(171, 'trigger trg_at_most_five_open_loans_at_commit on rule_checks_pending exists and is enabled', pg_temp.sw_has('trigger', 'rule_checks_pending', 'trg_at_most_five_open_loans_at_commit'), 'ok');
+SELECT pg_temp.sw_expect(172, 'trigger trg_loans_returned_loans_are_final on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_returned_loans_are_final'), 'ok');
+SELECT pg_temp.sw_expect(173, 'trigger trg_loans_loan_life_cycle on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loan_life_cycle'), 'ok');
+SELECT pg_temp.sw_expect(174, 'trigger trg_loans_loans_to_active_members on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_loans_to_active_members'), 'ok');
+SELECT pg_temp.sw_expect(175, 'trigger trg_members_postal_code_city_check on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_check'), 'ok');
+SELECT pg_temp.sw_expect(176, 'trigger trg_members_postal_code_city_sync on members exists and is enabled', pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok');
+SELECT pg_temp.sw_expect(177, 'trigger trg_loans_book_title_fill on loans exists and is enabled', pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok');
+SELECT pg_temp.sw_expect(178, 'trigger trg_books_title_push on books exists and is enabled', pg_temp.sw_has('trigger', 'books', 'trg_books_title_push'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

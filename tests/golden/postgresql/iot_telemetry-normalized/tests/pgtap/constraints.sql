@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 94 attempts, then 207 structure checks.
+-- 95 attempts, then 207 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_sites_code: two sessions insert the same new code at once
 --   unique uq_operators_email: two sessions insert the same new email at once
@@ -19,13 +19,11 @@
 --   unique uq_readings_sensor_id_recorded_at: two sessions insert the same new sensor_id, recorded_at at once
 --   unique uq_hourly_rollups_sensor_id_bucket_start: two sessions insert the same new sensor_id, bucket_start at once
 --   unique uq_firmware_releases_device_model_id_version: two sessions insert the same new device_model_id, version at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_sensors_valid_range_ordered: no value breaking min_valid IS NULL OR max_valid IS NULL OR min_valid < max_valid could be derived from it
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(301);
+SELECT plan(302);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -1723,6 +1721,48 @@ BEGIN
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_sensors_sample_interval_seconds_range alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sensors_valid_range_ordered: refuses min_valid = max_valid, max_valid = coalesce(max_valid, (SELECT max(max_valid) FROM sensors))' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_sensors_valid_range_ordered', 'check ck_sensors_valid_range_ordered: refuses min_valid = max_valid, max_valid = coalesce(max_valid, (SELECT max(max_valid) FROM sensors))') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM sensors AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a sensors row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE sensors SET min_valid = max_valid, max_valid = coalesce(max_valid, (SELECT max(max_valid) FROM sensors)) WHERE id = b.id RETURNING (min_valid IS NULL OR max_valid IS NULL OR min_valid < max_valid) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_sensors_valid_range_ordered' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_sensors_valid_range_ordered alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$

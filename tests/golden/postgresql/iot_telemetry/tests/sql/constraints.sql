@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 90 attempts, then 201 structure checks.
+-- 91 attempts, then 201 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_sites_code: two sessions insert the same new code at once
 --   unique uq_operators_email: two sessions insert the same new email at once
@@ -19,8 +19,6 @@
 --   unique uq_readings_sensor_id_recorded_at: two sessions insert the same new sensor_id, recorded_at at once
 --   unique uq_hourly_rollups_sensor_id_bucket_start: two sessions insert the same new sensor_id, bucket_start at once
 --   unique uq_firmware_releases_device_model_id_version: two sessions insert the same new device_model_id, version at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_sensors_valid_range_ordered: no value breaking min_valid IS NULL OR max_valid IS NULL OR min_valid < max_valid could be derived from it
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
 \set ON_ERROR_STOP on
@@ -1731,7 +1729,49 @@ END
 $attempt$
 $sw$),
     '23514 ck_sensors_sample_interval_seconds_range', implied => true);
-SELECT pg_temp.sw_expect(49, 'check ck_sensors_kind_values: refuses kind = ''~''',
+SELECT pg_temp.sw_expect(49, 'check ck_sensors_valid_range_ordered: refuses min_valid = max_valid, max_valid = coalesce(max_valid, (SELECT max(max_valid) FROM sensors))',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM sensors AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a sensors row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE sensors SET min_valid = max_valid, max_valid = coalesce(max_valid, (SELECT max(max_valid) FROM sensors)) WHERE id = b.id RETURNING (min_valid IS NULL OR max_valid IS NULL OR min_valid < max_valid) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_sensors_valid_range_ordered' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_sensors_valid_range_ordered alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_sensors_valid_range_ordered', implied => true);
+SELECT pg_temp.sw_expect(50, 'check ck_sensors_kind_values: refuses kind = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1775,7 +1815,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_sensors_kind_values', implied => true);
-SELECT pg_temp.sw_expect(50, 'check ck_sensors_unit_length: refuses unit = repeat(''x'', 17)',
+SELECT pg_temp.sw_expect(51, 'check ck_sensors_unit_length: refuses unit = repeat(''x'', 17)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1819,7 +1859,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_sensors_unit_length', implied => true);
-SELECT pg_temp.sw_expect(51, 'primary key pk_readings: refuses a second readings row with an existing id, recorded_at',
+SELECT pg_temp.sw_expect(52, 'primary key pk_readings: refuses a second readings row with an existing id, recorded_at',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1838,7 +1878,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_readings');
-SELECT pg_temp.sw_expect(52, 'unique uq_readings_sensor_id_recorded_at: refuses sensor_id, recorded_at repeated',
+SELECT pg_temp.sw_expect(53, 'unique uq_readings_sensor_id_recorded_at: refuses sensor_id, recorded_at repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1864,7 +1904,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_readings_sensor_id_recorded_at');
-SELECT pg_temp.sw_expect(53, 'foreign key fk_readings_sensor_id: refuses sensor_id pointing at no sensors row',
+SELECT pg_temp.sw_expect(54, 'foreign key fk_readings_sensor_id: refuses sensor_id pointing at no sensors row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1886,7 +1926,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_readings_sensor_id');
-SELECT pg_temp.sw_expect(54, 'check ck_readings_quality_values: refuses quality = ''~''',
+SELECT pg_temp.sw_expect(55, 'check ck_readings_quality_values: refuses quality = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1930,7 +1970,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_readings_quality_values', implied => true);
-SELECT pg_temp.sw_expect(55, 'primary key pk_hourly_rollups: refuses a second hourly_rollups row with an existing id, bucket_start',
+SELECT pg_temp.sw_expect(56, 'primary key pk_hourly_rollups: refuses a second hourly_rollups row with an existing id, bucket_start',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1949,7 +1989,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_hourly_rollups');
-SELECT pg_temp.sw_expect(56, 'unique uq_hourly_rollups_sensor_id_bucket_start: refuses sensor_id, bucket_start repeated',
+SELECT pg_temp.sw_expect(57, 'unique uq_hourly_rollups_sensor_id_bucket_start: refuses sensor_id, bucket_start repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1975,7 +2015,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_hourly_rollups_sensor_id_bucket_start');
-SELECT pg_temp.sw_expect(57, 'foreign key fk_hourly_rollups_sensor_id: refuses sensor_id pointing at no sensors row',
+SELECT pg_temp.sw_expect(58, 'foreign key fk_hourly_rollups_sensor_id: refuses sensor_id pointing at no sensors row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1997,7 +2037,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_hourly_rollups_sensor_id');
-SELECT pg_temp.sw_expect(58, 'check ck_hourly_rollups_sample_count_range: refuses sample_count = (1) - 1',
+SELECT pg_temp.sw_expect(59, 'check ck_hourly_rollups_sample_count_range: refuses sample_count = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2039,7 +2079,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_hourly_rollups_sample_count_range', implied => true);
-SELECT pg_temp.sw_expect(59, 'check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 0.0001',
+SELECT pg_temp.sw_expect(60, 'check ck_hourly_rollups_rollup_bounds_ordered: refuses min_value = (avg_value) + 0.0001',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2081,7 +2121,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_hourly_rollups_rollup_bounds_ordered', implied => true);
-SELECT pg_temp.sw_expect(60, 'primary key pk_alert_rules: refuses a second alert_rules row with an existing id',
+SELECT pg_temp.sw_expect(61, 'primary key pk_alert_rules: refuses a second alert_rules row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2100,7 +2140,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_alert_rules');
-SELECT pg_temp.sw_expect(61, 'foreign key fk_alert_rules_sensor_id: refuses sensor_id pointing at no sensors row',
+SELECT pg_temp.sw_expect(62, 'foreign key fk_alert_rules_sensor_id: refuses sensor_id pointing at no sensors row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2122,7 +2162,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_alert_rules_sensor_id');
-SELECT pg_temp.sw_expect(62, 'check ck_alert_rules_cooldown_seconds_range: refuses cooldown_seconds = (0) - 1',
+SELECT pg_temp.sw_expect(63, 'check ck_alert_rules_cooldown_seconds_range: refuses cooldown_seconds = (0) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2164,7 +2204,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rules_cooldown_seconds_range', implied => true);
-SELECT pg_temp.sw_expect(63, 'check ck_alert_rules_range_rule_has_both_thresholds: refuses condition = ''outside_range'', threshold = NULL',
+SELECT pg_temp.sw_expect(64, 'check ck_alert_rules_range_rule_has_both_thresholds: refuses condition = ''outside_range'', threshold = NULL',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2206,7 +2246,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rules_range_rule_has_both_thresholds', implied => true);
-SELECT pg_temp.sw_expect(64, 'check ck_alert_rules_name_length: refuses name = repeat(''x'', 121)',
+SELECT pg_temp.sw_expect(65, 'check ck_alert_rules_name_length: refuses name = repeat(''x'', 121)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2250,7 +2290,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rules_name_length', implied => true);
-SELECT pg_temp.sw_expect(65, 'check ck_alert_rules_condition_values: refuses condition = ''~''',
+SELECT pg_temp.sw_expect(66, 'check ck_alert_rules_condition_values: refuses condition = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2294,7 +2334,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rules_condition_values', implied => true);
-SELECT pg_temp.sw_expect(66, 'check ck_alert_rules_severity_values: refuses severity = ''~''',
+SELECT pg_temp.sw_expect(67, 'check ck_alert_rules_severity_values: refuses severity = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2338,7 +2378,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rules_severity_values', implied => true);
-SELECT pg_temp.sw_expect(67, 'primary key pk_alert_rule_notify_emails: refuses a second alert_rule_notify_emails row with an existing alert_rule_id, value',
+SELECT pg_temp.sw_expect(68, 'primary key pk_alert_rule_notify_emails: refuses a second alert_rule_notify_emails row with an existing alert_rule_id, value',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2357,7 +2397,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_alert_rule_notify_emails');
-SELECT pg_temp.sw_expect(68, 'foreign key fk_alert_rule_notify_emails_alert_rule_id: refuses alert_rule_id pointing at no alert_rules row',
+SELECT pg_temp.sw_expect(69, 'foreign key fk_alert_rule_notify_emails_alert_rule_id: refuses alert_rule_id pointing at no alert_rules row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2379,7 +2419,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_alert_rule_notify_emails_alert_rule_id');
-SELECT pg_temp.sw_expect(69, 'check ck_alert_rule_notify_emails_value_format: refuses value = ''~''',
+SELECT pg_temp.sw_expect(70, 'check ck_alert_rule_notify_emails_value_format: refuses value = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2423,7 +2463,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alert_rule_notify_emails_value_format', implied => true);
-SELECT pg_temp.sw_expect(70, 'primary key pk_alerts: refuses a second alerts row with an existing id',
+SELECT pg_temp.sw_expect(71, 'primary key pk_alerts: refuses a second alerts row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2442,7 +2482,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_alerts');
-SELECT pg_temp.sw_expect(71, 'foreign key fk_alerts_alert_rule_id: refuses alert_rule_id pointing at no alert_rules row',
+SELECT pg_temp.sw_expect(72, 'foreign key fk_alerts_alert_rule_id: refuses alert_rule_id pointing at no alert_rules row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2464,7 +2504,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_alerts_alert_rule_id');
-SELECT pg_temp.sw_expect(72, 'foreign key fk_alerts_acknowledged_by_id: refuses acknowledged_by_id pointing at no operators row',
+SELECT pg_temp.sw_expect(73, 'foreign key fk_alerts_acknowledged_by_id: refuses acknowledged_by_id pointing at no operators row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2486,7 +2526,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_alerts_acknowledged_by_id');
-SELECT pg_temp.sw_expect(73, 'check ck_alerts_alert_resolved_after_triggered: refuses resolved_at = (triggered_at) - interval ''1 second''',
+SELECT pg_temp.sw_expect(74, 'check ck_alerts_alert_resolved_after_triggered: refuses resolved_at = (triggered_at) - interval ''1 second''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2528,7 +2568,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alerts_alert_resolved_after_triggered', implied => true);
-SELECT pg_temp.sw_expect(74, 'check ck_alerts_state_values: refuses state = ''~''',
+SELECT pg_temp.sw_expect(75, 'check ck_alerts_state_values: refuses state = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2572,7 +2612,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_alerts_state_values', implied => true);
-SELECT pg_temp.sw_expect(75, 'primary key pk_firmware_releases: refuses a second firmware_releases row with an existing id',
+SELECT pg_temp.sw_expect(76, 'primary key pk_firmware_releases: refuses a second firmware_releases row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2591,7 +2631,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_firmware_releases');
-SELECT pg_temp.sw_expect(76, 'unique uq_firmware_releases_device_model_id_version: refuses device_model_id, version repeated',
+SELECT pg_temp.sw_expect(77, 'unique uq_firmware_releases_device_model_id_version: refuses device_model_id, version repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2617,7 +2657,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_firmware_releases_device_model_id_version');
-SELECT pg_temp.sw_expect(77, 'foreign key fk_firmware_releases_device_model_id: refuses device_model_id pointing at no device_models row',
+SELECT pg_temp.sw_expect(78, 'foreign key fk_firmware_releases_device_model_id: refuses device_model_id pointing at no device_models row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2639,7 +2679,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_firmware_releases_device_model_id');
-SELECT pg_temp.sw_expect(78, 'foreign key fk_firmware_releases_device_model_id: refuses deleting a device_models row that firmware_releases rows still reference (ON DELETE RESTRICT)',
+SELECT pg_temp.sw_expect(79, 'foreign key fk_firmware_releases_device_model_id: refuses deleting a device_models row that firmware_releases rows still reference (ON DELETE RESTRICT)',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2661,7 +2701,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_firmware_releases_device_model_id', optional => true);
-SELECT pg_temp.sw_expect(79, 'check ck_firmware_releases_size_bytes_range: refuses size_bytes = (1) - 1',
+SELECT pg_temp.sw_expect(80, 'check ck_firmware_releases_size_bytes_range: refuses size_bytes = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2703,7 +2743,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_firmware_releases_size_bytes_range', implied => true);
-SELECT pg_temp.sw_expect(80, 'check ck_firmware_releases_version_length: refuses version = repeat(''x'', 33)',
+SELECT pg_temp.sw_expect(81, 'check ck_firmware_releases_version_length: refuses version = repeat(''x'', 33)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2747,7 +2787,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_firmware_releases_version_length', implied => true);
-SELECT pg_temp.sw_expect(81, 'check ck_firmware_releases_download_url_format: refuses download_url = ''~''',
+SELECT pg_temp.sw_expect(82, 'check ck_firmware_releases_download_url_format: refuses download_url = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2791,7 +2831,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_firmware_releases_download_url_format', implied => true);
-SELECT pg_temp.sw_expect(82, 'check ck_firmware_releases_checksum_sha256_length: refuses checksum_sha256 = repeat(''x'', 65)',
+SELECT pg_temp.sw_expect(83, 'check ck_firmware_releases_checksum_sha256_length: refuses checksum_sha256 = repeat(''x'', 65)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2835,7 +2875,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_firmware_releases_checksum_sha256_length', implied => true);
-SELECT pg_temp.sw_expect(83, 'primary key pk_site_operators: refuses a second site_operators row with an existing site_id, operator_id',
+SELECT pg_temp.sw_expect(84, 'primary key pk_site_operators: refuses a second site_operators row with an existing site_id, operator_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2854,7 +2894,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_site_operators');
-SELECT pg_temp.sw_expect(84, 'foreign key fk_site_operators_site_id: refuses site_id pointing at no sites row',
+SELECT pg_temp.sw_expect(85, 'foreign key fk_site_operators_site_id: refuses site_id pointing at no sites row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2876,7 +2916,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_site_operators_site_id');
-SELECT pg_temp.sw_expect(85, 'foreign key fk_site_operators_operator_id: refuses operator_id pointing at no operators row',
+SELECT pg_temp.sw_expect(86, 'foreign key fk_site_operators_operator_id: refuses operator_id pointing at no operators row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2898,7 +2938,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_site_operators_operator_id');
-SELECT pg_temp.sw_expect(86, 'check ck_site_operators_access_level_values: refuses access_level = ''~''',
+SELECT pg_temp.sw_expect(87, 'check ck_site_operators_access_level_values: refuses access_level = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2942,7 +2982,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_site_operators_access_level_values', implied => true);
-SELECT pg_temp.sw_expect(87, 'primary key pk_firmware_installs: refuses a second firmware_installs row with an existing device_id, firmware_release_id',
+SELECT pg_temp.sw_expect(88, 'primary key pk_firmware_installs: refuses a second firmware_installs row with an existing device_id, firmware_release_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2961,7 +3001,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_firmware_installs');
-SELECT pg_temp.sw_expect(88, 'foreign key fk_firmware_installs_device_id: refuses device_id pointing at no devices row',
+SELECT pg_temp.sw_expect(89, 'foreign key fk_firmware_installs_device_id: refuses device_id pointing at no devices row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2983,7 +3023,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_firmware_installs_device_id');
-SELECT pg_temp.sw_expect(89, 'foreign key fk_firmware_installs_firmware_release_id: refuses firmware_release_id pointing at no firmware_releases row',
+SELECT pg_temp.sw_expect(90, 'foreign key fk_firmware_installs_firmware_release_id: refuses firmware_release_id pointing at no firmware_releases row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3005,7 +3045,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_firmware_installs_firmware_release_id');
-SELECT pg_temp.sw_expect(90, 'check ck_firmware_installs_status_values: refuses status = ''~''',
+SELECT pg_temp.sw_expect(91, 'check ck_firmware_installs_status_values: refuses status = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3051,207 +3091,207 @@ $sw$),
     '23514 ck_firmware_installs_status_values', implied => true);
 
 -- Structure
-SELECT pg_temp.sw_expect(91, 'table sites exists', pg_temp.sw_has('table', 'sites', 'sites'), 'ok');
-SELECT pg_temp.sw_expect(92, 'table operators exists', pg_temp.sw_has('table', 'operators', 'operators'), 'ok');
-SELECT pg_temp.sw_expect(93, 'table device_models exists', pg_temp.sw_has('table', 'device_models', 'device_models'), 'ok');
-SELECT pg_temp.sw_expect(94, 'table devices exists', pg_temp.sw_has('table', 'devices', 'devices'), 'ok');
-SELECT pg_temp.sw_expect(95, 'table device_credentials exists', pg_temp.sw_has('table', 'device_credentials', 'device_credentials'), 'ok');
-SELECT pg_temp.sw_expect(96, 'table sensors exists', pg_temp.sw_has('table', 'sensors', 'sensors'), 'ok');
-SELECT pg_temp.sw_expect(97, 'table readings exists', pg_temp.sw_has('table', 'readings', 'readings'), 'ok');
-SELECT pg_temp.sw_expect(98, 'table hourly_rollups exists', pg_temp.sw_has('table', 'hourly_rollups', 'hourly_rollups'), 'ok');
-SELECT pg_temp.sw_expect(99, 'table alert_rules exists', pg_temp.sw_has('table', 'alert_rules', 'alert_rules'), 'ok');
-SELECT pg_temp.sw_expect(100, 'table alert_rule_notify_emails exists', pg_temp.sw_has('table', 'alert_rule_notify_emails', 'alert_rule_notify_emails'), 'ok');
-SELECT pg_temp.sw_expect(101, 'table alerts exists', pg_temp.sw_has('table', 'alerts', 'alerts'), 'ok');
-SELECT pg_temp.sw_expect(102, 'table firmware_releases exists', pg_temp.sw_has('table', 'firmware_releases', 'firmware_releases'), 'ok');
-SELECT pg_temp.sw_expect(103, 'table site_operators exists', pg_temp.sw_has('table', 'site_operators', 'site_operators'), 'ok');
-SELECT pg_temp.sw_expect(104, 'table firmware_installs exists', pg_temp.sw_has('table', 'firmware_installs', 'firmware_installs'), 'ok');
-SELECT pg_temp.sw_expect(105, 'sites.id is NOT NULL', pg_temp.sw_has('not null', 'sites', 'id'), 'ok');
-SELECT pg_temp.sw_expect(106, 'sites.code is NOT NULL', pg_temp.sw_has('not null', 'sites', 'code'), 'ok');
-SELECT pg_temp.sw_expect(107, 'sites.name is NOT NULL', pg_temp.sw_has('not null', 'sites', 'name'), 'ok');
-SELECT pg_temp.sw_expect(108, 'sites.kind is NOT NULL', pg_temp.sw_has('not null', 'sites', 'kind'), 'ok');
-SELECT pg_temp.sw_expect(109, 'sites.time_zone is NOT NULL', pg_temp.sw_has('not null', 'sites', 'time_zone'), 'ok');
-SELECT pg_temp.sw_expect(110, 'sites.created_at is NOT NULL', pg_temp.sw_has('not null', 'sites', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(111, 'sites.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sites', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(112, 'primary key pk_sites of sites is (id)', pg_temp.sw_has('p', 'sites', 'pk_sites'), 'ok');
-SELECT pg_temp.sw_expect(113, 'unique uq_sites_code of sites is (code)', pg_temp.sw_has('u', 'sites', 'uq_sites_code'), 'ok');
-SELECT pg_temp.sw_expect(114, 'foreign key fk_sites_parent_id: sites (parent_id) references sites (id)', pg_temp.sw_has('f', 'sites', 'fk_sites_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(115, 'check ck_sites_latitude_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_latitude_range'), 'ok');
-SELECT pg_temp.sw_expect(116, 'check ck_sites_longitude_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_longitude_range'), 'ok');
-SELECT pg_temp.sw_expect(117, 'check ck_sites_energy_tariff_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_energy_tariff_range'), 'ok');
-SELECT pg_temp.sw_expect(118, 'check ck_sites_code_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_code_length'), 'ok');
-SELECT pg_temp.sw_expect(119, 'check ck_sites_name_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_name_length'), 'ok');
-SELECT pg_temp.sw_expect(120, 'check ck_sites_kind_values on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_kind_values'), 'ok');
-SELECT pg_temp.sw_expect(121, 'check ck_sites_time_zone_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_time_zone_length'), 'ok');
-SELECT pg_temp.sw_expect(122, 'index ix_sites_parent_id on sites exists and is valid', pg_temp.sw_has('index', 'sites', 'ix_sites_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(123, 'index ix_sites_name on sites exists and is valid', pg_temp.sw_has('index', 'sites', 'ix_sites_name'), 'ok');
-SELECT pg_temp.sw_expect(124, 'operators.id is NOT NULL', pg_temp.sw_has('not null', 'operators', 'id'), 'ok');
-SELECT pg_temp.sw_expect(125, 'operators.email is NOT NULL', pg_temp.sw_has('not null', 'operators', 'email'), 'ok');
-SELECT pg_temp.sw_expect(126, 'operators.full_name is NOT NULL', pg_temp.sw_has('not null', 'operators', 'full_name'), 'ok');
-SELECT pg_temp.sw_expect(127, 'operators.is_on_call is NOT NULL', pg_temp.sw_has('not null', 'operators', 'is_on_call'), 'ok');
-SELECT pg_temp.sw_expect(128, 'operators.created_at is NOT NULL', pg_temp.sw_has('not null', 'operators', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(129, 'operators.updated_at is NOT NULL', pg_temp.sw_has('not null', 'operators', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(130, 'primary key pk_operators of operators is (id)', pg_temp.sw_has('p', 'operators', 'pk_operators'), 'ok');
-SELECT pg_temp.sw_expect(131, 'unique uq_operators_email of operators is (email)', pg_temp.sw_has('u', 'operators', 'uq_operators_email'), 'ok');
-SELECT pg_temp.sw_expect(132, 'check ck_operators_email_format on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_email_format'), 'ok');
-SELECT pg_temp.sw_expect(133, 'check ck_operators_full_name_length on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_full_name_length'), 'ok');
-SELECT pg_temp.sw_expect(134, 'check ck_operators_phone_format on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(135, 'device_models.id is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'id'), 'ok');
-SELECT pg_temp.sw_expect(136, 'device_models.manufacturer is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'manufacturer'), 'ok');
-SELECT pg_temp.sw_expect(137, 'device_models.model_number is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'model_number'), 'ok');
-SELECT pg_temp.sw_expect(138, 'device_models.battery_powered is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'battery_powered'), 'ok');
-SELECT pg_temp.sw_expect(139, 'primary key pk_device_models of device_models is (id)', pg_temp.sw_has('p', 'device_models', 'pk_device_models'), 'ok');
-SELECT pg_temp.sw_expect(140, 'unique uq_device_models_manufacturer_model_number of device_models is (manufacturer, model_number)', pg_temp.sw_has('u', 'device_models', 'uq_device_models_manufacturer_model_number'), 'ok');
-SELECT pg_temp.sw_expect(141, 'check ck_device_models_manufacturer_length on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_manufacturer_length'), 'ok');
-SELECT pg_temp.sw_expect(142, 'check ck_device_models_model_number_length on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_model_number_length'), 'ok');
-SELECT pg_temp.sw_expect(143, 'check ck_device_models_datasheet_url_format on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_datasheet_url_format'), 'ok');
-SELECT pg_temp.sw_expect(144, 'devices.id is NOT NULL', pg_temp.sw_has('not null', 'devices', 'id'), 'ok');
-SELECT pg_temp.sw_expect(145, 'devices.device_model_id is NOT NULL', pg_temp.sw_has('not null', 'devices', 'device_model_id'), 'ok');
-SELECT pg_temp.sw_expect(146, 'devices.serial_number is NOT NULL', pg_temp.sw_has('not null', 'devices', 'serial_number'), 'ok');
-SELECT pg_temp.sw_expect(147, 'devices.device_uuid is NOT NULL', pg_temp.sw_has('not null', 'devices', 'device_uuid'), 'ok');
-SELECT pg_temp.sw_expect(148, 'devices.name is NOT NULL', pg_temp.sw_has('not null', 'devices', 'name'), 'ok');
-SELECT pg_temp.sw_expect(149, 'devices.status is NOT NULL', pg_temp.sw_has('not null', 'devices', 'status'), 'ok');
-SELECT pg_temp.sw_expect(150, 'devices.created_at is NOT NULL', pg_temp.sw_has('not null', 'devices', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(151, 'devices.updated_at is NOT NULL', pg_temp.sw_has('not null', 'devices', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(152, 'primary key pk_devices of devices is (id)', pg_temp.sw_has('p', 'devices', 'pk_devices'), 'ok');
-SELECT pg_temp.sw_expect(153, 'unique uq_devices_serial_number of devices is (serial_number)', pg_temp.sw_has('u', 'devices', 'uq_devices_serial_number'), 'ok');
-SELECT pg_temp.sw_expect(154, 'unique uq_devices_device_uuid of devices is (device_uuid)', pg_temp.sw_has('u', 'devices', 'uq_devices_device_uuid'), 'ok');
-SELECT pg_temp.sw_expect(155, 'unique uq_devices_mac_address of devices is (mac_address)', pg_temp.sw_has('u', 'devices', 'uq_devices_mac_address'), 'ok');
-SELECT pg_temp.sw_expect(156, 'foreign key fk_devices_site_id: devices (site_id) references sites (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_site_id'), 'ok');
-SELECT pg_temp.sw_expect(157, 'foreign key fk_devices_device_model_id: devices (device_model_id) references device_models (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_device_model_id'), 'ok');
-SELECT pg_temp.sw_expect(158, 'foreign key fk_devices_gateway_id: devices (gateway_id) references devices (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_gateway_id'), 'ok');
-SELECT pg_temp.sw_expect(159, 'check ck_devices_mac_address on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address'), 'ok');
-SELECT pg_temp.sw_expect(160, 'check ck_devices_battery_percent_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_battery_percent_range'), 'ok');
-SELECT pg_temp.sw_expect(161, 'check ck_devices_latitude_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_latitude_range'), 'ok');
-SELECT pg_temp.sw_expect(162, 'check ck_devices_longitude_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_longitude_range'), 'ok');
-SELECT pg_temp.sw_expect(163, 'check ck_devices_serial_number_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_serial_number_length'), 'ok');
-SELECT pg_temp.sw_expect(164, 'check ck_devices_mac_address_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok');
-SELECT pg_temp.sw_expect(165, 'check ck_devices_name_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok');
-SELECT pg_temp.sw_expect(166, 'check ck_devices_status_values on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok');
-SELECT pg_temp.sw_expect(167, 'index ix_devices_device_model_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_device_model_id'), 'ok');
-SELECT pg_temp.sw_expect(168, 'index ix_devices_gateway_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_gateway_id'), 'ok');
-SELECT pg_temp.sw_expect(169, 'index ix_devices_site_id_status_name on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id_status_name'), 'ok');
-SELECT pg_temp.sw_expect(170, 'index ix_devices_status_last_seen_at on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_status_last_seen_at'), 'ok');
-SELECT pg_temp.sw_expect(171, 'device_credentials.id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'id'), 'ok');
-SELECT pg_temp.sw_expect(172, 'device_credentials.device_id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'device_id'), 'ok');
-SELECT pg_temp.sw_expect(173, 'device_credentials.certificate_fingerprint is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'certificate_fingerprint'), 'ok');
-SELECT pg_temp.sw_expect(174, 'device_credentials.issued_at is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'issued_at'), 'ok');
-SELECT pg_temp.sw_expect(175, 'device_credentials.expires_at is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'expires_at'), 'ok');
-SELECT pg_temp.sw_expect(176, 'device_credentials.revoked is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'revoked'), 'ok');
-SELECT pg_temp.sw_expect(177, 'primary key pk_device_credentials of device_credentials is (id)', pg_temp.sw_has('p', 'device_credentials', 'pk_device_credentials'), 'ok');
-SELECT pg_temp.sw_expect(178, 'unique uq_device_credentials_certificate_fingerprint of device_credentials is (certificate_fingerprint)', pg_temp.sw_has('u', 'device_credentials', 'uq_device_credentials_certificate_fingerprint'), 'ok');
-SELECT pg_temp.sw_expect(179, 'unique uq_device_credentials_device_id of device_credentials is (device_id)', pg_temp.sw_has('u', 'device_credentials', 'uq_device_credentials_device_id'), 'ok');
-SELECT pg_temp.sw_expect(180, 'foreign key fk_device_credentials_device_id: device_credentials (device_id) references devices (id)', pg_temp.sw_has('f', 'device_credentials', 'fk_device_credentials_device_id'), 'ok');
-SELECT pg_temp.sw_expect(181, 'check ck_device_credentials_credential_validity_window on device_credentials exists and is validated', pg_temp.sw_has('c', 'device_credentials', 'ck_device_credentials_credential_validity_window'), 'ok');
-SELECT pg_temp.sw_expect(182, 'check ck_device_credentials_certificate_fingerprint_length on device_credentials exists and is validated', pg_temp.sw_has('c', 'device_credentials', 'ck_device_credentials_certificate_fingerprint_length'), 'ok');
-SELECT pg_temp.sw_expect(183, 'sensors.id is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'id'), 'ok');
-SELECT pg_temp.sw_expect(184, 'sensors.device_id is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'device_id'), 'ok');
-SELECT pg_temp.sw_expect(185, 'sensors.channel is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'channel'), 'ok');
-SELECT pg_temp.sw_expect(186, 'sensors.kind is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'kind'), 'ok');
-SELECT pg_temp.sw_expect(187, 'sensors.unit is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'unit'), 'ok');
-SELECT pg_temp.sw_expect(188, 'sensors.sample_interval_seconds is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'sample_interval_seconds'), 'ok');
-SELECT pg_temp.sw_expect(189, 'sensors.calibration_offset is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'calibration_offset'), 'ok');
-SELECT pg_temp.sw_expect(190, 'primary key pk_sensors of sensors is (id)', pg_temp.sw_has('p', 'sensors', 'pk_sensors'), 'ok');
-SELECT pg_temp.sw_expect(191, 'unique uq_sensors_device_id_channel of sensors is (device_id, channel)', pg_temp.sw_has('u', 'sensors', 'uq_sensors_device_id_channel'), 'ok');
-SELECT pg_temp.sw_expect(192, 'foreign key fk_sensors_device_id: sensors (device_id) references devices (id)', pg_temp.sw_has('f', 'sensors', 'fk_sensors_device_id'), 'ok');
-SELECT pg_temp.sw_expect(193, 'check ck_sensors_channel_range on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_channel_range'), 'ok');
-SELECT pg_temp.sw_expect(194, 'check ck_sensors_sample_interval_seconds_range on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_sample_interval_seconds_range'), 'ok');
-SELECT pg_temp.sw_expect(195, 'check ck_sensors_valid_range_ordered on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_valid_range_ordered'), 'ok');
-SELECT pg_temp.sw_expect(196, 'check ck_sensors_kind_values on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_kind_values'), 'ok');
-SELECT pg_temp.sw_expect(197, 'check ck_sensors_unit_length on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_unit_length'), 'ok');
-SELECT pg_temp.sw_expect(198, 'readings.id is NOT NULL', pg_temp.sw_has('not null', 'readings', 'id'), 'ok');
-SELECT pg_temp.sw_expect(199, 'readings.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'readings', 'sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(200, 'readings.recorded_at is NOT NULL', pg_temp.sw_has('not null', 'readings', 'recorded_at'), 'ok');
-SELECT pg_temp.sw_expect(201, 'readings.received_at is NOT NULL', pg_temp.sw_has('not null', 'readings', 'received_at'), 'ok');
-SELECT pg_temp.sw_expect(202, 'readings.value is NOT NULL', pg_temp.sw_has('not null', 'readings', 'value'), 'ok');
-SELECT pg_temp.sw_expect(203, 'readings.quality is NOT NULL', pg_temp.sw_has('not null', 'readings', 'quality'), 'ok');
-SELECT pg_temp.sw_expect(204, 'primary key pk_readings of readings is (id, recorded_at)', pg_temp.sw_has('p', 'readings', 'pk_readings'), 'ok');
-SELECT pg_temp.sw_expect(205, 'unique uq_readings_sensor_id_recorded_at of readings is (sensor_id, recorded_at)', pg_temp.sw_has('u', 'readings', 'uq_readings_sensor_id_recorded_at'), 'ok');
-SELECT pg_temp.sw_expect(206, 'foreign key fk_readings_sensor_id: readings (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'readings', 'fk_readings_sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(207, 'check ck_readings_quality_values on readings exists and is validated', pg_temp.sw_has('c', 'readings', 'ck_readings_quality_values'), 'ok');
-SELECT pg_temp.sw_expect(208, 'index ix_readings_recorded_at on readings exists and is valid', pg_temp.sw_has('index', 'readings', 'ix_readings_recorded_at'), 'ok');
-SELECT pg_temp.sw_expect(209, 'hourly_rollups.id is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'id'), 'ok');
-SELECT pg_temp.sw_expect(210, 'hourly_rollups.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(211, 'hourly_rollups.bucket_start is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'bucket_start'), 'ok');
-SELECT pg_temp.sw_expect(212, 'hourly_rollups.min_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'min_value'), 'ok');
-SELECT pg_temp.sw_expect(213, 'hourly_rollups.max_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'max_value'), 'ok');
-SELECT pg_temp.sw_expect(214, 'hourly_rollups.avg_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'avg_value'), 'ok');
-SELECT pg_temp.sw_expect(215, 'hourly_rollups.sample_count is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'sample_count'), 'ok');
-SELECT pg_temp.sw_expect(216, 'primary key pk_hourly_rollups of hourly_rollups is (id, bucket_start)', pg_temp.sw_has('p', 'hourly_rollups', 'pk_hourly_rollups'), 'ok');
-SELECT pg_temp.sw_expect(217, 'unique uq_hourly_rollups_sensor_id_bucket_start of hourly_rollups is (sensor_id, bucket_start)', pg_temp.sw_has('u', 'hourly_rollups', 'uq_hourly_rollups_sensor_id_bucket_start'), 'ok');
-SELECT pg_temp.sw_expect(218, 'foreign key fk_hourly_rollups_sensor_id: hourly_rollups (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'hourly_rollups', 'fk_hourly_rollups_sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(219, 'check ck_hourly_rollups_sample_count_range on hourly_rollups exists and is validated', pg_temp.sw_has('c', 'hourly_rollups', 'ck_hourly_rollups_sample_count_range'), 'ok');
-SELECT pg_temp.sw_expect(220, 'check ck_hourly_rollups_rollup_bounds_ordered on hourly_rollups exists and is validated', pg_temp.sw_has('c', 'hourly_rollups', 'ck_hourly_rollups_rollup_bounds_ordered'), 'ok');
-SELECT pg_temp.sw_expect(221, 'alert_rules.id is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'id'), 'ok');
-SELECT pg_temp.sw_expect(222, 'alert_rules.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(223, 'alert_rules.name is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'name'), 'ok');
-SELECT pg_temp.sw_expect(224, 'alert_rules.condition is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'condition'), 'ok');
-SELECT pg_temp.sw_expect(225, 'alert_rules.severity is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'severity'), 'ok');
-SELECT pg_temp.sw_expect(226, 'alert_rules.enabled is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'enabled'), 'ok');
-SELECT pg_temp.sw_expect(227, 'alert_rules.cooldown_seconds is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'cooldown_seconds'), 'ok');
-SELECT pg_temp.sw_expect(228, 'alert_rules.created_at is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(229, 'alert_rules.updated_at is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(230, 'primary key pk_alert_rules of alert_rules is (id)', pg_temp.sw_has('p', 'alert_rules', 'pk_alert_rules'), 'ok');
-SELECT pg_temp.sw_expect(231, 'foreign key fk_alert_rules_sensor_id: alert_rules (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'alert_rules', 'fk_alert_rules_sensor_id'), 'ok');
-SELECT pg_temp.sw_expect(232, 'check ck_alert_rules_cooldown_seconds_range on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_cooldown_seconds_range'), 'ok');
-SELECT pg_temp.sw_expect(233, 'check ck_alert_rules_range_rule_has_both_thresholds on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_range_rule_has_both_thresholds'), 'ok');
-SELECT pg_temp.sw_expect(234, 'check ck_alert_rules_name_length on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_name_length'), 'ok');
-SELECT pg_temp.sw_expect(235, 'check ck_alert_rules_condition_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_condition_values'), 'ok');
-SELECT pg_temp.sw_expect(236, 'check ck_alert_rules_severity_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_severity_values'), 'ok');
-SELECT pg_temp.sw_expect(237, 'index ix_alert_rules_sensor_id_enabled on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id_enabled'), 'ok');
-SELECT pg_temp.sw_expect(238, 'alert_rule_notify_emails.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'alert_rule_id'), 'ok');
-SELECT pg_temp.sw_expect(239, 'alert_rule_notify_emails.value is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'value'), 'ok');
-SELECT pg_temp.sw_expect(240, 'primary key pk_alert_rule_notify_emails of alert_rule_notify_emails is (alert_rule_id, value)', pg_temp.sw_has('p', 'alert_rule_notify_emails', 'pk_alert_rule_notify_emails'), 'ok');
-SELECT pg_temp.sw_expect(241, 'foreign key fk_alert_rule_notify_emails_alert_rule_id: alert_rule_notify_emails (alert_rule_id) references alert_rules (id)', pg_temp.sw_has('f', 'alert_rule_notify_emails', 'fk_alert_rule_notify_emails_alert_rule_id'), 'ok');
-SELECT pg_temp.sw_expect(242, 'check ck_alert_rule_notify_emails_value_format on alert_rule_notify_emails exists and is validated', pg_temp.sw_has('c', 'alert_rule_notify_emails', 'ck_alert_rule_notify_emails_value_format'), 'ok');
-SELECT pg_temp.sw_expect(243, 'alerts.id is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'id'), 'ok');
-SELECT pg_temp.sw_expect(244, 'alerts.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'alert_rule_id'), 'ok');
-SELECT pg_temp.sw_expect(245, 'alerts.triggered_at is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'triggered_at'), 'ok');
-SELECT pg_temp.sw_expect(246, 'alerts.state is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'state'), 'ok');
-SELECT pg_temp.sw_expect(247, 'primary key pk_alerts of alerts is (id)', pg_temp.sw_has('p', 'alerts', 'pk_alerts'), 'ok');
-SELECT pg_temp.sw_expect(248, 'foreign key fk_alerts_alert_rule_id: alerts (alert_rule_id) references alert_rules (id)', pg_temp.sw_has('f', 'alerts', 'fk_alerts_alert_rule_id'), 'ok');
-SELECT pg_temp.sw_expect(249, 'foreign key fk_alerts_acknowledged_by_id: alerts (acknowledged_by_id) references operators (id)', pg_temp.sw_has('f', 'alerts', 'fk_alerts_acknowledged_by_id'), 'ok');
-SELECT pg_temp.sw_expect(250, 'check ck_alerts_alert_resolved_after_triggered on alerts exists and is validated', pg_temp.sw_has('c', 'alerts', 'ck_alerts_alert_resolved_after_triggered'), 'ok');
-SELECT pg_temp.sw_expect(251, 'check ck_alerts_state_values on alerts exists and is validated', pg_temp.sw_has('c', 'alerts', 'ck_alerts_state_values'), 'ok');
-SELECT pg_temp.sw_expect(252, 'index ix_alerts_alert_rule_id on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_alert_rule_id'), 'ok');
-SELECT pg_temp.sw_expect(253, 'index ix_alerts_acknowledged_by_id on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_acknowledged_by_id'), 'ok');
-SELECT pg_temp.sw_expect(254, 'index ix_alerts_state_triggered_at on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_state_triggered_at'), 'ok');
-SELECT pg_temp.sw_expect(255, 'firmware_releases.id is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'id'), 'ok');
-SELECT pg_temp.sw_expect(256, 'firmware_releases.device_model_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'device_model_id'), 'ok');
-SELECT pg_temp.sw_expect(257, 'firmware_releases.version is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'version'), 'ok');
-SELECT pg_temp.sw_expect(258, 'firmware_releases.released_at is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'released_at'), 'ok');
-SELECT pg_temp.sw_expect(259, 'firmware_releases.download_url is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'download_url'), 'ok');
-SELECT pg_temp.sw_expect(260, 'firmware_releases.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'checksum_sha256'), 'ok');
-SELECT pg_temp.sw_expect(261, 'firmware_releases.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'size_bytes'), 'ok');
-SELECT pg_temp.sw_expect(262, 'firmware_releases.is_stable is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'is_stable'), 'ok');
-SELECT pg_temp.sw_expect(263, 'primary key pk_firmware_releases of firmware_releases is (id)', pg_temp.sw_has('p', 'firmware_releases', 'pk_firmware_releases'), 'ok');
-SELECT pg_temp.sw_expect(264, 'unique uq_firmware_releases_device_model_id_version of firmware_releases is (device_model_id, version)', pg_temp.sw_has('u', 'firmware_releases', 'uq_firmware_releases_device_model_id_version'), 'ok');
-SELECT pg_temp.sw_expect(265, 'foreign key fk_firmware_releases_device_model_id: firmware_releases (device_model_id) references device_models (id)', pg_temp.sw_has('f', 'firmware_releases', 'fk_firmware_releases_device_model_id'), 'ok');
-SELECT pg_temp.sw_expect(266, 'check ck_firmware_releases_size_bytes_range on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_size_bytes_range'), 'ok');
-SELECT pg_temp.sw_expect(267, 'check ck_firmware_releases_version_length on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_version_length'), 'ok');
-SELECT pg_temp.sw_expect(268, 'check ck_firmware_releases_download_url_format on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_download_url_format'), 'ok');
-SELECT pg_temp.sw_expect(269, 'check ck_firmware_releases_checksum_sha256_length on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_checksum_sha256_length'), 'ok');
-SELECT pg_temp.sw_expect(270, 'site_operators.site_id is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'site_id'), 'ok');
-SELECT pg_temp.sw_expect(271, 'site_operators.operator_id is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'operator_id'), 'ok');
-SELECT pg_temp.sw_expect(272, 'site_operators.access_level is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'access_level'), 'ok');
-SELECT pg_temp.sw_expect(273, 'site_operators.granted_at is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'granted_at'), 'ok');
-SELECT pg_temp.sw_expect(274, 'primary key pk_site_operators of site_operators is (site_id, operator_id)', pg_temp.sw_has('p', 'site_operators', 'pk_site_operators'), 'ok');
-SELECT pg_temp.sw_expect(275, 'foreign key fk_site_operators_site_id: site_operators (site_id) references sites (id)', pg_temp.sw_has('f', 'site_operators', 'fk_site_operators_site_id'), 'ok');
-SELECT pg_temp.sw_expect(276, 'foreign key fk_site_operators_operator_id: site_operators (operator_id) references operators (id)', pg_temp.sw_has('f', 'site_operators', 'fk_site_operators_operator_id'), 'ok');
-SELECT pg_temp.sw_expect(277, 'check ck_site_operators_access_level_values on site_operators exists and is validated', pg_temp.sw_has('c', 'site_operators', 'ck_site_operators_access_level_values'), 'ok');
-SELECT pg_temp.sw_expect(278, 'index ix_site_operators_operator_id on site_operators exists and is valid', pg_temp.sw_has('index', 'site_operators', 'ix_site_operators_operator_id'), 'ok');
-SELECT pg_temp.sw_expect(279, 'firmware_installs.device_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'device_id'), 'ok');
-SELECT pg_temp.sw_expect(280, 'firmware_installs.firmware_release_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'firmware_release_id'), 'ok');
-SELECT pg_temp.sw_expect(281, 'firmware_installs.requested_at is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'requested_at'), 'ok');
-SELECT pg_temp.sw_expect(282, 'firmware_installs.status is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'status'), 'ok');
-SELECT pg_temp.sw_expect(283, 'primary key pk_firmware_installs of firmware_installs is (device_id, firmware_release_id)', pg_temp.sw_has('p', 'firmware_installs', 'pk_firmware_installs'), 'ok');
-SELECT pg_temp.sw_expect(284, 'foreign key fk_firmware_installs_device_id: firmware_installs (device_id) references devices (id)', pg_temp.sw_has('f', 'firmware_installs', 'fk_firmware_installs_device_id'), 'ok');
-SELECT pg_temp.sw_expect(285, 'foreign key fk_firmware_installs_firmware_release_id: firmware_installs (firmware_release_id) references firmware_releases (id)', pg_temp.sw_has('f', 'firmware_installs', 'fk_firmware_installs_firmware_release_id'), 'ok');
-SELECT pg_temp.sw_expect(286, 'check ck_firmware_installs_status_values on firmware_installs exists and is validated', pg_temp.sw_has('c', 'firmware_installs', 'ck_firmware_installs_status_values'), 'ok');
-SELECT pg_temp.sw_expect(287, 'index ix_firmware_installs_firmware_release_id on firmware_installs exists and is valid', pg_temp.sw_has('index', 'firmware_installs', 'ix_firmware_installs_firmware_release_id'), 'ok');
-SELECT pg_temp.sw_expect(288, 'trigger trg_sites_updated_at on sites exists and is enabled', pg_temp.sw_has('trigger', 'sites', 'trg_sites_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(289, 'trigger trg_operators_updated_at on operators exists and is enabled', pg_temp.sw_has('trigger', 'operators', 'trg_operators_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(290, 'trigger trg_devices_updated_at on devices exists and is enabled', pg_temp.sw_has('trigger', 'devices', 'trg_devices_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(291, 'trigger trg_alert_rules_updated_at on alert_rules exists and is enabled', pg_temp.sw_has('trigger', 'alert_rules', 'trg_alert_rules_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(92, 'table sites exists', pg_temp.sw_has('table', 'sites', 'sites'), 'ok');
+SELECT pg_temp.sw_expect(93, 'table operators exists', pg_temp.sw_has('table', 'operators', 'operators'), 'ok');
+SELECT pg_temp.sw_expect(94, 'table device_models exists', pg_temp.sw_has('table', 'device_models', 'device_models'), 'ok');
+SELECT pg_temp.sw_expect(95, 'table devices exists', pg_temp.sw_has('table', 'devices', 'devices'), 'ok');
+SELECT pg_temp.sw_expect(96, 'table device_credentials exists', pg_temp.sw_has('table', 'device_credentials', 'device_credentials'), 'ok');
+SELECT pg_temp.sw_expect(97, 'table sensors exists', pg_temp.sw_has('table', 'sensors', 'sensors'), 'ok');
+SELECT pg_temp.sw_expect(98, 'table readings exists', pg_temp.sw_has('table', 'readings', 'readings'), 'ok');
+SELECT pg_temp.sw_expect(99, 'table hourly_rollups exists', pg_temp.sw_has('table', 'hourly_rollups', 'hourly_rollups'), 'ok');
+SELECT pg_temp.sw_expect(100, 'table alert_rules exists', pg_temp.sw_has('table', 'alert_rules', 'alert_rules'), 'ok');
+SELECT pg_temp.sw_expect(101, 'table alert_rule_notify_emails exists', pg_temp.sw_has('table', 'alert_rule_notify_emails', 'alert_rule_notify_emails'), 'ok');
+SELECT pg_temp.sw_expect(102, 'table alerts exists', pg_temp.sw_has('table', 'alerts', 'alerts'), 'ok');
+SELECT pg_temp.sw_expect(103, 'table firmware_releases exists', pg_temp.sw_has('table', 'firmware_releases', 'firmware_releases'), 'ok');
+SELECT pg_temp.sw_expect(104, 'table site_operators exists', pg_temp.sw_has('table', 'site_operators', 'site_operators'), 'ok');
+SELECT pg_temp.sw_expect(105, 'table firmware_installs exists', pg_temp.sw_has('table', 'firmware_installs', 'firmware_installs'), 'ok');
+SELECT pg_temp.sw_expect(106, 'sites.id is NOT NULL', pg_temp.sw_has('not null', 'sites', 'id'), 'ok');
+SELECT pg_temp.sw_expect(107, 'sites.code is NOT NULL', pg_temp.sw_has('not null', 'sites', 'code'), 'ok');
+SELECT pg_temp.sw_expect(108, 'sites.name is NOT NULL', pg_temp.sw_has('not null', 'sites', 'name'), 'ok');
+SELECT pg_temp.sw_expect(109, 'sites.kind is NOT NULL', pg_temp.sw_has('not null', 'sites', 'kind'), 'ok');
+SELECT pg_temp.sw_expect(110, 'sites.time_zone is NOT NULL', pg_temp.sw_has('not null', 'sites', 'time_zone'), 'ok');
+SELECT pg_temp.sw_expect(111, 'sites.created_at is NOT NULL', pg_temp.sw_has('not null', 'sites', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(112, 'sites.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sites', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(113, 'primary key pk_sites of sites is (id)', pg_temp.sw_has('p', 'sites', 'pk_sites'), 'ok');
+SELECT pg_temp.sw_expect(114, 'unique uq_sites_code of sites is (code)', pg_temp.sw_has('u', 'sites', 'uq_sites_code'), 'ok');
+SELECT pg_temp.sw_expect(115, 'foreign key fk_sites_parent_id: sites (parent_id) references sites (id)', pg_temp.sw_has('f', 'sites', 'fk_sites_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(116, 'check ck_sites_latitude_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_latitude_range'), 'ok');
+SELECT pg_temp.sw_expect(117, 'check ck_sites_longitude_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_longitude_range'), 'ok');
+SELECT pg_temp.sw_expect(118, 'check ck_sites_energy_tariff_range on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_energy_tariff_range'), 'ok');
+SELECT pg_temp.sw_expect(119, 'check ck_sites_code_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_code_length'), 'ok');
+SELECT pg_temp.sw_expect(120, 'check ck_sites_name_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_name_length'), 'ok');
+SELECT pg_temp.sw_expect(121, 'check ck_sites_kind_values on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_kind_values'), 'ok');
+SELECT pg_temp.sw_expect(122, 'check ck_sites_time_zone_length on sites exists and is validated', pg_temp.sw_has('c', 'sites', 'ck_sites_time_zone_length'), 'ok');
+SELECT pg_temp.sw_expect(123, 'index ix_sites_parent_id on sites exists and is valid', pg_temp.sw_has('index', 'sites', 'ix_sites_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(124, 'index ix_sites_name on sites exists and is valid', pg_temp.sw_has('index', 'sites', 'ix_sites_name'), 'ok');
+SELECT pg_temp.sw_expect(125, 'operators.id is NOT NULL', pg_temp.sw_has('not null', 'operators', 'id'), 'ok');
+SELECT pg_temp.sw_expect(126, 'operators.email is NOT NULL', pg_temp.sw_has('not null', 'operators', 'email'), 'ok');
+SELECT pg_temp.sw_expect(127, 'operators.full_name is NOT NULL', pg_temp.sw_has('not null', 'operators', 'full_name'), 'ok');
+SELECT pg_temp.sw_expect(128, 'operators.is_on_call is NOT NULL', pg_temp.sw_has('not null', 'operators', 'is_on_call'), 'ok');
+SELECT pg_temp.sw_expect(129, 'operators.created_at is NOT NULL', pg_temp.sw_has('not null', 'operators', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(130, 'operators.updated_at is NOT NULL', pg_temp.sw_has('not null', 'operators', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(131, 'primary key pk_operators of operators is (id)', pg_temp.sw_has('p', 'operators', 'pk_operators'), 'ok');
+SELECT pg_temp.sw_expect(132, 'unique uq_operators_email of operators is (email)', pg_temp.sw_has('u', 'operators', 'uq_operators_email'), 'ok');
+SELECT pg_temp.sw_expect(133, 'check ck_operators_email_format on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_email_format'), 'ok');
+SELECT pg_temp.sw_expect(134, 'check ck_operators_full_name_length on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_full_name_length'), 'ok');
+SELECT pg_temp.sw_expect(135, 'check ck_operators_phone_format on operators exists and is validated', pg_temp.sw_has('c', 'operators', 'ck_operators_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(136, 'device_models.id is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'id'), 'ok');
+SELECT pg_temp.sw_expect(137, 'device_models.manufacturer is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'manufacturer'), 'ok');
+SELECT pg_temp.sw_expect(138, 'device_models.model_number is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'model_number'), 'ok');
+SELECT pg_temp.sw_expect(139, 'device_models.battery_powered is NOT NULL', pg_temp.sw_has('not null', 'device_models', 'battery_powered'), 'ok');
+SELECT pg_temp.sw_expect(140, 'primary key pk_device_models of device_models is (id)', pg_temp.sw_has('p', 'device_models', 'pk_device_models'), 'ok');
+SELECT pg_temp.sw_expect(141, 'unique uq_device_models_manufacturer_model_number of device_models is (manufacturer, model_number)', pg_temp.sw_has('u', 'device_models', 'uq_device_models_manufacturer_model_number'), 'ok');
+SELECT pg_temp.sw_expect(142, 'check ck_device_models_manufacturer_length on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_manufacturer_length'), 'ok');
+SELECT pg_temp.sw_expect(143, 'check ck_device_models_model_number_length on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_model_number_length'), 'ok');
+SELECT pg_temp.sw_expect(144, 'check ck_device_models_datasheet_url_format on device_models exists and is validated', pg_temp.sw_has('c', 'device_models', 'ck_device_models_datasheet_url_format'), 'ok');
+SELECT pg_temp.sw_expect(145, 'devices.id is NOT NULL', pg_temp.sw_has('not null', 'devices', 'id'), 'ok');
+SELECT pg_temp.sw_expect(146, 'devices.device_model_id is NOT NULL', pg_temp.sw_has('not null', 'devices', 'device_model_id'), 'ok');
+SELECT pg_temp.sw_expect(147, 'devices.serial_number is NOT NULL', pg_temp.sw_has('not null', 'devices', 'serial_number'), 'ok');
+SELECT pg_temp.sw_expect(148, 'devices.device_uuid is NOT NULL', pg_temp.sw_has('not null', 'devices', 'device_uuid'), 'ok');
+SELECT pg_temp.sw_expect(149, 'devices.name is NOT NULL', pg_temp.sw_has('not null', 'devices', 'name'), 'ok');
+SELECT pg_temp.sw_expect(150, 'devices.status is NOT NULL', pg_temp.sw_has('not null', 'devices', 'status'), 'ok');
+SELECT pg_temp.sw_expect(151, 'devices.created_at is NOT NULL', pg_temp.sw_has('not null', 'devices', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(152, 'devices.updated_at is NOT NULL', pg_temp.sw_has('not null', 'devices', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(153, 'primary key pk_devices of devices is (id)', pg_temp.sw_has('p', 'devices', 'pk_devices'), 'ok');
+SELECT pg_temp.sw_expect(154, 'unique uq_devices_serial_number of devices is (serial_number)', pg_temp.sw_has('u', 'devices', 'uq_devices_serial_number'), 'ok');
+SELECT pg_temp.sw_expect(155, 'unique uq_devices_device_uuid of devices is (device_uuid)', pg_temp.sw_has('u', 'devices', 'uq_devices_device_uuid'), 'ok');
+SELECT pg_temp.sw_expect(156, 'unique uq_devices_mac_address of devices is (mac_address)', pg_temp.sw_has('u', 'devices', 'uq_devices_mac_address'), 'ok');
+SELECT pg_temp.sw_expect(157, 'foreign key fk_devices_site_id: devices (site_id) references sites (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_site_id'), 'ok');
+SELECT pg_temp.sw_expect(158, 'foreign key fk_devices_device_model_id: devices (device_model_id) references device_models (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_device_model_id'), 'ok');
+SELECT pg_temp.sw_expect(159, 'foreign key fk_devices_gateway_id: devices (gateway_id) references devices (id)', pg_temp.sw_has('f', 'devices', 'fk_devices_gateway_id'), 'ok');
+SELECT pg_temp.sw_expect(160, 'check ck_devices_mac_address on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address'), 'ok');
+SELECT pg_temp.sw_expect(161, 'check ck_devices_battery_percent_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_battery_percent_range'), 'ok');
+SELECT pg_temp.sw_expect(162, 'check ck_devices_latitude_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_latitude_range'), 'ok');
+SELECT pg_temp.sw_expect(163, 'check ck_devices_longitude_range on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_longitude_range'), 'ok');
+SELECT pg_temp.sw_expect(164, 'check ck_devices_serial_number_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_serial_number_length'), 'ok');
+SELECT pg_temp.sw_expect(165, 'check ck_devices_mac_address_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok');
+SELECT pg_temp.sw_expect(166, 'check ck_devices_name_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok');
+SELECT pg_temp.sw_expect(167, 'check ck_devices_status_values on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok');
+SELECT pg_temp.sw_expect(168, 'index ix_devices_device_model_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_device_model_id'), 'ok');
+SELECT pg_temp.sw_expect(169, 'index ix_devices_gateway_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_gateway_id'), 'ok');
+SELECT pg_temp.sw_expect(170, 'index ix_devices_site_id_status_name on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id_status_name'), 'ok');
+SELECT pg_temp.sw_expect(171, 'index ix_devices_status_last_seen_at on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_status_last_seen_at'), 'ok');
+SELECT pg_temp.sw_expect(172, 'device_credentials.id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'id'), 'ok');
+SELECT pg_temp.sw_expect(173, 'device_credentials.device_id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'device_id'), 'ok');
+SELECT pg_temp.sw_expect(174, 'device_credentials.certificate_fingerprint is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'certificate_fingerprint'), 'ok');
+SELECT pg_temp.sw_expect(175, 'device_credentials.issued_at is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'issued_at'), 'ok');
+SELECT pg_temp.sw_expect(176, 'device_credentials.expires_at is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'expires_at'), 'ok');
+SELECT pg_temp.sw_expect(177, 'device_credentials.revoked is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'revoked'), 'ok');
+SELECT pg_temp.sw_expect(178, 'primary key pk_device_credentials of device_credentials is (id)', pg_temp.sw_has('p', 'device_credentials', 'pk_device_credentials'), 'ok');
+SELECT pg_temp.sw_expect(179, 'unique uq_device_credentials_certificate_fingerprint of device_credentials is (certificate_fingerprint)', pg_temp.sw_has('u', 'device_credentials', 'uq_device_credentials_certificate_fingerprint'), 'ok');
+SELECT pg_temp.sw_expect(180, 'unique uq_device_credentials_device_id of device_credentials is (device_id)', pg_temp.sw_has('u', 'device_credentials', 'uq_device_credentials_device_id'), 'ok');
+SELECT pg_temp.sw_expect(181, 'foreign key fk_device_credentials_device_id: device_credentials (device_id) references devices (id)', pg_temp.sw_has('f', 'device_credentials', 'fk_device_credentials_device_id'), 'ok');
+SELECT pg_temp.sw_expect(182, 'check ck_device_credentials_credential_validity_window on device_credentials exists and is validated', pg_temp.sw_has('c', 'device_credentials', 'ck_device_credentials_credential_validity_window'), 'ok');
+SELECT pg_temp.sw_expect(183, 'check ck_device_credentials_certificate_fingerprint_length on device_credentials exists and is validated', pg_temp.sw_has('c', 'device_credentials', 'ck_device_credentials_certificate_fingerprint_length'), 'ok');
+SELECT pg_temp.sw_expect(184, 'sensors.id is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'id'), 'ok');
+SELECT pg_temp.sw_expect(185, 'sensors.device_id is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'device_id'), 'ok');
+SELECT pg_temp.sw_expect(186, 'sensors.channel is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'channel'), 'ok');
+SELECT pg_temp.sw_expect(187, 'sensors.kind is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'kind'), 'ok');
+SELECT pg_temp.sw_expect(188, 'sensors.unit is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'unit'), 'ok');
+SELECT pg_temp.sw_expect(189, 'sensors.sample_interval_seconds is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'sample_interval_seconds'), 'ok');
+SELECT pg_temp.sw_expect(190, 'sensors.calibration_offset is NOT NULL', pg_temp.sw_has('not null', 'sensors', 'calibration_offset'), 'ok');
+SELECT pg_temp.sw_expect(191, 'primary key pk_sensors of sensors is (id)', pg_temp.sw_has('p', 'sensors', 'pk_sensors'), 'ok');
+SELECT pg_temp.sw_expect(192, 'unique uq_sensors_device_id_channel of sensors is (device_id, channel)', pg_temp.sw_has('u', 'sensors', 'uq_sensors_device_id_channel'), 'ok');
+SELECT pg_temp.sw_expect(193, 'foreign key fk_sensors_device_id: sensors (device_id) references devices (id)', pg_temp.sw_has('f', 'sensors', 'fk_sensors_device_id'), 'ok');
+SELECT pg_temp.sw_expect(194, 'check ck_sensors_channel_range on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_channel_range'), 'ok');
+SELECT pg_temp.sw_expect(195, 'check ck_sensors_sample_interval_seconds_range on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_sample_interval_seconds_range'), 'ok');
+SELECT pg_temp.sw_expect(196, 'check ck_sensors_valid_range_ordered on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_valid_range_ordered'), 'ok');
+SELECT pg_temp.sw_expect(197, 'check ck_sensors_kind_values on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_kind_values'), 'ok');
+SELECT pg_temp.sw_expect(198, 'check ck_sensors_unit_length on sensors exists and is validated', pg_temp.sw_has('c', 'sensors', 'ck_sensors_unit_length'), 'ok');
+SELECT pg_temp.sw_expect(199, 'readings.id is NOT NULL', pg_temp.sw_has('not null', 'readings', 'id'), 'ok');
+SELECT pg_temp.sw_expect(200, 'readings.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'readings', 'sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(201, 'readings.recorded_at is NOT NULL', pg_temp.sw_has('not null', 'readings', 'recorded_at'), 'ok');
+SELECT pg_temp.sw_expect(202, 'readings.received_at is NOT NULL', pg_temp.sw_has('not null', 'readings', 'received_at'), 'ok');
+SELECT pg_temp.sw_expect(203, 'readings.value is NOT NULL', pg_temp.sw_has('not null', 'readings', 'value'), 'ok');
+SELECT pg_temp.sw_expect(204, 'readings.quality is NOT NULL', pg_temp.sw_has('not null', 'readings', 'quality'), 'ok');
+SELECT pg_temp.sw_expect(205, 'primary key pk_readings of readings is (id, recorded_at)', pg_temp.sw_has('p', 'readings', 'pk_readings'), 'ok');
+SELECT pg_temp.sw_expect(206, 'unique uq_readings_sensor_id_recorded_at of readings is (sensor_id, recorded_at)', pg_temp.sw_has('u', 'readings', 'uq_readings_sensor_id_recorded_at'), 'ok');
+SELECT pg_temp.sw_expect(207, 'foreign key fk_readings_sensor_id: readings (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'readings', 'fk_readings_sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(208, 'check ck_readings_quality_values on readings exists and is validated', pg_temp.sw_has('c', 'readings', 'ck_readings_quality_values'), 'ok');
+SELECT pg_temp.sw_expect(209, 'index ix_readings_recorded_at on readings exists and is valid', pg_temp.sw_has('index', 'readings', 'ix_readings_recorded_at'), 'ok');
+SELECT pg_temp.sw_expect(210, 'hourly_rollups.id is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'id'), 'ok');
+SELECT pg_temp.sw_expect(211, 'hourly_rollups.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(212, 'hourly_rollups.bucket_start is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'bucket_start'), 'ok');
+SELECT pg_temp.sw_expect(213, 'hourly_rollups.min_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'min_value'), 'ok');
+SELECT pg_temp.sw_expect(214, 'hourly_rollups.max_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'max_value'), 'ok');
+SELECT pg_temp.sw_expect(215, 'hourly_rollups.avg_value is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'avg_value'), 'ok');
+SELECT pg_temp.sw_expect(216, 'hourly_rollups.sample_count is NOT NULL', pg_temp.sw_has('not null', 'hourly_rollups', 'sample_count'), 'ok');
+SELECT pg_temp.sw_expect(217, 'primary key pk_hourly_rollups of hourly_rollups is (id, bucket_start)', pg_temp.sw_has('p', 'hourly_rollups', 'pk_hourly_rollups'), 'ok');
+SELECT pg_temp.sw_expect(218, 'unique uq_hourly_rollups_sensor_id_bucket_start of hourly_rollups is (sensor_id, bucket_start)', pg_temp.sw_has('u', 'hourly_rollups', 'uq_hourly_rollups_sensor_id_bucket_start'), 'ok');
+SELECT pg_temp.sw_expect(219, 'foreign key fk_hourly_rollups_sensor_id: hourly_rollups (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'hourly_rollups', 'fk_hourly_rollups_sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(220, 'check ck_hourly_rollups_sample_count_range on hourly_rollups exists and is validated', pg_temp.sw_has('c', 'hourly_rollups', 'ck_hourly_rollups_sample_count_range'), 'ok');
+SELECT pg_temp.sw_expect(221, 'check ck_hourly_rollups_rollup_bounds_ordered on hourly_rollups exists and is validated', pg_temp.sw_has('c', 'hourly_rollups', 'ck_hourly_rollups_rollup_bounds_ordered'), 'ok');
+SELECT pg_temp.sw_expect(222, 'alert_rules.id is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'id'), 'ok');
+SELECT pg_temp.sw_expect(223, 'alert_rules.sensor_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(224, 'alert_rules.name is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'name'), 'ok');
+SELECT pg_temp.sw_expect(225, 'alert_rules.condition is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'condition'), 'ok');
+SELECT pg_temp.sw_expect(226, 'alert_rules.severity is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'severity'), 'ok');
+SELECT pg_temp.sw_expect(227, 'alert_rules.enabled is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'enabled'), 'ok');
+SELECT pg_temp.sw_expect(228, 'alert_rules.cooldown_seconds is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'cooldown_seconds'), 'ok');
+SELECT pg_temp.sw_expect(229, 'alert_rules.created_at is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(230, 'alert_rules.updated_at is NOT NULL', pg_temp.sw_has('not null', 'alert_rules', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(231, 'primary key pk_alert_rules of alert_rules is (id)', pg_temp.sw_has('p', 'alert_rules', 'pk_alert_rules'), 'ok');
+SELECT pg_temp.sw_expect(232, 'foreign key fk_alert_rules_sensor_id: alert_rules (sensor_id) references sensors (id)', pg_temp.sw_has('f', 'alert_rules', 'fk_alert_rules_sensor_id'), 'ok');
+SELECT pg_temp.sw_expect(233, 'check ck_alert_rules_cooldown_seconds_range on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_cooldown_seconds_range'), 'ok');
+SELECT pg_temp.sw_expect(234, 'check ck_alert_rules_range_rule_has_both_thresholds on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_range_rule_has_both_thresholds'), 'ok');
+SELECT pg_temp.sw_expect(235, 'check ck_alert_rules_name_length on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_name_length'), 'ok');
+SELECT pg_temp.sw_expect(236, 'check ck_alert_rules_condition_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_condition_values'), 'ok');
+SELECT pg_temp.sw_expect(237, 'check ck_alert_rules_severity_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_severity_values'), 'ok');
+SELECT pg_temp.sw_expect(238, 'index ix_alert_rules_sensor_id_enabled on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id_enabled'), 'ok');
+SELECT pg_temp.sw_expect(239, 'alert_rule_notify_emails.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'alert_rule_id'), 'ok');
+SELECT pg_temp.sw_expect(240, 'alert_rule_notify_emails.value is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'value'), 'ok');
+SELECT pg_temp.sw_expect(241, 'primary key pk_alert_rule_notify_emails of alert_rule_notify_emails is (alert_rule_id, value)', pg_temp.sw_has('p', 'alert_rule_notify_emails', 'pk_alert_rule_notify_emails'), 'ok');
+SELECT pg_temp.sw_expect(242, 'foreign key fk_alert_rule_notify_emails_alert_rule_id: alert_rule_notify_emails (alert_rule_id) references alert_rules (id)', pg_temp.sw_has('f', 'alert_rule_notify_emails', 'fk_alert_rule_notify_emails_alert_rule_id'), 'ok');
+SELECT pg_temp.sw_expect(243, 'check ck_alert_rule_notify_emails_value_format on alert_rule_notify_emails exists and is validated', pg_temp.sw_has('c', 'alert_rule_notify_emails', 'ck_alert_rule_notify_emails_value_format'), 'ok');
+SELECT pg_temp.sw_expect(244, 'alerts.id is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'id'), 'ok');
+SELECT pg_temp.sw_expect(245, 'alerts.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'alert_rule_id'), 'ok');
+SELECT pg_temp.sw_expect(246, 'alerts.triggered_at is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'triggered_at'), 'ok');
+SELECT pg_temp.sw_expect(247, 'alerts.state is NOT NULL', pg_temp.sw_has('not null', 'alerts', 'state'), 'ok');
+SELECT pg_temp.sw_expect(248, 'primary key pk_alerts of alerts is (id)', pg_temp.sw_has('p', 'alerts', 'pk_alerts'), 'ok');
+SELECT pg_temp.sw_expect(249, 'foreign key fk_alerts_alert_rule_id: alerts (alert_rule_id) references alert_rules (id)', pg_temp.sw_has('f', 'alerts', 'fk_alerts_alert_rule_id'), 'ok');
+SELECT pg_temp.sw_expect(250, 'foreign key fk_alerts_acknowledged_by_id: alerts (acknowledged_by_id) references operators (id)', pg_temp.sw_has('f', 'alerts', 'fk_alerts_acknowledged_by_id'), 'ok');
+SELECT pg_temp.sw_expect(251, 'check ck_alerts_alert_resolved_after_triggered on alerts exists and is validated', pg_temp.sw_has('c', 'alerts', 'ck_alerts_alert_resolved_after_triggered'), 'ok');
+SELECT pg_temp.sw_expect(252, 'check ck_alerts_state_values on alerts exists and is validated', pg_temp.sw_has('c', 'alerts', 'ck_alerts_state_values'), 'ok');
+SELECT pg_temp.sw_expect(253, 'index ix_alerts_alert_rule_id on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_alert_rule_id'), 'ok');
+SELECT pg_temp.sw_expect(254, 'index ix_alerts_acknowledged_by_id on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_acknowledged_by_id'), 'ok');
+SELECT pg_temp.sw_expect(255, 'index ix_alerts_state_triggered_at on alerts exists and is valid', pg_temp.sw_has('index', 'alerts', 'ix_alerts_state_triggered_at'), 'ok');
+SELECT pg_temp.sw_expect(256, 'firmware_releases.id is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'id'), 'ok');
+SELECT pg_temp.sw_expect(257, 'firmware_releases.device_model_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'device_model_id'), 'ok');
+SELECT pg_temp.sw_expect(258, 'firmware_releases.version is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'version'), 'ok');
+SELECT pg_temp.sw_expect(259, 'firmware_releases.released_at is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'released_at'), 'ok');
+SELECT pg_temp.sw_expect(260, 'firmware_releases.download_url is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'download_url'), 'ok');
+SELECT pg_temp.sw_expect(261, 'firmware_releases.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'checksum_sha256'), 'ok');
+SELECT pg_temp.sw_expect(262, 'firmware_releases.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'size_bytes'), 'ok');
+SELECT pg_temp.sw_expect(263, 'firmware_releases.is_stable is NOT NULL', pg_temp.sw_has('not null', 'firmware_releases', 'is_stable'), 'ok');
+SELECT pg_temp.sw_expect(264, 'primary key pk_firmware_releases of firmware_releases is (id)', pg_temp.sw_has('p', 'firmware_releases', 'pk_firmware_releases'), 'ok');
+SELECT pg_temp.sw_expect(265, 'unique uq_firmware_releases_device_model_id_version of firmware_releases is (device_model_id, version)', pg_temp.sw_has('u', 'firmware_releases', 'uq_firmware_releases_device_model_id_version'), 'ok');
+SELECT pg_temp.sw_expect(266, 'foreign key fk_firmware_releases_device_model_id: firmware_releases (device_model_id) references device_models (id)', pg_temp.sw_has('f', 'firmware_releases', 'fk_firmware_releases_device_model_id'), 'ok');
+SELECT pg_temp.sw_expect(267, 'check ck_firmware_releases_size_bytes_range on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_size_bytes_range'), 'ok');
+SELECT pg_temp.sw_expect(268, 'check ck_firmware_releases_version_length on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_version_length'), 'ok');
+SELECT pg_temp.sw_expect(269, 'check ck_firmware_releases_download_url_format on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_download_url_format'), 'ok');
+SELECT pg_temp.sw_expect(270, 'check ck_firmware_releases_checksum_sha256_length on firmware_releases exists and is validated', pg_temp.sw_has('c', 'firmware_releases', 'ck_firmware_releases_checksum_sha256_length'), 'ok');
+SELECT pg_temp.sw_expect(271, 'site_operators.site_id is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'site_id'), 'ok');
+SELECT pg_temp.sw_expect(272, 'site_operators.operator_id is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'operator_id'), 'ok');
+SELECT pg_temp.sw_expect(273, 'site_operators.access_level is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'access_level'), 'ok');
+SELECT pg_temp.sw_expect(274, 'site_operators.granted_at is NOT NULL', pg_temp.sw_has('not null', 'site_operators', 'granted_at'), 'ok');
+SELECT pg_temp.sw_expect(275, 'primary key pk_site_operators of site_operators is (site_id, operator_id)', pg_temp.sw_has('p', 'site_operators', 'pk_site_operators'), 'ok');
+SELECT pg_temp.sw_expect(276, 'foreign key fk_site_operators_site_id: site_operators (site_id) references sites (id)', pg_temp.sw_has('f', 'site_operators', 'fk_site_operators_site_id'), 'ok');
+SELECT pg_temp.sw_expect(277, 'foreign key fk_site_operators_operator_id: site_operators (operator_id) references operators (id)', pg_temp.sw_has('f', 'site_operators', 'fk_site_operators_operator_id'), 'ok');
+SELECT pg_temp.sw_expect(278, 'check ck_site_operators_access_level_values on site_operators exists and is validated', pg_temp.sw_has('c', 'site_operators', 'ck_site_operators_access_level_values'), 'ok');
+SELECT pg_temp.sw_expect(279, 'index ix_site_operators_operator_id on site_operators exists and is valid', pg_temp.sw_has('index', 'site_operators', 'ix_site_operators_operator_id'), 'ok');
+SELECT pg_temp.sw_expect(280, 'firmware_installs.device_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'device_id'), 'ok');
+SELECT pg_temp.sw_expect(281, 'firmware_installs.firmware_release_id is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'firmware_release_id'), 'ok');
+SELECT pg_temp.sw_expect(282, 'firmware_installs.requested_at is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'requested_at'), 'ok');
+SELECT pg_temp.sw_expect(283, 'firmware_installs.status is NOT NULL', pg_temp.sw_has('not null', 'firmware_installs', 'status'), 'ok');
+SELECT pg_temp.sw_expect(284, 'primary key pk_firmware_installs of firmware_installs is (device_id, firmware_release_id)', pg_temp.sw_has('p', 'firmware_installs', 'pk_firmware_installs'), 'ok');
+SELECT pg_temp.sw_expect(285, 'foreign key fk_firmware_installs_device_id: firmware_installs (device_id) references devices (id)', pg_temp.sw_has('f', 'firmware_installs', 'fk_firmware_installs_device_id'), 'ok');
+SELECT pg_temp.sw_expect(286, 'foreign key fk_firmware_installs_firmware_release_id: firmware_installs (firmware_release_id) references firmware_releases (id)', pg_temp.sw_has('f', 'firmware_installs', 'fk_firmware_installs_firmware_release_id'), 'ok');
+SELECT pg_temp.sw_expect(287, 'check ck_firmware_installs_status_values on firmware_installs exists and is validated', pg_temp.sw_has('c', 'firmware_installs', 'ck_firmware_installs_status_values'), 'ok');
+SELECT pg_temp.sw_expect(288, 'index ix_firmware_installs_firmware_release_id on firmware_installs exists and is valid', pg_temp.sw_has('index', 'firmware_installs', 'ix_firmware_installs_firmware_release_id'), 'ok');
+SELECT pg_temp.sw_expect(289, 'trigger trg_sites_updated_at on sites exists and is enabled', pg_temp.sw_has('trigger', 'sites', 'trg_sites_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(290, 'trigger trg_operators_updated_at on operators exists and is enabled', pg_temp.sw_has('trigger', 'operators', 'trg_operators_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(291, 'trigger trg_devices_updated_at on devices exists and is enabled', pg_temp.sw_has('trigger', 'devices', 'trg_devices_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(292, 'trigger trg_alert_rules_updated_at on alert_rules exists and is enabled', pg_temp.sw_has('trigger', 'alert_rules', 'trg_alert_rules_updated_at'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

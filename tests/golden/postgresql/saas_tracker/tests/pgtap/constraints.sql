@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 113 attempts, then 283 structure checks.
+-- 114 attempts, then 283 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_organizations_slug: two sessions insert the same new slug at once
 --   unique uq_organizations_public_id: two sessions insert the same new public_id at once
@@ -17,13 +17,11 @@
 --   unique uq_issues_project_id_number: two sessions insert the same new project_id, number at once
 --   unique uq_labels_organization_id_name: two sessions insert the same new organization_id, name at once
 --   unique uq_api_tokens_token_hash: two sessions insert the same new token_hash at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_issues_resolved_iff_closed: no value breaking (status IN ('done', 'cancelled')) = (resolved_at IS NOT NULL) could be derived from it
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(396);
+SELECT plan(397);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -1998,6 +1996,48 @@ BEGIN
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_issues_time_spent_hours_range alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_issues_resolved_iff_closed: refuses status = ''done'', resolved_at = NULL' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_issues_resolved_iff_closed', 'check ck_issues_resolved_iff_closed: refuses status = ''done'', resolved_at = NULL') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM issues AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a issues row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE issues SET status = 'done', resolved_at = NULL WHERE id = b.id RETURNING ((status IN ('done', 'cancelled')) = (resolved_at IS NOT NULL)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_issues_resolved_iff_closed' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_issues_resolved_iff_closed alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$

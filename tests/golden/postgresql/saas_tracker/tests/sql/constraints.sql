@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 113 attempts, then 283 structure checks.
+-- 114 attempts, then 283 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_organizations_slug: two sessions insert the same new slug at once
 --   unique uq_organizations_public_id: two sessions insert the same new public_id at once
@@ -17,8 +17,6 @@
 --   unique uq_issues_project_id_number: two sessions insert the same new project_id, number at once
 --   unique uq_labels_organization_id_name: two sessions insert the same new organization_id, name at once
 --   unique uq_api_tokens_token_hash: two sessions insert the same new token_hash at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_issues_resolved_iff_closed: no value breaking (status IN ('done', 'cancelled')) = (resolved_at IS NOT NULL) could be derived from it
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
 \set ON_ERROR_STOP on
@@ -2056,7 +2054,49 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_time_spent_hours_range', implied => true);
-SELECT pg_temp.sw_expect(59, 'check ck_issues_title_length: refuses title = repeat(''x'', 201)',
+SELECT pg_temp.sw_expect(59, 'check ck_issues_resolved_iff_closed: refuses status = ''done'', resolved_at = NULL',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM issues AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a issues row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE issues SET status = 'done', resolved_at = NULL WHERE id = b.id RETURNING ((status IN ('done', 'cancelled')) = (resolved_at IS NOT NULL)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_issues_resolved_iff_closed' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_issues_resolved_iff_closed alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_issues_resolved_iff_closed', implied => true);
+SELECT pg_temp.sw_expect(60, 'check ck_issues_title_length: refuses title = repeat(''x'', 201)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2100,7 +2140,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_title_length', implied => true);
-SELECT pg_temp.sw_expect(60, 'check ck_issues_kind_values: refuses kind = ''~''',
+SELECT pg_temp.sw_expect(61, 'check ck_issues_kind_values: refuses kind = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2144,7 +2184,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_kind_values', implied => true);
-SELECT pg_temp.sw_expect(61, 'check ck_issues_status_values: refuses status = ''~''',
+SELECT pg_temp.sw_expect(62, 'check ck_issues_status_values: refuses status = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2188,7 +2228,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_status_values', implied => true);
-SELECT pg_temp.sw_expect(62, 'check ck_issues_priority_values: refuses priority = ''~''',
+SELECT pg_temp.sw_expect(63, 'check ck_issues_priority_values: refuses priority = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2232,7 +2272,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_priority_values', implied => true);
-SELECT pg_temp.sw_expect(63, 'primary key pk_comments: refuses a second comments row with an existing id, issue_id',
+SELECT pg_temp.sw_expect(64, 'primary key pk_comments: refuses a second comments row with an existing id, issue_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2251,7 +2291,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_comments');
-SELECT pg_temp.sw_expect(64, 'foreign key fk_comments_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(65, 'foreign key fk_comments_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2273,7 +2313,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_comments_organization_id');
-SELECT pg_temp.sw_expect(65, 'foreign key fk_comments_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(66, 'foreign key fk_comments_issue_id: refuses issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2295,7 +2335,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_comments_issue_id');
-SELECT pg_temp.sw_expect(66, 'foreign key fk_comments_author_id: refuses author_id pointing at no users row',
+SELECT pg_temp.sw_expect(67, 'foreign key fk_comments_author_id: refuses author_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2317,7 +2357,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_comments_author_id');
-SELECT pg_temp.sw_expect(67, 'foreign key fk_comments_author_id: refuses deleting a users row that comments rows still reference (ON DELETE RESTRICT)',
+SELECT pg_temp.sw_expect(68, 'foreign key fk_comments_author_id: refuses deleting a users row that comments rows still reference (ON DELETE RESTRICT)',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2339,7 +2379,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_comments_author_id', optional => true);
-SELECT pg_temp.sw_expect(68, 'primary key pk_labels: refuses a second labels row with an existing id',
+SELECT pg_temp.sw_expect(69, 'primary key pk_labels: refuses a second labels row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2358,7 +2398,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_labels');
-SELECT pg_temp.sw_expect(69, 'unique uq_labels_organization_id_name: refuses organization_id, name repeated',
+SELECT pg_temp.sw_expect(70, 'unique uq_labels_organization_id_name: refuses organization_id, name repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2384,7 +2424,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_labels_organization_id_name');
-SELECT pg_temp.sw_expect(70, 'foreign key fk_labels_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(71, 'foreign key fk_labels_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2406,7 +2446,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_labels_organization_id');
-SELECT pg_temp.sw_expect(71, 'check ck_labels_color: refuses color = ''~''',
+SELECT pg_temp.sw_expect(72, 'check ck_labels_color: refuses color = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2450,7 +2490,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_labels_color', implied => true);
-SELECT pg_temp.sw_expect(72, 'check ck_labels_name_length: refuses name = repeat(''x'', 51)',
+SELECT pg_temp.sw_expect(73, 'check ck_labels_name_length: refuses name = repeat(''x'', 51)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2494,7 +2534,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_labels_name_length', implied => true);
-SELECT pg_temp.sw_expect(73, 'check ck_labels_color_length: refuses color = repeat(''x'', 8)',
+SELECT pg_temp.sw_expect(74, 'check ck_labels_color_length: refuses color = repeat(''x'', 8)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2538,7 +2578,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_labels_color_length', implied => true);
-SELECT pg_temp.sw_expect(74, 'primary key pk_attachments: refuses a second attachments row with an existing id',
+SELECT pg_temp.sw_expect(75, 'primary key pk_attachments: refuses a second attachments row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2557,7 +2597,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_attachments');
-SELECT pg_temp.sw_expect(75, 'foreign key fk_attachments_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(76, 'foreign key fk_attachments_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2579,7 +2619,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_attachments_organization_id');
-SELECT pg_temp.sw_expect(76, 'foreign key fk_attachments_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(77, 'foreign key fk_attachments_issue_id: refuses issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2601,7 +2641,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_attachments_issue_id');
-SELECT pg_temp.sw_expect(77, 'foreign key fk_attachments_uploaded_by_id: refuses uploaded_by_id pointing at no users row',
+SELECT pg_temp.sw_expect(78, 'foreign key fk_attachments_uploaded_by_id: refuses uploaded_by_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2623,7 +2663,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_attachments_uploaded_by_id');
-SELECT pg_temp.sw_expect(78, 'check ck_attachments_size_bytes_range: refuses size_bytes = (0) - 1',
+SELECT pg_temp.sw_expect(79, 'check ck_attachments_size_bytes_range: refuses size_bytes = (0) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2665,7 +2705,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_attachments_size_bytes_range', implied => true);
-SELECT pg_temp.sw_expect(79, 'check ck_attachments_file_name_length: refuses file_name = repeat(''x'', 256)',
+SELECT pg_temp.sw_expect(80, 'check ck_attachments_file_name_length: refuses file_name = repeat(''x'', 256)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2709,7 +2749,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_attachments_file_name_length', implied => true);
-SELECT pg_temp.sw_expect(80, 'check ck_attachments_content_type_length: refuses content_type = repeat(''x'', 101)',
+SELECT pg_temp.sw_expect(81, 'check ck_attachments_content_type_length: refuses content_type = repeat(''x'', 101)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2753,7 +2793,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_attachments_content_type_length', implied => true);
-SELECT pg_temp.sw_expect(81, 'check ck_attachments_storage_url_format: refuses storage_url = ''~''',
+SELECT pg_temp.sw_expect(82, 'check ck_attachments_storage_url_format: refuses storage_url = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2797,7 +2837,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_attachments_storage_url_format', implied => true);
-SELECT pg_temp.sw_expect(82, 'check ck_attachments_checksum_sha256_length: refuses checksum_sha256 = repeat(''x'', 65)',
+SELECT pg_temp.sw_expect(83, 'check ck_attachments_checksum_sha256_length: refuses checksum_sha256 = repeat(''x'', 65)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2841,7 +2881,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_attachments_checksum_sha256_length', implied => true);
-SELECT pg_temp.sw_expect(83, 'primary key pk_activity_events: refuses a second activity_events row with an existing id, occurred_at',
+SELECT pg_temp.sw_expect(84, 'primary key pk_activity_events: refuses a second activity_events row with an existing id, occurred_at',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2860,7 +2900,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_activity_events');
-SELECT pg_temp.sw_expect(84, 'foreign key fk_activity_events_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(85, 'foreign key fk_activity_events_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2882,7 +2922,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_organization_id');
-SELECT pg_temp.sw_expect(85, 'foreign key fk_activity_events_project_id: refuses project_id pointing at no projects row',
+SELECT pg_temp.sw_expect(86, 'foreign key fk_activity_events_project_id: refuses project_id pointing at no projects row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2904,7 +2944,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_project_id');
-SELECT pg_temp.sw_expect(86, 'foreign key fk_activity_events_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(87, 'foreign key fk_activity_events_issue_id: refuses issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2926,7 +2966,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_issue_id');
-SELECT pg_temp.sw_expect(87, 'foreign key fk_activity_events_actor_id: refuses actor_id pointing at no users row',
+SELECT pg_temp.sw_expect(88, 'foreign key fk_activity_events_actor_id: refuses actor_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2948,7 +2988,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_actor_id');
-SELECT pg_temp.sw_expect(88, 'check ck_activity_events_event_type_values: refuses event_type = ''~''',
+SELECT pg_temp.sw_expect(89, 'check ck_activity_events_event_type_values: refuses event_type = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2992,7 +3032,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_activity_events_event_type_values', implied => true);
-SELECT pg_temp.sw_expect(89, 'primary key pk_api_tokens: refuses a second api_tokens row with an existing id',
+SELECT pg_temp.sw_expect(90, 'primary key pk_api_tokens: refuses a second api_tokens row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3011,7 +3051,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_api_tokens');
-SELECT pg_temp.sw_expect(90, 'unique uq_api_tokens_token_hash: refuses token_hash repeated',
+SELECT pg_temp.sw_expect(91, 'unique uq_api_tokens_token_hash: refuses token_hash repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3037,7 +3077,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_api_tokens_token_hash');
-SELECT pg_temp.sw_expect(91, 'foreign key fk_api_tokens_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(92, 'foreign key fk_api_tokens_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3059,7 +3099,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_api_tokens_organization_id');
-SELECT pg_temp.sw_expect(92, 'foreign key fk_api_tokens_user_id: refuses user_id pointing at no users row',
+SELECT pg_temp.sw_expect(93, 'foreign key fk_api_tokens_user_id: refuses user_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3081,7 +3121,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_api_tokens_user_id');
-SELECT pg_temp.sw_expect(93, 'check ck_api_tokens_token_expiry_in_future_of_creation: refuses expires_at = created_at',
+SELECT pg_temp.sw_expect(94, 'check ck_api_tokens_token_expiry_in_future_of_creation: refuses expires_at = created_at',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3123,7 +3163,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_api_tokens_token_expiry_in_future_of_creation', implied => true);
-SELECT pg_temp.sw_expect(94, 'check ck_api_tokens_name_length: refuses name = repeat(''x'', 81)',
+SELECT pg_temp.sw_expect(95, 'check ck_api_tokens_name_length: refuses name = repeat(''x'', 81)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3167,7 +3207,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_api_tokens_name_length', implied => true);
-SELECT pg_temp.sw_expect(95, 'check ck_api_tokens_token_hash_length: refuses token_hash = repeat(''x'', 65)',
+SELECT pg_temp.sw_expect(96, 'check ck_api_tokens_token_hash_length: refuses token_hash = repeat(''x'', 65)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3211,7 +3251,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_api_tokens_token_hash_length', implied => true);
-SELECT pg_temp.sw_expect(96, 'primary key pk_api_token_scopes: refuses a second api_token_scopes row with an existing api_token_id, value',
+SELECT pg_temp.sw_expect(97, 'primary key pk_api_token_scopes: refuses a second api_token_scopes row with an existing api_token_id, value',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3230,7 +3270,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_api_token_scopes');
-SELECT pg_temp.sw_expect(97, 'foreign key fk_api_token_scopes_api_token_id: refuses api_token_id pointing at no api_tokens row',
+SELECT pg_temp.sw_expect(98, 'foreign key fk_api_token_scopes_api_token_id: refuses api_token_id pointing at no api_tokens row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3252,7 +3292,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_api_token_scopes_api_token_id');
-SELECT pg_temp.sw_expect(98, 'check ck_api_token_scopes_value_length: refuses value = repeat(''x'', 41)',
+SELECT pg_temp.sw_expect(99, 'check ck_api_token_scopes_value_length: refuses value = repeat(''x'', 41)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3296,7 +3336,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_api_token_scopes_value_length', implied => true);
-SELECT pg_temp.sw_expect(99, 'primary key pk_memberships: refuses a second memberships row with an existing organization_id, user_id',
+SELECT pg_temp.sw_expect(100, 'primary key pk_memberships: refuses a second memberships row with an existing organization_id, user_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3315,7 +3355,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_memberships');
-SELECT pg_temp.sw_expect(100, 'foreign key fk_memberships_organization_id: refuses organization_id pointing at no organizations row',
+SELECT pg_temp.sw_expect(101, 'foreign key fk_memberships_organization_id: refuses organization_id pointing at no organizations row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3337,7 +3377,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_memberships_organization_id');
-SELECT pg_temp.sw_expect(101, 'foreign key fk_memberships_user_id: refuses user_id pointing at no users row',
+SELECT pg_temp.sw_expect(102, 'foreign key fk_memberships_user_id: refuses user_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3359,7 +3399,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_memberships_user_id');
-SELECT pg_temp.sw_expect(102, 'check ck_memberships_role_values: refuses role = ''~''',
+SELECT pg_temp.sw_expect(103, 'check ck_memberships_role_values: refuses role = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3403,7 +3443,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_memberships_role_values', implied => true);
-SELECT pg_temp.sw_expect(103, 'check ck_memberships_title_length: refuses title = repeat(''x'', 81)',
+SELECT pg_temp.sw_expect(104, 'check ck_memberships_title_length: refuses title = repeat(''x'', 81)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3447,7 +3487,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_memberships_title_length', implied => true);
-SELECT pg_temp.sw_expect(104, 'primary key pk_team_members: refuses a second team_members row with an existing team_id, user_id',
+SELECT pg_temp.sw_expect(105, 'primary key pk_team_members: refuses a second team_members row with an existing team_id, user_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3466,7 +3506,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_team_members');
-SELECT pg_temp.sw_expect(105, 'foreign key fk_team_members_team_id: refuses team_id pointing at no teams row',
+SELECT pg_temp.sw_expect(106, 'foreign key fk_team_members_team_id: refuses team_id pointing at no teams row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3488,7 +3528,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_team_members_team_id');
-SELECT pg_temp.sw_expect(106, 'foreign key fk_team_members_user_id: refuses user_id pointing at no users row',
+SELECT pg_temp.sw_expect(107, 'foreign key fk_team_members_user_id: refuses user_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3510,7 +3550,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_team_members_user_id');
-SELECT pg_temp.sw_expect(107, 'primary key pk_issue_labels: refuses a second issue_labels row with an existing issue_id, label_id',
+SELECT pg_temp.sw_expect(108, 'primary key pk_issue_labels: refuses a second issue_labels row with an existing issue_id, label_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3529,7 +3569,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_issue_labels');
-SELECT pg_temp.sw_expect(108, 'foreign key fk_issue_labels_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(109, 'foreign key fk_issue_labels_issue_id: refuses issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3551,7 +3591,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issue_labels_issue_id');
-SELECT pg_temp.sw_expect(109, 'foreign key fk_issue_labels_label_id: refuses label_id pointing at no labels row',
+SELECT pg_temp.sw_expect(110, 'foreign key fk_issue_labels_label_id: refuses label_id pointing at no labels row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3573,7 +3613,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issue_labels_label_id');
-SELECT pg_temp.sw_expect(110, 'primary key pk_issue_watchers: refuses a second issue_watchers row with an existing issue_id, user_id',
+SELECT pg_temp.sw_expect(111, 'primary key pk_issue_watchers: refuses a second issue_watchers row with an existing issue_id, user_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3592,7 +3632,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_issue_watchers');
-SELECT pg_temp.sw_expect(111, 'foreign key fk_issue_watchers_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(112, 'foreign key fk_issue_watchers_issue_id: refuses issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3614,7 +3654,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issue_watchers_issue_id');
-SELECT pg_temp.sw_expect(112, 'foreign key fk_issue_watchers_user_id: refuses user_id pointing at no users row',
+SELECT pg_temp.sw_expect(113, 'foreign key fk_issue_watchers_user_id: refuses user_id pointing at no users row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3636,7 +3676,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issue_watchers_user_id');
-SELECT pg_temp.sw_expect(113, 'check ck_issue_watchers_reason_values: refuses reason = ''~''',
+SELECT pg_temp.sw_expect(114, 'check ck_issue_watchers_reason_values: refuses reason = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3682,289 +3722,289 @@ $sw$),
     '23514 ck_issue_watchers_reason_values', implied => true);
 
 -- Structure
-SELECT pg_temp.sw_expect(114, 'table organizations exists', pg_temp.sw_has('table', 'organizations', 'organizations'), 'ok');
-SELECT pg_temp.sw_expect(115, 'table billing_accounts exists', pg_temp.sw_has('table', 'billing_accounts', 'billing_accounts'), 'ok');
-SELECT pg_temp.sw_expect(116, 'table users exists', pg_temp.sw_has('table', 'users', 'users'), 'ok');
-SELECT pg_temp.sw_expect(117, 'table teams exists', pg_temp.sw_has('table', 'teams', 'teams'), 'ok');
-SELECT pg_temp.sw_expect(118, 'table projects exists', pg_temp.sw_has('table', 'projects', 'projects'), 'ok');
-SELECT pg_temp.sw_expect(119, 'table sprints exists', pg_temp.sw_has('table', 'sprints', 'sprints'), 'ok');
-SELECT pg_temp.sw_expect(120, 'table issues exists', pg_temp.sw_has('table', 'issues', 'issues'), 'ok');
-SELECT pg_temp.sw_expect(121, 'table comments exists', pg_temp.sw_has('table', 'comments', 'comments'), 'ok');
-SELECT pg_temp.sw_expect(122, 'table labels exists', pg_temp.sw_has('table', 'labels', 'labels'), 'ok');
-SELECT pg_temp.sw_expect(123, 'table attachments exists', pg_temp.sw_has('table', 'attachments', 'attachments'), 'ok');
-SELECT pg_temp.sw_expect(124, 'table activity_events exists', pg_temp.sw_has('table', 'activity_events', 'activity_events'), 'ok');
-SELECT pg_temp.sw_expect(125, 'table api_tokens exists', pg_temp.sw_has('table', 'api_tokens', 'api_tokens'), 'ok');
-SELECT pg_temp.sw_expect(126, 'table api_token_scopes exists', pg_temp.sw_has('table', 'api_token_scopes', 'api_token_scopes'), 'ok');
-SELECT pg_temp.sw_expect(127, 'table memberships exists', pg_temp.sw_has('table', 'memberships', 'memberships'), 'ok');
-SELECT pg_temp.sw_expect(128, 'table team_members exists', pg_temp.sw_has('table', 'team_members', 'team_members'), 'ok');
-SELECT pg_temp.sw_expect(129, 'table issue_labels exists', pg_temp.sw_has('table', 'issue_labels', 'issue_labels'), 'ok');
-SELECT pg_temp.sw_expect(130, 'table issue_watchers exists', pg_temp.sw_has('table', 'issue_watchers', 'issue_watchers'), 'ok');
-SELECT pg_temp.sw_expect(131, 'organizations.id is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'id'), 'ok');
-SELECT pg_temp.sw_expect(132, 'organizations.name is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'name'), 'ok');
-SELECT pg_temp.sw_expect(133, 'organizations.slug is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'slug'), 'ok');
-SELECT pg_temp.sw_expect(134, 'organizations.plan is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'plan'), 'ok');
-SELECT pg_temp.sw_expect(135, 'organizations.seats is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'seats'), 'ok');
-SELECT pg_temp.sw_expect(136, 'organizations.public_id is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'public_id'), 'ok');
-SELECT pg_temp.sw_expect(137, 'organizations.data_region is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'data_region'), 'ok');
-SELECT pg_temp.sw_expect(138, 'organizations.created_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(139, 'organizations.updated_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(140, 'primary key pk_organizations of organizations is (id)', pg_temp.sw_has('p', 'organizations', 'pk_organizations'), 'ok');
-SELECT pg_temp.sw_expect(141, 'unique uq_organizations_slug of organizations is (slug)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_slug'), 'ok');
-SELECT pg_temp.sw_expect(142, 'unique uq_organizations_public_id of organizations is (public_id)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_public_id'), 'ok');
-SELECT pg_temp.sw_expect(143, 'check ck_organizations_slug on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug'), 'ok');
-SELECT pg_temp.sw_expect(144, 'check ck_organizations_seats_range on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_seats_range'), 'ok');
-SELECT pg_temp.sw_expect(145, 'check ck_organizations_name_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_name_length'), 'ok');
-SELECT pg_temp.sw_expect(146, 'check ck_organizations_slug_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug_length'), 'ok');
-SELECT pg_temp.sw_expect(147, 'check ck_organizations_plan_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_plan_values'), 'ok');
-SELECT pg_temp.sw_expect(148, 'check ck_organizations_data_region_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_data_region_values'), 'ok');
-SELECT pg_temp.sw_expect(149, 'index ix_organizations_name on organizations exists and is valid', pg_temp.sw_has('index', 'organizations', 'ix_organizations_name'), 'ok');
-SELECT pg_temp.sw_expect(150, 'billing_accounts.id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'id'), 'ok');
-SELECT pg_temp.sw_expect(151, 'billing_accounts.organization_id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(152, 'billing_accounts.billing_email is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'billing_email'), 'ok');
-SELECT pg_temp.sw_expect(153, 'billing_accounts.monthly_amount is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'monthly_amount'), 'ok');
-SELECT pg_temp.sw_expect(154, 'billing_accounts.currency is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'currency'), 'ok');
-SELECT pg_temp.sw_expect(155, 'billing_accounts.created_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(156, 'billing_accounts.updated_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(157, 'primary key pk_billing_accounts of billing_accounts is (id)', pg_temp.sw_has('p', 'billing_accounts', 'pk_billing_accounts'), 'ok');
-SELECT pg_temp.sw_expect(158, 'unique uq_billing_accounts_stripe_customer_id of billing_accounts is (stripe_customer_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_stripe_customer_id'), 'ok');
-SELECT pg_temp.sw_expect(159, 'unique uq_billing_accounts_organization_id of billing_accounts is (organization_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(160, 'foreign key fk_billing_accounts_organization_id: billing_accounts (organization_id) references organizations (id)', pg_temp.sw_has('f', 'billing_accounts', 'fk_billing_accounts_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(161, 'check ck_billing_accounts_monthly_amount_range on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_monthly_amount_range'), 'ok');
-SELECT pg_temp.sw_expect(162, 'check ck_billing_accounts_billing_email_format on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_billing_email_format'), 'ok');
-SELECT pg_temp.sw_expect(163, 'check ck_billing_accounts_stripe_customer_id_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_stripe_customer_id_length'), 'ok');
-SELECT pg_temp.sw_expect(164, 'check ck_billing_accounts_vat_number_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_vat_number_length'), 'ok');
-SELECT pg_temp.sw_expect(165, 'check ck_billing_accounts_currency_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_currency_length'), 'ok');
-SELECT pg_temp.sw_expect(166, 'users.id is NOT NULL', pg_temp.sw_has('not null', 'users', 'id'), 'ok');
-SELECT pg_temp.sw_expect(167, 'users.email is NOT NULL', pg_temp.sw_has('not null', 'users', 'email'), 'ok');
-SELECT pg_temp.sw_expect(168, 'users.display_name is NOT NULL', pg_temp.sw_has('not null', 'users', 'display_name'), 'ok');
-SELECT pg_temp.sw_expect(169, 'users.time_zone is NOT NULL', pg_temp.sw_has('not null', 'users', 'time_zone'), 'ok');
-SELECT pg_temp.sw_expect(170, 'users.locale is NOT NULL', pg_temp.sw_has('not null', 'users', 'locale'), 'ok');
-SELECT pg_temp.sw_expect(171, 'users.is_active is NOT NULL', pg_temp.sw_has('not null', 'users', 'is_active'), 'ok');
-SELECT pg_temp.sw_expect(172, 'users.created_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(173, 'users.updated_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(174, 'primary key pk_users of users is (id)', pg_temp.sw_has('p', 'users', 'pk_users'), 'ok');
-SELECT pg_temp.sw_expect(175, 'unique uq_users_email of users is (email)', pg_temp.sw_has('u', 'users', 'uq_users_email'), 'ok');
-SELECT pg_temp.sw_expect(176, 'check ck_users_email_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_email_format'), 'ok');
-SELECT pg_temp.sw_expect(177, 'check ck_users_display_name_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_display_name_length'), 'ok');
-SELECT pg_temp.sw_expect(178, 'check ck_users_avatar_url_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_avatar_url_format'), 'ok');
-SELECT pg_temp.sw_expect(179, 'check ck_users_phone_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(180, 'check ck_users_time_zone_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_time_zone_length'), 'ok');
-SELECT pg_temp.sw_expect(181, 'check ck_users_locale_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_locale_length'), 'ok');
-SELECT pg_temp.sw_expect(182, 'teams.id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'id'), 'ok');
-SELECT pg_temp.sw_expect(183, 'teams.organization_id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(184, 'teams.name is NOT NULL', pg_temp.sw_has('not null', 'teams', 'name'), 'ok');
-SELECT pg_temp.sw_expect(185, 'teams.created_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(186, 'teams.updated_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(187, 'primary key pk_teams of teams is (id)', pg_temp.sw_has('p', 'teams', 'pk_teams'), 'ok');
-SELECT pg_temp.sw_expect(188, 'unique uq_teams_organization_id_name of teams is (organization_id, name)', pg_temp.sw_has('u', 'teams', 'uq_teams_organization_id_name'), 'ok');
-SELECT pg_temp.sw_expect(189, 'foreign key fk_teams_organization_id: teams (organization_id) references organizations (id)', pg_temp.sw_has('f', 'teams', 'fk_teams_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(190, 'check ck_teams_name_length on teams exists and is validated', pg_temp.sw_has('c', 'teams', 'ck_teams_name_length'), 'ok');
-SELECT pg_temp.sw_expect(191, 'projects.id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'id'), 'ok');
-SELECT pg_temp.sw_expect(192, 'projects.organization_id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(193, 'projects.key is NOT NULL', pg_temp.sw_has('not null', 'projects', 'key'), 'ok');
-SELECT pg_temp.sw_expect(194, 'projects.name is NOT NULL', pg_temp.sw_has('not null', 'projects', 'name'), 'ok');
-SELECT pg_temp.sw_expect(195, 'projects.status is NOT NULL', pg_temp.sw_has('not null', 'projects', 'status'), 'ok');
-SELECT pg_temp.sw_expect(196, 'projects.visibility is NOT NULL', pg_temp.sw_has('not null', 'projects', 'visibility'), 'ok');
-SELECT pg_temp.sw_expect(197, 'projects.next_issue_number is NOT NULL', pg_temp.sw_has('not null', 'projects', 'next_issue_number'), 'ok');
-SELECT pg_temp.sw_expect(198, 'projects.created_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(199, 'projects.updated_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(200, 'primary key pk_projects of projects is (id)', pg_temp.sw_has('p', 'projects', 'pk_projects'), 'ok');
-SELECT pg_temp.sw_expect(201, 'unique uq_projects_organization_id_key of projects is (organization_id, key)', pg_temp.sw_has('u', 'projects', 'uq_projects_organization_id_key'), 'ok');
-SELECT pg_temp.sw_expect(202, 'foreign key fk_projects_organization_id: projects (organization_id) references organizations (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(203, 'foreign key fk_projects_owner_team_id: projects (owner_team_id) references teams (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_owner_team_id'), 'ok');
-SELECT pg_temp.sw_expect(204, 'check ck_projects_key on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key'), 'ok');
-SELECT pg_temp.sw_expect(205, 'check ck_projects_next_issue_number_range on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_next_issue_number_range'), 'ok');
-SELECT pg_temp.sw_expect(206, 'check ck_projects_key_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key_length'), 'ok');
-SELECT pg_temp.sw_expect(207, 'check ck_projects_name_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_name_length'), 'ok');
-SELECT pg_temp.sw_expect(208, 'check ck_projects_status_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_status_values'), 'ok');
-SELECT pg_temp.sw_expect(209, 'check ck_projects_visibility_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_visibility_values'), 'ok');
-SELECT pg_temp.sw_expect(210, 'index ix_projects_owner_team_id on projects exists and is valid', pg_temp.sw_has('index', 'projects', 'ix_projects_owner_team_id'), 'ok');
-SELECT pg_temp.sw_expect(211, 'sprints.id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'id'), 'ok');
-SELECT pg_temp.sw_expect(212, 'sprints.organization_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(213, 'sprints.project_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'project_id'), 'ok');
-SELECT pg_temp.sw_expect(214, 'sprints.name is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'name'), 'ok');
-SELECT pg_temp.sw_expect(215, 'sprints.starts_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'starts_on'), 'ok');
-SELECT pg_temp.sw_expect(216, 'sprints.ends_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'ends_on'), 'ok');
-SELECT pg_temp.sw_expect(217, 'sprints.state is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'state'), 'ok');
-SELECT pg_temp.sw_expect(218, 'sprints.created_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(219, 'sprints.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(220, 'primary key pk_sprints of sprints is (id)', pg_temp.sw_has('p', 'sprints', 'pk_sprints'), 'ok');
-SELECT pg_temp.sw_expect(221, 'foreign key fk_sprints_organization_id: sprints (organization_id) references organizations (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(222, 'foreign key fk_sprints_project_id: sprints (project_id) references projects (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_project_id'), 'ok');
-SELECT pg_temp.sw_expect(223, 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok');
-SELECT pg_temp.sw_expect(224, 'check ck_sprints_name_length on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok');
-SELECT pg_temp.sw_expect(225, 'check ck_sprints_state_values on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok');
-SELECT pg_temp.sw_expect(226, 'index ix_sprints_project_id on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_project_id'), 'ok');
-SELECT pg_temp.sw_expect(227, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id_state_starts_on'), 'ok');
-SELECT pg_temp.sw_expect(228, 'issues.id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'id'), 'ok');
-SELECT pg_temp.sw_expect(229, 'issues.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(230, 'issues.project_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'project_id'), 'ok');
-SELECT pg_temp.sw_expect(231, 'issues.reporter_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(232, 'issues.number is NOT NULL', pg_temp.sw_has('not null', 'issues', 'number'), 'ok');
-SELECT pg_temp.sw_expect(233, 'issues.title is NOT NULL', pg_temp.sw_has('not null', 'issues', 'title'), 'ok');
-SELECT pg_temp.sw_expect(234, 'issues.kind is NOT NULL', pg_temp.sw_has('not null', 'issues', 'kind'), 'ok');
-SELECT pg_temp.sw_expect(235, 'issues.status is NOT NULL', pg_temp.sw_has('not null', 'issues', 'status'), 'ok');
-SELECT pg_temp.sw_expect(236, 'issues.priority is NOT NULL', pg_temp.sw_has('not null', 'issues', 'priority'), 'ok');
-SELECT pg_temp.sw_expect(237, 'issues.time_spent_hours is NOT NULL', pg_temp.sw_has('not null', 'issues', 'time_spent_hours'), 'ok');
-SELECT pg_temp.sw_expect(238, 'issues.created_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(239, 'issues.updated_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(240, 'primary key pk_issues of issues is (id)', pg_temp.sw_has('p', 'issues', 'pk_issues'), 'ok');
-SELECT pg_temp.sw_expect(241, 'unique uq_issues_project_id_number of issues is (project_id, number)', pg_temp.sw_has('u', 'issues', 'uq_issues_project_id_number'), 'ok');
-SELECT pg_temp.sw_expect(242, 'foreign key fk_issues_organization_id: issues (organization_id) references organizations (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(243, 'foreign key fk_issues_project_id: issues (project_id) references projects (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_project_id'), 'ok');
-SELECT pg_temp.sw_expect(244, 'foreign key fk_issues_sprint_id: issues (sprint_id) references sprints (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_sprint_id'), 'ok');
-SELECT pg_temp.sw_expect(245, 'foreign key fk_issues_parent_id: issues (parent_id) references issues (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(246, 'foreign key fk_issues_reporter_id: issues (reporter_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(247, 'foreign key fk_issues_assignee_id: issues (assignee_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_assignee_id'), 'ok');
-SELECT pg_temp.sw_expect(248, 'check ck_issues_number_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_number_range'), 'ok');
-SELECT pg_temp.sw_expect(249, 'check ck_issues_estimate_points_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_estimate_points_range'), 'ok');
-SELECT pg_temp.sw_expect(250, 'check ck_issues_time_spent_hours_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_time_spent_hours_range'), 'ok');
-SELECT pg_temp.sw_expect(251, 'check ck_issues_resolved_iff_closed on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_resolved_iff_closed'), 'ok');
-SELECT pg_temp.sw_expect(252, 'check ck_issues_title_length on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok');
-SELECT pg_temp.sw_expect(253, 'check ck_issues_kind_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok');
-SELECT pg_temp.sw_expect(254, 'check ck_issues_status_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok');
-SELECT pg_temp.sw_expect(255, 'check ck_issues_priority_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok');
-SELECT pg_temp.sw_expect(256, 'index ix_issues_sprint_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_sprint_id'), 'ok');
-SELECT pg_temp.sw_expect(257, 'index ix_issues_parent_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(258, 'index ix_issues_reporter_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(259, 'index ix_issues_assignee_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_assignee_id'), 'ok');
-SELECT pg_temp.sw_expect(260, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_assignee_id_status_due_date_id'), 'ok');
-SELECT pg_temp.sw_expect(261, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_sprint_id_status_priority_number'), 'ok');
-SELECT pg_temp.sw_expect(262, 'index ix_issues_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_number'), 'ok');
-SELECT pg_temp.sw_expect(263, 'index ix_issues_organization_id_updated_at on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(264, 'index ix_issues_status on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_status'), 'ok');
-SELECT pg_temp.sw_expect(265, 'comments.id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(266, 'comments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(267, 'comments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(268, 'comments.author_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'author_id'), 'ok');
-SELECT pg_temp.sw_expect(269, 'comments.body is NOT NULL', pg_temp.sw_has('not null', 'comments', 'body'), 'ok');
-SELECT pg_temp.sw_expect(270, 'comments.is_internal is NOT NULL', pg_temp.sw_has('not null', 'comments', 'is_internal'), 'ok');
-SELECT pg_temp.sw_expect(271, 'comments.created_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(272, 'comments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(273, 'primary key pk_comments of comments is (id, issue_id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
-SELECT pg_temp.sw_expect(274, 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(275, 'foreign key fk_comments_issue_id: comments (issue_id) references issues (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(276, 'foreign key fk_comments_author_id: comments (author_id) references users (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_author_id'), 'ok');
-SELECT pg_temp.sw_expect(277, 'index ix_comments_organization_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(278, 'index ix_comments_author_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_author_id'), 'ok');
-SELECT pg_temp.sw_expect(279, 'index ix_comments_issue_id_created_at on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_issue_id_created_at'), 'ok');
-SELECT pg_temp.sw_expect(280, 'labels.id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'id'), 'ok');
-SELECT pg_temp.sw_expect(281, 'labels.organization_id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(282, 'labels.name is NOT NULL', pg_temp.sw_has('not null', 'labels', 'name'), 'ok');
-SELECT pg_temp.sw_expect(283, 'labels.color is NOT NULL', pg_temp.sw_has('not null', 'labels', 'color'), 'ok');
-SELECT pg_temp.sw_expect(284, 'labels.created_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(285, 'labels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(286, 'primary key pk_labels of labels is (id)', pg_temp.sw_has('p', 'labels', 'pk_labels'), 'ok');
-SELECT pg_temp.sw_expect(287, 'unique uq_labels_organization_id_name of labels is (organization_id, name)', pg_temp.sw_has('u', 'labels', 'uq_labels_organization_id_name'), 'ok');
-SELECT pg_temp.sw_expect(288, 'foreign key fk_labels_organization_id: labels (organization_id) references organizations (id)', pg_temp.sw_has('f', 'labels', 'fk_labels_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(289, 'check ck_labels_color on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color'), 'ok');
-SELECT pg_temp.sw_expect(290, 'check ck_labels_name_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_name_length'), 'ok');
-SELECT pg_temp.sw_expect(291, 'check ck_labels_color_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color_length'), 'ok');
-SELECT pg_temp.sw_expect(292, 'attachments.id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(293, 'attachments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(294, 'attachments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(295, 'attachments.file_name is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'file_name'), 'ok');
-SELECT pg_temp.sw_expect(296, 'attachments.content_type is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'content_type'), 'ok');
-SELECT pg_temp.sw_expect(297, 'attachments.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'size_bytes'), 'ok');
-SELECT pg_temp.sw_expect(298, 'attachments.storage_url is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'storage_url'), 'ok');
-SELECT pg_temp.sw_expect(299, 'attachments.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'checksum_sha256'), 'ok');
-SELECT pg_temp.sw_expect(300, 'attachments.created_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(301, 'attachments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(302, 'primary key pk_attachments of attachments is (id)', pg_temp.sw_has('p', 'attachments', 'pk_attachments'), 'ok');
-SELECT pg_temp.sw_expect(303, 'foreign key fk_attachments_organization_id: attachments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(304, 'foreign key fk_attachments_issue_id: attachments (issue_id) references issues (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(305, 'foreign key fk_attachments_uploaded_by_id: attachments (uploaded_by_id) references users (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_uploaded_by_id'), 'ok');
-SELECT pg_temp.sw_expect(306, 'check ck_attachments_size_bytes_range on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_size_bytes_range'), 'ok');
-SELECT pg_temp.sw_expect(307, 'check ck_attachments_file_name_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'), 'ok');
-SELECT pg_temp.sw_expect(308, 'check ck_attachments_content_type_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok');
-SELECT pg_temp.sw_expect(309, 'check ck_attachments_storage_url_format on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok');
-SELECT pg_temp.sw_expect(310, 'check ck_attachments_checksum_sha256_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok');
-SELECT pg_temp.sw_expect(311, 'index ix_attachments_organization_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(312, 'index ix_attachments_uploaded_by_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_uploaded_by_id'), 'ok');
-SELECT pg_temp.sw_expect(313, 'index ix_attachments_issue_id_created_at on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_issue_id_created_at'), 'ok');
-SELECT pg_temp.sw_expect(314, 'activity_events.id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'id'), 'ok');
-SELECT pg_temp.sw_expect(315, 'activity_events.organization_id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(316, 'activity_events.event_type is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'event_type'), 'ok');
-SELECT pg_temp.sw_expect(317, 'activity_events.occurred_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'occurred_at'), 'ok');
-SELECT pg_temp.sw_expect(318, 'activity_events.payload is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'payload'), 'ok');
-SELECT pg_temp.sw_expect(319, 'activity_events.created_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(320, 'activity_events.updated_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(321, 'primary key pk_activity_events of activity_events is (id, occurred_at)', pg_temp.sw_has('p', 'activity_events', 'pk_activity_events'), 'ok');
-SELECT pg_temp.sw_expect(322, 'foreign key fk_activity_events_organization_id: activity_events (organization_id) references organizations (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(323, 'foreign key fk_activity_events_project_id: activity_events (project_id) references projects (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_project_id'), 'ok');
-SELECT pg_temp.sw_expect(324, 'foreign key fk_activity_events_issue_id: activity_events (issue_id) references issues (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(325, 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_actor_id'), 'ok');
-SELECT pg_temp.sw_expect(326, 'check ck_activity_events_event_type_values on activity_events exists and is validated', pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok');
-SELECT pg_temp.sw_expect(327, 'index ix_activity_events_project_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_project_id'), 'ok');
-SELECT pg_temp.sw_expect(328, 'index ix_activity_events_issue_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(329, 'index ix_activity_events_actor_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_actor_id'), 'ok');
-SELECT pg_temp.sw_expect(330, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_organization_id_project_id_occurred_at'), 'ok');
-SELECT pg_temp.sw_expect(331, 'api_tokens.id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'id'), 'ok');
-SELECT pg_temp.sw_expect(332, 'api_tokens.organization_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(333, 'api_tokens.user_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(334, 'api_tokens.name is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'name'), 'ok');
-SELECT pg_temp.sw_expect(335, 'api_tokens.token_hash is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'token_hash'), 'ok');
-SELECT pg_temp.sw_expect(336, 'api_tokens.revoked is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'revoked'), 'ok');
-SELECT pg_temp.sw_expect(337, 'api_tokens.created_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(338, 'api_tokens.updated_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(339, 'primary key pk_api_tokens of api_tokens is (id)', pg_temp.sw_has('p', 'api_tokens', 'pk_api_tokens'), 'ok');
-SELECT pg_temp.sw_expect(340, 'unique uq_api_tokens_token_hash of api_tokens is (token_hash)', pg_temp.sw_has('u', 'api_tokens', 'uq_api_tokens_token_hash'), 'ok');
-SELECT pg_temp.sw_expect(341, 'foreign key fk_api_tokens_organization_id: api_tokens (organization_id) references organizations (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(342, 'foreign key fk_api_tokens_user_id: api_tokens (user_id) references users (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_user_id'), 'ok');
-SELECT pg_temp.sw_expect(343, 'check ck_api_tokens_token_expiry_in_future_of_creation on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_expiry_in_future_of_creation'), 'ok');
-SELECT pg_temp.sw_expect(344, 'check ck_api_tokens_name_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_name_length'), 'ok');
-SELECT pg_temp.sw_expect(345, 'check ck_api_tokens_token_hash_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_hash_length'), 'ok');
-SELECT pg_temp.sw_expect(346, 'index ix_api_tokens_organization_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(347, 'index ix_api_tokens_user_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_user_id'), 'ok');
-SELECT pg_temp.sw_expect(348, 'api_token_scopes.api_token_id is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'api_token_id'), 'ok');
-SELECT pg_temp.sw_expect(349, 'api_token_scopes.value is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'value'), 'ok');
-SELECT pg_temp.sw_expect(350, 'primary key pk_api_token_scopes of api_token_scopes is (api_token_id, value)', pg_temp.sw_has('p', 'api_token_scopes', 'pk_api_token_scopes'), 'ok');
-SELECT pg_temp.sw_expect(351, 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (api_token_id) references api_tokens (id)', pg_temp.sw_has('f', 'api_token_scopes', 'fk_api_token_scopes_api_token_id'), 'ok');
-SELECT pg_temp.sw_expect(352, 'check ck_api_token_scopes_value_length on api_token_scopes exists and is validated', pg_temp.sw_has('c', 'api_token_scopes', 'ck_api_token_scopes_value_length'), 'ok');
-SELECT pg_temp.sw_expect(353, 'memberships.organization_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(354, 'memberships.user_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(355, 'memberships.role is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'role'), 'ok');
-SELECT pg_temp.sw_expect(356, 'memberships.joined_at is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'joined_at'), 'ok');
-SELECT pg_temp.sw_expect(357, 'primary key pk_memberships of memberships is (organization_id, user_id)', pg_temp.sw_has('p', 'memberships', 'pk_memberships'), 'ok');
-SELECT pg_temp.sw_expect(358, 'foreign key fk_memberships_organization_id: memberships (organization_id) references organizations (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(359, 'foreign key fk_memberships_user_id: memberships (user_id) references users (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_user_id'), 'ok');
-SELECT pg_temp.sw_expect(360, 'check ck_memberships_role_values on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_role_values'), 'ok');
-SELECT pg_temp.sw_expect(361, 'check ck_memberships_title_length on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_title_length'), 'ok');
-SELECT pg_temp.sw_expect(362, 'index ix_memberships_user_id on memberships exists and is valid', pg_temp.sw_has('index', 'memberships', 'ix_memberships_user_id'), 'ok');
-SELECT pg_temp.sw_expect(363, 'team_members.team_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'team_id'), 'ok');
-SELECT pg_temp.sw_expect(364, 'team_members.user_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(365, 'team_members.is_lead is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'is_lead'), 'ok');
-SELECT pg_temp.sw_expect(366, 'primary key pk_team_members of team_members is (team_id, user_id)', pg_temp.sw_has('p', 'team_members', 'pk_team_members'), 'ok');
-SELECT pg_temp.sw_expect(367, 'foreign key fk_team_members_team_id: team_members (team_id) references teams (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_team_id'), 'ok');
-SELECT pg_temp.sw_expect(368, 'foreign key fk_team_members_user_id: team_members (user_id) references users (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_user_id'), 'ok');
-SELECT pg_temp.sw_expect(369, 'index ix_team_members_user_id on team_members exists and is valid', pg_temp.sw_has('index', 'team_members', 'ix_team_members_user_id'), 'ok');
-SELECT pg_temp.sw_expect(370, 'issue_labels.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(371, 'issue_labels.label_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'label_id'), 'ok');
-SELECT pg_temp.sw_expect(372, 'issue_labels.added_at is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'added_at'), 'ok');
-SELECT pg_temp.sw_expect(373, 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)', pg_temp.sw_has('p', 'issue_labels', 'pk_issue_labels'), 'ok');
-SELECT pg_temp.sw_expect(374, 'foreign key fk_issue_labels_issue_id: issue_labels (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(375, 'foreign key fk_issue_labels_label_id: issue_labels (label_id) references labels (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_label_id'), 'ok');
-SELECT pg_temp.sw_expect(376, 'index ix_issue_labels_label_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_label_id'), 'ok');
-SELECT pg_temp.sw_expect(377, 'issue_watchers.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(378, 'issue_watchers.user_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(379, 'issue_watchers.reason is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'reason'), 'ok');
-SELECT pg_temp.sw_expect(380, 'primary key pk_issue_watchers of issue_watchers is (issue_id, user_id)', pg_temp.sw_has('p', 'issue_watchers', 'pk_issue_watchers'), 'ok');
-SELECT pg_temp.sw_expect(381, 'foreign key fk_issue_watchers_issue_id: issue_watchers (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(382, 'foreign key fk_issue_watchers_user_id: issue_watchers (user_id) references users (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_user_id'), 'ok');
-SELECT pg_temp.sw_expect(383, 'check ck_issue_watchers_reason_values on issue_watchers exists and is validated', pg_temp.sw_has('c', 'issue_watchers', 'ck_issue_watchers_reason_values'), 'ok');
-SELECT pg_temp.sw_expect(384, 'index ix_issue_watchers_user_id on issue_watchers exists and is valid', pg_temp.sw_has('index', 'issue_watchers', 'ix_issue_watchers_user_id'), 'ok');
-SELECT pg_temp.sw_expect(385, 'trigger trg_organizations_updated_at on organizations exists and is enabled', pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(386, 'trigger trg_billing_accounts_updated_at on billing_accounts exists and is enabled', pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(387, 'trigger trg_users_updated_at on users exists and is enabled', pg_temp.sw_has('trigger', 'users', 'trg_users_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(388, 'trigger trg_teams_updated_at on teams exists and is enabled', pg_temp.sw_has('trigger', 'teams', 'trg_teams_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(389, 'trigger trg_projects_updated_at on projects exists and is enabled', pg_temp.sw_has('trigger', 'projects', 'trg_projects_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(390, 'trigger trg_sprints_updated_at on sprints exists and is enabled', pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(391, 'trigger trg_issues_updated_at on issues exists and is enabled', pg_temp.sw_has('trigger', 'issues', 'trg_issues_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(392, 'trigger trg_comments_updated_at on comments exists and is enabled', pg_temp.sw_has('trigger', 'comments', 'trg_comments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(393, 'trigger trg_labels_updated_at on labels exists and is enabled', pg_temp.sw_has('trigger', 'labels', 'trg_labels_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(394, 'trigger trg_attachments_updated_at on attachments exists and is enabled', pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(395, 'trigger trg_activity_events_updated_at on activity_events exists and is enabled', pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(396, 'trigger trg_api_tokens_updated_at on api_tokens exists and is enabled', pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(115, 'table organizations exists', pg_temp.sw_has('table', 'organizations', 'organizations'), 'ok');
+SELECT pg_temp.sw_expect(116, 'table billing_accounts exists', pg_temp.sw_has('table', 'billing_accounts', 'billing_accounts'), 'ok');
+SELECT pg_temp.sw_expect(117, 'table users exists', pg_temp.sw_has('table', 'users', 'users'), 'ok');
+SELECT pg_temp.sw_expect(118, 'table teams exists', pg_temp.sw_has('table', 'teams', 'teams'), 'ok');
+SELECT pg_temp.sw_expect(119, 'table projects exists', pg_temp.sw_has('table', 'projects', 'projects'), 'ok');
+SELECT pg_temp.sw_expect(120, 'table sprints exists', pg_temp.sw_has('table', 'sprints', 'sprints'), 'ok');
+SELECT pg_temp.sw_expect(121, 'table issues exists', pg_temp.sw_has('table', 'issues', 'issues'), 'ok');
+SELECT pg_temp.sw_expect(122, 'table comments exists', pg_temp.sw_has('table', 'comments', 'comments'), 'ok');
+SELECT pg_temp.sw_expect(123, 'table labels exists', pg_temp.sw_has('table', 'labels', 'labels'), 'ok');
+SELECT pg_temp.sw_expect(124, 'table attachments exists', pg_temp.sw_has('table', 'attachments', 'attachments'), 'ok');
+SELECT pg_temp.sw_expect(125, 'table activity_events exists', pg_temp.sw_has('table', 'activity_events', 'activity_events'), 'ok');
+SELECT pg_temp.sw_expect(126, 'table api_tokens exists', pg_temp.sw_has('table', 'api_tokens', 'api_tokens'), 'ok');
+SELECT pg_temp.sw_expect(127, 'table api_token_scopes exists', pg_temp.sw_has('table', 'api_token_scopes', 'api_token_scopes'), 'ok');
+SELECT pg_temp.sw_expect(128, 'table memberships exists', pg_temp.sw_has('table', 'memberships', 'memberships'), 'ok');
+SELECT pg_temp.sw_expect(129, 'table team_members exists', pg_temp.sw_has('table', 'team_members', 'team_members'), 'ok');
+SELECT pg_temp.sw_expect(130, 'table issue_labels exists', pg_temp.sw_has('table', 'issue_labels', 'issue_labels'), 'ok');
+SELECT pg_temp.sw_expect(131, 'table issue_watchers exists', pg_temp.sw_has('table', 'issue_watchers', 'issue_watchers'), 'ok');
+SELECT pg_temp.sw_expect(132, 'organizations.id is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'id'), 'ok');
+SELECT pg_temp.sw_expect(133, 'organizations.name is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'name'), 'ok');
+SELECT pg_temp.sw_expect(134, 'organizations.slug is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'slug'), 'ok');
+SELECT pg_temp.sw_expect(135, 'organizations.plan is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'plan'), 'ok');
+SELECT pg_temp.sw_expect(136, 'organizations.seats is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'seats'), 'ok');
+SELECT pg_temp.sw_expect(137, 'organizations.public_id is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'public_id'), 'ok');
+SELECT pg_temp.sw_expect(138, 'organizations.data_region is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'data_region'), 'ok');
+SELECT pg_temp.sw_expect(139, 'organizations.created_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(140, 'organizations.updated_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(141, 'primary key pk_organizations of organizations is (id)', pg_temp.sw_has('p', 'organizations', 'pk_organizations'), 'ok');
+SELECT pg_temp.sw_expect(142, 'unique uq_organizations_slug of organizations is (slug)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_slug'), 'ok');
+SELECT pg_temp.sw_expect(143, 'unique uq_organizations_public_id of organizations is (public_id)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_public_id'), 'ok');
+SELECT pg_temp.sw_expect(144, 'check ck_organizations_slug on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug'), 'ok');
+SELECT pg_temp.sw_expect(145, 'check ck_organizations_seats_range on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_seats_range'), 'ok');
+SELECT pg_temp.sw_expect(146, 'check ck_organizations_name_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_name_length'), 'ok');
+SELECT pg_temp.sw_expect(147, 'check ck_organizations_slug_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug_length'), 'ok');
+SELECT pg_temp.sw_expect(148, 'check ck_organizations_plan_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_plan_values'), 'ok');
+SELECT pg_temp.sw_expect(149, 'check ck_organizations_data_region_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_data_region_values'), 'ok');
+SELECT pg_temp.sw_expect(150, 'index ix_organizations_name on organizations exists and is valid', pg_temp.sw_has('index', 'organizations', 'ix_organizations_name'), 'ok');
+SELECT pg_temp.sw_expect(151, 'billing_accounts.id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'id'), 'ok');
+SELECT pg_temp.sw_expect(152, 'billing_accounts.organization_id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(153, 'billing_accounts.billing_email is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'billing_email'), 'ok');
+SELECT pg_temp.sw_expect(154, 'billing_accounts.monthly_amount is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'monthly_amount'), 'ok');
+SELECT pg_temp.sw_expect(155, 'billing_accounts.currency is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'currency'), 'ok');
+SELECT pg_temp.sw_expect(156, 'billing_accounts.created_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(157, 'billing_accounts.updated_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(158, 'primary key pk_billing_accounts of billing_accounts is (id)', pg_temp.sw_has('p', 'billing_accounts', 'pk_billing_accounts'), 'ok');
+SELECT pg_temp.sw_expect(159, 'unique uq_billing_accounts_stripe_customer_id of billing_accounts is (stripe_customer_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_stripe_customer_id'), 'ok');
+SELECT pg_temp.sw_expect(160, 'unique uq_billing_accounts_organization_id of billing_accounts is (organization_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(161, 'foreign key fk_billing_accounts_organization_id: billing_accounts (organization_id) references organizations (id)', pg_temp.sw_has('f', 'billing_accounts', 'fk_billing_accounts_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(162, 'check ck_billing_accounts_monthly_amount_range on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_monthly_amount_range'), 'ok');
+SELECT pg_temp.sw_expect(163, 'check ck_billing_accounts_billing_email_format on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_billing_email_format'), 'ok');
+SELECT pg_temp.sw_expect(164, 'check ck_billing_accounts_stripe_customer_id_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_stripe_customer_id_length'), 'ok');
+SELECT pg_temp.sw_expect(165, 'check ck_billing_accounts_vat_number_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_vat_number_length'), 'ok');
+SELECT pg_temp.sw_expect(166, 'check ck_billing_accounts_currency_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_currency_length'), 'ok');
+SELECT pg_temp.sw_expect(167, 'users.id is NOT NULL', pg_temp.sw_has('not null', 'users', 'id'), 'ok');
+SELECT pg_temp.sw_expect(168, 'users.email is NOT NULL', pg_temp.sw_has('not null', 'users', 'email'), 'ok');
+SELECT pg_temp.sw_expect(169, 'users.display_name is NOT NULL', pg_temp.sw_has('not null', 'users', 'display_name'), 'ok');
+SELECT pg_temp.sw_expect(170, 'users.time_zone is NOT NULL', pg_temp.sw_has('not null', 'users', 'time_zone'), 'ok');
+SELECT pg_temp.sw_expect(171, 'users.locale is NOT NULL', pg_temp.sw_has('not null', 'users', 'locale'), 'ok');
+SELECT pg_temp.sw_expect(172, 'users.is_active is NOT NULL', pg_temp.sw_has('not null', 'users', 'is_active'), 'ok');
+SELECT pg_temp.sw_expect(173, 'users.created_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(174, 'users.updated_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(175, 'primary key pk_users of users is (id)', pg_temp.sw_has('p', 'users', 'pk_users'), 'ok');
+SELECT pg_temp.sw_expect(176, 'unique uq_users_email of users is (email)', pg_temp.sw_has('u', 'users', 'uq_users_email'), 'ok');
+SELECT pg_temp.sw_expect(177, 'check ck_users_email_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_email_format'), 'ok');
+SELECT pg_temp.sw_expect(178, 'check ck_users_display_name_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_display_name_length'), 'ok');
+SELECT pg_temp.sw_expect(179, 'check ck_users_avatar_url_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_avatar_url_format'), 'ok');
+SELECT pg_temp.sw_expect(180, 'check ck_users_phone_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(181, 'check ck_users_time_zone_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_time_zone_length'), 'ok');
+SELECT pg_temp.sw_expect(182, 'check ck_users_locale_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_locale_length'), 'ok');
+SELECT pg_temp.sw_expect(183, 'teams.id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'id'), 'ok');
+SELECT pg_temp.sw_expect(184, 'teams.organization_id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(185, 'teams.name is NOT NULL', pg_temp.sw_has('not null', 'teams', 'name'), 'ok');
+SELECT pg_temp.sw_expect(186, 'teams.created_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(187, 'teams.updated_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(188, 'primary key pk_teams of teams is (id)', pg_temp.sw_has('p', 'teams', 'pk_teams'), 'ok');
+SELECT pg_temp.sw_expect(189, 'unique uq_teams_organization_id_name of teams is (organization_id, name)', pg_temp.sw_has('u', 'teams', 'uq_teams_organization_id_name'), 'ok');
+SELECT pg_temp.sw_expect(190, 'foreign key fk_teams_organization_id: teams (organization_id) references organizations (id)', pg_temp.sw_has('f', 'teams', 'fk_teams_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(191, 'check ck_teams_name_length on teams exists and is validated', pg_temp.sw_has('c', 'teams', 'ck_teams_name_length'), 'ok');
+SELECT pg_temp.sw_expect(192, 'projects.id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'id'), 'ok');
+SELECT pg_temp.sw_expect(193, 'projects.organization_id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(194, 'projects.key is NOT NULL', pg_temp.sw_has('not null', 'projects', 'key'), 'ok');
+SELECT pg_temp.sw_expect(195, 'projects.name is NOT NULL', pg_temp.sw_has('not null', 'projects', 'name'), 'ok');
+SELECT pg_temp.sw_expect(196, 'projects.status is NOT NULL', pg_temp.sw_has('not null', 'projects', 'status'), 'ok');
+SELECT pg_temp.sw_expect(197, 'projects.visibility is NOT NULL', pg_temp.sw_has('not null', 'projects', 'visibility'), 'ok');
+SELECT pg_temp.sw_expect(198, 'projects.next_issue_number is NOT NULL', pg_temp.sw_has('not null', 'projects', 'next_issue_number'), 'ok');
+SELECT pg_temp.sw_expect(199, 'projects.created_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(200, 'projects.updated_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(201, 'primary key pk_projects of projects is (id)', pg_temp.sw_has('p', 'projects', 'pk_projects'), 'ok');
+SELECT pg_temp.sw_expect(202, 'unique uq_projects_organization_id_key of projects is (organization_id, key)', pg_temp.sw_has('u', 'projects', 'uq_projects_organization_id_key'), 'ok');
+SELECT pg_temp.sw_expect(203, 'foreign key fk_projects_organization_id: projects (organization_id) references organizations (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(204, 'foreign key fk_projects_owner_team_id: projects (owner_team_id) references teams (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_owner_team_id'), 'ok');
+SELECT pg_temp.sw_expect(205, 'check ck_projects_key on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key'), 'ok');
+SELECT pg_temp.sw_expect(206, 'check ck_projects_next_issue_number_range on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_next_issue_number_range'), 'ok');
+SELECT pg_temp.sw_expect(207, 'check ck_projects_key_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key_length'), 'ok');
+SELECT pg_temp.sw_expect(208, 'check ck_projects_name_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_name_length'), 'ok');
+SELECT pg_temp.sw_expect(209, 'check ck_projects_status_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_status_values'), 'ok');
+SELECT pg_temp.sw_expect(210, 'check ck_projects_visibility_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_visibility_values'), 'ok');
+SELECT pg_temp.sw_expect(211, 'index ix_projects_owner_team_id on projects exists and is valid', pg_temp.sw_has('index', 'projects', 'ix_projects_owner_team_id'), 'ok');
+SELECT pg_temp.sw_expect(212, 'sprints.id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'id'), 'ok');
+SELECT pg_temp.sw_expect(213, 'sprints.organization_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(214, 'sprints.project_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'project_id'), 'ok');
+SELECT pg_temp.sw_expect(215, 'sprints.name is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'name'), 'ok');
+SELECT pg_temp.sw_expect(216, 'sprints.starts_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'starts_on'), 'ok');
+SELECT pg_temp.sw_expect(217, 'sprints.ends_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'ends_on'), 'ok');
+SELECT pg_temp.sw_expect(218, 'sprints.state is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'state'), 'ok');
+SELECT pg_temp.sw_expect(219, 'sprints.created_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(220, 'sprints.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(221, 'primary key pk_sprints of sprints is (id)', pg_temp.sw_has('p', 'sprints', 'pk_sprints'), 'ok');
+SELECT pg_temp.sw_expect(222, 'foreign key fk_sprints_organization_id: sprints (organization_id) references organizations (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(223, 'foreign key fk_sprints_project_id: sprints (project_id) references projects (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_project_id'), 'ok');
+SELECT pg_temp.sw_expect(224, 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok');
+SELECT pg_temp.sw_expect(225, 'check ck_sprints_name_length on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok');
+SELECT pg_temp.sw_expect(226, 'check ck_sprints_state_values on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok');
+SELECT pg_temp.sw_expect(227, 'index ix_sprints_project_id on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_project_id'), 'ok');
+SELECT pg_temp.sw_expect(228, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id_state_starts_on'), 'ok');
+SELECT pg_temp.sw_expect(229, 'issues.id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'id'), 'ok');
+SELECT pg_temp.sw_expect(230, 'issues.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(231, 'issues.project_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'project_id'), 'ok');
+SELECT pg_temp.sw_expect(232, 'issues.reporter_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(233, 'issues.number is NOT NULL', pg_temp.sw_has('not null', 'issues', 'number'), 'ok');
+SELECT pg_temp.sw_expect(234, 'issues.title is NOT NULL', pg_temp.sw_has('not null', 'issues', 'title'), 'ok');
+SELECT pg_temp.sw_expect(235, 'issues.kind is NOT NULL', pg_temp.sw_has('not null', 'issues', 'kind'), 'ok');
+SELECT pg_temp.sw_expect(236, 'issues.status is NOT NULL', pg_temp.sw_has('not null', 'issues', 'status'), 'ok');
+SELECT pg_temp.sw_expect(237, 'issues.priority is NOT NULL', pg_temp.sw_has('not null', 'issues', 'priority'), 'ok');
+SELECT pg_temp.sw_expect(238, 'issues.time_spent_hours is NOT NULL', pg_temp.sw_has('not null', 'issues', 'time_spent_hours'), 'ok');
+SELECT pg_temp.sw_expect(239, 'issues.created_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(240, 'issues.updated_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(241, 'primary key pk_issues of issues is (id)', pg_temp.sw_has('p', 'issues', 'pk_issues'), 'ok');
+SELECT pg_temp.sw_expect(242, 'unique uq_issues_project_id_number of issues is (project_id, number)', pg_temp.sw_has('u', 'issues', 'uq_issues_project_id_number'), 'ok');
+SELECT pg_temp.sw_expect(243, 'foreign key fk_issues_organization_id: issues (organization_id) references organizations (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(244, 'foreign key fk_issues_project_id: issues (project_id) references projects (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_project_id'), 'ok');
+SELECT pg_temp.sw_expect(245, 'foreign key fk_issues_sprint_id: issues (sprint_id) references sprints (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_sprint_id'), 'ok');
+SELECT pg_temp.sw_expect(246, 'foreign key fk_issues_parent_id: issues (parent_id) references issues (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(247, 'foreign key fk_issues_reporter_id: issues (reporter_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(248, 'foreign key fk_issues_assignee_id: issues (assignee_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_assignee_id'), 'ok');
+SELECT pg_temp.sw_expect(249, 'check ck_issues_number_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_number_range'), 'ok');
+SELECT pg_temp.sw_expect(250, 'check ck_issues_estimate_points_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_estimate_points_range'), 'ok');
+SELECT pg_temp.sw_expect(251, 'check ck_issues_time_spent_hours_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_time_spent_hours_range'), 'ok');
+SELECT pg_temp.sw_expect(252, 'check ck_issues_resolved_iff_closed on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_resolved_iff_closed'), 'ok');
+SELECT pg_temp.sw_expect(253, 'check ck_issues_title_length on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok');
+SELECT pg_temp.sw_expect(254, 'check ck_issues_kind_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok');
+SELECT pg_temp.sw_expect(255, 'check ck_issues_status_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok');
+SELECT pg_temp.sw_expect(256, 'check ck_issues_priority_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok');
+SELECT pg_temp.sw_expect(257, 'index ix_issues_sprint_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_sprint_id'), 'ok');
+SELECT pg_temp.sw_expect(258, 'index ix_issues_parent_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(259, 'index ix_issues_reporter_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(260, 'index ix_issues_assignee_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_assignee_id'), 'ok');
+SELECT pg_temp.sw_expect(261, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_assignee_id_status_due_date_id'), 'ok');
+SELECT pg_temp.sw_expect(262, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_sprint_id_status_priority_number'), 'ok');
+SELECT pg_temp.sw_expect(263, 'index ix_issues_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_number'), 'ok');
+SELECT pg_temp.sw_expect(264, 'index ix_issues_organization_id_updated_at on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(265, 'index ix_issues_status on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_status'), 'ok');
+SELECT pg_temp.sw_expect(266, 'comments.id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(267, 'comments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(268, 'comments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(269, 'comments.author_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'author_id'), 'ok');
+SELECT pg_temp.sw_expect(270, 'comments.body is NOT NULL', pg_temp.sw_has('not null', 'comments', 'body'), 'ok');
+SELECT pg_temp.sw_expect(271, 'comments.is_internal is NOT NULL', pg_temp.sw_has('not null', 'comments', 'is_internal'), 'ok');
+SELECT pg_temp.sw_expect(272, 'comments.created_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(273, 'comments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(274, 'primary key pk_comments of comments is (id, issue_id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
+SELECT pg_temp.sw_expect(275, 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(276, 'foreign key fk_comments_issue_id: comments (issue_id) references issues (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(277, 'foreign key fk_comments_author_id: comments (author_id) references users (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_author_id'), 'ok');
+SELECT pg_temp.sw_expect(278, 'index ix_comments_organization_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(279, 'index ix_comments_author_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_author_id'), 'ok');
+SELECT pg_temp.sw_expect(280, 'index ix_comments_issue_id_created_at on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_issue_id_created_at'), 'ok');
+SELECT pg_temp.sw_expect(281, 'labels.id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'id'), 'ok');
+SELECT pg_temp.sw_expect(282, 'labels.organization_id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(283, 'labels.name is NOT NULL', pg_temp.sw_has('not null', 'labels', 'name'), 'ok');
+SELECT pg_temp.sw_expect(284, 'labels.color is NOT NULL', pg_temp.sw_has('not null', 'labels', 'color'), 'ok');
+SELECT pg_temp.sw_expect(285, 'labels.created_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(286, 'labels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(287, 'primary key pk_labels of labels is (id)', pg_temp.sw_has('p', 'labels', 'pk_labels'), 'ok');
+SELECT pg_temp.sw_expect(288, 'unique uq_labels_organization_id_name of labels is (organization_id, name)', pg_temp.sw_has('u', 'labels', 'uq_labels_organization_id_name'), 'ok');
+SELECT pg_temp.sw_expect(289, 'foreign key fk_labels_organization_id: labels (organization_id) references organizations (id)', pg_temp.sw_has('f', 'labels', 'fk_labels_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(290, 'check ck_labels_color on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color'), 'ok');
+SELECT pg_temp.sw_expect(291, 'check ck_labels_name_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_name_length'), 'ok');
+SELECT pg_temp.sw_expect(292, 'check ck_labels_color_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color_length'), 'ok');
+SELECT pg_temp.sw_expect(293, 'attachments.id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(294, 'attachments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(295, 'attachments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(296, 'attachments.file_name is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'file_name'), 'ok');
+SELECT pg_temp.sw_expect(297, 'attachments.content_type is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'content_type'), 'ok');
+SELECT pg_temp.sw_expect(298, 'attachments.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'size_bytes'), 'ok');
+SELECT pg_temp.sw_expect(299, 'attachments.storage_url is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'storage_url'), 'ok');
+SELECT pg_temp.sw_expect(300, 'attachments.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'checksum_sha256'), 'ok');
+SELECT pg_temp.sw_expect(301, 'attachments.created_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(302, 'attachments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(303, 'primary key pk_attachments of attachments is (id)', pg_temp.sw_has('p', 'attachments', 'pk_attachments'), 'ok');
+SELECT pg_temp.sw_expect(304, 'foreign key fk_attachments_organization_id: attachments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(305, 'foreign key fk_attachments_issue_id: attachments (issue_id) references issues (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(306, 'foreign key fk_attachments_uploaded_by_id: attachments (uploaded_by_id) references users (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_uploaded_by_id'), 'ok');
+SELECT pg_temp.sw_expect(307, 'check ck_attachments_size_bytes_range on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_size_bytes_range'), 'ok');
+SELECT pg_temp.sw_expect(308, 'check ck_attachments_file_name_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'), 'ok');
+SELECT pg_temp.sw_expect(309, 'check ck_attachments_content_type_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok');
+SELECT pg_temp.sw_expect(310, 'check ck_attachments_storage_url_format on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok');
+SELECT pg_temp.sw_expect(311, 'check ck_attachments_checksum_sha256_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok');
+SELECT pg_temp.sw_expect(312, 'index ix_attachments_organization_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(313, 'index ix_attachments_uploaded_by_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_uploaded_by_id'), 'ok');
+SELECT pg_temp.sw_expect(314, 'index ix_attachments_issue_id_created_at on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_issue_id_created_at'), 'ok');
+SELECT pg_temp.sw_expect(315, 'activity_events.id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'id'), 'ok');
+SELECT pg_temp.sw_expect(316, 'activity_events.organization_id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(317, 'activity_events.event_type is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'event_type'), 'ok');
+SELECT pg_temp.sw_expect(318, 'activity_events.occurred_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'occurred_at'), 'ok');
+SELECT pg_temp.sw_expect(319, 'activity_events.payload is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'payload'), 'ok');
+SELECT pg_temp.sw_expect(320, 'activity_events.created_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(321, 'activity_events.updated_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(322, 'primary key pk_activity_events of activity_events is (id, occurred_at)', pg_temp.sw_has('p', 'activity_events', 'pk_activity_events'), 'ok');
+SELECT pg_temp.sw_expect(323, 'foreign key fk_activity_events_organization_id: activity_events (organization_id) references organizations (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(324, 'foreign key fk_activity_events_project_id: activity_events (project_id) references projects (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_project_id'), 'ok');
+SELECT pg_temp.sw_expect(325, 'foreign key fk_activity_events_issue_id: activity_events (issue_id) references issues (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(326, 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_actor_id'), 'ok');
+SELECT pg_temp.sw_expect(327, 'check ck_activity_events_event_type_values on activity_events exists and is validated', pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok');
+SELECT pg_temp.sw_expect(328, 'index ix_activity_events_project_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_project_id'), 'ok');
+SELECT pg_temp.sw_expect(329, 'index ix_activity_events_issue_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(330, 'index ix_activity_events_actor_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_actor_id'), 'ok');
+SELECT pg_temp.sw_expect(331, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_organization_id_project_id_occurred_at'), 'ok');
+SELECT pg_temp.sw_expect(332, 'api_tokens.id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'id'), 'ok');
+SELECT pg_temp.sw_expect(333, 'api_tokens.organization_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(334, 'api_tokens.user_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(335, 'api_tokens.name is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'name'), 'ok');
+SELECT pg_temp.sw_expect(336, 'api_tokens.token_hash is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'token_hash'), 'ok');
+SELECT pg_temp.sw_expect(337, 'api_tokens.revoked is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'revoked'), 'ok');
+SELECT pg_temp.sw_expect(338, 'api_tokens.created_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(339, 'api_tokens.updated_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(340, 'primary key pk_api_tokens of api_tokens is (id)', pg_temp.sw_has('p', 'api_tokens', 'pk_api_tokens'), 'ok');
+SELECT pg_temp.sw_expect(341, 'unique uq_api_tokens_token_hash of api_tokens is (token_hash)', pg_temp.sw_has('u', 'api_tokens', 'uq_api_tokens_token_hash'), 'ok');
+SELECT pg_temp.sw_expect(342, 'foreign key fk_api_tokens_organization_id: api_tokens (organization_id) references organizations (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(343, 'foreign key fk_api_tokens_user_id: api_tokens (user_id) references users (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_user_id'), 'ok');
+SELECT pg_temp.sw_expect(344, 'check ck_api_tokens_token_expiry_in_future_of_creation on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_expiry_in_future_of_creation'), 'ok');
+SELECT pg_temp.sw_expect(345, 'check ck_api_tokens_name_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_name_length'), 'ok');
+SELECT pg_temp.sw_expect(346, 'check ck_api_tokens_token_hash_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_hash_length'), 'ok');
+SELECT pg_temp.sw_expect(347, 'index ix_api_tokens_organization_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(348, 'index ix_api_tokens_user_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_user_id'), 'ok');
+SELECT pg_temp.sw_expect(349, 'api_token_scopes.api_token_id is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'api_token_id'), 'ok');
+SELECT pg_temp.sw_expect(350, 'api_token_scopes.value is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'value'), 'ok');
+SELECT pg_temp.sw_expect(351, 'primary key pk_api_token_scopes of api_token_scopes is (api_token_id, value)', pg_temp.sw_has('p', 'api_token_scopes', 'pk_api_token_scopes'), 'ok');
+SELECT pg_temp.sw_expect(352, 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (api_token_id) references api_tokens (id)', pg_temp.sw_has('f', 'api_token_scopes', 'fk_api_token_scopes_api_token_id'), 'ok');
+SELECT pg_temp.sw_expect(353, 'check ck_api_token_scopes_value_length on api_token_scopes exists and is validated', pg_temp.sw_has('c', 'api_token_scopes', 'ck_api_token_scopes_value_length'), 'ok');
+SELECT pg_temp.sw_expect(354, 'memberships.organization_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(355, 'memberships.user_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(356, 'memberships.role is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'role'), 'ok');
+SELECT pg_temp.sw_expect(357, 'memberships.joined_at is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'joined_at'), 'ok');
+SELECT pg_temp.sw_expect(358, 'primary key pk_memberships of memberships is (organization_id, user_id)', pg_temp.sw_has('p', 'memberships', 'pk_memberships'), 'ok');
+SELECT pg_temp.sw_expect(359, 'foreign key fk_memberships_organization_id: memberships (organization_id) references organizations (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(360, 'foreign key fk_memberships_user_id: memberships (user_id) references users (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_user_id'), 'ok');
+SELECT pg_temp.sw_expect(361, 'check ck_memberships_role_values on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_role_values'), 'ok');
+SELECT pg_temp.sw_expect(362, 'check ck_memberships_title_length on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_title_length'), 'ok');
+SELECT pg_temp.sw_expect(363, 'index ix_memberships_user_id on memberships exists and is valid', pg_temp.sw_has('index', 'memberships', 'ix_memberships_user_id'), 'ok');
+SELECT pg_temp.sw_expect(364, 'team_members.team_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'team_id'), 'ok');
+SELECT pg_temp.sw_expect(365, 'team_members.user_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(366, 'team_members.is_lead is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'is_lead'), 'ok');
+SELECT pg_temp.sw_expect(367, 'primary key pk_team_members of team_members is (team_id, user_id)', pg_temp.sw_has('p', 'team_members', 'pk_team_members'), 'ok');
+SELECT pg_temp.sw_expect(368, 'foreign key fk_team_members_team_id: team_members (team_id) references teams (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_team_id'), 'ok');
+SELECT pg_temp.sw_expect(369, 'foreign key fk_team_members_user_id: team_members (user_id) references users (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_user_id'), 'ok');
+SELECT pg_temp.sw_expect(370, 'index ix_team_members_user_id on team_members exists and is valid', pg_temp.sw_has('index', 'team_members', 'ix_team_members_user_id'), 'ok');
+SELECT pg_temp.sw_expect(371, 'issue_labels.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(372, 'issue_labels.label_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'label_id'), 'ok');
+SELECT pg_temp.sw_expect(373, 'issue_labels.added_at is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'added_at'), 'ok');
+SELECT pg_temp.sw_expect(374, 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)', pg_temp.sw_has('p', 'issue_labels', 'pk_issue_labels'), 'ok');
+SELECT pg_temp.sw_expect(375, 'foreign key fk_issue_labels_issue_id: issue_labels (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(376, 'foreign key fk_issue_labels_label_id: issue_labels (label_id) references labels (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_label_id'), 'ok');
+SELECT pg_temp.sw_expect(377, 'index ix_issue_labels_label_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_label_id'), 'ok');
+SELECT pg_temp.sw_expect(378, 'issue_watchers.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(379, 'issue_watchers.user_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(380, 'issue_watchers.reason is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'reason'), 'ok');
+SELECT pg_temp.sw_expect(381, 'primary key pk_issue_watchers of issue_watchers is (issue_id, user_id)', pg_temp.sw_has('p', 'issue_watchers', 'pk_issue_watchers'), 'ok');
+SELECT pg_temp.sw_expect(382, 'foreign key fk_issue_watchers_issue_id: issue_watchers (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(383, 'foreign key fk_issue_watchers_user_id: issue_watchers (user_id) references users (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_user_id'), 'ok');
+SELECT pg_temp.sw_expect(384, 'check ck_issue_watchers_reason_values on issue_watchers exists and is validated', pg_temp.sw_has('c', 'issue_watchers', 'ck_issue_watchers_reason_values'), 'ok');
+SELECT pg_temp.sw_expect(385, 'index ix_issue_watchers_user_id on issue_watchers exists and is valid', pg_temp.sw_has('index', 'issue_watchers', 'ix_issue_watchers_user_id'), 'ok');
+SELECT pg_temp.sw_expect(386, 'trigger trg_organizations_updated_at on organizations exists and is enabled', pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(387, 'trigger trg_billing_accounts_updated_at on billing_accounts exists and is enabled', pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(388, 'trigger trg_users_updated_at on users exists and is enabled', pg_temp.sw_has('trigger', 'users', 'trg_users_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(389, 'trigger trg_teams_updated_at on teams exists and is enabled', pg_temp.sw_has('trigger', 'teams', 'trg_teams_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(390, 'trigger trg_projects_updated_at on projects exists and is enabled', pg_temp.sw_has('trigger', 'projects', 'trg_projects_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(391, 'trigger trg_sprints_updated_at on sprints exists and is enabled', pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(392, 'trigger trg_issues_updated_at on issues exists and is enabled', pg_temp.sw_has('trigger', 'issues', 'trg_issues_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(393, 'trigger trg_comments_updated_at on comments exists and is enabled', pg_temp.sw_has('trigger', 'comments', 'trg_comments_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(394, 'trigger trg_labels_updated_at on labels exists and is enabled', pg_temp.sw_has('trigger', 'labels', 'trg_labels_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(395, 'trigger trg_attachments_updated_at on attachments exists and is enabled', pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(396, 'trigger trg_activity_events_updated_at on activity_events exists and is enabled', pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(397, 'trigger trg_api_tokens_updated_at on api_tokens exists and is enabled', pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_updated_at'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 119 attempts, then 262 structure checks.
+-- 121 attempts, then 262 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_customers_email: two sessions insert the same new email at once
 --   unique uq_customers_public_id: two sessions insert the same new public_id at once
@@ -18,9 +18,6 @@
 --   unique uq_shipments_order_id: two sessions insert the same new order_id at once
 --   unique uq_coupons_code: two sessions insert the same new code at once
 --   unique uq_reviews_author_id_product_id: two sessions insert the same new author_id, product_id at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_shipments_delivered_after_shipped: no value breaking delivered_at IS NULL OR (shipped_at IS NOT NULL AND delivered_at >= shipped_at) could be derived from it
---   check ck_coupons_coupon_amount_matches_kind: no value breaking (kind = 'percent') = (percent_off IS NOT NULL) AND (kind = 'fixed_amount') = (amount_off IS NOT NULL) could be derived from it
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
 \set ON_ERROR_STOP on
@@ -3196,7 +3193,49 @@ END
 $attempt$
 $sw$),
     '23514 ck_shipments_weight_grams_range', implied => true);
-SELECT pg_temp.sw_expect(90, 'check ck_shipments_carrier_values: refuses carrier = ''~''',
+SELECT pg_temp.sw_expect(90, 'check ck_shipments_delivered_after_shipped: refuses delivered_at = (shipped_at) - interval ''1 second''',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM shipments AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a shipments row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE shipments SET delivered_at = (shipped_at) - interval '1 second' WHERE id = b.id RETURNING (delivered_at IS NULL OR (shipped_at IS NOT NULL AND delivered_at >= shipped_at)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_shipments_delivered_after_shipped' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_shipments_delivered_after_shipped alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_shipments_delivered_after_shipped', implied => true);
+SELECT pg_temp.sw_expect(91, 'check ck_shipments_carrier_values: refuses carrier = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3240,7 +3279,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_shipments_carrier_values', implied => true);
-SELECT pg_temp.sw_expect(91, 'check ck_shipments_tracking_number_length: refuses tracking_number = repeat(''x'', 61)',
+SELECT pg_temp.sw_expect(92, 'check ck_shipments_tracking_number_length: refuses tracking_number = repeat(''x'', 61)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3284,7 +3323,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_shipments_tracking_number_length', implied => true);
-SELECT pg_temp.sw_expect(92, 'check ck_shipments_tracking_url_format: refuses tracking_url = ''~''',
+SELECT pg_temp.sw_expect(93, 'check ck_shipments_tracking_url_format: refuses tracking_url = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3328,7 +3367,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_shipments_tracking_url_format', implied => true);
-SELECT pg_temp.sw_expect(93, 'primary key pk_coupons: refuses a second coupons row with an existing id',
+SELECT pg_temp.sw_expect(94, 'primary key pk_coupons: refuses a second coupons row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3347,7 +3386,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_coupons');
-SELECT pg_temp.sw_expect(94, 'unique uq_coupons_code: refuses code repeated',
+SELECT pg_temp.sw_expect(95, 'unique uq_coupons_code: refuses code repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3373,7 +3412,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_coupons_code');
-SELECT pg_temp.sw_expect(95, 'check ck_coupons_percent_off_range: refuses percent_off = (0) - 0.01',
+SELECT pg_temp.sw_expect(96, 'check ck_coupons_percent_off_range: refuses percent_off = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3415,7 +3454,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_percent_off_range', implied => true);
-SELECT pg_temp.sw_expect(96, 'check ck_coupons_amount_off_range: refuses amount_off = (0) - 0.01',
+SELECT pg_temp.sw_expect(97, 'check ck_coupons_amount_off_range: refuses amount_off = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3457,7 +3496,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_amount_off_range', implied => true);
-SELECT pg_temp.sw_expect(97, 'check ck_coupons_max_redemptions_range: refuses max_redemptions = (1) - 1',
+SELECT pg_temp.sw_expect(98, 'check ck_coupons_max_redemptions_range: refuses max_redemptions = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3499,7 +3538,49 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_max_redemptions_range', implied => true);
-SELECT pg_temp.sw_expect(98, 'check ck_coupons_coupon_validity_window: refuses valid_until = valid_from',
+SELECT pg_temp.sw_expect(99, 'check ck_coupons_coupon_amount_matches_kind: refuses kind = ''percent'', percent_off = NULL',
+    pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM coupons AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a coupons row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE coupons SET kind = 'percent', percent_off = NULL WHERE id = b.id RETURNING ((kind = 'percent') = (percent_off IS NOT NULL) AND (kind = 'fixed_amount') = (amount_off IS NOT NULL)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_coupons_coupon_amount_matches_kind' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_coupons_coupon_amount_matches_kind alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$),
+    '23514 ck_coupons_coupon_amount_matches_kind', implied => true);
+SELECT pg_temp.sw_expect(100, 'check ck_coupons_coupon_validity_window: refuses valid_until = valid_from',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3541,7 +3622,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_coupon_validity_window', implied => true);
-SELECT pg_temp.sw_expect(99, 'check ck_coupons_code_length: refuses code = repeat(''x'', 33)',
+SELECT pg_temp.sw_expect(101, 'check ck_coupons_code_length: refuses code = repeat(''x'', 33)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3585,7 +3666,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_code_length', implied => true);
-SELECT pg_temp.sw_expect(100, 'check ck_coupons_kind_values: refuses kind = ''~''',
+SELECT pg_temp.sw_expect(102, 'check ck_coupons_kind_values: refuses kind = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3629,7 +3710,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_coupons_kind_values', implied => true);
-SELECT pg_temp.sw_expect(101, 'primary key pk_reviews: refuses a second reviews row with an existing id',
+SELECT pg_temp.sw_expect(103, 'primary key pk_reviews: refuses a second reviews row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3648,7 +3729,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_reviews');
-SELECT pg_temp.sw_expect(102, 'unique uq_reviews_author_id_product_id: refuses author_id, product_id repeated',
+SELECT pg_temp.sw_expect(104, 'unique uq_reviews_author_id_product_id: refuses author_id, product_id repeated',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3674,7 +3755,7 @@ END
 $attempt$
 $sw$),
     '23505 uq_reviews_author_id_product_id');
-SELECT pg_temp.sw_expect(103, 'foreign key fk_reviews_author_id: refuses author_id pointing at no customers row',
+SELECT pg_temp.sw_expect(105, 'foreign key fk_reviews_author_id: refuses author_id pointing at no customers row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3696,7 +3777,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_reviews_author_id');
-SELECT pg_temp.sw_expect(104, 'foreign key fk_reviews_product_id: refuses product_id pointing at no products row',
+SELECT pg_temp.sw_expect(106, 'foreign key fk_reviews_product_id: refuses product_id pointing at no products row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3718,7 +3799,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_reviews_product_id');
-SELECT pg_temp.sw_expect(105, 'check ck_reviews_rating_range: refuses rating = (1) - 1',
+SELECT pg_temp.sw_expect(107, 'check ck_reviews_rating_range: refuses rating = (1) - 1',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3760,7 +3841,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_reviews_rating_range', implied => true);
-SELECT pg_temp.sw_expect(106, 'check ck_reviews_title_length: refuses title = repeat(''x'', 121)',
+SELECT pg_temp.sw_expect(108, 'check ck_reviews_title_length: refuses title = repeat(''x'', 121)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3804,7 +3885,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_reviews_title_length', implied => true);
-SELECT pg_temp.sw_expect(107, 'check ck_reviews_status_values: refuses status = ''~''',
+SELECT pg_temp.sw_expect(109, 'check ck_reviews_status_values: refuses status = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3848,7 +3929,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_reviews_status_values', implied => true);
-SELECT pg_temp.sw_expect(108, 'primary key pk_country_code_postal_codes: refuses a second country_code_postal_codes row with an existing country_code, postal_code',
+SELECT pg_temp.sw_expect(110, 'primary key pk_country_code_postal_codes: refuses a second country_code_postal_codes row with an existing country_code, postal_code',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3867,7 +3948,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_country_code_postal_codes');
-SELECT pg_temp.sw_expect(109, 'check ck_country_code_postal_codes_country_code: refuses country_code = ''~''',
+SELECT pg_temp.sw_expect(111, 'check ck_country_code_postal_codes_country_code: refuses country_code = ''~''',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3914,7 +3995,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_country_code_postal_codes_country_code', implied => true);
-SELECT pg_temp.sw_expect(110, 'check ck_country_code_postal_codes_country_code_length: refuses country_code = repeat(''x'', 3)',
+SELECT pg_temp.sw_expect(112, 'check ck_country_code_postal_codes_country_code_length: refuses country_code = repeat(''x'', 3)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3961,7 +4042,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_country_code_postal_codes_country_code_length', implied => true);
-SELECT pg_temp.sw_expect(111, 'check ck_country_code_postal_codes_postal_code_length: refuses postal_code = repeat(''x'', 21)',
+SELECT pg_temp.sw_expect(113, 'check ck_country_code_postal_codes_postal_code_length: refuses postal_code = repeat(''x'', 21)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4008,7 +4089,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_country_code_postal_codes_postal_code_length', implied => true);
-SELECT pg_temp.sw_expect(112, 'check ck_country_code_postal_codes_region_length: refuses region = repeat(''x'', 101)',
+SELECT pg_temp.sw_expect(114, 'check ck_country_code_postal_codes_region_length: refuses region = repeat(''x'', 101)',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4052,7 +4133,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_country_code_postal_codes_region_length', implied => true);
-SELECT pg_temp.sw_expect(113, 'primary key pk_product_categories: refuses a second product_categories row with an existing product_id, category_id',
+SELECT pg_temp.sw_expect(115, 'primary key pk_product_categories: refuses a second product_categories row with an existing product_id, category_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4071,7 +4152,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_product_categories');
-SELECT pg_temp.sw_expect(114, 'foreign key fk_product_categories_product_id: refuses product_id pointing at no products row',
+SELECT pg_temp.sw_expect(116, 'foreign key fk_product_categories_product_id: refuses product_id pointing at no products row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4093,7 +4174,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_product_categories_product_id');
-SELECT pg_temp.sw_expect(115, 'foreign key fk_product_categories_category_id: refuses category_id pointing at no categories row',
+SELECT pg_temp.sw_expect(117, 'foreign key fk_product_categories_category_id: refuses category_id pointing at no categories row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4115,7 +4196,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_product_categories_category_id');
-SELECT pg_temp.sw_expect(116, 'primary key pk_order_coupons: refuses a second order_coupons row with an existing order_id, coupon_id',
+SELECT pg_temp.sw_expect(118, 'primary key pk_order_coupons: refuses a second order_coupons row with an existing order_id, coupon_id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4134,7 +4215,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_order_coupons');
-SELECT pg_temp.sw_expect(117, 'foreign key fk_order_coupons_order_id: refuses order_id pointing at no orders row',
+SELECT pg_temp.sw_expect(119, 'foreign key fk_order_coupons_order_id: refuses order_id pointing at no orders row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4156,7 +4237,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_order_coupons_order_id');
-SELECT pg_temp.sw_expect(118, 'foreign key fk_order_coupons_coupon_id: refuses coupon_id pointing at no coupons row',
+SELECT pg_temp.sw_expect(120, 'foreign key fk_order_coupons_coupon_id: refuses coupon_id pointing at no coupons row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4178,7 +4259,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_order_coupons_coupon_id');
-SELECT pg_temp.sw_expect(119, 'check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 0.01',
+SELECT pg_temp.sw_expect(121, 'check ck_order_coupons_discount_amount_range: refuses discount_amount = (0) - 0.01',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -4222,268 +4303,268 @@ $sw$),
     '23514 ck_order_coupons_discount_amount_range', implied => true);
 
 -- Structure
-SELECT pg_temp.sw_expect(120, 'table customers exists', pg_temp.sw_has('table', 'customers', 'customers'), 'ok');
-SELECT pg_temp.sw_expect(121, 'table addresses exists', pg_temp.sw_has('table', 'addresses', 'addresses'), 'ok');
-SELECT pg_temp.sw_expect(122, 'table categories exists', pg_temp.sw_has('table', 'categories', 'categories'), 'ok');
-SELECT pg_temp.sw_expect(123, 'table products exists', pg_temp.sw_has('table', 'products', 'products'), 'ok');
-SELECT pg_temp.sw_expect(124, 'table product_tags exists', pg_temp.sw_has('table', 'product_tags', 'product_tags'), 'ok');
-SELECT pg_temp.sw_expect(125, 'table stock_levels exists', pg_temp.sw_has('table', 'stock_levels', 'stock_levels'), 'ok');
-SELECT pg_temp.sw_expect(126, 'table orders exists', pg_temp.sw_has('table', 'orders', 'orders'), 'ok');
-SELECT pg_temp.sw_expect(127, 'table order_lines exists', pg_temp.sw_has('table', 'order_lines', 'order_lines'), 'ok');
-SELECT pg_temp.sw_expect(128, 'table payments exists', pg_temp.sw_has('table', 'payments', 'payments'), 'ok');
-SELECT pg_temp.sw_expect(129, 'table shipments exists', pg_temp.sw_has('table', 'shipments', 'shipments'), 'ok');
-SELECT pg_temp.sw_expect(130, 'table coupons exists', pg_temp.sw_has('table', 'coupons', 'coupons'), 'ok');
-SELECT pg_temp.sw_expect(131, 'table reviews exists', pg_temp.sw_has('table', 'reviews', 'reviews'), 'ok');
-SELECT pg_temp.sw_expect(132, 'table country_code_postal_codes exists', pg_temp.sw_has('table', 'country_code_postal_codes', 'country_code_postal_codes'), 'ok');
-SELECT pg_temp.sw_expect(133, 'table product_categories exists', pg_temp.sw_has('table', 'product_categories', 'product_categories'), 'ok');
-SELECT pg_temp.sw_expect(134, 'table order_coupons exists', pg_temp.sw_has('table', 'order_coupons', 'order_coupons'), 'ok');
-SELECT pg_temp.sw_expect(135, 'customers.id is NOT NULL', pg_temp.sw_has('not null', 'customers', 'id'), 'ok');
-SELECT pg_temp.sw_expect(136, 'customers.email is NOT NULL', pg_temp.sw_has('not null', 'customers', 'email'), 'ok');
-SELECT pg_temp.sw_expect(137, 'customers.full_name is NOT NULL', pg_temp.sw_has('not null', 'customers', 'full_name'), 'ok');
-SELECT pg_temp.sw_expect(138, 'customers.password_hash is NOT NULL', pg_temp.sw_has('not null', 'customers', 'password_hash'), 'ok');
-SELECT pg_temp.sw_expect(139, 'customers.marketing_opt_in is NOT NULL', pg_temp.sw_has('not null', 'customers', 'marketing_opt_in'), 'ok');
-SELECT pg_temp.sw_expect(140, 'customers.loyalty_tier is NOT NULL', pg_temp.sw_has('not null', 'customers', 'loyalty_tier'), 'ok');
-SELECT pg_temp.sw_expect(141, 'customers.loyalty_points is NOT NULL', pg_temp.sw_has('not null', 'customers', 'loyalty_points'), 'ok');
-SELECT pg_temp.sw_expect(142, 'customers.public_id is NOT NULL', pg_temp.sw_has('not null', 'customers', 'public_id'), 'ok');
-SELECT pg_temp.sw_expect(143, 'customers.created_at is NOT NULL', pg_temp.sw_has('not null', 'customers', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(144, 'customers.updated_at is NOT NULL', pg_temp.sw_has('not null', 'customers', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(145, 'primary key pk_customers of customers is (id)', pg_temp.sw_has('p', 'customers', 'pk_customers'), 'ok');
-SELECT pg_temp.sw_expect(146, 'unique uq_customers_email of customers is (email)', pg_temp.sw_has('u', 'customers', 'uq_customers_email'), 'ok');
-SELECT pg_temp.sw_expect(147, 'unique uq_customers_public_id of customers is (public_id)', pg_temp.sw_has('u', 'customers', 'uq_customers_public_id'), 'ok');
-SELECT pg_temp.sw_expect(148, 'check ck_customers_loyalty_points_range on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_loyalty_points_range'), 'ok');
-SELECT pg_temp.sw_expect(149, 'check ck_customers_email_format on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_email_format'), 'ok');
-SELECT pg_temp.sw_expect(150, 'check ck_customers_full_name_length on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_full_name_length'), 'ok');
-SELECT pg_temp.sw_expect(151, 'check ck_customers_phone_format on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(152, 'check ck_customers_password_hash_length on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_password_hash_length'), 'ok');
-SELECT pg_temp.sw_expect(153, 'check ck_customers_loyalty_tier_values on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_loyalty_tier_values'), 'ok');
-SELECT pg_temp.sw_expect(154, 'addresses.id is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'id'), 'ok');
-SELECT pg_temp.sw_expect(155, 'addresses.customer_id is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'customer_id'), 'ok');
-SELECT pg_temp.sw_expect(156, 'addresses.recipient_name is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'recipient_name'), 'ok');
-SELECT pg_temp.sw_expect(157, 'addresses.line1 is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'line1'), 'ok');
-SELECT pg_temp.sw_expect(158, 'addresses.city is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'city'), 'ok');
-SELECT pg_temp.sw_expect(159, 'addresses.postal_code is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'postal_code'), 'ok');
-SELECT pg_temp.sw_expect(160, 'addresses.country_code is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'country_code'), 'ok');
-SELECT pg_temp.sw_expect(161, 'addresses.is_default is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'is_default'), 'ok');
-SELECT pg_temp.sw_expect(162, 'addresses.created_at is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(163, 'addresses.updated_at is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(164, 'primary key pk_addresses of addresses is (id)', pg_temp.sw_has('p', 'addresses', 'pk_addresses'), 'ok');
-SELECT pg_temp.sw_expect(165, 'foreign key fk_addresses_customer_id: addresses (customer_id) references customers (id)', pg_temp.sw_has('f', 'addresses', 'fk_addresses_customer_id'), 'ok');
-SELECT pg_temp.sw_expect(166, 'foreign key fk_addresses_country_code_postal_code: addresses (country_code, postal_code) references country_code_postal_codes (country_code, postal_code)', pg_temp.sw_has('f', 'addresses', 'fk_addresses_country_code_postal_code'), 'ok');
-SELECT pg_temp.sw_expect(167, 'check ck_addresses_country_code on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_country_code'), 'ok');
-SELECT pg_temp.sw_expect(168, 'check ck_addresses_label_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_label_length'), 'ok');
-SELECT pg_temp.sw_expect(169, 'check ck_addresses_recipient_name_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_recipient_name_length'), 'ok');
-SELECT pg_temp.sw_expect(170, 'check ck_addresses_line1_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_line1_length'), 'ok');
-SELECT pg_temp.sw_expect(171, 'check ck_addresses_line2_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_line2_length'), 'ok');
-SELECT pg_temp.sw_expect(172, 'check ck_addresses_city_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_city_length'), 'ok');
-SELECT pg_temp.sw_expect(173, 'check ck_addresses_postal_code_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_postal_code_length'), 'ok');
-SELECT pg_temp.sw_expect(174, 'check ck_addresses_country_code_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_country_code_length'), 'ok');
-SELECT pg_temp.sw_expect(175, 'index ix_addresses_customer_id on addresses exists and is valid', pg_temp.sw_has('index', 'addresses', 'ix_addresses_customer_id'), 'ok');
-SELECT pg_temp.sw_expect(176, 'index ix_addresses_country_code_postal_code on addresses exists and is valid', pg_temp.sw_has('index', 'addresses', 'ix_addresses_country_code_postal_code'), 'ok');
-SELECT pg_temp.sw_expect(177, 'categories.id is NOT NULL', pg_temp.sw_has('not null', 'categories', 'id'), 'ok');
-SELECT pg_temp.sw_expect(178, 'categories.name is NOT NULL', pg_temp.sw_has('not null', 'categories', 'name'), 'ok');
-SELECT pg_temp.sw_expect(179, 'categories.slug is NOT NULL', pg_temp.sw_has('not null', 'categories', 'slug'), 'ok');
-SELECT pg_temp.sw_expect(180, 'categories.sort_order is NOT NULL', pg_temp.sw_has('not null', 'categories', 'sort_order'), 'ok');
-SELECT pg_temp.sw_expect(181, 'categories.is_visible is NOT NULL', pg_temp.sw_has('not null', 'categories', 'is_visible'), 'ok');
-SELECT pg_temp.sw_expect(182, 'categories.created_at is NOT NULL', pg_temp.sw_has('not null', 'categories', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(183, 'categories.updated_at is NOT NULL', pg_temp.sw_has('not null', 'categories', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(184, 'primary key pk_categories of categories is (id)', pg_temp.sw_has('p', 'categories', 'pk_categories'), 'ok');
-SELECT pg_temp.sw_expect(185, 'unique uq_categories_slug of categories is (slug)', pg_temp.sw_has('u', 'categories', 'uq_categories_slug'), 'ok');
-SELECT pg_temp.sw_expect(186, 'foreign key fk_categories_parent_id: categories (parent_id) references categories (id)', pg_temp.sw_has('f', 'categories', 'fk_categories_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(187, 'check ck_categories_slug on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_slug'), 'ok');
-SELECT pg_temp.sw_expect(188, 'check ck_categories_name_length on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_name_length'), 'ok');
-SELECT pg_temp.sw_expect(189, 'check ck_categories_slug_length on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_slug_length'), 'ok');
-SELECT pg_temp.sw_expect(190, 'index ix_categories_parent_id_name on categories exists and is valid', pg_temp.sw_has('index', 'categories', 'ix_categories_parent_id_name'), 'ok');
-SELECT pg_temp.sw_expect(191, 'products.id is NOT NULL', pg_temp.sw_has('not null', 'products', 'id'), 'ok');
-SELECT pg_temp.sw_expect(192, 'products.sku is NOT NULL', pg_temp.sw_has('not null', 'products', 'sku'), 'ok');
-SELECT pg_temp.sw_expect(193, 'products.name is NOT NULL', pg_temp.sw_has('not null', 'products', 'name'), 'ok');
-SELECT pg_temp.sw_expect(194, 'products.price is NOT NULL', pg_temp.sw_has('not null', 'products', 'price'), 'ok');
-SELECT pg_temp.sw_expect(195, 'products.currency is NOT NULL', pg_temp.sw_has('not null', 'products', 'currency'), 'ok');
-SELECT pg_temp.sw_expect(196, 'products.status is NOT NULL', pg_temp.sw_has('not null', 'products', 'status'), 'ok');
-SELECT pg_temp.sw_expect(197, 'products.created_at is NOT NULL', pg_temp.sw_has('not null', 'products', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(198, 'products.updated_at is NOT NULL', pg_temp.sw_has('not null', 'products', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(199, 'primary key pk_products of products is (id)', pg_temp.sw_has('p', 'products', 'pk_products'), 'ok');
-SELECT pg_temp.sw_expect(200, 'unique uq_products_sku of products is (sku)', pg_temp.sw_has('u', 'products', 'uq_products_sku'), 'ok');
-SELECT pg_temp.sw_expect(201, 'check ck_products_price_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_price_range'), 'ok');
-SELECT pg_temp.sw_expect(202, 'check ck_products_compare_at_price_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_compare_at_price_range'), 'ok');
-SELECT pg_temp.sw_expect(203, 'check ck_products_weight_grams_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_weight_grams_range'), 'ok');
-SELECT pg_temp.sw_expect(204, 'check ck_products_sku_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_sku_length'), 'ok');
-SELECT pg_temp.sw_expect(205, 'check ck_products_name_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_name_length'), 'ok');
-SELECT pg_temp.sw_expect(206, 'check ck_products_currency_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_currency_length'), 'ok');
-SELECT pg_temp.sw_expect(207, 'check ck_products_status_values on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_status_values'), 'ok');
-SELECT pg_temp.sw_expect(208, 'index ix_products_status_id on products exists and is valid', pg_temp.sw_has('index', 'products', 'ix_products_status_id'), 'ok');
-SELECT pg_temp.sw_expect(209, 'index ix_products_status_name on products exists and is valid', pg_temp.sw_has('index', 'products', 'ix_products_status_name'), 'ok');
-SELECT pg_temp.sw_expect(210, 'product_tags.product_id is NOT NULL', pg_temp.sw_has('not null', 'product_tags', 'product_id'), 'ok');
-SELECT pg_temp.sw_expect(211, 'product_tags.value is NOT NULL', pg_temp.sw_has('not null', 'product_tags', 'value'), 'ok');
-SELECT pg_temp.sw_expect(212, 'primary key pk_product_tags of product_tags is (product_id, value)', pg_temp.sw_has('p', 'product_tags', 'pk_product_tags'), 'ok');
-SELECT pg_temp.sw_expect(213, 'foreign key fk_product_tags_product_id: product_tags (product_id) references products (id)', pg_temp.sw_has('f', 'product_tags', 'fk_product_tags_product_id'), 'ok');
-SELECT pg_temp.sw_expect(214, 'check ck_product_tags_value_length on product_tags exists and is validated', pg_temp.sw_has('c', 'product_tags', 'ck_product_tags_value_length'), 'ok');
-SELECT pg_temp.sw_expect(215, 'index ix_product_tags_value on product_tags exists and is valid', pg_temp.sw_has('index', 'product_tags', 'ix_product_tags_value'), 'ok');
-SELECT pg_temp.sw_expect(216, 'stock_levels.id is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'id'), 'ok');
-SELECT pg_temp.sw_expect(217, 'stock_levels.product_id is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'product_id'), 'ok');
-SELECT pg_temp.sw_expect(218, 'stock_levels.quantity_on_hand is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'quantity_on_hand'), 'ok');
-SELECT pg_temp.sw_expect(219, 'stock_levels.reserved is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'reserved'), 'ok');
-SELECT pg_temp.sw_expect(220, 'stock_levels.reorder_level is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'reorder_level'), 'ok');
-SELECT pg_temp.sw_expect(221, 'stock_levels.created_at is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(222, 'stock_levels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(223, 'primary key pk_stock_levels of stock_levels is (id)', pg_temp.sw_has('p', 'stock_levels', 'pk_stock_levels'), 'ok');
-SELECT pg_temp.sw_expect(224, 'unique uq_stock_levels_product_id of stock_levels is (product_id)', pg_temp.sw_has('u', 'stock_levels', 'uq_stock_levels_product_id'), 'ok');
-SELECT pg_temp.sw_expect(225, 'foreign key fk_stock_levels_product_id: stock_levels (product_id) references products (id)', pg_temp.sw_has('f', 'stock_levels', 'fk_stock_levels_product_id'), 'ok');
-SELECT pg_temp.sw_expect(226, 'check ck_stock_levels_quantity_on_hand_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_quantity_on_hand_range'), 'ok');
-SELECT pg_temp.sw_expect(227, 'check ck_stock_levels_reserved_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reserved_range'), 'ok');
-SELECT pg_temp.sw_expect(228, 'check ck_stock_levels_reorder_level_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reorder_level_range'), 'ok');
-SELECT pg_temp.sw_expect(229, 'check ck_stock_levels_reserved_within_stock on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reserved_within_stock'), 'ok');
-SELECT pg_temp.sw_expect(230, 'check ck_stock_levels_bin_location_length on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_bin_location_length'), 'ok');
-SELECT pg_temp.sw_expect(231, 'orders.id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'id'), 'ok');
-SELECT pg_temp.sw_expect(232, 'orders.customer_id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'customer_id'), 'ok');
-SELECT pg_temp.sw_expect(233, 'orders.shipping_address_id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'shipping_address_id'), 'ok');
-SELECT pg_temp.sw_expect(234, 'orders.order_number is NOT NULL', pg_temp.sw_has('not null', 'orders', 'order_number'), 'ok');
-SELECT pg_temp.sw_expect(235, 'orders.status is NOT NULL', pg_temp.sw_has('not null', 'orders', 'status'), 'ok');
-SELECT pg_temp.sw_expect(236, 'orders.placed_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'placed_at'), 'ok');
-SELECT pg_temp.sw_expect(237, 'orders.subtotal is NOT NULL', pg_temp.sw_has('not null', 'orders', 'subtotal'), 'ok');
-SELECT pg_temp.sw_expect(238, 'orders.discount_total is NOT NULL', pg_temp.sw_has('not null', 'orders', 'discount_total'), 'ok');
-SELECT pg_temp.sw_expect(239, 'orders.shipping_fee is NOT NULL', pg_temp.sw_has('not null', 'orders', 'shipping_fee'), 'ok');
-SELECT pg_temp.sw_expect(240, 'orders.tax is NOT NULL', pg_temp.sw_has('not null', 'orders', 'tax'), 'ok');
-SELECT pg_temp.sw_expect(241, 'orders.total is NOT NULL', pg_temp.sw_has('not null', 'orders', 'total'), 'ok');
-SELECT pg_temp.sw_expect(242, 'orders.currency is NOT NULL', pg_temp.sw_has('not null', 'orders', 'currency'), 'ok');
-SELECT pg_temp.sw_expect(243, 'orders.created_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(244, 'orders.updated_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(245, 'primary key pk_orders of orders is (id)', pg_temp.sw_has('p', 'orders', 'pk_orders'), 'ok');
-SELECT pg_temp.sw_expect(246, 'unique uq_orders_order_number of orders is (order_number)', pg_temp.sw_has('u', 'orders', 'uq_orders_order_number'), 'ok');
-SELECT pg_temp.sw_expect(247, 'foreign key fk_orders_customer_id: orders (customer_id) references customers (id)', pg_temp.sw_has('f', 'orders', 'fk_orders_customer_id'), 'ok');
-SELECT pg_temp.sw_expect(248, 'foreign key fk_orders_shipping_address_id: orders (shipping_address_id) references addresses (id)', pg_temp.sw_has('f', 'orders', 'fk_orders_shipping_address_id'), 'ok');
-SELECT pg_temp.sw_expect(249, 'check ck_orders_subtotal_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_subtotal_range'), 'ok');
-SELECT pg_temp.sw_expect(250, 'check ck_orders_discount_total_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_discount_total_range'), 'ok');
-SELECT pg_temp.sw_expect(251, 'check ck_orders_shipping_fee_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_shipping_fee_range'), 'ok');
-SELECT pg_temp.sw_expect(252, 'check ck_orders_tax_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_tax_range'), 'ok');
-SELECT pg_temp.sw_expect(253, 'check ck_orders_total_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_total_range'), 'ok');
-SELECT pg_temp.sw_expect(254, 'check ck_orders_order_total_adds_up on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_order_total_adds_up'), 'ok');
-SELECT pg_temp.sw_expect(255, 'check ck_orders_order_number_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_order_number_length'), 'ok');
-SELECT pg_temp.sw_expect(256, 'check ck_orders_status_values on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_status_values'), 'ok');
-SELECT pg_temp.sw_expect(257, 'check ck_orders_currency_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_currency_length'), 'ok');
-SELECT pg_temp.sw_expect(258, 'check ck_orders_ip_address_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_ip_address_length'), 'ok');
-SELECT pg_temp.sw_expect(259, 'index ix_orders_shipping_address_id on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_shipping_address_id'), 'ok');
-SELECT pg_temp.sw_expect(260, 'index ix_orders_customer_id_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_customer_id_placed_at'), 'ok');
-SELECT pg_temp.sw_expect(261, 'index ix_orders_customer_id_status_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_customer_id_status_placed_at'), 'ok');
-SELECT pg_temp.sw_expect(262, 'index ix_orders_status_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_status_placed_at'), 'ok');
-SELECT pg_temp.sw_expect(263, 'order_lines.id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'id'), 'ok');
-SELECT pg_temp.sw_expect(264, 'order_lines.order_id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'order_id'), 'ok');
-SELECT pg_temp.sw_expect(265, 'order_lines.product_id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'product_id'), 'ok');
-SELECT pg_temp.sw_expect(266, 'order_lines.line_number is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'line_number'), 'ok');
-SELECT pg_temp.sw_expect(267, 'order_lines.quantity is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'quantity'), 'ok');
-SELECT pg_temp.sw_expect(268, 'order_lines.unit_price is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'unit_price'), 'ok');
-SELECT pg_temp.sw_expect(269, 'order_lines.discount is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'discount'), 'ok');
-SELECT pg_temp.sw_expect(270, 'order_lines.line_total is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'line_total'), 'ok');
-SELECT pg_temp.sw_expect(271, 'order_lines.created_at is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(272, 'order_lines.updated_at is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(273, 'primary key pk_order_lines of order_lines is (id)', pg_temp.sw_has('p', 'order_lines', 'pk_order_lines'), 'ok');
-SELECT pg_temp.sw_expect(274, 'unique uq_order_lines_order_id_line_number of order_lines is (order_id, line_number)', pg_temp.sw_has('u', 'order_lines', 'uq_order_lines_order_id_line_number'), 'ok');
-SELECT pg_temp.sw_expect(275, 'foreign key fk_order_lines_order_id: order_lines (order_id) references orders (id)', pg_temp.sw_has('f', 'order_lines', 'fk_order_lines_order_id'), 'ok');
-SELECT pg_temp.sw_expect(276, 'foreign key fk_order_lines_product_id: order_lines (product_id) references products (id)', pg_temp.sw_has('f', 'order_lines', 'fk_order_lines_product_id'), 'ok');
-SELECT pg_temp.sw_expect(277, 'check ck_order_lines_line_number_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_number_range'), 'ok');
-SELECT pg_temp.sw_expect(278, 'check ck_order_lines_quantity_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_quantity_range'), 'ok');
-SELECT pg_temp.sw_expect(279, 'check ck_order_lines_unit_price_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_unit_price_range'), 'ok');
-SELECT pg_temp.sw_expect(280, 'check ck_order_lines_discount_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_discount_range'), 'ok');
-SELECT pg_temp.sw_expect(281, 'check ck_order_lines_line_total_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_total_range'), 'ok');
-SELECT pg_temp.sw_expect(282, 'check ck_order_lines_line_total_adds_up on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_total_adds_up'), 'ok');
-SELECT pg_temp.sw_expect(283, 'index ix_order_lines_product_id on order_lines exists and is valid', pg_temp.sw_has('index', 'order_lines', 'ix_order_lines_product_id'), 'ok');
-SELECT pg_temp.sw_expect(284, 'payments.id is NOT NULL', pg_temp.sw_has('not null', 'payments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(285, 'payments.order_id is NOT NULL', pg_temp.sw_has('not null', 'payments', 'order_id'), 'ok');
-SELECT pg_temp.sw_expect(286, 'payments.provider is NOT NULL', pg_temp.sw_has('not null', 'payments', 'provider'), 'ok');
-SELECT pg_temp.sw_expect(287, 'payments.provider_reference is NOT NULL', pg_temp.sw_has('not null', 'payments', 'provider_reference'), 'ok');
-SELECT pg_temp.sw_expect(288, 'payments.amount is NOT NULL', pg_temp.sw_has('not null', 'payments', 'amount'), 'ok');
-SELECT pg_temp.sw_expect(289, 'payments.currency is NOT NULL', pg_temp.sw_has('not null', 'payments', 'currency'), 'ok');
-SELECT pg_temp.sw_expect(290, 'payments.status is NOT NULL', pg_temp.sw_has('not null', 'payments', 'status'), 'ok');
-SELECT pg_temp.sw_expect(291, 'payments.created_at is NOT NULL', pg_temp.sw_has('not null', 'payments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(292, 'payments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'payments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(293, 'primary key pk_payments of payments is (id)', pg_temp.sw_has('p', 'payments', 'pk_payments'), 'ok');
-SELECT pg_temp.sw_expect(294, 'unique uq_payments_provider_provider_reference of payments is (provider, provider_reference)', pg_temp.sw_has('u', 'payments', 'uq_payments_provider_provider_reference'), 'ok');
-SELECT pg_temp.sw_expect(295, 'foreign key fk_payments_order_id: payments (order_id) references orders (id)', pg_temp.sw_has('f', 'payments', 'fk_payments_order_id'), 'ok');
-SELECT pg_temp.sw_expect(296, 'check ck_payments_amount_range on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_amount_range'), 'ok');
-SELECT pg_temp.sw_expect(297, 'check ck_payments_provider_values on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_provider_values'), 'ok');
-SELECT pg_temp.sw_expect(298, 'check ck_payments_provider_reference_length on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_provider_reference_length'), 'ok');
-SELECT pg_temp.sw_expect(299, 'check ck_payments_currency_length on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_currency_length'), 'ok');
-SELECT pg_temp.sw_expect(300, 'check ck_payments_status_values on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_status_values'), 'ok');
-SELECT pg_temp.sw_expect(301, 'index ix_payments_order_id on payments exists and is valid', pg_temp.sw_has('index', 'payments', 'ix_payments_order_id'), 'ok');
-SELECT pg_temp.sw_expect(302, 'shipments.id is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(303, 'shipments.order_id is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'order_id'), 'ok');
-SELECT pg_temp.sw_expect(304, 'shipments.carrier is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'carrier'), 'ok');
-SELECT pg_temp.sw_expect(305, 'shipments.created_at is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(306, 'shipments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(307, 'primary key pk_shipments of shipments is (id)', pg_temp.sw_has('p', 'shipments', 'pk_shipments'), 'ok');
-SELECT pg_temp.sw_expect(308, 'unique uq_shipments_order_id of shipments is (order_id)', pg_temp.sw_has('u', 'shipments', 'uq_shipments_order_id'), 'ok');
-SELECT pg_temp.sw_expect(309, 'foreign key fk_shipments_order_id: shipments (order_id) references orders (id)', pg_temp.sw_has('f', 'shipments', 'fk_shipments_order_id'), 'ok');
-SELECT pg_temp.sw_expect(310, 'check ck_shipments_weight_grams_range on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_weight_grams_range'), 'ok');
-SELECT pg_temp.sw_expect(311, 'check ck_shipments_delivered_after_shipped on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_delivered_after_shipped'), 'ok');
-SELECT pg_temp.sw_expect(312, 'check ck_shipments_carrier_values on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_carrier_values'), 'ok');
-SELECT pg_temp.sw_expect(313, 'check ck_shipments_tracking_number_length on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_tracking_number_length'), 'ok');
-SELECT pg_temp.sw_expect(314, 'check ck_shipments_tracking_url_format on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_tracking_url_format'), 'ok');
-SELECT pg_temp.sw_expect(315, 'coupons.id is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'id'), 'ok');
-SELECT pg_temp.sw_expect(316, 'coupons.code is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'code'), 'ok');
-SELECT pg_temp.sw_expect(317, 'coupons.kind is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'kind'), 'ok');
-SELECT pg_temp.sw_expect(318, 'coupons.valid_from is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'valid_from'), 'ok');
-SELECT pg_temp.sw_expect(319, 'coupons.created_at is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(320, 'coupons.updated_at is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(321, 'primary key pk_coupons of coupons is (id)', pg_temp.sw_has('p', 'coupons', 'pk_coupons'), 'ok');
-SELECT pg_temp.sw_expect(322, 'unique uq_coupons_code of coupons is (code)', pg_temp.sw_has('u', 'coupons', 'uq_coupons_code'), 'ok');
-SELECT pg_temp.sw_expect(323, 'check ck_coupons_percent_off_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_percent_off_range'), 'ok');
-SELECT pg_temp.sw_expect(324, 'check ck_coupons_amount_off_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_amount_off_range'), 'ok');
-SELECT pg_temp.sw_expect(325, 'check ck_coupons_max_redemptions_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_max_redemptions_range'), 'ok');
-SELECT pg_temp.sw_expect(326, 'check ck_coupons_coupon_amount_matches_kind on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_coupon_amount_matches_kind'), 'ok');
-SELECT pg_temp.sw_expect(327, 'check ck_coupons_coupon_validity_window on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_coupon_validity_window'), 'ok');
-SELECT pg_temp.sw_expect(328, 'check ck_coupons_code_length on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_code_length'), 'ok');
-SELECT pg_temp.sw_expect(329, 'check ck_coupons_kind_values on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_kind_values'), 'ok');
-SELECT pg_temp.sw_expect(330, 'reviews.id is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'id'), 'ok');
-SELECT pg_temp.sw_expect(331, 'reviews.product_id is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'product_id'), 'ok');
-SELECT pg_temp.sw_expect(332, 'reviews.rating is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'rating'), 'ok');
-SELECT pg_temp.sw_expect(333, 'reviews.is_verified_purchase is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'is_verified_purchase'), 'ok');
-SELECT pg_temp.sw_expect(334, 'reviews.status is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'status'), 'ok');
-SELECT pg_temp.sw_expect(335, 'reviews.created_at is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(336, 'reviews.updated_at is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(337, 'primary key pk_reviews of reviews is (id)', pg_temp.sw_has('p', 'reviews', 'pk_reviews'), 'ok');
-SELECT pg_temp.sw_expect(338, 'unique uq_reviews_author_id_product_id of reviews is (author_id, product_id)', pg_temp.sw_has('u', 'reviews', 'uq_reviews_author_id_product_id'), 'ok');
-SELECT pg_temp.sw_expect(339, 'foreign key fk_reviews_author_id: reviews (author_id) references customers (id)', pg_temp.sw_has('f', 'reviews', 'fk_reviews_author_id'), 'ok');
-SELECT pg_temp.sw_expect(340, 'foreign key fk_reviews_product_id: reviews (product_id) references products (id)', pg_temp.sw_has('f', 'reviews', 'fk_reviews_product_id'), 'ok');
-SELECT pg_temp.sw_expect(341, 'check ck_reviews_rating_range on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok');
-SELECT pg_temp.sw_expect(342, 'check ck_reviews_title_length on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok');
-SELECT pg_temp.sw_expect(343, 'check ck_reviews_status_values on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok');
-SELECT pg_temp.sw_expect(344, 'index ix_reviews_product_id_status_created_at on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id_status_created_at'), 'ok');
-SELECT pg_temp.sw_expect(345, 'country_code_postal_codes.country_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'country_code'), 'ok');
-SELECT pg_temp.sw_expect(346, 'country_code_postal_codes.postal_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'postal_code'), 'ok');
-SELECT pg_temp.sw_expect(347, 'country_code_postal_codes.created_at is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(348, 'country_code_postal_codes.updated_at is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(349, 'primary key pk_country_code_postal_codes of country_code_postal_codes is (country_code, postal_code)', pg_temp.sw_has('p', 'country_code_postal_codes', 'pk_country_code_postal_codes'), 'ok');
-SELECT pg_temp.sw_expect(350, 'check ck_country_code_postal_codes_country_code on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code'), 'ok');
-SELECT pg_temp.sw_expect(351, 'check ck_country_code_postal_codes_country_code_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code_length'), 'ok');
-SELECT pg_temp.sw_expect(352, 'check ck_country_code_postal_codes_postal_code_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_postal_code_length'), 'ok');
-SELECT pg_temp.sw_expect(353, 'check ck_country_code_postal_codes_region_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_region_length'), 'ok');
-SELECT pg_temp.sw_expect(354, 'product_categories.product_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'product_id'), 'ok');
-SELECT pg_temp.sw_expect(355, 'product_categories.category_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'category_id'), 'ok');
-SELECT pg_temp.sw_expect(356, 'product_categories.position is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'position'), 'ok');
-SELECT pg_temp.sw_expect(357, 'product_categories.is_primary is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'is_primary'), 'ok');
-SELECT pg_temp.sw_expect(358, 'primary key pk_product_categories of product_categories is (product_id, category_id)', pg_temp.sw_has('p', 'product_categories', 'pk_product_categories'), 'ok');
-SELECT pg_temp.sw_expect(359, 'foreign key fk_product_categories_product_id: product_categories (product_id) references products (id)', pg_temp.sw_has('f', 'product_categories', 'fk_product_categories_product_id'), 'ok');
-SELECT pg_temp.sw_expect(360, 'foreign key fk_product_categories_category_id: product_categories (category_id) references categories (id)', pg_temp.sw_has('f', 'product_categories', 'fk_product_categories_category_id'), 'ok');
-SELECT pg_temp.sw_expect(361, 'index ix_product_categories_category_id_position on product_categories exists and is valid', pg_temp.sw_has('index', 'product_categories', 'ix_product_categories_category_id_position'), 'ok');
-SELECT pg_temp.sw_expect(362, 'order_coupons.order_id is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'order_id'), 'ok');
-SELECT pg_temp.sw_expect(363, 'order_coupons.coupon_id is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'coupon_id'), 'ok');
-SELECT pg_temp.sw_expect(364, 'order_coupons.discount_amount is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'discount_amount'), 'ok');
-SELECT pg_temp.sw_expect(365, 'primary key pk_order_coupons of order_coupons is (order_id, coupon_id)', pg_temp.sw_has('p', 'order_coupons', 'pk_order_coupons'), 'ok');
-SELECT pg_temp.sw_expect(366, 'foreign key fk_order_coupons_order_id: order_coupons (order_id) references orders (id)', pg_temp.sw_has('f', 'order_coupons', 'fk_order_coupons_order_id'), 'ok');
-SELECT pg_temp.sw_expect(367, 'foreign key fk_order_coupons_coupon_id: order_coupons (coupon_id) references coupons (id)', pg_temp.sw_has('f', 'order_coupons', 'fk_order_coupons_coupon_id'), 'ok');
-SELECT pg_temp.sw_expect(368, 'check ck_order_coupons_discount_amount_range on order_coupons exists and is validated', pg_temp.sw_has('c', 'order_coupons', 'ck_order_coupons_discount_amount_range'), 'ok');
-SELECT pg_temp.sw_expect(369, 'index ix_order_coupons_coupon_id on order_coupons exists and is valid', pg_temp.sw_has('index', 'order_coupons', 'ix_order_coupons_coupon_id'), 'ok');
-SELECT pg_temp.sw_expect(370, 'trigger trg_customers_updated_at on customers exists and is enabled', pg_temp.sw_has('trigger', 'customers', 'trg_customers_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(371, 'trigger trg_addresses_updated_at on addresses exists and is enabled', pg_temp.sw_has('trigger', 'addresses', 'trg_addresses_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(372, 'trigger trg_categories_updated_at on categories exists and is enabled', pg_temp.sw_has('trigger', 'categories', 'trg_categories_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(373, 'trigger trg_products_updated_at on products exists and is enabled', pg_temp.sw_has('trigger', 'products', 'trg_products_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(374, 'trigger trg_stock_levels_updated_at on stock_levels exists and is enabled', pg_temp.sw_has('trigger', 'stock_levels', 'trg_stock_levels_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(375, 'trigger trg_orders_updated_at on orders exists and is enabled', pg_temp.sw_has('trigger', 'orders', 'trg_orders_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(376, 'trigger trg_order_lines_updated_at on order_lines exists and is enabled', pg_temp.sw_has('trigger', 'order_lines', 'trg_order_lines_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(377, 'trigger trg_payments_updated_at on payments exists and is enabled', pg_temp.sw_has('trigger', 'payments', 'trg_payments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(378, 'trigger trg_shipments_updated_at on shipments exists and is enabled', pg_temp.sw_has('trigger', 'shipments', 'trg_shipments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(379, 'trigger trg_coupons_updated_at on coupons exists and is enabled', pg_temp.sw_has('trigger', 'coupons', 'trg_coupons_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(380, 'trigger trg_reviews_updated_at on reviews exists and is enabled', pg_temp.sw_has('trigger', 'reviews', 'trg_reviews_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(381, 'trigger trg_country_code_postal_codes_updated_at on country_code_postal_codes exists and is enabled', pg_temp.sw_has('trigger', 'country_code_postal_codes', 'trg_country_code_postal_codes_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(122, 'table customers exists', pg_temp.sw_has('table', 'customers', 'customers'), 'ok');
+SELECT pg_temp.sw_expect(123, 'table addresses exists', pg_temp.sw_has('table', 'addresses', 'addresses'), 'ok');
+SELECT pg_temp.sw_expect(124, 'table categories exists', pg_temp.sw_has('table', 'categories', 'categories'), 'ok');
+SELECT pg_temp.sw_expect(125, 'table products exists', pg_temp.sw_has('table', 'products', 'products'), 'ok');
+SELECT pg_temp.sw_expect(126, 'table product_tags exists', pg_temp.sw_has('table', 'product_tags', 'product_tags'), 'ok');
+SELECT pg_temp.sw_expect(127, 'table stock_levels exists', pg_temp.sw_has('table', 'stock_levels', 'stock_levels'), 'ok');
+SELECT pg_temp.sw_expect(128, 'table orders exists', pg_temp.sw_has('table', 'orders', 'orders'), 'ok');
+SELECT pg_temp.sw_expect(129, 'table order_lines exists', pg_temp.sw_has('table', 'order_lines', 'order_lines'), 'ok');
+SELECT pg_temp.sw_expect(130, 'table payments exists', pg_temp.sw_has('table', 'payments', 'payments'), 'ok');
+SELECT pg_temp.sw_expect(131, 'table shipments exists', pg_temp.sw_has('table', 'shipments', 'shipments'), 'ok');
+SELECT pg_temp.sw_expect(132, 'table coupons exists', pg_temp.sw_has('table', 'coupons', 'coupons'), 'ok');
+SELECT pg_temp.sw_expect(133, 'table reviews exists', pg_temp.sw_has('table', 'reviews', 'reviews'), 'ok');
+SELECT pg_temp.sw_expect(134, 'table country_code_postal_codes exists', pg_temp.sw_has('table', 'country_code_postal_codes', 'country_code_postal_codes'), 'ok');
+SELECT pg_temp.sw_expect(135, 'table product_categories exists', pg_temp.sw_has('table', 'product_categories', 'product_categories'), 'ok');
+SELECT pg_temp.sw_expect(136, 'table order_coupons exists', pg_temp.sw_has('table', 'order_coupons', 'order_coupons'), 'ok');
+SELECT pg_temp.sw_expect(137, 'customers.id is NOT NULL', pg_temp.sw_has('not null', 'customers', 'id'), 'ok');
+SELECT pg_temp.sw_expect(138, 'customers.email is NOT NULL', pg_temp.sw_has('not null', 'customers', 'email'), 'ok');
+SELECT pg_temp.sw_expect(139, 'customers.full_name is NOT NULL', pg_temp.sw_has('not null', 'customers', 'full_name'), 'ok');
+SELECT pg_temp.sw_expect(140, 'customers.password_hash is NOT NULL', pg_temp.sw_has('not null', 'customers', 'password_hash'), 'ok');
+SELECT pg_temp.sw_expect(141, 'customers.marketing_opt_in is NOT NULL', pg_temp.sw_has('not null', 'customers', 'marketing_opt_in'), 'ok');
+SELECT pg_temp.sw_expect(142, 'customers.loyalty_tier is NOT NULL', pg_temp.sw_has('not null', 'customers', 'loyalty_tier'), 'ok');
+SELECT pg_temp.sw_expect(143, 'customers.loyalty_points is NOT NULL', pg_temp.sw_has('not null', 'customers', 'loyalty_points'), 'ok');
+SELECT pg_temp.sw_expect(144, 'customers.public_id is NOT NULL', pg_temp.sw_has('not null', 'customers', 'public_id'), 'ok');
+SELECT pg_temp.sw_expect(145, 'customers.created_at is NOT NULL', pg_temp.sw_has('not null', 'customers', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(146, 'customers.updated_at is NOT NULL', pg_temp.sw_has('not null', 'customers', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(147, 'primary key pk_customers of customers is (id)', pg_temp.sw_has('p', 'customers', 'pk_customers'), 'ok');
+SELECT pg_temp.sw_expect(148, 'unique uq_customers_email of customers is (email)', pg_temp.sw_has('u', 'customers', 'uq_customers_email'), 'ok');
+SELECT pg_temp.sw_expect(149, 'unique uq_customers_public_id of customers is (public_id)', pg_temp.sw_has('u', 'customers', 'uq_customers_public_id'), 'ok');
+SELECT pg_temp.sw_expect(150, 'check ck_customers_loyalty_points_range on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_loyalty_points_range'), 'ok');
+SELECT pg_temp.sw_expect(151, 'check ck_customers_email_format on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_email_format'), 'ok');
+SELECT pg_temp.sw_expect(152, 'check ck_customers_full_name_length on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_full_name_length'), 'ok');
+SELECT pg_temp.sw_expect(153, 'check ck_customers_phone_format on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(154, 'check ck_customers_password_hash_length on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_password_hash_length'), 'ok');
+SELECT pg_temp.sw_expect(155, 'check ck_customers_loyalty_tier_values on customers exists and is validated', pg_temp.sw_has('c', 'customers', 'ck_customers_loyalty_tier_values'), 'ok');
+SELECT pg_temp.sw_expect(156, 'addresses.id is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'id'), 'ok');
+SELECT pg_temp.sw_expect(157, 'addresses.customer_id is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'customer_id'), 'ok');
+SELECT pg_temp.sw_expect(158, 'addresses.recipient_name is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'recipient_name'), 'ok');
+SELECT pg_temp.sw_expect(159, 'addresses.line1 is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'line1'), 'ok');
+SELECT pg_temp.sw_expect(160, 'addresses.city is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'city'), 'ok');
+SELECT pg_temp.sw_expect(161, 'addresses.postal_code is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'postal_code'), 'ok');
+SELECT pg_temp.sw_expect(162, 'addresses.country_code is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'country_code'), 'ok');
+SELECT pg_temp.sw_expect(163, 'addresses.is_default is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'is_default'), 'ok');
+SELECT pg_temp.sw_expect(164, 'addresses.created_at is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(165, 'addresses.updated_at is NOT NULL', pg_temp.sw_has('not null', 'addresses', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(166, 'primary key pk_addresses of addresses is (id)', pg_temp.sw_has('p', 'addresses', 'pk_addresses'), 'ok');
+SELECT pg_temp.sw_expect(167, 'foreign key fk_addresses_customer_id: addresses (customer_id) references customers (id)', pg_temp.sw_has('f', 'addresses', 'fk_addresses_customer_id'), 'ok');
+SELECT pg_temp.sw_expect(168, 'foreign key fk_addresses_country_code_postal_code: addresses (country_code, postal_code) references country_code_postal_codes (country_code, postal_code)', pg_temp.sw_has('f', 'addresses', 'fk_addresses_country_code_postal_code'), 'ok');
+SELECT pg_temp.sw_expect(169, 'check ck_addresses_country_code on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_country_code'), 'ok');
+SELECT pg_temp.sw_expect(170, 'check ck_addresses_label_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_label_length'), 'ok');
+SELECT pg_temp.sw_expect(171, 'check ck_addresses_recipient_name_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_recipient_name_length'), 'ok');
+SELECT pg_temp.sw_expect(172, 'check ck_addresses_line1_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_line1_length'), 'ok');
+SELECT pg_temp.sw_expect(173, 'check ck_addresses_line2_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_line2_length'), 'ok');
+SELECT pg_temp.sw_expect(174, 'check ck_addresses_city_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_city_length'), 'ok');
+SELECT pg_temp.sw_expect(175, 'check ck_addresses_postal_code_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_postal_code_length'), 'ok');
+SELECT pg_temp.sw_expect(176, 'check ck_addresses_country_code_length on addresses exists and is validated', pg_temp.sw_has('c', 'addresses', 'ck_addresses_country_code_length'), 'ok');
+SELECT pg_temp.sw_expect(177, 'index ix_addresses_customer_id on addresses exists and is valid', pg_temp.sw_has('index', 'addresses', 'ix_addresses_customer_id'), 'ok');
+SELECT pg_temp.sw_expect(178, 'index ix_addresses_country_code_postal_code on addresses exists and is valid', pg_temp.sw_has('index', 'addresses', 'ix_addresses_country_code_postal_code'), 'ok');
+SELECT pg_temp.sw_expect(179, 'categories.id is NOT NULL', pg_temp.sw_has('not null', 'categories', 'id'), 'ok');
+SELECT pg_temp.sw_expect(180, 'categories.name is NOT NULL', pg_temp.sw_has('not null', 'categories', 'name'), 'ok');
+SELECT pg_temp.sw_expect(181, 'categories.slug is NOT NULL', pg_temp.sw_has('not null', 'categories', 'slug'), 'ok');
+SELECT pg_temp.sw_expect(182, 'categories.sort_order is NOT NULL', pg_temp.sw_has('not null', 'categories', 'sort_order'), 'ok');
+SELECT pg_temp.sw_expect(183, 'categories.is_visible is NOT NULL', pg_temp.sw_has('not null', 'categories', 'is_visible'), 'ok');
+SELECT pg_temp.sw_expect(184, 'categories.created_at is NOT NULL', pg_temp.sw_has('not null', 'categories', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(185, 'categories.updated_at is NOT NULL', pg_temp.sw_has('not null', 'categories', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(186, 'primary key pk_categories of categories is (id)', pg_temp.sw_has('p', 'categories', 'pk_categories'), 'ok');
+SELECT pg_temp.sw_expect(187, 'unique uq_categories_slug of categories is (slug)', pg_temp.sw_has('u', 'categories', 'uq_categories_slug'), 'ok');
+SELECT pg_temp.sw_expect(188, 'foreign key fk_categories_parent_id: categories (parent_id) references categories (id)', pg_temp.sw_has('f', 'categories', 'fk_categories_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(189, 'check ck_categories_slug on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_slug'), 'ok');
+SELECT pg_temp.sw_expect(190, 'check ck_categories_name_length on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_name_length'), 'ok');
+SELECT pg_temp.sw_expect(191, 'check ck_categories_slug_length on categories exists and is validated', pg_temp.sw_has('c', 'categories', 'ck_categories_slug_length'), 'ok');
+SELECT pg_temp.sw_expect(192, 'index ix_categories_parent_id_name on categories exists and is valid', pg_temp.sw_has('index', 'categories', 'ix_categories_parent_id_name'), 'ok');
+SELECT pg_temp.sw_expect(193, 'products.id is NOT NULL', pg_temp.sw_has('not null', 'products', 'id'), 'ok');
+SELECT pg_temp.sw_expect(194, 'products.sku is NOT NULL', pg_temp.sw_has('not null', 'products', 'sku'), 'ok');
+SELECT pg_temp.sw_expect(195, 'products.name is NOT NULL', pg_temp.sw_has('not null', 'products', 'name'), 'ok');
+SELECT pg_temp.sw_expect(196, 'products.price is NOT NULL', pg_temp.sw_has('not null', 'products', 'price'), 'ok');
+SELECT pg_temp.sw_expect(197, 'products.currency is NOT NULL', pg_temp.sw_has('not null', 'products', 'currency'), 'ok');
+SELECT pg_temp.sw_expect(198, 'products.status is NOT NULL', pg_temp.sw_has('not null', 'products', 'status'), 'ok');
+SELECT pg_temp.sw_expect(199, 'products.created_at is NOT NULL', pg_temp.sw_has('not null', 'products', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(200, 'products.updated_at is NOT NULL', pg_temp.sw_has('not null', 'products', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(201, 'primary key pk_products of products is (id)', pg_temp.sw_has('p', 'products', 'pk_products'), 'ok');
+SELECT pg_temp.sw_expect(202, 'unique uq_products_sku of products is (sku)', pg_temp.sw_has('u', 'products', 'uq_products_sku'), 'ok');
+SELECT pg_temp.sw_expect(203, 'check ck_products_price_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_price_range'), 'ok');
+SELECT pg_temp.sw_expect(204, 'check ck_products_compare_at_price_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_compare_at_price_range'), 'ok');
+SELECT pg_temp.sw_expect(205, 'check ck_products_weight_grams_range on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_weight_grams_range'), 'ok');
+SELECT pg_temp.sw_expect(206, 'check ck_products_sku_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_sku_length'), 'ok');
+SELECT pg_temp.sw_expect(207, 'check ck_products_name_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_name_length'), 'ok');
+SELECT pg_temp.sw_expect(208, 'check ck_products_currency_length on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_currency_length'), 'ok');
+SELECT pg_temp.sw_expect(209, 'check ck_products_status_values on products exists and is validated', pg_temp.sw_has('c', 'products', 'ck_products_status_values'), 'ok');
+SELECT pg_temp.sw_expect(210, 'index ix_products_status_id on products exists and is valid', pg_temp.sw_has('index', 'products', 'ix_products_status_id'), 'ok');
+SELECT pg_temp.sw_expect(211, 'index ix_products_status_name on products exists and is valid', pg_temp.sw_has('index', 'products', 'ix_products_status_name'), 'ok');
+SELECT pg_temp.sw_expect(212, 'product_tags.product_id is NOT NULL', pg_temp.sw_has('not null', 'product_tags', 'product_id'), 'ok');
+SELECT pg_temp.sw_expect(213, 'product_tags.value is NOT NULL', pg_temp.sw_has('not null', 'product_tags', 'value'), 'ok');
+SELECT pg_temp.sw_expect(214, 'primary key pk_product_tags of product_tags is (product_id, value)', pg_temp.sw_has('p', 'product_tags', 'pk_product_tags'), 'ok');
+SELECT pg_temp.sw_expect(215, 'foreign key fk_product_tags_product_id: product_tags (product_id) references products (id)', pg_temp.sw_has('f', 'product_tags', 'fk_product_tags_product_id'), 'ok');
+SELECT pg_temp.sw_expect(216, 'check ck_product_tags_value_length on product_tags exists and is validated', pg_temp.sw_has('c', 'product_tags', 'ck_product_tags_value_length'), 'ok');
+SELECT pg_temp.sw_expect(217, 'index ix_product_tags_value on product_tags exists and is valid', pg_temp.sw_has('index', 'product_tags', 'ix_product_tags_value'), 'ok');
+SELECT pg_temp.sw_expect(218, 'stock_levels.id is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'id'), 'ok');
+SELECT pg_temp.sw_expect(219, 'stock_levels.product_id is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'product_id'), 'ok');
+SELECT pg_temp.sw_expect(220, 'stock_levels.quantity_on_hand is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'quantity_on_hand'), 'ok');
+SELECT pg_temp.sw_expect(221, 'stock_levels.reserved is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'reserved'), 'ok');
+SELECT pg_temp.sw_expect(222, 'stock_levels.reorder_level is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'reorder_level'), 'ok');
+SELECT pg_temp.sw_expect(223, 'stock_levels.created_at is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(224, 'stock_levels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'stock_levels', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(225, 'primary key pk_stock_levels of stock_levels is (id)', pg_temp.sw_has('p', 'stock_levels', 'pk_stock_levels'), 'ok');
+SELECT pg_temp.sw_expect(226, 'unique uq_stock_levels_product_id of stock_levels is (product_id)', pg_temp.sw_has('u', 'stock_levels', 'uq_stock_levels_product_id'), 'ok');
+SELECT pg_temp.sw_expect(227, 'foreign key fk_stock_levels_product_id: stock_levels (product_id) references products (id)', pg_temp.sw_has('f', 'stock_levels', 'fk_stock_levels_product_id'), 'ok');
+SELECT pg_temp.sw_expect(228, 'check ck_stock_levels_quantity_on_hand_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_quantity_on_hand_range'), 'ok');
+SELECT pg_temp.sw_expect(229, 'check ck_stock_levels_reserved_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reserved_range'), 'ok');
+SELECT pg_temp.sw_expect(230, 'check ck_stock_levels_reorder_level_range on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reorder_level_range'), 'ok');
+SELECT pg_temp.sw_expect(231, 'check ck_stock_levels_reserved_within_stock on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_reserved_within_stock'), 'ok');
+SELECT pg_temp.sw_expect(232, 'check ck_stock_levels_bin_location_length on stock_levels exists and is validated', pg_temp.sw_has('c', 'stock_levels', 'ck_stock_levels_bin_location_length'), 'ok');
+SELECT pg_temp.sw_expect(233, 'orders.id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'id'), 'ok');
+SELECT pg_temp.sw_expect(234, 'orders.customer_id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'customer_id'), 'ok');
+SELECT pg_temp.sw_expect(235, 'orders.shipping_address_id is NOT NULL', pg_temp.sw_has('not null', 'orders', 'shipping_address_id'), 'ok');
+SELECT pg_temp.sw_expect(236, 'orders.order_number is NOT NULL', pg_temp.sw_has('not null', 'orders', 'order_number'), 'ok');
+SELECT pg_temp.sw_expect(237, 'orders.status is NOT NULL', pg_temp.sw_has('not null', 'orders', 'status'), 'ok');
+SELECT pg_temp.sw_expect(238, 'orders.placed_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'placed_at'), 'ok');
+SELECT pg_temp.sw_expect(239, 'orders.subtotal is NOT NULL', pg_temp.sw_has('not null', 'orders', 'subtotal'), 'ok');
+SELECT pg_temp.sw_expect(240, 'orders.discount_total is NOT NULL', pg_temp.sw_has('not null', 'orders', 'discount_total'), 'ok');
+SELECT pg_temp.sw_expect(241, 'orders.shipping_fee is NOT NULL', pg_temp.sw_has('not null', 'orders', 'shipping_fee'), 'ok');
+SELECT pg_temp.sw_expect(242, 'orders.tax is NOT NULL', pg_temp.sw_has('not null', 'orders', 'tax'), 'ok');
+SELECT pg_temp.sw_expect(243, 'orders.total is NOT NULL', pg_temp.sw_has('not null', 'orders', 'total'), 'ok');
+SELECT pg_temp.sw_expect(244, 'orders.currency is NOT NULL', pg_temp.sw_has('not null', 'orders', 'currency'), 'ok');
+SELECT pg_temp.sw_expect(245, 'orders.created_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(246, 'orders.updated_at is NOT NULL', pg_temp.sw_has('not null', 'orders', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(247, 'primary key pk_orders of orders is (id)', pg_temp.sw_has('p', 'orders', 'pk_orders'), 'ok');
+SELECT pg_temp.sw_expect(248, 'unique uq_orders_order_number of orders is (order_number)', pg_temp.sw_has('u', 'orders', 'uq_orders_order_number'), 'ok');
+SELECT pg_temp.sw_expect(249, 'foreign key fk_orders_customer_id: orders (customer_id) references customers (id)', pg_temp.sw_has('f', 'orders', 'fk_orders_customer_id'), 'ok');
+SELECT pg_temp.sw_expect(250, 'foreign key fk_orders_shipping_address_id: orders (shipping_address_id) references addresses (id)', pg_temp.sw_has('f', 'orders', 'fk_orders_shipping_address_id'), 'ok');
+SELECT pg_temp.sw_expect(251, 'check ck_orders_subtotal_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_subtotal_range'), 'ok');
+SELECT pg_temp.sw_expect(252, 'check ck_orders_discount_total_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_discount_total_range'), 'ok');
+SELECT pg_temp.sw_expect(253, 'check ck_orders_shipping_fee_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_shipping_fee_range'), 'ok');
+SELECT pg_temp.sw_expect(254, 'check ck_orders_tax_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_tax_range'), 'ok');
+SELECT pg_temp.sw_expect(255, 'check ck_orders_total_range on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_total_range'), 'ok');
+SELECT pg_temp.sw_expect(256, 'check ck_orders_order_total_adds_up on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_order_total_adds_up'), 'ok');
+SELECT pg_temp.sw_expect(257, 'check ck_orders_order_number_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_order_number_length'), 'ok');
+SELECT pg_temp.sw_expect(258, 'check ck_orders_status_values on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_status_values'), 'ok');
+SELECT pg_temp.sw_expect(259, 'check ck_orders_currency_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_currency_length'), 'ok');
+SELECT pg_temp.sw_expect(260, 'check ck_orders_ip_address_length on orders exists and is validated', pg_temp.sw_has('c', 'orders', 'ck_orders_ip_address_length'), 'ok');
+SELECT pg_temp.sw_expect(261, 'index ix_orders_shipping_address_id on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_shipping_address_id'), 'ok');
+SELECT pg_temp.sw_expect(262, 'index ix_orders_customer_id_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_customer_id_placed_at'), 'ok');
+SELECT pg_temp.sw_expect(263, 'index ix_orders_customer_id_status_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_customer_id_status_placed_at'), 'ok');
+SELECT pg_temp.sw_expect(264, 'index ix_orders_status_placed_at on orders exists and is valid', pg_temp.sw_has('index', 'orders', 'ix_orders_status_placed_at'), 'ok');
+SELECT pg_temp.sw_expect(265, 'order_lines.id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'id'), 'ok');
+SELECT pg_temp.sw_expect(266, 'order_lines.order_id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'order_id'), 'ok');
+SELECT pg_temp.sw_expect(267, 'order_lines.product_id is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'product_id'), 'ok');
+SELECT pg_temp.sw_expect(268, 'order_lines.line_number is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'line_number'), 'ok');
+SELECT pg_temp.sw_expect(269, 'order_lines.quantity is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'quantity'), 'ok');
+SELECT pg_temp.sw_expect(270, 'order_lines.unit_price is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'unit_price'), 'ok');
+SELECT pg_temp.sw_expect(271, 'order_lines.discount is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'discount'), 'ok');
+SELECT pg_temp.sw_expect(272, 'order_lines.line_total is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'line_total'), 'ok');
+SELECT pg_temp.sw_expect(273, 'order_lines.created_at is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(274, 'order_lines.updated_at is NOT NULL', pg_temp.sw_has('not null', 'order_lines', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(275, 'primary key pk_order_lines of order_lines is (id)', pg_temp.sw_has('p', 'order_lines', 'pk_order_lines'), 'ok');
+SELECT pg_temp.sw_expect(276, 'unique uq_order_lines_order_id_line_number of order_lines is (order_id, line_number)', pg_temp.sw_has('u', 'order_lines', 'uq_order_lines_order_id_line_number'), 'ok');
+SELECT pg_temp.sw_expect(277, 'foreign key fk_order_lines_order_id: order_lines (order_id) references orders (id)', pg_temp.sw_has('f', 'order_lines', 'fk_order_lines_order_id'), 'ok');
+SELECT pg_temp.sw_expect(278, 'foreign key fk_order_lines_product_id: order_lines (product_id) references products (id)', pg_temp.sw_has('f', 'order_lines', 'fk_order_lines_product_id'), 'ok');
+SELECT pg_temp.sw_expect(279, 'check ck_order_lines_line_number_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_number_range'), 'ok');
+SELECT pg_temp.sw_expect(280, 'check ck_order_lines_quantity_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_quantity_range'), 'ok');
+SELECT pg_temp.sw_expect(281, 'check ck_order_lines_unit_price_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_unit_price_range'), 'ok');
+SELECT pg_temp.sw_expect(282, 'check ck_order_lines_discount_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_discount_range'), 'ok');
+SELECT pg_temp.sw_expect(283, 'check ck_order_lines_line_total_range on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_total_range'), 'ok');
+SELECT pg_temp.sw_expect(284, 'check ck_order_lines_line_total_adds_up on order_lines exists and is validated', pg_temp.sw_has('c', 'order_lines', 'ck_order_lines_line_total_adds_up'), 'ok');
+SELECT pg_temp.sw_expect(285, 'index ix_order_lines_product_id on order_lines exists and is valid', pg_temp.sw_has('index', 'order_lines', 'ix_order_lines_product_id'), 'ok');
+SELECT pg_temp.sw_expect(286, 'payments.id is NOT NULL', pg_temp.sw_has('not null', 'payments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(287, 'payments.order_id is NOT NULL', pg_temp.sw_has('not null', 'payments', 'order_id'), 'ok');
+SELECT pg_temp.sw_expect(288, 'payments.provider is NOT NULL', pg_temp.sw_has('not null', 'payments', 'provider'), 'ok');
+SELECT pg_temp.sw_expect(289, 'payments.provider_reference is NOT NULL', pg_temp.sw_has('not null', 'payments', 'provider_reference'), 'ok');
+SELECT pg_temp.sw_expect(290, 'payments.amount is NOT NULL', pg_temp.sw_has('not null', 'payments', 'amount'), 'ok');
+SELECT pg_temp.sw_expect(291, 'payments.currency is NOT NULL', pg_temp.sw_has('not null', 'payments', 'currency'), 'ok');
+SELECT pg_temp.sw_expect(292, 'payments.status is NOT NULL', pg_temp.sw_has('not null', 'payments', 'status'), 'ok');
+SELECT pg_temp.sw_expect(293, 'payments.created_at is NOT NULL', pg_temp.sw_has('not null', 'payments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(294, 'payments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'payments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(295, 'primary key pk_payments of payments is (id)', pg_temp.sw_has('p', 'payments', 'pk_payments'), 'ok');
+SELECT pg_temp.sw_expect(296, 'unique uq_payments_provider_provider_reference of payments is (provider, provider_reference)', pg_temp.sw_has('u', 'payments', 'uq_payments_provider_provider_reference'), 'ok');
+SELECT pg_temp.sw_expect(297, 'foreign key fk_payments_order_id: payments (order_id) references orders (id)', pg_temp.sw_has('f', 'payments', 'fk_payments_order_id'), 'ok');
+SELECT pg_temp.sw_expect(298, 'check ck_payments_amount_range on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_amount_range'), 'ok');
+SELECT pg_temp.sw_expect(299, 'check ck_payments_provider_values on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_provider_values'), 'ok');
+SELECT pg_temp.sw_expect(300, 'check ck_payments_provider_reference_length on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_provider_reference_length'), 'ok');
+SELECT pg_temp.sw_expect(301, 'check ck_payments_currency_length on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_currency_length'), 'ok');
+SELECT pg_temp.sw_expect(302, 'check ck_payments_status_values on payments exists and is validated', pg_temp.sw_has('c', 'payments', 'ck_payments_status_values'), 'ok');
+SELECT pg_temp.sw_expect(303, 'index ix_payments_order_id on payments exists and is valid', pg_temp.sw_has('index', 'payments', 'ix_payments_order_id'), 'ok');
+SELECT pg_temp.sw_expect(304, 'shipments.id is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(305, 'shipments.order_id is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'order_id'), 'ok');
+SELECT pg_temp.sw_expect(306, 'shipments.carrier is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'carrier'), 'ok');
+SELECT pg_temp.sw_expect(307, 'shipments.created_at is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(308, 'shipments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'shipments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(309, 'primary key pk_shipments of shipments is (id)', pg_temp.sw_has('p', 'shipments', 'pk_shipments'), 'ok');
+SELECT pg_temp.sw_expect(310, 'unique uq_shipments_order_id of shipments is (order_id)', pg_temp.sw_has('u', 'shipments', 'uq_shipments_order_id'), 'ok');
+SELECT pg_temp.sw_expect(311, 'foreign key fk_shipments_order_id: shipments (order_id) references orders (id)', pg_temp.sw_has('f', 'shipments', 'fk_shipments_order_id'), 'ok');
+SELECT pg_temp.sw_expect(312, 'check ck_shipments_weight_grams_range on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_weight_grams_range'), 'ok');
+SELECT pg_temp.sw_expect(313, 'check ck_shipments_delivered_after_shipped on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_delivered_after_shipped'), 'ok');
+SELECT pg_temp.sw_expect(314, 'check ck_shipments_carrier_values on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_carrier_values'), 'ok');
+SELECT pg_temp.sw_expect(315, 'check ck_shipments_tracking_number_length on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_tracking_number_length'), 'ok');
+SELECT pg_temp.sw_expect(316, 'check ck_shipments_tracking_url_format on shipments exists and is validated', pg_temp.sw_has('c', 'shipments', 'ck_shipments_tracking_url_format'), 'ok');
+SELECT pg_temp.sw_expect(317, 'coupons.id is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'id'), 'ok');
+SELECT pg_temp.sw_expect(318, 'coupons.code is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'code'), 'ok');
+SELECT pg_temp.sw_expect(319, 'coupons.kind is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'kind'), 'ok');
+SELECT pg_temp.sw_expect(320, 'coupons.valid_from is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'valid_from'), 'ok');
+SELECT pg_temp.sw_expect(321, 'coupons.created_at is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(322, 'coupons.updated_at is NOT NULL', pg_temp.sw_has('not null', 'coupons', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(323, 'primary key pk_coupons of coupons is (id)', pg_temp.sw_has('p', 'coupons', 'pk_coupons'), 'ok');
+SELECT pg_temp.sw_expect(324, 'unique uq_coupons_code of coupons is (code)', pg_temp.sw_has('u', 'coupons', 'uq_coupons_code'), 'ok');
+SELECT pg_temp.sw_expect(325, 'check ck_coupons_percent_off_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_percent_off_range'), 'ok');
+SELECT pg_temp.sw_expect(326, 'check ck_coupons_amount_off_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_amount_off_range'), 'ok');
+SELECT pg_temp.sw_expect(327, 'check ck_coupons_max_redemptions_range on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_max_redemptions_range'), 'ok');
+SELECT pg_temp.sw_expect(328, 'check ck_coupons_coupon_amount_matches_kind on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_coupon_amount_matches_kind'), 'ok');
+SELECT pg_temp.sw_expect(329, 'check ck_coupons_coupon_validity_window on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_coupon_validity_window'), 'ok');
+SELECT pg_temp.sw_expect(330, 'check ck_coupons_code_length on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_code_length'), 'ok');
+SELECT pg_temp.sw_expect(331, 'check ck_coupons_kind_values on coupons exists and is validated', pg_temp.sw_has('c', 'coupons', 'ck_coupons_kind_values'), 'ok');
+SELECT pg_temp.sw_expect(332, 'reviews.id is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'id'), 'ok');
+SELECT pg_temp.sw_expect(333, 'reviews.product_id is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'product_id'), 'ok');
+SELECT pg_temp.sw_expect(334, 'reviews.rating is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'rating'), 'ok');
+SELECT pg_temp.sw_expect(335, 'reviews.is_verified_purchase is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'is_verified_purchase'), 'ok');
+SELECT pg_temp.sw_expect(336, 'reviews.status is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'status'), 'ok');
+SELECT pg_temp.sw_expect(337, 'reviews.created_at is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(338, 'reviews.updated_at is NOT NULL', pg_temp.sw_has('not null', 'reviews', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(339, 'primary key pk_reviews of reviews is (id)', pg_temp.sw_has('p', 'reviews', 'pk_reviews'), 'ok');
+SELECT pg_temp.sw_expect(340, 'unique uq_reviews_author_id_product_id of reviews is (author_id, product_id)', pg_temp.sw_has('u', 'reviews', 'uq_reviews_author_id_product_id'), 'ok');
+SELECT pg_temp.sw_expect(341, 'foreign key fk_reviews_author_id: reviews (author_id) references customers (id)', pg_temp.sw_has('f', 'reviews', 'fk_reviews_author_id'), 'ok');
+SELECT pg_temp.sw_expect(342, 'foreign key fk_reviews_product_id: reviews (product_id) references products (id)', pg_temp.sw_has('f', 'reviews', 'fk_reviews_product_id'), 'ok');
+SELECT pg_temp.sw_expect(343, 'check ck_reviews_rating_range on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok');
+SELECT pg_temp.sw_expect(344, 'check ck_reviews_title_length on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok');
+SELECT pg_temp.sw_expect(345, 'check ck_reviews_status_values on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok');
+SELECT pg_temp.sw_expect(346, 'index ix_reviews_product_id_status_created_at on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id_status_created_at'), 'ok');
+SELECT pg_temp.sw_expect(347, 'country_code_postal_codes.country_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'country_code'), 'ok');
+SELECT pg_temp.sw_expect(348, 'country_code_postal_codes.postal_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'postal_code'), 'ok');
+SELECT pg_temp.sw_expect(349, 'country_code_postal_codes.created_at is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(350, 'country_code_postal_codes.updated_at is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(351, 'primary key pk_country_code_postal_codes of country_code_postal_codes is (country_code, postal_code)', pg_temp.sw_has('p', 'country_code_postal_codes', 'pk_country_code_postal_codes'), 'ok');
+SELECT pg_temp.sw_expect(352, 'check ck_country_code_postal_codes_country_code on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code'), 'ok');
+SELECT pg_temp.sw_expect(353, 'check ck_country_code_postal_codes_country_code_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code_length'), 'ok');
+SELECT pg_temp.sw_expect(354, 'check ck_country_code_postal_codes_postal_code_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_postal_code_length'), 'ok');
+SELECT pg_temp.sw_expect(355, 'check ck_country_code_postal_codes_region_length on country_code_postal_codes exists and is validated', pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_region_length'), 'ok');
+SELECT pg_temp.sw_expect(356, 'product_categories.product_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'product_id'), 'ok');
+SELECT pg_temp.sw_expect(357, 'product_categories.category_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'category_id'), 'ok');
+SELECT pg_temp.sw_expect(358, 'product_categories.position is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'position'), 'ok');
+SELECT pg_temp.sw_expect(359, 'product_categories.is_primary is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'is_primary'), 'ok');
+SELECT pg_temp.sw_expect(360, 'primary key pk_product_categories of product_categories is (product_id, category_id)', pg_temp.sw_has('p', 'product_categories', 'pk_product_categories'), 'ok');
+SELECT pg_temp.sw_expect(361, 'foreign key fk_product_categories_product_id: product_categories (product_id) references products (id)', pg_temp.sw_has('f', 'product_categories', 'fk_product_categories_product_id'), 'ok');
+SELECT pg_temp.sw_expect(362, 'foreign key fk_product_categories_category_id: product_categories (category_id) references categories (id)', pg_temp.sw_has('f', 'product_categories', 'fk_product_categories_category_id'), 'ok');
+SELECT pg_temp.sw_expect(363, 'index ix_product_categories_category_id_position on product_categories exists and is valid', pg_temp.sw_has('index', 'product_categories', 'ix_product_categories_category_id_position'), 'ok');
+SELECT pg_temp.sw_expect(364, 'order_coupons.order_id is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'order_id'), 'ok');
+SELECT pg_temp.sw_expect(365, 'order_coupons.coupon_id is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'coupon_id'), 'ok');
+SELECT pg_temp.sw_expect(366, 'order_coupons.discount_amount is NOT NULL', pg_temp.sw_has('not null', 'order_coupons', 'discount_amount'), 'ok');
+SELECT pg_temp.sw_expect(367, 'primary key pk_order_coupons of order_coupons is (order_id, coupon_id)', pg_temp.sw_has('p', 'order_coupons', 'pk_order_coupons'), 'ok');
+SELECT pg_temp.sw_expect(368, 'foreign key fk_order_coupons_order_id: order_coupons (order_id) references orders (id)', pg_temp.sw_has('f', 'order_coupons', 'fk_order_coupons_order_id'), 'ok');
+SELECT pg_temp.sw_expect(369, 'foreign key fk_order_coupons_coupon_id: order_coupons (coupon_id) references coupons (id)', pg_temp.sw_has('f', 'order_coupons', 'fk_order_coupons_coupon_id'), 'ok');
+SELECT pg_temp.sw_expect(370, 'check ck_order_coupons_discount_amount_range on order_coupons exists and is validated', pg_temp.sw_has('c', 'order_coupons', 'ck_order_coupons_discount_amount_range'), 'ok');
+SELECT pg_temp.sw_expect(371, 'index ix_order_coupons_coupon_id on order_coupons exists and is valid', pg_temp.sw_has('index', 'order_coupons', 'ix_order_coupons_coupon_id'), 'ok');
+SELECT pg_temp.sw_expect(372, 'trigger trg_customers_updated_at on customers exists and is enabled', pg_temp.sw_has('trigger', 'customers', 'trg_customers_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(373, 'trigger trg_addresses_updated_at on addresses exists and is enabled', pg_temp.sw_has('trigger', 'addresses', 'trg_addresses_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(374, 'trigger trg_categories_updated_at on categories exists and is enabled', pg_temp.sw_has('trigger', 'categories', 'trg_categories_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(375, 'trigger trg_products_updated_at on products exists and is enabled', pg_temp.sw_has('trigger', 'products', 'trg_products_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(376, 'trigger trg_stock_levels_updated_at on stock_levels exists and is enabled', pg_temp.sw_has('trigger', 'stock_levels', 'trg_stock_levels_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(377, 'trigger trg_orders_updated_at on orders exists and is enabled', pg_temp.sw_has('trigger', 'orders', 'trg_orders_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(378, 'trigger trg_order_lines_updated_at on order_lines exists and is enabled', pg_temp.sw_has('trigger', 'order_lines', 'trg_order_lines_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(379, 'trigger trg_payments_updated_at on payments exists and is enabled', pg_temp.sw_has('trigger', 'payments', 'trg_payments_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(380, 'trigger trg_shipments_updated_at on shipments exists and is enabled', pg_temp.sw_has('trigger', 'shipments', 'trg_shipments_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(381, 'trigger trg_coupons_updated_at on coupons exists and is enabled', pg_temp.sw_has('trigger', 'coupons', 'trg_coupons_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(382, 'trigger trg_reviews_updated_at on reviews exists and is enabled', pg_temp.sw_has('trigger', 'reviews', 'trg_reviews_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(383, 'trigger trg_country_code_postal_codes_updated_at on country_code_postal_codes exists and is enabled', pg_temp.sw_has('trigger', 'country_code_postal_codes', 'trg_country_code_postal_codes_updated_at'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

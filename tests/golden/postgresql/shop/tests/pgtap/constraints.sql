@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 113 attempts, then 250 structure checks.
+-- 115 attempts, then 250 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_customers_email: two sessions insert the same new email at once
 --   unique uq_customers_public_id: two sessions insert the same new public_id at once
@@ -18,14 +18,11 @@
 --   unique uq_shipments_order_id: two sessions insert the same new order_id at once
 --   unique uq_coupons_code: two sessions insert the same new code at once
 --   unique uq_reviews_author_id_product_id: two sessions insert the same new author_id, product_id at once
--- Not tried (no attempt could be built; the structure checks still cover them):
---   check ck_shipments_delivered_after_shipped: no value breaking delivered_at IS NULL OR (shipped_at IS NOT NULL AND delivered_at >= shipped_at) could be derived from it
---   check ck_coupons_coupon_amount_matches_kind: no value breaking (kind = 'percent') = (percent_off IS NOT NULL) AND (kind = 'fixed_amount') = (amount_off IS NOT NULL) could be derived from it
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(363);
+SELECT plan(365);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -3140,6 +3137,48 @@ BEGIN
 END
 $attempt$
 $sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_shipments_delivered_after_shipped: refuses delivered_at = (shipped_at) - interval ''1 second''' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_shipments_delivered_after_shipped', 'check ck_shipments_delivered_after_shipped: refuses delivered_at = (shipped_at) - interval ''1 second''') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM shipments AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a shipments row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE shipments SET delivered_at = (shipped_at) - interval '1 second' WHERE id = b.id RETURNING (delivered_at IS NULL OR (shipped_at IS NOT NULL AND delivered_at >= shipped_at)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_shipments_delivered_after_shipped' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_shipments_delivered_after_shipped alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
 SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_shipments_carrier_values: refuses carrier = ''~''' || ' (' || have || ')')
     ELSE is(have, '23514 ck_shipments_carrier_values', 'check ck_shipments_carrier_values: refuses carrier = ''~''') END
 FROM (SELECT pg_temp.sw_attempt($sw$
@@ -3437,6 +3476,48 @@ BEGIN
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_coupons_max_redemptions_range alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_coupons_coupon_amount_matches_kind: refuses kind = ''percent'', percent_off = NULL' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_coupons_coupon_amount_matches_kind', 'check ck_coupons_coupon_amount_matches_kind: refuses kind = ''percent'', percent_off = NULL') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.id INTO b FROM coupons AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a coupons row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..1 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE coupons SET kind = 'percent', percent_off = NULL WHERE id = b.id RETURNING ((kind = 'percent') = (percent_off IS NOT NULL) AND (kind = 'fixed_amount') = (amount_off IS NOT NULL)) INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_coupons_coupon_amount_matches_kind' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_coupons_coupon_amount_matches_kind alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$

@@ -70,7 +70,8 @@ def rule_tables(design: Design) -> dict[str, Table]:
     return out
 
 
-QUEUE_SHAPE = [("rule", "text"), ("key", "text[]"), ("xact", "xid8")]
+QUEUE_SHAPE = [("rule", "text"), ("key", "text"), ("xact", "xid8")]
+_EARLIER_SHAPES = ([("rule", "text"), ("key", "text[]")], [("rule", "text"), ("key", "text[]"), ("xact", "xid8")])
 
 
 def queue_as_machinery(design: Design) -> Design:
@@ -81,7 +82,7 @@ def queue_as_machinery(design: Design) -> Design:
     shape = [(c.name, c.sql_type) for c in queue.columns] if queue else []
     referenced = any(fk.ref_table == PENDING for t in design.tables for fk in t.foreign_keys)
     # (rule, key), then (rule, key, xact) since the check finds its transaction's rows by xact
-    if queue is None or shape not in (QUEUE_SHAPE[:2], QUEUE_SHAPE) or queue.foreign_keys or referenced:
+    if queue is None or shape not in (QUEUE_SHAPE, *_EARLIER_SHAPES) or queue.foreign_keys or referenced:
         return design
     return design.model_copy(update={
         "tables": tuple(t for t in design.tables if t is not queue),

@@ -125,15 +125,24 @@ class _State:
 # The queue of groups to check at commit.  UNLOGGED: it is empty whenever no transaction is
 # open, so a crash loses nothing, and it writes no WAL.  `xact` and its index let the check
 # find its own transaction's rows without walking the dead ones other transactions left.
-_PENDING_TABLE = (f"CREATE UNLOGGED TABLE {PENDING} (\n    rule text NOT NULL,\n    key text[] NOT NULL,\n"
+_PENDING_TABLE = (f"CREATE UNLOGGED TABLE {PENDING} (\n    rule text NOT NULL,\n    key text NOT NULL,\n"
                   f"    xact xid8 NOT NULL DEFAULT pg_current_xact_id(),\n    PRIMARY KEY (rule, key)\n)")
 _PENDING_INDEX = m.Index(name=f"ix_{PENDING}_xact", table=PENDING,
                          columns=(m.IndexColumn(expression="xact"), m.IndexColumn(expression="rule")))
 
 
-# The row a statement adds beside its groups, once per transaction and rule: its NULL never
-# starts a group's key, and the deferred trigger fires on it alone, to check all the groups.
-_MARK = "ARRAY[NULL, pg_current_xact_id()::text]"
+# A group's key is '.' and its value as text (an array's text for several columns): a text
+# key compares faster than a text[] (bulk inserts queue one per group).  The row a statement
+# adds beside its groups, once per transaction and rule, has the empty key no group has; the
+# deferred trigger fires on it alone, to check all the groups.
+_MARK = "''"
+
+
+def _queued_key(columns: tuple[str, ...]) -> str:
+    """A queued group's key: '.' then the value as text, or an array's text for several columns."""
+    if len(columns) == 1:
+        return f"'.' || {q(columns[0])}::text"
+    return "'.' || ARRAY[" + ", ".join(f"{q(c)}::text" for c in columns) + "]::text"
 
 
 def row_columns(expression: str, table: m.Table) -> tuple[str, ...]:
@@ -222,8 +231,8 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
     reads_parent = _reads_parent(check)
 
     def enqueue(source: str, columns: tuple[str, ...], indent: str = "        ") -> str:
-        # DISTINCT over the columns before the text[] is built: hashing bigints, not arrays.
-        array = "ARRAY[" + ", ".join(f"{q(c)}::text" for c in columns) + "]"
+        # DISTINCT over the columns before the key is built: hashing bigints, not text.
+        array = _queued_key(columns)
         present = " AND ".join(f"{q(c)} IS NOT NULL" for c in columns)
         return (f"{indent}INSERT INTO {PENDING} (rule, key)\n"
                 f"{indent}    SELECT {lit}, {array} FROM (SELECT DISTINCT {', '.join(q(c) for c in columns)} "
@@ -245,18 +254,19 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
                                reads_parent)
     def matching(key: str, columns: tuple[str, ...], prefix: str = "") -> str:
         """`column = the queued key's value` for each group column."""
-        return " AND ".join(f"{prefix}{q(c)} = ({key}[{i + 1}])::{table.column(g).sql_type}"  # type: ignore[union-attr]
+        value = (lambda i: f"substr({key}, 2)") if len(per) == 1 else (lambda i: f"(substr({key}, 2)::text[])[{i + 1}]")
+        return " AND ".join(f"{prefix}{q(c)} = ({value(i)})::{table.column(g).sql_type}"  # type: ignore[union-attr]
                             for i, (c, g) in enumerate(zip(columns, per)))
 
     text = message(rule, f"the rows of each {', '.join(per)} group must satisfy {check}")
-    fail = _raise(rule, table.name, text, "'group ' || array_to_string(sw_key, ', ')")
+    fail = _raise(rule, table.name, text, "'group ' || substr(sw_key, 2)")
     queued = f"DELETE FROM {PENDING} WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key"
-    declare = "    sw_key text[];\n"
+    declare = "    sw_key text;\n"
     if parent is not None and fk is not None and _aggregates_parent_alone(check):
         # An aggregate over parent columns alone would belong to the outer query of a join, so
         # each group is read on its own with the parent row in a variable.
         declare += f"    sw_ok boolean;\n    parent {q(parent.name)}%ROWTYPE;\n"
-        body = (f"BEGIN\n    FOR sw_key IN {queued} LOOP\n        CONTINUE WHEN sw_key[1] IS NULL;  -- the marker\n"
+        body = (f"BEGIN\n    FOR sw_key IN {queued} LOOP\n        CONTINUE WHEN sw_key = '';  -- the marker\n"
                 f"        SELECT * INTO parent FROM {q(parent.name)} WHERE {matching('sw_key', fk.ref_columns)};\n"
                 "        CONTINUE WHEN NOT FOUND;  -- the group went with its parent\n"
                 f"        SELECT ({check}) INTO sw_ok FROM {q(table.name)} WHERE {matching('sw_key', per)};\n"
@@ -275,13 +285,13 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
                 f"        SELECT sw_queued.key FROM sw_queued{joined}\n"
                 f"            CROSS JOIN LATERAL (SELECT ({check}) AS ok FROM {q(table.name)} WHERE "
                 f"{matching('sw_queued.key', per, q(table.name) + '.')}) AS sw_group\n"
-                "        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE\n    LOOP\n"
+                "        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE\n    LOOP\n"
                 f"{gone}        {fail}\n    END LOOP;\n    RETURN NULL;\nEND;")
     check_fn = state.function(f"check_{table.name}_{ident}", body, declare)
     names.append(state.trigger(f"trg_{ident}_at_commit", PENDING, check_fn,
                                f"checks the groups a transaction queued for rule {rule.name} when it commits",
                                timing="after", events=(_INSERT,), deferred=True,
-                               condition=f"NEW.rule = {lit} AND NEW.key[1] IS NULL"))
+                               condition=f"NEW.rule = {lit} AND NEW.key = ''"))
     state.decide(rule, f"deferred group check {check_fn} (constraint trigger at commit)",
                  "a condition on a group of rows cannot be a CHECK (which sees one row) and must hold only when the "
                  "transaction ends, since the rows arrive one statement at a time; statement-level triggers with "

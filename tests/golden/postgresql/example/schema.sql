@@ -214,7 +214,7 @@ SELECT book_id, count(*) AS loans FROM loans GROUP BY book_id;
 -- Kept objects
 CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
-    key text[] NOT NULL,
+    key text NOT NULL,
     xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (rule, key)
 );
@@ -237,14 +237,14 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', ARRAY[book_id::text] FROM (SELECT DISTINCT book_id FROM sw_new WHERE book_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'one_first_author', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'one_first_author', '.' || book_id::text FROM (SELECT DISTINCT book_id FROM sw_new WHERE book_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'one_first_author', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', ARRAY[book_id::text] FROM (SELECT DISTINCT book_id FROM sw_old WHERE book_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'one_first_author', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'one_first_author', '.' || book_id::text FROM (SELECT DISTINCT book_id FROM sw_old WHERE book_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'one_first_author', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -254,16 +254,16 @@ $$;
 CREATE FUNCTION check_book_authors_one_first_author() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    sw_key text[];
+    sw_key text;
 BEGIN
     FOR sw_key IN
         WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
         SELECT sw_queued.key FROM sw_queued
-            CROSS JOIN LATERAL (SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) AS ok FROM book_authors WHERE book_authors.book_id = (sw_queued.key[1])::bigint) AS sw_group
-        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+            CROSS JOIN LATERAL (SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) AS ok FROM book_authors WHERE book_authors.book_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
+        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
     LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM books WHERE id = (sw_key[1])::bigint);  -- the group went with its parent
-        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'one_first_author', TABLE = 'book_authors', MESSAGE = 'rule one_first_author: the rows of each book_id group must satisfy count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+        CONTINUE WHEN NOT EXISTS (SELECT FROM books WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'one_first_author', TABLE = 'book_authors', MESSAGE = 'rule one_first_author: the rows of each book_id group must satisfy count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
     RETURN NULL;
 END;
@@ -274,14 +274,14 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', ARRAY[member_id::text] FROM (SELECT DISTINCT member_id FROM sw_new WHERE member_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'at_most_five_open_loans', '.' || member_id::text FROM (SELECT DISTINCT member_id FROM sw_new WHERE member_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', ARRAY[member_id::text] FROM (SELECT DISTINCT member_id FROM sw_old WHERE member_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'at_most_five_open_loans', '.' || member_id::text FROM (SELECT DISTINCT member_id FROM sw_old WHERE member_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -293,8 +293,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) FROM loans WHERE false) IS FALSE THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', ARRAY[id::text] FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'at_most_five_open_loans', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
+            UNION ALL SELECT 'at_most_five_open_loans', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -304,16 +304,16 @@ $$;
 CREATE FUNCTION check_loans_at_most_five_open_loans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    sw_key text[];
+    sw_key text;
 BEGIN
     FOR sw_key IN
         WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
         SELECT sw_queued.key FROM sw_queued
-            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) AS ok FROM loans WHERE loans.member_id = (sw_queued.key[1])::uuid) AS sw_group
-        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) AS ok FROM loans WHERE loans.member_id = (substr(sw_queued.key, 2))::uuid) AS sw_group
+        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
     LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (sw_key[1])::uuid);  -- the group went with its parent
-        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'at_most_five_open_loans', TABLE = 'loans', MESSAGE = 'rule at_most_five_open_loans: A member may have at most five open loans.', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+        CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (substr(sw_key, 2))::uuid);  -- the group went with its parent
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'at_most_five_open_loans', TABLE = 'loans', MESSAGE = 'rule at_most_five_open_loans: A member may have at most five open loans.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
     RETURN NULL;
 END;
@@ -440,7 +440,7 @@ CREATE TRIGGER trg_book_authors_one_first_author_delete AFTER DELETE ON book_aut
     FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
 
 CREATE CONSTRAINT TRIGGER trg_one_first_author_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'one_first_author' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_book_authors_one_first_author();
+    FOR EACH ROW WHEN (NEW.rule = 'one_first_author' AND NEW.key = '') EXECUTE FUNCTION check_book_authors_one_first_author();
 
 CREATE TRIGGER trg_loans_at_most_five_open_loans_insert AFTER INSERT ON loans REFERENCING NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
@@ -455,7 +455,7 @@ CREATE TRIGGER trg_members_at_most_five_open_loans_insert AFTER INSERT ON member
     FOR EACH STATEMENT EXECUTE FUNCTION queue_members_at_most_five_open_loans();
 
 CREATE CONSTRAINT TRIGGER trg_at_most_five_open_loans_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_loans_at_most_five_open_loans();
+    FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key = '') EXECUTE FUNCTION check_loans_at_most_five_open_loans();
 
 CREATE TRIGGER trg_loans_returned_loans_are_final BEFORE UPDATE OR DELETE ON loans
     FOR EACH ROW EXECUTE FUNCTION refuse_change_loans_returned_loans_are_final();

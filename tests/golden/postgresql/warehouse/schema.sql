@@ -155,7 +155,7 @@ CREATE INDEX ix_dock_appointments_warehouse_id_starts_at ON dock_appointments (w
 -- Kept objects
 CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
-    key text[] NOT NULL,
+    key text NOT NULL,
     xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (rule, key)
 );
@@ -168,14 +168,14 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', ARRAY[stock_position_id::text] FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'stock_never_negative', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'stock_never_negative', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', ARRAY[stock_position_id::text] FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'stock_never_negative', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'stock_never_negative', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -187,8 +187,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT (sum(quantity) >= 0) FROM movements WHERE false) IS FALSE THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', ARRAY[id::text] FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'stock_never_negative', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
+            UNION ALL SELECT 'stock_never_negative', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -198,16 +198,16 @@ $$;
 CREATE FUNCTION check_movements_stock_never_negative() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    sw_key text[];
+    sw_key text;
 BEGIN
     FOR sw_key IN
         WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
         SELECT sw_queued.key FROM sw_queued
-            CROSS JOIN LATERAL (SELECT (sum(quantity) >= 0) AS ok FROM movements WHERE movements.stock_position_id = (sw_queued.key[1])::bigint) AS sw_group
-        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+            CROSS JOIN LATERAL (SELECT (sum(quantity) >= 0) AS ok FROM movements WHERE movements.stock_position_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
+        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
     LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM stock_positions WHERE id = (sw_key[1])::bigint);  -- the group went with its parent
-        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_never_negative', TABLE = 'movements', MESSAGE = 'rule stock_never_negative: A position never holds less than nothing.', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+        CONTINUE WHEN NOT EXISTS (SELECT FROM stock_positions WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_never_negative', TABLE = 'movements', MESSAGE = 'rule stock_never_negative: A position never holds less than nothing.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
     RETURN NULL;
 END;
@@ -218,14 +218,14 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', ARRAY[stock_position_id::text] FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_fits_position', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'stock_fits_position', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'stock_fits_position', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', ARRAY[stock_position_id::text] FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_fits_position', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'stock_fits_position', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'stock_fits_position', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -236,8 +236,8 @@ CREATE FUNCTION queue_stock_positions_stock_fits_position() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key)
-        SELECT 'stock_fits_position', ARRAY[id::text] FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-        UNION ALL SELECT 'stock_fits_position', ARRAY[NULL, pg_current_xact_id()::text]
+        SELECT 'stock_fits_position', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
+        UNION ALL SELECT 'stock_fits_position', ''
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -246,16 +246,16 @@ $$;
 CREATE FUNCTION check_movements_stock_fits_position() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    sw_key text[];
+    sw_key text;
 BEGIN
     FOR sw_key IN
         WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
         SELECT sw_queued.key FROM sw_queued
-            JOIN stock_positions AS parent ON parent.id = (sw_queued.key[1])::bigint
-            CROSS JOIN LATERAL (SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) AS ok FROM movements WHERE movements.stock_position_id = (sw_queued.key[1])::bigint) AS sw_group
-        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+            JOIN stock_positions AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
+            CROSS JOIN LATERAL (SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) AS ok FROM movements WHERE movements.stock_position_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
+        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
     LOOP
-        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_fits_position', TABLE = 'movements', MESSAGE = 'rule stock_fits_position: A position never holds more than its bins take.', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_fits_position', TABLE = 'movements', MESSAGE = 'rule stock_fits_position: A position never holds more than its bins take.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
     RETURN NULL;
 END;
@@ -360,7 +360,7 @@ CREATE TRIGGER trg_stock_positions_stock_never_negative_insert AFTER INSERT ON s
     FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_never_negative();
 
 CREATE CONSTRAINT TRIGGER trg_stock_never_negative_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'stock_never_negative' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_movements_stock_never_negative();
+    FOR EACH ROW WHEN (NEW.rule = 'stock_never_negative' AND NEW.key = '') EXECUTE FUNCTION check_movements_stock_never_negative();
 
 CREATE TRIGGER trg_movements_stock_fits_position_insert AFTER INSERT ON movements REFERENCING NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_movements_stock_fits_position();
@@ -378,7 +378,7 @@ CREATE TRIGGER trg_stock_positions_stock_fits_position_update AFTER UPDATE ON st
     FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_fits_position();
 
 CREATE CONSTRAINT TRIGGER trg_stock_fits_position_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'stock_fits_position' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_movements_stock_fits_position();
+    FOR EACH ROW WHEN (NEW.rule = 'stock_fits_position' AND NEW.key = '') EXECUTE FUNCTION check_movements_stock_fits_position();
 
 CREATE TRIGGER trg_movements_ledger_is_append_only BEFORE UPDATE OR DELETE ON movements
     FOR EACH ROW EXECUTE FUNCTION refuse_change_movements_ledger_is_append_only();

@@ -130,7 +130,7 @@ CREATE INDEX ix_performances_venue_id_starts_at ON performances (venue_id, start
 -- Kept objects
 CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
-    key text[] NOT NULL,
+    key text NOT NULL,
     xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (rule, key)
 );
@@ -143,14 +143,14 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'no_overselling', ARRAY[performance_id::text] FROM (SELECT DISTINCT performance_id FROM sw_new WHERE performance_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'no_overselling', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'no_overselling', '.' || performance_id::text FROM (SELECT DISTINCT performance_id FROM sw_new WHERE performance_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'no_overselling', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'no_overselling', ARRAY[performance_id::text] FROM (SELECT DISTINCT performance_id FROM sw_old WHERE performance_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'no_overselling', ARRAY[NULL, pg_current_xact_id()::text]
+            SELECT 'no_overselling', '.' || performance_id::text FROM (SELECT DISTINCT performance_id FROM sw_old WHERE performance_id IS NOT NULL) AS changed
+            UNION ALL SELECT 'no_overselling', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -161,8 +161,8 @@ CREATE FUNCTION queue_performances_no_overselling() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key)
-        SELECT 'no_overselling', ARRAY[id::text] FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-        UNION ALL SELECT 'no_overselling', ARRAY[NULL, pg_current_xact_id()::text]
+        SELECT 'no_overselling', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
+        UNION ALL SELECT 'no_overselling', ''
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -171,16 +171,16 @@ $$;
 CREATE FUNCTION check_tickets_no_overselling() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    sw_key text[];
+    sw_key text;
 BEGIN
     FOR sw_key IN
         WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
         SELECT sw_queued.key FROM sw_queued
-            JOIN performances AS parent ON parent.id = (sw_queued.key[1])::bigint
-            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status <> 'voided') <= parent.capacity) AS ok FROM tickets WHERE tickets.performance_id = (sw_queued.key[1])::bigint) AS sw_group
-        WHERE sw_queued.key[1] IS NOT NULL AND sw_group.ok IS FALSE
+            JOIN performances AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
+            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status <> 'voided') <= parent.capacity) AS ok FROM tickets WHERE tickets.performance_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
+        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
     LOOP
-        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'no_overselling', TABLE = 'tickets', MESSAGE = 'rule no_overselling: A performance never has more live tickets than its capacity.', DETAIL = 'group ' || array_to_string(sw_key, ', ');
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'no_overselling', TABLE = 'tickets', MESSAGE = 'rule no_overselling: A performance never has more live tickets than its capacity.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
     RETURN NULL;
 END;
@@ -271,7 +271,7 @@ CREATE TRIGGER trg_performances_no_overselling_update AFTER UPDATE ON performanc
     FOR EACH STATEMENT EXECUTE FUNCTION queue_performances_no_overselling();
 
 CREATE CONSTRAINT TRIGGER trg_no_overselling_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'no_overselling' AND NEW.key[1] IS NULL) EXECUTE FUNCTION check_tickets_no_overselling();
+    FOR EACH ROW WHEN (NEW.rule = 'no_overselling' AND NEW.key = '') EXECUTE FUNCTION check_tickets_no_overselling();
 
 CREATE TRIGGER trg_tickets_sold_only_while_on_sale BEFORE INSERT OR UPDATE OF performance_id ON tickets
     FOR EACH ROW EXECUTE FUNCTION check_tickets_sold_only_while_on_sale();

@@ -70,8 +70,9 @@ def rule_tables(design: Design) -> dict[str, Table]:
     return out
 
 
-QUEUE_SHAPE = [("rule", "text"), ("key", "text"), ("xact", "xid8")]
-_EARLIER_SHAPES = ([("rule", "text"), ("key", "text[]")], [("rule", "text"), ("key", "text[]"), ("xact", "xid8")])
+QUEUE_SHAPE = [("rule", "text"), ("key", "text"), ("xact", "xid8"), ("keys", "text[]")]
+_EARLIER_SHAPES = ([("rule", "text"), ("key", "text[]")], [("rule", "text"), ("key", "text[]"), ("xact", "xid8")],
+                   [("rule", "text"), ("key", "text"), ("xact", "xid8")])
 
 
 def queue_as_machinery(design: Design) -> Design:

@@ -126,7 +126,8 @@ class _State:
 # open, so a crash loses nothing, and it writes no WAL.  `xact` and its index let the check
 # find its own transaction's rows without walking the dead ones other transactions left.
 _PENDING_TABLE = (f"CREATE UNLOGGED TABLE {PENDING} (\n    rule text NOT NULL,\n    key text NOT NULL,\n"
-                  f"    xact xid8 NOT NULL DEFAULT pg_current_xact_id(),\n    PRIMARY KEY (rule, key)\n)")
+                  f"    xact xid8 NOT NULL DEFAULT pg_current_xact_id(),\n    keys text[],\n"
+                  f"    PRIMARY KEY (rule, key)\n)")
 _PENDING_INDEX = m.Index(name=f"ix_{PENDING}_xact", table=PENDING,
                          columns=(m.IndexColumn(expression="xact"), m.IndexColumn(expression="rule")))
 
@@ -136,6 +137,7 @@ _PENDING_INDEX = m.Index(name=f"ix_{PENDING}_xact", table=PENDING,
 # adds beside its groups, once per transaction and rule, has the empty key no group has; the
 # deferred trigger fires on it alone, to check all the groups.
 _MARK = "''"
+BATCH_FROM = 8  # groups new in the transaction that one statement puts in a batch row rather than a row each
 
 
 def _queued_key(columns: tuple[str, ...]) -> str:
@@ -230,19 +232,47 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
     lit = quote_literal(rule.name)
     reads_parent = _reads_parent(check)
 
-    def enqueue(source: str, columns: tuple[str, ...], indent: str = "        ") -> str:
+    def enqueue(source: str, columns: tuple[str, ...], indent: str = "        ", skip_new: bool = False) -> str:
         # DISTINCT over the columns before the key is built: hashing bigints, not text.
         array = _queued_key(columns)
         present = " AND ".join(f"{q(c)} IS NOT NULL" for c in columns)
-        return (f"{indent}INSERT INTO {PENDING} (rule, key)\n"
-                f"{indent}    SELECT {lit}, {array} FROM (SELECT DISTINCT {', '.join(q(c) for c in columns)} "
-                f"FROM {source} WHERE {present}) AS changed\n"
-                f"{indent}    UNION ALL SELECT {lit}, {_MARK}\n{indent}    ON CONFLICT DO NOTHING;\n")
+        changed = f"SELECT DISTINCT {', '.join(q(c) for c in columns)} FROM {source} WHERE {present}"
+        if not (skip_new and parent is not None and fk is not None):
+            return (f"{indent}INSERT INTO {PENDING} (rule, key)\n"
+                    f"{indent}    SELECT {lit}, {array} FROM ({changed}) AS changed\n"
+                    f"{indent}    UNION ALL SELECT {lit}, {_MARK}\n{indent}    ON CONFLICT DO NOTHING;\n")
+        # A group whose parent this transaction inserted cannot be written by another transaction
+        # (its key cannot see that parent): such groups go in one batch row per statement, and
+        # only the others get a row each, whose key makes a second writer wait.  A bulk insert of
+        # new entries and their lines thus writes one row, not one per entry.  Only the first
+        # query reads the transition table (planned on every call); the others keep their plans,
+        # and a statement that changed a few groups skips the parent lookups.
+        def decoded(i: int) -> str:
+            return "substr(sw_one, 2)" if len(per) == 1 else f"(substr(sw_one, 2)::text[])[{i + 1}]"
 
-    queue_body = ("BEGIN\n    IF TG_OP IN ('INSERT', 'UPDATE') THEN\n" + enqueue("sw_new", per) + "    END IF;\n"
-                  "    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n" + enqueue("sw_old", per) + "    END IF;\n"
+        same = " AND ".join(f"p.{q(r)} = ({decoded(i)})::{table.column(c).sql_type}"  # type: ignore[union-attr]
+                            for i, (c, r) in enumerate(zip(per, fk.ref_columns)))
+        return (f"{indent}SELECT array_agg({array}) INTO sw_known FROM ({changed}) AS changed;\n"
+                f"{indent}IF cardinality(sw_known) > {BATCH_FROM} THEN  -- a batch pays from a few groups on\n"
+                f"{indent}    SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)\n"
+                f"{indent}        INTO sw_known, sw_fresh\n"
+                f"{indent}        FROM (SELECT sw_one, EXISTS (SELECT FROM {q(parent.name)} AS p WHERE {same} "
+                f"AND p.xmin = pg_current_xact_id()::xid) AS fresh\n"
+                f"{indent}              FROM unnest(sw_known) AS sw_one) AS sw_groups;\n"
+                f"{indent}    IF sw_fresh IS NOT NULL THEN\n"
+                f"{indent}        INSERT INTO {PENDING} (rule, key, keys) VALUES ({lit}, "
+                f"'#' || gen_random_uuid()::text, sw_fresh);\n{indent}    END IF;\n{indent}END IF;\n"
+                f"{indent}INSERT INTO {PENDING} (rule, key)\n"
+                f"{indent}    SELECT {lit}, sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT {lit}, {_MARK}\n"
+                f"{indent}    ON CONFLICT DO NOTHING;\n")
+
+    queue_body = ("BEGIN\n    IF TG_OP IN ('INSERT', 'UPDATE') THEN\n" + enqueue("sw_new", per, skip_new=True)
+                  + "    END IF;\n    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n" + enqueue("sw_old", per, skip_new=True)
+                  + "    END IF;\n"
                   "    RETURN NULL;\nEND;")
-    queue = state.function(f"queue_{table.name}_{ident}", queue_body)
+    fresh_groups = parent is not None and fk is not None
+    queue = state.function(f"queue_{table.name}_{ident}", queue_body,
+                           "    sw_known text[];\n    sw_fresh text[];\n" if fresh_groups else "")
     names = []
     why = f"queues the {', '.join(per)} groups a statement changed, for rule {rule.name}"
     for event, old, new in (("insert", None, "sw_new"), ("update", "sw_old", "sw_new"), ("delete", "sw_old", None)):
@@ -260,13 +290,16 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
 
     text = message(rule, f"the rows of each {', '.join(per)} group must satisfy {check}")
     fail = _raise(rule, table.name, text, "'group ' || substr(sw_key, 2)")
-    queued = f"DELETE FROM {PENDING} WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key"
+    taken = f"DELETE FROM {PENDING} WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys"
+    keys = ("SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken "
+            "WHERE keys IS NOT NULL")
+    queued = f"WITH sw_taken AS ({taken}) {keys}"
     declare = "    sw_key text;\n"
     if parent is not None and fk is not None and _aggregates_parent_alone(check):
         # An aggregate over parent columns alone would belong to the outer query of a join, so
         # each group is read on its own with the parent row in a variable.
         declare += f"    sw_ok boolean;\n    parent {q(parent.name)}%ROWTYPE;\n"
-        body = (f"BEGIN\n    FOR sw_key IN {queued} LOOP\n        CONTINUE WHEN sw_key = '';  -- the marker\n"
+        body = (f"BEGIN\n    FOR sw_key IN {queued} LOOP\n"
                 f"        SELECT * INTO parent FROM {q(parent.name)} WHERE {matching('sw_key', fk.ref_columns)};\n"
                 "        CONTINUE WHEN NOT FOUND;  -- the group went with its parent\n"
                 f"        SELECT ({check}) INTO sw_ok FROM {q(table.name)} WHERE {matching('sw_key', per)};\n"
@@ -281,11 +314,11 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
         gone = (f"        CONTINUE WHEN NOT EXISTS (SELECT FROM {q(parent.name)} WHERE "
                 f"{matching('sw_key', fk.ref_columns)});  -- the group went with its parent\n"
                 if parent and fk and not reads_parent else "")
-        body = (f"BEGIN\n    FOR sw_key IN\n        WITH sw_queued AS ({queued})\n"
+        body = (f"BEGIN\n    FOR sw_key IN\n        WITH sw_taken AS ({taken}), sw_queued (key) AS ({keys})\n"
                 f"        SELECT sw_queued.key FROM sw_queued{joined}\n"
                 f"            CROSS JOIN LATERAL (SELECT ({check}) AS ok FROM {q(table.name)} WHERE "
                 f"{matching('sw_queued.key', per, q(table.name) + '.')}) AS sw_group\n"
-                "        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE\n    LOOP\n"
+                "        WHERE sw_group.ok IS FALSE\n    LOOP\n"
                 f"{gone}        {fail}\n    END LOOP;\n    RETURN NULL;\nEND;")
     check_fn = state.function(f"check_{table.name}_{ident}", body, declare)
     names.append(state.trigger(f"trg_{ident}_at_commit", PENDING, check_fn,
@@ -307,23 +340,36 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
 
 def _watch_parent(state: _State, rule: m.Rule, table: m.Table, parent: m.Table, fk: m.ForeignKey, check: str,
                   enqueue: str, reads_parent: bool) -> list[str]:
-    """Triggers on the parent: a new parent is an empty group; a changed one matters when the check reads it."""
+    """Triggers on the parent: a new parent is an empty group, which matters when an empty group
+    breaks the rule (`count(*) >= 1`; one batch row per statement); a changed one matters when
+    the check reads it."""
     ident = state.namer.ident(rule.name)
+    lit = quote_literal(rule.name)
+    present = " AND ".join(f"{q(c)} IS NOT NULL" for c in fk.ref_columns)
+    names = []
+    batch = (f"BEGIN\n    INSERT INTO {PENDING} (rule, key, keys)\n"
+             f"        SELECT {lit}, '#' || gen_random_uuid()::text, array_agg({_queued_key(fk.ref_columns)}) "
+             f"FROM sw_new WHERE {present} HAVING count(*) > 0\n"
+             f"        UNION ALL SELECT {lit}, {_MARK}, NULL\n        ON CONFLICT DO NOTHING;\n    RETURN NULL;\nEND;")
+    if reads_parent or _may_break_empty(check):
+        inserted = state.function(f"batch_{parent.name}_{ident}", batch)
+        names.append(state.trigger(f"trg_{parent.name}_{ident}_insert", parent.name, inserted,
+                                   f"new {parent.name} rows: an empty group is checked by rule {rule.name} at commit",
+                                   timing="after", events=(_INSERT,), level="statement", new_table="sw_new"))
     if reads_parent:
-        body = "BEGIN\n" + enqueue + "    RETURN NULL;\nEND;"
-        events = (("insert", None), ("update", "sw_old"))
-    else:
-        # The check reads no parent column: a new parent's group is empty, which matters only when
-        # an empty group breaks the rule (count(*) >= 1), and no change of the parent matters.
-        indented = "".join(f"    {line}\n" for line in enqueue.splitlines())
-        body = (f"BEGIN\n    IF (SELECT ({check}) FROM {q(table.name)} WHERE false) IS FALSE THEN\n{indented}"
-                "    END IF;\n    RETURN NULL;\nEND;")
-        events = (("insert", None),)
-    function = state.function(f"queue_{parent.name}_{ident}", body)
-    return [state.trigger(f"trg_{parent.name}_{ident}_{event}", parent.name, function,
-                          f"a new or changed {parent.name} row is checked by rule {rule.name} at commit", timing="after",
-                          events=(m.TriggerEvent(kind=event),), level="statement", old_table=old, new_table="sw_new")
-            for event, old in events]
+        changed = state.function(f"queue_{parent.name}_{ident}", "BEGIN\n" + enqueue + "    RETURN NULL;\nEND;")
+        names.append(state.trigger(f"trg_{parent.name}_{ident}_update", parent.name, changed,
+                                   f"a changed {parent.name} row is checked by rule {rule.name} at commit",
+                                   timing="after", events=(m.TriggerEvent(kind="update"),), level="statement",
+                                   old_table="sw_old", new_table="sw_new"))
+    return names
+
+
+def _may_break_empty(check: str) -> bool:
+    """Whether an empty group could break the rule: a count compared, or text we cannot read.
+    `sum(x) = 0` over no rows is NULL, which passes like a CHECK."""
+    tree = _parse(check)
+    return tree is None or any(isinstance(n, exp.Count) for n in tree.find_all(exp.Count)) or "coalesce" in check.lower()
 
 
 def _columns_of(node: exp.Expression) -> list[exp.Column]:

@@ -34,7 +34,7 @@ DROP FUNCTION check_loans_loans_to_active_members();
 DROP FUNCTION check_loans_loan_life_cycle();
 DROP FUNCTION refuse_change_loans_returned_loans_are_final();
 DROP FUNCTION check_loans_at_most_five_open_loans();
-DROP FUNCTION queue_members_at_most_five_open_loans();
+DROP FUNCTION batch_members_at_most_five_open_loans();
 DROP FUNCTION queue_loans_at_most_five_open_loans();
 DROP FUNCTION check_book_authors_one_first_author();
 DROP FUNCTION queue_book_authors_one_first_author();

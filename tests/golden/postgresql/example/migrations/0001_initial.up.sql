@@ -218,6 +218,7 @@ CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
     key text NOT NULL,
     xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    keys text[],
     PRIMARY KEY (rule, key)
 );
 
@@ -236,17 +237,38 @@ $$;
 
 CREATE FUNCTION queue_book_authors_one_first_author() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    sw_known text[];
+    sw_fresh text[];
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT array_agg('.' || book_id::text) INTO sw_known FROM (SELECT DISTINCT book_id FROM sw_new WHERE book_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM books AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('one_first_author', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', '.' || book_id::text FROM (SELECT DISTINCT book_id FROM sw_new WHERE book_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'one_first_author', ''
+            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT array_agg('.' || book_id::text) INTO sw_known FROM (SELECT DISTINCT book_id FROM sw_old WHERE book_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM books AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('one_first_author', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', '.' || book_id::text FROM (SELECT DISTINCT book_id FROM sw_old WHERE book_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'one_first_author', ''
+            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -259,10 +281,10 @@ DECLARE
     sw_key text;
 BEGIN
     FOR sw_key IN
-        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
             CROSS JOIN LATERAL (SELECT (count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1) AS ok FROM book_authors WHERE book_authors.book_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
-        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
+        WHERE sw_group.ok IS FALSE
     LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM books WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'one_first_author', TABLE = 'book_authors', MESSAGE = 'rule one_first_author: the rows of each book_id group must satisfy count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1', DETAIL = 'group ' || substr(sw_key, 2);
@@ -273,32 +295,51 @@ $$;
 
 CREATE FUNCTION queue_loans_at_most_five_open_loans() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    sw_known text[];
+    sw_fresh text[];
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT array_agg('.' || member_id::text) INTO sw_known FROM (SELECT DISTINCT member_id FROM sw_new WHERE member_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM members AS p WHERE p.id = (substr(sw_one, 2))::uuid AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('at_most_five_open_loans', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', '.' || member_id::text FROM (SELECT DISTINCT member_id FROM sw_new WHERE member_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ''
+            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT array_agg('.' || member_id::text) INTO sw_known FROM (SELECT DISTINCT member_id FROM sw_old WHERE member_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM members AS p WHERE p.id = (substr(sw_one, 2))::uuid AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('at_most_five_open_loans', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', '.' || member_id::text FROM (SELECT DISTINCT member_id FROM sw_old WHERE member_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ''
+            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION queue_members_at_most_five_open_loans() RETURNS trigger
+CREATE FUNCTION batch_members_at_most_five_open_loans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) FROM loans WHERE false) IS FALSE THEN
-        INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-            UNION ALL SELECT 'at_most_five_open_loans', ''
-            ON CONFLICT DO NOTHING;
-    END IF;
+    INSERT INTO rule_checks_pending (rule, key, keys)
+        SELECT 'at_most_five_open_loans', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
+        UNION ALL SELECT 'at_most_five_open_loans', '', NULL
+        ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
 $$;
@@ -309,10 +350,10 @@ DECLARE
     sw_key text;
 BEGIN
     FOR sw_key IN
-        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
             CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) AS ok FROM loans WHERE loans.member_id = (substr(sw_queued.key, 2))::uuid) AS sw_group
-        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
+        WHERE sw_group.ok IS FALSE
     LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (substr(sw_key, 2))::uuid);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'at_most_five_open_loans', TABLE = 'loans', MESSAGE = 'rule at_most_five_open_loans: A member may have at most five open loans.', DETAIL = 'group ' || substr(sw_key, 2);
@@ -454,7 +495,7 @@ CREATE TRIGGER trg_loans_at_most_five_open_loans_delete AFTER DELETE ON loans RE
     FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
 
 CREATE TRIGGER trg_members_at_most_five_open_loans_insert AFTER INSERT ON members REFERENCING NEW TABLE AS sw_new
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_members_at_most_five_open_loans();
+    FOR EACH STATEMENT EXECUTE FUNCTION batch_members_at_most_five_open_loans();
 
 CREATE CONSTRAINT TRIGGER trg_at_most_five_open_loans_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key = '') EXECUTE FUNCTION check_loans_at_most_five_open_loans();

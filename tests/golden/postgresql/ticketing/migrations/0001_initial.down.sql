@@ -24,6 +24,7 @@ DROP FUNCTION check_ticket_orders_order_life_cycle();
 DROP FUNCTION check_tickets_sold_only_while_on_sale();
 DROP FUNCTION check_tickets_no_overselling();
 DROP FUNCTION queue_performances_no_overselling();
+DROP FUNCTION batch_performances_no_overselling();
 DROP FUNCTION queue_tickets_no_overselling();
 DROP EXTENSION IF EXISTS citext;
 DROP EXTENSION IF EXISTS btree_gist;

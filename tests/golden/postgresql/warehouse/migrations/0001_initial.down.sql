@@ -28,9 +28,9 @@ DROP FUNCTION check_movements_no_movement_before_position_opened();
 DROP FUNCTION refuse_change_movements_ledger_is_append_only();
 DROP FUNCTION check_movements_stock_fits_position();
 DROP FUNCTION queue_stock_positions_stock_fits_position();
+DROP FUNCTION batch_stock_positions_stock_fits_position();
 DROP FUNCTION queue_movements_stock_fits_position();
 DROP FUNCTION check_movements_stock_never_negative();
-DROP FUNCTION queue_stock_positions_stock_never_negative();
 DROP FUNCTION queue_movements_stock_never_negative();
 DROP EXTENSION IF EXISTS btree_gist;
 

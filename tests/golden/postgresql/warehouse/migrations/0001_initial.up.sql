@@ -159,6 +159,7 @@ CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
     key text NOT NULL,
     xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    keys text[],
     PRIMARY KEY (rule, key)
 );
 
@@ -167,30 +168,38 @@ CREATE INDEX ix_rule_checks_pending_xact ON rule_checks_pending (xact, rule);
 -- Functions
 CREATE FUNCTION queue_movements_stock_never_negative() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    sw_known text[];
+    sw_fresh text[];
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT array_agg('.' || stock_position_id::text) INTO sw_known FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM stock_positions AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('stock_never_negative', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ''
+            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT array_agg('.' || stock_position_id::text) INTO sw_known FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM stock_positions AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('stock_never_negative', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ''
-            ON CONFLICT DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION queue_stock_positions_stock_never_negative() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF (SELECT (sum(quantity) >= 0) FROM movements WHERE false) IS FALSE THEN
-        INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_never_negative', ''
+            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', ''
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -203,10 +212,10 @@ DECLARE
     sw_key text;
 BEGIN
     FOR sw_key IN
-        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
             CROSS JOIN LATERAL (SELECT (sum(quantity) >= 0) AS ok FROM movements WHERE movements.stock_position_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
-        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
+        WHERE sw_group.ok IS FALSE
     LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM stock_positions WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_never_negative', TABLE = 'movements', MESSAGE = 'rule stock_never_negative: A position never holds less than nothing.', DETAIL = 'group ' || substr(sw_key, 2);
@@ -217,19 +226,51 @@ $$;
 
 CREATE FUNCTION queue_movements_stock_fits_position() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    sw_known text[];
+    sw_fresh text[];
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT array_agg('.' || stock_position_id::text) INTO sw_known FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM stock_positions AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('stock_fits_position', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_new WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_fits_position', ''
+            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', ''
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT array_agg('.' || stock_position_id::text) INTO sw_known FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed;
+        IF cardinality(sw_known) > 8 THEN  -- a batch pays from a few groups on
+            SELECT array_agg(sw_one) FILTER (WHERE NOT fresh), array_agg(sw_one) FILTER (WHERE fresh)
+                INTO sw_known, sw_fresh
+                FROM (SELECT sw_one, EXISTS (SELECT FROM stock_positions AS p WHERE p.id = (substr(sw_one, 2))::bigint AND p.xmin = pg_current_xact_id()::xid) AS fresh
+                      FROM unnest(sw_known) AS sw_one) AS sw_groups;
+            IF sw_fresh IS NOT NULL THEN
+                INSERT INTO rule_checks_pending (rule, key, keys) VALUES ('stock_fits_position', '#' || gen_random_uuid()::text, sw_fresh);
+            END IF;
+        END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', '.' || stock_position_id::text FROM (SELECT DISTINCT stock_position_id FROM sw_old WHERE stock_position_id IS NOT NULL) AS changed
-            UNION ALL SELECT 'stock_fits_position', ''
+            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', ''
             ON CONFLICT DO NOTHING;
     END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION batch_stock_positions_stock_fits_position() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rule_checks_pending (rule, key, keys)
+        SELECT 'stock_fits_position', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
+        UNION ALL SELECT 'stock_fits_position', '', NULL
+        ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
 $$;
@@ -251,11 +292,11 @@ DECLARE
     sw_key text;
 BEGIN
     FOR sw_key IN
-        WITH sw_queued AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key)
+        WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
             JOIN stock_positions AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
             CROSS JOIN LATERAL (SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) AS ok FROM movements WHERE movements.stock_position_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
-        WHERE sw_queued.key <> '' AND sw_group.ok IS FALSE
+        WHERE sw_group.ok IS FALSE
     LOOP
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_fits_position', TABLE = 'movements', MESSAGE = 'rule stock_fits_position: A position never holds more than its bins take.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
@@ -358,9 +399,6 @@ CREATE TRIGGER trg_movements_stock_never_negative_update AFTER UPDATE ON movemen
 CREATE TRIGGER trg_movements_stock_never_negative_delete AFTER DELETE ON movements REFERENCING OLD TABLE AS sw_old
     FOR EACH STATEMENT EXECUTE FUNCTION queue_movements_stock_never_negative();
 
-CREATE TRIGGER trg_stock_positions_stock_never_negative_insert AFTER INSERT ON stock_positions REFERENCING NEW TABLE AS sw_new
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_never_negative();
-
 CREATE CONSTRAINT TRIGGER trg_stock_never_negative_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.rule = 'stock_never_negative' AND NEW.key = '') EXECUTE FUNCTION check_movements_stock_never_negative();
 
@@ -374,7 +412,7 @@ CREATE TRIGGER trg_movements_stock_fits_position_delete AFTER DELETE ON movement
     FOR EACH STATEMENT EXECUTE FUNCTION queue_movements_stock_fits_position();
 
 CREATE TRIGGER trg_stock_positions_stock_fits_position_insert AFTER INSERT ON stock_positions REFERENCING NEW TABLE AS sw_new
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_fits_position();
+    FOR EACH STATEMENT EXECUTE FUNCTION batch_stock_positions_stock_fits_position();
 
 CREATE TRIGGER trg_stock_positions_stock_fits_position_update AFTER UPDATE ON stock_positions REFERENCING OLD TABLE AS sw_old NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_fits_position();

@@ -80,11 +80,17 @@ class _State:
                                        reason=reason))
 
     def lookup_index(self, table: str, columns: tuple[str, ...], reason: str) -> None:
-        """An index led by `columns`, unless one exists: the triggers look rows up by them."""
+        """An index led by `columns`, unless one exists (a key's index counts): the triggers look
+        rows up by them."""
         for index in self.indexes:
             lead = tuple(c.expression for c in index.columns[:len(columns)])
             if index.table == table and set(lead) == set(columns) and not index.where:
                 return
+        owner = self.tables.get(table)
+        keys = ([owner.primary_key.columns] if owner and owner.primary_key else []) + \
+            [u.columns for u in (owner.uniques if owner else ())]
+        if any(set(key[:len(columns)]) == set(columns) for key in keys):
+            return  # a primary key or unique constraint led by them has the index already
         self.indexes.append(m.Index(name=constraint("ix", table, *columns), table=table,
                                     columns=tuple(m.IndexColumn(expression=c) for c in columns), reason=reason))
 

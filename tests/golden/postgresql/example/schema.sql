@@ -202,8 +202,6 @@ CREATE INDEX ix_loans_status_due_on ON loans (status, due_on);
 
 CREATE INDEX ix_members_postal_code ON members (postal_code);
 
-CREATE INDEX ix_loans_book_id ON loans (book_id);
-
 -- Views
 CREATE VIEW open_loans AS
 SELECT * FROM loans WHERE returned_at IS NULL;
@@ -595,5 +593,3 @@ COMMENT ON INDEX ix_books_published_year IS 'access pattern books_by_author: (pu
 COMMENT ON INDEX ix_loans_status_due_on IS 'access pattern overdue_loans: (status, due_on) — equality columns, then range, then sort';
 
 COMMENT ON INDEX ix_members_postal_code IS 'the triggers of rule postal_code_city look rows up by postal_code';
-
-COMMENT ON INDEX ix_loans_book_id IS 'the trigger push_books_title_to_loans finds the copies by book_id';

@@ -532,6 +532,14 @@ class _Facts:
 
     def _concurrent_unique(self, name: str, columns: tuple[str, ...], partial: str | None) -> Attempt | None:
         """Two sessions insert the same new key at once: the second waits, then is refused."""
+        primary = self.table.primary_key
+        fk_columns = {c for fk in self.table.foreign_keys for c in fk.columns}
+        if primary and name != primary.name and set(primary.columns) <= fk_columns and \
+                set(primary.columns) & set(columns):
+            # A junction's key is made of its parents and shares a column with this key: the two
+            # sessions' rows would differ only by a free parent each, which small data may not have
+            # two of, and then the primary key, not this one, refuses the second.
+            return None
         # The new key is computed the same way in both sessions (neither sees the other's row):
         # the next value of a plain column, else the first parent row that leaves the key free.
         fk_columns = {c for fk in self.table.foreign_keys for c in fk.columns}

@@ -13,7 +13,6 @@
 --   unique uq_members_email: two sessions insert the same new email at once
 --   unique uq_cards_member_id: two sessions insert the same new member_id at once
 --   unique loans_book_once: two sessions insert the same new book_id, loaned_at at once
---   rule one_first_author (unique uq_book_authors_one_first_author): two sessions insert the same new book_id at once
 --   rule at_most_five_open_loans: two sessions each add a row that a member_id group can take once, not twice
 --   rule loans_to_active_members: a members row changed (is_active = false) by one session while another writes a loans row under it
 -- Not tried (no attempt could be built; the structure checks still cover them):

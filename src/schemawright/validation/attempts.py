@@ -275,13 +275,16 @@ class _Facts:
                 # the serials it used; the same in every session.
                 draw = profile(column.name, column.sql_type, semantic=column.semantic, rules=rules)
                 rng = Random(f"fresh:{self.table.name}.{column.name}")
-                values = [v for v in (generate(draw, serial, rng, distinct=True) for serial in range(987_650, 987_658))
-                          if v is not None]
+                # Spread (two sessions must differ): many candidates, so two picks rarely meet.
+                count = 64 if spread else 8
+                values = [v for v in (generate(draw, serial, rng, distinct=True)
+                                      for serial in range(987_650, 987_650 + count)) if v is not None]
                 if not values:
                     return None
                 listed = ", ".join(f"({quote_literal(v)})" for v in dict.fromkeys(values))
                 return (f"(SELECT f.v FROM (VALUES {listed}) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM {t} AS y "
-                        f"WHERE y.{c}::text = f.v) ORDER BY {'random()' if spread else '1'} LIMIT 1)")
+                        f"WHERE y.{c}::text = f.v) ORDER BY {'md5(f.v || pg_backend_pid()::text)' if spread else '1'} "
+                        "LIMIT 1)")
             args = parse(column.sql_type).args
             size = int(args[0]) if args and args[0].isdigit() else 40
             mark = "pg_backend_pid()::text || '~' || " if spread else ""

@@ -488,8 +488,8 @@ def _parent_check(state: _State, rule: m.Rule, table: m.Table) -> list[str]:
                               f"    parent {q(parent.name)}%ROWTYPE;\n    sw_ok boolean;\n")
     written = tuple(dict.fromkeys(fk.columns + row_columns(rule.expression or "", table)))
     name = state.trigger(f"trg_{table.name}_{ident}", table.name, function,
-                         f"rule {rule.name}: checks the row against its {parent.name} row when it is written or "
-                         f"{', '.join(written)} change", timing="before",
+                         f"rule {rule.name}: checks the row against its {parent.name} row when it is inserted or "
+                         f"when {', '.join(written)} {'changes' if len(written) == 1 else 'change'}", timing="before",
                          events=(_INSERT, m.TriggerEvent(kind="update", columns=written)))
     state.decide(rule, f"trigger {name} (reads {parent.name} FOR SHARE)",
                  "a CHECK cannot read another table; the trigger locks the parent row so a concurrent change of it "

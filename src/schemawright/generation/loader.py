@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from schemawright.database import Database, DatabaseError
-from schemawright.generation.tables import TableData, TableGenerator, check_columns
+from schemawright.generation.tables import TableData, TableGenerator
+from schemawright.validation.rules import check_columns
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
 

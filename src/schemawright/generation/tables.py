@@ -29,7 +29,7 @@ from schemawright.generation.distributions import (
     null_mask,
     rng_for,
 )
-from schemawright.validation.rules import column_name, column_rules, derived_columns
+from schemawright.validation.rules import check_columns, column_name, column_rules, derived_columns
 from schemawright.validation.values import profile
 
 
@@ -91,14 +91,6 @@ def derived_sql(table: m.Table, supplied: set[str]) -> dict[str, str]:
         if name in supplied and inputs <= supplied - {name}:
             found[name] = (inputs, expression.sql(dialect="postgres"))
     return {n: sql for n, (inputs, sql) in found.items() if not inputs & set(found)}
-
-
-def check_columns(check: m.Check) -> set[str] | None:
-    try:
-        tree = sqlglot.parse_one(check.expression, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-    return {column_name(c) for c in tree.find_all(exp.Column)}
 
 
 def data_profiles(design: m.Design) -> dict[str, m.DataProfile]:

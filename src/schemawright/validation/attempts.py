@@ -29,7 +29,8 @@ from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
 from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
-from schemawright.validation.rules import column_name, column_rules, derived_columns
+from schemawright.validation.rule_load import rule_triggers
+from schemawright.validation.rules import check_columns, column_rules, derived_columns
 from schemawright.validation.values import generate, profile
 
 NOTHING = "SWNOD"  # SQLSTATE of an attempt that found no rows to work on
@@ -91,9 +92,7 @@ def _quieted(design: m.Design, attempt: Attempt) -> Attempt:
     """The attempt with the other rules' triggers of its table switched off first."""
     rule = attempt.subject.split()[1] if attempt.subject.startswith("rule ") else None
     keep = next((r.enforced_by for r in design.rules if r.name == rule), ())
-    names = {n for r in design.rules for n in r.enforced_by}
-    triggers = [t for t in design.triggers if t.table in (attempt.table, *attempt.touches) and t.name in names
-                and t.name not in keep and not t.deferred]
+    triggers = [t for t in rule_triggers(design) if t.table in (attempt.table, *attempt.touches) and t.name not in keep]
     if not triggers:
         return attempt
     if attempt.concurrent:  # ALTER TABLE inside would lock the second session out: the runner does it
@@ -148,15 +147,6 @@ def _variants(assignments: Assignments) -> list[Assignments]:
     return out
 
 
-def check_columns(check: m.Check) -> set[str] | None:
-    """The columns a CHECK reads, None when its text does not parse."""
-    try:
-        tree = sqlglot.parse_one(check.expression, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-    return {name for c in tree.find_all(exp.Column) if (name := column_name(c))}
-
-
 def _do(body: str, declare: str = "") -> str:
     text = ("DECLARE\n    sw_rows bigint;\n    a record;\n    b record;\n" + declare + "BEGIN\n" + body
             + "    SET CONSTRAINTS ALL IMMEDIATE;\nEND")
@@ -198,53 +188,11 @@ class _Facts:
         self.design, self.table, self.owners = design, table, owners
         self.key = table.primary_key.columns if table.primary_key else ("ctid",)
         self.rules = [r for r in design.rules if table_of(design, r.entity) is table]
-        self.append_only = any(r.kind == "immutable" and r.condition is None for r in self.rules)
         self.name = q(table.name)
-        # Attempts switch off, inside their own rolled-back transaction, the rule triggers that
-        # do not enforce what they test, so only the constraint under test can refuse them.  A
-        # concurrent attempt cannot (ALTER TABLE would lock the other session out): it picks
-        # rows the other rules accept instead.
-        self.filtering = False
 
     def subject(self, kind: str, name: str) -> str:
         rule = self.owners.get(name)
         return f"rule {rule} ({kind} {name})" if rule else f"{kind} {name}"
-
-    # Rows an attempt may change, or copy into a new row, without another rule refusing first.
-
-    def _parent_filters(self) -> list[str]:
-        out = []
-        for rule in self.rules:
-            if rule.kind != "parent_check":
-                continue
-            fk = next((f for f in self.table.foreign_keys if f.columns == rule.columns), None)
-            check = qualified(rule.expression or "true", "src", "sw_parent_row")
-            if fk is None or check is None:
-                continue
-            match = " AND ".join(f"sw_parent_row.{q(r)} = src.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
-            out.append(f"NOT EXISTS (SELECT 1 FROM {q(fk.ref_table)} AS sw_parent_row WHERE {match} AND ({check}) "
-                       "IS FALSE)")
-        return out
-
-    def changeable(self) -> list[str]:
-        if not self.filtering:
-            return []
-        out = self._parent_filters()
-        for rule in self.rules:
-            if rule.kind == "immutable" and rule.condition is not None:
-                cond = qualified(rule.condition, "src")
-                out.append(f"({cond}) IS NOT TRUE" if cond else "false")
-        return out
-
-    def copyable(self) -> list[str]:
-        if not self.filtering:
-            return []
-        out = self._parent_filters()
-        for rule in self.rules:
-            if rule.kind == "transitions" and rule.initial:
-                states = ", ".join(quote_literal(s) for s in rule.initial)
-                out.append(f"src.{q(rule.columns[0])}::text IN ({states})")
-        return out
 
     def insertable(self) -> list[m.Column]:
         return [c for c in self.table.columns if not c.generated]
@@ -441,7 +389,7 @@ class _Facts:
                 return _touched(insert, what)
         sets = ", ".join(f"{q(c)} = {v}" for c, v in assignments.items())
         where = where + self.unreferenced(set(assignments))
-        return (_pick("b", self.table, self.key, _all(self.changeable() + where), what)
+        return (_pick("b", self.table, self.key, _all(where), what)
                 + _touched(f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')}", what))
 
     def _keys_of(self, columns: set[str]) -> tuple[str, ...]:
@@ -462,7 +410,7 @@ class _Facts:
         pk = self.table.primary_key
         if pk is None:
             return
-        insert = self.clone(self.copyable(), {c: f"src.{q(c)}" for c in pk.columns}, keep_key=True,
+        insert = self.clone([], {c: f"src.{q(c)}" for c in pk.columns}, keep_key=True,
                             skip=tuple(n for n, _, _ in self.unique_keys()))
         if insert is None:
             yield NotTried(self.subject("primary key", pk.name), "no row copy could be built")
@@ -488,13 +436,9 @@ class _Facts:
             present = [f"src.{q(c)} IS NOT NULL" for c in columns]
             what = f"two {self.table.name} rows" + (f" where {partial}" if partial else "")
             copied = self.tied(set(columns))
-            if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
-                body = (_pick("a", self.table, self.key, _all(matching + present), what, tuple(copied))
-                        + self.update_one({c: f"a.{q(c)}" for c in copied},
-                                          matching + self.distinct_from("a", copied, name), what))
-            if body is None:
-                yield NotTried(subject, "no row copy could be built")
-                continue
+            body = (_pick("a", self.table, self.key, _all(matching + present), what, tuple(copied))
+                    + self.update_one({c: f"a.{q(c)}" for c in copied},
+                                      matching + self.distinct_from("a", copied, name), what))
             yield Attempt(subject, self.table.name, f"{', '.join(columns)} repeated"
                           + (f" among rows where {partial}" if partial else ""), _do(body), "23505", name)
             concurrent = self._concurrent_unique(name, columns, partial)
@@ -556,7 +500,7 @@ class _Facts:
                 return None
             overrides[free[0]] = free[1]
         matching = [qualified(partial, "src") or "false"] if partial else []
-        insert = self.clone(self.copyable() + matching, overrides, skip=(name,), session=True)
+        insert = self.clone(matching, overrides, skip=(name,), session=True)
         if insert is None:
             return None
         return Attempt(self.subject("unique", name), self.table.name,
@@ -605,7 +549,7 @@ class _Facts:
                     f"{', '.join(f'y.{q(c)}' for c in f.columns)} FROM {q(t.name)} AS y WHERE "
                     f"{' AND '.join(f'y.{q(c)} IS NOT NULL' for c in f.columns)})" for t, f in others)
                 what = f"a {parent.name} row that only {self.table.name} rows reference"
-                body = _pick("b", parent, facts.key, _all(facts.changeable() + [used]), what)
+                body = _pick("b", parent, facts.key, _all([used]), what)
                 body += _touched(f"DELETE FROM {q(parent.name)} WHERE {_key_match(facts.key, 'b')}", what)
                 state = "23001" if fk.on_delete == "restrict" else "23503"  # restrict_violation / foreign_key_violation
                 yield Attempt(subject, parent.name, f"deleting a {parent.name} row that {self.table.name} rows "
@@ -738,13 +682,9 @@ class _Facts:
             matching = [qualified(rule.condition, "src") or "false"] if rule.condition else []
             present = [f"src.{q(rule.period[0])} IS NOT NULL"]
             what = f"two {self.table.name} rows" + (f" where {rule.condition}" if rule.condition else "")
-            if True:  # the other rules' triggers (append-only ones too) are off inside the attempt
-                body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
-                        + self.update_one({c: f"a.{q(c)}" for c in columns},
-                                          matching + self.distinct_from("a", list(columns), exclusion.name), what))
-            if body is None:
-                yield NotTried(subject, "no row copy could be built")
-                continue
+            body = (_pick("a", self.table, self.key, _all(matching + present), what, columns)
+                    + self.update_one({c: f"a.{q(c)}" for c in columns},
+                                      matching + self.distinct_from("a", list(columns), exclusion.name), what))
             yield Attempt(subject, self.table.name, f"a period overlapping another of the same "
                           f"{', '.join(rule.columns) or 'table'}", _do(body), "23P01", exclusion.name)
             start, end = rule.period
@@ -756,7 +696,7 @@ class _Facts:
                 column, ref = fk.columns[0], fk.ref_columns[0]
                 overrides[column] = (f"(SELECT p.{q(ref)} FROM {q(fk.ref_table)} AS p WHERE NOT EXISTS (SELECT 1 FROM "
                                      f"{self.name} AS x WHERE x.{q(column)} = p.{q(ref)}) ORDER BY 1 LIMIT 1)")
-            insert = self.clone(self.copyable() + matching + present, overrides, skip=(exclusion.name,))
+            insert = self.clone(matching + present, overrides, skip=(exclusion.name,))
             if insert:
                 yield Attempt(subject, self.table.name, "two sessions book the same new period at once",
                               _do(_touched(insert, f"a {self.table.name} row to copy")), "23P01", exclusion.name,
@@ -809,7 +749,7 @@ class _Facts:
             if not referenced:
                 yield Attempt(subject, self.table.name, f"TRUNCATE {self.table.name}",
                               _do(f"    TRUNCATE {self.name};\n"), "23514", rule.name)
-            insert = self.clone(self.copyable(), {})
+            insert = self.clone([], {})
             if insert:
                 yield Attempt(subject, self.table.name, f"INSERT of a new {self.table.name} row",
                               _do(_touched(insert, f"a {self.table.name} row to copy")))
@@ -833,12 +773,12 @@ class _Facts:
         if rule.initial:
             later = [s for s in states if s not in rule.initial]
             if later:
-                insert = self.clone(self.copyable(), {column.name: f"{quote_literal(later[0])}::{sql_type}"})
+                insert = self.clone([], {column.name: f"{quote_literal(later[0])}::{sql_type}"})
                 if insert:
                     yield Attempt(subject, self.table.name, f"a new row starting in {column.name} {later[0]}",
                                   _do(_touched(insert, f"a {self.table.name} row to copy")), "23514", rule.name)
         pairs = ", ".join(f"({quote_literal(a)}, {quote_literal(b)})" for a, b in rule.transitions)
-        filters = _all(self.changeable())
+        filters = "true"
         body = (f"    FOR sw_pair IN SELECT * FROM (VALUES {pairs}) AS v (old_state, new_state) LOOP\n"
                 f"        SELECT {', '.join(f'src.{_col(k)}' for k in self.key)} INTO b FROM {self.name} AS src\n"
                 f"            WHERE src.{col}::text = sw_pair.old_state AND {filters} LIMIT 1;\n"
@@ -993,7 +933,7 @@ class _Facts:
         # A copy of any row (the group's own first) moved into the group: a shipment copied into
         # a stock position whose receipts cannot cover it.
         into_group = {c: f"g.{q(c)}" for c in rule.columns}
-        insert = self.clone(self.copyable() + [" AND ".join(f"src.{_col(k)} = x.{_col(k)}" for k in self.key)],
+        insert = self.clone([" AND ".join(f"src.{_col(k)} = x.{_col(k)}" for k in self.key)],
                             into_group, keep=rule.columns)
         own_first = " AND ".join(f"src.{q(c)} = g.{q(c)}" for c in rule.columns)
         # A row moved into the group must agree with the keys that hold the group's columns with

@@ -153,12 +153,13 @@ def run_concurrent(db: Database, attempt: Attempt) -> Outcome:
 def _waits(db: Database, pid: int, thread: threading.Thread) -> bool:
     """True once session `pid` waits on a lock (or has finished)."""
     deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline and thread.is_alive():
-        with Database(db.url) as watcher:
+    # One watching connection (autocommit: each poll reads fresh activity), not one per poll.
+    with Database(db.url) as watcher:
+        while time.monotonic() < deadline and thread.is_alive():
             state = watcher.query_value("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        if state == "Lock":
-            return True
-        time.sleep(0.05)
+            if state == "Lock":
+                return True
+            time.sleep(0.05)
     return False
 
 

@@ -154,6 +154,15 @@ def derived_columns(table: m.Table) -> dict[str, exp.Expression]:
     return derived
 
 
+def check_columns(check: m.Check) -> set[str] | None:
+    """The columns a CHECK reads, None when its text does not parse."""
+    try:
+        tree = sqlglot.parse_one(check.expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+    return {name for c in tree.find_all(exp.Column) if (name := column_name(c))}
+
+
 def column_rules(table: m.Table) -> dict[str, ColumnRules]:
     """Per-column rules read from the table's CHECK constraints (unparseable ones are skipped)."""
     rules: dict[str, ColumnRules] = {}

@@ -537,7 +537,7 @@ _EXAMPLES = sorted((__import__("pathlib").Path(__file__).parent.parent / "exampl
 
 @pytest.mark.parametrize("path", _EXAMPLES, ids=lambda p: p.stem)
 def test_examples_are_fully_documented(path):
-    pipeline = pytest.importorskip("schemawright.pipeline")
+    from schemawright import pipeline
     d = pipeline.design_file(path)
     mermaid = to_mermaid(d)
     _assert_mermaid_grammar(mermaid)

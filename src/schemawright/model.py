@@ -70,6 +70,12 @@ class Role(_Frozen):
     description: str | None = None
     read: tuple[str, ...] = Field(default_factory=tuple, description="Entities it may read ('*' for all).")
     write: tuple[str, ...] = Field(default_factory=tuple, description="Entities it may write ('*' for all).")
+    append: tuple[str, ...] = Field(default_factory=tuple, description="Entities it may only add rows to (INSERT, "
+                                                                         "no UPDATE or DELETE): an access log.")
+    read_columns: tuple[str, ...] = Field(default_factory=tuple, description="`Entity.attribute` it may read when "
+                                          "it may not read the whole entity: read of some columns only.")
+    pii: bool | None = Field(None, description="Reads PII in clear. Default: a role that writes the entity does; "
+                                               "others read masked values (pii: mask) or none (pii: encrypt).")
 
 
 class SecurityNeeds(_Section):
@@ -78,6 +84,16 @@ class SecurityNeeds(_Section):
     roles: tuple[Role, ...] = Field(default_factory=tuple)
     tenant_column: str | None = Field(None, description="Column that isolates tenants (row-level security).")
     pii: Literal["none", "mask", "encrypt"] = Field("mask", description="How PII columns are protected.")
+    shared: tuple[str, ...] = Field(default_factory=tuple, description="Tenant-owned entities whose rows with no "
+                                    "tenant (tenant column NULL) every tenant may read: platform-wide reference data.")
+    audit_trail: tuple[str, ...] = Field(default_factory=tuple, description="Entities whose every change is recorded "
+                                         "in the append-only audit trail (who, when, old and new values).")
+    tenant_setting: str = Field("app.tenant_id", description="Session setting that holds the current tenant; set "
+                                "with SET LOCAL (set_config(..., true)) in each transaction.")
+    user_setting: str = Field("app.user_id", description="Session setting that names the application's end user "
+                              "(created_by, updated_by, the audit trail); else current_user.")
+    key_setting: str = Field("app.pii_key", description="Session setting that holds the PII encryption key (pii: "
+                             "encrypt); set by the application per transaction, never stored in the database.")
 
 
 class Security(SecurityNeeds):
@@ -314,6 +330,8 @@ class ForeignKey(_Frozen):
     ref_columns: tuple[str, ...]
     on_delete: str = "restrict"
     relationship: str | None = None
+    set_null: tuple[str, ...] = Field((), description="ON DELETE SET NULL of these columns only (a composite key "
+                                                       "whose tenant column must keep its value).")
 
 
 class Unique(_Frozen):
@@ -444,6 +462,46 @@ class Function(_Frozen):
     returns_set: bool = Field(False, description="Returns a set of rows of that type (SETOF).")
     language: str = "plpgsql"
     body: str = Field(description="The code between the dollar quotes, in `language`.")
+    security_definer: bool = Field(False, description="Runs with its owner's privileges (SECURITY DEFINER, with a "
+                                                      "fixed search_path): writes what its callers may not.")
+    volatility: Literal["volatile", "stable", "immutable"] = "volatile"
+
+
+# ---------------------------------------------------------------- security (step 9)
+
+
+class DatabaseRole(_Frozen):
+    """A role the design creates (NOLOGIN: people and services log in as members of it)."""
+
+    name: str
+    kind: Literal["owner", "group", "operator", "auditor"] = Field(
+        description="owner: owns every object, the only one allowed DDL; group: a spec role; operator: bypasses "
+                    "row-level security for support and maintenance; auditor: reads the audit trail.")
+    spec_role: str | None = Field(None, description="The spec's role it implements (kind group).")
+    bypass_rls: bool = False
+    description: str = ""
+
+
+class Grant(_Frozen):
+    """One GRANT: what a role may do to one object."""
+
+    role: str
+    privileges: tuple[str, ...] = Field(description="SELECT, INSERT, UPDATE, DELETE, USAGE, EXECUTE ...")
+    on: Literal["table", "sequence", "function", "schema"]
+    target: str = Field(description="Table, view, sequence or function name (a function with its argument types).")
+    columns: tuple[str, ...] = Field((), description="Column privileges: only these columns.")
+    reason: str = ""
+
+
+class Policy(_Frozen):
+    """A row-level security policy (permissive, for PUBLIC: every role but the operator's sees through it)."""
+
+    name: str
+    table: str
+    command: Literal["all", "select", "insert", "update", "delete"]
+    using: str | None = Field(None, description="Rows it lets a command see (SELECT, UPDATE, DELETE).")
+    check: str | None = Field(None, description="Rows it lets a command write (INSERT, UPDATE): WITH CHECK.")
+    reason: str = ""
 
 
 class View(_Frozen):
@@ -543,6 +601,11 @@ class Design(_Frozen):
     extensions: tuple[str, ...] = ()
     functions: tuple[Function, ...] = ()
     triggers: tuple[Trigger, ...] = ()
+    # security (step 9): roles, grants, row-level security (tables with ENABLE and FORCE)
+    roles: tuple[DatabaseRole, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    row_security: tuple[str, ...] = Field((), description="Tables with row-level security enabled and forced.")
+    policies: tuple[Policy, ...] = ()
     decisions: tuple[Decision, ...] = ()
     # existing schemas (importers)
     views: tuple[View, ...] = ()

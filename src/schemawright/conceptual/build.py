@@ -41,8 +41,10 @@ def build_conceptual(spec: s.Spec) -> m.Design:
     patterns = tuple(_pattern(p, spec, namer) for p in spec.access_patterns)
     volumes = tuple(m.Volume(entity=tables.get(k, k), rows=v.rows, growth_per_month=v.growth_per_month,
                              retention_months=v.retention_months) for k, v in spec.volumes.items())
-    roles = tuple(r.model_copy(update={"read": tuple(tables.get(e, e) for e in r.read),
-                                       "write": tuple(tables.get(e, e) for e in r.write)}) for r in spec.security.roles)
+    roles = tuple(r.model_copy(update={
+        "read": tuple(tables.get(e, e) for e in r.read), "write": tuple(tables.get(e, e) for e in r.write),
+        "append": tuple(tables.get(e, e) for e in r.append),
+        "read_columns": tuple(_renamed(c, tables) for c in r.read_columns)}) for r in spec.security.roles)
     return m.Design(
         project=spec.project,
         dialect=spec.database,
@@ -150,3 +152,9 @@ def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:
     kind = p.kind or ("read" if sql.lstrip("( \n").split(None, 1)[0].lower() in ("select", "with", "values", "table") else "write")
     return m.AccessPattern(name=p.name, sql=sql, frequency=p.frequency, latency_p95_ms=p.latency_p95_ms,
                            kind=kind, description=p.description)
+
+
+def _renamed(item: str, tables: dict[str, str]) -> str:
+    """`Entity.attribute` with the design's name for the entity (a junction by its relationship)."""
+    entity, dot, attribute = item.partition(".")
+    return tables.get(entity, entity) + dot + attribute

@@ -124,10 +124,21 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
                                 "again (the same junction table)", "give each table one volume", at_key=True))
         given.setdefault(tables.get(entity, entity), entity)
     for i, role in enumerate(spec.security.roles):
-        for verb in ("read", "write"):
+        for verb in ("read", "write", "append"):
             for j, entity in enumerate(getattr(role, verb)):
                 if entity != "*":
                     need_table(entity, ("security", "roles", i, verb, j), f"role {role.name!r}")
+        for j, item in enumerate(role.read_columns):
+            entity, _, attribute = item.partition(".")
+            if not attribute:
+                out.append(at.issue(("security", "roles", i, "read_columns", j),
+                                    f"role {role.name!r}: {item!r} must be written `Entity.attribute`",
+                                    "name the entity, a dot, then the attribute (User.display_name)"))
+            else:
+                need_table(entity, ("security", "roles", i, "read_columns", j), f"role {role.name!r}")
+    for key in ("shared", "audit_trail"):
+        for j, entity in enumerate(getattr(spec.security, key)):
+            need_table(entity, ("security", key, j), f"security.{key}")
     return out
 
 

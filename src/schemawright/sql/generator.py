@@ -157,6 +157,7 @@ class Generator:
         target = self.table_name(constraint.ref_table)
         target += f" ({self.names(constraint.ref_columns)})" if constraint.ref_columns else ""
         target += f" ON DELETE {constraint.on_delete.upper()}" if constraint.on_delete else ""
+        target += f" ({self.names(constraint.set_null)})" if constraint.set_null else ""
         return head + f"FOREIGN KEY ({self.names(constraint.columns)})\n    REFERENCES {target}"
 
     def create_table_sql(self, table: m.Table) -> str:

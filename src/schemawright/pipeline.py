@@ -40,6 +40,8 @@ from schemawright.requirements.references import key_columns, rule_columns
 from schemawright.requirements.rule_checks import rule_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
+from schemawright.security.roles import grant_privileges
+from schemawright.security.tenancy import isolate_tenants
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.rule_proofs import rule_checks
@@ -52,7 +54,8 @@ if TYPE_CHECKING:
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
 STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
-          enforce_rules, choose_indexes, partition, keep_copies, check_normal_forms, unique_names)
+          enforce_rules, isolate_tenants, choose_indexes, partition, keep_copies, grant_privileges, check_normal_forms,
+          unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -62,10 +62,15 @@ class Sandbox:
 
 
 @contextmanager
-def sandboxed_database(server_url: str, extensions: Iterable[str] = ()) -> Iterator[Sandbox]:
+def sandboxed_database(server_url: str, extensions: Iterable[str] = (),
+                       roles: Callable[[str], Iterable[tuple[str, bool]]] | None = None) -> Iterator[Sandbox]:
     """A fresh scratch database on `server_url`'s server, owned by a fresh role; both dropped
-    on every exit path.  `extensions`: those the design (or the caller) needs in it."""
+    on every exit path.  `extensions`: those the design (or the caller) needs in it.  `roles`:
+    given the scratch database's name, the design's roles as (name, bypasses row-level
+    security); the admin creates them, NOLOGIN, and hands them to the sandbox role WITH ADMIN
+    OPTION (the up migration grants them and SETs ROLE to the owner), and drops them after."""
     name = scratch_name()
+    wanted_roles = list(roles(name)) if roles else []
     with Database(server_url) as admin:
         remove_dead_scratch_databases(admin)  # what runs killed on this host (SIGKILL) left on the server
         user, may_create_roles = admin.query(
@@ -75,6 +80,7 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = ()) -> Itera
         try:
             if role:
                 _create_role(admin, role, password)
+                _create_design_roles(admin, role, wanted_roles)
             create_database(admin, name, owner=role)
             try:
                 url = with_database(server_url, name)
@@ -89,7 +95,24 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = ()) -> Itera
                 drop_database(admin, name)
         finally:
             if role:
+                for design_role, _bypass in reversed(wanted_roles):
+                    drop_role(admin, design_role)
                 drop_role(admin, role)
+
+
+def _create_design_roles(admin: Database, sandbox: str, roles: list[tuple[str, bool]]) -> None:
+    """The design's roles for this run.  Row-level security would hide the rows the run loads
+    from the sandbox role (FORCE applies to the tables' owner too): BYPASSRLS, granted by a
+    superuser only, lets it load and check them; the attacks run as the group roles, which
+    have no such attribute."""
+    if not roles:
+        return
+    superuser = admin.query_value("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    for name, bypass in roles:
+        admin.execute(f"CREATE ROLE {quote_ident(name)} NOLOGIN" + (" BYPASSRLS" if bypass and superuser else ""))
+        admin.execute(f"GRANT {quote_ident(name)} TO {quote_ident(sandbox)} WITH ADMIN OPTION")
+    if superuser:
+        admin.execute(f"ALTER ROLE {quote_ident(sandbox)} BYPASSRLS")
 
 
 def _create_role(admin: Database, role: str, password: str) -> None:

@@ -23,6 +23,9 @@ from schemawright.sql.quoting import quote_ident
 
 SCRATCH_PREFIX = "schemawright_scratch_"
 SANDBOX_SUFFIX = "_sandbox"  # the sandbox role of scratch database N is N + SANDBOX_SUFFIX
+# The design's roles (owner, groups, operator) are made for scratch database N as N + DESIGN_ROLE_INFIX + suffix,
+# so a run never touches the server's real roles of the same project.
+DESIGN_ROLE_INFIX = "_role_"
 
 
 def scratch_name(*, pid: int | None = None, host: str | None = None) -> str:
@@ -74,7 +77,8 @@ def drop_database(admin: Database, name: str) -> None:
 
 def drop_role(admin: Database, role: str) -> None:
     """Drop a sandbox role (after its database: it owns nothing else)."""
-    if not (role.startswith(SCRATCH_PREFIX) and role.endswith(SANDBOX_SUFFIX)):  # the same guard for roles
+    ours = role.endswith(SANDBOX_SUFFIX) or DESIGN_ROLE_INFIX in role  # the same guard for roles
+    if not (role.startswith(SCRATCH_PREFIX) and ours):
         raise ValueError(f"refusing to drop role {role!r}: not a schemawright sandbox role")
     with shielded(), _live(admin) as db:
         db.execute(f"DROP ROLE IF EXISTS {quote_ident(role)}")

@@ -33,6 +33,25 @@ def auditor_role(design: m.Design) -> str:
     return role_name(design, "auditor")
 
 
+def database_name(design: m.Design) -> str:
+    """The database the configuration fragments name (pg_hba.conf): the project's name."""
+    return fit(_slug(design.project))
+
+
 def login_role(group: str) -> str:
     """The login role documented (never created: it needs a password) for a group role."""
     return fit(f"{group}_login")
+
+
+def scoped(design: m.Design, prefix: str) -> m.Design:
+    """The design with its roles renamed `<prefix>_role_<suffix>`: validation makes them for its
+    scratch database only, so it never grants or drops a real role of the server."""
+    from schemawright.database.scratch import DESIGN_ROLE_INFIX  # noqa: PLC0415 - names.py stays import-light
+
+    if not design.roles:
+        return design
+    project = _slug(design.project) + "_"
+    renamed = {r.name: fit(prefix + DESIGN_ROLE_INFIX + r.name.removeprefix(project)) for r in design.roles}
+    return design.model_copy(update={
+        "roles": tuple(r.model_copy(update={"name": renamed[r.name]}) for r in design.roles),
+        "grants": tuple(g.model_copy(update={"role": renamed.get(g.role, g.role)}) for g in design.grants)})

@@ -249,6 +249,59 @@ class Generator:
             self.unsupported(f"table {table}: policy {name}")
         return f"CREATE POLICY {self.quote(name)} ON {self.table_name(table)}\n    USING ({using});"
 
+    def force_row_level_security_sql(self, table: str) -> str:
+        """Row-level security for the table's owner too (else the owner sees every row)."""
+        return f"ALTER TABLE {self.table_name(table)} FORCE ROW LEVEL SECURITY;"
+
+    def policy_sql(self, policy: m.Policy) -> str:
+        if not self.supports_row_level_security:
+            self.unsupported(f"table {policy.table}: policy {policy.name}")
+        text = f"CREATE POLICY {self.quote(policy.name)} ON {self.table_name(policy.table)} FOR {policy.command.upper()}"
+        text += f"\n    USING ({policy.using})" if policy.using else ""
+        return text + (f"\n    WITH CHECK ({policy.check})" if policy.check else "") + ";"
+
+    # ---- roles and privileges
+
+    def create_roles_sql(self, roles: Iterable[m.DatabaseRole]) -> str:
+        """NOLOGIN roles, each created unless the cluster has it (roles are shared by every database)."""
+        lines = []
+        for role in roles:
+            options = "NOLOGIN" + (" BYPASSRLS" if role.bypass_rls else "")
+            lines.append(f"    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {self.string(role.name)}) "
+                         f"THEN\n        CREATE ROLE {self.quote(role.name)} {options};\n    END IF;")
+        return "DO $$\nBEGIN\n" + "\n".join(lines) + "\nEND\n$$;"
+
+    def grant_sql(self, grant: m.Grant) -> str:
+        columns = f" ({self.names(grant.columns)})" if grant.columns else ""
+        privileges = ", ".join(p + columns for p in grant.privileges)
+        if grant.on == "function":
+            name, _, arguments = grant.target.partition("(")
+            target = f"FUNCTION {self.quote(name)}({arguments}"
+        elif grant.on == "table":
+            target = f"TABLE {self.table_name(grant.target)}"
+        else:
+            target = f"{grant.on.upper()} {self.quote(grant.target)}"
+        return f"GRANT {privileges} ON {target} TO {self.quote(grant.role)};"
+
+    def database_privileges_sql(self, action: str) -> str:
+        """A statement on the current database, whatever its name: `action` holds %I for it."""
+        return f"DO $$\nBEGIN\n    EXECUTE format({self.string(action)}, current_database());\nEND\n$$;"
+
+    def drop_roles_sql(self, roles: Iterable[str]) -> str:
+        """Drop each role's privileges and objects in this database; the role itself unless another
+        database of the cluster still depends on it (pg_shdepend is shared by the cluster)."""
+        names = ", ".join(self.string(r) for r in roles)
+        return ("DO $$\nDECLARE\n    name text;\nBEGIN\n"
+                f"    FOREACH name IN ARRAY ARRAY[{names}] LOOP\n"
+                "        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);\n"
+                "        EXECUTE format('DROP OWNED BY %I', name);\n"
+                "        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r "
+                "ON r.oid = d.refobjid WHERE r.rolname = name);\n"
+                "        BEGIN\n            EXECUTE format('DROP ROLE %I', name);\n"
+                "        EXCEPTION WHEN insufficient_privilege THEN\n"
+                "            RAISE NOTICE 'role % kept: dropping it needs CREATEROLE', name;\n"
+                "        END;\n    END LOOP;\nEND\n$$;")
+
     def drop_table_sql(self, name: str, if_exists: bool = False) -> str:
         return f"DROP TABLE {'IF EXISTS ' if if_exists else ''}{self.quote(name)};"
 
@@ -319,8 +372,11 @@ class Generator:
     def function_sql(self, function: m.Function) -> str:
         arguments = ", ".join(f"{self.quote(a.name)} {self.type_sql(a.type)}" for a in function.arguments)
         returns = ("SETOF " if function.returns_set else "") + self.type_sql(function.returns)
+        options = "" if function.volatility == "volatile" else f" {function.volatility.upper()}"
+        # A definer's function must not find objects through its caller's search_path.
+        options += " SECURITY DEFINER SET search_path = pg_catalog, public" if function.security_definer else ""
         return (f"CREATE FUNCTION {self.quote(function.name)}({arguments}) RETURNS {returns}\n"
-                f"LANGUAGE {function.language} AS {self.body_sql(function)};")
+                f"LANGUAGE {function.language}{options} AS {self.body_sql(function)};")
 
     def drop_function_sql(self, function: m.Function) -> str:
         types = ", ".join(self.type_sql(a.type) for a in function.arguments)
@@ -411,11 +467,13 @@ class Generator:
         then indexes, views, functions, triggers and comments."""
         one = _one
         sections = self.preamble(design)
+        sections += self._roles(design)
         if design.extensions and not self.supports_extensions:
             self.unsupported(f"extensions {', '.join(design.extensions)}")
         elif design.extensions:
             sections.append(("Extensions", [one("CreateExtensionStmt", self.create_extension_sql(e))
                                             for e in design.extensions]))
+        sections += self._as_owner(design)
         sections.append(("Kept objects (before tables)", self._kept(design, before=True)))
         if design.enums and not self.supports_enum_types:
             self.unsupported(f"enum types {', '.join(e.name for e in design.enums)}")
@@ -430,11 +488,64 @@ class Generator:
         sections.append(("Kept objects", self._kept(design, before=False)))
         sections += self._routines(design)
         sections.append(("Comments", [one("CommentStmt", c) for c in self.comments(design)]))
+        sections += self._privileges(design)
         sections = [(title, pieces) for title, pieces in sections if pieces]
         texts = [self.header(design).rstrip("\n")]
         texts += [f"-- {title}\n" + "\n\n".join(p.text for p in pieces) for title, pieces in sections]
         script = "\n\n".join(texts) + "\n"
         return self.check(script, [s for _, pieces in sections for p in pieces for s in p.statements], "up script")
+
+    def _roles(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
+        """The roles, then PUBLIC's default rights taken away (before any object exists)."""
+        if not design.roles:
+            return []
+        owner = next(r.name for r in design.roles if r.kind == "owner")
+        groups = ", ".join(self.quote(r.name) for r in design.roles if r.kind != "owner")
+        pieces = [_one("DoStmt", self.create_roles_sql(design.roles))]
+        pieces.append(_one("GrantRoleStmt", f"GRANT {self.quote(owner)} TO CURRENT_USER;"))
+        pieces.append(_one("DoStmt", self.database_privileges_sql("REVOKE ALL ON DATABASE %I FROM PUBLIC")))
+        pieces.append(_one("DoStmt", self.database_privileges_sql(
+            f"GRANT CONNECT ON DATABASE %I TO {self.quote(owner)}, {groups}")))
+        pieces.append(_one("GrantStmt", "REVOKE ALL ON SCHEMA public FROM PUBLIC;"))
+        pieces.append(_one("GrantStmt", f"GRANT USAGE, CREATE ON SCHEMA public TO {self.quote(owner)};"))
+        pieces.append(_one("GrantStmt", f"GRANT USAGE ON SCHEMA public TO {groups};"))
+        return [("Roles (NOLOGIN; people and services log in as members) and PUBLIC's rights taken away", pieces)]
+
+    def _as_owner(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
+        """Everything after the extensions is created as the owner role, so it owns it, and the
+        owner's default privileges make future objects follow the same grants."""
+        if not design.roles:
+            return []
+        owner = self.quote(next(r.name for r in design.roles if r.kind == "owner"))
+        pieces = [_one("VariableSetStmt", f"SET ROLE {owner};"),
+                  _one("AlterDefaultPrivilegesStmt",
+                       f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;")]
+        everything = [r for r in design.roles if r.kind == "operator"]
+        for role in design.roles:
+            spec = next((s for s in design.security.roles if s.name == role.spec_role), None)
+            if spec is not None and "*" in spec.write:
+                everything.append(role)
+            elif spec is not None and "*" in spec.read:
+                pieces.append(_one("AlterDefaultPrivilegesStmt", f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} GRANT "
+                                   f"SELECT ON TABLES TO {self.quote(role.name)};"))
+        if everything:
+            pieces.append(_one("AlterDefaultPrivilegesStmt", f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} GRANT SELECT, "
+                               f"INSERT, UPDATE, DELETE ON TABLES TO {', '.join(self.quote(r.name) for r in everything)};"))
+        return [("Objects below belong to the owner role; future ones get the same grants", pieces)]
+
+    def _privileges(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
+        sections = []
+        if design.grants:
+            sections.append(("Privileges (least privilege: exactly what each role's spec lists)",
+                             [_one("GrantStmt", self.grant_sql(g)) for g in design.grants]))
+        rls = [_one("AlterTableStmt", self.enable_row_level_security_sql(t)) for t in design.row_security]
+        rls += [_one("AlterTableStmt", self.force_row_level_security_sql(t)) for t in design.row_security]
+        rls += [_one("CreatePolicyStmt", self.policy_sql(p)) for p in design.policies]
+        if rls:
+            sections.append(("Row-level security: tenants see and change their own rows only", rls))
+        if design.roles:
+            sections.append(("Back to the role that ran the script", [_one("VariableSetStmt", "RESET ROLE;")]))
+        return sections
 
     def _routines(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
         if not self.supports_functions:
@@ -464,9 +575,19 @@ class Generator:
         if self.supports_extensions:
             drops += [f"DROP EXTENSION IF EXISTS {self.quote(e)};" for e in reversed(design.extensions)]
         statements += [Statement("DropStmt", d) for d in drops]
+        statements += self._roles_down(design)
         script = self.header(design) + "-- Down migration: removes everything the up migration created.\n\n" \
             + "\n".join(s.text for s in statements) + "\n"
         return self.check(script, statements, "down script")
+
+    def _roles_down(self, design: m.Design) -> list[Statement]:
+        """PUBLIC's use of schema public back (PostgreSQL's default), then the roles (kept while
+        another database uses them).  The database's CONNECT and TEMPORARY stay taken from PUBLIC:
+        less privilege is safe, and many servers revoke them anyway."""
+        if not design.roles:
+            return []
+        return [Statement("GrantStmt", "GRANT USAGE ON SCHEMA public TO PUBLIC;"),
+                Statement("DoStmt", self.drop_roles_sql(r.name for r in reversed(design.roles)))]
 
     def migration(self, script: str) -> str:
         """A script as a migration file: in one transaction where DDL is transactional, so it

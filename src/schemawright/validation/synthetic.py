@@ -237,7 +237,8 @@ class _Filler:
                 if self_ref:
                     return _MissingParent(f"no row yet in {table.name} for the first row to reference "
                                           f"(NOT NULL self-reference {fk.name})")
-                if fixed and parents:  # another parent row (another tenant's) may have matches: retry
+                tenant = self.design.security.tenant_column
+                if parents and fixed and {c for c, _ in fixed} == {tenant}:  # another tenant's row may match: retry
                     return f"no {fk.ref_table} row with the same {', '.join(c for c, _ in fixed)} ({fk.name})"
                 return _MissingParent(f"no row in {fk.ref_table} to reference ({fk.name})")
             choice = self._pick(plan, used, row, pairs, candidates, rng, len(own) if attempt == 0 else None)

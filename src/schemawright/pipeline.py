@@ -42,9 +42,11 @@ from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
 from schemawright.security.roles import grant_privileges
 from schemawright.security.tenancy import isolate_tenants
+from schemawright.security.transport import pg_hba_conf, postgresql_conf
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.rule_proofs import rule_checks
+from schemawright.validation.transport_proof import transport_checks
 from schemawright.validation.run import validate as run_validation
 
 if TYPE_CHECKING:
@@ -76,11 +78,14 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
     "tests/sql/constraints.sql": lambda design, _files: to_plain_sql(design),
     "tests/sql/data_quality.sql": lambda design, _files: to_data_quality(design),
     "tests/README.md": lambda design, _files: to_readme(design),
+    # TLS, SCRAM and pgaudit: right for every PostgreSQL server, so written for every design.
+    "config/postgresql.security.conf": lambda design, _files: postgresql_conf(design),
+    "config/pg_hba.conf": lambda design, _files: pg_hba_conf(design),
 }
 
 # The checks `validate` runs after the access patterns, on the loaded scratch database:
 # (db, design, enums, seed) -> checks.
-CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks)
+CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks, transport_checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:

@@ -1,0 +1,211 @@
+"""A throw-away server of the machine's PostgreSQL binaries, started with given configuration files.
+
+For proofs of server configuration (TLS, pg_hba.conf, pgaudit) that the embedded server
+cannot give: its binaries are built without OpenSSL and ship no pgaudit.  The server lives
+in a fresh temporary directory, listens on 127.0.0.1 at a free port and on a Unix socket in
+that directory, and is stopped and deleted on every way out: an error, Ctrl-C or SIGTERM
+(interrupts.py), or a kill (the directory is named as embedded.py's are, so the next run's
+leftovers.py stops and deletes it).
+
+Roles and databases are made before the server starts, in single-user mode, so the proof
+needs no administrator login: the pg_hba.conf under test may allow none.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import pwd
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemawright.database.leftovers import embedded_dir_prefix, remove_dead_embedded_dirs, stop_postmaster
+from schemawright.interrupts import shielded
+
+DEBIAN_ROOT = Path("/usr/lib/postgresql")  # Debian's layout: /usr/lib/postgresql/<major>/{bin,lib}
+SERVER_USER = "postgres"  # initdb refuses to run as root; Debian's packages create this account
+TIMEOUT_S = 60
+_SCRAM_ITERATIONS = 4096  # PostgreSQL's default
+
+
+class ServerError(RuntimeError):
+    """The server could not be set up or started; the message says why (no secrets in it)."""
+
+
+@dataclass(frozen=True)
+class Binaries:
+    bindir: Path
+    version: int
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    directory: Path  # its Unix socket lives here
+    log: Path  # the server's stderr: every log line
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def debian_binaries(library: str | None = None, root: Path = DEBIAN_ROOT) -> Binaries | None:
+    """The newest installed PostgreSQL whose lib directory holds `library`.so (when given)."""
+    found = []
+    for directory in root.glob("*") if root.is_dir() else ():
+        if not directory.name.isdigit() or not (directory / "bin" / "initdb").exists():
+            continue
+        if library and not (directory / "lib" / f"{library}.so").exists():
+            continue
+        found.append(Binaries(directory / "bin", int(directory.name)))
+    return max(found, key=lambda b: b.version, default=None)
+
+
+def scram_verifier(password: str, salt: bytes | None = None) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802, 7677): given to
+    CREATE ROLE ... PASSWORD, it keeps the password itself out of every statement and log."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    return (f"SCRAM-SHA-256${_SCRAM_ITERATIONS}:{b64(salt)}$"
+            f"{b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}")
+
+
+@contextmanager
+def configured_server(binaries: Binaries, files: Mapping[str, bytes], *, include: str,
+                      bootstrap: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
+    """initdb, write `files` into the data directory (private: mode 0600), include the file
+    named `include` at the end of postgresql.conf, run each (database, SQL line) of
+    `bootstrap` in single-user mode, start; yield the server; stop and delete it."""
+    user = _server_user()
+    tmp = _base_directory(user)
+    remove_dead_embedded_dirs(tmp)
+    directory: Path | None = None
+    try:
+        with shielded():  # a half-made directory or half-started server must reach the finally
+            directory = Path(tempfile.mkdtemp(prefix=embedded_dir_prefix(), dir=tmp))
+            server = _start(binaries, directory, user, files, include, bootstrap)
+        yield server
+    finally:
+        with shielded():
+            if directory is not None:
+                try:
+                    _run([str(binaries.bindir / "pg_ctl"), "stop", "-D", str(directory / "pg"), "-m", "immediate",
+                          "-w"], user, check=False)
+                except ServerError:
+                    pass  # pg_ctl hung or is gone: stop_postmaster below does it by signals
+                finally:
+                    stop_postmaster(directory / "pg")  # pg_ctl failed, or a child outlived the postmaster
+                    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _start(binaries: Binaries, directory: Path, user: pwd.struct_passwd | None, files: Mapping[str, bytes],
+           include: str, bootstrap: Sequence[tuple[str, str]]) -> Server:
+    pgdata = directory / "pg"
+    if user is not None:
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    _run([str(binaries.bindir / "initdb"), "-D", str(pgdata), "-U", SERVER_USER, "-E", "UTF8", "--no-sync",
+          "--no-instructions", "--auth=reject"], user, what="initdb")
+    for name, content in files.items():
+        _write_private(pgdata / name, content, user)
+    port = _free_port()
+    with open(pgdata / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write(f"\n# A private server for one proof: loopback and a socket in its own directory.\n"
+                   f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{directory}'\n"
+                   f"include '{include}'\n")
+    for database, sql in bootstrap:
+        _single_user(binaries, pgdata, user, database, sql)
+    log = directory / "server.log"
+    try:
+        _run([str(binaries.bindir / "pg_ctl"), "start", "-D", str(pgdata), "-l", str(log), "-w", "-t", "30"],
+             user, what="pg_ctl start")
+    except ServerError as error:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-5:]) if log.exists() else ""
+        raise ServerError(f"{error}\n{tail}".rstrip()) from None
+    return Server("127.0.0.1", port, directory, log)
+
+
+def _single_user(binaries: Binaries, pgdata: Path, user: pwd.struct_passwd | None, database: str, sql: str) -> None:
+    # One statement per line; each is its own transaction (CREATE DATABASE needs that).
+    done = _run([str(binaries.bindir / "postgres"), "--single", "-D", str(pgdata), database], user,
+                stdin=sql.encode(), check=False)
+    errors = [line for line in done.stderr.decode(errors="replace").splitlines()
+              if re.search(r"\b(ERROR|FATAL|PANIC):", line)]  # never the STATEMENT lines: they hold verifiers
+    if done.returncode or errors:
+        raise ServerError(f"setup in database {database} failed: " + ("; ".join(errors) or f"exit {done.returncode}"))
+
+
+def _run(argv: list[str], user: pwd.struct_passwd | None, *, what: str = "", stdin: bytes | None = None,
+         check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(argv, input=stdin, capture_output=True, timeout=TIMEOUT_S, check=False,
+                              user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                              cwd="/")  # the server's user may not enter our working directory
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ServerError(f"{what or argv[0]}: {error}") from None
+    if check and done.returncode:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ServerError(f"{what or argv[0]} failed: {message[-1] if message else f'exit {done.returncode}'}")
+    return done
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """None: run as ourselves; as root, PostgreSQL's own account (initdb refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        raise ServerError(f"running as root and there is no {SERVER_USER!r} account to run the server as "
+                          "(initdb refuses root)") from None
+
+
+def _base_directory(user: pwd.struct_passwd | None) -> Path:
+    """The temporary directory, or /tmp when the server's account cannot reach it (a private TMPDIR
+    of root's): the server must enter its own data directory."""
+    tmp = Path(tempfile.gettempdir())
+    for candidate in (tmp, Path("/tmp")):
+        if user is None or _reachable(candidate, user):
+            return candidate
+    raise ServerError(f"the {SERVER_USER!r} account cannot reach {tmp} (nor /tmp) to run the server in it")
+
+
+def _reachable(directory: Path, user: pwd.struct_passwd) -> bool:
+    """`user` may pass through every directory down to `directory` (owner, group or other x bit)."""
+    for path in (*reversed(directory.resolve().parents), directory.resolve()):
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        bit = 0o100 if status.st_uid == user.pw_uid else 0o010 if status.st_gid == user.pw_gid else 0o001
+        if not status.st_mode & bit:
+            return False
+    return True
+
+
+def _write_private(path: Path, content: bytes, user: pwd.struct_passwd | None) -> None:
+    """Mode 0600 from the first byte (a key must never be readable by others, even briefly)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    if user is not None:
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

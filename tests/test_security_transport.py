@@ -25,9 +25,12 @@ BINARIES = debian_binaries("pgaudit")
 needs_pgaudit = pytest.mark.skipif(BINARIES is None, reason="no PostgreSQL with pgaudit under /usr/lib/postgresql "
                                                             "(Debian: postgresql-15-pgaudit)")
 
+PATIENTS = m.Table(name="patients", columns=(m.Column(name="id", semantic="id"),
+                                              m.Column(name="name", semantic="string", pii=True)))
 HOSPITAL = m.Design(
     project="Hospital",
     security=m.Security(pii="encrypt", tenant_column="system_id", audit_trail=("Patient",)),
+    tables=(PATIENTS,),
     roles=(m.DatabaseRole(name="hospital_owner", kind="owner"),
            m.DatabaseRole(name="hospital_clinician", kind="group", spec_role="clinician"),
            m.DatabaseRole(name="hospital_billing", kind="group", spec_role="billing"),
@@ -100,7 +103,10 @@ def test_writes_are_audited_only_where_the_design_has_a_reason():
     assert [c for c, _ in audit_classes(PLAIN)] == ["ddl", "role"]
     assert _settings(postgresql_conf(PLAIN))["pgaudit.log"] == "'ddl, role'"
     reason = dict(audit_classes(HOSPITAL))["write"]
-    assert "Patient" in reason and "pii: encrypt" in reason and "system_id" in reason
+    assert "Patient" in reason and "1 column holds PII (patients.name; pii: encrypt)" in reason
+    assert "system_id" in reason
+    with_pii_only = PLAIN.model_copy(update={"tables": (PATIENTS,)})  # PII is reason enough, even with pii: none
+    assert [c for c, _ in audit_classes(with_pii_only)] == ["ddl", "role", "write"]
 
 
 def test_fragments_are_deliverables_and_the_proof_is_a_validation_check():

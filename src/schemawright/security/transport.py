@@ -39,18 +39,21 @@ def audit_classes(design: m.Design) -> tuple[tuple[str, str], ...]:
     """pgaudit statement classes for this design: (class, why)."""
     classes = [("ddl", "every change to the schema, and who made it"),
                ("role", "GRANT, REVOKE and CREATE/ALTER/DROP ROLE: every change of privileges")]
-    why = _write_reasons(design.security)
+    why = _write_reasons(design)
     if why:
         classes.append(("write", "INSERT, UPDATE, DELETE, TRUNCATE and COPY FROM, since " + "; ".join(why)))
     return tuple(classes)
 
 
-def _write_reasons(security: m.Security) -> list[str]:
-    why = []
+def _write_reasons(design: m.Design) -> list[str]:
+    security, why = design.security, []
     if security.audit_trail:
         why.append("the spec audits " + ", ".join(sorted(security.audit_trail)))
-    if security.pii != "none":
-        why.append(f"the data holds PII (pii: {security.pii})")
+    pii = [f"{table.name}.{column.name}" for table in design.tables for column in table.columns if column.pii]
+    if pii:
+        shown = ", ".join(pii[:3]) + (f" and {len(pii) - 3} more" if len(pii) > 3 else "")
+        holds = "1 column holds" if len(pii) == 1 else f"{len(pii)} columns hold"
+        why.append(f"{holds} PII ({shown}; pii: {security.pii})")
     if security.tenant_column:
         why.append(f"rows belong to tenants ({security.tenant_column})")
     return why
@@ -80,7 +83,7 @@ def postgresql_conf(design: m.Design) -> str:
          "shared_preload_libraries", "'pgaudit'"),
         ([line for name, why in classes for line in _wrapped(f"{name}: {why}.")] + (
             [] if any(name == "write" for name, _ in classes) else
-            ["No write: no audited entity, no PII, no tenants; each write would cost a log line."]) +
+            ["No write: no audited entity, no PII column, no tenants; each write would cost a log line."]) +
          ["No read: a line per SELECT floods the log; the audit trail records changes."],
          "pgaudit.log", "'" + ", ".join(name for name, _ in classes) + "'"),
         (["Statements that touch only the system catalogs (psql's \\d, drivers' type lookups) are noise."],

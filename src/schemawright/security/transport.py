@@ -84,7 +84,7 @@ def postgresql_conf(design: m.Design) -> str:
         ([line for name, why in classes for line in _wrapped(f"{name}: {why}.")] + (
             [] if any(name == "write" for name, _ in classes) else
             ["No write: no audited entity, no PII column, no tenants; each write would cost a log line."]) +
-         ["No read: a line per SELECT floods the log; the audit trail records changes."],
+         ["No read: a line per SELECT would flood the log."],
          "pgaudit.log", "'" + ", ".join(name for name, _ in classes) + "'"),
         (["Statements that touch only the system catalogs (psql's \\d, drivers' type lookups) are noise."],
          "pgaudit.log_catalog", "off"),

@@ -90,7 +90,7 @@ def postgresql_conf(design: m.Design) -> str:
          "pgaudit.log_catalog", "off"),
         (["One line per table a statement touches, so a search for a table finds every statement on it."],
          "pgaudit.log_relation", "on"),
-        ([f"Bound parameter values carry the data: PII{key_note}.",
+        ([f"Bound parameter values are the data itself, PII included{key_note}.",
           "They must never reach the log, which more people read, and for longer, than the data.",
           "Lines say <not logged> instead. Values written as literals inside the SQL text are logged",
           "with the statement: pass them as parameters."],

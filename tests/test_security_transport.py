@@ -92,6 +92,7 @@ def test_postgresql_conf_requires_tls_12_scram_and_keeps_parameters_out_of_pgaud
     assert settings["pgaudit.log_parameter"] == "off" and settings["pgaudit.log_relation"] == "on"
     assert settings["log_connections"] == "on" and settings["log_disconnections"] == "on"
     lines = conf.splitlines()
+    assert max(len(line) for line in lines) <= 100
     for number, line in enumerate(lines):  # every setting says why, right above it
         if re.match(r"^[a-z_.]+ = ", line):
             assert lines[number - 1].startswith("# "), line

@@ -90,10 +90,10 @@ def postgresql_conf(design: m.Design) -> str:
          "pgaudit.log_catalog", "off"),
         (["One line per table a statement touches, so a search for a table finds every statement on it."],
          "pgaudit.log_relation", "on"),
-        ([f"Bound parameter values are the data itself, PII included{key_note}.",
-          "They must never reach the log, which more people read, and for longer, than the data.",
-          "Lines say <not logged> instead. Values written as literals inside the SQL text are logged",
-          "with the statement: pass them as parameters."],
+        (_wrapped(f"Bound parameter values are the data itself, PII included{key_note}. They must never "
+                  "reach the log, which more people read, and for longer, than the data. Lines say <not logged> "
+                  "instead. Values written as literals inside the SQL text are logged with the statement: pass "
+                  "them as parameters.", indent=""),
          "pgaudit.log_parameter", "off"),
         (["Who connected, from where, and over which TLS version (the line says \"SSL enabled\")."],
          "log_connections", "on"),
@@ -144,9 +144,9 @@ def pg_hba_conf(design: m.Design) -> str:
     return "\n".join(head + table) + "\n"
 
 
-def _wrapped(text: str) -> list[str]:
-    """A comment's text in lines of at most 96 characters (continuation lines indented)."""
-    return textwrap.wrap(text, 96, subsequent_indent="  ", break_on_hyphens=False)
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    """A comment's text in lines of at most 96 characters, continuation lines indented by `indent`."""
+    return textwrap.wrap(text, 96, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def _hba_user(user: str) -> str:

@@ -116,15 +116,16 @@ def _start(binaries: Binaries, directory: Path, user: pwd.struct_passwd | None, 
     pgdata = directory / "pg"
     if user is not None:
         os.chown(directory, user.pw_uid, user.pw_gid)
-    _run([str(binaries.bindir / "initdb"), "-D", str(pgdata), "-U", SERVER_USER, "-E", "UTF8", "--no-sync",
-          "--no-instructions", "--auth=reject"], user, what="initdb")
+    _run([str(binaries.bindir / "initdb"), "-D", str(pgdata), "-U", SERVER_USER, "-E", "UTF8", "--locale=C",
+          "--no-sync", "--no-instructions", "--auth=reject"], user, what="initdb")
     for name, content in files.items():
         _write_private(pgdata / name, content, user)
     port = _free_port()
     with open(pgdata / "postgresql.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"\n# A private server for one proof: loopback and a socket in its own directory.\n"
+        conf.write(f"\n# A private server for one proof: loopback and a socket in its own directory; nothing in\n"
+                   f"# it outlives the proof, so nothing needs to survive a crash (fsync off).\n"
                    f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{directory}'\n"
-                   f"include '{include}'\n")
+                   f"fsync = off\ninclude '{include}'\n")
     for database, sql in bootstrap:
         _single_user(binaries, pgdata, user, database, sql)
     log = directory / "server.log"

@@ -76,9 +76,9 @@ def prove_transport(design: m.Design, conf: str | None = None, hba: str | None =
     login, database = _login(design), database_name(design)
     password = secrets.token_urlsafe(24)  # never printed: it only goes into the connection string
     certificate, key = _self_signed()
-    bootstrap = [("postgres", _roles_sql(design, login, password) +
-                  f"CREATE DATABASE {quote_ident(database)} OWNER {quote_ident(login)};\n"),
-                 (database, "CREATE EXTENSION pgaudit;\n")]  # so that DDL lines name their object
+    # pgaudit's extension (so that DDL lines name their object) goes into template1 first: the new database copies it.
+    bootstrap = [("template1", "CREATE EXTENSION pgaudit;\n" + _roles_sql(design, login, password) +
+                  f"CREATE DATABASE {quote_ident(database)} OWNER {quote_ident(login)};\n")]
     files = {CONF: conf.encode(), "pg_hba.conf": hba.encode(), "server.crt": certificate, "server.key": key}
     try:
         with configured_server(binaries, files, include=CONF, bootstrap=bootstrap) as server:
@@ -182,7 +182,7 @@ def _refused(name: str, url: str, expected: str) -> Check:
         with Database(url):
             pass
     except DatabaseError as error:
-        said = str(error)
+        said = str(error).split("FATAL:", 1)[-1].strip()  # the server's words, without libpq's "connection to ..."
         return Check(name, PASS if expected in said else FAIL,
                      f"refused: {said}" if expected in said else f"refused for another reason: {said}")
     return Check(name, FAIL, "ACCEPTED")

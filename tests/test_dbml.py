@@ -202,7 +202,7 @@ def test_round_trip_of_a_designed_model() -> None:
     again = import_dbml(text, "shop.dbml")
     assert structure(again) == structure(design)
     # What DBML cannot say is listed, not lost silently.
-    assert "// function set_updated_at: not expressible in DBML" in text
+    assert "// function set_audit_columns: not expressible in DBML" in text
     assert to_dbml(again) == text.split("\n// function")[0].rstrip("\n") + "\n"
 
 

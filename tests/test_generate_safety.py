@@ -144,7 +144,7 @@ def _design_tables(url: str, design) -> list[str]:  # type: ignore[no-untyped-de
 
 
 def test_schema_creation_is_all_or_nothing_and_a_second_run_refuses(pg_url, shop) -> None:
-    assert shop.functions and shop.triggers  # audit: true gives set_updated_at() and its triggers
+    assert shop.functions and shop.triggers  # audit: true gives set_audit_columns() and its triggers
     name = shop.functions[0].name
     with scratch_database(pg_url) as url:
         with Database(url) as db:

@@ -9,6 +9,10 @@ is shown to make the proof fail.
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -170,6 +174,36 @@ def test_the_server_is_stopped_and_removed_when_the_run_is_interrupted():
             raise KeyboardInterrupt
     assert not seen["directory"].exists()
     assert not _postgres_in(seen["directory"] / "pg")
+
+
+_HOLD_A_SERVER = """
+import sys, time
+from pathlib import Path
+from schemawright import interrupts
+from schemawright.database.configured_server import configured_server, debian_binaries
+interrupts.install()
+with configured_server(debian_binaries("pgaudit"), {"empty.conf": b""}, include="empty.conf") as server:
+    Path(sys.argv[1]).write_text(str(server.directory))
+    time.sleep(60)
+"""
+
+
+@needs_pgaudit
+def test_sigterm_stops_and_removes_the_server(tmp_path):
+    said = tmp_path / "directory"
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_A_SERVER, str(said)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not said.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert said.exists(), process.stderr.read().decode() if process.poll() is not None else "no server in 60 s"
+        directory = Path(said.read_text())
+        assert _postgres_in(directory / "pg")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) != 0
+    finally:
+        process.kill()
+    assert not directory.exists() and not _postgres_in(directory / "pg")
 
 
 def _postgres_in(pgdata: Path) -> list[psutil.Process]:

@@ -22,6 +22,7 @@ from schemawright.gcpause import paused_gc
 from schemawright.indexing.first_cut import choose_indexes
 from schemawright.indexing.spec_checks import query_problems
 from schemawright.integrity.audit import add_audit
+from schemawright.integrity.audit_trail import add_audit_trail
 from schemawright.integrity.copies import add_copied_columns, keep_copies
 from schemawright.integrity.invariants import enforce_rules
 from schemawright.logical.build import build_logical
@@ -56,8 +57,8 @@ if TYPE_CHECKING:
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
 STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
-          enforce_rules, isolate_tenants, choose_indexes, partition, keep_copies, grant_privileges, check_normal_forms,
-          unique_names)
+          enforce_rules, isolate_tenants, choose_indexes, partition, keep_copies, add_audit_trail, grant_privileges,
+          check_normal_forms, unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.

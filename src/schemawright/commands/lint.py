@@ -12,6 +12,7 @@ from pathlib import Path
 
 from schemawright import model as m
 from schemawright.commands.target import load_target
+from schemawright.documentation.audit_trail import trail_as_machinery
 from schemawright.documentation.rules import queue_as_machinery
 from schemawright.database.urls import redact, scrub
 from schemawright.errors import SpecErrors
@@ -54,8 +55,9 @@ def load_design(target: str | None, database_url: str | None, dialect: str | Non
     if target is not None and not Path(target).exists() and database_url is None and "://" not in target:
         raise UsageError(f"{target}: file not found (give a spec, SQL or DBML file, or --database-url URL)")
     try:
-        # The business rules' queue table is schemawright's machinery, not an entity to lint.
-        design = queue_as_machinery(load_target(target, database_url=database_url, dialect=dialect))
+        # The business rules' queue and the audit trail are schemawright's machinery, not entities to lint.
+        design = queue_as_machinery(trail_as_machinery(load_target(target, database_url=database_url,
+                                                                   dialect=dialect)))
     except (SpecErrors, UsageError):
         raise
     except (OSError, ValueError, LookupError) as exc:

@@ -11,8 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from schemawright.documentation import rules as r
+from schemawright.documentation.audit_trail import trail_section
 from schemawright.documentation.links import Link, links
 from schemawright.documentation.markdown import anchors, article, code, number, plural, table, text
+from schemawright.integrity.audit_trail import AUDIT_TRAIL
 from schemawright.model import Column, Design, Index, Rule, Table, Trigger, Volume
 from schemawright.sql.postgresql import PostgresGenerator
 
@@ -110,6 +112,7 @@ def to_data_dictionary(design: Design) -> str:
     for t in design.tables:
         out += _section(t, ctx)
     out += _machinery(ctx)
+    out += trail_section(design, ctx.ref, ctx.triggers.get(AUDIT_TRAIL, []), _trigger)
     if design.functions:
         out += ["## Functions", "", *(f"- {code(f.name)}" for f in design.functions), ""]
     return "\n".join(out).rstrip() + "\n"

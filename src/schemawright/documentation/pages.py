@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from schemawright.documentation.audit_trail import is_trail
 from schemawright.documentation.dictionary import _Context, table_body, volume_of
 from schemawright.documentation.domains import Domain
 from schemawright.documentation.dot import to_dot
@@ -161,9 +162,10 @@ class Site:
         self.ctx = _Context.of(design, table_href={n: f"{s}.md" for n, s in self.table_stem.items()},
                                enum_href={n: f"../README.md#{a}" for n, a in self.enum_anchor.items()},
                                machinery_href=f"../data-dictionary.md#{MACHINERY_ANCHOR}")
-        # The rules' queue table (and its index) is machinery the data dictionary tells about, not a kept object.
+        # The rules' queue table and the audit trail (and their indexes) are machinery the data
+        # dictionary tells about, not kept objects.
         self.objects = tuple(o for o in design.objects if not (o.kind == "table" and o.name == PENDING)
-                             and o.table != PENDING)
+                             and o.table != PENDING and not is_trail(o))
 
     # paths, relative to the site root
     def table_page(self, name: str) -> str:

@@ -485,8 +485,20 @@ class Transactions(m.Transactions):
 Role = m.Role
 
 
+# A custom setting's name, as set_config() accepts it: a prefix, a dot, a name (app.user_id).
+_CUSTOM_SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
 class Security(m.SecurityNeeds):
-    pass
+    @field_validator("tenant_setting", "user_setting", "key_setting")
+    @classmethod
+    def _custom_setting(cls, value: str) -> str:
+        # Without a dot it would name one of PostgreSQL's own settings (current_setting('search_path')
+        # returns one) or none set_config() accepts.
+        if not _CUSTOM_SETTING.fullmatch(value):
+            raise ValueError(f"{value!r} is not a custom setting name: write a prefix, a dot and a name, in letters, "
+                             "digits and _ (app.user_id)")
+        return value
 
 
 class Availability(m.Operations):

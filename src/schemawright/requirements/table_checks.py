@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pglast
 
 from schemawright import model as m
+from schemawright.integrity.audit_trail import AUDIT_TRAIL
 from schemawright.requirements import pg_builtins
 from schemawright.requirements.constraint_checks import constraint_problems
 from schemawright.errors import SpecIssue, did_you_mean
@@ -33,7 +34,7 @@ def table_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]
     return _keyless_lists(spec, at) + _same_column_twice(spec, design, at) + \
         _expression_columns(spec, design, at) + _foreign_key_types(spec, typed, at) + \
         _expression_types(spec, design, physical, at) + _column_types(spec, physical, at) + \
-        constraint_problems(spec, design, at)
+        constraint_problems(spec, design, at) + _audit_trail_problems(spec, design, at)
 
 
 def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -48,6 +49,26 @@ def _keyless_lists(spec: Spec, at: Locator) -> list[SpecIssue]:
             out.append(at.issue(("relationships", i), f"many-to-many relationship {relationship_name(rel, i)!r} "
                                 f"references the key of {missing[0]}, which has no primary key (`primary_key: []`)",
                                 "give the entity a key"))
+    return out
+
+
+def _audit_trail_problems(spec: Spec, design: m.Design, at: Locator) -> list[SpecIssue]:
+    """The trail records each row's primary key, under its own table name."""
+    if not spec.security.audit_trail:
+        return []
+    out = []
+    taken = design.table(AUDIT_TRAIL)
+    if taken is not None:
+        owner = f"entity {taken.entity!r}" if taken.entity else "a table"
+        out.append(at.issue(("security", "audit_trail"), f"the audit trail is a table named {AUDIT_TRAIL!r}, and "
+                            f"{owner} is already designed under that name",
+                            "give that entity another table name (`table:` on the entity)"))
+    for j, name in enumerate(spec.security.audit_trail):
+        table = design.table_for_entity(name) or design.table(name)
+        if table is not None and table.primary_key is None:
+            out.append(at.issue(("security", "audit_trail", j), f"security.audit_trail names {name!r}, whose table "
+                                f"{table.name} has no primary key: the trail records which row changed by its key",
+                                "give the entity a key (remove `primary_key: []`) or leave it out of audit_trail"))
     return out
 
 

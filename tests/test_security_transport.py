@@ -81,8 +81,9 @@ def test_pg_hba_without_roles_admits_any_role_but_only_over_tls():
 def test_hba_problems_finds_each_way_around_tls_or_passwords():
     hba = "\n".join(["local all postgres trust", "host all all 10.0.0.0/8 scram-sha-256",
                      "hostnossl all all ::/0 md5", "hostssl db app 0.0.0.0/0 md5  # old clients",
-                     "hostssl db app 0.0.0.0/0 scram-sha-256", "# host all all 0.0.0.0/0 trust"])
-    assert [p.split(":")[0] for p in hba_problems(hba)] == ["line 1", "line 2", "line 3", "line 4"]
+                     "hostssl db app 0.0.0.0/0 scram-sha-256", "# host all all 0.0.0.0/0 trust",
+                     "hostssl db app 10.0.0.1 255.255.255.255 trust", "hostssl db app ::/0 md5 clientcert=verify-ca"])
+    assert [p.split(":")[0] for p in hba_problems(hba)] == ["line 1", "line 2", "line 3", "line 4", "line 7", "line 8"]
 
 
 def test_postgresql_conf_requires_tls_12_scram_and_keeps_parameters_out_of_pgaudit():

@@ -54,6 +54,8 @@ _PROBES = {
     "role": ("ROLE,GRANT", f"GRANT SELECT ON {PROBE_TABLE} TO PUBLIC"),
     "write": ("WRITE,INSERT", f"INSERT INTO {PROBE_TABLE} VALUES (%s, %s)"),
 }
+_METHODS = {"trust", "reject", "scram-sha-256", "md5", "password", "gss", "sspi", "ident", "peer", "ldap", "radius",
+            "cert", "pam", "bsd"}
 _AUDIT_LINE = re.compile(r"AUDIT: SESSION,\d+,\d+,([A-Z]+,[A-Z ]+),")
 
 
@@ -91,7 +93,8 @@ def prove_transport(design: m.Design, conf: str | None = None, hba: str | None =
 
 
 def _login(design: m.Design) -> str:
-    """The role the proof logs in as: the first group's login role, else a member of the operator role."""
+    """The role the proof logs in as: the first group's login role, else a member of the first role
+    pg_hba.conf admits by membership (`+role`), else (pg_hba.conf admits `all`) a probe role."""
     users = hba_users(design)
     return users[0] if users and not users[0].startswith("+") else PROBE_ROLE
 
@@ -115,7 +118,8 @@ def hba_problems(hba: str) -> list[str]:
         fields = line.split("#", 1)[0].split()
         if not fields:
             continue
-        kind, method = fields[0], fields[-1]
+        kind = fields[0]
+        method = next((f for f in fields[3:] if f in _METHODS), "?")  # after the address (and mask), before options
         if method == "trust":
             problems.append(f"line {number}: trust lets in anyone who can reach the server")
         elif kind in ("host", "hostgssenc") and method != "reject":
@@ -129,7 +133,8 @@ def hba_problems(hba: str) -> list[str]:
 
 def _probe(server: Server, design: m.Design, login: str, database: str, password: str, root: Path) -> list[Check]:
     base = f"host={server.host} port={server.port} dbname={database} connect_timeout=10"
-    right = with_user(f"{base} sslmode=verify-full sslrootcert={root}", login, password)
+    quoted_root = "'" + str(root).replace("\\", "\\\\").replace("'", "\\'") + "'"  # a conninfo value
+    right = with_user(f"{base} sslmode=verify-full sslrootcert={quoted_root}", login, password)
     checks = [_refused("transport: connection without TLS refused",
                        with_user(f"{base} sslmode=disable", login, password), "no encryption"),
               _refused("transport: wrong password refused over TLS",

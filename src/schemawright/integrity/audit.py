@@ -42,18 +42,16 @@ def _columns(design: m.Design) -> tuple[m.Column, ...]:
     # created_by/updated_by: NOT NULL, with the trigger's own expression as their default, so
     # a schema reader (an ORM) sees a value the database supplies, and a write the trigger does
     # not see (an inheritance child, a load with triggers off) is still filled the same way.
-    who = session_user_sql(design)
+    who, setting = session_user_sql(design), design.security.user_setting
     return (
         m.Column(name="created_at", semantic="timestamp", sql_type="timestamptz", nullable=False, default="now()",
-                 description="When the row was created (kept as it was by the audit trigger on UPDATE)."),
+                 description="When the row was created (unchanged by updates)."),
         m.Column(name="updated_at", semantic="timestamp", sql_type="timestamptz", nullable=False, default="now()",
-                 description="When the row was last changed (set by the audit trigger)."),
+                 description="When the row was last changed (set by trigger)."),
         m.Column(name="created_by", semantic="text", sql_type="text", nullable=False, default=who,
-                 description="Who created the row: the application's user from the session, else the database role "
-                             "(set by the audit trigger)."),
+                 description=f"Who created the row ({setting}, else current_user)."),
         m.Column(name="updated_by", semantic="text", sql_type="text", nullable=False, default=who,
-                 description="Who last changed the row: the application's user from the session, else the database "
-                             "role (set by the audit trigger)."),
+                 description=f"Who last changed the row ({setting}, else current_user)."),
     )
 
 

@@ -148,8 +148,11 @@ def _record_body(design: m.Design, table: m.Table, trail: m.Table, pii: bool) ->
     hidden = [c.name for c in table.columns if c.pii] if pii else []
     strip = f" - ARRAY[{', '.join(quote_literal(c) for c in hidden)}]" if hidden else ""
 
-    def key_of(alias: str) -> str:
-        return "jsonb_build_object(" + ", ".join(f"{quote_literal(c)}, {alias}.{q(c)}" for c in key) + ")"
+    def key_of(*aliases: str) -> str:
+        def value(c: str) -> str:
+            values = [f"{a}.{q(c)}" for a in aliases]
+            return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+        return "jsonb_build_object(" + ", ".join(f"{quote_literal(c)}, {value(c)}" for c in key) + ")"
 
     def tenant_of(*aliases: str) -> str:
         if kept_tenant is None:
@@ -161,23 +164,27 @@ def _record_body(design: m.Design, table: m.Table, trail: m.Table, pii: bool) ->
         return (values[0] if len(values) == 1 else f"coalesce({', '.join(values)})") + ", "
 
     columns = "table_name, action, row_key, changed_by, " + (f"{q(tenant)}, " if kept_tenant else "")
-    head = f"INSERT INTO {q(AUDIT_TRAIL)} ({columns}old_row, new_row)\n        SELECT TG_TABLE_NAME, TG_OP, "
+    insert = f"INSERT INTO {q(AUDIT_TRAIL)} ({columns}old_row, new_row)"
+
+    def entry(key_sql: str, tenant_sql: str, old: str, new: str, source: str) -> str:
+        return (f"        {insert}\n        SELECT TG_TABLE_NAME, TG_OP, {key_sql},\n"
+                f"               sw_who, {tenant_sql}{old}, {new}\n        FROM {source};\n")
+
     # An UPDATE pairs each old row with the new row of the same key; one that changed its key
-    # has no pair and is recorded as two entries, the old row alone and the new row alone.
+    # has no pair and is recorded as two entries, the old row alone and the new row alone (the
+    # other side's columns all NULL, so coalesce takes the key from the side that is there).
     same = " AND ".join(f"n.{q(c)} = o.{q(c)}" for c in key)
+    paired = key_of("n", "o")
     return (
         f"DECLARE\n    sw_who text := {session_user_sql(design, 'session_user')};\nBEGIN\n"
         "    IF TG_OP = 'INSERT' THEN\n"
-        f"        {head}{key_of('n')}, sw_who, {tenant_of('n')}NULL, to_jsonb(n){strip}\n"
-        f"        FROM {_NEW} AS n;\n"
-        "    ELSIF TG_OP = 'UPDATE' THEN\n"
-        f"        {head}CASE WHEN n.{q(key[0])} IS NULL THEN {key_of('o')} ELSE {key_of('n')} END, sw_who, "
-        f"{tenant_of('n', 'o')}to_jsonb(o){strip}, to_jsonb(n){strip}\n"
-        f"        FROM {_OLD} AS o FULL JOIN {_NEW} AS n ON {same};\n"
-        "    ELSIF TG_OP = 'DELETE' THEN\n"
-        f"        {head}{key_of('o')}, sw_who, {tenant_of('o')}to_jsonb(o){strip}, NULL\n"
-        f"        FROM {_OLD} AS o;\n"
-        "    ELSE\n"
+        + entry(key_of("n"), tenant_of("n"), "NULL", f"to_jsonb(n){strip}", f"{_NEW} AS n")
+        + "    ELSIF TG_OP = 'UPDATE' THEN\n"
+        + entry(paired, tenant_of("n", "o"), f"to_jsonb(o){strip}", f"to_jsonb(n){strip}",
+                f"{_OLD} AS o FULL JOIN {_NEW} AS n ON {same}")
+        + "    ELSIF TG_OP = 'DELETE' THEN\n"
+        + entry(key_of("o"), tenant_of("o"), f"to_jsonb(o){strip}", "NULL", f"{_OLD} AS o")
+        + "    ELSE\n"
         f"        INSERT INTO {q(AUDIT_TRAIL)} (table_name, action, changed_by) VALUES (TG_TABLE_NAME, TG_OP, sw_who);\n"
         "    END IF;\n"
         "    RETURN NULL;\nEND;")

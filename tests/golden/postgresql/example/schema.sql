@@ -4,12 +4,62 @@
 -- Function bodies may name tables created further down.
 SET check_function_bodies = false;
 
+-- Roles (NOLOGIN; people and services log in as members) and PUBLIC's rights taken away
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_owner') THEN
+        CREATE ROLE library_owner NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_librarian') THEN
+        CREATE ROLE library_librarian NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_catalogue') THEN
+        CREATE ROLE library_catalogue NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_operator') THEN
+        CREATE ROLE library_operator NOLOGIN BYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_auditor') THEN
+        CREATE ROLE library_auditor NOLOGIN;
+    END IF;
+END
+$$;
+
+GRANT library_owner TO CURRENT_USER;
+
+DO $$
+BEGIN
+    EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+END
+$$;
+
+DO $$
+BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO library_owner, library_librarian, library_catalogue, library_operator, library_auditor', current_database());
+END
+$$;
+
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+
+GRANT USAGE, CREATE ON SCHEMA public TO library_owner;
+
+GRANT USAGE ON SCHEMA public TO library_librarian, library_catalogue, library_operator, library_auditor;
+
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Objects below belong to the owner role; future ones get the same grants
+SET ROLE library_owner;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT ON TABLES TO library_librarian;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO library_operator;
 
 -- Kept objects (before tables)
 CREATE FUNCTION loan_days(d date) RETURNS integer LANGUAGE sql STABLE AS 'SELECT current_date - d';
@@ -44,8 +94,8 @@ CREATE TABLE books (
     catalogue_id uuid DEFAULT gen_random_uuid() NOT NULL,
     created_at timestamptz DEFAULT now() NOT NULL,
     updated_at timestamptz DEFAULT now() NOT NULL,
-    created_by text,
-    updated_by text,
+    created_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
+    updated_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
     CONSTRAINT pk_books PRIMARY KEY (id),
     CONSTRAINT uq_books_isbn UNIQUE (isbn),
     CONSTRAINT uq_books_catalogue_id UNIQUE (catalogue_id),
@@ -222,11 +272,38 @@ CREATE INDEX ix_rule_checks_pending_xact ON rule_checks_pending (xact, rule);
 
 CREATE UNIQUE INDEX uq_loans_per_book_book_id ON loans_per_book (book_id);
 
+CREATE TABLE audit_trail (
+    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+    table_name text NOT NULL,
+    action text NOT NULL,
+    row_key jsonb,
+    changed_by text NOT NULL,
+    changed_at timestamptz DEFAULT now() NOT NULL,
+    old_row jsonb,
+    new_row jsonb,
+    CONSTRAINT pk_audit_trail PRIMARY KEY (id),
+    CONSTRAINT ck_audit_trail_action CHECK (action IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
+    CONSTRAINT ck_audit_trail_row_key CHECK ((row_key IS NULL) = (action = 'TRUNCATE'))
+);
+
+CREATE INDEX ix_audit_trail_table_name_row_key ON audit_trail (table_name, row_key);
+
+CREATE INDEX ix_audit_trail_changed_at ON audit_trail USING brin (changed_at);
+
 -- Functions
-CREATE FUNCTION set_updated_at() RETURNS trigger
+CREATE FUNCTION set_audit_columns() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    sw_user text := coalesce(nullif(current_setting('app.user_id', true), ''), current_user);
 BEGIN
-    NEW.updated_at := now();
+    IF TG_OP = 'INSERT' THEN
+        NEW.created_by := sw_user;
+    ELSE
+        NEW.created_at := OLD.created_at;
+        NEW.created_by := OLD.created_by;
+        NEW.updated_at := now();
+    END IF;
+    NEW.updated_by := sw_user;
     RETURN NEW;
 END;
 $$;
@@ -465,9 +542,45 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION refuse_audit_trail_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'audit_trail_append_only', TABLE = TG_TABLE_NAME,
+        MESSAGE = 'audit_trail is append-only: ' || TG_OP || ' refused',
+        HINT = 'the audit trail is history: nobody, its owner included, may change or remove it';
+END;
+$$;
+
+CREATE FUNCTION record_changes_loans() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    sw_who text := coalesce(nullif(current_setting('app.user_id', true), ''), session_user);
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO audit_trail (table_name, action, row_key, changed_by, old_row, new_row)
+        SELECT TG_TABLE_NAME, TG_OP, jsonb_build_object('id', n.id),
+               sw_who, NULL, to_jsonb(n)
+        FROM sw_new_rows AS n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO audit_trail (table_name, action, row_key, changed_by, old_row, new_row)
+        SELECT TG_TABLE_NAME, TG_OP, jsonb_build_object('id', coalesce(n.id, o.id)),
+               sw_who, to_jsonb(o), to_jsonb(n)
+        FROM sw_old_rows AS o FULL JOIN sw_new_rows AS n ON n.id = o.id;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO audit_trail (table_name, action, row_key, changed_by, old_row, new_row)
+        SELECT TG_TABLE_NAME, TG_OP, jsonb_build_object('id', o.id),
+               sw_who, to_jsonb(o), NULL
+        FROM sw_old_rows AS o;
+    ELSE
+        INSERT INTO audit_trail (table_name, action, changed_by) VALUES (TG_TABLE_NAME, TG_OP, sw_who);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
 -- Triggers
-CREATE TRIGGER trg_books_updated_at BEFORE UPDATE ON books
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+CREATE TRIGGER trg_books_audit_columns BEFORE INSERT OR UPDATE ON books
+    FOR EACH ROW EXECUTE FUNCTION set_audit_columns();
 
 CREATE TRIGGER trg_book_authors_one_first_author_insert AFTER INSERT ON book_authors REFERENCING NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
@@ -517,6 +630,21 @@ CREATE TRIGGER trg_loans_book_title_fill BEFORE INSERT OR UPDATE OF book_id, boo
 CREATE TRIGGER trg_books_title_push AFTER UPDATE OF title ON books
     FOR EACH ROW EXECUTE FUNCTION push_books_title_to_loans();
 
+CREATE TRIGGER trg_audit_trail_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_trail
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_trail_change();
+
+CREATE TRIGGER trg_loans_audit_trail_insert AFTER INSERT ON loans REFERENCING NEW TABLE AS sw_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes_loans();
+
+CREATE TRIGGER trg_loans_audit_trail_update AFTER UPDATE ON loans REFERENCING OLD TABLE AS sw_old_rows NEW TABLE AS sw_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes_loans();
+
+CREATE TRIGGER trg_loans_audit_trail_delete AFTER DELETE ON loans REFERENCING OLD TABLE AS sw_old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes_loans();
+
+CREATE TRIGGER trg_loans_audit_trail_truncate AFTER TRUNCATE ON loans
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes_loans();
+
 -- Comments
 COMMENT ON TABLE authors IS 'A person who wrote books.';
 
@@ -530,13 +658,13 @@ COMMENT ON COLUMN books.previous_edition_id IS 'The previous_edition this Book b
 
 COMMENT ON COLUMN books.isbn IS 'ISBN-13 without hyphens.';
 
-COMMENT ON COLUMN books.created_at IS 'When the row was created.';
+COMMENT ON COLUMN books.created_at IS 'When the row was created (unchanged by updates).';
 
 COMMENT ON COLUMN books.updated_at IS 'When the row was last changed (set by trigger).';
 
-COMMENT ON COLUMN books.created_by IS 'Who created the row (application user).';
+COMMENT ON COLUMN books.created_by IS 'Who created the row (app.user_id, else current_user).';
 
-COMMENT ON COLUMN books.updated_by IS 'Who last changed the row (application user).';
+COMMENT ON COLUMN books.updated_by IS 'Who last changed the row (app.user_id, else current_user).';
 
 COMMENT ON TABLE book_keywords IS 'Values of Book.keywords.';
 
@@ -593,3 +721,51 @@ COMMENT ON INDEX ix_books_published_year IS 'access pattern books_by_author: (pu
 COMMENT ON INDEX ix_loans_status_due_on IS 'access pattern overdue_loans: (status, due_on) — equality columns, then range, then sort';
 
 COMMENT ON INDEX ix_members_postal_code IS 'the triggers of rule postal_code_city look rows up by postal_code';
+
+-- Privileges (least privilege: exactly what each role's spec lists)
+GRANT SELECT ON TABLE authors TO library_librarian;
+
+GRANT SELECT ON TABLE books TO library_librarian;
+
+GRANT SELECT ON TABLE book_keywords TO library_librarian;
+
+GRANT SELECT ON TABLE book_formats TO library_librarian;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE members TO library_librarian;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE cards TO library_librarian;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE loans TO library_librarian;
+
+GRANT SELECT ON TABLE book_authors TO library_librarian;
+
+GRANT SELECT, INSERT, DELETE ON TABLE rule_checks_pending TO library_librarian;
+
+GRANT SELECT ON TABLE authors TO library_catalogue;
+
+GRANT SELECT ON TABLE books TO library_catalogue;
+
+GRANT SELECT ON TABLE book_authors TO library_catalogue;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE authors TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE books TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE book_keywords TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE book_formats TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE members TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE cards TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE loans TO library_operator;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE book_authors TO library_operator;
+
+GRANT SELECT ON TABLE audit_trail TO library_auditor;
+
+GRANT SELECT ON TABLE audit_trail TO library_operator;
+
+-- Back to the role that ran the script
+RESET ROLE;

@@ -25,7 +25,10 @@ DROP TABLE book_formats;
 DROP TABLE book_keywords;
 DROP TABLE books;
 DROP TABLE authors;
+DROP TABLE IF EXISTS audit_trail;
 DROP TABLE IF EXISTS rule_checks_pending;
+DROP FUNCTION record_changes_loans();
+DROP FUNCTION refuse_audit_trail_change();
 DROP FUNCTION push_books_title_to_loans();
 DROP FUNCTION fill_loans_book_title();
 DROP FUNCTION sync_members_postal_code_city();
@@ -38,11 +41,28 @@ DROP FUNCTION batch_members_at_most_five_open_loans();
 DROP FUNCTION queue_loans_at_most_five_open_loans();
 DROP FUNCTION check_book_authors_one_first_author();
 DROP FUNCTION queue_book_authors_one_first_author();
-DROP FUNCTION set_updated_at();
+DROP FUNCTION set_audit_columns();
 DROP FUNCTION IF EXISTS loan_days;
 DROP TYPE card_tier;
 DROP EXTENSION IF EXISTS pg_trgm;
 DROP EXTENSION IF EXISTS citext;
 DROP EXTENSION IF EXISTS btree_gist;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['library_auditor', 'library_operator', 'library_catalogue', 'library_librarian', 'library_owner'] LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
+        EXECUTE format('DROP OWNED BY %I', name);
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);
+        BEGIN
+            EXECUTE format('DROP ROLE %I', name);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'role % kept: dropping it needs CREATEROLE', name;
+        END;
+    END LOOP;
+END
+$$;
 
 COMMIT;

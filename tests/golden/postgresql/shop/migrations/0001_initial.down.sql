@@ -34,7 +34,24 @@ DROP TABLE products;
 DROP TABLE categories;
 DROP TABLE addresses;
 DROP TABLE customers;
-DROP FUNCTION set_updated_at();
+DROP FUNCTION set_audit_columns();
 DROP EXTENSION IF EXISTS citext;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['shop_operator', 'shop_analyst', 'shop_support', 'shop_warehouse', 'shop_storefront', 'shop_owner'] LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
+        EXECUTE format('DROP OWNED BY %I', name);
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);
+        BEGIN
+            EXECUTE format('DROP ROLE %I', name);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'role % kept: dropping it needs CREATEROLE', name;
+        END;
+    END LOOP;
+END
+$$;
 
 COMMIT;

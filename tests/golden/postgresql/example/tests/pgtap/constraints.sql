@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 60 attempts, then 117 structure checks.
+-- 60 attempts, then 125 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_books_isbn: two sessions insert the same new isbn at once
 --   unique uq_books_catalogue_id: two sessions insert the same new catalogue_id at once
@@ -24,7 +24,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(177);
+SELECT plan(185);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -2403,6 +2403,7 @@ SELECT has_table('members'::name, 'table members exists');
 SELECT has_table('cards'::name, 'table cards exists');
 SELECT has_table('loans'::name, 'table loans exists');
 SELECT has_table('book_authors'::name, 'table book_authors exists');
+SELECT has_table('audit_trail'::name, 'table audit_trail exists');
 SELECT has_table('rule_checks_pending'::name, 'table rule_checks_pending exists');
 SELECT col_not_null('authors'::name, 'id'::name, 'authors.id is NOT NULL');
 SELECT col_is_pk('authors'::name, ARRAY['id'::name], 'primary key pk_authors of authors is (id)');
@@ -2416,6 +2417,8 @@ SELECT col_not_null('books'::name, 'title'::name, 'books.title is NOT NULL');
 SELECT col_not_null('books'::name, 'catalogue_id'::name, 'books.catalogue_id is NOT NULL');
 SELECT col_not_null('books'::name, 'created_at'::name, 'books.created_at is NOT NULL');
 SELECT col_not_null('books'::name, 'updated_at'::name, 'books.updated_at is NOT NULL');
+SELECT col_not_null('books'::name, 'created_by'::name, 'books.created_by is NOT NULL');
+SELECT col_not_null('books'::name, 'updated_by'::name, 'books.updated_by is NOT NULL');
 SELECT col_is_pk('books'::name, ARRAY['id'::name], 'primary key pk_books of books is (id)');
 SELECT col_is_unique('books'::name, ARRAY['isbn'::name], 'unique uq_books_isbn of books is (isbn)');
 SELECT col_is_unique('books'::name, ARRAY['catalogue_id'::name], 'unique uq_books_catalogue_id of books is (catalogue_id)');
@@ -2495,7 +2498,7 @@ SELECT fk_ok('book_authors'::name, ARRAY['author_id'::name], 'authors'::name, AR
 SELECT is(pg_temp.sw_has('c', 'book_authors', 'ck_book_authors_author_order_range'), 'ok', 'check ck_book_authors_author_order_range on book_authors exists and is validated');
 SELECT is(pg_temp.sw_has('unique index', 'book_authors', 'uq_book_authors_one_first_author'), 'ok', 'unique index uq_book_authors_one_first_author on book_authors exists, is unique and is valid');
 SELECT has_index('book_authors'::name, 'ix_book_authors_author_id'::name, 'index ix_book_authors_author_id on book_authors exists and is valid'::text);
-SELECT is(pg_temp.sw_has('trigger', 'books', 'trg_books_updated_at'), 'ok', 'trigger trg_books_updated_at on books exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'books', 'trg_books_audit_columns'), 'ok', 'trigger trg_books_audit_columns on books exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_insert'), 'ok', 'trigger trg_book_authors_one_first_author_insert on book_authors exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_update'), 'ok', 'trigger trg_book_authors_one_first_author_update on book_authors exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'book_authors', 'trg_book_authors_one_first_author_delete'), 'ok', 'trigger trg_book_authors_one_first_author_delete on book_authors exists and is enabled');
@@ -2512,6 +2515,11 @@ SELECT is(pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_che
 SELECT is(pg_temp.sw_has('trigger', 'members', 'trg_members_postal_code_city_sync'), 'ok', 'trigger trg_members_postal_code_city_sync on members exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_book_title_fill'), 'ok', 'trigger trg_loans_book_title_fill on loans exists and is enabled');
 SELECT is(pg_temp.sw_has('trigger', 'books', 'trg_books_title_push'), 'ok', 'trigger trg_books_title_push on books exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'audit_trail', 'trg_audit_trail_append_only'), 'ok', 'trigger trg_audit_trail_append_only on audit_trail exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_audit_trail_insert'), 'ok', 'trigger trg_loans_audit_trail_insert on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_audit_trail_update'), 'ok', 'trigger trg_loans_audit_trail_update on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_audit_trail_delete'), 'ok', 'trigger trg_loans_audit_trail_delete on loans exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'loans', 'trg_loans_audit_trail_truncate'), 'ok', 'trigger trg_loans_audit_trail_truncate on loans exists and is enabled');
 
 SELECT * FROM finish();
 ROLLBACK;

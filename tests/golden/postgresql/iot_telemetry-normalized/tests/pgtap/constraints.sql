@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 95 attempts, then 207 structure checks.
+-- 95 attempts, then 215 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_sites_code: two sessions insert the same new code at once
 --   unique uq_operators_email: two sessions insert the same new email at once
@@ -23,7 +23,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(302);
+SELECT plan(310);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -3152,6 +3152,8 @@ SELECT col_not_null('sites'::name, 'kind'::name, 'sites.kind is NOT NULL');
 SELECT col_not_null('sites'::name, 'time_zone'::name, 'sites.time_zone is NOT NULL');
 SELECT col_not_null('sites'::name, 'created_at'::name, 'sites.created_at is NOT NULL');
 SELECT col_not_null('sites'::name, 'updated_at'::name, 'sites.updated_at is NOT NULL');
+SELECT col_not_null('sites'::name, 'created_by'::name, 'sites.created_by is NOT NULL');
+SELECT col_not_null('sites'::name, 'updated_by'::name, 'sites.updated_by is NOT NULL');
 SELECT col_is_pk('sites'::name, ARRAY['id'::name], 'primary key pk_sites of sites is (id)');
 SELECT col_is_unique('sites'::name, ARRAY['code'::name], 'unique uq_sites_code of sites is (code)');
 SELECT fk_ok('sites'::name, ARRAY['parent_id'::name], 'sites'::name, ARRAY['id'::name], 'foreign key fk_sites_parent_id: sites (parent_id) references sites (id)');
@@ -3170,6 +3172,8 @@ SELECT col_not_null('operators'::name, 'full_name'::name, 'operators.full_name i
 SELECT col_not_null('operators'::name, 'is_on_call'::name, 'operators.is_on_call is NOT NULL');
 SELECT col_not_null('operators'::name, 'created_at'::name, 'operators.created_at is NOT NULL');
 SELECT col_not_null('operators'::name, 'updated_at'::name, 'operators.updated_at is NOT NULL');
+SELECT col_not_null('operators'::name, 'created_by'::name, 'operators.created_by is NOT NULL');
+SELECT col_not_null('operators'::name, 'updated_by'::name, 'operators.updated_by is NOT NULL');
 SELECT col_is_pk('operators'::name, ARRAY['id'::name], 'primary key pk_operators of operators is (id)');
 SELECT col_is_unique('operators'::name, ARRAY['email'::name], 'unique uq_operators_email of operators is (email)');
 SELECT is(pg_temp.sw_has('c', 'operators', 'ck_operators_email_format'), 'ok', 'check ck_operators_email_format on operators exists and is validated');
@@ -3192,6 +3196,8 @@ SELECT col_not_null('devices'::name, 'name'::name, 'devices.name is NOT NULL');
 SELECT col_not_null('devices'::name, 'status'::name, 'devices.status is NOT NULL');
 SELECT col_not_null('devices'::name, 'created_at'::name, 'devices.created_at is NOT NULL');
 SELECT col_not_null('devices'::name, 'updated_at'::name, 'devices.updated_at is NOT NULL');
+SELECT col_not_null('devices'::name, 'created_by'::name, 'devices.created_by is NOT NULL');
+SELECT col_not_null('devices'::name, 'updated_by'::name, 'devices.updated_by is NOT NULL');
 SELECT col_is_pk('devices'::name, ARRAY['id'::name], 'primary key pk_devices of devices is (id)');
 SELECT col_is_unique('devices'::name, ARRAY['serial_number'::name], 'unique uq_devices_serial_number of devices is (serial_number)');
 SELECT col_is_unique('devices'::name, ARRAY['device_uuid'::name], 'unique uq_devices_device_uuid of devices is (device_uuid)');
@@ -3270,6 +3276,8 @@ SELECT col_not_null('alert_rules'::name, 'enabled'::name, 'alert_rules.enabled i
 SELECT col_not_null('alert_rules'::name, 'cooldown_seconds'::name, 'alert_rules.cooldown_seconds is NOT NULL');
 SELECT col_not_null('alert_rules'::name, 'created_at'::name, 'alert_rules.created_at is NOT NULL');
 SELECT col_not_null('alert_rules'::name, 'updated_at'::name, 'alert_rules.updated_at is NOT NULL');
+SELECT col_not_null('alert_rules'::name, 'created_by'::name, 'alert_rules.created_by is NOT NULL');
+SELECT col_not_null('alert_rules'::name, 'updated_by'::name, 'alert_rules.updated_by is NOT NULL');
 SELECT col_is_pk('alert_rules'::name, ARRAY['id'::name], 'primary key pk_alert_rules of alert_rules is (id)');
 SELECT fk_ok('alert_rules'::name, ARRAY['sensor_id'::name], 'sensors'::name, ARRAY['id'::name], 'foreign key fk_alert_rules_sensor_id: alert_rules (sensor_id) references sensors (id)');
 SELECT is(pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_cooldown_seconds_range'), 'ok', 'check ck_alert_rules_cooldown_seconds_range on alert_rules exists and is validated');
@@ -3333,10 +3341,10 @@ SELECT fk_ok('firmware_installs'::name, ARRAY['device_id'::name], 'devices'::nam
 SELECT fk_ok('firmware_installs'::name, ARRAY['firmware_release_id'::name], 'firmware_releases'::name, ARRAY['id'::name], 'foreign key fk_firmware_installs_firmware_release_id: firmware_installs (firmware_release_id) references firmware_releases (id)');
 SELECT is(pg_temp.sw_has('c', 'firmware_installs', 'ck_firmware_installs_status_values'), 'ok', 'check ck_firmware_installs_status_values on firmware_installs exists and is validated');
 SELECT has_index('firmware_installs'::name, 'ix_firmware_installs_firmware_release_id'::name, 'index ix_firmware_installs_firmware_release_id on firmware_installs exists and is valid'::text);
-SELECT is(pg_temp.sw_has('trigger', 'sites', 'trg_sites_updated_at'), 'ok', 'trigger trg_sites_updated_at on sites exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'operators', 'trg_operators_updated_at'), 'ok', 'trigger trg_operators_updated_at on operators exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'devices', 'trg_devices_updated_at'), 'ok', 'trigger trg_devices_updated_at on devices exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'alert_rules', 'trg_alert_rules_updated_at'), 'ok', 'trigger trg_alert_rules_updated_at on alert_rules exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'sites', 'trg_sites_audit_columns'), 'ok', 'trigger trg_sites_audit_columns on sites exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'operators', 'trg_operators_audit_columns'), 'ok', 'trigger trg_operators_audit_columns on operators exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'devices', 'trg_devices_audit_columns'), 'ok', 'trigger trg_devices_audit_columns on devices exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'alert_rules', 'trg_alert_rules_audit_columns'), 'ok', 'trigger trg_alert_rules_audit_columns on alert_rules exists and is enabled');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 114 attempts, then 283 structure checks.
+-- 114 attempts, then 319 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_organizations_slug: two sessions insert the same new slug at once
 --   unique uq_organizations_public_id: two sessions insert the same new public_id at once
@@ -17,11 +17,18 @@
 --   unique uq_issues_project_id_number: two sessions insert the same new project_id, number at once
 --   unique uq_labels_organization_id_name: two sessions insert the same new organization_id, name at once
 --   unique uq_api_tokens_token_hash: two sessions insert the same new token_hash at once
+-- Not tried (no attempt could be built; the structure checks still cover them):
+--   unique uq_teams_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_projects_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_sprints_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_issues_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_labels_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_api_tokens_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(397);
+SELECT plan(433);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -1067,11 +1074,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM teams AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE teams SET organization_id = a.organization_id, name = a.name WHERE id = b.id;
+    INSERT INTO teams (organization_id, name, description, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, a.name, src.description, src.created_at, src.updated_at, src.created_by, src.updated_by FROM teams AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
@@ -1088,11 +1092,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM teams AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a teams row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE teams SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO teams (organization_id, name, description, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.name, src.description, src.created_at, src.updated_at, src.created_by, src.updated_by FROM teams AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a teams row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1175,11 +1176,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM projects AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET organization_id = a.organization_id, key = a.key WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, src.owner_team_id, a.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
@@ -1196,11 +1194,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM projects AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.owner_team_id, src.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a projects row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1217,20 +1212,17 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM projects AS src WHERE (src.owner_team_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with owner_team_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET owner_team_id = (SELECT coalesce(max(id), 0) + 1000 FROM teams) WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1), src.owner_team_id, src.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (src.organization_id IS NOT NULL) AND (src.owner_team_id IS NOT NULL) AND ((SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with owner_team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a projects row with organization_id, owner_team_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_projects_owner_team_id', 'foreign key fk_projects_owner_team_id: refuses owner_team_id pointing at no teams row');
+    '23503 fk_projects_owner_team_id', 'foreign key fk_projects_owner_team_id: refuses organization_id, owner_team_id pointing at no teams row');
 SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_projects_key: refuses key = ''~''' || ' (' || have || ')')
     ELSE is(have, '23514 ck_projects_key', 'check ck_projects_key: refuses key = ''~''') END
 FROM (SELECT pg_temp.sw_attempt($sw$
@@ -1518,11 +1510,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM sprints AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE sprints SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO sprints (organization_id, project_id, name, goal, starts_on, ends_on, state, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.project_id, src.name, src.goal, src.starts_on, src.ends_on, src.state, src.created_at, src.updated_at, src.created_by, src.updated_by FROM sprints AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a sprints row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1539,20 +1528,17 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM sprints AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with project_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE sprints SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id;
+    INSERT INTO sprints (organization_id, project_id, name, goal, starts_on, ends_on, state, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1), src.project_id, src.name, src.goal, src.starts_on, src.ends_on, src.state, src.created_at, src.updated_at, src.created_by, src.updated_by FROM sprints AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a sprints row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_sprints_project_id', 'foreign key fk_sprints_project_id: refuses project_id pointing at no projects row');
+    '23503 fk_sprints_project_id', 'foreign key fk_sprints_project_id: refuses organization_id, project_id pointing at no projects row');
 SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_sprints_sprint_ends_after_start: refuses ends_on = starts_on' || ' (' || have || ')')
     ELSE is(have, '23514 ck_sprints_sprint_ends_after_start', 'check ck_sprints_sprint_ends_after_start: refuses ends_on = starts_on') END
 FROM (SELECT pg_temp.sw_attempt($sw$
@@ -1733,11 +1719,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE issues SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO issues (organization_id, project_id, sprint_id, parent_id, reporter_id, assignee_id, number, title, description, kind, status, priority, estimate_points, time_spent_hours, due_date, resolved_at, custom_fields, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.project_id, src.sprint_id, src.parent_id, src.reporter_id, src.assignee_id, (SELECT coalesce(max(number), 0) + 1 FROM issues), src.title, src.description, src.kind, src.status, src.priority, src.estimate_points, src.time_spent_hours, src.due_date, src.resolved_at, src.custom_fields, src.created_at, src.updated_at, src.created_by, src.updated_by FROM issues AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1754,20 +1737,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id;
+    UPDATE issues SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issues_project_id', 'foreign key fk_issues_project_id: refuses project_id pointing at no projects row');
+    '23503 fk_issues_project_id', 'foreign key fk_issues_project_id: refuses organization_id, project_id pointing at no projects row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1775,20 +1758,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.sprint_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.sprint_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with sprint_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, sprint_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET sprint_id = (SELECT coalesce(max(id), 0) + 1000 FROM sprints) WHERE id = b.id;
+    UPDATE issues SET sprint_id = (SELECT x.id FROM sprints AS x WHERE NOT EXISTS (SELECT 1 FROM sprints AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with sprint_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, sprint_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issues_sprint_id', 'foreign key fk_issues_sprint_id: refuses sprint_id pointing at no sprints row');
+    '23503 fk_issues_sprint_id', 'foreign key fk_issues_sprint_id: refuses organization_id, sprint_id pointing at no sprints row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1796,20 +1779,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.parent_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.parent_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with parent_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, parent_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET parent_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id;
+    UPDATE issues SET parent_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with parent_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, parent_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issues_parent_id', 'foreign key fk_issues_parent_id: refuses parent_id pointing at no issues row');
+    '23503 fk_issues_parent_id', 'foreign key fk_issues_parent_id: refuses organization_id, parent_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2264,20 +2247,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a comments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND issue_id = b.issue_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a comments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_comments_issue_id', 'foreign key fk_comments_issue_id: refuses issue_id pointing at no issues row');
+    '23503 fk_comments_issue_id', 'foreign key fk_comments_issue_id: refuses organization_id, issue_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2350,11 +2333,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM labels AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE labels SET organization_id = a.organization_id, name = a.name WHERE id = b.id;
+    INSERT INTO labels (organization_id, name, color, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, a.name, src.color, src.created_at, src.updated_at, src.created_by, src.updated_by FROM labels AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
@@ -2371,11 +2351,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM labels AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a labels row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE labels SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO labels (organization_id, name, color, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.name, src.color, src.created_at, src.updated_at, src.created_by, src.updated_by FROM labels AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a labels row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -2563,20 +2540,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM attachments AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM attachments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a attachments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a attachments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE attachments SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id;
+    UPDATE attachments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = attachments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a attachments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a attachments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_attachments_issue_id', 'foreign key fk_attachments_issue_id: refuses issue_id pointing at no issues row');
+    '23503 fk_attachments_issue_id', 'foreign key fk_attachments_issue_id: refuses organization_id, issue_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2862,20 +2839,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE activity_events SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id AND occurred_at = b.occurred_at;
+    UPDATE activity_events SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = activity_events.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND occurred_at = b.occurred_at;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_activity_events_project_id', 'foreign key fk_activity_events_project_id: refuses project_id pointing at no projects row');
+    '23503 fk_activity_events_project_id', 'foreign key fk_activity_events_project_id: refuses organization_id, project_id pointing at no projects row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2883,20 +2860,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE activity_events SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id AND occurred_at = b.occurred_at;
+    UPDATE activity_events SET issue_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = activity_events.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND occurred_at = b.occurred_at;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_activity_events_issue_id', 'foreign key fk_activity_events_issue_id: refuses issue_id pointing at no issues row');
+    '23503 fk_activity_events_issue_id', 'foreign key fk_activity_events_issue_id: refuses organization_id, issue_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3012,11 +2989,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM api_tokens AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a api_tokens row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE api_tokens SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO api_tokens (organization_id, user_id, name, token_hash, expires_at, last_used_at, revoked, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.user_id, src.name, (SELECT f.v FROM (VALUES ('tokenhash-987650'), ('tokenhash-987651'), ('tokenhash-987652'), ('tokenhash-987653'), ('tokenhash-987654'), ('tokenhash-987655'), ('tokenhash-987656'), ('tokenhash-987657')) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM api_tokens AS y WHERE y.token_hash::text = f.v) ORDER BY 1 LIMIT 1), src.expires_at, src.last_used_at, src.revoked, src.created_at, src.updated_at, src.created_by, src.updated_by FROM api_tokens AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a api_tokens row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -3184,8 +3158,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO api_token_scopes (api_token_id, value) OVERRIDING SYSTEM VALUE
-        SELECT src.api_token_id, src.value FROM api_token_scopes AS src WHERE true LIMIT 1;
+    INSERT INTO api_token_scopes (api_token_id, value, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.api_token_id, src.value, src.organization_id FROM api_token_scopes AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a api_token_scopes row' USING ERRCODE = 'SWNOD';
@@ -3202,20 +3176,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.api_token_id IS NOT NULL) LIMIT 1;
+    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.organization_id IS NOT NULL) AND (src.api_token_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with api_token_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with organization_id, api_token_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE api_token_scopes SET api_token_id = (SELECT coalesce(max(id), 0) + 1000 FROM api_tokens) WHERE api_token_id = b.api_token_id AND value = b.value;
+    UPDATE api_token_scopes SET organization_id = (SELECT x.organization_id FROM api_tokens AS x WHERE NOT EXISTS (SELECT 1 FROM api_tokens AS z WHERE z.organization_id = x.organization_id AND z.id = api_token_scopes.api_token_id) ORDER BY 1 LIMIT 1) WHERE api_token_id = b.api_token_id AND value = b.value;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with api_token_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with organization_id, api_token_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_api_token_scopes_api_token_id', 'foreign key fk_api_token_scopes_api_token_id: refuses api_token_id pointing at no api_tokens row');
+    '23503 fk_api_token_scopes_api_token_id', 'foreign key fk_api_token_scopes_api_token_id: refuses organization_id, api_token_id pointing at no api_tokens row');
 SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_api_token_scopes_value_length: refuses value = repeat(''x'', 41)' || ' (' || have || ')')
     ELSE is(have, '23514 ck_api_token_scopes_value_length', 'check ck_api_token_scopes_value_length: refuses value = repeat(''x'', 41)') END
 FROM (SELECT pg_temp.sw_attempt($sw$
@@ -3415,8 +3389,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO team_members (team_id, user_id, is_lead) OVERRIDING SYSTEM VALUE
-        SELECT src.team_id, src.user_id, src.is_lead FROM team_members AS src WHERE true LIMIT 1;
+    INSERT INTO team_members (team_id, user_id, is_lead, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.team_id, src.user_id, src.is_lead, src.organization_id FROM team_members AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a team_members row' USING ERRCODE = 'SWNOD';
@@ -3433,20 +3407,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.team_id IS NOT NULL) LIMIT 1;
+    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.organization_id IS NOT NULL) AND (src.team_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a team_members row with team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a team_members row with organization_id, team_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE team_members SET team_id = (SELECT coalesce(max(id), 0) + 1000 FROM teams) WHERE team_id = b.team_id AND user_id = b.user_id;
+    UPDATE team_members SET organization_id = (SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = team_members.team_id) ORDER BY 1 LIMIT 1) WHERE team_id = b.team_id AND user_id = b.user_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a team_members row with team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a team_members row with organization_id, team_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_team_members_team_id', 'foreign key fk_team_members_team_id: refuses team_id pointing at no teams row');
+    '23503 fk_team_members_team_id', 'foreign key fk_team_members_team_id: refuses organization_id, team_id pointing at no teams row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3475,8 +3449,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO issue_labels (issue_id, label_id, added_at) OVERRIDING SYSTEM VALUE
-        SELECT src.issue_id, src.label_id, src.added_at FROM issue_labels AS src WHERE true LIMIT 1;
+    INSERT INTO issue_labels (issue_id, label_id, added_at, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.issue_id, src.label_id, src.added_at, src.organization_id FROM issue_labels AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issue_labels row' USING ERRCODE = 'SWNOD';
@@ -3493,20 +3467,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_labels SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE issue_id = b.issue_id AND label_id = b.label_id;
+    UPDATE issue_labels SET issue_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = issue_labels.organization_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND label_id = b.label_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issue_labels_issue_id', 'foreign key fk_issue_labels_issue_id: refuses issue_id pointing at no issues row');
+    '23503 fk_issue_labels_issue_id', 'foreign key fk_issue_labels_issue_id: refuses organization_id, issue_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3514,20 +3488,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.label_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.label_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with label_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, label_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_labels SET label_id = (SELECT coalesce(max(id), 0) + 1000 FROM labels) WHERE issue_id = b.issue_id AND label_id = b.label_id;
+    UPDATE issue_labels SET label_id = (SELECT x.id FROM labels AS x WHERE NOT EXISTS (SELECT 1 FROM labels AS z WHERE z.id = x.id AND z.organization_id = issue_labels.organization_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND label_id = b.label_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with label_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, label_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issue_labels_label_id', 'foreign key fk_issue_labels_label_id: refuses label_id pointing at no labels row');
+    '23503 fk_issue_labels_label_id', 'foreign key fk_issue_labels_label_id: refuses organization_id, label_id pointing at no labels row');
 SELECT is(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3535,8 +3509,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO issue_watchers (issue_id, user_id, reason) OVERRIDING SYSTEM VALUE
-        SELECT src.issue_id, src.user_id, src.reason FROM issue_watchers AS src WHERE true LIMIT 1;
+    INSERT INTO issue_watchers (issue_id, user_id, reason, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.issue_id, src.user_id, src.reason, src.organization_id FROM issue_watchers AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issue_watchers row' USING ERRCODE = 'SWNOD';
@@ -3553,20 +3527,20 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_watchers row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_watchers row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_watchers SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE issue_id = b.issue_id AND user_id = b.user_id;
+    UPDATE issue_watchers SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = issue_watchers.issue_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND user_id = b.user_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_watchers row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_watchers row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
-    '23503 fk_issue_watchers_issue_id', 'foreign key fk_issue_watchers_issue_id: refuses issue_id pointing at no issues row');
+    '23503 fk_issue_watchers_issue_id', 'foreign key fk_issue_watchers_issue_id: refuses organization_id, issue_id pointing at no issues row');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3660,6 +3634,8 @@ SELECT col_not_null('organizations'::name, 'public_id'::name, 'organizations.pub
 SELECT col_not_null('organizations'::name, 'data_region'::name, 'organizations.data_region is NOT NULL');
 SELECT col_not_null('organizations'::name, 'created_at'::name, 'organizations.created_at is NOT NULL');
 SELECT col_not_null('organizations'::name, 'updated_at'::name, 'organizations.updated_at is NOT NULL');
+SELECT col_not_null('organizations'::name, 'created_by'::name, 'organizations.created_by is NOT NULL');
+SELECT col_not_null('organizations'::name, 'updated_by'::name, 'organizations.updated_by is NOT NULL');
 SELECT col_is_pk('organizations'::name, ARRAY['id'::name], 'primary key pk_organizations of organizations is (id)');
 SELECT col_is_unique('organizations'::name, ARRAY['slug'::name], 'unique uq_organizations_slug of organizations is (slug)');
 SELECT col_is_unique('organizations'::name, ARRAY['public_id'::name], 'unique uq_organizations_public_id of organizations is (public_id)');
@@ -3677,6 +3653,8 @@ SELECT col_not_null('billing_accounts'::name, 'monthly_amount'::name, 'billing_a
 SELECT col_not_null('billing_accounts'::name, 'currency'::name, 'billing_accounts.currency is NOT NULL');
 SELECT col_not_null('billing_accounts'::name, 'created_at'::name, 'billing_accounts.created_at is NOT NULL');
 SELECT col_not_null('billing_accounts'::name, 'updated_at'::name, 'billing_accounts.updated_at is NOT NULL');
+SELECT col_not_null('billing_accounts'::name, 'created_by'::name, 'billing_accounts.created_by is NOT NULL');
+SELECT col_not_null('billing_accounts'::name, 'updated_by'::name, 'billing_accounts.updated_by is NOT NULL');
 SELECT col_is_pk('billing_accounts'::name, ARRAY['id'::name], 'primary key pk_billing_accounts of billing_accounts is (id)');
 SELECT col_is_unique('billing_accounts'::name, ARRAY['stripe_customer_id'::name], 'unique uq_billing_accounts_stripe_customer_id of billing_accounts is (stripe_customer_id)');
 SELECT col_is_unique('billing_accounts'::name, ARRAY['organization_id'::name], 'unique uq_billing_accounts_organization_id of billing_accounts is (organization_id)');
@@ -3694,6 +3672,8 @@ SELECT col_not_null('users'::name, 'locale'::name, 'users.locale is NOT NULL');
 SELECT col_not_null('users'::name, 'is_active'::name, 'users.is_active is NOT NULL');
 SELECT col_not_null('users'::name, 'created_at'::name, 'users.created_at is NOT NULL');
 SELECT col_not_null('users'::name, 'updated_at'::name, 'users.updated_at is NOT NULL');
+SELECT col_not_null('users'::name, 'created_by'::name, 'users.created_by is NOT NULL');
+SELECT col_not_null('users'::name, 'updated_by'::name, 'users.updated_by is NOT NULL');
 SELECT col_is_pk('users'::name, ARRAY['id'::name], 'primary key pk_users of users is (id)');
 SELECT col_is_unique('users'::name, ARRAY['email'::name], 'unique uq_users_email of users is (email)');
 SELECT is(pg_temp.sw_has('c', 'users', 'ck_users_email_format'), 'ok', 'check ck_users_email_format on users exists and is validated');
@@ -3707,8 +3687,11 @@ SELECT col_not_null('teams'::name, 'organization_id'::name, 'teams.organization_
 SELECT col_not_null('teams'::name, 'name'::name, 'teams.name is NOT NULL');
 SELECT col_not_null('teams'::name, 'created_at'::name, 'teams.created_at is NOT NULL');
 SELECT col_not_null('teams'::name, 'updated_at'::name, 'teams.updated_at is NOT NULL');
+SELECT col_not_null('teams'::name, 'created_by'::name, 'teams.created_by is NOT NULL');
+SELECT col_not_null('teams'::name, 'updated_by'::name, 'teams.updated_by is NOT NULL');
 SELECT col_is_pk('teams'::name, ARRAY['id'::name], 'primary key pk_teams of teams is (id)');
 SELECT col_is_unique('teams'::name, ARRAY['organization_id'::name, 'name'::name], 'unique uq_teams_organization_id_name of teams is (organization_id, name)');
+SELECT col_is_unique('teams'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_teams_organization_id_id of teams is (organization_id, id)');
 SELECT fk_ok('teams'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_teams_organization_id: teams (organization_id) references organizations (id)');
 SELECT is(pg_temp.sw_has('c', 'teams', 'ck_teams_name_length'), 'ok', 'check ck_teams_name_length on teams exists and is validated');
 SELECT col_not_null('projects'::name, 'id'::name, 'projects.id is NOT NULL');
@@ -3720,17 +3703,20 @@ SELECT col_not_null('projects'::name, 'visibility'::name, 'projects.visibility i
 SELECT col_not_null('projects'::name, 'next_issue_number'::name, 'projects.next_issue_number is NOT NULL');
 SELECT col_not_null('projects'::name, 'created_at'::name, 'projects.created_at is NOT NULL');
 SELECT col_not_null('projects'::name, 'updated_at'::name, 'projects.updated_at is NOT NULL');
+SELECT col_not_null('projects'::name, 'created_by'::name, 'projects.created_by is NOT NULL');
+SELECT col_not_null('projects'::name, 'updated_by'::name, 'projects.updated_by is NOT NULL');
 SELECT col_is_pk('projects'::name, ARRAY['id'::name], 'primary key pk_projects of projects is (id)');
 SELECT col_is_unique('projects'::name, ARRAY['organization_id'::name, 'key'::name], 'unique uq_projects_organization_id_key of projects is (organization_id, key)');
+SELECT col_is_unique('projects'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_projects_organization_id_id of projects is (organization_id, id)');
 SELECT fk_ok('projects'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_projects_organization_id: projects (organization_id) references organizations (id)');
-SELECT fk_ok('projects'::name, ARRAY['owner_team_id'::name], 'teams'::name, ARRAY['id'::name], 'foreign key fk_projects_owner_team_id: projects (owner_team_id) references teams (id)');
+SELECT fk_ok('projects'::name, ARRAY['organization_id'::name, 'owner_team_id'::name], 'teams'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_projects_owner_team_id: projects (organization_id, owner_team_id) references teams (organization_id, id)');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_key'), 'ok', 'check ck_projects_key on projects exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_next_issue_number_range'), 'ok', 'check ck_projects_next_issue_number_range on projects exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_key_length'), 'ok', 'check ck_projects_key_length on projects exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_name_length'), 'ok', 'check ck_projects_name_length on projects exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_status_values'), 'ok', 'check ck_projects_status_values on projects exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'projects', 'ck_projects_visibility_values'), 'ok', 'check ck_projects_visibility_values on projects exists and is validated');
-SELECT has_index('projects'::name, 'ix_projects_owner_team_id'::name, 'index ix_projects_owner_team_id on projects exists and is valid'::text);
+SELECT has_index('projects'::name, 'ix_projects_organization_id_owner_team_id'::name, 'index ix_projects_organization_id_owner_team_id on projects exists and is valid'::text);
 SELECT col_not_null('sprints'::name, 'id'::name, 'sprints.id is NOT NULL');
 SELECT col_not_null('sprints'::name, 'organization_id'::name, 'sprints.organization_id is NOT NULL');
 SELECT col_not_null('sprints'::name, 'project_id'::name, 'sprints.project_id is NOT NULL');
@@ -3740,13 +3726,15 @@ SELECT col_not_null('sprints'::name, 'ends_on'::name, 'sprints.ends_on is NOT NU
 SELECT col_not_null('sprints'::name, 'state'::name, 'sprints.state is NOT NULL');
 SELECT col_not_null('sprints'::name, 'created_at'::name, 'sprints.created_at is NOT NULL');
 SELECT col_not_null('sprints'::name, 'updated_at'::name, 'sprints.updated_at is NOT NULL');
+SELECT col_not_null('sprints'::name, 'created_by'::name, 'sprints.created_by is NOT NULL');
+SELECT col_not_null('sprints'::name, 'updated_by'::name, 'sprints.updated_by is NOT NULL');
 SELECT col_is_pk('sprints'::name, ARRAY['id'::name], 'primary key pk_sprints of sprints is (id)');
+SELECT col_is_unique('sprints'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_sprints_organization_id_id of sprints is (organization_id, id)');
 SELECT fk_ok('sprints'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_sprints_organization_id: sprints (organization_id) references organizations (id)');
-SELECT fk_ok('sprints'::name, ARRAY['project_id'::name], 'projects'::name, ARRAY['id'::name], 'foreign key fk_sprints_project_id: sprints (project_id) references projects (id)');
+SELECT fk_ok('sprints'::name, ARRAY['organization_id'::name, 'project_id'::name], 'projects'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_sprints_project_id: sprints (organization_id, project_id) references projects (organization_id, id)');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok', 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok', 'check ck_sprints_name_length on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok', 'check ck_sprints_state_values on sprints exists and is validated');
-SELECT has_index('sprints'::name, 'ix_sprints_project_id'::name, 'index ix_sprints_project_id on sprints exists and is valid'::text);
 SELECT has_index('sprints'::name, 'ix_sprints_organization_id_project_id_state_starts_on'::name, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid'::text);
 SELECT col_not_null('issues'::name, 'id'::name, 'issues.id is NOT NULL');
 SELECT col_not_null('issues'::name, 'organization_id'::name, 'issues.organization_id is NOT NULL');
@@ -3760,12 +3748,15 @@ SELECT col_not_null('issues'::name, 'priority'::name, 'issues.priority is NOT NU
 SELECT col_not_null('issues'::name, 'time_spent_hours'::name, 'issues.time_spent_hours is NOT NULL');
 SELECT col_not_null('issues'::name, 'created_at'::name, 'issues.created_at is NOT NULL');
 SELECT col_not_null('issues'::name, 'updated_at'::name, 'issues.updated_at is NOT NULL');
+SELECT col_not_null('issues'::name, 'created_by'::name, 'issues.created_by is NOT NULL');
+SELECT col_not_null('issues'::name, 'updated_by'::name, 'issues.updated_by is NOT NULL');
 SELECT col_is_pk('issues'::name, ARRAY['id'::name], 'primary key pk_issues of issues is (id)');
 SELECT col_is_unique('issues'::name, ARRAY['project_id'::name, 'number'::name], 'unique uq_issues_project_id_number of issues is (project_id, number)');
+SELECT col_is_unique('issues'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_issues_organization_id_id of issues is (organization_id, id)');
 SELECT fk_ok('issues'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_issues_organization_id: issues (organization_id) references organizations (id)');
-SELECT fk_ok('issues'::name, ARRAY['project_id'::name], 'projects'::name, ARRAY['id'::name], 'foreign key fk_issues_project_id: issues (project_id) references projects (id)');
-SELECT fk_ok('issues'::name, ARRAY['sprint_id'::name], 'sprints'::name, ARRAY['id'::name], 'foreign key fk_issues_sprint_id: issues (sprint_id) references sprints (id)');
-SELECT fk_ok('issues'::name, ARRAY['parent_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_issues_parent_id: issues (parent_id) references issues (id)');
+SELECT fk_ok('issues'::name, ARRAY['organization_id'::name, 'project_id'::name], 'projects'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issues_project_id: issues (organization_id, project_id) references projects (organization_id, id)');
+SELECT fk_ok('issues'::name, ARRAY['organization_id'::name, 'sprint_id'::name], 'sprints'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issues_sprint_id: issues (organization_id, sprint_id) references sprints (organization_id, id)');
+SELECT fk_ok('issues'::name, ARRAY['organization_id'::name, 'parent_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issues_parent_id: issues (organization_id, parent_id) references issues (organization_id, id)');
 SELECT fk_ok('issues'::name, ARRAY['reporter_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_issues_reporter_id: issues (reporter_id) references users (id)');
 SELECT fk_ok('issues'::name, ARRAY['assignee_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_issues_assignee_id: issues (assignee_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_number_range'), 'ok', 'check ck_issues_number_range on issues exists and is validated');
@@ -3776,8 +3767,8 @@ SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok', 'check 
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok', 'check ck_issues_kind_values on issues exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok', 'check ck_issues_status_values on issues exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok', 'check ck_issues_priority_values on issues exists and is validated');
-SELECT has_index('issues'::name, 'ix_issues_sprint_id'::name, 'index ix_issues_sprint_id on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_parent_id'::name, 'index ix_issues_parent_id on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_organization_id_project_id'::name, 'index ix_issues_organization_id_project_id on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_organization_id_parent_id'::name, 'index ix_issues_organization_id_parent_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_reporter_id'::name, 'index ix_issues_reporter_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_assignee_id'::name, 'index ix_issues_assignee_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_organization_id_assignee_id_status_due_date_id'::name, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid'::text);
@@ -3793,11 +3784,13 @@ SELECT col_not_null('comments'::name, 'body'::name, 'comments.body is NOT NULL')
 SELECT col_not_null('comments'::name, 'is_internal'::name, 'comments.is_internal is NOT NULL');
 SELECT col_not_null('comments'::name, 'created_at'::name, 'comments.created_at is NOT NULL');
 SELECT col_not_null('comments'::name, 'updated_at'::name, 'comments.updated_at is NOT NULL');
+SELECT col_not_null('comments'::name, 'created_by'::name, 'comments.created_by is NOT NULL');
+SELECT col_not_null('comments'::name, 'updated_by'::name, 'comments.updated_by is NOT NULL');
 SELECT col_is_pk('comments'::name, ARRAY['id'::name, 'issue_id'::name], 'primary key pk_comments of comments is (id, issue_id)');
 SELECT fk_ok('comments'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)');
-SELECT fk_ok('comments'::name, ARRAY['issue_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_comments_issue_id: comments (issue_id) references issues (id)');
+SELECT fk_ok('comments'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_comments_issue_id: comments (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('comments'::name, ARRAY['author_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_comments_author_id: comments (author_id) references users (id)');
-SELECT has_index('comments'::name, 'ix_comments_organization_id'::name, 'index ix_comments_organization_id on comments exists and is valid'::text);
+SELECT has_index('comments'::name, 'ix_comments_organization_id_issue_id'::name, 'index ix_comments_organization_id_issue_id on comments exists and is valid'::text);
 SELECT has_index('comments'::name, 'ix_comments_author_id'::name, 'index ix_comments_author_id on comments exists and is valid'::text);
 SELECT has_index('comments'::name, 'ix_comments_issue_id_created_at'::name, 'index ix_comments_issue_id_created_at on comments exists and is valid'::text);
 SELECT col_not_null('labels'::name, 'id'::name, 'labels.id is NOT NULL');
@@ -3806,8 +3799,11 @@ SELECT col_not_null('labels'::name, 'name'::name, 'labels.name is NOT NULL');
 SELECT col_not_null('labels'::name, 'color'::name, 'labels.color is NOT NULL');
 SELECT col_not_null('labels'::name, 'created_at'::name, 'labels.created_at is NOT NULL');
 SELECT col_not_null('labels'::name, 'updated_at'::name, 'labels.updated_at is NOT NULL');
+SELECT col_not_null('labels'::name, 'created_by'::name, 'labels.created_by is NOT NULL');
+SELECT col_not_null('labels'::name, 'updated_by'::name, 'labels.updated_by is NOT NULL');
 SELECT col_is_pk('labels'::name, ARRAY['id'::name], 'primary key pk_labels of labels is (id)');
 SELECT col_is_unique('labels'::name, ARRAY['organization_id'::name, 'name'::name], 'unique uq_labels_organization_id_name of labels is (organization_id, name)');
+SELECT col_is_unique('labels'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_labels_organization_id_id of labels is (organization_id, id)');
 SELECT fk_ok('labels'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_labels_organization_id: labels (organization_id) references organizations (id)');
 SELECT is(pg_temp.sw_has('c', 'labels', 'ck_labels_color'), 'ok', 'check ck_labels_color on labels exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'labels', 'ck_labels_name_length'), 'ok', 'check ck_labels_name_length on labels exists and is validated');
@@ -3822,16 +3818,18 @@ SELECT col_not_null('attachments'::name, 'storage_url'::name, 'attachments.stora
 SELECT col_not_null('attachments'::name, 'checksum_sha256'::name, 'attachments.checksum_sha256 is NOT NULL');
 SELECT col_not_null('attachments'::name, 'created_at'::name, 'attachments.created_at is NOT NULL');
 SELECT col_not_null('attachments'::name, 'updated_at'::name, 'attachments.updated_at is NOT NULL');
+SELECT col_not_null('attachments'::name, 'created_by'::name, 'attachments.created_by is NOT NULL');
+SELECT col_not_null('attachments'::name, 'updated_by'::name, 'attachments.updated_by is NOT NULL');
 SELECT col_is_pk('attachments'::name, ARRAY['id'::name], 'primary key pk_attachments of attachments is (id)');
 SELECT fk_ok('attachments'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_attachments_organization_id: attachments (organization_id) references organizations (id)');
-SELECT fk_ok('attachments'::name, ARRAY['issue_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_attachments_issue_id: attachments (issue_id) references issues (id)');
+SELECT fk_ok('attachments'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_attachments_issue_id: attachments (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('attachments'::name, ARRAY['uploaded_by_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_attachments_uploaded_by_id: attachments (uploaded_by_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_size_bytes_range'), 'ok', 'check ck_attachments_size_bytes_range on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'), 'ok', 'check ck_attachments_file_name_length on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok', 'check ck_attachments_content_type_length on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok', 'check ck_attachments_storage_url_format on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok', 'check ck_attachments_checksum_sha256_length on attachments exists and is validated');
-SELECT has_index('attachments'::name, 'ix_attachments_organization_id'::name, 'index ix_attachments_organization_id on attachments exists and is valid'::text);
+SELECT has_index('attachments'::name, 'ix_attachments_organization_id_issue_id'::name, 'index ix_attachments_organization_id_issue_id on attachments exists and is valid'::text);
 SELECT has_index('attachments'::name, 'ix_attachments_uploaded_by_id'::name, 'index ix_attachments_uploaded_by_id on attachments exists and is valid'::text);
 SELECT has_index('attachments'::name, 'ix_attachments_issue_id_created_at'::name, 'index ix_attachments_issue_id_created_at on attachments exists and is valid'::text);
 SELECT col_not_null('activity_events'::name, 'id'::name, 'activity_events.id is NOT NULL');
@@ -3841,14 +3839,15 @@ SELECT col_not_null('activity_events'::name, 'occurred_at'::name, 'activity_even
 SELECT col_not_null('activity_events'::name, 'payload'::name, 'activity_events.payload is NOT NULL');
 SELECT col_not_null('activity_events'::name, 'created_at'::name, 'activity_events.created_at is NOT NULL');
 SELECT col_not_null('activity_events'::name, 'updated_at'::name, 'activity_events.updated_at is NOT NULL');
+SELECT col_not_null('activity_events'::name, 'created_by'::name, 'activity_events.created_by is NOT NULL');
+SELECT col_not_null('activity_events'::name, 'updated_by'::name, 'activity_events.updated_by is NOT NULL');
 SELECT col_is_pk('activity_events'::name, ARRAY['id'::name, 'occurred_at'::name], 'primary key pk_activity_events of activity_events is (id, occurred_at)');
 SELECT fk_ok('activity_events'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_activity_events_organization_id: activity_events (organization_id) references organizations (id)');
-SELECT fk_ok('activity_events'::name, ARRAY['project_id'::name], 'projects'::name, ARRAY['id'::name], 'foreign key fk_activity_events_project_id: activity_events (project_id) references projects (id)');
-SELECT fk_ok('activity_events'::name, ARRAY['issue_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_activity_events_issue_id: activity_events (issue_id) references issues (id)');
+SELECT fk_ok('activity_events'::name, ARRAY['organization_id'::name, 'project_id'::name], 'projects'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_activity_events_project_id: activity_events (organization_id, project_id) references projects (organization_id, id)');
+SELECT fk_ok('activity_events'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_activity_events_issue_id: activity_events (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('activity_events'::name, ARRAY['actor_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok', 'check ck_activity_events_event_type_values on activity_events exists and is validated');
-SELECT has_index('activity_events'::name, 'ix_activity_events_project_id'::name, 'index ix_activity_events_project_id on activity_events exists and is valid'::text);
-SELECT has_index('activity_events'::name, 'ix_activity_events_issue_id'::name, 'index ix_activity_events_issue_id on activity_events exists and is valid'::text);
+SELECT has_index('activity_events'::name, 'ix_activity_events_organization_id_issue_id'::name, 'index ix_activity_events_organization_id_issue_id on activity_events exists and is valid'::text);
 SELECT has_index('activity_events'::name, 'ix_activity_events_actor_id'::name, 'index ix_activity_events_actor_id on activity_events exists and is valid'::text);
 SELECT has_index('activity_events'::name, 'ix_activity_events_organization_id_project_id_occurred_at'::name, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid'::text);
 SELECT col_not_null('api_tokens'::name, 'id'::name, 'api_tokens.id is NOT NULL');
@@ -3859,20 +3858,24 @@ SELECT col_not_null('api_tokens'::name, 'token_hash'::name, 'api_tokens.token_ha
 SELECT col_not_null('api_tokens'::name, 'revoked'::name, 'api_tokens.revoked is NOT NULL');
 SELECT col_not_null('api_tokens'::name, 'created_at'::name, 'api_tokens.created_at is NOT NULL');
 SELECT col_not_null('api_tokens'::name, 'updated_at'::name, 'api_tokens.updated_at is NOT NULL');
+SELECT col_not_null('api_tokens'::name, 'created_by'::name, 'api_tokens.created_by is NOT NULL');
+SELECT col_not_null('api_tokens'::name, 'updated_by'::name, 'api_tokens.updated_by is NOT NULL');
 SELECT col_is_pk('api_tokens'::name, ARRAY['id'::name], 'primary key pk_api_tokens of api_tokens is (id)');
 SELECT col_is_unique('api_tokens'::name, ARRAY['token_hash'::name], 'unique uq_api_tokens_token_hash of api_tokens is (token_hash)');
+SELECT col_is_unique('api_tokens'::name, ARRAY['organization_id'::name, 'id'::name], 'unique uq_api_tokens_organization_id_id of api_tokens is (organization_id, id)');
 SELECT fk_ok('api_tokens'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_api_tokens_organization_id: api_tokens (organization_id) references organizations (id)');
 SELECT fk_ok('api_tokens'::name, ARRAY['user_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_api_tokens_user_id: api_tokens (user_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_expiry_in_future_of_creation'), 'ok', 'check ck_api_tokens_token_expiry_in_future_of_creation on api_tokens exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_name_length'), 'ok', 'check ck_api_tokens_name_length on api_tokens exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_hash_length'), 'ok', 'check ck_api_tokens_token_hash_length on api_tokens exists and is validated');
-SELECT has_index('api_tokens'::name, 'ix_api_tokens_organization_id'::name, 'index ix_api_tokens_organization_id on api_tokens exists and is valid'::text);
 SELECT has_index('api_tokens'::name, 'ix_api_tokens_user_id'::name, 'index ix_api_tokens_user_id on api_tokens exists and is valid'::text);
 SELECT col_not_null('api_token_scopes'::name, 'api_token_id'::name, 'api_token_scopes.api_token_id is NOT NULL');
 SELECT col_not_null('api_token_scopes'::name, 'value'::name, 'api_token_scopes.value is NOT NULL');
+SELECT col_not_null('api_token_scopes'::name, 'organization_id'::name, 'api_token_scopes.organization_id is NOT NULL');
 SELECT col_is_pk('api_token_scopes'::name, ARRAY['api_token_id'::name, 'value'::name], 'primary key pk_api_token_scopes of api_token_scopes is (api_token_id, value)');
-SELECT fk_ok('api_token_scopes'::name, ARRAY['api_token_id'::name], 'api_tokens'::name, ARRAY['id'::name], 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (api_token_id) references api_tokens (id)');
+SELECT fk_ok('api_token_scopes'::name, ARRAY['organization_id'::name, 'api_token_id'::name], 'api_tokens'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (organization_id, api_token_id) references api_tokens (organization_id, id)');
 SELECT is(pg_temp.sw_has('c', 'api_token_scopes', 'ck_api_token_scopes_value_length'), 'ok', 'check ck_api_token_scopes_value_length on api_token_scopes exists and is validated');
+SELECT has_index('api_token_scopes'::name, 'ix_api_token_scopes_organization_id_api_token_id'::name, 'index ix_api_token_scopes_organization_id_api_token_id on api_token_scopes exists and is valid'::text);
 SELECT col_not_null('memberships'::name, 'organization_id'::name, 'memberships.organization_id is NOT NULL');
 SELECT col_not_null('memberships'::name, 'user_id'::name, 'memberships.user_id is NOT NULL');
 SELECT col_not_null('memberships'::name, 'role'::name, 'memberships.role is NOT NULL');
@@ -3886,37 +3889,44 @@ SELECT has_index('memberships'::name, 'ix_memberships_user_id'::name, 'index ix_
 SELECT col_not_null('team_members'::name, 'team_id'::name, 'team_members.team_id is NOT NULL');
 SELECT col_not_null('team_members'::name, 'user_id'::name, 'team_members.user_id is NOT NULL');
 SELECT col_not_null('team_members'::name, 'is_lead'::name, 'team_members.is_lead is NOT NULL');
+SELECT col_not_null('team_members'::name, 'organization_id'::name, 'team_members.organization_id is NOT NULL');
 SELECT col_is_pk('team_members'::name, ARRAY['team_id'::name, 'user_id'::name], 'primary key pk_team_members of team_members is (team_id, user_id)');
-SELECT fk_ok('team_members'::name, ARRAY['team_id'::name], 'teams'::name, ARRAY['id'::name], 'foreign key fk_team_members_team_id: team_members (team_id) references teams (id)');
+SELECT fk_ok('team_members'::name, ARRAY['organization_id'::name, 'team_id'::name], 'teams'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_team_members_team_id: team_members (organization_id, team_id) references teams (organization_id, id)');
 SELECT fk_ok('team_members'::name, ARRAY['user_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_team_members_user_id: team_members (user_id) references users (id)');
+SELECT has_index('team_members'::name, 'ix_team_members_organization_id_team_id'::name, 'index ix_team_members_organization_id_team_id on team_members exists and is valid'::text);
 SELECT has_index('team_members'::name, 'ix_team_members_user_id'::name, 'index ix_team_members_user_id on team_members exists and is valid'::text);
 SELECT col_not_null('issue_labels'::name, 'issue_id'::name, 'issue_labels.issue_id is NOT NULL');
 SELECT col_not_null('issue_labels'::name, 'label_id'::name, 'issue_labels.label_id is NOT NULL');
 SELECT col_not_null('issue_labels'::name, 'added_at'::name, 'issue_labels.added_at is NOT NULL');
+SELECT col_not_null('issue_labels'::name, 'organization_id'::name, 'issue_labels.organization_id is NOT NULL');
 SELECT col_is_pk('issue_labels'::name, ARRAY['issue_id'::name, 'label_id'::name], 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)');
-SELECT fk_ok('issue_labels'::name, ARRAY['issue_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_issue_labels_issue_id: issue_labels (issue_id) references issues (id)');
-SELECT fk_ok('issue_labels'::name, ARRAY['label_id'::name], 'labels'::name, ARRAY['id'::name], 'foreign key fk_issue_labels_label_id: issue_labels (label_id) references labels (id)');
+SELECT fk_ok('issue_labels'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issue_labels_issue_id: issue_labels (organization_id, issue_id) references issues (organization_id, id)');
+SELECT fk_ok('issue_labels'::name, ARRAY['organization_id'::name, 'label_id'::name], 'labels'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issue_labels_label_id: issue_labels (organization_id, label_id) references labels (organization_id, id)');
+SELECT has_index('issue_labels'::name, 'ix_issue_labels_organization_id_issue_id'::name, 'index ix_issue_labels_organization_id_issue_id on issue_labels exists and is valid'::text);
+SELECT has_index('issue_labels'::name, 'ix_issue_labels_organization_id_label_id'::name, 'index ix_issue_labels_organization_id_label_id on issue_labels exists and is valid'::text);
 SELECT has_index('issue_labels'::name, 'ix_issue_labels_label_id'::name, 'index ix_issue_labels_label_id on issue_labels exists and is valid'::text);
 SELECT col_not_null('issue_watchers'::name, 'issue_id'::name, 'issue_watchers.issue_id is NOT NULL');
 SELECT col_not_null('issue_watchers'::name, 'user_id'::name, 'issue_watchers.user_id is NOT NULL');
 SELECT col_not_null('issue_watchers'::name, 'reason'::name, 'issue_watchers.reason is NOT NULL');
+SELECT col_not_null('issue_watchers'::name, 'organization_id'::name, 'issue_watchers.organization_id is NOT NULL');
 SELECT col_is_pk('issue_watchers'::name, ARRAY['issue_id'::name, 'user_id'::name], 'primary key pk_issue_watchers of issue_watchers is (issue_id, user_id)');
-SELECT fk_ok('issue_watchers'::name, ARRAY['issue_id'::name], 'issues'::name, ARRAY['id'::name], 'foreign key fk_issue_watchers_issue_id: issue_watchers (issue_id) references issues (id)');
+SELECT fk_ok('issue_watchers'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issue_watchers_issue_id: issue_watchers (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('issue_watchers'::name, ARRAY['user_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_issue_watchers_user_id: issue_watchers (user_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'issue_watchers', 'ck_issue_watchers_reason_values'), 'ok', 'check ck_issue_watchers_reason_values on issue_watchers exists and is validated');
+SELECT has_index('issue_watchers'::name, 'ix_issue_watchers_organization_id_issue_id'::name, 'index ix_issue_watchers_organization_id_issue_id on issue_watchers exists and is valid'::text);
 SELECT has_index('issue_watchers'::name, 'ix_issue_watchers_user_id'::name, 'index ix_issue_watchers_user_id on issue_watchers exists and is valid'::text);
-SELECT is(pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_updated_at'), 'ok', 'trigger trg_organizations_updated_at on organizations exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_updated_at'), 'ok', 'trigger trg_billing_accounts_updated_at on billing_accounts exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'users', 'trg_users_updated_at'), 'ok', 'trigger trg_users_updated_at on users exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'teams', 'trg_teams_updated_at'), 'ok', 'trigger trg_teams_updated_at on teams exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'projects', 'trg_projects_updated_at'), 'ok', 'trigger trg_projects_updated_at on projects exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_updated_at'), 'ok', 'trigger trg_sprints_updated_at on sprints exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'issues', 'trg_issues_updated_at'), 'ok', 'trigger trg_issues_updated_at on issues exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'comments', 'trg_comments_updated_at'), 'ok', 'trigger trg_comments_updated_at on comments exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'labels', 'trg_labels_updated_at'), 'ok', 'trigger trg_labels_updated_at on labels exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_updated_at'), 'ok', 'trigger trg_attachments_updated_at on attachments exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_updated_at'), 'ok', 'trigger trg_activity_events_updated_at on activity_events exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_updated_at'), 'ok', 'trigger trg_api_tokens_updated_at on api_tokens exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_audit_columns'), 'ok', 'trigger trg_organizations_audit_columns on organizations exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_audit_columns'), 'ok', 'trigger trg_billing_accounts_audit_columns on billing_accounts exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'users', 'trg_users_audit_columns'), 'ok', 'trigger trg_users_audit_columns on users exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'teams', 'trg_teams_audit_columns'), 'ok', 'trigger trg_teams_audit_columns on teams exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'projects', 'trg_projects_audit_columns'), 'ok', 'trigger trg_projects_audit_columns on projects exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_audit_columns'), 'ok', 'trigger trg_sprints_audit_columns on sprints exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'issues', 'trg_issues_audit_columns'), 'ok', 'trigger trg_issues_audit_columns on issues exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'comments', 'trg_comments_audit_columns'), 'ok', 'trigger trg_comments_audit_columns on comments exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'labels', 'trg_labels_audit_columns'), 'ok', 'trigger trg_labels_audit_columns on labels exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_audit_columns'), 'ok', 'trigger trg_attachments_audit_columns on attachments exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_audit_columns'), 'ok', 'trigger trg_activity_events_audit_columns on activity_events exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_audit_columns'), 'ok', 'trigger trg_api_tokens_audit_columns on api_tokens exists and is enabled');
 
 SELECT * FROM finish();
 ROLLBACK;

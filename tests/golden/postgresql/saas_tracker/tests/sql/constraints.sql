@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 114 attempts, then 283 structure checks.
+-- 114 attempts, then 319 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_organizations_slug: two sessions insert the same new slug at once
 --   unique uq_organizations_public_id: two sessions insert the same new public_id at once
@@ -17,6 +17,13 @@
 --   unique uq_issues_project_id_number: two sessions insert the same new project_id, number at once
 --   unique uq_labels_organization_id_name: two sessions insert the same new organization_id, name at once
 --   unique uq_api_tokens_token_hash: two sessions insert the same new token_hash at once
+-- Not tried (no attempt could be built; the structure checks still cover them):
+--   unique uq_teams_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_projects_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_sprints_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_issues_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_labels_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
+--   unique uq_api_tokens_organization_id_id: it contains the primary key (id): no row can repeat it without repeating the key, which is proven above; it exists for a composite foreign key to reference
 -- It stops at the first check with the wrong outcome (psql exits 3) and names it.
 
 \set ON_ERROR_STOP on
@@ -1105,11 +1112,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM teams AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE teams SET organization_id = a.organization_id, name = a.name WHERE id = b.id;
+    INSERT INTO teams (organization_id, name, description, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, a.name, src.description, src.created_at, src.updated_at, src.created_by, src.updated_by FROM teams AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two teams rows' USING ERRCODE = 'SWNOD';
@@ -1127,11 +1131,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM teams AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a teams row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE teams SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO teams (organization_id, name, description, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.name, src.description, src.created_at, src.updated_at, src.created_by, src.updated_by FROM teams AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a teams row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1216,11 +1217,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM projects AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET organization_id = a.organization_id, key = a.key WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, src.owner_team_id, a.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two projects rows' USING ERRCODE = 'SWNOD';
@@ -1238,11 +1236,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM projects AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.owner_team_id, src.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a projects row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1252,7 +1247,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_projects_organization_id');
-SELECT pg_temp.sw_expect(34, 'foreign key fk_projects_owner_team_id: refuses owner_team_id pointing at no teams row',
+SELECT pg_temp.sw_expect(34, 'foreign key fk_projects_owner_team_id: refuses organization_id, owner_team_id pointing at no teams row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1260,14 +1255,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM projects AS src WHERE (src.owner_team_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with owner_team_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE projects SET owner_team_id = (SELECT coalesce(max(id), 0) + 1000 FROM teams) WHERE id = b.id;
+    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1), src.owner_team_id, src.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (src.organization_id IS NOT NULL) AND (src.owner_team_id IS NOT NULL) AND ((SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a projects row with owner_team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a projects row with organization_id, owner_team_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -1563,11 +1555,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM sprints AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE sprints SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO sprints (organization_id, project_id, name, goal, starts_on, ends_on, state, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.project_id, src.name, src.goal, src.starts_on, src.ends_on, src.state, src.created_at, src.updated_at, src.created_by, src.updated_by FROM sprints AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a sprints row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1577,7 +1566,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_sprints_organization_id');
-SELECT pg_temp.sw_expect(43, 'foreign key fk_sprints_project_id: refuses project_id pointing at no projects row',
+SELECT pg_temp.sw_expect(43, 'foreign key fk_sprints_project_id: refuses organization_id, project_id pointing at no projects row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1585,14 +1574,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM sprints AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with project_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE sprints SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id;
+    INSERT INTO sprints (organization_id, project_id, name, goal, starts_on, ends_on, state, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1), src.project_id, src.name, src.goal, src.starts_on, src.ends_on, src.state, src.created_at, src.updated_at, src.created_by, src.updated_by FROM sprints AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a sprints row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a sprints row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -1782,11 +1768,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE issues SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO issues (organization_id, project_id, sprint_id, parent_id, reporter_id, assignee_id, number, title, description, kind, status, priority, estimate_points, time_spent_hours, due_date, resolved_at, custom_fields, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.project_id, src.sprint_id, src.parent_id, src.reporter_id, src.assignee_id, (SELECT coalesce(max(number), 0) + 1 FROM issues), src.title, src.description, src.kind, src.status, src.priority, src.estimate_points, src.time_spent_hours, src.due_date, src.resolved_at, src.custom_fields, src.created_at, src.updated_at, src.created_by, src.updated_by FROM issues AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -1796,7 +1779,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issues_organization_id');
-SELECT pg_temp.sw_expect(50, 'foreign key fk_issues_project_id: refuses project_id pointing at no projects row',
+SELECT pg_temp.sw_expect(50, 'foreign key fk_issues_project_id: refuses organization_id, project_id pointing at no projects row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1804,21 +1787,21 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id;
+    UPDATE issues SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issues_project_id');
-SELECT pg_temp.sw_expect(51, 'foreign key fk_issues_sprint_id: refuses sprint_id pointing at no sprints row',
+SELECT pg_temp.sw_expect(51, 'foreign key fk_issues_sprint_id: refuses organization_id, sprint_id pointing at no sprints row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1826,21 +1809,21 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.sprint_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.sprint_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with sprint_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, sprint_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET sprint_id = (SELECT coalesce(max(id), 0) + 1000 FROM sprints) WHERE id = b.id;
+    UPDATE issues SET sprint_id = (SELECT x.id FROM sprints AS x WHERE NOT EXISTS (SELECT 1 FROM sprints AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with sprint_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, sprint_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issues_sprint_id');
-SELECT pg_temp.sw_expect(52, 'foreign key fk_issues_parent_id: refuses parent_id pointing at no issues row',
+SELECT pg_temp.sw_expect(52, 'foreign key fk_issues_parent_id: refuses organization_id, parent_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -1848,14 +1831,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.parent_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.parent_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with parent_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, parent_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET parent_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id;
+    UPDATE issues SET parent_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issues row with parent_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issues row with organization_id, parent_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -2313,7 +2296,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_comments_organization_id');
-SELECT pg_temp.sw_expect(66, 'foreign key fk_comments_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(66, 'foreign key fk_comments_issue_id: refuses organization_id, issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2321,14 +2304,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a comments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND issue_id = b.issue_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a comments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -2410,11 +2393,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
     END IF;
-    SELECT src.id INTO b FROM labels AS src WHERE (NOT (src.id = a.id)) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE labels SET organization_id = a.organization_id, name = a.name WHERE id = b.id;
+    INSERT INTO labels (organization_id, name, color, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT a.organization_id, a.name, src.color, src.created_at, src.updated_at, src.created_by, src.updated_by FROM labels AS src WHERE (NOT (src.id = a.id)) AND (src.id IS DISTINCT FROM a.id) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: two labels rows' USING ERRCODE = 'SWNOD';
@@ -2432,11 +2412,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM labels AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a labels row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE labels SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO labels (organization_id, name, color, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.name, src.color, src.created_at, src.updated_at, src.created_by, src.updated_by FROM labels AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a labels row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -2619,7 +2596,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_attachments_organization_id');
-SELECT pg_temp.sw_expect(77, 'foreign key fk_attachments_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(77, 'foreign key fk_attachments_issue_id: refuses organization_id, issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2627,14 +2604,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM attachments AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM attachments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a attachments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a attachments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE attachments SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id;
+    UPDATE attachments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = attachments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a attachments row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a attachments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -2922,7 +2899,7 @@ END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_organization_id');
-SELECT pg_temp.sw_expect(86, 'foreign key fk_activity_events_project_id: refuses project_id pointing at no projects row',
+SELECT pg_temp.sw_expect(86, 'foreign key fk_activity_events_project_id: refuses organization_id, project_id pointing at no projects row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2930,21 +2907,21 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE activity_events SET project_id = (SELECT coalesce(max(id), 0) + 1000 FROM projects) WHERE id = b.id AND occurred_at = b.occurred_at;
+    UPDATE activity_events SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = activity_events.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND occurred_at = b.occurred_at;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with project_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_activity_events_project_id');
-SELECT pg_temp.sw_expect(87, 'foreign key fk_activity_events_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(87, 'foreign key fk_activity_events_issue_id: refuses organization_id, issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2952,14 +2929,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE activity_events SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE id = b.id AND occurred_at = b.occurred_at;
+    UPDATE activity_events SET issue_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = activity_events.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND occurred_at = b.occurred_at;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a activity_events row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -3085,11 +3062,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM api_tokens AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a api_tokens row with organization_id set' USING ERRCODE = 'SWNOD';
-    END IF;
-    UPDATE api_tokens SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
+    INSERT INTO api_tokens (organization_id, user_id, name, token_hash, expires_at, last_used_at, revoked, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
+        SELECT (SELECT coalesce(max(id), 0) + 1000 FROM organizations), src.user_id, src.name, (SELECT f.v FROM (VALUES ('tokenhash-987650'), ('tokenhash-987651'), ('tokenhash-987652'), ('tokenhash-987653'), ('tokenhash-987654'), ('tokenhash-987655'), ('tokenhash-987656'), ('tokenhash-987657')) AS f (v) WHERE NOT EXISTS (SELECT 1 FROM api_tokens AS y WHERE y.token_hash::text = f.v) ORDER BY 1 LIMIT 1), src.expires_at, src.last_used_at, src.revoked, src.created_at, src.updated_at, src.created_by, src.updated_by FROM api_tokens AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a api_tokens row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -3259,8 +3233,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO api_token_scopes (api_token_id, value) OVERRIDING SYSTEM VALUE
-        SELECT src.api_token_id, src.value FROM api_token_scopes AS src WHERE true LIMIT 1;
+    INSERT INTO api_token_scopes (api_token_id, value, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.api_token_id, src.value, src.organization_id FROM api_token_scopes AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a api_token_scopes row' USING ERRCODE = 'SWNOD';
@@ -3270,7 +3244,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_api_token_scopes');
-SELECT pg_temp.sw_expect(98, 'foreign key fk_api_token_scopes_api_token_id: refuses api_token_id pointing at no api_tokens row',
+SELECT pg_temp.sw_expect(98, 'foreign key fk_api_token_scopes_api_token_id: refuses organization_id, api_token_id pointing at no api_tokens row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3278,14 +3252,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.api_token_id IS NOT NULL) LIMIT 1;
+    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.organization_id IS NOT NULL) AND (src.api_token_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with api_token_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with organization_id, api_token_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE api_token_scopes SET api_token_id = (SELECT coalesce(max(id), 0) + 1000 FROM api_tokens) WHERE api_token_id = b.api_token_id AND value = b.value;
+    UPDATE api_token_scopes SET organization_id = (SELECT x.organization_id FROM api_tokens AS x WHERE NOT EXISTS (SELECT 1 FROM api_tokens AS z WHERE z.organization_id = x.organization_id AND z.id = api_token_scopes.api_token_id) ORDER BY 1 LIMIT 1) WHERE api_token_id = b.api_token_id AND value = b.value;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with api_token_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a api_token_scopes row with organization_id, api_token_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -3495,8 +3469,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO team_members (team_id, user_id, is_lead) OVERRIDING SYSTEM VALUE
-        SELECT src.team_id, src.user_id, src.is_lead FROM team_members AS src WHERE true LIMIT 1;
+    INSERT INTO team_members (team_id, user_id, is_lead, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.team_id, src.user_id, src.is_lead, src.organization_id FROM team_members AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a team_members row' USING ERRCODE = 'SWNOD';
@@ -3506,7 +3480,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_team_members');
-SELECT pg_temp.sw_expect(106, 'foreign key fk_team_members_team_id: refuses team_id pointing at no teams row',
+SELECT pg_temp.sw_expect(106, 'foreign key fk_team_members_team_id: refuses organization_id, team_id pointing at no teams row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3514,14 +3488,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.team_id IS NOT NULL) LIMIT 1;
+    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.organization_id IS NOT NULL) AND (src.team_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a team_members row with team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a team_members row with organization_id, team_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE team_members SET team_id = (SELECT coalesce(max(id), 0) + 1000 FROM teams) WHERE team_id = b.team_id AND user_id = b.user_id;
+    UPDATE team_members SET organization_id = (SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = team_members.team_id) ORDER BY 1 LIMIT 1) WHERE team_id = b.team_id AND user_id = b.user_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a team_members row with team_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a team_members row with organization_id, team_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -3558,8 +3532,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO issue_labels (issue_id, label_id, added_at) OVERRIDING SYSTEM VALUE
-        SELECT src.issue_id, src.label_id, src.added_at FROM issue_labels AS src WHERE true LIMIT 1;
+    INSERT INTO issue_labels (issue_id, label_id, added_at, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.issue_id, src.label_id, src.added_at, src.organization_id FROM issue_labels AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issue_labels row' USING ERRCODE = 'SWNOD';
@@ -3569,7 +3543,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_issue_labels');
-SELECT pg_temp.sw_expect(109, 'foreign key fk_issue_labels_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(109, 'foreign key fk_issue_labels_issue_id: refuses organization_id, issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3577,21 +3551,21 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_labels SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE issue_id = b.issue_id AND label_id = b.label_id;
+    UPDATE issue_labels SET issue_id = (SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = issue_labels.organization_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND label_id = b.label_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
 $sw$), '^23001 ', '23503 '),
     '23503 fk_issue_labels_issue_id');
-SELECT pg_temp.sw_expect(110, 'foreign key fk_issue_labels_label_id: refuses label_id pointing at no labels row',
+SELECT pg_temp.sw_expect(110, 'foreign key fk_issue_labels_label_id: refuses organization_id, label_id pointing at no labels row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3599,14 +3573,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.label_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.label_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with label_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, label_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_labels SET label_id = (SELECT coalesce(max(id), 0) + 1000 FROM labels) WHERE issue_id = b.issue_id AND label_id = b.label_id;
+    UPDATE issue_labels SET label_id = (SELECT x.id FROM labels AS x WHERE NOT EXISTS (SELECT 1 FROM labels AS z WHERE z.id = x.id AND z.organization_id = issue_labels.organization_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND label_id = b.label_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_labels row with label_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, label_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -3621,8 +3595,8 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO issue_watchers (issue_id, user_id, reason) OVERRIDING SYSTEM VALUE
-        SELECT src.issue_id, src.user_id, src.reason FROM issue_watchers AS src WHERE true LIMIT 1;
+    INSERT INTO issue_watchers (issue_id, user_id, reason, organization_id) OVERRIDING SYSTEM VALUE
+        SELECT src.issue_id, src.user_id, src.reason, src.organization_id FROM issue_watchers AS src WHERE true LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issue_watchers row' USING ERRCODE = 'SWNOD';
@@ -3632,7 +3606,7 @@ END
 $attempt$
 $sw$),
     '23505 pk_issue_watchers');
-SELECT pg_temp.sw_expect(112, 'foreign key fk_issue_watchers_issue_id: refuses issue_id pointing at no issues row',
+SELECT pg_temp.sw_expect(112, 'foreign key fk_issue_watchers_issue_id: refuses organization_id, issue_id pointing at no issues row',
     regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -3640,14 +3614,14 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'nothing to try: a issue_watchers row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_watchers row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issue_watchers SET issue_id = (SELECT coalesce(max(id), 0) + 1000 FROM issues) WHERE issue_id = b.issue_id AND user_id = b.user_id;
+    UPDATE issue_watchers SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = issue_watchers.issue_id) ORDER BY 1 LIMIT 1) WHERE issue_id = b.issue_id AND user_id = b.user_id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a issue_watchers row with issue_id set' USING ERRCODE = 'SWNOD';
+        RAISE EXCEPTION 'nothing to try: a issue_watchers row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END
@@ -3748,263 +3722,299 @@ SELECT pg_temp.sw_expect(137, 'organizations.public_id is NOT NULL', pg_temp.sw_
 SELECT pg_temp.sw_expect(138, 'organizations.data_region is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'data_region'), 'ok');
 SELECT pg_temp.sw_expect(139, 'organizations.created_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'created_at'), 'ok');
 SELECT pg_temp.sw_expect(140, 'organizations.updated_at is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(141, 'primary key pk_organizations of organizations is (id)', pg_temp.sw_has('p', 'organizations', 'pk_organizations'), 'ok');
-SELECT pg_temp.sw_expect(142, 'unique uq_organizations_slug of organizations is (slug)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_slug'), 'ok');
-SELECT pg_temp.sw_expect(143, 'unique uq_organizations_public_id of organizations is (public_id)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_public_id'), 'ok');
-SELECT pg_temp.sw_expect(144, 'check ck_organizations_slug on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug'), 'ok');
-SELECT pg_temp.sw_expect(145, 'check ck_organizations_seats_range on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_seats_range'), 'ok');
-SELECT pg_temp.sw_expect(146, 'check ck_organizations_name_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_name_length'), 'ok');
-SELECT pg_temp.sw_expect(147, 'check ck_organizations_slug_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug_length'), 'ok');
-SELECT pg_temp.sw_expect(148, 'check ck_organizations_plan_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_plan_values'), 'ok');
-SELECT pg_temp.sw_expect(149, 'check ck_organizations_data_region_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_data_region_values'), 'ok');
-SELECT pg_temp.sw_expect(150, 'index ix_organizations_name on organizations exists and is valid', pg_temp.sw_has('index', 'organizations', 'ix_organizations_name'), 'ok');
-SELECT pg_temp.sw_expect(151, 'billing_accounts.id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'id'), 'ok');
-SELECT pg_temp.sw_expect(152, 'billing_accounts.organization_id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(153, 'billing_accounts.billing_email is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'billing_email'), 'ok');
-SELECT pg_temp.sw_expect(154, 'billing_accounts.monthly_amount is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'monthly_amount'), 'ok');
-SELECT pg_temp.sw_expect(155, 'billing_accounts.currency is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'currency'), 'ok');
-SELECT pg_temp.sw_expect(156, 'billing_accounts.created_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(157, 'billing_accounts.updated_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(158, 'primary key pk_billing_accounts of billing_accounts is (id)', pg_temp.sw_has('p', 'billing_accounts', 'pk_billing_accounts'), 'ok');
-SELECT pg_temp.sw_expect(159, 'unique uq_billing_accounts_stripe_customer_id of billing_accounts is (stripe_customer_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_stripe_customer_id'), 'ok');
-SELECT pg_temp.sw_expect(160, 'unique uq_billing_accounts_organization_id of billing_accounts is (organization_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(161, 'foreign key fk_billing_accounts_organization_id: billing_accounts (organization_id) references organizations (id)', pg_temp.sw_has('f', 'billing_accounts', 'fk_billing_accounts_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(162, 'check ck_billing_accounts_monthly_amount_range on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_monthly_amount_range'), 'ok');
-SELECT pg_temp.sw_expect(163, 'check ck_billing_accounts_billing_email_format on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_billing_email_format'), 'ok');
-SELECT pg_temp.sw_expect(164, 'check ck_billing_accounts_stripe_customer_id_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_stripe_customer_id_length'), 'ok');
-SELECT pg_temp.sw_expect(165, 'check ck_billing_accounts_vat_number_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_vat_number_length'), 'ok');
-SELECT pg_temp.sw_expect(166, 'check ck_billing_accounts_currency_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_currency_length'), 'ok');
-SELECT pg_temp.sw_expect(167, 'users.id is NOT NULL', pg_temp.sw_has('not null', 'users', 'id'), 'ok');
-SELECT pg_temp.sw_expect(168, 'users.email is NOT NULL', pg_temp.sw_has('not null', 'users', 'email'), 'ok');
-SELECT pg_temp.sw_expect(169, 'users.display_name is NOT NULL', pg_temp.sw_has('not null', 'users', 'display_name'), 'ok');
-SELECT pg_temp.sw_expect(170, 'users.time_zone is NOT NULL', pg_temp.sw_has('not null', 'users', 'time_zone'), 'ok');
-SELECT pg_temp.sw_expect(171, 'users.locale is NOT NULL', pg_temp.sw_has('not null', 'users', 'locale'), 'ok');
-SELECT pg_temp.sw_expect(172, 'users.is_active is NOT NULL', pg_temp.sw_has('not null', 'users', 'is_active'), 'ok');
-SELECT pg_temp.sw_expect(173, 'users.created_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(174, 'users.updated_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(175, 'primary key pk_users of users is (id)', pg_temp.sw_has('p', 'users', 'pk_users'), 'ok');
-SELECT pg_temp.sw_expect(176, 'unique uq_users_email of users is (email)', pg_temp.sw_has('u', 'users', 'uq_users_email'), 'ok');
-SELECT pg_temp.sw_expect(177, 'check ck_users_email_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_email_format'), 'ok');
-SELECT pg_temp.sw_expect(178, 'check ck_users_display_name_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_display_name_length'), 'ok');
-SELECT pg_temp.sw_expect(179, 'check ck_users_avatar_url_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_avatar_url_format'), 'ok');
-SELECT pg_temp.sw_expect(180, 'check ck_users_phone_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_phone_format'), 'ok');
-SELECT pg_temp.sw_expect(181, 'check ck_users_time_zone_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_time_zone_length'), 'ok');
-SELECT pg_temp.sw_expect(182, 'check ck_users_locale_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_locale_length'), 'ok');
-SELECT pg_temp.sw_expect(183, 'teams.id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'id'), 'ok');
-SELECT pg_temp.sw_expect(184, 'teams.organization_id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(185, 'teams.name is NOT NULL', pg_temp.sw_has('not null', 'teams', 'name'), 'ok');
-SELECT pg_temp.sw_expect(186, 'teams.created_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(187, 'teams.updated_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(188, 'primary key pk_teams of teams is (id)', pg_temp.sw_has('p', 'teams', 'pk_teams'), 'ok');
-SELECT pg_temp.sw_expect(189, 'unique uq_teams_organization_id_name of teams is (organization_id, name)', pg_temp.sw_has('u', 'teams', 'uq_teams_organization_id_name'), 'ok');
-SELECT pg_temp.sw_expect(190, 'foreign key fk_teams_organization_id: teams (organization_id) references organizations (id)', pg_temp.sw_has('f', 'teams', 'fk_teams_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(191, 'check ck_teams_name_length on teams exists and is validated', pg_temp.sw_has('c', 'teams', 'ck_teams_name_length'), 'ok');
-SELECT pg_temp.sw_expect(192, 'projects.id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'id'), 'ok');
-SELECT pg_temp.sw_expect(193, 'projects.organization_id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(194, 'projects.key is NOT NULL', pg_temp.sw_has('not null', 'projects', 'key'), 'ok');
-SELECT pg_temp.sw_expect(195, 'projects.name is NOT NULL', pg_temp.sw_has('not null', 'projects', 'name'), 'ok');
-SELECT pg_temp.sw_expect(196, 'projects.status is NOT NULL', pg_temp.sw_has('not null', 'projects', 'status'), 'ok');
-SELECT pg_temp.sw_expect(197, 'projects.visibility is NOT NULL', pg_temp.sw_has('not null', 'projects', 'visibility'), 'ok');
-SELECT pg_temp.sw_expect(198, 'projects.next_issue_number is NOT NULL', pg_temp.sw_has('not null', 'projects', 'next_issue_number'), 'ok');
-SELECT pg_temp.sw_expect(199, 'projects.created_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(200, 'projects.updated_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(201, 'primary key pk_projects of projects is (id)', pg_temp.sw_has('p', 'projects', 'pk_projects'), 'ok');
-SELECT pg_temp.sw_expect(202, 'unique uq_projects_organization_id_key of projects is (organization_id, key)', pg_temp.sw_has('u', 'projects', 'uq_projects_organization_id_key'), 'ok');
-SELECT pg_temp.sw_expect(203, 'foreign key fk_projects_organization_id: projects (organization_id) references organizations (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(204, 'foreign key fk_projects_owner_team_id: projects (owner_team_id) references teams (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_owner_team_id'), 'ok');
-SELECT pg_temp.sw_expect(205, 'check ck_projects_key on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key'), 'ok');
-SELECT pg_temp.sw_expect(206, 'check ck_projects_next_issue_number_range on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_next_issue_number_range'), 'ok');
-SELECT pg_temp.sw_expect(207, 'check ck_projects_key_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key_length'), 'ok');
-SELECT pg_temp.sw_expect(208, 'check ck_projects_name_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_name_length'), 'ok');
-SELECT pg_temp.sw_expect(209, 'check ck_projects_status_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_status_values'), 'ok');
-SELECT pg_temp.sw_expect(210, 'check ck_projects_visibility_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_visibility_values'), 'ok');
-SELECT pg_temp.sw_expect(211, 'index ix_projects_owner_team_id on projects exists and is valid', pg_temp.sw_has('index', 'projects', 'ix_projects_owner_team_id'), 'ok');
-SELECT pg_temp.sw_expect(212, 'sprints.id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'id'), 'ok');
-SELECT pg_temp.sw_expect(213, 'sprints.organization_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(214, 'sprints.project_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'project_id'), 'ok');
-SELECT pg_temp.sw_expect(215, 'sprints.name is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'name'), 'ok');
-SELECT pg_temp.sw_expect(216, 'sprints.starts_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'starts_on'), 'ok');
-SELECT pg_temp.sw_expect(217, 'sprints.ends_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'ends_on'), 'ok');
-SELECT pg_temp.sw_expect(218, 'sprints.state is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'state'), 'ok');
-SELECT pg_temp.sw_expect(219, 'sprints.created_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(220, 'sprints.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(221, 'primary key pk_sprints of sprints is (id)', pg_temp.sw_has('p', 'sprints', 'pk_sprints'), 'ok');
-SELECT pg_temp.sw_expect(222, 'foreign key fk_sprints_organization_id: sprints (organization_id) references organizations (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(223, 'foreign key fk_sprints_project_id: sprints (project_id) references projects (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_project_id'), 'ok');
-SELECT pg_temp.sw_expect(224, 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok');
-SELECT pg_temp.sw_expect(225, 'check ck_sprints_name_length on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok');
-SELECT pg_temp.sw_expect(226, 'check ck_sprints_state_values on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok');
-SELECT pg_temp.sw_expect(227, 'index ix_sprints_project_id on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_project_id'), 'ok');
-SELECT pg_temp.sw_expect(228, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id_state_starts_on'), 'ok');
-SELECT pg_temp.sw_expect(229, 'issues.id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'id'), 'ok');
-SELECT pg_temp.sw_expect(230, 'issues.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(231, 'issues.project_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'project_id'), 'ok');
-SELECT pg_temp.sw_expect(232, 'issues.reporter_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(233, 'issues.number is NOT NULL', pg_temp.sw_has('not null', 'issues', 'number'), 'ok');
-SELECT pg_temp.sw_expect(234, 'issues.title is NOT NULL', pg_temp.sw_has('not null', 'issues', 'title'), 'ok');
-SELECT pg_temp.sw_expect(235, 'issues.kind is NOT NULL', pg_temp.sw_has('not null', 'issues', 'kind'), 'ok');
-SELECT pg_temp.sw_expect(236, 'issues.status is NOT NULL', pg_temp.sw_has('not null', 'issues', 'status'), 'ok');
-SELECT pg_temp.sw_expect(237, 'issues.priority is NOT NULL', pg_temp.sw_has('not null', 'issues', 'priority'), 'ok');
-SELECT pg_temp.sw_expect(238, 'issues.time_spent_hours is NOT NULL', pg_temp.sw_has('not null', 'issues', 'time_spent_hours'), 'ok');
-SELECT pg_temp.sw_expect(239, 'issues.created_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(240, 'issues.updated_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(241, 'primary key pk_issues of issues is (id)', pg_temp.sw_has('p', 'issues', 'pk_issues'), 'ok');
-SELECT pg_temp.sw_expect(242, 'unique uq_issues_project_id_number of issues is (project_id, number)', pg_temp.sw_has('u', 'issues', 'uq_issues_project_id_number'), 'ok');
-SELECT pg_temp.sw_expect(243, 'foreign key fk_issues_organization_id: issues (organization_id) references organizations (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(244, 'foreign key fk_issues_project_id: issues (project_id) references projects (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_project_id'), 'ok');
-SELECT pg_temp.sw_expect(245, 'foreign key fk_issues_sprint_id: issues (sprint_id) references sprints (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_sprint_id'), 'ok');
-SELECT pg_temp.sw_expect(246, 'foreign key fk_issues_parent_id: issues (parent_id) references issues (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(247, 'foreign key fk_issues_reporter_id: issues (reporter_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(248, 'foreign key fk_issues_assignee_id: issues (assignee_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_assignee_id'), 'ok');
-SELECT pg_temp.sw_expect(249, 'check ck_issues_number_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_number_range'), 'ok');
-SELECT pg_temp.sw_expect(250, 'check ck_issues_estimate_points_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_estimate_points_range'), 'ok');
-SELECT pg_temp.sw_expect(251, 'check ck_issues_time_spent_hours_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_time_spent_hours_range'), 'ok');
-SELECT pg_temp.sw_expect(252, 'check ck_issues_resolved_iff_closed on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_resolved_iff_closed'), 'ok');
-SELECT pg_temp.sw_expect(253, 'check ck_issues_title_length on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok');
-SELECT pg_temp.sw_expect(254, 'check ck_issues_kind_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok');
-SELECT pg_temp.sw_expect(255, 'check ck_issues_status_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok');
-SELECT pg_temp.sw_expect(256, 'check ck_issues_priority_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok');
-SELECT pg_temp.sw_expect(257, 'index ix_issues_sprint_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_sprint_id'), 'ok');
-SELECT pg_temp.sw_expect(258, 'index ix_issues_parent_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_parent_id'), 'ok');
-SELECT pg_temp.sw_expect(259, 'index ix_issues_reporter_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_reporter_id'), 'ok');
-SELECT pg_temp.sw_expect(260, 'index ix_issues_assignee_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_assignee_id'), 'ok');
-SELECT pg_temp.sw_expect(261, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_assignee_id_status_due_date_id'), 'ok');
-SELECT pg_temp.sw_expect(262, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_sprint_id_status_priority_number'), 'ok');
-SELECT pg_temp.sw_expect(263, 'index ix_issues_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_number'), 'ok');
-SELECT pg_temp.sw_expect(264, 'index ix_issues_organization_id_updated_at on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(265, 'index ix_issues_status on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_status'), 'ok');
-SELECT pg_temp.sw_expect(266, 'comments.id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(267, 'comments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(268, 'comments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(269, 'comments.author_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'author_id'), 'ok');
-SELECT pg_temp.sw_expect(270, 'comments.body is NOT NULL', pg_temp.sw_has('not null', 'comments', 'body'), 'ok');
-SELECT pg_temp.sw_expect(271, 'comments.is_internal is NOT NULL', pg_temp.sw_has('not null', 'comments', 'is_internal'), 'ok');
-SELECT pg_temp.sw_expect(272, 'comments.created_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(273, 'comments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(274, 'primary key pk_comments of comments is (id, issue_id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
-SELECT pg_temp.sw_expect(275, 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(276, 'foreign key fk_comments_issue_id: comments (issue_id) references issues (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(277, 'foreign key fk_comments_author_id: comments (author_id) references users (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_author_id'), 'ok');
-SELECT pg_temp.sw_expect(278, 'index ix_comments_organization_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(279, 'index ix_comments_author_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_author_id'), 'ok');
-SELECT pg_temp.sw_expect(280, 'index ix_comments_issue_id_created_at on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_issue_id_created_at'), 'ok');
-SELECT pg_temp.sw_expect(281, 'labels.id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'id'), 'ok');
-SELECT pg_temp.sw_expect(282, 'labels.organization_id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(283, 'labels.name is NOT NULL', pg_temp.sw_has('not null', 'labels', 'name'), 'ok');
-SELECT pg_temp.sw_expect(284, 'labels.color is NOT NULL', pg_temp.sw_has('not null', 'labels', 'color'), 'ok');
-SELECT pg_temp.sw_expect(285, 'labels.created_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(286, 'labels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(287, 'primary key pk_labels of labels is (id)', pg_temp.sw_has('p', 'labels', 'pk_labels'), 'ok');
-SELECT pg_temp.sw_expect(288, 'unique uq_labels_organization_id_name of labels is (organization_id, name)', pg_temp.sw_has('u', 'labels', 'uq_labels_organization_id_name'), 'ok');
-SELECT pg_temp.sw_expect(289, 'foreign key fk_labels_organization_id: labels (organization_id) references organizations (id)', pg_temp.sw_has('f', 'labels', 'fk_labels_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(290, 'check ck_labels_color on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color'), 'ok');
-SELECT pg_temp.sw_expect(291, 'check ck_labels_name_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_name_length'), 'ok');
-SELECT pg_temp.sw_expect(292, 'check ck_labels_color_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color_length'), 'ok');
-SELECT pg_temp.sw_expect(293, 'attachments.id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'id'), 'ok');
-SELECT pg_temp.sw_expect(294, 'attachments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(295, 'attachments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(296, 'attachments.file_name is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'file_name'), 'ok');
-SELECT pg_temp.sw_expect(297, 'attachments.content_type is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'content_type'), 'ok');
-SELECT pg_temp.sw_expect(298, 'attachments.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'size_bytes'), 'ok');
-SELECT pg_temp.sw_expect(299, 'attachments.storage_url is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'storage_url'), 'ok');
-SELECT pg_temp.sw_expect(300, 'attachments.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'checksum_sha256'), 'ok');
-SELECT pg_temp.sw_expect(301, 'attachments.created_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(302, 'attachments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(303, 'primary key pk_attachments of attachments is (id)', pg_temp.sw_has('p', 'attachments', 'pk_attachments'), 'ok');
-SELECT pg_temp.sw_expect(304, 'foreign key fk_attachments_organization_id: attachments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(305, 'foreign key fk_attachments_issue_id: attachments (issue_id) references issues (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(306, 'foreign key fk_attachments_uploaded_by_id: attachments (uploaded_by_id) references users (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_uploaded_by_id'), 'ok');
-SELECT pg_temp.sw_expect(307, 'check ck_attachments_size_bytes_range on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_size_bytes_range'), 'ok');
-SELECT pg_temp.sw_expect(308, 'check ck_attachments_file_name_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'), 'ok');
-SELECT pg_temp.sw_expect(309, 'check ck_attachments_content_type_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok');
-SELECT pg_temp.sw_expect(310, 'check ck_attachments_storage_url_format on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok');
-SELECT pg_temp.sw_expect(311, 'check ck_attachments_checksum_sha256_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok');
-SELECT pg_temp.sw_expect(312, 'index ix_attachments_organization_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(313, 'index ix_attachments_uploaded_by_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_uploaded_by_id'), 'ok');
-SELECT pg_temp.sw_expect(314, 'index ix_attachments_issue_id_created_at on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_issue_id_created_at'), 'ok');
-SELECT pg_temp.sw_expect(315, 'activity_events.id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'id'), 'ok');
-SELECT pg_temp.sw_expect(316, 'activity_events.organization_id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(317, 'activity_events.event_type is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'event_type'), 'ok');
-SELECT pg_temp.sw_expect(318, 'activity_events.occurred_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'occurred_at'), 'ok');
-SELECT pg_temp.sw_expect(319, 'activity_events.payload is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'payload'), 'ok');
-SELECT pg_temp.sw_expect(320, 'activity_events.created_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(321, 'activity_events.updated_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(322, 'primary key pk_activity_events of activity_events is (id, occurred_at)', pg_temp.sw_has('p', 'activity_events', 'pk_activity_events'), 'ok');
-SELECT pg_temp.sw_expect(323, 'foreign key fk_activity_events_organization_id: activity_events (organization_id) references organizations (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(324, 'foreign key fk_activity_events_project_id: activity_events (project_id) references projects (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_project_id'), 'ok');
-SELECT pg_temp.sw_expect(325, 'foreign key fk_activity_events_issue_id: activity_events (issue_id) references issues (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(326, 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_actor_id'), 'ok');
-SELECT pg_temp.sw_expect(327, 'check ck_activity_events_event_type_values on activity_events exists and is validated', pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok');
-SELECT pg_temp.sw_expect(328, 'index ix_activity_events_project_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_project_id'), 'ok');
-SELECT pg_temp.sw_expect(329, 'index ix_activity_events_issue_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(330, 'index ix_activity_events_actor_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_actor_id'), 'ok');
-SELECT pg_temp.sw_expect(331, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_organization_id_project_id_occurred_at'), 'ok');
-SELECT pg_temp.sw_expect(332, 'api_tokens.id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'id'), 'ok');
-SELECT pg_temp.sw_expect(333, 'api_tokens.organization_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(334, 'api_tokens.user_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(335, 'api_tokens.name is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'name'), 'ok');
-SELECT pg_temp.sw_expect(336, 'api_tokens.token_hash is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'token_hash'), 'ok');
-SELECT pg_temp.sw_expect(337, 'api_tokens.revoked is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'revoked'), 'ok');
-SELECT pg_temp.sw_expect(338, 'api_tokens.created_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'created_at'), 'ok');
-SELECT pg_temp.sw_expect(339, 'api_tokens.updated_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'updated_at'), 'ok');
-SELECT pg_temp.sw_expect(340, 'primary key pk_api_tokens of api_tokens is (id)', pg_temp.sw_has('p', 'api_tokens', 'pk_api_tokens'), 'ok');
-SELECT pg_temp.sw_expect(341, 'unique uq_api_tokens_token_hash of api_tokens is (token_hash)', pg_temp.sw_has('u', 'api_tokens', 'uq_api_tokens_token_hash'), 'ok');
-SELECT pg_temp.sw_expect(342, 'foreign key fk_api_tokens_organization_id: api_tokens (organization_id) references organizations (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(343, 'foreign key fk_api_tokens_user_id: api_tokens (user_id) references users (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_user_id'), 'ok');
-SELECT pg_temp.sw_expect(344, 'check ck_api_tokens_token_expiry_in_future_of_creation on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_expiry_in_future_of_creation'), 'ok');
-SELECT pg_temp.sw_expect(345, 'check ck_api_tokens_name_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_name_length'), 'ok');
-SELECT pg_temp.sw_expect(346, 'check ck_api_tokens_token_hash_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_hash_length'), 'ok');
-SELECT pg_temp.sw_expect(347, 'index ix_api_tokens_organization_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(348, 'index ix_api_tokens_user_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_user_id'), 'ok');
-SELECT pg_temp.sw_expect(349, 'api_token_scopes.api_token_id is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'api_token_id'), 'ok');
-SELECT pg_temp.sw_expect(350, 'api_token_scopes.value is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'value'), 'ok');
-SELECT pg_temp.sw_expect(351, 'primary key pk_api_token_scopes of api_token_scopes is (api_token_id, value)', pg_temp.sw_has('p', 'api_token_scopes', 'pk_api_token_scopes'), 'ok');
-SELECT pg_temp.sw_expect(352, 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (api_token_id) references api_tokens (id)', pg_temp.sw_has('f', 'api_token_scopes', 'fk_api_token_scopes_api_token_id'), 'ok');
-SELECT pg_temp.sw_expect(353, 'check ck_api_token_scopes_value_length on api_token_scopes exists and is validated', pg_temp.sw_has('c', 'api_token_scopes', 'ck_api_token_scopes_value_length'), 'ok');
-SELECT pg_temp.sw_expect(354, 'memberships.organization_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'organization_id'), 'ok');
-SELECT pg_temp.sw_expect(355, 'memberships.user_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(356, 'memberships.role is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'role'), 'ok');
-SELECT pg_temp.sw_expect(357, 'memberships.joined_at is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'joined_at'), 'ok');
-SELECT pg_temp.sw_expect(358, 'primary key pk_memberships of memberships is (organization_id, user_id)', pg_temp.sw_has('p', 'memberships', 'pk_memberships'), 'ok');
-SELECT pg_temp.sw_expect(359, 'foreign key fk_memberships_organization_id: memberships (organization_id) references organizations (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_organization_id'), 'ok');
-SELECT pg_temp.sw_expect(360, 'foreign key fk_memberships_user_id: memberships (user_id) references users (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_user_id'), 'ok');
-SELECT pg_temp.sw_expect(361, 'check ck_memberships_role_values on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_role_values'), 'ok');
-SELECT pg_temp.sw_expect(362, 'check ck_memberships_title_length on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_title_length'), 'ok');
-SELECT pg_temp.sw_expect(363, 'index ix_memberships_user_id on memberships exists and is valid', pg_temp.sw_has('index', 'memberships', 'ix_memberships_user_id'), 'ok');
-SELECT pg_temp.sw_expect(364, 'team_members.team_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'team_id'), 'ok');
-SELECT pg_temp.sw_expect(365, 'team_members.user_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(366, 'team_members.is_lead is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'is_lead'), 'ok');
-SELECT pg_temp.sw_expect(367, 'primary key pk_team_members of team_members is (team_id, user_id)', pg_temp.sw_has('p', 'team_members', 'pk_team_members'), 'ok');
-SELECT pg_temp.sw_expect(368, 'foreign key fk_team_members_team_id: team_members (team_id) references teams (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_team_id'), 'ok');
-SELECT pg_temp.sw_expect(369, 'foreign key fk_team_members_user_id: team_members (user_id) references users (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_user_id'), 'ok');
-SELECT pg_temp.sw_expect(370, 'index ix_team_members_user_id on team_members exists and is valid', pg_temp.sw_has('index', 'team_members', 'ix_team_members_user_id'), 'ok');
-SELECT pg_temp.sw_expect(371, 'issue_labels.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(372, 'issue_labels.label_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'label_id'), 'ok');
-SELECT pg_temp.sw_expect(373, 'issue_labels.added_at is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'added_at'), 'ok');
-SELECT pg_temp.sw_expect(374, 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)', pg_temp.sw_has('p', 'issue_labels', 'pk_issue_labels'), 'ok');
-SELECT pg_temp.sw_expect(375, 'foreign key fk_issue_labels_issue_id: issue_labels (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(376, 'foreign key fk_issue_labels_label_id: issue_labels (label_id) references labels (id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_label_id'), 'ok');
-SELECT pg_temp.sw_expect(377, 'index ix_issue_labels_label_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_label_id'), 'ok');
-SELECT pg_temp.sw_expect(378, 'issue_watchers.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'issue_id'), 'ok');
-SELECT pg_temp.sw_expect(379, 'issue_watchers.user_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'user_id'), 'ok');
-SELECT pg_temp.sw_expect(380, 'issue_watchers.reason is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'reason'), 'ok');
-SELECT pg_temp.sw_expect(381, 'primary key pk_issue_watchers of issue_watchers is (issue_id, user_id)', pg_temp.sw_has('p', 'issue_watchers', 'pk_issue_watchers'), 'ok');
-SELECT pg_temp.sw_expect(382, 'foreign key fk_issue_watchers_issue_id: issue_watchers (issue_id) references issues (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_issue_id'), 'ok');
-SELECT pg_temp.sw_expect(383, 'foreign key fk_issue_watchers_user_id: issue_watchers (user_id) references users (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_user_id'), 'ok');
-SELECT pg_temp.sw_expect(384, 'check ck_issue_watchers_reason_values on issue_watchers exists and is validated', pg_temp.sw_has('c', 'issue_watchers', 'ck_issue_watchers_reason_values'), 'ok');
-SELECT pg_temp.sw_expect(385, 'index ix_issue_watchers_user_id on issue_watchers exists and is valid', pg_temp.sw_has('index', 'issue_watchers', 'ix_issue_watchers_user_id'), 'ok');
-SELECT pg_temp.sw_expect(386, 'trigger trg_organizations_updated_at on organizations exists and is enabled', pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(387, 'trigger trg_billing_accounts_updated_at on billing_accounts exists and is enabled', pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(388, 'trigger trg_users_updated_at on users exists and is enabled', pg_temp.sw_has('trigger', 'users', 'trg_users_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(389, 'trigger trg_teams_updated_at on teams exists and is enabled', pg_temp.sw_has('trigger', 'teams', 'trg_teams_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(390, 'trigger trg_projects_updated_at on projects exists and is enabled', pg_temp.sw_has('trigger', 'projects', 'trg_projects_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(391, 'trigger trg_sprints_updated_at on sprints exists and is enabled', pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(392, 'trigger trg_issues_updated_at on issues exists and is enabled', pg_temp.sw_has('trigger', 'issues', 'trg_issues_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(393, 'trigger trg_comments_updated_at on comments exists and is enabled', pg_temp.sw_has('trigger', 'comments', 'trg_comments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(394, 'trigger trg_labels_updated_at on labels exists and is enabled', pg_temp.sw_has('trigger', 'labels', 'trg_labels_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(395, 'trigger trg_attachments_updated_at on attachments exists and is enabled', pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(396, 'trigger trg_activity_events_updated_at on activity_events exists and is enabled', pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_updated_at'), 'ok');
-SELECT pg_temp.sw_expect(397, 'trigger trg_api_tokens_updated_at on api_tokens exists and is enabled', pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(141, 'organizations.created_by is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(142, 'organizations.updated_by is NOT NULL', pg_temp.sw_has('not null', 'organizations', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(143, 'primary key pk_organizations of organizations is (id)', pg_temp.sw_has('p', 'organizations', 'pk_organizations'), 'ok');
+SELECT pg_temp.sw_expect(144, 'unique uq_organizations_slug of organizations is (slug)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_slug'), 'ok');
+SELECT pg_temp.sw_expect(145, 'unique uq_organizations_public_id of organizations is (public_id)', pg_temp.sw_has('u', 'organizations', 'uq_organizations_public_id'), 'ok');
+SELECT pg_temp.sw_expect(146, 'check ck_organizations_slug on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug'), 'ok');
+SELECT pg_temp.sw_expect(147, 'check ck_organizations_seats_range on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_seats_range'), 'ok');
+SELECT pg_temp.sw_expect(148, 'check ck_organizations_name_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_name_length'), 'ok');
+SELECT pg_temp.sw_expect(149, 'check ck_organizations_slug_length on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug_length'), 'ok');
+SELECT pg_temp.sw_expect(150, 'check ck_organizations_plan_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_plan_values'), 'ok');
+SELECT pg_temp.sw_expect(151, 'check ck_organizations_data_region_values on organizations exists and is validated', pg_temp.sw_has('c', 'organizations', 'ck_organizations_data_region_values'), 'ok');
+SELECT pg_temp.sw_expect(152, 'index ix_organizations_name on organizations exists and is valid', pg_temp.sw_has('index', 'organizations', 'ix_organizations_name'), 'ok');
+SELECT pg_temp.sw_expect(153, 'billing_accounts.id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'id'), 'ok');
+SELECT pg_temp.sw_expect(154, 'billing_accounts.organization_id is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(155, 'billing_accounts.billing_email is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'billing_email'), 'ok');
+SELECT pg_temp.sw_expect(156, 'billing_accounts.monthly_amount is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'monthly_amount'), 'ok');
+SELECT pg_temp.sw_expect(157, 'billing_accounts.currency is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'currency'), 'ok');
+SELECT pg_temp.sw_expect(158, 'billing_accounts.created_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(159, 'billing_accounts.updated_at is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(160, 'billing_accounts.created_by is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(161, 'billing_accounts.updated_by is NOT NULL', pg_temp.sw_has('not null', 'billing_accounts', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(162, 'primary key pk_billing_accounts of billing_accounts is (id)', pg_temp.sw_has('p', 'billing_accounts', 'pk_billing_accounts'), 'ok');
+SELECT pg_temp.sw_expect(163, 'unique uq_billing_accounts_stripe_customer_id of billing_accounts is (stripe_customer_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_stripe_customer_id'), 'ok');
+SELECT pg_temp.sw_expect(164, 'unique uq_billing_accounts_organization_id of billing_accounts is (organization_id)', pg_temp.sw_has('u', 'billing_accounts', 'uq_billing_accounts_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(165, 'foreign key fk_billing_accounts_organization_id: billing_accounts (organization_id) references organizations (id)', pg_temp.sw_has('f', 'billing_accounts', 'fk_billing_accounts_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(166, 'check ck_billing_accounts_monthly_amount_range on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_monthly_amount_range'), 'ok');
+SELECT pg_temp.sw_expect(167, 'check ck_billing_accounts_billing_email_format on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_billing_email_format'), 'ok');
+SELECT pg_temp.sw_expect(168, 'check ck_billing_accounts_stripe_customer_id_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_stripe_customer_id_length'), 'ok');
+SELECT pg_temp.sw_expect(169, 'check ck_billing_accounts_vat_number_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_vat_number_length'), 'ok');
+SELECT pg_temp.sw_expect(170, 'check ck_billing_accounts_currency_length on billing_accounts exists and is validated', pg_temp.sw_has('c', 'billing_accounts', 'ck_billing_accounts_currency_length'), 'ok');
+SELECT pg_temp.sw_expect(171, 'users.id is NOT NULL', pg_temp.sw_has('not null', 'users', 'id'), 'ok');
+SELECT pg_temp.sw_expect(172, 'users.email is NOT NULL', pg_temp.sw_has('not null', 'users', 'email'), 'ok');
+SELECT pg_temp.sw_expect(173, 'users.display_name is NOT NULL', pg_temp.sw_has('not null', 'users', 'display_name'), 'ok');
+SELECT pg_temp.sw_expect(174, 'users.time_zone is NOT NULL', pg_temp.sw_has('not null', 'users', 'time_zone'), 'ok');
+SELECT pg_temp.sw_expect(175, 'users.locale is NOT NULL', pg_temp.sw_has('not null', 'users', 'locale'), 'ok');
+SELECT pg_temp.sw_expect(176, 'users.is_active is NOT NULL', pg_temp.sw_has('not null', 'users', 'is_active'), 'ok');
+SELECT pg_temp.sw_expect(177, 'users.created_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(178, 'users.updated_at is NOT NULL', pg_temp.sw_has('not null', 'users', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(179, 'users.created_by is NOT NULL', pg_temp.sw_has('not null', 'users', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(180, 'users.updated_by is NOT NULL', pg_temp.sw_has('not null', 'users', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(181, 'primary key pk_users of users is (id)', pg_temp.sw_has('p', 'users', 'pk_users'), 'ok');
+SELECT pg_temp.sw_expect(182, 'unique uq_users_email of users is (email)', pg_temp.sw_has('u', 'users', 'uq_users_email'), 'ok');
+SELECT pg_temp.sw_expect(183, 'check ck_users_email_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_email_format'), 'ok');
+SELECT pg_temp.sw_expect(184, 'check ck_users_display_name_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_display_name_length'), 'ok');
+SELECT pg_temp.sw_expect(185, 'check ck_users_avatar_url_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_avatar_url_format'), 'ok');
+SELECT pg_temp.sw_expect(186, 'check ck_users_phone_format on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_phone_format'), 'ok');
+SELECT pg_temp.sw_expect(187, 'check ck_users_time_zone_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_time_zone_length'), 'ok');
+SELECT pg_temp.sw_expect(188, 'check ck_users_locale_length on users exists and is validated', pg_temp.sw_has('c', 'users', 'ck_users_locale_length'), 'ok');
+SELECT pg_temp.sw_expect(189, 'teams.id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'id'), 'ok');
+SELECT pg_temp.sw_expect(190, 'teams.organization_id is NOT NULL', pg_temp.sw_has('not null', 'teams', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(191, 'teams.name is NOT NULL', pg_temp.sw_has('not null', 'teams', 'name'), 'ok');
+SELECT pg_temp.sw_expect(192, 'teams.created_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(193, 'teams.updated_at is NOT NULL', pg_temp.sw_has('not null', 'teams', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(194, 'teams.created_by is NOT NULL', pg_temp.sw_has('not null', 'teams', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(195, 'teams.updated_by is NOT NULL', pg_temp.sw_has('not null', 'teams', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(196, 'primary key pk_teams of teams is (id)', pg_temp.sw_has('p', 'teams', 'pk_teams'), 'ok');
+SELECT pg_temp.sw_expect(197, 'unique uq_teams_organization_id_name of teams is (organization_id, name)', pg_temp.sw_has('u', 'teams', 'uq_teams_organization_id_name'), 'ok');
+SELECT pg_temp.sw_expect(198, 'unique uq_teams_organization_id_id of teams is (organization_id, id)', pg_temp.sw_has('u', 'teams', 'uq_teams_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(199, 'foreign key fk_teams_organization_id: teams (organization_id) references organizations (id)', pg_temp.sw_has('f', 'teams', 'fk_teams_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(200, 'check ck_teams_name_length on teams exists and is validated', pg_temp.sw_has('c', 'teams', 'ck_teams_name_length'), 'ok');
+SELECT pg_temp.sw_expect(201, 'projects.id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'id'), 'ok');
+SELECT pg_temp.sw_expect(202, 'projects.organization_id is NOT NULL', pg_temp.sw_has('not null', 'projects', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(203, 'projects.key is NOT NULL', pg_temp.sw_has('not null', 'projects', 'key'), 'ok');
+SELECT pg_temp.sw_expect(204, 'projects.name is NOT NULL', pg_temp.sw_has('not null', 'projects', 'name'), 'ok');
+SELECT pg_temp.sw_expect(205, 'projects.status is NOT NULL', pg_temp.sw_has('not null', 'projects', 'status'), 'ok');
+SELECT pg_temp.sw_expect(206, 'projects.visibility is NOT NULL', pg_temp.sw_has('not null', 'projects', 'visibility'), 'ok');
+SELECT pg_temp.sw_expect(207, 'projects.next_issue_number is NOT NULL', pg_temp.sw_has('not null', 'projects', 'next_issue_number'), 'ok');
+SELECT pg_temp.sw_expect(208, 'projects.created_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(209, 'projects.updated_at is NOT NULL', pg_temp.sw_has('not null', 'projects', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(210, 'projects.created_by is NOT NULL', pg_temp.sw_has('not null', 'projects', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(211, 'projects.updated_by is NOT NULL', pg_temp.sw_has('not null', 'projects', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(212, 'primary key pk_projects of projects is (id)', pg_temp.sw_has('p', 'projects', 'pk_projects'), 'ok');
+SELECT pg_temp.sw_expect(213, 'unique uq_projects_organization_id_key of projects is (organization_id, key)', pg_temp.sw_has('u', 'projects', 'uq_projects_organization_id_key'), 'ok');
+SELECT pg_temp.sw_expect(214, 'unique uq_projects_organization_id_id of projects is (organization_id, id)', pg_temp.sw_has('u', 'projects', 'uq_projects_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(215, 'foreign key fk_projects_organization_id: projects (organization_id) references organizations (id)', pg_temp.sw_has('f', 'projects', 'fk_projects_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(216, 'foreign key fk_projects_owner_team_id: projects (organization_id, owner_team_id) references teams (organization_id, id)', pg_temp.sw_has('f', 'projects', 'fk_projects_owner_team_id'), 'ok');
+SELECT pg_temp.sw_expect(217, 'check ck_projects_key on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key'), 'ok');
+SELECT pg_temp.sw_expect(218, 'check ck_projects_next_issue_number_range on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_next_issue_number_range'), 'ok');
+SELECT pg_temp.sw_expect(219, 'check ck_projects_key_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_key_length'), 'ok');
+SELECT pg_temp.sw_expect(220, 'check ck_projects_name_length on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_name_length'), 'ok');
+SELECT pg_temp.sw_expect(221, 'check ck_projects_status_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_status_values'), 'ok');
+SELECT pg_temp.sw_expect(222, 'check ck_projects_visibility_values on projects exists and is validated', pg_temp.sw_has('c', 'projects', 'ck_projects_visibility_values'), 'ok');
+SELECT pg_temp.sw_expect(223, 'index ix_projects_organization_id_owner_team_id on projects exists and is valid', pg_temp.sw_has('index', 'projects', 'ix_projects_organization_id_owner_team_id'), 'ok');
+SELECT pg_temp.sw_expect(224, 'sprints.id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'id'), 'ok');
+SELECT pg_temp.sw_expect(225, 'sprints.organization_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(226, 'sprints.project_id is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'project_id'), 'ok');
+SELECT pg_temp.sw_expect(227, 'sprints.name is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'name'), 'ok');
+SELECT pg_temp.sw_expect(228, 'sprints.starts_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'starts_on'), 'ok');
+SELECT pg_temp.sw_expect(229, 'sprints.ends_on is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'ends_on'), 'ok');
+SELECT pg_temp.sw_expect(230, 'sprints.state is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'state'), 'ok');
+SELECT pg_temp.sw_expect(231, 'sprints.created_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(232, 'sprints.updated_at is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(233, 'sprints.created_by is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(234, 'sprints.updated_by is NOT NULL', pg_temp.sw_has('not null', 'sprints', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(235, 'primary key pk_sprints of sprints is (id)', pg_temp.sw_has('p', 'sprints', 'pk_sprints'), 'ok');
+SELECT pg_temp.sw_expect(236, 'unique uq_sprints_organization_id_id of sprints is (organization_id, id)', pg_temp.sw_has('u', 'sprints', 'uq_sprints_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(237, 'foreign key fk_sprints_organization_id: sprints (organization_id) references organizations (id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(238, 'foreign key fk_sprints_project_id: sprints (organization_id, project_id) references projects (organization_id, id)', pg_temp.sw_has('f', 'sprints', 'fk_sprints_project_id'), 'ok');
+SELECT pg_temp.sw_expect(239, 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok');
+SELECT pg_temp.sw_expect(240, 'check ck_sprints_name_length on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok');
+SELECT pg_temp.sw_expect(241, 'check ck_sprints_state_values on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok');
+SELECT pg_temp.sw_expect(242, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id_state_starts_on'), 'ok');
+SELECT pg_temp.sw_expect(243, 'issues.id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'id'), 'ok');
+SELECT pg_temp.sw_expect(244, 'issues.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(245, 'issues.project_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'project_id'), 'ok');
+SELECT pg_temp.sw_expect(246, 'issues.reporter_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(247, 'issues.number is NOT NULL', pg_temp.sw_has('not null', 'issues', 'number'), 'ok');
+SELECT pg_temp.sw_expect(248, 'issues.title is NOT NULL', pg_temp.sw_has('not null', 'issues', 'title'), 'ok');
+SELECT pg_temp.sw_expect(249, 'issues.kind is NOT NULL', pg_temp.sw_has('not null', 'issues', 'kind'), 'ok');
+SELECT pg_temp.sw_expect(250, 'issues.status is NOT NULL', pg_temp.sw_has('not null', 'issues', 'status'), 'ok');
+SELECT pg_temp.sw_expect(251, 'issues.priority is NOT NULL', pg_temp.sw_has('not null', 'issues', 'priority'), 'ok');
+SELECT pg_temp.sw_expect(252, 'issues.time_spent_hours is NOT NULL', pg_temp.sw_has('not null', 'issues', 'time_spent_hours'), 'ok');
+SELECT pg_temp.sw_expect(253, 'issues.created_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(254, 'issues.updated_at is NOT NULL', pg_temp.sw_has('not null', 'issues', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(255, 'issues.created_by is NOT NULL', pg_temp.sw_has('not null', 'issues', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(256, 'issues.updated_by is NOT NULL', pg_temp.sw_has('not null', 'issues', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(257, 'primary key pk_issues of issues is (id)', pg_temp.sw_has('p', 'issues', 'pk_issues'), 'ok');
+SELECT pg_temp.sw_expect(258, 'unique uq_issues_project_id_number of issues is (project_id, number)', pg_temp.sw_has('u', 'issues', 'uq_issues_project_id_number'), 'ok');
+SELECT pg_temp.sw_expect(259, 'unique uq_issues_organization_id_id of issues is (organization_id, id)', pg_temp.sw_has('u', 'issues', 'uq_issues_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(260, 'foreign key fk_issues_organization_id: issues (organization_id) references organizations (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(261, 'foreign key fk_issues_project_id: issues (organization_id, project_id) references projects (organization_id, id)', pg_temp.sw_has('f', 'issues', 'fk_issues_project_id'), 'ok');
+SELECT pg_temp.sw_expect(262, 'foreign key fk_issues_sprint_id: issues (organization_id, sprint_id) references sprints (organization_id, id)', pg_temp.sw_has('f', 'issues', 'fk_issues_sprint_id'), 'ok');
+SELECT pg_temp.sw_expect(263, 'foreign key fk_issues_parent_id: issues (organization_id, parent_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'issues', 'fk_issues_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(264, 'foreign key fk_issues_reporter_id: issues (reporter_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(265, 'foreign key fk_issues_assignee_id: issues (assignee_id) references users (id)', pg_temp.sw_has('f', 'issues', 'fk_issues_assignee_id'), 'ok');
+SELECT pg_temp.sw_expect(266, 'check ck_issues_number_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_number_range'), 'ok');
+SELECT pg_temp.sw_expect(267, 'check ck_issues_estimate_points_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_estimate_points_range'), 'ok');
+SELECT pg_temp.sw_expect(268, 'check ck_issues_time_spent_hours_range on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_time_spent_hours_range'), 'ok');
+SELECT pg_temp.sw_expect(269, 'check ck_issues_resolved_iff_closed on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_resolved_iff_closed'), 'ok');
+SELECT pg_temp.sw_expect(270, 'check ck_issues_title_length on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok');
+SELECT pg_temp.sw_expect(271, 'check ck_issues_kind_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok');
+SELECT pg_temp.sw_expect(272, 'check ck_issues_status_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok');
+SELECT pg_temp.sw_expect(273, 'check ck_issues_priority_values on issues exists and is validated', pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok');
+SELECT pg_temp.sw_expect(274, 'index ix_issues_organization_id_project_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_project_id'), 'ok');
+SELECT pg_temp.sw_expect(275, 'index ix_issues_organization_id_parent_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_parent_id'), 'ok');
+SELECT pg_temp.sw_expect(276, 'index ix_issues_reporter_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_reporter_id'), 'ok');
+SELECT pg_temp.sw_expect(277, 'index ix_issues_assignee_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_assignee_id'), 'ok');
+SELECT pg_temp.sw_expect(278, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_assignee_id_status_due_date_id'), 'ok');
+SELECT pg_temp.sw_expect(279, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_sprint_id_status_priority_number'), 'ok');
+SELECT pg_temp.sw_expect(280, 'index ix_issues_number on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_number'), 'ok');
+SELECT pg_temp.sw_expect(281, 'index ix_issues_organization_id_updated_at on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_organization_id_updated_at'), 'ok');
+SELECT pg_temp.sw_expect(282, 'index ix_issues_status on issues exists and is valid', pg_temp.sw_has('index', 'issues', 'ix_issues_status'), 'ok');
+SELECT pg_temp.sw_expect(283, 'comments.id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(284, 'comments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(285, 'comments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(286, 'comments.author_id is NOT NULL', pg_temp.sw_has('not null', 'comments', 'author_id'), 'ok');
+SELECT pg_temp.sw_expect(287, 'comments.body is NOT NULL', pg_temp.sw_has('not null', 'comments', 'body'), 'ok');
+SELECT pg_temp.sw_expect(288, 'comments.is_internal is NOT NULL', pg_temp.sw_has('not null', 'comments', 'is_internal'), 'ok');
+SELECT pg_temp.sw_expect(289, 'comments.created_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(290, 'comments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(291, 'comments.created_by is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(292, 'comments.updated_by is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(293, 'primary key pk_comments of comments is (id, issue_id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
+SELECT pg_temp.sw_expect(294, 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(295, 'foreign key fk_comments_issue_id: comments (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'comments', 'fk_comments_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(296, 'foreign key fk_comments_author_id: comments (author_id) references users (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_author_id'), 'ok');
+SELECT pg_temp.sw_expect(297, 'index ix_comments_organization_id_issue_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_organization_id_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(298, 'index ix_comments_author_id on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_author_id'), 'ok');
+SELECT pg_temp.sw_expect(299, 'index ix_comments_issue_id_created_at on comments exists and is valid', pg_temp.sw_has('index', 'comments', 'ix_comments_issue_id_created_at'), 'ok');
+SELECT pg_temp.sw_expect(300, 'labels.id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'id'), 'ok');
+SELECT pg_temp.sw_expect(301, 'labels.organization_id is NOT NULL', pg_temp.sw_has('not null', 'labels', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(302, 'labels.name is NOT NULL', pg_temp.sw_has('not null', 'labels', 'name'), 'ok');
+SELECT pg_temp.sw_expect(303, 'labels.color is NOT NULL', pg_temp.sw_has('not null', 'labels', 'color'), 'ok');
+SELECT pg_temp.sw_expect(304, 'labels.created_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(305, 'labels.updated_at is NOT NULL', pg_temp.sw_has('not null', 'labels', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(306, 'labels.created_by is NOT NULL', pg_temp.sw_has('not null', 'labels', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(307, 'labels.updated_by is NOT NULL', pg_temp.sw_has('not null', 'labels', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(308, 'primary key pk_labels of labels is (id)', pg_temp.sw_has('p', 'labels', 'pk_labels'), 'ok');
+SELECT pg_temp.sw_expect(309, 'unique uq_labels_organization_id_name of labels is (organization_id, name)', pg_temp.sw_has('u', 'labels', 'uq_labels_organization_id_name'), 'ok');
+SELECT pg_temp.sw_expect(310, 'unique uq_labels_organization_id_id of labels is (organization_id, id)', pg_temp.sw_has('u', 'labels', 'uq_labels_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(311, 'foreign key fk_labels_organization_id: labels (organization_id) references organizations (id)', pg_temp.sw_has('f', 'labels', 'fk_labels_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(312, 'check ck_labels_color on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color'), 'ok');
+SELECT pg_temp.sw_expect(313, 'check ck_labels_name_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_name_length'), 'ok');
+SELECT pg_temp.sw_expect(314, 'check ck_labels_color_length on labels exists and is validated', pg_temp.sw_has('c', 'labels', 'ck_labels_color_length'), 'ok');
+SELECT pg_temp.sw_expect(315, 'attachments.id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'id'), 'ok');
+SELECT pg_temp.sw_expect(316, 'attachments.organization_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(317, 'attachments.issue_id is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(318, 'attachments.file_name is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'file_name'), 'ok');
+SELECT pg_temp.sw_expect(319, 'attachments.content_type is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'content_type'), 'ok');
+SELECT pg_temp.sw_expect(320, 'attachments.size_bytes is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'size_bytes'), 'ok');
+SELECT pg_temp.sw_expect(321, 'attachments.storage_url is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'storage_url'), 'ok');
+SELECT pg_temp.sw_expect(322, 'attachments.checksum_sha256 is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'checksum_sha256'), 'ok');
+SELECT pg_temp.sw_expect(323, 'attachments.created_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(324, 'attachments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(325, 'attachments.created_by is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(326, 'attachments.updated_by is NOT NULL', pg_temp.sw_has('not null', 'attachments', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(327, 'primary key pk_attachments of attachments is (id)', pg_temp.sw_has('p', 'attachments', 'pk_attachments'), 'ok');
+SELECT pg_temp.sw_expect(328, 'foreign key fk_attachments_organization_id: attachments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(329, 'foreign key fk_attachments_issue_id: attachments (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(330, 'foreign key fk_attachments_uploaded_by_id: attachments (uploaded_by_id) references users (id)', pg_temp.sw_has('f', 'attachments', 'fk_attachments_uploaded_by_id'), 'ok');
+SELECT pg_temp.sw_expect(331, 'check ck_attachments_size_bytes_range on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_size_bytes_range'), 'ok');
+SELECT pg_temp.sw_expect(332, 'check ck_attachments_file_name_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'), 'ok');
+SELECT pg_temp.sw_expect(333, 'check ck_attachments_content_type_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok');
+SELECT pg_temp.sw_expect(334, 'check ck_attachments_storage_url_format on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok');
+SELECT pg_temp.sw_expect(335, 'check ck_attachments_checksum_sha256_length on attachments exists and is validated', pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok');
+SELECT pg_temp.sw_expect(336, 'index ix_attachments_organization_id_issue_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_organization_id_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(337, 'index ix_attachments_uploaded_by_id on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_uploaded_by_id'), 'ok');
+SELECT pg_temp.sw_expect(338, 'index ix_attachments_issue_id_created_at on attachments exists and is valid', pg_temp.sw_has('index', 'attachments', 'ix_attachments_issue_id_created_at'), 'ok');
+SELECT pg_temp.sw_expect(339, 'activity_events.id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'id'), 'ok');
+SELECT pg_temp.sw_expect(340, 'activity_events.organization_id is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(341, 'activity_events.event_type is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'event_type'), 'ok');
+SELECT pg_temp.sw_expect(342, 'activity_events.occurred_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'occurred_at'), 'ok');
+SELECT pg_temp.sw_expect(343, 'activity_events.payload is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'payload'), 'ok');
+SELECT pg_temp.sw_expect(344, 'activity_events.created_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(345, 'activity_events.updated_at is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(346, 'activity_events.created_by is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(347, 'activity_events.updated_by is NOT NULL', pg_temp.sw_has('not null', 'activity_events', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(348, 'primary key pk_activity_events of activity_events is (id, occurred_at)', pg_temp.sw_has('p', 'activity_events', 'pk_activity_events'), 'ok');
+SELECT pg_temp.sw_expect(349, 'foreign key fk_activity_events_organization_id: activity_events (organization_id) references organizations (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(350, 'foreign key fk_activity_events_project_id: activity_events (organization_id, project_id) references projects (organization_id, id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_project_id'), 'ok');
+SELECT pg_temp.sw_expect(351, 'foreign key fk_activity_events_issue_id: activity_events (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(352, 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)', pg_temp.sw_has('f', 'activity_events', 'fk_activity_events_actor_id'), 'ok');
+SELECT pg_temp.sw_expect(353, 'check ck_activity_events_event_type_values on activity_events exists and is validated', pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok');
+SELECT pg_temp.sw_expect(354, 'index ix_activity_events_organization_id_issue_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_organization_id_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(355, 'index ix_activity_events_actor_id on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_actor_id'), 'ok');
+SELECT pg_temp.sw_expect(356, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid', pg_temp.sw_has('index', 'activity_events', 'ix_activity_events_organization_id_project_id_occurred_at'), 'ok');
+SELECT pg_temp.sw_expect(357, 'api_tokens.id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'id'), 'ok');
+SELECT pg_temp.sw_expect(358, 'api_tokens.organization_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(359, 'api_tokens.user_id is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(360, 'api_tokens.name is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'name'), 'ok');
+SELECT pg_temp.sw_expect(361, 'api_tokens.token_hash is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'token_hash'), 'ok');
+SELECT pg_temp.sw_expect(362, 'api_tokens.revoked is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'revoked'), 'ok');
+SELECT pg_temp.sw_expect(363, 'api_tokens.created_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'created_at'), 'ok');
+SELECT pg_temp.sw_expect(364, 'api_tokens.updated_at is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'updated_at'), 'ok');
+SELECT pg_temp.sw_expect(365, 'api_tokens.created_by is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'created_by'), 'ok');
+SELECT pg_temp.sw_expect(366, 'api_tokens.updated_by is NOT NULL', pg_temp.sw_has('not null', 'api_tokens', 'updated_by'), 'ok');
+SELECT pg_temp.sw_expect(367, 'primary key pk_api_tokens of api_tokens is (id)', pg_temp.sw_has('p', 'api_tokens', 'pk_api_tokens'), 'ok');
+SELECT pg_temp.sw_expect(368, 'unique uq_api_tokens_token_hash of api_tokens is (token_hash)', pg_temp.sw_has('u', 'api_tokens', 'uq_api_tokens_token_hash'), 'ok');
+SELECT pg_temp.sw_expect(369, 'unique uq_api_tokens_organization_id_id of api_tokens is (organization_id, id)', pg_temp.sw_has('u', 'api_tokens', 'uq_api_tokens_organization_id_id'), 'ok');
+SELECT pg_temp.sw_expect(370, 'foreign key fk_api_tokens_organization_id: api_tokens (organization_id) references organizations (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(371, 'foreign key fk_api_tokens_user_id: api_tokens (user_id) references users (id)', pg_temp.sw_has('f', 'api_tokens', 'fk_api_tokens_user_id'), 'ok');
+SELECT pg_temp.sw_expect(372, 'check ck_api_tokens_token_expiry_in_future_of_creation on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_expiry_in_future_of_creation'), 'ok');
+SELECT pg_temp.sw_expect(373, 'check ck_api_tokens_name_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_name_length'), 'ok');
+SELECT pg_temp.sw_expect(374, 'check ck_api_tokens_token_hash_length on api_tokens exists and is validated', pg_temp.sw_has('c', 'api_tokens', 'ck_api_tokens_token_hash_length'), 'ok');
+SELECT pg_temp.sw_expect(375, 'index ix_api_tokens_user_id on api_tokens exists and is valid', pg_temp.sw_has('index', 'api_tokens', 'ix_api_tokens_user_id'), 'ok');
+SELECT pg_temp.sw_expect(376, 'api_token_scopes.api_token_id is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'api_token_id'), 'ok');
+SELECT pg_temp.sw_expect(377, 'api_token_scopes.value is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'value'), 'ok');
+SELECT pg_temp.sw_expect(378, 'api_token_scopes.organization_id is NOT NULL', pg_temp.sw_has('not null', 'api_token_scopes', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(379, 'primary key pk_api_token_scopes of api_token_scopes is (api_token_id, value)', pg_temp.sw_has('p', 'api_token_scopes', 'pk_api_token_scopes'), 'ok');
+SELECT pg_temp.sw_expect(380, 'foreign key fk_api_token_scopes_api_token_id: api_token_scopes (organization_id, api_token_id) references api_tokens (organization_id, id)', pg_temp.sw_has('f', 'api_token_scopes', 'fk_api_token_scopes_api_token_id'), 'ok');
+SELECT pg_temp.sw_expect(381, 'check ck_api_token_scopes_value_length on api_token_scopes exists and is validated', pg_temp.sw_has('c', 'api_token_scopes', 'ck_api_token_scopes_value_length'), 'ok');
+SELECT pg_temp.sw_expect(382, 'index ix_api_token_scopes_organization_id_api_token_id on api_token_scopes exists and is valid', pg_temp.sw_has('index', 'api_token_scopes', 'ix_api_token_scopes_organization_id_api_token_id'), 'ok');
+SELECT pg_temp.sw_expect(383, 'memberships.organization_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(384, 'memberships.user_id is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(385, 'memberships.role is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'role'), 'ok');
+SELECT pg_temp.sw_expect(386, 'memberships.joined_at is NOT NULL', pg_temp.sw_has('not null', 'memberships', 'joined_at'), 'ok');
+SELECT pg_temp.sw_expect(387, 'primary key pk_memberships of memberships is (organization_id, user_id)', pg_temp.sw_has('p', 'memberships', 'pk_memberships'), 'ok');
+SELECT pg_temp.sw_expect(388, 'foreign key fk_memberships_organization_id: memberships (organization_id) references organizations (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_organization_id'), 'ok');
+SELECT pg_temp.sw_expect(389, 'foreign key fk_memberships_user_id: memberships (user_id) references users (id)', pg_temp.sw_has('f', 'memberships', 'fk_memberships_user_id'), 'ok');
+SELECT pg_temp.sw_expect(390, 'check ck_memberships_role_values on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_role_values'), 'ok');
+SELECT pg_temp.sw_expect(391, 'check ck_memberships_title_length on memberships exists and is validated', pg_temp.sw_has('c', 'memberships', 'ck_memberships_title_length'), 'ok');
+SELECT pg_temp.sw_expect(392, 'index ix_memberships_user_id on memberships exists and is valid', pg_temp.sw_has('index', 'memberships', 'ix_memberships_user_id'), 'ok');
+SELECT pg_temp.sw_expect(393, 'team_members.team_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'team_id'), 'ok');
+SELECT pg_temp.sw_expect(394, 'team_members.user_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(395, 'team_members.is_lead is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'is_lead'), 'ok');
+SELECT pg_temp.sw_expect(396, 'team_members.organization_id is NOT NULL', pg_temp.sw_has('not null', 'team_members', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(397, 'primary key pk_team_members of team_members is (team_id, user_id)', pg_temp.sw_has('p', 'team_members', 'pk_team_members'), 'ok');
+SELECT pg_temp.sw_expect(398, 'foreign key fk_team_members_team_id: team_members (organization_id, team_id) references teams (organization_id, id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_team_id'), 'ok');
+SELECT pg_temp.sw_expect(399, 'foreign key fk_team_members_user_id: team_members (user_id) references users (id)', pg_temp.sw_has('f', 'team_members', 'fk_team_members_user_id'), 'ok');
+SELECT pg_temp.sw_expect(400, 'index ix_team_members_organization_id_team_id on team_members exists and is valid', pg_temp.sw_has('index', 'team_members', 'ix_team_members_organization_id_team_id'), 'ok');
+SELECT pg_temp.sw_expect(401, 'index ix_team_members_user_id on team_members exists and is valid', pg_temp.sw_has('index', 'team_members', 'ix_team_members_user_id'), 'ok');
+SELECT pg_temp.sw_expect(402, 'issue_labels.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(403, 'issue_labels.label_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'label_id'), 'ok');
+SELECT pg_temp.sw_expect(404, 'issue_labels.added_at is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'added_at'), 'ok');
+SELECT pg_temp.sw_expect(405, 'issue_labels.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issue_labels', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(406, 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)', pg_temp.sw_has('p', 'issue_labels', 'pk_issue_labels'), 'ok');
+SELECT pg_temp.sw_expect(407, 'foreign key fk_issue_labels_issue_id: issue_labels (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(408, 'foreign key fk_issue_labels_label_id: issue_labels (organization_id, label_id) references labels (organization_id, id)', pg_temp.sw_has('f', 'issue_labels', 'fk_issue_labels_label_id'), 'ok');
+SELECT pg_temp.sw_expect(409, 'index ix_issue_labels_organization_id_issue_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_organization_id_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(410, 'index ix_issue_labels_organization_id_label_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_organization_id_label_id'), 'ok');
+SELECT pg_temp.sw_expect(411, 'index ix_issue_labels_label_id on issue_labels exists and is valid', pg_temp.sw_has('index', 'issue_labels', 'ix_issue_labels_label_id'), 'ok');
+SELECT pg_temp.sw_expect(412, 'issue_watchers.issue_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'issue_id'), 'ok');
+SELECT pg_temp.sw_expect(413, 'issue_watchers.user_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'user_id'), 'ok');
+SELECT pg_temp.sw_expect(414, 'issue_watchers.reason is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'reason'), 'ok');
+SELECT pg_temp.sw_expect(415, 'issue_watchers.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issue_watchers', 'organization_id'), 'ok');
+SELECT pg_temp.sw_expect(416, 'primary key pk_issue_watchers of issue_watchers is (issue_id, user_id)', pg_temp.sw_has('p', 'issue_watchers', 'pk_issue_watchers'), 'ok');
+SELECT pg_temp.sw_expect(417, 'foreign key fk_issue_watchers_issue_id: issue_watchers (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(418, 'foreign key fk_issue_watchers_user_id: issue_watchers (user_id) references users (id)', pg_temp.sw_has('f', 'issue_watchers', 'fk_issue_watchers_user_id'), 'ok');
+SELECT pg_temp.sw_expect(419, 'check ck_issue_watchers_reason_values on issue_watchers exists and is validated', pg_temp.sw_has('c', 'issue_watchers', 'ck_issue_watchers_reason_values'), 'ok');
+SELECT pg_temp.sw_expect(420, 'index ix_issue_watchers_organization_id_issue_id on issue_watchers exists and is valid', pg_temp.sw_has('index', 'issue_watchers', 'ix_issue_watchers_organization_id_issue_id'), 'ok');
+SELECT pg_temp.sw_expect(421, 'index ix_issue_watchers_user_id on issue_watchers exists and is valid', pg_temp.sw_has('index', 'issue_watchers', 'ix_issue_watchers_user_id'), 'ok');
+SELECT pg_temp.sw_expect(422, 'trigger trg_organizations_audit_columns on organizations exists and is enabled', pg_temp.sw_has('trigger', 'organizations', 'trg_organizations_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(423, 'trigger trg_billing_accounts_audit_columns on billing_accounts exists and is enabled', pg_temp.sw_has('trigger', 'billing_accounts', 'trg_billing_accounts_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(424, 'trigger trg_users_audit_columns on users exists and is enabled', pg_temp.sw_has('trigger', 'users', 'trg_users_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(425, 'trigger trg_teams_audit_columns on teams exists and is enabled', pg_temp.sw_has('trigger', 'teams', 'trg_teams_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(426, 'trigger trg_projects_audit_columns on projects exists and is enabled', pg_temp.sw_has('trigger', 'projects', 'trg_projects_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(427, 'trigger trg_sprints_audit_columns on sprints exists and is enabled', pg_temp.sw_has('trigger', 'sprints', 'trg_sprints_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(428, 'trigger trg_issues_audit_columns on issues exists and is enabled', pg_temp.sw_has('trigger', 'issues', 'trg_issues_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(429, 'trigger trg_comments_audit_columns on comments exists and is enabled', pg_temp.sw_has('trigger', 'comments', 'trg_comments_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(430, 'trigger trg_labels_audit_columns on labels exists and is enabled', pg_temp.sw_has('trigger', 'labels', 'trg_labels_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(431, 'trigger trg_attachments_audit_columns on attachments exists and is enabled', pg_temp.sw_has('trigger', 'attachments', 'trg_attachments_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(432, 'trigger trg_activity_events_audit_columns on activity_events exists and is enabled', pg_temp.sw_has('trigger', 'activity_events', 'trg_activity_events_audit_columns'), 'ok');
+SELECT pg_temp.sw_expect(433, 'trigger trg_api_tokens_audit_columns on api_tokens exists and is enabled', pg_temp.sw_has('trigger', 'api_tokens', 'trg_api_tokens_audit_columns'), 'ok');
 
 SELECT format('%s checks: %s passed, %s skipped (optional, nothing to try in this data)',
               count(*), count(*) FILTER (WHERE outcome = 'passed'), count(*) FILTER (WHERE outcome = 'skipped'))

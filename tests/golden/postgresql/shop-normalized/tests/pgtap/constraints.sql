@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 121 attempts, then 262 structure checks.
+-- 121 attempts, then 286 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_customers_email: two sessions insert the same new email at once
 --   unique uq_customers_public_id: two sessions insert the same new public_id at once
@@ -22,7 +22,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(383);
+SELECT plan(407);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -4258,6 +4258,8 @@ SELECT col_not_null('customers'::name, 'loyalty_points'::name, 'customers.loyalt
 SELECT col_not_null('customers'::name, 'public_id'::name, 'customers.public_id is NOT NULL');
 SELECT col_not_null('customers'::name, 'created_at'::name, 'customers.created_at is NOT NULL');
 SELECT col_not_null('customers'::name, 'updated_at'::name, 'customers.updated_at is NOT NULL');
+SELECT col_not_null('customers'::name, 'created_by'::name, 'customers.created_by is NOT NULL');
+SELECT col_not_null('customers'::name, 'updated_by'::name, 'customers.updated_by is NOT NULL');
 SELECT col_is_pk('customers'::name, ARRAY['id'::name], 'primary key pk_customers of customers is (id)');
 SELECT col_is_unique('customers'::name, ARRAY['email'::name], 'unique uq_customers_email of customers is (email)');
 SELECT col_is_unique('customers'::name, ARRAY['public_id'::name], 'unique uq_customers_public_id of customers is (public_id)');
@@ -4277,6 +4279,8 @@ SELECT col_not_null('addresses'::name, 'country_code'::name, 'addresses.country_
 SELECT col_not_null('addresses'::name, 'is_default'::name, 'addresses.is_default is NOT NULL');
 SELECT col_not_null('addresses'::name, 'created_at'::name, 'addresses.created_at is NOT NULL');
 SELECT col_not_null('addresses'::name, 'updated_at'::name, 'addresses.updated_at is NOT NULL');
+SELECT col_not_null('addresses'::name, 'created_by'::name, 'addresses.created_by is NOT NULL');
+SELECT col_not_null('addresses'::name, 'updated_by'::name, 'addresses.updated_by is NOT NULL');
 SELECT col_is_pk('addresses'::name, ARRAY['id'::name], 'primary key pk_addresses of addresses is (id)');
 SELECT fk_ok('addresses'::name, ARRAY['customer_id'::name], 'customers'::name, ARRAY['id'::name], 'foreign key fk_addresses_customer_id: addresses (customer_id) references customers (id)');
 SELECT fk_ok('addresses'::name, ARRAY['country_code'::name, 'postal_code'::name], 'country_code_postal_codes'::name, ARRAY['country_code'::name, 'postal_code'::name], 'foreign key fk_addresses_country_code_postal_code: addresses (country_code, postal_code) references country_code_postal_codes (country_code, postal_code)');
@@ -4297,6 +4301,8 @@ SELECT col_not_null('categories'::name, 'sort_order'::name, 'categories.sort_ord
 SELECT col_not_null('categories'::name, 'is_visible'::name, 'categories.is_visible is NOT NULL');
 SELECT col_not_null('categories'::name, 'created_at'::name, 'categories.created_at is NOT NULL');
 SELECT col_not_null('categories'::name, 'updated_at'::name, 'categories.updated_at is NOT NULL');
+SELECT col_not_null('categories'::name, 'created_by'::name, 'categories.created_by is NOT NULL');
+SELECT col_not_null('categories'::name, 'updated_by'::name, 'categories.updated_by is NOT NULL');
 SELECT col_is_pk('categories'::name, ARRAY['id'::name], 'primary key pk_categories of categories is (id)');
 SELECT col_is_unique('categories'::name, ARRAY['slug'::name], 'unique uq_categories_slug of categories is (slug)');
 SELECT fk_ok('categories'::name, ARRAY['parent_id'::name], 'categories'::name, ARRAY['id'::name], 'foreign key fk_categories_parent_id: categories (parent_id) references categories (id)');
@@ -4312,6 +4318,8 @@ SELECT col_not_null('products'::name, 'currency'::name, 'products.currency is NO
 SELECT col_not_null('products'::name, 'status'::name, 'products.status is NOT NULL');
 SELECT col_not_null('products'::name, 'created_at'::name, 'products.created_at is NOT NULL');
 SELECT col_not_null('products'::name, 'updated_at'::name, 'products.updated_at is NOT NULL');
+SELECT col_not_null('products'::name, 'created_by'::name, 'products.created_by is NOT NULL');
+SELECT col_not_null('products'::name, 'updated_by'::name, 'products.updated_by is NOT NULL');
 SELECT col_is_pk('products'::name, ARRAY['id'::name], 'primary key pk_products of products is (id)');
 SELECT col_is_unique('products'::name, ARRAY['sku'::name], 'unique uq_products_sku of products is (sku)');
 SELECT is(pg_temp.sw_has('c', 'products', 'ck_products_price_range'), 'ok', 'check ck_products_price_range on products exists and is validated');
@@ -4336,6 +4344,8 @@ SELECT col_not_null('stock_levels'::name, 'reserved'::name, 'stock_levels.reserv
 SELECT col_not_null('stock_levels'::name, 'reorder_level'::name, 'stock_levels.reorder_level is NOT NULL');
 SELECT col_not_null('stock_levels'::name, 'created_at'::name, 'stock_levels.created_at is NOT NULL');
 SELECT col_not_null('stock_levels'::name, 'updated_at'::name, 'stock_levels.updated_at is NOT NULL');
+SELECT col_not_null('stock_levels'::name, 'created_by'::name, 'stock_levels.created_by is NOT NULL');
+SELECT col_not_null('stock_levels'::name, 'updated_by'::name, 'stock_levels.updated_by is NOT NULL');
 SELECT col_is_pk('stock_levels'::name, ARRAY['id'::name], 'primary key pk_stock_levels of stock_levels is (id)');
 SELECT col_is_unique('stock_levels'::name, ARRAY['product_id'::name], 'unique uq_stock_levels_product_id of stock_levels is (product_id)');
 SELECT fk_ok('stock_levels'::name, ARRAY['product_id'::name], 'products'::name, ARRAY['id'::name], 'foreign key fk_stock_levels_product_id: stock_levels (product_id) references products (id)');
@@ -4358,6 +4368,8 @@ SELECT col_not_null('orders'::name, 'total'::name, 'orders.total is NOT NULL');
 SELECT col_not_null('orders'::name, 'currency'::name, 'orders.currency is NOT NULL');
 SELECT col_not_null('orders'::name, 'created_at'::name, 'orders.created_at is NOT NULL');
 SELECT col_not_null('orders'::name, 'updated_at'::name, 'orders.updated_at is NOT NULL');
+SELECT col_not_null('orders'::name, 'created_by'::name, 'orders.created_by is NOT NULL');
+SELECT col_not_null('orders'::name, 'updated_by'::name, 'orders.updated_by is NOT NULL');
 SELECT col_is_pk('orders'::name, ARRAY['id'::name], 'primary key pk_orders of orders is (id)');
 SELECT col_is_unique('orders'::name, ARRAY['order_number'::name], 'unique uq_orders_order_number of orders is (order_number)');
 SELECT fk_ok('orders'::name, ARRAY['customer_id'::name], 'customers'::name, ARRAY['id'::name], 'foreign key fk_orders_customer_id: orders (customer_id) references customers (id)');
@@ -4386,6 +4398,8 @@ SELECT col_not_null('order_lines'::name, 'discount'::name, 'order_lines.discount
 SELECT col_not_null('order_lines'::name, 'line_total'::name, 'order_lines.line_total is NOT NULL');
 SELECT col_not_null('order_lines'::name, 'created_at'::name, 'order_lines.created_at is NOT NULL');
 SELECT col_not_null('order_lines'::name, 'updated_at'::name, 'order_lines.updated_at is NOT NULL');
+SELECT col_not_null('order_lines'::name, 'created_by'::name, 'order_lines.created_by is NOT NULL');
+SELECT col_not_null('order_lines'::name, 'updated_by'::name, 'order_lines.updated_by is NOT NULL');
 SELECT col_is_pk('order_lines'::name, ARRAY['id'::name], 'primary key pk_order_lines of order_lines is (id)');
 SELECT col_is_unique('order_lines'::name, ARRAY['order_id'::name, 'line_number'::name], 'unique uq_order_lines_order_id_line_number of order_lines is (order_id, line_number)');
 SELECT fk_ok('order_lines'::name, ARRAY['order_id'::name], 'orders'::name, ARRAY['id'::name], 'foreign key fk_order_lines_order_id: order_lines (order_id) references orders (id)');
@@ -4406,6 +4420,8 @@ SELECT col_not_null('payments'::name, 'currency'::name, 'payments.currency is NO
 SELECT col_not_null('payments'::name, 'status'::name, 'payments.status is NOT NULL');
 SELECT col_not_null('payments'::name, 'created_at'::name, 'payments.created_at is NOT NULL');
 SELECT col_not_null('payments'::name, 'updated_at'::name, 'payments.updated_at is NOT NULL');
+SELECT col_not_null('payments'::name, 'created_by'::name, 'payments.created_by is NOT NULL');
+SELECT col_not_null('payments'::name, 'updated_by'::name, 'payments.updated_by is NOT NULL');
 SELECT col_is_pk('payments'::name, ARRAY['id'::name], 'primary key pk_payments of payments is (id)');
 SELECT col_is_unique('payments'::name, ARRAY['provider'::name, 'provider_reference'::name], 'unique uq_payments_provider_provider_reference of payments is (provider, provider_reference)');
 SELECT fk_ok('payments'::name, ARRAY['order_id'::name], 'orders'::name, ARRAY['id'::name], 'foreign key fk_payments_order_id: payments (order_id) references orders (id)');
@@ -4420,6 +4436,8 @@ SELECT col_not_null('shipments'::name, 'order_id'::name, 'shipments.order_id is 
 SELECT col_not_null('shipments'::name, 'carrier'::name, 'shipments.carrier is NOT NULL');
 SELECT col_not_null('shipments'::name, 'created_at'::name, 'shipments.created_at is NOT NULL');
 SELECT col_not_null('shipments'::name, 'updated_at'::name, 'shipments.updated_at is NOT NULL');
+SELECT col_not_null('shipments'::name, 'created_by'::name, 'shipments.created_by is NOT NULL');
+SELECT col_not_null('shipments'::name, 'updated_by'::name, 'shipments.updated_by is NOT NULL');
 SELECT col_is_pk('shipments'::name, ARRAY['id'::name], 'primary key pk_shipments of shipments is (id)');
 SELECT col_is_unique('shipments'::name, ARRAY['order_id'::name], 'unique uq_shipments_order_id of shipments is (order_id)');
 SELECT fk_ok('shipments'::name, ARRAY['order_id'::name], 'orders'::name, ARRAY['id'::name], 'foreign key fk_shipments_order_id: shipments (order_id) references orders (id)');
@@ -4434,6 +4452,8 @@ SELECT col_not_null('coupons'::name, 'kind'::name, 'coupons.kind is NOT NULL');
 SELECT col_not_null('coupons'::name, 'valid_from'::name, 'coupons.valid_from is NOT NULL');
 SELECT col_not_null('coupons'::name, 'created_at'::name, 'coupons.created_at is NOT NULL');
 SELECT col_not_null('coupons'::name, 'updated_at'::name, 'coupons.updated_at is NOT NULL');
+SELECT col_not_null('coupons'::name, 'created_by'::name, 'coupons.created_by is NOT NULL');
+SELECT col_not_null('coupons'::name, 'updated_by'::name, 'coupons.updated_by is NOT NULL');
 SELECT col_is_pk('coupons'::name, ARRAY['id'::name], 'primary key pk_coupons of coupons is (id)');
 SELECT col_is_unique('coupons'::name, ARRAY['code'::name], 'unique uq_coupons_code of coupons is (code)');
 SELECT is(pg_temp.sw_has('c', 'coupons', 'ck_coupons_percent_off_range'), 'ok', 'check ck_coupons_percent_off_range on coupons exists and is validated');
@@ -4450,6 +4470,8 @@ SELECT col_not_null('reviews'::name, 'is_verified_purchase'::name, 'reviews.is_v
 SELECT col_not_null('reviews'::name, 'status'::name, 'reviews.status is NOT NULL');
 SELECT col_not_null('reviews'::name, 'created_at'::name, 'reviews.created_at is NOT NULL');
 SELECT col_not_null('reviews'::name, 'updated_at'::name, 'reviews.updated_at is NOT NULL');
+SELECT col_not_null('reviews'::name, 'created_by'::name, 'reviews.created_by is NOT NULL');
+SELECT col_not_null('reviews'::name, 'updated_by'::name, 'reviews.updated_by is NOT NULL');
 SELECT col_is_pk('reviews'::name, ARRAY['id'::name], 'primary key pk_reviews of reviews is (id)');
 SELECT col_is_unique('reviews'::name, ARRAY['author_id'::name, 'product_id'::name], 'unique uq_reviews_author_id_product_id of reviews is (author_id, product_id)');
 SELECT fk_ok('reviews'::name, ARRAY['author_id'::name], 'customers'::name, ARRAY['id'::name], 'foreign key fk_reviews_author_id: reviews (author_id) references customers (id)');
@@ -4462,6 +4484,8 @@ SELECT col_not_null('country_code_postal_codes'::name, 'country_code'::name, 'co
 SELECT col_not_null('country_code_postal_codes'::name, 'postal_code'::name, 'country_code_postal_codes.postal_code is NOT NULL');
 SELECT col_not_null('country_code_postal_codes'::name, 'created_at'::name, 'country_code_postal_codes.created_at is NOT NULL');
 SELECT col_not_null('country_code_postal_codes'::name, 'updated_at'::name, 'country_code_postal_codes.updated_at is NOT NULL');
+SELECT col_not_null('country_code_postal_codes'::name, 'created_by'::name, 'country_code_postal_codes.created_by is NOT NULL');
+SELECT col_not_null('country_code_postal_codes'::name, 'updated_by'::name, 'country_code_postal_codes.updated_by is NOT NULL');
 SELECT col_is_pk('country_code_postal_codes'::name, ARRAY['country_code'::name, 'postal_code'::name], 'primary key pk_country_code_postal_codes of country_code_postal_codes is (country_code, postal_code)');
 SELECT is(pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code'), 'ok', 'check ck_country_code_postal_codes_country_code on country_code_postal_codes exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'country_code_postal_codes', 'ck_country_code_postal_codes_country_code_length'), 'ok', 'check ck_country_code_postal_codes_country_code_length on country_code_postal_codes exists and is validated');
@@ -4483,18 +4507,18 @@ SELECT fk_ok('order_coupons'::name, ARRAY['order_id'::name], 'orders'::name, ARR
 SELECT fk_ok('order_coupons'::name, ARRAY['coupon_id'::name], 'coupons'::name, ARRAY['id'::name], 'foreign key fk_order_coupons_coupon_id: order_coupons (coupon_id) references coupons (id)');
 SELECT is(pg_temp.sw_has('c', 'order_coupons', 'ck_order_coupons_discount_amount_range'), 'ok', 'check ck_order_coupons_discount_amount_range on order_coupons exists and is validated');
 SELECT has_index('order_coupons'::name, 'ix_order_coupons_coupon_id'::name, 'index ix_order_coupons_coupon_id on order_coupons exists and is valid'::text);
-SELECT is(pg_temp.sw_has('trigger', 'customers', 'trg_customers_updated_at'), 'ok', 'trigger trg_customers_updated_at on customers exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'addresses', 'trg_addresses_updated_at'), 'ok', 'trigger trg_addresses_updated_at on addresses exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'categories', 'trg_categories_updated_at'), 'ok', 'trigger trg_categories_updated_at on categories exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'products', 'trg_products_updated_at'), 'ok', 'trigger trg_products_updated_at on products exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'stock_levels', 'trg_stock_levels_updated_at'), 'ok', 'trigger trg_stock_levels_updated_at on stock_levels exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'orders', 'trg_orders_updated_at'), 'ok', 'trigger trg_orders_updated_at on orders exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'order_lines', 'trg_order_lines_updated_at'), 'ok', 'trigger trg_order_lines_updated_at on order_lines exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'payments', 'trg_payments_updated_at'), 'ok', 'trigger trg_payments_updated_at on payments exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'shipments', 'trg_shipments_updated_at'), 'ok', 'trigger trg_shipments_updated_at on shipments exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'coupons', 'trg_coupons_updated_at'), 'ok', 'trigger trg_coupons_updated_at on coupons exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'reviews', 'trg_reviews_updated_at'), 'ok', 'trigger trg_reviews_updated_at on reviews exists and is enabled');
-SELECT is(pg_temp.sw_has('trigger', 'country_code_postal_codes', 'trg_country_code_postal_codes_updated_at'), 'ok', 'trigger trg_country_code_postal_codes_updated_at on country_code_postal_codes exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'customers', 'trg_customers_audit_columns'), 'ok', 'trigger trg_customers_audit_columns on customers exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'addresses', 'trg_addresses_audit_columns'), 'ok', 'trigger trg_addresses_audit_columns on addresses exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'categories', 'trg_categories_audit_columns'), 'ok', 'trigger trg_categories_audit_columns on categories exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'products', 'trg_products_audit_columns'), 'ok', 'trigger trg_products_audit_columns on products exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'stock_levels', 'trg_stock_levels_audit_columns'), 'ok', 'trigger trg_stock_levels_audit_columns on stock_levels exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'orders', 'trg_orders_audit_columns'), 'ok', 'trigger trg_orders_audit_columns on orders exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'order_lines', 'trg_order_lines_audit_columns'), 'ok', 'trigger trg_order_lines_audit_columns on order_lines exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'payments', 'trg_payments_audit_columns'), 'ok', 'trigger trg_payments_audit_columns on payments exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'shipments', 'trg_shipments_audit_columns'), 'ok', 'trigger trg_shipments_audit_columns on shipments exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'coupons', 'trg_coupons_audit_columns'), 'ok', 'trigger trg_coupons_audit_columns on coupons exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'reviews', 'trg_reviews_audit_columns'), 'ok', 'trigger trg_reviews_audit_columns on reviews exists and is enabled');
+SELECT is(pg_temp.sw_has('trigger', 'country_code_postal_codes', 'trg_country_code_postal_codes_audit_columns'), 'ok', 'trigger trg_country_code_postal_codes_audit_columns on country_code_postal_codes exists and is enabled');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -46,6 +46,7 @@ from schemawright.security.tenancy import isolate_tenants
 from schemawright.security.transport import pg_hba_conf, postgresql_conf
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.validation.report import Check, ValidationReport
+from schemawright.validation.attacks import attack_checks
 from schemawright.validation.rule_proofs import rule_checks
 from schemawright.validation.transport_proof import transport_checks
 from schemawright.validation.run import validate as run_validation
@@ -85,8 +86,8 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
 }
 
 # The checks `validate` runs after the access patterns, on the loaded scratch database:
-# (db, design, enums, seed) -> checks.
-CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks, transport_checks)
+# (db, design, enums=, seed=, member_url=) -> checks (member_url: see validation/run.py).
+CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks, attack_checks, transport_checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -142,10 +143,11 @@ def write_deliverables(design: m.Design, out: Path, performance: BenchResult | N
     return sorted(write_files(out, files) + write_bench(performance, out))
 
 
-def validation_checks(db: Database, design: m.Design, *, enums: dict[str, tuple[str, ...]], seed: int) -> Iterator[Check]:
+def validation_checks(db: Database, design: m.Design, *, enums: dict[str, tuple[str, ...]], seed: int,
+                      member_url: str | None = None) -> Iterator[Check]:
     """Every registered check's results, in CHECKS order (validation/run.py runs them)."""
     for check in CHECKS:
-        yield from check(db, design, enums=enums, seed=seed)
+        yield from check(db, design, enums=enums, seed=seed, member_url=member_url)
 
 
 def validate(design: m.Design, up_sql: str, down_sql: str, database_url: str | None = None,

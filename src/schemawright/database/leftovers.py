@@ -18,12 +18,20 @@ import psutil
 
 from schemawright.database.connection import Database, DatabaseError
 from schemawright.database.owner import host_tag, is_alive
-from schemawright.database.scratch import DESIGN_ROLE_INFIX, SANDBOX_SUFFIX, SCRATCH_PREFIX, drop_database, drop_role
+from schemawright.database.scratch import (
+    DESIGN_ROLE_INFIX,
+    MEMBER_SUFFIX,
+    SANDBOX_SUFFIX,
+    SCRATCH_PREFIX,
+    drop_database,
+    drop_role,
+)
 
 EMBEDDED_PREFIX = "schemawright-pg-"
 _SCRATCH = re.compile(re.escape(SCRATCH_PREFIX) + r"(?P<host>[0-9a-f]{8})_(?P<pid>[1-9][0-9]{0,9})_[0-9a-f]{12}")
-# sandbox.py's role of a scratch database, and the design's roles it made for the run (DESIGN_ROLE_INFIX)
-_ROLE = re.compile(_SCRATCH.pattern + "(?:" + re.escape(SANDBOX_SUFFIX) + "|" + re.escape(DESIGN_ROLE_INFIX) + r"\w+)")
+# sandbox.py's role of a scratch database, its member login, and the design's roles made for the run
+_ROLE = re.compile(_SCRATCH.pattern + "(?:" + re.escape(SANDBOX_SUFFIX) + "|" + re.escape(MEMBER_SUFFIX) + "|"
+                   + re.escape(DESIGN_ROLE_INFIX) + r"\w+)")
 # tempfile.mkdtemp adds 8 characters from [a-z0-9_]
 _EMBEDDED = re.compile(re.escape(EMBEDDED_PREFIX) + r"(?P<host>[0-9a-f]{8})-(?P<pid>[1-9][0-9]{0,9})-[a-z0-9_]{8}")
 STOP_WAIT_S = 5.0

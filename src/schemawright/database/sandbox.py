@@ -36,6 +36,7 @@ import pglast
 from schemawright.database.connection import Database, DatabaseError
 from schemawright.database.leftovers import remove_dead_scratch_databases
 from schemawright.database.scratch import (
+    MEMBER_SUFFIX,
     SANDBOX_SUFFIX,
     create_database,
     drop_database,
@@ -59,6 +60,9 @@ class Sandbox:
     user: str  # the user's own login, which created everything
     preinstalled: tuple[str, ...] = ()  # extensions the user's login created before handing over
     note: str | None = None  # why the spec SQL did not run in a sandbox, for the report
+    # With design roles: a second login, a member of nothing until the sandbox role grants it one design
+    # role (it has ADMIN OPTION on them), so an attack acting as that role can SET ROLE to nothing else.
+    member_url: str | None = None
 
 
 @contextmanager
@@ -68,7 +72,8 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = (),
     on every exit path.  `extensions`: those the design (or the caller) needs in it.  `roles`:
     given the scratch database's name, the design's roles as (name, bypasses row-level
     security); the admin creates them, NOLOGIN, and hands them to the sandbox role WITH ADMIN
-    OPTION (the up migration grants them and SETs ROLE to the owner), and drops them after."""
+    OPTION (the up migration grants them and SETs ROLE to the owner), and drops them after; it also
+    makes the member login (`Sandbox.member_url`) for validate's attacks."""
     name = scratch_name()
     wanted_roles = list(roles(name)) if roles else []
     with Database(server_url) as admin:
@@ -76,24 +81,34 @@ def sandboxed_database(server_url: str, extensions: Iterable[str] = (),
         user, may_create_roles = admin.query(
             "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")[0]
         role = name + SANDBOX_SUFFIX if may_create_roles else None
-        password = secrets.token_hex(24)
+        member = name + MEMBER_SUFFIX if role and wanted_roles else None
+        password, member_password = secrets.token_hex(24), secrets.token_hex(24)
         try:
             if role:
                 _create_role(admin, role, password)
                 _create_design_roles(admin, role, wanted_roles)
+            if member:
+                _create_member(admin, member, member_password)
             create_database(admin, name, owner=role)
             try:
                 url = with_database(server_url, name)
                 preinstalled = _hand_over(admin, url, name, role, extensions) if role else ()
+                member_url = None
+                if member:
+                    admin.execute(f"GRANT CONNECT ON DATABASE {quote_ident(name)} TO {quote_ident(member)}")
+                    member_url = with_user(url, member, member_password)
+                    _check_login(member_url, member)
                 if role:
                     url = with_user(url, role, password)
                     _check_login(url, role)
                 note = None if role else (f"spec SQL ran as {user}: no CREATEROLE to create a sandbox role, so it "
                                           f"had all of {user}'s privileges")
-                yield Sandbox(name, url, role, user, preinstalled, note)
+                yield Sandbox(name, url, role, user, preinstalled, note, member_url)
             finally:
                 drop_database(admin, name)
         finally:
+            if member:
+                drop_role(admin, member)
             if role:
                 for design_role, _bypass in reversed(wanted_roles):
                     drop_role(admin, design_role)
@@ -113,6 +128,15 @@ def _create_design_roles(admin: Database, sandbox: str, roles: list[tuple[str, b
         admin.execute(f"GRANT {quote_ident(name)} TO {quote_ident(sandbox)} WITH ADMIN OPTION")
     if superuser:
         admin.execute(f"ALTER ROLE {quote_ident(sandbox)} BYPASSRLS")
+
+
+def _create_member(admin: Database, member: str, password: str) -> None:
+    """The member login: no attribute at all (no BYPASSRLS), a SCRAM verifier valid for a day."""
+    until = (datetime.now(timezone.utc) + PASSWORD_LIFETIME).isoformat(timespec="seconds")
+    verifier = admin.password_verifier(member, password)
+    admin.execute(f"CREATE ROLE {quote_ident(member)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                  f"NOBYPASSRLS CONNECTION LIMIT {CONNECTION_LIMIT} PASSWORD {quote_literal(verifier)} "
+                  f"VALID UNTIL {quote_literal(until)}")
 
 
 def _create_role(admin: Database, role: str, password: str) -> None:

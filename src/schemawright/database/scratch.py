@@ -26,6 +26,9 @@ SANDBOX_SUFFIX = "_sandbox"  # the sandbox role of scratch database N is N + SAN
 # The design's roles (owner, groups, operator) are made for scratch database N as N + DESIGN_ROLE_INFIX + suffix,
 # so a run never touches the server's real roles of the same project.
 DESIGN_ROLE_INFIX = "_role_"
+# The login of scratch database N that validate's attack suite connects as (N + MEMBER_SUFFIX): a member of
+# one design role at a time, so SET ROLE can reach nothing else, as for a service's real login.
+MEMBER_SUFFIX = "_member"
 
 
 def scratch_name(*, pid: int | None = None, host: str | None = None) -> str:
@@ -77,7 +80,7 @@ def drop_database(admin: Database, name: str) -> None:
 
 def drop_role(admin: Database, role: str) -> None:
     """Drop a sandbox role (after its database: it owns nothing else)."""
-    ours = role.endswith(SANDBOX_SUFFIX) or DESIGN_ROLE_INFIX in role  # the same guard for roles
+    ours = role.endswith((SANDBOX_SUFFIX, MEMBER_SUFFIX)) or DESIGN_ROLE_INFIX in role  # the same guard for roles
     if not (role.startswith(SCRATCH_PREFIX) and ours):
         raise ValueError(f"refusing to drop role {role!r}: not a schemawright sandbox role")
     with shielded(), _live(admin) as db:

@@ -26,7 +26,7 @@ WHERE i.inhparent = %s::regclass ORDER BY c.relname
 
 
 def partition_checks(db: Database, design: m.Design, *, enums: dict[str, tuple[str, ...]] | None = None,
-                     seed: int = 0) -> list[Check]:
+                     seed: int = 0, **_: object) -> list[Check]:
     """One PASS/FAIL line per (pattern that should prune, partitioned table), then one per
     maintenance function."""
     checks = []

@@ -89,6 +89,13 @@ def reads_pii_in_clear(role: m.Role, writes: set[str], table: str) -> bool:
     return role.pii if role.pii is not None else table in writes
 
 
+def intended_grants(design: m.Design, role: m.Role, name: str) -> list[m.Grant]:
+    """What the spec role's lists give its group role `name`, worked out again from the spec:
+    validate's attacks (validation/attack_roles.py) hold the database to it, so a grant the
+    design or the database added on top is an attack that succeeds."""
+    return _role_grants(design, role, name)
+
+
 def _role_grants(design: m.Design, role: m.Role, name: str) -> list[m.Grant]:
     writes = _tables(design, role.write)
     reads = _tables(design, role.read) | writes

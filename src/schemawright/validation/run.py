@@ -37,7 +37,8 @@ from schemawright.validation.synthetic import DEFAULT_ROWS, design_enums, fill_t
 
 Progress = Callable[[str], None]
 # The checks run after the access patterns on the loaded database (pipeline.CHECKS, which holds
-# checks of steps above this package): (db, design, enums=, seed=) -> checks.
+# checks of steps above this package): (db, design, enums=, seed=, member_url=) -> checks; member_url
+# is the login that acts as one design role at a time (database/sandbox.py), None without design roles.
 Checks = Callable[..., Iterable[Check]]
 # What the connection that runs spec SQL may do beyond owning the scratch database (nothing, in a sandbox).
 _POWERS = """
@@ -99,7 +100,8 @@ def validate(
                     _sandbox_checks(db, box, report, design)
                     report.server_version = db.query_value("SHOW server_version")
                     down = without_statements_on(down_sql, box.preinstalled)
-                    _exercise(db, design, up_sql, down, report, say, rows=rows, runs=runs, seed=seed, checks=checks)
+                    _exercise(db, design, up_sql, down, report, say, rows=rows, runs=runs, seed=seed, checks=checks,
+                              member_url=box.member_url)
                 say("Dropping scratch database")
             report.add("scratch database dropped", not _exists(server_url, "pg_database", "datname", box.database),
                        box.database)
@@ -113,7 +115,7 @@ def validate(
 
 
 def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report: ValidationReport, say: Progress,
-              *, rows: int, runs: int, seed: int, checks: Checks | None) -> None:
+              *, rows: int, runs: int, seed: int, checks: Checks | None, member_url: str | None = None) -> None:
     before = snapshot(db)
     say("Applying up migration")
     error = run_script(db, up_sql)
@@ -141,7 +143,7 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
         for result in patterns:
             report.checks.append(Check(f"pattern: {result.name}", result.status, result.detail))
         if checks is not None:
-            report.checks.extend(checks(db, design, enums=enums, seed=seed))
+            report.checks.extend(checks(db, design, enums=enums, seed=seed, member_url=member_url))
     except DatabaseError as exc:  # unexpected: keep going so the down migration is still checked
         report.add("synthetic data and patterns", False, str(exc))
     except Exception as exc:  # a bug of ours must not hide whether the down migration works

@@ -6,6 +6,11 @@ values from rows already inserted, and unique keys are kept distinct before the 
 even sent.  Rules that cannot be met by construction (cross-column CHECKs, regular
 expressions) are handled by trying again: each row goes in inside a SAVEPOINT and a
 refused row is regenerated with new values, a bounded number of times.
+
+With a tenant column (`security.tenant_column`) referencing a tenant table, the rows of every
+tenant-owned table are dealt out in turn to the first few tenants (at least MIN_TENANTS), so
+each of them has rows in every table: the attack suite (validation/attack_tenants.py) runs each
+access pattern as several tenants and needs every one of them to have data to leak.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from sqlglot import exp
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.security.tenancy import tenant_root
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.plaintext import plaintext_design, written
 from schemawright.validation.report import TableFill
 from schemawright.validation.rules import column_name, column_rules, derived_columns
 from schemawright.validation.values import ColumnProfile, generate, profile
@@ -26,6 +33,8 @@ from schemawright.validation.values import ColumnProfile, generate, profile
 DEFAULT_ROWS = 20
 MAX_ATTEMPTS = 30  # per row; an attempt is one statement, and a cross-column rule holds 1 time in 2-6
 MAX_FAILED_ROWS = 3  # a table stops after this many rows that could not be inserted
+MIN_TENANTS = 5  # tenants that get rows in every tenant-owned table (more with more rows: one per 4 rows)
+ROWS_PER_TENANT = 4
 
 Row = dict[str, str | None]
 
@@ -129,12 +138,12 @@ def _insert_sql(table: m.Table, columns: list[m.Column], derived: dict[str, str]
         # Inputs arrive as a typed VALUES row named like the columns, so the CHECK's own
         # expression computes the derived columns: INSERT ... SELECT v.a, v.b, (a * b) FROM (VALUES ...) v(a, b)
         values = ", ".join(f"%s::{_esc(c.sql_type)}" for c in columns)
-        outputs = [f"v.{n}" for n in names] + [f"({_esc(e)})" for e in derived.values()]
+        outputs = [written(c, f"v.{n}") for c, n in zip(columns, names)] + [f"({_esc(e)})" for e in derived.values()]
         all_names = names + [_esc(quote_ident(n)) for n in derived]
         sql = (f"INSERT INTO {target} ({', '.join(all_names)}) SELECT {', '.join(outputs)} "
                f"FROM (VALUES ({values})) AS v({', '.join(names)})")
     elif columns:
-        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(written(c, '%s') for c in columns)})"
     else:
         sql = f"INSERT INTO {target} DEFAULT VALUES"
     if returning:
@@ -147,6 +156,24 @@ class _Filler:
         self.db, self.design, self.rows, self.seed, self.enums = db, design, rows, seed, enums
         self.pools: dict[str, list[Row]] = {}  # table -> returned key columns of inserted rows
         self._indexes: dict[tuple[str, tuple[str, ...]], tuple[int, dict[tuple, list[Row]]]] = {}
+        root = tenant_root(design) if design.security.tenant_column else None
+        # (tenant column, the tenant table, its referenced key column) when rows are dealt out to tenants
+        self.tenancy = None
+        if root is not None and root.primary_key and len(root.primary_key.columns) == 1:
+            self.tenancy = (design.security.tenant_column, root.name, root.primary_key.columns[0])
+
+    def _tenant(self, plan: _TablePlan, index: int, attempt: int, rng: Random) -> str | None:
+        """The tenant of the table's row number `index`: the first tenants in turn (every tenant in
+        turn where a tenant has one row at most: a one-to-one table), then (retries) any."""
+        if self.tenancy is None or plan.table.column(self.tenancy[0]) is None:
+            return None
+        tenants = [r.get(self.tenancy[2]) for r in self.pools.get(self.tenancy[1], [])]
+        tenants = [t for t in tenants if t is not None]
+        if not tenants:
+            return None
+        one_each = (self.tenancy[0],) in plan.keys
+        dealt = tenants if one_each else tenants[:max(MIN_TENANTS, self.rows // ROWS_PER_TENANT)]
+        return dealt[index % len(dealt)] if attempt < MAX_ATTEMPTS // 2 else rng.choice(tenants)
 
     def fill(self, table: m.Table) -> TableFill:
         plan = _TablePlan.build(self.design, table, self.enums)
@@ -191,6 +218,9 @@ class _Filler:
     def _candidate(self, plan: _TablePlan, own: list[Row], used: dict, rng: Random, serial: int, attempt: int) -> Row | str:
         """A row to try, or the reason none can be built."""
         row: Row = {}
+        tenant = self._tenant(plan, len(own), attempt, rng)
+        if tenant is not None and self.tenancy is not None:
+            row[self.tenancy[0]] = tenant
         fk_result = self._references(plan, own, used, row, rng, attempt)
         if fk_result is not None:
             return fk_result
@@ -286,7 +316,10 @@ def fill_tables(
     enums: dict[str, tuple[str, ...]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[TableFill]:
-    """Insert `rows` synthetic rows into every table of `design`, parents first."""
+    """Insert `rows` synthetic rows into every table of `design`, parents first; encrypted
+    columns get plaintext drawn for their type and CHECKs, written through pii_encrypt()
+    (the session needs the key: plaintext.use_test_key)."""
+    design = plaintext_design(design)
     all_enums = design_enums(design)
     all_enums.update(enums or {})
     filler = _Filler(db, design, rows, seed, all_enums)

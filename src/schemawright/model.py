@@ -316,6 +316,11 @@ class Column(_Frozen):
     description: str | None = None
     pii: bool = False
     source: str | None = Field(None, description="Entity.attribute it came from.")
+    plaintext_type: str | None = Field(None, description="pii: encrypt: the type of the value the column holds "
+                                       "encrypted (its sql_type is then bytea: pgp_sym_encrypt ciphertext).")
+    blind_index_of: str | None = Field(None, description="pii: encrypt: the encrypted column whose keyed hash "
+                                       "(pii_blind) this column holds, for equality lookups and uniqueness; the "
+                                       "table's PII trigger fills it.")
 
 
 class PrimaryKey(_Frozen):
@@ -415,6 +420,9 @@ class Table(_Frozen):
     uniques: tuple[Unique, ...] = ()
     checks: tuple[Check, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
+    plaintext_checks: tuple[Check, ...] = Field((), description="pii: encrypt: CHECKs that read encrypted columns; "
+                                                "the table's PII trigger tests them on the decrypted values (a CHECK "
+                                                "constraint sees only ciphertext).")
     partitioning: Partitioning | None = Field(None, description="Declarative partitioning (step 6); None = plain.")
 
     def column(self, name: str) -> Column | None:
@@ -508,6 +516,8 @@ class View(_Frozen):
     name: str
     sql: str = Field(description="The SELECT that defines it.")
     materialized: bool = False
+    security_barrier: bool = Field(False, description="WITH (security_barrier): no caller's condition runs before "
+                                   "the view's own (a masking view).")
     description: str | None = None
 
 

@@ -37,10 +37,12 @@ from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
 from schemawright.qa import to_data_quality, to_pgtap, to_plain_sql, to_readme
 from schemawright.requirements import loader
+from schemawright.requirements.pii_checks import pii_problems
 from schemawright.requirements.references import key_columns, rule_columns
 from schemawright.requirements.rule_checks import rule_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
+from schemawright.security.pii import protect_pii
 from schemawright.security.roles import grant_privileges
 from schemawright.security.tenancy import isolate_tenants
 from schemawright.security.transport import pg_hba_conf, postgresql_conf
@@ -58,13 +60,13 @@ if TYPE_CHECKING:
 
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
 STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
-          enforce_rules, isolate_tenants, choose_indexes, partition, keep_copies, add_audit_trail, grant_privileges,
-          check_normal_forms, unique_names)
+          enforce_rules, protect_pii, isolate_tenants, choose_indexes, partition, keep_copies, add_audit_trail,
+          grant_privileges, check_normal_forms, unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.
 SPEC_CHECKS: tuple[Callable[[Spec, m.Design, Locator], list[SpecIssue]], ...] = (
-    rule_columns, key_columns, table_problems, partition_problems, query_problems, rule_problems)
+    rule_columns, key_columns, table_problems, partition_problems, query_problems, rule_problems, pii_problems)
 
 # Every generated file: path -> renderer of (design, the files rendered before it).
 DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {

@@ -19,6 +19,7 @@ import numpy as np
 
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.tables import TableData, TableGenerator
+from schemawright.validation.plaintext import written
 from schemawright.validation.rules import check_columns
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
@@ -151,7 +152,9 @@ def _collisions(gen: TableGenerator) -> list[str]:
 
 
 def needs_staging(gen: TableGenerator) -> bool:
-    if gen.derived or _collisions(gen):
+    # Encrypted columns (pii: encrypt) are copied as plaintext into the staging table and
+    # encrypted by INSERT ... SELECT: COPY cannot call pii_encrypt().
+    if gen.derived or _collisions(gen) or any(c.plaintext_type for c in gen.columns):
         return True
     for check in gen.table.checks:
         columns = check_columns(check)
@@ -195,8 +198,9 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     ok = " AND ".join(conditions) or "TRUE"
     targets = data.columns + list(gen.derived)
     overriding = " OVERRIDING SYSTEM VALUE" if any(c.identity for c in gen.columns) else ""
+    values = [written(column, f"v.{q(c)}") if (column := table.column(c)) is not None else f"v.{q(c)}" for c in targets]
     insert = (f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in targets)}){overriding} "
-              f"SELECT {', '.join('v.' + q(c) for c in targets)} FROM {view} WHERE {ok}")
+              f"SELECT {', '.join(values)} FROM {view} WHERE {ok}")
     refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT v._sw_row FROM {view} WHERE NOT ({ok})) "
                "RETURNING _sw_row")
     copy_sql = f"COPY {STAGE} (_sw_row, {', '.join(q(c) for c in data.columns)}) FROM STDIN"

@@ -16,6 +16,7 @@ from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequenc
 from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
 from schemawright.sql.postgresql import render_up
 from schemawright.sql.quoting import quote_ident as q
+from schemawright.validation.plaintext import plaintext_design, use_test_key
 from schemawright.validation.rule_load import balance_groups, rules_paused
 from schemawright.validation.script import run_script
 from schemawright.validation.synthetic import design_enums
@@ -158,6 +159,7 @@ def generate(
         db.execute("SET TIME ZONE 'UTC'")
         db.execute("SET client_encoding = 'UTF8'")  # the COPY text is UTF-8 whatever the database's encoding
         result.schema_applied = _prepare_schema(db, design, truncate, truncate_also)
+        use_test_key(db, design)  # pii: encrypt: ciphertext under this run's own key, never printed
         enums = design_enums(design)
         for formatted, typname, labels in db.query(_ENUMS):
             enums.setdefault(formatted, tuple(labels))
@@ -178,7 +180,9 @@ def generate(
 def _load_tables(db: Database, design: m.Design, counts: dict[str, int], result: GenerationResult,  # noqa: PLR0913
                  parents: dict[str, Loaded], referenced: dict[str, set[str]], profiles: dict, enums: dict,
                  seed: int, anchor: date, batch_rows: int, progress: Progress | None) -> None:
-    """Generate and load every table, parents first."""
+    """Generate and load every table, parents first; an encrypted column gets values drawn for
+    its plaintext (type, CHECKs), which the loader writes through pii_encrypt()."""
+    design = plaintext_design(design)
     for table in load_order(design):
         planned = counts[table.name]
         table_started = time.perf_counter()

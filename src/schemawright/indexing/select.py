@@ -67,6 +67,7 @@ from schemawright.indexing.whatif import (
 )
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.plaintext import use_test_key
 from schemawright.validation.table_reads import WholeTables
 
 DEFAULT_BUDGET_FRACTION = 0.5
@@ -283,6 +284,7 @@ def what_if_session(
     every what-if index is dropped and the statistics are unfrozen."""
     say = progress or (lambda _s: None)
     with Database(database_url) as db:
+        use_test_key(db, design)  # pii: encrypt: the patterns' pii_blind() needs a key (bench loaded with it)
         tables = [t.name for t in design.tables if _exists(db, t.name)]
         say("Freezing statistics")
         statistics = _expression_statistics(db, design, tables) if freeze else []

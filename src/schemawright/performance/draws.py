@@ -26,6 +26,7 @@ from schemawright.sql.quoting import quote_ident
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
+from schemawright.validation.plaintext import has_encryption, plaintext_sql, readable
 
 Binding = list[str | None]
 
@@ -40,7 +41,7 @@ def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, name
         return [list(base) for _ in range(max(count, 0))]
     db.execute("SELECT setseed(%s)", [_unit(seed, pattern.name)])  # same data, same draws
     varied: list[dict[str, str | None]] = [{} for _ in range(count)]
-    draws = (_equality_rows(db, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
+    draws = (_equality_rows(db, design, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
              _fresh_keys(db, design, usage, names, count))
     for draw in draws:
         if not draw:
@@ -56,8 +57,13 @@ def _unit(seed: int, name: str) -> float:
     return (zlib.crc32(f"{seed}:{name}".encode()) % 2_000_001) / 1_000_000 - 1
 
 
-def _equality_rows(db: Database, sql: str, count: int) -> list[dict[str, str | None]]:
-    anchor = anchor_rows(sql)
+def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list[dict[str, str | None]]:
+    # Encrypted columns (pii: encrypt) are drawn as plaintext: the pattern read back as written,
+    # the tables read through a decrypting relation (validation/plaintext.py).
+    reads = readable(None, design)
+    relation = (lambda table: reads.relation(db, table) if design.table(table) else None) \
+        if has_encryption(design) else None
+    anchor = anchor_rows(plaintext_sql(sql, design), relation)
     if anchor is None:
         return []
     try:

@@ -24,7 +24,9 @@ from schemawright.performance.rules import guarding_triggers, has_commit_checks,
 from schemawright.performance.timing import time_pattern
 from schemawright.sql.postgresql import create_index
 from schemawright.sql.quoting import quote_ident
-from schemawright.validation.run import STATEMENT_TIMEOUT_MS, use_server
+from schemawright.generation.columns import GenerationError
+from schemawright.validation.plaintext import use_test_key
+from schemawright.validation.run import STATEMENT_TIMEOUT_MS, extension_problem, use_server
 from schemawright.validation.synthetic import design_enums
 
 RUNS = 100
@@ -56,6 +58,9 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
         # The spec's SQL runs as a throw-away role (database/sandbox.py); HypoPG is not a
         # trusted extension, so the user's login creates it for the advisor beforehand.
         hypopg = ("hypopg",) if whatif != "build" else ()
+        missing = extension_problem(server_url, design.extensions, embedded=database_url is None)
+        if missing:
+            raise GenerationError(missing)
         with sandboxed_database(server_url, design.extensions + hypopg) as box:
             url = box.url
             result.sandbox_note = box.note or ""
@@ -66,6 +71,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
             advice = advise(design, url, whatif=whatif, seed=seed, progress=tell)
             result.whatif, result.advisor_seconds = advice.whatif, advice.seconds
             with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
+                use_test_key(db, design)  # the key the rows were generated with (pii: encrypt)
                 result.server_version = str(db.query_value("SHOW server_version"))
                 result.indexes = _apply_indexes(db, design, advice.design, advice.chosen, tell)
                 tell("Vacuuming and analysing")

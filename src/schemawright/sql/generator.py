@@ -51,6 +51,7 @@ class Generator:
     supports_identity = True         # GENERATED ALWAYS AS IDENTITY
     supports_generated = True        # GENERATED ALWAYS AS (...) STORED
     supports_row_level_security = False  # ENABLE ROW LEVEL SECURITY, CREATE POLICY
+    supports_security_barrier = False    # CREATE VIEW ... WITH (security_barrier)
     supports_storage_parameters = False  # ALTER TABLE ... SET (autovacuum_enabled = ...)
     supports_extended_statistics = False  # CREATE STATISTICS (on expressions: PostgreSQL 14+)
 
@@ -359,7 +360,12 @@ class Generator:
         return f"CREATE EXTENSION IF NOT EXISTS {self.quote(name)};"
 
     def create_view_sql(self, view: m.View) -> str:
-        return (f"CREATE {'MATERIALIZED ' if view.materialized else ''}VIEW {self.quote(view.name)} AS\n"
+        options = ""
+        if view.security_barrier and self.supports_security_barrier:
+            options = " WITH (security_barrier)"
+        elif view.security_barrier:
+            self.unsupported(f"view {view.name}: security_barrier (a caller's conditions may run before the view's)")
+        return (f"CREATE {'MATERIALIZED ' if view.materialized else ''}VIEW {self.quote(view.name)}{options} AS\n"
                 f"{self.statement_text(view.sql)};")
 
     def drop_view_sql(self, view: m.View) -> str:

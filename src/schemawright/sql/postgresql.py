@@ -36,6 +36,7 @@ class PostgresGenerator(Generator):
     supports_extensions = True
     supports_functions = True
     supports_row_level_security = True
+    supports_security_barrier = True
     supports_storage_parameters = True
     supports_extended_statistics = True
 

@@ -29,6 +29,7 @@ from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
 from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
+from schemawright.validation.plaintext import plaintext_design, written, written_back
 from schemawright.validation.rule_load import rule_triggers
 from schemawright.validation.rules import check_columns, column_rules, derived_columns
 from schemawright.validation.values import generate, profile
@@ -70,6 +71,10 @@ class NotTried:
 
 
 def attempts(design: m.Design) -> tuple[list[Attempt], list[NotTried]]:
+    # Encrypted columns (pii: encrypt) as their plaintext: a unique key is proven on the column
+    # (copying another row's ciphertext; the trigger recomputes the blind index, which refuses),
+    # a CHECK the PII trigger holds with a breaking value written through pii_encrypt().
+    design = plaintext_design(design)
     out: list[Attempt] = []
     skipped: list[NotTried] = []
     owners = _owners(design)
@@ -193,6 +198,24 @@ class _Facts:
     def subject(self, kind: str, name: str) -> str:
         rule = self.owners.get(name)
         return f"rule {rule} ({kind} {name})" if rule else f"{kind} {name}"
+
+    def stored(self, column: str, value: str) -> str:
+        """`value` as written into `column`: an encrypted column takes a copy of another row's
+        ciphertext as it is (`src.email`), any other value through pii_encrypt()."""
+        found = self.table.column(column)
+        if found is None or not found.plaintext_type or re.fullmatch(rf"\w+\.{re.escape(q(column))}", value):
+            return value
+        return written(found, value)
+
+    def returned(self, check: m.Check) -> str:
+        """The CHECK's value on the row just written, as RETURNING computes it: over the plaintext
+        of encrypted columns (a subquery naming them as the CHECK does)."""
+        names = check_columns(check) or set()
+        if not any((c := self.table.column(n)) is not None and c.plaintext_type for n in names):
+            return f"({check.expression})"
+        items = ", ".join(f"{written_back(c, f'{self.name}.{q(c.name)}')} AS {q(c.name)}"
+                          for n in sorted(names) if (c := self.table.column(n)) is not None)
+        return f"(SELECT ({check.expression}) FROM (SELECT {items}) AS sw_written)"
 
     def insertable(self) -> list[m.Column]:
         return [c for c in self.table.columns if not c.generated]
@@ -343,7 +366,8 @@ class _Facts:
                                          f"LIMIT 1), src.{q(dependent)})")
         columns = ", ".join(q(c) for c in values)
         return (f"INSERT INTO {self.name} ({columns}) OVERRIDING SYSTEM VALUE\n        SELECT "
-                f"{', '.join(values.values())} FROM {self.name} AS src WHERE {_all(where)} LIMIT 1")
+                f"{', '.join(self.stored(c, v) for c, v in values.items())} FROM {self.name} AS src "
+                f"WHERE {_all(where)} LIMIT 1")
 
     def fresh_with_tied(self, column: str, overrides: dict[str, str]) -> dict[str, str]:
         """A fresh value for `column`; a date or time moves the columns a CHECK ties to it by the
@@ -387,7 +411,7 @@ class _Facts:
             insert = self.clone(where, values, skip=self._keys_of(set(assignments)))
             if insert is not None:
                 return _touched(insert, what)
-        sets = ", ".join(f"{q(c)} = {v}" for c, v in assignments.items())
+        sets = ", ".join(f"{q(c)} = {self.stored(c, v)}" for c, v in assignments.items())
         where = where + self.unreferenced(set(assignments))
         return (_pick("b", self.table, self.key, _all(where), what)
                 + _touched(f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')}", what))
@@ -643,12 +667,12 @@ class _Facts:
             inserts = [self.clone([same_row], cand, skip=self._keys_of(set(cand))) for cand in candidates]
             if not any(inserts):
                 return _nothing(f"a copy of a {self.table.name} row with a value breaking {check.name}") + "\n"
-            cases = "\n".join(f"            WHEN {i + 1} THEN {insert} RETURNING ({check.expression}) INTO sw_ok;"
+            cases = "\n".join(f"            WHEN {i + 1} THEN {insert} RETURNING {self.returned(check)} INTO sw_ok;"
                               for i, insert in enumerate(inserts) if insert)
         else:
             cases = "\n".join(f"            WHEN {i + 1} THEN UPDATE {self.name} SET "
-                              + ", ".join(f"{q(c)} = {v}" for c, v in candidate.items())
-                              + f" WHERE {_key_match(self.key, 'b')} RETURNING ({check.expression}) INTO sw_ok;"
+                              + ", ".join(f"{q(c)} = {self.stored(c, v)}" for c, v in candidate.items())
+                              + f" WHERE {_key_match(self.key, 'b')} RETURNING {self.returned(check)} INTO sw_ok;"
                               for i, candidate in enumerate(candidates))
         what = f"a {self.table.name} row"
         return (_pick("b", self.table, self.key, _all([] if copies else self.unreferenced(changed)), what)

@@ -19,6 +19,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import TokenType
 
 from schemawright import model as m
+from schemawright.validation.plaintext import plaintext_design, plaintext_sql
 from schemawright.validation.rules import identifier_name
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -75,7 +76,9 @@ _STOP = (exp.Where, exp.Select, exp.Join, exp.Having, exp.And, exp.Or, exp.Subqu
 
 
 def uses(sql: str, design: m.Design) -> dict[str, Use]:
-    """What each named parameter is compared with; parameters not understood are left out."""
+    """What each named parameter is compared with; parameters not understood are left out.
+    Encrypted columns (pii: encrypt) are read as their plaintext (validation/plaintext.py)."""
+    sql, design = plaintext_sql(sql, design), plaintext_design(design)
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):

@@ -22,6 +22,7 @@ from schemawright.validation.attempts import qualified
 from schemawright.validation.falsify import satisfy
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Use, anchor_query, positional, uses
+from schemawright.validation.plaintext import plaintext_design, plaintext_sql, readable
 from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
 from schemawright.validation.rules import column_rules
 from schemawright.validation.table_reads import WholeTables
@@ -65,8 +66,11 @@ class Binder:
 
     def __init__(self, db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], seed: str, sql: str,
                  reads: WholeTables | None = None):
-        self.db, self.design, self.enums, self.sql = db, design, enums, sql
-        self.reads = reads or WholeTables()
+        # Encrypted columns are drawn from as plaintext: the tables read through a decrypting
+        # relation, a rewritten pattern read back as written (validation/plaintext.py).
+        self.db, self.design, self.enums = db, plaintext_design(design), enums
+        self.sql = plaintext_sql(sql, design)
+        self.reads = readable(reads, design)
         self.rng = Random(seed)
         self.anchored: dict[str, str | None] = {}
         self.parents: dict[str, str | None] = {}

@@ -30,6 +30,7 @@ from schemawright.security.names import scoped
 from schemawright.sql.postgresql import render_down, render_up
 from schemawright.validation.emptiness import compare, snapshot
 from schemawright.validation.patterns import RUNS, run_patterns
+from schemawright.validation.plaintext import use_test_key
 from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.rule_load import balance_groups, rules_paused
 from schemawright.validation.script import run_script
@@ -55,6 +56,28 @@ _ENUMS = """
 SELECT format_type(t.oid, NULL), t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typname
 """
+
+
+# Where to find an extension a server lacks, for the message that says so.
+_EXTENSION_SOURCES = {"pgcrypto": "Debian's postgresql-15 has it", "citext": "Debian's postgresql-15 has it",
+                      "hypopg": "Debian: postgresql-15-hypopg"}
+
+
+def extension_problem(server_url: str, extensions: Iterable[str], embedded: bool) -> str | None:
+    """Why the design cannot be applied on this server (an extension it lacks), before anything
+    is created: said plainly instead of the up migration's raw error."""
+    wanted = list(dict.fromkeys(extensions))
+    if not wanted:
+        return None
+    with Database(server_url) as admin:
+        have = {r[0] for r in admin.query("SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", [wanted])}
+    missing = [e for e in wanted if e not in have]
+    if not missing:
+        return None
+    where = [_EXTENSION_SOURCES[e] for e in missing if e in _EXTENSION_SOURCES]
+    return (f"the {'embedded ' if embedded else ''}server has no {', '.join(missing)}, which the design needs; pass "
+            f"--database-url of a server with {'it' if len(missing) == 1 else 'them'}"
+            + (f" ({'; '.join(dict.fromkeys(where))})" if where else ""))
 
 
 @contextmanager
@@ -89,6 +112,10 @@ def validate(
     report = ValidationReport(server=redact(database_url) if database_url else "embedded PostgreSQL")
     try:
         with use_server(database_url, say) as server_url:
+            missing = extension_problem(server_url, design.extensions, embedded=database_url is None)
+            if missing:
+                report.add("extensions available", False, missing)
+                return report
             say("Creating scratch database")
             roles = (lambda scratch: [(r.name, r.bypass_rls) for r in scoped(design, scratch).roles]) \
                 if design.roles else None
@@ -122,6 +149,7 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
     report.add("up migration applies", error is None, str(error) if error else f"{len(design.tables)} tables")
     if error is not None:
         return  # nothing to load or measure; the scratch database is dropped as it is
+    use_test_key(db, design)  # pii: encrypt: rows are written and patterns run with the run's own key
     try:
         enums = design_enums(design)
         for formatted, typname, labels in db.query(_ENUMS):

@@ -25,6 +25,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.security.tenancy import tenant_root
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.plaintext import plaintext_design, written
 from schemawright.validation.report import TableFill
 from schemawright.validation.rules import column_name, column_rules, derived_columns
 from schemawright.validation.values import ColumnProfile, generate, profile
@@ -137,12 +138,12 @@ def _insert_sql(table: m.Table, columns: list[m.Column], derived: dict[str, str]
         # Inputs arrive as a typed VALUES row named like the columns, so the CHECK's own
         # expression computes the derived columns: INSERT ... SELECT v.a, v.b, (a * b) FROM (VALUES ...) v(a, b)
         values = ", ".join(f"%s::{_esc(c.sql_type)}" for c in columns)
-        outputs = [f"v.{n}" for n in names] + [f"({_esc(e)})" for e in derived.values()]
+        outputs = [written(c, f"v.{n}") for c, n in zip(columns, names)] + [f"({_esc(e)})" for e in derived.values()]
         all_names = names + [_esc(quote_ident(n)) for n in derived]
         sql = (f"INSERT INTO {target} ({', '.join(all_names)}) SELECT {', '.join(outputs)} "
                f"FROM (VALUES ({values})) AS v({', '.join(names)})")
     elif columns:
-        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(written(c, '%s') for c in columns)})"
     else:
         sql = f"INSERT INTO {target} DEFAULT VALUES"
     if returning:
@@ -315,7 +316,10 @@ def fill_tables(
     enums: dict[str, tuple[str, ...]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[TableFill]:
-    """Insert `rows` synthetic rows into every table of `design`, parents first."""
+    """Insert `rows` synthetic rows into every table of `design`, parents first; encrypted
+    columns get plaintext drawn for their type and CHECKs, written through pii_encrypt()
+    (the session needs the key: plaintext.use_test_key)."""
+    design = plaintext_design(design)
     all_enums = design_enums(design)
     all_enums.update(enums or {})
     filler = _Filler(db, design, rows, seed, all_enums)

@@ -170,14 +170,24 @@ def createdb_only(server: str) -> Iterator[str]:
 
 
 def test_validate_works_for_a_role_with_only_createdb(tmp_path: Path, createdb_only: str) -> None:
-    # The shop example without its latency targets: a busy machine must not fail this test.
+    # The shop example without its latency targets (a busy machine must not fail this test) and without
+    # its security section (its roles need CREATEROLE: the next test).
     shop = re.sub(r"\n\s*latency_p95_ms:.*", "", (EXAMPLES / "shop.yaml").read_text())
+    shop = re.sub(r"\nsecurity:\n(  .*\n|\s*\n)*", "\n", shop)
     report = _validate(tmp_path, shop, createdb_only)
     assert report.failures == [], report.failures
     assert "database empty after down migration" in {c.name for c in report.checks}
     # No CREATEROLE: the spec SQL ran as the user itself, and the report says so.
     assert any("no CREATEROLE" in note for note in report.notes), report.notes
     assert "spec SQL sandboxed" not in {c.name for c in report.checks}
+
+
+def test_a_design_with_roles_needs_a_login_that_may_create_them(tmp_path: Path, createdb_only: str) -> None:
+    spec = ("project: guarded\nentities:\n  Item: {attributes: {n: integer}}\n"
+            "security:\n  roles:\n    - {name: reader, read: [Item]}\n")
+    report = _validate(tmp_path, spec, createdb_only)
+    [failure] = report.failures
+    assert failure.name == "security: the design's roles made for the run" and "CREATEROLE" in failure.detail
 
 
 def test_validate_with_createdb_only_still_fails_a_hostile_pattern(tmp_path: Path, createdb_only: str,

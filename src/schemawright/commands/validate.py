@@ -32,11 +32,14 @@ def run(options: ValidateOptions) -> int:
     table.add_column("check")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
+    style = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "NOT TRIED": "[yellow]NOT TRIED[/]"}
     for item in report.checks:
-        table.add_row(item.name, "[green]PASS[/]" if item.status == "PASS" else "[bold red]FAIL[/]", item.detail)
+        table.add_row(item.name, style[item.status], item.detail)
     out.print(table)
     for note in report.notes:
         out.print(f"note: {note}", markup=False)
-    failed = [c for c in report.checks if c.status != "PASS"]
-    out.print(f"{len(report.checks) - len(failed)} passed, {len(failed)} failed", markup=False)
+    failed, not_tried = report.failures, report.not_tried
+    passed = len(report.checks) - len(failed) - len(not_tried)
+    out.print(f"{passed} passed, {len(failed)} failed" + (f", {len(not_tried)} not tried (this machine cannot "
+              "make the proof; see the detail)" if not_tried else ""), markup=False)
     return 1 if failed else 0

@@ -10,8 +10,8 @@ a bound parameter (a fake key) and the password never reach the log.
 
 A TLS 1.1 handshake is not attempted: the client's OpenSSL refuses TLS below 1.2 on its own,
 so the attempt would pass whatever the server allowed; the server's own setting is read
-instead.  Without the binaries or pgaudit the proof is "not tried", which fails: a proof that
-was not made is no PASS.
+instead.  Without the binaries or pgaudit the proof is NOT TRIED: no PASS, since it was not
+made, and no FAIL of the design either (the embedded server has no TLS and no pgaudit).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from schemawright.database.configured_server import (
 from schemawright.security.names import database_name
 from schemawright.security.transport import audit_classes, hba_users, pg_hba_conf, postgresql_conf
 from schemawright.sql.quoting import quote_ident
-from schemawright.validation.report import FAIL, PASS, Check
+from schemawright.validation.report import FAIL, NOT_TRIED, PASS, Check
 
 CONF = "postgresql.security.conf"
 PROBE_ROLE = "schemawright_probe_login"  # logs in when pg_hba.conf names `all` or the members of a role
@@ -73,8 +73,8 @@ def prove_transport(design: m.Design, conf: str | None = None, hba: str | None =
                     "; ".join(problems) or "hostssl lines with scram-sha-256; hostnossl lines reject")]
     binaries = debian_binaries("pgaudit")
     if binaries is None:
-        return [*checks, Check("transport: TLS and pgaudit on a scratch server", FAIL,
-                               f"not tried: no PostgreSQL with pgaudit under /usr/lib/postgresql ({INSTALL_HINT})")]
+        return [*checks, Check("transport: TLS and pgaudit on a scratch server", NOT_TRIED,
+                               f"no PostgreSQL with pgaudit under /usr/lib/postgresql ({INSTALL_HINT})")]
     login, database = _login(design), database_name(design)
     password = secrets.token_urlsafe(24)  # never printed: it only goes into the connection string
     certificate, key = _self_signed()

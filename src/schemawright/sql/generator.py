@@ -518,13 +518,18 @@ class Generator:
         return [("Roles (NOLOGIN; people and services log in as members) and PUBLIC's rights taken away", pieces)]
 
     def _as_owner(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
-        """Everything after the extensions is created as the owner role, so it owns it, and the
-        owner's default privileges make future objects follow the same grants."""
+        """Everything after the extensions is created as the owner role, so it owns it."""
         if not design.roles:
             return []
         owner = self.quote(next(r.name for r in design.roles if r.kind == "owner"))
-        pieces = [_one("VariableSetStmt", f"SET ROLE {owner};"),
-                  _one("AlterDefaultPrivilegesStmt",
+        return [("Objects below belong to the owner role", [_one("VariableSetStmt", f"SET ROLE {owner};")])]
+
+    def _default_privileges(self, design: m.Design) -> list[Piece]:
+        """Future objects of the owner follow the same grants: functions for nobody, tables for the
+        roles that read or write everything.  Set after this script's objects, which get exactly
+        the grants above."""
+        owner = self.quote(next(r.name for r in design.roles if r.kind == "owner"))
+        pieces = [_one("AlterDefaultPrivilegesStmt",
                        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;")]
         everything = [r for r in design.roles if r.kind == "operator"]
         for role in design.roles:
@@ -537,7 +542,7 @@ class Generator:
         if everything:
             pieces.append(_one("AlterDefaultPrivilegesStmt", f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} GRANT SELECT, "
                                f"INSERT, UPDATE, DELETE ON TABLES TO {', '.join(self.quote(r.name) for r in everything)};"))
-        return [("Objects below belong to the owner role; future ones get the same grants", pieces)]
+        return pieces
 
     def _privileges(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
         sections = []
@@ -550,6 +555,7 @@ class Generator:
         if rls:
             sections.append(("Row-level security: tenants see and change their own rows only", rls))
         if design.roles:
+            sections.append(("Future objects get the same grants", self._default_privileges(design)))
             sections.append(("Back to the role that ran the script", [_one("VariableSetStmt", "RESET ROLE;")]))
         return sections
 

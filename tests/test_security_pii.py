@@ -329,3 +329,17 @@ def test_the_plaintext_view_has_the_types_checks_and_keys_of_the_plain_table(saa
     assert [u.columns for u in plain.uniques if u.name == "uq_users_email"] == [("email",)]
     assert "ck_users_email_format" in {c.name for c in plain.checks}
 
+
+
+def test_the_run_key_is_random_unless_the_user_gives_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHEMAWRIGHT_PII_KEY", raising=False)
+    made = run_key()
+    assert len(made) >= 32 and run_key() == made  # one per process: generate, then bench, read the same rows
+    monkeypatch.setenv("SCHEMAWRIGHT_PII_KEY", "the-key-my-qa-run-knows")
+    assert run_key() == "the-key-my-qa-run-knows"
+
+
+def test_the_qa_readme_says_the_suite_needs_the_key(saas: m.Design) -> None:
+    readme = deliverables(saas)["tests/README.md"]
+    assert "PGOPTIONS=\"-c app.pii_key=$PII_KEY\"" in readme and "billing_accounts, users" in readme
+    assert "pii_key" not in deliverables(design_file(SHOP))["tests/README.md"]

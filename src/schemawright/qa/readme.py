@@ -44,6 +44,18 @@ def to_readme(design: m.Design) -> str:
         "3. pgTAP: Debian's `postgresql-15-pgtap` package installs the extension and `pg_prove`. The suite",
         "   creates the extension if it is missing (inside its rolled-back transaction), which needs a role",
         "   allowed to create it; otherwise create it once as a superuser: `CREATE EXTENSION pgtap;`.",
+    ]
+    encrypted = [t.name for t in design.tables if any(c.plaintext_type for c in t.columns)]
+    if encrypted:  # pii: encrypt: the PII trigger decrypts what an attempt writes
+        lines += [
+            f"4. PII is encrypted (`pii: encrypt`) in {', '.join(encrypted)}: the attempts there write through",
+            "   `pii_encrypt()` and the tables' PII triggers decrypt, so the session needs the key the rows were",
+            f"   encrypted with, in `{design.security.key_setting}`. Pass it in the environment, never in a file:",
+            f"   `PGOPTIONS=\"-c {design.security.key_setting}=$PII_KEY\" pg_prove ...` (psql reads it too).",
+            "   `schemawright generate` encrypts with $SCHEMAWRIGHT_PII_KEY when it is set, else with a random",
+            "   key it never shows (then only a copy of real data, with its key, can be tested).",
+        ]
+    lines += [
         "",
         "## Reading the results",
         "",

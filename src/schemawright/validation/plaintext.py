@@ -10,11 +10,14 @@ decrypts, and a rewritten pattern is read back in its plaintext form
 (`email_hash = pii_blind(lower(:email))` -> `email = lower(:email)`).
 
 Every session that touches encrypted columns sets a test key made for this process
-(`use_test_key`): random, passed as a bind parameter, never printed or written anywhere.
+(`use_test_key`): random, passed as a bind parameter, never printed or written anywhere;
+or the one in $SCHEMAWRIGHT_PII_KEY, so rows `generate` loads can be read (and the QA suite
+run) afterwards with a key the user knows.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import sqlglot
@@ -27,6 +30,7 @@ from schemawright.sql.quoting import quote_ident as q
 from schemawright.validation.rules import identifier_name
 from schemawright.validation.table_reads import WholeTables
 
+KEY_VARIABLE = "SCHEMAWRIGHT_PII_KEY"
 _test_key: list[str] = []  # made on first use, kept for the process (generate, then bench, in one run)
 _plain: dict[int, tuple[m.Design, m.Design]] = {}  # id(design) -> (design, its plaintext view)
 
@@ -153,6 +157,9 @@ def readable(reads: WholeTables | None, design: m.Design) -> WholeTables:
 
 def run_key() -> str:
     """The test key of this process (never printed, never written)."""
+    given = os.environ.get(KEY_VARIABLE)
+    if given:
+        return given
     if not _test_key:
         _test_key.append(secrets.token_urlsafe(32))
     return _test_key[0]

@@ -53,7 +53,8 @@ def mask_pii(design: m.Design) -> m.Design:
             else:
                 items.append(q(column.name))
         name = masked_view(table.name)
-        views.append(m.View(name=name, sql=f"SELECT {', '.join(items)}\nFROM {q(table.name)}", security_barrier=True,
+        listed = ",\n    ".join(items)
+        views.append(m.View(name=name, sql=f"SELECT\n    {listed}\nFROM {q(table.name)}", security_barrier=True,
                             description=f"{table.name} with its PII masked ({', '.join(c.name for c in pii)}), for "
                                         "roles that may not read it in clear."))
         decisions.append(m.Decision(

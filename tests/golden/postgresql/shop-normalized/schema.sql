@@ -48,14 +48,8 @@ GRANT USAGE ON SCHEMA public TO shop_storefront, shop_warehouse, shop_support, s
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
--- Objects below belong to the owner role; future ones get the same grants
+-- Objects below belong to the owner role
 SET ROLE shop_owner;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT ON TABLES TO shop_storefront;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO shop_operator;
 
 -- Tables
 CREATE TABLE customers (
@@ -464,6 +458,66 @@ CREATE INDEX ix_orders_customer_id_status_placed_at ON orders (customer_id, stat
 
 CREATE INDEX ix_orders_status_placed_at ON orders (status, placed_at);
 
+-- Views
+CREATE VIEW customers_masked WITH (security_barrier) AS
+SELECT
+    id,
+    left(email::text, 1) || '***@' || split_part(email::text, '@', 2) AS email,
+    left(full_name::text, 1) || '***' AS full_name,
+    '***' || right(phone::text, 2) AS phone,
+    password_hash,
+    NULL::date AS birth_date,
+    marketing_opt_in,
+    loyalty_tier,
+    loyalty_points,
+    public_id,
+    preferences,
+    created_at,
+    updated_at,
+    created_by,
+    updated_by
+FROM customers;
+
+CREATE VIEW addresses_masked WITH (security_barrier) AS
+SELECT
+    id,
+    customer_id,
+    label,
+    left(recipient_name::text, 1) || '***' AS recipient_name,
+    left(line1::text, 1) || '***' AS line1,
+    left(line2::text, 1) || '***' AS line2,
+    city,
+    postal_code,
+    country_code,
+    is_default,
+    created_at,
+    updated_at,
+    created_by,
+    updated_by
+FROM addresses;
+
+CREATE VIEW orders_masked WITH (security_barrier) AS
+SELECT
+    id,
+    customer_id,
+    shipping_address_id,
+    order_number,
+    status,
+    placed_at,
+    subtotal,
+    discount_total,
+    shipping_fee,
+    tax,
+    total,
+    currency,
+    customer_note,
+    left(ip_address::text, 1) || '***' AS ip_address,
+    created_at,
+    updated_at,
+    created_by,
+    updated_by
+FROM orders;
+
 -- Functions
 CREATE FUNCTION set_audit_columns() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -744,6 +798,12 @@ COMMENT ON COLUMN order_coupons.coupon_id IS 'The Coupon.';
 
 COMMENT ON COLUMN order_coupons.discount_amount IS 'What the coupon took off this order.';
 
+COMMENT ON VIEW customers_masked IS 'customers with its PII masked (email, full_name, phone, birth_date), for roles that may not read it in clear.';
+
+COMMENT ON VIEW addresses_masked IS 'addresses with its PII masked (recipient_name, line1, line2), for roles that may not read it in clear.';
+
+COMMENT ON VIEW orders_masked IS 'orders with its PII masked (ip_address), for roles that may not read it in clear.';
+
 COMMENT ON INDEX ix_addresses_customer_id IS 'foreign key to customers: joins from customers and the check run on every delete of a customers row would otherwise scan addresses';
 
 COMMENT ON INDEX ix_addresses_country_code_postal_code IS 'foreign key to country_code_postal_codes: joins from country_code_postal_codes and the check run on every delete of a country_code_postal_codes row would otherwise scan addresses';
@@ -805,13 +865,17 @@ GRANT SELECT ON TABLE product_categories TO shop_storefront;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE order_coupons TO shop_storefront;
 
-GRANT SELECT ON TABLE addresses TO shop_warehouse;
+GRANT SELECT (id, customer_id, label, city, postal_code, country_code, is_default, created_at, updated_at, created_by, updated_by) ON TABLE addresses TO shop_warehouse;
+
+GRANT SELECT ON TABLE addresses_masked TO shop_warehouse;
 
 GRANT SELECT ON TABLE products TO shop_warehouse;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE stock_levels TO shop_warehouse;
 
-GRANT SELECT ON TABLE orders TO shop_warehouse;
+GRANT SELECT (id, customer_id, shipping_address_id, order_number, status, placed_at, subtotal, discount_total, shipping_fee, tax, total, currency, customer_note, created_at, updated_at, created_by, updated_by) ON TABLE orders TO shop_warehouse;
+
+GRANT SELECT ON TABLE orders_masked TO shop_warehouse;
 
 GRANT SELECT ON TABLE order_lines TO shop_warehouse;
 
@@ -819,11 +883,17 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE shipments TO shop_warehouse;
 
 GRANT SELECT ON TABLE country_code_postal_codes TO shop_warehouse;
 
-GRANT SELECT ON TABLE customers TO shop_support;
+GRANT SELECT (id, password_hash, marketing_opt_in, loyalty_tier, loyalty_points, public_id, preferences, created_at, updated_at, created_by, updated_by) ON TABLE customers TO shop_support;
 
-GRANT SELECT ON TABLE addresses TO shop_support;
+GRANT SELECT ON TABLE customers_masked TO shop_support;
 
-GRANT SELECT ON TABLE orders TO shop_support;
+GRANT SELECT (id, customer_id, label, city, postal_code, country_code, is_default, created_at, updated_at, created_by, updated_by) ON TABLE addresses TO shop_support;
+
+GRANT SELECT ON TABLE addresses_masked TO shop_support;
+
+GRANT SELECT (id, customer_id, shipping_address_id, order_number, status, placed_at, subtotal, discount_total, shipping_fee, tax, total, currency, customer_note, created_at, updated_at, created_by, updated_by) ON TABLE orders TO shop_support;
+
+GRANT SELECT ON TABLE orders_masked TO shop_support;
 
 GRANT SELECT ON TABLE order_lines TO shop_support;
 
@@ -839,7 +909,9 @@ GRANT SELECT ON TABLE categories TO shop_analyst;
 
 GRANT SELECT ON TABLE products TO shop_analyst;
 
-GRANT SELECT ON TABLE orders TO shop_analyst;
+GRANT SELECT (id, customer_id, shipping_address_id, order_number, status, placed_at, subtotal, discount_total, shipping_fee, tax, total, currency, customer_note, created_at, updated_at, created_by, updated_by) ON TABLE orders TO shop_analyst;
+
+GRANT SELECT ON TABLE orders_masked TO shop_analyst;
 
 GRANT SELECT ON TABLE order_lines TO shop_analyst;
 
@@ -880,6 +952,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE country_code_postal_codes TO shop_
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE product_categories TO shop_operator;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE order_coupons TO shop_operator;
+
+-- Future objects get the same grants
+ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT ON TABLES TO shop_storefront;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO shop_operator;
 
 -- Back to the role that ran the script
 RESET ROLE;

@@ -18,6 +18,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_catalogue') THEN
         CREATE ROLE library_catalogue NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_gate') THEN
+        CREATE ROLE library_gate NOLOGIN;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_operator') THEN
         CREATE ROLE library_operator NOLOGIN BYPASSRLS;
     END IF;
@@ -37,7 +40,7 @@ $$;
 
 DO $$
 BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO library_owner, library_librarian, library_catalogue, library_operator, library_auditor', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO library_owner, library_librarian, library_catalogue, library_gate, library_operator, library_auditor', current_database());
 END
 $$;
 
@@ -45,7 +48,7 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 
 GRANT USAGE, CREATE ON SCHEMA public TO library_owner;
 
-GRANT USAGE ON SCHEMA public TO library_librarian, library_catalogue, library_operator, library_auditor;
+GRANT USAGE ON SCHEMA public TO library_librarian, library_catalogue, library_gate, library_operator, library_auditor;
 
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -54,14 +57,8 @@ CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
--- Objects below belong to the owner role; future ones get the same grants
+-- Objects below belong to the owner role
 SET ROLE library_owner;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE library_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT ON TABLES TO library_librarian;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO library_operator;
 
 -- Kept objects (before tables)
 CREATE FUNCTION loan_days(d date) RETURNS integer LANGUAGE sql STABLE AS 'SELECT current_date - d';
@@ -257,6 +254,19 @@ CREATE INDEX ix_members_postal_code ON members (postal_code);
 -- Views
 CREATE VIEW open_loans AS
 SELECT * FROM loans WHERE returned_at IS NULL;
+
+CREATE VIEW members_masked WITH (security_barrier) AS
+SELECT
+    id,
+    left(email::text, 1) || '***@' || split_part(email::text, '@', 2) AS email,
+    left(full_name::text, 1) || '***' AS full_name,
+    '***' || right(phone::text, 2) AS phone,
+    postal_code,
+    city,
+    joined_on,
+    is_active,
+    left(first_name::text, 1) || '***' AS first_name
+FROM members;
 
 CREATE MATERIALIZED VIEW loans_per_book AS
 SELECT book_id, count(*) AS loans FROM loans GROUP BY book_id;
@@ -700,6 +710,8 @@ COMMENT ON COLUMN book_authors.author_id IS 'The Author.';
 
 COMMENT ON VIEW open_loans IS 'Loans not yet returned.';
 
+COMMENT ON VIEW members_masked IS 'members with its PII masked (email, full_name, phone, first_name), for roles that may not read it in clear.';
+
 COMMENT ON MATERIALIZED VIEW loans_per_book IS 'Denormalised on purpose: the catalogue shows how often each book is lent on every page';
 
 COMMENT ON INDEX uq_book_authors_one_first_author IS 'rule one_first_author: at most one row per book_id where author_order = 1';
@@ -749,6 +761,12 @@ GRANT SELECT ON TABLE books TO library_catalogue;
 
 GRANT SELECT ON TABLE book_authors TO library_catalogue;
 
+GRANT SELECT (city) ON TABLE members TO library_catalogue;
+
+GRANT SELECT ON TABLE cards TO library_gate;
+
+GRANT INSERT ON TABLE loans TO library_gate;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE authors TO library_operator;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE books TO library_operator;
@@ -768,6 +786,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE book_authors TO library_operator;
 GRANT SELECT ON TABLE audit_trail TO library_auditor;
 
 GRANT SELECT ON TABLE audit_trail TO library_operator;
+
+-- Future objects get the same grants
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT ON TABLES TO library_librarian;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO library_operator;
 
 -- Back to the role that ran the script
 RESET ROLE;

@@ -50,14 +50,8 @@ GRANT USAGE ON SCHEMA public TO iot_telemetry_ingest, iot_telemetry_dashboard, i
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
--- Objects below belong to the owner role; future ones get the same grants
+-- Objects below belong to the owner role
 SET ROLE iot_telemetry_owner;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT ON TABLES TO iot_telemetry_dashboard;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO iot_telemetry_operator;
 
 -- Tables
 CREATE TABLE sites (
@@ -486,6 +480,20 @@ CREATE INDEX ix_alerts_state_triggered_at ON alerts (state, triggered_at DESC);
 
 CREATE INDEX ix_sites_name ON sites (name);
 
+-- Views
+CREATE VIEW operators_masked WITH (security_barrier) AS
+SELECT
+    id,
+    left(email::text, 1) || '***@' || split_part(email::text, '@', 2) AS email,
+    left(full_name::text, 1) || '***' AS full_name,
+    '***' || right(phone::text, 2) AS phone,
+    is_on_call,
+    created_at,
+    updated_at,
+    created_by,
+    updated_by
+FROM operators;
+
 -- Functions
 CREATE FUNCTION set_audit_columns() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -770,6 +778,8 @@ COMMENT ON COLUMN firmware_installs.device_id IS 'The Device.';
 
 COMMENT ON COLUMN firmware_installs.firmware_release_id IS 'The FirmwareRelease.';
 
+COMMENT ON VIEW operators_masked IS 'operators with its PII masked (email, full_name, phone), for roles that may not read it in clear.';
+
 COMMENT ON INDEX ix_sites_parent_id IS 'foreign key to sites: joins from sites and the check run on every delete of a sites row would otherwise scan sites';
 
 COMMENT ON INDEX ix_devices_device_model_id IS 'foreign key to device_models: joins from device_models and the check run on every delete of a device_models row would otherwise scan devices';
@@ -912,6 +922,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE kinds TO iot_telemetry_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE site_operators TO iot_telemetry_operator;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE firmware_installs TO iot_telemetry_operator;
+
+-- Future objects get the same grants
+ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT ON TABLES TO iot_telemetry_dashboard;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO iot_telemetry_operator;
 
 -- Back to the role that ran the script
 RESET ROLE;

@@ -4,6 +4,7 @@ BEGIN;
 -- Do not edit by hand: change the spec and run `schemawright design` again.
 -- Down migration: removes everything the up migration created.
 
+DROP VIEW operators_masked;
 ALTER TABLE firmware_installs DROP CONSTRAINT fk_firmware_installs_firmware_release_id;
 ALTER TABLE firmware_installs DROP CONSTRAINT fk_firmware_installs_device_id;
 ALTER TABLE site_operators DROP CONSTRAINT fk_site_operators_operator_id;

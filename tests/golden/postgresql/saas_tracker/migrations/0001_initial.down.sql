@@ -56,7 +56,14 @@ DROP TABLE users;
 DROP TABLE billing_accounts;
 DROP TABLE organizations;
 DROP FUNCTION activity_events_partition_maintenance();
+DROP FUNCTION users_pii();
+DROP FUNCTION billing_accounts_pii();
+DROP FUNCTION pii_blind(text);
+DROP FUNCTION pii_decrypt(bytea);
+DROP FUNCTION pii_encrypt(text);
+DROP FUNCTION pii_key();
 DROP FUNCTION set_audit_columns();
+DROP EXTENSION IF EXISTS pgcrypto;
 DROP EXTENSION IF EXISTS citext;
 GRANT USAGE ON SCHEMA public TO PUBLIC;
 DO $$

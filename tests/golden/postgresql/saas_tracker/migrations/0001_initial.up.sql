@@ -50,12 +50,10 @@ GRANT USAGE ON SCHEMA public TO saas_tracker_app, saas_tracker_support, saas_tra
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
--- Objects below belong to the owner role; future ones get the same grants
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+
+-- Objects below belong to the owner role
 SET ROLE saas_tracker_owner;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO saas_tracker_operator, saas_tracker_app;
 
 -- Tables
 CREATE TABLE organizations (
@@ -86,10 +84,10 @@ CREATE TABLE organizations (
 CREATE TABLE billing_accounts (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
     organization_id bigint NOT NULL,
-    billing_email citext NOT NULL,
+    billing_email bytea NOT NULL,
     stripe_customer_id text,
     vat_number text,
-    billing_address jsonb,
+    billing_address bytea,
     monthly_amount numeric(10,2) DEFAULT 0 NOT NULL,
     currency text DEFAULT 'EUR' NOT NULL,
     next_invoice_on date,
@@ -101,7 +99,6 @@ CREATE TABLE billing_accounts (
     CONSTRAINT uq_billing_accounts_stripe_customer_id UNIQUE (stripe_customer_id),
     CONSTRAINT uq_billing_accounts_organization_id UNIQUE (organization_id),
     CONSTRAINT ck_billing_accounts_monthly_amount_range CHECK (monthly_amount >= 0),
-    CONSTRAINT ck_billing_accounts_billing_email_format CHECK (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
     CONSTRAINT ck_billing_accounts_stripe_customer_id_length CHECK (char_length(stripe_customer_id) <= 64),
     CONSTRAINT ck_billing_accounts_vat_number_length CHECK (char_length(vat_number) <= 32),
     CONSTRAINT ck_billing_accounts_currency_length CHECK (char_length(currency) <= 3)
@@ -109,10 +106,11 @@ CREATE TABLE billing_accounts (
 
 CREATE TABLE users (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
-    email citext NOT NULL,
-    display_name text NOT NULL,
+    email bytea NOT NULL,
+    email_hash bytea NOT NULL,
+    display_name bytea NOT NULL,
     avatar_url text,
-    phone text,
+    phone bytea,
     time_zone text DEFAULT 'UTC' NOT NULL,
     locale text DEFAULT 'en' NOT NULL,
     last_login_at timestamptz,
@@ -122,11 +120,8 @@ CREATE TABLE users (
     created_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
     updated_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
     CONSTRAINT pk_users PRIMARY KEY (id),
-    CONSTRAINT uq_users_email UNIQUE (email),
-    CONSTRAINT ck_users_email_format CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
-    CONSTRAINT ck_users_display_name_length CHECK (char_length(display_name) <= 80),
+    CONSTRAINT uq_users_email UNIQUE (email_hash),
     CONSTRAINT ck_users_avatar_url_format CHECK (avatar_url ~* '^https?://[^[:space:]]+$' AND char_length(avatar_url) <= 2048),
-    CONSTRAINT ck_users_phone_format CHECK (phone ~ '^\+[1-9][0-9]{6,14}$'),
     CONSTRAINT ck_users_time_zone_length CHECK (char_length(time_zone) <= 64),
     CONSTRAINT ck_users_locale_length CHECK (char_length(locale) <= 10)
 );
@@ -620,6 +615,84 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION pii_key() RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    key text := current_setting('app.pii_key', true);
+BEGIN
+    IF key IS NULL OR key = '' THEN
+        RAISE EXCEPTION 'the PII key is not set (app.pii_key)'
+            USING ERRCODE = 'insufficient_privilege', HINT = 'run SELECT set_config(''app.pii_key'', $1, true) in the transaction first, with the key as the bind parameter';
+    END IF;
+    IF char_length(key) < 16 THEN
+        RAISE EXCEPTION 'the PII key is shorter than 16 characters'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN key;
+END
+$$;
+
+CREATE FUNCTION pii_encrypt(value text) RETURNS bytea
+LANGUAGE sql AS $$
+SELECT CASE WHEN value IS NULL THEN NULL
+            ELSE pgp_sym_encrypt(value, pii_key(), 'cipher-algo=aes256, s2k-mode=1') END
+$$;
+
+CREATE FUNCTION pii_decrypt(value bytea) RETURNS text
+LANGUAGE sql STABLE AS $$
+SELECT CASE WHEN value IS NULL THEN NULL
+            ELSE pgp_sym_decrypt(value, pii_key()) END
+$$;
+
+CREATE FUNCTION pii_blind(value text) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+SELECT CASE WHEN value IS NULL THEN NULL
+            ELSE hmac(convert_to(value, 'UTF8'), hmac('pii_blind', pii_key(), 'sha256'), 'sha256') END
+$$;
+
+CREATE FUNCTION billing_accounts_pii() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    _plain_billing_email citext;
+    _plain_billing_address jsonb;
+BEGIN
+    _plain_billing_email := pii_decrypt(NEW.billing_email);
+    _plain_billing_address := pii_decrypt(NEW.billing_address);
+    IF (SELECT (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') FROM (SELECT _plain_billing_email AS billing_email) AS new_row) IS FALSE THEN
+        RAISE EXCEPTION 'new row for relation "billing_accounts" violates check constraint "ck_billing_accounts_billing_email_format"'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_billing_accounts_billing_email_format', TABLE = 'billing_accounts';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION users_pii() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    _plain_email citext;
+    _plain_display_name text;
+    _plain_phone text;
+BEGIN
+    _plain_email := pii_decrypt(NEW.email);
+    _plain_display_name := pii_decrypt(NEW.display_name);
+    _plain_phone := pii_decrypt(NEW.phone);
+    IF (SELECT (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') FROM (SELECT _plain_email AS email) AS new_row) IS FALSE THEN
+        RAISE EXCEPTION 'new row for relation "users" violates check constraint "ck_users_email_format"'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_users_email_format', TABLE = 'users';
+    END IF;
+    IF (SELECT (char_length(display_name) <= 80) FROM (SELECT _plain_display_name AS display_name) AS new_row) IS FALSE THEN
+        RAISE EXCEPTION 'new row for relation "users" violates check constraint "ck_users_display_name_length"'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_users_display_name_length', TABLE = 'users';
+    END IF;
+    IF (SELECT (phone ~ '^\+[1-9][0-9]{6,14}$') FROM (SELECT _plain_phone AS phone) AS new_row) IS FALSE THEN
+        RAISE EXCEPTION 'new row for relation "users" violates check constraint "ck_users_phone_format"'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_users_phone_format', TABLE = 'users';
+    END IF;
+    NEW.email_hash := pii_blind(lower(_plain_email));
+    RETURN NEW;
+END
+$$;
+
 CREATE FUNCTION activity_events_partition_maintenance() RETURNS SETOF text
 LANGUAGE plpgsql AS $fn$
 -- Partition maintenance for activity_events (generated by schemawright): run it daily.
@@ -712,6 +785,12 @@ CREATE TRIGGER trg_activity_events_audit_columns BEFORE INSERT OR UPDATE ON acti
 CREATE TRIGGER trg_api_tokens_audit_columns BEFORE INSERT OR UPDATE ON api_tokens
     FOR EACH ROW EXECUTE FUNCTION set_audit_columns();
 
+CREATE TRIGGER trg_billing_accounts_pii BEFORE INSERT OR UPDATE OF billing_email, billing_address ON billing_accounts
+    FOR EACH ROW EXECUTE FUNCTION billing_accounts_pii();
+
+CREATE TRIGGER trg_users_pii BEFORE INSERT OR UPDATE OF email, display_name, phone, email_hash ON users
+    FOR EACH ROW EXECUTE FUNCTION users_pii();
+
 -- Comments
 COMMENT ON TABLE organizations IS 'A customer account: the tenant.';
 
@@ -737,6 +816,10 @@ COMMENT ON COLUMN billing_accounts.id IS 'Surrogate primary key.';
 
 COMMENT ON COLUMN billing_accounts.organization_id IS 'The Organization this BillingAccount belongs to.';
 
+COMMENT ON COLUMN billing_accounts.billing_email IS 'Encrypted: pgp_sym_encrypt of the citext value (AES-256); write pii_encrypt(value), read pii_decrypt(billing_email) with the key set.';
+
+COMMENT ON COLUMN billing_accounts.billing_address IS 'Encrypted: pgp_sym_encrypt of the jsonb value (AES-256); write pii_encrypt(value), read pii_decrypt(billing_address) with the key set.';
+
 COMMENT ON COLUMN billing_accounts.created_at IS 'When the row was created (unchanged by updates).';
 
 COMMENT ON COLUMN billing_accounts.updated_at IS 'When the row was last changed (set by trigger).';
@@ -749,7 +832,13 @@ COMMENT ON TABLE users IS 'A person who can log in; may belong to several organi
 
 COMMENT ON COLUMN users.id IS 'Surrogate primary key.';
 
-COMMENT ON COLUMN users.phone IS 'Only for SMS two-factor authentication.';
+COMMENT ON COLUMN users.email IS 'Encrypted: pgp_sym_encrypt of the citext value (AES-256); write pii_encrypt(value), read pii_decrypt(email) with the key set.';
+
+COMMENT ON COLUMN users.email_hash IS 'Blind index of email: pii_blind(lower(email)), a keyed hash for equality lookups and uniqueness; filled by the trigger trg_users_pii.';
+
+COMMENT ON COLUMN users.display_name IS 'Encrypted: pgp_sym_encrypt of the text value (AES-256); write pii_encrypt(value), read pii_decrypt(display_name) with the key set.';
+
+COMMENT ON COLUMN users.phone IS 'Only for SMS two-factor authentication. Encrypted: pgp_sym_encrypt of the text value (AES-256); write pii_encrypt(value), read pii_decrypt(phone) with the key set.';
 
 COMMENT ON COLUMN users.created_at IS 'When the row was created (unchanged by updates).';
 
@@ -1070,6 +1159,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE issue_labels TO saas_tracker_app;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE issue_watchers TO saas_tracker_app;
 
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_app;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_app;
+
+GRANT EXECUTE ON FUNCTION pii_decrypt(bytea) TO saas_tracker_app;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_app;
+
 GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_app;
 
 GRANT SELECT ON TABLE organizations TO saas_tracker_support;
@@ -1086,11 +1183,25 @@ GRANT SELECT ON TABLE memberships TO saas_tracker_support;
 
 GRANT SELECT ON TABLE issue_watchers TO saas_tracker_support;
 
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_support;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_support;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_support;
+
 GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_support;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE organizations TO saas_tracker_billing;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE billing_accounts TO saas_tracker_billing;
+
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_billing;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_billing;
+
+GRANT EXECUTE ON FUNCTION pii_decrypt(bytea) TO saas_tracker_billing;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_billing;
 
 GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_billing;
 
@@ -1101,6 +1212,12 @@ GRANT SELECT ON TABLE projects TO saas_tracker_analytics;
 GRANT SELECT ON TABLE issues TO saas_tracker_analytics;
 
 GRANT SELECT ON TABLE activity_events TO saas_tracker_analytics;
+
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_analytics;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_analytics;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_analytics;
 
 GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_analytics;
 
@@ -1410,6 +1527,11 @@ CREATE POLICY issue_watchers_tenant_update ON issue_watchers FOR UPDATE
 
 CREATE POLICY issue_watchers_tenant_delete ON issue_watchers FOR DELETE
     USING (organization_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+
+-- Future objects get the same grants
+ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO saas_tracker_operator, saas_tracker_app;
 
 -- Back to the role that ran the script
 RESET ROLE;

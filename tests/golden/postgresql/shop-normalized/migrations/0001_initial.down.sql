@@ -4,6 +4,9 @@ BEGIN;
 -- Do not edit by hand: change the spec and run `schemawright design` again.
 -- Down migration: removes everything the up migration created.
 
+DROP VIEW orders_masked;
+DROP VIEW addresses_masked;
+DROP VIEW customers_masked;
 ALTER TABLE order_coupons DROP CONSTRAINT fk_order_coupons_coupon_id;
 ALTER TABLE order_coupons DROP CONSTRAINT fk_order_coupons_order_id;
 ALTER TABLE product_categories DROP CONSTRAINT fk_product_categories_category_id;

@@ -4,6 +4,7 @@ BEGIN;
 -- Do not edit by hand: change the spec and run `schemawright design` again.
 -- Down migration: removes everything the up migration created.
 
+DROP VIEW ticket_orders_masked;
 ALTER TABLE tickets DROP CONSTRAINT fk_tickets_ticket_seat_venue;
 ALTER TABLE tickets DROP CONSTRAINT fk_tickets_ticket_performance_venue;
 ALTER TABLE tickets DROP CONSTRAINT fk_tickets_seat_id;

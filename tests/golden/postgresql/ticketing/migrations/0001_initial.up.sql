@@ -127,6 +127,18 @@ CREATE INDEX ix_tickets_seat_id_venue_id ON tickets (seat_id, venue_id);
 
 CREATE INDEX ix_performances_venue_id_starts_at ON performances (venue_id, starts_at);
 
+-- Views
+CREATE VIEW ticket_orders_masked WITH (security_barrier) AS
+SELECT
+    id,
+    performance_id,
+    left(buyer_email::text, 1) || '***@' || split_part(buyer_email::text, '@', 2) AS buyer_email,
+    status,
+    held_until,
+    paid_at,
+    total
+FROM ticket_orders;
+
 -- Kept objects
 CREATE UNLOGGED TABLE rule_checks_pending (
     rule text NOT NULL,
@@ -356,6 +368,8 @@ COMMENT ON COLUMN tickets.ticket_order_id IS 'The TicketOrder this Ticket belong
 COMMENT ON COLUMN tickets.seat_id IS 'The Seat this Ticket belongs to.';
 
 COMMENT ON COLUMN tickets.venue_id IS 'The hall; the same as the performance''s and the seat''s (two composite foreign keys).';
+
+COMMENT ON VIEW ticket_orders_masked IS 'ticket_orders with its PII masked (buyer_email), for roles that may not read it in clear.';
 
 COMMENT ON INDEX uq_tickets_seat_sold_once IS 'rule seat_sold_once: at most one row per performance_id, seat_id where status <> ''voided''';
 

@@ -4,6 +4,7 @@ BEGIN;
 -- Do not edit by hand: change the spec and run `schemawright design` again.
 -- Down migration: removes everything the up migration created.
 
+DROP VIEW customer_masked;
 ALTER TABLE stock DROP CONSTRAINT fk_stock_s_i_id;
 ALTER TABLE stock DROP CONSTRAINT fk_stock_s_w_id;
 ALTER TABLE order_line DROP CONSTRAINT fk_order_line_ol_supply_w_id;

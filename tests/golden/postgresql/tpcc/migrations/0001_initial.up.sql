@@ -246,6 +246,32 @@ CREATE INDEX ix_orders_o_w_id_o_d_id_o_c_id_o_id ON orders (o_w_id, o_d_id, o_c_
 
 CREATE INDEX ix_stock_s_quantity ON stock (s_quantity);
 
+-- Views
+CREATE VIEW customer_masked WITH (security_barrier) AS
+SELECT
+    c_w_id,
+    c_d_id,
+    c_id,
+    left(c_first::text, 1) || '***' AS c_first,
+    c_middle,
+    left(c_last::text, 1) || '***' AS c_last,
+    left(c_street_1::text, 1) || '***' AS c_street_1,
+    left(c_street_2::text, 1) || '***' AS c_street_2,
+    c_city,
+    c_state,
+    c_zip,
+    left(c_phone::text, 1) || '***' AS c_phone,
+    c_since,
+    c_credit,
+    c_credit_lim,
+    c_discount,
+    c_balance,
+    c_ytd_payment,
+    c_payment_cnt,
+    c_delivery_cnt,
+    c_data
+FROM customer;
+
 -- Comments
 COMMENT ON COLUMN customer.c_credit IS 'Good or bad credit.';
 
@@ -254,6 +280,8 @@ COMMENT ON TABLE history IS 'One row per payment; TPC-C gives it no key, here it
 COMMENT ON COLUMN history.id IS 'Surrogate primary key.';
 
 COMMENT ON TABLE new_order IS 'Orders not yet delivered; the Delivery transaction takes the oldest of each district.';
+
+COMMENT ON VIEW customer_masked IS 'customer with its PII masked (c_first, c_last, c_street_1, c_street_2, c_phone), for roles that may not read it in clear.';
 
 COMMENT ON INDEX ix_history_h_c_w_id_h_c_d_id_h_c_id IS 'foreign key to customer: joins from customer and the check run on every delete of a customer row would otherwise scan history';
 

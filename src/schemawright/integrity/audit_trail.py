@@ -7,9 +7,9 @@ the data model, like the business rules' queue: a kept object that no diagram dr
 data dictionary describes in a section of its own.
 
 Written by statement-level AFTER triggers that read the statement's transition tables: one
-trigger call and one INSERT ... SELECT per statement, about half the cost of a row-level
-trigger on a bulk insert (benchmarks/audit_overhead.py).  Their functions are SECURITY
-DEFINER, so writers need no privilege on the trail and cannot write it themselves (a
+trigger call and one INSERT ... SELECT per statement, where a row-level trigger costs a bulk
+insert twice as much (benchmarks/audit_overhead.py).  Their functions are SECURITY
+DEFINER, so writers need no privilege on the trail, and none should hold one (a
 trigger function cannot be called directly).  A BEFORE UPDATE OR DELETE OR TRUNCATE
 trigger on the trail refuses every change with SQLSTATE 23514, the owner's included.
 """
@@ -206,8 +206,9 @@ def _decisions(design: m.Design, tables: list[m.Table], pii: bool) -> tuple[m.De
         m.Decision(step="security", subject=f"audit trail {AUDIT_TRAIL}: triggers",
                    choice="statement-level AFTER triggers reading the transition tables, one per event and table, "
                           "running SECURITY DEFINER functions",
-                   reason="one trigger call and one INSERT ... SELECT per statement: on a bulk insert of 100,000 "
-                          "rows about half the cost of a row-level trigger (benchmarks/audit_overhead.py). SECURITY "
+                   reason="one trigger call and one INSERT ... SELECT per statement: a row-level trigger costs a "
+                          "one-statement write of 100,000 rows 2.1 times as much server CPU for INSERT and 1.6 times "
+                          "for UPDATE (benchmarks/audit_overhead.py, PostgreSQL 15 and 18). SECURITY "
                           "DEFINER (with a fixed search_path) lets writers record changes without any privilege on "
                           "the trail; a trigger function cannot be called directly, so nobody can forge an entry "
                           "through it. An UPDATE that changes a primary key is recorded as two entries (the old row, "

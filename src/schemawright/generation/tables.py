@@ -246,9 +246,23 @@ class TableGenerator:
                     data.nulls[c] = np.ones(n, dtype=bool)
                 continue
             rng = self.rng("fk", fk.name)
-            gen = self.gens[fk.columns[0]]
+            # Columns an earlier foreign key set (a tenant column shared by composite keys) keep
+            # their values: the parent is matched on them, and a reference that stays NULL
+            # leaves them as they are (MATCH SIMPLE: one NULL column and the key is not checked).
+            kept = {c for c in fk.columns if c in data.raw}
+            gen = self.gens[next((c for c in fk.columns if c not in kept), fk.columns[0])]
+            nullable = all(self.gens[c].column.nullable for c in fk.columns if c not in kept) if kept else nullable
             nulls = null_mask(rng, n, gen.null_fraction) if nullable else None
-            if fk.ref_table == table.name:
+            if fk.ref_table == table.name and kept:
+                # self reference within the rows that share the kept columns (a parent task of the
+                # same tenant): an earlier such row, or NULL for the first of each group
+                index, missing = _earlier_matching(rng, data, [(c, rc) for c, rc in zip(fk.columns, fk.ref_columns)
+                                                               if c in kept], n)
+                nulls = missing if nulls is None else (nulls | missing)
+                if not nullable:
+                    drop |= missing
+                    nulls = None
+            elif fk.ref_table == table.name:
                 # self reference: a parent among the earlier rows; the first row is a root
                 index = np.floor(rng.random(n) * np.arange(n)).astype(np.int64)
                 first = np.zeros(n, dtype=bool)
@@ -286,14 +300,14 @@ class TableGenerator:
                         index = rng.permutation(parent.rows)[:d][index]
                     else:
                         index = rng.integers(0, parent.rows, n, dtype=np.int64)
-            self._set_fk(data, fk, index, nulls, parent)
+            self._set_fk(data, fk, index, nulls, parent, kept)
 
     def _set_fk(self, data: TableData, fk: m.ForeignKey, index: np.ndarray, nulls: np.ndarray | None,
-                parent: Loaded | None) -> None:
+                parent: Loaded | None, kept: set[str] | None = None) -> None:
         assert parent is not None
         for c, rc in zip(fk.columns, fk.ref_columns):
-            # A column shared with an earlier foreign key gets the same value back (the
-            # parent was matched on it), or NULL where no parent matched.
+            if kept and c in kept:
+                continue  # set by an earlier foreign key, and the parent was matched on it
             source = parent.raw[rc]
             data.raw[c] = source[index] if source.size else np.zeros(index.size, dtype=np.int64)
             parent_nulls = parent.nulls.get(rc)
@@ -313,7 +327,10 @@ class TableGenerator:
             fk_part = [c for c in key if c in data.raw]
             free = [c for c in key if c not in data.raw]
             if not free:
-                continue  # every column already set; nothing left to vary
+                # Every column came from foreign keys drawn one by one (a junction whose keys also
+                # carry the tenant column): repeated combinations draw again, then those left go.
+                drop |= self._redraw_repeats(data, key)
+                continue
             target = _rankable(free, self.gens)
             gen = self.gens[target]
             if fk_part:
@@ -338,6 +355,35 @@ class TableGenerator:
                 data.raw[target] = gen.from_codes(codes, spread=count if gen.kind in ("timestamp", "date") else None)
             data.nulls[target] = None
             guaranteed.append({target})
+
+    def _redraw_repeats(self, data: TableData, key: tuple[str, ...], rounds: int = 8) -> np.ndarray:
+        """Rows repeating `key` (made only of foreign-key columns) get another parent for the last
+        foreign key that sets it, among the parents with the same values in its other columns (the
+        tenant), a few rounds; returns the rows that still repeat one."""
+        fks = [fk for fk in self.table.foreign_keys if set(fk.columns) & set(key) and fk.ref_table != self.table.name]
+        target = fks[-1] if fks else None
+        parent = self._parent(target, data) if target else None
+        own = [(c, rc) for c, rc in zip(target.columns, target.ref_columns) if c in key] if target else []
+        shared = [(c, rc) for c, rc in zip(target.columns, target.ref_columns) if c not in key] if target else []
+        groups: dict[tuple, list[int]] = {}
+        if parent is not None and parent.rows and all(rc in parent.raw for _, rc in own + shared):
+            columns = [parent.raw[rc].tolist() for _, rc in shared]
+            for i in range(parent.rows):
+                groups.setdefault(tuple(col[i] for col in columns), []).append(i)
+        rng = self.rng("repeats", *key)
+        for round_ in range(rounds + 1):
+            ids = _group_ids(data, list(key))
+            first = np.zeros(data.rows, dtype=bool)
+            first[np.unique(ids, return_index=True)[1]] = True
+            if first.all() or not groups or round_ == rounds:
+                return ~first
+            for i in np.flatnonzero(~first):
+                members = groups.get(tuple(data.raw[c][i] for c, _ in shared))
+                if members:
+                    pick = members[int(rng.integers(len(members)))]
+                    for c, rc in own:
+                        data.raw[c][i] = parent.raw[rc][pick]  # type: ignore[union-attr]
+        return ~first
 
     # ------------------------------------------------------------------ free columns
 
@@ -434,6 +480,26 @@ def _matching_parents(rng: np.random.Generator, data: TableData, parent: Loaded,
             missing[i] = True
         else:
             index[i] = members[int(draws[i] * len(members))]
+    return index, missing
+
+
+def _earlier_matching(rng: np.random.Generator, data: TableData, shared: list[tuple[str, str]],
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, a random earlier row of the same table with the same values in `shared`
+    (row columns, referenced columns); `missing` for the first row of each such group."""
+    seen: dict[tuple, list[int]] = {}
+    ref_cols = [data.raw[rc].tolist() for _, rc in shared]
+    child_cols = [data.raw[c].tolist() for c, _ in shared]
+    index = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    draws = rng.random(n)
+    for i in range(n):
+        members = seen.get(tuple(col[i] for col in child_cols))
+        if members:
+            index[i] = members[int(draws[i] * len(members))]
+        else:
+            missing[i] = True
+        seen.setdefault(tuple(col[i] for col in ref_cols), []).append(i)
     return index, missing
 
 

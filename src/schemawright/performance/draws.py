@@ -75,21 +75,52 @@ def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list
 
 def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
                  count: int) -> list[list[dict[str, str | None]]]:
-    """For each foreign key whose columns are all inserted from parameters: random parent rows."""
+    """For each foreign key whose columns are all inserted from parameters: random parent rows.
+    Keys that share a parameter (the tenant column of `(tenant, project_id)` and `(tenant,
+    issue_id)`) agree on it: the widest is drawn first, and each later one, run by run, among
+    the parents with the values already drawn, so the inserted row's references all exist."""
     inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
-    out = []
+    keys = []
     for table in design.tables:
         for fk in table.foreign_keys:
             params = [inserted.get((table.name, c)) for c in fk.columns]
-            if not all(params) or not set(params) <= set(names):
+            if all(params) and set(params) <= set(names):
+                keys.append((fk, params))
+    out: list[list[dict[str, str | None]]] = []
+    joint: list[dict[str, str | None]] = []  # one row per run: the keys that share parameters
+    for fk, params in sorted(keys, key=lambda k: -len(k[0].columns)):
+        shared = [(p, r) for p, r in zip(params, fk.ref_columns) if joint and p in joint[0]]
+        try:
+            if shared:
+                _matching_parents(db, design, fk, params, shared, joint)
                 continue
             columns = ", ".join(f"{quote_ident(c)}::text" for c in fk.ref_columns)
-            try:
-                rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY random() LIMIT {int(count)}")
-            except DatabaseError:
-                continue
-            out.append([dict(zip(params, row)) for row in rows])  # type: ignore[arg-type]
-    return out
+            rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY random() LIMIT {int(count)}")
+        except DatabaseError:
+            continue
+        drawn = [dict(zip(params, row)) for row in rows]  # type: ignore[arg-type]
+        if len(params) > 1 and not joint and drawn:
+            joint = [dict(drawn[i % len(drawn)]) for i in range(count)]
+        else:
+            out.append(drawn)
+    return ([joint] if joint else []) + out
+
+
+def _matching_parents(db: Database, design: m.Design, fk: m.ForeignKey, params: list[str],
+                      shared: list[tuple[str, str]], joint: list[dict[str, str | None]]) -> None:
+    """Each run's row of `joint` gains a random parent of `fk` with its already drawn values."""
+    parent = design.table(fk.ref_table)
+    types = [(parent.column(r).sql_type if parent and parent.column(r) else "text") for _, r in shared]
+    arrays = [[row.get(p) for row in joint] for p, _ in shared]
+    given = ", ".join(f"%s::text[]" for _ in shared)
+    names = ", ".join(f"v{k}" for k in range(len(shared)))
+    match = " AND ".join(f"p.{quote_ident(r)} = d.v{k}::{t}" for k, ((_, r), t) in enumerate(zip(shared, types)))
+    columns = ", ".join(f"p.{quote_ident(c)}::text" for c in fk.ref_columns)
+    rows = db.query(f"SELECT d.i, {columns} FROM unnest({given}) WITH ORDINALITY AS d({names}, i) "
+                    f"CROSS JOIN LATERAL (SELECT * FROM {quote_ident(fk.ref_table)} AS p WHERE {match} "
+                    "ORDER BY random() LIMIT 1) AS p", arrays)
+    for i, *values in rows:
+        joint[int(i) - 1].update(zip(params, values))
 
 
 def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],

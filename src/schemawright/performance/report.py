@@ -93,6 +93,34 @@ def rules_cost(result: BenchResult) -> list[str]:
     return out + (notes + [""] if notes else [])
 
 
+def row_security_cost(result: BenchResult) -> list[str]:
+    """Every pattern timed without and with the row-level security policies (none: nothing)."""
+    measured = [p for p in result.patterns if p.with_policies or p.policies_error]
+    if not measured:
+        return []
+    rows = []
+    for p in measured:
+        off, on = p.without_policies, p.with_policies
+        rows.append([code(p.name), text(p.policies_role or "—"), ms(off.p50 if off else None),
+                     ms(on.p50 if on else None), _difference(on.p50, off.p50) if on and off else "—",
+                     ms(off.p95 if off else None), ms(on.p95 if on else None),
+                     _difference(on.p95, off.p95) if on and off else "—"])
+    out = ["## Cost of row-level security", "",
+           f"Each pattern timed again, {result.runs} parameter sets drawn from the data (after {result.warmup} "
+           "warm-up ones), each run twice with the two runs interleaved: without the policies as the loading "
+           "role, which bypasses row-level security (BYPASSRLS), and with them as the group role that runs it, "
+           "with the tenant setting set in the transaction to the tenant the parameters belong to, as the "
+           "application sets it. Each is prepared as the role that runs it, so the second plan holds the "
+           "policies' conditions.", ""]
+    out += table(["Pattern", "Runs as", "p50 without (ms)", "p50 with (ms)", "p50 difference (ms)",
+                  "p95 without (ms)", "p95 with (ms)", "p95 difference (ms)"], rows, align="llrrrrrr") + [""]
+    notes = [f"- {code(p.name)}: {text(p.policies_error)}" for p in measured if p.policies_error]
+    notes += [f"- {code(p.name)}: {p.policies_rows[0]:.1f} rows per run without the policies, "
+              f"{p.policies_rows[1]:.1f} with them (the policies keep the rows of the tenant set)"
+              for p in measured if p.policies_rows and abs(p.policies_rows[0] - p.policies_rows[1]) > 1e-9]
+    return out + (notes + [""] if notes else [])
+
+
 def _setup(result: BenchResult) -> list[str]:
     advised = [i for i in result.indexes if i.source == "advisor"]
     return [f"- **Data:** {result.rows_loaded:,} synthetic rows (declared volumes × {result.scale:g}, seed "
@@ -123,6 +151,7 @@ def to_bench_markdown(result: BenchResult) -> str:
             "each run in a transaction that is rolled back. Buffers and plan come from one "
             "EXPLAIN (ANALYZE, BUFFERS) after the timed runs.", ""]
     out += rules_cost(result)
+    out += row_security_cost(result)
     out += ["## Indexes chosen by the advisor", ""] + _advised(result)
     out += ["## Indexes measured besides primary keys and unique constraints", ""]
     out += table(["Index", "Table", "Source"], [[code(i.name), code(i.table), i.source] for i in result.indexes]) + [""]

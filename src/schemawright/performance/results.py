@@ -47,6 +47,13 @@ class PatternBench:
     checks_refused: int = 0  # timed runs whose commit-time group checks refused the rows written alone
     without_rules: Latency | None = None  # the same runs with every rule trigger switched off
     rules_error: str | None = None  # why the second measurement is missing
+    # With row-level security, every pattern is timed again, each parameter set twice, interleaved:
+    # as the loading role (BYPASSRLS) and as its group role with the tenant set (row_security.py).
+    without_policies: Latency | None = None
+    with_policies: Latency | None = None
+    policies_role: str | None = None  # the spec role it ran as
+    policies_rows: tuple[float, float] | None = None  # mean rows per run (without, with): the tenant's view
+    policies_error: str | None = None  # why that measurement is missing
 
     @property
     def verdict(self) -> Verdict:

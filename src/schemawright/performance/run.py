@@ -7,7 +7,9 @@ for real before timing.  The result lists both, so the report shows what was cho
 latencies obtained with it.
 
 A write on a table that business-rule triggers guard is timed a second time with those
-triggers off (performance/rules.py), so the report shows what the rules cost it.
+triggers off (performance/rules.py), so the report shows what the rules cost it.  With
+row-level security, every pattern is timed again as its group role with the tenant set
+(performance/row_security.py): the report shows what the policies cost it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.results import BenchIndex, BenchResult
+from schemawright.performance.row_security import has_row_security, time_with_policies
 from schemawright.performance.rules import guarding_triggers, has_commit_checks, time_without_rules
 from schemawright.performance.timing import time_pattern
+from schemawright.security.names import scoped
 from schemawright.sql.postgresql import create_index
 from schemawright.sql.quoting import quote_ident
 from schemawright.generation.columns import GenerationError
@@ -61,7 +65,12 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
         missing = extension_problem(server_url, design.extensions, embedded=database_url is None)
         if missing:
             raise GenerationError(missing)
-        with sandboxed_database(server_url, design.extensions + hypopg) as box:
+        # The design's roles are made for this scratch database only, as validate makes them.
+        roles = (lambda scratch: [(r.name, r.bypass_rls) for r in scoped(design, scratch).roles]) \
+            if design.roles else None
+        with sandboxed_database(server_url, design.extensions + hypopg, roles) as box:
+            if design.roles:
+                design = scoped(design, box.database)
             url = box.url
             result.sandbox_note = box.note or ""
             tell("Generating data")
@@ -91,6 +100,10 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                     if guards and measured.latency is not None:
                         measured.rule_triggers = guards
                         time_without_rules(db, design, pattern, measured, **timing, commit_checks=commit_checks)
+                    if has_row_security(design) and measured.latency is not None:
+                        time_with_policies(db, design, pattern, measured, runs=runs, warmup=warmup, enums=enums,
+                                           seed=seed, statement=f"sw_bench_rls_{i}",
+                                           commit_checks=bool(guards) and commit_checks)
                 if patterns:
                     patterns("", len(design.access_patterns), len(design.access_patterns))
             tell("Dropping the scratch database")

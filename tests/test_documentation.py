@@ -404,8 +404,9 @@ def test_report_records_volumes_and_needs(design):
     assert "| Order | `order` | 2,000,000 | 100,000 | 36 months |" in out
     assert "- **Isolation level:** repeatable read" in out
     assert "  - place an order with its items" in out
-    assert "| `app` | `*` | `Order` | The web app |" in out
-    assert "`customers`.`email`, `customers`.`full_name`" in out
+    security = out[out.index('<a id="security"></a>'):out.index('<a id="availability"></a>')]
+    assert "- **PII:** 2 column(s), stored in clear." in security  # this design skipped the security stage
+    assert "[security.md](security.md)" in security
     assert "- **RPO (data loss allowed):** 60 s" in out and "- **Replicas:** 2" in out
 
 

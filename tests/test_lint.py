@@ -66,6 +66,15 @@ ORDERS_OK = table("orders", col("customer_id", "bigint", nullable=False, semanti
 ORDERS_IX = index("ix_orders_customer_id", "orders", "customer_id")
 TAGS_SAMPLE = [{"id": str(i), "tags": t} for i, t in enumerate(["outdoor,summer", "sale,new,summer", "winter"])]
 
+PROJECTS = table("projects", col("organization_id", "bigint", nullable=False))
+TENANT_POLICY = ("CREATE POLICY tenant_isolation ON projects "
+                 "USING (organization_id = current_setting('app.tenant_id')::bigint);")
+
+
+def _kept(kind: str, sql: str, name: str = "projects") -> m.SchemaObject:
+    return m.SchemaObject(kind=kind, name=name, sql=sql, table="projects")
+
+
 # code -> (bad design, fixed design, extra lint() arguments)
 CASES: dict[str, tuple[m.Design, m.Design, dict]] = {
     "SW101": (design(table("customers", col("phone1"), col("phone2"), col("phone3"))),
@@ -153,6 +162,19 @@ CASES: dict[str, tuple[m.Design, m.Design, dict]] = {
               design(table("projects", col("organization_id", "bigint", nullable=False)),
                      security={"pii": "mask", "tenant_column": "organization_id",
                                "row_level_security": ("projects",)}), {}),
+    "SW603": (design(PROJECTS, objects=(_kept("row level security", "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;"),
+                                        _kept("policy", TENANT_POLICY, "tenant_isolation"))),
+              design(PROJECTS, objects=(_kept("row level security", "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;"),
+                                        _kept("row level security", "ALTER TABLE projects FORCE ROW LEVEL SECURITY;"),
+                                        _kept("policy", TENANT_POLICY, "tenant_isolation"))), {}),
+    "SW604": (design(PROJECTS, row_security=("projects",),
+                     policies=(m.Policy(name="everyone", table="projects", command="select", using="true"),)),
+              design(PROJECTS, row_security=("projects",),
+                     policies=(m.Policy(name="mine", table="projects", command="select",
+                                        using="organization_id = current_setting('app.tenant_id')::bigint"),)), {}),
+    "SW605": (design(PROJECTS, grants=(m.Grant(role="PUBLIC", privileges=("SELECT",), on="table", target="projects"),)),
+              design(PROJECTS, grants=(m.Grant(role="t_app", privileges=("SELECT",), on="table", target="projects"),)),
+              {}),
     "SW701": (design(table("holds", description=None)), design(table("holds")), {}),
     "SW702": (design(table("sensors", col("sample_interval", "integer", description=None))),
               design(table("sensors", col("sample_interval", "integer"))), {}),
@@ -512,7 +534,8 @@ def _sql_importer():
 
 
 SELF_CONTAINED = ["SW101", "SW103", "SW201", "SW202", "SW203", "SW205", "SW301", "SW302", "SW303", "SW401", "SW402",
-                  "SW403", "SW404", "SW405", "SW407", "SW501", "SW502", "SW503", "SW504", "SW701", "SW702"]
+                  "SW403", "SW404", "SW405", "SW407", "SW501", "SW502", "SW503", "SW504", "SW603", "SW604", "SW605",
+                  "SW701", "SW702"]
 
 
 @pytest.mark.parametrize("code", SELF_CONTAINED)

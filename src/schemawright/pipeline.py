@@ -16,6 +16,7 @@ from schemawright.documentation.dot import render_svg, to_dot
 from schemawright.documentation.mermaid import to_mermaid
 from schemawright.documentation.model_json import to_model_json
 from schemawright.documentation.report import to_report
+from schemawright.documentation.security import to_security_md
 from schemawright.errors import SpecIssue
 from schemawright.files import write_files
 from schemawright.gcpause import paused_gc
@@ -85,6 +86,8 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
     # TLS, SCRAM and pgaudit: right for every PostgreSQL server, so written for every design.
     "config/postgresql.security.conf": lambda design, _files: postgresql_conf(design),
     "config/pg_hba.conf": lambda design, _files: pg_hba_conf(design),
+    # After the configuration fragments: it names the ones written.
+    "security.md": lambda design, files: to_security_md(design, files),
 }
 
 # The checks `validate` runs after the access patterns, on the loaded scratch database:

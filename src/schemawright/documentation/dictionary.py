@@ -218,7 +218,36 @@ def table_body(t: Table, ctx: _Context, *, heading: str = "**{}**", referenced_b
     triggers = ctx.triggers.get(t.name, [])
     if triggers:
         out += [h("Triggers"), "", *(_trigger(tr) for tr in triggers), ""]
+    out += _row_security(t, ctx, h)
     return out
+
+
+def _row_security(t: Table, ctx: _Context, h) -> list[str]:  # noqa: ANN001 - the sub-heading formatter
+    """Row-level security on the table: the design's policies, or what an imported schema kept."""
+    design = ctx.design
+    if t.name in design.row_security:
+        setting = design.security.tenant_setting
+        out = [h("Row-level security"), "",
+               f"Enabled and forced (for the table's owner too): every statement sees and changes only the rows of "
+               f"the tenant the transaction set in {code(setting)}, and none when it set no tenant; the operator "
+               "role (BYPASSRLS) is not filtered. security.md tells the application side.", ""]
+        policies = [p for p in design.policies if p.table == t.name]
+        if policies:
+            out += table(["Policy", "Command", "Rows it may see or change (USING)", "Rows it may write (WITH CHECK)"],
+                         [[code(p.name), p.command.upper(), code(p.using) if p.using else "—",
+                           code(p.check) if p.check else "—"] for p in policies])
+            out.append("")
+        return out
+    if not design.security.has_row_level_security(t.name):
+        return []
+    kept = [o for o in design.objects if o.table == t.name and o.kind in ("policy", "row level security")]
+    said = " ".join(o.sql.strip() for o in kept if o.kind == "row level security").upper()
+    state = ("enabled and forced" if "FORCE" in said and "ENABLE" in said else "enabled, not forced (the table's "
+             "owner is not filtered)" if "ENABLE" in said else "not enabled: its policies have no effect")
+    names = [o.name for o in kept if o.kind == "policy"]
+    return [h("Row-level security"), "",
+            f"Row-level security is {state}." + (" Policies: " + ", ".join(code(n) for n in names) + "."
+                                                 if names else " No policy: the roles it applies to see no row at all."), ""]
 
 
 def _trigger(tr: Trigger) -> str:

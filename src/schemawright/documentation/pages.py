@@ -281,6 +281,8 @@ def index_page(site: Site, files: dict[str, bool]) -> str:
     docs = ["[data dictionary](data-dictionary.md) (every table in one page)"]
     if files.get("report.md"):
         docs.append("[design report](report.md) (every automatic decision and access pattern)")
+    if files.get("security.md"):
+        docs.append("[security](security.md) (roles, privileges, row-level security, PII, audit)")
     out += ["- Also: " + ", ".join(docs), ""]
 
     out += ['<a id="diagram"></a>', "", "## Diagram", ""]

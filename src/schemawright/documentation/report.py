@@ -1,9 +1,9 @@
 """report.md: why the design is what it is.
 
 Every automatic decision (grouped by pipeline step, in pipeline order) and every access
-pattern with what serves it, then the volumes and the transactional, security and
-availability needs exactly as the spec recorded them, so a reviewer can check one
-against the other.
+pattern with what serves it, then the volumes and the transactional and availability needs
+exactly as the spec recorded them, so a reviewer can check one against the other, and a
+summary of what the security stage enforces (security.md tells it in full).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import defaultdict
 from schemawright.documentation import rules as r
 from schemawright.documentation.markdown import anchors, code, number, table, text
 from schemawright.documentation.normal_forms import normal_forms_section
+from schemawright.documentation.security import security_summary
 from schemawright.documentation.served import Service, service
 from schemawright.model import AccessPattern, Decision, Design, Index
 
@@ -42,7 +43,7 @@ def to_report(design: Design, performance: list[str] | None = None) -> str:
     out += ["- [Automatic decisions](#decisions)"] + (["- [Business rules](#business-rules)"] if design.rules else [])
     out += ["- [Normal forms](#normal-forms)", "- [Access patterns](#access-patterns)",
             "- [Volumes](#volumes)", "- [Transactional needs](#transactions)",
-            "- [Security needs](#security)", "- [Availability needs](#availability)"]
+            "- [Security](#security)", "- [Availability needs](#availability)"]
     out += ["- [Performance](#performance)", ""] if performance else [""]
     out += _decisions(design)
     out += _rules(design)
@@ -201,27 +202,15 @@ def _partitioning(design: Design) -> list[str]:
 
 
 def _needs(design: Design) -> list[str]:
-    tx, sec, ops = design.transactions, design.security, design.operations
+    tx, ops = design.transactions, design.operations
     out = ['<a id="transactions"></a>', "", "## Transactional needs", ""]
     isolation = tx.isolation if tx.declared("isolation") else f"{tx.isolation} (default)"
     out += [f"- **Isolation level:** {text(isolation)}"]
     out += ["- **Must be atomic:**" + ("" if tx.atomic else " none declared")]
     out += [f"  - {text(a)}" for a in tx.atomic] + [""]
 
-    out += ['<a id="security"></a>', "", "## Security needs", ""]
-    if sec.roles:
-        out += table(["Role", "Reads", "Writes", "Description"], [
-            [code(r.name), ", ".join(code(x) for x in r.read) or "—",
-             ", ".join(code(x) for x in r.write) or "—", text(r.description or "")]
-            for r in sec.roles])
-        out.append("")
-    else:
-        out += ["- **Roles:** none declared"]
-    tenant = sec.tenant_column
-    out += [f"- **Tenant column:** {code(tenant) if tenant else 'none (single tenant)'}"]
-    out += [f"- **PII handling:** {text(sec.pii if sec.declared('pii') else 'not declared')}"]
-    pii = [f"{code(t.name)}.{code(c.name)}" for t in design.tables for c in t.columns if c.pii]
-    out += ["- **PII columns:** " + (", ".join(pii) if pii else "none flagged")] + [""]
+    out += ['<a id="security"></a>', "", "## Security", ""]
+    out += security_summary(design)
 
     out += ['<a id="availability"></a>', "", "## Availability needs", ""]
     out += [f"- **Replicas:** {ops.replicas}"]

@@ -8,6 +8,7 @@
     diagrams/**.svg            the same diagrams drawn by Graphviz, when `dot` is installed
     erd.mmd, erd.dot, erd.svg  the whole schema (erd.svg only up to ERD_SVG_MAX tables)
     data-dictionary.md         every table on one page; report.md for designed schemas
+    security.md                roles, privileges, row-level security, PII, audit (when there are any)
     .schemawright-docs         the files written, so a later run removes pages of dropped tables
 
 `docs_site` is pure (same design, same bytes); `write_docs_site` adds the SVGs and writes.
@@ -26,6 +27,7 @@ from schemawright.documentation.dot import render_svgs, to_dot
 from schemawright.documentation.mermaid import to_mermaid
 from schemawright.documentation.pages import Site, domain_page, index_page, table_page
 from schemawright.documentation.report import to_report
+from schemawright.documentation.security import has_security, to_security_md
 from schemawright.gcpause import paused_gc
 from schemawright.model import Design
 
@@ -54,6 +56,8 @@ def _site(design: Design, findings: Iterable[object] | None, svg: bool,
     files["data-dictionary.md"] = to_data_dictionary(design)
     if design.decisions or design.access_patterns:
         files["report.md"] = to_report(design)
+    if has_security(design):
+        files["security.md"] = to_security_md(design)
     for dom in site.domains:
         files[site.domain_page(dom)] = domain_page(site, dom, svg)
         if svg:
@@ -62,7 +66,8 @@ def _site(design: Design, findings: Iterable[object] | None, svg: bool,
         files[site.table_page(t.name)] = table_page(site, t, svg)
         if svg and site.neighbourhood(t.name)[0]:
             drawings[site.table_svg(t.name)] = site.neighbourhood_dot(t.name)
-    present = {"erd.svg": "erd.svg" in drawings, "report.md": "report.md" in files, "lint": findings is not None}
+    present = {"erd.svg": "erd.svg" in drawings, "report.md": "report.md" in files,
+               "security.md": "security.md" in files, "lint": findings is not None}
     files["README.md"] = index_page(site, present)
     return files, drawings
 

@@ -589,9 +589,11 @@ def _audit(design: Design, f: _Facts, files: Collection[str]) -> list[str]:
 def _transit(design: Design, f: _Facts, files: Collection[str]) -> list[str]:
     out = []
     if HBA_CONF in files or SERVER_CONF in files:
+        who = ("admits only this design's login roles, each with a SCRAM password" if f.hba_users
+               else "asks every login for a SCRAM password")
         out += [f"In transit: {code(SERVER_CONF)} turns TLS on (1.2 at least) and stores passwords as SCRAM "
-                f"verifiers; {code(HBA_CONF)} refuses every TCP connection without TLS and asks the login roles for "
-                "a SCRAM password (never `trust`, never md5). Install the server's certificate and key, include "
+                f"verifiers; {code(HBA_CONF)} refuses every TCP connection without TLS and {who} (never `trust`, "
+                "never md5). Install the server's certificate and key, include "
                 "the first file at the end of postgresql.conf, put the second in place of pg_hba.conf, and restart. "
                 "Clients should connect with `sslmode=verify-full` so they also check the server's name.", ""]
     else:

@@ -867,17 +867,13 @@ GRANT SELECT ON TABLE product_categories TO shop_storefront;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE order_coupons TO shop_storefront;
 
-GRANT SELECT (id, customer_id, label, city, postal_code, country_code, is_default, created_at, updated_at, created_by, updated_by) ON TABLE addresses TO shop_warehouse;
-
-GRANT SELECT ON TABLE addresses_masked TO shop_warehouse;
+GRANT SELECT ON TABLE addresses TO shop_warehouse;
 
 GRANT SELECT ON TABLE products TO shop_warehouse;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE stock_levels TO shop_warehouse;
 
-GRANT SELECT (id, customer_id, shipping_address_id, order_number, status, placed_at, subtotal, discount_total, shipping_fee, tax, total, currency, customer_note, created_at, updated_at, created_by, updated_by) ON TABLE orders TO shop_warehouse;
-
-GRANT SELECT ON TABLE orders_masked TO shop_warehouse;
+GRANT SELECT ON TABLE orders TO shop_warehouse;
 
 GRANT SELECT ON TABLE order_lines TO shop_warehouse;
 

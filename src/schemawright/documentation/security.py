@@ -28,6 +28,7 @@ SERVER_CONF = "config/postgresql.security.conf"
 _KIND_WORDS = {"owner": "owner", "group": "service", "operator": "operator", "auditor": "auditor"}
 _WRITE = {"INSERT", "UPDATE", "DELETE"}
 _MANY = 8  # a list of more tables than this reads better as a count
+_PEOPLE = ("jane_doe", "sam_lee", "ana_diaz", "li_wei", "tom_berg")  # example logins of people, one per role
 
 
 def has_security(design: Design) -> bool:
@@ -232,11 +233,12 @@ def _roles(design: Design, f: _Facts) -> list[str]:
     if logins or people:
         out += ["Create the login roles once per server, as a role with CREATEROLE, with a password from your "
                 "secret store in place of `<password>`: one for each service, and one for each person who needs "
-                "an operator's or auditor's rights, named after them (`jane_doe` below).", "", "```sql"]
+                "an operator's or auditor's rights, named after them (`jane_doe` and the like below).", "", "```sql"]
         out += [f"CREATE ROLE {quote_ident(login_role(r.name))} LOGIN PASSWORD '<password>' IN ROLE "
                 f"{quote_ident(r.name)};" for r in logins]
-        out += [f"CREATE ROLE jane_doe LOGIN PASSWORD '<password>' IN ROLE {quote_ident(r.name)};  -- a person"
-                for r in people]
+        out += [f"CREATE ROLE {person} LOGIN PASSWORD '<password>' IN ROLE {quote_ident(r.name)};  -- a person"
+                for r, person in zip(people, (f"{_PEOPLE[i % len(_PEOPLE)]}{i // len(_PEOPLE) or ''}"
+                                               for i in range(len(people))))]
         out += ["```", "",
                 "Better, in psql: leave out `PASSWORD '<password>'` and set it with `\\password <login role>`, which "
                 "asks for the password and sends only its SCRAM verifier, so the password never appears in a "
@@ -282,15 +284,15 @@ def _may(design: Design, f: _Facts, role: DatabaseRole) -> str:
         elif "SELECT" in privileges:
             by_kind["reads"].append(g.target)
     everything = len(design.tables)
-    for kind, phrase in (("writes", "Reads and writes"), ("reads", "Reads"),
-                         ("appends", "Adds rows to (cannot read, change or delete them)"),
-                         ("some columns of", "Reads only some columns of"), ("masked", "Reads PII masked through")):
+    for kind, phrase in (("writes", "Reads and writes {}"), ("reads", "Reads {}"),
+                         ("appends", "Only adds rows to {} (cannot read, change or delete them)"),
+                         ("some columns of", "Reads only some columns of {}"), ("masked", "Reads PII masked through {}")):
         names = [n for n in by_kind.get(kind, []) if n not in (RULE_QUEUE,)]
         if not names:
             continue
         tables = [n for n in names if design.table(n)]
         whole = kind in ("writes", "reads") and len(tables) == everything and everything > _MANY
-        said.append(f"{phrase} {'every table' if whole else _names(names)}.")
+        said.append(phrase.format("every table" if whole else _names(names)) + ".")
     if role.name in f.decrypting:
         said.append("Decrypts PII (with the key).")
     elif f.encrypted:

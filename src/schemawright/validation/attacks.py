@@ -19,6 +19,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.validation.acting import granted, member_login, pattern_role
 from schemawright.validation.attack import Attack, Outcome, Tally, run_attack
 from schemawright.validation.attack_roles import Catalog, role_attacks
+from schemawright.validation.plaintext import use_test_key
 from schemawright.validation.attack_tenants import (
     MIN_TENANTS,
     PatternIsolation,
@@ -69,6 +70,7 @@ def _attack(db: Database, design: m.Design, enums: dict[str, tuple[str, ...]], s
         attacks += TenantAttacks(db, design, catalog, tenants).build()
     isolations: list[PatternIsolation] = []
     with member_login(member_url) as member:
+        use_test_key(member, design)  # pii: encrypt: the application's transactions hold the key
         outcomes = _run(db, member, design, attacks)
         if tenancy and tenants:
             isolations = _isolate(db, member, design, tenants[:MIN_TENANTS], enums, seed)
@@ -173,6 +175,7 @@ def _summary(outcomes: list[Outcome], isolations: list[PatternIsolation], tenant
     if tally.not_tried:
         text += f"; {tally.not_tried} not tried"
     ok = tally.accepted == 0 and tally.failed == 0 and tally.not_tried == 0
+    kinds = ", ".join(f"{kind} {count}" for kind, count in tally.by_kind.items())
     if tenants is not None:
         leaks = sum(len(i.leaks) for i in isolations)
         compared = [i for i in isolations if not i.problem]
@@ -181,4 +184,4 @@ def _summary(outcomes: list[Outcome], isolations: list[PatternIsolation], tenant
         if other:
             text += f", {other} other differences"
         ok = ok and tenants >= MIN_TENANTS and all(i.passed for i in isolations)
-    return Check("security attacks", PASS if ok else FAIL, text)
+    return Check("security attacks", PASS if ok else FAIL, f"{text} (attacks by kind: {kinds})")

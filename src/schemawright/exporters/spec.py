@@ -14,8 +14,10 @@ import yaml
 
 from schemawright import model as m
 from schemawright.requirements.spec import SEMANTIC_TYPES
+from schemawright.security.pii import masked_view
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.plaintext import plaintext_design
 
 # Semantic types that need options the catalog does not give back; the exact sql_type is
 # kept anyway, so `text` loses nothing.
@@ -24,6 +26,12 @@ _KEY_SEMANTICS = {"id": "bigint", "uuid_key": "uuid", "fk": "text"}
 
 
 def to_spec(design: m.Design) -> dict:
+    # PII protection is designed again from `security.pii` (security/pii): the spec carries the
+    # choice and the plaintext columns, not the ciphertext, blind indexes and masking views.
+    derived = {masked_view(t.name) for t in design.tables if any(c.pii for c in t.columns)} \
+        if design.security.pii == "mask" and design.security.declared("pii") else set()
+    pii = {"pii": design.security.pii} if design.security.declared("pii") else None
+    design = plaintext_design(design)
     enums = {quote_ident(e.name): e for e in design.enums}
     spec: dict = {
         "project": design.project,
@@ -35,7 +43,9 @@ def to_spec(design: m.Design) -> dict:
         "entities": {t.name: _entity(t, design, enums) for t in design.tables},
         "relationships": [_relationship(t, fk, design) for t in design.tables for fk in t.foreign_keys],
         "rules": [rule for t in design.tables for rule in _rules(t)],
-        "views": [{k: v for k, v in view.model_dump().items() if v not in (None, False)} for view in design.views],
+        "security": pii,
+        "views": [{k: v for k, v in view.model_dump().items() if v not in (None, False)} for view in design.views
+                  if view.name not in derived],
         "objects": [{k: v for k, v in o.model_dump().items() if v is not None} for o in design.objects if o.sql],
     }
     return {k: v for k, v in spec.items() if v not in (None, [], {})}

@@ -377,10 +377,16 @@ class RoleAttacks:
             f"UPDATE {q(table.name)} SET {column} = {column} WHERE ({keys}) IN "
             f"(SELECT {keys} FROM {q(table.name)} WHERE {mine} LIMIT 1);\n"
             f"    GET DIAGNOSTICS sw_n = ROW_COUNT;\n    IF sw_n = 0 THEN\n"
-            f"        RAISE EXCEPTION 'no row of {table.name} of its tenant updated' USING ERRCODE = '{EMPTY}';\n"
+            f"        RAISE EXCEPTION 'no row of {table.name}{self._whose()} updated' USING ERRCODE = '{EMPTY}';\n"
             f"    END IF;", "    sw_n int;\n"))
 
+    def _whose(self) -> str:
+        return " of its tenant" if self.tenant is not None else ""
+
     def _delete(self, table: m.Table, key: tuple[str, ...], mine: str) -> None:
+        """DELETE of one of the tenant's rows; where other rows still reference every candidate,
+        the foreign key's refusal is raised: the row was deleted (privileges and row-level
+        security let it through), then the reference spoke."""
         match = " AND ".join(f"{q(k)} = sw_row.{q(k)}" for k in key)
         self.allowed("allowed", f"DELETE on {table.name}", _do(
             f"FOR sw_row IN SELECT {', '.join(q(k) for k in key)} FROM {q(table.name)} WHERE {mine} "
@@ -388,36 +394,49 @@ class RoleAttacks:
             f"        BEGIN\n            DELETE FROM {q(table.name)} WHERE {match};\n"
             f"            GET DIAGNOSTICS sw_n = ROW_COUNT;\n            IF sw_n > 0 THEN\n                RETURN;\n"
             f"            END IF;\n        EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN\n"
-            f"            NULL;  -- other rows still reference it: the next one\n        END;\n    END LOOP;\n"
-            f"    RAISE EXCEPTION 'no row of {table.name} of its tenant deleted' USING ERRCODE = '{EMPTY}';",
-            "    sw_row record;\n    sw_n int;\n"))
+            f"            GET STACKED DIAGNOSTICS sw_state = RETURNED_SQLSTATE, sw_message = MESSAGE_TEXT;\n"
+            f"        END;\n    END LOOP;\n"
+            f"    IF sw_state IS NOT NULL THEN\n        RAISE EXCEPTION '%', sw_message USING ERRCODE = sw_state;\n"
+            f"    END IF;\n"
+            f"    RAISE EXCEPTION 'no row of {table.name}{self._whose()} deleted' USING ERRCODE = '{EMPTY}';",
+            "    sw_row record;\n    sw_n int;\n    sw_state text;\n    sw_message text;\n"))
 
     def _reinsert(self, table: m.Table, key: tuple[str, ...], mine: str) -> None:
-        """INSERT proven on a real row: one of the tenant's rows deleted, then inserted back as it was."""
+        """INSERT proven on a real row: one of the tenant's rows deleted, then inserted back as it
+        was; where other rows reference every candidate, a copy of one with new database-made keys."""
         columns = self.catalog.insertable(table.name)
         match = " AND ".join(f"{q(k)} = sw_row.{q(k)}" for k in key)
         names = ", ".join(q(c) for c in columns)
         values = ", ".join(f"sw_row.{q(c)}" for c in columns)
+        copied = self._copied_columns(table)
         self.allowed("allowed", f"INSERT on {table.name}", _do(
             f"FOR sw_row IN SELECT * FROM {q(table.name)} WHERE {mine} LIMIT {CANDIDATE_ROWS} LOOP\n"
+            f"        sw_seen := true;\n"
             f"        BEGIN\n            DELETE FROM {q(table.name)} WHERE {match};\n"
             f"        EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN\n            CONTINUE;\n"
             f"        END;\n"
             f"        INSERT INTO {q(table.name)} ({names}) OVERRIDING SYSTEM VALUE VALUES ({values});\n"
             f"        RETURN;\n    END LOOP;\n"
-            f"    RAISE EXCEPTION 'no row of {table.name} of its tenant to insert again' USING ERRCODE = '{EMPTY}';",
-            "    sw_row record;\n"))
+            f"    IF NOT sw_seen THEN\n        RAISE EXCEPTION 'no row of {table.name}{self._whose()} to insert again' "
+            f"USING ERRCODE = '{EMPTY}';\n    END IF;\n"
+            f"    INSERT INTO {q(table.name)} ({', '.join(q(c) for c in copied)}) "
+            f"VALUES ({', '.join(f'sw_row.{q(c)}' for c in copied)});",
+            "    sw_row record;\n    sw_seen boolean := false;\n"))
+
+    def _copied_columns(self, table: m.Table) -> list[str]:
+        """The columns a copy of a row gives: not the ones the database makes (identity, a key's default)."""
+        defaulted = {c.name for c in table.columns if c.default and table.primary_key
+                     and c.name in table.primary_key.columns}
+        return [c for c in self.catalog.settable(table.name) if c not in defaulted]
 
     def _insert_copy(self, table: m.Table, mine: str) -> None:
         """INSERT for a role that may not read the table: a copy of one of the tenant's rows (read
         here, as the sandbox role), the columns the database fills left to it."""
-        defaulted = {c.name for c in table.columns if c.default and table.primary_key
-                     and c.name in table.primary_key.columns}
-        columns = [c for c in self.catalog.settable(table.name) if c not in defaulted]
+        columns = self._copied_columns(table)
         row = self.db.query_value(f"SELECT to_jsonb(t)::text FROM {q(table.name)} AS t WHERE {mine} LIMIT 1")
         if row is None or not columns:
             self.allowed("allowed", f"INSERT on {table.name}",
-                         _do(f"RAISE EXCEPTION 'a {table.name} row of its tenant' USING ERRCODE = '{NOTHING}';"))
+                         _do(f"RAISE EXCEPTION 'a {table.name} row{self._whose()}' USING ERRCODE = '{NOTHING}';"))
             return
         names = ", ".join(q(c) for c in columns)
         self.allowed("allowed", f"INSERT on {table.name}",

@@ -110,11 +110,8 @@ def _table(table: m.Table, names: tuple[str, ...], hashes: dict[Key, str], needs
             decisions.append(m.Decision(step=STEP, subject=f"{table.name}.{column.name}", choice="default dropped",
                                         reason="the default would be stored as plaintext; the application writes the "
                                                "value through pii_encrypt()"))
-        said = f"{column.description.rstrip('.')}. " if column.description else ""
-        columns.append(column.model_copy(update={
-            "sql_type": "bytea", "plaintext_type": column.sql_type, "default": None,
-            "description": f"{said}Encrypted: pgp_sym_encrypt of the {column.sql_type} value (AES-256); write "
-                           f"{ENCRYPT_FUNCTION}(value), read {DECRYPT_FUNCTION}({column.name}) with the key set."}))
+        columns.append(column.model_copy(update={"sql_type": "bytea", "plaintext_type": column.sql_type,
+                                                 "default": None, "description": _described(column)}))
         key = (table.name, column.name)
         if key in hashes:
             lookup = blind_sql(column.semantic, column.name)
@@ -141,6 +138,17 @@ def _table(table: m.Table, names: tuple[str, ...], hashes: dict[Key, str], needs
     changed = table.model_copy(update={"columns": tuple(columns), "uniques": uniques, "checks": tuple(kept),
                                        "plaintext_checks": tuple(moved)})
     return changed, tuple(moved)
+
+
+def _described(column: m.Column) -> str:
+    """The column's description with what it holds; said once (a spec exported from a design
+    carries it already, and designing that spec again must not say it twice)."""
+    holds = (f"Encrypted: pgp_sym_encrypt of the {column.sql_type} value (AES-256); write {ENCRYPT_FUNCTION}(value), "
+             f"read {DECRYPT_FUNCTION}({column.name}) with the key set.")
+    said = (column.description or "").strip()
+    if holds in said:
+        return said
+    return f"{said.rstrip('.')}. {holds}" if said else holds
 
 
 def _index(index: m.Index, hashes: dict[Key, str], decisions: list[m.Decision]) -> m.Index:

@@ -473,6 +473,8 @@ class Function(_Frozen):
     security_definer: bool = Field(False, description="Runs with its owner's privileges (SECURITY DEFINER, with a "
                                                       "fixed search_path): writes what its callers may not.")
     volatility: Literal["volatile", "stable", "immutable"] = "volatile"
+    owner: str | None = Field(None, description="The role that owns it when not the schema's owner (ALTER FUNCTION "
+                                                "... OWNER TO): a SECURITY DEFINER function runs with its rights.")
 
 
 # ---------------------------------------------------------------- security (step 9)
@@ -482,9 +484,11 @@ class DatabaseRole(_Frozen):
     """A role the design creates (NOLOGIN: people and services log in as members of it)."""
 
     name: str
-    kind: Literal["owner", "group", "operator", "auditor"] = Field(
+    kind: Literal["owner", "group", "operator", "auditor", "checker"] = Field(
         description="owner: owns every object, the only one allowed DDL; group: a spec role; operator: bypasses "
-                    "row-level security for support and maintenance; auditor: reads the audit trail.")
+                    "row-level security for support and maintenance; auditor: reads the audit trail; checker: owns "
+                    "the business rules' functions, which run with its rights (SECURITY DEFINER) and see every "
+                    "tenant's rows, whoever writes.")
     spec_role: str | None = Field(None, description="The spec's role it implements (kind group).")
     bypass_rls: bool = False
     description: str = ""

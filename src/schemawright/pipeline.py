@@ -41,6 +41,7 @@ from schemawright.requirements import loader
 from schemawright.requirements.pii_checks import pii_problems
 from schemawright.requirements.references import key_columns, rule_columns
 from schemawright.requirements.rule_checks import rule_problems
+from schemawright.requirements.security_checks import security_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
 from schemawright.security.pii import protect_pii
@@ -67,7 +68,8 @@ STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, a
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.
 SPEC_CHECKS: tuple[Callable[[Spec, m.Design, Locator], list[SpecIssue]], ...] = (
-    rule_columns, key_columns, table_problems, partition_problems, query_problems, rule_problems, pii_problems)
+    rule_columns, key_columns, table_problems, partition_problems, query_problems, rule_problems, pii_problems,
+    security_problems)
 
 # Every generated file: path -> renderer of (design, the files rendered before it).
 DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {

@@ -33,6 +33,10 @@ def auditor_role(design: m.Design) -> str:
     return role_name(design, "auditor")
 
 
+def checker_role(design: m.Design) -> str:
+    return role_name(design, "rules")
+
+
 def database_name(design: m.Design) -> str:
     """The database the configuration fragments name (pg_hba.conf): the project's name."""
     return fit(_slug(design.project))
@@ -54,4 +58,6 @@ def scoped(design: m.Design, prefix: str) -> m.Design:
     renamed = {r.name: fit(prefix + DESIGN_ROLE_INFIX + r.name.removeprefix(project)) for r in design.roles}
     return design.model_copy(update={
         "roles": tuple(r.model_copy(update={"name": renamed[r.name]}) for r in design.roles),
-        "grants": tuple(g.model_copy(update={"role": renamed.get(g.role, g.role)}) for g in design.grants)})
+        "grants": tuple(g.model_copy(update={"role": renamed.get(g.role, g.role)}) for g in design.grants),
+        "functions": tuple(f.model_copy(update={"owner": renamed.get(f.owner, f.owner)}) if f.owner else f
+                           for f in design.functions)})

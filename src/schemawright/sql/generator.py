@@ -384,6 +384,10 @@ class Generator:
         return (f"CREATE FUNCTION {self.quote(function.name)}({arguments}) RETURNS {returns}\n"
                 f"LANGUAGE {function.language}{options} AS {self.body_sql(function)};")
 
+    def function_owner_sql(self, function: m.Function) -> str:
+        types = ", ".join(self.type_sql(a.type) for a in function.arguments)
+        return f"ALTER FUNCTION {self.quote(function.name)}({types}) OWNER TO {self.quote(function.owner or '')};"
+
     def drop_function_sql(self, function: m.Function) -> str:
         types = ", ".join(self.type_sql(a.type) for a in function.arguments)
         return f"DROP FUNCTION {self.quote(function.name)}({types});"
@@ -507,11 +511,15 @@ class Generator:
             return []
         owner = next(r.name for r in design.roles if r.kind == "owner")
         groups = ", ".join(self.quote(r.name) for r in design.roles if r.kind != "owner")
+        logins = ", ".join(self.quote(r.name) for r in design.roles if r.kind != "checker")  # checker: functions only
         pieces = [_one("DoStmt", self.create_roles_sql(design.roles))]
         pieces.append(_one("GrantRoleStmt", f"GRANT {self.quote(owner)} TO CURRENT_USER;"))
+        # The script hands the rules' functions to their role (ALTER FUNCTION ... OWNER TO needs membership).
+        pieces += [_one("GrantRoleStmt", f"GRANT {self.quote(r.name)} TO CURRENT_USER;")
+                   for r in design.roles if r.kind == "checker"]
         pieces.append(_one("DoStmt", self.database_privileges_sql("REVOKE ALL ON DATABASE %I FROM PUBLIC")))
         pieces.append(_one("DoStmt", self.database_privileges_sql(
-            f"GRANT CONNECT ON DATABASE %I TO {self.quote(owner)}, {groups}")))
+            f"GRANT CONNECT ON DATABASE %I TO {logins}")))
         pieces.append(_one("GrantStmt", "REVOKE ALL ON SCHEMA public FROM PUBLIC;"))
         pieces.append(_one("GrantStmt", f"GRANT USAGE, CREATE ON SCHEMA public TO {self.quote(owner)};"))
         pieces.append(_one("GrantStmt", f"GRANT USAGE ON SCHEMA public TO {groups};"))
@@ -522,15 +530,17 @@ class Generator:
         if not design.roles:
             return []
         owner = self.quote(next(r.name for r in design.roles if r.kind == "owner"))
-        return [("Objects below belong to the owner role", [_one("VariableSetStmt", f"SET ROLE {owner};")])]
+        # Before any function exists: PostgreSQL lets PUBLIC execute every new function unless told otherwise.
+        return [("Objects below belong to the owner role; no function is PUBLIC's",
+                 [_one("VariableSetStmt", f"SET ROLE {owner};"),
+                  _one("AlterDefaultPrivilegesStmt",
+                       f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;")])]
 
     def _default_privileges(self, design: m.Design) -> list[Piece]:
-        """Future objects of the owner follow the same grants: functions for nobody, tables for the
-        roles that read or write everything.  Set after this script's objects, which get exactly
-        the grants above."""
+        """Future tables of the owner follow the same grants: for the roles that read or write
+        everything.  Set after this script's objects, which get exactly the grants above."""
         owner = self.quote(next(r.name for r in design.roles if r.kind == "owner"))
-        pieces = [_one("AlterDefaultPrivilegesStmt",
-                       f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;")]
+        pieces = []
         everything = [r for r in design.roles if r.kind == "operator"]
         for role in design.roles:
             spec = next((s for s in design.security.roles if s.name == role.spec_role), None)
@@ -557,7 +567,20 @@ class Generator:
         if design.roles:
             sections.append(("Future objects get the same grants", self._default_privileges(design)))
             sections.append(("Back to the role that ran the script", [_one("VariableSetStmt", "RESET ROLE;")]))
+        sections += self._function_owners(design)
         return sections
+
+    def _function_owners(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
+        """Functions handed to another role (the rules' SECURITY DEFINER functions).  A function's
+        owner needs CREATE on its schema: given for the hand-over and taken back, so the role
+        can create nothing itself.  Run by the script's own role, which may grant on the schema."""
+        owned = [f for f in design.functions if f.owner]
+        pieces = []
+        for role in dict.fromkeys(f.owner for f in owned):
+            pieces.append(_one("GrantStmt", f"GRANT CREATE ON SCHEMA public TO {self.quote(role or '')};"))
+            pieces += [_one("AlterOwnerStmt", self.function_owner_sql(f)) for f in owned if f.owner == role]
+            pieces.append(_one("GrantStmt", f"REVOKE CREATE ON SCHEMA public FROM {self.quote(role or '')};"))
+        return [("The business rules' functions run with their own role's rights", pieces)] if pieces else []
 
     def _routines(self, design: m.Design) -> list[tuple[str, list[Piece]]]:
         if not self.supports_functions:

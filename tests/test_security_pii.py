@@ -343,3 +343,17 @@ def test_the_qa_readme_says_the_suite_needs_the_key(saas: m.Design) -> None:
     readme = deliverables(saas)["tests/README.md"]
     assert "PGOPTIONS=\"-c app.pii_key=$PII_KEY\"" in readme and "billing_accounts, users" in readme
     assert "pii_key" not in deliverables(design_file(SHOP))["tests/README.md"]
+
+
+def test_an_encrypted_column_in_a_key_is_a_located_error() -> None:
+    text = ENCRYPTED_SPEC.replace("access_patterns:", """  Visit:
+    attributes:
+      at: {type: timestamp, required: true}
+relationships:
+  - {from: Customer, to: Visit, type: one-to-many, columns: [customer_email], references: [email]}
+access_patterns:""")
+    with pytest.raises(SpecErrors) as caught:
+        parse_spec(text, "pii.yaml")
+    issue = next(i for i in caught.value.issues if "part of a key" in i.message)
+    assert "customers.email" in issue.message and issue.line == 5, issue.format()  # at `email:`
+    parse_spec(text.replace("pii: encrypt", "pii: mask"), "pii.yaml")  # a masked key is fine

@@ -47,6 +47,13 @@ def _keys(design: m.Design, encrypted: dict[str, tuple[str, ...]], at: Locator) 
                 out.append(at.issue(_attribute_path(column), f"{table.name}.{name} is flagged pii and is part of a "
                                     "key, but pii: encrypt stores ciphertext, which no key can compare",
                                     f"use a surrogate key and keep {name} a plain attribute, {_HINT}", at_key=True))
+    for entity in design.entities:
+        table = design.table_for_entity(entity.name)
+        key = entity.partition.key if entity.partition else None
+        if table is not None and key in encrypted.get(table.name, ()):
+            out.append(at.issue(("entities", entity.name, "partition", "key"), f"{table.name} is partitioned by "
+                                f"{key}, which pii: encrypt stores as ciphertext: rows would land by random bytes",
+                                f"partition by another column, {_HINT}"))
     return out
 
 

@@ -28,6 +28,7 @@ from schemawright.database import (
 from schemawright.database.sandbox import without_statements_on
 from schemawright.security.names import scoped
 from schemawright.sql.postgresql import render_down, render_up
+from schemawright.validation.at_rest import at_rest_checks
 from schemawright.validation.emptiness import compare, snapshot
 from schemawright.validation.patterns import RUNS, run_patterns
 from schemawright.validation.plaintext import use_test_key
@@ -130,7 +131,7 @@ def validate(
                     report.server_version = db.query_value("SHOW server_version")
                     down = without_statements_on(down_sql, box.preinstalled)
                     _exercise(db, design, up_sql, down, report, say, rows=rows, runs=runs, seed=seed, checks=checks,
-                              member_url=box.member_url)
+                              member_url=box.member_url, admin_url=server_url)
                 say("Dropping scratch database")
             report.add("scratch database dropped", not _exists(server_url, "pg_database", "datname", box.database),
                        box.database)
@@ -144,7 +145,8 @@ def validate(
 
 
 def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report: ValidationReport, say: Progress,
-              *, rows: int, runs: int, seed: int, checks: Checks | None, member_url: str | None = None) -> None:
+              *, rows: int, runs: int, seed: int, checks: Checks | None, member_url: str | None = None,
+              admin_url: str | None = None) -> None:
     before = snapshot(db)
     say("Applying up migration")
     error = run_script(db, up_sql)
@@ -174,6 +176,8 @@ def _exercise(db: Database, design: m.Design, up_sql: str, down_sql: str, report
             report.checks.append(Check(f"pattern: {result.name}", result.status, result.detail))
         if checks is not None:
             report.checks.extend(checks(db, design, enums=enums, seed=seed, member_url=member_url))
+        if admin_url is not None:  # the data files are read by the admin, from its own connection
+            report.checks.extend(at_rest_checks(db, admin_url, design))
     except DatabaseError as exc:  # unexpected: keep going so the down migration is still checked
         report.add("synthetic data and patterns", False, str(exc))
     except Exception as exc:  # a bug of ours must not hide whether the down migration works

@@ -268,9 +268,6 @@ def test_decrypting_pii_is_refused_to_a_role_that_reads_it_masked_and_caught_whe
 # ---------------------------------------------------------------- the example
 
 
-@pytest.mark.xfail(strict=True, reason="PUBLIC keeps EXECUTE on the script's own functions (pii_decrypt among "
-                                       "them): ALTER DEFAULT PRIVILEGES ... REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC "
-                                       "now comes after them (sql/generator.py _default_privileges)")
 def test_the_saas_tracker_example_refuses_every_attack_and_leaks_nothing(pgcrypto_url: str) -> None:
     design = pipeline.design_file(EXAMPLES / "saas_tracker.yaml")
     report = _validate(design, pgcrypto_url)

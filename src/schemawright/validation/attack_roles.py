@@ -13,9 +13,10 @@ For each role, with the tenant setting set to a tenant that has rows everywhere:
   EXECUTE of the decrypting function);
 - DDL: CREATE TABLE, CREATE FUNCTION, CREATE SCHEMA, ALTER TABLE, DROP TABLE;
 - GRANT: a privilege it holds to a role that lacks it, and its own role to another;
-- switching tenant by another route than the tenant setting: SET ROLE to the operator or the
-  owner, SET SESSION AUTHORIZATION, ALTER TABLE ... DISABLE / NO FORCE ROW LEVEL SECURITY,
-  DROP POLICY, and reading with `row_security = off` (an error, never rows);
+- switching tenant by another route than the tenant setting: SET ROLE to the operator, the
+  owner or the rules' role (checker), SET SESSION AUTHORIZATION, ALTER TABLE ... DISABLE /
+  NO FORCE ROW LEVEL SECURITY, DROP POLICY, and reading with `row_security = off` (an error,
+  never rows);
 - allowed: SELECT, INSERT, UPDATE and DELETE on a real row of its tenant, per granted table.
 """
 
@@ -299,8 +300,8 @@ class RoleAttacks:
     # -- switching role or tenant by another route than the tenant setting
 
     def role_switches(self) -> None:
-        for role in self.design.roles:
-            if role.kind in ("operator", "owner") and role.name != self.rights.role.name:
+        for role in self.design.roles:  # the roles with more power: the owner, and those that bypass the policies
+            if (role.kind in ("operator", "owner", "checker") or role.bypass_rls) and role.name != self.rights.role.name:
                 self.attack("tenant switch", f"SET ROLE {role_label(role)}", f"SET ROLE {q(role.name)}",
                             refusals=("permission denied to set role",))
         owner = next((r for r in self.design.roles if r.kind == "owner"), None)

@@ -413,6 +413,9 @@ class _Facts:
                 return _touched(insert, what)
         sets = ", ".join(f"{q(c)} = {self.stored(c, v)}" for c, v in assignments.items())
         where = where + self.unreferenced(set(assignments))
+        # A value picked from another table for this row: pick a row for which there is one.
+        where = where + [f"{v.replace(f'{self.name}.', 'src.')} IS NOT NULL" for v in assignments.values()
+                         if "LIMIT 1)" in v and f"{self.name}." in v]
         return (_pick("b", self.table, self.key, _all(where), what)
                 + _touched(f"UPDATE {self.name} SET {sets} WHERE {_key_match(self.key, 'b')}", what))
 
@@ -591,14 +594,25 @@ class _Facts:
             # foreign key of the table reads, so those keep holding.
             shared = {c for f in self.table.foreign_keys if f.name != fk.name for c in f.columns
                       if len(f.columns) > 1}
-            vary = next((i for i, c in enumerate(fk.columns) if c not in shared), 0)
+            # Preferably one in no unique key either (the reference, not the tenant of a tenant-keyed
+            # key), so the copy cannot collide with a row of the tenant it would move to.
+            unique = {c for _, columns, _ in self.unique_keys() for c in columns}
+            free = [i for i, c in enumerate(fk.columns) if c not in shared] or [0]
+            vary = next((i for i in free if fk.columns[i] not in unique), free[0])
             ref = fk.ref_columns[vary]
             kept = " AND ".join(f"z.{q(r)} = {row}.{q(c)}" for i, (c, r) in enumerate(zip(fk.columns, fk.ref_columns))
                                 if i != vary)
             p = q(parent.name)
+            # ... and a value no row of the table pairs with the row's other key columns, so no unique
+            # key of the table refuses the change first (an issue moved to a project with its number).
+            column = fk.columns[vary]
+            clashes = "".join(
+                f" AND NOT EXISTS (SELECT 1 FROM {q(self.table.name)} AS u WHERE u.{q(column)} = x.{q(ref)}"
+                + "".join(f" AND u.{q(c)} = {row}.{q(c)}" for c in columns if c != column) + ")"
+                for _, columns, partial in self.unique_keys() if column in columns and not partial)
             value = (f"(SELECT x.{q(ref)} FROM {p} AS x WHERE NOT EXISTS (SELECT 1 FROM {p} AS z WHERE "
-                     f"z.{q(ref)} = x.{q(ref)} AND {kept}) ORDER BY 1 LIMIT 1)")
-            return {fk.columns[vary]: value}
+                     f"z.{q(ref)} = x.{q(ref)} AND {kept}){clashes} ORDER BY 1 LIMIT 1)")
+            return {column: value}
         column = parent.column(fk.ref_columns[0])
         if column is None:
             return None

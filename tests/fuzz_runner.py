@@ -69,6 +69,15 @@ def ddl_refused(db: Database, schema_sql: str) -> str | None:
     return None
 
 
+def missing_extensions(db: Database, schema_sql: str) -> set[str]:
+    """Extensions `schema_sql` creates that the server cannot (the embedded one has no pgcrypto):
+    its refusal would say nothing about the spec."""
+    wanted = set(re.findall(r"CREATE EXTENSION IF NOT EXISTS (\w+)", schema_sql))
+    if not wanted:
+        return set()
+    return wanted - {name for (name,) in db.query("SELECT name FROM pg_available_extensions")}
+
+
 def ensure_sentinel(db: Database) -> None:
     """A role the hostile inputs try to drop: if it disappears, a spec ran SQL on the server."""
     if not sentinel_alive(db):

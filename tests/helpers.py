@@ -99,3 +99,20 @@ def require_pg15_hypopg() -> None:
                 pytest.skip("HypoPG is not installed on PostgreSQL 15 (apt-get install postgresql-15-hypopg)")
     except DatabaseError as error:
         pytest.skip(f"no PostgreSQL at {LOCAL_PG15_URL}: {error}")
+
+
+def server_for(design, pg_url: str) -> str:  # noqa: ANN001 - a model.Design
+    """`pg_url`, or the local PostgreSQL 15 when the design needs an extension `pg_url`'s server
+    lacks (pii: encrypt needs pgcrypto, which the embedded server is built without); skips
+    the test when neither has it."""
+    import pytest
+
+    from schemawright.database import Database
+
+    with Database(pg_url) as admin:
+        available = {name for (name,) in admin.query("SELECT name FROM pg_available_extensions")}
+    if set(design.extensions) <= available:
+        return pg_url
+    if not local_pg15_reachable():
+        pytest.skip(f"needs {sorted(set(design.extensions) - available)}: no PostgreSQL 15 on 127.0.0.1:5432")
+    return LOCAL_PG15_URL

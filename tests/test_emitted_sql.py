@@ -21,6 +21,10 @@ ALLOWED = {
     "importers/sqlglot_sql.py": "parsed only (an index probe) and import notes naming the statement skipped",
     "importers/postgresql_sql.py": "an import note naming the ALTER TABLE form not imported",
     "importers/postgresql_live.py": "catalog rows rebuilt as DDL text for the importer to read, never run",
+    "validation/attack_roles.py": "attack text: DDL a role tries and must be refused (42501), in a rolled-back "
+                                  "transaction; a statement the product emits to succeed it is not",
+    "validation/transport_proof.py": "a probe on a throw-away server whose only purpose is to be written to "
+                                     "pgaudit's log",
     "partitioning/maintenance.py": "dynamic SQL inside a plpgsql maintenance body: the server builds each "
                                    "statement with format() when the function runs, so it is body text",
 }

@@ -181,6 +181,12 @@ def _not_expressible(design: m.Design) -> list[str]:
         lines.append(f"// trigger {trigger.name} on {trigger.table}: not expressible in DBML")
     for obj in design.objects:
         lines.append(f"// {obj.kind} {obj.name}: not expressible in DBML")
+    for role in design.roles:
+        grants = sum(1 for g in design.grants if g.role == role.name)
+        lines.append(f"// role {role.name} ({role.kind}, {grants} grant(s)): not expressible in DBML")
+    for table in design.row_security:
+        policies = sum(1 for p in design.policies if p.table == table)
+        lines.append(f"// row-level security on {table} (forced, {policies} policies): not expressible in DBML")
     return lines
 
 

@@ -19,12 +19,15 @@ from collections.abc import Iterator
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.validation.plaintext import encrypted
 from schemawright.validation.report import FAIL, NOT_TRIED, PASS, Check
 
 MIN_LENGTH = 6  # shorter plaintexts ('ab') turn up by chance in any page
 CONTROL = "sw_at_rest_control"
+_CONTROL_TABLE = m.Table(name=CONTROL, columns=(m.Column(name="value", semantic="text", sql_type="text"),))
+_SQL = PostgresGenerator()
 
 
 def at_rest_checks(db: Database, admin_url: str, design: m.Design) -> Iterator[Check]:
@@ -54,15 +57,15 @@ def _table_check(db: Database, admin: Database, table: m.Table) -> Check:
     if not found:
         return Check(name, FAIL, f"not proven: no loaded value of {', '.join(c.name for c in columns)} of "
                                  f"{MIN_LENGTH} characters or more to search for")
-    db.execute(f"DROP TABLE IF EXISTS {CONTROL}")
-    db.execute(f"CREATE TABLE {CONTROL} (value text)")
+    db.execute(_SQL.drop_table_sql(CONTROL, if_exists=True))
+    db.execute(_SQL.create_table_sql(_CONTROL_TABLE))
     try:
         for _, value in found:
             db.execute(f"INSERT INTO {CONTROL} VALUES (%s)", [value])
         admin.execute("CHECKPOINT")
         files = {relation: _read(admin, path) for relation, path in db.query(_FILES)}
     finally:
-        db.execute(f"DROP TABLE IF EXISTS {CONTROL}")
+        db.execute(_SQL.drop_table_sql(CONTROL, if_exists=True))
     control = files.pop(CONTROL, b"")
     unseen = [c for c, v in found if v.encode() not in control]
     if unseen:

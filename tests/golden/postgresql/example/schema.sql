@@ -20,15 +20,20 @@ BEGIN
         CREATE ROLE library_gate NOLOGIN;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_operator') THEN
-        CREATE ROLE library_operator NOLOGIN BYPASSRLS;
+        CREATE ROLE library_operator NOLOGIN;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_auditor') THEN
         CREATE ROLE library_auditor NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'library_rules') THEN
+        CREATE ROLE library_rules NOLOGIN BYPASSRLS;
     END IF;
 END
 $$;
 
 GRANT library_owner TO CURRENT_USER;
+
+GRANT library_rules TO CURRENT_USER;
 
 DO $$
 BEGIN
@@ -46,7 +51,7 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 
 GRANT USAGE, CREATE ON SCHEMA public TO library_owner;
 
-GRANT USAGE ON SCHEMA public TO library_librarian, library_catalogue, library_gate, library_operator, library_auditor;
+GRANT USAGE ON SCHEMA public TO library_librarian, library_catalogue, library_gate, library_operator, library_auditor, library_rules;
 
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -55,8 +60,10 @@ CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
--- Objects below belong to the owner role
+-- Objects below belong to the owner role; no function is PUBLIC's
 SET ROLE library_owner;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE library_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Kept objects (before tables)
 CREATE FUNCTION loan_days(d date) RETURNS integer LANGUAGE sql STABLE AS 'SELECT current_date - d';
@@ -319,7 +326,7 @@ END;
 $$;
 
 CREATE FUNCTION queue_book_authors_one_first_author() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_known text[];
     sw_fresh text[];
@@ -359,7 +366,7 @@ END;
 $$;
 
 CREATE FUNCTION check_book_authors_one_first_author() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
 BEGIN
@@ -377,7 +384,7 @@ END;
 $$;
 
 CREATE FUNCTION queue_loans_at_most_five_open_loans() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_known text[];
     sw_fresh text[];
@@ -417,7 +424,7 @@ END;
 $$;
 
 CREATE FUNCTION batch_members_at_most_five_open_loans() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key, keys)
         SELECT 'at_most_five_open_loans', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
@@ -428,7 +435,7 @@ END;
 $$;
 
 CREATE FUNCTION check_loans_at_most_five_open_loans() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
 BEGIN
@@ -446,7 +453,7 @@ END;
 $$;
 
 CREATE FUNCTION refuse_change_loans_returned_loans_are_final() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_ok boolean;
 BEGIN
@@ -459,7 +466,7 @@ END;
 $$;
 
 CREATE FUNCTION check_loans_loan_life_cycle() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NOT coalesce(NEW.status::text = ANY (ARRAY['open']), false) THEN
@@ -475,7 +482,7 @@ END;
 $$;
 
 CREATE FUNCTION check_loans_loans_to_active_members() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     parent members%ROWTYPE;
     sw_ok boolean;
@@ -498,7 +505,7 @@ END;
 $$;
 
 CREATE FUNCTION check_members_postal_code_city() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     -- Inside the propagation below, or with an unknown determinant, there is nothing to check.
     IF pg_trigger_depth() > 1 OR NEW.postal_code IS NULL THEN
@@ -516,7 +523,7 @@ END;
 $$;
 
 CREATE FUNCTION sync_members_postal_code_city() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     IF pg_trigger_depth() = 1 AND OLD.postal_code IS NOT DISTINCT FROM NEW.postal_code
        AND OLD.city IS DISTINCT FROM NEW.city THEN
@@ -528,7 +535,7 @@ END;
 $$;
 
 CREATE FUNCTION fill_loans_book_title() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     SELECT p.title INTO NEW.book_title FROM books AS p
     WHERE p.id = NEW.book_id;
@@ -542,7 +549,7 @@ END;
 $$;
 
 CREATE FUNCTION push_books_title_to_loans() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     IF NEW.title IS DISTINCT FROM OLD.title THEN
         UPDATE loans SET book_title = NEW.title
@@ -751,8 +758,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE loans TO library_librarian;
 
 GRANT SELECT ON TABLE book_authors TO library_librarian;
 
-GRANT SELECT, INSERT, DELETE ON TABLE rule_checks_pending TO library_librarian;
-
 GRANT SELECT ON TABLE authors TO library_catalogue;
 
 GRANT SELECT ON TABLE books TO library_catalogue;
@@ -785,12 +790,57 @@ GRANT SELECT ON TABLE audit_trail TO library_auditor;
 
 GRANT SELECT ON TABLE audit_trail TO library_operator;
 
--- Future objects get the same grants
-ALTER DEFAULT PRIVILEGES FOR ROLE library_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+GRANT SELECT ON TABLE authors TO library_rules;
 
+GRANT SELECT ON TABLE books TO library_rules;
+
+GRANT SELECT ON TABLE book_keywords TO library_rules;
+
+GRANT SELECT ON TABLE book_formats TO library_rules;
+
+GRANT SELECT, UPDATE ON TABLE members TO library_rules;
+
+GRANT SELECT ON TABLE cards TO library_rules;
+
+GRANT SELECT, UPDATE ON TABLE loans TO library_rules;
+
+GRANT SELECT ON TABLE book_authors TO library_rules;
+
+GRANT SELECT, INSERT, DELETE ON TABLE rule_checks_pending TO library_rules;
+
+-- Future objects get the same grants
 ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT ON TABLES TO library_librarian;
 
 ALTER DEFAULT PRIVILEGES FOR ROLE library_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO library_operator;
 
 -- Back to the role that ran the script
 RESET ROLE;
+
+-- The business rules' functions run with their own role's rights
+GRANT CREATE ON SCHEMA public TO library_rules;
+
+ALTER FUNCTION queue_book_authors_one_first_author() OWNER TO library_rules;
+
+ALTER FUNCTION check_book_authors_one_first_author() OWNER TO library_rules;
+
+ALTER FUNCTION queue_loans_at_most_five_open_loans() OWNER TO library_rules;
+
+ALTER FUNCTION batch_members_at_most_five_open_loans() OWNER TO library_rules;
+
+ALTER FUNCTION check_loans_at_most_five_open_loans() OWNER TO library_rules;
+
+ALTER FUNCTION refuse_change_loans_returned_loans_are_final() OWNER TO library_rules;
+
+ALTER FUNCTION check_loans_loan_life_cycle() OWNER TO library_rules;
+
+ALTER FUNCTION check_loans_loans_to_active_members() OWNER TO library_rules;
+
+ALTER FUNCTION check_members_postal_code_city() OWNER TO library_rules;
+
+ALTER FUNCTION sync_members_postal_code_city() OWNER TO library_rules;
+
+ALTER FUNCTION fill_loans_book_title() OWNER TO library_rules;
+
+ALTER FUNCTION push_books_title_to_loans() OWNER TO library_rules;
+
+REVOKE CREATE ON SCHEMA public FROM library_rules;

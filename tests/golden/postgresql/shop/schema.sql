@@ -20,7 +20,7 @@ BEGIN
         CREATE ROLE shop_analyst NOLOGIN;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'shop_operator') THEN
-        CREATE ROLE shop_operator NOLOGIN BYPASSRLS;
+        CREATE ROLE shop_operator NOLOGIN;
     END IF;
 END
 $$;
@@ -48,8 +48,10 @@ GRANT USAGE ON SCHEMA public TO shop_storefront, shop_warehouse, shop_support, s
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
--- Objects below belong to the owner role
+-- Objects below belong to the owner role; no function is PUBLIC's
 SET ROLE shop_owner;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Tables
 CREATE TABLE customers (
@@ -907,8 +909,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE product_categories TO shop_operato
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE order_coupons TO shop_operator;
 
 -- Future objects get the same grants
-ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
 ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT ON TABLES TO shop_storefront;
 
 ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO shop_operator;

@@ -53,7 +53,7 @@ DO $$
 DECLARE
     name text;
 BEGIN
-    FOREACH name IN ARRAY ARRAY['library_auditor', 'library_operator', 'library_gate', 'library_catalogue', 'library_librarian', 'library_owner'] LOOP
+    FOREACH name IN ARRAY ARRAY['library_rules', 'library_auditor', 'library_operator', 'library_gate', 'library_catalogue', 'library_librarian', 'library_owner'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
         EXECUTE format('DROP OWNED BY %I', name);
         CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);

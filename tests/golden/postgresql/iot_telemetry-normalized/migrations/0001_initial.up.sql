@@ -22,7 +22,7 @@ BEGIN
         CREATE ROLE iot_telemetry_fleet_admin NOLOGIN;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'iot_telemetry_operator') THEN
-        CREATE ROLE iot_telemetry_operator NOLOGIN BYPASSRLS;
+        CREATE ROLE iot_telemetry_operator NOLOGIN;
     END IF;
 END
 $$;
@@ -50,8 +50,10 @@ GRANT USAGE ON SCHEMA public TO iot_telemetry_ingest, iot_telemetry_dashboard, i
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
--- Objects below belong to the owner role
+-- Objects below belong to the owner role; no function is PUBLIC's
 SET ROLE iot_telemetry_owner;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Tables
 CREATE TABLE sites (
@@ -819,10 +821,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE readings TO iot_telemetry_ingest;
 
 GRANT SELECT ON TABLE kinds TO iot_telemetry_ingest;
 
-GRANT EXECUTE ON FUNCTION readings_partition_maintenance() TO iot_telemetry_ingest;
-
-GRANT EXECUTE ON FUNCTION hourly_rollups_partition_maintenance() TO iot_telemetry_ingest;
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE sites TO iot_telemetry_dashboard;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE operators TO iot_telemetry_dashboard;
@@ -853,10 +851,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE site_operators TO iot_telemetry_da
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE firmware_installs TO iot_telemetry_dashboard;
 
-GRANT EXECUTE ON FUNCTION readings_partition_maintenance() TO iot_telemetry_dashboard;
-
-GRANT EXECUTE ON FUNCTION hourly_rollups_partition_maintenance() TO iot_telemetry_dashboard;
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE devices TO iot_telemetry_jobs;
 
 GRANT SELECT ON TABLE sensors TO iot_telemetry_jobs;
@@ -871,10 +865,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE alerts TO iot_telemetry_jobs;
 
 GRANT SELECT ON TABLE kinds TO iot_telemetry_jobs;
 
-GRANT EXECUTE ON FUNCTION readings_partition_maintenance() TO iot_telemetry_jobs;
-
-GRANT EXECUTE ON FUNCTION hourly_rollups_partition_maintenance() TO iot_telemetry_jobs;
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE device_models TO iot_telemetry_fleet_admin;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE devices TO iot_telemetry_fleet_admin;
@@ -888,10 +878,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE firmware_releases TO iot_telemetry
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE kinds TO iot_telemetry_fleet_admin;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE firmware_installs TO iot_telemetry_fleet_admin;
-
-GRANT EXECUTE ON FUNCTION readings_partition_maintenance() TO iot_telemetry_fleet_admin;
-
-GRANT EXECUTE ON FUNCTION hourly_rollups_partition_maintenance() TO iot_telemetry_fleet_admin;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE sites TO iot_telemetry_operator;
 
@@ -923,9 +909,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE site_operators TO iot_telemetry_op
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE firmware_installs TO iot_telemetry_operator;
 
--- Future objects get the same grants
-ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION readings_partition_maintenance() TO iot_telemetry_operator;
 
+GRANT EXECUTE ON FUNCTION hourly_rollups_partition_maintenance() TO iot_telemetry_operator;
+
+-- Future objects get the same grants
 ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT ON TABLES TO iot_telemetry_dashboard;
 
 ALTER DEFAULT PRIVILEGES FOR ROLE iot_telemetry_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO iot_telemetry_operator;

@@ -70,7 +70,7 @@ DO $$
 DECLARE
     name text;
 BEGIN
-    FOREACH name IN ARRAY ARRAY['saas_tracker_operator', 'saas_tracker_analytics', 'saas_tracker_billing', 'saas_tracker_support', 'saas_tracker_app', 'saas_tracker_owner'] LOOP
+    FOREACH name IN ARRAY ARRAY['saas_tracker_rules', 'saas_tracker_operator', 'saas_tracker_analytics', 'saas_tracker_billing', 'saas_tracker_support', 'saas_tracker_app', 'saas_tracker_owner'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
         EXECUTE format('DROP OWNED BY %I', name);
         CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);

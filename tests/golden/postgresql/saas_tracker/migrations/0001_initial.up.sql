@@ -24,10 +24,15 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'saas_tracker_operator') THEN
         CREATE ROLE saas_tracker_operator NOLOGIN BYPASSRLS;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'saas_tracker_rules') THEN
+        CREATE ROLE saas_tracker_rules NOLOGIN BYPASSRLS;
+    END IF;
 END
 $$;
 
 GRANT saas_tracker_owner TO CURRENT_USER;
+
+GRANT saas_tracker_rules TO CURRENT_USER;
 
 DO $$
 BEGIN
@@ -45,15 +50,17 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 
 GRANT USAGE, CREATE ON SCHEMA public TO saas_tracker_owner;
 
-GRANT USAGE ON SCHEMA public TO saas_tracker_app, saas_tracker_support, saas_tracker_billing, saas_tracker_analytics, saas_tracker_operator;
+GRANT USAGE ON SCHEMA public TO saas_tracker_app, saas_tracker_support, saas_tracker_billing, saas_tracker_analytics, saas_tracker_operator, saas_tracker_rules;
 
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
--- Objects below belong to the owner role
+-- Objects below belong to the owner role; no function is PUBLIC's
 SET ROLE saas_tracker_owner;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Tables
 CREATE TABLE organizations (
@@ -651,7 +658,7 @@ SELECT CASE WHEN value IS NULL THEN NULL
 $$;
 
 CREATE FUNCTION billing_accounts_pii() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     _plain_billing_email citext;
     _plain_billing_address jsonb;
@@ -667,7 +674,7 @@ END
 $$;
 
 CREATE FUNCTION users_pii() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     _plain_email citext;
     _plain_display_name text;
@@ -1167,8 +1174,6 @@ GRANT EXECUTE ON FUNCTION pii_decrypt(bytea) TO saas_tracker_app;
 
 GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_app;
 
-GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_app;
-
 GRANT SELECT ON TABLE organizations TO saas_tracker_support;
 
 GRANT SELECT ON TABLE users TO saas_tracker_support;
@@ -1185,11 +1190,7 @@ GRANT SELECT ON TABLE issue_watchers TO saas_tracker_support;
 
 GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_support;
 
-GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_support;
-
 GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_support;
-
-GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_support;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE organizations TO saas_tracker_billing;
 
@@ -1201,10 +1202,6 @@ GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_billing;
 
 GRANT EXECUTE ON FUNCTION pii_decrypt(bytea) TO saas_tracker_billing;
 
-GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_billing;
-
-GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_billing;
-
 GRANT SELECT ON TABLE organizations TO saas_tracker_analytics;
 
 GRANT SELECT ON TABLE projects TO saas_tracker_analytics;
@@ -1212,14 +1209,6 @@ GRANT SELECT ON TABLE projects TO saas_tracker_analytics;
 GRANT SELECT ON TABLE issues TO saas_tracker_analytics;
 
 GRANT SELECT ON TABLE activity_events TO saas_tracker_analytics;
-
-GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_analytics;
-
-GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_analytics;
-
-GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_analytics;
-
-GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_analytics;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE organizations TO saas_tracker_operator;
 
@@ -1254,6 +1243,56 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE team_members TO saas_tracker_opera
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE issue_labels TO saas_tracker_operator;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE issue_watchers TO saas_tracker_operator;
+
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_operator;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_operator;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_operator;
+
+GRANT EXECUTE ON FUNCTION activity_events_partition_maintenance() TO saas_tracker_operator;
+
+GRANT SELECT ON TABLE organizations TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE billing_accounts TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE users TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE teams TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE projects TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE sprints TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE issues TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE comments TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE labels TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE attachments TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE activity_events TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE api_tokens TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE api_token_scopes TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE memberships TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE team_members TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE issue_labels TO saas_tracker_rules;
+
+GRANT SELECT ON TABLE issue_watchers TO saas_tracker_rules;
+
+GRANT EXECUTE ON FUNCTION pii_key() TO saas_tracker_rules;
+
+GRANT EXECUTE ON FUNCTION pii_encrypt(text) TO saas_tracker_rules;
+
+GRANT EXECUTE ON FUNCTION pii_decrypt(bytea) TO saas_tracker_rules;
+
+GRANT EXECUTE ON FUNCTION pii_blind(text) TO saas_tracker_rules;
 
 -- Row-level security: tenants see and change their own rows only
 ALTER TABLE organizations ENABLE ROW LEVEL SECURITY;
@@ -1529,11 +1568,18 @@ CREATE POLICY issue_watchers_tenant_delete ON issue_watchers FOR DELETE
     USING (organization_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
 
 -- Future objects get the same grants
-ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-
 ALTER DEFAULT PRIVILEGES FOR ROLE saas_tracker_owner GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO saas_tracker_operator, saas_tracker_app;
 
 -- Back to the role that ran the script
 RESET ROLE;
+
+-- The business rules' functions run with their own role's rights
+GRANT CREATE ON SCHEMA public TO saas_tracker_rules;
+
+ALTER FUNCTION billing_accounts_pii() OWNER TO saas_tracker_rules;
+
+ALTER FUNCTION users_pii() OWNER TO saas_tracker_rules;
+
+REVOKE CREATE ON SCHEMA public FROM saas_tracker_rules;
 
 COMMIT;

@@ -18,7 +18,10 @@ DROP TABLE ticket_orders;
 DROP TABLE performances;
 DROP TABLE seats;
 DROP TABLE venues;
+DROP TABLE IF EXISTS audit_trail;
 DROP TABLE IF EXISTS rule_checks_pending;
+DROP FUNCTION record_changes_tickets();
+DROP FUNCTION refuse_audit_trail_change();
 DROP FUNCTION refuse_change_tickets_scanned_tickets_are_final();
 DROP FUNCTION check_tickets_ticket_life_cycle();
 DROP FUNCTION check_ticket_orders_order_life_cycle();
@@ -29,5 +32,22 @@ DROP FUNCTION batch_performances_no_overselling();
 DROP FUNCTION queue_tickets_no_overselling();
 DROP EXTENSION IF EXISTS citext;
 DROP EXTENSION IF EXISTS btree_gist;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['ticketing_rules', 'ticketing_auditor', 'ticketing_operator', 'ticketing_reporting', 'ticketing_programming', 'ticketing_door_scanner', 'ticketing_web_shop', 'ticketing_owner'] LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
+        EXECUTE format('DROP OWNED BY %I', name);
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);
+        BEGIN
+            EXECUTE format('DROP ROLE %I', name);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'role % kept: dropping it needs CREATEROLE', name;
+        END;
+    END LOOP;
+END
+$$;
 
 COMMIT;

@@ -20,7 +20,11 @@ DROP TABLE movements;
 DROP TABLE stock_positions;
 DROP TABLE items;
 DROP TABLE warehouses;
+DROP TABLE IF EXISTS audit_trail;
 DROP TABLE IF EXISTS rule_checks_pending;
+DROP FUNCTION record_changes_cycle_counts();
+DROP FUNCTION record_changes_transfers();
+DROP FUNCTION refuse_audit_trail_change();
 DROP FUNCTION check_cycle_counts_count_life_cycle();
 DROP FUNCTION check_transfers_transfer_life_cycle();
 DROP FUNCTION check_transfers_transfer_leaves_its_warehouse();
@@ -33,5 +37,22 @@ DROP FUNCTION queue_movements_stock_fits_position();
 DROP FUNCTION check_movements_stock_never_negative();
 DROP FUNCTION queue_movements_stock_never_negative();
 DROP EXTENSION IF EXISTS btree_gist;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['warehouse_rules', 'warehouse_auditor', 'warehouse_operator', 'warehouse_finance', 'warehouse_yard', 'warehouse_planner', 'warehouse_scanner', 'warehouse_owner'] LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
+        EXECUTE format('DROP OWNED BY %I', name);
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);
+        BEGIN
+            EXECUTE format('DROP ROLE %I', name);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'role % kept: dropping it needs CREATEROLE', name;
+        END;
+    END LOOP;
+END
+$$;
 
 COMMIT;

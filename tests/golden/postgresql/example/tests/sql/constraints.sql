@@ -1429,7 +1429,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'loans'::regclass AND tgname = 'trg_loans_loans_to_active_members') THEN
         ALTER TABLE loans DISABLE TRIGGER trg_loans_loans_to_active_members;
     END IF;
-    SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) AND (src.member_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM loans AS src WHERE (src.card_used IS NOT NULL) AND (src.member_id IS NOT NULL) AND ((SELECT x.card_number FROM cards AS x WHERE NOT EXISTS (SELECT 1 FROM cards AS z WHERE z.card_number = x.card_number AND z.member_id = src.member_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a loans row with card_used, member_id set' USING ERRCODE = 'SWNOD';
     END IF;

@@ -1255,8 +1255,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO projects (organization_id, owner_team_id, key, name, description, status, visibility, next_issue_number, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
-        SELECT (SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1), src.owner_team_id, src.key, src.name, src.description, src.status, src.visibility, src.next_issue_number, src.created_at, src.updated_at, src.created_by, src.updated_by FROM projects AS src WHERE (src.organization_id IS NOT NULL) AND (src.owner_team_id IS NOT NULL) AND ((SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.owner_team_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM projects AS src WHERE (src.organization_id IS NOT NULL) AND (src.owner_team_id IS NOT NULL) AND ((SELECT x.id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a projects row with organization_id, owner_team_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE projects SET owner_team_id = (SELECT x.id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.id = x.id AND z.organization_id = projects.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a projects row with organization_id, owner_team_id set' USING ERRCODE = 'SWNOD';
@@ -1574,8 +1577,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    INSERT INTO sprints (organization_id, project_id, name, goal, starts_on, ends_on, state, created_at, updated_at, created_by, updated_by) OVERRIDING SYSTEM VALUE
-        SELECT (SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1), src.project_id, src.name, src.goal, src.starts_on, src.ends_on, src.state, src.created_at, src.updated_at, src.created_by, src.updated_by FROM sprints AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.organization_id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.organization_id = x.organization_id AND z.id = src.project_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM sprints AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a sprints row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
+    END IF;
+    UPDATE sprints SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = sprints.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a sprints row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
@@ -1787,11 +1793,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) AND NOT EXISTS (SELECT 1 FROM issues AS u WHERE u.project_id = x.id AND u.number = src.number) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE issues SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
+    UPDATE issues SET project_id = (SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = issues.organization_id) AND NOT EXISTS (SELECT 1 FROM issues AS u WHERE u.project_id = x.id AND u.number = issues.number) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
@@ -1809,7 +1815,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.sprint_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.sprint_id IS NOT NULL) AND ((SELECT x.id FROM sprints AS x WHERE NOT EXISTS (SELECT 1 FROM sprints AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id, sprint_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1831,7 +1837,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.parent_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM issues AS src WHERE (src.organization_id IS NOT NULL) AND (src.parent_id IS NOT NULL) AND ((SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issues row with organization_id, parent_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -2304,7 +2310,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -2604,7 +2610,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM attachments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM attachments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a attachments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -2907,7 +2913,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.project_id IS NOT NULL) AND ((SELECT x.id FROM projects AS x WHERE NOT EXISTS (SELECT 1 FROM projects AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, project_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -2929,7 +2935,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.id, src.occurred_at INTO b FROM activity_events AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a activity_events row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -3252,7 +3258,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.organization_id IS NOT NULL) AND (src.api_token_id IS NOT NULL) LIMIT 1;
+    SELECT src.api_token_id, src.value INTO b FROM api_token_scopes AS src WHERE (src.organization_id IS NOT NULL) AND (src.api_token_id IS NOT NULL) AND ((SELECT x.organization_id FROM api_tokens AS x WHERE NOT EXISTS (SELECT 1 FROM api_tokens AS z WHERE z.organization_id = x.organization_id AND z.id = src.api_token_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a api_token_scopes row with organization_id, api_token_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -3488,7 +3494,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.organization_id IS NOT NULL) AND (src.team_id IS NOT NULL) LIMIT 1;
+    SELECT src.team_id, src.user_id INTO b FROM team_members AS src WHERE (src.organization_id IS NOT NULL) AND (src.team_id IS NOT NULL) AND ((SELECT x.organization_id FROM teams AS x WHERE NOT EXISTS (SELECT 1 FROM teams AS z WHERE z.organization_id = x.organization_id AND z.id = src.team_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a team_members row with organization_id, team_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -3551,7 +3557,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -3573,7 +3579,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.label_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.label_id INTO b FROM issue_labels AS src WHERE (src.organization_id IS NOT NULL) AND (src.label_id IS NOT NULL) AND ((SELECT x.id FROM labels AS x WHERE NOT EXISTS (SELECT 1 FROM labels AS z WHERE z.id = x.id AND z.organization_id = src.organization_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issue_labels row with organization_id, label_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -3614,7 +3620,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) LIMIT 1;
+    SELECT src.issue_id, src.user_id INTO b FROM issue_watchers AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a issue_watchers row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;

@@ -471,7 +471,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM addresses AS src WHERE (src.country_code IS NOT NULL) AND (src.postal_code IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM addresses AS src WHERE (src.country_code IS NOT NULL) AND (src.postal_code IS NOT NULL) AND ((SELECT x.country_code FROM country_code_postal_codes AS x WHERE NOT EXISTS (SELECT 1 FROM country_code_postal_codes AS z WHERE z.country_code = x.country_code AND z.postal_code = src.postal_code) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a addresses row with country_code, postal_code set' USING ERRCODE = 'SWNOD';
     END IF;

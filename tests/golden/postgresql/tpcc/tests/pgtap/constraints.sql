@@ -1592,7 +1592,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id INTO b FROM history AS src WHERE (src.h_c_w_id IS NOT NULL) AND (src.h_c_d_id IS NOT NULL) AND (src.h_c_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM history AS src WHERE (src.h_c_w_id IS NOT NULL) AND (src.h_c_d_id IS NOT NULL) AND (src.h_c_id IS NOT NULL) AND ((SELECT x.c_w_id FROM customer AS x WHERE NOT EXISTS (SELECT 1 FROM customer AS z WHERE z.c_w_id = x.c_w_id AND z.c_d_id = src.h_c_d_id AND z.c_id = src.h_c_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a history row with h_c_w_id, h_c_d_id, h_c_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1882,7 +1882,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.no_w_id, src.no_d_id, src.no_o_id INTO b FROM new_order AS src WHERE (src.no_w_id IS NOT NULL) AND (src.no_d_id IS NOT NULL) AND (src.no_o_id IS NOT NULL) LIMIT 1;
+    SELECT src.no_w_id, src.no_d_id, src.no_o_id INTO b FROM new_order AS src WHERE (src.no_w_id IS NOT NULL) AND (src.no_d_id IS NOT NULL) AND (src.no_o_id IS NOT NULL) AND ((SELECT x.o_w_id FROM orders AS x WHERE NOT EXISTS (SELECT 1 FROM orders AS z WHERE z.o_w_id = x.o_w_id AND z.o_d_id = src.no_d_id AND z.o_id = src.no_o_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a new_order row with no_w_id, no_d_id, no_o_id set' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1943,7 +1943,7 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.ol_w_id, src.ol_d_id, src.ol_o_id, src.ol_number INTO b FROM order_line AS src WHERE (src.ol_w_id IS NOT NULL) AND (src.ol_d_id IS NOT NULL) AND (src.ol_o_id IS NOT NULL) LIMIT 1;
+    SELECT src.ol_w_id, src.ol_d_id, src.ol_o_id, src.ol_number INTO b FROM order_line AS src WHERE (src.ol_w_id IS NOT NULL) AND (src.ol_d_id IS NOT NULL) AND (src.ol_o_id IS NOT NULL) AND ((SELECT x.o_w_id FROM orders AS x WHERE NOT EXISTS (SELECT 1 FROM orders AS z WHERE z.o_w_id = x.o_w_id AND z.o_d_id = src.ol_d_id AND z.o_id = src.ol_o_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a order_line row with ol_w_id, ol_d_id, ol_o_id set' USING ERRCODE = 'SWNOD';
     END IF;

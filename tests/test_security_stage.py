@@ -48,6 +48,10 @@ relationships:
   - {{from: Task, to: Task, type: one-to-many, role: parent, required: false, on_delete: set null}}
   - {{from: Task, to: Label, type: many-to-many, name: task_labels}}
   - {{from: Person, to: Task, type: one-to-many, role: assignee, required: false}}
+access_patterns:
+  - {{name: tasks_of_project, query: "SELECT id FROM tasks WHERE organization_id = :o AND project_id = :p"}}
+  - {{name: organization_page, query: "SELECT name FROM organizations AS o WHERE o.id = :o"}}
+  - {{name: task_by_id, query: "SELECT t.title FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = :id"}}
 rules:
   - name: tasks_only_in_open_projects
     entity: Task
@@ -251,3 +255,9 @@ def test_the_rule_still_holds_for_a_role_that_may_not_read_its_parent(database: 
     finally:
         with psycopg.connect(database, autocommit=True) as conn:
             conn.execute("UPDATE projects SET status = 'open' WHERE id = 1")
+
+
+def test_patterns_that_leave_the_tenant_to_the_policies_are_named(design: m.Design) -> None:
+    [decision] = [d for d in design.decisions if d.subject == "patterns that do not name the tenant"]
+    assert decision.choice == "task_by_id"  # the other two compare the tenant (or its key) with a value
+    assert "operator role or through a SECURITY DEFINER function" in decision.reason

@@ -441,6 +441,16 @@ def _tenants(design: Design, f: _Facts) -> list[str]:
         out += table(["Table", "Foreign key", "References"],
                      [[code(t), code(name), f"{code(ref)} ({', '.join(code(c) for c in refs)})"]
                       for t, name, _cols, ref, refs in keys]) + [""]
+    unscoped = next((d for d in design.decisions if d.subject == "patterns that do not name the tenant"), None)
+    if unscoped is not None:
+        names = ", ".join(code(n) for n in unscoped.choice.split(", "))
+        out += [f"**Access patterns that leave the tenant to the policies:** {names}. They compare no "
+                f"{code(tenant)} with a value, so they read the current tenant's rows only. That is right for a read "
+                "inside one tenant (the comments of an issue the user opened). A read meant to cross tenants (the "
+                "organizations a user belongs to) or to run before the tenant is known (looking up an API token or "
+                "a login) returns nothing without the setting, or only the current tenant's rows: run it as the "
+                "operator role, or give it a SECURITY DEFINER function of its own that checks what it may return.",
+                ""]
     operator = next((r for r in f.roles.values() if r.kind == "operator"), None)
     if operator is not None:
         out += [f"**The bypass.** {code(operator.name)} has BYPASSRLS: its members see and change every tenant's "

@@ -16,6 +16,11 @@ Three parts, in this order:
 
 from __future__ import annotations
 
+import re
+
+import sqlglot
+from sqlglot import exp
+
 from schemawright import model as m
 from schemawright.naming import constraint, fit
 from schemawright.sql.quoting import quote_ident as q
@@ -153,6 +158,16 @@ def _policies(design: m.Design, decisions: list[m.Decision]) -> m.Design:
             m.Policy(name=fit(f"{table.name}_tenant_delete"), table=table.name, command="delete", using=mine,
                      reason="a tenant deletes its own rows only"),
         ]
+    unscoped = _unscoped_patterns(design, set(secured), root)
+    if unscoped:
+        decisions.append(m.Decision(
+            step="security", subject="patterns that do not name the tenant",
+            choice=", ".join(unscoped),
+            reason="they filter no table on the tenant, so under row-level security they read the current "
+                   "tenant's rows only (the policies add the filter): right for a read within one tenant; one meant "
+                   "to cross tenants (an organization switcher) or to run before the tenant is known (an API token "
+                   "or login lookup) returns nothing without the setting: run it as the operator role or through a "
+                   "SECURITY DEFINER function of its own"))
     decisions.append(m.Decision(
         step="security", subject="row-level security",
         choice=f"ENABLE and FORCE on {len(secured)} table(s), four policies each, keyed on "
@@ -162,3 +177,35 @@ def _policies(design: m.Design, decisions: list[m.Decision]) -> m.Design:
                "transaction-mode pooler; FORCE subjects the owner too; with no setting no row is visible"))
     return design.model_copy(update={"row_security": tuple(secured), "policies": design.policies + tuple(policies),
                                      "decisions": design.decisions + tuple(decisions)})
+
+
+def _unscoped_patterns(design: m.Design, secured: set[str], root: m.Table | None) -> list[str]:
+    """Read patterns on tables under row-level security that compare no tenant column (nor the
+    tenant table's key) with a value: the policies, not the query, then choose the tenant."""
+    tenant = design.security.tenant_column
+    root_key = root.primary_key.columns[0] if root is not None and root.primary_key else None
+    out = []
+    for pattern in design.access_patterns:
+        if pattern.kind != "read":
+            continue
+        try:  # :name parameters become values: only whether a column meets a value matters here
+            tree = sqlglot.parse_one(_PARAMETER.sub("0", pattern.sql), read="postgres")
+        except sqlglot.errors.ParseError:
+            continue
+        tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+        if not set(tables.values()) & secured:
+            continue
+        named = False
+        for eq in tree.find_all(exp.EQ):
+            for column, value in ((eq.left, eq.right), (eq.right, eq.left)):
+                if not isinstance(column, exp.Column) or value.find(exp.Column) is not None:
+                    continue
+                table = tables.get(column.table) if column.table else (next(iter(tables.values()))
+                                                                       if len(tables) == 1 else None)
+                named |= column.name == tenant or (root is not None and column.name == root_key and table == root.name)
+        if not named:
+            out.append(pattern.name)
+    return out
+
+
+_PARAMETER = re.compile(r"(?<!:):([A-Za-z_]\w*)")

@@ -734,13 +734,13 @@ class Search:
         move.handle_size, move.source = size, "built"
 
     def measure(self, handle: Handle) -> None:
-        """HypoPG over-estimates B-tree sizes: once an index is chosen, build it for real (where
-        builds are allowed), keep the real size for every later budget check, and drop the build."""
-        if handle.source != "hypopg estimate":
+        """Once an index is chosen, build it for real (where builds are allowed), keep the real
+        size for every later budget check, and drop the build (estimates are estimates)."""
+        if handle.source not in ("hypopg estimate", "size model"):
             return
         size = self.built_size(handle.candidate)
         if size is not None:
-            handle.size, handle.source = size, f"built (HypoPG estimated {handle.size:,} bytes)"
+            handle.size, handle.source = size, f"built ({handle.source}: {handle.size:,} bytes)"
 
     def real_sizes(self, builder: BuildWhatIf) -> None:
         """Real sizes for every chosen index; drop the lowest benefit-per-byte ones while the

@@ -6,7 +6,8 @@ Two implementations of one small interface (`create`, `drop`, `size`, `close`):
   (`CREATE EXTENSION hypopg` when the server has it).  Nothing is built, so it is fast and
   safe on a live database.  HypoPG cannot simulate GIN; those candidates go to a fallback
   (real builds) when one is allowed.  HypoPG's `hypopg_relation_size` over-estimates B-tree
-  sizes (it assumes a fill factor and no deduplication), so the advisor re-checks the budget
+  sizes about twofold (no deduplication, generous overhead), so a B-tree's size comes from
+  btree_size.SizeModel (within 10 % of real builds) and the advisor still re-checks the budget
   against real built sizes where it may build.
 - `BuildWhatIf`: real `CREATE INDEX` on the (scratch) database holding sampled synthetic
   data, `pg_relation_size` for the size, `DROP INDEX` after.  Only for scratch databases:
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.indexing.btree_size import SizeModel
 from schemawright.indexing.candidates import Candidate
 from schemawright.indexing.predicates import normalise_parameters
 from schemawright.sql.postgresql import PostgresGenerator, create_index
@@ -52,7 +54,7 @@ class Handle:
     candidate: Candidate
     ident: str  # what EXPLAIN prints as Index Name (or a part of it)
     size: int
-    source: str  # "hypopg estimate" or "built"
+    source: str  # "size model", "hypopg estimate" or "built"
     owner: object = None
 
 
@@ -91,6 +93,7 @@ class HypoPGWhatIf:
     def __init__(self, db: Database, fallback: BuildWhatIf | None = None):
         self.db = db
         self.fallback = fallback
+        self.model = SizeModel(db)
         self.db.execute("SELECT hypopg_reset()")
 
     def create(self, candidate: Candidate) -> Handle:
@@ -105,6 +108,9 @@ class HypoPGWhatIf:
             if self.fallback is None:
                 raise Unsupported(f"HypoPG cannot simulate it: {error}") from None
             return self.fallback.create(candidate)
+        modelled = self.model.size(candidate)
+        if modelled is not None:  # a budget means real bytes: HypoPG's B-tree sizes are about 2x
+            return Handle(candidate, f"<{oid}>", modelled, "size model", self)
         size = int(self.db.query_value("SELECT hypopg_relation_size(%s)", [oid]) or 0)
         return Handle(candidate, f"<{oid}>", size, "hypopg estimate", self)
 

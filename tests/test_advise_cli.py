@@ -22,6 +22,7 @@ from schemawright.database import (
     scratch_database,
     with_database,
 )
+from schemawright import model as m
 from schemawright.commands.advise import parse_budget, read_only_url
 from schemawright.indexing.workload import WorkloadErrors, parse_workload
 
@@ -399,3 +400,31 @@ def test_workload_from_pg_stat_statements(pgss_url: str) -> None:
         assert {c["table"] for c in data["create"]} == {"orders", "customers"}
         assert all(c["statement"].startswith("CREATE INDEX CONCURRENTLY") for c in data["create"])
         assert _snapshot(url) == before
+
+
+def test_workload_literals_are_parameters_before_candidates_are_made(shop_url: str, tmp_path: Path) -> None:
+    """`customer_id = 123` in a workload file is one call's value: advise makes its candidates
+    from the statement as pg_stat_statements records it (`customer_id = $1`), so no partial
+    index `WHERE customer_id = 123`; the control run without the normalisation proposes it."""
+    from schemawright.commands.advise import build_report
+    from schemawright.importers.postgresql_live import import_postgresql_database
+    from schemawright.indexing.select import advise
+    from schemawright.validation.table_reads import SampledTables
+
+    sql = "SELECT id, placed_at FROM orders WHERE customer_id = 123 ORDER BY placed_at DESC LIMIT 20"
+    path = tmp_path / "literal.sql"
+    path.write_text(sql + ";\n", encoding="utf-8")
+
+    def partials(advice) -> list[str]:
+        cands = [c.candidate for c in advice.chosen] + [r.candidate for r in advice.rejected]
+        return [c.label() for c in cands if c.where and "123" in c.where]
+
+    report = build_report(shop_url, path, None)
+    assert partials(report.advice) == []
+    assert any(c.candidate.keys[0][0] == "customer_id" for c in report.advice.chosen), report.advice.chosen
+    # Control: the same statement with its literal kept does propose the partial index.
+    design = import_postgresql_database(shop_url)
+    design = design.model_copy(update={"access_patterns": (m.AccessPattern(name="q1", sql=sql),)})
+    literal = advise(design, read_only_url(shop_url), whatif="hypopg", allow_builds=False, freeze=False,
+                     analyze=False, reads=SampledTables())
+    assert partials(literal), "the control should propose WHERE customer_id = 123"

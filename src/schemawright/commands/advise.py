@@ -175,7 +175,7 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
     say("Costing the workload with hypothetical indexes")
     try:
         advice = advise(design, url, budget_bytes=budget_bytes, whatif="hypopg", allow_builds=False, freeze=False, analyze=False,
-                        progress=say, reads=SampledTables())
+                        progress=say, reads=SampledTables(), lift_literals=True)
     except ValueError as error:
         raise AdviseFailure(str(error)) from None
     except DatabaseError as error:

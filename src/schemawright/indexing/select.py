@@ -65,6 +65,7 @@ from schemawright.indexing.whatif import (
     hypopg_available,
     uses_handle,
 )
+from schemawright.indexing.workload import literals_as_parameters
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.plaintext import use_test_key
@@ -279,6 +280,7 @@ def what_if_session(
     seed: int = 0,
     progress: Progress | None = None,
     reads: WholeTables | None = None,
+    lift_literals: bool = False,
 ) -> Iterator[Session]:
     """Open a `Session` on the database at `database_url` (arguments as for `advise`); on exit
     every what-if index is dropped and the statistics are unfrozen."""
@@ -298,7 +300,7 @@ def what_if_session(
             for leaf in stored:
                 db.execute(_SQL.set_storage_parameters_sql(leaf, {"autovacuum_enabled": "false"}))
         try:
-            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads)
+            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads, lift_literals)
             try:
                 yield session
             finally:
@@ -320,7 +322,8 @@ def _leaves(db: Database, table: str) -> list[tuple[str, ...]]:
         [quote_ident(table)])] or [(table,)]
 
 
-def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads=None) -> Session:
+def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads=None,
+          lift_literals=False) -> Session:
     data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [_SQL.table_name(leaf)]) or 0)
                      for leaf in stored)
     builder = BuildWhatIf(db) if allow_builds else None
@@ -338,8 +341,11 @@ def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, re
     for pattern in design.access_patterns:
         if pattern.name not in workload.prepared:
             continue
+        # A workload's literals are one call's values: candidates come from its shape, as
+        # pg_stat_statements would record it (costs still use the literal values).
+        sql = literals_as_parameters(pattern.sql) if lift_literals else pattern.sql
         try:
-            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design)
+            accesses[pattern.name] = analyse(normalise_parameters(sql), design)
         except (ParseError, TokenError) as error:  # PostgreSQL reads it, sqlglot does not
             workload.failures[pattern.name] = f"sqlglot cannot read it: {error}"
             del workload.prepared[pattern.name]
@@ -362,6 +368,7 @@ def advise(
     seed: int = 0,
     progress: Progress | None = None,
     reads: WholeTables | None = None,
+    lift_literals: bool = False,
 ) -> Advice:
     """Planner-checked indexes for `design`'s access patterns on the database at `database_url`.
 
@@ -373,11 +380,14 @@ def advise(
     statistics it already has (advise changes nothing there).  min_gain: the least share of the
     starting workload cost a new index must save (0: any saving, Extend's stopping rule).
     reads: how parameter values may read the tables (validation.table_reads; whole tables by
-    default, statistics and samples on a user's database).
+    default, statistics and samples on a user's database).  lift_literals: candidates from the
+    patterns with their predicates' constants as parameters (workload.literals_as_parameters;
+    a workload's literals are sample values, a spec's `status = 'open'` is the pattern).
     """
     start = time.perf_counter()
     with what_if_session(design, database_url, whatif=whatif, allow_builds=allow_builds, freeze=freeze,
-                         analyze=analyze, enums=enums, seed=seed, progress=progress, reads=reads) as session:
+                         analyze=analyze, enums=enums, seed=seed, progress=progress, reads=reads,
+                         lift_literals=lift_literals) as session:
         return advise_in(session, budget_bytes, max_index_writes=max_index_writes, min_gain=min_gain,
                          progress=progress, start=start)
 

@@ -14,6 +14,10 @@ with its file, line and column; the file is rejected as a whole then.
 
 Without a file, `pg_stat_statements` (when the extension is installed and loaded) gives the
 statements the server has normalised (`$1` parameters) with their number of calls as weights.
+
+A file's literals are one call's values, not the workload's: `literals_as_parameters` turns the
+constants of its predicates into parameters, as `pg_stat_statements` does, before candidates
+are made, so `customer_id = 123` never becomes a partial index `WHERE customer_id = 123`.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from pathlib import Path
 
 import pglast
 from pglast import parser as pg_parser
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.errors import SpecErrors, SpecIssue
 from schemawright.files import read_text
+from schemawright.indexing.analysis import parse
 from schemawright.requirements.placeholders import placeholders_as_constants
 
 _NAME = re.compile(r"--\s*name\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
@@ -128,6 +135,51 @@ def parse_workload(text: str, file: str) -> Workload:
                                         "write the application's SELECT/INSERT/UPDATE/DELETE statements, "
                                         "each ended with ;")])
     return Workload(tuple(patterns), file, tuple(skipped))
+
+
+LIFTED_PREFIX = "sw_lit"
+
+
+def literals_as_parameters(sql: str) -> str:
+    """`sql` with the constants of its predicates (WHERE, JOIN ... ON, HAVING) as `:sw_litN`
+    parameters, like pg_stat_statements' `$n`.  Kept: a LIKE pattern (its wildcards decide
+    between a prefix B-tree and a trigram index; they are the statement's shape, not a value),
+    an INTERVAL's quantity (`interval $1 day` is no SQL), constants elsewhere (select list,
+    ORDER BY 1).  SQL the parser cannot read is returned as is."""
+    try:
+        tree = parse(sql)
+    except (ParseError, TokenError):
+        return sql
+    if tree is None:
+        return sql
+    lifted = 0
+    for literal in list(tree.find_all(exp.Literal)):
+        if not _in_predicate(literal) or isinstance(literal.parent, (exp.Interval, exp.Parameter, exp.Placeholder,
+                                                                     exp.DataType, exp.DataTypeParam)):
+            continue
+        if isinstance(literal.parent, (exp.Like, exp.ILike)) and literal.arg_key == "expression":
+            continue
+        lifted += 1
+        literal.replace(exp.var(f":{LIFTED_PREFIX}{lifted}"))
+    if not lifted:
+        return sql
+    for node in list(tree.find_all(exp.Placeholder)):  # sqlglot would print :name as %(name)s
+        if node.name and not node.args.get("jdbc"):
+            node.replace(exp.var(f":{node.name}"))
+    return tree.sql(dialect="postgres")
+
+
+def _in_predicate(node: exp.Expression) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, (exp.Where, exp.Having)):
+            return True
+        if isinstance(parent, exp.Join) and child.arg_key == "on":
+            return True
+        if isinstance(parent, (exp.Select, exp.Subquery)):
+            return False
+        child, parent = parent, parent.parent
+    return False
 
 
 def _is_write(sql: str) -> bool:

@@ -149,6 +149,8 @@ def test_existing_unused_and_redundant_indexes_are_reported(text_run) -> None:
     assert "DROP INDEX CONCURRENTLY ix_customers_name" in text
     assert "since the last statistics reset" in text  # a reset makes every index look unused
     assert "unused: customers_pkey" not in text  # key constraints are never "unused"
+    assert "unused: ix_orders_status_placed" not in text  # open_orders' plan in the cost table uses it
+    assert "planned: ix_orders_status_placed on orders" in text and "keep it" in text
 
 
 def test_json_shape(json_run) -> None:
@@ -175,6 +177,11 @@ def test_json_shape(json_run) -> None:
     assert patterns["open_orders"]["indexes"] == ["ix_orders_status_placed"]  # served by what exists
     assert [e["name"] for e in data["existing"]["redundant"]] == ["ix_orders_status"]
     assert "ix_customers_name" in [e["name"] for e in data["existing"]["unused"]]
+    # "unused" never contradicts the cost table: open_orders' plan uses ix_orders_status_placed
+    planned = {n for p in data["patterns"] for n in p["indexes"]}
+    assert not planned & {e["name"] for e in data["existing"]["unused"]}, planned
+    assert [e["name"] for e in data["existing"]["planned"]] == ["ix_orders_status_placed"]
+    assert "open_orders" in data["existing"]["planned"][0]["detail"]
     assert data["existing"]["duplicate"] == []
     assert all(r["reason"] for r in data["rejected"])
     assert data["applied"] == [] and data["apply_errors"] == []

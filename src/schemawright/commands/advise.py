@@ -180,7 +180,26 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
         raise AdviseFailure(str(error)) from None
     except DatabaseError as error:
         raise AdviseFailure(f"the advisor failed on {shown}: {error}") from None
-    return AdviseReport(advice, shown, workload.source, existing, reset, workload.skipped)
+    return AdviseReport(advice, shown, workload.source, reconcile(existing, advice.patterns), reset, workload.skipped)
+
+
+def reconcile(existing: list[ExistingIndex], patterns) -> list[ExistingIndex]:  # noqa: ANN001 - [PatternCost]
+    """An index with idx_scan = 0 that a plan of this very report uses (with or without the
+    advice) is no "unused, drop it": idx_scan counts executions since the last reset, EXPLAIN
+    counts none, so both are read from the same EXPLAIN data as the cost table."""
+    users: dict[str, list[str]] = {}
+    for p in patterns:
+        for name in dict.fromkeys(tuple(p.indexes) + tuple(p.before_indexes)):
+            users.setdefault(name, []).append(p.name)
+    out = []
+    for e in existing:
+        if e.kind == "unused" and e.name in users:
+            e = ExistingIndex(e.name, e.table, "planned",
+                              f"idx_scan is 0, but the workload's plans use it ({', '.join(users[e.name])})",
+                              "keep it: the plans in the cost table choose it (idx_scan counts only executions "
+                              "since the last statistics reset)", e.size_bytes)
+        out.append(e)
+    return out
 
 
 def _drop_concurrently(name: str, if_exists: bool = False) -> str:

@@ -22,7 +22,7 @@ class ExistingIndex:
 
     name: str
     table: str
-    kind: str  # unused, duplicate or redundant
+    kind: str  # unused, duplicate, redundant, or planned (idx_scan 0 but the workload's plans use it)
     detail: str
     fix: str
     size_bytes: int | None = None
@@ -151,7 +151,7 @@ def to_json(report: AdviseReport) -> dict:
         "rejected": [{"candidate": r.candidate.label(), "reason": r.reason} for r in a.rejected],
         "existing": {kind: [{"name": e.name, "table": e.table, "detail": e.detail, "fix": e.fix,
                              "size_bytes": e.size_bytes} for e in report.existing if e.kind == kind]
-                     for kind in ("unused", "duplicate", "redundant")},
+                     for kind in ("unused", "duplicate", "redundant", "planned")},
         "statistics_reset": report.statistics_reset,
         "applied": list(report.applied),
         "apply_errors": list(report.apply_errors),

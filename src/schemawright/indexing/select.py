@@ -109,7 +109,8 @@ class PatternCost:
     frequency: float
     before: float
     after: float
-    indexes: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()  # what its plan uses with the advice (EXPLAIN's Index Name)
+    before_indexes: tuple[str, ...] = ()  # what its plan uses now, without the advice
 
 
 @dataclass
@@ -437,7 +438,8 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
         for handle in state.chosen:
             engine.drop(handle)
     patterns = [PatternCost(n, state.weights[n], before[n].cost, final[n].cost,
-                            tuple(_named(i, chosen) for i in final[n].indexes)) for n in state.weights]
+                            tuple(_named(i, chosen) for i in final[n].indexes), before[n].indexes)
+                for n in state.weights]
     new_design = _with_indexes(session.design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
     return Advice(new_design, engine.kind, budget, session.data_bytes, chosen, rejected, patterns, base_total,
                   after_total, time.perf_counter() - start, state.evaluations, dict(workload.failures),

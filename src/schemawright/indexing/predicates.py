@@ -56,6 +56,9 @@ class TableAccess:
     star: bool = False  # SELECT * (or t.*): every column is read
     gin: list[tuple[Key, str]] = field(default_factory=list)  # (key, operator kind: fulltext, contains ...)
     constants: list[str] = field(default_factory=list)  # `status = 'open'`: SQL of constant predicates
+    # LIKE/ILIKE a trigram index serves: (key, infix) -- infix: the pattern surely starts with a
+    # wildcard ('%x%'); False: an ILIKE with a parameter, which no B-tree serves either way.
+    trigram: list[tuple[Key, bool]] = field(default_factory=list)
 
     @staticmethod
     def add(bucket: list, item: object) -> None:
@@ -108,8 +111,39 @@ def key_of(node: exp.Expression) -> Key:
     return "(" + plain.sql(dialect="postgres") + ")"
 
 
-def analyse(sql: str, design: m.Design) -> QueryAccess:
-    """Per-table demands of a query that parses (raise ParseError otherwise)."""
+def sargable(node: exp.Expression) -> bool:
+    """A predicate an index scan can use: not inside CASE, an aggregate, a FILTER clause or a
+    NOT, not in the select list, and not a constant compared in a JOIN's ON clause (for an
+    outer join it decides which rows match, not which are returned).  Read up to the nearest
+    SELECT, so a predicate of a subquery (EXISTS, NOT EXISTS) is judged in its own query."""
+    child, parent = node, node.parent
+    while parent is not None and not isinstance(parent, (exp.Select, exp.Subquery)):
+        if isinstance(parent, (exp.Case, exp.If, exp.AggFunc, exp.Filter, exp.Not, exp.Window)):
+            return False
+        if isinstance(parent, exp.Join) and child.arg_key == "on":
+            return _column_to_column(node)
+        child, parent = parent, parent.parent
+    return not (isinstance(parent, exp.Select) and child.arg_key == "expressions")
+
+
+def _column_to_column(node: exp.Expression) -> bool:
+    """`a.x = b.y`: a join key; a constant in an ON clause is no seek."""
+    left, right = node.args.get("this"), node.args.get("expression")
+    return isinstance(node, exp.EQ) and all(s is not None and s.find(exp.Column) is not None for s in (left, right))
+
+
+def _infix(pattern: exp.Expression | None) -> bool:
+    """'%x%', or '%' || :q || '%': the pattern starts with a wildcard."""
+    while isinstance(pattern, exp.DPipe):
+        pattern = pattern.this
+    return isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this[:1] in ("%", "_")
+
+
+def analyse(sql: str, design: m.Design, *, sargable_only: bool = False) -> QueryAccess:
+    """Per-table demands of a query that parses (raise ParseError otherwise).
+
+    `sargable_only`: predicates no index scan can use (see `sargable`) give no keys, and an
+    ILIKE gives no B-tree prefix key (the offline first cut, which no planner checks)."""
     query = parsed(sql)
     tree = query.tree
     aliases, _ = _tables(query)
@@ -149,6 +183,8 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
     for node in query.all(exp.EQ, exp.NEQ, exp.In, *_RANGE, exp.Between, exp.Like, exp.ILike, exp.Is):
         if isinstance(node.parent, (exp.Update, exp.OnConflict)):
             continue  # SET a = 1 is an assignment, not a predicate
+        if sargable_only and not sargable(node):
+            continue
         left, right = node.this, node.args.get("expression")
         if isinstance(node, exp.EQ) and isinstance(right, exp.Any):  # x = ANY(:ids)
             if (use := owner(left)) is not None and constant(right):
@@ -194,18 +230,26 @@ def analyse(sql: str, design: m.Design) -> QueryAccess:
             continue  # `<>` selects most rows: no B-tree seek
         elif isinstance(node, (exp.Like, exp.ILike)):
             text = right.this if isinstance(right, exp.Literal) and right.is_string else None
-            if text is None or (text and text[0] not in "%_"):
+            if _infix(right):
+                use.add(use.trigram, (key, True))
+            elif sargable_only and isinstance(node, exp.ILike):
+                use.add(use.trigram, (key, False))  # case-insensitive: no B-tree prefix scan
+            elif text is None or (text and text[0] not in "%_"):
                 use.add(use.prefix, key)  # a parameter is taken as a prefix pattern ('abc%')
         else:
             use.add(use.range, key)
 
     for node_type, kind in _GIN_OPERATORS.items():
         for node in query.all(node_type):
+            if sargable_only and not sargable(node):
+                continue
             for side, other in ((node.this, node.args.get("expression")), (node.args.get("expression"), node.this)):
                 if side is not None and (use := owner(side)) is not None and constant(other):
                     use.add(use.gin, (key_of(side), kind))
                     break
     for node in query.all(exp.MatchAgainst):  # tsv @@ to_tsquery(...)
+        if sargable_only and not sargable(node):
+            continue
         for target in node.expressions:
             if (use := owner(target)) is not None and constant(node.this):
                 use.add(use.gin, (key_of(target), "fulltext"))

@@ -80,6 +80,9 @@ MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per r
 MIN_GAIN = 0.001
 MAX_STEPS = 50
 MAX_SWAP_ROUNDS = 10
+# The advisor's own time: past this the search keeps what it has chosen and stops (a user waits
+# for it; issue 13 asks for under 10 minutes for about 100 queries).  `max_seconds` of advise.
+MAX_SECONDS = 540.0
 _SQL = PostgresGenerator()  # the session setup statements of the what-if advisor
 
 Progress = Callable[[str], None]
@@ -101,6 +104,25 @@ class Chosen:
 class Rejected:
     candidate: Candidate
     reason: str
+
+
+@dataclass
+class AdvisorTime:
+    """Where the advisor's own time went (printed by `advise`)."""
+
+    seconds: float = 0.0  # wall clock of the search, session setup excluded
+    explains: int = 0  # what-if EXPLAINs run
+    explain_seconds: float = 0.0
+    cache_hits: int = 0  # costs answered from the (pattern, what-if indexes) cache
+    whatif_indexes: int = 0  # hypothetical (or built) indexes created
+    pruned: int = 0  # candidate moves not costed: their benefit bound per byte was below the best
+    stopped: str = ""  # why the search stopped early ("" = it converged)
+
+    def line(self) -> str:
+        text = (f"{self.seconds:.1f} s wall clock; {self.explains:,} what-if EXPLAINs ({self.explain_seconds:.1f} s), "
+                f"{self.cache_hits:,} costs from the cache, {self.whatif_indexes:,} what-if indexes, "
+                f"{self.pruned:,} moves pruned (could not beat the best benefit per byte)")
+        return text + (f"; stopped: {self.stopped}" if self.stopped else "")
 
 
 @dataclass
@@ -128,6 +150,7 @@ class Advice:
     evaluations: int
     not_costed: dict[str, str] = field(default_factory=dict)
     parameter_values: str = ""  # where the bound values came from (table_reads summary)
+    timing: AdvisorTime = field(default_factory=AdvisorTime)
 
     @property
     def size_bytes(self) -> int:
@@ -138,8 +161,9 @@ class State:
     """The chosen configuration and the cost bookkeeping of the search."""
 
     def __init__(self, workload: Workload, accesses: dict[str, QueryAccess], design: m.Design,
-                 memo: dict | None = None, sizes: dict | None = None):
+                 memo: dict | None = None, sizes: dict | None = None, counters: dict | None = None):
         self.workload = workload
+        self.counters: dict[str, int] = {} if counters is None else counters  # cache hits, shared
         # A pattern's cost depends only on the what-if indexes on the tables it reads: remember it
         # per (pattern, those indexes), across steps, searches and budgets of one session.
         self.memo: dict[tuple[str, frozenset[Candidate]], Costed] = {} if memo is None else memo
@@ -210,6 +234,8 @@ class State:
             if live is not None:
                 live()
             self.memo[key] = self.workload.cost(name)
+        else:
+            self.counters["cache hits"] = self.counters.get("cache hits", 0) + 1
         return self.memo[key]
 
     def trial(self, table: str, handles: list[Handle], config: list[Candidate] | None = None,
@@ -261,11 +287,12 @@ class Session:
     real_size: dict[Candidate, int]  # candidates built once to measure them (shared by every search)
     memo: dict = field(default_factory=dict)  # State.memo, shared by every search of the session
     sizes: dict = field(default_factory=dict)  # State.sizes, likewise
+    counters: dict = field(default_factory=dict)  # cache hits, likewise
 
     def state(self) -> State:
         """A fresh, empty configuration (no what-if index chosen); costs already known to the
         session are reused."""
-        return State(self.workload, self.accesses, self.design, self.memo, self.sizes)
+        return State(self.workload, self.accesses, self.design, self.memo, self.sizes, self.counters)
 
 
 @contextmanager
@@ -370,6 +397,7 @@ def advise(
     progress: Progress | None = None,
     reads: WholeTables | None = None,
     lift_literals: bool = False,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> Advice:
     """Planner-checked indexes for `design`'s access patterns on the database at `database_url`.
 
@@ -384,21 +412,27 @@ def advise(
     default, statistics and samples on a user's database).  lift_literals: candidates from the
     patterns with their predicates' constants as parameters (workload.literals_as_parameters;
     a workload's literals are sample values, a spec's `status = 'open'` is the pattern).
+    max_seconds: the advisor's own time limit (None: none); past it the search stops and keeps
+    what it has chosen (Advice.timing.stopped says so).
     """
     start = time.perf_counter()
     with what_if_session(design, database_url, whatif=whatif, allow_builds=allow_builds, freeze=freeze,
                          analyze=analyze, enums=enums, seed=seed, progress=progress, reads=reads,
                          lift_literals=lift_literals) as session:
         return advise_in(session, budget_bytes, max_index_writes=max_index_writes, min_gain=min_gain,
-                         progress=progress, start=start)
+                         progress=progress, start=start, max_seconds=max_seconds)
 
 
 def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_writes: int = DEFAULT_MAX_INDEX_WRITES,
-              min_gain: float = MIN_GAIN, progress: Progress | None = None, start: float | None = None) -> Advice:
+              min_gain: float = MIN_GAIN, progress: Progress | None = None, start: float | None = None,
+              max_seconds: float | None = MAX_SECONDS) -> Advice:
     """`advise` within an open session (the benchmark runs several budgets in one session);
     leaves no what-if index behind."""
     say = progress or (lambda _s: None)
     start = time.perf_counter() if start is None else start
+    search_start = time.perf_counter()
+    deadline = None if max_seconds is None else start + max_seconds
+    counted = _counts(session)
     budget = int(budget_bytes if budget_bytes is not None else DEFAULT_BUDGET_FRACTION * session.data_bytes)
     engine, builder, workload, candidates = session.engine, session.builder, session.workload, session.candidates
     state = session.state()
@@ -410,6 +444,7 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
     atoms_only = CandidateSet(atoms=dict(candidates.atoms), extension_keys=candidates.extension_keys)
     plain = Search(session.state(), engine, atoms_only, budget, max_index_writes, base_total, session.real_size,
                    min_gain)
+    plain.deadline = deadline
     try:
         plain.run(say)
         plain.prune()
@@ -420,6 +455,7 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
         for handle in plain.state.chosen:
             engine.drop(handle)
     search = Search(state, engine, candidates, budget, max_index_writes, base_total, session.real_size, min_gain)
+    search.deadline = deadline
     try:
         search.run(say)
         search.prune()
@@ -441,9 +477,22 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
                             tuple(_named(i, chosen) for i in final[n].indexes), before[n].indexes)
                 for n in state.weights]
     new_design = _with_indexes(session.design, chosen, rejected, patterns, candidates, workload.failures, engine.kind)
+    now = _counts(session)
+    timing = AdvisorTime(time.perf_counter() - search_start, now[0] - counted[0], now[1] - counted[1],
+                         now[2] - counted[2], now[3] - counted[3], plain.pruned + search.pruned,
+                         search.stopped or plain.stopped)
     return Advice(new_design, engine.kind, budget, session.data_bytes, chosen, rejected, patterns, base_total,
                   after_total, time.perf_counter() - start, state.evaluations, dict(workload.failures),
-                  workload.reads.summary())
+                  workload.reads.summary(), timing)
+
+
+def _counts(session: Session) -> tuple[int, float, int, int]:
+    """EXPLAINs, their seconds, cache hits and what-if indexes created so far in the session."""
+    created = session.engine.created
+    if session.builder is not None and session.builder is not session.engine:
+        created += session.builder.created
+    return (session.workload.explains, session.workload.explain_seconds,
+            session.counters.get("cache hits", 0), created)
 
 
 def _expression_statistics(db: Database, design: m.Design, tables: list[str]) -> list[str]:
@@ -516,6 +565,10 @@ class Search:
         self.removed: dict[Candidate, str] = {}
         self.benefits: dict[Candidate, float] = {}
         self.cache: dict[tuple, tuple[float, int, str]] = {}  # (move, table signature) -> benefit, size, source
+        self.bounds: dict[tuple, float] = {}  # (candidate, extended candidate) -> benefit when last costed
+        self.pruned = 0
+        self.deadline: float | None = None  # perf_counter time after which the search stops
+        self.stopped = ""
         # HypoPG runs: sizes of candidates built to check the budget (shared within a session)
         self.real_size: dict[Candidate, int] = {} if real_size is None else real_size
 
@@ -532,6 +585,7 @@ class Search:
     def evaluate(self, cand: Candidate, replaces: Handle | None) -> tuple[float, int, str] | None:
         key = (cand, replaces.candidate if replaces else None, self.signature(cand.table))
         if key in self.cache:
+            self.state.counters["cache hits"] = self.state.counters.get("cache hits", 0) + 1
             return self.cache[key]
         created: list[Handle] = []
         hidden: list[Handle] = []
@@ -574,19 +628,17 @@ class Search:
         again = self.engine.create(handle.candidate)
         handle.ident, handle.owner = again.ident, again.owner
 
-    def moves(self) -> list[Move]:
+    def options(self) -> list[tuple[float, Candidate, Handle | None]]:
+        """Every move of this step as (bound on its benefit per byte, candidate, index it
+        extends), best bound first.  The bound is the benefit the move had when last costed
+        (adding indexes rarely makes another one more useful: the lazy greedy of Minoux /
+        CELF), infinite for a move never costed."""
         chosen = {h.candidate for h in self.state.chosen}
-        out: list[Move] = []
+        out: list[tuple[float, Candidate, Handle | None]] = []
         for cand in self.proposals:
             if cand in chosen or cand in self.unsupported or cand in self.removed:
                 continue
-            found = self.evaluate(cand, None)
-            if found is None:
-                continue
-            benefit, size, source = found
-            self.first_benefit.setdefault(cand, benefit)
-            self.last_benefit[cand] = benefit
-            out.append(Move(cand, None, benefit, size, size, source))
+            out.append((self._bound(cand, None), cand, None))
         for handle in self.state.chosen:  # Extend: grow a chosen B-tree by one key
             base = handle.candidate
             if base.method != "btree" or len(base.keys) >= 4:
@@ -595,20 +647,57 @@ class Search:
                 if key in base.key_names:
                     continue
                 ext = base.extended(key)
-                if ext in chosen:
-                    continue
-                found = self.evaluate(ext, handle)
-                if found is not None:
-                    benefit, size, source = found
-                    out.append(Move(ext, handle, benefit, size - handle.size, size, source))
+                if ext not in chosen:
+                    out.append((self._bound(ext, handle), ext, handle))
+        out.sort(key=lambda o: (-o[0], o[1].label()))
         return out
+
+    def _bound(self, cand: Candidate, replaces: Handle | None) -> float:
+        benefit = self.bounds.get((cand, replaces.candidate if replaces else None))
+        known = self.state.sizes.get(cand)
+        if benefit is None or known is None:
+            return float("inf")
+        return benefit / max(known[0] - (replaces.size if replaces else 0), 1)
+
+    def _cannot_fit(self, cand: Candidate, replaces: Handle | None) -> bool:
+        """Known, trusted size (size model or a build) over the room left: no need to cost it."""
+        known = self.state.sizes.get(cand)
+        if known is None or known[1] == "hypopg estimate":
+            return False  # a real build may be smaller (resize)
+        return self.used() + known[0] - (replaces.size if replaces else 0) > self.budget
+
+    def out_of_time(self) -> bool:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            self.stopped = self.stopped or "the advisor's time limit; the indexes chosen so far are kept"
+            return True
+        return False
 
     def run(self, say: Progress) -> None:
         for _step in range(MAX_STEPS):
+            if self.out_of_time():
+                return
             threshold = self.min_gain * self.base
             best: Move | None = None
             best_ratio = 0.0
-            for move in self.moves():
+            options = self.options()
+            for i, (bound, cand, replaces) in enumerate(options):
+                if best is not None and bound < best_ratio:
+                    self.pruned += len(options) - i  # none of the rest can beat the best
+                    break
+                if self._cannot_fit(cand, replaces):
+                    known = self.state.sizes[cand][0]
+                    self.blocked.setdefault(cand, f"over the storage budget: {known:,} bytes "
+                                            f"with {self.used():,} of {self.budget:,} already used")
+                    continue
+                found = self.evaluate(cand, replaces)
+                if found is None:
+                    continue
+                benefit, size, source = found
+                self.bounds[(cand, replaces.candidate if replaces else None)] = benefit
+                if replaces is None:
+                    self.first_benefit.setdefault(cand, benefit)
+                    self.last_benefit[cand] = benefit
+                move = Move(cand, replaces, benefit, size - (replaces.size if replaces else 0), size, source)
                 if move.benefit <= threshold:
                     continue
                 if self.used() + move.added > self.budget and move.source == "hypopg estimate":
@@ -636,6 +725,8 @@ class Search:
         room it frees greedily again, and repeat while a swap saves."""
         threshold = self.min_gain * self.base
         for _round in range(MAX_SWAP_ROUNDS):
+            if self.out_of_time():
+                return
             chosen = {h.candidate for h in self.state.chosen}
             best: Move | None = None
             for handle in list(self.state.chosen):

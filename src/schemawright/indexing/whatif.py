@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 
 from schemawright import model as m
@@ -67,9 +68,11 @@ class BuildWhatIf:
         self.db = db
         self._serial = itertools.count(1)
         self.live: dict[str, Handle] = {}
+        self.created = 0  # indexes built, for the advisor's time report
 
     def create(self, candidate: Candidate) -> Handle:
         name = f"{WHATIF_PREFIX}{next(self._serial)}"
+        self.created += 1
         self.db.execute(create_index(candidate.to_index(name)))
         size = int(self.db.query_value("SELECT pg_relation_size(%s::regclass)", [quote_ident(name)]) or 0)
         handle = Handle(candidate, name, size, "built", self)
@@ -94,6 +97,7 @@ class HypoPGWhatIf:
         self.db = db
         self.fallback = fallback
         self.model = SizeModel(db)
+        self.created = 0  # hypothetical indexes made, for the advisor's time report
         self.db.execute("SELECT hypopg_reset()")
 
     def create(self, candidate: Candidate) -> Handle:
@@ -102,6 +106,7 @@ class HypoPGWhatIf:
                 raise Unsupported(f"HypoPG cannot simulate {candidate.method} indexes and real builds are not allowed")
             return self.fallback.create(candidate)
         statement = create_index(candidate.to_index("hypo")).rstrip(";")
+        self.created += 1
         try:
             oid = self.db.query_value("SELECT indexrelid FROM hypopg_create_index(%s)", [statement])
         except DatabaseError as error:
@@ -166,6 +171,8 @@ class Workload:
         self.reads = reads or WholeTables()  # how parameter values may read the tables
         self.prepared: dict[str, PreparedPattern] = {}
         self.failures: dict[str, str] = {}
+        self.explains = 0  # EXPLAINs run and their time, for the advisor's time report
+        self.explain_seconds = 0.0
         db.execute("SET plan_cache_mode = force_custom_plan")
         for i, pattern in enumerate(design.access_patterns):
             try:
@@ -213,7 +220,10 @@ class Workload:
         return out
 
     def explain(self, prepared: PreparedPattern) -> Costed:
+        start = time.perf_counter()
         plan = self.db.query_value(f"EXPLAIN (FORMAT JSON) {prepared.call}")
+        self.explains += 1
+        self.explain_seconds += time.perf_counter() - start
         root = plan[0]["Plan"]
         names: list[str] = []
 

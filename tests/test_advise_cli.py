@@ -8,6 +8,7 @@ server, which has no HypoPG.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -134,6 +135,8 @@ def test_text_recommends_concurrent_index_with_costs(text_run) -> None:
     assert "CREATE INDEX CONCURRENTLY" in text and "ON orders (customer_id" in text
     assert "serves orders_of_customer" in text and "serves q2" in text  # unnamed statement 2 is q2
     assert "size model" in text  # real bytes, not HypoPG's twofold estimate
+    assert re.search(r"advisor time: \d+\.\d s wall clock; [\d,]+ what-if EXPLAINs \([\d.]+ s\), [\d,]+ costs from "
+                     r"the cache, [\d,]+ what-if indexes", text), text
     assert "Workload cost: " in text and " -> " in text
     for name in ("orders_of_customer", "q2", "open_orders"):
         assert any(line.strip().startswith(name) and "->" in line for line in text.splitlines()), name
@@ -155,9 +158,13 @@ def test_existing_unused_and_redundant_indexes_are_reported(text_run) -> None:
 
 def test_json_shape(json_run) -> None:
     data, _, _ = json_run
-    assert set(data) == {"version", "database", "whatif", "workload", "budget_bytes", "data_bytes", "cost", "create",
-                         "patterns", "not_costed", "rejected", "existing", "statistics_reset", "applied",
+    assert set(data) == {"version", "database", "whatif", "workload", "budget_bytes", "data_bytes", "advisor", "cost",
+                         "create", "patterns", "not_costed", "rejected", "existing", "statistics_reset", "applied",
                          "apply_errors"}
+    advisor = data["advisor"]  # the advisor's own time, from the same run
+    assert 0 < advisor["seconds"] < 300 and 0 < advisor["explain_seconds"] <= advisor["seconds"]
+    assert advisor["whatif_explains"] > 0 and advisor["whatif_indexes"] > 0 and advisor["cache_hits"] > 0
+    assert advisor["stopped"] == ""
     assert data["version"] == 1 and data["whatif"] == "hypopg" and PASSWORD not in json.dumps(data)
     assert data["workload"]["statements"] == 3
     assert data["cost"]["after"] < data["cost"]["before"] / 10 and data["cost"]["change"] < -0.9

@@ -296,3 +296,25 @@ def test_a_partial_copy_of_a_unique_key_is_not_proposed() -> None:
     found = propose(shop, {"by_sku": analyse(sql, shop)})
     assert not [c for c in found.all() if c.where and c.key_names[:1] == ("sku",)]
     assert any(owner == "uq_products_sku" for _cand, owner in found.existing)
+
+
+def test_pruned_search_chooses_what_the_full_search_chooses(shop_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moves whose last benefit per byte cannot beat the step's best are not costed again; on
+    the shop workload that skips moves and changes no choice."""
+    from schemawright.indexing import select
+
+    pruned = advise(design(), shop_url, whatif="build")
+    assert pruned.timing.pruned > 0 and pruned.timing.explains > 0 and pruned.timing.cache_hits > 0
+    monkeypatch.setattr(select.Search, "_bound", lambda self, cand, replaces: float("inf"))
+    full = advise(design(), shop_url, whatif="build")
+    assert full.timing.pruned == 0
+    assert [c.candidate.label() for c in pruned.chosen] == [c.candidate.label() for c in full.chosen]
+    assert pruned.cost_after == pytest.approx(full.cost_after, rel=1e-3)  # real builds: costs vary a little
+    assert pruned.timing.explains < full.timing.explains
+
+
+def test_time_limit_stops_the_search_and_says_so(shop_url: str) -> None:
+    stopped = advise(design(), shop_url, whatif="build", max_seconds=0)
+    assert "time limit" in stopped.timing.stopped and stopped.chosen == []
+    assert "stopped: the advisor's time limit" in stopped.timing.line()
+    assert advise(design(), shop_url, whatif="build").timing.stopped == ""

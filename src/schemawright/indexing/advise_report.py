@@ -74,7 +74,8 @@ def render_text(report: AdviseReport) -> str:
               f"what-if: {a.whatif} (hypothetical indexes; nothing was built or analysed; costs use the "
               "planner's current statistics)"),
              f"storage budget: {_size(a.budget_bytes)} (tables: {_size(a.data_bytes)})",
-             f"parameter values: {a.parameter_values or 'not recorded'}", ""]
+             f"parameter values: {a.parameter_values or 'not recorded'}",
+             f"advisor time: {a.timing.line()}", ""]
     created = statements(a)
     chosen = {c.name: c for c in a.chosen}
     if created:
@@ -138,6 +139,10 @@ def to_json(report: AdviseReport) -> dict:
                      "skipped": list(report.skipped), "parameter_values": a.parameter_values},
         "budget_bytes": a.budget_bytes,
         "data_bytes": a.data_bytes,
+        "advisor": {"seconds": round(a.timing.seconds, 3), "whatif_explains": a.timing.explains,
+                    "explain_seconds": round(a.timing.explain_seconds, 3), "cache_hits": a.timing.cache_hits,
+                    "whatif_indexes": a.timing.whatif_indexes, "pruned_moves": a.timing.pruned,
+                    "stopped": a.timing.stopped},
         "cost": {"before": round(a.cost_before, 2), "after": round(a.cost_after, 2),
                  "change": round((a.cost_after - a.cost_before) / a.cost_before, 4) if a.cost_before > 0 else 0.0},
         "create": [{"name": index.name, "table": index.table, "statement": sql,

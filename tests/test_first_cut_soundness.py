@@ -278,3 +278,17 @@ def test_indexes_apply_and_match_their_queries_on_a_real_server(design, pg_url):
                 "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s", (by_pattern[pattern],))}
             assert any(f" {name} " in plan or plan.endswith(f" {name}") or f" {name}\n" in plan for name in names), \
                 (pattern, plan)
+
+
+def test_lint_accepts_the_lookup_foreign_key_design_leaves_unindexed(design):
+    """SW301 stays quiet for the foreign key design leaves unindexed on purpose (tiny, never
+    deleted), and still reports it once the spec's volumes no longer show a tiny table."""
+    from schemawright.lint import lint
+
+    def unindexed(d: m.Design) -> set[str]:
+        return {f.message for f in lint(d) if f.code == "SW301"}
+
+    assert not unindexed(design)
+    bigger = design.model_copy(update={"volumes": tuple(
+        v.model_copy(update={"rows": 5000}) if v.entity == "Currency" else v for v in design.volumes)})
+    assert unindexed(bigger) == {"foreign key payments.(currency_id) -> currencies has no index"}

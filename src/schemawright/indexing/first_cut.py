@@ -71,17 +71,18 @@ class _Plan:
         self.served: dict[str, set[str]] = {}  # existing index or key -> patterns it serves
         self.held: dict[str, str] = {}  # subject -> reason (a Decision each)
 
-    def propose(self, cand: Candidate, pattern: str | None, rule: str) -> None:
-        owner = self.owner(cand)
+    def propose(self, cand: Candidate, pattern: str | None, rule: str, equal: int = 0) -> None:
+        """`equal`: how many leading keys the pattern compares for equality (their direction is free)."""
+        owner = self.owner(cand, equal)
         if owner is not None:
             if pattern:
                 self.served.setdefault(owner, set()).add(pattern)
             return
         self.proposals.setdefault(cand, Proposal(cand)).note(pattern, rule)
 
-    def owner(self, cand: Candidate) -> str | None:
+    def owner(self, cand: Candidate, equal: int = 0) -> str | None:
         """The existing index or key that already gives this candidate's scan."""
-        return next((name for name, ex in self.present if _serves(ex, cand)), None)
+        return next((name for name, ex in self.present if _serves(ex, cand, equal)), None)
 
     def hold(self, subject: str, reason: str) -> None:
         self.held.setdefault(subject, reason)
@@ -168,6 +169,7 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
                                                 "it leads no index (a partial index needs a literal value)")
     keys: list[tuple[str, bool]] = [(k, False) for k in selective]
     keys += [(k, False) for k in lows if k not in literal and selective]
+    equal = len(keys)
     seek = [k for k in (use.prefix + use.range) if not plan.card.low(table, k)][:1]
     sort = [(k, d) for k, d in use.sort if k not in equality]
     stops_early = access.limit is not None and len(access.tables) == 1
@@ -176,9 +178,9 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
         rule = "equality columns, then the sort columns (rows come in order)"
     elif seek:
         in_order = Candidate(table, tuple(keys + sort))
-        if sort and plan.owner(in_order):
+        if sort and plan.owner(in_order, len(keys)):
             # The existing key returns rows already in order; the range only filters them.
-            plan.propose(in_order, pattern, "")
+            plan.propose(in_order, pattern, "", len(keys))
             return
         keys += [(seek[0], False)]
         rule = "equality columns, then one range column"
@@ -217,7 +219,7 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
         moved = [k for k in lows if k not in literal and selective]
         if moved:
             note += f"; {', '.join(moved)} after the selective column(s): " + "; ".join(lows[k] for k in moved)
-    plan.propose(Candidate(table, tuple(keys), where=where), pattern, note)
+    plan.propose(Candidate(table, tuple(keys), where=where), pattern, note, equal)
 
 
 _GIN_WORDS = {"fulltext": "full-text search (@@)", "contains": "containment operator (@>)",
@@ -252,29 +254,54 @@ class _Writes:
         return any((table, c) in self.updates for c in columns)
 
 
+def _foreign_key_need(card: Cardinality, writes: _Writes, table: m.Table, fk: m.ForeignKey) -> str | None:
+    """Why the foreign key's columns need an index, or None for a tiny lookup table that no
+    pattern deletes from or re-keys (its delete check never runs; joins read the child by other keys)."""
+    deleting = writes.deleted.get(fk.ref_table)
+    if deleting:
+        return f"rows of {fk.ref_table} are deleted (access pattern {', '.join(deleting)}): the foreign " \
+               f"key's ON DELETE {fk.on_delete.upper()} check reads {table.name} by {', '.join(fk.columns)}"
+    if writes.rekeyed(fk.ref_table, fk.ref_columns):
+        return f"{fk.ref_table}'s key is updated: the foreign key's check reads {table.name} by {', '.join(fk.columns)}"
+    parent_rows = card.rows(fk.ref_table)
+    if parent_rows is None or parent_rows > TINY_PARENT_ROWS:
+        return f"joins from {fk.ref_table} and the check run on every delete of a {fk.ref_table} row " \
+               f"would otherwise scan {table.name}"
+    return None
+
+
+def lookup_foreign_keys(design: m.Design) -> dict[tuple[str, tuple[str, ...]], str]:
+    """(table, columns) -> why the first cut gives this foreign key no index (a tiny lookup table
+    nothing deletes from); lint's unindexed-foreign-key rule accepts these."""
+    accesses = {}
+    for pattern in design.access_patterns:
+        try:
+            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design, sargable_only=True)
+        except (ParseError, TokenError):
+            continue
+    card, writes = Cardinality(design), _Writes(design, accesses)
+    return {(table.name, fk.columns): _lookup_reason(card, table, fk) for table in design.tables
+            for fk in table.foreign_keys if _foreign_key_need(card, writes, table, fk) is None}
+
+
+def _lookup_reason(card: Cardinality, table: m.Table, fk: m.ForeignKey) -> str:
+    return f"{fk.ref_table} is a lookup table of about {card.rows(fk.ref_table):,} rows that no access pattern " \
+           f"deletes from or re-keys: the foreign key's delete check never runs, so an index would only cost " \
+           f"upkeep on every write of {table.name}"
+
+
 def _foreign_keys(plan: _Plan, writes: _Writes) -> None:
     for table in plan.design.tables:
         for fk in table.foreign_keys:
             cand = Candidate(table.name, tuple((c, False) for c in fk.columns))
-            parent_rows = plan.card.rows(fk.ref_table)
-            deleting = writes.deleted.get(fk.ref_table)
+            why = _foreign_key_need(plan.card, writes, table, fk)
             joined = any(cand.key_names == c.key_names[:len(fk.columns)] for c in plan.proposals if c.table == table.name)
-            if deleting:
-                why = f"rows of {fk.ref_table} are deleted (access pattern {', '.join(deleting)}): the foreign " \
-                      f"key's ON DELETE {fk.on_delete.upper()} check reads {table.name} by {', '.join(fk.columns)}"
-            elif writes.rekeyed(fk.ref_table, fk.ref_columns):
-                why = f"{fk.ref_table}'s key is updated: the foreign key's check reads {table.name} by " \
-                      f"{', '.join(fk.columns)}"
-            elif parent_rows is None or parent_rows > TINY_PARENT_ROWS or joined:
-                why = f"joins from {fk.ref_table} and the check run on every delete of a {fk.ref_table} row " \
-                      f"would otherwise scan {table.name}"
-            else:
+            if why is None and joined:
+                why = f"joins from {fk.ref_table}"
+            if why is None:
                 if plan.owner(cand) is None:
                     plan.hold(f"{table.name}.{'_'.join(fk.columns)} (foreign key to {fk.ref_table})",
-                              f"{fk.ref_table} is a lookup table of about {parent_rows:,} rows that no access pattern "
-                              f"deletes from or re-keys: the foreign key's delete check never runs and no pattern "
-                              f"joins from it to {table.name}, so an index would only cost upkeep on every write "
-                              f"of {table.name}")
+                              _lookup_reason(plan.card, table, fk))
                 continue
             plan.propose(cand, None, f"foreign key to {fk.ref_table}: {why}")
 
@@ -328,18 +355,22 @@ def _unique_lookup(table: m.Table | None, equality: list[str]) -> str | None:
     return next((k.name for k in keys if set(k.columns) <= set(equality)), None)
 
 
-def _serves(existing: Candidate, cand: Candidate) -> bool:
+def _serves(existing: Candidate, cand: Candidate, equal: int = 0) -> bool:
     """`covers`, where a B-tree read backwards also counts: (a, b) gives a = :x ORDER BY b DESC,
-    so directions match when they all agree or all differ."""
+    so past the `equal` leading equality keys (in any order) directions all agree or all differ."""
     if covers(existing, cand):
         return True
     if cand.method != "btree" or (existing.table, existing.method, existing.where) != (cand.table, "btree", cand.where):
         return False
     head = existing.keys[:len(cand.keys)]
-    if tuple(k for k, _ in head) != cand.key_names or not set(cand.include) <= set(existing.key_names):
+    if len(head) < len(cand.keys) or not set(cand.include) <= set(existing.key_names) | set(existing.include):
         return False
-    same = {d == e for (_, d), (_, e) in zip(head, cand.keys)}
-    return len(same) == 1
+    if {k for k, _ in head[:equal]} != {k for k, _ in cand.keys[:equal]}:
+        return False
+    if tuple(k for k, _ in head[equal:]) != cand.key_names[equal:]:
+        return False
+    same = {d == e for (_, d), (_, e) in zip(head[equal:], cand.keys[equal:])}
+    return len(same) <= 1
 
 
 def _merge(plan: _Plan) -> list[m.Index]:
@@ -353,7 +384,7 @@ def _merge(plan: _Plan) -> list[m.Index]:
                 pool[longer].note(pattern, "")
             for rule in proposal.rules:
                 pool[longer].note(None, rule)
-    indexes, names = [], set()
+    indexes, names = [], {i.name for i in plan.design.indexes}
     for cand, proposal in pool.items():
         name = cand.name()
         while name in names:

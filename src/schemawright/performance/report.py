@@ -142,6 +142,40 @@ def _advised(result: BenchResult) -> list[str]:
     return table(["Index", "Definition", "Size (bytes)", "Serves"], rows, align="llrl") + [""]
 
 
+def index_use_summary(result: BenchResult) -> str:
+    """One line: how many of the design's indexes the plans read, keep for a constraint, or waste."""
+    uses = result.index_use
+    if not uses:
+        return ""
+    used = sum(u.verdict == "used" for u in uses)
+    kept = sum(u.verdict == "kept" for u in uses)
+    unused = [u.name for u in uses if u.verdict == "unused"]
+    text_ = (f"Of the design's {len(uses)} indexes, {used} {'is' if used == 1 else 'are'} read by some pattern's "
+             f"plan at this scale and {kept} {'is' if kept == 1 else 'are'} kept for a constraint or a foreign key")
+    return text_ + (f"; {len(unused)} serve nothing here: {', '.join(code(n) for n in unused)}." if unused else
+                    "; none is unused.")
+
+
+def _index_use(result: BenchResult) -> list[str]:
+    if not result.index_use:
+        return []
+    rows = []
+    for use in result.index_use:
+        instead = f" ({code(use.instead)} leads with the same columns and serves its foreign key)" \
+            if use.instead and use.instead != "a key" else " (a key leads with the same columns)" if use.instead else ""
+        verdict = {"used": "used", "kept": f"kept: {text(use.kept_for)}",
+                   "unused": "**unused**: no plan reads it and no constraint needs it" + instead}[use.verdict]
+        elsewhere = f" (the plans of {', '.join(code(p) for p in use.not_used_by)} read another index or none)" \
+            if use.not_used_by else ""
+        rows.append([code(use.name), code(use.table), ", ".join(code(p) for p in use.used_by) or "—",
+                     verdict + elsewhere])
+    return (["## The design's indexes in the plans", "", index_use_summary(result), "",
+             "Each index of the design beside the patterns whose EXPLAIN ANALYZE at this scale reads it. An index "
+             "listed for a pattern whose plan reads another (an advisor's index, a key) says so: *served by* "
+             "is what the plan does.", ""]
+            + table(["Index", "Table", "Read by the plans of", "Verdict"], rows) + [""])
+
+
 def to_bench_markdown(result: BenchResult) -> str:
     out = [f"# Performance of {text(result.project)} at scale {result.scale:g}", "", summary(result), ""]
     out += _setup(result) + [""]
@@ -152,6 +186,7 @@ def to_bench_markdown(result: BenchResult) -> str:
             "EXPLAIN (ANALYZE, BUFFERS) after the timed runs.", ""]
     out += rules_cost(result)
     out += row_security_cost(result)
+    out += _index_use(result)
     out += ["## Indexes chosen by the advisor", ""] + _advised(result)
     out += ["## Indexes measured besides primary keys and unique constraints", ""]
     out += table(["Index", "Table", "Source"], [[code(i.name), code(i.table), i.source] for i in result.indexes]) + [""]
@@ -164,6 +199,7 @@ def performance_section(result: BenchResult) -> list[str]:
            summary(result), ""]
     out += _setup(result) + [""]
     out += pattern_table(result) + [""] + _errors(result)
+    out += [index_use_summary(result), ""] if result.index_use else []
     out += [f"![p50 and p95 latency per access pattern against its target]({CHART_SVG}) "
             f"([PNG]({CHART_PNG}); details and the advisor's indexes in [{REPORT}]({REPORT}))", ""]
     return out

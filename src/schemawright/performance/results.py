@@ -74,6 +74,27 @@ class BenchIndex:
     size_bytes: int | None = None
 
 
+@dataclass(frozen=True)
+class IndexUse:
+    """One index of the design beside the plans that read it (performance/index_use.py)."""
+
+    name: str
+    table: str
+    used_by: tuple[str, ...]  # patterns whose plan reads it
+    listed_for: tuple[str, ...]  # patterns the design says it serves
+    kept_for: str = ""  # why an index no plan reads stays ('' when some plan reads it, or nothing justifies it)
+    instead: str = ""  # an unused index's foreign key is served by this other key or index
+
+    @property
+    def verdict(self) -> str:
+        return "used" if self.used_by else "kept" if self.kept_for else "unused"
+
+    @property
+    def not_used_by(self) -> tuple[str, ...]:
+        """Patterns it is listed for whose plan reads something else."""
+        return tuple(p for p in self.listed_for if p not in self.used_by)
+
+
 @dataclass
 class BenchResult:
     project: str
@@ -90,6 +111,7 @@ class BenchResult:
     advisor_seconds: float = 0.0
     indexes: list[BenchIndex] = field(default_factory=list)
     patterns: list[PatternBench] = field(default_factory=list)
+    index_use: list[IndexUse] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:

@@ -21,6 +21,7 @@ from schemawright import model as m
 from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
+from schemawright.performance.index_use import index_use
 from schemawright.performance.results import BenchIndex, BenchResult
 from schemawright.performance.row_security import has_row_security, time_with_policies
 from schemawright.performance.rules import guarding_triggers, has_commit_checks, time_without_rules
@@ -106,6 +107,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                                            commit_checks=bool(guards) and commit_checks)
                 if patterns:
                     patterns("", len(design.access_patterns), len(design.access_patterns))
+                result.index_use = index_use(design, result.indexes, result.patterns)
             tell("Dropping the scratch database")
     return result
 

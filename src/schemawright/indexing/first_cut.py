@@ -158,7 +158,9 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
     for key, kind in use.gin:
         plan.propose(Candidate(table, ((key, False),), method="gin"), pattern,
                      f"access pattern {pattern}: GIN for the {_GIN_WORDS.get(kind, kind)} on {key}")
-    literal = {c.split(" ", 1)[0]: c for c in use.constants if c.split(" ", 1)[0] in lows}
+    # A literal subset (status = 'open') becomes a partial index's WHERE only where the column
+    # would otherwise lead; after a selective column it stays a key (one index serves more).
+    literal = {} if selective else {c.split(" ", 1)[0]: c for c in use.constants if c.split(" ", 1)[0] in lows}
     where_parts = [literal[k] for k in lows if k in literal]
     for key, why in lows.items():
         if key in literal:

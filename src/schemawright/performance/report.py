@@ -152,7 +152,8 @@ def index_use_summary(result: BenchResult) -> str:
     unused = [u.name for u in uses if u.verdict == "unused"]
     text_ = (f"Of the design's {len(uses)} indexes, {used} {'is' if used == 1 else 'are'} read by some pattern's "
              f"plan at this scale and {kept} {'is' if kept == 1 else 'are'} kept for a constraint or a foreign key")
-    return text_ + (f"; {len(unused)} serve nothing here: {', '.join(code(n) for n in unused)}." if unused else
+    serve = "serves" if len(unused) == 1 else "serve"
+    return text_ + (f"; {len(unused)} {serve} nothing here: {', '.join(code(n) for n in unused)}." if unused else
                     "; none is unused.")
 
 

@@ -1,27 +1,41 @@
-"""The index advisor against the state of the art, on TPC-H (issue 4, section 8).
+"""The index advisor against the state of the art, on TPC-H and a star schema (issues 4 and 13).
 
-    python benchmarks/index_advisor.py                       # SF 0.1, budgets 2 5 10 25 50 100 %
+    python benchmarks/index_advisor.py                       # both TPC-H settings, SF 0.1, budgets 2 5 10 25 50 100 %
+    python benchmarks/index_advisor.py --workload literature --budgets 10 100 --no-run
+    python benchmarks/index_advisor.py --workload star       # the star schema (advisor_workloads.py)
     python benchmarks/index_advisor.py --sf 0.1 1 --budgets 2 5 10 25 50 100 \\
         --database-url postgresql://postgres@127.0.0.1:5432/postgres
 
 Needs a PostgreSQL server with HypoPG (`--database-url`, default the local PostgreSQL 15) and
-the `bench` extra (`pip install -e '.[bench]'`: duckdb and its tpch extension, pinned).  For
-each scale factor it loads TPC-H into the database `tpch_sf<sf>` (tpch_data.py; reused when
-already loaded), takes the 22 queries of DuckDB's `tpch_queries()` as the workload (weight 1
-each), and in one what-if session (HypoPG, frozen statistics) runs:
+the `bench` extra (`pip install -e '.[bench]'`: duckdb and its tpch extension, pinned).
+`--workload` picks the settings (default `both`: literature and all22):
+
+- `literature`: the index-selection literature's setting: TPC-H loaded without primary or
+  foreign keys (database `tpch_sf<sf>_nokeys`, advisor_workloads.py), the 19 queries (all 22
+  but 2, 17 and 20);
+- `all22`: TPC-H with its primary keys (database `tpch_sf<sf>`, tpch_data.py) and all 22 queries
+  of DuckDB's `tpch_queries()`;
+- `star`: a star schema of our own (a fact table and four dimensions, generate_series, sized by
+  `--sf`) and 10 queries joining them with range filters (advisor_workloads.py);
+- `every`: all three.
+
+Every query weighs 1.  Per setting, in one what-if session (HypoPG, frozen statistics):
 
 - per budget (a share of the tables' size, pg_table_size): our advisor (`advise_in`) and
   Extend (`baselines.extend`), both held to real index bytes;
 - without budget: no index, every single-column index, and the floor (every candidate of up to
   3 keys at once).
 
-Per row it prints: the relative workload cost (sum of EXPLAIN costs with HypoPG under the
-configuration / with no index), the measured run time of the 22 queries with the indexes built
-for real (`statement_timeout` per query; timeouts are counted at the timeout and listed), the
-method's own run time, and the real size of the indexes (pg_relation_size after CREATE INDEX).
+The session's what-if cost cache is shared by every budget and by Extend, so a method's time
+after the first budget is lower than it would be alone.  Per row it prints: the relative
+workload cost (sum of EXPLAIN costs with HypoPG under the configuration / with no index), the
+measured run time of the queries with the indexes built for real (`statement_timeout` per
+query; timeouts are counted at the timeout and listed; skipped with `--no-run`), the method's
+own run time, and the real size of the indexes (pg_relation_size after CREATE INDEX).
 For the floor only the indexes its plans use are built (building every candidate would take
 longer than the rest of the run and changes no plan).  Then PASS/FAIL lines for the targets:
-ours below Extend at every budget; within 2 % of the floor once the budget reaches 100 %.
+ours below Extend at every budget; within 2 % of the floor once the budget reaches 100 %; and
+at the end one summary table over the settings.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +52,7 @@ sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
 
 from _report import print_table  # noqa: E402
+from advisor_workloads import STAR_QUERIES, literature_queries, load_star, load_tpch_without_keys  # noqa: E402
 from tpch_data import load, tpch_queries  # noqa: E402
 
 from schemawright import model as m  # noqa: E402
@@ -60,6 +76,26 @@ FLOOR_MARGIN = 0.02  # target: within 2 % of the floor at a budget of 100 %
 BENCH_PREFIX = "sw_bench_"
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One workload: where its data comes from and its queries."""
+
+    name: str
+    title: str  # e.g. "TPC-H without keys, 19 queries (the literature's setting)"
+    load: Callable[[str, float], str]  # (server URL, scale factor) -> database URL
+    queries: Callable[[], list[tuple[str, str]]]
+
+
+SETTINGS = {
+    "literature": Setting("literature", "TPC-H without keys, 19 queries (all but 2, 17, 20: the literature's setting)",
+                          load_tpch_without_keys, literature_queries),
+    "all22": Setting("all22", "TPC-H with primary keys, 22 queries", load, tpch_queries),
+    "star": Setting("star", "star schema (sales + 4 dimensions), 10 queries", load_star, lambda: STAR_QUERIES),
+}
+WORKLOADS = {"literature": ["literature"], "all22": ["all22"], "both": ["literature", "all22"], "star": ["star"],
+             "every": ["literature", "all22", "star"]}
+
+
 @dataclass
 class Measured:
     seconds: float
@@ -74,17 +110,29 @@ class Row:
     measured: Measured | None = None
 
 
-def design_of(url: str) -> m.Design:
+@dataclass
+class Outcome:
+    """One setting at one scale factor, for the closing summary."""
+
+    setting: Setting
+    sf: float
+    data: int
+    base: Configuration
+    rows: list[Row]
+    ok: bool
+
+
+def design_of(url: str, queries: list[tuple[str, str]]) -> m.Design:
     design = import_postgresql_database(url)
-    patterns = tuple(m.AccessPattern(name=name, sql=sql, frequency=1.0, kind="read") for name, sql in tpch_queries())
+    patterns = tuple(m.AccessPattern(name=name, sql=sql, frequency=1.0, kind="read") for name, sql in queries)
     return design.model_copy(update={"access_patterns": patterns})
 
 
-def run_queries(url: str, timeout_s: float) -> Measured:
-    """Run the 22 queries once each; a timed-out query counts at the timeout."""
+def run_queries(url: str, queries: list[tuple[str, str]], timeout_s: float) -> Measured:
+    """Run the queries once each; a timed-out query counts at the timeout."""
     out = Measured(0.0)
     with Database(url, statement_timeout_ms=int(timeout_s * 1000)) as db:
-        for name, sql in tpch_queries():
+        for name, sql in queries:
             start = time.perf_counter()
             try:
                 db.query(sql)
@@ -96,7 +144,8 @@ def run_queries(url: str, timeout_s: float) -> Measured:
     return out
 
 
-def measure(url: str, candidates: list[Candidate], timeout_s: float, run: bool) -> Measured:
+def measure(url: str, queries: list[tuple[str, str]], candidates: list[Candidate], timeout_s: float,
+            run: bool) -> Measured:
     """Build `candidates` for real, take their size, run the queries, drop them again."""
     names = []
     with Database(url) as db:
@@ -107,7 +156,7 @@ def measure(url: str, candidates: list[Candidate], timeout_s: float, run: bool) 
                 db.execute(create_index(cand.to_index(name)))
                 names.append(name)
             size = sum(int(db.query_value("SELECT pg_relation_size(%s::regclass)", [n])) for n in names)
-            result = run_queries(url, timeout_s) if run else Measured(float("nan"))
+            result = run_queries(url, queries, timeout_s) if run else Measured(float("nan"))
             result.size = size
             return result
         finally:
@@ -123,18 +172,20 @@ def drop_leftovers(url: str) -> None:
             db.execute(f"DROP INDEX IF EXISTS {quote_ident(name)}")
 
 
-def bench(server_url: str, sf: float, budgets: list[float], timeout_s: float, run: bool) -> bool:
-    url = load(server_url, sf)
+def bench(server_url: str, setting: Setting, sf: float, budgets: list[float], timeout_s: float,
+          run: bool) -> Outcome:
+    url = setting.load(server_url, sf)
+    queries = setting.queries()
     drop_leftovers(url)
-    design = design_of(url)
+    design = design_of(url, queries)
     rows: list[Row] = []
     say = lambda text: print(f"  {text}", flush=True)  # noqa: E731
     with what_if_session(design, url, whatif="hypopg", allow_builds=True) as session:
         data = session.data_bytes
         base = no_index(session)
-        print(f"SF {sf:g}: {len(session.accesses)} queries costed, data {data / 2**20:,.1f} MiB, "
-              f"{len(session.candidates.atoms)} single-key and {len(session.candidates.composites)} "
-              f"rule-built candidates", flush=True)
+        print(f"{setting.name} SF {sf:g}: {len(session.accesses)} of {len(queries)} queries costed, "
+              f"data {data / 2**20:,.1f} MiB, {len(session.candidates.atoms)} single-key and "
+              f"{len(session.candidates.composites)} rule-built candidates", flush=True)
         for budget in budgets:
             limit = int(budget / 100 * data)
             advice = advise_in(session, limit, min_gain=0.0)  # Extend's stopping rule: any saving
@@ -142,21 +193,24 @@ def bench(server_url: str, sf: float, budgets: list[float], timeout_s: float, ru
             ours.method, ours.seconds, ours.size_bytes = "ours", advice.seconds, advice.size_bytes
             ours.evaluations = advice.evaluations
             theirs = extend(session, limit)
-            say(f"budget {budget:g} %: ours {ours.cost / base.cost:.5f} ({len(ours.candidates)} indexes), "
-                f"Extend {theirs.cost / base.cost:.5f} ({len(theirs.candidates)} indexes)")
+            say(f"budget {budget:g} %: ours {ours.cost / base.cost:.5f} ({len(ours.candidates)} indexes, "
+                f"{ours.seconds:.1f} s), Extend {theirs.cost / base.cost:.5f} ({len(theirs.candidates)} indexes, "
+                f"{theirs.seconds:.1f} s)")
             rows += [Row(budget, ours), Row(budget, theirs)]
         rows += [Row(None, base), Row(None, all_single_columns(session)), Row(None, floor(session))]
     for row in rows:
         built = list(row.config.used) if row.config.method.startswith("floor") else row.config.candidates
-        row.measured = measure(url, built, timeout_s, run)
+        row.measured = measure(url, queries, built, timeout_s, run)
         say(f"measured {row.config.method} {'' if row.budget is None else f'{row.budget:g} %'}: "
             f"{row.measured.seconds:.1f} s, {row.measured.size / 2**20:.1f} MiB")
-    return report(sf, data, base, rows, timeout_s)
+    ok = report(setting, sf, len(queries), data, base, rows, timeout_s)
+    return Outcome(setting, sf, data, base, rows, ok)
 
 
-def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s: float) -> bool:
-    print(f"\nTPC-H SF {sf:g}: 22 queries, data {data / 2**20:,.1f} MiB, no-index workload cost {base.cost:,.0f}, "
-          f"timeout {timeout_s:g} s per query")
+def report(setting: Setting, sf: float, n_queries: int, data: int, base: Configuration, rows: list[Row],
+           timeout_s: float) -> bool:
+    print(f"\n{setting.title}, SF {sf:g}: {n_queries} queries, data {data / 2**20:,.1f} MiB, "
+          f"no-index workload cost {base.cost:,.0f}, timeout {timeout_s:g} s per query")
     table = []
     for row in rows:
         c, r = row.config, row.measured
@@ -165,44 +219,83 @@ def report(sf: float, data: int, base: Configuration, rows: list[Row], timeout_s
         table.append([budget, c.method, f"{c.cost / base.cost:.5f}",
                       f"{r.seconds:.1f}" if r else "-", ", ".join(r.timeouts) if r and r.timeouts else "",
                       f"{c.seconds:.1f}", str(len(c.candidates)),
-                      f"{r.size / 2**20:.1f}" + (" OVER" if over else "") if r else "-"])
-    print_table(["budget", "method", "rel. cost", "run s", "timeouts", "advisor s", "indexes", "real MiB"], table)
+                      f"{r.size / 2**20:.1f}" + (" OVER" if over else "") if r else "-",
+                      f"{r.size / data:.1%}" if r else "-"])
+    print_table(["budget", "method", "rel. cost", "run s", "timeouts", "advisor s", "indexes", "real MiB",
+                 "of data"], table)
     ok = True
-    by_budget: dict[float, dict[str, Row]] = {}
-    for row in rows:
-        if row.budget is not None:
-            by_budget.setdefault(row.budget, {})[row.config.method] = row
+    by_budget = _by_budget(rows)
+    label = f"{setting.name} SF {sf:g}"
     for budget, pair in sorted(by_budget.items()):
         ours, theirs = pair["ours"].config.cost, pair["Extend"].config.cost
         passed = ours < theirs
         ok &= passed
-        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.5f} "
+        print(f"{'PASS' if passed else 'FAIL'}: {label} budget {budget:g} %: ours {ours / base.cost:.5f} "
               f"{'<' if passed else '>='} Extend {theirs / base.cost:.5f}")
-    floor_cost = next(r.config.cost for r in rows if r.config.method.startswith("floor"))
+    floor_cost = _floor(rows).config.cost
     for budget, pair in sorted(by_budget.items()):
         if budget < 100:
             continue
         ours = pair["ours"].config.cost
         passed = ours <= floor_cost * (1 + FLOOR_MARGIN)
         ok &= passed
-        print(f"{'PASS' if passed else 'FAIL'}: SF {sf:g} budget {budget:g} %: ours {ours / base.cost:.5f} within "
+        print(f"{'PASS' if passed else 'FAIL'}: {label} budget {budget:g} %: ours {ours / base.cost:.5f} within "
               f"{FLOOR_MARGIN:.0%} of the floor {floor_cost / base.cost:.5f} ({ours / floor_cost - 1:+.2%})")
     return ok
 
 
+def _by_budget(rows: list[Row]) -> dict[float, dict[str, Row]]:
+    found: dict[float, dict[str, Row]] = {}
+    for row in rows:
+        if row.budget is not None:
+            found.setdefault(row.budget, {})[row.config.method] = row
+    return found
+
+
+def _floor(rows: list[Row]) -> Row:
+    return next(r for r in rows if r.config.method.startswith("floor"))
+
+
+def summary(outcomes: list[Outcome]) -> None:
+    """One line per setting and budget: ours, Extend, the floor and no index side by side."""
+    print("\nSummary (relative cost = what-if workload cost / no index; MiB = real, after CREATE INDEX; "
+          "s = the method's own time)")
+    table = []
+    for out in outcomes:
+        floor_row = _floor(out.rows)
+        floor_rel = floor_row.config.cost / out.base.cost
+        for budget, pair in sorted(_by_budget(out.rows).items()):
+            ours, theirs = pair["ours"], pair["Extend"]
+            table.append([out.setting.name, f"{out.sf:g}", f"{budget:g} %",
+                          f"{ours.config.cost / out.base.cost:.5f}", f"{theirs.config.cost / out.base.cost:.5f}",
+                          f"{floor_rel:.5f}", "1.00000",
+                          f"{ours.config.cost / theirs.config.cost - 1:+.2%}",
+                          f"{ours.config.cost / floor_row.config.cost - 1:+.2%}",
+                          f"{ours.measured.size / 2**20:.1f}", f"{theirs.measured.size / 2**20:.1f}",
+                          f"{ours.config.seconds:.1f}", f"{theirs.config.seconds:.1f}"])
+    print_table(["workload", "SF", "budget", "ours", "Extend", "floor", "no index", "ours vs Extend",
+                 "ours vs floor", "ours MiB", "Extend MiB", "ours s", "Extend s"], table)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sf", type=float, nargs="+", default=[0.1], help="TPC-H scale factors (default 0.1)")
+    parser.add_argument("--workload", choices=list(WORKLOADS), default="both",
+                        help="literature (TPC-H without keys, 19 queries), all22 (TPC-H with keys, 22 queries), "
+                             "both (default), star (a star schema of our own), every (all three)")
+    parser.add_argument("--sf", type=float, nargs="+", default=[0.1], help="scale factors (default 0.1)")
     parser.add_argument("--budgets", type=float, nargs="+", default=[2, 5, 10, 25, 50, 100],
                         help="storage budgets in %% of the tables' size")
     parser.add_argument("--database-url", default=DEFAULT_URL, help="a PostgreSQL server with HypoPG")
     parser.add_argument("--timeout", type=float, default=60.0, help="statement_timeout per query, seconds")
     parser.add_argument("--no-run", action="store_true", help="skip running the queries (costs and sizes only)")
     args = parser.parse_args()
-    ok = True
-    for sf in args.sf:
-        ok &= bench(args.database_url, sf, sorted(args.budgets), args.timeout, not args.no_run)
-    return 0 if ok else 1
+    outcomes = []
+    for name in WORKLOADS[args.workload]:
+        for sf in args.sf:
+            outcomes.append(bench(args.database_url, SETTINGS[name], sf, sorted(args.budgets), args.timeout,
+                                  not args.no_run))
+    summary(outcomes)
+    return 0 if all(out.ok for out in outcomes) else 1
 
 
 if __name__ == "__main__":

@@ -106,6 +106,8 @@ access_patterns:
     query: |
       SELECT line_number, amount FROM journal_lines
       WHERE journal_entry_id = :entry_id AND amount > :minimum ORDER BY line_number
+  - name: largest_lines_of_entry
+    query: SELECT line_number FROM journal_lines WHERE journal_entry_id = :entry_id ORDER BY amount DESC LIMIT 3
   - name: search_documents
     query: SELECT id FROM documents WHERE to_tsvector('english', body) @@ plainto_tsquery('english', :q)
   - name: documents_tagged
@@ -213,6 +215,15 @@ def test_unused_sort_and_range_before_sort_make_no_index(design):
     served = {p.name: p.served_by for p in design.access_patterns}
     assert served["entry_lines"] == ("pk_journal_entries", "uq_journal_lines_journal_entry_id_line_number")
     assert served["large_lines_of_entry"] == ("uq_journal_lines_journal_entry_id_line_number",)
+
+
+def test_a_lookup_of_a_few_rows_sorts_them_without_an_index(design):
+    """500 M journal lines over 100 M entries: about 5 per entry, so ORDER BY amount adds no key
+    and the unique key's leading column serves the lookup."""
+    served = {p.name: p.served_by for p in design.access_patterns}
+    assert served["largest_lines_of_entry"] == ("uq_journal_lines_journal_entry_id_line_number",)
+    reason = _held(design)["journal_lines.amount (largest_lines_of_entry)"]
+    assert "about 5 row(s) per journal_entry_id" in reason and "500,000,000 journal_lines rows" in reason
 
 
 def test_gin_trigram_and_expression_indexes(design):

@@ -12,6 +12,7 @@ from schemawright import model as m
 
 LOW_DISTINCT = 5  # at most this many values: every value is a fifth of the rows or more on average
 LARGE_TABLE_ROWS = 10_000  # below this a scan of the table is cheap whichever index exists
+FEW_ROWS = 20  # an equality lookup expected to find at most this many rows sorts them for free
 TINY_PARENT_ROWS = 1_000  # a lookup table this small is read whole; see first_cut's foreign keys
 HORIZON_MONTHS = 24  # rows a table holds two years on, as the partitioning step reckons
 
@@ -74,3 +75,22 @@ class Cardinality:
         size = f"{rows:,} rows" if rows is not None else "a table of undeclared size"
         return f"{table}.{key} has {found[0]} distinct value(s) ({found[1]}): one value is about " \
                f"1/{found[0]} of {size}, more than a B-tree seek pays for"
+
+    def rows_per_lookup(self, table: str, equality: list[str]) -> tuple[float, str] | None:
+        """Rows one equality lookup on these columns is expected to find, and why: the table's rows
+        over its parent's for a foreign key among them, or over a data profile's distinct values."""
+        found, rows = self.design.table(table), self.rows(table)
+        if found is None or rows is None:
+            return None
+        best: tuple[float, str] | None = None
+        for fk in found.foreign_keys:
+            parents = self.rows(fk.ref_table)
+            if parents and set(fk.columns) <= set(equality):
+                guess = (rows / parents, f"{rows:,} {table} rows over {parents:,} {fk.ref_table}")
+                best = guess if best is None or guess[0] < best[0] else best
+        for key in equality:
+            distinct = self.distinct(table, key)
+            if distinct is not None and distinct[0] > LOW_DISTINCT:
+                guess = (rows / distinct[0], f"{rows:,} {table} rows over {distinct[0]:,} values of {key}")
+                best = guess if best is None or guess[0] < best[0] else best
+        return best

@@ -29,7 +29,7 @@ from sqlglot.errors import ParseError, TokenError
 from schemawright import model as m
 from schemawright.indexing.candidates import Candidate, Proposal, covers
 from schemawright.indexing.analysis import parsed
-from schemawright.indexing.cardinality import TINY_PARENT_ROWS, Cardinality
+from schemawright.indexing.cardinality import FEW_ROWS, TINY_PARENT_ROWS, Cardinality
 from schemawright.indexing.predicates import QueryAccess, TableAccess, analyse, normalise_parameters
 from schemawright.naming import constraint
 
@@ -174,6 +174,14 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
     equal = len(keys)
     seek = [k for k in (use.prefix + use.range) if not plan.card.low(table, k)][:1]
     sort = [(k, d) for k, d in use.sort if k not in equality]
+    few = plan.card.rows_per_lookup(table, selective) if selective else None
+    if few is not None and few[0] <= FEW_ROWS and (sort or seek):
+        # The lookup finds a handful of rows: filtering and sorting them costs less than
+        # carrying the range and sort columns in an index (the planner reads the shorter one).
+        plan.hold(f"{table}.{', '.join(k for k, _ in sort) or seek[0]} ({pattern})",
+                  f"access pattern {pattern} finds about {few[0]:.3g} row(s) per {', '.join(selective)} "
+                  f"({few[1]}): it sorts or filters them after the lookup, so the index stops at the equality columns")
+        seek, sort = [], []
     stops_early = access.limit is not None and len(access.tables) == 1
     if sort and (not seek or sort[0][0] == seek[0]):
         keys += sort

@@ -413,6 +413,18 @@ ALTER TABLE order_coupons
     REFERENCES coupons (id) ON DELETE CASCADE;
 
 -- Indexes
+CREATE INDEX ix_product_categories_category_id_position ON product_categories (category_id, "position");
+
+CREATE INDEX ix_product_tags_value ON product_tags (value);
+
+CREATE INDEX ix_categories_parent_id ON categories (parent_id);
+
+CREATE INDEX ix_reviews_product_id_status ON reviews (product_id, status);
+
+CREATE INDEX ix_orders_customer_id_status ON orders (customer_id, status);
+
+CREATE INDEX ix_orders_status_placed_at ON orders (status, placed_at);
+
 CREATE INDEX ix_addresses_customer_id ON addresses (customer_id);
 
 CREATE INDEX ix_orders_shipping_address_id ON orders (shipping_address_id);
@@ -422,24 +434,6 @@ CREATE INDEX ix_order_lines_product_id ON order_lines (product_id);
 CREATE INDEX ix_payments_order_id ON payments (order_id);
 
 CREATE INDEX ix_order_coupons_coupon_id ON order_coupons (coupon_id);
-
-CREATE INDEX ix_product_categories_category_id_position ON product_categories (category_id, "position");
-
-CREATE INDEX ix_products_status_id ON products (status, id);
-
-CREATE INDEX ix_product_tags_value ON product_tags (value);
-
-CREATE INDEX ix_products_status_name ON products (status, name);
-
-CREATE INDEX ix_categories_parent_id_name ON categories (parent_id, name);
-
-CREATE INDEX ix_reviews_product_id_status_created_at ON reviews (product_id, status, created_at DESC);
-
-CREATE INDEX ix_orders_customer_id_placed_at ON orders (customer_id, placed_at DESC);
-
-CREATE INDEX ix_orders_customer_id_status_placed_at ON orders (customer_id, status, placed_at DESC);
-
-CREATE INDEX ix_orders_status_placed_at ON orders (status, placed_at);
 
 -- Views
 CREATE VIEW customers_masked WITH (security_barrier) AS
@@ -773,6 +767,18 @@ COMMENT ON VIEW addresses_masked IS 'addresses with its PII masked (recipient_na
 
 COMMENT ON VIEW orders_masked IS 'orders with its PII masked (ip_address), for roles that may not read it in clear.';
 
+COMMENT ON INDEX ix_product_categories_category_id_position IS 'access pattern products_in_category: (category_id, position) — equality columns, then the sort columns (rows come in order); foreign key to categories: joins from categories and the check run on every delete of a categories row would otherwise scan product_categories';
+
+COMMENT ON INDEX ix_product_tags_value IS 'access pattern products_by_tag: (value) — equality columns';
+
+COMMENT ON INDEX ix_categories_parent_id IS 'access pattern category_tree: (parent_id) — equality columns; foreign key to categories: joins from categories and the check run on every delete of a categories row would otherwise scan categories';
+
+COMMENT ON INDEX ix_reviews_product_id_status IS 'access pattern published_reviews_for_product: (product_id, status) — equality columns; status after the selective column(s): reviews.status has 3 distinct value(s) (it is an enum of 3 values): one value is about 1/3 of 1,620,000 rows, more than a B-tree seek pays for; foreign key to products: joins from products and the check run on every delete of a products row would otherwise scan reviews';
+
+COMMENT ON INDEX ix_orders_customer_id_status IS 'access pattern customer_orders_by_status: (customer_id, status) — equality columns; access pattern customer_order_history: (customer_id) — equality columns; foreign key to customers: joins from customers and the check run on every delete of a customers row would otherwise scan orders';
+
+COMMENT ON INDEX ix_orders_status_placed_at IS 'access pattern orders_to_ship: (status, placed_at) — equality columns, then the sort columns (rows come in order); access pattern daily_revenue: (status, placed_at) — equality columns, then one range column';
+
 COMMENT ON INDEX ix_addresses_customer_id IS 'foreign key to customers: joins from customers and the check run on every delete of a customers row would otherwise scan addresses';
 
 COMMENT ON INDEX ix_orders_shipping_address_id IS 'foreign key to addresses: joins from addresses and the check run on every delete of a addresses row would otherwise scan orders';
@@ -782,24 +788,6 @@ COMMENT ON INDEX ix_order_lines_product_id IS 'foreign key to products: joins fr
 COMMENT ON INDEX ix_payments_order_id IS 'foreign key to orders: joins from orders and the check run on every delete of a orders row would otherwise scan payments';
 
 COMMENT ON INDEX ix_order_coupons_coupon_id IS 'foreign key to coupons: joins from coupons and the check run on every delete of a coupons row would otherwise scan order_coupons';
-
-COMMENT ON INDEX ix_product_categories_category_id_position IS 'access pattern products_in_category: (category_id, position) — equality columns, then range, then sort; foreign key to categories: joins from categories and the check run on every delete of a categories row would otherwise scan product_categories';
-
-COMMENT ON INDEX ix_products_status_id IS 'access pattern products_in_category: (status, id) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_product_tags_value IS 'access pattern products_by_tag: (value) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_products_status_name IS 'access pattern products_by_tag: (status, name) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_categories_parent_id_name IS 'access pattern category_tree: (parent_id, name) — equality columns, then range, then sort; foreign key to categories: joins from categories and the check run on every delete of a categories row would otherwise scan categories';
-
-COMMENT ON INDEX ix_reviews_product_id_status_created_at IS 'access pattern published_reviews_for_product: (product_id, status, created_at DESC) — equality columns, then range, then sort; foreign key to products: joins from products and the check run on every delete of a products row would otherwise scan reviews';
-
-COMMENT ON INDEX ix_orders_customer_id_placed_at IS 'access pattern customer_order_history: (customer_id, placed_at DESC) — equality columns, then range, then sort; foreign key to customers: joins from customers and the check run on every delete of a customers row would otherwise scan orders';
-
-COMMENT ON INDEX ix_orders_customer_id_status_placed_at IS 'access pattern customer_orders_by_status: (customer_id, status, placed_at DESC) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_orders_status_placed_at IS 'access pattern orders_to_ship: (status, placed_at) — equality columns, then range, then sort; access pattern daily_revenue: (status, placed_at) — equality columns, then range, then sort';
 
 -- Privileges (least privilege: exactly what each role's spec lists)
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE customers TO shop_storefront;

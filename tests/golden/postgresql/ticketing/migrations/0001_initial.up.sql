@@ -174,15 +174,15 @@ ALTER TABLE tickets
 -- Indexes
 CREATE UNIQUE INDEX uq_tickets_seat_sold_once ON tickets (performance_id, seat_id) WHERE status <> 'voided';
 
-CREATE INDEX ix_ticket_orders_performance_id ON ticket_orders (performance_id);
-
 CREATE INDEX ix_tickets_ticket_order_id ON tickets (ticket_order_id);
+
+CREATE INDEX ix_performances_venue_id_starts_at ON performances (venue_id, starts_at);
+
+CREATE INDEX ix_ticket_orders_performance_id ON ticket_orders (performance_id);
 
 CREATE INDEX ix_tickets_performance_id_venue_id ON tickets (performance_id, venue_id);
 
 CREATE INDEX ix_tickets_seat_id_venue_id ON tickets (seat_id, venue_id);
-
-CREATE INDEX ix_performances_venue_id_starts_at ON performances (venue_id, starts_at);
 
 -- Views
 CREATE VIEW ticket_orders_masked WITH (security_barrier) AS
@@ -499,15 +499,15 @@ COMMENT ON VIEW ticket_orders_masked IS 'ticket_orders with its PII masked (buye
 
 COMMENT ON INDEX uq_tickets_seat_sold_once IS 'rule seat_sold_once: at most one row per performance_id, seat_id where status <> ''voided''';
 
+COMMENT ON INDEX ix_tickets_ticket_order_id IS 'access pattern order_tickets: (ticket_order_id) — equality columns; foreign key to ticket_orders: joins from ticket_orders and the check run on every delete of a ticket_orders row would otherwise scan tickets';
+
+COMMENT ON INDEX ix_performances_venue_id_starts_at IS 'access pattern venue_programme: (venue_id, starts_at) — equality columns, then the sort columns (rows come in order); foreign key to venues: joins from venues';
+
 COMMENT ON INDEX ix_ticket_orders_performance_id IS 'foreign key to performances: joins from performances and the check run on every delete of a performances row would otherwise scan ticket_orders';
 
-COMMENT ON INDEX ix_tickets_ticket_order_id IS 'foreign key to ticket_orders: joins from ticket_orders and the check run on every delete of a ticket_orders row would otherwise scan tickets; access pattern order_tickets: (ticket_order_id) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_tickets_performance_id_venue_id IS 'foreign key to performances: joins from performances and the check run on every delete of a performances row would otherwise scan tickets; access pattern seats_left: (performance_id) — equality columns, then range, then sort';
+COMMENT ON INDEX ix_tickets_performance_id_venue_id IS 'foreign key to performances: joins from performances and the check run on every delete of a performances row would otherwise scan tickets; access pattern seats_left: (performance_id) — the join key (the inner side of a nested loop)';
 
 COMMENT ON INDEX ix_tickets_seat_id_venue_id IS 'foreign key to seats: joins from seats and the check run on every delete of a seats row would otherwise scan tickets';
-
-COMMENT ON INDEX ix_performances_venue_id_starts_at IS 'access pattern venue_programme: (venue_id, starts_at) — equality columns, then range, then sort; foreign key to venues: joins from venues and the check run on every delete of a venues row would otherwise scan performances';
 
 -- Privileges (least privilege: exactly what each role's spec lists)
 GRANT SELECT ON TABLE venues TO ticketing_web_shop;

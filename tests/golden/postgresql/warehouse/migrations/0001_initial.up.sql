@@ -197,19 +197,15 @@ ALTER TABLE dock_appointments
 -- Indexes
 CREATE UNIQUE INDEX uq_cycle_counts_one_open_count_per_warehouse ON cycle_counts (warehouse_id) WHERE status IN ('open', 'counting');
 
+CREATE INDEX ix_movements_stock_position_id_moved_on_id ON movements (stock_position_id, moved_on DESC, id DESC);
+
+CREATE INDEX ix_dock_appointments_warehouse_id_starts_at ON dock_appointments (warehouse_id, starts_at);
+
 CREATE INDEX ix_stock_positions_item_id ON stock_positions (item_id);
 
 CREATE INDEX ix_transfers_item_id ON transfers (item_id);
 
-CREATE INDEX ix_transfers_to_warehouse_id ON transfers (to_warehouse_id);
-
 CREATE INDEX ix_transfers_from_position_id_item_id ON transfers (from_position_id, item_id);
-
-CREATE INDEX ix_cycle_counts_warehouse_id ON cycle_counts (warehouse_id);
-
-CREATE INDEX ix_movements_stock_position_id_moved_on_id ON movements (stock_position_id, moved_on DESC, id DESC);
-
-CREATE INDEX ix_dock_appointments_warehouse_id_starts_at ON dock_appointments (warehouse_id, starts_at);
 
 -- Kept objects
 CREATE UNLOGGED TABLE rule_checks_pending (
@@ -648,19 +644,15 @@ COMMENT ON COLUMN dock_appointments.warehouse_id IS 'The Warehouse this DockAppo
 
 COMMENT ON INDEX uq_cycle_counts_one_open_count_per_warehouse IS 'rule one_open_count_per_warehouse: at most one row per warehouse_id where status IN (''open'', ''counting'')';
 
+COMMENT ON INDEX ix_movements_stock_position_id_moved_on_id IS 'access pattern position_history: (stock_position_id, moved_on DESC, id DESC) — equality columns, then the sort columns (rows come in order); access pattern stock_on_hand: (stock_position_id) — equality columns; foreign key to stock_positions: joins from stock_positions and the check run on every delete of a stock_positions row would otherwise scan movements';
+
+COMMENT ON INDEX ix_dock_appointments_warehouse_id_starts_at IS 'access pattern dock_schedule: (warehouse_id, starts_at) — equality columns, then one range column; foreign key to warehouses: joins from warehouses';
+
 COMMENT ON INDEX ix_stock_positions_item_id IS 'foreign key to items: joins from items and the check run on every delete of a items row would otherwise scan stock_positions';
 
 COMMENT ON INDEX ix_transfers_item_id IS 'foreign key to items: joins from items and the check run on every delete of a items row would otherwise scan transfers';
 
-COMMENT ON INDEX ix_transfers_to_warehouse_id IS 'foreign key to warehouses: joins from warehouses and the check run on every delete of a warehouses row would otherwise scan transfers';
-
 COMMENT ON INDEX ix_transfers_from_position_id_item_id IS 'foreign key to stock_positions: joins from stock_positions and the check run on every delete of a stock_positions row would otherwise scan transfers';
-
-COMMENT ON INDEX ix_cycle_counts_warehouse_id IS 'foreign key to warehouses: joins from warehouses and the check run on every delete of a warehouses row would otherwise scan cycle_counts';
-
-COMMENT ON INDEX ix_movements_stock_position_id_moved_on_id IS 'access pattern position_history: (stock_position_id, moved_on DESC, id DESC) — equality columns, then range, then sort; foreign key to stock_positions: joins from stock_positions and the check run on every delete of a stock_positions row would otherwise scan movements; access pattern stock_on_hand: (stock_position_id) — equality columns, then range, then sort';
-
-COMMENT ON INDEX ix_dock_appointments_warehouse_id_starts_at IS 'access pattern dock_schedule: (warehouse_id, starts_at) — equality columns, then range, then sort; foreign key to warehouses: joins from warehouses and the check run on every delete of a warehouses row would otherwise scan dock_appointments';
 
 -- Privileges (least privilege: exactly what each role's spec lists)
 GRANT SELECT ON TABLE warehouses TO warehouse_scanner;

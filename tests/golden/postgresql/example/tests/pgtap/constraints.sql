@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 60 attempts, then 125 structure checks.
+-- 60 attempts, then 124 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_books_isbn: two sessions insert the same new isbn at once
 --   unique uq_books_catalogue_id: two sessions insert the same new catalogue_id at once
@@ -24,7 +24,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(185);
+SELECT plan(184);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -2430,7 +2430,6 @@ SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_title_length'), 'ok', 'check ck
 SELECT is(pg_temp.sw_has('c', 'books', 'ck_books_genre_values'), 'ok', 'check ck_books_genre_values on books exists and is validated');
 SELECT is(pg_temp.sw_has('unique index', 'books', 'uq_books_one_first_edition_per_title'), 'ok', 'unique index uq_books_one_first_edition_per_title on books exists, is unique and is valid');
 SELECT has_index('books'::name, 'ix_books_previous_edition_id'::name, 'index ix_books_previous_edition_id on books exists and is valid'::text);
-SELECT has_index('books'::name, 'ix_books_published_year'::name, 'index ix_books_published_year on books exists and is valid'::text);
 SELECT col_not_null('book_keywords'::name, 'book_id'::name, 'book_keywords.book_id is NOT NULL');
 SELECT col_not_null('book_keywords'::name, 'value'::name, 'book_keywords.value is NOT NULL');
 SELECT col_is_pk('book_keywords'::name, ARRAY['book_id'::name, 'value'::name], 'primary key pk_book_keywords of book_keywords is (book_id, value)');
@@ -2486,9 +2485,9 @@ SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_due_after_loan'), 'ok', 'check 
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_returned_means_closed'), 'ok', 'check ck_loans_returned_means_closed on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_status_values'), 'ok', 'check ck_loans_status_values on loans exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'loans', 'ck_loans_lost_loan_has_fine'), 'ok', 'check ck_loans_lost_loan_has_fine on loans exists and is validated');
-SELECT has_index('loans'::name, 'ix_loans_card_used_member_id'::name, 'index ix_loans_card_used_member_id on loans exists and is valid'::text);
 SELECT has_index('loans'::name, 'ix_loans_member_id_status_due_on'::name, 'index ix_loans_member_id_status_due_on on loans exists and is valid'::text);
-SELECT has_index('loans'::name, 'ix_loans_status_due_on'::name, 'index ix_loans_status_due_on on loans exists and is valid'::text);
+SELECT has_index('loans'::name, 'ix_loans_due_on'::name, 'index ix_loans_due_on on loans exists and is valid'::text);
+SELECT has_index('loans'::name, 'ix_loans_card_used_member_id'::name, 'index ix_loans_card_used_member_id on loans exists and is valid'::text);
 SELECT col_not_null('book_authors'::name, 'book_id'::name, 'book_authors.book_id is NOT NULL');
 SELECT col_not_null('book_authors'::name, 'author_id'::name, 'book_authors.author_id is NOT NULL');
 SELECT col_not_null('book_authors'::name, 'author_order'::name, 'book_authors.author_order is NOT NULL');

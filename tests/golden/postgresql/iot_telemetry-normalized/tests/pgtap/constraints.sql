@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 95 attempts, then 215 structure checks.
+-- 95 attempts, then 212 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_sites_code: two sessions insert the same new code at once
 --   unique uq_operators_email: two sessions insert the same new email at once
@@ -23,7 +23,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(310);
+SELECT plan(307);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -3165,7 +3165,6 @@ SELECT is(pg_temp.sw_has('c', 'sites', 'ck_sites_name_length'), 'ok', 'check ck_
 SELECT is(pg_temp.sw_has('c', 'sites', 'ck_sites_kind_values'), 'ok', 'check ck_sites_kind_values on sites exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sites', 'ck_sites_time_zone_length'), 'ok', 'check ck_sites_time_zone_length on sites exists and is validated');
 SELECT has_index('sites'::name, 'ix_sites_parent_id'::name, 'index ix_sites_parent_id on sites exists and is valid'::text);
-SELECT has_index('sites'::name, 'ix_sites_name'::name, 'index ix_sites_name on sites exists and is valid'::text);
 SELECT col_not_null('operators'::name, 'id'::name, 'operators.id is NOT NULL');
 SELECT col_not_null('operators'::name, 'email'::name, 'operators.email is NOT NULL');
 SELECT col_not_null('operators'::name, 'full_name'::name, 'operators.full_name is NOT NULL');
@@ -3213,10 +3212,8 @@ SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_serial_number_length'), 'ok
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok', 'check ck_devices_mac_address_length on devices exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok', 'check ck_devices_name_length on devices exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok', 'check ck_devices_status_values on devices exists and is validated');
-SELECT has_index('devices'::name, 'ix_devices_device_model_id'::name, 'index ix_devices_device_model_id on devices exists and is valid'::text);
+SELECT has_index('devices'::name, 'ix_devices_site_id_status'::name, 'index ix_devices_site_id_status on devices exists and is valid'::text);
 SELECT has_index('devices'::name, 'ix_devices_gateway_id'::name, 'index ix_devices_gateway_id on devices exists and is valid'::text);
-SELECT has_index('devices'::name, 'ix_devices_site_id_status_name'::name, 'index ix_devices_site_id_status_name on devices exists and is valid'::text);
-SELECT has_index('devices'::name, 'ix_devices_status_last_seen_at'::name, 'index ix_devices_status_last_seen_at on devices exists and is valid'::text);
 SELECT col_not_null('device_credentials'::name, 'id'::name, 'device_credentials.id is NOT NULL');
 SELECT col_not_null('device_credentials'::name, 'device_id'::name, 'device_credentials.device_id is NOT NULL');
 SELECT col_not_null('device_credentials'::name, 'certificate_fingerprint'::name, 'device_credentials.certificate_fingerprint is NOT NULL');
@@ -3300,9 +3297,9 @@ SELECT fk_ok('alerts'::name, ARRAY['alert_rule_id'::name], 'alert_rules'::name, 
 SELECT fk_ok('alerts'::name, ARRAY['acknowledged_by_id'::name], 'operators'::name, ARRAY['id'::name], 'foreign key fk_alerts_acknowledged_by_id: alerts (acknowledged_by_id) references operators (id)');
 SELECT is(pg_temp.sw_has('c', 'alerts', 'ck_alerts_alert_resolved_after_triggered'), 'ok', 'check ck_alerts_alert_resolved_after_triggered on alerts exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'alerts', 'ck_alerts_state_values'), 'ok', 'check ck_alerts_state_values on alerts exists and is validated');
+SELECT has_index('alerts'::name, 'ix_alerts_triggered_at_partial'::name, 'index ix_alerts_triggered_at_partial on alerts exists and is valid'::text);
 SELECT has_index('alerts'::name, 'ix_alerts_alert_rule_id'::name, 'index ix_alerts_alert_rule_id on alerts exists and is valid'::text);
 SELECT has_index('alerts'::name, 'ix_alerts_acknowledged_by_id'::name, 'index ix_alerts_acknowledged_by_id on alerts exists and is valid'::text);
-SELECT has_index('alerts'::name, 'ix_alerts_state_triggered_at'::name, 'index ix_alerts_state_triggered_at on alerts exists and is valid'::text);
 SELECT col_not_null('firmware_releases'::name, 'id'::name, 'firmware_releases.id is NOT NULL');
 SELECT col_not_null('firmware_releases'::name, 'device_model_id'::name, 'firmware_releases.device_model_id is NOT NULL');
 SELECT col_not_null('firmware_releases'::name, 'version'::name, 'firmware_releases.version is NOT NULL');

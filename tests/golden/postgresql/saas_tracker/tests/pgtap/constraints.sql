@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 114 attempts, then 318 structure checks.
+-- 114 attempts, then 317 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_organizations_slug: two sessions insert the same new slug at once
 --   unique uq_organizations_public_id: two sessions insert the same new public_id at once
@@ -28,7 +28,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(432);
+SELECT plan(431);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -3647,7 +3647,6 @@ SELECT is(pg_temp.sw_has('c', 'organizations', 'ck_organizations_name_length'), 
 SELECT is(pg_temp.sw_has('c', 'organizations', 'ck_organizations_slug_length'), 'ok', 'check ck_organizations_slug_length on organizations exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'organizations', 'ck_organizations_plan_values'), 'ok', 'check ck_organizations_plan_values on organizations exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'organizations', 'ck_organizations_data_region_values'), 'ok', 'check ck_organizations_data_region_values on organizations exists and is validated');
-SELECT has_index('organizations'::name, 'ix_organizations_name'::name, 'index ix_organizations_name on organizations exists and is valid'::text);
 SELECT col_not_null('billing_accounts'::name, 'id'::name, 'billing_accounts.id is NOT NULL');
 SELECT col_not_null('billing_accounts'::name, 'organization_id'::name, 'billing_accounts.organization_id is NOT NULL');
 SELECT col_not_null('billing_accounts'::name, 'billing_email'::name, 'billing_accounts.billing_email is NOT NULL');
@@ -3734,7 +3733,7 @@ SELECT fk_ok('sprints'::name, ARRAY['organization_id'::name, 'project_id'::name]
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok', 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok', 'check ck_sprints_name_length on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok', 'check ck_sprints_state_values on sprints exists and is validated');
-SELECT has_index('sprints'::name, 'ix_sprints_organization_id_project_id_state_starts_on'::name, 'index ix_sprints_organization_id_project_id_state_starts_on on sprints exists and is valid'::text);
+SELECT has_index('sprints'::name, 'ix_sprints_organization_id_project_id_state'::name, 'index ix_sprints_organization_id_project_id_state on sprints exists and is valid'::text);
 SELECT col_not_null('issues'::name, 'id'::name, 'issues.id is NOT NULL');
 SELECT col_not_null('issues'::name, 'organization_id'::name, 'issues.organization_id is NOT NULL');
 SELECT col_not_null('issues'::name, 'project_id'::name, 'issues.project_id is NOT NULL');
@@ -3766,15 +3765,15 @@ SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_title_length'), 'ok', 'check 
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_kind_values'), 'ok', 'check ck_issues_kind_values on issues exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_status_values'), 'ok', 'check ck_issues_status_values on issues exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'issues', 'ck_issues_priority_values'), 'ok', 'check ck_issues_priority_values on issues exists and is validated');
+SELECT has_index('issues'::name, 'ix_issues_organization_id_assignee_id_due_date_id'::name, 'index ix_issues_organization_id_assignee_id_due_date_id on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_organization_id_sprint_id_status_priority_number'::name, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_number'::name, 'index ix_issues_number on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_organization_id_updated_at'::name, 'index ix_issues_organization_id_updated_at on issues exists and is valid'::text);
+SELECT has_index('issues'::name, 'ix_issues_sprint_id'::name, 'index ix_issues_sprint_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_organization_id_project_id'::name, 'index ix_issues_organization_id_project_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_organization_id_parent_id'::name, 'index ix_issues_organization_id_parent_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_reporter_id'::name, 'index ix_issues_reporter_id on issues exists and is valid'::text);
 SELECT has_index('issues'::name, 'ix_issues_assignee_id'::name, 'index ix_issues_assignee_id on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_organization_id_assignee_id_status_due_date_id'::name, 'index ix_issues_organization_id_assignee_id_status_due_date_id on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_organization_id_sprint_id_status_priority_number'::name, 'index ix_issues_organization_id_sprint_id_status_priority_number on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_number'::name, 'index ix_issues_number on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_organization_id_updated_at'::name, 'index ix_issues_organization_id_updated_at on issues exists and is valid'::text);
-SELECT has_index('issues'::name, 'ix_issues_status'::name, 'index ix_issues_status on issues exists and is valid'::text);
 SELECT col_not_null('comments'::name, 'id'::name, 'comments.id is NOT NULL');
 SELECT col_not_null('comments'::name, 'organization_id'::name, 'comments.organization_id is NOT NULL');
 SELECT col_not_null('comments'::name, 'issue_id'::name, 'comments.issue_id is NOT NULL');
@@ -3789,9 +3788,9 @@ SELECT col_is_pk('comments'::name, ARRAY['id'::name, 'issue_id'::name], 'primary
 SELECT fk_ok('comments'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)');
 SELECT fk_ok('comments'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_comments_issue_id: comments (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('comments'::name, ARRAY['author_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_comments_author_id: comments (author_id) references users (id)');
+SELECT has_index('comments'::name, 'ix_comments_issue_id_created_at'::name, 'index ix_comments_issue_id_created_at on comments exists and is valid'::text);
 SELECT has_index('comments'::name, 'ix_comments_organization_id_issue_id'::name, 'index ix_comments_organization_id_issue_id on comments exists and is valid'::text);
 SELECT has_index('comments'::name, 'ix_comments_author_id'::name, 'index ix_comments_author_id on comments exists and is valid'::text);
-SELECT has_index('comments'::name, 'ix_comments_issue_id_created_at'::name, 'index ix_comments_issue_id_created_at on comments exists and is valid'::text);
 SELECT col_not_null('labels'::name, 'id'::name, 'labels.id is NOT NULL');
 SELECT col_not_null('labels'::name, 'organization_id'::name, 'labels.organization_id is NOT NULL');
 SELECT col_not_null('labels'::name, 'name'::name, 'labels.name is NOT NULL');
@@ -3828,9 +3827,9 @@ SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_file_name_length'),
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_content_type_length'), 'ok', 'check ck_attachments_content_type_length on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_storage_url_format'), 'ok', 'check ck_attachments_storage_url_format on attachments exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'attachments', 'ck_attachments_checksum_sha256_length'), 'ok', 'check ck_attachments_checksum_sha256_length on attachments exists and is validated');
+SELECT has_index('attachments'::name, 'ix_attachments_issue_id_created_at'::name, 'index ix_attachments_issue_id_created_at on attachments exists and is valid'::text);
 SELECT has_index('attachments'::name, 'ix_attachments_organization_id_issue_id'::name, 'index ix_attachments_organization_id_issue_id on attachments exists and is valid'::text);
 SELECT has_index('attachments'::name, 'ix_attachments_uploaded_by_id'::name, 'index ix_attachments_uploaded_by_id on attachments exists and is valid'::text);
-SELECT has_index('attachments'::name, 'ix_attachments_issue_id_created_at'::name, 'index ix_attachments_issue_id_created_at on attachments exists and is valid'::text);
 SELECT col_not_null('activity_events'::name, 'id'::name, 'activity_events.id is NOT NULL');
 SELECT col_not_null('activity_events'::name, 'organization_id'::name, 'activity_events.organization_id is NOT NULL');
 SELECT col_not_null('activity_events'::name, 'event_type'::name, 'activity_events.event_type is NOT NULL');
@@ -3846,9 +3845,9 @@ SELECT fk_ok('activity_events'::name, ARRAY['organization_id'::name, 'project_id
 SELECT fk_ok('activity_events'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_activity_events_issue_id: activity_events (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('activity_events'::name, ARRAY['actor_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_activity_events_actor_id: activity_events (actor_id) references users (id)');
 SELECT is(pg_temp.sw_has('c', 'activity_events', 'ck_activity_events_event_type_values'), 'ok', 'check ck_activity_events_event_type_values on activity_events exists and is validated');
+SELECT has_index('activity_events'::name, 'ix_activity_events_organization_id_project_id_occurred_at'::name, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid'::text);
 SELECT has_index('activity_events'::name, 'ix_activity_events_organization_id_issue_id'::name, 'index ix_activity_events_organization_id_issue_id on activity_events exists and is valid'::text);
 SELECT has_index('activity_events'::name, 'ix_activity_events_actor_id'::name, 'index ix_activity_events_actor_id on activity_events exists and is valid'::text);
-SELECT has_index('activity_events'::name, 'ix_activity_events_organization_id_project_id_occurred_at'::name, 'index ix_activity_events_organization_id_project_id_occurred_at on activity_events exists and is valid'::text);
 SELECT col_not_null('api_tokens'::name, 'id'::name, 'api_tokens.id is NOT NULL');
 SELECT col_not_null('api_tokens'::name, 'organization_id'::name, 'api_tokens.organization_id is NOT NULL');
 SELECT col_not_null('api_tokens'::name, 'user_id'::name, 'api_tokens.user_id is NOT NULL');
@@ -3901,9 +3900,9 @@ SELECT col_not_null('issue_labels'::name, 'organization_id'::name, 'issue_labels
 SELECT col_is_pk('issue_labels'::name, ARRAY['issue_id'::name, 'label_id'::name], 'primary key pk_issue_labels of issue_labels is (issue_id, label_id)');
 SELECT fk_ok('issue_labels'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issue_labels_issue_id: issue_labels (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('issue_labels'::name, ARRAY['organization_id'::name, 'label_id'::name], 'labels'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_issue_labels_label_id: issue_labels (organization_id, label_id) references labels (organization_id, id)');
+SELECT has_index('issue_labels'::name, 'ix_issue_labels_label_id'::name, 'index ix_issue_labels_label_id on issue_labels exists and is valid'::text);
 SELECT has_index('issue_labels'::name, 'ix_issue_labels_organization_id_issue_id'::name, 'index ix_issue_labels_organization_id_issue_id on issue_labels exists and is valid'::text);
 SELECT has_index('issue_labels'::name, 'ix_issue_labels_organization_id_label_id'::name, 'index ix_issue_labels_organization_id_label_id on issue_labels exists and is valid'::text);
-SELECT has_index('issue_labels'::name, 'ix_issue_labels_label_id'::name, 'index ix_issue_labels_label_id on issue_labels exists and is valid'::text);
 SELECT col_not_null('issue_watchers'::name, 'issue_id'::name, 'issue_watchers.issue_id is NOT NULL');
 SELECT col_not_null('issue_watchers'::name, 'user_id'::name, 'issue_watchers.user_id is NOT NULL');
 SELECT col_not_null('issue_watchers'::name, 'reason'::name, 'issue_watchers.reason is NOT NULL');

@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 115 attempts, then 272 structure checks.
+-- 115 attempts, then 269 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_customers_email: two sessions insert the same new email at once
 --   unique uq_customers_public_id: two sessions insert the same new public_id at once
@@ -22,7 +22,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(387);
+SELECT plan(384);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -4105,7 +4105,7 @@ SELECT fk_ok('categories'::name, ARRAY['parent_id'::name], 'categories'::name, A
 SELECT is(pg_temp.sw_has('c', 'categories', 'ck_categories_slug'), 'ok', 'check ck_categories_slug on categories exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'categories', 'ck_categories_name_length'), 'ok', 'check ck_categories_name_length on categories exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'categories', 'ck_categories_slug_length'), 'ok', 'check ck_categories_slug_length on categories exists and is validated');
-SELECT has_index('categories'::name, 'ix_categories_parent_id_name'::name, 'index ix_categories_parent_id_name on categories exists and is valid'::text);
+SELECT has_index('categories'::name, 'ix_categories_parent_id'::name, 'index ix_categories_parent_id on categories exists and is valid'::text);
 SELECT col_not_null('products'::name, 'id'::name, 'products.id is NOT NULL');
 SELECT col_not_null('products'::name, 'sku'::name, 'products.sku is NOT NULL');
 SELECT col_not_null('products'::name, 'name'::name, 'products.name is NOT NULL');
@@ -4125,8 +4125,6 @@ SELECT is(pg_temp.sw_has('c', 'products', 'ck_products_sku_length'), 'ok', 'chec
 SELECT is(pg_temp.sw_has('c', 'products', 'ck_products_name_length'), 'ok', 'check ck_products_name_length on products exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'products', 'ck_products_currency_length'), 'ok', 'check ck_products_currency_length on products exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'products', 'ck_products_status_values'), 'ok', 'check ck_products_status_values on products exists and is validated');
-SELECT has_index('products'::name, 'ix_products_status_id'::name, 'index ix_products_status_id on products exists and is valid'::text);
-SELECT has_index('products'::name, 'ix_products_status_name'::name, 'index ix_products_status_name on products exists and is valid'::text);
 SELECT col_not_null('product_tags'::name, 'product_id'::name, 'product_tags.product_id is NOT NULL');
 SELECT col_not_null('product_tags'::name, 'value'::name, 'product_tags.value is NOT NULL');
 SELECT col_is_pk('product_tags'::name, ARRAY['product_id'::name, 'value'::name], 'primary key pk_product_tags of product_tags is (product_id, value)');
@@ -4180,10 +4178,9 @@ SELECT is(pg_temp.sw_has('c', 'orders', 'ck_orders_order_number_length'), 'ok', 
 SELECT is(pg_temp.sw_has('c', 'orders', 'ck_orders_status_values'), 'ok', 'check ck_orders_status_values on orders exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'orders', 'ck_orders_currency_length'), 'ok', 'check ck_orders_currency_length on orders exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'orders', 'ck_orders_ip_address_length'), 'ok', 'check ck_orders_ip_address_length on orders exists and is validated');
-SELECT has_index('orders'::name, 'ix_orders_shipping_address_id'::name, 'index ix_orders_shipping_address_id on orders exists and is valid'::text);
-SELECT has_index('orders'::name, 'ix_orders_customer_id_placed_at'::name, 'index ix_orders_customer_id_placed_at on orders exists and is valid'::text);
-SELECT has_index('orders'::name, 'ix_orders_customer_id_status_placed_at'::name, 'index ix_orders_customer_id_status_placed_at on orders exists and is valid'::text);
+SELECT has_index('orders'::name, 'ix_orders_customer_id_status'::name, 'index ix_orders_customer_id_status on orders exists and is valid'::text);
 SELECT has_index('orders'::name, 'ix_orders_status_placed_at'::name, 'index ix_orders_status_placed_at on orders exists and is valid'::text);
+SELECT has_index('orders'::name, 'ix_orders_shipping_address_id'::name, 'index ix_orders_shipping_address_id on orders exists and is valid'::text);
 SELECT col_not_null('order_lines'::name, 'id'::name, 'order_lines.id is NOT NULL');
 SELECT col_not_null('order_lines'::name, 'order_id'::name, 'order_lines.order_id is NOT NULL');
 SELECT col_not_null('order_lines'::name, 'product_id'::name, 'order_lines.product_id is NOT NULL');
@@ -4275,7 +4272,7 @@ SELECT fk_ok('reviews'::name, ARRAY['product_id'::name], 'products'::name, ARRAY
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok', 'check ck_reviews_rating_range on reviews exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok', 'check ck_reviews_title_length on reviews exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok', 'check ck_reviews_status_values on reviews exists and is validated');
-SELECT has_index('reviews'::name, 'ix_reviews_product_id_status_created_at'::name, 'index ix_reviews_product_id_status_created_at on reviews exists and is valid'::text);
+SELECT has_index('reviews'::name, 'ix_reviews_product_id_status'::name, 'index ix_reviews_product_id_status on reviews exists and is valid'::text);
 SELECT col_not_null('product_categories'::name, 'product_id'::name, 'product_categories.product_id is NOT NULL');
 SELECT col_not_null('product_categories'::name, 'category_id'::name, 'product_categories.category_id is NOT NULL');
 SELECT col_not_null('product_categories'::name, 'position'::name, 'product_categories.position is NOT NULL');

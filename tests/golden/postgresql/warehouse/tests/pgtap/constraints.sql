@@ -5,7 +5,7 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 66 attempts, then 115 structure checks.
+-- 66 attempts, then 113 structure checks.
 -- Left out: these cases need two sessions at once (`schemawright validate` runs them):
 --   unique uq_warehouses_code: two sessions insert the same new code at once
 --   unique uq_items_sku: two sessions insert the same new sku at once
@@ -22,7 +22,7 @@
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(181);
+SELECT plan(179);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -2778,7 +2778,6 @@ SELECT is(pg_temp.sw_has('c', 'transfers', 'ck_transfers_quantity_range'), 'ok',
 SELECT is(pg_temp.sw_has('c', 'transfers', 'ck_transfers_status_values'), 'ok', 'check ck_transfers_status_values on transfers exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'transfers', 'ck_transfers_received_transfer_has_dates'), 'ok', 'check ck_transfers_received_transfer_has_dates on transfers exists and is validated');
 SELECT has_index('transfers'::name, 'ix_transfers_item_id'::name, 'index ix_transfers_item_id on transfers exists and is valid'::text);
-SELECT has_index('transfers'::name, 'ix_transfers_to_warehouse_id'::name, 'index ix_transfers_to_warehouse_id on transfers exists and is valid'::text);
 SELECT has_index('transfers'::name, 'ix_transfers_from_position_id_item_id'::name, 'index ix_transfers_from_position_id_item_id on transfers exists and is valid'::text);
 SELECT col_not_null('cycle_counts'::name, 'id'::name, 'cycle_counts.id is NOT NULL');
 SELECT col_not_null('cycle_counts'::name, 'warehouse_id'::name, 'cycle_counts.warehouse_id is NOT NULL');
@@ -2788,7 +2787,6 @@ SELECT col_is_pk('cycle_counts'::name, ARRAY['id'::name], 'primary key pk_cycle_
 SELECT fk_ok('cycle_counts'::name, ARRAY['warehouse_id'::name], 'warehouses'::name, ARRAY['id'::name], 'foreign key fk_cycle_counts_warehouse_id: cycle_counts (warehouse_id) references warehouses (id)');
 SELECT is(pg_temp.sw_has('c', 'cycle_counts', 'ck_cycle_counts_status_values'), 'ok', 'check ck_cycle_counts_status_values on cycle_counts exists and is validated');
 SELECT is(pg_temp.sw_has('unique index', 'cycle_counts', 'uq_cycle_counts_one_open_count_per_warehouse'), 'ok', 'unique index uq_cycle_counts_one_open_count_per_warehouse on cycle_counts exists, is unique and is valid');
-SELECT has_index('cycle_counts'::name, 'ix_cycle_counts_warehouse_id'::name, 'index ix_cycle_counts_warehouse_id on cycle_counts exists and is valid'::text);
 SELECT col_not_null('dock_appointments'::name, 'id'::name, 'dock_appointments.id is NOT NULL');
 SELECT col_not_null('dock_appointments'::name, 'warehouse_id'::name, 'dock_appointments.warehouse_id is NOT NULL');
 SELECT col_not_null('dock_appointments'::name, 'dock'::name, 'dock_appointments.dock is NOT NULL');

@@ -14,6 +14,12 @@ Safe on a production database: it changes nothing unless asked with `--apply`.
   the server package, Debian: `postgresql-NN-hypopg`): creating it would be a change.
 - `--apply` runs the `CREATE INDEX CONCURRENTLY` statements one by one, outside any
   transaction, and drops the invalid index a failed concurrent build leaves behind.
+- The budget is real bytes: B-tree sizes come from indexing.btree_size (within 10 % of built
+  sizes), not from HypoPG (about twice too large).  The workload's literals become parameters
+  before candidates are made, as pg_stat_statements records statements (no partial index
+  `WHERE customer_id = 123`).  An index with idx_scan = 0 that a plan in the report's cost
+  table uses is listed as "planned" (keep it), never as "unused".  The advisor's own time is
+  printed (and bounded: select.MAX_SECONDS).
 
 Exit codes: 0 advice given (and applied), 1 an index could not be created, 2 bad input or a
 database the advisor cannot work on (no HypoPG, no workload, cannot connect).

@@ -18,6 +18,13 @@
    room greedily again; with HypoPG, builds the chosen indexes for real where allowed, so the
    storage budget is checked against real sizes.
 
+Bounded time: a greedy step costs its moves best bound first, the bound being the benefit per
+byte a move had when last costed (adding indexes rarely makes another more useful: the lazy
+greedy of Minoux, CELF), and stops once no bound beats the best move found; a move whose size
+(size model or build) cannot fit is not costed; past `max_seconds` (MAX_SECONDS) the search
+keeps what it has chosen and says so.  `Advice.timing` counts the EXPLAINs, cache hits, what-if
+indexes and pruned moves.
+
 A pattern's cost depends only on the what-if indexes on the tables it reads, and an index can
 only change the plan of a pattern that uses its first key (or could read it alone): costs are
 remembered per (pattern, indexes on its tables) for the whole session, and a step re-costs only

@@ -108,6 +108,10 @@ access_patterns:
       WHERE journal_entry_id = :entry_id AND amount > :minimum ORDER BY line_number
   - name: largest_lines_of_entry
     query: SELECT line_number FROM journal_lines WHERE journal_entry_id = :entry_id ORDER BY amount DESC LIMIT 3
+  - name: lines_of_recent_entry
+    query: |
+      SELECT count(*) FROM journal_lines l JOIN journal_entries e ON e.id = l.journal_entry_id
+      WHERE l.journal_entry_id = :entry_id AND e.posted_at >= :since
   - name: search_documents
     query: SELECT id FROM documents WHERE to_tsvector('english', body) @@ plainto_tsquery('english', :q)
   - name: documents_tagged
@@ -215,6 +219,14 @@ def test_unused_sort_and_range_before_sort_make_no_index(design):
     served = {p.name: p.served_by for p in design.access_patterns}
     assert served["entry_lines"] == ("pk_journal_entries", "uq_journal_lines_journal_entry_id_line_number")
     assert served["large_lines_of_entry"] == ("uq_journal_lines_journal_entry_id_line_number",)
+
+
+def test_a_range_on_the_inner_side_of_a_unique_join_is_checked_on_the_row_found(design):
+    """journal_lines leads (equality on its key); each entry is found by its primary key and
+    its posted_at compared there: no index on journal_entries (posted_at)."""
+    assert not _on(design, "journal_entries")
+    served = {p.name: p.served_by for p in design.access_patterns}
+    assert "pk_journal_entries" in served["lines_of_recent_entry"]
 
 
 def test_a_lookup_of_a_few_rows_sorts_them_without_an_index(design):

@@ -150,8 +150,11 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
     lows = {k: why for k in equality if (why := plan.card.low(table, k))}
     selective = [k for k in equality if k not in lows]
     unique = _unique_lookup(found, use.equality)
-    if unique is None and use.join and not selective and not use.range and not use.prefix:
-        unique = _unique_lookup(found, use.join)  # looked up by a unique join key: one row per outer row
+    driven = any(u.equality for t, u in access.tables.items() if t != table)  # another table leads the plan
+    if unique is None and use.join and not selective and (driven or not use.range and not use.prefix):
+        # Looked up by a unique join key from the table that leads: one row per outer row, whose
+        # range predicates are checked on that row.
+        unique = _unique_lookup(found, use.join)
     if unique is not None:  # at most one row: no other index helps
         plan.served.setdefault(unique, set()).add(pattern)
         return

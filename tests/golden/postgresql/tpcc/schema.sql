@@ -234,8 +234,6 @@ CREATE INDEX ix_customer_c_w_id_c_d_id_c_last_c_first ON customer (c_w_id, c_d_i
 
 CREATE INDEX ix_orders_o_w_id_o_d_id_o_c_id_o_id ON orders (o_w_id, o_d_id, o_c_id, o_id DESC);
 
-CREATE INDEX ix_stock_s_quantity ON stock (s_quantity);
-
 CREATE INDEX ix_history_h_c_w_id_h_c_d_id_h_c_id ON history (h_c_w_id, h_c_d_id, h_c_id);
 
 CREATE INDEX ix_order_line_ol_i_id ON order_line (ol_i_id);
@@ -282,8 +280,6 @@ COMMENT ON VIEW customer_masked IS 'customer with its PII masked (c_first, c_las
 COMMENT ON INDEX ix_customer_c_w_id_c_d_id_c_last_c_first IS 'access pattern payment_get_customer_by_last_name: (c_w_id, c_d_id, c_last, c_first) — equality columns, then the sort columns (rows come in order)';
 
 COMMENT ON INDEX ix_orders_o_w_id_o_d_id_o_c_id_o_id IS 'access pattern order_status_get_last_order: (o_w_id, o_d_id, o_c_id, o_id DESC) — equality columns, then the sort columns (rows come in order); foreign key to customer: joins from customer and the check run on every delete of a customer row would otherwise scan orders';
-
-COMMENT ON INDEX ix_stock_s_quantity IS 'access pattern stock_level_count_low_stock: (s_quantity) — equality columns, then one range column';
 
 COMMENT ON INDEX ix_history_h_c_w_id_h_c_d_id_h_c_id IS 'foreign key to customer: joins from customer and the check run on every delete of a customer row would otherwise scan history';
 

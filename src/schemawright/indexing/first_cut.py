@@ -178,13 +178,15 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
     seek = [k for k in (use.prefix + use.range) if not plan.card.low(table, k)][:1]
     sort = [(k, d) for k, d in use.sort if k not in equality]
     few = plan.card.rows_per_lookup(table, selective) if selective else None
-    if few is not None and few[0] <= FEW_ROWS and (sort or seek):
+    if few is not None and few[0] <= FEW_ROWS and (sort or seek or len(keys) > len(selective)):
         # The lookup finds a handful of rows: filtering and sorting them costs less than
         # carrying the range and sort columns in an index (the planner reads the shorter one).
-        plan.hold(f"{table}.{', '.join(k for k, _ in sort) or seek[0]} ({pattern})",
+        dropped = [k for k in keys[len(selective):]] + [k for k, _ in sort] + seek
+        plan.hold(f"{table}.{', '.join(dict.fromkeys(k if isinstance(k, str) else k[0] for k in dropped))} ({pattern})",
                   f"access pattern {pattern} finds about {few[0]:.3g} row(s) per {', '.join(selective)} "
-                  f"({few[1]}): it sorts or filters them after the lookup, so the index stops at the equality columns")
+                  f"({few[1]}): it sorts or filters them after the lookup, so the index stops at the selective columns")
         seek, sort = [], []
+        keys, equal, lows = keys[:len(selective)], len(selective), {k: w for k, w in lows.items() if k in literal}
     stops_early = access.limit is not None and len(access.tables) == 1
     if sort and (not seek or sort[0][0] == seek[0]):
         keys += sort

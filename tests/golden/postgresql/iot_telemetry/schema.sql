@@ -442,11 +442,11 @@ ALTER TABLE firmware_installs
     REFERENCES firmware_releases (id) ON DELETE CASCADE;
 
 -- Indexes
-CREATE INDEX ix_devices_site_id_status ON devices (site_id, status);
+CREATE INDEX ix_devices_site_id ON devices (site_id);
 
 CREATE INDEX ix_readings_recorded_at ON readings (recorded_at);
 
-CREATE INDEX ix_alert_rules_sensor_id_enabled ON alert_rules (sensor_id, enabled);
+CREATE INDEX ix_alert_rules_sensor_id ON alert_rules (sensor_id);
 
 CREATE INDEX ix_alerts_triggered_at_partial ON alerts (triggered_at DESC) WHERE state = 'open';
 
@@ -760,11 +760,11 @@ COMMENT ON COLUMN firmware_installs.firmware_release_id IS 'The FirmwareRelease.
 
 COMMENT ON VIEW operators_masked IS 'operators with its PII masked (email, full_name, phone), for roles that may not read it in clear.';
 
-COMMENT ON INDEX ix_devices_site_id_status IS 'access pattern site_devices: (site_id, status) — equality columns; status after the selective column(s): devices.status has 4 distinct value(s) (it is an enum of 4 values): one value is about 1/4 of 19,200 rows, more than a B-tree seek pays for; access pattern open_alerts_for_site: (site_id) — equality columns; foreign key to sites: joins from sites and the check run on every delete of a sites row would otherwise scan devices';
+COMMENT ON INDEX ix_devices_site_id IS 'access pattern site_devices: (site_id) — equality columns; access pattern open_alerts_for_site: (site_id) — equality columns; foreign key to sites: joins from sites and the check run on every delete of a sites row would otherwise scan devices';
 
 COMMENT ON INDEX ix_readings_recorded_at IS 'access pattern roll_up_hour: (recorded_at) — equality columns, then one range column';
 
-COMMENT ON INDEX ix_alert_rules_sensor_id_enabled IS 'access pattern enabled_rules_for_sensor: (sensor_id, enabled) — equality columns; enabled after the selective column(s): alert_rules.enabled has 2 distinct value(s) (it is a boolean): one value is about 1/2 of 42,000 rows, more than a B-tree seek pays for; foreign key to sensors: joins from sensors and the check run on every delete of a sensors row would otherwise scan alert_rules';
+COMMENT ON INDEX ix_alert_rules_sensor_id IS 'access pattern enabled_rules_for_sensor: (sensor_id) — equality columns; foreign key to sensors: joins from sensors and the check run on every delete of a sensors row would otherwise scan alert_rules';
 
 COMMENT ON INDEX ix_alerts_triggered_at_partial IS 'access pattern open_alerts_for_site: (triggered_at DESC) WHERE state = ''open'' — partial: alerts.state has 3 distinct value(s) (it is an enum of 3 values): one value is about 1/3 of 2,000,000 rows, more than a B-tree seek pays for, so the index keeps only the rows the pattern reads; equality columns, then the sort columns (rows come in order)';
 

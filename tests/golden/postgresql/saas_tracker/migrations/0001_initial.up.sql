@@ -558,7 +558,7 @@ CREATE INDEX ix_memberships_user_id ON memberships (user_id);
 
 CREATE INDEX ix_activity_events_organization_id_project_id_occurred_at ON activity_events (organization_id, project_id, occurred_at DESC);
 
-CREATE INDEX ix_sprints_organization_id_project_id_state ON sprints (organization_id, project_id, state);
+CREATE INDEX ix_sprints_organization_id_project_id ON sprints (organization_id, project_id);
 
 CREATE INDEX ix_issues_sprint_id ON issues (sprint_id);
 
@@ -1083,7 +1083,7 @@ COMMENT ON INDEX ix_memberships_user_id IS 'access pattern user_organizations: (
 
 COMMENT ON INDEX ix_activity_events_organization_id_project_id_occurred_at IS 'access pattern project_activity_feed: (organization_id, project_id, occurred_at DESC) — equality columns, then the sort columns (rows come in order); foreign key to organizations: joins from organizations and the check run on every delete of a organizations row would otherwise scan activity_events; foreign key to projects: joins from projects and the check run on every delete of a projects row would otherwise scan activity_events';
 
-COMMENT ON INDEX ix_sprints_organization_id_project_id_state IS 'access pattern sprint_velocity: (organization_id, project_id, state) — equality columns; state after the selective column(s): sprints.state has 3 distinct value(s) (it is an enum of 3 values): one value is about 1/3 of 2,940,000 rows, more than a B-tree seek pays for; foreign key to projects: joins from projects and the check run on every delete of a projects row would otherwise scan sprints';
+COMMENT ON INDEX ix_sprints_organization_id_project_id IS 'access pattern sprint_velocity: (organization_id, project_id) — equality columns; foreign key to projects: joins from projects and the check run on every delete of a projects row would otherwise scan sprints';
 
 COMMENT ON INDEX ix_issues_sprint_id IS 'access pattern sprint_velocity: (sprint_id) — the join key (the inner side of a nested loop)';
 

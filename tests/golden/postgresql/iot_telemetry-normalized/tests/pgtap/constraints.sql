@@ -3212,7 +3212,7 @@ SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_serial_number_length'), 'ok
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok', 'check ck_devices_mac_address_length on devices exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok', 'check ck_devices_name_length on devices exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok', 'check ck_devices_status_values on devices exists and is validated');
-SELECT has_index('devices'::name, 'ix_devices_site_id_status'::name, 'index ix_devices_site_id_status on devices exists and is valid'::text);
+SELECT has_index('devices'::name, 'ix_devices_site_id'::name, 'index ix_devices_site_id on devices exists and is valid'::text);
 SELECT has_index('devices'::name, 'ix_devices_gateway_id'::name, 'index ix_devices_gateway_id on devices exists and is valid'::text);
 SELECT col_not_null('device_credentials'::name, 'id'::name, 'device_credentials.id is NOT NULL');
 SELECT col_not_null('device_credentials'::name, 'device_id'::name, 'device_credentials.device_id is NOT NULL');
@@ -3282,7 +3282,7 @@ SELECT is(pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_range_rule_has_both
 SELECT is(pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_name_length'), 'ok', 'check ck_alert_rules_name_length on alert_rules exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_condition_values'), 'ok', 'check ck_alert_rules_condition_values on alert_rules exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_severity_values'), 'ok', 'check ck_alert_rules_severity_values on alert_rules exists and is validated');
-SELECT has_index('alert_rules'::name, 'ix_alert_rules_sensor_id_enabled'::name, 'index ix_alert_rules_sensor_id_enabled on alert_rules exists and is valid'::text);
+SELECT has_index('alert_rules'::name, 'ix_alert_rules_sensor_id'::name, 'index ix_alert_rules_sensor_id on alert_rules exists and is valid'::text);
 SELECT col_not_null('alert_rule_notify_emails'::name, 'alert_rule_id'::name, 'alert_rule_notify_emails.alert_rule_id is NOT NULL');
 SELECT col_not_null('alert_rule_notify_emails'::name, 'value'::name, 'alert_rule_notify_emails.value is NOT NULL');
 SELECT col_is_pk('alert_rule_notify_emails'::name, ARRAY['alert_rule_id'::name, 'value'::name], 'primary key pk_alert_rule_notify_emails of alert_rule_notify_emails is (alert_rule_id, value)');

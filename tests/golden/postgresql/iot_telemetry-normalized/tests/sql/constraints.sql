@@ -3283,7 +3283,7 @@ SELECT pg_temp.sw_expect(174, 'check ck_devices_serial_number_length on devices 
 SELECT pg_temp.sw_expect(175, 'check ck_devices_mac_address_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok');
 SELECT pg_temp.sw_expect(176, 'check ck_devices_name_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok');
 SELECT pg_temp.sw_expect(177, 'check ck_devices_status_values on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok');
-SELECT pg_temp.sw_expect(178, 'index ix_devices_site_id_status on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id_status'), 'ok');
+SELECT pg_temp.sw_expect(178, 'index ix_devices_site_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id'), 'ok');
 SELECT pg_temp.sw_expect(179, 'index ix_devices_gateway_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_gateway_id'), 'ok');
 SELECT pg_temp.sw_expect(180, 'device_credentials.id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'id'), 'ok');
 SELECT pg_temp.sw_expect(181, 'device_credentials.device_id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'device_id'), 'ok');
@@ -3353,7 +3353,7 @@ SELECT pg_temp.sw_expect(244, 'check ck_alert_rules_range_rule_has_both_threshol
 SELECT pg_temp.sw_expect(245, 'check ck_alert_rules_name_length on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_name_length'), 'ok');
 SELECT pg_temp.sw_expect(246, 'check ck_alert_rules_condition_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_condition_values'), 'ok');
 SELECT pg_temp.sw_expect(247, 'check ck_alert_rules_severity_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_severity_values'), 'ok');
-SELECT pg_temp.sw_expect(248, 'index ix_alert_rules_sensor_id_enabled on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id_enabled'), 'ok');
+SELECT pg_temp.sw_expect(248, 'index ix_alert_rules_sensor_id on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id'), 'ok');
 SELECT pg_temp.sw_expect(249, 'alert_rule_notify_emails.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'alert_rule_id'), 'ok');
 SELECT pg_temp.sw_expect(250, 'alert_rule_notify_emails.value is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'value'), 'ok');
 SELECT pg_temp.sw_expect(251, 'primary key pk_alert_rule_notify_emails of alert_rule_notify_emails is (alert_rule_id, value)', pg_temp.sw_has('p', 'alert_rule_notify_emails', 'pk_alert_rule_notify_emails'), 'ok');

@@ -3172,7 +3172,7 @@ SELECT pg_temp.sw_expect(169, 'check ck_devices_serial_number_length on devices 
 SELECT pg_temp.sw_expect(170, 'check ck_devices_mac_address_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_mac_address_length'), 'ok');
 SELECT pg_temp.sw_expect(171, 'check ck_devices_name_length on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_name_length'), 'ok');
 SELECT pg_temp.sw_expect(172, 'check ck_devices_status_values on devices exists and is validated', pg_temp.sw_has('c', 'devices', 'ck_devices_status_values'), 'ok');
-SELECT pg_temp.sw_expect(173, 'index ix_devices_site_id_status on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id_status'), 'ok');
+SELECT pg_temp.sw_expect(173, 'index ix_devices_site_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_site_id'), 'ok');
 SELECT pg_temp.sw_expect(174, 'index ix_devices_gateway_id on devices exists and is valid', pg_temp.sw_has('index', 'devices', 'ix_devices_gateway_id'), 'ok');
 SELECT pg_temp.sw_expect(175, 'device_credentials.id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'id'), 'ok');
 SELECT pg_temp.sw_expect(176, 'device_credentials.device_id is NOT NULL', pg_temp.sw_has('not null', 'device_credentials', 'device_id'), 'ok');
@@ -3242,7 +3242,7 @@ SELECT pg_temp.sw_expect(239, 'check ck_alert_rules_range_rule_has_both_threshol
 SELECT pg_temp.sw_expect(240, 'check ck_alert_rules_name_length on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_name_length'), 'ok');
 SELECT pg_temp.sw_expect(241, 'check ck_alert_rules_condition_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_condition_values'), 'ok');
 SELECT pg_temp.sw_expect(242, 'check ck_alert_rules_severity_values on alert_rules exists and is validated', pg_temp.sw_has('c', 'alert_rules', 'ck_alert_rules_severity_values'), 'ok');
-SELECT pg_temp.sw_expect(243, 'index ix_alert_rules_sensor_id_enabled on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id_enabled'), 'ok');
+SELECT pg_temp.sw_expect(243, 'index ix_alert_rules_sensor_id on alert_rules exists and is valid', pg_temp.sw_has('index', 'alert_rules', 'ix_alert_rules_sensor_id'), 'ok');
 SELECT pg_temp.sw_expect(244, 'alert_rule_notify_emails.alert_rule_id is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'alert_rule_id'), 'ok');
 SELECT pg_temp.sw_expect(245, 'alert_rule_notify_emails.value is NOT NULL', pg_temp.sw_has('not null', 'alert_rule_notify_emails', 'value'), 'ok');
 SELECT pg_temp.sw_expect(246, 'primary key pk_alert_rule_notify_emails of alert_rule_notify_emails is (alert_rule_id, value)', pg_temp.sw_has('p', 'alert_rule_notify_emails', 'pk_alert_rule_notify_emails'), 'ok');

@@ -3733,7 +3733,7 @@ SELECT fk_ok('sprints'::name, ARRAY['organization_id'::name, 'project_id'::name]
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok', 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok', 'check ck_sprints_name_length on sprints exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok', 'check ck_sprints_state_values on sprints exists and is validated');
-SELECT has_index('sprints'::name, 'ix_sprints_organization_id_project_id_state'::name, 'index ix_sprints_organization_id_project_id_state on sprints exists and is valid'::text);
+SELECT has_index('sprints'::name, 'ix_sprints_organization_id_project_id'::name, 'index ix_sprints_organization_id_project_id on sprints exists and is valid'::text);
 SELECT col_not_null('issues'::name, 'id'::name, 'issues.id is NOT NULL');
 SELECT col_not_null('issues'::name, 'organization_id'::name, 'issues.organization_id is NOT NULL');
 SELECT col_not_null('issues'::name, 'project_id'::name, 'issues.project_id is NOT NULL');

@@ -3825,7 +3825,7 @@ SELECT pg_temp.sw_expect(234, 'foreign key fk_sprints_project_id: sprints (organ
 SELECT pg_temp.sw_expect(235, 'check ck_sprints_sprint_ends_after_start on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_sprint_ends_after_start'), 'ok');
 SELECT pg_temp.sw_expect(236, 'check ck_sprints_name_length on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_name_length'), 'ok');
 SELECT pg_temp.sw_expect(237, 'check ck_sprints_state_values on sprints exists and is validated', pg_temp.sw_has('c', 'sprints', 'ck_sprints_state_values'), 'ok');
-SELECT pg_temp.sw_expect(238, 'index ix_sprints_organization_id_project_id_state on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id_state'), 'ok');
+SELECT pg_temp.sw_expect(238, 'index ix_sprints_organization_id_project_id on sprints exists and is valid', pg_temp.sw_has('index', 'sprints', 'ix_sprints_organization_id_project_id'), 'ok');
 SELECT pg_temp.sw_expect(239, 'issues.id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'id'), 'ok');
 SELECT pg_temp.sw_expect(240, 'issues.organization_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'organization_id'), 'ok');
 SELECT pg_temp.sw_expect(241, 'issues.project_id is NOT NULL', pg_temp.sw_has('not null', 'issues', 'project_id'), 'ok');

@@ -4546,7 +4546,7 @@ SELECT pg_temp.sw_expect(361, 'foreign key fk_reviews_product_id: reviews (produ
 SELECT pg_temp.sw_expect(362, 'check ck_reviews_rating_range on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok');
 SELECT pg_temp.sw_expect(363, 'check ck_reviews_title_length on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok');
 SELECT pg_temp.sw_expect(364, 'check ck_reviews_status_values on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok');
-SELECT pg_temp.sw_expect(365, 'index ix_reviews_product_id_status on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id_status'), 'ok');
+SELECT pg_temp.sw_expect(365, 'index ix_reviews_product_id on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id'), 'ok');
 SELECT pg_temp.sw_expect(366, 'country_code_postal_codes.country_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'country_code'), 'ok');
 SELECT pg_temp.sw_expect(367, 'country_code_postal_codes.postal_code is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'postal_code'), 'ok');
 SELECT pg_temp.sw_expect(368, 'country_code_postal_codes.created_at is NOT NULL', pg_temp.sw_has('not null', 'country_code_postal_codes', 'created_at'), 'ok');

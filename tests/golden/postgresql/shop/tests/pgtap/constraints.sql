@@ -4272,7 +4272,7 @@ SELECT fk_ok('reviews'::name, ARRAY['product_id'::name], 'products'::name, ARRAY
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok', 'check ck_reviews_rating_range on reviews exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok', 'check ck_reviews_title_length on reviews exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok', 'check ck_reviews_status_values on reviews exists and is validated');
-SELECT has_index('reviews'::name, 'ix_reviews_product_id_status'::name, 'index ix_reviews_product_id_status on reviews exists and is valid'::text);
+SELECT has_index('reviews'::name, 'ix_reviews_product_id'::name, 'index ix_reviews_product_id on reviews exists and is valid'::text);
 SELECT col_not_null('product_categories'::name, 'product_id'::name, 'product_categories.product_id is NOT NULL');
 SELECT col_not_null('product_categories'::name, 'category_id'::name, 'product_categories.category_id is NOT NULL');
 SELECT col_not_null('product_categories'::name, 'position'::name, 'product_categories.position is NOT NULL');

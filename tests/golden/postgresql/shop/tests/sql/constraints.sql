@@ -4340,7 +4340,7 @@ SELECT pg_temp.sw_expect(353, 'foreign key fk_reviews_product_id: reviews (produ
 SELECT pg_temp.sw_expect(354, 'check ck_reviews_rating_range on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_rating_range'), 'ok');
 SELECT pg_temp.sw_expect(355, 'check ck_reviews_title_length on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_title_length'), 'ok');
 SELECT pg_temp.sw_expect(356, 'check ck_reviews_status_values on reviews exists and is validated', pg_temp.sw_has('c', 'reviews', 'ck_reviews_status_values'), 'ok');
-SELECT pg_temp.sw_expect(357, 'index ix_reviews_product_id_status on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id_status'), 'ok');
+SELECT pg_temp.sw_expect(357, 'index ix_reviews_product_id on reviews exists and is valid', pg_temp.sw_has('index', 'reviews', 'ix_reviews_product_id'), 'ok');
 SELECT pg_temp.sw_expect(358, 'product_categories.product_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'product_id'), 'ok');
 SELECT pg_temp.sw_expect(359, 'product_categories.category_id is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'category_id'), 'ok');
 SELECT pg_temp.sw_expect(360, 'product_categories.position is NOT NULL', pg_temp.sw_has('not null', 'product_categories', 'position'), 'ok');

@@ -74,6 +74,7 @@ from schemawright.sql.quoting import quote_ident  # noqa: E402
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 FLOOR_MARGIN = 0.02  # target: within 2 % of the floor at a budget of 100 %
 BENCH_PREFIX = "sw_bench_"
+SAME_BYTES = "ours @ Extend's bytes"
 
 
 @dataclass(frozen=True)
@@ -188,15 +189,20 @@ def bench(server_url: str, setting: Setting, sf: float, budgets: list[float], ti
               f"{len(session.candidates.composites)} rule-built candidates", flush=True)
         for budget in budgets:
             limit = int(budget / 100 * data)
-            advice = advise_in(session, limit, min_gain=0.0)  # Extend's stopping rule: any saving
-            ours = workload_cost(session, [c.candidate for c in advice.chosen])
-            ours.method, ours.seconds, ours.size_bytes = "ours", advice.seconds, advice.size_bytes
-            ours.evaluations = advice.evaluations
+            ours = _ours(session, limit, "ours")
             theirs = extend(session, limit)
             say(f"budget {budget:g} %: ours {ours.cost / base.cost:.5f} ({len(ours.candidates)} indexes, "
                 f"{ours.seconds:.1f} s), Extend {theirs.cost / base.cost:.5f} ({len(theirs.candidates)} indexes, "
                 f"{theirs.seconds:.1f} s)")
             rows += [Row(budget, ours), Row(budget, theirs)]
+            if theirs.size_bytes > limit:
+                # Extend checks a step against modelled sizes and learns the real size only after
+                # taking it, so it can end over its budget: ours again at Extend's real bytes, the
+                # comparison the target asks for ("at the same real index bytes").
+                same = _ours(session, theirs.size_bytes, SAME_BYTES)
+                say(f"budget {budget:g} %: Extend ended at {theirs.size_bytes / 2**20:.1f} MiB, over "
+                    f"{limit / 2**20:.1f}; ours at those bytes {same.cost / base.cost:.5f}")
+                rows.append(Row(budget, same))
         rows += [Row(None, base), Row(None, all_single_columns(session)), Row(None, floor(session))]
     for row in rows:
         built = list(row.config.used) if row.config.method.startswith("floor") else row.config.candidates
@@ -205,6 +211,14 @@ def bench(server_url: str, setting: Setting, sf: float, budgets: list[float], ti
             f"{row.measured.seconds:.1f} s, {row.measured.size / 2**20:.1f} MiB")
     ok = report(setting, sf, len(queries), data, base, rows, timeout_s)
     return Outcome(setting, sf, data, base, rows, ok)
+
+
+def _ours(session, limit: int, method: str) -> Configuration:
+    advice = advise_in(session, limit, min_gain=0.0)  # Extend's stopping rule: any saving
+    ours = workload_cost(session, [c.candidate for c in advice.chosen])
+    ours.method, ours.seconds, ours.size_bytes = method, advice.seconds, advice.size_bytes
+    ours.evaluations = advice.evaluations
+    return ours
 
 
 def report(setting: Setting, sf: float, n_queries: int, data: int, base: Configuration, rows: list[Row],
@@ -218,20 +232,22 @@ def report(setting: Setting, sf: float, n_queries: int, data: int, base: Configu
         over = r is not None and row.budget is not None and r.size > row.budget / 100 * data
         table.append([budget, c.method, f"{c.cost / base.cost:.5f}",
                       f"{r.seconds:.1f}" if r else "-", ", ".join(r.timeouts) if r and r.timeouts else "",
-                      f"{c.seconds:.1f}", str(len(c.candidates)),
+                      f"{c.seconds:.1f}", str(len(c.candidates)), f"{c.size_bytes / 2**20:.1f}",
                       f"{r.size / 2**20:.1f}" + (" OVER" if over else "") if r else "-",
                       f"{r.size / data:.1%}" if r else "-"])
-    print_table(["budget", "method", "rel. cost", "run s", "timeouts", "advisor s", "indexes", "real MiB",
-                 "of data"], table)
+    print_table(["budget", "method", "rel. cost", "run s", "timeouts", "advisor s", "indexes", "seen MiB",
+                 "real MiB", "of data"], table)
     ok = True
     by_budget = _by_budget(rows)
     label = f"{setting.name} SF {sf:g}"
     for budget, pair in sorted(by_budget.items()):
-        ours, theirs = pair["ours"].config.cost, pair["Extend"].config.cost
+        # At the same real bytes: where Extend ended over the budget, ours at Extend's bytes.
+        mine = pair.get(SAME_BYTES, pair["ours"])
+        ours, theirs = mine.config.cost, pair["Extend"].config.cost
         passed = ours < theirs
         ok &= passed
-        print(f"{'PASS' if passed else 'FAIL'}: {label} budget {budget:g} %: ours {ours / base.cost:.5f} "
-              f"{'<' if passed else '>='} Extend {theirs / base.cost:.5f}")
+        print(f"{'PASS' if passed else 'FAIL'}: {label} budget {budget:g} %: {mine.config.method} "
+              f"{ours / base.cost:.5f} {'<' if passed else '>='} Extend {theirs / base.cost:.5f}")
     floor_cost = _floor(rows).config.cost
     for budget, pair in sorted(by_budget.items()):
         if budget < 100:
@@ -259,22 +275,27 @@ def _floor(rows: list[Row]) -> Row:
 def summary(outcomes: list[Outcome]) -> None:
     """One line per setting and budget: ours, Extend, the floor and no index side by side."""
     print("\nSummary (relative cost = what-if workload cost / no index; MiB = real, after CREATE INDEX; "
-          "s = the method's own time)")
+          "s = the method's own time; 'ours @ Extend MiB': ours "
+          "again at the real bytes Extend ended with, where it went over the budget)")
     table = []
     for out in outcomes:
         floor_row = _floor(out.rows)
         floor_rel = floor_row.config.cost / out.base.cost
         for budget, pair in sorted(_by_budget(out.rows).items()):
             ours, theirs = pair["ours"], pair["Extend"]
+            same = pair.get(SAME_BYTES)
             table.append([out.setting.name, f"{out.sf:g}", f"{budget:g} %",
-                          f"{ours.config.cost / out.base.cost:.5f}", f"{theirs.config.cost / out.base.cost:.5f}",
+                          f"{ours.config.cost / out.base.cost:.5f}",
+                          f"{same.config.cost / out.base.cost:.5f}" if same else "",
+                          f"{theirs.config.cost / out.base.cost:.5f}",
                           f"{floor_rel:.5f}", "1.00000",
-                          f"{ours.config.cost / theirs.config.cost - 1:+.2%}",
+                          f"{(same or ours).config.cost / theirs.config.cost - 1:+.2%}",
                           f"{ours.config.cost / floor_row.config.cost - 1:+.2%}",
-                          f"{ours.measured.size / 2**20:.1f}", f"{theirs.measured.size / 2**20:.1f}",
+                          f"{ours.measured.size / 2**20:.1f}",
+                          f"{theirs.measured.size / 2**20:.1f}" + (" OVER" if same else ""),
                           f"{ours.config.seconds:.1f}", f"{theirs.config.seconds:.1f}"])
-    print_table(["workload", "SF", "budget", "ours", "Extend", "floor", "no index", "ours vs Extend",
-                 "ours vs floor", "ours MiB", "Extend MiB", "ours s", "Extend s"], table)
+    print_table(["workload", "SF", "budget", "ours", "ours @ Extend MiB", "Extend", "floor", "no index",
+                 "ours vs Extend (same MiB)", "ours vs floor", "ours MiB", "Extend MiB", "ours s", "Extend s"], table)
 
 
 def main() -> int:

@@ -42,6 +42,8 @@ relationships:
   - {from: Customer, to: Order, type: one-to-many}
 rules:
   - {entity: Order, name: total_small, check: "total < 1000000"}
+access_patterns:  # customers are deleted, so their orders' foreign key gets its index (ix_orders_customer_id)
+  - {name: forget_customer, kind: write, query: "DELETE FROM customers WHERE id = :id"}
 volumes:
   Customer: {rows: 40}
   Order: {rows: 120}

@@ -34,8 +34,14 @@ query; timeouts are counted at the timeout and listed; skipped with `--no-run`),
 own run time, and the real size of the indexes (pg_relation_size after CREATE INDEX).
 For the floor only the indexes its plans use are built (building every candidate would take
 longer than the rest of the run and changes no plan).  Then PASS/FAIL lines for the targets:
-ours below Extend at every budget; within 2 % of the floor once the budget reaches 100 %; and
-at the end one summary table over the settings.
+ours below Extend at every budget (at the same real bytes: where Extend ended over its budget,
+ours is run again at Extend's real bytes, row "ours @ Extend's bytes"); within 2 % of the floor
+once the budget reaches 100 %; and at the end one summary table over the settings.
+
+`--wide-floor` adds a second floor (every permutation of up to 3 of all the columns a query
+reads, projected ones too); `--cold` runs each budget's advisor and Extend in fresh sessions,
+so their times include every what-if cost they need.  The no-index cost moves by about 0.5 %
+between runs (each session runs ANALYZE, which samples), and relative costs with it.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def test_text_recommends_concurrent_index_with_costs(text_run) -> None:
     assert "CREATE INDEX CONCURRENTLY" in text and "ON orders (customer_id" in text
     assert "serves orders_of_customer" in text and "serves q2" in text  # unnamed statement 2 is q2
     assert "size model" in text  # real bytes, not HypoPG's twofold estimate
-    assert re.search(r"advisor time: \d+\.\d s wall clock; [\d,]+ what-if EXPLAINs \([\d.]+ s\), [\d,]+ costs from "
+    assert re.search(r"advisor time: \d+\.\d\d s wall clock; [\d,]+ what-if EXPLAINs \([\d.]+ s\), [\d,]+ costs from "
                      r"the cache, [\d,]+ what-if indexes", text), text
     assert "Workload cost: " in text and " -> " in text
     for name in ("orders_of_customer", "q2", "open_orders"):

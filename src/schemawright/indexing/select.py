@@ -130,7 +130,7 @@ class AdvisorTime:
     stopped: str = ""  # why the search stopped early ("" = it converged)
 
     def line(self) -> str:
-        text = (f"{self.seconds:.1f} s wall clock; {self.explains:,} what-if EXPLAINs ({self.explain_seconds:.1f} s), "
+        text = (f"{self.seconds:.2f} s wall clock; {self.explains:,} what-if EXPLAINs ({self.explain_seconds:.2f} s), "
                 f"{self.cache_hits:,} costs from the cache, {self.whatif_indexes:,} what-if indexes, "
                 f"{self.pruned:,} moves pruned (could not beat the best benefit per byte)")
         return text + (f"; stopped: {self.stopped}" if self.stopped else "")

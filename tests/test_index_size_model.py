@@ -39,6 +39,8 @@ CASES = {
     "low-cardinality text": Candidate("events", (("kind", False),)),
     "partial": Candidate("events", (("happened_at", False),), where="status = 'open'"),
     "INCLUDE": Candidate("events", (("customer_id", False),), include=("amount", "happened_at")),
+    "expression lower(email)": Candidate("events", (("(lower(email))", False),)),
+    "expression, few values": Candidate("events", (("(substring(note from 1 for 1))", False),)),
 }
 
 

@@ -11,7 +11,8 @@ follows what `CREATE INDEX` (nbtsort.c) writes:
 - deduplication (PostgreSQL 13+, on by default): equal keys share one posting-list tuple (key
   once + 6 bytes per heap row, lists up to about 10 % of a page), for key types whose equality
   is bitwise (not numeric, float, jsonb ...) and never with INCLUDE columns; the number of equal
-  keys from `pg_stats.n_distinct`;
+  keys from `pg_stats.n_distinct` (an expression key: from its first 10,000 rows, at most as
+  many as its columns have);
 - leaf pages filled to the fillfactor (90 %) of 8192 - 24 (page header) - 16 (special space),
   each with a high key; internal pages filled to 70 % with truncated pivot tuples (key columns
   only), level by level up to the root; plus the metapage.
@@ -23,6 +24,7 @@ Tests compare it with `pg_relation_size` of real builds (within 10 %).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from schemawright.database import Database, DatabaseError
@@ -44,6 +46,7 @@ MAX_POSTING = (BLOCK * 10 // 100) // 8 * 8 - LINE_POINTER  # nbtsort: a posting 
 DEDUP_TYPES = {"int2", "int4", "int8", "oid", "date", "time", "timestamp", "timestamptz", "bool", "char", "bpchar",
                "text", "varchar", "uuid", "name", "bytea", "money"}
 _ALIGN = {"c": 1, "s": 2, "i": 4, "d": 8}
+EXPRESSION_SAMPLE = 10_000  # rows read to size an expression key
 
 
 def maxalign(n: float) -> float:
@@ -160,6 +163,7 @@ class SizeModel:
     def __init__(self, db: Database):
         self.db = db
         self._tables: dict[str, tuple[float, dict[str, Column]]] = {}
+        self._expressions: dict[tuple[str, str], Column] = {}
 
     def _table(self, table: str) -> tuple[float, dict[str, Column]]:
         if table not in self._tables:
@@ -192,15 +196,43 @@ class SizeModel:
     def _column(self, table: str, key: str, columns: dict[str, Column]) -> Column:
         if key in columns:
             return columns[key]
-        # An expression: its type's length (varlena: a guess of 16 bytes), distinct values unknown.
+        if (table, key) not in self._expressions:
+            found = self._expression(table, key)
+            # A function of columns has at most as many distinct values as they have together
+            # (a prefix sample sees too few duplicates).
+            rows = self._tables[table][0]
+            used = [columns[w] for w in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", key)) if w in columns]
+            if used and rows > 0:
+                bound = math.prod(max(-c.n_distinct * rows if c.n_distinct < 0 else c.n_distinct, 1.0) for c in used)
+                mine = -found.n_distinct * rows if found.n_distinct < 0 else found.n_distinct
+                if bound < mine:
+                    found = Column(found.width, found.null_frac, -bound / rows, found.typlen, found.align,
+                                   found.type_name)
+            self._expressions[(table, key)] = found
+        return self._expressions[(table, key)]
+
+    def _expression(self, table: str, key: str) -> Column:
+        """An expression key (`(lower(email))`): no pg_stats row, so its width, NULLs and
+        distinct values come from the first EXPRESSION_SAMPLE rows (a capped read)."""
         try:
             typlen, align, typname = self.db.query(
                 f"SELECT t.typlen, t.typalign, t.typname FROM pg_type t WHERE t.oid = "
                 f"(SELECT pg_typeof({key})::oid FROM {quote_ident(table)} LIMIT 1)")[0]
+            n, width, nulls, distinct = self.db.query(
+                f"SELECT count(*), avg(pg_column_size(v)), avg((v IS NULL)::int), count(DISTINCT v) "
+                f"FROM (SELECT {key} AS v FROM {quote_ident(table)} LIMIT {EXPRESSION_SAMPLE}) s")[0]
         except (DatabaseError, IndexError):
-            typlen, align, typname = -1, "i", "text"
-        width = float(typlen) if typlen > 0 else 16.0
-        return Column(width, 0.0, -0.5, int(typlen), _ALIGN.get(align, 8), typname)
+            return Column(16.0, 0.0, -1.0, -1, 4, "text")
+        n, distinct = int(n or 0), int(distinct or 0)
+        non_null = max(n - round(float(nulls or 0) * n), 1)
+        # All distinct in the sample: unique; few: a fixed set of values; else a share of the rows.
+        n_distinct = -1.0 if distinct >= non_null else (float(distinct) if distinct * 10 < non_null
+                                                         else -distinct / non_null)
+        width = float(width) if width is not None else (float(typlen) if typlen > 0 else 16.0)
+        if typlen == -1 and width - 3 < 127:
+            width -= 3  # a computed value has a 4-byte header; stored in the index, a short one of 1
+        return Column(width, float(nulls or 0.0), n_distinct, int(typlen),
+                      _ALIGN.get(align, 8), typname)
 
     def estimate(self, table: str, keys: tuple[str, ...], include: tuple[str, ...] = (),
                  where: str | None = None) -> Estimate:

@@ -91,6 +91,10 @@ access_patterns:
     query: |
       SELECT id, amount FROM payments WHERE rider_id = :rider_id AND status = 'settled'
       ORDER BY created_at DESC LIMIT 20
+  - name: pending_payments_of_riders_named
+    query: |
+      SELECT p.id FROM riders r JOIN payments p ON p.rider_id = r.id
+      WHERE r.last_name = :last_name AND p.status = 'pending' ORDER BY p.created_at DESC LIMIT 10
   - name: payment_by_invoice
     query: SELECT id FROM payments WHERE metadata->>'invoice_id' = :invoice_id
   - name: ratings_of_ride
@@ -211,6 +215,13 @@ def test_hot_subset_gets_a_partial_index(design):
     settled = next(i for i in _on(design, "payments") if "settled_payments_of_rider" in i.patterns)
     assert settled.where is None and _keys(settled) == ["rider_id", "status", "created_at"]
     assert "foreign key to riders" in settled.reason and "status after the selective column" in settled.reason
+
+
+def test_the_inner_side_of_a_join_is_looked_up_by_its_join_key(design):
+    """riders leads (equality on last_name); payments is read per rider by rider_id, its
+    status subset and sort applied to those rows: no partial (created_at) index for this pattern."""
+    used = [i for i in _on(design, "payments") if "pending_payments_of_riders_named" in i.patterns]
+    assert [_keys(i)[0] for i in used] == ["rider_id"] and all(i.where is None for i in used)
 
 
 def test_unused_sort_and_range_before_sort_make_no_index(design):

@@ -187,6 +187,10 @@ def _plan_use(plan: _Plan, pattern: str, use: TableAccess, access: QueryAccess, 
                   f"({few[1]}): it sorts or filters them after the lookup, so the index stops at the selective columns")
         seek, sort = [], []
         keys, equal, lows = keys[:len(selective)], len(selective), {k: w for k, w in lows.items() if k in literal}
+    if driven and use.join and not selective and not seek and (sort or where_parts):
+        # The inner side of a join another table leads: rows are looked up by the join key for
+        # each outer row, and its sort and literal subset apply to those rows only.
+        sort, where_parts = [], []
     stops_early = access.limit is not None and len(access.tables) == 1
     if sort and (not seek or sort[0][0] == seek[0]):
         keys += sort

@@ -18,12 +18,13 @@ TOLERANCE = 0.10
 DDL = """
 CREATE TABLE events (id bigint PRIMARY KEY, customer_id integer NOT NULL, account bigint NOT NULL,
                      happened_at timestamptz NOT NULL, kind text NOT NULL, email text, status text NOT NULL,
-                     amount numeric(12,2), note text);
+                     amount numeric(12,2), note text, mode char(10) NOT NULL);
 INSERT INTO events
 SELECT g, 1 + (g * 7919) % 20000, g * 3, timestamptz '2024-01-01' + g * interval '17 seconds',
        (ARRAY['click', 'view', 'purchase', 'refund'])[1 + g % 4],
        CASE WHEN g % 5 = 0 THEN NULL ELSE 'user' || (g * 31) % 150000 || '@example.com' END,
-       CASE WHEN g % 40 = 0 THEN 'open' ELSE 'done' END, (g % 1000) + 0.5, md5(g::text)
+       CASE WHEN g % 40 = 0 THEN 'open' ELSE 'done' END, (g % 1000) + 0.5, md5(g::text),
+       (ARRAY['AIR', 'RAIL', 'SHIP', 'TRUCK'])[1 + g % 4]
 FROM generate_series(1, 200000) g;
 ANALYZE events;
 """
@@ -37,6 +38,7 @@ CASES = {
     "composite int + text + timestamp": Candidate("events", (("customer_id", False), ("kind", False),
                                                              ("happened_at", False))),
     "low-cardinality text": Candidate("events", (("kind", False),)),
+    "low-cardinality char(10)": Candidate("events", (("mode", False),)),
     "partial": Candidate("events", (("happened_at", False),), where="status = 'open'"),
     "INCLUDE": Candidate("events", (("customer_id", False),), include=("amount", "happened_at")),
     "expression lower(email)": Candidate("events", (("(lower(email))", False),)),

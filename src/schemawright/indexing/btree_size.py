@@ -10,7 +10,7 @@ follows what `CREATE INDEX` (nbtsort.c) writes:
   take no room), aligned like the heap does, the whole MAXALIGNed (8), + a 4-byte line pointer;
 - deduplication (PostgreSQL 13+, on by default): equal keys share one posting-list tuple (key
   once + 6 bytes per heap row, lists up to about 10 % of a page), for key types whose equality
-  is bitwise (not numeric, float, jsonb ...) and never with INCLUDE columns; the number of equal
+  is bitwise (not numeric, float, jsonb; char(n) only on PostgreSQL 18) and never with INCLUDE columns; the number of equal
   keys from `pg_stats.n_distinct` (an expression key: from its first 10,000 rows, at most as
   many as its columns have);
 - leaf pages filled to the fillfactor (90 %) of 8192 - 24 (page header) - 16 (special space),
@@ -41,10 +41,12 @@ TUPLE_HEADER = 8  # IndexTupleData
 NULL_HEADER = 16  # MAXALIGN(8 + 4-byte null bitmap)
 HEAP_TID = 6
 MAX_POSTING = (BLOCK * 10 // 100) // 8 * 8 - LINE_POINTER  # nbtsort: a posting list is at most ~10 % of a page
-# Types whose equal values are bitwise equal (their B-tree operator class has `equalimage`):
-# only these are deduplicated.
-DEDUP_TYPES = {"int2", "int4", "int8", "oid", "date", "time", "timestamp", "timestamptz", "bool", "char", "bpchar",
+# Types whose B-trees are deduplicated: equal values bitwise equal (`equalimage`; not numeric,
+# float, jsonb).  char(n) (bpchar) too from BPCHAR_DEDUP_VERSION: measured deduplicated on
+# PostgreSQL 18, not on 15; 16 and 17 are taken as 15 (a larger estimate keeps a budget safe).
+DEDUP_TYPES = {"int2", "int4", "int8", "oid", "date", "time", "timestamp", "timestamptz", "bool", "char",
                "text", "varchar", "uuid", "name", "bytea", "money"}
+BPCHAR_DEDUP_VERSION = 180000
 _ALIGN = {"c": 1, "s": 2, "i": 4, "d": 8}
 EXPRESSION_SAMPLE = 10_000  # rows read to size an expression key
 
@@ -85,7 +87,8 @@ def _data_width(columns: list[Column], start: float) -> float:
     return offset
 
 
-def estimate(rows: float, keys: list[Column], include: list[Column] = ()) -> Estimate:  # type: ignore[assignment]
+def estimate(rows: float, keys: list[Column], include: list[Column] = (),  # type: ignore[assignment]
+             server_version: int = BPCHAR_DEDUP_VERSION) -> Estimate:
     """The built size of a B-tree over `rows` rows with these key and INCLUDE columns."""
     include = list(include)
     rows = max(rows, 0.0)
@@ -97,7 +100,8 @@ def estimate(rows: float, keys: list[Column], include: list[Column] = ()) -> Est
     pivot = maxalign(_data_width(keys, TUPLE_HEADER))
     # Deduplication: equal keys share a posting list.  Rows with a NULL key group apart (NULLs
     # are equal to each other in an index), by the key columns that are never NULL.
-    dedup = not include and all(c.type_name in DEDUP_TYPES for c in keys)
+    types = DEDUP_TYPES | ({"bpchar"} if server_version >= BPCHAR_DEDUP_VERSION else set())
+    dedup = not include and all(c.type_name in types for c in keys)
     if dedup:
         tuples = tuple_bytes = 0.0
         for share, distinct in ((1.0 - with_null, _distinct(keys, rows, False)),
@@ -142,7 +146,7 @@ def _posting(rows: float, distinct: float, plain: float) -> tuple[float, float]:
     group = rows / distinct
     if group < 1.01:
         return rows, plain
-    per_list = max(int((MAX_POSTING - plain) // HEAP_TID), 2)
+    per_list = max(int((MAX_POSTING // 8 * 8 - plain) // HEAP_TID), 2)  # MAXALIGN(tuple) <= MAX_POSTING
     small = math.floor(group)
     tuples = total = 0.0
     for size, count in ((small, distinct * (small + 1 - group)), (small + 1, distinct * (group - small))):
@@ -238,7 +242,7 @@ class SizeModel:
                  where: str | None = None) -> Estimate:
         rows, columns = self._table(table)
         return estimate(self._rows(table, where, rows), [self._column(table, k, columns) for k in keys],
-                        [self._column(table, c, columns) for c in include])
+                        [self._column(table, c, columns) for c in include], self.db.server_version)
 
     def size(self, candidate) -> int | None:  # noqa: ANN001 - candidates.Candidate (no import cycle)
         """Bytes of a candidate B-tree; None for other methods (HypoPG's or a build's size then)."""

@@ -450,7 +450,7 @@ CREATE INDEX ix_readings_recorded_at ON readings (recorded_at);
 
 CREATE INDEX ix_alert_rules_sensor_id ON alert_rules (sensor_id);
 
-CREATE INDEX ix_alerts_triggered_at_partial ON alerts (triggered_at DESC) WHERE state = 'open';
+CREATE INDEX ix_alerts_alert_rule_id ON alerts (alert_rule_id);
 
 CREATE INDEX ix_site_operators_operator_id ON site_operators (operator_id);
 
@@ -459,8 +459,6 @@ CREATE INDEX ix_firmware_installs_firmware_release_id ON firmware_installs (firm
 CREATE INDEX ix_sites_parent_id ON sites (parent_id);
 
 CREATE INDEX ix_devices_gateway_id ON devices (gateway_id);
-
-CREATE INDEX ix_alerts_alert_rule_id ON alerts (alert_rule_id);
 
 CREATE INDEX ix_alerts_acknowledged_by_id ON alerts (acknowledged_by_id);
 
@@ -768,7 +766,7 @@ COMMENT ON INDEX ix_readings_recorded_at IS 'access pattern roll_up_hour: (recor
 
 COMMENT ON INDEX ix_alert_rules_sensor_id IS 'access pattern enabled_rules_for_sensor: (sensor_id) — equality columns; foreign key to sensors: joins from sensors and the check run on every delete of a sensors row would otherwise scan alert_rules';
 
-COMMENT ON INDEX ix_alerts_triggered_at_partial IS 'access pattern open_alerts_for_site: (triggered_at DESC) WHERE state = ''open'' — partial: alerts.state has 3 distinct value(s) (it is an enum of 3 values): one value is about 1/3 of 2,000,000 rows, more than a B-tree seek pays for, so the index keeps only the rows the pattern reads; equality columns, then the sort columns (rows come in order)';
+COMMENT ON INDEX ix_alerts_alert_rule_id IS 'access pattern open_alerts_for_site: (alert_rule_id) — the join key (the inner side of a nested loop); foreign key to alert_rules: joins from alert_rules and the check run on every delete of a alert_rules row would otherwise scan alerts';
 
 COMMENT ON INDEX ix_site_operators_operator_id IS 'access pattern operator_sites: (operator_id) — equality columns; foreign key to operators: joins from operators and the check run on every delete of a operators row would otherwise scan site_operators';
 
@@ -777,8 +775,6 @@ COMMENT ON INDEX ix_firmware_installs_firmware_release_id IS 'access pattern fir
 COMMENT ON INDEX ix_sites_parent_id IS 'foreign key to sites: joins from sites and the check run on every delete of a sites row would otherwise scan sites';
 
 COMMENT ON INDEX ix_devices_gateway_id IS 'foreign key to devices: joins from devices and the check run on every delete of a devices row would otherwise scan devices';
-
-COMMENT ON INDEX ix_alerts_alert_rule_id IS 'foreign key to alert_rules: joins from alert_rules and the check run on every delete of a alert_rules row would otherwise scan alerts';
 
 COMMENT ON INDEX ix_alerts_acknowledged_by_id IS 'foreign key to operators: joins from operators and the check run on every delete of a operators row would otherwise scan alerts';
 

@@ -336,3 +336,22 @@ def test_lint_accepts_the_lookup_foreign_key_design_leaves_unindexed(design):
     bigger = design.model_copy(update={"volumes": tuple(
         v.model_copy(update={"rows": 5000}) if v.entity == "Currency" else v for v in design.volumes)})
     assert unindexed(bigger) == {"foreign key payments.(currency_id) -> currencies has no index"}
+
+
+def test_the_schema_sql_says_the_key_is_unindexed_on_purpose_and_lint_reads_it(design):
+    """Linting design's schema.sql (no volumes there) reads the constraint's comment; without the
+    comment the same key is reported."""
+    from schemawright.importers.postgresql_sql import import_postgresql_sql
+    from schemawright.indexing.first_cut import NO_INDEX_ON_PURPOSE
+    from schemawright.lint import lint
+
+    sql = render_up(design)
+    comment = next(line for line in sql.splitlines() if line.startswith("COMMENT ON CONSTRAINT")
+                   and NO_INDEX_ON_PURPOSE in line)
+    assert "currencies" in comment
+
+    def unindexed(text: str) -> set[str]:
+        return {f.message for f in lint(import_postgresql_sql(text)) if f.code == "SW301"}
+
+    assert not unindexed(sql)
+    assert unindexed(sql.replace(comment, "")) == {"foreign key payments.(currency_id) -> currencies has no index"}

@@ -337,6 +337,8 @@ class ForeignKey(_Frozen):
     relationship: str | None = None
     set_null: tuple[str, ...] = Field((), description="ON DELETE SET NULL of these columns only (a composite key "
                                                        "whose tenant column must keep its value).")
+    reason: str = Field("", description="Why it is as it is (COMMENT ON CONSTRAINT): a key left unindexed on "
+                            "purpose says so here, so every reader of the DDL (and lint) sees it.")
 
 
 class Unique(_Frozen):

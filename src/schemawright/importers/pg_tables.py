@@ -40,6 +40,7 @@ class ForeignKeyState:
     ref_table: str
     ref_columns: tuple[str, ...]  # empty: the referenced table's primary key
     on_delete: str
+    reason: str = ""  # COMMENT ON CONSTRAINT
 
 
 @dataclass
@@ -241,7 +242,7 @@ def freeze(table: TableState, tables: dict[str, TableState]) -> m.Table:
             parent = tables.get(fk.ref_table)
             ref_columns = parent.primary_key.columns if parent and parent.primary_key else fk.columns
         fks.append(m.ForeignKey(name=fk.name, columns=fk.columns, ref_table=fk.ref_table,
-                                ref_columns=ref_columns, on_delete=fk.on_delete))
+                                ref_columns=ref_columns, on_delete=fk.on_delete, reason=fk.reason))
     columns = tuple(
         m.Column(name=c.name, semantic="", sql_type=c.sql_type, nullable=c.nullable, default=c.default,
                  identity=c.identity, generated=c.generated, description=c.description)

@@ -645,6 +645,10 @@ class _Reader(Changes):
                 if item.name == names[-1]:
                     items[i] = item.model_copy(update={"reason": text or ""})
                     return True
+        for fk in table.foreign_keys:  # a mutable state until the table is frozen
+            if fk.name == names[-1]:
+                fk.reason = text or ""
+                return True
         return False
 
     # ------------------------------------------------------------ the model

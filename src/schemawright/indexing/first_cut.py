@@ -59,6 +59,10 @@ def _index_column(text: str) -> m.IndexColumn:
     return m.IndexColumn(expression=text.strip())
 
 
+# The start of a foreign key's comment when design leaves it unindexed on purpose (lint SW301 reads it).
+NO_INDEX_ON_PURPOSE = "No index on purpose:"
+
+
 class _Plan:
     """The first cut's working state: proposals, what already serves, what was held back."""
 
@@ -70,6 +74,7 @@ class _Plan:
         self.fk_reasons: dict[Candidate, str] = {}
         self.served: dict[str, set[str]] = {}  # existing index or key -> patterns it serves
         self.held: dict[str, str] = {}  # subject -> reason (a Decision each)
+        self.unindexed: dict[tuple[str, tuple[str, ...]], str] = {}  # foreign keys left without an index on purpose
 
     def propose(self, cand: Candidate, pattern: str | None, rule: str, equal: int = 0) -> None:
         """`equal`: how many leading keys the pattern compares for equality (their direction is free)."""
@@ -126,7 +131,19 @@ def choose_indexes(design: m.Design) -> m.Design:
             serving.setdefault(name, set()).add(owner)
     patterns = [p.model_copy(update={"served_by": tuple(sorted(serving.get(p.name, ())))}) for p in patterns]
     return design.model_copy(update={"indexes": design.indexes + tuple(indexes), "access_patterns": tuple(patterns),
-                                     "decisions": design.decisions + tuple(decisions), "extensions": extensions})
+                                     "decisions": design.decisions + tuple(decisions), "extensions": extensions,
+                                     "tables": _noted_foreign_keys(design.tables, plan.unindexed)})
+
+
+def _noted_foreign_keys(tables: tuple[m.Table, ...], unindexed: dict[tuple[str, tuple[str, ...]], str]
+                        ) -> tuple[m.Table, ...]:
+    """Foreign keys left without an index on purpose carry the reason (a comment in the DDL)."""
+    if not unindexed:
+        return tables
+    noted = {name for name, _ in unindexed}
+    return tuple(t.model_copy(update={"foreign_keys": tuple(
+        fk.model_copy(update={"reason": unindexed[(t.name, fk.columns)]}) if (t.name, fk.columns) in unindexed else fk
+        for fk in t.foreign_keys)}) if t.name in noted else t for t in tables)
 
 
 # ---------------------------------------------------------------- one pattern on one table
@@ -291,7 +308,7 @@ def _foreign_key_need(card: Cardinality, writes: _Writes, table: m.Table, fk: m.
 
 def lookup_foreign_keys(design: m.Design) -> dict[tuple[str, tuple[str, ...]], str]:
     """(table, columns) -> why the first cut gives this foreign key no index (a tiny lookup table
-    nothing deletes from); lint's unindexed-foreign-key rule accepts these."""
+    nothing deletes from), judged again from the design's volumes; lint's SW301 accepts these."""
     accesses = {}
     for pattern in design.access_patterns:
         try:
@@ -319,8 +336,9 @@ def _foreign_keys(plan: _Plan, writes: _Writes) -> None:
                 why = f"joins from {fk.ref_table}"
             if why is None:
                 if plan.owner(cand) is None:
-                    plan.hold(f"{table.name}.{'_'.join(fk.columns)} (foreign key to {fk.ref_table})",
-                              _lookup_reason(plan.card, table, fk))
+                    reason = _lookup_reason(plan.card, table, fk)
+                    plan.hold(f"{table.name}.{'_'.join(fk.columns)} (foreign key to {fk.ref_table})", reason)
+                    plan.unindexed[(table.name, fk.columns)] = f"{NO_INDEX_ON_PURPOSE} {reason}"
                 continue
             plan.propose(cand, None, f"foreign key to {fk.ref_table}: {why}")
 

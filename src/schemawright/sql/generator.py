@@ -422,7 +422,7 @@ class Generator:
         return f"COMMENT ON {kind} {name} IS {self.string(text)};"
 
     def comments(self, design: m.Design) -> list[str]:
-        """Descriptions of tables, columns, views and indexes, as comment statements."""
+        """Descriptions of tables, columns, views, indexes and the reasons of foreign keys, as comment statements."""
         out = []
         for table in design.tables:
             if table.description:
@@ -430,6 +430,10 @@ class Generator:
             for column in table.columns:
                 if column.description:
                     out.append(self.comment_sql("COLUMN", (table.name, column.name), column.description))
+            for fk in table.foreign_keys:
+                if fk.reason:
+                    out.append(f"COMMENT ON CONSTRAINT {self.quote(fk.name)} ON {self.table_name(table.name)} IS "
+                               f"{self.string(fk.reason)};")
         for view in design.views:
             if view.description:
                 out.append(self.comment_sql("MATERIALIZED VIEW" if view.materialized else "VIEW", view.name,

@@ -38,7 +38,8 @@ class UnindexedForeignKey(Rule):
         "lock), and joins from parent to children scan too. An index (or key) whose leading columns are the "
         "foreign key's columns, in any order, serves both. A spec's foreign key to a lookup table of at most "
         "1,000 declared rows that no access pattern deletes from or re-keys is not reported: design leaves "
-        "it unindexed on purpose (the check never runs; the index would only cost upkeep on every write).")
+        "it unindexed on purpose (the check never runs; the index would only cost upkeep on every write) and "
+        "says so in the constraint's comment, which starts 'No index on purpose:'.")
     example = ("CREATE TABLE orders (id bigint PRIMARY KEY);\n"
                "CREATE TABLE order_lines (\n    id bigint PRIMARY KEY,\n"
                "    order_id bigint NOT NULL REFERENCES orders\n);")
@@ -49,16 +50,19 @@ class UnindexedForeignKey(Rule):
     fix = "CREATE INDEX CONCURRENTLY on the foreign key's columns (or put them first in an existing index)."
 
     def check(self, ctx: Context) -> Iterator[Hit]:
-        from schemawright.indexing.first_cut import lookup_foreign_keys
+        from schemawright.indexing.first_cut import NO_INDEX_ON_PURPOSE, lookup_foreign_keys
 
-        # A spec whose volumes show a tiny lookup table nothing deletes from: design leaves its
-        # foreign keys unindexed on purpose (a decision in report.md says why).
-        lookups = lookup_foreign_keys(ctx.design) if ctx.design.volumes else {}
+        # design leaves a key to a tiny lookup table nothing deletes from unindexed on purpose: judged
+        # again from the volumes when the design has them (a spec), else read from the comment it put
+        # on the constraint (a schema.sql or database it made)
+        lookups = lookup_foreign_keys(ctx.design) if ctx.design.volumes else None
         for table in ctx.design.tables:
             paths = [p for p in ctx.paths(table) if _btree(p) and not p.where]
             for fk in table.foreign_keys:
                 wanted = set(fk.columns)
-                if any(set(p.names[: len(fk.columns)]) == wanted for p in paths) or (table.name, fk.columns) in lookups:
+                on_purpose = (table.name, fk.columns) in lookups if lookups is not None \
+                    else fk.reason.startswith(NO_INDEX_ON_PURPOSE)
+                if on_purpose or any(set(p.names[: len(fk.columns)]) == wanted for p in paths):
                     continue
                 cols = ", ".join(fk.columns)
                 yield Hit(table.name, fk.columns[0],

@@ -203,7 +203,8 @@ def _parsed_check(expression: str) -> exp.Expression | None:
 
 
 def _constrains_values(expression: str, column: str) -> bool:
-    """Whether a CHECK limits `column` to listed values (IN, = ANY (ARRAY[...]), = 'literal')."""
+    """Whether a CHECK limits `column` to listed values (IN, = ANY (ARRAY[...]), = 'literal') or to a
+    code of fixed shape (an anchored pattern: `state ~ '^[A-Z]{2}$'`, a state code, not a status)."""
     if column not in expression:
         return False
     tree = _parsed_check(expression)
@@ -217,6 +218,9 @@ def _constrains_values(expression: str, column: str) -> bool:
 
     for node in tree.walk():
         if isinstance(node, exp.In) and is_col(node.this):
+            return True
+        if isinstance(node, exp.RegexpLike) and is_col(node.this) and isinstance(node.expression, exp.Literal) \
+                and node.expression.name.startswith("^") and node.expression.name.endswith("$"):
             return True
         if isinstance(node, exp.EQ):
             sides = (node.this, node.expression)

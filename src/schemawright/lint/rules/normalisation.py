@@ -34,7 +34,8 @@ class RepeatingGroup(Rule):
              "CREATE TABLE customer_phones (\n    customer_id bigint NOT NULL REFERENCES customers,\n"
              "    position smallint NOT NULL,\n    phone text NOT NULL,\n    PRIMARY KEY (customer_id, position)\n);")
     fix = "Move the values to a child table with one row per value, keyed by the owner and a position or kind."
-    options: ClassVar[dict[str, object]] = {"allow": ["line", "address_line", "address"]}
+    # Lines of one postal address (street_1, street_2) are its parts in order, not a list of values.
+    options: ClassVar[dict[str, object]] = {"allow": ["line", "address_line", "address", "street"]}
 
     def check(self, ctx: Context) -> Iterator[Hit]:
         allowed = {str(a).lower() for a in ctx.option(self.code, "allow")}  # type: ignore[union-attr]
@@ -47,7 +48,7 @@ class RepeatingGroup(Rule):
                     groups.setdefault(key, []).append((int(found["n"]), column.name))
             for (stem, _rest), members in sorted(groups.items()):
                 numbers = sorted(n for n, _ in members)
-                if len(members) < 2 or stem in allowed or not stem:
+                if len(members) < 2 or not stem or stem in allowed or stem.split("_")[-1] in allowed:
                     continue
                 if numbers[0] > 2 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
                     continue  # ipv4/ipv6, sha1/sha256: numbers that name variants, not positions

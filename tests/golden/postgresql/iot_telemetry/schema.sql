@@ -676,6 +676,8 @@ COMMENT ON COLUMN devices.created_by IS 'Who created the row (app.user_id, else 
 
 COMMENT ON COLUMN devices.updated_by IS 'Who last changed the row (app.user_id, else current_user).';
 
+COMMENT ON CONSTRAINT fk_devices_device_model_id ON devices IS 'No index on purpose: device_models is a lookup table of about 84 rows that no access pattern deletes from or re-keys: the foreign key''s delete check never runs, so an index would only cost upkeep on every write of devices';
+
 COMMENT ON TABLE device_credentials IS 'The client certificate a device authenticates with (one live credential per device).';
 
 COMMENT ON COLUMN device_credentials.id IS 'Surrogate primary key.';

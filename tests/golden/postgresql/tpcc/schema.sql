@@ -13,6 +13,7 @@ CREATE TABLE warehouse (
     w_tax numeric(4,4) NOT NULL,
     w_ytd numeric(12,2) NOT NULL,
     CONSTRAINT pk_warehouse PRIMARY KEY (w_id),
+    CONSTRAINT ck_warehouse_w_state CHECK (w_state ~ '^[A-Z]{2}$'),
     CONSTRAINT ck_warehouse_w_tax_range CHECK (w_tax >= 0 AND w_tax <= 0.2),
     CONSTRAINT ck_warehouse_w_name_length CHECK (char_length(w_name) <= 10),
     CONSTRAINT ck_warehouse_w_street_1_length CHECK (char_length(w_street_1) <= 20),
@@ -36,6 +37,7 @@ CREATE TABLE district (
     d_next_o_id integer NOT NULL,
     CONSTRAINT pk_district PRIMARY KEY (d_w_id, d_id),
     CONSTRAINT ck_district_d_id_range CHECK (d_id >= 1),
+    CONSTRAINT ck_district_d_state CHECK (d_state ~ '^[A-Z]{2}$'),
     CONSTRAINT ck_district_d_tax_range CHECK (d_tax >= 0 AND d_tax <= 0.2),
     CONSTRAINT ck_district_d_next_o_id_range CHECK (d_next_o_id >= 1),
     CONSTRAINT ck_district_d_name_length CHECK (char_length(d_name) <= 10),
@@ -70,6 +72,7 @@ CREATE TABLE customer (
     c_data text NOT NULL,
     CONSTRAINT pk_customer PRIMARY KEY (c_w_id, c_d_id, c_id),
     CONSTRAINT ck_customer_c_id_range CHECK (c_id >= 1),
+    CONSTRAINT ck_customer_c_state CHECK (c_state ~ '^[A-Z]{2}$'),
     CONSTRAINT ck_customer_c_discount_range CHECK (c_discount >= 0 AND c_discount <= 0.5),
     CONSTRAINT ck_customer_c_payment_cnt_range CHECK (c_payment_cnt >= 0),
     CONSTRAINT ck_customer_c_delivery_cnt_range CHECK (c_delivery_cnt >= 0),
@@ -267,6 +270,12 @@ SELECT
 FROM customer;
 
 -- Comments
+COMMENT ON COLUMN warehouse.w_state IS 'Two-letter state code.';
+
+COMMENT ON COLUMN district.d_state IS 'Two-letter state code.';
+
+COMMENT ON COLUMN customer.c_state IS 'Two-letter state code.';
+
 COMMENT ON COLUMN customer.c_credit IS 'Good or bad credit.';
 
 COMMENT ON TABLE history IS 'One row per payment; TPC-C gives it no key, here it has a surrogate one.';
@@ -274,6 +283,10 @@ COMMENT ON TABLE history IS 'One row per payment; TPC-C gives it no key, here it
 COMMENT ON COLUMN history.id IS 'Surrogate primary key.';
 
 COMMENT ON TABLE new_order IS 'Orders not yet delivered; the Delivery transaction takes the oldest of each district.';
+
+COMMENT ON CONSTRAINT fk_order_line_ol_supply_w_id ON order_line IS 'No index on purpose: warehouse is a lookup table of about 10 rows that no access pattern deletes from or re-keys: the foreign key''s delete check never runs, so an index would only cost upkeep on every write of order_line';
+
+COMMENT ON COLUMN stock.s_dist_01 IS 'District information for district 1. TPC-C lays the districts out as numbered columns on purpose (one row read per order line); schemawright: ignore SW101';
 
 COMMENT ON VIEW customer_masked IS 'customer with its PII masked (c_first, c_last, c_street_1, c_street_2, c_phone), for roles that may not read it in clear.';
 

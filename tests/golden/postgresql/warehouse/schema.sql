@@ -628,11 +628,15 @@ COMMENT ON COLUMN transfers.from_position_id IS 'The from_position this Transfer
 
 COMMENT ON COLUMN transfers.to_warehouse_id IS 'The to_warehouse this Transfer belongs to.';
 
+COMMENT ON CONSTRAINT fk_transfers_to_warehouse_id ON transfers IS 'No index on purpose: warehouses is a lookup table of about 12 rows that no access pattern deletes from or re-keys: the foreign key''s delete check never runs, so an index would only cost upkeep on every write of transfers';
+
 COMMENT ON TABLE cycle_counts IS 'A physical count of a warehouse''s stock.';
 
 COMMENT ON COLUMN cycle_counts.id IS 'Surrogate primary key.';
 
 COMMENT ON COLUMN cycle_counts.warehouse_id IS 'The Warehouse this CycleCount belongs to.';
+
+COMMENT ON CONSTRAINT fk_cycle_counts_warehouse_id ON cycle_counts IS 'No index on purpose: warehouses is a lookup table of about 12 rows that no access pattern deletes from or re-keys: the foreign key''s delete check never runs, so an index would only cost upkeep on every write of cycle_counts';
 
 COMMENT ON TABLE dock_appointments IS 'A truck booked at a dock door.';
 

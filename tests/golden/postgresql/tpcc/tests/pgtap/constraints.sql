@@ -5,12 +5,12 @@
 -- the owner). A violation must be refused with its SQLSTATE and constraint name; a valid
 -- operation must succeed. An attempt that finds nothing to work on says SQLSTATE SWNOD: that fails
 -- its test (an empty table proves nothing), except for the optional ones, which are skipped.
--- 79 attempts, then 165 structure checks.
+-- 82 attempts, then 168 structure checks.
 -- Needs the pgtap extension: created here if missing (rolled back with the rest).
 
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(244);
+SELECT plan(250);
 
 CREATE FUNCTION pg_temp.sw_attempt(attempt text) RETURNS text LANGUAGE plpgsql AS $sw$
 DECLARE
@@ -101,6 +101,50 @@ END
 $attempt$
 $sw$),
     '23505 pk_warehouse', 'primary key pk_warehouse: refuses a second warehouse row with an existing w_id');
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_warehouse_w_state: refuses w_state = ''~''' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_warehouse_w_state', 'check ck_warehouse_w_state: refuses w_state = ''~''') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.w_id INTO b FROM warehouse AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a warehouse row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..3 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE warehouse SET w_state = '~' WHERE w_id = b.w_id RETURNING (w_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE warehouse SET w_state = '' WHERE w_id = b.w_id RETURNING (w_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE warehouse SET w_state = '~' || w_state WHERE w_id = b.w_id RETURNING (w_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_warehouse_w_state' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_warehouse_w_state alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
 SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_warehouse_w_tax_range: refuses w_tax = (0) - 0.0001' || ' (' || have || ')')
     ELSE is(have, '23514 ck_warehouse_w_tax_range', 'check ck_warehouse_w_tax_range: refuses w_tax = (0) - 0.0001') END
 FROM (SELECT pg_temp.sw_attempt($sw$
@@ -504,6 +548,50 @@ BEGIN
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_district_d_id_range alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_district_d_state: refuses d_state = ''~''' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_district_d_state', 'check ck_district_d_state: refuses d_state = ''~''') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.d_w_id, src.d_id INTO b FROM district AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a district row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..3 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE district SET d_state = '~' WHERE d_w_id = b.d_w_id AND d_id = b.d_id RETURNING (d_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE district SET d_state = '' WHERE d_w_id = b.d_w_id AND d_id = b.d_id RETURNING (d_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE district SET d_state = '~' || d_state WHERE d_w_id = b.d_w_id AND d_id = b.d_id RETURNING (d_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_district_d_state' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_district_d_state alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
@@ -953,6 +1041,50 @@ BEGIN
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_customer_c_id_range alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
+    SET CONSTRAINTS ALL IMMEDIATE;
+END
+$attempt$
+$sw$) AS have) AS sw;
+SELECT CASE WHEN have LIKE 'implied by %' THEN pass('check ck_customer_c_state: refuses c_state = ''~''' || ' (' || have || ')')
+    ELSE is(have, '23514 ck_customer_c_state', 'check ck_customer_c_state: refuses c_state = ''~''') END
+FROM (SELECT pg_temp.sw_attempt($sw$
+DO $attempt$
+DECLARE
+    sw_rows bigint;
+    a record;
+    b record;
+    sw_i int;
+    sw_ok boolean;
+    sw_constraint text;
+    sw_message text;
+BEGIN
+    SELECT src.c_w_id, src.c_d_id, src.c_id INTO b FROM customer AS src WHERE true LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'nothing to try: a customer row' USING ERRCODE = 'SWNOD';
+    END IF;
+    FOR sw_i IN 1..3 LOOP
+        BEGIN
+            sw_ok := NULL;
+            CASE sw_i
+            WHEN 1 THEN UPDATE customer SET c_state = '~' WHERE c_w_id = b.c_w_id AND c_d_id = b.c_d_id AND c_id = b.c_id RETURNING (c_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 2 THEN UPDATE customer SET c_state = '' WHERE c_w_id = b.c_w_id AND c_d_id = b.c_d_id AND c_id = b.c_id RETURNING (c_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            WHEN 3 THEN UPDATE customer SET c_state = '~' || c_state WHERE c_w_id = b.c_w_id AND c_d_id = b.c_d_id AND c_id = b.c_id RETURNING (c_state ~ '^[A-Z]{2}$') INTO sw_ok;
+            ELSE NULL;
+            END CASE;
+            IF sw_ok IS FALSE THEN
+                RETURN;  -- the database let it through
+            END IF;
+            RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+        EXCEPTION
+            WHEN SQLSTATE 'SWNXT' THEN NULL;  -- undone; try the next
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME, sw_message = MESSAGE_TEXT;
+                IF sw_constraint = 'ck_customer_c_state' THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SWNOD', MESSAGE = 'nothing to try: a value breaking ck_customer_c_state alone (last refused by ' || coalesce(sw_message, 'nothing') || ')';
     SET CONSTRAINTS ALL IMMEDIATE;
 END
 $attempt$
@@ -2852,6 +2984,7 @@ SELECT col_not_null('warehouse'::name, 'w_zip'::name, 'warehouse.w_zip is NOT NU
 SELECT col_not_null('warehouse'::name, 'w_tax'::name, 'warehouse.w_tax is NOT NULL');
 SELECT col_not_null('warehouse'::name, 'w_ytd'::name, 'warehouse.w_ytd is NOT NULL');
 SELECT col_is_pk('warehouse'::name, ARRAY['w_id'::name], 'primary key pk_warehouse of warehouse is (w_id)');
+SELECT is(pg_temp.sw_has('c', 'warehouse', 'ck_warehouse_w_state'), 'ok', 'check ck_warehouse_w_state on warehouse exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'warehouse', 'ck_warehouse_w_tax_range'), 'ok', 'check ck_warehouse_w_tax_range on warehouse exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'warehouse', 'ck_warehouse_w_name_length'), 'ok', 'check ck_warehouse_w_name_length on warehouse exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'warehouse', 'ck_warehouse_w_street_1_length'), 'ok', 'check ck_warehouse_w_street_1_length on warehouse exists and is validated');
@@ -2873,6 +3006,7 @@ SELECT col_not_null('district'::name, 'd_next_o_id'::name, 'district.d_next_o_id
 SELECT col_is_pk('district'::name, ARRAY['d_w_id'::name, 'd_id'::name], 'primary key pk_district of district is (d_w_id, d_id)');
 SELECT fk_ok('district'::name, ARRAY['d_w_id'::name], 'warehouse'::name, ARRAY['w_id'::name], 'foreign key fk_district_d_w_id: district (d_w_id) references warehouse (w_id)');
 SELECT is(pg_temp.sw_has('c', 'district', 'ck_district_d_id_range'), 'ok', 'check ck_district_d_id_range on district exists and is validated');
+SELECT is(pg_temp.sw_has('c', 'district', 'ck_district_d_state'), 'ok', 'check ck_district_d_state on district exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'district', 'ck_district_d_tax_range'), 'ok', 'check ck_district_d_tax_range on district exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'district', 'ck_district_d_next_o_id_range'), 'ok', 'check ck_district_d_next_o_id_range on district exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'district', 'ck_district_d_name_length'), 'ok', 'check ck_district_d_name_length on district exists and is validated');
@@ -2905,6 +3039,7 @@ SELECT col_not_null('customer'::name, 'c_data'::name, 'customer.c_data is NOT NU
 SELECT col_is_pk('customer'::name, ARRAY['c_w_id'::name, 'c_d_id'::name, 'c_id'::name], 'primary key pk_customer of customer is (c_w_id, c_d_id, c_id)');
 SELECT fk_ok('customer'::name, ARRAY['c_w_id'::name, 'c_d_id'::name], 'district'::name, ARRAY['d_w_id'::name, 'd_id'::name], 'foreign key fk_customer_c_w_id_c_d_id: customer (c_w_id, c_d_id) references district (d_w_id, d_id)');
 SELECT is(pg_temp.sw_has('c', 'customer', 'ck_customer_c_id_range'), 'ok', 'check ck_customer_c_id_range on customer exists and is validated');
+SELECT is(pg_temp.sw_has('c', 'customer', 'ck_customer_c_state'), 'ok', 'check ck_customer_c_state on customer exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'customer', 'ck_customer_c_discount_range'), 'ok', 'check ck_customer_c_discount_range on customer exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'customer', 'ck_customer_c_payment_cnt_range'), 'ok', 'check ck_customer_c_payment_cnt_range on customer exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'customer', 'ck_customer_c_delivery_cnt_range'), 'ok', 'check ck_customer_c_delivery_cnt_range on customer exists and is validated');

@@ -16,7 +16,7 @@ import pglast
 import pytest
 import sqlglot
 
-from helpers import LOCAL_PG15_URL, local_pg15_reachable
+from helpers import server_for
 from schemawright.database.connection import Database
 from schemawright.database.scratch import scratch_database
 from schemawright.errors import SpecErrors
@@ -210,15 +210,9 @@ def test_designs_and_writes_every_deliverable(loaded: tuple[Path, Spec]) -> None
 def test_applies_on_postgresql_and_runs_every_pattern(loaded: tuple[Path, Spec], pg_url: str) -> None:
     """On the session's real server (tests/conftest.py: embedded, or SCHEMAWRIGHT_TEST_DATABASE_URL); a
     design that needs an extension it lacks (pii: encrypt needs pgcrypto) on the local PostgreSQL 15."""
-    path, spec = loaded
+    _path, spec = loaded
     design = design_from_spec(spec)
-    with Database(pg_url) as admin:
-        available = {name for (name,) in admin.query("SELECT name FROM pg_available_extensions")}
-    server = pg_url
-    if not set(design.extensions) <= available:
-        if not local_pg15_reachable():
-            pytest.skip(f"{path.name} needs {sorted(set(design.extensions) - available)}: no PostgreSQL 15 here")
-        server = LOCAL_PG15_URL
+    server = server_for(design, pg_url)
     with scratch_database(server) as url, Database(url) as db:
         if server != pg_url:  # a shared server: the design's roles named for this scratch database only
             design = scoped(design, db.query_value("SELECT current_database()"))

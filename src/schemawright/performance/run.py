@@ -26,7 +26,7 @@ from schemawright.performance.results import BenchIndex, BenchResult
 from schemawright.performance.row_security import has_row_security, time_with_policies
 from schemawright.performance.rules import guarding_triggers, has_commit_checks, time_without_rules
 from schemawright.performance.timing import time_pattern
-from schemawright.security.names import scoped
+from schemawright.security.names import run_roles, scoped
 from schemawright.sql.postgresql import create_index
 from schemawright.sql.quoting import quote_ident
 from schemawright.generation.columns import GenerationError
@@ -67,9 +67,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
         if missing:
             raise GenerationError(missing)
         # The design's roles are made for this scratch database only, as validate makes them.
-        roles = (lambda scratch: [(r.name, r.bypass_rls) for r in scoped(design, scratch).roles]) \
-            if design.roles else None
-        with sandboxed_database(server_url, design.extensions + hypopg, roles) as box:
+        with sandboxed_database(server_url, design.extensions + hypopg, run_roles(design)) as box:
             if design.roles:
                 design = scoped(design, box.database)
             url = box.url

@@ -6,6 +6,7 @@ name so two projects on one server never share a role by accident."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from schemawright import model as m
 from schemawright.naming import fit
@@ -61,3 +62,11 @@ def scoped(design: m.Design, prefix: str) -> m.Design:
         "grants": tuple(g.model_copy(update={"role": renamed.get(g.role, g.role)}) for g in design.grants),
         "functions": tuple(f.model_copy(update={"owner": renamed.get(f.owner, f.owner)}) if f.owner else f
                            for f in design.functions)})
+
+
+def run_roles(design: m.Design) -> Callable[[str], list[tuple[str, bool]]] | None:
+    """For database/sandbox.py: given a scratch database's name, the design's roles for it
+    (scoped names, whether each bypasses row-level security); None when it has none."""
+    if not design.roles:
+        return None
+    return lambda scratch: [(r.name, r.bypass_rls) for r in scoped(design, scratch).roles]

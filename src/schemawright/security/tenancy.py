@@ -208,4 +208,6 @@ def _unscoped_patterns(design: m.Design, secured: set[str], root: m.Table | None
     return out
 
 
+# Not requirements.placeholders (token-exact): importing requirements from here closes a package cycle,
+# and a `:name` that is really inside a string literal only makes a pattern look named, never unscoped.
 _PARAMETER = re.compile(r"(?<!:):([A-Za-z_]\w*)")

@@ -26,7 +26,7 @@ from schemawright.database import (
     sandboxed_database,
 )
 from schemawright.database.sandbox import without_statements_on
-from schemawright.security.names import scoped
+from schemawright.security.names import run_roles, scoped
 from schemawright.sql.postgresql import render_down, render_up
 from schemawright.validation.at_rest import at_rest_checks
 from schemawright.validation.emptiness import compare, snapshot
@@ -118,9 +118,7 @@ def validate(
                 report.add("extensions available", False, missing)
                 return report
             say("Creating scratch database")
-            roles = (lambda scratch: [(r.name, r.bypass_rls) for r in scoped(design, scratch).roles]) \
-                if design.roles else None
-            with sandboxed_database(server_url, design.extensions, roles) as box:
+            with sandboxed_database(server_url, design.extensions, run_roles(design)) as box:
                 if design.roles:  # the run's own roles, never the server's real ones (security/names.py)
                     design = scoped(design, box.database)
                     up_sql, down_sql = render_up(design), render_down(design)

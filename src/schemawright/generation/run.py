@@ -136,6 +136,7 @@ def generate(
     anchor: date | None = None,
     batch_rows: int = BATCH_ROWS,
     analyze: bool = True,
+    counts: dict[str, int] | None = None,
 ) -> GenerationResult:
     """Fill the database at `database_url` with rows for every table of `design`.
 
@@ -145,10 +146,11 @@ def generate(
     SQL), which must include every table a TRUNCATE ... CASCADE would reach.  Row counts are the
     declared volumes times `scale`; the data is the same for the same seed and anchor
     date (default: 30 days before today, the date around which times are spread).
+    `counts`: rows per table instead of the scaled volumes (the index planner's capped sample).
     Raises GenerationError for a request that cannot be met, DatabaseError when the
     server refuses.
     """
-    counts = plan(design, scale)
+    counts = plan(design, scale) if counts is None else counts
     anchor = anchor or base_date()
     result = GenerationResult()
     started = time.perf_counter()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from schemawright.performance.concurrent_results import LoadResult
 
 Verdict = Literal["PASS", "FAIL", "ERROR"]
 
@@ -112,6 +115,7 @@ class BenchResult:
     indexes: list[BenchIndex] = field(default_factory=list)
     patterns: list[PatternBench] = field(default_factory=list)
     index_use: list[IndexUse] = field(default_factory=list)
+    concurrent: LoadResult | None = None  # `bench --concurrent`: the patterns run together (concurrent.py)
 
     @property
     def rows_per_second(self) -> float:

@@ -21,6 +21,7 @@ from schemawright import model as m
 from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
+from schemawright.performance.concurrent import LoadOptions, run_load
 from schemawright.performance.index_use import index_use
 from schemawright.performance.results import BenchIndex, BenchResult
 from schemawright.performance.row_security import has_row_security, time_with_policies
@@ -47,9 +48,11 @@ PatternProgress = Callable[[str, int, int], None]
 
 def bench(design: m.Design, scale: float, *, database_url: str | None = None, runs: int = RUNS,
           warmup: int = WARMUP, seed: int = 0, whatif: str = "auto", say: Say | None = None,
-          rows: RowProgress | None = None, patterns: PatternProgress | None = None) -> BenchResult:
+          rows: RowProgress | None = None, patterns: PatternProgress | None = None,
+          concurrent: LoadOptions | None = None) -> BenchResult:
     """Measure `design` on a scratch database (on `database_url`'s server, or the embedded
-    PostgreSQL), dropped at the end.  Raises GenerationError, DatabaseError,
+    PostgreSQL), dropped at the end.  With `concurrent`, the patterns then also run together
+    at their declared rates (performance/concurrent.py).  Raises GenerationError, DatabaseError,
     EmbeddedServerError or ValueError (a what-if mode the server cannot do)."""
     if whatif not in WHATIF:
         raise ValueError(f"unknown what-if mode {whatif!r}; use auto, hypopg or build")
@@ -106,6 +109,8 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                 if patterns:
                     patterns("", len(design.access_patterns), len(design.access_patterns))
                 result.index_use = index_use(design, result.indexes, result.patterns)
+            if concurrent is not None:  # after the single-pattern timing: its writes commit
+                result.concurrent = run_load(url, design, concurrent, seed=seed, enums=enums, say=tell)
             tell("Dropping the scratch database")
     return result
 

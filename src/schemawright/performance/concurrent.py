@@ -1,0 +1,384 @@
+"""`bench --concurrent`: every access pattern at once, at its declared rate, from several
+connections, for a fixed time (issue 14: "nobody knows whether the design sustains 4,500
+inserts a second next to its reads").
+
+- Each pattern is PREPAREd on every connection and gets parameter sets drawn from the data
+  as single-pattern timing draws them (performance/draws.py), one per scheduled run.
+- The rates are the spec's `frequency` (runs per second) times a rate scale: the machine
+  running both the server and this client rarely offers the declared mix, so a short
+  closed-loop calibration (every connection running the mix as fast as it can) measures
+  what it sustains, and the load asks for HEADROOM of that (a queue at saturation would
+  measure the queue, not the design).  `--rate-scale` fixes the scale instead.
+- Runs are scheduled ahead, evenly spaced per pattern from a seeded phase, and taken in
+  time order by whichever connection is free; a run starts late when all are busy (its
+  delay is reported), and runs still waiting when the time is up are dropped and counted.
+- Each run is its own transaction and COMMITs, as the application's would: conflicts
+  between concurrent writers are real only when the other writer commits.  A
+  serialization failure (40001) or deadlock (40P01) is retried, as an application
+  retries it, up to MAX_RETRIES times with a short random back-off, and counted; the
+  latency of such a run runs from its first attempt to its success.
+- With row-level security, each run is a transaction that sets the pattern's group role
+  and the tenant its parameters belong to with SET LOCAL (as performance/row_security.py
+  does), and the statement is prepared as that role, so the policies are in the plan.
+- Every connection uses the design's transaction isolation (`transactions: isolation`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.gcpause import paused_gc
+from schemawright.performance.concurrent_results import LoadLatency, LoadResult, PatternLoad
+from schemawright.performance.draws import draw_bindings
+from schemawright.performance.row_security import first_tenant, has_row_security
+from schemawright.performance.stats import nearest_rank
+from schemawright.sql.quoting import quote_ident, quote_literal
+from schemawright.validation.acting import binding_tenant, pattern_role
+from schemawright.validation.params import positional, uses
+from schemawright.validation.patterns import p95
+from schemawright.validation.plaintext import use_test_key
+from schemawright.validation.run import STATEMENT_TIMEOUT_MS
+
+HEADROOM = 0.7  # share of the calibrated capacity asked for: busy, short of a standing queue
+MAX_RETRIES = 5  # an application's retry loop for serialization failures and deadlocks
+MAX_DRAWS = 20_000  # parameter sets per pattern; a longer run reuses them in turn
+APPLICATION = "schemawright-load"  # application_name of the load's connections, to count them
+SERIALIZATION_FAILURE, DEADLOCK = "40001", "40P01"
+MONITOR_INTERVAL = 0.05  # seconds between two looks at pg_stat_activity
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    duration: float = 30.0  # seconds of timed load
+    connections: int = 4
+    rate_scale: float | None = None  # None: calibrate
+
+    def __post_init__(self) -> None:
+        if self.duration <= 0 or self.connections < 1:
+            raise ValueError("the load needs a duration above 0 s and at least 1 connection")
+        if self.rate_scale is not None and self.rate_scale <= 0:
+            raise ValueError("the rate scale must be above 0")
+
+    @property
+    def calibration(self) -> float:
+        """Seconds of closed-loop calibration: long enough to fill caches, short beside the load."""
+        return min(3.0, max(1.0, self.duration / 5))
+
+
+@dataclass
+class _Ready:
+    """A pattern prepared on every connection, with one call per parameter set."""
+
+    index: int
+    pattern: m.AccessPattern
+    sql: str
+    calls: list[str]
+    tenants: list[str | None]
+    role: str | None  # SET LOCAL ROLE to this (row-level security)
+    turn: itertools.count = field(default_factory=itertools.count)  # next parameter set (shared by connections)
+
+    @property
+    def statement(self) -> str:
+        return f"sw_load_{self.index}"
+
+
+@dataclass
+class _Tally:
+    """One connection's counts for one pattern (merged after the run: no lock while timing)."""
+
+    samples: list[float] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
+    serialization_failures: int = 0
+    deadlocks: int = 0
+    gave_up: int = 0
+    refused: int = 0
+    errors: int = 0
+    error: str | None = None
+
+
+def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enums: dict[str, tuple[str, ...]],
+             say: Say | None = None) -> LoadResult:
+    """Run the access patterns of `design` together on the database at `url` (its data loaded)."""
+    tell = say or (lambda _text: None)
+    scaled = [p for p in design.access_patterns if p.frequency > 0]
+    result = LoadResult(options.connections, options.duration, design.transactions.isolation,
+                        options.rate_scale or 1.0, "given" if options.rate_scale else "calibrated")
+    loads = {p.name: PatternLoad(p.name, p.kind, p.frequency, p.frequency * result.rate_scale, p.latency_p95_ms)
+             for p in scaled}
+    result.patterns = list(loads.values())
+    with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
+        use_test_key(db, design)
+        tell("Drawing parameters for the concurrent load")
+        per_second = max(1.0, options.rate_scale or 1.0)
+        ready = []
+        for i, pattern in enumerate(scaled):
+            wanted = min(MAX_DRAWS, math.ceil(pattern.frequency * per_second * options.duration * 1.05) + 5)
+            prepared = _prepare(db, design, pattern, i, wanted, enums, seed, loads[pattern.name])
+            if prepared is not None:
+                ready.append(prepared)
+        if not ready:
+            return result
+        tell(f"Opening {options.connections} connections")
+        workers = [_Worker(url, design, ready) for _ in range(options.connections)]
+        try:
+            with paused_gc():
+                if options.rate_scale is None:
+                    tell(f"Calibrating: the mix as fast as {options.connections} connections run it")
+                    result.capacity = _calibrate(workers, ready, options.calibration, seed)
+                    result.rate_scale = min(1.0, HEADROOM * result.capacity / sum(p.frequency for p in scaled))
+                    for load in result.patterns:
+                        load.target_rate = load.frequency * result.rate_scale
+                tell(f"Running the mix at {result.rate_scale:.1%} of the declared rates for {options.duration:g} s")
+                _run(workers, ready, result, options.duration, seed, db)
+        finally:
+            for worker in workers:
+                worker.close()
+    return result
+
+
+def _prepare(db: Database, design: m.Design, pattern: m.AccessPattern, index: int, wanted: int,
+             enums: dict[str, tuple[str, ...]], seed: int, load: PatternLoad) -> _Ready | None:
+    """Parameter sets for `wanted` runs, drawn on `db`; None (and `load.error`) when it cannot run."""
+    try:
+        bound = positional(pattern.sql)
+    except Exception as error:  # sqlglot tokenizer errors, or more than one statement
+        load.error = f"could not read the SQL: {error}"
+        return None
+    statement = f"sw_load_draw_{index}"
+    try:
+        db.execute(f"PREPARE {statement} AS {bound.sql}")
+        try:
+            types = db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
+                                   [statement]) or []
+            bindings = draw_bindings(db, design, pattern, bound.names, list(types), wanted, enums=enums, seed=seed)
+        finally:
+            db.execute(f"DEALLOCATE {statement}")
+    except DatabaseError as error:
+        load.error = f"does not prepare: {error}"
+        return None
+    role, tenants = None, [None] * len(bindings)
+    if has_row_security(design):
+        role = pattern_role(design, pattern)
+        if role is not None:
+            usage = uses(pattern.sql, design)
+            fallback = first_tenant(db, design)
+            tenants = [binding_tenant(db, design, usage, bound.names, b) or fallback for b in bindings]
+            load.runs_as = next((r.spec_role or r.kind for r in design.roles if r.name == role), role)
+    calls = [_call(f"sw_load_{index}", values) for values in bindings]
+    return _Ready(index, pattern, bound.sql, calls, tenants, role)
+
+
+def _call(statement: str, values: list[str | None]) -> str:
+    if not values:
+        return f"EXECUTE {statement}"
+    return f"EXECUTE {statement}(" + ", ".join("NULL" if v is None else quote_literal(v) for v in values) + ")"
+
+
+class _Worker:
+    """One connection of the load, with every pattern prepared on it."""
+
+    def __init__(self, url: str, design: m.Design, ready: list[_Ready]) -> None:
+        self.db = Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS)
+        self.setting = design.security.tenant_setting
+        self.tallies = {r.index: _Tally() for r in ready}
+        self.db.execute("SELECT set_config('application_name', %s, false)", [APPLICATION])
+        isolation = design.transactions.isolation
+        self.db.execute(f"SET default_transaction_isolation = {quote_literal(isolation)}")
+        use_test_key(self.db, design)
+        for r in ready:
+            try:
+                if r.role:
+                    with self.db.transaction():  # the plan holds the role's policies; PREPARE outlives it
+                        self.db.execute(f"SET LOCAL ROLE {quote_ident(r.role)}")
+                        self.db.execute(f"PREPARE {r.statement} AS {r.sql}")
+                else:
+                    self.db.execute(f"PREPARE {r.statement} AS {r.sql}")
+            except DatabaseError as error:
+                self.tallies[r.index].errors += 1
+                self.tallies[r.index].error = f"does not prepare: {error}"
+
+    def close(self) -> None:
+        self.db.close()
+
+    def execute(self, r: _Ready, tally: _Tally | None, turn: int | None = None) -> None:
+        """One run of `r` with its next parameter set, retried after a serialization failure or
+        deadlock, and counted in `tally`.  A calibration run (no tally) uses the parameter set
+        `turn` and is rolled back, so it leaves the data and the load's parameter sets as they were."""
+        turn = (next(r.turn) if turn is None else turn) % len(r.calls)
+        first = None
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                if tally is None:
+                    with self.db.transaction(rollback=True):
+                        first = first or time.perf_counter()
+                        self._once(r, turn)
+                else:
+                    first = first or time.perf_counter()
+                    self._once(r, turn)
+            except DatabaseError as error:
+                if error.sqlstate in (SERIALIZATION_FAILURE, DEADLOCK):
+                    if tally is not None:
+                        tally.serialization_failures += error.sqlstate == SERIALIZATION_FAILURE
+                        tally.deadlocks += error.sqlstate == DEADLOCK
+                    if attempt < MAX_RETRIES:
+                        time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))  # noqa: S311 - back-off jitter
+                        continue
+                    if tally is not None:
+                        tally.gave_up += 1
+                if tally is not None:
+                    if error.is_integrity_error:
+                        tally.refused += 1
+                    else:
+                        tally.errors += 1
+                    tally.error = tally.error or str(error)
+                return
+            if tally is not None:
+                tally.samples.append((time.perf_counter() - first) * 1000)  # type: ignore[operator]
+            return
+
+    def _once(self, r: _Ready, turn: int) -> None:
+        call, tenant = r.calls[turn], r.tenants[turn]
+        if not r.role:
+            self.db.execute(call)  # autocommit: its own transaction, committed
+            return
+        with self.db.transaction():  # SET LOCAL lasts until its end
+            self.db.execute(f"SET LOCAL ROLE {quote_ident(r.role)}")
+            if tenant is not None:
+                self.db.execute("SELECT set_config(%s, %s, true)", [self.setting, tenant])
+            self.db.execute(call)
+
+
+def _calibrate(workers: list[_Worker], ready: list[_Ready], seconds: float, seed: int) -> float:
+    """Runs per second the connections sustain running the mix back to back (a closed loop)."""
+    weights = [r.pattern.frequency for r in ready]
+    done = [0] * len(workers)
+    stop = time.perf_counter() + seconds
+
+    def loop(number: int) -> None:
+        pick = random.Random(f"{seed}:{number}")  # noqa: S311 - a workload mix, not a secret
+        while time.perf_counter() < stop:
+            r = pick.choices(ready, weights)[0]
+            workers[number].execute(r, None, pick.randrange(len(r.calls)))
+            done[number] += 1
+
+    start = time.perf_counter()
+    _in_threads(loop, len(workers))
+    return sum(done) / (time.perf_counter() - start)
+
+
+def _schedule(ready: list[_Ready], rates: dict[str, float], duration: float, seed: int) -> list[tuple[float, _Ready]]:
+    """(seconds from the start, pattern) of every run: evenly spaced per pattern from a seeded
+    phase, at least one run each, in time order."""
+    phase = random.Random(seed)  # noqa: S311
+    runs = []
+    for r in ready:
+        rate = rates[r.pattern.name]
+        gap = 1 / rate
+        at = phase.random() * min(gap, duration)
+        while at < duration:
+            runs.append((at, r))
+            at += gap
+    return sorted(runs, key=lambda run: (run[0], run[1].index))
+
+
+def _run(workers: list[_Worker], ready: list[_Ready], result: LoadResult, duration: float, seed: int,
+         monitor: Database) -> None:
+    """The timed load; fills `result`."""
+    loads = {p.name: p for p in result.patterns}
+    schedule = _schedule(ready, {name: p.target_rate for name, p in loads.items()}, duration, seed)
+    scheduled = {r.index: 0 for r in ready}
+    for _at, r in schedule:
+        scheduled[r.index] += 1
+    taken = itertools.count()  # the next run of the schedule (shared by the connections)
+    dropped = [0] * len(workers)
+    start = time.perf_counter() + 0.05  # every thread started before the first run is due
+    stop = start + duration
+    finished = threading.Event()
+
+    def loop(number: int) -> None:
+        worker = workers[number]
+        while (turn := next(taken)) < len(schedule):
+            at, r = schedule[turn]
+            due = start + at
+            now = time.perf_counter()
+            if now >= stop:
+                dropped[number] += 1
+                continue
+            if due > now:
+                time.sleep(due - now)
+            tally = worker.tallies[r.index]
+            tally.delays.append(max(0.0, time.perf_counter() - due) * 1000)
+            worker.execute(r, tally)
+
+    watcher = threading.Thread(target=_watch, args=(monitor, result, finished), daemon=True)
+    watcher.start()
+    try:
+        _in_threads(loop, len(workers))
+    finally:
+        finished.set()
+        watcher.join()
+    result.elapsed = time.perf_counter() - start
+    result.not_started = sum(dropped)
+    for r in ready:
+        _merge(loads[r.pattern.name], [w.tallies[r.index] for w in workers], duration)
+
+
+def _watch(monitor: Database, result: LoadResult, finished: threading.Event) -> None:
+    """Count the load's connections in pg_stat_activity (the server's own view) while it runs."""
+    while not finished.wait(MONITOR_INTERVAL):
+        try:
+            seen, active = monitor.query(
+                "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()", [APPLICATION])[0]
+        except DatabaseError:
+            return
+        result.connections_seen = max(result.connections_seen, int(seen))
+        result.most_active = max(result.most_active, int(active))
+
+
+def _merge(load: PatternLoad, tallies: list[_Tally], duration: float) -> None:
+    samples = [s for t in tallies for s in t.samples]
+    delays = [d for t in tallies for d in t.delays]
+    load.completed = len(samples)
+    load.achieved_rate = len(samples) / duration
+    load.serialization_failures = sum(t.serialization_failures for t in tallies)
+    load.deadlocks = sum(t.deadlocks for t in tallies)
+    load.gave_up = sum(t.gave_up for t in tallies)
+    load.refused = sum(t.refused for t in tallies)
+    load.errors = sum(t.errors for t in tallies)
+    load.error = load.error or next((t.error for t in tallies if t.error), None)
+    if samples:
+        load.latency = LoadLatency(p50=nearest_rank(samples, 0.5), p95=p95(samples),
+                                   p99=nearest_rank(samples, 0.99), max=max(samples), runs=len(samples))
+    if delays:
+        load.start_delay_p95 = p95(delays)
+
+
+def _in_threads(target: Callable[[int], None], count: int) -> None:
+    """`target(0)` .. `target(count - 1)` in threads, each on its own connection; the first
+    exception raised in one of them is raised here once all have ended."""
+    failures: list[BaseException] = []
+
+    def guarded(number: int) -> None:
+        try:
+            target(number)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(n,), name=f"{APPLICATION}-{n}") for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -32,6 +32,7 @@ from schemawright.pipeline import validate
 # A telemetry store: one huge time series with a retention, and small neighbours.
 TELEMETRY = """\
 project: telemetry
+go_live: 2026-01-01
 entities:
   Sensor:
     attributes:
@@ -114,7 +115,7 @@ def test_too_small_is_not_worth_it() -> None:
                                            "rows: 2000000, growth_per_month: 50000"))
     assert design.table("readings").partitioning is None
     why = decision(design, "readings")
-    assert why.choice == "not partitioned" and "not worth it" in why.reason and "below the 10,000,000-row" in why.reason
+    assert why.choice == "not partitioned" and "not worth it" in why.reason and "below the 50,000,000-row" in why.reason
 
 
 def test_patterns_that_would_not_prune_mean_not_worth_it() -> None:
@@ -138,16 +139,19 @@ def test_foreign_keys_to_the_table_rule_partitioning_out() -> None:
 
 def test_unique_constraint_without_the_key_rules_a_scheme_out() -> None:
     # Range by recorded_at would break unique (sensor_id, value); every pattern pins sensor_id,
-    # which the unique constraint contains, so hash by sensor_id is the next best scheme.
+    # but hash by it is never chosen on its own (it prunes nothing an index does not skip).
     design = design_of(telemetry().replace("unique: [sensor_id, recorded_at]", "unique: [sensor_id, value]"))
-    assert design.table("readings").partitioning.method == "hash"
-    reason = decision(design, "readings").reason
-    assert "range by recorded_at is ruled out: unique constraint uq_readings_sensor_id_value" in reason
-    # With a unique key that contains neither, nothing is left.
-    design = design_of(telemetry().replace("unique: [sensor_id, recorded_at]", "unique: [value]"))
     assert design.table("readings").partitioning is None
     reason = decision(design, "readings").reason
-    assert reason.startswith("not worth it") and "hash by sensor_id is ruled out: unique constraint" in reason
+    assert "range by recorded_at is ruled out: unique constraint uq_readings_sensor_id_value" in reason
+    assert "hash partitions by sensor_id would prune nothing" in reason
+    # Asked for, hash by sensor_id is made; with a unique key that contains neither, nothing can be.
+    design = design_of(telemetry("    partition: hash(sensor_id)\n").replace("unique: [sensor_id, recorded_at]",
+                                                                         "unique: [sensor_id, value]"))
+    assert design.table("readings").partitioning.method == "hash"
+    with pytest.raises(SpecErrors, match="unique constraint"):
+        design_of(telemetry("    partition: hash(sensor_id)\n").replace("unique: [sensor_id, recorded_at]",
+                                                                      "unique: [value]"))
 
 
 EVENTS = """\
@@ -201,16 +205,23 @@ volumes:
   Account: {rows: 1000000}
   Entry: {rows: 400000000, growth_per_month: 10000000}
 """
+HASHED_ASKED = HASHED.replace("  Entry:\n", "  Entry:\n    partition: hash(account_id)\n")
 
 
-def test_hash_for_a_huge_table_only_ever_read_by_one_key() -> None:
+def test_hash_only_when_the_spec_asks_for_it() -> None:
+    """A huge table only ever read by one key: hash partitions would prune nothing an index
+    does not skip, so it stays one table unless the spec asks (and bench then measures it)."""
     design = design_of(HASHED)
+    assert design.table("entries").partitioning is None
+    assert "ask for it with `partition: hash(account_id, N)`" in decision(design, "entries").reason
+    design = design_of(HASHED_ASKED)
     scheme = design.table("entries").partitioning
     assert scheme.method == "hash" and scheme.columns == ("account_id",) and scheme.default_partition is None
     # 640 M rows at the horizon / 50 M per partition -> 13 -> the next power of two.
     assert len(scheme.partitions) == 16
     assert bound(scheme.partitions[3]) == "FOR VALUES WITH (MODULUS 16, REMAINDER 3)"
-    assert "hash partitions spread the rows evenly" in decision(design, "entries").reason
+    assert decision(design, "entries").reason.startswith("~640,000,000 rows at the horizon")
+    assert "requested in the spec; entries_of_account, total_of_account pin account_id" in decision(design, "entries").reason
     assert design.table("entries").primary_key.columns == ("id", "account_id")
 
 
@@ -344,7 +355,7 @@ def test_validate_passes_a_pruning_pattern_and_fails_one_that_cannot_prune(pg_ur
 
 
 def test_pruning_check_counts_partitions_of_list_and_hash(pg_url: str) -> None:
-    design = design_of(HASHED)
+    design = design_of(HASHED_ASKED)
     with scratch_database(pg_url) as scratch, Database(scratch) as db:
         db.execute(render_up(design))
         db.execute("INSERT INTO accounts (name) SELECT 'a' || g FROM generate_series(1, 50) g")

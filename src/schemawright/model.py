@@ -227,8 +227,8 @@ class PartitionRequest(_Frozen):
     by: Literal["auto", "none", "range", "list", "hash"] = "auto"
     key: str | None = Field(None, description="Partition key column.")
     interval: str | None = Field(None, description="range: partition width, e.g. `1 month`.")
-    anchor: str | None = Field(None, description="range: ISO date the initial partitions are placed around.")
-    ahead: int | None = Field(None, description="range: partitions created ahead of the anchor.")
+    anchor: str | None = Field(None, description="range: ISO date the first partitions start from.")
+    ahead: int | None = Field(None, description="range: partitions created ahead of the anchor's.")
     values: tuple[tuple[str, tuple[str, ...]], ...] = Field((), description="list: (partition suffix, values).")
     partitions: int | None = Field(None, description="hash: number of partitions.")
     bounds: tuple[tuple[str, str], ...] = Field((), description="(partition, bound) exactly as they exist.")
@@ -401,7 +401,8 @@ class Partitioning(_Frozen):
     method: Literal["range", "list", "hash"]
     columns: tuple[str, ...] = Field(description="Partition key columns.")
     interval: str | None = Field(None, description="range: width of each partition, e.g. `1 month`.")
-    anchor: str | None = Field(None, description="range: ISO date the initial partitions are placed around.")
+    anchor: str | None = Field(None, description="range: ISO date the first partitions start from (go-live, or "
+                                                 "the design date).")
     retention_months: int | None = Field(None, description="range: partitions older than this are dropped.")
     ahead: int = Field(0, description="range: partitions kept ready ahead of the current one.")
     partitions: tuple[Partition, ...] = Field((), description="Initial partitions, DEFAULT included.")
@@ -596,6 +597,7 @@ class Design(_Frozen):
     project: str
     dialect: str = "postgresql"
     description: str | None = None
+    go_live: str | None = Field(None, description="ISO date the system goes live: range partitions start there.")
     # conceptual
     entities: tuple[Entity, ...] = ()
     relationships: tuple[Relationship, ...] = ()

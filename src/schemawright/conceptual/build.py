@@ -49,6 +49,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         project=spec.project,
         dialect=spec.database,
         description=spec.description,
+        go_live=spec.go_live.isoformat() if spec.go_live else None,
         entities=entities,
         relationships=relationships,
         rules=rules,

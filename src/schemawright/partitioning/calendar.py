@@ -1,4 +1,5 @@
-"""Range partition bounds: calendar arithmetic on whole days, in UTC, from a fixed anchor.
+"""Range partition bounds: calendar arithmetic on whole days, in UTC, from a start date (the
+go-live date the spec gives, else the design date: see `design_date`).
 
 Every bound is a midnight on a calendar boundary (a day, a Monday, the first of a month
 whose number is a multiple of the width), so the bounds computed here and the ones the
@@ -7,7 +8,8 @@ maintenance function computes in SQL always meet edge to edge.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import os
+from datetime import date, datetime, timedelta, timezone
 
 from schemawright.naming import MAX_IDENTIFIER_BYTES
 from schemawright.requirements.spec import parse_interval
@@ -51,11 +53,20 @@ def step(start: date, interval: str, times: int = 1) -> date:
     return add_months(start, count * times)
 
 
-def initial_ranges(anchor: date, interval: str, retention_months: int | None, ahead: int) -> list[tuple[date, date]]:
-    """[from, to) of every initial partition: back over the retention (or just the anchor's
-    own partition without one) and `ahead` more after it."""
-    first = align(add_months(anchor, -retention_months) if retention_months else anchor, interval)
-    last = step(align(anchor, interval), interval, ahead + 1)
+def design_date() -> date:
+    """The day `design` runs, in UTC; SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-
+    builds convention) fixes it, so a build can make the same schema.sql on any day."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).date()
+    return datetime.now(timezone.utc).date()
+
+
+def initial_ranges(start: date, interval: str, history_months: int, ahead: int) -> list[tuple[date, date]]:
+    """[from, to) of every initial partition: `history_months` back from `start` (for rows that
+    exist before it), the partition holding `start`, and `ahead` more after it."""
+    first = align(add_months(start, -history_months) if history_months else start, interval)
+    last = step(align(start, interval), interval, ahead + 1)
     out, start = [], first
     while start < last:
         end = step(start, interval)
@@ -64,14 +75,14 @@ def initial_ranges(anchor: date, interval: str, retention_months: int | None, ah
     return out
 
 
-def range_count(anchor: date, interval: str, retention_months: int | None, ahead: int) -> int | None:
+def range_count(start: date, interval: str, history_months: int, ahead: int) -> int | None:
     """How many partitions initial_ranges gives, or None when they would leave the years
-    1 to 9999 (a far anchor or a retention of millennia)."""
-    estimate = int((retention_months or 0) / months_in(interval)) + ahead + 1
+    1 to 9999 (a far start or a history of millennia)."""
+    estimate = int(history_months / months_in(interval)) + ahead + 1
     if estimate > 100_000:
-        return estimate if anchor.year - (retention_months or 0) // 12 > 1 else None
+        return estimate if start.year - history_months // 12 > 1 else None
     try:
-        return len(initial_ranges(anchor, interval, retention_months, ahead))
+        return len(initial_ranges(start, interval, history_months, ahead))
     except (ValueError, OverflowError):
         return None
 

@@ -2,9 +2,10 @@
 
 The order is the order of benefit: range by time serves retention (DROP a partition
 instead of DELETE) and time-window queries; list serves queries that always name one of a
-few values (a region, a tier); hash only spreads a huge table evenly for maintenance when
-every query names the same key.  A scheme is proposed only if the patterns would prune
-with it, or retention needs it, and only if PostgreSQL's key rules allow it.
+few values (a region, a tier).  Hash is never proposed: it only spreads a table evenly for
+maintenance, which the spec must ask for (`partition: hash(key, N)`) with bench measuring it.
+A scheme is proposed only if the patterns would prune with it, or retention needs it, and
+only if PostgreSQL's key rules allow it.
 """
 
 from __future__ import annotations
@@ -110,12 +111,10 @@ def _by_pinned_column(design: m.Design, table: m.Table, volume: m.Volume, usage:
         return Proposal("list", key, [f"every searching pattern ({pinned}) pins {key}, which has {len(values)} "
                                       "known values: each query reads one partition"],
                         tuple((v, (v,)) for v in values)), None
-    if huge:
-        return Proposal("hash", key, [f"every searching pattern ({pinned}) pins {key}: hash partitions spread the "
-                                      "rows evenly, keep vacuum and index maintenance per partition small, and "
-                                      "each query reads one partition"]), None
-    return None, (f"patterns always pin {key}, but it has no small set of known values (for list) and the table "
-                  f"stays under {rules.HUGE_ROWS:,} rows (for hash)")
+    return None, (f"patterns always pin {key}, but it has no small set of known values (for list); hash partitions "
+                  f"by {key} would prune nothing an index on {key} does not already skip (it finds the rows in a few "
+                  "page reads at any size) and only split maintenance in pieces: ask for it with `partition: "
+                  f"hash({key}, N)` if that matters, and bench measures it against one table")
 
 
 def propose(design: m.Design, table: m.Table, volume: m.Volume,

@@ -6,13 +6,12 @@ a quiet "not partitioned" (which is what an automatic choice records instead).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
 from schemawright.errors import SpecIssue, did_you_mean
 from schemawright.partitioning import rules
-from schemawright.partitioning.calendar import range_count
+from schemawright.partitioning.calendar import design_date, range_count
 from schemawright.partitioning.choose import enum_values, is_time
 from schemawright.partitioning.keys import blockers
 from schemawright.requirements.spec import Spec
@@ -78,25 +77,27 @@ def partition_count_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
             continue
         if option.by != "range":
             continue
-        volume = spec.volumes.get(name)
-        retention = volume.retention_months if volume else None
-        anchor = option.anchor or date.fromisoformat(rules.DEFAULT_ANCHOR)
+        declared = spec.volumes.get(name)
+        volume = m.Volume(entity=name, **declared.model_dump()) if declared else None
+        history = rules.history_months(volume)
+        anchor = option.anchor or spec.go_live or design_date()
         ahead = option.ahead if option.ahead is not None else rules.DEFAULT_AHEAD
         interval = option.interval or "1 day"
-        count = range_count(anchor, interval, retention, ahead)
-        fits = rules.fitting_interval(anchor, interval, retention, ahead)
+        count = range_count(anchor, interval, history, ahead)
+        fits = rules.fitting_interval(anchor, interval, history, ahead)
         if count is None or (fits is None and not option.interval):
-            long_ago = retention and (count is not None or anchor.year - retention // 12 <= 1)
-            where = ("volumes", name, "retention_months") if long_ago else path
-            out.append(at.issue(where, f"the initial partitions of {name} (anchor {anchor}, retention "
-                                f"{retention or 0} months, {ahead} ahead) "
+            long_ago = history and (count is not None or anchor.year - history // 12 <= 1)
+            where = ("volumes", name, "retention_months" if declared and declared.retention_months else "rows") \
+                if long_ago else path
+            out.append(at.issue(where, f"the initial partitions of {name} (from {anchor}, {history} months back "
+                                f"for the rows declared now, {ahead} ahead) "
                                 + ("reach outside the years 1 to 9999" if count is None else
                                    f"number more than {cap} even one a year, more than one migration can create "
                                    "in one transaction"),
-                                "move `anchor:` or shorten `retention_months`"))
+                                "move `anchor:`/`go_live:`, or declare fewer existing rows or a shorter retention"))
         elif option.interval and count > cap:
-            better = f"`interval: {fits}` gives {range_count(anchor, fits, retention, ahead):,}, or " if fits else ""
+            better = f"`interval: {fits}` gives {range_count(anchor, fits, history, ahead):,}, or " if fits else ""
             out.append(at.issue(path, f"{count:,} initial {option.interval} partitions of {name} are more than the "
                                 f"{cap} one migration can create in one transaction",
-                                f"{better}shorten `retention_months`, move `anchor:` later or lower `ahead:`"))
+                                f"{better}lower `ahead:` or declare fewer existing rows (`volumes:`)"))
     return out

@@ -4,6 +4,9 @@ For every entity table with a declared volume it records why the table is, or is
 partitioned; a chosen scheme becomes `Table.partitioning` (rendered by sql/postgresql.py),
 the partition key joins the primary key, and a range scheme gets its maintenance function.
 The spec's `partition:` option overrides the choice (`none` forbids it).
+
+Range partitions start at the spec's `go_live` (an entity's `anchor:` overrides it), else at
+the design date (calendar.design_date), which is then recorded as a decision of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from datetime import date
 from schemawright import model as m
 from schemawright.naming import fit, snake
 from schemawright.partitioning import rules
-from schemawright.partitioning.calendar import bound_literal, initial_ranges, range_count, range_partition_name
+from schemawright.partitioning.calendar import (bound_literal, design_date, initial_ranges, range_count,
+                                                range_partition_name)
 from schemawright.partitioning.choose import Proposal, enum_values, propose, range_benefits
 from schemawright.partitioning.keys import blockers, with_key_in_primary_key
 from schemawright.partitioning.maintenance import function_name, maintenance_function, plan_text
@@ -29,18 +33,27 @@ def partition(design: m.Design) -> m.Design:
     entities = {e.name: e for e in design.entities}
     taken = {t.name for t in design.tables} | {v.name for v in design.views}
     tables, decisions, functions = [], [], []
+    start = design.go_live or design_date().isoformat()
     for table in design.tables:
         entity = entities.get(table.entity or "") if table.kind == "entity" else None
         if entity is None or table.partitioning is not None:
             tables.append(table)
             continue
-        new, made = _decide(design, table, entity.partition or m.PartitionRequest(), volumes.get(entity.name), taken)
+        new, made = _decide(design, table, entity.partition or m.PartitionRequest(), volumes.get(entity.name), taken,
+                            start)
         tables.append(new)
         decisions += made
         if new.partitioning is not None and new.partitioning.maintenance_function:
             functions.append(maintenance_function(new, new.partitioning))
     if not decisions:
         return design
+    if not design.go_live and any(t.partitioning and t.partitioning.method == "range" and t.partitioning.anchor == start
+                                  and t.partitioning.maintenance_function for t in tables):
+        decisions.append(m.Decision(
+            step=STEP, subject="start of range partitions", choice=f"the design date, {start}",
+            reason="the spec gives no `go_live:`, so range partitions start at the day `design` ran (or the date "
+                   "SOURCE_DATE_EPOCH gives); schema.sql changes with that day: add `go_live: YYYY-MM-DD` to the "
+                   "spec for a schema that does not"))
     return design.model_copy(update={"tables": tuple(tables), "decisions": design.decisions + tuple(decisions),
                                      "functions": design.functions + tuple(functions)})
 
@@ -59,18 +72,18 @@ def _size(volume: m.Volume) -> str:
 
 
 def _decide(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
-            taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+            taken: set[str], start: str) -> tuple[m.Table, list[m.Decision]]:
     if request.by == "none":
         noted = volume is not None and (rules.horizon_rows(volume) >= rules.LARGE_ROWS or volume.retention_months)
         return table, _not_partitioned(table, "the spec says `partition: none`" + (
             f" ({_size(volume)})" if volume else "")) if noted else []
     if request.by == "auto":
-        return _automatic(design, table, request, volume, taken)
-    return _requested(design, table, request, volume, taken)
+        return _automatic(design, table, request, volume, taken, start)
+    return _requested(design, table, request, volume, taken, start)
 
 
 def _automatic(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
-               taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+               taken: set[str], start: str) -> tuple[m.Table, list[m.Decision]]:
     if volume is None:
         return table, []
     horizon = rules.horizon_rows(volume)
@@ -87,11 +100,11 @@ def _automatic(design: m.Design, table: m.Table, request: m.PartitionRequest, vo
     if proposal is None:
         return table, _not_partitioned(table, f"not worth it: {_size(volume)}, but " + "; ".join(why_not))
     proposal.reasons += [w for w in why_not if "ruled out" in w]
-    return _apply(table, proposal, request, volume, usage, taken)
+    return _apply(table, proposal, request, volume, usage, taken, start)
 
 
 def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, volume: m.Volume | None,
-               taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+               taken: set[str], start: str) -> tuple[m.Table, list[m.Decision]]:
     """The scheme the spec asks for (its conflicts were already reported as located errors)."""
     assert request.key is not None  # the spec model requires it
     usage = table_usage(design, table.name)
@@ -113,11 +126,11 @@ def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, vo
         return table, _not_partitioned(table, f"{request.by} by {request.key} was requested but " + "; ".join(blocked))
     if request.bounds:
         return _as_declared(table, request)
-    return _apply(table, Proposal(request.by, request.key, reasons, values), request, volume, usage, taken)
+    return _apply(table, Proposal(request.by, request.key, reasons, values), request, volume, usage, taken, start)
 
 
 def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volume: m.Volume | None,
-           usage: list, taken: set[str]) -> tuple[m.Table, list[m.Decision]]:
+           usage: list, taken: set[str], start: str) -> tuple[m.Table, list[m.Decision]]:
     key = table.column(proposal.key)
     assert key is not None
     interval = anchor = None
@@ -125,30 +138,37 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
     detail = ""
     if proposal.method == "range":
         interval = request.interval or (rules.range_interval(volume) if volume else "1 month")
-        anchor = request.anchor or rules.DEFAULT_ANCHOR
+        anchor = request.anchor or start
         ahead = request.ahead if request.ahead is not None else rules.DEFAULT_AHEAD
-        retention = volume.retention_months if volume else None
+        history = rules.history_months(volume)
         if not request.interval:  # an interval the spec asks for was checked by `check`
-            wanted, interval = interval, rules.fitting_interval(date.fromisoformat(anchor), interval, retention, ahead)
+            wanted, interval = interval, rules.fitting_interval(date.fromisoformat(anchor), interval, history, ahead)
             if interval is None:
-                return table, _not_partitioned(table, f"range partitions over a retention of {retention} months would "
-                                               f"need more than {rules.MAX_INITIAL_PARTITIONS} initial partitions "
-                                               "even one a year, more than one migration can create in one "
-                                               "transaction; expire old rows with a daily batched DELETE")
+                return table, _not_partitioned(table, f"range partitions over {history} months of existing rows "
+                                               f"would need more than {rules.MAX_INITIAL_PARTITIONS} initial "
+                                               "partitions even one a year, more than one migration can create in "
+                                               "one transaction; expire old rows with a daily batched DELETE")
             if interval != wanted:
                 detail = (f"; {interval} partitions, coarser than the {wanted} that keeps each under "
                           f"{rules.MAX_PARTITION_ROWS:,} rows: {wanted} partitions would number "
-                          f"{range_count(date.fromisoformat(anchor), wanted, retention, ahead) or 'too many'}, "
+                          f"{range_count(date.fromisoformat(anchor), wanted, history, ahead) or 'too many'}, "
                           f"more than the {rules.MAX_INITIAL_PARTITIONS} one migration can create in one transaction "
                           "(each takes about ten locks of the 6,400 a default server has)")
-        ranges = initial_ranges(date.fromisoformat(anchor), interval, retention, ahead)
+        ranges = initial_ranges(date.fromisoformat(anchor), interval, history, ahead)
         parts = [m.Partition(name=_claim(range_partition_name(table.name, lo), taken),
                              bound=m.PartitionBound(kind="range", lower=(bound_literal(lo, key.sql_type),),
                                                     upper=(bound_literal(hi, key.sql_type),)))
                  for lo, hi in ranges]
+        before = sum(hi <= date.fromisoformat(anchor) for _lo, hi in ranges)
+        detail += (f"; {before} partition{'s' if before != 1 else ''} before {anchor} for the {volume.rows:,} rows "
+                   "declared now" if before and volume else "") + \
+            f"; {ahead} ahead of {anchor}'s, the maintenance function makes the next ones as time passes"
         if volume is not None:
+            steady = rules.steady_partitions(volume, interval, ahead)
             detail += (f"; one partition ({interval}) holds ~{rules.rows_per_interval(volume, interval):,} rows "
-                      f"(target: at most {rules.MAX_PARTITION_ROWS:,})")
+                       f"(target: {rules.MIN_PARTITION_ROWS:,} to {rules.MAX_PARTITION_ROWS:,})"
+                       + (f"; about {steady} partitions once the {volume.retention_months}-month retention is "
+                          "reached" if steady else ""))
     elif proposal.method == "list":
         parts = [m.Partition(name=_claim(fit(f"{table.name}_{snake(suffix) or 'part'}"), taken),
                              bound=m.PartitionBound(kind="list", values=tuple(quote_literal(v) for v in values)))
@@ -174,7 +194,7 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
               f"{'' if len(missed) > 1 else 's'} every partition (one index probe each)") if missed else ""
     size = _size(volume) + (" is above" if rules.horizon_rows(volume) >= rules.LARGE_ROWS else " is below") + \
         f" the {rules.LARGE_ROWS:,}-row threshold; " if volume else ""
-    what = {"range": f"range by {proposal.key}, {interval} partitions from anchor {anchor}",
+    what = {"range": f"range by {proposal.key}, {interval} partitions from {anchor}",
             "list": f"list by {proposal.key}", "hash": f"hash by {proposal.key}"}[proposal.method]
     choice = f"{what} ({len(parts) - bool(default)} initial partitions" + (" + DEFAULT)" if default else ")")
     reason = size + "; ".join(proposal.reasons) + detail + caveat + ". Maintenance: " + scheme.maintenance

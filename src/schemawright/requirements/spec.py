@@ -208,9 +208,9 @@ class Partition(_Strict):
     key: str | None = Field(None, description="Partition key column (required for range, list and hash).")
     interval: str | None = Field(None, description="range: width of each partition: `1 day`, `1 week`, `1 month`, "
                                                    "`3 months`, `1 year` (default: chosen from the growth).")
-    anchor: date | None = Field(None, description="range: the date the initial partitions are placed around "
-                                                  "(usually the go-live date); fixed, so output never depends on "
-                                                  "the day `design` runs. Default 2026-01-01.")
+    anchor: date | None = Field(None, description="range: the date the first partitions start from (before it, only "
+                                                  "partitions for the rows the volume declares now). Default: the "
+                                                  "spec's `go_live`, else the day `design` runs.")
     ahead: int | None = Field(None, ge=0, le=120, description="range: partitions created ahead of the anchor "
                                                               "(default 4).")
     values: dict[str, list[str]] | None = Field(
@@ -543,6 +543,10 @@ class Spec(_Strict):
 
     project: str = Field(description="Project name.")
     description: str | None = None
+    go_live: date | None = Field(None, description="The day the system goes live, e.g. 2027-03-01: range partitions "
+                                                   "start there. Without it they start at the day `design` runs "
+                                                   "(SOURCE_DATE_EPOCH when set), recorded as a decision; give it "
+                                                   "so schema.sql does not change with the day it is made.")
     database: Literal["postgresql", "mysql", "sqlite"] = "postgresql"
     naming: Naming = Field(default_factory=Naming)
     audit: bool = Field(False, description="Add audit columns to every entity.")

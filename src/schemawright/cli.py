@@ -168,11 +168,23 @@ def bench(spec: SpecFile, scale: Scale = 0.01, database_url: ServerUrl = None,
               "--warn-only", help="Warn instead of exiting 1 when a pattern misses its p95 target.")] = False,
           whatif: Annotated[str, typer.Option(
               "--whatif", help="How the advisor costs indexes: auto (HypoPG when the server has it), hypopg or "
-                               "build.")] = "auto") -> None:
+                               "build.")] = "auto",
+          concurrent: Annotated[bool, typer.Option(
+              "--concurrent", help="Then run every access pattern together at its declared frequency (scaled to "
+                                   "what the machine sustains) from several connections, and report achieved "
+                                   "rates, p50/p95/p99, errors, deadlocks and serialization failures.")] = False,
+          duration: Annotated[float, typer.Option(
+              "--duration", min=0.1, metavar="SECONDS", help="--concurrent: seconds of load.")] = 30.0,
+          connections: Annotated[int, typer.Option(
+              "--connections", min=1, max=64, help="--concurrent: database connections running the load.")] = 4,
+          rate_scale: Annotated[Optional[float], typer.Option(
+              "--rate-scale", min=0.001, help="--concurrent: run this share of the declared rates (1 = as declared) "
+                                            "instead of calibrating it to the machine.")] = None) -> None:
     """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern."""
     from schemawright.commands import bench
 
-    raise typer.Exit(bench.run(bench.BenchOptions(spec, scale, database_url, runs, seed, output, warn_only, whatif)))
+    raise typer.Exit(bench.run(bench.BenchOptions(spec, scale, database_url, runs, seed, output, warn_only, whatif,
+                                                  concurrent, duration, connections, rate_scale)))
 
 
 @app.command()

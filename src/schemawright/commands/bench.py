@@ -15,6 +15,8 @@ from schemawright.database import DatabaseError, EmbeddedServerError
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import plan
+from schemawright.performance.concurrent import LoadOptions
+from schemawright.performance.concurrent_report import rate, summary as load_summary
 from schemawright.performance.output import holds_design_output, write_bench
 from schemawright.performance.report import ms
 from schemawright.performance.results import BenchResult
@@ -31,7 +33,7 @@ class BenchFailure(Exception):
 
 
 def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | None, runs: int, seed: int,
-            whatif: str, err: Console) -> BenchResult:
+            whatif: str, err: Console, concurrent: LoadOptions | None = None) -> BenchResult:
     """Run bench with progress bars on `err`; raises BenchFailure."""
     if whatif not in WHATIF:
         raise BenchFailure(f"--whatif {whatif!r} is not a what-if mode; use auto (HypoPG when the server has it, "
@@ -58,7 +60,8 @@ def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | N
                 bar.update(timing, visible=True, completed=done, description=f"timing {name}" if name else "timed")
 
             return bench(design, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif,
-                         say=lambda text: bar.update(loading, description=text), rows=rows, patterns=step)
+                         say=lambda text: bar.update(loading, description=text), rows=rows, patterns=step,
+                         concurrent=concurrent)
     except (GenerationError, DatabaseError, EmbeddedServerError) as error:
         raise BenchFailure(f"{spec}: {error}") from None
     except ValueError as error:  # e.g. --whatif hypopg on a server without HypoPG
@@ -86,6 +89,8 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
               f"+ {len(advised)} chosen by the advisor ({result.whatif}, {result.advisor_seconds:.1f} s)", markup=False)
     for index in advised:
         out.print(f"  advisor: {index.definition}", markup=False)
+    if result.concurrent is not None:
+        print_load(result, out)
     for p in result.patterns:  # writes timed again with the business rules' triggers off
         on, off = p.latency, p.without_rules
         if p.rule_triggers and on and off:
@@ -93,6 +98,26 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
                       f"({on.p50 - off.p50:+.3f} ms); p95 {ms(on.p95)} / {ms(off.p95)} ms", markup=False)
         elif p.rule_triggers and p.rules_error:
             out.print(f"business rules: {p.name}: {p.rules_error}", markup=False)
+
+
+def print_load(result: BenchResult, out: Console) -> None:
+    load = result.concurrent
+    assert load is not None
+    out.print(f"concurrent load: {load_summary(load)}", markup=False, soft_wrap=True)
+    table = Table(title="concurrent load")
+    for name in ("pattern", "target/s", "achieved/s", "p50", "p95", "p99", "target", "serialization", "deadlocks",
+                 "refused", "errors", "result"):
+        table.add_column(name, justify="left" if name in ("pattern", "result") else "right", overflow="fold")
+    for p in load.patterns:
+        lat = p.latency
+        verdict = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]"}[p.verdict]
+        table.add_row(p.name, rate(p.target_rate), rate(p.achieved_rate), ms(lat.p50 if lat else None),
+                      ms(lat.p95 if lat else None), ms(lat.p99 if lat else None), ms(p.target_ms),
+                      f"{p.serialization_failures:,}", f"{p.deadlocks:,}", f"{p.refused:,}", f"{p.errors:,}", verdict)
+    out.print(table)
+    for p in load.patterns:
+        if p.error:
+            out.print(f"concurrent: {p.name}: {p.error}", markup=False)
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,10 @@ class BenchOptions:
     output: Path | None = None
     warn_only: bool = False
     whatif: str = "auto"
+    concurrent: bool = False  # --concurrent: also run the patterns together (LoadOptions)
+    duration: float = 30.0
+    connections: int = 4
+    rate_scale: float | None = None  # None: calibrated
 
 
 def run(options: BenchOptions) -> int:
@@ -119,7 +148,9 @@ def run(options: BenchOptions) -> int:
         print_spec_errors(err, exc, "measured")
         return 1
     try:
-        result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err)
+        result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err,
+                         concurrent=LoadOptions(options.duration, options.connections, options.rate_scale)
+                         if options.concurrent else None)
     except BenchFailure as failure:
         err.print(str(failure), markup=False, soft_wrap=True)
         return failure.code
@@ -135,11 +166,17 @@ def run(options: BenchOptions) -> int:
 
 
 def verdict(result: BenchResult, warn_only: bool, out: Console, err: Console) -> int:
-    if result.passed:
-        out.print(f"all {len(result.patterns)} access patterns meet their p95 targets", markup=False)
+    load = result.concurrent
+    if result.passed and (load is None or not load.missed):
+        out.print(f"all {len(result.patterns)} access patterns meet their p95 targets"
+                  + (" alone and together" if load is not None else ""), markup=False)
         return 0
     names = ", ".join(p.name for p in result.missed)
-    message = f"{len(result.missed)} of {len(result.patterns)} access patterns miss their p95 target: {names}"
+    message = f"{len(result.missed)} of {len(result.patterns)} access patterns miss their p95 target: {names}" \
+        if result.missed else "every access pattern meets its p95 target alone"
+    if load is not None and load.missed:
+        message += (f"; under the concurrent load {len(load.missed)} of {len(load.patterns)} miss their target or "
+                    f"rate: {', '.join(p.name for p in load.missed)}")
     if warn_only:
         err.print(f"warning: {message} (--warn-only: exit code 0)", markup=False, soft_wrap=True)
         return 0

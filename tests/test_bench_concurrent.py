@@ -1,0 +1,177 @@
+"""`bench --concurrent`: every access pattern together, at its rate, from several connections.
+
+The load runs on a scratch database of the session's PostgreSQL (embedded by default) loaded
+once; each test runs a few seconds of load on it.  Two writers of the same row under
+repeatable read must meet serialization failures, retried and counted; the same writers under
+read committed must not (so the counter is measured, not constant).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import design_of
+from schemawright import model as m
+from schemawright.database import sandboxed_database
+from schemawright.generation.run import generate
+from schemawright.performance.concurrent import LoadOptions, run_load
+from schemawright.performance.concurrent_report import load_section, summary
+from schemawright.performance.concurrent_results import LoadResult
+from schemawright.security.names import run_roles
+from schemawright.validation.synthetic import design_enums
+
+SPEC = """\
+project: loadmini
+transactions: {isolation: repeatable read}
+entities:
+  Account:
+    attributes:
+      owner: {type: string, max_length: 40, required: true}
+      balance: {type: integer, required: true}
+access_patterns:
+  - name: account_by_id
+    query: SELECT owner, balance FROM accounts WHERE id = :id
+    frequency: 40
+    latency_p95_ms: 500
+  - name: slow_read
+    description: Holds its connection 20 ms, so several runs are on the server at once.
+    query: SELECT a.owner FROM accounts AS a, pg_sleep(0.02) WHERE a.id = :id
+    frequency: 50
+    latency_p95_ms: 500
+  - name: bump_balance
+    description: With the next pattern, a hot row two writers update; the pause is inside the statement's snapshot.
+    query: |
+      WITH pause AS MATERIALIZED (SELECT pg_sleep(0.01))
+      UPDATE accounts SET balance = balance + 1 FROM pause WHERE id = 1
+    kind: write
+    frequency: 30
+    latency_p95_ms: 500
+  - name: bump_again
+    query: |
+      WITH pause AS MATERIALIZED (SELECT pg_sleep(0.01))
+      UPDATE accounts SET balance = balance - 1 FROM pause WHERE id = 1
+    kind: write
+    frequency: 30
+    latency_p95_ms: 500
+  - name: broken
+    query: SELECT owner FROM accounts WHERE id = :id AND 1 / (id - id) = 1
+    frequency: 10
+    latency_p95_ms: 500
+volumes:
+  Account: {rows: 500}
+"""
+DURATION = 3.0
+
+
+@pytest.fixture(scope="module")
+def loaded(pg_url: str) -> Iterator[tuple[m.Design, str]]:
+    design = design_of(SPEC)
+    with sandboxed_database(pg_url, design.extensions, run_roles(design)) as box:
+        generate(design, box.url, 1.0, 0)
+        yield design, box.url
+
+
+def load(loaded: tuple[m.Design, str], options: LoadOptions, **changes: object) -> LoadResult:
+    design, url = loaded
+    if changes:
+        design = design.model_copy(update=changes)
+    return run_load(url, design, options, seed=1, enums=design_enums(design))
+
+
+@pytest.fixture(scope="module")
+def repeatable(loaded: tuple[m.Design, str]) -> LoadResult:
+    return load(loaded, LoadOptions(duration=DURATION, connections=4, rate_scale=1.0))
+
+
+def by_name(result: LoadResult) -> dict:
+    return {p.name: p for p in result.patterns}
+
+
+def test_patterns_run_together_on_several_connections(repeatable: LoadResult) -> None:
+    # The server itself saw the load's connections, and several running a statement at once.
+    assert repeatable.connections_seen == 4
+    assert repeatable.most_active >= 2
+    assert repeatable.isolation == "repeatable read"
+    assert repeatable.scale_source == "given" and repeatable.rate_scale == 1.0
+    for name in ("account_by_id", "slow_read"):
+        p = by_name(repeatable)[name]
+        assert p.target_rate == p.frequency
+        assert p.achieved_rate >= 0.95 * p.target_rate, (name, p.achieved_rate)
+        assert p.completed == round(p.achieved_rate * DURATION)
+        assert p.latency is not None and p.latency.runs == p.completed
+        assert 0 < p.latency.p50 <= p.latency.p95 <= p.latency.p99 <= p.latency.max
+        assert p.errors == 0 and p.verdict == "PASS"
+    # The 20 ms pause is inside the measured time.
+    assert by_name(repeatable)["slow_read"].latency.p50 >= 20
+
+
+def test_writers_of_one_row_meet_serialization_failures_retried_and_counted(repeatable: LoadResult) -> None:
+    pair = [by_name(repeatable)[name] for name in ("bump_balance", "bump_again")]
+    assert sum(p.serialization_failures for p in pair) > 0
+    assert all(p.completed > 0 for p in pair)  # retried until they went through
+    assert repeatable.conflicts == sum(p.serialization_failures + p.deadlocks for p in repeatable.patterns)
+    assert "serialization failures and deadlocks retried" in summary(repeatable)
+
+
+def test_the_same_writers_under_read_committed_wait_instead(loaded: tuple[m.Design, str]) -> None:
+    design, _url = loaded
+    result = load(loaded, LoadOptions(duration=2.0, connections=4, rate_scale=1.0),
+                  transactions=design.transactions.model_copy(update={"isolation": "read committed"}))
+    pair = [by_name(result)[name] for name in ("bump_balance", "bump_again")]
+    assert all(p.serialization_failures == 0 and p.completed > 0 for p in pair)
+
+
+def test_an_erroring_pattern_is_reported_as_errors(repeatable: LoadResult) -> None:
+    broken = by_name(repeatable)["broken"]
+    assert broken.errors > 0 and broken.completed == 0
+    assert broken.verdict == "ERROR" and "division by zero" in (broken.error or "")
+    assert broken in repeatable.missed
+    section = "\n".join(load_section(repeatable))
+    assert "`broken`" in section and "division by zero" in section
+
+
+def test_a_rate_the_connections_cannot_keep_fails(loaded: tuple[m.Design, str]) -> None:
+    design, _url = loaded
+    slow = next(p for p in design.access_patterns if p.name == "slow_read").model_copy(update={"frequency": 400})
+    result = load(loaded, LoadOptions(duration=1.5, connections=2, rate_scale=1.0), access_patterns=(slow,))
+    (p,) = result.patterns
+    # Two connections holding 20 ms each offer about 100 runs a second, not 400.
+    assert p.achieved_rate < 0.95 * p.target_rate and p.verdict == "FAIL"
+    assert result.not_started > 0 and p.start_delay_p95 > 20
+
+
+def test_the_rate_scale_is_calibrated_and_said(loaded: tuple[m.Design, str]) -> None:
+    design, _url = loaded
+    reads = tuple(p for p in design.access_patterns if p.name == "account_by_id")
+    result = load(loaded, LoadOptions(duration=1.0, connections=2), access_patterns=reads)
+    assert result.scale_source == "calibrated" and result.capacity and result.capacity > 0
+    assert 0 < result.rate_scale <= 1
+    assert result.patterns[0].target_rate == pytest.approx(result.patterns[0].frequency * result.rate_scale)
+    assert f"{result.rate_scale:.1%} of the declared rates" in summary(result)
+    assert "calibration sustained" in summary(result)
+
+
+CLI_SPEC = SPEC.split("  - name: bump_balance")[0] + "volumes:\n  Account: {rows: 500}\n"
+
+
+def test_cli_writes_the_section_and_the_chart(tmp_path: Path, pg_url: str) -> None:
+    spec = tmp_path / "load.yaml"
+    spec.write_text(CLI_SPEC, encoding="utf-8")
+    out = tmp_path / "out"
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "schemawright.cli", "bench", str(spec), "--scale", "1", "--runs", "5",
+                           "--database-url", pg_url, "--concurrent", "--duration", "2", "--connections", "3",
+                           "-o", str(out)], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "concurrent load: 3 connections for 2 s at" in done.stdout
+    assert "of the declared rates" in done.stdout
+    markdown = (out / "bench.md").read_text(encoding="utf-8")
+    assert "## Concurrent load" in markdown and "`slow_read`" in markdown
+    assert (out / "bench-concurrent.svg").read_text(encoding="utf-8").startswith("<?xml")
+    assert (out / "bench-concurrent.png").read_bytes()[:4] == b"\x89PNG"

@@ -68,6 +68,10 @@ def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | N
         raise BenchFailure(f"{spec}: {error}", 2) from None
 
 
+VERDICT_STYLE = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]",
+                 "NOT MEASURED": "[bold yellow]NOT MEASURED[/]"}
+
+
 def print_result(result: BenchResult, spec: Path, out: Console) -> None:
     table = Table(title=f"bench of {spec} at scale {result.scale:g} ({result.rows_loaded:,} rows, "
                         f"{result.runs} runs per pattern)")
@@ -77,7 +81,7 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for p in result.patterns:
         lat, facts = p.latency, p.plan
-        verdict = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]"}[p.verdict]
+        verdict = VERDICT_STYLE[p.verdict]
         used = ", ".join(facts.indexes + tuple(f"seq scan {t}" for t in facts.seq_scans)) if facts else ""
         table.add_row(p.name, ms(p.target_ms), ms(lat.p50 if lat else None), ms(lat.p95 if lat else None),
                       ms(lat.max if lat else None), verdict, f"{p.rows:,.1f}" if p.rows is not None else "",

@@ -31,7 +31,7 @@ def summary(result: BenchResult) -> str:
 
 
 def _verdict(p: PatternBench) -> str:
-    return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**"}[p.verdict]
+    return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**", "NOT MEASURED": "**NOT MEASURED**"}[p.verdict]
 
 
 def pattern_table(result: BenchResult) -> list[str]:

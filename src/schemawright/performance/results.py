@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from schemawright.performance.concurrent_results import LoadResult
 
-Verdict = Literal["PASS", "FAIL", "ERROR"]
+# ERROR: it could not run (no timing); NOT MEASURED: it ran, but on nothing (no row where the
+# tables have rows, or far from the rows the spec says it returns), so its latency proves nothing.
+Verdict = Literal["PASS", "FAIL", "ERROR", "NOT MEASURED"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class PatternBench:
     bindings: int = 0  # different parameter sets drawn from the data
     refused: int = 0  # drawn parameter sets a constraint refused (skipped, not timed)
     error: str | None = None
+    returns: int | None = None  # rows per run the spec says it returns (`returns:`), if it says
+    empty_runs: int = 0  # timed runs that returned or wrote no row
+    not_measured: str | None = None  # why the timing measured nothing worth a verdict (performance/hits.py)
     # A write on a table that business-rule triggers guard is timed twice (performance/rules.py).
     rule_triggers: tuple[str, ...] = ()  # those triggers; empty: measured once
     checks_refused: int = 0  # timed runs whose commit-time group checks refused the rows written alone
@@ -62,6 +67,8 @@ class PatternBench:
     def verdict(self) -> Verdict:
         if self.error is not None or self.latency is None:
             return "ERROR"
+        if self.not_measured is not None:
+            return "NOT MEASURED"
         if self.target_ms is not None and self.latency.p95 > self.target_ms:
             return "FAIL"
         return "PASS"
@@ -123,8 +130,11 @@ class BenchResult:
 
     @property
     def missed(self) -> list[PatternBench]:
-        """Patterns over their target, or that could not run."""
+        """Patterns over their target, that could not run, or that ran on nothing."""
         return [p for p in self.patterns if p.verdict != "PASS"]
+
+    def with_verdict(self, verdict: Verdict) -> list[PatternBench]:
+        return [p for p in self.patterns if p.verdict == verdict]
 
     @property
     def passed(self) -> bool:

@@ -6,8 +6,8 @@ inserts a second next to its reads").
   as single-pattern timing draws them (performance/draws.py), one per scheduled run.
 - The rates are the spec's `frequency` (runs per second) times a rate scale: the machine
   running both the server and this client rarely offers the declared mix, so a short
-  closed-loop calibration (every connection running the mix as fast as it can) measures
-  what it sustains, and the load asks for HEADROOM of that (a queue at saturation would
+  closed-loop calibration (every connection running the mix as fast as it can, writes
+  committed) measures what it sustains, and the load asks for HEADROOM of that (a queue at saturation would
   measure the queue, not the design).  `--rate-scale` fixes the scale instead.
 - Runs are scheduled ahead, evenly spaced per pattern from a seeded phase, and taken in
   time order by whichever connection is free; a run starts late when all are busy (its
@@ -81,10 +81,12 @@ class _Ready:
 
     index: int
     pattern: m.AccessPattern
-    sql: str
-    calls: list[str]
-    tenants: list[str | None]
+    sql: str  # with $1.. for the parameters `names`
+    names: tuple[str, ...]
     role: str | None  # SET LOCAL ROLE to this (row-level security)
+    types: list[str] = field(default_factory=list)  # of the parameters, as PostgreSQL prepared them
+    calls: list[str] = field(default_factory=list)  # EXECUTE with one drawn parameter set each
+    tenants: list[str | None] = field(default_factory=list)  # the tenant each parameter set belongs to
     turn: itertools.count = field(default_factory=itertools.count)  # next parameter set (shared by connections)
 
     @property
@@ -118,14 +120,7 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
     result.patterns = list(loads.values())
     with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
         use_test_key(db, design)
-        tell("Drawing parameters for the concurrent load")
-        per_second = max(1.0, options.rate_scale or 1.0)
-        ready = []
-        for i, pattern in enumerate(scaled):
-            wanted = min(MAX_DRAWS, math.ceil(pattern.frequency * per_second * options.duration * 1.05) + 5)
-            prepared = _prepare(db, design, pattern, i, wanted, enums, seed, loads[pattern.name])
-            if prepared is not None:
-                ready.append(prepared)
+        ready = [r for i, p in enumerate(scaled) if (r := _prepare(db, design, p, i, loads[p.name])) is not None]
         if not ready:
             return result
         tell(f"Opening {options.connections} connections")
@@ -133,11 +128,22 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
         try:
             with paused_gc():
                 if options.rate_scale is None:
+                    # Its own parameter sets, for up to twice the declared rates (beyond that the
+                    # scale is 1 anyway); drawn with another seed, so it does not warm the load's rows.
+                    tell("Drawing parameters for the calibration")
+                    for r in ready:
+                        _draw(db, design, r, math.ceil(r.pattern.frequency * 2 * options.calibration) + 5, enums,
+                              seed + 1)
                     tell(f"Calibrating: the mix as fast as {options.connections} connections run it")
                     result.capacity = _calibrate(workers, ready, options.calibration, seed)
                     result.rate_scale = min(1.0, HEADROOM * result.capacity / sum(p.frequency for p in scaled))
                     for load in result.patterns:
                         load.target_rate = load.frequency * result.rate_scale
+                # Drawn after the calibration, whose writes committed: new keys continue after its rows.
+                tell("Drawing parameters for the concurrent load")
+                for r in ready:
+                    runs = loads[r.pattern.name].target_rate * options.duration
+                    _draw(db, design, r, min(MAX_DRAWS, math.ceil(runs * 1.05) + 5), enums, seed)
                 tell(f"Running the mix at {result.rate_scale:.1%} of the declared rates for {options.duration:g} s")
                 _run(workers, ready, result, options.duration, seed, db)
         finally:
@@ -146,36 +152,38 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
     return result
 
 
-def _prepare(db: Database, design: m.Design, pattern: m.AccessPattern, index: int, wanted: int,
-             enums: dict[str, tuple[str, ...]], seed: int, load: PatternLoad) -> _Ready | None:
-    """Parameter sets for `wanted` runs, drawn on `db`; None (and `load.error`) when it cannot run."""
+def _prepare(db: Database, design: m.Design, pattern: m.AccessPattern, index: int, load: PatternLoad) -> _Ready | None:
+    """`pattern` ready to be prepared on each connection; None (and `load.error`) when it cannot run."""
     try:
         bound = positional(pattern.sql)
     except Exception as error:  # sqlglot tokenizer errors, or more than one statement
         load.error = f"could not read the SQL: {error}"
         return None
-    statement = f"sw_load_draw_{index}"
+    role = pattern_role(design, pattern) if has_row_security(design) else None
+    if role is not None:
+        load.runs_as = next((r.spec_role or r.kind for r in design.roles if r.name == role), role)
+    ready = _Ready(index, pattern, bound.sql, bound.names, role)
     try:
-        db.execute(f"PREPARE {statement} AS {bound.sql}")
-        try:
-            types = db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                                   [statement]) or []
-            bindings = draw_bindings(db, design, pattern, bound.names, list(types), wanted, enums=enums, seed=seed)
-        finally:
-            db.execute(f"DEALLOCATE {statement}")
+        db.execute(f"PREPARE {ready.statement} AS {bound.sql}")
+        ready.types = list(db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements "
+                                          "WHERE name = %s", [ready.statement]) or [])
     except DatabaseError as error:
         load.error = f"does not prepare: {error}"
         return None
-    role, tenants = None, [None] * len(bindings)
-    if has_row_security(design):
-        role = pattern_role(design, pattern)
-        if role is not None:
-            usage = uses(pattern.sql, design)
-            fallback = first_tenant(db, design)
-            tenants = [binding_tenant(db, design, usage, bound.names, b) or fallback for b in bindings]
-            load.runs_as = next((r.spec_role or r.kind for r in design.roles if r.name == role), role)
-    calls = [_call(f"sw_load_{index}", values) for values in bindings]
-    return _Ready(index, pattern, bound.sql, calls, tenants, role)
+    return ready
+
+
+def _draw(db: Database, design: m.Design, r: _Ready, count: int, enums: dict[str, tuple[str, ...]],
+          seed: int) -> None:
+    """`count` parameter sets for `r`'s next runs, drawn from the data as it is now."""
+    bindings = draw_bindings(db, design, r.pattern, r.names, r.types, count, enums=enums, seed=seed)
+    r.tenants = [None] * len(bindings)
+    if r.role is not None:
+        usage = uses(r.pattern.sql, design)
+        fallback = first_tenant(db, design)
+        r.tenants = [binding_tenant(db, design, usage, r.names, b) or fallback for b in bindings]
+    r.calls = [_call(r.statement, values) for values in bindings]
+    r.turn = itertools.count()
 
 
 def _call(statement: str, values: list[str | None]) -> str:
@@ -210,21 +218,15 @@ class _Worker:
     def close(self) -> None:
         self.db.close()
 
-    def execute(self, r: _Ready, tally: _Tally | None, turn: int | None = None) -> None:
-        """One run of `r` with its next parameter set, retried after a serialization failure or
-        deadlock, and counted in `tally`.  A calibration run (no tally) uses the parameter set
-        `turn` and is rolled back, so it leaves the data and the load's parameter sets as they were."""
-        turn = (next(r.turn) if turn is None else turn) % len(r.calls)
+    def execute(self, r: _Ready, tally: _Tally | None) -> None:
+        """One run of `r` with its next parameter set, committed, retried after a serialization
+        failure or deadlock, and counted in `tally` (None: a calibration run, not counted)."""
+        turn = next(r.turn) % len(r.calls)
         first = None
         for attempt in range(MAX_RETRIES + 1):
             try:
-                if tally is None:
-                    with self.db.transaction(rollback=True):
-                        first = first or time.perf_counter()
-                        self._once(r, turn)
-                else:
-                    first = first or time.perf_counter()
-                    self._once(r, turn)
+                first = first or time.perf_counter()
+                self._once(r, turn)
             except DatabaseError as error:
                 if error.sqlstate in (SERIALIZATION_FAILURE, DEADLOCK):
                     if tally is not None:
@@ -267,8 +269,7 @@ def _calibrate(workers: list[_Worker], ready: list[_Ready], seconds: float, seed
     def loop(number: int) -> None:
         pick = random.Random(f"{seed}:{number}")  # noqa: S311 - a workload mix, not a secret
         while time.perf_counter() < stop:
-            r = pick.choices(ready, weights)[0]
-            workers[number].execute(r, None, pick.randrange(len(r.calls)))
+            workers[number].execute(pick.choices(ready, weights)[0], None)
             done[number] += 1
 
     start = time.perf_counter()

@@ -65,7 +65,7 @@ def _notes(load: LoadResult) -> list[str]:
     roles = [p for p in load.patterns if p.runs_as]
     if roles:
         notes.append("- Row-level security: each run sets its group role and its tenant with SET LOCAL in its "
-                     "transaction (" + ", ".join(f"{code(p.name)} as {text(p.runs_as)}" for p in roles) + ")")
+                     "transaction, inside the timed part (" + ", ".join(f"{code(p.name)} as {text(p.runs_as)}" for p in roles) + ")")
     if load.not_started:
         notes.append(f"- {load.not_started:,} scheduled run(s) had not started when the time was up: the connections "
                      "fell behind the schedule")

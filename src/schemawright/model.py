@@ -291,6 +291,8 @@ class AccessPattern(_Frozen):
     latency_p95_ms: float | None = None
     kind: Literal["read", "write"] = "read"
     description: str | None = None
+    returns: int | None = Field(None, description="About how many rows one run returns (a read) or changes (a "
+                                "write), as the spec says; None: not said.")
     tables: tuple[str, ...] = Field((), description="Tables the pattern touches (filled by indexing).")
     served_by: tuple[str, ...] = Field((), description="Indexes or key constraints that serve it (filled by indexing).")
 

@@ -152,7 +152,7 @@ def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:
     sql = p.query.strip() if p.query is not None else structured_sql(p, spec, namer)
     kind = p.kind or ("read" if sql.lstrip("( \n").split(None, 1)[0].lower() in ("select", "with", "values", "table") else "write")
     return m.AccessPattern(name=p.name, sql=sql, frequency=p.frequency, latency_p95_ms=p.latency_p95_ms,
-                           kind=kind, description=p.description)
+                           kind=kind, description=p.description, returns=p.returns)
 
 
 def _renamed(item: str, tables: dict[str, str]) -> str:

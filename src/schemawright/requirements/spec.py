@@ -461,6 +461,9 @@ class AccessPattern(_Strict):
     frequency: float = Field(1.0, ge=0, description="Executions per second at peak.")
     latency_p95_ms: float | None = Field(None, gt=0, description="Target 95th percentile latency in ms.")
     kind: Literal["read", "write"] | None = Field(None, description="Inferred from the SQL when omitted.")
+    returns: int | None = Field(None, ge=0, description=(
+        "About how many rows one run returns (a read) or changes (a write): `bench` draws parameters that give "
+        "about this many, and reports a pattern as not measured when its runs are far from it."))
     description: str | None = None
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ row and index path:
 
 from __future__ import annotations
 
+import random
 import zlib
 
 from schemawright import model as m
@@ -24,7 +25,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.kept import agree_with_kept
-from schemawright.validation.params import Use, anchor_rows, uses
+from schemawright.validation.params import Anchor, Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
 from schemawright.validation.plaintext import has_encryption, plaintext_sql, readable
 
@@ -33,15 +34,17 @@ Binding = list[str | None]
 
 def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, names: tuple[str, ...],
                   types: list[str], count: int, *, enums: dict[str, tuple[str, ...]], seed: int,
-                  attempt: int = 0) -> list[Binding]:
-    """`count` bindings for the parameters `names` (PostgreSQL types `types`) of `pattern`."""
+                  attempt: int = 0, returns: int | None = None) -> list[Binding]:
+    """`count` bindings for the parameters `names` (PostgreSQL types `types`) of `pattern`;
+    with `returns`, bindings that select about that many rows (_aimed_rows)."""
     usage = uses(pattern.sql, design)
     base = Binder(db, design, enums, f"{seed}:{pattern.name}", pattern.sql).values(names, types, usage, attempt)
     if not names or count <= 0:
         return [list(base) for _ in range(max(count, 0))]
     db.execute("SELECT setseed(%s)", [_unit(seed, pattern.name)])  # same data, same draws
     varied: list[dict[str, str | None]] = [{} for _ in range(count)]
-    draws = (_equality_rows(db, design, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
+    aimed = _aimed_rows(db, design, pattern.sql, count, returns, seed) if returns else []
+    draws = (aimed or _equality_rows(db, design, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
              _fresh_keys(db, design, usage, names, count))
     for draw in draws:
         if not draw:
@@ -57,13 +60,17 @@ def _unit(seed: int, name: str) -> float:
     return (zlib.crc32(f"{seed}:{name}".encode()) % 2_000_001) / 1_000_000 - 1
 
 
-def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list[dict[str, str | None]]:
+def _anchor(db: Database, design: m.Design, sql: str, ranges: bool = False) -> Anchor | None:
     # Encrypted columns (pii: encrypt) are drawn as plaintext: the pattern read back as written,
     # the tables read through a decrypting relation (validation/plaintext.py).
     reads = readable(None, design)
     relation = (lambda table: reads.relation(db, table) if design.table(table) else None) \
         if has_encryption(design) else None
-    anchor = anchor_rows(plaintext_sql(sql, design), relation)
+    return anchor_rows(plaintext_sql(sql, design), relation, ranges=ranges)
+
+
+def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list[dict[str, str | None]]:
+    anchor = _anchor(db, design, sql)
     if anchor is None:
         return []
     try:
@@ -71,6 +78,67 @@ def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list
     except DatabaseError:
         return []  # sqlglot rewrote something PostgreSQL reads differently: keep the base binding
     return [dict(zip(anchor.names, row)) for row in rows]
+
+
+def _aimed_rows(db: Database, design: m.Design, sql: str, count: int, returns: int,
+                seed: int) -> list[dict[str, str | None]]:
+    """Bindings that select about `returns` rows (before LIMIT), from the rows the pattern's joins
+    and constant conditions accept: equality parameters take the combinations whose number of
+    rows is nearest to it; range parameters on one expression then bound `returns` of the
+    chosen combination's rows (the last ones for `x >= :since`, the first for `x < :before`, a
+    random window for both).  Empty when the pattern has no such parameters."""
+    anchor = _anchor(db, design, sql, ranges=True)
+    if anchor is None:
+        return []
+    eq = [f"c{i}" for i in range(len(anchor.names))]
+    keys = ", ".join(eq)
+    try:
+        if not anchor.ranges:
+            rows = db.query(f"SELECT {keys} FROM ({anchor.sql}) AS drawn GROUP BY {keys} "
+                            f"ORDER BY abs(ln(count(*)::float8 / {int(returns)})), random() LIMIT {int(count)}")
+            return [dict(zip(anchor.names, row)) for row in rows]
+        part = f"PARTITION BY {keys}" if eq else ""
+        ranked = (f"SELECT {keys}{', ' if eq else ''}r0 AS v, row_number() OVER ({part} ORDER BY r0) AS k, "
+                  f"count(*) OVER ({part}) AS n FROM ({anchor.sql}) AS drawn")
+        groups = db.query(f"SELECT {keys}{', ' if eq else ''}n FROM ({ranked}) AS ranked GROUP BY "
+                          f"{keys}{', ' if eq else ''}n ORDER BY n >= {int(returns)} DESC, random() LIMIT {int(count)}")
+        if not groups:
+            return []
+        wanted = _ranks(groups, count, returns, {role for _, role, _ in anchor.ranges}, seed)
+        given = ", ".join(["%s::int[]"] + ["%s::text[]"] * len(eq) + ["%s::int[]", "%s::int[]"])
+        columns = ", ".join(["i", *eq, "kl", "kh"])
+        same = "".join(f" AND {{t}}.{c} = w.{c}" for c in eq)
+        found = db.query(f"WITH ranked AS ({ranked}) SELECT w.i, lo.v::text, hi.v::text "
+                         f"FROM unnest({given}) AS w({columns}) "
+                         f"LEFT JOIN ranked AS lo ON lo.k = w.kl{same.format(t='lo')} "
+                         f"LEFT JOIN ranked AS hi ON hi.k = w.kh{same.format(t='hi')} ORDER BY w.i",
+                         [list(column) for column in zip(*wanted)])
+    except DatabaseError:
+        return []  # sqlglot rewrote something PostgreSQL reads differently: the usual draws
+    out = []
+    for i, low, high in found:
+        row: dict[str, str | None] = dict(zip(anchor.names, groups[int(i) % len(groups)][:len(eq)]))
+        for name, role, _ in anchor.ranges:
+            row[name] = low if role == "low" else high
+        out.append(row)
+    return out
+
+
+def _ranks(groups: list[tuple], count: int, returns: int, roles: set[str], seed: int) -> list[tuple]:
+    """(run, group keys..., rank of the low bound, rank of the high bound) for each run: a window of
+    `returns` rows in the group's order of the bounded expression."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        *keys, n = groups[i % len(groups)]
+        n = int(n)
+        if roles == {"low", "high"}:
+            start = rng.randint(1, max(n - returns + 1, 1))
+            low, high = start, min(start + returns - 1, n)
+        else:
+            low, high = max(n - returns + 1, 1), min(returns, n)
+        out.append((i, *keys, low, high))
+    return out
 
 
 def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],

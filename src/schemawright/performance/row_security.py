@@ -27,7 +27,8 @@ from schemawright.performance.timing import COMMIT_CHECKS
 from schemawright.security.tenancy import tenant_root
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.acting import binding_tenant, pattern_role
-from schemawright.validation.params import positional, uses
+from schemawright.validation.params import uses
+from schemawright.validation.prepare import prepare
 
 MAX_SKIPPED_FRACTION = 0.5  # more refused parameter sets than this: report the error instead
 
@@ -46,14 +47,12 @@ def time_with_policies(db: Database, design: m.Design, pattern: m.AccessPattern,
         result.policies_error = "no group role has every privilege it needs"
         return
     result.policies_role = next((r.spec_role or r.kind for r in design.roles if r.name == role), role)
-    bound = positional(pattern.sql)
     needed = runs + warmup
     bypass, policed = f"{statement}_bypass", f"{statement}_policies"
     try:
-        db.execute(f"PREPARE {bypass} AS {bound.sql}")
+        prepared = prepare(db, bypass, pattern.sql, design)
+        bound, types = prepared.bound, prepared.types
         try:
-            types = db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                                   [bypass]) or []
             # The draws of the run in the pattern table (same seed, same data): the same parameters.
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
                                      seed=seed)
@@ -62,7 +61,7 @@ def time_with_policies(db: Database, design: m.Design, pattern: m.AccessPattern,
             tenants = [binding_tenant(db, design, usage, bound.names, b) or fallback for b in bindings]
             with db.transaction():
                 db.execute(f"SET LOCAL ROLE {quote_ident(role)}")
-                db.execute(f"PREPARE {policed} AS {bound.sql}")  # not undone by the transaction's end
+                db.execute(prepared.again(policed))  # not undone by the transaction's end
             try:
                 with paused_gc():
                     off, on, rows, error = _interleaved(db, bypass, policed, role, design.security.tenant_setting,

@@ -1,9 +1,11 @@
 """Run one access pattern many times, each run with its own parameters, and time it.
 
 The pattern is PREPAREd once (as an application's driver would), so the runs measure
-execution with the plan PostgreSQL settles on, not parsing.  Every run is a transaction
+execution with the plan PostgreSQL settles on, not parsing; parameters PostgreSQL cannot
+type take their column's type (validation/prepare.py).  Every run is a transaction
 that is rolled back, so write patterns leave the data as it was for the next run.  The
-first `warmup` runs fill caches and are not counted.  A drawn binding that breaks a
+first `warmup` runs fill caches and are not counted.  Drawn parameter sets that find no
+row are set aside before timing while others hit (performance/hits.py).  A drawn binding that breaks a
 constraint (an insert whose key exists already) is skipped and another one is used.
 
 With `commit_checks`, each run also fires the checks deferred to commit (`SET CONSTRAINTS
@@ -21,12 +23,13 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.gcpause import paused_gc
 from schemawright.performance.draws import Binding, draw_bindings
+from schemawright.performance.hits import not_measured, screen
 from schemawright.performance.plans import explain_run
 from schemawright.performance.results import PatternBench
 from schemawright.performance.stats import latency
 from schemawright.sql.quoting import quote_literal
-from schemawright.validation.params import positional
 from schemawright.validation.patterns import MAX_BINDINGS
+from schemawright.validation.prepare import prepare
 
 MAX_SKIPPED_FRACTION = 0.5  # more refused bindings than this: report the error instead of timing
 
@@ -45,23 +48,23 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
                  commit_checks: bool = False) -> PatternBench:
     result = PatternBench(pattern.name, pattern.kind, pattern.frequency, pattern.latency_p95_ms)
     try:
-        bound = positional(pattern.sql)
-    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
-        result.error = f"could not read the SQL: {error}"
-        return result
-    try:
-        db.execute(f"PREPARE {statement} AS {bound.sql}")
+        prepared = prepare(db, statement, pattern.sql, design)
     except DatabaseError as error:
         result.error = f"does not prepare: {error}"
         return result
+    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
+        result.error = f"could not read the SQL: {error}"
+        return result
+    bound, types = prepared.bound, prepared.types
     try:
-        types = db.query_value("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                               [statement]) or []
         needed = runs + warmup
         for attempt in range(MAX_BINDINGS):  # later attempts: freshly generated values (validation's Binder)
             # Twice as many as needed: spares for bindings a constraint refuses.
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
-                                     seed=seed, attempt=attempt)
+                                     seed=seed, attempt=attempt, returns=pattern.returns)
+            if pattern.returns != 0:  # `returns: 0`: finding nothing is what it is for
+                bindings, aside = screen(bindings, lambda values: _once(db, statement, values))
+                result.misses_replaced += aside
             with paused_gc():  # a collection inside a timed run would be the client's pause, not the server's
                 samples, rows, used, error, skipped, checked = _timed(db, statement, bindings, needed, commit_checks)
             result.refused += skipped
@@ -73,6 +76,9 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
             return result
         result.latency = latency(samples[warmup:])
         result.rows = sum(rows[warmup:]) / len(rows[warmup:])
+        result.returns = pattern.returns
+        result.empty_runs = sum(1 for r in rows[warmup:] if r == 0)
+        result.not_measured = not_measured(db, design, pattern, rows[warmup:])
         result.bindings = len({tuple(b) for b in used[warmup:]})
         result.plan = explain_run(db, _call(statement, used[-1]))
     except DatabaseError as error:
@@ -80,6 +86,12 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
     finally:
         db.execute(f"DEALLOCATE {statement}")
     return result
+
+
+def _once(db: Database, statement: str, values: Binding) -> int:
+    """Rows one run returns or changes, rolled back."""
+    with db.transaction(rollback=True):
+        return max(db.execute(_call(statement, values)), 0)
 
 
 def _timed(db: Database, statement: str, bindings: list[Binding], needed: int,  # noqa: ANN202

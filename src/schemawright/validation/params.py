@@ -187,6 +187,9 @@ class Anchor:
 
     sql: str
     names: tuple[str, ...]
+    # With ranges=True: parameters bounding one expression (`placed_at >= :since`), selected raw
+    # as r0 after c0..cn: (name, "low" or "high", strict), the expression the same for all.
+    ranges: tuple[tuple[str, str, bool], ...] = ()
 
 
 Relation = Callable[[str], "str | None"]  # a table name -> what to read in its place (None: the table)
@@ -206,10 +209,12 @@ def anchor_query(sql: str, relation: Relation | None = None) -> Anchor | None:
     return Anchor(wrapped, rows.names)
 
 
-def anchor_rows(sql: str, relation: Relation | None = None) -> Anchor | None:
+def anchor_rows(sql: str, relation: Relation | None = None, *, ranges: bool = False) -> Anchor | None:
     """Like anchor_query, but every accepted combination (columns c0..cn, not null, one per
     matching row), so a caller can draw many different bindings from the data.  `relation`
-    replaces each table read (e.g. by a sample of it)."""
+    replaces each table read (e.g. by a sample of it).  With `ranges`, the expression that
+    range parameters bound is selected too (column r0), so bounds can be chosen that keep a
+    given number of each combination's rows."""
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
@@ -235,7 +240,8 @@ def anchor_rows(sql: str, relation: Relation | None = None) -> Anchor | None:
         if (other is not None and placeholder.name not in picks and other.find(exp.Column) is not None
                 and other.find(exp.Placeholder) is None and placeholder.find_ancestor(exp.Select) is select):
             picks[placeholder.name] = other.copy()
-    if not picks:
+    bounded = _bounded(select, picks) if ranges else []
+    if not picks and not bounded:
         return None
     for placeholder in list(select.find_all(exp.Placeholder)):
         node = placeholder
@@ -243,16 +249,47 @@ def anchor_rows(sql: str, relation: Relation | None = None) -> Anchor | None:
             node = node.parent
         if node.parent is not None and node is not select:
             node.replace(exp.true())
-    select.set("expressions", [exp.cast(exp.Paren(this=e), "text") for e in picks.values()])
+    raw = [bounded[0][3]] if bounded else []
+    select.set("expressions", [exp.cast(exp.Paren(this=e), "text") for e in picks.values()] + raw)
     if relation is not None:
         _replace_relations(select, relation)
     if select.find(exp.Placeholder) is not None:
         return None
-    n = len(picks)
-    columns = ", ".join(f"c{i}" for i in range(n))
-    not_null = " AND ".join(f"c{i} IS NOT NULL" for i in range(n))
+    names = [f"c{i}" for i in range(len(picks))] + (["r0"] if bounded else [])
+    columns = ", ".join(names)
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in names)
     return Anchor(f"SELECT {columns} FROM ({select.sql(dialect='postgres')}) AS anchor({columns}) WHERE {not_null}",
-                  tuple(picks))
+                  tuple(picks), tuple((name, role, strict) for name, role, strict, _ in bounded))
+
+
+_BOUNDS = {exp.GT: ("low", True), exp.GTE: ("low", False), exp.LT: ("high", True), exp.LTE: ("high", False)}
+
+
+def _bounded(select: exp.Select, picks: dict[str, exp.Expression]) -> list[tuple[str, str, bool, exp.Expression]]:
+    """Range parameters of `select` that bound one and the same column expression, with their
+    role (`x >= :p`: low) and whether the bound is strict; none when they bound several."""
+    found: list[tuple[str, str, bool, exp.Expression]] = []
+    for placeholder in select.find_all(exp.Placeholder):
+        if placeholder.name in picks or placeholder.find_ancestor(exp.Select) is not select:
+            continue
+        node, parent = placeholder, placeholder.parent
+        while isinstance(parent, exp.Paren):
+            node, parent = parent, parent.parent
+        if type(parent) in _BOUNDS:
+            role, strict = _BOUNDS[type(parent)]
+            other = parent.this if node is parent.expression else parent.expression
+            if node is parent.this:
+                role = "high" if role == "low" else "low"
+        elif isinstance(parent, exp.Between) and node is not parent.this:
+            role, strict, other = ("low" if node is parent.args.get("low") else "high"), False, parent.this
+        else:
+            continue
+        if other.find(exp.Column) is None or other.find(exp.Placeholder) is not None:
+            continue
+        found.append((placeholder.name, role, strict, other.copy()))
+    if len({e.sql(dialect="postgres") for *_, e in found}) != 1:
+        return []
+    return found
 
 
 def _replace_relations(select: exp.Select, relation: Relation) -> None:

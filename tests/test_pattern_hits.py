@@ -1,0 +1,142 @@
+"""Parameters that hit, typed parameters and honest verdicts (issue 14), on a real server.
+
+- a parameter inside an expression takes its column's type, so `round(:amount * :fx_rate, 8)`
+  prepares (untyped it fails: "operator is not unique: unknown * unknown");
+- `returns: N` draws parameters that select about N rows, ranges included;
+- a pattern whose parameters cannot hit is NOT MEASURED, never PASS; one that errors is ERROR,
+  never FAIL; one far from its declared `returns` is NOT MEASURED; in `bench` and in `validate`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import design_of
+from schemawright.database import Database, DatabaseError
+from schemawright.performance import bench
+from schemawright.performance.report import summary, to_bench_markdown
+from schemawright.performance.results import BenchResult
+from schemawright.sql.postgresql import render_down, render_up
+from schemawright.validation.params import positional
+from schemawright.validation.patterns import run_pattern
+from schemawright.validation.prepare import column_types, prepare
+from schemawright.validation.run import validate
+
+SPEC = """\
+project: hits
+entities:
+  Customer:
+    attributes:
+      email: {type: email, required: true, unique: true}
+  Order:
+    attributes:
+      placed_at: {type: timestamp, required: true}
+      amount: {type: decimal, precision: 18, scale: 8, required: true}
+      amount_usd: {type: decimal, precision: 18, scale: 8}
+relationships:
+  - {from: Customer, to: Order, type: one-to-many, required: true}
+access_patterns:
+  - name: convert
+    query: |
+      INSERT INTO orders (customer_id, placed_at, amount, amount_usd)
+      VALUES (:customer_id, now(), :amount, round(:amount * :fx_rate, 8))
+  - name: orders_since
+    query: SELECT id FROM orders WHERE customer_id = :customer_id AND placed_at >= :since
+    returns: 3
+  - name: orders_between
+    query: SELECT id FROM orders WHERE placed_at BETWEEN :from_at AND :to_at
+    returns: 40
+  - name: cannot_hit
+    query: SELECT id FROM customers WHERE email = :email AND email LIKE 'nobody%'
+  - name: breaks
+    query: SELECT id / (id - id) FROM customers WHERE email = :email
+  - name: too_few
+    query: SELECT id FROM customers WHERE email = :email
+    returns: 500
+volumes:
+  Customer: {rows: 300}
+  Order: {rows: 3000}
+"""
+RUNS = 10
+
+
+@pytest.fixture(scope="module")
+def measured(pg_url: str) -> BenchResult:
+    return bench(design_of(SPEC), 1.0, database_url=pg_url, runs=RUNS, warmup=1, seed=2)
+
+
+def _by_name(result: BenchResult) -> dict:
+    return {p.name: p for p in result.patterns}
+
+
+def test_a_parameter_inside_arithmetic_takes_its_column_type(pg_url: str) -> None:
+    design = design_of(SPEC)
+    convert = next(p for p in design.access_patterns if p.name == "convert")
+    names = positional(convert.sql).names
+    assert column_types(convert.sql, design, names) == ("unknown", "numeric(18,8)", "numeric(18,8)")
+    with Database(pg_url) as db:
+        db.execute("CREATE SCHEMA sw_typed; SET search_path = sw_typed")
+        try:
+            db.execute(render_up(design))
+            bare = positional(convert.sql).sql
+            with pytest.raises(DatabaseError, match="unknown \\* unknown"):  # what it did before
+                db.execute(f"PREPARE untyped AS {bare}")
+            prepared = prepare(db, "typed", convert.sql, design)
+            assert prepared.types == ("bigint", "numeric", "numeric")
+            assert prepared.declared == ("unknown", "numeric(18,8)", "numeric(18,8)")
+            db.execute("DEALLOCATE typed")
+            # A statement that fails for another reason keeps its own error.
+            with pytest.raises(DatabaseError, match="no_such_column"):
+                prepare(db, "broken", "SELECT no_such_column FROM orders WHERE amount = :a * :b", design)
+        finally:
+            db.execute("RESET search_path; DROP SCHEMA sw_typed CASCADE")
+
+
+def test_typed_parameters_are_measured(measured: BenchResult) -> None:
+    convert = _by_name(measured)["convert"]
+    assert convert.error is None and convert.verdict == "PASS" and convert.rows == 1.0
+
+
+def test_returns_draws_parameters_that_select_about_that_many_rows(measured: BenchResult) -> None:
+    since, between = _by_name(measured)["orders_since"], _by_name(measured)["orders_between"]
+    assert since.verdict == "PASS" and since.rows is not None and 1.5 <= since.rows <= 4, since.rows
+    assert between.verdict == "PASS" and between.rows is not None and 30 <= between.rows <= 45, between.rows
+    assert between.bindings > 1  # a different window each run
+
+
+def test_parameters_that_cannot_hit_are_not_measured(measured: BenchResult) -> None:
+    missed = _by_name(measured)["cannot_hit"]
+    assert missed.latency is not None and missed.rows == 0 and missed.empty_runs == RUNS
+    assert missed.verdict == "NOT MEASURED"
+    assert "no row in any of its 10 timed runs although customers holds rows" in (missed.not_measured or "")
+    assert missed in measured.missed and not measured.passed
+
+
+def test_far_from_the_declared_rows_is_not_measured(measured: BenchResult) -> None:
+    few = _by_name(measured)["too_few"]
+    assert few.rows == 1.0 and few.verdict == "NOT MEASURED"
+    assert "1.0 rows per run where the spec says about 500" in (few.not_measured or "")
+
+
+def test_an_error_is_an_error_not_a_missed_target(measured: BenchResult) -> None:
+    broken = _by_name(measured)["breaks"]
+    assert broken.verdict == "ERROR" and "division by zero" in (broken.error or "")
+
+
+def test_the_report_counts_each_verdict_apart(measured: BenchResult) -> None:
+    text = summary(measured)
+    assert "2 not measured" in text and "1 error" in text and "miss it" not in text, text
+    markdown = to_bench_markdown(measured)
+    assert "**NOT MEASURED**" in markdown and "**ERROR**" in markdown
+    assert "Patterns measured on nothing" in markdown
+
+
+def test_validate_says_error_and_not_measured(pg_url: str) -> None:
+    design = design_of(SPEC)
+    report = validate(design, render_up(design), render_down(design), database_url=pg_url, rows=30, runs=3)
+    status = {p.name: p.status for p in report.patterns}
+    assert status["breaks"] == "ERROR" and status["cannot_hit"] == "NOT MEASURED", status
+    assert status["convert"] == "PASS" and status["orders_since"] == "PASS", status
+    assert any(c.name == "pattern: breaks" for c in report.failures)  # an error fails validate
+    assert not any(c.name == "pattern: cannot_hit" for c in report.failures)  # shown, counted apart
+    assert report.server_version and report.server_version[0].isdigit()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from schemawright.performance.concurrent_results import LoadResult
+    from schemawright.performance.partition_compare import PartitionComparison
 
 # ERROR: it could not run (no timing); NOT MEASURED: it ran, but on nothing (no row where the
 # tables have rows, or far from the rows the spec says it returns), so its latency proves nothing.
@@ -50,7 +51,7 @@ class PatternBench:
     returns: int | None = None  # rows per run the spec says it returns (`returns:`), if it says
     empty_runs: int = 0  # timed runs that returned or wrote no row
     misses_replaced: int = 0  # drawn parameter sets that found no row, replaced before timing by ones that do
-    not_measured: str | None = None  # why the timing measured nothing worth a verdict (performance/hits.py)
+    not_measured: str | None = None  # why the timing measured nothing worth a verdict (validation/hits.py)
     # A write on a table that business-rule triggers guard is timed twice (performance/rules.py).
     rule_triggers: tuple[str, ...] = ()  # those triggers; empty: measured once
     checks_refused: int = 0  # timed runs whose commit-time group checks refused the rows written alone
@@ -124,6 +125,8 @@ class BenchResult:
     patterns: list[PatternBench] = field(default_factory=list)
     index_use: list[IndexUse] = field(default_factory=list)
     concurrent: LoadResult | None = None  # `bench --concurrent`: the patterns run together (concurrent.py)
+    # each partitioned table timed partitioned and as one table (partition_compare.py)
+    partitioning: list[PartitionComparison] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:

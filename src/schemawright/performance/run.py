@@ -23,6 +23,7 @@ from schemawright.generation.run import generate
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.concurrent import LoadOptions, run_load
 from schemawright.performance.index_use import index_use
+from schemawright.performance.partition_compare import compare_partitioning, for_generated_rows
 from schemawright.performance.results import BenchIndex, BenchResult
 from schemawright.performance.row_security import has_row_security, time_with_policies
 from schemawright.performance.rules import guarding_triggers, has_commit_checks, time_without_rules
@@ -75,6 +76,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                 design = scoped(design, box.database)
             url = box.url
             result.sandbox_note = box.note or ""
+            design = for_generated_rows(design)  # range partitions where the rows fall, as maintenance makes them
             tell("Generating data")
             generated = generate(design, url, scale, seed, rows)
             result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds
@@ -109,6 +111,8 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                 if patterns:
                     patterns("", len(design.access_patterns), len(design.access_patterns))
                 result.index_use = index_use(design, result.indexes, result.patterns)
+                result.partitioning = compare_partitioning(db, design, server_url, scale, seed=seed, runs=runs,
+                                                           warmup=warmup, indexes=result.indexes, say=tell)
             if concurrent is not None:  # after the single-pattern timing: its writes commit
                 result.concurrent = run_load(url, design, concurrent, seed=seed, enums=enums, say=tell)
             tell("Dropping the scratch database")

@@ -1,0 +1,206 @@
+"""Does a table's partitioning pay?  bench measures it instead of assuming it.
+
+For every partitioned table, the patterns that read or write it are timed on the
+partitioned design (bench's own scratch database) and on the same design without
+partitioning (a second scratch database, the same generated rows, the same indexes the
+advisor chose), one right after the other.  A range scheme with a retention also has its
+retention job timed both ways: DROP the oldest partition that holds rows against DELETE of
+the same rows from one table (each in a transaction rolled back).  The verdict weighs each
+pattern's p50 by its declared frequency (milliseconds of work per second): the scheme pays
+when the retention job is faster with it and the patterns are not slower (within
+TOLERANCE), or, without a retention, when the patterns are faster.  When it does not pay the
+report says so and recommends dropping it.
+
+Before loading, `for_generated_rows` gives range schemes the partitions their maintenance
+function would have made over the span the generated rows cover (partitioning/steady.py):
+otherwise every row older than go-live would sit in DEFAULT.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError, sandboxed_database
+from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS
+from schemawright.generation.run import generate
+from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
+from schemawright.partitioning.usage import table_usage
+from schemawright.performance.results import BenchIndex, Latency
+from schemawright.performance.timing import time_pattern
+from schemawright.sql.quoting import quote_ident
+from schemawright.validation.plaintext import use_test_key
+from schemawright.validation.run import STATEMENT_TIMEOUT_MS
+from schemawright.validation.synthetic import design_enums
+from schemawright.validation.values import base_date
+
+TOLERANCE = 0.10  # two scratch databases time the same pattern within about this of each other
+RETENTION_RUNS = 3  # the retention job is timed this often each way; the median counts
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PatternPair:
+    name: str
+    frequency: float
+    partitioned: Latency | None
+    plain: Latency | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RetentionPair:
+    """Expiring the oldest partition's rows: DROP TABLE of it against DELETE from one table."""
+
+    partition: str
+    rows: int
+    partitioned_ms: float
+    plain_ms: float
+
+
+@dataclass
+class PartitionComparison:
+    table: str
+    scheme: str  # e.g. "range by loaned_at, 1 month"
+    partitions: int  # partitions holding the generated rows' span, DEFAULT included
+    rows: int
+    patterns: list[PatternPair] = field(default_factory=list)
+    retention: RetentionPair | None = None
+    error: str | None = None
+
+    def work(self, side: str) -> float | None:
+        """Milliseconds of work per second at the declared frequencies (p50 x frequency)."""
+        pairs = [p for p in self.patterns if p.partitioned and p.plain]
+        if not pairs:
+            return None
+        return sum(max(p.frequency, 1e-6) * getattr(p, side).p50 for p in pairs)
+
+    @property
+    def pays(self) -> bool | None:
+        """True or False from the measurements; None when there was nothing to compare."""
+        with_, without = self.work("partitioned"), self.work("plain")
+        if self.retention is not None:
+            faster_job = self.retention.partitioned_ms < self.retention.plain_ms
+            return faster_job and (with_ is None or without is None or with_ <= without * (1 + TOLERANCE))
+        if with_ is None or without is None:
+            return None
+        return with_ < without * (1 - TOLERANCE)
+
+
+def for_generated_rows(design: m.Design) -> m.Design:
+    """`design` with range partitions over the span the generated rows of each partition key
+    cover (generation/columns.py: two years before the data's anchor to a month after, or
+    the column's `data.range`)."""
+    base = base_date()
+    default = (base - timedelta(days=HISTORY_DAYS), base + timedelta(days=FUTURE_DAYS))
+    spans = {}
+    for table in partitioned_tables(design):
+        key = table.column(table.partitioning.columns[0]) if table.partitioning else None
+        if key is not None:
+            spans[table.name] = _declared_range(design, key) or default
+    return over_span(design, spans)
+
+
+def _declared_range(design: m.Design, column: m.Column) -> tuple[date, date] | None:
+    entity_name, _, attr_name = (column.source or "").partition(".")
+    entity = next((e for e in design.entities if e.name == entity_name), None)
+    attr = next((a for a in entity.attributes if a.name == attr_name), None) if entity else None
+    data = attr.data if attr is not None else None
+    if data is None or data.low is None or data.high is None:
+        return None
+    try:
+        return date.fromisoformat(str(data.low)[:10]), date.fromisoformat(str(data.high)[:10])
+    except ValueError:
+        return None
+
+
+def compare_partitioning(db: Database, design: m.Design, server_url: str, scale: float, *, seed: int, runs: int,
+                         warmup: int, indexes: list[BenchIndex], say: Say | None = None) -> list[PartitionComparison]:
+    """Time every partitioned table's patterns and retention job on `db` (the partitioned
+    design, loaded) and on a second scratch database with the same design unpartitioned."""
+    tables = partitioned_tables(design)
+    if not tables:
+        return []
+    tell = say or (lambda _text: None)
+    plain = unpartitioned(design)
+    out = [_comparison(db, t) for t in tables]
+    tell("Loading the same rows into a design without partitioning")
+    try:
+        with sandboxed_database(server_url, design.extensions) as box:
+            generate(plain, box.url, scale, seed)
+            with Database(box.url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as other:
+                use_test_key(other, plain)
+                for index in indexes:
+                    if index.source == "advisor":
+                        other.execute(index.definition)
+                other.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in plain.tables))
+                enums = design_enums(design)
+                for table, found in zip(tables, out):
+                    tell(f"Timing {table.name} partitioned and as one table")
+                    _time_patterns(db, other, design, plain, table, found, runs=runs, warmup=warmup, seed=seed,
+                                   enums=enums)
+                    if table.partitioning and table.partitioning.retention_months and \
+                            table.partitioning.maintenance_function:
+                        found.retention = _retention(db, other, table)
+    except DatabaseError as error:
+        for found in out:
+            found.error = found.error or f"could not compare: {error}"
+    return out
+
+
+def _comparison(db: Database, table: m.Table) -> PartitionComparison:
+    scheme = table.partitioning
+    assert scheme is not None
+    what = f"{scheme.method} by {', '.join(scheme.columns)}" + (f", {scheme.interval}" if scheme.interval else "")
+    rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
+    return PartitionComparison(table.name, what, len(scheme.partitions), rows)
+
+
+def _time_patterns(db: Database, other: Database, design: m.Design, plain: m.Design, table: m.Table,
+                   found: PartitionComparison, **timing: object) -> None:
+    for number, use in enumerate(table_usage(design, table.name)):
+        pattern = use.pattern
+        statement = f"sw_part_{number}"
+        with_ = time_pattern(db, design, pattern, statement=statement, **timing)  # type: ignore[arg-type]
+        without = time_pattern(other, plain, pattern, statement=statement, **timing)  # type: ignore[arg-type]
+        error = with_.error or without.error
+        found.patterns.append(PatternPair(pattern.name, pattern.frequency or 0.0, with_.latency, without.latency,
+                                          error))
+
+
+_LEAVES = """
+SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = %s::regclass ORDER BY c.relname
+"""
+
+
+def _retention(db: Database, other: Database, table: m.Table) -> RetentionPair | None:
+    """The oldest partition holding rows, dropped; the same rows deleted from the one table."""
+    scheme = table.partitioning
+    assert scheme is not None
+    bounds = {p.name: p.bound for p in scheme.partitions if p.bound.kind == "range"}
+    leaves = [name for name, _bound in db.query(_LEAVES, [quote_ident(table.name)]) if name in bounds]
+    oldest = next((n for n in sorted(leaves, key=lambda n: bounds[n].lower)
+                   if db.query_value(f"SELECT EXISTS (SELECT 1 FROM {quote_ident(n)})")), None)
+    if oldest is None:
+        return None
+    rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(oldest)}"))
+    key, upper = quote_ident(scheme.columns[0]), bounds[oldest].upper[0]
+    dropped = _timed(db, f"DROP TABLE {quote_ident(oldest)}")
+    deleted = _timed(other, f"DELETE FROM {quote_ident(table.name)} WHERE {key} < {upper}")
+    return RetentionPair(oldest, rows, dropped, deleted)
+
+
+def _timed(db: Database, sql: str) -> float:
+    samples = []
+    for _ in range(RETENTION_RUNS):
+        with db.transaction(rollback=True):
+            start = time.perf_counter()
+            db.execute(sql)
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)

@@ -141,6 +141,7 @@ def test_text_recommends_concurrent_index_with_costs(text_run) -> None:
     for name in ("orders_of_customer", "q2", "open_orders"):
         assert any(line.strip().startswith(name) and "->" in line for line in text.splitlines()), name
     assert "Nothing was changed in the database; run again with --apply" in text
+    assert re.match(r"Index advice for \S+ \(PostgreSQL \d+\.\d+\)\n", text), text.splitlines()[0]  # which server
     assert PASSWORD not in result.stdout + result.stderr and "***" in text
 
 
@@ -160,7 +161,8 @@ def test_json_shape(json_run) -> None:
     data, _, _ = json_run
     assert set(data) == {"version", "database", "whatif", "workload", "budget_bytes", "data_bytes", "advisor", "cost",
                          "create", "patterns", "not_costed", "rejected", "existing", "statistics_reset", "applied",
-                         "apply_errors"}
+                         "apply_errors", "server_version"}
+    assert data["server_version"].split()[0][:2].isdigit()  # the version advised on, e.g. "15.14 (Debian ...)"
     advisor = data["advisor"]  # the advisor's own time, from the same run
     assert 0 < advisor["seconds"] < 300 and 0 < advisor["explain_seconds"] <= advisor["seconds"]
     assert advisor["whatif_explains"] > 0 and advisor["whatif_indexes"] > 0 and advisor["cache_hits"] > 0

@@ -160,6 +160,7 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
             problem = _hypopg_problem(db)
             if problem:
                 raise AdviseFailure(problem)
+            version = str(db.query_value("SHOW server_version"))
             say("Reading the schema")
             design = import_postgresql_database(url)
             if workload is None:
@@ -186,7 +187,8 @@ def build_report(database_url: str, workload_file: Path | None, budget: str | No
         raise AdviseFailure(str(error)) from None
     except DatabaseError as error:
         raise AdviseFailure(f"the advisor failed on {shown}: {error}") from None
-    return AdviseReport(advice, shown, workload.source, reconcile(existing, advice.patterns), reset, workload.skipped)
+    return AdviseReport(advice, shown, workload.source, reconcile(existing, advice.patterns), reset, workload.skipped,
+                        server_version=version)
 
 
 def reconcile(existing: list[ExistingIndex], patterns) -> list[ExistingIndex]:  # noqa: ANN001 - [PatternCost]

@@ -38,6 +38,7 @@ class AdviseReport:
     skipped: tuple[str, ...] = ()
     applied: list[str] = field(default_factory=list)  # names of indexes --apply created
     apply_errors: list[str] = field(default_factory=list)
+    server_version: str = ""  # SHOW server_version of the database advised
 
 
 def create_concurrently(index: m.Index) -> str:
@@ -69,7 +70,8 @@ def _change(before: float, after: float) -> str:
 
 def render_text(report: AdviseReport) -> str:
     a = report.advice
-    lines = [f"Index advice for {report.database}",
+    lines = [f"Index advice for {report.database}" + (f" (PostgreSQL {report.server_version.split()[0]})"
+                                                      if report.server_version.split() else ""),
              (f"workload: {report.workload_source}, {len(a.patterns) + len(a.not_costed)} statement(s); "
               f"what-if: {a.whatif} (hypothetical indexes; nothing was built or analysed; costs use the "
               "planner's current statistics)"),
@@ -134,6 +136,7 @@ def to_json(report: AdviseReport) -> dict:
     return {
         "version": JSON_VERSION,
         "database": report.database,
+        "server_version": report.server_version,
         "whatif": a.whatif,
         "workload": {"source": report.workload_source, "statements": len(a.patterns) + len(a.not_costed),
                      "skipped": list(report.skipped), "parameter_values": a.parameter_values},

@@ -12,6 +12,7 @@ from rich.table import Table
 from schemawright import model as m
 from schemawright.commands.output import err, out
 from schemawright.database import DatabaseError, EmbeddedServerError
+from schemawright.database.server_label import server_label
 from schemawright.errors import SpecErrors, print_spec_errors
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import plan
@@ -73,7 +74,8 @@ VERDICT_STYLE = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR":
 
 
 def print_result(result: BenchResult, spec: Path, out: Console) -> None:
-    table = Table(title=f"bench of {spec} at scale {result.scale:g} ({result.rows_loaded:,} rows, "
+    server = server_label(result.server, result.server_version)
+    table = Table(title=f"bench of {spec} at scale {result.scale:g} on {server} ({result.rows_loaded:,} rows, "
                         f"{result.runs} runs per pattern)")
     for name, justify in (("pattern", "left"), ("target", "right"), ("p50", "right"), ("p95", "right"),
                           ("max", "right"), ("result", "left"), ("rows", "right"), ("buffers hit/read", "right"),
@@ -175,9 +177,12 @@ def verdict(result: BenchResult, warn_only: bool, out: Console, err: Console) ->
         out.print(f"all {len(result.patterns)} access patterns meet their p95 targets"
                   + (" alone and together" if load is not None else ""), markup=False)
         return 0
-    names = ", ".join(p.name for p in result.missed)
-    message = f"{len(result.missed)} of {len(result.patterns)} access patterns miss their p95 target: {names}" \
-        if result.missed else "every access pattern meets its p95 target alone"
+    parts = [f"{len(found)} {label}: {', '.join(p.name for p in found)}" for found, label in (
+        (result.with_verdict("FAIL"), "miss their p95 target"),
+        (result.with_verdict("NOT MEASURED"), "not measured (timed on no row)"),
+        (result.with_verdict("ERROR"), "could not run")) if found]
+    message = f"of {len(result.patterns)} access patterns, " + "; ".join(parts) if result.missed \
+        else "every access pattern meets its p95 target alone"
     if load is not None and load.missed:
         message += (f"; under the concurrent load {len(load.missed)} of {len(load.patterns)} miss their target or "
                     f"rate: {', '.join(p.name for p in load.missed)}")

@@ -5,8 +5,9 @@ execution with the plan PostgreSQL settles on, not parsing; parameters PostgreSQ
 type take their column's type (validation/prepare.py).  Every run is a transaction
 that is rolled back, so write patterns leave the data as it was for the next run.  The
 first `warmup` runs fill caches and are not counted.  Drawn parameter sets that find no
-row are set aside before timing while others hit (performance/hits.py).  A drawn binding that breaks a
-constraint (an insert whose key exists already) is skipped and another one is used.
+row are set aside before timing while others hit (validation/hits.py).  A drawn binding
+that breaks a constraint (an insert whose key exists already) is skipped and another one
+is used.
 
 With `commit_checks`, each run also fires the checks deferred to commit (`SET CONSTRAINTS
 ALL IMMEDIATE`, timed with the statement): a rolled-back transaction never reaches COMMIT,
@@ -23,7 +24,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.gcpause import paused_gc
 from schemawright.performance.draws import Binding, draw_bindings
-from schemawright.performance.hits import not_measured, screen
+from schemawright.validation.hits import not_measured, screen
 from schemawright.performance.plans import explain_run
 from schemawright.performance.results import PatternBench
 from schemawright.performance.stats import latency
@@ -78,7 +79,7 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
         result.rows = sum(rows[warmup:]) / len(rows[warmup:])
         result.returns = pattern.returns
         result.empty_runs = sum(1 for r in rows[warmup:] if r == 0)
-        result.not_measured = not_measured(db, design, pattern, rows[warmup:])
+        result.not_measured = not_measured(db, design, pattern, rows[warmup:], declared=True)
         result.bindings = len({tuple(b) for b in used[warmup:]})
         result.plan = explain_run(db, _call(statement, used[-1]))
     except DatabaseError as error:

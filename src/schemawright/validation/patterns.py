@@ -21,9 +21,11 @@ from schemawright.integrity.invariants import table_of
 from schemawright.validation.attempts import qualified
 from schemawright.validation.falsify import satisfy
 from schemawright.validation.kept import agree_with_kept
-from schemawright.validation.params import Use, anchor_query, positional, uses
+from schemawright.validation.hits import not_measured
+from schemawright.validation.params import Use, anchor_query, uses
+from schemawright.validation.prepare import prepare
 from schemawright.validation.plaintext import plaintext_design, plaintext_sql, readable
-from schemawright.validation.report import FAIL, PASS, PatternResult, PlanSummary
+from schemawright.validation.report import ERROR, FAIL, NOT_MEASURED, PASS, PatternResult, PlanSummary
 from schemawright.validation.rules import column_rules
 from schemawright.validation.table_reads import WholeTables
 from schemawright.validation.values import generate, parse_type, profile
@@ -298,24 +300,21 @@ def run_pattern(
     """PREPARE, bind, EXPLAIN and time one access pattern."""
 
     def failed(error: str, params: dict[str, str | None] | None = None) -> PatternResult:
-        return PatternResult(pattern.name, pattern.kind, FAIL, target_ms=pattern.latency_p95_ms,
+        return PatternResult(pattern.name, pattern.kind, ERROR, target_ms=pattern.latency_p95_ms,
                              params=params or {}, error=error)
 
     try:
-        bound = positional(pattern.sql)
-    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
-        return failed(f"could not read the SQL: {error}")
-    try:
-        db.execute(f"PREPARE {statement} AS {bound.sql}")
+        prepared = prepare(db, statement, pattern.sql, design)
     except DatabaseError as error:
         return failed(f"does not prepare: {error}")
+    except Exception as error:  # sqlglot tokenizer errors: unterminated strings and the like
+        return failed(f"could not read the SQL: {error}")
+    bound, types = prepared.bound, prepared.types
     try:
-        types = db.query_value(
-            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]
-        ) or []
         usage = uses(pattern.sql, design)
         binder = Binder(db, design, enums or {}, f"{seed}:{pattern.name}", pattern.sql)
         error: DatabaseError | None = None
+        failing: dict[str, str | None] = {}  # the values of the first refused attempt
         for attempt in range(MAX_BINDINGS):
             values = binder.values(bound.names, list(types), usage, attempt)
             params = dict(zip(bound.names, values))
@@ -326,17 +325,21 @@ def run_pattern(
                 plan = plan_summary(db.query_value(f"EXPLAIN (FORMAT JSON) {call}"))
                 rows, samples = _measure(db, call, runs)
             except DatabaseError as exc:
-                error = exc
+                error, failing = exc, failing or params
                 if exc.is_integrity_error or exc.is_data_error:
                     continue  # e.g. a generated value breaks a CHECK: try other values
                 return failed(f"fails: {exc}", params)
             measured = p95(samples)
             target = pattern.latency_p95_ms
             slow = target is not None and measured > target
+            empty = not_measured(db, design, pattern, [rows] * len(samples))
+            if empty and error is not None:  # the values that found rows failed; fresh ones find nothing
+                return failed(f"fails with the values drawn from the data: {error}", failing)
             return PatternResult(
-                pattern.name, pattern.kind, FAIL if slow else PASS, p95_ms=measured, target_ms=target, plan=plan,
-                rows=rows, params=params,
-                error=f"p95 {measured:.2f} ms exceeds the {target:g} ms target; {plan}" if slow else None,
+                pattern.name, pattern.kind, NOT_MEASURED if empty else FAIL if slow else PASS, p95_ms=measured,
+                target_ms=target, plan=plan, rows=rows, params=params,
+                error=f"p95 {measured:.2f} ms exceeds the {target:g} ms target; {plan}" if slow and not empty else
+                f"p95 {measured:.2f} ms on nothing: {empty}" if empty else None,
             )
         return failed(f"fails with every value tried: {error}", params)
     finally:

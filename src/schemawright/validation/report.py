@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Status = Literal["PASS", "FAIL", "NOT TRIED"]
+Status = Literal["PASS", "FAIL", "NOT TRIED", "ERROR", "NOT MEASURED"]
 PASS: Status = "PASS"
 FAIL: Status = "FAIL"
+# An access pattern that could not run (does not prepare, fails): a failure of validate, said as what it is
+# rather than as a missed target.
+ERROR: Status = "ERROR"
+# An access pattern that ran on no row where its tables hold rows (validation/hits.py): its timing proves
+# nothing; shown and counted on its own, never a PASS.
+NOT_MEASURED: Status = "NOT MEASURED"
 # A proof this machine cannot make (no server binary for it): never a PASS, shown and counted on its
 # own, and no failure of the design either.  Only for what the machine lacks, never for what the data lacks.
 NOT_TRIED: Status = "NOT TRIED"
@@ -90,7 +96,11 @@ class ValidationReport:
 
     @property
     def failures(self) -> list[Check]:
-        return [c for c in self.checks if c.status == FAIL]
+        return [c for c in self.checks if c.status in (FAIL, ERROR)]
+
+    @property
+    def not_measured(self) -> list[Check]:
+        return [c for c in self.checks if c.status == NOT_MEASURED]
 
     @property
     def not_tried(self) -> list[Check]:

@@ -53,7 +53,7 @@ def check_and_design(spec: Path, out: Path) -> list[Outcome]:
     checked = run_cli(["check", str(spec)])
     if not checked.accepted or checked.defect:
         return [checked]
-    return [checked, run_cli(["design", str(spec), "-o", str(out)])]
+    return [checked, run_cli(["design", str(spec), "-o", str(out), "--offline"])]
 
 
 def ddl_refused(db: Database, schema_sql: str) -> str | None:

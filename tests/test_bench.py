@@ -226,7 +226,7 @@ def test_cli_exits_1_on_a_missed_target_and_writes_report_and_chart(spec_file: P
 
 def test_cli_warn_only_exits_0_and_refreshes_a_design_report(spec_file: Path, tmp_path: Path, pg_url: str) -> None:
     out = tmp_path / "design"
-    assert run("design", str(spec_file), "-o", str(out)).returncode == 0
+    assert run("design", str(spec_file), "-o", str(out), "--offline").returncode == 0
     assert "Performance at scale" not in (out / "report.md").read_text(encoding="utf-8")
     done = run("bench", str(spec_file), "--scale", "0.2", "--runs", "10", "--database-url", pg_url, "-o", str(out),
                "--warn-only")

@@ -31,7 +31,7 @@ def test_init_then_check_then_design(tmp_path):
     assert again.returncode == 1 and "already exists" in again.stderr
     checked = run("check", str(spec))
     assert checked.returncode == 0 and "OK" in checked.stdout
-    designed = run("design", str(spec), "-o", str(tmp_path / "out"))
+    designed = run("design", str(spec), "-o", str(tmp_path / "out"), "--offline")
     assert designed.returncode == 0, designed.stderr
     produced = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     expected = {"schema.sql", "migrations/0001_initial.up.sql", "migrations/0001_initial.down.sql", "erd.mmd",

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _design(tmp_path: Path, **env: str) -> list[str]:
     environ = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | env
     result = subprocess.run([sys.executable, "-c", "from schemawright.cli import main; main()", "design",
-                             str(ROOT / "examples" / "shop.yaml"), "-o", str(tmp_path / "out")],
+                             str(ROOT / "examples" / "shop.yaml"), "-o", str(tmp_path / "out"), "--offline"],
                             capture_output=True, text=True, env=environ, timeout=300, check=True)
     return result.stdout.splitlines()
 

@@ -178,7 +178,7 @@ def test_an_empty_project_name_is_drawn(tmp_path) -> None:  # noqa: ANN001 - a P
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("project: ''\nentities:\n  Item: {attributes: {qty: integer}}\n", encoding="utf-8")
-    outcome = run_cli(["design", str(spec), "-o", str(tmp_path / "out")])
+    outcome = run_cli(["design", str(spec), "-o", str(tmp_path / "out"), "--offline"])
     assert outcome.exit_code == 0 and not outcome.defect, outcome.output
     assert (tmp_path / "out" / "schema.sql").exists()
 

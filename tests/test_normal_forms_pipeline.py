@@ -119,7 +119,7 @@ def test_normalize_splits_tables_and_rewrites_read_patterns():
 def test_cli_normalize_flag(tmp_path):
     spec = tmp_path / "crm.yaml"
     spec.write_text(crm(), encoding="utf-8")
-    result = CliRunner().invoke(app, ["design", str(spec), "-o", str(tmp_path / "out"), "--normalize"])
+    result = CliRunner().invoke(app, ["design", str(spec), "-o", str(tmp_path / "out"), "--normalize", "--offline"])
     assert result.exit_code == 0, result.output
     assert "CREATE TABLE zips" in (tmp_path / "out" / "schema.sql").read_text(encoding="utf-8")
 

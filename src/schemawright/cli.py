@@ -64,11 +64,19 @@ def design(spec: SpecFile, output: OutputDir = Path("out"),
                                    "(report.md lists them either way).")] = False,
            bench_scale: Annotated[Optional[float], typer.Option(
                "--bench", min=0.0, help="Also run `bench` at this scale on the embedded PostgreSQL and add "
-                                        "'Performance at scale S' to report.md (e.g. 0.01).")] = None) -> None:
-    """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json."""
+                                        "'Performance at scale S' to report.md (e.g. 0.01).")] = None,
+           offline: Annotated[bool, typer.Option(
+               "--offline", help="No database: keep the first-cut indexes (rules only) instead of the ones "
+                                 "PostgreSQL's planner chooses at the declared volumes.")] = False,
+           database_url: ServerUrl = None) -> None:
+    """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json.
+
+    The indexes are those PostgreSQL's planner chooses for the access patterns at the declared
+    volumes, on a scratch database (the embedded PostgreSQL by default); --offline keeps the
+    first cut."""
     from schemawright.commands import design
 
-    raise typer.Exit(design.run(design.DesignOptions(spec, output, normalize, bench_scale)))
+    raise typer.Exit(design.run(design.DesignOptions(spec, output, normalize, bench_scale, offline, database_url)))
 
 
 @app.command()

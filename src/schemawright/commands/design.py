@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from schemawright import model as m
 from schemawright.commands.bench import BenchFailure, measure
 from schemawright.commands.check import designed
 from schemawright.commands.output import err, out
+from schemawright.commands.planned_indexes import PlannerRun, plan_indexes
+from schemawright.database import DatabaseError, EmbeddedServerError
+from schemawright.generation.columns import GenerationError
 from schemawright.performance.report import summary
 from schemawright.pipeline import write_deliverables
+
+
+def _planned(design: m.Design, database_url: str | None) -> PlannerRun:
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("index planner")
+        return plan_indexes(design, database_url, say=lambda text: bar.update(task, description=text))
 
 
 @dataclass(frozen=True)
@@ -18,11 +30,26 @@ class DesignOptions:
     output: Path = Path("out")
     normalize: bool = False
     bench_scale: float | None = None  # also run bench at this scale
+    offline: bool = False  # keep the first-cut indexes (no database)
+    database_url: str | None = None  # the server the index planner uses (default: embedded)
 
 
 def run(options: DesignOptions) -> int:
     spec = options.spec
     result = designed(spec, options.normalize)
+    if not options.offline and result.access_patterns:
+        try:
+            planned = _planned(result, options.database_url)
+        except (GenerationError, DatabaseError, EmbeddedServerError) as error:
+            err.print(f"{spec}: the index planner could not run: {error}\nRun with --offline to keep the first-cut "
+                      "indexes, or pass --database-url for another PostgreSQL server.", markup=False, soft_wrap=True)
+            return 1
+        result = planned.design
+        out.print(f"indexes chosen by the planner of {planned.server} at the declared volumes "
+                  f"({planned.declared_rows:,} rows, {planned.sample_rows:,} of them sampled): "
+                  f"{len(planned.advice.chosen)} chosen (report.md says why)", markup=False)
+        if err.is_terminal:  # the advisor's own time; not in piped output, which documentation compares
+            err.print(f"advisor: {planned.advice.timing.line()}", markup=False)
     performance = None
     if options.bench_scale is not None:
         try:

@@ -306,18 +306,32 @@ def _foreign_key_need(card: Cardinality, writes: _Writes, table: m.Table, fk: m.
     return None
 
 
+def write_needed_foreign_keys(design: m.Design) -> dict[tuple[str, tuple[str, ...]], str]:
+    """(table, columns) -> why a write needs this foreign key indexed: a pattern deletes its
+    parent's rows or updates the parent's key, so the key's check reads the child by it."""
+    card, writes = Cardinality(design), _Writes(design, _accesses(design))
+    return {(table.name, fk.columns): _foreign_key_need(card, writes, table, fk) or "" for table in design.tables
+            for fk in table.foreign_keys
+            if writes.deleted.get(fk.ref_table) or writes.rekeyed(fk.ref_table, fk.ref_columns)}
+
+
 def lookup_foreign_keys(design: m.Design) -> dict[tuple[str, tuple[str, ...]], str]:
     """(table, columns) -> why the first cut gives this foreign key no index (a tiny lookup table
     nothing deletes from), judged again from the design's volumes; lint's SW301 accepts these."""
-    accesses = {}
-    for pattern in design.access_patterns:
-        try:
-            accesses[pattern.name] = analyse(normalise_parameters(pattern.sql), design, sargable_only=True)
-        except (ParseError, TokenError):
-            continue
-    card, writes = Cardinality(design), _Writes(design, accesses)
+    card, writes = Cardinality(design), _Writes(design, _accesses(design))
     return {(table.name, fk.columns): _lookup_reason(card, table, fk) for table in design.tables
             for fk in table.foreign_keys if _foreign_key_need(card, writes, table, fk) is None}
+
+
+def _accesses(design: m.Design) -> dict[str, QueryAccess]:
+    """Each pattern's sargable analysis (patterns sqlglot cannot read are left out)."""
+    out = {}
+    for pattern in design.access_patterns:
+        try:
+            out[pattern.name] = analyse(normalise_parameters(pattern.sql), design, sargable_only=True)
+        except (ParseError, TokenError):
+            continue
+    return out
 
 
 def _lookup_reason(card: Cardinality, table: m.Table, fk: m.ForeignKey) -> str:

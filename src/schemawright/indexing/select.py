@@ -62,6 +62,7 @@ from schemawright.indexing.candidates import (
     propose,
 )
 from schemawright.indexing.predicates import QueryAccess, TableAccess, analyse, normalise_parameters
+from schemawright.indexing.standin import StandIn
 from schemawright.indexing.whatif import (
     BuildWhatIf,
     Costed,
@@ -320,6 +321,7 @@ def what_if_session(
     progress: Progress | None = None,
     reads: WholeTables | None = None,
     lift_literals: bool = False,
+    standin: StandIn | None = None,
 ) -> Iterator[Session]:
     """Open a `Session` on the database at `database_url` (arguments as for `advise`); on exit
     every what-if index is dropped and the statistics are unfrozen."""
@@ -339,7 +341,8 @@ def what_if_session(
             for leaf in stored:
                 db.execute(_SQL.set_storage_parameters_sql(leaf, {"autovacuum_enabled": "false"}))
         try:
-            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads, lift_literals)
+            session = _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads, lift_literals,
+                            standin)
             try:
                 yield session
             finally:
@@ -348,7 +351,7 @@ def what_if_session(
         finally:
             for name in statistics:
                 db.execute(_SQL.drop_statistics_sql(name, if_exists=True))
-            if freeze:
+            if freeze and standin is None:  # stand-in files must never be vacuumed: they are dropped with the database
                 for leaf in stored:
                     db.execute(_SQL.reset_storage_parameters_sql(leaf, ["autovacuum_enabled"]))
 
@@ -362,10 +365,8 @@ def _leaves(db: Database, table: str) -> list[tuple[str, ...]]:
 
 
 def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, reads=None,
-          lift_literals=False) -> Session:
-    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [_SQL.table_name(leaf)]) or 0)
-                     for leaf in stored)
-    builder = BuildWhatIf(db) if allow_builds else None
+          lift_literals=False, standin=None) -> Session:
+    builder = BuildWhatIf(db, standin) if allow_builds else None
     if whatif == "build" or (whatif == "auto" and not hypopg_available(db)):
         if builder is None:
             raise ValueError("without HypoPG the advisor builds indexes for real: allow_builds=True (scratch database)")
@@ -375,7 +376,12 @@ def _open(db, design, tables, stored, whatif, allow_builds, enums, seed, say, re
             raise ValueError("the server has no HypoPG extension (Debian: postgresql-15-hypopg)")
         engine = HypoPGWhatIf(db, fallback=builder)
     say(f"Costing access patterns ({engine.kind})")
-    workload = Workload(db, design, enums, seed, reads)
+    workload = Workload(db, design, enums, seed, reads)  # values bound from the sample's rows
+    if standin is not None:
+        say("Scaling the sample to the declared volumes")
+        standin.scale_up()
+    data_bytes = sum(int(db.query_value("SELECT pg_table_size(%s::regclass)", [_SQL.table_name(leaf)]) or 0)
+                     for leaf in stored)
     accesses: dict[str, QueryAccess] = {}
     for pattern in design.access_patterns:
         if pattern.name not in workload.prepared:
@@ -409,6 +415,7 @@ def advise(
     reads: WholeTables | None = None,
     lift_literals: bool = False,
     max_seconds: float | None = MAX_SECONDS,
+    standin: StandIn | None = None,
 ) -> Advice:
     """Planner-checked indexes for `design`'s access patterns on the database at `database_url`.
 
@@ -424,12 +431,13 @@ def advise(
     patterns with their predicates' constants as parameters (workload.literals_as_parameters;
     a workload's literals are sample values, a spec's `status = 'open'` is the pattern).
     max_seconds: the advisor's own time limit (None: none); past it the search stops and keeps
-    what it has chosen (Advice.timing.stopped says so).
+    what it has chosen (Advice.timing.stopped says so).  standin: the sample stands in for the
+    declared volumes (standin.py; prepared before the call): scaled once the patterns are bound.
     """
     start = time.perf_counter()
     with what_if_session(design, database_url, whatif=whatif, allow_builds=allow_builds, freeze=freeze,
                          analyze=analyze, enums=enums, seed=seed, progress=progress, reads=reads,
-                         lift_literals=lift_literals) as session:
+                         lift_literals=lift_literals, standin=standin) as session:
         return advise_in(session, budget_bytes, max_index_writes=max_index_writes, min_gain=min_gain,
                          progress=progress, start=start, max_seconds=max_seconds)
 

@@ -37,6 +37,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.indexing.btree_size import SizeModel
 from schemawright.indexing.candidates import Candidate
 from schemawright.indexing.predicates import normalise_parameters
+from schemawright.indexing.standin import StandIn
 from schemawright.sql.postgresql import PostgresGenerator, create_index
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.validation.params import positional, uses
@@ -64,8 +65,9 @@ class BuildWhatIf:
 
     kind = "build"
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, standin: StandIn | None = None):
         self.db = db
+        self.standin = standin  # declared volumes: builds run on the sample, then are scaled
         self._serial = itertools.count(1)
         self.live: dict[str, Handle] = {}
         self.created = 0  # indexes built, for the advisor's time report
@@ -73,7 +75,10 @@ class BuildWhatIf:
     def create(self, candidate: Candidate) -> Handle:
         name = f"{WHATIF_PREFIX}{next(self._serial)}"
         self.created += 1
-        self.db.execute(create_index(candidate.to_index(name)))
+        if self.standin is not None:
+            self.standin.build(create_index(candidate.to_index(name)), name, candidate.table)
+        else:
+            self.db.execute(create_index(candidate.to_index(name)))
         size = int(self.db.query_value("SELECT pg_relation_size(%s::regclass)", [quote_ident(name)]) or 0)
         handle = Handle(candidate, name, size, "built", self)
         self.live[name] = handle
@@ -234,6 +239,7 @@ class Workload:
                 walk(child)
 
         walk(root)
+        names = self._roots(names)
         rows = float(root.get("Plan Rows", 0))
         if root.get("Node Type") == "ModifyTable":
             child = (root.get("Plans") or [{}])[0]
@@ -242,6 +248,18 @@ class Workload:
 
     def cost(self, name: str) -> Costed:
         return self.explain(self.prepared[name])
+
+    def _roots(self, names: list[str]) -> list[str]:
+        """A partition's index under the name of the index on the partitioned table, which is
+        the one the design creates.  Asked each time: PostgreSQL names each partition's copy
+        after its columns, so the same name comes back under the next what-if index."""
+        real = [n for n in names if not n.startswith("<")]  # HypoPG's are never partitioned
+        if not real:
+            return names
+        roots = dict(self.db.query(
+            "SELECT c.relname::text, coalesce(pg_partition_root(c.oid), c.oid)::regclass::text FROM pg_class c "
+            "WHERE c.relname = ANY(%s) AND c.relkind IN ('i', 'I') AND pg_table_is_visible(c.oid)", [real]))
+        return list(dict.fromkeys(roots.get(n, n) for n in names))
 
     def close(self) -> None:
         for prepared in self.prepared.values():

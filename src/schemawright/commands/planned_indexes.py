@@ -1,0 +1,68 @@
+"""`design`'s index planner: the DDL gets the indexes PostgreSQL's planner chooses for the access
+patterns at the declared volumes (indexing/planned.py), costed on a scratch database whose
+sample stands in for those volumes (indexing/standin.py).  `design --offline` skips it and
+keeps the first cut."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schemawright import model as m
+from schemawright.database import Database, redact, sandboxed_database, with_database
+from schemawright.generation.columns import GenerationError
+from schemawright.generation.run import generate, plan
+from schemawright.indexing.planned import planned_design, planner_start
+from schemawright.indexing.select import Advice, advise
+from schemawright.indexing.standin import SAMPLE_ROWS, StandIn
+from schemawright.security.names import run_roles, scoped
+from schemawright.validation.run import extension_problem, use_server
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class PlannerRun:
+    design: m.Design  # the design with the planner's indexes
+    advice: Advice
+    server: str  # "PostgreSQL 18.1 (embedded)"
+    how: str  # how the declared volumes were stood in for
+    sample_rows: int
+    declared_rows: int
+
+
+def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int = 0, say: Say | None = None,
+                 sample_rows: int = SAMPLE_ROWS) -> PlannerRun:
+    """Raises GenerationError, DatabaseError or EmbeddedServerError (the caller says what to do)."""
+    tell = say or (lambda _text: None)
+    start, first_cut = planner_start(design)
+    declared = plan(start, 1.0)
+    counts = {table: min(rows, sample_rows) for table, rows in declared.items()}
+    with use_server(database_url, tell) as server_url:
+        missing = extension_problem(server_url, start.extensions, embedded=database_url is None)
+        if missing:
+            raise GenerationError(missing)
+        with sandboxed_database(server_url, start.extensions + ("hypopg",), run_roles(start)) as box:
+            sandboxed = scoped(start, box.database) if start.roles else start
+            tell("Loading a sample of every table")
+            generate(sandboxed, box.url, 1.0, seed, counts=counts)
+            admin_url = with_database(server_url, box.database)
+            with Database(admin_url) as admin:
+                version = str(admin.query_value("SHOW server_version"))
+                why_not = StandIn.unavailable(admin)
+            standin = None
+            if why_not is None:
+                standin = StandIn(admin_url, declared)
+                standin.prepare(sandboxed)
+            tell("Choosing indexes at the declared volumes")
+            advice = advise(sandboxed, box.url, whatif="auto", seed=seed, progress=tell, standin=standin)
+    how = standin.note() if standin is not None else (
+        f"the sample's own statistics ({why_not}): indexes that pay at the declared volume may be missing")
+    server = f"PostgreSQL {version} ({'embedded' if database_url is None else redact(database_url)})"
+    added = tuple(i for i in advice.design.indexes if i.name not in {x.name for x in sandboxed.indexes})
+    new_decisions = advice.design.decisions[len(sandboxed.decisions):]
+    advised = start.model_copy(update={"indexes": start.indexes + added,
+                                       "decisions": start.decisions + new_decisions})
+    advice.design = advised
+    result = planned_design(start, advice, first_cut, f"{how}; on {server}")
+    return PlannerRun(result, advice, server, how, sum(counts.values()), sum(declared.values()))

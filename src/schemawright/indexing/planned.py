@@ -1,0 +1,104 @@
+"""The DDL's indexes decided by the planner at the declared volumes (what `design` writes).
+
+The first cut (first_cut.py) is rules without a database; `design` then hands its design to
+the planner-checked advisor (select.advise) on a scratch database whose sample stands in for
+the declared volumes (standin.py).  This module is the design side of that hand-over:
+
+- `planner_start`: what the advisor starts from — the indexes the spec declares, and a
+  foreign key's index where a write needs it (a parent delete or key update runs the key's
+  check, which EXPLAIN of the pattern does not show); every other first-cut index is left for
+  the planner to choose again;
+- `planned_design`: the advisor's chosen indexes in the design, each pattern "served by"
+  exactly the indexes its plan uses at the declared volume, the first cut's indexes the
+  planner did not choose listed with why, and a foreign key left unindexed on purpose saying so.
+"""
+
+from __future__ import annotations
+
+from schemawright import model as m
+from schemawright.indexing.first_cut import NO_INDEX_ON_PURPOSE, write_needed_foreign_keys
+from schemawright.indexing.select import Advice
+from schemawright.naming import constraint
+
+
+def planner_start(design: m.Design) -> tuple[m.Design, tuple[m.Index, ...]]:
+    """(the design the advisor starts from, the first-cut indexes it must choose again)."""
+    needed = write_needed_foreign_keys(design)
+    kept, left = [], []
+    for index in design.indexes:
+        (kept if index.reason == "declared in the spec" or index.unique else left).append(index)
+    for (table, columns), why in sorted(needed.items()):
+        if any(i.table == table and tuple(c.expression for c in i.columns[:len(columns)]) == columns for i in kept):
+            continue
+        kept.append(m.Index(name=constraint("ix", table, *columns), table=table,
+                            columns=tuple(m.IndexColumn(expression=c) for c in columns),
+                            reason=f"foreign key: {why}"))
+    chosen_names = {i.name for i in kept}
+    patterns = tuple(p.model_copy(update={"served_by": ()}) for p in design.access_patterns)
+    decisions = tuple(d for d in design.decisions if d.step != "indexing")
+    decisions += tuple(m.Decision(step="indexing", subject=f"{i.table}.{i.name}", choice="create index (kept)",
+                                  reason=i.reason) for i in kept)
+    start = design.model_copy(update={"indexes": tuple(kept), "access_patterns": patterns, "decisions": decisions})
+    return start, tuple(i for i in left if i.name not in chosen_names)
+
+
+def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ...], how: str) -> m.Design:
+    """The design `design` writes: `start` with the advisor's indexes; `how` says how the
+    volumes were stood in for (a Decision)."""
+    design = advice.design
+    final = {p.name: p for p in advice.patterns}
+    patterns = tuple(p.model_copy(update={"served_by": tuple(sorted(set(final[p.name].indexes)))})
+                     if p.name in final else p for p in design.access_patterns)
+    used = {name for p in patterns for name in p.served_by}
+    decisions = list(design.decisions)
+    decisions.append(m.Decision(
+        step="indexing", subject="index planner",
+        choice=f"indexes chosen by PostgreSQL's planner ({advice.whatif} what-if indexes)",
+        reason=f"{how}; storage budget {advice.budget_bytes:,} bytes of {advice.data_bytes:,} bytes of table data, "
+               f"chosen {advice.size_bytes:,} bytes; workload cost (frequency-weighted) {advice.cost_before:,.1f} -> "
+               f"{advice.cost_after:,.1f}"))
+    chosen = {(i.table, _shape(i)) for i in design.indexes}
+    for index in first_cut:
+        if (index.table, _shape(index)) in chosen:
+            continue
+        decisions.append(m.Decision(step="indexing", subject=f"{index.table}.{index.name}",
+                                    choice=f"no index (first cut proposed {_label(index)})",
+                                    reason="at the declared volume the planner's plans do not use it enough to pay "
+                                           "for its size and writes (see the advisor's rejections)"))
+    for index in design.indexes:
+        if index.name not in used and index.reason.startswith("foreign key"):
+            continue  # kept for the key's check, which EXPLAIN does not show
+        if index.name not in used and index.reason != "declared in the spec" and not index.unique:
+            decisions.append(m.Decision(step="indexing", subject=f"{index.table}.{index.name}",
+                                        choice="no pattern's plan uses it", reason="kept by the advisor's budget"))
+    tables = _unindexed_foreign_keys(design)
+    return design.model_copy(update={"access_patterns": patterns, "decisions": tuple(decisions), "tables": tables})
+
+
+def _shape(index: m.Index) -> tuple:
+    return (tuple((c.expression, c.descending) for c in index.columns), index.method, index.where, index.include)
+
+
+def _label(index: m.Index) -> str:
+    keys = ", ".join(c.expression + (" DESC" if c.descending else "") for c in index.columns)
+    return f"{index.method} ({keys})" + (f" WHERE {index.where}" if index.where else "")
+
+
+def _unindexed_foreign_keys(design: m.Design) -> tuple[m.Table, ...]:
+    """A foreign key no index leads with, and that no write needs indexed, says so in the DDL."""
+    out = []
+    for table in design.tables:
+        fks = []
+        for fk in table.foreign_keys:
+            led = any(i.table == table.name and tuple(c.expression for c in i.columns[:len(fk.columns)]) == fk.columns
+                      for i in design.indexes)
+            keyed = any(tuple(k[:len(fk.columns)]) == fk.columns for k in
+                        ([table.primary_key.columns] if table.primary_key else []) + [u.columns for u in table.uniques])
+            if led or keyed or fk.reason:
+                fks.append(fk)
+                continue
+            fks.append(fk.model_copy(update={"reason": (
+                f"{NO_INDEX_ON_PURPOSE} no access pattern deletes from or re-keys {fk.ref_table}, and at the declared "
+                f"volume no pattern's plan reads {table.name} by {', '.join(fk.columns)} (planner-checked)")}))
+        out.append(table.model_copy(update={"foreign_keys": tuple(fks)}))
+    return tuple(out)

@@ -54,6 +54,7 @@ class ColumnGen:
     null_fraction: float = 0.0
     render_text: Callable[[np.ndarray], list[str | None]] | None = field(default=None, repr=False)
     seed_key: str = ""
+    text_capacity: int | None = None  # text: distinct values its format can render (None: enough)
 
     # ---------------------------------------------------------------- capacity
 
@@ -66,6 +67,8 @@ class ColumnGen:
         if self.kind in ("int", "numeric", "date", "timestamp", "time"):
             top = self.cap if self.cap is not None else self.hi
             return int(top - self.lo + 1)
+        if self.kind == "text":
+            return self.text_capacity
         return None
 
     # ---------------------------------------------------------------- drawing
@@ -231,7 +234,7 @@ def build_column(column: m.Column, profile: ColumnProfile, data: m.DataProfile |
         return gen
     if family == "text":
         gen.kind = "text"
-        gen.render_text = _text_renderer(column, profile, rows, seed_key)
+        gen.render_text, gen.text_capacity = _text_renderer(column, profile, rows, seed_key)
         return gen
     gen.kind = "other"
     gen.render_text = _fallback_renderer(profile, seed_key)
@@ -349,7 +352,12 @@ def _styles(stem: str, semantic: str, name: str) -> list[tuple[str, Callable[[np
 _SAMPLE = np.array([0, 1, 2, 9, 10, 35, 36, 99, 123, 4567, 99_999], dtype=np.int64)
 
 
-def _text_renderer(column: m.Column, profile: ColumnProfile, rows: int, seed_key: str) -> Callable[[np.ndarray], list[str]]:
+Renderer = Callable[[np.ndarray], list[str]]
+
+
+def _text_renderer(column: m.Column, profile: ColumnProfile, rows: int, seed_key: str) -> tuple[Renderer, int | None]:
+    """The first format that fits the column's rules, and how many distinct values it can
+    render (None: at least as many as rows; a two-letter code has only 676)."""
     rules = profile.rules
     limit = rules.max_length
     if profile.base in ("varchar", "char") and profile.args:
@@ -359,31 +367,41 @@ def _text_renderer(column: m.Column, profile: ColumnProfile, rows: int, seed_key
         width = profile.args[0]
         letters = lambda c: _letters(c, width)
         if _fits(letters(_SAMPLE), rules.patterns, limit, min_length):
-            return letters
+            return letters, _letter_capacity(width)
     stem = _stem(column.name)
     top = max(rows * 4 + 16, 100_000)
     if limit is not None:
         room = limit - len(str(top)) - 1
         stem = stem[:max(room, 1)] if room >= 1 else stem[:0]
     candidates = _styles(stem, profile.semantic, column.name)
+    letter_width = None
     if limit is not None:
-        width = min(limit, max(1, len(str(top)) - 1))
-        candidates.append(("letters", lambda c: _letters(c, width)))
-        lower_letters = lambda c: [s.lower() for s in _letters(c, width)]
+        letter_width = min(limit, max(1, len(str(top)) - 1))
+        candidates.append(("letters", lambda c: _letters(c, letter_width)))
+        lower_letters = lambda c: [s.lower() for s in _letters(c, letter_width)]
         candidates.append(("lower letters", lower_letters))
     samples = np.concatenate([_SAMPLE, np.array([top], dtype=np.int64)])
-    for _name, style in candidates:
+    for name, style in candidates:
+        capacity = _letter_capacity(letter_width) if name.endswith("letters") else None
         rendered = style(samples)
         if _fits(rendered, rules.patterns, limit, min_length):
-            return style
+            return style, capacity
         padded = [_pad(v, min_length) for v in rendered]
         if min_length and _fits(padded, rules.patterns, limit, min_length):
-            return lambda c, style=style: [_pad(v, min_length) for v in style(c)]
+            return (lambda c, style=style: [_pad(v, min_length) for v in style(c)]), capacity
         if not rules.patterns and limit is not None:
-            return lambda c, style=style: [_pad(v[-limit:] if limit > 0 else "", min_length) for v in style(c)]
+            # the last `limit` characters: distinct only for the last `limit` digits of the code
+            return ((lambda c, style=style: [_pad(v[-limit:] if limit > 0 else "", min_length) for v in style(c)]),
+                    10 ** limit if limit < 18 else None)
     if rules.patterns:
-        return _regex_renderer(profile, seed_key, limit)
-    return candidates[0][1]
+        return _regex_renderer(profile, seed_key, limit), None
+    return candidates[0][1], None
+
+
+def _letter_capacity(width: int | None) -> int | None:
+    if width is None or width >= 13:  # 26^13 > 2^62: more than any table holds
+        return None
+    return 26 ** width
 
 
 def _pad(value: str, length: int) -> str:

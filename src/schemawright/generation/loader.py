@@ -140,7 +140,8 @@ def _collisions(gen: TableGenerator) -> list[str]:
             out.append(f"SELECT _sw_row FROM (SELECT _sw_row, row_number() OVER (PARTITION BY {key} ORDER BY _sw_row) "
                        f"AS n FROM {{rows}} AS v WHERE ({index.where}) AND {' AND '.join(f'{q(c.expression)} IS NOT NULL' for c in index.columns)}) AS d WHERE n > 1")
     for rule in design.rules:
-        if rule.kind != "no_overlap" or not any(e.name in rule.enforced_by for e in table.exclusions):
+        if rule.kind != "no_overlap" or not any(e.name in rule.enforced_by for e in table.exclusions) \
+                or rule.name in gen.periods:  # laid out so they cannot overlap (TableGenerator._periods)
             continue
         start, end = (q(c) for c in rule.period)
         same = " AND ".join(f"b.{q(c)} = a.{q(c)}" for c in rule.columns) or "TRUE"
@@ -201,8 +202,11 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     values = [written(column, f"v.{q(c)}") if (column := table.column(c)) is not None else f"v.{q(c)}" for c in targets]
     insert = (f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in targets)}){overriding} "
               f"SELECT {', '.join(values)} FROM {view} WHERE {ok}")
-    refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT v._sw_row FROM {view} WHERE NOT ({ok})) "
-               "RETURNING _sw_row")
+    # A row a CHECK refuses, or one a partial unique index or an exclusion would refuse after an
+    # earlier row, is drawn again (a second booked appointment of a patient may come back cancelled).
+    collisions = [c.format(rows=f"(SELECT {inner} FROM {STAGE} s)") for c in _collisions(gen)]
+    refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT v._sw_row FROM {view} WHERE NOT ({ok})"
+               + "".join(f" UNION {c}" for c in collisions) + ") RETURNING _sw_row")
     copy_sql = f"COPY {STAGE} (_sw_row, {', '.join(q(c) for c in data.columns)}) FROM STDIN"
     # Every row waits in the staging table until all pass, then moves in one INSERT, so
     # rows may reference each other (self-references) whatever round they were drawn in.
@@ -218,13 +222,14 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
         stalled = len(history) >= 6 and pending.size >= 100 and history[-1] * 100 >= history[-6] * 99
         if round_ == MAX_ROUNDS or stalled:
             break  # no progress: these rows break a rule no redraw can fix
-        gen.fill_free(data, pending, round_)
+        passed = np.ones(data.rows, dtype=bool)
+        passed[pending] = False
+        gen.fill_free(data, pending, round_, passed)
         db.copy_in(copy_sql, _prefetch(_batches(data, pending, True, None, batch_rows)))
     dropped = set(pending.tolist())  # refused in the last round: already deleted from the stage
     dropped |= _orphans(db, table)
-    for collision in _collisions(gen):  # keys a partial unique index or an exclusion takes once
-        rows = f"(SELECT {inner} FROM {STAGE} s)"
-        found = db.query(f"DELETE FROM {STAGE} WHERE _sw_row IN ({collision.format(rows=rows)}) RETURNING _sw_row")
+    for collision in collisions:  # orphans' removal changed nothing a key takes, but NULLed references may
+        found = db.query(f"DELETE FROM {STAGE} WHERE _sw_row IN ({collision}) RETURNING _sw_row")
         dropped |= {r[0] for r in found}
     db.execute(insert)
     db.execute(_DROP_STAGE)

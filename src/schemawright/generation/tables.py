@@ -74,6 +74,7 @@ class TableData:
         self.rows = int(mask.sum())
         self.raw = {k: v[mask] for k, v in self.raw.items()}
         self.nulls = {k: (v[mask] if v is not None else None) for k, v in self.nulls.items()}
+        self.row_time = self.row_time[mask] if self.row_time is not None else None
 
     def loaded(self) -> Loaded:
         return Loaded(self.rows, self.raw, self.nulls, self.gens)
@@ -130,8 +131,24 @@ class TableGenerator:
                 gen.temporal_position = temporal
                 temporal += 1
             self.gens[column.name] = gen
-        self.keys = design.unique_keys(table)
         self.fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+        self.keys = design.unique_keys(table) + self._partial_keys()
+        self.periods: set[str] = set()  # no_overlap rules whose periods are laid out by construction
+        # columns a CHECK ties to others (status and its timestamps): their NULLs follow the states
+        self.tied = {c for check in table.checks if (cs := check_columns(check)) is None or len(cs) > 1
+                     for c in (cs or ()) if c in self.gens}
+
+    def _partial_keys(self) -> list[tuple[str, ...]]:
+        """Partial unique indexes on plain columns, kept unique over every row (which satisfies
+        the index whatever its predicate), unless all their columns are foreign keys (one open
+        shift per driver): those rows are drawn again until the predicate spares them (loader)."""
+        out = []
+        for index in self.design.indexes_on(self.table.name):
+            columns = tuple(c.expression for c in index.columns)
+            if index.unique and index.where and all(self.table.column(c) for c in columns) \
+                    and not set(columns) <= self.fk_columns:
+                out.append(columns)
+        return out
 
     def rng(self, *parts: str | int) -> np.random.Generator:
         return rng_for(self.seed, self.table.name, *parts)
@@ -146,12 +163,54 @@ class TableGenerator:
         guaranteed: list[set[str]] = [set(k) for k in self.keys if len(k) == 1 and k[0] in data.raw]
         self._foreign_keys(data, drop, guaranteed)
         self._unique_keys(data, drop, guaranteed)
+        self._periods(data, drop)
         data.fixed = set(data.raw)
         self.fill_free(data, np.arange(n), round_=0)
         if drop.any():
             data.keep(~drop)
         self._kept_dependencies(data)
         return data
+
+    def _no_overlap_rules(self) -> list[m.Rule]:
+        exclusions = {e.name for e in self.table.exclusions}
+        return [r for r in self.design.rules if r.kind == "no_overlap" and len(r.period) == 2
+                and exclusions & set(r.enforced_by)]
+
+    def _periods(self, data: TableData, drop: np.ndarray) -> None:
+        """Periods that never overlap within their group (EXCLUDE ... WITH &&): the rows of each
+        group numbered 0, 1, 2 ... get consecutive slots of the start column's range, each period
+        inside its slot; the row's other times follow its start (data.row_time)."""
+        n = data.rows
+        for rule in self._no_overlap_rules():
+            start, end = rule.period
+            gens = [self.gens.get(c) for c in (start, end)]
+            if not n or gens[0] is None or gens[1] is None or start in data.raw or end in data.raw \
+                    or gens[0].kind not in ("int", "numeric", "date", "timestamp") or gens[0].kind != gens[1].kind:
+                continue
+            rng = self.rng("period", rule.name)
+            for c in rule.columns:  # group columns no key set: drawn now, so the slots can follow them
+                if c not in data.raw and c in self.gens:
+                    data.raw[c] = self.gens[c].draw(self.rng("column", c, 0), n, n)
+                    data.nulls[c] = None
+            per = [c for c in rule.columns if c in data.raw]
+            ranks = _ranks_within(data, per) if per else np.arange(n, dtype=np.int64)
+            gen = gens[0]
+            lo, hi = int(gen.lo), int(gen.hi)
+            cap = int(gen.cap if gen.cap is not None else gen.hi)
+            slots = int(ranks.max()) + 1
+            slot = max(2, (hi - lo + 1) // slots)
+            drop |= lo + ranks * slot + slot - 1 > cap  # more periods than the column's range holds
+            longest = {"timestamp": 7 * 86_400, "date": 7}.get(gen.kind, slot)  # a week at most
+            offset = rng.integers(0, slot // 2, n) if slot >= 4 else np.zeros(n, dtype=np.int64)
+            length = rng.integers(1, max(2, min(slot // 2, longest) + 1), n)
+            starts = np.minimum(lo + ranks * slot + offset, cap - 1)
+            data.raw[start], data.nulls[start] = starts, None
+            data.raw[end], data.nulls[end] = np.minimum(starts + length, cap), None
+            if gen.kind in ("date", "timestamp"):
+                seconds = starts * (86_400 if gen.kind == "date" else 1)
+                gap = 86_400 * (gen.temporal_position or 0)
+                data.row_time = seconds - gap
+            self.periods.add(rule.name)
 
     def _kept_dependencies(self, data: TableData) -> None:
         """Rows that share a determinant get the same dependent values: a dependency kept in
@@ -262,6 +321,14 @@ class TableGenerator:
                 if not nullable:
                     drop |= missing
                     nulls = None
+            elif fk.ref_table == table.name and len(fk.columns) == 1 and (fk.columns[0],) in self.keys:
+                # one-to-one self reference (a successor): each row the one before it, so no row is
+                # referenced twice; the first row is a root
+                index = np.maximum(np.arange(n, dtype=np.int64) - 1, 0)
+                first = np.zeros(n, dtype=bool)
+                first[:1] = True
+                nulls = first if nulls is None else (nulls | first)
+                guaranteed.append({fk.columns[0]})
             elif fk.ref_table == table.name:
                 # self reference: a parent among the earlier rows; the first row is a root
                 index = np.floor(rng.random(n) * np.arange(n)).astype(np.int64)
@@ -291,6 +358,10 @@ class TableGenerator:
                             nulls = missing if nulls is None else (nulls | missing)
                         else:
                             drop |= missing
+                elif (least := self._least_children(fk)) > 1:
+                    # an aggregate rule needs `count(*) >= k` per parent: n // k parents, k or more rows each
+                    groups = max(1, min(parent.rows, n // least))
+                    index = rng.permutation(parent.rows)[:groups][rng.permutation(np.arange(n) % groups)]
                 else:
                     profile_ = gen.data
                     if profile_ is not None and (profile_.zipf or profile_.distinct):
@@ -301,6 +372,15 @@ class TableGenerator:
                     else:
                         index = rng.integers(0, parent.rows, n, dtype=np.int64)
             self._set_fk(data, fk, index, nulls, parent, kept)
+
+    def _least_children(self, fk: m.ForeignKey) -> int:
+        """The fewest rows per parent an aggregate rule over this foreign key's groups asks for
+        (`count(*) >= 2` of a journal entry's lines), 1 without one."""
+        least = 1
+        for rule in self.design.rules:
+            if rule.kind == "aggregate" and rule.entity == self.table.entity and set(rule.columns) == set(fk.columns):
+                least = max(least, least_count(rule.expression or ""))
+        return least
 
     def _set_fk(self, data: TableData, fk: m.ForeignKey, index: np.ndarray, nulls: np.ndarray | None,
                 parent: Loaded | None, kept: set[str] | None = None) -> None:
@@ -331,30 +411,36 @@ class TableGenerator:
                 # carry the tenant column): repeated combinations draw again, then those left go.
                 drop |= self._redraw_repeats(data, key)
                 continue
-            target = _rankable(free, self.gens)
-            gen = self.gens[target]
-            if fk_part:
-                ranks = _ranks_within(data, fk_part)
-                capacity = gen.capacity()
-                if capacity is not None:
-                    drop |= ranks >= capacity
-                    ranks = np.minimum(ranks, capacity - 1)
-                spread = None
-                if gen.kind in ("timestamp", "date"):
-                    data.raw[target] = gen.lo + ranks * (3600 if gen.kind == "timestamp" else 1)
-                    data.raw[target] = np.minimum(data.raw[target], gen.cap if gen.cap is not None else gen.hi)
-                else:
-                    data.raw[target] = gen.from_codes(ranks, spread)
+            if not n:
+                continue
+            if fk_part:  # numbered within each parent: line_number 1, 2, 3 ... per order
+                codes = _ranks_within(data, fk_part)
+                targets = _radix_columns(free, self.gens, int(codes.max()) + 1)
             else:
-                capacity = gen.capacity()
-                count = n if capacity is None else min(n, capacity)
-                codes = self.rng("unique", target).permutation(count).astype(np.int64)
-                if count < n:
-                    drop[count:] = True
-                    codes = np.concatenate([codes, np.zeros(n - count, dtype=np.int64)])
-                data.raw[target] = gen.from_codes(codes, spread=count if gen.kind in ("timestamp", "date") else None)
-            data.nulls[target] = None
-            guaranteed.append({target})
+                targets = _radix_columns(free, self.gens, n)
+                codes = self.rng("unique", targets[0]).permutation(n).astype(np.int64)
+            capacity = _product(self.gens[c].capacity() for c in targets)
+            if capacity is not None:
+                drop |= codes >= capacity
+                codes = np.minimum(codes, capacity - 1)
+            for target in targets:  # the key's code in mixed radix over its columns, most room first
+                gen = self.gens[target]
+                room = gen.capacity()
+                digits = codes if room is None or target == targets[-1] else codes % room
+                codes = codes if room is None else codes // room
+                data.raw[target] = self._key_values(gen, digits, fk_part, len(targets) == 1)
+                data.nulls[target] = None
+            guaranteed.append(set(targets))
+
+    def _key_values(self, gen: ColumnGen, codes: np.ndarray, numbered: bool, alone: bool) -> np.ndarray:
+        """Distinct raw values for distinct codes; numbered times an hour (a day) apart, others
+        spread over the column's range when the key has this one column."""
+        if numbered and gen.kind in ("timestamp", "date"):
+            values = gen.lo + codes * (3600 if gen.kind == "timestamp" else 1)
+            return np.minimum(values, gen.cap if gen.cap is not None else gen.hi)
+        spread = int(codes.max()) + 1 if alone and not numbered and codes.size and gen.kind in ("timestamp", "date") \
+            else None
+        return gen.from_codes(codes, spread)
 
     def _redraw_repeats(self, data: TableData, key: tuple[str, ...], rounds: int = 8) -> np.ndarray:
         """Rows repeating `key` (made only of foreign-key columns) get another parent for the last
@@ -387,13 +473,18 @@ class TableGenerator:
 
     # ------------------------------------------------------------------ free columns
 
-    def fill_free(self, data: TableData, rows: np.ndarray, round_: int) -> None:
+    def fill_free(self, data: TableData, rows: np.ndarray, round_: int, passed: np.ndarray | None = None) -> None:
         """Draw every column not fixed by a key, for the given rows (all rows in round 0;
-        the rows a CHECK refused in later rounds, with more NULLs and unordered times)."""
+        the rows a CHECK refused in later rounds, with more NULLs and unordered times).  With
+        `passed` (the rows the table's rules accepted), a redrawn row takes which of its tied
+        columns are NULL from an accepted row with the same states (see _null_shapes)."""
         count = rows.size
         time_rng = self.rng("row time", round_)
         low = int(np.datetime64(self.anchor, "s").astype(np.int64)) - 730 * 86_400
-        row_time = time_rng.integers(low, low + 700 * 86_400, count, dtype=np.int64) if round_ == 0 else None
+        if data.row_time is None:
+            data.row_time = time_rng.integers(low, low + 700 * 86_400, data.rows, dtype=np.int64)
+        # a row's times in column order, except every other redraw (a CHECK may want another order)
+        row_time = data.row_time[rows] if round_ % 2 == 0 else None
         for name in data.columns:
             if name in data.fixed:
                 continue
@@ -418,6 +509,37 @@ class TableGenerator:
                 elif current is not None:
                     current[rows] = False
                 data.nulls[name] = current
+        if round_ and passed is not None:
+            self._null_shapes(data, rows, passed, self.rng("shapes", round_))
+
+    def _null_shapes(self, data: TableData, rows: np.ndarray, passed: np.ndarray, rng: np.random.Generator) -> None:
+        """Life-cycle CHECKs tie NULLs to states (`status = 'done'` needs `done_at`, a booked row
+        has none): each redrawn row copies the NULLs of the columns such CHECKs tie together from a
+        random accepted row in the same states, keeping its own states; rows whose states no
+        accepted row has keep their random NULLs."""
+        states = [c for c in self.tied if c not in data.fixed and self.gens[c].kind in ("choice", "bool")]
+        nullable = [c for c in self.tied if c not in data.fixed and self.gens[c].column.nullable]
+        donors = np.flatnonzero(passed)
+        if not nullable or not donors.size or not rows.size:
+            return
+        if states:
+            stacked = np.stack([data.raw[c] for c in states], axis=1)
+            _, ids = np.unique(stacked, axis=0, return_inverse=True)
+            ids = ids.reshape(-1)
+        else:
+            ids = np.zeros(data.rows, dtype=np.int64)
+        order = donors[np.argsort(ids[donors], kind="stable")]
+        keys = ids[order]
+        first = np.searchsorted(keys, ids[rows], side="left")
+        count = np.searchsorted(keys, ids[rows], side="right") - first
+        has = count > 0
+        pick = order[np.minimum(first + (rng.random(rows.size) * count).astype(np.int64), order.size - 1)]
+        for c in nullable:
+            nulls = data.nulls.get(c)
+            if nulls is None:
+                nulls = np.zeros(data.rows, dtype=bool)
+            nulls[rows[has]] = nulls[pick[has]]
+            data.nulls[c] = nulls
 
 
 def _adopt(own: ColumnGen, parent: ColumnGen) -> ColumnGen:
@@ -426,12 +548,29 @@ def _adopt(own: ColumnGen, parent: ColumnGen) -> ColumnGen:
     return replace(parent, column=own.column, null_fraction=own.null_fraction, data=own.data, temporal_position=None)
 
 
-def _rankable(columns: list[str], gens: dict[str, ColumnGen]) -> str:
-    """The key column best able to take many distinct values."""
-    def score(name: str) -> int:
+def _radix_columns(columns: list[str], gens: dict[str, ColumnGen], needed: int) -> list[str]:
+    """The key columns that take its distinct codes: the one with most room, and the next ones
+    while their room together is under `needed` (a two-letter country code and a number)."""
+    def room(name: str) -> int:
         capacity = gens[name].capacity()
         return 10**18 if capacity is None else capacity
-    return max(columns, key=lambda c: (score(c), -columns.index(c)))
+    ordered = sorted(columns, key=lambda c: (-room(c), columns.index(c)))
+    chosen, total = [], 1
+    for name in ordered:
+        chosen.append(name)
+        total *= room(name)
+        if total >= needed:
+            break
+    return chosen
+
+
+def _product(capacities) -> int | None:  # type: ignore[no-untyped-def]
+    total = 1
+    for capacity in capacities:
+        if capacity is None:
+            return None
+        total *= capacity
+    return total
 
 
 def _group_ids(data: TableData, columns: list[str]) -> np.ndarray:
@@ -511,3 +650,21 @@ def _distinct_integers(rng: np.random.Generator, count: int, total: int) -> np.n
     while picked.size < count:
         picked = np.unique(np.concatenate([picked, rng.integers(0, total, count, dtype=np.int64)]))
     return rng.permutation(picked)[:count]
+
+
+def least_count(expression: str) -> int:
+    """k of a `count(*) >= k` (or `> k - 1`) conjunct of an aggregate condition, else 1."""
+    try:
+        tree = sqlglot.parse_one(expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return 1
+    least = 1
+    for node in tree.find_all(exp.GTE, exp.GT):
+        if isinstance(node.this, exp.Count) and isinstance(node.expression, exp.Literal) \
+                and not node.expression.is_string:
+            try:
+                k = int(node.expression.this) + (1 if isinstance(node, exp.GT) else 0)
+            except ValueError:
+                continue
+            least = max(least, k)
+    return least

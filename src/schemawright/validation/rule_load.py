@@ -46,14 +46,16 @@ def rules_paused(db: Database, design: m.Design) -> Iterator[None]:
 
 
 def _sum_rule(expression: str) -> tuple[str, str] | None:
-    """(column, constant) of `sum(column) = constant`, the form one row's change can balance."""
+    """(column, constant) of `sum(column) = constant` (alone or ANDed with other conditions), the
+    form one row's change can balance."""
     try:
         tree = sqlglot.parse_one(expression, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return None
-    if isinstance(tree, exp.EQ) and isinstance(tree.this, exp.Sum) and isinstance(tree.this.this, exp.Column) \
-            and isinstance(tree.expression, (exp.Literal, exp.Neg)):
-        return tree.this.this.name, tree.expression.sql(dialect="postgres")
+    for part in tree.flatten() if isinstance(tree, exp.And) else [tree]:  # `sum(amount) = 0 AND count(*) >= 2`
+        if isinstance(part, exp.EQ) and isinstance(part.this, exp.Sum) and isinstance(part.this.this, exp.Column) \
+                and isinstance(part.expression, (exp.Literal, exp.Neg)):
+            return part.this.this.name, part.expression.sql(dialect="postgres")
     return None
 
 

@@ -6,6 +6,9 @@ different values where the data offers them, so the runs do not all hit the same
 row and index path:
 - parameters compared for equality take a random row the pattern's own joins and constant
   conditions accept (validation.params.anchor_rows);
+- with the spec's `returns: N`, equality parameters take the value combinations that have
+  about N such rows, and range parameters on one expression the bounds that keep N of them
+  (_aimed_rows), so the pattern is timed on the rows it is meant to return;
 - inserted foreign-key columns take a random parent row, all columns of a composite key
   from the same row, so the insert passes its foreign-key checks;
 - an inserted column that a dependency kept on purpose (`denormalized:`) makes depend on

@@ -59,11 +59,14 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def debian_binaries(library: str | None = None, root: Path = DEBIAN_ROOT) -> Binaries | None:
-    """The newest installed PostgreSQL whose lib directory holds `library`.so (when given)."""
+def debian_binaries(library: str | None = None, root: Path = DEBIAN_ROOT, major: int | None = None) -> Binaries | None:
+    """The newest installed PostgreSQL (of `major`, when given) whose lib directory holds
+    `library`.so (when given)."""
     found = []
     for directory in root.glob("*") if root.is_dir() else ():
         if not directory.name.isdigit() or not (directory / "bin" / "initdb").exists():
+            continue
+        if major is not None and int(directory.name) != major:
             continue
         if library and not (directory / "lib" / f"{library}.so").exists():
             continue

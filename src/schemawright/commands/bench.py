@@ -138,7 +138,7 @@ class BenchOptions:
     whatif: str = "auto"
     concurrent: bool = False  # --concurrent: also run the patterns together (LoadOptions)
     duration: float = 30.0
-    connections: int = 4
+    connections: int = 8
     rate_scale: float | None = None  # None: calibrated
 
 

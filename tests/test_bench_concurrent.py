@@ -136,6 +136,9 @@ def test_inserted_text_keys_are_distinct_in_every_run(repeatable: LoadResult, lo
     codes = [code for _owner, code in repeated]
     assert len(set(codes)) == 12 and all(len(code) <= 12 for code in codes)
     assert {owner for owner, _code in repeated} == {"ann"}  # not a key: left as drawn
+    # A later draw (the load's, after the calibration's committed rows) continues the numbering.
+    later = distinct_keys(design, usage, ("owner", "code"), [["ann", "CODE-1234567"] for _ in range(12)], start=12)
+    assert not {code for _owner, code in later} & set(codes)
     already = [["ann", f"c{i}"] for i in range(3)]
     assert distinct_keys(design, usage, ("owner", "code"), [list(b) for b in already]) == already
 

@@ -91,6 +91,7 @@ class _Ready:
     calls: list[str] = field(default_factory=list)  # EXECUTE with one drawn parameter set each
     tenants: list[str | None] = field(default_factory=list)  # the tenant each parameter set belongs to
     turn: itertools.count = field(default_factory=itertools.count)  # next parameter set (shared by connections)
+    drawn: int = 0  # parameter sets drawn so far (calibration and load)
 
     @property
     def statement(self) -> str:
@@ -181,7 +182,8 @@ def _draw(db: Database, design: m.Design, r: _Ready, count: int, enums: dict[str
     """`count` parameter sets for `r`'s next runs, drawn from the data as it is now."""
     bindings = draw_bindings(db, design, r.pattern, r.names, r.types, count, enums=enums, seed=seed)
     usage = uses(r.pattern.sql, design)
-    bindings = distinct_keys(design, usage, r.names, bindings)
+    bindings = distinct_keys(design, usage, r.names, bindings, start=r.drawn)
+    r.drawn += len(bindings)
     r.tenants = [None] * len(bindings)
     if r.role is not None:
         fallback = first_tenant(db, design)
@@ -191,11 +193,12 @@ def _draw(db: Database, design: m.Design, r: _Ready, count: int, enums: dict[str
 
 
 def distinct_keys(design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
-                  bindings: list[list[str | None]]) -> list[list[str | None]]:
+                  bindings: list[list[str | None]], start: int = 0) -> list[list[str | None]]:
     """The parameter sets with a distinct value in each run for every text parameter inserted into
     a column of a key (`order_number`): single-pattern timing rolls each run back, so one value
     serves every run, but the load commits, and the second run would break the key.  (Integer
-    key columns already continue after the table's largest value, performance/draws.py.)"""
+    key columns already continue after the table's largest value, performance/draws.py.)
+    Runs are numbered from `start`, so a later draw does not repeat an earlier one's values."""
     keyed = []
     for position, name in enumerate(names):
         use = usage.get(name)
@@ -214,7 +217,7 @@ def distinct_keys(design: m.Design, usage: dict[str, Use], names: tuple[str, ...
             continue
         for number, binding in enumerate(bindings):
             if binding[position] is not None:
-                binding[position] = _numbered(binding[position], f"-{number}", limit)  # type: ignore[arg-type]
+                binding[position] = _numbered(binding[position], f"-{start + number}", limit)  # type: ignore[arg-type]
     return bindings
 
 

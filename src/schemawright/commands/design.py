@@ -24,6 +24,25 @@ def _planned(design: m.Design, database_url: str | None) -> PlannerRun:
         return plan_indexes(design, database_url, say=lambda text: bar.update(task, description=text))
 
 
+def _with_planned_indexes(design: m.Design, spec: Path, database_url: str | None) -> m.Design:
+    """The planner's indexes; the first cut (sound by itself) with a warning when it cannot run."""
+    try:
+        planned = _planned(design, database_url)
+    except (GenerationError, DatabaseError, EmbeddedServerError) as error:
+        err.print(f"warning: {spec}: the index planner could not run, so the indexes are the first cut's (rules "
+                  f"only): {error}\nPass --database-url for a PostgreSQL server that can run it, or --offline to "
+                  "skip it.", markup=False, soft_wrap=True)
+        return design.model_copy(update={"decisions": design.decisions + (m.Decision(
+            step="indexing", subject="index planner", choice="not run: first-cut indexes",
+            reason=f"the planner could not run: {error}"),)})
+    out.print(f"indexes chosen by the planner of {planned.server} at the declared volumes "
+              f"({planned.declared_rows:,} rows, {planned.sample_rows:,} of them sampled): "
+              f"{len(planned.advice.chosen)} chosen (report.md says why)", markup=False)
+    if err.is_terminal:  # the advisor's own time; not in piped output, which documentation compares
+        err.print(f"advisor: {planned.advice.timing.line()}", markup=False)
+    return planned.design
+
+
 @dataclass(frozen=True)
 class DesignOptions:
     spec: Path
@@ -38,18 +57,7 @@ def run(options: DesignOptions) -> int:
     spec = options.spec
     result = designed(spec, options.normalize)
     if not options.offline and result.access_patterns:
-        try:
-            planned = _planned(result, options.database_url)
-        except (GenerationError, DatabaseError, EmbeddedServerError) as error:
-            err.print(f"{spec}: the index planner could not run: {error}\nRun with --offline to keep the first-cut "
-                      "indexes, or pass --database-url for another PostgreSQL server.", markup=False, soft_wrap=True)
-            return 1
-        result = planned.design
-        out.print(f"indexes chosen by the planner of {planned.server} at the declared volumes "
-                  f"({planned.declared_rows:,} rows, {planned.sample_rows:,} of them sampled): "
-                  f"{len(planned.advice.chosen)} chosen (report.md says why)", markup=False)
-        if err.is_terminal:  # the advisor's own time; not in piped output, which documentation compares
-            err.print(f"advisor: {planned.advice.timing.line()}", markup=False)
+        result = _with_planned_indexes(result, spec, options.database_url)
     performance = None
     if options.bench_scale is not None:
         try:

@@ -44,6 +44,7 @@ Budgets (defaults):
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -186,6 +187,7 @@ class State:
         for name in self.weights:
             for table in accesses[name].tables:
                 self.by_table.setdefault(table, []).append(name)
+        self.existing = _indexed_columns(design)  # table -> column sets of its keys and indexes (HOT)
         self.chosen: list[Handle] = []
         self.costs: dict[str, Costed] = {n: self.cost(n, []) for n in self.weights}
         self.evaluations = 0
@@ -194,16 +196,28 @@ class State:
         return sum(self.weights[n] * c.cost for n, c in self.costs.items()) + self.maintenance(self.chosen)
 
     def maintenance(self, handles: list[Handle]) -> float:
+        """Index upkeep of the write patterns: an entry per written row in every index a row
+        changes; and an UPDATE that a new index makes lose HOT (it sets an indexed column, where
+        it set none before) writes a new entry in every existing index of the table too."""
         cost = 0.0
         for name, weight in self.weights.items():
             access = self.accesses[name]
             if access.kind != "write" or not access.target or access.statement == "delete":
                 continue
             rows = max(self.costs[name].rows, 1.0)
-            for handle in handles:
-                if self._maintains(access, handle.candidate):
-                    cost += weight * rows * MAINTENANCE_COST.get(handle.candidate.method, 2.0)
+            hot = access.statement == "update" and self._was_hot(access)
+            # An insert, or an update that is not HOT anyway, writes an entry in every index of the table.
+            touched = [h for h in handles if h.candidate.table == access.target
+                       and (not hot or self._maintains(access, h.candidate))]
+            for handle in touched:
+                cost += weight * rows * MAINTENANCE_COST.get(handle.candidate.method, 2.0)
+            if hot and touched:
+                cost += weight * rows * MAINTENANCE_COST["btree"] * len(self.existing.get(access.target, ()))
         return cost
+
+    def _was_hot(self, access: QueryAccess) -> bool:
+        """Without new indexes, the update sets no indexed column (a heap-only tuple update)."""
+        return not any(set(access.set_columns) & columns for columns in self.existing.get(access.target, ()))
 
     @staticmethod
     def _maintains(access: QueryAccess, cand: Candidate) -> bool:
@@ -908,6 +922,10 @@ class Search:
                 gain = self.first_benefit.get(cand, 0.0)
                 reason = ("the planner does not use it: no access pattern gets cheaper" if gain <= 1e-9 else
                           f"too little gain: workload cost {gain:.2f} lower, under the {self.min_gain:.1%} threshold")
+            elif self.last_benefit.get(cand, 0) < 0 and self.state.maintenance([Handle(cand, "", 0, "")]) > 0:
+                reason = (f"its upkeep on the write patterns costs more than it saves once the chosen indexes serve "
+                          f"its patterns (gain fell from {self.first_benefit[cand]:.1f} to "
+                          f"{self.last_benefit.get(cand, 0):.1f})")
             else:
                 reason = (f"the chosen indexes already serve its patterns (gain fell from "
                           f"{self.first_benefit[cand]:.1f} to {self.last_benefit.get(cand, 0):.1f})")
@@ -915,6 +933,22 @@ class Search:
         for cand, owner in self.candidates.existing:
             out.append(Rejected(cand, f"already served by existing index {owner}"))
         return out
+
+
+def _indexed_columns(design: m.Design) -> dict[str, list[set[str]]]:
+    """Table -> the columns of each of its keys and indexes: its keys, expressions, INCLUDE and
+    WHERE (an UPDATE that sets any of them is not HOT; a word of an expression that is a column
+    counts)."""
+    out: dict[str, list[set[str]]] = {}
+    for table in design.tables:
+        keys = ([table.primary_key.columns] if table.primary_key else []) + [u.columns for u in table.uniques]
+        out[table.name] = [set(k) for k in keys]
+    for index in design.indexes:
+        names = {c.name for t in design.tables if t.name == index.table for c in t.columns}
+        words = {w for text in [c.expression for c in index.columns] + [index.where or ""]
+                 for w in re.findall(r"\w+", text)} | set(index.include)
+        out.setdefault(index.table, []).append(words & names)
+    return out
 
 
 def _could_use(use: TableAccess, cand: Candidate) -> bool:

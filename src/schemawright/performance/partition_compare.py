@@ -1,9 +1,9 @@
 """Does a table's partitioning pay?  bench measures it instead of assuming it.
 
-For every partitioned table, the patterns that read or write it are timed on the
-partitioned design (bench's own scratch database) and on the same design without
-partitioning (a second scratch database, the same generated rows, the same indexes the
-advisor chose), one right after the other.  A range scheme with a retention also has its
+For every partitioned table, the patterns that read or write it have bench's own timings
+on the partitioned design, and are timed the same way (same runs, same parameters drawn
+with the same seed) on the same design without partitioning: a second scratch database
+with the same generated rows and the same indexes the advisor chose.  A range scheme with a retention also has its
 retention job timed both ways: DROP the oldest partition that holds rows against DELETE of
 the same rows from one table (each in a transaction rolled back).  The verdict weighs each
 pattern's p50 by its declared frequency (milliseconds of work per second): the scheme pays
@@ -30,7 +30,7 @@ from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS
 from schemawright.generation.run import generate
 from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
 from schemawright.partitioning.usage import table_usage
-from schemawright.performance.results import BenchIndex, Latency
+from schemawright.performance.results import BenchIndex, Latency, PatternBench
 from schemawright.performance.timing import time_pattern
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.plaintext import use_test_key
@@ -120,9 +120,11 @@ def _declared_range(design: m.Design, column: m.Column) -> tuple[date, date] | N
 
 
 def compare_partitioning(db: Database, design: m.Design, server_url: str, scale: float, *, seed: int, runs: int,
-                         warmup: int, indexes: list[BenchIndex], say: Say | None = None) -> list[PartitionComparison]:
-    """Time every partitioned table's patterns and retention job on `db` (the partitioned
-    design, loaded) and on a second scratch database with the same design unpartitioned."""
+                         warmup: int, indexes: list[BenchIndex], measured: list[PatternBench],
+                         say: Say | None = None) -> list[PartitionComparison]:
+    """Time every partitioned table's patterns (`measured`: bench's timings on `db`, the
+    partitioned design, loaded) and retention job on a second scratch database with the same
+    design unpartitioned; the retention job on `db` too."""
     tables = partitioned_tables(design)
     if not tables:
         return []
@@ -142,8 +144,8 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
                 enums = design_enums(design)
                 for table, found in zip(tables, out):
                     tell(f"Timing {table.name} partitioned and as one table")
-                    _time_patterns(db, other, design, plain, table, found, runs=runs, warmup=warmup, seed=seed,
-                                   enums=enums)
+                    _time_patterns(other, design, plain, table, found, {p.name: p for p in measured}, runs=runs,
+                                   warmup=warmup, seed=seed, enums=enums)
                     if table.partitioning and table.partitioning.retention_months and \
                             table.partitioning.maintenance_function:
                         found.retention = _retention(db, other, table)
@@ -161,13 +163,14 @@ def _comparison(db: Database, table: m.Table) -> PartitionComparison:
     return PartitionComparison(table.name, what, len(scheme.partitions), rows)
 
 
-def _time_patterns(db: Database, other: Database, design: m.Design, plain: m.Design, table: m.Table,
-                   found: PartitionComparison, **timing: object) -> None:
+def _time_patterns(other: Database, design: m.Design, plain: m.Design, table: m.Table, found: PartitionComparison,
+                   measured: dict[str, PatternBench], **timing: object) -> None:
     for number, use in enumerate(table_usage(design, table.name)):
         pattern = use.pattern
-        statement = f"sw_part_{number}"
-        with_ = time_pattern(db, design, pattern, statement=statement, **timing)  # type: ignore[arg-type]
-        without = time_pattern(other, plain, pattern, statement=statement, **timing)  # type: ignore[arg-type]
+        with_ = measured.get(pattern.name)
+        if with_ is None:
+            continue
+        without = time_pattern(other, plain, pattern, statement=f"sw_part_{number}", **timing)  # type: ignore[arg-type]
         error = with_.error or without.error
         found.patterns.append(PatternPair(pattern.name, pattern.frequency or 0.0, with_.latency, without.latency,
                                           error))

@@ -49,8 +49,9 @@ def partitioning_section(result: BenchResult, *, heading: str = "##") -> list[st
     if not found_all:
         return []
     out = [f"{heading} Partitioning: measured against one table", "",
-           "Each partitioned table's patterns timed on the partitioned design and on the same design without "
-           "partitioning (a second scratch database, the same generated rows and indexes), one after the other; "
+           "Each partitioned table's patterns as timed above on the partitioned design, and timed the same way "
+           "(same runs, same parameters drawn) on the same design without partitioning (a second scratch "
+           "database, the same generated rows and indexes); "
            "with a retention, the job that expires the oldest partition's rows timed both ways (in a transaction "
            "rolled back). Range partitions cover the span of the generated rows, as the maintenance function "
            "would have made them.", ""]

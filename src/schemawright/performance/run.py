@@ -112,7 +112,8 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
                     patterns("", len(design.access_patterns), len(design.access_patterns))
                 result.index_use = index_use(design, result.indexes, result.patterns)
                 result.partitioning = compare_partitioning(db, design, server_url, scale, seed=seed, runs=runs,
-                                                           warmup=warmup, indexes=result.indexes, say=tell)
+                                                           warmup=warmup, indexes=result.indexes,
+                                                           measured=result.patterns, say=tell)
             if concurrent is not None:  # after the single-pattern timing: its writes commit
                 result.concurrent = run_load(url, design, concurrent, seed=seed, enums=enums, say=tell)
             tell("Dropping the scratch database")

@@ -227,8 +227,9 @@ def test_unknown_junction_names_are_located_with_a_suggestion(tmp_path):
         f"{path}:{at('  - {name: line_position')}:35: error: rule names 'OrderLines', {neither}\n"
         "    hint: did you mean 'OrderLine'?",
         f"{path}:{at('  OrderLine:')}:3: error: volume 'OrderLine' is the volume of 'order_line' again (the same "
-        "junction table)\n    hint: give each table one volume",
-        f"{path}:{at('  Orderline:')}:3: error: volume names 'Orderline', {neither}\n    hint: did you mean 'OrderLine'?",
+        "table)\n    hint: give each table one volume",
+        f"{path}:{at('  Orderline:')}:3: error: volume names 'Orderline', {neither}, nor a list attribute "
+        "(`Entity.attribute`) or its table\n    hint: did you mean 'OrderLine'?",
         f"{path}:{at('    - {name: clerk')}:55: error: role 'clerk' names 'order_lines', {neither}\n"
         "    hint: did you mean 'order_line'?"]
 

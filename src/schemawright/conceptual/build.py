@@ -10,7 +10,7 @@ from schemawright.naming import Namer
 from schemawright.conceptual.partition_request import partition_request
 from schemawright.requirements import spec as s
 from schemawright.requirements.pattern_sql import structured_sql
-from schemawright.requirements.references import relationship_name, table_names
+from schemawright.requirements.references import relationship_name, table_names, volume_names
 
 def build_conceptual(spec: s.Spec) -> m.Design:
     namer = Namer(spec.naming.tables, spec.naming.case)
@@ -39,7 +39,8 @@ def build_conceptual(spec: s.Spec) -> m.Design:
     rules = tuple(_rule(r, i) for i, r in enumerate(spec.rules))
     rules = tuple(r.model_copy(update={"entity": tables.get(r.entity, r.entity)}) for r in rules)
     patterns = tuple(_pattern(p, spec, namer) for p in spec.access_patterns)
-    volumes = tuple(m.Volume(entity=tables.get(k, k), rows=v.rows, growth_per_month=v.growth_per_month,
+    sized = volume_names(spec)  # volumes may also name a list attribute's table
+    volumes = tuple(m.Volume(entity=sized.get(k, k), rows=v.rows, growth_per_month=v.growth_per_month,
                              retention_months=v.retention_months) for k, v in spec.volumes.items())
     roles = tuple(r.model_copy(update={
         "read": tuple(tables.get(e, e) for e in r.read), "write": tuple(tables.get(e, e) for e in r.write),

@@ -1,6 +1,7 @@
 """How many rows each table gets: the declared volume times the scale.
 
-A junction table's volume is given by its many-to-many relationship's name (or its own name).
+A junction table's volume is given by its many-to-many relationship's name (or its own name),
+a list table's by `Entity.attribute` (or its own name).
 Tables without a volume: a junction or list table gets about two rows per row of its
 largest parent (never more than the distinct pairs its key allows), any other child
 table as many rows as its largest parent, and a table with no parent DEFAULT_ROWS × scale.
@@ -44,7 +45,7 @@ def _volume_rows(design: m.Design) -> dict[str, int]:
     by_entity = {v.entity: v.rows for v in design.volumes}
     out = {}
     for table in design.tables:
-        if table.kind in ("entity", "junction") and table.entity in by_entity:  # a junction: by relationship
+        if table.entity in by_entity:  # a junction by its relationship, a list table by `Entity.attribute`
             out[table.name] = by_entity[table.entity]
         elif table.name in by_entity:
             out[table.name] = by_entity[table.name]
@@ -63,6 +64,11 @@ def unique_fk_parents(table: m.Table) -> list[list[str]]:
         if key and all(c in owner for c in key):
             out.append(list(dict.fromkeys(owner[c] for c in key)))
     return out
+
+
+def declared_counts(design: m.Design, scale: float) -> dict[str, int]:
+    """Rows each table with a volume should hold: its volume times the scale (at least MIN_ROWS)."""
+    return {name: max(MIN_ROWS, round(rows * scale)) for name, rows in _volume_rows(design).items()}
 
 
 def row_counts(design: m.Design, scale: float) -> dict[str, int]:

@@ -10,7 +10,7 @@ from datetime import date
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.columns import GenerationError
-from schemawright.generation.counts import load_order, row_counts
+from schemawright.generation.counts import declared_counts, load_order, row_counts
 from schemawright.generation.existing import missing_objects, present_tables, resolve_tables, truncation_reach
 from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequences
 from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
@@ -31,17 +31,44 @@ FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typname
 """
 
 
+SHORT_FRACTION = 0.01  # a table loaded with fewer rows than this share below its declared rows fails
+
+
 @dataclass
 class TableResult:
     table: str
-    rows: int
-    planned: int
+    rows: int  # loaded
+    planned: int  # what generation set out to load (the declared rows, or fewer where a key caps them)
     seconds: float
     note: str | None = None
+    declared: int | None = None  # the volume times the scale (or the rows asked for); None: no volume
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def expected(self) -> int:
+        return self.declared if self.declared is not None else self.planned
+
+    @property
+    def short(self) -> bool:
+        """Loaded more than 1 % below what it should hold, so what is measured on it proves little."""
+        return self.rows < self.expected * (1 - SHORT_FRACTION)
+
+    @property
+    def cause(self) -> str:
+        """Why the table holds fewer rows than it should."""
+        if self.note:
+            return self.note
+        if self.planned < self.expected:
+            return (f"its unique keys allow at most {self.planned:,} rows with the rows of the tables it references "
+                    "(one per parent, or one per distinct pair): lower its volume or raise theirs")
+        return f"{self.planned - self.rows:,} rows were not loaded"
+
+    def shortfall(self) -> str:
+        return (f"table {self.table}: {self.rows:,} of {self.expected:,} rows loaded "
+                f"({100 * (self.expected - self.rows) / max(self.expected, 1):.1f} % short): {self.cause}")
 
 
 @dataclass
@@ -58,6 +85,11 @@ class GenerationResult:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def short(self) -> list[TableResult]:
+        """Tables loaded more than 1 % below their declared rows."""
+        return [t for t in self.tables if t.short]
 
 
 def plan(design: m.Design, scale: float) -> dict[str, int]:
@@ -150,6 +182,7 @@ def generate(
     Raises GenerationError for a request that cannot be met, DatabaseError when the
     server refuses.
     """
+    declared = declared_counts(design, scale) if counts is None else counts
     counts = plan(design, scale) if counts is None else counts
     anchor = anchor or base_date()
     result = GenerationResult()
@@ -173,6 +206,8 @@ def generate(
             _load_tables(db, design, counts, result, parents, referenced, profiles, enums, seed, anchor, batch_rows,
                          progress)
             result.notes += balance_groups(db, design)
+        for table in result.tables:
+            table.declared = declared.get(table.table)
         if analyze:
             db.execute("ANALYZE " + ", ".join(q(t.name) for t in design.tables)) if design.tables else None
     result.seconds = time.perf_counter() - started

@@ -137,6 +137,7 @@ class TableGenerator:
         # columns a CHECK ties to others (status and its timestamps): their NULLs follow the states
         self.tied = {c for check in table.checks if (cs := check_columns(check)) is None or len(cs) > 1
                      for c in (cs or ()) if c in self.gens}
+        self.orders = comparison_orders(table, self.gens)
 
     def _partial_keys(self) -> list[tuple[str, ...]]:
         """Partial unique indexes on plain columns, kept unique over every row (which satisfies
@@ -509,8 +510,19 @@ class TableGenerator:
                 elif current is not None:
                     current[rows] = False
                 data.nulls[name] = current
+        self._ordered(data, rows)
         if round_ and passed is not None:
             self._null_shapes(data, rows, passed, self.rng("shapes", round_))
+
+    def _ordered(self, data: TableData, rows: np.ndarray) -> None:
+        """Columns a CHECK compares (`min_value <= avg_value AND avg_value <= max_value`) get each
+        row's drawn values sorted into the order the comparisons ask for."""
+        for columns in self.orders:
+            if any(c in data.fixed for c in columns) or not rows.size:
+                continue
+            values = np.sort(np.stack([data.raw[c][rows] for c in columns], axis=1), axis=1)
+            for i, c in enumerate(columns):
+                data.raw[c][rows] = values[:, i]
 
     def _null_shapes(self, data: TableData, rows: np.ndarray, passed: np.ndarray, rng: np.random.Generator) -> None:
         """Life-cycle CHECKs tie NULLs to states (`status = 'done'` needs `done_at`, a booked row
@@ -668,3 +680,51 @@ def least_count(expression: str) -> int:
                 continue
             least = max(least, k)
     return least
+
+
+def comparison_orders(table: m.Table, gens: dict[str, ColumnGen]) -> list[list[str]]:
+    """Groups of columns of one kind that CHECKs compare (a <= b, b < c), each in an order that
+    satisfies every comparison (smallest first); groups with a cycle are left out."""
+    after: dict[str, set[str]] = {}
+    for check in table.checks:
+        try:
+            tree = sqlglot.parse_one(check.expression, read="postgres")
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        for node in tree.find_all(exp.LT, exp.LTE, exp.GT, exp.GTE):
+            if node.find_ancestor(exp.Not) or not (isinstance(node.this, exp.Column)
+                                                   and isinstance(node.expression, exp.Column)):
+                continue
+            small, large = column_name(node.this), column_name(node.expression)
+            if isinstance(node, (exp.GT, exp.GTE)):
+                small, large = large, small
+            a, b = gens.get(small), gens.get(large)
+            if a is None or b is None or small == large or a.kind != b.kind or a.scale != b.scale \
+                    or a.kind not in ("int", "numeric", "float", "date", "timestamp"):
+                continue
+            after.setdefault(small, set()).add(large)
+            after.setdefault(large, set())
+    groups: list[list[str]] = []
+    seen: set[str] = set()
+    for start in after:
+        if start in seen:
+            continue
+        component, stack = set(), [start]
+        while stack:  # the connected component, edges taken both ways
+            c = stack.pop()
+            if c not in component:
+                component.add(c)
+                stack += list(after[c]) + [k for k, v in after.items() if c in v]
+        seen |= component
+        order, indegree = [], {c: sum(c in after[k] for k in component) for c in component}
+        ready = sorted(c for c in component if not indegree[c])
+        while ready:
+            c = ready.pop(0)
+            order.append(c)
+            for d in sorted(after[c]):
+                indegree[d] -= 1
+                if not indegree[d]:
+                    ready.append(d)
+        if len(order) == len(component) and len(order) > 1:
+            groups.append(order)
+    return groups

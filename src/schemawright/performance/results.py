@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from schemawright.generation.run import TableResult
     from schemawright.performance.concurrent_results import LoadResult
     from schemawright.performance.partition_compare import PartitionComparison
 
@@ -127,6 +128,7 @@ class BenchResult:
     concurrent: LoadResult | None = None  # `bench --concurrent`: the patterns run together (concurrent.py)
     # each partitioned table timed partitioned and as one table (partition_compare.py)
     partitioning: list[PartitionComparison] = field(default_factory=list)
+    tables: list[TableResult] = field(default_factory=list)  # declared against loaded rows (loaded_rows.py)
 
     @property
     def rows_per_second(self) -> float:
@@ -141,5 +143,10 @@ class BenchResult:
         return [p for p in self.patterns if p.verdict == verdict]
 
     @property
+    def short_tables(self) -> list[TableResult]:
+        """Tables loaded more than 1 % below their declared rows: what was timed on them proves little."""
+        return [t for t in self.tables if t.short]
+
+    @property
     def passed(self) -> bool:
-        return not self.missed
+        return not self.missed and not self.short_tables

@@ -80,6 +80,7 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
             tell("Generating data")
             generated = generate(design, url, scale, seed, rows)
             result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds
+            result.tables = generated.tables
             tell("Choosing indexes on the generated data")
             advice = advise(design, url, whatif=whatif, seed=seed, progress=tell)
             result.whatif, result.advisor_seconds = advice.whatif, advice.seconds

@@ -46,6 +46,20 @@ def table_names(spec: Spec) -> dict[str, str]:
     return names
 
 
+def volume_names(spec: Spec) -> dict[str, str]:
+    """Every name `volumes:` may give a table: those of table_names, and a list attribute's table
+    by `Entity.attribute` or by its table's name, both meaning `Entity.attribute` (model.Table.entity)."""
+    namer = Namer(spec.naming.tables, spec.naming.case)
+    names = table_names(spec)
+    lists = [(e, a) for e, entity in spec.entities.items() for a, attr in entity.attributes.items()
+             if attr.type == "list"]
+    for entity, attribute in lists:
+        names.setdefault(f"{entity}.{attribute}", f"{entity}.{attribute}")
+    for entity, attribute in lists:
+        names.setdefault(namer.list_table(entity, attribute), f"{entity}.{attribute}")
+    return names
+
+
 def resolve_entity(spec: Spec, name: str) -> str | None:
     """The design's name for the entity or junction table `name` names (see table_names), or None."""
     return table_names(spec).get(name)
@@ -89,7 +103,7 @@ def _without_broken_references(spec: Spec, at: Locator) -> tuple[Spec, Locator]:
 
 def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
     names = list(spec.entities)
-    tables = table_names(spec)
+    tables, sized = table_names(spec), volume_names(spec)
     out: list[SpecIssue] = []
 
     def need(entity: str | None, path: tuple, what: str) -> None:
@@ -97,14 +111,17 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
             out.append(at.issue(path, f"{what} names entity {entity!r}, which is not defined",
                                 did_you_mean(entity, names) or f"define it under `entities:` (known: {', '.join(names)})"))
 
-    def need_table(entity: str, path: tuple, what: str, at_key: bool = False) -> None:
-        """Rules, volumes and roles may also name a many-to-many relationship's junction table."""
-        if entity not in tables:
-            junctions = [n for n in tables if n not in spec.entities]
-            known = ", ".join(names + junctions)
+    def need_table(entity: str, path: tuple, what: str, at_key: bool = False, lists: bool = False) -> None:
+        """Rules, volumes and roles may also name a many-to-many relationship's junction table;
+        volumes (`lists`) also a list attribute's table."""
+        known_names = sized if lists else tables
+        if entity not in known_names:
+            others = [n for n in known_names if n not in spec.entities]
+            known = ", ".join(names + others)
+            also = ", nor a list attribute (`Entity.attribute`) or its table" if lists else ""
             out.append(at.issue(path, f"{what} names {entity!r}, which is neither an entity nor a many-to-many "
-                                "relationship or its junction table",
-                                did_you_mean(entity, list(tables)) or f"define it under `entities:` (known: {known})",
+                                f"relationship or its junction table{also}",
+                                did_you_mean(entity, list(known_names)) or f"define it under `entities:` (known: {known})",
                                 at_key=at_key))
 
     for i, rel in enumerate(spec.relationships):
@@ -118,11 +135,11 @@ def _entity_references(spec: Spec, at: Locator) -> list[SpecIssue]:
         out += _copy_source(spec, at, i, item, need)
     given: dict[str, str] = {}  # the design's name -> the spelling that gave its volume first
     for entity in spec.volumes:
-        need_table(entity, ("volumes", entity), "volume", at_key=True)
-        if entity in tables and tables[entity] in given:
-            out.append(at.issue(("volumes", entity), f"volume {entity!r} is the volume of {given[tables[entity]]!r} "
-                                "again (the same junction table)", "give each table one volume", at_key=True))
-        given.setdefault(tables.get(entity, entity), entity)
+        need_table(entity, ("volumes", entity), "volume", at_key=True, lists=True)
+        if entity in sized and sized[entity] in given:
+            out.append(at.issue(("volumes", entity), f"volume {entity!r} is the volume of {given[sized[entity]]!r} "
+                                "again (the same table)", "give each table one volume", at_key=True))
+        given.setdefault(sized.get(entity, entity), entity)
     for i, role in enumerate(spec.security.roles):
         for verb in ("read", "write", "append"):
             for j, entity in enumerate(getattr(role, verb)):

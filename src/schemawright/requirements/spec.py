@@ -559,7 +559,9 @@ class Spec(_Strict):
     relationships: list[Relationship] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     access_patterns: list[AccessPattern] = Field(default_factory=list)
-    volumes: dict[str, Volume] = Field(default_factory=dict, description="Entity -> volume.")
+    volumes: dict[str, Volume] = Field(default_factory=dict, description=(
+        "Table -> volume: an entity, a many-to-many relationship (or its junction table's name), or a list "
+        "attribute as `Entity.attribute` (or its table's name)."))
     extensions: list[str] = Field(default_factory=list, description="PostgreSQL extensions to create first.")
     views: list[View] = Field(default_factory=list, description="Views, created after the tables.")
     objects: list[SqlObject] = Field(default_factory=list, description="SQL objects kept verbatim (from imports).")

@@ -9,18 +9,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from helpers import design_of
-from schemawright.database import Database, DatabaseError
-from schemawright.performance import bench
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError, sandboxed_database
+from schemawright.generation.run import generate
+from schemawright.performance import bench, draws
+from schemawright.pipeline import design_file
+from schemawright.security.names import run_roles, scoped
 from schemawright.performance.report import summary, to_bench_markdown
 from schemawright.performance.results import BenchResult
+from schemawright.performance.timing import time_pattern
 from schemawright.sql.postgresql import render_down, render_up
 from schemawright.validation.params import positional
 from schemawright.validation.patterns import run_pattern
 from schemawright.validation.prepare import column_types, prepare
 from schemawright.validation.run import validate
+from schemawright.validation.synthetic import design_enums
 
 SPEC = """\
 project: hits
@@ -140,3 +149,37 @@ def test_validate_says_error_and_not_measured(pg_url: str) -> None:
     assert any(c.name == "pattern: breaks" for c in report.failures)  # an error fails validate
     assert not any(c.name == "pattern: cannot_hit" for c in report.failures)  # shown, counted apart
     assert report.server_version and report.server_version[0].isdigit()
+
+
+
+TICKETING = Path(__file__).resolve().parent.parent / "examples" / "ticketing.yaml"
+
+
+@pytest.fixture(scope="module")
+def ticketing(pg_url: str) -> Iterator[tuple[Database, m.Design]]:
+    """The ticketing example at 1 %: some seats of each performance still free."""
+    design = design_file(TICKETING)
+    with sandboxed_database(pg_url, design.extensions, run_roles(design)) as box:
+        design = scoped(design, box.database) if design.roles else design
+        generate(design, box.url, 0.01, 1, None)
+        with Database(box.url) as db:
+            db.execute("ANALYZE")
+            yield db, design
+
+
+@pytest.mark.parametrize("aware", [True, False])
+def test_inserted_parents_pass_the_rules_and_leave_unique_keys_free(ticketing, aware: bool,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """hold_seat inserts a ticket: its performance must be on sale (parent_check) and the seat not yet
+    sold for it (at_most_one per performance and seat); drawn blindly, most runs are refused."""
+    if not aware:  # the check can fail: without the rule-aware draws the pattern cannot be measured
+        monkeypatch.setattr(draws, "_accepted", lambda *_args: [])
+        monkeypatch.setattr(draws, "_free_keys", lambda *_args: ([], []))
+    db, design = ticketing
+    pattern = next(p for p in design.access_patterns if p.name == "hold_seat")
+    hold = time_pattern(db, design, pattern, runs=RUNS, warmup=1, enums=design_enums(design), seed=1)
+    if aware:
+        assert hold.verdict in ("PASS", "FAIL") and hold.rows == 1.0, hold.error
+        assert hold.refused < RUNS
+    else:
+        assert hold.verdict == "ERROR" and "fails with the values drawn from the data" in (hold.error or "")

@@ -10,7 +10,8 @@ row and index path:
   about N such rows, and range parameters on one expression the bounds that keep N of them
   (_aimed_rows), so the pattern is timed on the rows it is meant to return;
 - inserted foreign-key columns take a random parent row, all columns of a composite key
-  from the same row, so the insert passes its foreign-key checks;
+  from the same row, so the insert passes its foreign-key checks, and one that a
+  `parent_check` rule accepts (a performance on sale), so it passes the rule;
 - an inserted column that a dependency kept on purpose (`denormalized:`) makes depend on
   other inserted columns takes its value from a row that has them (validation/kept.py);
 - an inserted integer key column that is not a foreign key (`o_id` in `(w_id, d_id, o_id)`)
@@ -26,7 +27,9 @@ import zlib
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
+from schemawright.integrity.invariants import table_of
 from schemawright.sql.quoting import quote_ident
+from schemawright.validation.attempts import qualified
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Anchor, Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
@@ -152,21 +155,26 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
     the parents with the values already drawn, so the inserted row's references all exist."""
     inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
     keys = []
+    table_of_fk: dict[int, m.Table] = {}
     for table in design.tables:
         for fk in table.foreign_keys:
             params = [inserted.get((table.name, c)) for c in fk.columns]
             if all(params) and set(params) <= set(names):
                 keys.append((fk, params))
+                table_of_fk[id(fk)] = table
     out: list[list[dict[str, str | None]]] = []
     joint: list[dict[str, str | None]] = []  # one row per run: the keys that share parameters
     for fk, params in sorted(keys, key=lambda k: -len(k[0].columns)):
         shared = [(p, r) for p, r in zip(params, fk.ref_columns) if joint and p in joint[0]]
+        accepted = _accepted(design, table_of_fk[id(fk)], fk, "p")
         try:
             if shared:
-                _matching_parents(db, design, fk, params, shared, joint)
+                _matching_parents(db, design, fk, params, shared, joint, accepted, table_of_fk[id(fk)], inserted)
                 continue
-            columns = ", ".join(f"{quote_ident(c)}::text" for c in fk.ref_columns)
-            rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} ORDER BY random() LIMIT {int(count)}")
+            columns = ", ".join(f"p.{quote_ident(c)}::text" for c in fk.ref_columns)
+            where = f" WHERE {' AND '.join(accepted)}" if accepted else ""
+            rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} AS p{where} "
+                            f"ORDER BY random() LIMIT {int(count)}")
         except DatabaseError:
             continue
         drawn = [dict(zip(params, row)) for row in rows]  # type: ignore[arg-type]
@@ -177,21 +185,79 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
     return ([joint] if joint else []) + out
 
 
+def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str) -> list[str]:
+    """The conditions a `parent_check` rule over `fk` puts on the parent alone (`parent.status =
+    'on_sale'`), on the parent read as `alias`: a drawn parent the rule refuses fails every run."""
+    out = []
+    for rule in design.rules:
+        if rule.kind != "parent_check" or not rule.expression or table_of(design, rule.entity) is not table:
+            continue
+        # The rule's key, or a wider key to the same parent (`(performance_id, venue_id)` for a rule via
+        # `performance_id`): the same parent row either way.
+        same_parent = any(k.columns == rule.columns and k.ref_table == fk.ref_table for k in table.foreign_keys)
+        if not (set(rule.columns) <= set(fk.columns) and same_parent):
+            continue
+        text = qualified(rule.expression, "sw_written_row", alias)
+        if text and "sw_written_row." not in text:  # what the written row decides is not the parent's
+            out.append(f"({text}) IS TRUE")
+    return out
+
+
 def _matching_parents(db: Database, design: m.Design, fk: m.ForeignKey, params: list[str],
-                      shared: list[tuple[str, str]], joint: list[dict[str, str | None]]) -> None:
-    """Each run's row of `joint` gains a random parent of `fk` with its already drawn values."""
+                      shared: list[tuple[str, str]], joint: list[dict[str, str | None]],
+                      accepted: list[str], table: m.Table, inserted: dict[tuple[str, str], str]) -> None:
+    """Each run's row of `joint` gains a random parent of `fk` with its already drawn values
+    (and that the `accepted` conditions on the parent `p` hold for), and that leaves the
+    inserted row's unique keys free (_free_keys: a seat not yet sold for the drawn performance)."""
     parent = design.table(fk.ref_table)
     types = [(parent.column(r).sql_type if parent and parent.column(r) else "text") for _, r in shared]
-    arrays = [[row.get(p) for row in joint] for p, _ in shared]
-    given = ", ".join(f"%s::text[]" for _ in shared)
-    names = ", ".join(f"v{k}" for k in range(len(shared)))
-    match = " AND ".join(f"p.{quote_ident(r)} = d.v{k}::{t}" for k, ((_, r), t) in enumerate(zip(shared, types)))
+    known = [p for p, _ in shared]
+    free, others = _free_keys(design, table, fk, params, inserted, set(joint[0]) if joint else set())
+    known += [p for p in others if p not in known]
+    arrays = [[row.get(p) for row in joint] for p in known]
+    given = ", ".join("%s::text[]" for _ in known)
+    names = ", ".join(f"v{k}" for k in range(len(known)))
+    value = {p: f"d.v{k}" for k, p in enumerate(known)}
+    match = " AND ".join([f"p.{quote_ident(r)} = d.v{k}::{t}" for k, ((_, r), t) in enumerate(zip(shared, types))]
+                         + list(accepted) + [condition.format(**value) for condition in free])
     columns = ", ".join(f"p.{quote_ident(c)}::text" for c in fk.ref_columns)
     rows = db.query(f"SELECT d.i, {columns} FROM unnest({given}) WITH ORDINALITY AS d({names}, i) "
                     f"CROSS JOIN LATERAL (SELECT * FROM {quote_ident(fk.ref_table)} AS p WHERE {match} "
                     "ORDER BY random() LIMIT 1) AS p", arrays)
     for i, *values in rows:
         joint[int(i) - 1].update(zip(params, values))
+    # A run whose earlier draws leave no such parent (a venue without a free seat) takes the whole
+    # binding of a run that has one: its references all exist together.
+    complete = [row for row in joint if all(row.get(p) is not None for p in params)]
+    for i, row in enumerate(joint):
+        if complete and any(row.get(p) is None for p in params):
+            joint[i] = dict(complete[i % len(complete)])
+
+
+def _free_keys(design: m.Design, table: m.Table, fk: m.ForeignKey, params: list[str], inserted: dict[tuple[str, str], str],
+               known: set[str]) -> tuple[list[str], list[str]]:
+    """NOT EXISTS conditions (with `{parameter}` for the drawn value of each known parameter) that
+    keep each unique key of `table` made of inserted columns free, when `fk`'s parent (read as `p`)
+    gives some of its columns and earlier draws the others; and those other parameters."""
+    by_column = dict(zip(fk.columns, fk.ref_columns))
+    keys = [(u.columns, None) for u in table.uniques] + ([(table.primary_key.columns, None)]
+                                                         if table.primary_key else [])
+    keys += [(tuple(c.expression for c in i.columns), i.where) for i in design.indexes_on(table.name) if i.unique
+             and all(table.column(c.expression) is not None for c in i.columns)]  # plain columns only
+    conditions, others = [], []
+    for columns, where in keys:
+        param = {c: inserted.get((table.name, c)) for c in columns}
+        drawn_now = [c for c in columns if c in by_column and param[c] in params and param[c] not in known]
+        rest = [c for c in columns if c not in drawn_now]
+        if not drawn_now or not all(param[c] in known for c in rest):
+            continue
+        same = [f"t.{quote_ident(c)} = p.{quote_ident(by_column[c])}" for c in drawn_now]
+        same += [f"t.{quote_ident(c)}::text = {{{param[c]}}}" for c in rest]
+        predicate = qualified(where, "t") if where else None
+        conditions.append(f"NOT EXISTS (SELECT 1 FROM {quote_ident(table.name)} AS t WHERE "
+                          + " AND ".join(same + ([f"({predicate})"] if predicate else [])) + ")")
+        others += [param[c] for c in rest if param[c] not in others]  # type: ignore[misc]
+    return conditions, others  # type: ignore[return-value]
 
 
 def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],

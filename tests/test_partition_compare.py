@@ -131,3 +131,11 @@ def test_nothing_measured_means_no_section() -> None:
         partitioning: list = []
 
     assert partitioning_section(Result()) == []  # type: ignore[arg-type]
+
+
+def test_a_declared_data_range_sets_the_span_covered() -> None:
+    ranged = LIBRARY.replace("loaned_at: {type: timestamp, required: true}",
+                             "loaned_at: {type: timestamp, required: true, data: {range: [2026-06-01, 2026-07-31]}}")
+    names = [p.name for p in for_generated_rows(design_of(ranged)).table("loans").partitioning.partitions]
+    assert names[0] == "loans_p20260601" and "loans_p20260727" in names  # the Mondays from June 1 to July 27
+    assert "loans_p20260803" not in names and "loans_p20270301" in names  # nothing past the range but go-live's

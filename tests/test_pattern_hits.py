@@ -138,6 +138,8 @@ def test_the_report_counts_each_verdict_apart(measured: BenchResult) -> None:
     markdown = to_bench_markdown(measured)
     assert "**NOT MEASURED**" in markdown and "**ERROR**" in markdown
     assert "Patterns measured on nothing" in markdown
+    assert "| 40 (about 40 declared) |" in markdown  # the rows measured beside the rows declared
+    assert f"- **Server:** PostgreSQL {measured.server_version.split()[0]}" in markdown  # which server
 
 
 def test_validate_says_error_and_not_measured(pg_url: str) -> None:

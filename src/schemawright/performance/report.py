@@ -6,6 +6,7 @@ design order then the advisor's, no dates.
 
 from __future__ import annotations
 
+from schemawright.database.server_label import server_label
 from schemawright.documentation.markdown import code, number, table, text
 from schemawright.performance.results import BenchResult, PatternBench
 
@@ -24,14 +25,24 @@ def ms(value: float | None) -> str:
 def summary(result: BenchResult) -> str:
     met = len(result.patterns) - len(result.missed)
     verdict = (f"All {met} access patterns meet their p95 target" if not result.missed else
-               f"{met} of {len(result.patterns)} access patterns meet their p95 target, "
-               f"**{len(result.missed)} miss it**")
+               f"{met} of {len(result.patterns)} access patterns meet their p95 target, " + ", ".join(
+                   f"**{len(found)} {label}**" for found, label in (
+                       (result.with_verdict("FAIL"), "miss it"),
+                       (result.with_verdict("NOT MEASURED"), "not measured (timed on no row)"),
+                       (result.with_verdict("ERROR"), "error" if len(result.with_verdict("ERROR")) == 1 else "errors"))
+                   if found))
     return (f"{verdict}; {result.runs} timed runs each after {result.warmup} warm-up runs, "
             "parameters drawn from the data.")
 
 
 def _verdict(p: PatternBench) -> str:
     return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**", "NOT MEASURED": "**NOT MEASURED**"}[p.verdict]
+
+
+def _rows(p: PatternBench) -> str:
+    """Mean rows per run, and the spec's `returns` beside it when it says one."""
+    shown = number(round(p.rows, 1)) if p.rows is not None else "—"
+    return shown + (f" (about {number(p.returns)} declared)" if p.returns is not None else "")
 
 
 def pattern_table(result: BenchResult) -> list[str]:
@@ -42,7 +53,7 @@ def pattern_table(result: BenchResult) -> list[str]:
         if plan and plan.seq_scans:
             used += ("; " if used else "") + "seq scan " + ", ".join(code(t) for t in plan.seq_scans)
         rows.append([code(p.name), p.kind, ms(p.target_ms), ms(lat.p50 if lat else None), ms(lat.p95 if lat else None),
-                     ms(lat.max if lat else None), _verdict(p), number(round(p.rows, 1)) if p.rows is not None else "—",
+                     ms(lat.max if lat else None), _verdict(p), _rows(p),
                      f"{plan.shared_hit:,} / {plan.shared_read:,}" if plan else "—", used or "—"])
     return table(["Pattern", "Kind", "Target p95 (ms)", "p50 (ms)", "p95 (ms)", "max (ms)", "Result", "Rows / run",
                   "Buffers hit / read", "Plan uses"], rows, align="llrrrrlrrl")
@@ -54,6 +65,14 @@ def _errors(result: BenchResult) -> list[str]:
     if failed:
         out += ["Patterns that could not be measured:", ""] + [f"- {code(p.name)}: {text(p.error)}" for p in failed]
         out.append("")
+    empty = [p for p in result.patterns if p.not_measured and not p.error]
+    if empty:
+        out += ["Patterns measured on nothing (NOT MEASURED: their latency proves nothing):", ""]
+        out += [f"- {code(p.name)}: {text(p.not_measured)}" for p in empty] + [""]
+    replaced = [p for p in result.patterns if p.misses_replaced and not p.error and not p.not_measured]
+    if replaced:  # said, since it favours parameters that find rows
+        out += [f"- {code(p.name)}: {p.misses_replaced} drawn parameter set(s) found no row and were replaced by "
+                "ones that do" for p in replaced] + [""]
     refused = [p for p in result.patterns if p.refused and not p.error]
     if refused:  # skipped values are not timed; say so, since they bias towards values that work
         out += [f"- {code(p.name)}: {p.refused} drawn parameter set(s) broke a constraint and were replaced"
@@ -125,8 +144,7 @@ def _setup(result: BenchResult) -> list[str]:
     advised = [i for i in result.indexes if i.source == "advisor"]
     return [f"- **Data:** {result.rows_loaded:,} synthetic rows (declared volumes × {result.scale:g}, seed "
             f"{result.seed}), loaded in {result.generation_seconds:.1f} s ({result.rows_per_second:,.0f} rows/s)",
-            f"- **Server:** {text(result.server)}" + (f", PostgreSQL {text(result.server_version)}"
-                                                      if result.server_version else ""),
+            f"- **Server:** {text(server_label(result.server, result.server_version))}",
             f"- **Indexes:** the design's {len(result.indexes) - len(advised)}, plus {len(advised)} chosen by the "
             f"planner-checked advisor on this data (what-if: {text(result.whatif)})"] \
         + ([f"- **Note:** {text(result.sandbox_note)}"] if result.sandbox_note else [])

@@ -190,7 +190,7 @@ def test_cli_writes_the_section_and_the_chart(tmp_path: Path, pg_url: str) -> No
     out = tmp_path / "out"
     env = {**os.environ, "COLUMNS": "200"}
     done = subprocess.run([sys.executable, "-m", "schemawright.cli", "bench", str(spec), "--scale", "1", "--runs", "5",
-                           "--database-url", pg_url, "--concurrent", "--duration", "2", "--connections", "3",
+                           "--database-url", pg_url, "--concurrent", "--duration", "2", "--connections", "3", "--offline",
                            "-o", str(out)], capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "concurrent load: 3 connections for 2 s at" in done.stdout

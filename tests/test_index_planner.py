@@ -119,3 +119,54 @@ def test_served_by_is_what_the_plan_uses(runs) -> None:
         assert set(pattern.served_by) == set(by_name[pattern.name].indexes)
     customer_orders = next(p for p in standing.design.access_patterns if p.name == "customer_orders")
     assert customer_orders.served_by and all(n.startswith("ix_orders_customer_id") for n in customer_orders.served_by)
+
+
+NUMBERED = """\
+project: numbered
+naming: {tables: singular}
+entities:
+  District:
+    primary_key: [d_id]
+    attributes:
+      d_id: {type: integer, required: true}
+      name: {type: string, max_length: 20, required: true}
+  Customer:
+    primary_key: [c_d_id, c_id]
+    attributes:
+      c_d_id: {type: integer, required: true}
+      c_id: {type: integer, required: true}
+      credit: {type: enum, values: [good, bad], required: true}
+relationships:
+  - {from: District, to: Customer, type: one-to-many, columns: [c_d_id], references: [d_id]}
+volumes:
+  District: {rows: 100}
+  Customer: {rows: 300000}
+access_patterns:
+  - name: customer
+    query: SELECT credit FROM customer WHERE c_d_id = :d AND c_id = :c
+    frequency: 10
+    latency_p95_ms: 5
+"""
+
+
+def test_key_columns_get_their_declared_distinct_counts() -> None:
+    """A customer's number within its district is 1..3,000 at the declared volume; a 30,000-row
+    sample only shows 1..300, each ten times as often: the stand-in counts 3,000 and drops the
+    sample's most common values, or a key lookup is priced at ten rows and turns into a bitmap scan."""
+    from schemawright.indexing.standin import Distincts
+
+    design = design_of(NUMBERED)
+    counts = Distincts(design, {"district": 100, "customer": 300_000}, {"district": 100, "customer": 30_000},
+                       {("district", "d_id"): -1.0, ("customer", "c_d_id"): 100.0, ("customer", "c_id"): 300.0,
+                        ("customer", "credit"): 2.0})
+    assert counts.declared("customer", "c_d_id") == 100  # as many as districts
+    assert counts.declared("customer", "c_id") == 3000  # the declared rows per district
+    assert counts.declared("customer", "credit") is None  # a small domain keeps ANALYZE's count
+    assert counts.undercounted("customer", "c_id", 3000) and not counts.undercounted("customer", "c_d_id", 100)
+
+
+def test_a_key_lookup_is_priced_as_one_row_at_the_declared_volume() -> None:
+    run = plan_indexes(design_of(NUMBERED), sample_rows=30_000)
+    lookup = next(p for p in run.advice.patterns if p.name == "customer")
+    assert lookup.indexes == ("pk_customer",)
+    assert lookup.before < 12, lookup.before  # an index scan of one row (about 8.3), not a bitmap scan of ten

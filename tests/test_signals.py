@@ -151,8 +151,9 @@ SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.
 
 @needs_pg15
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
-@pytest.mark.parametrize("command", [["validate", str(SHOP)], ["bench", str(SHOP), "--scale", "0.001"]],
-                         ids=["validate", "bench"])
+@pytest.mark.parametrize("command", [["validate", str(SHOP)], ["bench", str(SHOP), "--scale", "0.001"],
+                                     ["design", str(SHOP), "-o", "/dev/null/never-written"]],
+                         ids=["validate", "bench", "design"])  # bench and design: the index planner's database
 def test_signal_drops_the_scratch_database_on_a_server(tmpdir_short: Path, signum: int, code: int,
                                                        command: list[str]) -> None:
     run = Run([*command, "--database-url", PG15_URL], tmpdir_short)

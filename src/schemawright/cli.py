@@ -188,12 +188,18 @@ def bench(spec: SpecFile, scale: Scale = 0.01, database_url: ServerUrl = None,
                                                        "pool).")] = 8,
           rate_scale: Annotated[Optional[float], typer.Option(
               "--rate-scale", min=0.001, help="--concurrent: run this share of the declared rates (1 = as declared) "
-                                            "instead of calibrating it to the machine.")] = None) -> None:
-    """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern."""
+                                            "instead of calibrating it to the machine.")] = None,
+          offline: Annotated[bool, typer.Option(
+              "--offline", help="Measure the first-cut indexes (as `design --offline` writes them) instead of "
+                                "the ones the planner chooses at the declared volumes.")] = False) -> None:
+    """Load data at a scale, apply the design's and the advisor's indexes, and time every access pattern.
+
+    The design's indexes are those `design` writes: chosen by the planner at the declared volumes
+    (--offline: the first cut)."""
     from schemawright.commands import bench
 
     raise typer.Exit(bench.run(bench.BenchOptions(spec, scale, database_url, runs, seed, output, warn_only, whatif,
-                                                  concurrent, duration, connections, rate_scale)))
+                                                  concurrent, duration, connections, rate_scale, offline)))
 
 
 @app.command()

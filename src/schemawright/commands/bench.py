@@ -11,6 +11,7 @@ from rich.table import Table
 
 from schemawright import model as m
 from schemawright.commands.output import err, out
+from schemawright.commands.planned_indexes import with_planned_indexes
 from schemawright.database import DatabaseError, EmbeddedServerError
 from schemawright.database.server_label import server_label
 from schemawright.errors import SpecErrors, print_spec_errors
@@ -33,9 +34,8 @@ class BenchFailure(Exception):
         self.code = code
 
 
-def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | None, runs: int, seed: int,
-            whatif: str, err: Console, concurrent: LoadOptions | None = None) -> BenchResult:
-    """Run bench with progress bars on `err`; raises BenchFailure."""
+def checked_request(design: m.Design, spec: Path, scale: float, whatif: str) -> dict[str, int]:
+    """Rows per table for `scale`; raises BenchFailure (exit 2) for a request that cannot run."""
     if whatif not in WHATIF:
         raise BenchFailure(f"--whatif {whatif!r} is not a what-if mode; use auto (HypoPG when the server has it, "
                            "else real index builds), hypopg or build", 2)
@@ -46,6 +46,13 @@ def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | N
     if not design.access_patterns:
         raise BenchFailure(f"{spec}: the spec declares no access patterns, so there is nothing to measure; "
                            "add some under `access_patterns:` (see docs/spec.md)", 2)
+    return counts
+
+
+def measure(design: m.Design, spec: Path, scale: float, *, database_url: str | None, runs: int, seed: int,
+            whatif: str, err: Console, concurrent: LoadOptions | None = None) -> BenchResult:
+    """Run bench with progress bars on `err`; raises BenchFailure."""
+    counts = checked_request(design, spec, scale, whatif)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
@@ -140,6 +147,7 @@ class BenchOptions:
     duration: float = 30.0
     connections: int = 8
     rate_scale: float | None = None  # None: calibrated
+    offline: bool = False  # measure the first-cut indexes, not the planner's (as `design --offline`)
 
 
 def run(options: BenchOptions) -> int:
@@ -154,6 +162,9 @@ def run(options: BenchOptions) -> int:
         print_spec_errors(err, exc, "measured")
         return 1
     try:
+        checked_request(design, spec, scale, whatif)  # before the planner's minute, not after
+        if not options.offline:  # the indexes `design` writes
+            design = with_planned_indexes(design, spec, database_url)
         result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err,
                          concurrent=LoadOptions(options.duration, options.connections, options.rate_scale)
                          if options.concurrent else None)

@@ -8,8 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pathlib import Path
+
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
 from schemawright import model as m
-from schemawright.database import Database, redact, sandboxed_database, with_database
+from schemawright.commands.output import err, out
+from schemawright.database import Database, DatabaseError, EmbeddedServerError, redact, sandboxed_database, with_database
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import generate, plan
 from schemawright.indexing.planned import planned_design, planner_start
@@ -67,3 +72,28 @@ def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int
     advice.design = advised
     result = planned_design(start, advice, first_cut, f"{how}; on {server}")
     return PlannerRun(result, advice, server, how, sum(counts.values()), sum(declared.values()))
+
+
+def _planned(design: m.Design, database_url: str | None) -> PlannerRun:
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("index planner")
+        return plan_indexes(design, database_url, say=lambda text: bar.update(task, description=text))
+
+
+def with_planned_indexes(design: m.Design, spec: Path, database_url: str | None) -> m.Design:
+    """The planner's indexes; the first cut (sound by itself) with a warning when it cannot run."""
+    try:
+        planned = _planned(design, database_url)
+    except (GenerationError, DatabaseError, EmbeddedServerError) as error:
+        err.print(f"warning: {spec}: the index planner could not run, so the indexes are the first cut's (rules "
+                  f"only): {error}\nPass --database-url for a PostgreSQL server that can run it, or --offline to "
+                  "skip it.", markup=False, soft_wrap=True)
+        return design.model_copy(update={"decisions": design.decisions + (m.Decision(
+            step="indexing", subject="index planner", choice="not run: first-cut indexes",
+            reason=f"the planner could not run: {error}"),)})
+    out.print(f"indexes chosen by the planner of {planned.server} at the declared volumes "
+              f"({planned.declared_rows:,} rows, {planned.sample_rows:,} of them sampled): "
+              f"{len(planned.advice.chosen)} chosen (report.md says why)", markup=False)
+    if err.is_terminal:  # the advisor's own time; not in piped output, which documentation compares
+        err.print(f"advisor: {planned.advice.timing.line()}", markup=False)
+    return planned.design

@@ -60,6 +60,8 @@ class StandIn:
     block_size: int = 8192
     segment_pages: int = 131072
     heaps: dict[str, list[Relation]] = field(default_factory=dict)  # table -> its leaves
+    # Key columns the sample undercounts: their most common values are the sample's, not the volume's.
+    unlisted: list[tuple[str, str]] = field(default_factory=list)
     scaled: bool = False
 
     def factor(self, table: str) -> float:
@@ -79,8 +81,8 @@ class StandIn:
         return None
 
     def prepare(self, design: m.Design) -> None:
-        """Before ANALYZE: autovacuum off (it must never read the extended files), and the
-        foreign-key columns' distinct counts set to their parents' declared rows."""
+        """Before the advisor's ANALYZE: autovacuum off (it must never read the extended files),
+        and each sampled table's key columns given their distinct counts at the declared volume."""
         with Database(self.admin_url) as admin:
             self.block_size = int(admin.query_value("SELECT current_setting('block_size')::int"))
             self.segment_pages = int(admin.query_value("SELECT setting::int FROM pg_settings WHERE name = "
@@ -89,16 +91,33 @@ class StandIn:
                 self.loaded[table.name] = int(admin.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
                 for leaf in _leaves(admin, table.name):
                     admin.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
+                admin.execute(f"ANALYZE {quote_ident(table.name)}")  # the sample's own counts, read below
+            sampled = {(t, c): float(n) for t, c, n in admin.query(
+                "SELECT tablename::text, attname::text, n_distinct FROM pg_stats WHERE schemaname = current_schema()")}
+            counts = Distincts(design, self.declared, self.loaded, sampled)
             for table in design.tables:
                 if self.factor(table.name) <= 1.0:
                     continue
-                for column, distinct in _foreign_key_distincts(design, table, self.declared).items():
-                    admin.execute(f"ALTER TABLE {quote_ident(table.name)} ALTER COLUMN {quote_ident(column)} "
-                                  f"SET (n_distinct = {distinct})")
+                for column in table.columns:
+                    distinct = counts.declared(table.name, column.name)
+                    if distinct is None:
+                        continue
+                    leaves = _leaves(admin, table.name)
+                    for leaf in leaves:  # each partition's statistics, and the partitioned table's over all of them
+                        admin.execute(f"ALTER TABLE {leaf} ALTER COLUMN {quote_ident(column.name)} "
+                                      f"SET (n_distinct = {distinct:g})")
+                    if leaves != [quote_ident(table.name)]:
+                        admin.execute(f"ALTER TABLE {quote_ident(table.name)} ALTER COLUMN {quote_ident(column.name)} "
+                                      f"SET (n_distinct_inherited = {distinct:g})")
+                    if counts.undercounted(table.name, column.name, distinct):
+                        self.unlisted.append((table.name, column.name))
 
     def scale_up(self) -> None:
         """After ANALYZE: every sampled table and its indexes made declared-sized."""
         with Database(self.admin_url) as admin:
+            for table, column in self.unlisted:
+                for relation in {quote_ident(table), *_leaves(admin, table)}:
+                    _drop_common_values(admin, relation, column)
             admin.execute("CHECKPOINT")  # the sample's pages are on disk before the files grow
             directory = Path(str(admin.query_value("SHOW data_directory")))
             for table, factor in sorted((t, self.factor(t)) for t in self.loaded):
@@ -152,6 +171,18 @@ class StandIn:
             "every table loaded at its declared volume"
 
 
+def _drop_common_values(admin: Database, relation: str, column: str) -> None:
+    """Remove the column's most-common-values slot from pg_statistic (kind 1), so equality is
+    priced from its declared distinct count; the superuser's plain catalog UPDATE.  `relation`:
+    regclass text (quoted)."""
+    slots = ", ".join(f"stakind{i} = CASE WHEN stakind{i} = 1 THEN 0 ELSE stakind{i} END, "
+                      f"stanumbers{i} = CASE WHEN stakind{i} = 1 THEN NULL ELSE stanumbers{i} END, "
+                      f"stavalues{i} = CASE WHEN stakind{i} = 1 THEN NULL ELSE stavalues{i} END" for i in range(1, 6))
+    admin.execute(f"UPDATE pg_statistic SET {slots} WHERE starelid = %s::regclass AND staattnum = "
+                  "(SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s)",
+                  [relation, relation, column])
+
+
 def _declared_pages(rel: Relation, factor: float) -> int:
     return max(rel.pages, math.ceil(max(rel.pages - 1, 1) * factor) + 1)
 
@@ -198,18 +229,68 @@ def _shrink(path: Path, pages: int, block_size: int, segment_pages: int) -> None
     os.truncate(path, pages * block_size)
 
 
-def _foreign_key_distincts(design: m.Design, table: m.Table, declared: dict[str, int]) -> dict[str, int]:
-    """Column -> its parent's declared rows, for each foreign-key column that points at a
-    single-column key of its parent (a composite tenant key's tenant column is left alone)."""
-    out: dict[str, int] = {}
-    parents = {t.name: t for t in design.tables}
-    for fk in table.foreign_keys:
-        parent = parents.get(fk.ref_table)
-        if parent is None or fk.ref_table not in declared:
-            continue
-        keys = ([parent.primary_key.columns] if parent.primary_key else []) + [u.columns for u in parent.uniques]
-        for column, ref in zip(fk.columns, fk.ref_columns):
-            if any(tuple(k) == (ref,) for k in keys):
-                rows = min(declared[fk.ref_table], declared.get(table.name, declared[fk.ref_table]))
-                out[column] = max(out.get(column, 0), rows)
-    return out
+class Distincts:
+    """Each key column's distinct values at the declared volume (ANALYZE of a capped sample
+    sees them at the sample's size, and the planner multiplies their selectivities):
+
+    - a foreign-key column has as many as the column it references has at *its* declared volume;
+    - a key column beside foreign-key columns (an order line's number within its order, a
+      customer's number within its district) has the table's declared rows per parent row;
+    - a column of a key with no foreign key scales with the table (a fraction of its rows).
+
+    Other columns keep what ANALYZE found: a small domain (enum, boolean, a name list) keeps its
+    count, and one with many values is stored as a fraction and scales by itself."""
+
+    def __init__(self, design: m.Design, declared: dict[str, int], loaded: dict[str, int],
+                 sampled: dict[tuple[str, str], float]):
+        self.tables = {t.name: t for t in design.tables}
+        self.declared_rows, self.loaded, self.sampled = declared, loaded, sampled
+
+    def _rows(self, table: str) -> int:
+        return self.declared_rows.get(table, self.loaded.get(table, 0))
+
+    def declared(self, table: str, column: str) -> float | None:
+        """n_distinct to set (absolute count, or a negative fraction of the rows); None: keep ANALYZE's."""
+        t = self.tables[table]
+        fk = next((f for f in t.foreign_keys if column in f.columns and f.ref_table in self.tables), None)
+        if fk is not None:
+            ref = fk.ref_columns[fk.columns.index(column)]
+            return float(min(self.absolute(fk.ref_table, ref), self._rows(table)))
+        keys = ([t.primary_key.columns] if t.primary_key else []) + [u.columns for u in t.uniques]
+        for key in keys:
+            if column not in key:
+                continue
+            parents = [f.ref_table for f in t.foreign_keys if set(f.columns) <= set(key) and f.ref_table in self.tables]
+            if parents:  # rows per parent row, the parent being the largest the key names
+                return float(max(1, round(self._rows(table) / max(1, max(self._rows(p) for p in parents)))))
+            if len(key) == 1:
+                return -1.0
+            found = self.sampled.get((table, column))
+            loaded = self.loaded.get(table, 0)
+            if found is not None and loaded:
+                return -min(1.0, (-found * loaded if found < 0 else found) / loaded)
+        return None
+
+    def undercounted(self, table: str, column: str, distinct: float) -> bool:
+        """The declared count is well above the sample's: the sample's most common values (say
+        customer numbers 1..100, each a third of a percent of the sample) would be priced at
+        their sample frequency, ten times what the declared volume gives them."""
+        found = self.sampled.get((table, column))
+        loaded = self.loaded.get(table, 0)
+        if found is None or not loaded:
+            return False
+        sample = -found * loaded if found < 0 else found
+        declared = -distinct * self._rows(table) if distinct < 0 else distinct
+        return declared > 1.5 * sample
+
+    def absolute(self, table: str, column: str) -> float:
+        """Distinct values of `table.column` at the declared volume, as a count."""
+        rows = self._rows(table)
+        if self.loaded.get(table, 0) >= rows:  # loaded whole: ANALYZE's count is the truth
+            found = self.sampled.get((table, column), -1.0)
+            return -found * rows if found < 0 else found
+        distinct = self.declared(table, column)
+        if distinct is None:
+            found = self.sampled.get((table, column), -1.0)
+            return -found * rows if found < 0 else found
+        return -distinct * rows if distinct < 0 else distinct

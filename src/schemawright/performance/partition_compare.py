@@ -69,6 +69,7 @@ class PartitionComparison:
     scheme: str  # e.g. "range by loaned_at, 1 month"
     partitions: int  # partitions holding the generated rows' span, DEFAULT included
     rows: int
+    scale: float = 1.0  # bench's scale: the declared volumes times this were loaded
     patterns: list[PatternPair] = field(default_factory=list)
     retention: RetentionPair | None = None
     error: str | None = None
@@ -130,7 +131,7 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
         return []
     tell = say or (lambda _text: None)
     plain = unpartitioned(design)
-    out = [_comparison(db, t) for t in tables]
+    out = [_comparison(db, t, scale) for t in tables]
     tell("Loading the same rows into a design without partitioning")
     try:
         with sandboxed_database(server_url, design.extensions) as box:
@@ -155,12 +156,12 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
     return out
 
 
-def _comparison(db: Database, table: m.Table) -> PartitionComparison:
+def _comparison(db: Database, table: m.Table, scale: float) -> PartitionComparison:
     scheme = table.partitioning
     assert scheme is not None
     what = f"{scheme.method} by {', '.join(scheme.columns)}" + (f", {scheme.interval}" if scheme.interval else "")
     rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
-    return PartitionComparison(table.name, what, len(scheme.partitions), rows)
+    return PartitionComparison(table.name, what, len(scheme.partitions), rows, scale)
 
 
 def _time_patterns(other: Database, design: m.Design, plain: m.Design, table: m.Table, found: PartitionComparison,

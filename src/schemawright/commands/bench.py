@@ -118,14 +118,14 @@ def print_load(result: BenchResult, out: Console) -> None:
     assert load is not None
     out.print(f"concurrent load: {load_summary(load)}", markup=False, soft_wrap=True)
     table = Table(title="concurrent load")
-    for name in ("pattern", "target/s", "achieved/s", "p50", "p95", "p99", "target", "serialization", "deadlocks",
-                 "refused", "errors", "result"):
+    for name in ("pattern", "target/s", "achieved/s", "p50", "p95", "p99", "target", "commit p95", "serialization",
+                 "deadlocks", "refused", "errors", "result"):
         table.add_column(name, justify="left" if name in ("pattern", "result") else "right", overflow="fold")
     for p in load.patterns:
         lat = p.latency
         verdict = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]"}[p.verdict]
         table.add_row(p.name, rate(p.target_rate), rate(p.achieved_rate), ms(lat.p50 if lat else None),
-                      ms(lat.p95 if lat else None), ms(lat.p99 if lat else None), ms(p.target_ms),
+                      ms(lat.p95 if lat else None), ms(lat.p99 if lat else None), ms(p.target_ms), ms(p.commit_p95),
                       f"{p.serialization_failures:,}", f"{p.deadlocks:,}", f"{p.refused:,}", f"{p.errors:,}", verdict)
     out.print(table)
     for p in load.patterns:

@@ -11,7 +11,8 @@ RATE_SUSTAINED = 0.95  # a pattern that achieves less than this share of its tar
 
 @dataclass(frozen=True)
 class LoadLatency:
-    """Milliseconds from sending a run to its success, retries after a conflict included."""
+    """Milliseconds from sending a run's statement to its success, retries after a conflict
+    included, its COMMIT not (PatternLoad.commit_p95)."""
 
     p50: float
     p95: float
@@ -32,6 +33,7 @@ class PatternLoad:
     achieved_rate: float = 0.0
     latency: LoadLatency | None = None
     start_delay_p95: float = 0.0  # ms a run started after its scheduled time (all connections busy)
+    commit_p95: float | None = None  # ms of the COMMIT after the statement (timed apart from it)
     serialization_failures: int = 0  # SQLSTATE 40001, each retried
     deadlocks: int = 0  # SQLSTATE 40P01, each retried
     gave_up: int = 0  # runs still failing after every retry (counted in errors too)

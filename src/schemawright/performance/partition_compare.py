@@ -6,9 +6,11 @@ with the same seed) on the same design without partitioning: a second scratch da
 with the same generated rows and the same indexes the advisor chose.  A range scheme with a retention also has its
 retention job timed both ways: DROP the oldest partition that holds rows against DELETE of
 the same rows from one table (each in a transaction rolled back).  The verdict weighs each
-pattern's p50 by its declared frequency (milliseconds of work per second): the scheme pays
-when the retention job is faster with it and the patterns are not slower (within
-TOLERANCE), or, without a retention, when the patterns are faster.  When it does not pay the
+pattern's p50 by its declared frequency (milliseconds of work per second) and puts both on
+one scale, milliseconds a day at the declared volume: with a retention the scheme pays when
+what DROP saves over DELETE each day (DELETE's time ÷ the scale, once per interval) covers
+what the patterns lose each day beyond TOLERANCE; without one, when the patterns are faster
+by more than TOLERANCE.  When it does not pay the
 report says so and recommends dropping it.
 
 Before loading, `for_generated_rows` gives range schemes the partitions their maintenance
@@ -28,6 +30,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError, sandboxed_database
 from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS
 from schemawright.generation.run import generate
+from schemawright.partitioning.calendar import months_in
 from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
 from schemawright.partitioning.usage import table_usage
 from schemawright.performance.results import BenchIndex, Latency, PatternBench
@@ -70,6 +73,7 @@ class PartitionComparison:
     partitions: int  # partitions holding the generated rows' span, DEFAULT included
     rows: int
     scale: float = 1.0  # bench's scale: the declared volumes times this were loaded
+    interval_days: float = 30.44  # range: how often the retention job expires one partition
     patterns: list[PatternPair] = field(default_factory=list)
     retention: RetentionPair | None = None
     error: str | None = None
@@ -81,13 +85,30 @@ class PartitionComparison:
             return None
         return sum(max(p.frequency, 1e-6) * getattr(p, side).p50 for p in pairs)
 
+    def retention_saved_per_day(self) -> float | None:
+        """Milliseconds a day DROP saves over DELETE at the declared volume: the job expires
+        one partition's rows each interval, and DELETE's work grows with the rows (÷ scale)."""
+        if self.retention is None:
+            return None
+        r = self.retention
+        return (r.plain_ms / (self.scale or 1.0) - r.partitioned_ms) / self.interval_days
+
+    def extra_per_day(self) -> float:
+        """Milliseconds a day the patterns cost more partitioned, beyond the tolerance."""
+        with_, without = self.work("partitioned"), self.work("plain")
+        if with_ is None or without is None:
+            return 0.0
+        return max(with_ - without * (1 + TOLERANCE), 0.0) * 86_400
+
     @property
     def pays(self) -> bool | None:
-        """True or False from the measurements; None when there was nothing to compare."""
+        """True or False from the measurements; None when there was nothing to compare.  With a
+        retention: what DROP saves a day must cover what the patterns lose a day; without one,
+        the patterns must be faster."""
+        saved = self.retention_saved_per_day()
+        if saved is not None:
+            return saved > 0 and saved >= self.extra_per_day()
         with_, without = self.work("partitioned"), self.work("plain")
-        if self.retention is not None:
-            faster_job = self.retention.partitioned_ms < self.retention.plain_ms
-            return faster_job and (with_ is None or without is None or with_ <= without * (1 + TOLERANCE))
         if with_ is None or without is None:
             return None
         return with_ < without * (1 - TOLERANCE)
@@ -161,7 +182,8 @@ def _comparison(db: Database, table: m.Table, scale: float) -> PartitionComparis
     assert scheme is not None
     what = f"{scheme.method} by {', '.join(scheme.columns)}" + (f", {scheme.interval}" if scheme.interval else "")
     rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
-    return PartitionComparison(table.name, what, len(scheme.partitions), rows, scale)
+    days = months_in(scheme.interval) * 30.44 if scheme.interval else 30.44
+    return PartitionComparison(table.name, what, len(scheme.partitions), rows, scale, days)
 
 
 def _time_patterns(other: Database, design: m.Design, plain: m.Design, table: m.Table, found: PartitionComparison,

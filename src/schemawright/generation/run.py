@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -11,6 +12,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.counts import declared_counts, load_order, row_counts
+from schemawright.generation.deferred import keys_after_load
 from schemawright.generation.existing import missing_objects, present_tables, resolve_tables, truncation_reach
 from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequences
 from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
@@ -200,9 +202,13 @@ def generate(
             enums.setdefault(formatted, tuple(labels))
             enums.setdefault(typname, tuple(labels))
         parents: dict[str, Loaded] = {}
-        # Rule triggers off while rows load (as restore tools do), on again after; groups that
-        # a `sum(x) = c` rule covers are balanced, and the rules the rows still break reported.
-        with rules_paused(db, design):
+        # On a schema this run created, foreign keys and plain indexes are made after the rows, in
+        # the load's transaction (generation/deferred.py). Rule triggers off while rows load (as
+        # restore tools do), on again after; groups that a `sum(x) = c` rule covers are balanced,
+        # and the rules the rows still break reported.
+        fresh = result.schema_applied
+        with db.transaction() if fresh else nullcontext(), keys_after_load(db, design) if fresh else nullcontext(), \
+                rules_paused(db, design):
             _load_tables(db, design, counts, result, parents, referenced, profiles, enums, seed, anchor, batch_rows,
                          progress)
             result.notes += balance_groups(db, design)

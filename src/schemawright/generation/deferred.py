@@ -1,0 +1,78 @@
+"""Foreign keys and secondary indexes built after the rows are loaded, as restore tools do.
+
+A foreign key checked row by row costs a lookup in the parent per row, and every index is
+maintained row by row; dropping the foreign keys and the plain indexes (not those behind a
+primary key, unique or exclusion constraint: those are what generation must satisfy) and
+creating them again once the rows are in checks each key with one join and builds each index
+with one sort.  Only done on a schema this run created, inside one transaction with the load:
+an error or an interruption rolls the drops back with the rows, so the schema is never left
+without its keys.  Comments on the dropped objects are put back with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from schemawright import model as m
+from schemawright.database import Database, DatabaseError
+from schemawright.generation.columns import GenerationError
+from schemawright.sql.quoting import quote_ident as q
+from schemawright.sql.quoting import quote_literal
+
+_FOREIGN_KEYS = """
+SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint')
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])
+ORDER BY 1, 2
+"""
+_INDEXES = """
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), obj_description(i.indexrelid, 'pg_class')
+FROM pg_index i
+WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisexclusion AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    drop: str
+    create: str
+    comment: str | None
+
+
+def _deferred(db: Database, design: m.Design) -> list[_Deferred]:
+    tables = [q(t.name) for t in design.tables]
+    out = []
+    for name, definition, comment in db.query(_INDEXES, [tables]):
+        create = definition.replace(" ON ONLY ", " ON ", 1)  # a partitioned table's index covers its partitions
+        out.append(_Deferred(f"DROP INDEX {name}", create,
+                             f"COMMENT ON INDEX {name} IS {quote_literal(comment)}" if comment else None))
+    for table, name, definition, comment in db.query(_FOREIGN_KEYS, [tables]):
+        out.append(_Deferred(f"ALTER TABLE {table} DROP CONSTRAINT {q(name)}",
+                             f"ALTER TABLE {table} ADD CONSTRAINT {q(name)} {definition}",
+                             f"COMMENT ON CONSTRAINT {q(name)} ON {table} IS {quote_literal(comment)}"
+                             if comment else None))
+    return out
+
+
+@contextmanager
+def keys_after_load(db: Database, design: m.Design) -> Iterator[None]:
+    """Within the caller's transaction: foreign keys and plain indexes dropped for the body,
+    created again after it (indexes first, so the key checks may use them)."""
+    deferred = _deferred(db, design)
+    for item in reversed(deferred):
+        db.execute(item.drop)
+    yield
+    db.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for item in deferred:
+        try:
+            db.execute(item.create)
+        except DatabaseError as error:
+            raise GenerationError(f"the loaded rows break a key checked after loading ({error}); nothing was "
+                                  "kept") from None
+        if item.comment:
+            db.execute(item.comment)

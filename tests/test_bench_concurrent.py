@@ -23,7 +23,7 @@ from schemawright.generation.run import generate
 from schemawright.performance.concurrent import LoadOptions, distinct_keys, run_load
 from schemawright.performance.concurrent_report import load_section, summary
 from schemawright.performance.concurrent_results import LoadResult
-from schemawright.security.names import run_roles
+from schemawright.security.names import run_roles, scoped
 from schemawright.validation.params import uses
 from schemawright.validation.synthetic import design_enums
 
@@ -200,3 +200,69 @@ def test_cli_writes_the_section_and_the_chart(tmp_path: Path, pg_url: str) -> No
     assert "## Concurrent load" in markdown and "`slow_read`" in markdown
     assert (out / "bench-concurrent.svg").read_text(encoding="utf-8").startswith("<?xml")
     assert (out / "bench-concurrent.png").read_bytes()[:4] == b"\x89PNG"
+
+
+TENANTS = """\
+project: loadtenants
+entities:
+  Organization:
+    attributes:
+      name: {type: string, max_length: 80, required: true}
+  Project:
+    attributes:
+      name: {type: string, max_length: 80, required: true}
+  Issue:
+    attributes:
+      title: {type: string, max_length: 120, required: true}
+relationships:
+  - {from: Organization, to: Project, type: one-to-many, on_delete: cascade}
+  - {from: Organization, to: Issue, type: one-to-many, on_delete: cascade}
+  - {from: Project, to: Issue, type: one-to-many, on_delete: cascade}
+access_patterns:
+  - name: project_issues
+    query: SELECT id, title FROM issues WHERE organization_id = :organization_id AND project_id = :project_id
+    frequency: 20
+  - name: open_issue
+    kind: write
+    query: INSERT INTO issues (organization_id, project_id, title) VALUES (:organization_id, :project_id, :title)
+    frequency: 10
+volumes:
+  Organization: {rows: 20}
+  Project: {rows: 100}
+  Issue: {rows: 2000}
+security:
+  tenant_column: organization_id
+  roles:
+    - {name: app, read: ["*"], write: ["*"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def tenants(pg_url: str) -> Iterator[tuple[m.Design, str]]:
+    design = design_of(TENANTS)
+    with sandboxed_database(pg_url, design.extensions, run_roles(design)) as box:
+        design = scoped(design, box.database)
+        generate(design, box.url, 1.0, 0)
+        yield design, box.url
+
+
+def test_with_row_security_each_run_sets_its_role_and_tenant(tenants: tuple[m.Design, str]) -> None:
+    result = load(tenants, LoadOptions(duration=2.0, connections=3, rate_scale=1.0))
+    for p in result.patterns:
+        assert p.runs_as == "app" and p.errors == 0 and p.refused == 0, p
+        assert p.completed == round(p.target_rate * 2.0)
+    # The tenant set is the parameters' own: the policies let the project's issues through.
+    issues = by_name(result)["project_issues"]
+    assert issues.rows is not None and issues.rows > 0
+    assert "as app" in "\n".join(load_section(result))
+
+
+def test_with_another_tenant_set_the_policies_hide_the_rows(tenants: tuple[m.Design, str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemawright.performance import concurrent
+
+    monkeypatch.setattr(concurrent, "binding_tenant", lambda *_args: "-1")  # no organization has it
+    result = load(tenants, LoadOptions(duration=1.0, connections=2, rate_scale=1.0))
+    assert by_name(result)["project_issues"].rows == 0
+    opened = by_name(result)["open_issue"]  # WITH CHECK refuses a row of another tenant than the one set
+    assert opened.errors > 0 and "row-level security" in (opened.error or "") and opened.verdict == "ERROR"

@@ -107,6 +107,7 @@ class _Tally:
 
     samples: list[float] = field(default_factory=list)
     commits: list[float] = field(default_factory=list)
+    rows: int = 0  # returned or written by the successful runs
     delays: list[float] = field(default_factory=list)
     serialization_failures: int = 0
     deadlocks: int = 0
@@ -287,7 +288,7 @@ class _Worker:
                         if tenant is not None:
                             self.db.execute("SELECT set_config(%s, %s, true)", [self.setting, tenant])
                     first = first or time.perf_counter()
-                    self.db.execute(call)
+                    rows = self.db.execute(call)
                     done = time.perf_counter()
                 committed = time.perf_counter()
             except DatabaseError as error:
@@ -310,6 +311,7 @@ class _Worker:
             if tally is not None:
                 tally.samples.append((done - first) * 1000)
                 tally.commits.append((committed - done) * 1000)
+                tally.rows += max(rows, 0)
             return
 
 
@@ -412,6 +414,7 @@ def _merge(load: PatternLoad, tallies: list[_Tally], duration: float) -> None:
     load.errors = sum(t.errors for t in tallies)
     load.error = load.error or next((t.error for t in tallies if t.error), None)
     if samples:
+        load.rows = sum(t.rows for t in tallies) / len(samples)
         load.latency = LoadLatency(p50=nearest_rank(samples, 0.5), p95=p95(samples),
                                    p99=nearest_rank(samples, 0.99), max=max(samples), runs=len(samples))
     if delays:

@@ -49,6 +49,7 @@ def _rows(load: LoadResult) -> list[list[str]]:
     for p in load.patterns:
         lat = p.latency
         rows.append([code(p.name), p.kind, rate(p.frequency), rate(p.target_rate), rate(p.achieved_rate),
+                     number(round(p.rows, 1)) if p.rows is not None else "—",
                      ms(lat.p50 if lat else None), ms(lat.p95 if lat else None), ms(lat.p99 if lat else None),
                      ms(p.target_ms), ms(p.commit_p95), ms(p.start_delay_p95), number(p.serialization_failures),
                      number(p.deadlocks),
@@ -80,9 +81,9 @@ def load_section(load: LoadResult | None) -> list[str]:
     out = ["## Concurrent load", "", summary(load)[0].upper() + summary(load)[1:] + ".", ""]
     out += [f"![p50, p95 and p99 latency per access pattern under the concurrent load, and achieved rates]"
             f"({CHART_SVG})", ""]
-    out += table(["Pattern", "Kind", "Declared /s", "Target /s", "Achieved /s", "p50 (ms)", "p95 (ms)", "p99 (ms)",
+    out += table(["Pattern", "Kind", "Declared /s", "Target /s", "Achieved /s", "Rows / run", "p50 (ms)", "p95 (ms)", "p99 (ms)",
                   "Target p95 (ms)", "Commit p95 (ms)", "Start delay p95 (ms)", "Serialization failures", "Deadlocks", "Refused",
-                  "Errors", "Result"], _rows(load), align="llrrrrrrrrrrrrrl") + [""]
+                  "Errors", "Result"], _rows(load), align="llrrrrrrrrrrrrrrl") + [""]
     out += _notes(load) + ([""] if _notes(load) else [])
     out += [f"Every access pattern runs at once, at its `frequency` times the rate scale, scheduled evenly from a "
             f"seeded start, each run taken by whichever of the {load.connections} connections is free; a run that "

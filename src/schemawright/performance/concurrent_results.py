@@ -31,6 +31,7 @@ class PatternLoad:
     runs_as: str = ""  # the group role it ran as with row-level security ('' : the loading role)
     completed: int = 0  # runs that succeeded (after retries)
     achieved_rate: float = 0.0
+    rows: float | None = None  # mean rows returned or written per successful run
     latency: LoadLatency | None = None
     start_delay_p95: float = 0.0  # ms a run started after its scheduled time (all connections busy)
     commit_p95: float | None = None  # ms of the COMMIT after the statement (timed apart from it)

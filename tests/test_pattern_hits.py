@@ -55,6 +55,9 @@ access_patterns:
   - name: orders_between
     query: SELECT id FROM orders WHERE placed_at BETWEEN :from_at AND :to_at
     returns: 40
+  - name: orders_before
+    query: SELECT id FROM orders WHERE :before > placed_at
+    returns: 12
   - name: cannot_hit
     query: SELECT id FROM customers WHERE email = :email AND email LIKE 'nobody%'
   - name: breaks
@@ -111,6 +114,8 @@ def test_returns_draws_parameters_that_select_about_that_many_rows(measured: Ben
     assert since.verdict == "PASS" and since.rows is not None and 1.5 <= since.rows <= 4, since.rows
     assert between.verdict == "PASS" and between.rows is not None and 30 <= between.rows <= 45, between.rows
     assert between.bindings > 1  # a different window each run
+    before = _by_name(measured)["orders_before"]  # an upper bound, written parameter first
+    assert before.verdict == "PASS" and before.rows is not None and 8 <= before.rows <= 12, before.rows
 
 
 def test_parameters_that_cannot_hit_are_not_measured(measured: BenchResult) -> None:

@@ -208,6 +208,11 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT v._sw_row FROM {view} WHERE NOT ({ok})"
                + "".join(f" UNION {c}" for c in collisions) + ") RETURNING _sw_row")
     copy_sql = f"COPY {STAGE} (_sw_row, {', '.join(q(c) for c in data.columns)}) FROM STDIN"
+    if not collisions and not any(fk.ref_table == table.name for fk in table.foreign_keys):
+        dropped_rows = _load_in_rounds(db, gen, data, insert, f"SELECT v._sw_row FROM {view} WHERE NOT ({ok})",
+                                       copy_sql, progress, batch_rows)
+        db.execute(_DROP_STAGE)
+        return _dropped_note(data, set(dropped_rows.tolist()))
     # Every row waits in the staging table until all pass, then moves in one INSERT, so
     # rows may reference each other (self-references) whatever round they were drawn in.
     db.copy_in(copy_sql, _prefetch(_batches(data, None, True, progress, batch_rows)))
@@ -219,8 +224,7 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
         if not pending.size:
             break
         history.append(int(pending.size))
-        stalled = len(history) >= 6 and pending.size >= 100 and history[-1] * 100 >= history[-6] * 99
-        if round_ == MAX_ROUNDS or stalled:
+        if round_ == MAX_ROUNDS or _stalled(history):
             break  # no progress: these rows break a rule no redraw can fix
         passed = np.ones(data.rows, dtype=bool)
         passed[pending] = False
@@ -233,12 +237,47 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
         dropped |= {r[0] for r in found}
     db.execute(insert)
     db.execute(_DROP_STAGE)
+    return _dropped_note(data, dropped)
+
+
+def _dropped_note(data: TableData, dropped: set[int]) -> str | None:
     if not dropped:
         return None
     keep = np.ones(data.rows, dtype=bool)
     keep[np.array(sorted(dropped), dtype=np.int64)] = False
     data.keep(keep)
     return f"{len(dropped)} rows dropped: no values found that pass the table's CHECK constraints"
+
+
+def _stalled(history: list[int]) -> bool:
+    """No progress over the last rounds: these rows break a rule no redraw can fix."""
+    return len(history) >= 6 and history[-1] >= 100 and history[-1] * 100 >= history[-6] * 99
+
+
+def _load_in_rounds(db: Database, gen: TableGenerator, data: TableData, insert: str, refused: str, copy_sql: str,
+                    progress: Progress | None, batch_rows: int) -> np.ndarray:
+    """The rows that pass move into the table each round and only the refused ones are drawn
+    again, so a round scans only what is left (no row of the table references another, and no
+    partial unique index or exclusion compares staged rows with each other). Returns the rows
+    still refused after the last round."""
+    db.copy_in(copy_sql, _prefetch(_batches(data, None, True, progress, batch_rows)))
+    db.execute(f"ANALYZE {STAGE}")  # temporary tables get no statistics otherwise: hash joins need them
+    staged, history = data.rows, []
+    passed = np.ones(data.rows, dtype=bool)
+    for round_ in range(1, MAX_ROUNDS + 1):
+        if db.execute(insert) == staged:
+            return np.zeros(0, dtype=np.int64)
+        pending = np.array(sorted(r[0] for r in db.query(refused)), dtype=np.int64)
+        history.append(int(pending.size))
+        db.execute(f"TRUNCATE {STAGE}")
+        if round_ == MAX_ROUNDS or _stalled(history):
+            return pending
+        passed[:] = True
+        passed[pending] = False
+        gen.fill_free(data, pending, round_, passed)
+        db.copy_in(copy_sql, _prefetch(_batches(data, pending, True, None, batch_rows)))
+        staged = int(pending.size)
+    return np.zeros(0, dtype=np.int64)
 
 
 def _orphans(db: Database, table) -> set[int]:  # type: ignore[no-untyped-def]

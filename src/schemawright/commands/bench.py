@@ -123,7 +123,7 @@ def print_load(result: BenchResult, out: Console) -> None:
         table.add_column(name, justify="left" if name in ("pattern", "result") else "right", overflow="fold")
     for p in load.patterns:
         lat = p.latency
-        verdict = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "ERROR": "[bold red]ERROR[/]"}[p.verdict]
+        verdict = VERDICT_STYLE[p.verdict]
         table.add_row(p.name, rate(p.target_rate), rate(p.achieved_rate), ms(lat.p50 if lat else None),
                       ms(lat.p95 if lat else None), ms(lat.p99 if lat else None), ms(p.target_ms), ms(p.commit_p95),
                       f"{p.serialization_failures:,}", f"{p.deadlocks:,}", f"{p.refused:,}", f"{p.errors:,}", verdict)

@@ -41,7 +41,7 @@ def _verdict(p: PatternLoad) -> str:
     if p.verdict == "FAIL" and not p.rate_sustained and not (p.target_ms is not None and p.latency is not None
                                                              and p.latency.p95 > p.target_ms):
         return "**FAIL** (rate)"
-    return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**"}[p.verdict]
+    return {"PASS": "PASS", "FAIL": "**FAIL**", "ERROR": "**ERROR**", "NOT MEASURED": "**NOT MEASURED**"}[p.verdict]
 
 
 def _rows(load: LoadResult) -> list[list[str]]:

@@ -151,3 +151,21 @@ def test_the_retention_job_is_scaled_to_the_declared_volume() -> None:
     assert found.pays is True
     found.patterns[0] = PatternPair("p", 10.0, Latency(0.6, 0.6, 0.6, 10), Latency(0.5, 0.5, 0.5, 10))
     assert found.pays is False and "the patterns lose 43.2 s" in verdict(found), verdict(found)
+
+
+def test_rows_span_the_retention_as_in_steady_state(pg_url: str) -> None:
+    """A 3-month retention: the key's generated values span the last 3 months (older rows are
+    gone in steady state), so bench's table has the ~14 weekly partitions it would have then."""
+    design = design_of(LIBRARY.replace("retention_months: 84", "retention_months: 3"))
+    covered = for_generated_rows(design)
+    loan = next(a for e in covered.entities if e.name == "Loan" for a in e.attributes if a.name == "loaned_at")
+    assert loan.data is not None and loan.data.low and loan.data.high
+    weekly = [p for p in covered.table("loans").partitioning.partitions if p.bound.kind == "range"]
+    # 3 months and a month ahead (~18 weeks), plus the 9 weeks of the design's own (history, go-live's, 4 after).
+    assert 18 <= len(weekly) <= 30, len(weekly)
+    with scratch_database(pg_url) as scratch:
+        generate(covered, scratch, scale=0.1, seed=2)
+        with Database(scratch) as db:
+            oldest, in_default = db.query("SELECT min(loaned_at)::date::text, (SELECT count(*) FROM loans_default) "
+                                          "FROM loans")[0]
+    assert oldest >= loan.data.low and in_default == 0

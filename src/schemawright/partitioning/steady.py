@@ -49,7 +49,7 @@ def _extended(table: m.Table, scheme: m.Partitioning, first: date, last: date) -
     added = [m.Partition(name=range_partition_name(table.name, lo),
                          bound=m.PartitionBound(kind="range", lower=(bound_literal(lo, key.sql_type),),
                                                 upper=(bound_literal(hi, key.sql_type),)))
-             for lo, hi in ranges[len(ranges) - room:] if room]
+             for lo, hi in ranges[max(len(ranges) - room, 0):] if room]
     ranged = sorted([p for p in scheme.partitions if p.bound.kind == "range"] + added, key=lambda p: p.bound.lower)
     others = [p for p in scheme.partitions if p.bound.kind != "range"]
     return scheme.model_copy(update={"partitions": tuple(ranged + others)})

@@ -30,7 +30,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError, sandboxed_database
 from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS
 from schemawright.generation.run import generate
-from schemawright.partitioning.calendar import months_in
+from schemawright.partitioning.calendar import add_months, months_in
 from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
 from schemawright.partitioning.usage import table_usage
 from schemawright.performance.results import BenchIndex, Latency, PatternBench
@@ -115,17 +115,39 @@ class PartitionComparison:
 
 
 def for_generated_rows(design: m.Design) -> m.Design:
-    """`design` with range partitions over the span the generated rows of each partition key
-    cover (generation/columns.py: two years before the data's anchor to a month after, or
-    the column's `data.range`)."""
+    """`design` as it stands in steady state, for bench to load: a range scheme's key with a
+    retention gets generated values over the retention only (older rows are gone by then),
+    and each range scheme gets partitions over the span its key's generated values cover
+    (generation/columns.py: two years before the data's anchor to a month after, or the
+    column's `data.range`), as the maintenance function would have made them."""
     base = base_date()
     default = (base - timedelta(days=HISTORY_DAYS), base + timedelta(days=FUTURE_DAYS))
     spans = {}
     for table in partitioned_tables(design):
-        key = table.column(table.partitioning.columns[0]) if table.partitioning else None
-        if key is not None:
-            spans[table.name] = _declared_range(design, key) or default
+        scheme = table.partitioning
+        key = table.column(scheme.columns[0]) if scheme else None
+        if key is None or scheme is None or scheme.method != "range":
+            continue
+        span = _declared_range(design, key)
+        if span is None and scheme.retention_months:
+            span = (add_months(base, -scheme.retention_months), default[1])
+            design = _with_data_range(design, key, span)
+        spans[table.name] = span or default
     return over_span(design, spans)
+
+
+def _with_data_range(design: m.Design, column: m.Column, span: tuple[date, date]) -> m.Design:
+    """The attribute behind `column` generated over `span` (its other `data:` settings kept)."""
+    entity_name, _, attr_name = (column.source or "").partition(".")
+    entities = []
+    for entity in design.entities:
+        if entity.name == entity_name:
+            entity = entity.model_copy(update={"attributes": tuple(
+                a.model_copy(update={"data": (a.data or m.DataProfile()).model_copy(
+                    update={"low": span[0].isoformat(), "high": span[1].isoformat()})}) if a.name == attr_name else a
+                for a in entity.attributes)})
+        entities.append(entity)
+    return design.model_copy(update={"entities": tuple(entities)})
 
 
 def _declared_range(design: m.Design, column: m.Column) -> tuple[date, date] | None:

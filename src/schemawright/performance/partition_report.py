@@ -65,8 +65,8 @@ def partitioning_section(result: BenchResult, *, heading: str = "##") -> list[st
            "(same runs, same parameters drawn) on the same design without partitioning (a second scratch "
            "database, the same generated rows and indexes); "
            "with a retention, the job that expires the oldest partition's rows timed both ways (in a transaction "
-           "rolled back). Range partitions cover the span of the generated rows, as the maintenance function "
-           "would have made them.", ""]
+           "rolled back). The data is the steady state: a range key with a retention spans the retention only, and "
+           "range partitions cover the generated rows as the maintenance function would have made them.", ""]
     for found in found_all:
         out += [f"- {code(found.table)} ({text(found.scheme)}, {found.partitions} partitions, "
                 f"{number(found.rows)} rows): {verdict(found)}"]

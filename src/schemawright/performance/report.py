@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from schemawright.database.server_label import server_label
 from schemawright.documentation.markdown import code, number, table, text
+from schemawright.performance.partition_report import partitioning_section
 from schemawright.performance.results import BenchResult, PatternBench
 
 CHART_SVG = "bench-latency.svg"
@@ -205,6 +206,7 @@ def to_bench_markdown(result: BenchResult) -> str:
             "EXPLAIN (ANALYZE, BUFFERS) after the timed runs.", ""]
     out += rules_cost(result)
     out += row_security_cost(result)
+    out += partitioning_section(result)
     out += _index_use(result)
     out += ["## Indexes chosen by the advisor", ""] + _advised(result)
     out += ["## Indexes measured besides primary keys and unique constraints", ""]
@@ -219,6 +221,7 @@ def performance_section(result: BenchResult) -> list[str]:
     out += _setup(result) + [""]
     out += pattern_table(result) + [""] + _errors(result)
     out += [index_use_summary(result), ""] if result.index_use else []
+    out += partitioning_section(result, heading="###")
     out += [f"![p50 and p95 latency per access pattern against its target]({CHART_SVG}) "
             f"([PNG]({CHART_PNG}); details and the advisor's indexes in [{REPORT}]({REPORT}))", ""]
     return out

@@ -76,3 +76,30 @@ def test_an_update_that_is_not_hot_anyway_writes_every_new_index():
     state = _state(design)
     # retire sets site, which an existing index holds: never HOT, so any new index gets an entry, no more
     assert state.maintenance([_handle("devices", "serial", "id")]) == 1 * MAINTENANCE_COST["btree"]
+
+
+def test_an_index_no_plan_uses_is_dropped():
+    """The planner reads a column's minimum or maximum from any B-tree led by it, which moves
+    row estimates (and costs) without the plan using the index: such an index is not chosen."""
+    from schemawright.indexing.select import Search
+
+    design = design_of(SPEC)
+    state = _state(design)
+    used = _handle("devices", "serial")
+    used.ident = "ix_used"
+    estimate_only = _handle("devices", "last_seen_at")
+    estimate_only.ident = "ix_estimate_only"
+    state.chosen = [used, estimate_only]
+
+    class _Engine:
+        dropped: list = []
+
+        def drop(self, handle):
+            self.dropped.append(handle.ident)
+
+    search = Search.__new__(Search)
+    search.state, search.engine, search.removed = state, _Engine(), {}
+    search.drop_unused({"heartbeat": Costed(8.0, 1.0, ("ix_used",)), "stale_devices": Costed(100.0, 5.0, ())})
+    assert [h.ident for h in state.chosen] == ["ix_used"]
+    assert _Engine.dropped == ["ix_estimate_only"]
+    assert "row estimates" in search.removed[estimate_only.candidate]

@@ -496,6 +496,7 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
             search.adopt(plain_chosen)
             say("The start from single keys (Extend's moves) was cheaper; continuing from it")
         search.local_search(say)
+        search.drop_unused({n: workload.cost(n) for n in state.weights})
         if engine.kind == "hypopg" and builder is not None:
             search.real_sizes(builder)
         final = {n: workload.cost(n) for n in state.weights}
@@ -846,6 +847,17 @@ class Search:
                 restored = self.engine.create(handle.candidate)
                 restored.size, restored.source = handle.size, handle.source  # keep a measured real size
                 self.state.chosen[self.state.chosen.index(handle)] = restored
+
+    def drop_unused(self, costs: dict[str, Costed]) -> None:
+        """Drop each chosen index no pattern's plan uses.  An index can lower a cost without being
+        used: the planner reads a column's true minimum or maximum from any B-tree led by it, which
+        changes its row estimates, not its plan; that is no reason to build the index."""
+        for handle in list(self.state.chosen):
+            if not any(uses_handle(c, handle) for c in costs.values()):
+                self.engine.drop(handle)
+                self.state.chosen.remove(handle)
+                self.removed[handle.candidate] = ("no pattern's plan uses it: it only changed the planner's row "
+                                                  "estimates (it reads a column's minimum or maximum from the index)")
 
     def built_size(self, cand: Candidate) -> int | None:
         """The real size of `cand`, built once (where builds are allowed) and remembered."""

@@ -55,7 +55,7 @@ def time_with_policies(db: Database, design: m.Design, pattern: m.AccessPattern,
         try:
             # The draws of the run in the pattern table (same seed, same data): the same parameters.
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
-                                     seed=seed)
+                                     seed=seed, returns=pattern.returns)
             usage = uses(pattern.sql, design)
             fallback = first_tenant(db, design) or ""
             tenants = [binding_tenant(db, design, usage, bound.names, b) or fallback for b in bindings]

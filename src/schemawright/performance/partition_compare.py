@@ -28,7 +28,7 @@ from datetime import date, timedelta
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError, sandboxed_database
-from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS
+from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS, GenerationError
 from schemawright.generation.run import generate
 from schemawright.partitioning.calendar import add_months, months_in
 from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
@@ -193,7 +193,7 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
                     if table.partitioning and table.partitioning.retention_months and \
                             table.partitioning.maintenance_function:
                         found.retention = _retention(db, other, table)
-    except DatabaseError as error:
+    except (DatabaseError, GenerationError) as error:  # the one-table side could not be made: said, not fatal
         for found in out:
             found.error = found.error or f"could not compare: {error}"
     return out

@@ -124,8 +124,8 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
     scaled = [p for p in design.access_patterns if p.frequency > 0]
     result = LoadResult(options.connections, options.duration, design.transactions.isolation,
                         options.rate_scale or 1.0, "given" if options.rate_scale else "calibrated")
-    loads = {p.name: PatternLoad(p.name, p.kind, p.frequency, p.frequency * result.rate_scale, p.latency_p95_ms)
-             for p in scaled}
+    loads = {p.name: PatternLoad(p.name, p.kind, p.frequency, p.frequency * result.rate_scale, p.latency_p95_ms,
+                                 meant_to_find_nothing=p.returns == 0) for p in scaled}
     result.patterns = list(loads.values())
     with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
         use_test_key(db, design)

@@ -13,9 +13,13 @@ from pathlib import Path
 
 from helpers import design_of
 
+from rich.console import Console
+
+from schemawright.commands.bench import verdict
 from schemawright.database import Database, scratch_database
 from schemawright.generation import generate, plan
 from schemawright.performance.loaded_rows import loaded_rows_section, short_message
+from schemawright.performance.report import to_bench_markdown
 from schemawright.performance.results import BenchResult
 from schemawright.pipeline import design_file
 
@@ -74,3 +78,10 @@ def test_a_table_short_of_its_volume_fails_with_its_cause(pg_url):
     section = "\n".join(loaded_rows_section(failing))
     assert "| `reviews` | 40 | 5 | **SHORT** |" in section and "the bench fails" in section
     assert "**SHORT**" not in "\n".join(loaded_rows_section(passing))
+    bench_md = to_bench_markdown(failing)
+    assert "**1 table(s) hold more than 1 % fewer rows than declared** (`reviews`" in bench_md
+    assert "## Rows loaded" in bench_md and "Every table holds its declared rows" in to_bench_markdown(passing)
+    said, errors = Console(record=True, width=300), Console(record=True, width=300)
+    assert verdict(failing, False, said, errors) == 1  # the terminal's exit code and reason
+    assert "1 table(s) loaded more than 1 % below their declared rows: table reviews: 5 of 40" in errors.export_text()
+    assert verdict(passing, False, said, errors) == 0

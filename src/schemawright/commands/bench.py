@@ -11,6 +11,7 @@ from rich.table import Table
 
 from schemawright import model as m
 from schemawright.commands.output import err, out
+from schemawright.performance.loaded_rows import short_message
 from schemawright.commands.planned_indexes import with_planned_indexes
 from schemawright.database import DatabaseError, EmbeddedServerError
 from schemawright.database.server_label import server_label
@@ -102,6 +103,9 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
               f"+ {len(advised)} chosen by the advisor ({result.whatif}, {result.advisor_seconds:.1f} s)", markup=False)
     for index in advised:
         out.print(f"  advisor: {index.definition}", markup=False)
+    for loaded in result.tables:  # declared against loaded rows, the short tables only (bench.md has all)
+        if loaded.short:
+            out.print(f"rows: SHORT {loaded.shortfall()}", markup=False, soft_wrap=True)
     if result.concurrent is not None:
         print_load(result, out)
     for p in result.patterns:  # writes timed again with the business rules' triggers off
@@ -194,6 +198,9 @@ def verdict(result: BenchResult, warn_only: bool, out: Console, err: Console) ->
         (result.with_verdict("ERROR"), "could not run")) if found]
     message = f"of {len(result.patterns)} access patterns, " + "; ".join(parts) if result.missed \
         else "every access pattern meets its p95 target alone"
+    rows = short_message(result)
+    if rows:  # timed on fewer rows than declared: the latencies prove nothing about the declared volume
+        message = f"{rows}; {message}"
     if load is not None and load.missed:
         message += (f"; under the concurrent load {len(load.missed)} of {len(load.patterns)} miss their target or "
                     f"rate: {', '.join(p.name for p in load.missed)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from schemawright.database.server_label import server_label
 from schemawright.documentation.markdown import code, number, table, text
+from schemawright.performance.loaded_rows import loaded_rows_section
 from schemawright.performance.partition_report import partitioning_section
 from schemawright.performance.results import BenchResult, PatternBench
 
@@ -32,6 +33,10 @@ def summary(result: BenchResult) -> str:
                        (result.with_verdict("NOT MEASURED"), "not measured (timed on no row)"),
                        (result.with_verdict("ERROR"), "error" if len(result.with_verdict("ERROR")) == 1 else "errors"))
                    if found))
+    short = result.short_tables
+    if short:  # said first: every latency below was measured on less data than declared
+        verdict = (f"**{len(short)} table(s) hold more than 1 % fewer rows than declared** "
+                   f"({', '.join(code(t.table) for t in short)}; see Rows loaded); {verdict}")
     return (f"{verdict}; {result.runs} timed runs each after {result.warmup} warm-up runs, "
             "parameters drawn from the data.")
 
@@ -199,6 +204,7 @@ def _index_use(result: BenchResult) -> list[str]:
 def to_bench_markdown(result: BenchResult) -> str:
     out = [f"# Performance of {text(result.project)} at scale {result.scale:g}", "", summary(result), ""]
     out += _setup(result) + [""]
+    out += loaded_rows_section(result)
     out += [f"![p50 and p95 latency per access pattern against its target]({CHART_SVG})", ""]
     out += ["## Access patterns", ""] + pattern_table(result) + [""] + _errors(result)
     out += ["Latencies are measured by the client around each execution of the prepared statement, "
@@ -219,6 +225,7 @@ def performance_section(result: BenchResult) -> list[str]:
     out = [f'<a id="{SECTION_ANCHOR}"></a>', "", f"## Performance at scale {result.scale:g}", "",
            summary(result), ""]
     out += _setup(result) + [""]
+    out += loaded_rows_section(result, heading="###")
     out += pattern_table(result) + [""] + _errors(result)
     out += [index_use_summary(result), ""] if result.index_use else []
     out += partitioning_section(result, heading="###")

@@ -103,3 +103,11 @@ def test_an_index_no_plan_uses_is_dropped():
     assert [h.ident for h in state.chosen] == ["ix_used"]
     assert _Engine.dropped == ["ix_estimate_only"]
     assert "row estimates" in search.removed[estimate_only.candidate]
+
+
+def test_tables_updated_at_a_rate_are_not_taken_as_all_visible():
+    from schemawright.indexing.planned import churned_tables
+
+    design = design_of(SPEC)
+    assert churned_tables(design, 1.0) == {"devices"}  # 801 updates a second
+    assert churned_tables(design, 1000.0) == set()

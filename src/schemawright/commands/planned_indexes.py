@@ -17,9 +17,9 @@ from schemawright.commands.output import err, out
 from schemawright.database import Database, DatabaseError, EmbeddedServerError, redact, sandboxed_database, with_database
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import generate, plan
-from schemawright.indexing.planned import planned_design, planner_start
+from schemawright.indexing.planned import churned_tables, planned_design, planner_start
 from schemawright.indexing.select import Advice, advise
-from schemawright.indexing.standin import SAMPLE_ROWS, StandIn
+from schemawright.indexing.standin import CHURN_PER_SECOND, SAMPLE_ROWS, StandIn
 from schemawright.security.names import run_roles, scoped
 from schemawright.validation.run import extension_problem, use_server
 
@@ -58,7 +58,7 @@ def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int
                 why_not = StandIn.unavailable(admin) if stand_in else "the stand-in was switched off"
             standin = None
             if why_not is None:
-                standin = StandIn(admin_url, declared)
+                standin = StandIn(admin_url, declared, churned=churned_tables(start, CHURN_PER_SECOND))
                 standin.prepare(sandboxed)
             tell("Choosing indexes at the declared volumes")
             advice = advise(sandboxed, box.url, whatif="auto", seed=seed, progress=tell, standin=standin)

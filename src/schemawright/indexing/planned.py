@@ -15,8 +15,11 @@ the declared volumes (standin.py).  This module is the design side of that hand-
 
 from __future__ import annotations
 
+from sqlglot.errors import ParseError, TokenError
+
 from schemawright import model as m
 from schemawright.indexing.first_cut import NO_INDEX_ON_PURPOSE, write_needed_foreign_keys
+from schemawright.indexing.predicates import analyse, normalise_parameters
 from schemawright.indexing.select import Advice
 from schemawright.naming import constraint
 
@@ -40,6 +43,19 @@ def planner_start(design: m.Design) -> tuple[m.Design, tuple[m.Index, ...]]:
                                   reason=i.reason) for i in kept)
     start = design.model_copy(update={"indexes": tuple(kept), "access_patterns": patterns, "decisions": decisions})
     return start, tuple(i for i in left if i.name not in chosen_names)
+
+
+def churned_tables(design: m.Design, per_second: float) -> set[str]:
+    """Tables the write patterns update or delete from at `per_second` or more in all."""
+    rates: dict[str, float] = {}
+    for pattern in design.access_patterns:
+        try:
+            access = analyse(normalise_parameters(pattern.sql), design)
+        except (ParseError, TokenError):
+            continue
+        if access.target and access.statement in ("update", "delete"):
+            rates[access.target] = rates.get(access.target, 0.0) + pattern.frequency
+    return {table for table, rate in rates.items() if rate >= per_second}
 
 
 def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ...], how: str) -> m.Design:
@@ -85,20 +101,24 @@ def _label(index: m.Index) -> str:
 
 
 def _unindexed_foreign_keys(design: m.Design) -> tuple[m.Table, ...]:
-    """A foreign key no index leads with, and that no write needs indexed, says so in the DDL."""
+    """A foreign key no whole index leads with, and that no write needs indexed, says so in the
+    DDL (a partial index does not serve the key's check, which reads every row)."""
     out = []
     for table in design.tables:
         fks = []
         for fk in table.foreign_keys:
-            led = any(i.table == table.name and tuple(c.expression for c in i.columns[:len(fk.columns)]) == fk.columns
-                      for i in design.indexes)
+            leading = [i for i in design.indexes if i.table == table.name
+                       and tuple(c.expression for c in i.columns[:len(fk.columns)]) == fk.columns]
             keyed = any(tuple(k[:len(fk.columns)]) == fk.columns for k in
                         ([table.primary_key.columns] if table.primary_key else []) + [u.columns for u in table.uniques])
-            if led or keyed or fk.reason:
+            if keyed or fk.reason or any(i.where is None for i in leading):
                 fks.append(fk)
                 continue
+            reads = (f"the reads of {table.name} by {', '.join(fk.columns)} that the patterns make are served by "
+                     f"{', '.join(i.name for i in leading)} (partial)" if leading else
+                     f"at the declared volume no pattern's plan reads {table.name} by {', '.join(fk.columns)}")
             fks.append(fk.model_copy(update={"reason": (
-                f"{NO_INDEX_ON_PURPOSE} no access pattern deletes from or re-keys {fk.ref_table}, and at the declared "
-                f"volume no pattern's plan reads {table.name} by {', '.join(fk.columns)} (planner-checked)")}))
+                f"{NO_INDEX_ON_PURPOSE} no access pattern deletes from or re-keys {fk.ref_table}, so the key's "
+                f"check never runs, and {reads} (planner-checked)")}))
         out.append(table.model_copy(update={"foreign_keys": tuple(fks)}))
     return tuple(out)

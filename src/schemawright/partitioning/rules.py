@@ -100,6 +100,12 @@ def steady_partitions(volume: m.Volume, interval: str, ahead: int) -> int | None
     return math.ceil(volume.retention_months / months_in(interval) - 1e-9) + ahead + 1
 
 
+def retention_fits(start: date, retention_months: int | None) -> bool:
+    """The maintenance function drops partitions older than start minus the retention: that
+    date must be a real one (year 1 or later), or the function fails when it runs."""
+    return not retention_months or start.year * 12 + start.month - 1 - retention_months >= 12
+
+
 def history_months(volume: m.Volume | None) -> int:
     """Months before the start date the initial partitions cover: the rows declared now (data
     brought over at go-live) at the monthly growth, at most the retention.  A new system

@@ -83,6 +83,13 @@ def partition_count_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
         anchor = option.anchor or spec.go_live or design_date()
         ahead = option.ahead if option.ahead is not None else rules.DEFAULT_AHEAD
         interval = option.interval or "1 day"
+        retention = declared.retention_months if declared else None
+        if not rules.retention_fits(anchor, retention):
+            out.append(at.issue(("volumes", name, "retention_months"), f"a retention of {retention:,} months reaches "
+                                f"before the year 1 from {anchor}, so the partition maintenance could not compute "
+                                "what to drop", "give the retention in months, e.g. `retention_months: 84` for "
+                                "7 years"))
+            continue
         count = range_count(anchor, interval, history, ahead)
         fits = rules.fitting_interval(anchor, interval, history, ahead)
         if count is None or (fits is None and not option.interval):

@@ -141,6 +141,9 @@ def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volu
         anchor = request.anchor or start
         ahead = request.ahead if request.ahead is not None else rules.DEFAULT_AHEAD
         history = rules.history_months(volume)
+        if not rules.retention_fits(date.fromisoformat(anchor), volume.retention_months if volume else None):
+            return table, _not_partitioned(table, f"a retention of {volume.retention_months:,} months reaches before "
+                                           "the year 1, so a maintenance function could not compute what to drop")
         if not request.interval:  # an interval the spec asks for was checked by `check`
             wanted, interval = interval, rules.fitting_interval(date.fromisoformat(anchor), interval, history, ahead)
             if interval is None:

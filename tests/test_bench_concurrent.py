@@ -93,7 +93,7 @@ def load(loaded: tuple[m.Design, str], options: LoadOptions, **changes: object) 
 
 @pytest.fixture(scope="module")
 def repeatable(loaded: tuple[m.Design, str]) -> LoadResult:
-    return load(loaded, LoadOptions(duration=DURATION, connections=4, rate_scale=1.0))
+    return load(loaded, LoadOptions(duration=DURATION, connections=8, rate_scale=1.0))
 
 
 def by_name(result: LoadResult) -> dict:
@@ -102,7 +102,7 @@ def by_name(result: LoadResult) -> dict:
 
 def test_patterns_run_together_on_several_connections(repeatable: LoadResult) -> None:
     # The server itself saw the load's connections, and several running a statement at once.
-    assert repeatable.connections_seen == 4
+    assert repeatable.connections_seen == 8
     assert repeatable.most_active >= 2
     assert repeatable.isolation == "repeatable read"
     assert repeatable.scale_source == "given" and repeatable.rate_scale == 1.0

@@ -154,6 +154,10 @@ class BenchOptions:
     offline: bool = False  # measure the first-cut indexes, not the planner's (as `design --offline`)
 
 
+def _load_options(options: BenchOptions) -> LoadOptions | None:
+    return LoadOptions(options.duration, options.connections, options.rate_scale) if options.concurrent else None
+
+
 def run(options: BenchOptions) -> int:
     spec, scale, database_url, runs, seed = options.spec, options.scale, options.database_url, options.runs, options.seed
     output, warn_only, whatif = options.output, options.warn_only, options.whatif
@@ -170,8 +174,7 @@ def run(options: BenchOptions) -> int:
         if not options.offline:  # the indexes `design` writes
             design = with_planned_indexes(design, spec, database_url)
         result = measure(design, spec, scale, database_url=database_url, runs=runs, seed=seed, whatif=whatif, err=err,
-                         concurrent=LoadOptions(options.duration, options.connections, options.rate_scale)
-                         if options.concurrent else None)
+                         concurrent=_load_options(options))
     except BenchFailure as failure:
         err.print(str(failure), markup=False, soft_wrap=True)
         return failure.code

@@ -7,8 +7,9 @@ inserts a second next to its reads").
 - The rates are the spec's `frequency` (runs per second) times a rate scale: the machine
   running both the server and this client rarely offers the declared mix, so a short
   closed-loop calibration (every connection running the mix as fast as it can, writes
-  committed) measures what it sustains, and the load asks for HEADROOM of that (a queue at saturation would
-  measure the queue, not the design).  `--rate-scale` fixes the scale instead.
+  committed) measures what it sustains, and the load asks for HEADROOM of that, at most
+  the declared rates (a queue at saturation would measure the queue, not the design).
+  `--rate-scale` fixes the scale instead.
 - Runs are scheduled ahead, evenly spaced per pattern from a seeded phase, and taken in
   time order by whichever connection is free; a run starts late when all are busy (its
   delay is reported), and runs still waiting when the time is up are dropped and counted.

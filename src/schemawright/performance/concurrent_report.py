@@ -66,8 +66,9 @@ def _notes(load: LoadResult) -> list[str]:
               for p in load.patterns if p.gave_up]
     roles = [p for p in load.patterns if p.runs_as]
     if roles:
+        runs_as = ", ".join(f"{code(p.name)} as {text(p.runs_as)}" for p in roles)
         notes.append("- Row-level security: each run sets its group role and its tenant with SET LOCAL in its "
-                     "transaction, before the timed statement (" + ", ".join(f"{code(p.name)} as {text(p.runs_as)}" for p in roles) + ")")
+                     f"transaction, before the timed statement ({runs_as})")
     if load.not_started:
         notes.append(f"- {load.not_started:,} scheduled run(s) had not started when the time was up: the connections "
                      "fell behind the schedule")
@@ -81,9 +82,9 @@ def load_section(load: LoadResult | None) -> list[str]:
     out = ["## Concurrent load", "", summary(load)[0].upper() + summary(load)[1:] + ".", ""]
     out += [f"![p50, p95 and p99 latency per access pattern under the concurrent load, and achieved rates]"
             f"({CHART_SVG})", ""]
-    out += table(["Pattern", "Kind", "Declared /s", "Target /s", "Achieved /s", "Rows / run", "p50 (ms)", "p95 (ms)", "p99 (ms)",
-                  "Target p95 (ms)", "Commit p95 (ms)", "Start delay p95 (ms)", "Serialization failures", "Deadlocks", "Refused",
-                  "Errors", "Result"], _rows(load), align="llrrrrrrrrrrrrrrl") + [""]
+    out += table(["Pattern", "Kind", "Declared /s", "Target /s", "Achieved /s", "Rows / run", "p50 (ms)", "p95 (ms)",
+                  "p99 (ms)", "Target p95 (ms)", "Commit p95 (ms)", "Start delay p95 (ms)", "Serialization failures",
+                  "Deadlocks", "Refused", "Errors", "Result"], _rows(load), align="llrrrrrrrrrrrrrrl") + [""]
     out += _notes(load) + ([""] if _notes(load) else [])
     out += [f"Every access pattern runs at once, at its `frequency` times the rate scale, scheduled evenly from a "
             f"seeded start, each run taken by whichever of the {load.connections} connections is free; a run that "
@@ -91,9 +92,9 @@ def load_section(load: LoadResult | None) -> list[str]:
             f"isolation ({text(load.isolation)}) and commits, as the application's would; the statement is timed "
             "apart from its COMMIT (commit p95: the WAL flush, which an application's transaction pays once for all "
             f"its statements). A serialization failure or deadlock is retried up to {MAX_RETRIES} times after a "
-            "short random pause and counted; the latency of such a run is from its first attempt to its success. A pattern passes when its p95 meets its "
-            f"target and it achieved at least {RATE_SUSTAINED:.0%} of its target rate. Parameters are drawn from the "
-            "data as for the single-pattern timing, one set per run. "
+            "short random pause and counted; the latency of such a run is from its first attempt to its success. "
+            f"A pattern passes when its p95 meets its target and it achieved at least {RATE_SUSTAINED:.0%} of its "
+            "target rate. Parameters are drawn from the data as for the single-pattern timing, one set per run. "
             f"The server saw up to {load.connections_seen} load connections at once, {load.most_active} of them "
             "running a statement at the same moment.", ""]
     return out

@@ -23,7 +23,9 @@ def _lat(latency: Latency | None, which: str) -> str:
 
 def _seconds(ms: float) -> str:
     seconds = ms / 1000
-    return f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.0f} min"
+    if seconds < 120:
+        return f"{seconds:,.1f} s"
+    return f"{seconds / 60:,.0f} min" if seconds < 7200 else f"{seconds / 3600:,.1f} h"
 
 
 def verdict(found: PartitionComparison) -> str:

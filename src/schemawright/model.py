@@ -347,6 +347,8 @@ class Unique(_Frozen):
     name: str
     columns: tuple[str, ...]
     reason: str = ""
+    include: tuple[str, ...] = Field((), description="Non-key columns stored in the key's index (INCLUDE), for "
+                                                     "index-only scans without a second index on the same key.")
 
 
 class Check(_Frozen):

@@ -171,8 +171,9 @@ def add_constraint(table: TableState, con: ast.Constraint, names: Namespace, col
             return "UNIQUE USING INDEX: handled by the caller"
         name = con.conname or choose_name(table.name, column_part(keys), "key", names.relations, names.constraints)
         names.constraints.add(name)
-        table.uniques.append(m.Unique(name=name, columns=keys))
-        _lossy_index_options(con, name, lossy)
+        table.uniques.append(m.Unique(name=name, columns=keys,
+                                      include=tuple(n.sval for n in con.including or ())))
+        _lossy_index_options(con, name, lossy, include_kept=True)
         return None
     if kind == ConstrType.CONSTR_CHECK:
         refs = column_refs(con.raw_expr)
@@ -222,8 +223,8 @@ def add_constraint(table: TableState, con: ast.Constraint, names: Namespace, col
     return f"{kind.name.removeprefix('CONSTR_').lower()} constraints are not modelled"
 
 
-def _lossy_index_options(con: ast.Constraint, name: str, lossy: list[str]) -> None:
-    if con.including:
+def _lossy_index_options(con: ast.Constraint, name: str, lossy: list[str], include_kept: bool = False) -> None:
+    if con.including and not include_kept:
         lossy.append(f"{name} has INCLUDE columns; the model's constraint has none")
     if con.nulls_not_distinct:
         lossy.append(f"{name} is NULLS NOT DISTINCT; the model keeps the default (NULLs distinct)")

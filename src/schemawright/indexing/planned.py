@@ -87,8 +87,44 @@ def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ..
         if index.name not in used and index.reason != "declared in the spec" and not index.unique:
             decisions.append(m.Decision(step="indexing", subject=f"{index.table}.{index.name}",
                                         choice="no pattern's plan uses it", reason="kept by the advisor's budget"))
-    tables = _unindexed_foreign_keys(design)
-    return design.model_copy(update={"access_patterns": patterns, "decisions": tuple(decisions), "tables": tables})
+    design = design.model_copy(update={"access_patterns": patterns, "decisions": tuple(decisions)})
+    design = _folded_into_keys(design)
+    return design.model_copy(update={"tables": _unindexed_foreign_keys(design)})
+
+
+def _folded_into_keys(design: m.Design) -> m.Design:
+    """A chosen covering index whose keys are exactly a unique key's (same columns, same order)
+    becomes that key's INCLUDE: one index on the key instead of two (PostgreSQL 11+)."""
+    tables = {t.name: t for t in design.tables}
+    folded: dict[str, str] = {}  # index -> the unique key that takes its INCLUDE
+    decisions = list(design.decisions)
+    for index in design.indexes:
+        table = tables[index.table]
+        keys = tuple(c.expression for c in index.columns)
+        if (not index.include or index.unique or index.where or index.method != "btree"
+                or any(c.descending for c in index.columns) or not index.reason.startswith("planner-checked")):
+            continue
+        unique = next((u for u in table.uniques if u.columns == keys and not u.include), None)
+        if unique is None:
+            continue
+        include = tuple(dict.fromkeys(unique.include + index.include))
+        tables[table.name] = table.model_copy(update={"uniques": tuple(
+            u.model_copy(update={"include": include}) if u.name == unique.name else u for u in table.uniques)})
+        folded[index.name] = unique.name
+        decisions.append(m.Decision(step="indexing", subject=f"{table.name}.{unique.name}",
+                                    choice=f"INCLUDE ({', '.join(include)}) on the unique key",
+                                    reason=f"the planner chose {index.name}, a covering index on the same columns as "
+                                           f"the key: the key's own index carries the columns instead, so the table "
+                                           f"has one index on ({', '.join(keys)}), not two"))
+    if not folded:
+        return design
+    gone = {f"{i.table}.{i.name}" for i in design.indexes if i.name in folded}
+    decisions = [d for d in decisions if d.subject not in gone]  # its "create": it is not created
+    patterns = tuple(p.model_copy(update={"served_by": tuple(sorted({folded.get(n, n) for n in p.served_by}))})
+                     for p in design.access_patterns)
+    return design.model_copy(update={
+        "tables": tuple(tables[t.name] for t in design.tables), "access_patterns": patterns,
+        "indexes": tuple(i for i in design.indexes if i.name not in folded), "decisions": tuple(decisions)})
 
 
 def _shape(index: m.Index) -> tuple:

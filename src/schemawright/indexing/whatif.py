@@ -79,7 +79,10 @@ class BuildWhatIf:
             self.standin.build(create_index(candidate.to_index(name)), name, candidate.table)
         else:
             self.db.execute(create_index(candidate.to_index(name)))
-        size = int(self.db.query_value("SELECT pg_relation_size(%s::regclass)", [quote_ident(name)]) or 0)
+        # An index on a partitioned table has no storage of its own: its partitions' indexes do.
+        size = int(self.db.query_value(
+            "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(%s::regclass)), "
+            "pg_relation_size(%s::regclass))", [quote_ident(name), quote_ident(name)]) or 0)
         handle = Handle(candidate, name, size, "built", self)
         self.live[name] = handle
         return handle

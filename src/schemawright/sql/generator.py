@@ -149,7 +149,8 @@ class Generator:
         if isinstance(constraint, m.PrimaryKey):
             return head + f"PRIMARY KEY ({self.names(constraint.columns)})"
         if isinstance(constraint, m.Unique):
-            return head + f"UNIQUE ({self.names(constraint.columns)})"
+            include = f" INCLUDE ({self.names(constraint.include)})" if constraint.include else ""
+            return head + f"UNIQUE ({self.names(constraint.columns)}){include}"
         if isinstance(constraint, m.Check):
             return head + f"CHECK ({constraint.expression})"
         if isinstance(constraint, m.Exclusion):

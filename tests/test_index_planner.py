@@ -170,3 +170,36 @@ def test_a_key_lookup_is_priced_as_one_row_at_the_declared_volume() -> None:
     lookup = next(p for p in run.advice.patterns if p.name == "customer")
     assert lookup.indexes == ("pk_customer",)
     assert lookup.before < 12, lookup.before  # an index scan of one row (about 8.3), not a bitmap scan of ten
+
+
+def _cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "schemawright.cli", *args], capture_output=True, text=True,
+                          timeout=900, env={**__import__("os").environ, "COLUMNS": "200"})
+
+
+def test_design_offline_keeps_the_first_cut(tmp_path) -> None:
+    spec = tmp_path / "planner.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    done = _cli("design", str(spec), "-o", str(tmp_path / "out"), "--offline")
+    assert done.returncode == 0, done.stderr
+    assert "indexes chosen by the planner" not in done.stdout
+    assert "planner-checked" not in (tmp_path / "out" / "schema.sql").read_text(encoding="utf-8")
+
+
+def test_design_falls_back_to_the_first_cut_with_a_warning_when_the_planner_cannot_run(tmp_path) -> None:
+    """pii: encrypt needs pgcrypto, which the embedded server lacks: the design is still written,
+    with the first cut's indexes, a warning that says what to do, and the reason in report.md."""
+    spec = tmp_path / "encrypted.yaml"
+    spec.write_text(SPEC + "security:\n  pii: encrypt\n", encoding="utf-8")
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "email: {type: email, required: true, unique: true}", "email: {type: email, required: true, unique: true, pii: true}"),
+        encoding="utf-8")
+    done = _cli("design", str(spec), "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "pgcrypto" in done.stderr and "--database-url" in done.stderr
+    assert "Traceback" not in done.stderr
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "not run: first-cut indexes" in report

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from schemawright import model as m
 from schemawright.generation.columns import ColumnGen, GenerationError, build_column
+from schemawright.generation.computed import computable, defining_checks, evaluate, stored
 from schemawright.generation.distributions import (
     distinct_count,
     draw_codes,
@@ -131,6 +132,9 @@ class TableGenerator:
                 gen.temporal_position = temporal
                 temporal += 1
             self.gens[column.name] = gen
+        self.computed = self._computed_columns(rules, enums, profiles)
+        self.columns = [c for c in supplied if c.name not in self.derived]
+        self.computed_checks = defining_checks(table, set(self.computed))
         self.fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
         self.keys = design.unique_keys(table) + self._partial_keys()
         self.periods: set[str] = set()  # no_overlap rules whose periods are laid out by construction
@@ -138,6 +142,62 @@ class TableGenerator:
         self.tied = {c for check in table.checks if (cs := check_columns(check)) is None or len(cs) > 1
                      for c in (cs or ()) if c in self.gens}
         self.orders = comparison_orders(table, self.gens)
+
+    def _computed_columns(self, rules: dict, enums: dict, profiles: dict) -> dict[str, exp.Expression]:
+        """Derived columns computed here (generation/computed.py) rather than by the staging table."""
+        trees = derived_columns(self.table)
+        out = {}
+        for name in list(self.derived):
+            column, tree = self.table.column(name), trees.get(name)
+            if column is None or tree is None or not computable(tree, self.gens):
+                continue
+            position = [c.name for c in self.table.columns].index(name)
+            prof = profile(name, column.sql_type or "text", semantic=column.semantic, position=position,
+                           rules=rules.get(name), enums=enums)
+            gen = build_column(column, prof, profiles.get(column.source or ""), anchor=self.anchor,
+                               temporal_position=None, seed_key=f"{self.seed}:{self.table.name}:{name}", rows=self.rows)
+            if gen.kind in ("int", "numeric"):
+                self.gens[name] = gen
+                out[name] = tree
+                del self.derived[name]
+        return out
+
+    def _compute(self, data: TableData, rows: np.ndarray) -> np.ndarray:
+        """The computed columns for `rows`; returns the rows whose values a column cannot hold."""
+        bad = np.zeros(rows.size, dtype=bool)
+        for name, tree in self.computed.items():
+            value = evaluate(tree, data.raw, data.nulls, self.gens, rows)
+            if value is None:  # beyond 64-bit integers: these rows go
+                value = (np.zeros(rows.size, dtype=np.int64), 0, None)
+                bad[:] = True
+            units, refused = stored(value, self.gens[name])
+            bad |= refused
+            nulls = value[2] if self.gens[name].column.nullable else None
+            if name not in data.raw or rows.size == data.rows:
+                data.raw[name], data.nulls[name] = units, nulls
+            else:
+                data.raw[name][rows] = units
+                if nulls is not None or data.nulls.get(name) is not None:
+                    current = data.nulls.get(name)
+                    current = np.zeros(data.rows, dtype=bool) if current is None else current
+                    current[rows] = nulls if nulls is not None else False
+                    data.nulls[name] = current
+        return bad
+
+    def _settle_computed(self, data: TableData, rounds: int = 20) -> np.ndarray:
+        """Rows whose computed value is out of its column's bounds draw their inputs again, a few
+        rounds; returns the rows still out."""
+        bad = np.zeros(data.rows, dtype=bool)
+        if not self.computed:
+            return bad
+        bad = self._compute(data, np.arange(data.rows))
+        for round_ in range(1, rounds + 1):
+            rows = np.flatnonzero(bad)
+            if not rows.size:
+                break
+            self.fill_free(data, rows, round_)
+            bad[rows] = self._compute(data, rows)
+        return bad
 
     def _partial_keys(self) -> list[tuple[str, ...]]:
         """Partial unique indexes on plain columns, kept unique over every row (which satisfies
@@ -167,6 +227,7 @@ class TableGenerator:
         self._periods(data, drop)
         data.fixed = set(data.raw)
         self.fill_free(data, np.arange(n), round_=0)
+        drop |= self._settle_computed(data)
         if drop.any():
             data.keep(~drop)
         self._kept_dependencies(data)
@@ -487,7 +548,7 @@ class TableGenerator:
         # a row's times in column order, except every other redraw (a CHECK may want another order)
         row_time = data.row_time[rows] if round_ % 2 == 0 else None
         for name in data.columns:
-            if name in data.fixed:
+            if name in data.fixed or name in self.computed:
                 continue
             gen = self.gens[name]
             rng = self.rng("column", name, round_)
@@ -513,6 +574,8 @@ class TableGenerator:
         self._ordered(data, rows)
         if round_ and passed is not None:
             self._null_shapes(data, rows, passed, self.rng("shapes", round_))
+        if self.computed and round_:
+            self._compute(data, rows)  # redrawn inputs: their computed columns follow
 
     def _ordered(self, data: TableData, rows: np.ndarray) -> None:
         """Columns a CHECK compares (`min_value <= avg_value AND avg_value <= max_value`) get each

@@ -207,8 +207,9 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     # A row a CHECK refuses, or one a partial unique index or an exclusion would refuse after an
     # earlier row, is drawn again (a second booked appointment of a patient may come back cancelled).
     collisions = [c.format(rows=f"(SELECT {inner} FROM {STAGE} s)") for c in _collisions(gen)]
-    refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT v._sw_row FROM {view} WHERE NOT ({ok})"
-               + "".join(f" UNION {c}" for c in collisions) + ") RETURNING _sw_row")
+    refused = (f"DELETE FROM {STAGE} WHERE _sw_row IN (SELECT unnest(%s::bigint[]) UNION SELECT v._sw_row FROM {view} "
+               f"WHERE NOT ({ok})) RETURNING _sw_row")
+    collided = " UNION ".join(collisions)
     copy_sql = f"COPY {STAGE} (_sw_row, {', '.join(q(c) for c in data.columns)}) FROM STDIN"
     if not collisions and not any(fk.ref_table == table.name for fk in table.foreign_keys):
         dropped_rows = _load_in_rounds(db, gen, data, insert, f"SELECT v._sw_row FROM {view} WHERE NOT ({ok})",
@@ -222,7 +223,9 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
     pending = np.zeros(0, dtype=np.int64)
     history: list[int] = []
     for round_ in range(1, MAX_ROUNDS + 1):
-        pending = np.array(sorted(r[0] for r in db.query(refused)), dtype=np.int64)
+        keys = np.array(sorted(r[0] for r in db.query(collided)), dtype=np.int64) if collided \
+            else np.zeros(0, dtype=np.int64)
+        pending = np.array(sorted(r[0] for r in db.query(refused, [keys.tolist()])), dtype=np.int64)
         if not pending.size:
             break
         history.append(int(pending.size))
@@ -230,7 +233,7 @@ def load_staged(db: Database, gen: TableGenerator, data: TableData, progress: Pr
             break  # no progress: these rows break a rule no redraw can fix
         passed = np.ones(data.rows, dtype=bool)
         passed[pending] = False
-        gen.fill_free(data, pending, round_, passed)
+        gen.fill_free(data, pending, round_, passed, escape=keys)
         db.copy_in(copy_sql, _prefetch(_batches(data, pending, True, None, batch_rows)))
     dropped = set(pending.tolist())  # refused in the last round: already deleted from the stage
     dropped |= _orphans(db, table)

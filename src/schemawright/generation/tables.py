@@ -30,6 +30,7 @@ from schemawright.generation.distributions import (
     null_mask,
     rng_for,
 )
+from schemawright.validation.falsify import falsify
 from schemawright.validation.rules import check_columns, column_name, column_rules, derived_columns
 from schemawright.validation.values import profile
 
@@ -142,6 +143,7 @@ class TableGenerator:
         self.tied = {c for check in table.checks if (cs := check_columns(check)) is None or len(cs) > 1
                      for c in (cs or ()) if c in self.gens}
         self.orders = comparison_orders(table, self.gens)
+        self.escapes = self._escapes()
 
     def _computed_columns(self, rules: dict, enums: dict, profiles: dict) -> dict[str, exp.Expression]:
         """Derived columns computed here (generation/computed.py) rather than by the staging table."""
@@ -535,11 +537,14 @@ class TableGenerator:
 
     # ------------------------------------------------------------------ free columns
 
-    def fill_free(self, data: TableData, rows: np.ndarray, round_: int, passed: np.ndarray | None = None) -> None:
+    def fill_free(self, data: TableData, rows: np.ndarray, round_: int, passed: np.ndarray | None = None,
+                  escape: np.ndarray | None = None) -> None:
         """Draw every column not fixed by a key, for the given rows (all rows in round 0;
         the rows a CHECK refused in later rounds, with more NULLs and unordered times).  With
         `passed` (the rows the table's rules accepted), a redrawn row takes which of its tied
-        columns are NULL from an accepted row with the same states (see _null_shapes)."""
+        columns are NULL from an accepted row with the same states (see _null_shapes).  Rows in
+        `escape` (a key a partial unique index or exclusion takes once) are, from the second redraw
+        on, given values outside the index's predicate (a second ticket for a seat comes back voided)."""
         count = rows.size
         time_rng = self.rng("row time", round_)
         low = int(np.datetime64(self.anchor, "s").astype(np.int64)) - 730 * 86_400
@@ -572,6 +577,8 @@ class TableGenerator:
                     current[rows] = False
                 data.nulls[name] = current
         self._ordered(data, rows)
+        if escape is not None and escape.size and round_ >= 2:
+            self._escape(data, escape)
         if round_ and passed is not None:
             self._null_shapes(data, rows, passed, self.rng("shapes", round_))
         if self.computed and round_:
@@ -586,6 +593,37 @@ class TableGenerator:
             values = np.sort(np.stack([data.raw[c][rows] for c in columns], axis=1), axis=1)
             for i, c in enumerate(columns):
                 data.raw[c][rows] = values[:, i]
+
+    def _escape(self, data: TableData, rows: np.ndarray) -> None:
+        for column, value in self.escapes.items():
+            gen, nulls = self.gens.get(column), data.nulls.get(column)
+            if gen is None or column in data.fixed:
+                continue
+            if value.upper() == "NULL" and gen.column.nullable:
+                nulls = np.zeros(data.rows, dtype=bool) if nulls is None else nulls
+                nulls[rows] = True
+                data.nulls[column] = nulls
+                continue
+            text = value.strip("'")
+            if gen.kind == "choice" and text in gen.choices:
+                data.raw[column][rows] = gen.choices.index(text)
+            elif gen.kind == "bool" and text.lower() in ("true", "false"):
+                data.raw[column][rows] = int(text.lower() == "true")
+            else:
+                continue
+            if nulls is not None:
+                nulls[rows] = False
+
+    def _escapes(self) -> dict[str, str]:
+        """Values that put a row outside the predicate of each partial unique index or exclusion
+        whose keys generation cannot keep apart (validation/falsify.py reads the predicate)."""
+        conditions = [i.where for i in self.design.indexes_on(self.table.name) if i.unique and i.where]
+        conditions += [r.condition for r in self._no_overlap_rules() if r.condition]
+        out: dict[str, str] = {}
+        for condition in conditions:
+            for column, value in (falsify(condition, self.table, own_only=True) or {}).items():
+                out.setdefault(column, value)
+        return out
 
     def _null_shapes(self, data: TableData, rows: np.ndarray, passed: np.ndarray, rng: np.random.Generator) -> None:
         """Life-cycle CHECKs tie NULLs to states (`status = 'done'` needs `done_at`, a booked row

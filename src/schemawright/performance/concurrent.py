@@ -53,6 +53,7 @@ from schemawright.validation.plaintext import use_test_key
 from schemawright.validation.run import STATEMENT_TIMEOUT_MS
 
 HEADROOM = 0.7  # share of the calibrated capacity asked for: busy, short of a standing queue
+MIN_SCALE = 0.001  # a calibration that finished nothing still schedules each pattern once
 MAX_RETRIES = 5  # an application's retry loop for serialization failures and deadlocks
 MAX_DRAWS = 20_000  # parameter sets per pattern; a longer run reuses them in turn
 APPLICATION = "schemawright-load"  # application_name of the load's connections, to count them
@@ -146,7 +147,8 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
                               seed + 1)
                     tell(f"Calibrating: the mix as fast as {options.connections} connections run it")
                     result.capacity = _calibrate(workers, ready, options.calibration, seed)
-                    result.rate_scale = min(1.0, HEADROOM * result.capacity / sum(p.frequency for p in scaled))
+                    declared = sum(p.frequency for p in scaled)
+                    result.rate_scale = min(1.0, max(MIN_SCALE, HEADROOM * result.capacity / declared))
                     for load in result.patterns:
                         load.target_rate = load.frequency * result.rate_scale
                 # Drawn after the calibration, whose writes committed: new keys continue after its rows.

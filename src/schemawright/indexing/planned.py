@@ -24,6 +24,14 @@ from schemawright.indexing.select import Advice
 from schemawright.naming import constraint
 
 
+PLANNER = "index planner"  # the Decision subject that says how the DDL's indexes were chosen
+
+
+def chosen_by_planner(design: m.Design) -> bool:
+    """Were the design's indexes chosen by the planner at the declared volumes (not the first cut)?"""
+    return any(d.subject == PLANNER and d.choice.startswith("indexes chosen") for d in design.decisions)
+
+
 def planner_start(design: m.Design) -> tuple[m.Design, tuple[m.Index, ...]]:
     """(the design the advisor starts from, the first-cut indexes it must choose again)."""
     needed = write_needed_foreign_keys(design)
@@ -68,7 +76,7 @@ def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ..
     used = {name for p in patterns for name in p.served_by}
     decisions = list(design.decisions)
     decisions.append(m.Decision(
-        step="indexing", subject="index planner",
+        step="indexing", subject=PLANNER,
         choice=f"indexes chosen by PostgreSQL's planner ({advice.whatif} what-if indexes)",
         reason=f"{how}; storage budget {advice.budget_bytes:,} bytes of {advice.data_bytes:,} bytes of table data, "
                f"chosen {advice.size_bytes:,} bytes; workload cost (frequency-weighted) {advice.cost_before:,.1f} -> "

@@ -152,7 +152,9 @@ def _setup(result: BenchResult) -> list[str]:
             f"{result.seed}), loaded in {result.generation_seconds:.1f} s ({result.rows_per_second:,.0f} rows/s)",
             f"- **Server:** {text(server_label(result.server, result.server_version))}",
             f"- **Indexes:** the design's {len(result.indexes) - len(advised)}, plus {len(advised)} chosen by the "
-            f"planner-checked advisor on this data (what-if: {text(result.whatif)})"] \
+            f"planner-checked advisor on this data (what-if: {text(result.whatif)})" if not result.whatif.startswith("none")
+            else f"- **Indexes:** the design's {len(result.indexes)}, chosen by the planner at the declared volumes "
+                 "(measured as the DDL creates them)"] \
         + ([f"- **Note:** {text(result.sandbox_note)}"] if result.sandbox_note else [])
 
 

@@ -1,10 +1,10 @@
 """`bench`: generate data at a scale, apply the indexes, time every access pattern.
 
-Which indexes are measured: the design's own (declared ones and the first cut derived from
-foreign keys and pattern predicates, which the DDL creates), improved by the planner-checked
-advisor run on the generated data (indexing.select.advise): the indexes it chooses are built
-for real before timing.  The result lists both, so the report shows what was chosen and the
-latencies obtained with it.
+Which indexes are measured: the design's own, as its DDL creates them.  When `design` chose
+them with the planner at the declared volumes (commands/planned_indexes.py), nothing is added:
+bench measures the DDL.  A first-cut design (`--offline`, or a design built in code) is improved
+by the planner-checked advisor run on the generated data (indexing.select.advise): the indexes it
+chooses are built for real before timing, and the result lists both.
 
 A write on a table that business-rule triggers guard is timed a second time with those
 triggers off (performance/rules.py), so the report shows what the rules cost it.  With
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from schemawright import model as m
 from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
+from schemawright.indexing.planned import chosen_by_planner
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.concurrent import LoadOptions, run_load
 from schemawright.performance.index_use import index_use
@@ -81,13 +82,18 @@ def bench(design: m.Design, scale: float, *, database_url: str | None = None, ru
             generated = generate(design, url, scale, seed, rows)
             result.rows_loaded, result.generation_seconds = generated.rows, generated.seconds
             result.tables = generated.tables
-            tell("Choosing indexes on the generated data")
-            advice = advise(design, url, whatif=whatif, seed=seed, progress=tell)
-            result.whatif, result.advisor_seconds = advice.whatif, advice.seconds
+            if chosen_by_planner(design):  # chosen at the declared volumes: measured as the DDL has them
+                advised, chosen = design, []
+                result.whatif = "none: the design's indexes were chosen by the planner at the declared volumes"
+            else:
+                tell("Choosing indexes on the generated data")
+                advice = advise(design, url, whatif=whatif, seed=seed, progress=tell)
+                result.whatif, result.advisor_seconds = advice.whatif, advice.seconds
+                advised, chosen = advice.design, advice.chosen
             with Database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as db:
                 use_test_key(db, design)  # the key the rows were generated with (pii: encrypt)
                 result.server_version = str(db.query_value("SHOW server_version"))
-                result.indexes = _apply_indexes(db, design, advice.design, advice.chosen, tell)
+                result.indexes = _apply_indexes(db, design, advised, chosen, tell)
                 tell("Vacuuming and analysing")
                 # Production tables are vacuumed (visibility map set, so index-only scans skip
                 # the heap) and analysed with their indexes; bulk-loaded ones are not yet.

@@ -39,8 +39,9 @@ def verdict(found: PartitionComparison) -> str:
         r = found.retention
         parts.append(f"expiring the oldest partition's {r.rows:,} rows takes {_ms(r.partitioned_ms)} ms (DROP TABLE) "
                      f"against {_ms(r.plain_ms)} ms (DELETE, which also leaves the rows dead for VACUUM)"
-                     + (f"; at the declared volume (× {1 / found.scale:,.0f}) the DELETE would take about "
-                        f"{_seconds(r.plain_ms / found.scale)}, growing with the rows, while DROP does not"
+                     + (f"; at the declared volume (× {1 / found.scale:,.0f}) the DELETE would take at least "
+                        f"{_seconds(r.plain_ms / found.scale)} (scaled with the rows, caches aside), while DROP "
+                        "does not grow"
                         if 0 < found.scale < 1 else ""))
     saved = found.retention_saved_per_day()
     if saved is not None and with_ is not None and without is not None:

@@ -21,6 +21,7 @@ from schemawright.generation.run import plan
 from schemawright.performance.concurrent import LoadOptions
 from schemawright.performance.concurrent_report import rate, summary as load_summary
 from schemawright.performance.output import holds_design_output, write_bench
+from schemawright.performance.partition_report import verdict as partition_verdict
 from schemawright.performance.report import ms
 from schemawright.performance.results import BenchResult
 from schemawright.performance.run import WHATIF, bench
@@ -108,6 +109,9 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
     for loaded in result.tables:  # declared against loaded rows, the short tables only (bench.md has all)
         if loaded.short:
             out.print(f"rows: SHORT {loaded.shortfall()}", markup=False, soft_wrap=True)
+    for found in result.partitioning:  # each partitioned table against the same design as one table
+        out.print(f"partitioning: {found.table} ({found.scheme}, {found.partitions} partitions): "
+                  f"{partition_verdict(found).replace('**', '')}", markup=False, soft_wrap=True)
     if result.concurrent is not None:
         print_load(result, out)
     for p in result.patterns:  # writes timed again with the business rules' triggers off

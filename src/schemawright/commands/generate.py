@@ -88,12 +88,15 @@ def run(options: GenerateOptions) -> int:
 def _report(result: GenerationResult, spec: Path, scale: float, seed: int, where: str, out: Console) -> None:
     table = Table(title=f"synthetic data for {spec} at scale {scale:g} (seed {seed})")
     table.add_column("table")
+    table.add_column("declared", justify="right")
     table.add_column("rows", justify="right")
     table.add_column("rows/s", justify="right")
     table.add_column("note", overflow="fold")
-    for item in result.tables:
+    for item in result.tables:  # declared: the volume times the scale ("—": no volume, a default)
+        declared = f"{item.declared:,}" if item.declared is not None else "—"
         rows = f"{item.rows:,}" if item.rows == item.planned else f"{item.rows:,} of {item.planned:,}"
-        table.add_row(item.table, rows, f"{item.rows_per_second:,.0f}", item.note or "")
+        note = f"SHORT: {item.cause}" if item.short else (item.note or "")
+        table.add_row(item.table, declared, rows, f"{item.rows_per_second:,.0f}", note)
     out.print(table)
     out.print(f"{result.rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s), {where}",
               markup=False)

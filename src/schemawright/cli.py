@@ -185,7 +185,7 @@ def bench(spec: SpecFile, scale: Scale = 0.01, database_url: ServerUrl = None,
               "--duration", min=0.1, metavar="SECONDS", help="--concurrent: seconds of load.")] = 30.0,
           connections: Annotated[int, typer.Option(
               "--connections", min=1, max=64,
-              help="--concurrent: database connections running the load (an application's pool).")] = 8,
+              help="--concurrent: database connections running the load (an application's pool).")] = 16,
           rate_scale: Annotated[Optional[float], typer.Option(
               "--rate-scale", min=0.001, help="--concurrent: run this share of the declared rates (1 = as declared) "
                                             "instead of calibrating it to the machine.")] = None,

@@ -155,7 +155,7 @@ class BenchOptions:
     whatif: str = "auto"
     concurrent: bool = False  # --concurrent: also run the patterns together (LoadOptions)
     duration: float = 30.0
-    connections: int = 8
+    connections: int = 16
     rate_scale: float | None = None  # None: calibrated
     offline: bool = False  # measure the first-cut indexes, not the planner's (as `design --offline`)
 

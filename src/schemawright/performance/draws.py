@@ -234,8 +234,8 @@ def _matching_parents(db: Database, design: m.Design, fk: m.ForeignKey, params: 
             joint[i] = dict(complete[i % len(complete)])
 
 
-def _free_keys(design: m.Design, table: m.Table, fk: m.ForeignKey, params: list[str], inserted: dict[tuple[str, str], str],
-               known: set[str]) -> tuple[list[str], list[str]]:
+def _free_keys(design: m.Design, table: m.Table, fk: m.ForeignKey, params: list[str],
+               inserted: dict[tuple[str, str], str], known: set[str]) -> tuple[list[str], list[str]]:
     """NOT EXISTS conditions (with `{parameter}` for the drawn value of each known parameter) that
     keep each unique key of `table` made of inserted columns free, when `fk`'s parent (read as `p`)
     gives some of its columns and earlier draws the others; and those other parameters."""

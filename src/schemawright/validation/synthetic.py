@@ -31,7 +31,8 @@ from schemawright.validation.rules import column_name, column_rules, derived_col
 from schemawright.validation.values import ColumnProfile, generate, profile
 
 DEFAULT_ROWS = 20
-MAX_ATTEMPTS = 30  # per row; an attempt is one statement, and a cross-column rule holds 1 time in 2-6
+MAX_ATTEMPTS = 100  # per row; an attempt is one statement, and a cross-column rule holds 1 time in 2-6:
+# (5/6)^100 < 1e-7, so a table is not left short of its rows by chance (validate fails one 1 % short)
 MAX_FAILED_ROWS = 3  # a table stops after this many rows that could not be inserted
 MIN_TENANTS = 5  # tenants that get rows in every tenant-owned table (more with more rows: one per 4 rows)
 ROWS_PER_TENANT = 4

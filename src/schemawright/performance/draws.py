@@ -240,13 +240,14 @@ def _free_keys(design: m.Design, table: m.Table, fk: m.ForeignKey, params: list[
     keep each unique key of `table` made of inserted columns free, when `fk`'s parent (read as `p`)
     gives some of its columns and earlier draws the others; and those other parameters."""
     by_column = dict(zip(fk.columns, fk.ref_columns))
-    keys = [(u.columns, None) for u in table.uniques] + ([(table.primary_key.columns, None)]
-                                                         if table.primary_key else [])
+    keys: list[tuple[tuple[str, ...], str | None]] = [(u.columns, None) for u in table.uniques]
+    keys += [(table.primary_key.columns, None)] if table.primary_key else []
     keys += [(tuple(c.expression for c in i.columns), i.where) for i in design.indexes_on(table.name) if i.unique
              and all(table.column(c.expression) is not None for c in i.columns)]  # plain columns only
-    conditions, others = [], []
+    conditions: list[str] = []
+    others: list[str] = []
     for columns, where in keys:
-        param = {c: inserted.get((table.name, c)) for c in columns}
+        param = {c: inserted.get((table.name, c), "") for c in columns}  # "": not inserted from a parameter
         drawn_now = [c for c in columns if c in by_column and param[c] in params and param[c] not in known]
         rest = [c for c in columns if c not in drawn_now]
         if not drawn_now or not all(param[c] in known for c in rest):
@@ -256,8 +257,8 @@ def _free_keys(design: m.Design, table: m.Table, fk: m.ForeignKey, params: list[
         predicate = qualified(where, "t") if where else None
         conditions.append(f"NOT EXISTS (SELECT 1 FROM {quote_ident(table.name)} AS t WHERE "
                           + " AND ".join(same + ([f"({predicate})"] if predicate else [])) + ")")
-        others += [param[c] for c in rest if param[c] not in others]  # type: ignore[misc]
-    return conditions, others  # type: ignore[return-value]
+        others += [param[c] for c in rest if param[c] not in others]
+    return conditions, others
 
 
 def _fresh_keys(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],

@@ -12,7 +12,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.counts import declared_counts, load_order, row_counts
-from schemawright.generation.deferred import keys_after_load
+from schemawright.generation.deferred import AUDIT_FILLED, audit_paused, audit_triggers, keys_after_load
 from schemawright.generation.existing import missing_objects, present_tables, resolve_tables, truncation_reach
 from schemawright.generation.loader import BATCH_ROWS, load_table, reset_sequences
 from schemawright.generation.tables import Loaded, TableGenerator, data_profiles
@@ -207,10 +207,11 @@ def generate(
         # restore tools do), on again after; groups that a `sum(x) = c` rule covers are balanced,
         # and the rules the rows still break reported.
         fresh = result.schema_applied
+        audited = audit_triggers(db, design)
         with db.transaction() if fresh else nullcontext(), keys_after_load(db, design) if fresh else nullcontext(), \
-                rules_paused(db, design):
+                rules_paused(db, design), audit_paused(db, audited):
             _load_tables(db, design, counts, result, parents, referenced, profiles, enums, seed, anchor, batch_rows,
-                         progress)
+                         progress, set(audited))
             result.notes += balance_groups(db, design)
         for table in result.tables:
             table.declared = declared.get(table.table)
@@ -222,7 +223,7 @@ def generate(
 
 def _load_tables(db: Database, design: m.Design, counts: dict[str, int], result: GenerationResult,  # noqa: PLR0913
                  parents: dict[str, Loaded], referenced: dict[str, set[str]], profiles: dict, enums: dict,
-                 seed: int, anchor: date, batch_rows: int, progress: Progress | None) -> None:
+                 seed: int, anchor: date, batch_rows: int, progress: Progress | None, audited: set[str]) -> None:
     """Generate and load every table, parents first; an encrypted column gets values drawn for
     its plaintext (type, CHECKs), which the loader writes through pii_encrypt()."""
     design = plaintext_design(design)
@@ -240,7 +241,8 @@ def _load_tables(db: Database, design: m.Design, counts: dict[str, int], result:
         if progress:
             progress(table.name, 0, planned)
         generator = TableGenerator(design, table, planned, seed=seed, anchor=anchor, enums=enums,
-                                   profiles=profiles, parents=parents)
+                                   profiles=profiles, parents=parents,
+                                   defaulted=frozenset(AUDIT_FILLED) if table.name in audited else frozenset())
         data = generator.generate()
         try:
             note = load_table(db, generator, data, step, batch_rows)

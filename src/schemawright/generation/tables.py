@@ -112,11 +112,13 @@ def data_profiles(design: m.Design) -> dict[str, m.DataProfile]:
 
 class TableGenerator:
     def __init__(self, design: m.Design, table: m.Table, rows: int, *, seed: int, anchor: date,
-                 enums: dict[str, tuple[str, ...]], profiles: dict[str, m.DataProfile], parents: dict[str, Loaded]):
+                 enums: dict[str, tuple[str, ...]], profiles: dict[str, m.DataProfile], parents: dict[str, Loaded],
+                 defaulted: frozenset[str] = frozenset()):
+        """`defaulted`: columns left to their DEFAULT (the audit columns while the audit trigger is off)."""
         self.design, self.table, self.rows, self.seed, self.anchor = design, table, rows, seed, anchor
         self.parents = parents
         rules = column_rules(table)
-        supplied = [c for c in table.columns if not generated_by_database(c)]
+        supplied = [c for c in table.columns if not generated_by_database(c) and c.name not in defaulted]
         self.derived = derived_sql(table, {c.name for c in supplied}) if all(c.sql_type for c in supplied) else {}
         self.columns = [c for c in supplied if c.name not in self.derived]
         self.gens: dict[str, ColumnGen] = {}

@@ -203,3 +203,17 @@ def test_design_falls_back_to_the_first_cut_with_a_warning_when_the_planner_cann
     assert "Traceback" not in done.stderr
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "not run: first-cut indexes" in report
+
+
+def test_a_pattern_whose_parameters_need_the_columns_types_is_costed() -> None:
+    """round(:amount * :fx_rate, 2) does not prepare untyped (unknown * unknown): the advisor types
+    the parameters from the column they are assigned to, as bench and validate do."""
+    spec = SPEC + """\
+  - name: convert_total
+    query: UPDATE orders SET total = round(:amount * :fx_rate, 2) WHERE id = :id
+    frequency: 1
+    latency_p95_ms: 20
+"""
+    run = plan_indexes(design_of(spec), sample_rows=5_000)
+    assert "convert_total" not in run.advice.not_costed, run.advice.not_costed
+    assert any(p.name == "convert_total" for p in run.advice.patterns)

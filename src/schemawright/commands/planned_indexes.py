@@ -15,6 +15,7 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from schemawright import model as m
 from schemawright.commands.output import err, out
 from schemawright.database import Database, DatabaseError, EmbeddedServerError, redact, sandboxed_database, with_database
+from schemawright.database.server_label import server_label
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import generate, plan
 from schemawright.indexing.planned import churned_tables, planned_design, planner_start
@@ -64,7 +65,7 @@ def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int
             advice = advise(sandboxed, box.url, whatif="auto", seed=seed, progress=tell, standin=standin)
     how = standin.note() if standin is not None else (
         f"the sample's own statistics ({why_not}): indexes that pay at the declared volume may be missing")
-    server = f"PostgreSQL {version} ({'embedded' if database_url is None else redact(database_url)})"
+    server = server_label(redact(database_url) if database_url else None, version)
     added = tuple(i for i in advice.design.indexes if i.name not in {x.name for x in sandboxed.indexes})
     new_decisions = advice.design.decisions[len(sandboxed.decisions):]
     advised = start.model_copy(update={"indexes": start.indexes + added,

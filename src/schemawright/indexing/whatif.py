@@ -40,7 +40,8 @@ from schemawright.indexing.predicates import normalise_parameters
 from schemawright.indexing.standin import StandIn
 from schemawright.sql.postgresql import PostgresGenerator, create_index
 from schemawright.sql.quoting import quote_ident, quote_literal
-from schemawright.validation.params import positional, uses
+from schemawright.validation.params import uses
+from schemawright.validation.prepare import prepare
 from schemawright.validation.patterns import Binder
 from schemawright.validation.table_reads import WholeTables
 
@@ -190,10 +191,8 @@ class Workload:
 
     def _prepare(self, design, pattern, statement, enums, seed) -> PreparedPattern:
         sql = normalise_parameters(pattern.sql)
-        bound = positional(sql)
-        self.db.execute(f"PREPARE {statement} AS {bound.sql}")
-        types = self.db.query_value(
-            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", [statement]) or []
+        prepared = prepare(self.db, statement, sql, design)  # typed from the columns where PostgreSQL cannot tell
+        bound, types = prepared.bound, list(prepared.types)
         binder = Binder(self.db, design, enums, f"{seed}:{pattern.name}", sql, self.reads)
         usage = uses(sql, design)
         values = binder.values(bound.names, list(types), usage, 0)

@@ -103,16 +103,12 @@ CREATE TABLE movements (
     quantity integer NOT NULL,
     moved_on date NOT NULL,
     reference text,
-    CONSTRAINT pk_movements PRIMARY KEY (id, stock_position_id),
+    CONSTRAINT pk_movements PRIMARY KEY (id),
     CONSTRAINT ck_movements_kind_values CHECK (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')),
     CONSTRAINT ck_movements_reference_length CHECK (char_length(reference) <= 40),
     CONSTRAINT ck_movements_receipts_add CHECK (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)),
     CONSTRAINT ck_movements_shipments_remove CHECK (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0))
-) PARTITION BY HASH (stock_position_id);
-CREATE TABLE movements_h0 PARTITION OF movements FOR VALUES WITH (MODULUS 4, REMAINDER 0);
-CREATE TABLE movements_h1 PARTITION OF movements FOR VALUES WITH (MODULUS 4, REMAINDER 1);
-CREATE TABLE movements_h2 PARTITION OF movements FOR VALUES WITH (MODULUS 4, REMAINDER 2);
-CREATE TABLE movements_h3 PARTITION OF movements FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+);
 
 CREATE TABLE transfers (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

@@ -2220,7 +2220,7 @@ BEGIN
 END
 $attempt$
 $sw$),
-    '23505 pk_comments', 'primary key pk_comments: refuses a second comments row with an existing id, issue_id');
+    '23505 pk_comments', 'primary key pk_comments: refuses a second comments row with an existing id');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2228,11 +2228,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -2249,11 +2249,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
@@ -2270,11 +2270,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with author_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET author_id = (SELECT coalesce(max(id), 0) + 1000 FROM users) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET author_id = (SELECT coalesce(max(id), 0) + 1000 FROM users) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with author_id set' USING ERRCODE = 'SWNOD';
@@ -3784,7 +3784,7 @@ SELECT col_not_null('comments'::name, 'created_at'::name, 'comments.created_at i
 SELECT col_not_null('comments'::name, 'updated_at'::name, 'comments.updated_at is NOT NULL');
 SELECT col_not_null('comments'::name, 'created_by'::name, 'comments.created_by is NOT NULL');
 SELECT col_not_null('comments'::name, 'updated_by'::name, 'comments.updated_by is NOT NULL');
-SELECT col_is_pk('comments'::name, ARRAY['id'::name, 'issue_id'::name], 'primary key pk_comments of comments is (id, issue_id)');
+SELECT col_is_pk('comments'::name, ARRAY['id'::name], 'primary key pk_comments of comments is (id)');
 SELECT fk_ok('comments'::name, ARRAY['organization_id'::name], 'organizations'::name, ARRAY['id'::name], 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)');
 SELECT fk_ok('comments'::name, ARRAY['organization_id'::name, 'issue_id'::name], 'issues'::name, ARRAY['organization_id'::name, 'id'::name], 'foreign key fk_comments_issue_id: comments (organization_id, issue_id) references issues (organization_id, id)');
 SELECT fk_ok('comments'::name, ARRAY['author_id'::name], 'users'::name, ARRAY['id'::name], 'foreign key fk_comments_author_id: comments (author_id) references users (id)');

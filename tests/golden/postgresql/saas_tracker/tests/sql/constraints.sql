@@ -2261,7 +2261,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_issues_priority_values', implied => true);
-SELECT pg_temp.sw_expect(64, 'primary key pk_comments: refuses a second comments row with an existing id, issue_id',
+SELECT pg_temp.sw_expect(64, 'primary key pk_comments: refuses a second comments row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -2288,11 +2288,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT coalesce(max(id), 0) + 1000 FROM organizations) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id set' USING ERRCODE = 'SWNOD';
@@ -2310,11 +2310,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.organization_id IS NOT NULL) AND (src.issue_id IS NOT NULL) AND ((SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = src.issue_id) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET organization_id = (SELECT x.organization_id FROM issues AS x WHERE NOT EXISTS (SELECT 1 FROM issues AS z WHERE z.organization_id = x.organization_id AND z.id = comments.issue_id) ORDER BY 1 LIMIT 1) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with organization_id, issue_id set' USING ERRCODE = 'SWNOD';
@@ -2332,11 +2332,11 @@ DECLARE
     a record;
     b record;
 BEGIN
-    SELECT src.id, src.issue_id INTO b FROM comments AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM comments AS src WHERE (src.author_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a comments row with author_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE comments SET author_id = (SELECT coalesce(max(id), 0) + 1000 FROM users) WHERE id = b.id AND issue_id = b.issue_id;
+    UPDATE comments SET author_id = (SELECT coalesce(max(id), 0) + 1000 FROM users) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a comments row with author_id set' USING ERRCODE = 'SWNOD';
@@ -3876,7 +3876,7 @@ SELECT pg_temp.sw_expect(285, 'comments.created_at is NOT NULL', pg_temp.sw_has(
 SELECT pg_temp.sw_expect(286, 'comments.updated_at is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_at'), 'ok');
 SELECT pg_temp.sw_expect(287, 'comments.created_by is NOT NULL', pg_temp.sw_has('not null', 'comments', 'created_by'), 'ok');
 SELECT pg_temp.sw_expect(288, 'comments.updated_by is NOT NULL', pg_temp.sw_has('not null', 'comments', 'updated_by'), 'ok');
-SELECT pg_temp.sw_expect(289, 'primary key pk_comments of comments is (id, issue_id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
+SELECT pg_temp.sw_expect(289, 'primary key pk_comments of comments is (id)', pg_temp.sw_has('p', 'comments', 'pk_comments'), 'ok');
 SELECT pg_temp.sw_expect(290, 'foreign key fk_comments_organization_id: comments (organization_id) references organizations (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_organization_id'), 'ok');
 SELECT pg_temp.sw_expect(291, 'foreign key fk_comments_issue_id: comments (organization_id, issue_id) references issues (organization_id, id)', pg_temp.sw_has('f', 'comments', 'fk_comments_issue_id'), 'ok');
 SELECT pg_temp.sw_expect(292, 'foreign key fk_comments_author_id: comments (author_id) references users (id)', pg_temp.sw_has('f', 'comments', 'fk_comments_author_id'), 'ok');

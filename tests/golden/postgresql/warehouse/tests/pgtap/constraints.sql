@@ -665,7 +665,7 @@ BEGIN
 END
 $attempt$
 $sw$),
-    '23505 pk_movements', 'primary key pk_movements: refuses a second movements row with an existing id, stock_position_id');
+    '23505 pk_movements', 'primary key pk_movements: refuses a second movements row with an existing id');
 SELECT is(regexp_replace(pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -700,11 +700,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE (src.stock_position_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE (src.stock_position_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row with stock_position_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE movements SET stock_position_id = (SELECT coalesce(max(id), 0) + 1000 FROM stock_positions) WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    UPDATE movements SET stock_position_id = (SELECT coalesce(max(id), 0) + 1000 FROM stock_positions) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row with stock_position_id set' USING ERRCODE = 'SWNOD';
@@ -815,7 +815,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -823,9 +823,9 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = '~' WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
-            WHEN 2 THEN UPDATE movements SET kind = '' WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
-            WHEN 3 THEN UPDATE movements SET kind = '~' || kind WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = '~' WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 2 THEN UPDATE movements SET kind = '' WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 3 THEN UPDATE movements SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -886,7 +886,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -894,9 +894,9 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET reference = repeat('x', 41) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
-            WHEN 2 THEN UPDATE movements SET reference = rpad(reference, 41, right(reference, 1)) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
-            WHEN 3 THEN UPDATE movements SET reference = rpad(reference, 41, left(reference, 1)) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET reference = repeat('x', 41) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE movements SET reference = rpad(reference, 41, right(reference, 1)) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE movements SET reference = rpad(reference, 41, left(reference, 1)) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -957,7 +957,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -965,7 +965,7 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = 'receipt', quantity = 0 WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = 'receipt', quantity = 0 WHERE id = b.id RETURNING (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -1026,7 +1026,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1034,7 +1034,7 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = 'shipment', quantity = 0 WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0)) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = 'shipment', quantity = 0 WHERE id = b.id RETURNING (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0)) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -1989,31 +1989,31 @@ BEGIN
     FOR g IN SELECT DISTINCT stock_position_id FROM movements WHERE stock_position_id IS NOT NULL ORDER BY stock_position_id LIMIT 200 LOOP
         SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
-            SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND (id, stock_position_id) <> (x.id, x.stock_position_id);
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
+            SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND id <> x.id;
             IF sw_ok IS FALSE THEN
-                DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                DELETE FROM movements WHERE id = x.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
-            SELECT (sum(quantity) >= 0) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id) AS movements;
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
+            SELECT (sum(quantity) >= 0) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id) AS movements;
             IF sw_ok IS FALSE THEN
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
             FOR sw_i IN 1..2 LOOP
                 BEGIN
                     CASE sw_i
-                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
-                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id;
+                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id;
                     END CASE;
                     SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
                     IF sw_ok IS FALSE THEN
@@ -2031,10 +2031,10 @@ BEGIN
                 END;
             END LOOP;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
             FOR sw_i IN 1..12 LOOP
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 EXIT WHEN sw_rows = 0;
                 SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
@@ -2086,7 +2086,7 @@ BEGIN
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
         SELECT * INTO x FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 1;
         CONTINUE WHEN NOT FOUND;
-        DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+        DELETE FROM movements WHERE id = x.id;
         INSERT INTO movements (id, stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE VALUES (x.id, x.stock_position_id, x.kind, x.quantity, x.moved_on, x.reference);
         SET CONSTRAINTS ALL IMMEDIATE;
         RETURN;
@@ -2132,33 +2132,33 @@ BEGIN
         SELECT * INTO parent FROM stock_positions WHERE id = g.stock_position_id;
         SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
-            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND (id, stock_position_id) <> (x.id, x.stock_position_id);
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
+            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND id <> x.id;
             IF sw_ok IS FALSE THEN
-                DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                DELETE FROM movements WHERE id = x.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
         UPDATE stock_positions SET max_quantity = (SELECT COALESCE(SUM(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) WHERE id = g.stock_position_id;
         SELECT * INTO parent FROM stock_positions WHERE id = g.stock_position_id;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
-            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id) AS movements;
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
+            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id) AS movements;
             IF sw_ok IS FALSE THEN
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
             FOR sw_i IN 1..2 LOOP
                 BEGIN
                     CASE sw_i
-                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
-                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id;
+                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id;
                     END CASE;
                     SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
                     IF sw_ok IS FALSE THEN
@@ -2176,10 +2176,10 @@ BEGIN
                 END;
             END LOOP;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
             FOR sw_i IN 1..12 LOOP
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 EXIT WHEN sw_rows = 0;
                 SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
@@ -2233,7 +2233,7 @@ BEGIN
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
         SELECT * INTO x FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 1;
         CONTINUE WHEN NOT FOUND;
-        DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+        DELETE FROM movements WHERE id = x.id;
         INSERT INTO movements (id, stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE VALUES (x.id, x.stock_position_id, x.kind, x.quantity, x.moved_on, x.reference);
         SET CONSTRAINTS ALL IMMEDIATE;
         RETURN;
@@ -2272,11 +2272,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE movements SET stock_position_id = stock_position_id WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    UPDATE movements SET stock_position_id = stock_position_id WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
@@ -2314,11 +2314,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
-    DELETE FROM movements WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    DELETE FROM movements WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
@@ -2436,10 +2436,10 @@ BEGIN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_ledger_is_append_only_truncate;
     END IF;
     FOR parent IN SELECT * FROM stock_positions ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id, stock_position_id FROM movements AS src WHERE true LIMIT 50 LOOP
-            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id AND stock_position_id = r.stock_position_id;
+        FOR r IN SELECT id FROM movements AS src WHERE true LIMIT 50 LOOP
+            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id;
             IF sw_ok IS FALSE THEN
-                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id AND stock_position_id = r.stock_position_id;
+                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
@@ -2486,10 +2486,10 @@ BEGIN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_ledger_is_append_only_truncate;
     END IF;
     FOR parent IN SELECT * FROM stock_positions ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id, stock_position_id FROM movements AS src WHERE true LIMIT 50 LOOP
-            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id AND stock_position_id = r.stock_position_id;
+        FOR r IN SELECT id FROM movements AS src WHERE true LIMIT 50 LOOP
+            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id;
             IF sw_ok IS TRUE THEN
-                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id AND stock_position_id = r.stock_position_id;
+                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
@@ -2756,7 +2756,7 @@ SELECT col_not_null('movements'::name, 'stock_position_id'::name, 'movements.sto
 SELECT col_not_null('movements'::name, 'kind'::name, 'movements.kind is NOT NULL');
 SELECT col_not_null('movements'::name, 'quantity'::name, 'movements.quantity is NOT NULL');
 SELECT col_not_null('movements'::name, 'moved_on'::name, 'movements.moved_on is NOT NULL');
-SELECT col_is_pk('movements'::name, ARRAY['id'::name, 'stock_position_id'::name], 'primary key pk_movements of movements is (id, stock_position_id)');
+SELECT col_is_pk('movements'::name, ARRAY['id'::name], 'primary key pk_movements of movements is (id)');
 SELECT fk_ok('movements'::name, ARRAY['stock_position_id'::name], 'stock_positions'::name, ARRAY['id'::name], 'foreign key fk_movements_stock_position_id: movements (stock_position_id) references stock_positions (id)');
 SELECT is(pg_temp.sw_has('c', 'movements', 'ck_movements_kind_values'), 'ok', 'check ck_movements_kind_values on movements exists and is validated');
 SELECT is(pg_temp.sw_has('c', 'movements', 'ck_movements_reference_length'), 'ok', 'check ck_movements_reference_length on movements exists and is validated');

@@ -656,7 +656,7 @@ END
 $attempt$
 $sw$),
     '23514 ck_stock_positions_max_quantity_range', implied => true);
-SELECT pg_temp.sw_expect(17, 'primary key pk_movements: refuses a second movements row with an existing id, stock_position_id',
+SELECT pg_temp.sw_expect(17, 'primary key pk_movements: refuses a second movements row with an existing id',
     pg_temp.sw_attempt($sw$
 DO $attempt$
 DECLARE
@@ -737,11 +737,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE (src.stock_position_id IS NOT NULL) LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE (src.stock_position_id IS NOT NULL) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row with stock_position_id set' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE movements SET stock_position_id = (SELECT coalesce(max(id), 0) + 1000 FROM stock_positions) WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    UPDATE movements SET stock_position_id = (SELECT coalesce(max(id), 0) + 1000 FROM stock_positions) WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row with stock_position_id set' USING ERRCODE = 'SWNOD';
@@ -851,7 +851,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -859,9 +859,9 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = '~' WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
-            WHEN 2 THEN UPDATE movements SET kind = '' WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
-            WHEN 3 THEN UPDATE movements SET kind = '~' || kind WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = '~' WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 2 THEN UPDATE movements SET kind = '' WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
+            WHEN 3 THEN UPDATE movements SET kind = '~' || kind WHERE id = b.id RETURNING (kind IN ('receipt', 'shipment', 'adjustment', 'transfer_in', 'transfer_out')) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -922,7 +922,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -930,9 +930,9 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET reference = repeat('x', 41) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
-            WHEN 2 THEN UPDATE movements SET reference = rpad(reference, 41, right(reference, 1)) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
-            WHEN 3 THEN UPDATE movements SET reference = rpad(reference, 41, left(reference, 1)) WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET reference = repeat('x', 41) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 2 THEN UPDATE movements SET reference = rpad(reference, 41, right(reference, 1)) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
+            WHEN 3 THEN UPDATE movements SET reference = rpad(reference, 41, left(reference, 1)) WHERE id = b.id RETURNING (char_length(reference) <= 40) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -993,7 +993,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1001,7 +1001,7 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = 'receipt', quantity = 0 WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = 'receipt', quantity = 0 WHERE id = b.id RETURNING (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -1062,7 +1062,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
@@ -1070,7 +1070,7 @@ BEGIN
         BEGIN
             sw_ok := NULL;
             CASE sw_i
-            WHEN 1 THEN UPDATE movements SET kind = 'shipment', quantity = 0 WHERE id = b.id AND stock_position_id = b.stock_position_id RETURNING (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0)) INTO sw_ok;
+            WHEN 1 THEN UPDATE movements SET kind = 'shipment', quantity = 0 WHERE id = b.id RETURNING (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0)) INTO sw_ok;
             ELSE NULL;
             END CASE;
             IF sw_ok IS FALSE THEN
@@ -2038,31 +2038,31 @@ BEGIN
     FOR g IN SELECT DISTINCT stock_position_id FROM movements WHERE stock_position_id IS NOT NULL ORDER BY stock_position_id LIMIT 200 LOOP
         SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
-            SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND (id, stock_position_id) <> (x.id, x.stock_position_id);
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
+            SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND id <> x.id;
             IF sw_ok IS FALSE THEN
-                DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                DELETE FROM movements WHERE id = x.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
-            SELECT (sum(quantity) >= 0) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id) AS movements;
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
+            SELECT (sum(quantity) >= 0) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id) AS movements;
             IF sw_ok IS FALSE THEN
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
             FOR sw_i IN 1..2 LOOP
                 BEGIN
                     CASE sw_i
-                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
-                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id;
+                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id;
                     END CASE;
                     SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
                     IF sw_ok IS FALSE THEN
@@ -2080,10 +2080,10 @@ BEGIN
                 END;
             END LOOP;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
             FOR sw_i IN 1..12 LOOP
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 EXIT WHEN sw_rows = 0;
                 SELECT (sum(quantity) >= 0) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
@@ -2136,7 +2136,7 @@ BEGIN
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
         SELECT * INTO x FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 1;
         CONTINUE WHEN NOT FOUND;
-        DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+        DELETE FROM movements WHERE id = x.id;
         INSERT INTO movements (id, stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE VALUES (x.id, x.stock_position_id, x.kind, x.quantity, x.moved_on, x.reference);
         SET CONSTRAINTS ALL IMMEDIATE;
         RETURN;
@@ -2183,33 +2183,33 @@ BEGIN
         SELECT * INTO parent FROM stock_positions WHERE id = g.stock_position_id;
         SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
-            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND (id, stock_position_id) <> (x.id, x.stock_position_id);
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 50 LOOP
+            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id AND id <> x.id;
             IF sw_ok IS FALSE THEN
-                DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                DELETE FROM movements WHERE id = x.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
         UPDATE stock_positions SET max_quantity = (SELECT COALESCE(SUM(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) WHERE id = g.stock_position_id;
         SELECT * INTO parent FROM stock_positions WHERE id = g.stock_position_id;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
-            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id) AS movements;
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 50 LOOP
+            SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM (SELECT * FROM movements WHERE stock_position_id = g.stock_position_id UNION ALL SELECT * FROM movements WHERE id = x.id) AS movements;
             IF sw_ok IS FALSE THEN
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 CONTINUE WHEN sw_rows = 0;  -- no copy could be made of this row
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE stock_position_id = g.stock_position_id LIMIT 50 LOOP
             FOR sw_i IN 1..2 LOOP
                 BEGIN
                     CASE sw_i
-                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
-                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id AND stock_position_id = x.stock_position_id;
+                    WHEN 1 THEN UPDATE movements SET quantity = quantity - (SELECT coalesce(sum(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = x.id;
+                    WHEN 2 THEN UPDATE movements SET quantity = quantity + (SELECT coalesce(sum(abs(quantity)), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = x.id;
                     END CASE;
                     SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
                     IF sw_ok IS FALSE THEN
@@ -2227,10 +2227,10 @@ BEGIN
                 END;
             END LOOP;
         END LOOP;
-        FOR x IN SELECT id, stock_position_id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
+        FOR x IN SELECT id FROM movements AS src WHERE true ORDER BY (src.stock_position_id = g.stock_position_id) DESC LIMIT 3 LOOP
             FOR sw_i IN 1..12 LOOP
                 INSERT INTO movements (stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE
-        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id AND src.stock_position_id = x.stock_position_id) LIMIT 1;
+        SELECT g.stock_position_id, src.kind, src.quantity, src.moved_on, src.reference FROM movements AS src WHERE (src.id = x.id) LIMIT 1;
                 GET DIAGNOSTICS sw_rows = ROW_COUNT;
                 EXIT WHEN sw_rows = 0;
                 SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
@@ -2285,7 +2285,7 @@ BEGIN
         CONTINUE WHEN sw_ok IS FALSE;  -- the group breaks the rule already
         SELECT * INTO x FROM movements AS src WHERE stock_position_id = g.stock_position_id AND true LIMIT 1;
         CONTINUE WHEN NOT FOUND;
-        DELETE FROM movements WHERE id = x.id AND stock_position_id = x.stock_position_id;
+        DELETE FROM movements WHERE id = x.id;
         INSERT INTO movements (id, stock_position_id, kind, quantity, moved_on, reference) OVERRIDING SYSTEM VALUE VALUES (x.id, x.stock_position_id, x.kind, x.quantity, x.moved_on, x.reference);
         SET CONSTRAINTS ALL IMMEDIATE;
         RETURN;
@@ -2325,11 +2325,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
-    UPDATE movements SET stock_position_id = stock_position_id WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    UPDATE movements SET stock_position_id = stock_position_id WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
@@ -2368,11 +2368,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = 'movements'::regclass AND tgname = 'trg_movements_no_movement_before_position_opened') THEN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_no_movement_before_position_opened;
     END IF;
-    SELECT src.id, src.stock_position_id INTO b FROM movements AS src WHERE true LIMIT 1;
+    SELECT src.id INTO b FROM movements AS src WHERE true LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
     END IF;
-    DELETE FROM movements WHERE id = b.id AND stock_position_id = b.stock_position_id;
+    DELETE FROM movements WHERE id = b.id;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
         RAISE EXCEPTION 'nothing to try: a movements row' USING ERRCODE = 'SWNOD';
@@ -2493,10 +2493,10 @@ BEGIN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_ledger_is_append_only_truncate;
     END IF;
     FOR parent IN SELECT * FROM stock_positions ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id, stock_position_id FROM movements AS src WHERE true LIMIT 50 LOOP
-            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id AND stock_position_id = r.stock_position_id;
+        FOR r IN SELECT id FROM movements AS src WHERE true LIMIT 50 LOOP
+            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id;
             IF sw_ok IS FALSE THEN
-                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id AND stock_position_id = r.stock_position_id;
+                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
@@ -2544,10 +2544,10 @@ BEGIN
         ALTER TABLE movements DISABLE TRIGGER trg_movements_ledger_is_append_only_truncate;
     END IF;
     FOR parent IN SELECT * FROM stock_positions ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id, stock_position_id FROM movements AS src WHERE true LIMIT 50 LOOP
-            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id AND stock_position_id = r.stock_position_id;
+        FOR r IN SELECT id FROM movements AS src WHERE true LIMIT 50 LOOP
+            SELECT (moved_on >= parent.opened_on) INTO sw_ok FROM movements WHERE id = r.id;
             IF sw_ok IS TRUE THEN
-                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id AND stock_position_id = r.stock_position_id;
+                UPDATE movements SET stock_position_id = parent.id WHERE id = r.id;
                 SET CONSTRAINTS ALL IMMEDIATE;
                 RETURN;
             END IF;
@@ -2822,7 +2822,7 @@ SELECT pg_temp.sw_expect(105, 'movements.stock_position_id is NOT NULL', pg_temp
 SELECT pg_temp.sw_expect(106, 'movements.kind is NOT NULL', pg_temp.sw_has('not null', 'movements', 'kind'), 'ok');
 SELECT pg_temp.sw_expect(107, 'movements.quantity is NOT NULL', pg_temp.sw_has('not null', 'movements', 'quantity'), 'ok');
 SELECT pg_temp.sw_expect(108, 'movements.moved_on is NOT NULL', pg_temp.sw_has('not null', 'movements', 'moved_on'), 'ok');
-SELECT pg_temp.sw_expect(109, 'primary key pk_movements of movements is (id, stock_position_id)', pg_temp.sw_has('p', 'movements', 'pk_movements'), 'ok');
+SELECT pg_temp.sw_expect(109, 'primary key pk_movements of movements is (id)', pg_temp.sw_has('p', 'movements', 'pk_movements'), 'ok');
 SELECT pg_temp.sw_expect(110, 'foreign key fk_movements_stock_position_id: movements (stock_position_id) references stock_positions (id)', pg_temp.sw_has('f', 'movements', 'fk_movements_stock_position_id'), 'ok');
 SELECT pg_temp.sw_expect(111, 'check ck_movements_kind_values on movements exists and is validated', pg_temp.sw_has('c', 'movements', 'ck_movements_kind_values'), 'ok');
 SELECT pg_temp.sw_expect(112, 'check ck_movements_reference_length on movements exists and is validated', pg_temp.sw_has('c', 'movements', 'ck_movements_reference_length'), 'ok');

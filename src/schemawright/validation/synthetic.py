@@ -251,14 +251,16 @@ class _Filler:
         table = plan.table
         # Composite keys first: a `matches` key to (driver_id, vehicle_id) picks a pair that exists,
         # and the single-column keys then agree with it, instead of drawing each column alone.
-        for fk in sorted(table.foreign_keys, key=lambda fk: -len(fk.columns)):
+        ordered = sorted(table.foreign_keys, key=lambda fk: -len(fk.columns))
+        for position, fk in enumerate(ordered):
             self_ref = fk.ref_table == table.name
             parents = own if self_ref else self.pools.get(fk.ref_table, [])
             pairs = list(zip(fk.columns, fk.ref_columns))
             # Columns an earlier FK already set (tenant_id shared by two composite FKs) must agree.
             fixed = [(c, rc) for c, rc in pairs if row.get(c) is not None]
             nullable = all((table.column(c) is None or table.column(c).nullable) for c, _ in pairs if row.get(c) is None)
-            candidates = self._matching(fk.ref_table, parents, fixed, row)
+            candidates = self._reachable(table.name, self._matching(fk.ref_table, parents, fixed, row), pairs,
+                                         ordered[position + 1:], own, row)
             # Self-references make a forest: some roots (NULL), the rest point at earlier rows.
             if not candidates or (self_ref and nullable and rng.random() < 0.25):
                 if nullable:
@@ -268,8 +270,7 @@ class _Filler:
                 if self_ref:
                     return _MissingParent(f"no row yet in {table.name} for the first row to reference "
                                           f"(NOT NULL self-reference {fk.name})")
-                tenant = self.design.security.tenant_column
-                if parents and fixed and {c for c, _ in fixed} == {tenant}:  # another tenant's row may match: retry
+                if parents and fixed:  # set by the tenant or an earlier key: another draw of those may match
                     return f"no {fk.ref_table} row with the same {', '.join(c for c, _ in fixed)} ({fk.name})"
                 return _MissingParent(f"no row in {fk.ref_table} to reference ({fk.name})")
             choice = self._pick(plan, used, row, pairs, candidates, rng, len(own) if attempt == 0 else None)
@@ -277,17 +278,37 @@ class _Filler:
                 row[c] = choice.get(rc)
         return None
 
+    def _reachable(self, table: str, candidates: list[Row], pairs: list[tuple[str, str]],
+                   later: list[m.ForeignKey], own: list[Row], row: Row) -> list[Row]:
+        """The candidates every later key sharing a column can still agree with: a ticket's
+        (performance_id, venue_id) drawn among performances whose venue has a seat, so the
+        (seat_id, venue_id) key finds one.  All of them when none qualifies (the insert is retried)."""
+        kept = candidates
+        for other in later:
+            shared = [(c, rc) for c, rc in pairs if c in other.columns and row.get(c) is None]
+            if not shared:
+                continue
+            parents = own if other.ref_table == table else self.pools.get(other.ref_table, [])
+            ref_of = dict(zip(other.columns, other.ref_columns))
+            index = self._index(other.ref_table, parents, tuple(ref_of[c] for c, _ in shared))
+            kept = [k for k in kept if tuple(k.get(rc) for _, rc in shared) in index]
+        return kept or candidates
+
     def _matching(self, table: str, parents: list[Row], fixed: list[tuple[str, str]], row: Row) -> list[Row]:
         """Parent rows whose referenced columns equal the already fixed values (indexed, so
         large row counts stay linear)."""
         if not fixed:
             return parents
-        columns = tuple(rc for _, rc in fixed)
+        index = self._index(table, parents, tuple(rc for _, rc in fixed))
+        return index.get(tuple(row[c] for c, _ in fixed), [])
+
+    def _index(self, table: str, parents: list[Row], columns: tuple[str, ...]) -> dict[tuple, list[Row]]:
+        """Parent rows by their values of `columns`, extended with the rows inserted since last asked."""
         built, index = self._indexes.get((table, columns), (0, {}))
         for parent in parents[built:]:
             index.setdefault(tuple(parent.get(rc) for rc in columns), []).append(parent)
         self._indexes[(table, columns)] = (len(parents), index)
-        return index.get(tuple(row[c] for c, _ in fixed), [])
+        return index
 
     def _pick(self, plan: _TablePlan, used: dict, row: Row, pairs: list[tuple[str, str]], candidates: list[Row],
               rng: Random, sequential: int | None) -> Row:

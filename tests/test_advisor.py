@@ -318,3 +318,44 @@ def test_time_limit_stops_the_search_and_says_so(shop_url: str) -> None:
     assert "time limit" in stopped.timing.stopped and stopped.chosen == []
     assert "stopped: the advisor's time limit" in stopped.timing.line()
     assert advise(design(), shop_url, whatif="build").timing.stopped == ""
+
+
+def test_a_conjunct_every_or_branch_repeats_makes_a_partial_lookup() -> None:
+    """PostgreSQL moves a conjunct every branch of an OR repeats out of the OR (TPC-H Q19), so
+    it filters every row: a partial index's WHERE, here on the join key the lookup uses."""
+    sql = ("SELECT o.id FROM customers c, orders o WHERE (o.customer_id = c.id AND o.channel = 'web' "
+           "AND c.name = 'a') OR (o.customer_id = c.id AND o.channel = 'web' AND c.name = 'b' AND o.status = 'open')")
+    access = analyse(sql, design())
+    assert access.tables["orders"].constants == ["channel = 'web'"]  # status = 'open' is in one branch only
+    assert access.tables["customers"].constants == []  # the names differ between the branches
+    found = propose(design(), {"q": access})
+    lookup = Candidate("orders", (("customer_id", False),), where="channel = 'web'")
+    assert "partial lookup: join keys, the constant predicate as the index's WHERE" in found.all()[lookup].rules
+
+
+def test_drop_and_refill_finds_a_cheaper_configuration_than_greedy(shop_url: str) -> None:
+    """The cornered case above, searched by the greedy steps alone: the partial index for
+    open_orders (best benefit per byte) leaves no room for orders_of_customer's index.
+    Dropping it and filling the room again ends cheaper."""
+    from schemawright.indexing.select import Search, what_if_session
+
+    pair = design(PATTERNS[0], PATTERNS[2])
+    roomy = advise(pair, shop_url)
+    sizes = {c.patterns[0]: c.size for c in roomy.chosen}
+    budget = sizes["orders_of_customer"] + sizes["open_orders"] // 2
+    with what_if_session(pair, shop_url, whatif="build") as session:
+        state = session.state()
+        search = Search(state, session.engine, session.candidates, budget, 5, state.total(), session.real_size)
+        try:
+            search.run(lambda _s: None)
+            greedy = state.total()
+            assert [h.candidate.where for h in state.chosen] == ["status = 'open'"]  # cornered
+            said: list[str] = []
+            search.drop_and_refill(said.append)
+            assert state.total() < greedy * 0.5, said
+            assert [h.candidate.key_names[0] for h in state.chosen] == ["customer_id"]
+            assert search.used() <= budget
+            assert any(line.startswith("Dropped orders (placed_at) WHERE status = 'open' for") for line in said), said
+        finally:
+            for handle in state.chosen:
+                session.engine.drop(handle)

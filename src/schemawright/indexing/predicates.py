@@ -169,9 +169,14 @@ def analyse(sql: str, design: m.Design, *, sargable_only: bool = False) -> Query
         return node is not None and constant(node) and node.find(exp.Placeholder, exp.Parameter) is None
 
     def implied(node: exp.Expression) -> bool:
-        """Every row the query returns satisfies `node` (it is not one branch of an OR), so
-        it can be a partial index's WHERE."""
-        return node.find_ancestor(exp.Or) is None
+        """Every row the query returns satisfies `node` (it is not one branch of an OR, or every
+        branch of the OR repeats it), so it can be a partial index's WHERE."""
+        parent = node.parent
+        while parent is not None and not isinstance(parent, (exp.Select, exp.Subquery)):
+            if isinstance(parent, exp.Or) and not _in_every_branch(node, parent):
+                return False
+            parent = parent.parent
+        return True
 
     statement = {exp.Select: "select", exp.Insert: "insert", exp.Update: "update", exp.Delete: "delete"}
     kind_name = next((v for k, v in statement.items() if isinstance(tree, k)), "other")
@@ -296,6 +301,22 @@ def analyse(sql: str, design: m.Design, *, sargable_only: bool = False) -> Query
         use.range = [k for k in use.range if k not in use.equality]
         use.prefix = [k for k in use.prefix if k not in use.equality]
     return result
+
+
+def _in_every_branch(node: exp.Expression, either: exp.Or) -> bool:
+    """`node` is a conjunct of every branch of `either`: PostgreSQL moves such a common
+    conjunct out of the OR before planning (prepqual.c), so it filters every row (TPC-H Q19
+    repeats l_shipinstruct = 'DELIVER IN PERSON' in its three branches)."""
+    text = node.sql(dialect="postgres")
+    return all(text in {c.sql(dialect="postgres") for c in _split(branch, exp.And)} for branch in _split(either, exp.Or))
+
+
+def _split(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
+    """The operands of a chain of `kind` (AND or OR), parentheses removed."""
+    node = node.unnest()
+    if isinstance(node, kind):
+        return _split(node.this, kind) + _split(node.expression, kind)
+    return [node]
 
 
 def _flipped(node: exp.Expression) -> exp.Expression:

@@ -15,8 +15,10 @@
 5. improves the result: drops every chosen index whose removal does not raise the workload
    cost (an index made redundant by a later, wider one); then a local search replaces a chosen
    index by another candidate of its table when that saves more and fits, and fills the freed
-   room greedily again; with HypoPG, builds the chosen indexes for real where allowed, so the
-   storage budget is checked against real sizes.
+   room greedily again; then drop-and-refill drops each chosen index in turn and fills the
+   room greedily without it, keeping what ends cheaper (bounded by REFILL_SHARE); with HypoPG,
+   builds the chosen indexes for real where allowed, so the storage budget is checked against
+   real sizes.
 
 Bounded time: a greedy step costs its moves best bound first, the bound being the benefit per
 byte a move had when last costed (adding indexes rarely makes another more useful: the lazy
@@ -44,6 +46,7 @@ Budgets (defaults):
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +92,7 @@ MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per r
 MIN_GAIN = 0.001
 MAX_STEPS = 50
 MAX_SWAP_ROUNDS = 10
+REFILL_SHARE = 2.0  # drop_and_refill's what-if costings, at most this times the search's before it
 # The advisor's own time: past this the search keeps what it has chosen and stops (a user waits
 # for it; issue 13 asks for under 10 minutes for about 100 queries).  `max_seconds` of advise.
 MAX_SECONDS = 540.0
@@ -496,6 +500,7 @@ def advise_in(session: Session, budget_bytes: int | None = None, *, max_index_wr
             search.adopt(plain_chosen)
             say("The start from single keys (Extend's moves) was cheaper; continuing from it")
         search.local_search(say)
+        search.drop_and_refill(say)
         search.drop_unused({n: workload.cost(n) for n in state.weights})
         if engine.kind == "hypopg" and builder is not None:
             search.real_sizes(builder)
@@ -783,6 +788,72 @@ class Search:
             self.run(say)
             self.prune()
 
+    def drop_and_refill(self, say: Progress) -> None:
+        """Greedy steps only add, and local_search swaps one index for one: neither finds that
+        without one chosen index another of its table pays to grow (TPC-H's customer (c_custkey)
+        grown by c_nationkey and the phone prefix replaces (c_nationkey)), or that its room buys
+        more as indexes on other tables.  Drop each chosen index in turn, weakest benefit per
+        byte first, fill the room greedily without it, and keep the result when the workload
+        ends cheaper; another pass while one does.  Bounded: these trials may cost at most
+        REFILL_SHARE times the what-if costings of the search before them (a count, so the
+        advice does not depend on the machine's speed)."""
+        limit = self.state.evaluations * (1 + REFILL_SHARE)
+        for _round in range(MAX_SWAP_ROUNDS):
+            improved = False
+            weakest = sorted(self.state.chosen, key=lambda h: (self.benefits.get(h.candidate, 0.0) / max(h.size, 1),
+                                                                h.candidate.label()))
+            for handle in weakest:
+                if self.out_of_time() or self.state.evaluations > limit:
+                    return
+                if handle not in self.state.chosen:  # an earlier refill of this pass replaced it
+                    continue
+                current = self.state.total()
+                saved = self._snapshot()
+                self._remove(handle)
+                self.removed[handle.candidate] = "dropped to refill"  # the refill must not take it back
+                self.run(say)
+                self.prune()
+                if self.state.total() < current - 1e-9 * abs(current):
+                    added = sorted(c.label() for c in {h.candidate for h in self.state.chosen} - saved.chosen)
+                    self.removed[handle.candidate] = f"its room saves more as {', '.join(added) or 'nothing'}"
+                    say(f"Dropped {handle.candidate.label()} for {', '.join(added) or 'nothing'}")
+                    improved = True
+                else:
+                    self._rollback(saved)
+            if not improved:
+                return
+
+    def _remove(self, handle: Handle) -> None:
+        self.engine.drop(handle)
+        others = [h for h in self.state.chosen if h is not handle]
+        _total, fresh = self.state.trial(handle.candidate.table, others, relevant=(handle.candidate,))
+        self.state.chosen = others
+        self.state.costs.update(fresh)
+        # The lazy bounds assume indexes are only added: without this one, a move on its table
+        # it made useless (growing another index of the table by its key) may pay again.
+        table = handle.candidate.table
+        self.bounds = {move: bound for move, bound in self.bounds.items() if move[0].table != table}
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(list(self.state.chosen), {h.candidate for h in self.state.chosen}, dict(self.state.costs),
+                         dict(self.removed), dict(self.benefits), dict(self.blocked), dict(self.last_benefit),
+                         copy.deepcopy(self.proposals), dict(self.bounds))
+
+    def _rollback(self, saved: _Snapshot) -> None:
+        """Back to `saved`'s configuration: what-if indexes added since dropped, dropped ones made again."""
+        live = {h.candidate: h for h in self.state.chosen}
+        for cand, handle in live.items():
+            if cand not in saved.chosen:
+                self.engine.drop(handle)
+        for handle in saved.handles:
+            if handle.candidate in live:  # the same index (prune may have made it again: take its name)
+                handle.ident, handle.owner = live[handle.candidate].ident, live[handle.candidate].owner
+            else:
+                self._restore(handle)
+        self.state.chosen, self.state.costs = list(saved.handles), saved.costs
+        self.removed, self.benefits, self.blocked = saved.removed, saved.benefits, saved.blocked
+        self.last_benefit, self.proposals, self.bounds = saved.last_benefit, saved.proposals, saved.bounds
+
     def adopt(self, chosen: list[tuple[Candidate, int, str, float]]) -> None:
         """Replace the chosen indexes by another search's (candidate, size, size source, benefit)."""
         kept = {c for c, _, _, _ in chosen}
@@ -945,6 +1016,21 @@ class Search:
         for cand, owner in self.candidates.existing:
             out.append(Rejected(cand, f"already served by existing index {owner}"))
         return out
+
+
+@dataclass
+class _Snapshot:
+    """A search's configuration and bookkeeping, to return to after a trial (drop_and_refill)."""
+
+    handles: list[Handle]
+    chosen: set[Candidate]
+    costs: dict[str, Costed]
+    removed: dict[Candidate, str]
+    benefits: dict[Candidate, float]
+    blocked: dict[Candidate, str]
+    last_benefit: dict[Candidate, float]
+    proposals: dict[Candidate, Proposal]
+    bounds: dict[tuple, float]
 
 
 def _indexed_columns(design: m.Design) -> dict[str, list[set[str]]]:

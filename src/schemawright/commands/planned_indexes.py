@@ -76,7 +76,9 @@ def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int
 
 
 def _planned(design: m.Design, database_url: str | None) -> PlannerRun:
-    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+    # Off when stderr is not a terminal: a transient bar still leaves an empty line in piped output.
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
         task = bar.add_task("index planner")
         return plan_indexes(design, database_url, say=lambda text: bar.update(task, description=text))
 

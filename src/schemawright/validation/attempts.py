@@ -392,6 +392,21 @@ class _Facts:
         base = parse(col.sql_type).base if col and col.sql_type else ""
         return "interval '1 day'" if base in ("timestamp", "timestamptz") else "1"
 
+    def kept_free(self, fk: m.ForeignKey, parent: str) -> list[str]:
+        """Conditions on a row `src` moved to the parent row `parent` through `fk`: no other row
+        holds the values the move gives each unique key containing the key's columns."""
+        out = []
+        moved = dict(zip(fk.columns, fk.ref_columns))
+        for _, columns, partial in self.unique_keys():
+            if not set(moved) & set(columns):
+                continue
+            same = [f"y.{q(c)} = {parent}.{q(moved[c])}" if c in moved else f"y.{q(c)} = src.{q(c)}" for c in columns]
+            if partial:
+                same.append(f"({qualified(partial, 'y') or 'true'})")
+            other = " AND ".join(f"y.{_col(k)} = src.{_col(k)}" for k in self.key)
+            out.append(f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {' AND '.join(same)} AND NOT ({other}))")
+        return out
+
     def unreferenced(self, columns: set[str]) -> list[str]:
         """Conditions: no row of another table references this row through any of `columns`
         (changing them would make that foreign key refuse first)."""
@@ -1061,6 +1076,9 @@ class _Facts:
                  and f.ref_table == fk.ref_table and set(fk.columns) < set(f.columns)
                  for c, r in zip(f.columns, f.ref_columns) if c not in fk.columns]
         rows = _all([rows] + agree) if agree else rows
+        # Nor may the moved row repeat a unique key holding the parent column under its new parent
+        # (a ticket moved onto a performance where its seat is sold already).
+        rows = _all([rows] + self.kept_free(fk, "parent")) if self.kept_free(fk, "parent") else rows
 
         def search(want: str, action: str) -> str:
             return (f"    FOR parent IN SELECT * FROM {q(fk.ref_table)} ORDER BY 1 LIMIT {ROWS_TRIED} LOOP\n"

@@ -33,6 +33,7 @@ from schemawright.validation.values import generate, parse_type, profile
 RUNS = 20
 LIMIT_VALUE = "10"
 MAX_BINDINGS = 4  # sampled values first, then freshly generated ones
+PARENTS_TRIED = 50  # first parents an inserted row's composite keys are tried from
 
 
 def p95(samples: list[float]) -> float:
@@ -76,6 +77,8 @@ class Binder:
         self.rng = Random(seed)
         self.anchored: dict[str, str | None] = {}
         self.parents: dict[str, str | None] = {}
+        self.no_free_key: str | None = None  # why no inserted row could leave the unique keys free
+        self.kept_free: dict[str, None] = {}  # the unique keys an inserted row's parents are chosen to leave free
 
     def values(self, names: tuple[str, ...], types: list[str], usage: dict[str, Use], attempt: int) -> list[str | None]:
         self.anchored = {}
@@ -126,7 +129,6 @@ class Binder:
         Each attempt takes the next such parent, so a refused row is not tried again."""
         inserted = {(u.table, u.column): n for n, u in usage.items()
                     if u.role == "insert" and u.table and u.column and n in names}
-        found: dict[str, str | None] = {}
         keys = []
         for table in self.design.tables:
             for fk in table.foreign_keys:
@@ -137,26 +139,77 @@ class Binder:
                           and r.columns == fk.columns and table_of(self.design, r.entity) is table and r.expression]
                 if len(params) >= 2 or checks:
                     keys.append((not checks, len(params), fk, params, checks, table))
-        for _, _, fk, params, checks, table in sorted(keys, key=lambda k: (k[0], k[1])):
+        keys = sorted(keys, key=lambda k: (k[0], k[1]))
+        # A first parent whose later keys find rows that agree (an on-sale performance whose venue
+        # has a seat still free for it), searched from the attempt's own start.
+        first, _ = self._parent_chain(keys, inserted, int(attempt))
+        for start in range(int(attempt), int(attempt) + PARENTS_TRIED):
+            found, complete = self._parent_chain(keys, inserted, start)
+            if complete:
+                return found
+        if self._parent_chain(keys, inserted, int(attempt), keep_free=False)[1]:
+            tables = ", ".join(dict.fromkeys(k[5].name for k in keys))
+            self.no_free_key = (f"every {tables} row it could write repeats {' or '.join(self.kept_free)} of a row "
+                                f"already there ({PARENTS_TRIED} parents tried): the synthetic rows leave no key free")
+        return first
+
+    def _parent_chain(self, keys: list, inserted: dict, start: int,
+                      keep_free: bool = True) -> tuple[dict[str, str | None], bool]:
+        """The parents of `keys` in turn, each agreeing with those before (and leaving the row's
+        unique keys free); the first key nothing chosen decides takes its `start`-th row.  False
+        when a key found no row that agrees."""
+        found: dict[str, str | None] = {}
+        complete = True
+        for _, _, fk, params, checks, table in keys:
             alias = "sw_parent_row"
             conditions = [f"{alias}.{quote_ident(r)} = {quote_literal(found[n])}"  # type: ignore[arg-type]
                           for n, r in zip(params, fk.ref_columns) if found.get(n) is not None]
+            # The next parent each attempt where nothing chosen already decides it; where something
+            # does (a performance's venue), the first that agrees, or none would be left.
+            offset = 0 if conditions else start
             for check in checks:
                 text = qualified(check, "sw_written_row", alias)
                 if text and "sw_written_row." not in text:  # only what the parent alone decides
                     conditions.append(f"({text}) IS TRUE")
+            conditions += self._keys_left_free(table, fk, params, found, inserted, alias) if keep_free else []
             columns = ", ".join(f"{alias}.{quote_ident(c)}::text" for c in fk.ref_columns)
             order = ", ".join(f"{alias}.{quote_ident(c)}" for c in fk.ref_columns)
             where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             try:
                 rows = self.db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} AS {alias}{where} "
-                                     f"ORDER BY {order} LIMIT 1 OFFSET {int(attempt)}")
+                                     f"ORDER BY {order} LIMIT 1 OFFSET {offset}")
             except DatabaseError:
                 continue
-            if rows:
-                found.update(zip(params, rows[0]))  # type: ignore[arg-type]
-                found.update(self._agreeing(table, fk, params, rows[0], checks, inserted))
-        return found
+            if not rows:
+                complete = False
+                continue
+            found.update(zip(params, rows[0]))  # type: ignore[arg-type]
+            found.update(self._agreeing(table, fk, params, rows[0], checks, inserted))
+        return found, complete
+
+    def _keys_left_free(self, table: m.Table, fk: m.ForeignKey, params: list, found: dict[str, str | None],
+                        inserted: dict, alias: str) -> list[str]:
+        """Conditions on the parent row `alias`: the inserted row does not repeat a unique key
+        (partial ones too) that this key completes with values chosen already (a seat not yet
+        sold for the chosen performance)."""
+        out = []
+        mine = dict(zip(params, fk.ref_columns))
+        keys = [(u.name, u.columns, None) for u in table.uniques]
+        keys += [(i.name, tuple(c.expression for c in i.columns), i.where) for i in self.design.indexes_on(table.name)
+                 if i.unique]
+        for name, key, where in keys:
+            names = [inserted.get((table.name, c)) for c in key]
+            if not all(names) or not set(names) & set(mine) or \
+                    not all(n in mine or found.get(n) is not None for n in names):
+                continue
+            same = [f"y.{quote_ident(c)} = " + (f"{alias}.{quote_ident(mine[n])}" if n in mine
+                                                 else quote_literal(found[n]))  # type: ignore[arg-type]
+                    for c, n in zip(key, names)]
+            if where:  # a partial key: only the rows it covers hold it (a voided ticket frees its seat)
+                same.append(f"({qualified(where, 'y') or 'true'})")
+            out.append(f"NOT EXISTS (SELECT 1 FROM {quote_ident(table.name)} AS y WHERE {' AND '.join(same)})")
+            self.kept_free.setdefault(name)
+        return out
 
     def _agreeing(self, table: m.Table, fk: m.ForeignKey, params: list, parent_key: tuple, checks: list[str],
                   inserted: dict) -> dict[str, str | None]:
@@ -341,6 +394,10 @@ def run_pattern(
                 error=f"p95 {measured:.2f} ms exceeds the {target:g} ms target; {plan}" if slow and not empty else
                 f"p95 {measured:.2f} ms on nothing: {empty}" if empty else None,
             )
+        if binder.no_free_key and error is not None and error.is_integrity_error:
+            # The data's fault, not the design's: tiny synthetic tables can take every key a row may hold.
+            return PatternResult(pattern.name, pattern.kind, NOT_MEASURED, target_ms=pattern.latency_p95_ms,
+                                 params=params, error=binder.no_free_key)
         return failed(f"fails with every value tried: {error}", params)
     finally:
         db.execute(f"DEALLOCATE {statement}")

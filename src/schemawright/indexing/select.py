@@ -90,6 +90,7 @@ MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "brin": 0.2}  # per r
 # holds no index that buys next to nothing.  `min_gain` of advise; 0 = any saving, Extend's
 # stopping rule (the TPC-H benchmark compares both that way).
 MIN_GAIN = 0.001
+PATTERN_DROP = 0.5  # a move under MIN_GAIN still counts if it halves one pattern's cost (Search.run)
 MAX_STEPS = 50
 MAX_SWAP_ROUNDS = 10
 REFILL_SHARE = 2.0  # drop_and_refill's what-if costings, at most this times the search's before it
@@ -604,6 +605,7 @@ class Search:
         self.removed: dict[Candidate, str] = {}
         self.benefits: dict[Candidate, float] = {}
         self.cache: dict[tuple, tuple[float, int, str]] = {}  # (move, table signature) -> benefit, size, source
+        self.drops: dict[tuple, float] = {}  # same key -> the most one pattern's cost fell, as a share
         self.bounds: dict[tuple, float] = {}  # (candidate, extended candidate) -> benefit when last costed
         self.pruned = 0
         self.deadline: float | None = None  # perf_counter time after which the search stops
@@ -645,9 +647,12 @@ class Search:
             size, source = self.state.sizes[cand]
             current = self.state.total()
             probe = Handle(cand, "", size, source)  # for the maintenance term only
-            total, _ = self.state.trial(cand.table, others + [probe], [h.candidate for h in others] + [cand], live,
+            total, fresh = self.state.trial(cand.table, others + [probe], [h.candidate for h in others] + [cand], live,
                                         (cand,) if replaces is None else (cand, replaces.candidate))
             result = (current - total, size, source)
+            # The most one pattern's cost falls, as a share of it (the threshold's second test in run()).
+            self.drops[key] = max((1 - c.cost / self.state.costs[n].cost for n, c in fresh.items()
+                                   if self.state.costs[n].cost > 0), default=0.0)
         except Unsupported as error:
             self.unsupported[cand] = str(error)
             return None
@@ -716,6 +721,10 @@ class Search:
             if self.out_of_time():
                 return
             threshold = self.min_gain * self.base
+            # A move below it still counts when it saves that share of the cost left and cuts one pattern's
+            # cost at least in half: once the index of a pattern that dominated the workload is chosen, a
+            # pattern 20 times rarer is still worth its index (not a plan that barely changes).
+            left = self.min_gain * self.state.total()
             best: Move | None = None
             best_ratio = 0.0
             options = self.options()
@@ -737,7 +746,8 @@ class Search:
                     self.first_benefit.setdefault(cand, benefit)
                     self.last_benefit[cand] = benefit
                 move = Move(cand, replaces, benefit, size - (replaces.size if replaces else 0), size, source)
-                if move.benefit <= threshold:
+                drop = self.drops.get((cand, replaces.candidate if replaces else None, self.signature(cand.table)), 0.0)
+                if move.benefit <= threshold and not (move.benefit > left and drop >= PATTERN_DROP):
                     continue
                 if self.used() + move.added > self.budget and move.source == "hypopg estimate":
                     self.resize(move)  # HypoPG over-estimates: a real build may fit
@@ -1004,7 +1014,8 @@ class Search:
             elif self.first_benefit.get(cand, 0) <= threshold:
                 gain = self.first_benefit.get(cand, 0.0)
                 reason = ("the planner does not use it: no access pattern gets cheaper" if gain <= 1e-9 else
-                          f"too little gain: workload cost {gain:.2f} lower, under the {self.min_gain:.1%} threshold")
+                          f"too little gain: workload cost {gain:.2f} lower, under the {self.min_gain:.1%} threshold "
+                          f"(and no pattern's cost halved)")
             elif self.last_benefit.get(cand, 0) < 0 and self.state.maintenance([Handle(cand, "", 0, "")]) > 0:
                 reason = (f"its upkeep on the write patterns costs more than it saves once the chosen indexes serve "
                           f"its patterns (gain fell from {self.first_benefit[cand]:.1f} to "

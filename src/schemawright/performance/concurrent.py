@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
@@ -204,11 +205,14 @@ def _draw(db: Database, design: m.Design, r: _Ready, count: int, enums: dict[str
 
 def distinct_keys(design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
                   bindings: list[list[str | None]], start: int = 0) -> list[list[str | None]]:
-    """The parameter sets with a distinct value in each run for every text parameter inserted into
-    a column of a key (`order_number`): single-pattern timing rolls each run back, so one value
-    serves every run, but the load commits, and the second run would break the key.  (Integer
-    key columns already continue after the table's largest value, performance/draws.py.)
-    Runs are numbered from `start`, so a later draw does not repeat an earlier one's values."""
+    """The parameter sets with a distinct value in each run for every text or timestamp parameter
+    inserted into a column of a key (`order_number`, `(sensor_id, recorded_at)`): single-pattern
+    timing rolls each run back, so one value serves every run, but the load commits, and the
+    second run would break the key (or, with ON CONFLICT DO NOTHING, write nothing).  A text
+    value ends in the run's number, a timestamp moves by as many microseconds (the same
+    partition).  (Integer key columns already continue after the table's largest value,
+    performance/draws.py.)  Runs are numbered from `start`, so a later draw does not repeat an
+    earlier one's values."""
     keyed = []
     for position, name in enumerate(names):
         use = usage.get(name)
@@ -218,17 +222,28 @@ def distinct_keys(design: m.Design, usage: dict[str, Use], names: tuple[str, ...
             continue
         keys = ([table.primary_key.columns] if table.primary_key else []) + [u.columns for u in table.uniques]
         referencing = {c for fk in table.foreign_keys for c in fk.columns}
-        text_like = any(word in column.sql_type.lower() for word in ("char", "text"))
-        if text_like and column.name not in referencing and any(column.name in key for key in keys):
-            keyed.append((position, _max_length(column.sql_type)))
-    for position, limit in keyed:
+        sql_type = column.sql_type.lower()
+        kind = "timestamp" if "timestamp" in sql_type else "text" if "char" in sql_type or "text" in sql_type else ""
+        if kind and column.name not in referencing and any(column.name in key for key in keys):
+            keyed.append((position, kind, _max_length(sql_type)))
+    for position, kind, limit in keyed:
         values = [b[position] for b in bindings]
         if len(set(values)) == len(values):
             continue
         for number, binding in enumerate(bindings):
-            if binding[position] is not None:
-                binding[position] = _numbered(binding[position], f"-{start + number}", limit)  # type: ignore[arg-type]
+            value = binding[position]
+            if value is not None:
+                binding[position] = _later(value, start + number) if kind == "timestamp" else \
+                    _numbered(value, f"-{start + number}", limit)
     return bindings
+
+
+def _later(value: str, microseconds: int) -> str:
+    try:
+        moved = datetime.fromisoformat(value) + timedelta(microseconds=microseconds)
+    except ValueError:  # 'infinity', or a form Python does not read: keep it
+        return value
+    return moved.isoformat(sep=" ")
 
 
 def _max_length(sql_type: str) -> int | None:

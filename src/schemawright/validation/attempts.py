@@ -269,6 +269,14 @@ class _Facts:
         """(column, value): a foreign key column of the unique key `columns` set to a parent row
         that agrees with the row's other composite keys and leaves the key free, so a copy of a
         row does not repeat it (a ticket copied onto another free seat of the same venue)."""
+        found = self.free_references(columns, partial, keep, overrides, spread)
+        return found[0] if found else None
+
+    def free_references(self, columns: tuple[str, ...], partial: str | None, keep: tuple[str, ...],
+                        overrides: dict[str, str] | None = None, spread: bool = False) -> list[tuple[str, str]]:
+        """free_reference's (column, value) for each foreign key column of the key that may move,
+        the preferred first; each moves that column alone."""
+        out: list[tuple[str, str]] = []
         # A column that determines values kept on purpose in the row (product_id -> unit) stays:
         # a copy moved to another product would carry a unit that product's rows disagree with.
         kept = {c for r in self.rules if r.kind == "depends" and r.denormalized for c in r.columns}
@@ -290,9 +298,9 @@ class _Facts:
             free = [f"NOT EXISTS (SELECT 1 FROM {self.name} AS y WHERE {taken})"]
             # spread: two sessions take different free rows, each the same one every time it asks
             order = f"md5(z.{q(ref)}::text || pg_backend_pid()::text)" if spread else "1"
-            return column, (f"(SELECT z.{q(ref)} FROM {q(fk.ref_table)} AS z WHERE {_all(agree + free)} "
-                            f"ORDER BY {order} LIMIT 1)")
-        return None
+            out.append((column, f"(SELECT z.{q(ref)} FROM {q(fk.ref_table)} AS z WHERE {_all(agree + free)} "
+                                f"ORDER BY {order} LIMIT 1)"))
+        return out
 
     def clone(self, where: list[str], overrides: dict[str, str], keep_key: bool = False,
               skip: tuple[str, ...] = (), keep: tuple[str, ...] = (), spread: bool = False,
@@ -330,12 +338,19 @@ class _Facts:
             held = tuple(c for n, cols, _ in keys if own and n in skip for c in cols)
             changeable = [c for c in columns if c not in fk_columns and c not in overrides and c not in held
                           and self.fresh(self.table.column(c)) is not None]  # type: ignore[arg-type]
-            free = None if changeable else self.free_reference(columns, partial, keep + tuple(overrides) + held,
+            moves = [] if changeable else self.free_references(columns, partial, keep + tuple(overrides) + held,
                                                                overrides, spread or own)
+            free = moves[0] if moves else None
             if changeable and own:
                 values[changeable[0]] = self.fresh(self.table.column(changeable[0]), spread=True)  # type: ignore[arg-type,assignment]
             elif changeable:
                 values.update(self.fresh_with_tied(changeable[0], overrides))
+            elif len(moves) > 1:  # the first column moved if it can be, else the second (a ticket onto
+                # another seat of the venue, else onto another performance there its seat is free for)
+                (first, one), (second, other) = moves[:2]
+                values[first] = f"coalesce({one}, src.{q(first)})"
+                values[second] = f"(CASE WHEN {one} IS NULL THEN {other} ELSE src.{q(second)} END)"
+                where = where + [f"({one} IS NOT NULL OR {other} IS NOT NULL)"]
             elif free:
                 values[free[0]] = free[1]
                 where = where + [f"{free[1]} IS NOT NULL"]
@@ -826,10 +841,19 @@ class _Facts:
         if rule.initial:
             later = [s for s in states if s not in rule.initial]
             if later:
-                insert = self.clone([], {column.name: f"{quote_literal(later[0])}::{sql_type}"})
+                state = {column.name: f"{quote_literal(later[0])}::{sql_type}"}
+                insert = self.clone([], state)
+                # Where every key a copy could take is held (each seat of the venue sold), a copy that
+                # repeats them: the rule's BEFORE INSERT trigger refuses it before any key is checked.
+                again = self.clone([], state, skip=tuple(n for n, _, _ in self.unique_keys()))
                 if insert:
+                    body = _touched(insert, f"a {self.table.name} row to copy")
+                    if again and again != insert:
+                        body = (f"    {insert};\n    GET DIAGNOSTICS sw_rows = ROW_COUNT;\n    IF sw_rows = 0 THEN\n"
+                                + _touched(again, f"a {self.table.name} row to copy").replace("\n    ", "\n        ")
+                                .replace("    ", "        ", 1) + "    END IF;\n")
                     yield Attempt(subject, self.table.name, f"a new row starting in {column.name} {later[0]}",
-                                  _do(_touched(insert, f"a {self.table.name} row to copy")), "23514", rule.name)
+                                  _do(body), "23514", rule.name)
         pairs = ", ".join(f"({quote_literal(a)}, {quote_literal(b)})" for a, b in rule.transitions)
         filters = "true"
         body = (f"    FOR sw_pair IN SELECT * FROM (VALUES {pairs}) AS v (old_state, new_state) LOOP\n"
@@ -899,6 +923,31 @@ class _Facts:
                 f"                        IF sw_constraint = {quote_literal(rule.name)} THEN\n"
                 "                            RAISE;\n                        END IF;\n                END;\n"
                 "            END LOOP;\n        END LOOP;\n")
+
+    def _parent_changed(self, rule: m.Rule, check: str, match: str) -> str:
+        """Last, where no row could be added (every seat of the group's venue sold already): the
+        parent's bound moved one past the group's own value (a capacity one below the tickets
+        sold).  A move another constraint refuses (capacity >= 1) is undone and the other tried."""
+        found = self._limit(rule, check)
+        if found is None:
+            return ""
+        parent, column, value, where = found
+        own = f"(SELECT {value} FROM {self.name} WHERE {match})"
+        whens = "\n".join(f"                    WHEN {i + 1} THEN UPDATE {q(parent.name)} SET {q(column)} = {own} "
+                          f"{step} WHERE {where};" for i, step in enumerate(("- 1", "+ 1")))
+        return ("        FOR sw_i IN 1..2 LOOP\n            BEGIN\n"
+                f"                CASE sw_i\n{whens}\n                END CASE;\n"
+                f"                SELECT * INTO parent FROM {q(parent.name)} WHERE {where};\n"
+                f"                SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
+                "                IF sw_ok IS FALSE THEN\n                    SET CONSTRAINTS ALL IMMEDIATE;\n"
+                "                    RETURN;  -- the database let it through\n                END IF;\n"
+                f"                RAISE EXCEPTION 'not a violation' USING ERRCODE = '{_NEXT}';\n"
+                f"            EXCEPTION\n                WHEN SQLSTATE '{_NEXT}' THEN NULL;\n"
+                "                WHEN OTHERS THEN\n"
+                "                    GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME;\n"
+                f"                    IF sw_constraint = {quote_literal(rule.name)} THEN\n"
+                "                        RAISE;\n                    END IF;\n            END;\n"
+                "        END LOOP;\n")
 
     def _two_at_once(self, rule: m.Rule, declare: str, check: str, load_parent: str, match: str,
                      into_group: dict[str, str], own_first: str, copyable: str) -> Attempt | None:
@@ -1039,10 +1088,12 @@ class _Facts:
                     f"                SELECT ({check}) INTO sw_ok FROM {self.name} WHERE {match};\n"
                     "                IF sw_ok IS FALSE THEN\n                    SET CONSTRAINTS ALL IMMEDIATE;\n"
                     "                    RETURN;\n                END IF;\n            END LOOP;\n        END LOOP;\n")
-        body = loop + deletion + unmatch + addition + self._changed(rule, check, match) + fill + "    END LOOP;\n    " + _nothing(
-            f"a {self.table.name} group that one row more or less would break") + "\n"
+        limit = self._limit(rule, check)
+        body = (loop + deletion + unmatch + addition + self._changed(rule, check, match) + fill
+                + self._parent_changed(rule, check, match) + "    END LOOP;\n    "
+                + _nothing(f"a {self.table.name} group that one row more or less would break") + "\n")
         yield Attempt(subject, self.table.name, f"a {', '.join(rule.columns)} group left breaking {check}",
-                      _do(body, declare), "23514", rule.name)
+                      _do(body, declare), "23514", rule.name, touches=(limit[0].name,) if limit else ())
         if rule.kind == "aggregate":
             # Valid: a row of a valid group deleted, then inserted again by a later statement.  The
             # group may break in between (a journal entry one line short); only the end counts.

@@ -1757,6 +1757,28 @@ BEGIN
                 END IF;
             END LOOP;
         END LOOP;
+        FOR sw_i IN 1..2 LOOP
+            BEGIN
+                CASE sw_i
+                    WHEN 1 THEN UPDATE performances SET capacity = (SELECT COUNT(*) FILTER(WHERE status <> 'voided') FROM tickets WHERE performance_id = g.performance_id) - 1 WHERE id = g.performance_id;
+                    WHEN 2 THEN UPDATE performances SET capacity = (SELECT COUNT(*) FILTER(WHERE status <> 'voided') FROM tickets WHERE performance_id = g.performance_id) + 1 WHERE id = g.performance_id;
+                END CASE;
+                SELECT * INTO parent FROM performances WHERE id = g.performance_id;
+                SELECT (count(*) FILTER (WHERE status <> 'voided') <= parent.capacity) INTO sw_ok FROM tickets WHERE performance_id = g.performance_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;  -- the database let it through
+                END IF;
+                RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+            EXCEPTION
+                WHEN SQLSTATE 'SWNXT' THEN NULL;
+                WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME;
+                    IF sw_constraint = 'no_overselling' THEN
+                        RAISE;
+                    END IF;
+            END;
+        END LOOP;
     END LOOP;
     RAISE EXCEPTION 'nothing to try: a tickets group that one row more or less would break' USING ERRCODE = 'SWNOD';
     SET CONSTRAINTS ALL IMMEDIATE;
@@ -1829,7 +1851,7 @@ BEGIN
         ALTER TABLE tickets DISABLE TRIGGER trg_tickets_scanned_tickets_are_final;
     END IF;
     FOR parent IN SELECT * FROM performances ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id FROM tickets AS src WHERE (true) AND (src.venue_id = parent.venue_id) LIMIT 50 LOOP
+        FOR r IN SELECT id FROM tickets AS src WHERE ((true) AND (src.venue_id = parent.venue_id)) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.performance_id = parent.id AND y.seat_id = src.seat_id AND (y.status <> 'voided') AND NOT (y.id = src.id))) LIMIT 50 LOOP
             SELECT (parent.status = 'on_sale') INTO sw_ok FROM tickets WHERE id = r.id;
             IF sw_ok IS FALSE THEN
                 UPDATE tickets SET performance_id = parent.id WHERE id = r.id;
@@ -1870,7 +1892,7 @@ BEGIN
         ALTER TABLE tickets DISABLE TRIGGER trg_tickets_scanned_tickets_are_final;
     END IF;
     FOR parent IN SELECT * FROM performances ORDER BY 1 LIMIT 50 LOOP
-        FOR r IN SELECT id FROM tickets AS src WHERE (true) AND (src.venue_id = parent.venue_id) LIMIT 50 LOOP
+        FOR r IN SELECT id FROM tickets AS src WHERE ((true) AND (src.venue_id = parent.venue_id)) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.performance_id = parent.id AND y.seat_id = src.seat_id AND (y.status <> 'voided') AND NOT (y.id = src.id))) LIMIT 50 LOOP
             SELECT (parent.status = 'on_sale') INTO sw_ok FROM tickets WHERE id = r.id;
             IF sw_ok IS TRUE THEN
                 UPDATE tickets SET performance_id = parent.id WHERE id = r.id;
@@ -2016,10 +2038,15 @@ BEGIN
         ALTER TABLE tickets DISABLE TRIGGER trg_tickets_scanned_tickets_are_final;
     END IF;
     INSERT INTO tickets (performance_id, ticket_order_id, seat_id, venue_id, price, status, scanned_at) OVERRIDING SYSTEM VALUE
-        SELECT src.performance_id, src.ticket_order_id, (SELECT z.id FROM seats AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.seat_id = z.id AND y.performance_id = src.performance_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1), src.venue_id, src.price, 'issued'::text, src.scanned_at FROM tickets AS src WHERE ((SELECT z.id FROM seats AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.seat_id = z.id AND y.performance_id = src.performance_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
+        SELECT (CASE WHEN (SELECT z.id FROM seats AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.seat_id = z.id AND y.performance_id = src.performance_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1) IS NULL THEN (SELECT z.id FROM performances AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.performance_id = z.id AND y.seat_id = src.seat_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1) ELSE src.performance_id END), src.ticket_order_id, coalesce((SELECT z.id FROM seats AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.seat_id = z.id AND y.performance_id = src.performance_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1), src.seat_id), src.venue_id, src.price, 'issued'::text, src.scanned_at FROM tickets AS src WHERE (((SELECT z.id FROM seats AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.seat_id = z.id AND y.performance_id = src.performance_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1) IS NOT NULL OR (SELECT z.id FROM performances AS z WHERE (z.venue_id = src.venue_id) AND (NOT EXISTS (SELECT 1 FROM tickets AS y WHERE y.performance_id = z.id AND y.seat_id = src.seat_id AND (y.status <> 'voided'))) ORDER BY 1 LIMIT 1) IS NOT NULL)) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a tickets row to copy' USING ERRCODE = 'SWNOD';
+        INSERT INTO tickets (performance_id, ticket_order_id, seat_id, venue_id, price, status, scanned_at) OVERRIDING SYSTEM VALUE
+            SELECT src.performance_id, src.ticket_order_id, src.seat_id, src.venue_id, src.price, 'issued'::text, src.scanned_at FROM tickets AS src WHERE true LIMIT 1;
+        GET DIAGNOSTICS sw_rows = ROW_COUNT;
+        IF sw_rows = 0 THEN
+            RAISE EXCEPTION 'nothing to try: a tickets row to copy' USING ERRCODE = 'SWNOD';
+        END IF;
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END

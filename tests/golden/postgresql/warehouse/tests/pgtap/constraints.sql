@@ -2189,6 +2189,28 @@ BEGIN
                 END IF;
             END LOOP;
         END LOOP;
+        FOR sw_i IN 1..2 LOOP
+            BEGIN
+                CASE sw_i
+                    WHEN 1 THEN UPDATE stock_positions SET max_quantity = (SELECT COALESCE(SUM(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) - 1 WHERE id = g.stock_position_id;
+                    WHEN 2 THEN UPDATE stock_positions SET max_quantity = (SELECT COALESCE(SUM(quantity), 0) FROM movements WHERE stock_position_id = g.stock_position_id) + 1 WHERE id = g.stock_position_id;
+                END CASE;
+                SELECT * INTO parent FROM stock_positions WHERE id = g.stock_position_id;
+                SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) INTO sw_ok FROM movements WHERE stock_position_id = g.stock_position_id;
+                IF sw_ok IS FALSE THEN
+                    SET CONSTRAINTS ALL IMMEDIATE;
+                    RETURN;  -- the database let it through
+                END IF;
+                RAISE EXCEPTION 'not a violation' USING ERRCODE = 'SWNXT';
+            EXCEPTION
+                WHEN SQLSTATE 'SWNXT' THEN NULL;
+                WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS sw_constraint = CONSTRAINT_NAME;
+                    IF sw_constraint = 'stock_fits_position' THEN
+                        RAISE;
+                    END IF;
+            END;
+        END LOOP;
     END LOOP;
     RAISE EXCEPTION 'nothing to try: a movements group that one row more or less would break' USING ERRCODE = 'SWNOD';
     SET CONSTRAINTS ALL IMMEDIATE;
@@ -2672,7 +2694,12 @@ BEGIN
         SELECT (SELECT z.id FROM warehouses AS z WHERE (NOT EXISTS (SELECT 1 FROM cycle_counts AS y WHERE y.warehouse_id = z.id AND (y.status IN ('open', 'counting')))) ORDER BY 1 LIMIT 1), 'counting'::text, src.started_on, src.closed_on FROM cycle_counts AS src WHERE ((SELECT z.id FROM warehouses AS z WHERE (NOT EXISTS (SELECT 1 FROM cycle_counts AS y WHERE y.warehouse_id = z.id AND (y.status IN ('open', 'counting')))) ORDER BY 1 LIMIT 1) IS NOT NULL) LIMIT 1;
     GET DIAGNOSTICS sw_rows = ROW_COUNT;
     IF sw_rows = 0 THEN
-        RAISE EXCEPTION 'nothing to try: a cycle_counts row to copy' USING ERRCODE = 'SWNOD';
+        INSERT INTO cycle_counts (warehouse_id, status, started_on, closed_on) OVERRIDING SYSTEM VALUE
+            SELECT src.warehouse_id, 'counting'::text, src.started_on, src.closed_on FROM cycle_counts AS src WHERE true LIMIT 1;
+        GET DIAGNOSTICS sw_rows = ROW_COUNT;
+        IF sw_rows = 0 THEN
+            RAISE EXCEPTION 'nothing to try: a cycle_counts row to copy' USING ERRCODE = 'SWNOD';
+        END IF;
     END IF;
     SET CONSTRAINTS ALL IMMEDIATE;
 END

@@ -29,13 +29,15 @@ from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.quoting import quote_literal
 
 _FOREIGN_KEYS = """
-SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint')
+SELECT (SELECT relname FROM pg_class WHERE oid = c.conrelid)::text, c.conname::text, pg_get_constraintdef(c.oid),
+       obj_description(c.oid, 'pg_constraint')
 FROM pg_constraint c
 WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])
 ORDER BY 1, 2
 """
 _INDEXES = """
-SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), obj_description(i.indexrelid, 'pg_class')
+SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid)::text, pg_get_indexdef(i.indexrelid),
+       obj_description(i.indexrelid, 'pg_class')
 FROM pg_index i
 WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisexclusion AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
@@ -53,16 +55,15 @@ class _Deferred:
 
 def _deferred(db: Database, design: m.Design) -> list[_Deferred]:
     tables = [q(t.name) for t in design.tables]
+    sql = PostgresGenerator()
     out = []
     for name, definition, comment in db.query(_INDEXES, [tables]):
         create = definition.replace(" ON ONLY ", " ON ", 1)  # a partitioned table's index covers its partitions
-        out.append(_Deferred(f"DROP INDEX {name}", create,
-                             f"COMMENT ON INDEX {name} IS {quote_literal(comment)}" if comment else None))
+        out.append(_Deferred(sql.drop_index_sql(name), create,
+                             sql.comment_sql("INDEX", name, comment) if comment else None))
     for table, name, definition, comment in db.query(_FOREIGN_KEYS, [tables]):
-        out.append(_Deferred(f"ALTER TABLE {table} DROP CONSTRAINT {q(name)}",
-                             f"ALTER TABLE {table} ADD CONSTRAINT {q(name)} {definition}",
-                             f"COMMENT ON CONSTRAINT {q(name)} ON {table} IS {quote_literal(comment)}"
-                             if comment else None))
+        out.append(_Deferred(sql.drop_constraint_sql(table, name), sql.add_constraint_definition_sql(table, name, definition),
+                             sql.constraint_comment_sql(name, table, comment) if comment else None))
     return out
 
 

@@ -39,7 +39,10 @@ from pathlib import Path
 
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
+
+_SQL = PostgresGenerator()
 
 SAMPLE_ROWS = 30_000  # ANALYZE's sample at default_statistics_target 100: every sampled row is read
 CHURN_PER_SECOND = 1.0  # updates + deletes a second that keep a table's pages from staying all-visible
@@ -97,7 +100,7 @@ class StandIn:
             for table in design.tables:
                 self.loaded[table.name] = int(admin.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
                 for leaf in _leaves(admin, table.name):
-                    admin.execute(f"ALTER TABLE {leaf} SET (autovacuum_enabled = false)")
+                    admin.execute(_SQL.set_storage_parameters_sql(leaf, {"autovacuum_enabled": "false"}))
                 admin.execute(f"ANALYZE {quote_ident(table.name)}")  # the sample's own counts, read below
             sampled = {(t, c): float(n) for t, c, n in admin.query(
                 "SELECT tablename::text, attname::text, n_distinct FROM pg_stats WHERE schemaname = current_schema()")}
@@ -111,11 +114,10 @@ class StandIn:
                         continue
                     leaves = _leaves(admin, table.name)
                     for leaf in leaves:  # each partition's statistics, and the partitioned table's over all of them
-                        admin.execute(f"ALTER TABLE {leaf} ALTER COLUMN {quote_ident(column.name)} "
-                                      f"SET (n_distinct = {distinct:g})")
-                    if leaves != [quote_ident(table.name)]:
-                        admin.execute(f"ALTER TABLE {quote_ident(table.name)} ALTER COLUMN {quote_ident(column.name)} "
-                                      f"SET (n_distinct_inherited = {distinct:g})")
+                        admin.execute(_SQL.set_column_options_sql(leaf, column.name, {"n_distinct": f"{distinct:g}"}))
+                    if leaves != [table.name]:
+                        admin.execute(_SQL.set_column_options_sql(table.name, column.name,
+                                                                  {"n_distinct_inherited": f"{distinct:g}"}))
                     if counts.undercounted(table.name, column.name, distinct):
                         self.unlisted.append((table.name, column.name))
 
@@ -123,7 +125,7 @@ class StandIn:
         """After ANALYZE: every sampled table and its indexes made declared-sized."""
         with Database(self.admin_url) as admin:
             for table, column in self.unlisted:
-                for relation in {quote_ident(table), *_leaves(admin, table)}:
+                for relation in sorted({table, *_leaves(admin, table)}):
                     _drop_common_values(admin, relation, column)
             admin.execute("CHECKPOINT")  # the sample's pages are on disk before the files grow
             directory = Path(str(admin.query_value("SHOW data_directory")))
@@ -132,15 +134,15 @@ class StandIn:
                 if factor <= 1.0:  # loaded whole: only its visibility, as for the scaled ones
                     for leaf in _leaves(admin, table):
                         admin.execute("UPDATE pg_class SET relallvisible = round(relpages * %s) WHERE oid = "
-                                      "%s::regclass", [visible, leaf])
+                                      "%s::regclass", [visible, quote_ident(leaf)])
                     continue
                 self.heaps[table] = []
                 for leaf in _leaves(admin, table):
                     heap = _relation(admin, directory, leaf)
                     self.heaps[table].append(heap)
                     self._grow(admin, heap, factor, visible)
-                    for index in admin.query("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = "
-                                             "%s::regclass", [leaf]):
+                    for index in admin.query("SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = "
+                                             "i.indexrelid WHERE i.indrelid = %s::regclass", [quote_ident(leaf)]):
                         self._grow(admin, _relation(admin, directory, index[0]), factor)
         self.scaled = True
 
@@ -187,14 +189,13 @@ class StandIn:
 
 def _drop_common_values(admin: Database, relation: str, column: str) -> None:
     """Remove the column's most-common-values slot from pg_statistic (kind 1), so equality is
-    priced from its declared distinct count; the superuser's plain catalog UPDATE.  `relation`:
-    regclass text (quoted)."""
+    priced from its declared distinct count; the superuser's plain catalog UPDATE."""
     slots = ", ".join(f"stakind{i} = CASE WHEN stakind{i} = 1 THEN 0 ELSE stakind{i} END, "
                       f"stanumbers{i} = CASE WHEN stakind{i} = 1 THEN NULL ELSE stanumbers{i} END, "
                       f"stavalues{i} = CASE WHEN stakind{i} = 1 THEN NULL ELSE stavalues{i} END" for i in range(1, 6))
     admin.execute(f"UPDATE pg_statistic SET {slots} WHERE starelid = %s::regclass AND staattnum = "
                   "(SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s)",
-                  [relation, relation, column])
+                  [quote_ident(relation), quote_ident(relation), column])
 
 
 def _declared_pages(rel: Relation, factor: float) -> int:
@@ -202,18 +203,18 @@ def _declared_pages(rel: Relation, factor: float) -> int:
 
 
 def _leaves(admin: Database, relation: str) -> list[str]:
-    """The relations (as regclass text) holding a table's rows or an index's entries: itself, or
-    its leaf partitions (pg_partition_tree is empty for a relation that is neither)."""
+    """The names of the relations holding a table's rows or an index's entries: itself, or its
+    leaf partitions (pg_partition_tree is empty for a relation that is neither)."""
     leaves = [r[0] for r in admin.query(
-        "SELECT relid::regclass::text FROM pg_partition_tree(%s::regclass) WHERE isleaf ORDER BY 1",
-        [quote_ident(relation)])]
-    return leaves or [str(admin.query_value("SELECT %s::regclass::text", [quote_ident(relation)]))]
+        "SELECT c.relname::text FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid "
+        "WHERE t.isleaf ORDER BY 1", [quote_ident(relation)])]
+    return leaves or [relation]
 
 
 def _relation(admin: Database, directory: Path, name: str) -> Relation:
     oid, path, pages, tuples = admin.query(
         "SELECT oid, pg_relation_filepath(oid), pg_relation_size(oid) / current_setting('block_size')::int, "
-        "greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [name])[0]
+        "greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [quote_ident(name)])[0]
     return Relation(int(oid), directory / path, int(pages), float(tuples))
 
 

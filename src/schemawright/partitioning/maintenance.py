@@ -132,7 +132,7 @@ def plan_text(table: m.Table, scheme: m.Partitioning) -> str:
                 f"It creates the current partition ({scheme.interval} wide) and the {scheme.ahead} after it"
                 f"{keep}; rows already in {scheme.default_partition} for a new partition are moved into it. "
                 f"The initial partitions start at {scheme.anchor} with {scheme.ahead} ahead: run it daily from "
-                "then on, and once right after the first migration if that comes later. Keep {scheme.default_partition} "
+                f"then on, and once right after the first migration if that comes later. Keep {scheme.default_partition} "
                 "empty (alert on its size): rows there mean maintenance stopped. pg_partman can replace the "
                 f"function (create_parent on {scheme.columns[0]} with interval '{scheme.interval}', premake "
                 f"{scheme.ahead}" + (f", retention '{scheme.retention_months} months'" if scheme.retention_months

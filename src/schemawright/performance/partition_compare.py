@@ -35,6 +35,7 @@ from schemawright.partitioning.steady import over_span, partitioned_tables, unpa
 from schemawright.partitioning.usage import table_usage
 from schemawright.performance.results import BenchIndex, Latency, PatternBench
 from schemawright.performance.timing import time_pattern
+from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
 from schemawright.validation.plaintext import use_test_key
 from schemawright.validation.run import STATEMENT_TIMEOUT_MS
@@ -239,7 +240,7 @@ def _retention(db: Database, other: Database, table: m.Table) -> RetentionPair |
         return None
     rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(oldest)}"))
     key, upper = quote_ident(scheme.columns[0]), bounds[oldest].upper[0]
-    dropped = _timed(db, f"DROP TABLE {quote_ident(oldest)}")
+    dropped = _timed(db, PostgresGenerator().drop_table_sql(oldest))
     deleted = _timed(other, f"DELETE FROM {quote_ident(table.name)} WHERE {key} < {upper}")
     return RetentionPair(oldest, rows, dropped, deleted)
 

@@ -37,7 +37,8 @@ def verdict(found: PartitionComparison) -> str:
                      f"partitioned, {_ms(without)} ms as one table")
     if found.retention is not None:
         r = found.retention
-        parts.append(f"expiring the oldest partition's {r.rows:,} rows takes {_ms(r.partitioned_ms)} ms (DROP TABLE) "
+        parts.append(f"expiring the oldest partition's {r.rows:,} rows takes {_ms(r.partitioned_ms)} ms "
+                     "(dropping the partition) "
                      f"against {_ms(r.plain_ms)} ms (DELETE, which also leaves the rows dead for VACUUM)"
                      + (f"; at the declared volume (× {1 / found.scale:,.0f}) the DELETE would take at least "
                         f"{_seconds(r.plain_ms / found.scale)} (scaled with the rows, caches aside), while DROP "

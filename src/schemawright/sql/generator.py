@@ -207,6 +207,10 @@ class Generator:
     def add_foreign_key_sql(self, table: str, fk: m.ForeignKey) -> str:
         return self.add_constraint_sql(table, fk)
 
+    def add_constraint_definition_sql(self, table: str, name: str, definition: str) -> str:
+        """A constraint as the catalog gives it back (pg_get_constraintdef), added again."""
+        return f"ALTER TABLE {self.table_name(table)} ADD CONSTRAINT {self.quote(name)} {definition};"
+
     def drop_constraint_sql(self, table: str, name: str) -> str:
         return f"ALTER TABLE {self.table_name(table)} DROP CONSTRAINT {self.quote(name)};"
 
@@ -225,6 +229,11 @@ class Generator:
             self.unsupported(f"table {table}: storage parameters")
         settings = ", ".join(f"{name} = {value}" for name, value in parameters.items())
         return f"ALTER TABLE {self.table_name(table)} SET ({settings});"
+
+    def set_column_options_sql(self, table: str | tuple[str, ...], column: str, options: dict[str, str]) -> str:
+        """Per-column planner options (n_distinct, n_distinct_inherited), used by the next ANALYZE."""
+        settings = ", ".join(f"{name} = {value}" for name, value in options.items())
+        return f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {self.quote(column)} SET ({settings});"
 
     def reset_storage_parameters_sql(self, table: str | tuple[str, ...], names: Iterable[str]) -> str:
         return f"ALTER TABLE {self.table_name(table)} RESET ({', '.join(names)});"
@@ -422,6 +431,9 @@ class Generator:
         name = ".".join(self.quote(p) for p in target) if isinstance(target, tuple) else self.quote(target)
         return f"COMMENT ON {kind} {name} IS {self.string(text)};"
 
+    def constraint_comment_sql(self, name: str, table: str, text: str) -> str:
+        return f"COMMENT ON CONSTRAINT {self.quote(name)} ON {self.table_name(table)} IS {self.string(text)};"
+
     def comments(self, design: m.Design) -> list[str]:
         """Descriptions of tables, columns, views, indexes and the reasons of foreign keys, as comment statements."""
         out = []
@@ -433,8 +445,7 @@ class Generator:
                     out.append(self.comment_sql("COLUMN", (table.name, column.name), column.description))
             for fk in table.foreign_keys:
                 if fk.reason:
-                    out.append(f"COMMENT ON CONSTRAINT {self.quote(fk.name)} ON {self.table_name(table.name)} IS "
-                               f"{self.string(fk.reason)};")
+                    out.append(self.constraint_comment_sql(fk.name, table.name, fk.reason))
         for view in design.views:
             if view.description:
                 out.append(self.comment_sql("MATERIALIZED VIEW" if view.materialized else "VIEW", view.name,

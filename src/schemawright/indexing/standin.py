@@ -101,7 +101,10 @@ class StandIn:
                 self.loaded[table.name] = int(admin.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
                 for leaf in _leaves(admin, table.name):
                     admin.execute(_SQL.set_storage_parameters_sql(leaf, {"autovacuum_enabled": "false"}))
-                admin.execute(f"ANALYZE {quote_ident(table.name)}")  # the sample's own counts, read below
+                # Rewritten compactly, then vacuumed: the sample's pages (and so the declared sizes scaled from
+                # them) no longer depend on whether autovacuum ran during the load or on rows the load discarded.
+                admin.execute(f"VACUUM (FULL) {quote_ident(table.name)}")
+                admin.execute(f"VACUUM (ANALYZE) {quote_ident(table.name)}")  # the sample's own counts, read below
             sampled = {(t, c): float(n) for t, c, n in admin.query(
                 "SELECT tablename::text, attname::text, n_distinct FROM pg_stats WHERE schemaname = current_schema()")}
             counts = Distincts(design, self.declared, self.loaded, sampled)

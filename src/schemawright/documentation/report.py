@@ -32,7 +32,8 @@ def to_report(design: Design, performance: list[str] | None = None) -> str:
         for name in index.patterns:
             by_pattern[name].append(index)
     tables = {t.name: t for t in design.tables}
-    services = {p.name: service(p, tables, by_pattern) for p in design.access_patterns}
+    planned = any(d.subject == "index planner" and d.choice.startswith("indexes chosen") for d in design.decisions)
+    services = {p.name: service(p, tables, by_pattern, planned) for p in design.access_patterns}
     missing = sum(1 for s in services.values() if s.status == "not-served")
     out = [f"# Design report: {text(design.project)}", ""]
     if design.description:

@@ -27,8 +27,11 @@ class Service:
     tables: tuple[str, ...] = ()  # tables it reads, when it is not served by an index
 
 
-def service(pattern: AccessPattern, tables: dict[str, Table], by_pattern: dict[str, list[Index]]) -> Service:
-    """`tables` maps name -> Table; `by_pattern` pattern name -> the indexes listing it."""
+def service(pattern: AccessPattern, tables: dict[str, Table], by_pattern: dict[str, list[Index]],
+            planned: bool = False) -> Service:
+    """`tables` maps name -> Table; `by_pattern` pattern name -> the indexes listing it;
+    `planned`: the indexes were chosen by the planner at the declared volumes (served_by is
+    what its plans use)."""
     if by_pattern.get(pattern.name):
         return Service("index", tuple(by_pattern[pattern.name]))
     try:
@@ -47,6 +50,11 @@ def service(pattern: AccessPattern, tables: dict[str, Table], by_pattern: dict[s
                 if key_name == name:
                     return Service("key", constraint=key_name, table=table.name, columns=tuple(key_cols), what=what,
                                    detail=f"PostgreSQL indexes every {what}")
+    if planned:
+        return Service("not-served", detail="at the declared volume the planner's plan for it uses no index: a scan "
+                                            "is its cheapest plan, or no candidate index paid for its size and "
+                                            "writes (the indexing decisions list each candidate and why)",
+                       tables=scanned)
     return Service("not-served", detail="no index lists it, and its equality filters match no key", tables=scanned)
 
 

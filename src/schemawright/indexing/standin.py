@@ -149,9 +149,10 @@ class StandIn:
                         self._grow(admin, _relation(admin, directory, index[0]), factor)
         self.scaled = True
 
-    def _grow(self, admin: Database, rel: Relation, factor: float, visible: float | None = None) -> None:
-        """Extend `rel` by `factor`; `visible`: the share of its pages all-visible (tables only)."""
-        pages = _declared_pages(rel, factor)
+    def _grow(self, admin: Database, rel: Relation, factor: float, visible: float | None = None,
+              pages: int | None = None) -> None:
+        """Extend `rel` by `factor` (or to `pages`); `visible`: the share of its pages all-visible (tables only)."""
+        pages = max(rel.pages, pages) if pages is not None else _declared_pages(rel, factor)
         _extend(rel.path, pages, self.block_size, self.segment_pages)
         admin.execute("UPDATE pg_class SET relpages = %s, reltuples = %s" + (
             ", relallvisible = %s" if visible is not None else "")
@@ -161,8 +162,10 @@ class StandIn:
 
     # ------------------------------------------------------------ what-if builds
 
-    def build(self, statement: str, name: str, table: str) -> None:
-        """CREATE INDEX `name` on the sample of `table`, then scale it to the declared rows."""
+    def build(self, statement: str, name: str, table: str, declared_bytes: int | None = None) -> None:
+        """CREATE INDEX `name` on the sample of `table`, then scale it to the declared rows:
+        to `declared_bytes` when the size model gives them (a B-tree's deduplication depends on
+        the rows per key, which the sample does not have), else by the table's factor."""
         heaps = self.heaps.get(table, [])
         if not self.scaled or not heaps:
             with Database(self.admin_url) as fresh:
@@ -179,8 +182,12 @@ class StandIn:
         with Database(self.admin_url) as admin:
             directory = Path(str(admin.query_value("SHOW data_directory")))
             admin.execute("CHECKPOINT")
-            for leaf in _leaves(admin, name):  # the index, or its partitions' indexes
-                self._grow(admin, _relation(admin, directory, leaf), self.factor(table))
+            leaves = [_relation(admin, directory, leaf) for leaf in _leaves(admin, name)]  # or its partitions'
+            built = sum(max(leaf.pages, 1) for leaf in leaves)
+            for leaf in leaves:
+                share = None if declared_bytes is None else \
+                    math.ceil(declared_bytes / self.block_size * max(leaf.pages, 1) / built)
+                self._grow(admin, leaf, self.factor(table), pages=share)
 
     def note(self) -> str:
         scaled = [f"{t} {self.loaded[t]:,} of {self.declared[t]:,}" for t in sorted(self.loaded)

@@ -69,6 +69,7 @@ class BuildWhatIf:
     def __init__(self, db: Database, standin: StandIn | None = None):
         self.db = db
         self.standin = standin  # declared volumes: builds run on the sample, then are scaled
+        self.model: SizeModel | None = None
         self._serial = itertools.count(1)
         self.live: dict[str, Handle] = {}
         self.created = 0  # indexes built, for the advisor's time report
@@ -77,7 +78,10 @@ class BuildWhatIf:
         name = f"{WHATIF_PREFIX}{next(self._serial)}"
         self.created += 1
         if self.standin is not None:
-            self.standin.build(create_index(candidate.to_index(name)), name, candidate.table)
+            if self.model is None:
+                self.model = SizeModel(self.db)  # reads the statistics once scaled (builds come after)
+            self.standin.build(create_index(candidate.to_index(name)), name, candidate.table,
+                               self.model.size(candidate))
         else:
             self.db.execute(create_index(candidate.to_index(name)))
         # An index on a partitioned table has no storage of its own: its partitions' indexes do.

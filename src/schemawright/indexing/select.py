@@ -66,7 +66,7 @@ from schemawright.indexing.candidates import (
     propose,
 )
 from schemawright.indexing.predicates import QueryAccess, TableAccess, analyse, normalise_parameters
-from schemawright.indexing.standin import StandIn
+from schemawright.indexing.standin import STATISTICS_TARGET, StandIn
 from schemawright.indexing.whatif import (
     BuildWhatIf,
     Costed,
@@ -354,6 +354,8 @@ def what_if_session(
         # (PostgreSQL refuses the one and reports no size for a partitioned parent).
         stored = [leaf for table in tables for leaf in _leaves(db, table)]
         if analyze:
+            if standin is not None:  # every sampled row read, partitioned tables included (standin.py)
+                db.execute(f"SET default_statistics_target = {STATISTICS_TARGET}")
             for table in tables:
                 db.execute(f"ANALYZE {quote_ident(table)}")
         if freeze:

@@ -19,6 +19,7 @@ from schemawright.database.server_label import server_label
 from schemawright.generation.columns import GenerationError
 from schemawright.generation.run import generate, plan
 from schemawright.indexing.planned import churned_tables, planned_design, planner_start
+from schemawright.indexing.planner_mark import PLANNER
 from schemawright.indexing.select import Advice, advise
 from schemawright.indexing.standin import CHURN_PER_SECOND, SAMPLE_ROWS, StandIn
 from schemawright.security.names import run_roles, scoped
@@ -66,7 +67,8 @@ def plan_indexes(design: m.Design, database_url: str | None = None, *, seed: int
     how = standin.note() if standin is not None else (
         f"the sample's own statistics ({why_not}): indexes that pay at the declared volume may be missing")
     server = server_label(redact(database_url) if database_url else None, version)
-    added = tuple(i for i in advice.design.indexes if i.name not in {x.name for x in sandboxed.indexes})
+    own = {i.name for i in sandboxed.indexes}
+    added = tuple(i for i in advice.design.indexes if i.name not in own)
     new_decisions = advice.design.decisions[len(sandboxed.decisions):]
     advised = start.model_copy(update={"indexes": start.indexes + added,
                                        "decisions": start.decisions + new_decisions})
@@ -92,7 +94,7 @@ def with_planned_indexes(design: m.Design, spec: Path, database_url: str | None)
                   f"only): {error}\nPass --database-url for a PostgreSQL server that can run it, or --offline to "
                   "skip it.", markup=False, soft_wrap=True)
         return design.model_copy(update={"decisions": design.decisions + (m.Decision(
-            step="indexing", subject="index planner", choice="not run: first-cut indexes",
+            step="indexing", subject=PLANNER, choice="not run: first-cut indexes",
             reason=f"the planner could not run: {error}"),)})
     out.print(f"indexes chosen by the planner of {planned.server} at the declared volumes "
               f"({planned.declared_rows:,} rows, {planned.sample_rows:,} of them sampled): "

@@ -16,6 +16,7 @@ from schemawright.documentation.markdown import anchors, code, number, table, te
 from schemawright.documentation.normal_forms import normal_forms_section
 from schemawright.documentation.security import security_summary
 from schemawright.documentation.served import Service, service
+from schemawright.indexing.planner_mark import chosen_by_planner
 from schemawright.model import AccessPattern, Decision, Design, Index
 
 # DESIGN.md's step order; steps it does not name follow, alphabetically.
@@ -32,8 +33,7 @@ def to_report(design: Design, performance: list[str] | None = None) -> str:
         for name in index.patterns:
             by_pattern[name].append(index)
     tables = {t.name: t for t in design.tables}
-    planned = any(d.subject == "index planner" and d.choice.startswith("indexes chosen") for d in design.decisions)
-    services = {p.name: service(p, tables, by_pattern, planned) for p in design.access_patterns}
+    services = {p.name: service(p, tables, by_pattern, chosen_by_planner(design)) for p in design.access_patterns}
     missing = sum(1 for s in services.values() if s.status == "not-served")
     out = [f"# Design report: {text(design.project)}", ""]
     if design.description:

@@ -19,17 +19,10 @@ from sqlglot.errors import ParseError, TokenError
 
 from schemawright import model as m
 from schemawright.indexing.first_cut import NO_INDEX_ON_PURPOSE, write_needed_foreign_keys
+from schemawright.indexing.planner_mark import CHOSEN, PLANNER
 from schemawright.indexing.predicates import analyse, normalise_parameters
 from schemawright.indexing.select import Advice
 from schemawright.naming import constraint
-
-
-PLANNER = "index planner"  # the Decision subject that says how the DDL's indexes were chosen
-
-
-def chosen_by_planner(design: m.Design) -> bool:
-    """Were the design's indexes chosen by the planner at the declared volumes (not the first cut)?"""
-    return any(d.subject == PLANNER and d.choice.startswith("indexes chosen") for d in design.decisions)
 
 
 def planner_start(design: m.Design) -> tuple[m.Design, tuple[m.Index, ...]]:
@@ -73,11 +66,10 @@ def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ..
     final = {p.name: p for p in advice.patterns}
     patterns = tuple(p.model_copy(update={"served_by": tuple(sorted(set(final[p.name].indexes)))})
                      if p.name in final else p for p in design.access_patterns)
-    used = {name for p in patterns for name in p.served_by}
     decisions = list(design.decisions)
     decisions.append(m.Decision(
         step="indexing", subject=PLANNER,
-        choice=f"indexes chosen by PostgreSQL's planner ({advice.whatif} what-if indexes)",
+        choice=f"{CHOSEN} by PostgreSQL's planner ({advice.whatif} what-if indexes)",
         reason=f"{how}; storage budget {advice.budget_bytes:,} bytes of {advice.data_bytes:,} bytes of table data, "
                f"chosen {advice.size_bytes:,} bytes; workload cost (frequency-weighted) {advice.cost_before:,.1f} -> "
                f"{advice.cost_after:,.1f}"))
@@ -89,12 +81,6 @@ def planned_design(start: m.Design, advice: Advice, first_cut: tuple[m.Index, ..
                                     choice=f"no index (first cut proposed {_label(index)})",
                                     reason="at the declared volume the planner's plans do not use it enough to pay "
                                            "for its size and writes (see the advisor's rejections)"))
-    for index in design.indexes:
-        if index.name not in used and index.reason.startswith("foreign key"):
-            continue  # kept for the key's check, which EXPLAIN does not show
-        if index.name not in used and index.reason != "declared in the spec" and not index.unique:
-            decisions.append(m.Decision(step="indexing", subject=f"{index.table}.{index.name}",
-                                        choice="no pattern's plan uses it", reason="kept by the advisor's budget"))
     design = design.model_copy(update={"access_patterns": patterns, "decisions": tuple(decisions)})
     design = _folded_into_keys(design)
     return design.model_copy(update={"tables": _unindexed_foreign_keys(design)})

@@ -69,6 +69,7 @@ class StandIn:
     admin_url: str  # a superuser's login to the scratch database
     declared: dict[str, int]  # table -> declared rows
     loaded: dict[str, int] = field(default_factory=dict)  # table -> rows in the sample
+    directory: Path = Path()  # the server's data directory (read by prepare)
     block_size: int = 8192
     segment_pages: int = 131072
     heaps: dict[str, list[Relation]] = field(default_factory=dict)  # table -> its leaves
@@ -98,6 +99,7 @@ class StandIn:
         and each sampled table's key columns given their distinct counts at the declared volume."""
         with Database(self.admin_url) as admin:
             admin.execute(f"SET default_statistics_target = {STATISTICS_TARGET}")
+            self.directory = Path(str(admin.query_value("SHOW data_directory")))
             self.block_size = int(admin.query_value("SELECT current_setting('block_size')::int"))
             self.segment_pages = int(admin.query_value("SELECT setting::int FROM pg_settings WHERE name = "
                                                        "'segment_size'"))
@@ -135,7 +137,6 @@ class StandIn:
                 for relation in sorted({table, *_leaves(admin, table)}):
                     _drop_common_values(admin, relation, column)
             admin.execute("CHECKPOINT")  # the sample's pages are on disk before the files grow
-            directory = Path(str(admin.query_value("SHOW data_directory")))
             for table, factor in sorted((t, self.factor(t)) for t in self.loaded):
                 visible = ALL_VISIBLE_CHURNED if table in self.churned else 1.0
                 if factor <= 1.0:  # loaded whole: only its visibility, as for the scaled ones
@@ -145,12 +146,12 @@ class StandIn:
                     continue
                 self.heaps[table] = []
                 for leaf in _leaves(admin, table):
-                    heap = _relation(admin, directory, leaf)
+                    heap = self._relation(admin, leaf)
                     self.heaps[table].append(heap)
                     self._grow(admin, heap, factor, visible)
                     for index in admin.query("SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = "
                                              "i.indexrelid WHERE i.indrelid = %s::regclass", [quote_ident(leaf)]):
-                        self._grow(admin, _relation(admin, directory, index[0]), factor)
+                        self._grow(admin, self._relation(admin, index[0]), factor)
         self.scaled = True
 
     def _grow(self, admin: Database, rel: Relation, factor: float, visible: float | None = None,
@@ -169,29 +170,33 @@ class StandIn:
     def build(self, statement: str, name: str, table: str, declared_bytes: int | None = None) -> None:
         """CREATE INDEX `name` on the sample of `table`, then scale it to the declared rows:
         to `declared_bytes` when the size model gives them (a B-tree's deduplication depends on
-        the rows per key, which the sample does not have), else by the table's factor."""
-        heaps = self.heaps.get(table, [])
-        if not self.scaled or not heaps:
-            with Database(self.admin_url) as fresh:
+        the rows per key, which the sample does not have), else by the table's factor.  No
+        CHECKPOINT is needed before growing it: its pages are already in the file (a build
+        extends the file as it writes), and growing the file touches none of them."""
+        heaps = self.heaps.get(table, []) if self.scaled else []
+        with Database(self.admin_url) as fresh:  # a new backend reads the table's size afresh
+            try:
+                for heap in heaps:  # cut back to the sample while the index is built
+                    _shrink(heap.path, heap.pages, self.block_size, self.segment_pages)
                 fresh.execute(statement)
-            return
-        try:
-            for heap in heaps:  # cut back to the sample; only a fresh backend reads the size again
-                _shrink(heap.path, heap.pages, self.block_size, self.segment_pages)
-            with Database(self.admin_url) as fresh:
-                fresh.execute(statement)
-        finally:
-            for heap in heaps:
-                _extend(heap.path, _declared_pages(heap, self.factor(table)), self.block_size, self.segment_pages)
-        with Database(self.admin_url) as admin:
-            directory = Path(str(admin.query_value("SHOW data_directory")))
-            admin.execute("CHECKPOINT")
-            leaves = [_relation(admin, directory, leaf) for leaf in _leaves(admin, name)]  # or its partitions'
+            finally:
+                for heap in heaps:
+                    _extend(heap.path, _declared_pages(heap, self.factor(table)), self.block_size,
+                            self.segment_pages)
+            if not heaps:
+                return
+            leaves = [self._relation(fresh, leaf) for leaf in _leaves(fresh, name)]  # or its partitions'
             built = sum(max(leaf.pages, 1) for leaf in leaves)
             for leaf in leaves:
                 share = None if declared_bytes is None else \
                     math.ceil(declared_bytes / self.block_size * max(leaf.pages, 1) / built)
-                self._grow(admin, leaf, self.factor(table), pages=share)
+                self._grow(fresh, leaf, self.factor(table), pages=share)
+
+    def _relation(self, admin: Database, name: str) -> Relation:
+        oid, path, pages, tuples = admin.query(
+            "SELECT oid, pg_relation_filepath(oid), pg_relation_size(oid) / current_setting('block_size')::int, "
+            "greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [quote_ident(name)])[0]
+        return Relation(int(oid), self.directory / path, int(pages), float(tuples))
 
     def note(self) -> str:
         scaled = [f"{t} {self.loaded[t]:,} of {self.declared[t]:,}" for t in sorted(self.loaded)
@@ -223,13 +228,6 @@ def _leaves(admin: Database, relation: str) -> list[str]:
         "SELECT c.relname::text FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid "
         "WHERE t.isleaf ORDER BY 1", [quote_ident(relation)])]
     return leaves or [relation]
-
-
-def _relation(admin: Database, directory: Path, name: str) -> Relation:
-    oid, path, pages, tuples = admin.query(
-        "SELECT oid, pg_relation_filepath(oid), pg_relation_size(oid) / current_setting('block_size')::int, "
-        "greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [quote_ident(name)])[0]
-    return Relation(int(oid), directory / path, int(pages), float(tuples))
 
 
 def _segments(path: Path, pages: int, segment_pages: int) -> list[tuple[Path, int]]:

@@ -184,6 +184,7 @@ class Workload:
         self.reads = reads or WholeTables()  # how parameter values may read the tables
         self.prepared: dict[str, PreparedPattern] = {}
         self.failures: dict[str, str] = {}
+        self.partitioned = any(t.partitioning for t in design.tables)
         self.explains = 0  # EXPLAINs run and their time, for the advisor's time report
         self.explain_seconds = 0.0
         db.execute("SET plan_cache_mode = force_custom_plan")
@@ -245,7 +246,8 @@ class Workload:
                 walk(child)
 
         walk(root)
-        names = self._roots(names)
+        if self.partitioned:  # EXPLAIN names a partition's copy of an index
+            names = self._roots(names)
         rows = float(root.get("Plan Rows", 0))
         if root.get("Node Type") == "ModifyTable":
             child = (root.get("Plans") or [{}])[0]

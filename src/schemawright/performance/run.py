@@ -20,7 +20,7 @@ from collections.abc import Callable
 from schemawright import model as m
 from schemawright.database import Database, redact, sandboxed_database
 from schemawright.generation.run import generate
-from schemawright.indexing.planned import chosen_by_planner
+from schemawright.indexing.planner_mark import chosen_by_planner
 from schemawright.indexing.select import Chosen, advise
 from schemawright.performance.concurrent import LoadOptions, run_load
 from schemawright.performance.index_use import index_use

@@ -14,7 +14,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from schemawright.commands.options import Dialect, LiveDatabaseUrl, OutputDir, Scale, Seed, ServerUrl, SpecFile, Target
+from schemawright.commands.options import (
+    Cores,
+    Dialect,
+    LiveDatabaseUrl,
+    MemoryGb,
+    OutputDir,
+    Scale,
+    Seed,
+    ServerUrl,
+    SpecFile,
+    Storage,
+    Target,
+)
 from schemawright.commands.output import err
 
 app = typer.Typer(
@@ -68,24 +80,37 @@ def design(spec: SpecFile, output: OutputDir = Path("out"),
            offline: Annotated[bool, typer.Option(
                "--offline", help="No database: keep the first-cut indexes (rules only) instead of the ones "
                                  "PostgreSQL's planner chooses at the declared volumes.")] = False,
-           database_url: ServerUrl = None) -> None:
-    """Design the schema and write DDL, migrations, ERD, data dictionary, report and model.json.
+           database_url: ServerUrl = None, cores: Cores = None, memory_gb: MemoryGb = None,
+           storage: Storage = None) -> None:
+    """Design the schema and write DDL, migrations, ERD, data dictionary, report, operations plan and model.json.
 
     The indexes are those PostgreSQL's planner chooses for the access patterns at the declared
     volumes, on a scratch database (the embedded PostgreSQL by default); --offline keeps the
-    first cut."""
+    first cut.  operations.md and its configuration files are sized for the spec's `machine:`,
+    or --cores, --memory-gb and --storage."""
     from schemawright.commands import design
 
-    raise typer.Exit(design.run(design.DesignOptions(spec, output, normalize, bench_scale, offline, database_url)))
+    raise typer.Exit(design.run(design.DesignOptions(spec, output, normalize, bench_scale, offline, database_url,
+                                                     cores, memory_gb, storage)))
 
 
 @app.command()
 def validate(spec: SpecFile, database_url: ServerUrl = None,
-             rows: Annotated[int, typer.Option("--rows", min=1, max=10000, help="Synthetic rows per table.")] = 20) -> None:
-    """Apply the design to a real PostgreSQL, load synthetic rows, run every access pattern, and roll back."""
+             rows: Annotated[int, typer.Option("--rows", min=1, max=10000, help="Synthetic rows per table.")] = 20,
+             operations: Annotated[bool, typer.Option(
+                 "--operations", help="Instead: prove operations.md on real components (capacity against measured "
+                                      "sizes, configuration, PgBouncer, a replica, a point-in-time restore, Redis, "
+                                      "distribution, alert rules) and print one line per check.")] = False,
+             scale: Annotated[float, typer.Option(
+                 "--scale", min=0.0, help="--operations: share of the declared volumes the proofs load.")] = 0.01,
+             seed: Seed = 42, cores: Cores = None, memory_gb: MemoryGb = None, storage: Storage = None) -> None:
+    """Apply the design to a real PostgreSQL, load synthetic rows, run every access pattern, and roll back.
+
+    With --operations, prove the operations plan instead."""
     from schemawright.commands import validate
 
-    raise typer.Exit(validate.run(validate.ValidateOptions(spec, database_url, rows)))
+    raise typer.Exit(validate.run(validate.ValidateOptions(spec, database_url, rows, operations, scale, seed,
+                                                           cores, memory_gb, storage)))
 
 
 @app.command("import")

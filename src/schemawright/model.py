@@ -121,6 +121,24 @@ class Operations(_Section):
     replicas: int = Field(0, ge=0)
     rpo_seconds: int | None = Field(None, ge=0, description="Recovery point objective.")
     rto_seconds: int | None = Field(None, ge=0, description="Recovery time objective.")
+    backup_retention_days: int | None = Field(None, gt=0, description="Days of backups (and WAL) kept for "
+                                              "point-in-time recovery; default: from the RPO and the volumes' "
+                                              "retention (operations.md says which).")
+    app_connections: int | None = Field(None, gt=0, description="Client connections the application opens at "
+                                        "most, every instance together; default: from the patterns' rates.")
+
+
+class Machine(_Section):
+    """The server the design is provisioned on (the spec's `machine:` or design's flags); the
+    operations stage sizes memory, WAL, parallelism and planner costs for it."""
+
+    cores: int = Field(4, gt=0, le=1024, description="CPU cores.")
+    memory_gb: float = Field(16, gt=0, le=65536, description="RAM in GiB.")
+    storage: Literal["ssd", "hdd", "network"] = Field("ssd", description="Kind of storage the data lives on.")
+    disk_gb: float | None = Field(None, gt=0, description="Disk for the data directory; default: from the "
+                                  "capacity plan.")
+    given: bool = Field(False, description="True when the spec or the flags gave the machine; False: the "
+                        "defaults above were assumed.")
 
 
 class Source(_Section):
@@ -293,6 +311,9 @@ class AccessPattern(_Frozen):
     description: str | None = None
     returns: int | None = Field(None, description="About how many rows one run returns (a read) or changes (a "
                                 "write), as the spec says; None: not said.")
+    staleness_seconds: float | None = Field(None, description="How old a read's result may be (a replica or a "
+                                            "cache may serve it); None: it must see every committed write.")
+    cacheable: bool = Field(False, description="The team wants this read cached (operations.md plans it).")
     tables: tuple[str, ...] = Field((), description="Tables the pattern touches (filled by indexing).")
     served_by: tuple[str, ...] = Field((), description="Indexes or key constraints that serve it (filled by indexing).")
 
@@ -612,6 +633,7 @@ class Design(_Frozen):
     security: Security = Field(default_factory=Security)
     operations: Operations = Field(default_factory=Operations, alias="availability",
                                    description="Availability needs (the spec's and model.json's `availability`).")
+    machine: Machine = Field(default_factory=Machine, description="The target server (operations stage).")
     naming: Naming = Field(default_factory=Naming)
     normalize: bool = Field(False, description="Apply the proposed normal-form splits (else report them).")
     denormalizations: tuple[Denormalization, ...] = ()

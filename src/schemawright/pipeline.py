@@ -44,6 +44,7 @@ from schemawright.requirements.rule_checks import rule_problems
 from schemawright.requirements.security_checks import security_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
+from schemawright.scaling.plan import operations_files
 from schemawright.security.pii import protect_pii
 from schemawright.security.roles import grant_privileges
 from schemawright.security.tenancy import isolate_tenants
@@ -51,6 +52,17 @@ from schemawright.security.transport import pg_hba_conf, postgresql_conf
 from schemawright.sql.postgresql import as_migration, render_down, render_up
 from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.attacks import attack_checks
+from schemawright.validation.operations import (
+    backup_proof,
+    caching_proof,
+    capacity_proof,
+    configuration_proof,
+    distribution_proof,
+    monitoring_proof,
+    pooling_proof,
+    replication_proof,
+)
+from schemawright.validation.operations.context import OperationsRun
 from schemawright.validation.rule_proofs import rule_checks
 from schemawright.validation.transport_proof import transport_checks
 from schemawright.validation.run import validate as run_validation
@@ -92,9 +104,18 @@ DELIVERABLES: dict[str, Callable[[m.Design, dict[str, str]], str]] = {
     "security.md": lambda design, files: to_security_md(design, files),
 }
 
+# Deliverables whose files depend on the design (operations.md and the configuration files its
+# concerns write): design -> files by path, rendered after DELIVERABLES.
+DELIVERABLE_GROUPS: tuple[Callable[[m.Design], dict[str, str]], ...] = (operations_files,)
+
 # The checks `validate` runs after the access patterns, on the loaded scratch database:
 # (db, design, enums=, seed=, member_url=) -> checks (member_url: see validation/run.py).
 CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_checks, attack_checks, transport_checks)
+
+# The proofs `validate --operations` runs, one per concern of operations.md, in its order.
+OPERATION_CHECKS: tuple[Callable[[OperationsRun], Iterator[Check]], ...] = (
+    capacity_proof.checks, configuration_proof.checks, pooling_proof.checks, replication_proof.checks,
+    backup_proof.checks, caching_proof.checks, distribution_proof.checks, monitoring_proof.checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:
@@ -134,6 +155,8 @@ def deliverables(design: m.Design) -> dict[str, str]:
     with paused_gc():
         for path, render in DELIVERABLES.items():
             files[path] = render(design, files)
+        for group in DELIVERABLE_GROUPS:
+            files.update(group(design))
     return files
 
 
@@ -161,3 +184,9 @@ def validate(design: m.Design, up_sql: str, down_sql: str, database_url: str | N
              progress: Callable[[str], None] | None = None, **options: int) -> ValidationReport:
     """validation.run.validate with every registered check (options: rows, runs, seed)."""
     return run_validation(design, up_sql, down_sql, database_url, progress, checks=validation_checks, **options)
+
+
+def validate_operations(run: OperationsRun) -> Iterator[Check]:
+    """Every operations proof's checks, in OPERATION_CHECKS order."""
+    for proof in OPERATION_CHECKS:
+        yield from proof(run)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemawright.commands.bench import BenchFailure, measure
-from schemawright.commands.check import designed
+from schemawright.commands.check import checked_storage, designed
 from schemawright.commands.output import err, out
 from schemawright.commands.planned_indexes import with_planned_indexes
 from schemawright.performance.report import summary
 from schemawright.pipeline import write_deliverables
+from schemawright.scaling.machine import with_machine
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,15 @@ class DesignOptions:
     bench_scale: float | None = None  # also run bench at this scale
     offline: bool = False  # keep the first-cut indexes (no database)
     database_url: str | None = None  # the server the index planner uses (default: embedded)
+    cores: int | None = None  # the target machine, over the spec's `machine:`
+    memory_gb: float | None = None
+    storage: str | None = None
 
 
 def run(options: DesignOptions) -> int:
     spec = options.spec
-    result = designed(spec, options.normalize)
+    result = with_machine(designed(spec, options.normalize), cores=options.cores, memory_gb=options.memory_gb,
+                          storage=checked_storage(options.storage))
     if not options.offline and result.access_patterns:
         result = with_planned_indexes(result, spec, options.database_url)
     performance = None

@@ -24,3 +24,10 @@ OutputDir = Annotated[Path, typer.Option("-o", "--output", help="Directory to wr
 
 Scale = Annotated[float, typer.Option("--scale", min=0.0, help="Fraction of the declared volumes to load.")]
 Seed = Annotated[int, typer.Option("--seed", help="Same seed, same data (and parameter draws).")]
+
+# The target machine the operations plan sizes for (over the spec's `machine:`).
+Cores = Annotated[Optional[int], typer.Option("--cores", min=1, help="Target server's CPU cores (operations.md).")]
+MemoryGb = Annotated[Optional[float], typer.Option("--memory-gb", min=0.1, help="Target server's RAM in GiB "
+                                                                               "(operations.md).")]
+Storage = Annotated[Optional[str], typer.Option("--storage", help="Target server's storage: ssd, hdd or network "
+                                                                 "(operations.md).")]

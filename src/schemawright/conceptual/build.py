@@ -63,6 +63,7 @@ def build_conceptual(spec: s.Spec) -> m.Design:
         transactions=m.Transactions(**_given(spec.transactions)),
         security=m.Security.enforced_by(_objects(spec), **{**_given(spec.security), "roles": roles}),
         operations=m.Operations(**_given(spec.availability)),
+        machine=m.Machine(**_given(spec.machine), given=True) if spec.machine else m.Machine(),
         extensions=tuple(sorted(set(spec.extensions))),
         views=tuple(m.View(**v.model_dump()) for v in spec.views),
         objects=_objects(spec),
@@ -153,7 +154,8 @@ def _pattern(p: s.AccessPattern, spec: s.Spec, namer: Namer) -> m.AccessPattern:
     sql = p.query.strip() if p.query is not None else structured_sql(p, spec, namer)
     kind = p.kind or ("read" if sql.lstrip("( \n").split(None, 1)[0].lower() in ("select", "with", "values", "table") else "write")
     return m.AccessPattern(name=p.name, sql=sql, frequency=p.frequency, latency_p95_ms=p.latency_p95_ms,
-                           kind=kind, description=p.description, returns=p.returns)
+                           kind=kind, description=p.description, returns=p.returns,
+                           staleness_seconds=p.staleness_seconds, cacheable=p.cacheable)
 
 
 def _renamed(item: str, tables: dict[str, str]) -> str:

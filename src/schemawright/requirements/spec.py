@@ -464,6 +464,11 @@ class AccessPattern(_Strict):
     returns: int | None = Field(None, ge=0, description=(
         "About how many rows one run returns (a read) or changes (a write): `bench` draws parameters that give "
         "about this many, and reports a pattern as not measured when its runs are far from it."))
+    staleness_seconds: float | None = Field(None, ge=0, description=(
+        "A read: how many seconds old its result may be, so a replica or a cache may serve it; omit when it must "
+        "see every committed write (it then reads the primary and is never cached)."))
+    cacheable: bool = Field(False, description="A read the team wants cached (operations.md plans the key, TTL and "
+                                               "invalidation); needs `staleness_seconds`.")
     description: str | None = None
 
     @model_validator(mode="after")
@@ -472,6 +477,11 @@ class AccessPattern(_Strict):
             raise ValueError("an access pattern needs either `query` (SQL) or `entity` (structured form)")
         if self.query is not None and (self.where or self.order_by or self.limit):
             raise ValueError("`where`, `order_by` and `limit` belong to the structured form; put them in the SQL")
+        if self.cacheable and self.staleness_seconds is None:
+            raise ValueError("a cacheable pattern needs `staleness_seconds`: how old a cached result may be "
+                             "(a cache serves results older than the last write until it is invalidated)")
+        if self.kind == "write" and (self.cacheable or self.staleness_seconds is not None):
+            raise ValueError("`cacheable` and `staleness_seconds` apply to reads only; remove them from a write")
         return self
 
 
@@ -506,6 +516,17 @@ class Security(m.SecurityNeeds):
 
 class Availability(m.Operations):
     pass
+
+
+class Machine(_Strict):
+    """The target server; every field has the default operations.md says it assumed."""
+
+    cores: int = Field(4, gt=0, le=1024, description="CPU cores.")
+    memory_gb: float = Field(16, gt=0, le=65536, description="RAM in GiB.")
+    storage: Literal["ssd", "hdd", "network"] = Field("ssd", description="ssd (local NVMe/SSD), hdd, or network "
+                                                                       "(cloud block storage such as EBS).")
+    disk_gb: float | None = Field(None, gt=0, description="Disk for the data directory; default: from the "
+                                                          "capacity plan.")
 
 
 class Denormalization(_Strict):
@@ -572,6 +593,9 @@ class Spec(_Strict):
     transactions: Transactions = Field(default_factory=Transactions)
     security: Security = Field(default_factory=Security)
     availability: Availability = Field(default_factory=Availability)
+    machine: Machine | None = Field(None, description="The server the database runs on (cores, memory_gb, storage); "
+                                    "operations.md sizes the configuration for it (design's --cores, --memory-gb "
+                                    "and --storage override it; default: 4 cores, 16 GiB, ssd, said as assumed).")
 
     @field_validator("database")
     @classmethod

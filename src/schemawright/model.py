@@ -452,6 +452,9 @@ class Table(_Frozen):
                                                 "the table's PII trigger tests them on the decrypted values (a CHECK "
                                                 "constraint sees only ciphertext).")
     partitioning: Partitioning | None = Field(None, description="Declarative partitioning (step 6); None = plain.")
+    storage: tuple[tuple[str, str], ...] = Field((), description="Storage parameters (name, value), e.g. fillfactor "
+                                                 "and per-table autovacuum settings: WITH (...) on the table, or on "
+                                                 "each partition of a partitioned one (the scaling step).")
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -45,6 +45,7 @@ from schemawright.requirements.security_checks import security_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
 from schemawright.scaling.plan import operations_files
+from schemawright.scaling.table_storage import tune_table_storage
 from schemawright.security.pii import protect_pii
 from schemawright.security.roles import grant_privileges
 from schemawright.security.tenancy import isolate_tenants
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 # Each stage is a pure Design -> Design function; the first one reads the Spec.
 STAGES = (build_conceptual, normalize_entities, build_logical, build_physical, add_audit, add_copied_columns,
           enforce_rules, protect_pii, isolate_tenants, choose_indexes, partition, keep_copies, add_audit_trail,
-          grant_privileges, check_normal_forms, unique_names)
+          grant_privileges, check_normal_forms, tune_table_storage, unique_names)
 
 # Spec checks that need the tables the spec becomes: (spec, logical design with audit and copied columns, locator)
 # -> issues.

@@ -172,7 +172,18 @@ class Generator:
             self.unsupported(f"table {table.name}: exclusion constraints")
         lines = [self.column_sql(c) for c in table.columns] + [self.constraint_sql(c) for c in constraints]
         body = ",\n    ".join(lines)
-        return f"CREATE TABLE {self.quote(table.name)} (\n    {body}\n){self.partition_by_sql(table)};"
+        # A partitioned table holds no rows, so PostgreSQL refuses storage parameters on it: its partitions take them.
+        storage = "" if table.partitioning else self.storage_sql(table)
+        return f"CREATE TABLE {self.quote(table.name)} (\n    {body}\n){self.partition_by_sql(table)}{storage};"
+
+    def storage_sql(self, table: m.Table) -> str:
+        """`WITH (fillfactor = 80, ...)` on a line of its own: the table's storage parameters, where it is created."""
+        if not table.storage:
+            return ""
+        if not self.supports_storage_parameters:
+            self.unsupported(f"table {table.name}: storage parameters")
+            return ""
+        return "\nWITH (" + ", ".join(f"{name} = {value}" for name, value in table.storage) + ")"
 
     def partition_by_sql(self, table: m.Table) -> str:
         scheme = table.partitioning
@@ -194,7 +205,7 @@ class Generator:
 
     def create_partition_sql(self, table: m.Table, partition: m.Partition) -> str:
         return (f"CREATE TABLE {self.quote(partition.name)} PARTITION OF {self.quote(table.name)} "
-                f"{self.partition_bound_sql(partition.bound)};")
+                f"{self.partition_bound_sql(partition.bound)}{self.storage_sql(table)};")
 
     def create_table_as_sql(self, name: str, query: str, with_data: bool = True) -> str:
         """A table made from `query` (one statement without its `;`); WITH NO DATA leaves it

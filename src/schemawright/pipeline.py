@@ -34,6 +34,7 @@ from schemawright.partitioning.pruning import partition_checks
 from schemawright.partitioning.spec_checks import partition_problems
 from schemawright.performance.output import write_bench
 from schemawright.performance.report import performance_section
+from schemawright.performance import settings_compare
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
 from schemawright.qa import to_data_quality, to_pgtap, to_plain_sql, to_readme
@@ -115,8 +116,8 @@ CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_che
 
 # The proofs `validate --operations` runs, one per concern of operations.md, in its order.
 OPERATION_CHECKS: tuple[Callable[[OperationsRun], Iterator[Check]], ...] = (
-    capacity_proof.checks, configuration_proof.checks, pooling_proof.checks, replication_proof.checks,
-    backup_proof.checks, caching_proof.checks, distribution_proof.checks, monitoring_proof.checks)
+    capacity_proof.checks, configuration_proof.checks, settings_compare.checks, pooling_proof.checks,
+    replication_proof.checks, backup_proof.checks, caching_proof.checks, distribution_proof.checks, monitoring_proof.checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:

@@ -176,7 +176,7 @@ def _maintenance_work_mem(memory: int, loads: dict[str, TableLoad]) -> Setting:
     biggest = max(loads.values(), key=lambda load: (load.rows_in_a_year, load.table), default=None)
     on = f" (the largest table, {biggest.table}, holds ~{biggest.rows_in_a_year:,} rows in a year)" if biggest else ""
     return Setting("maintenance_work_mem", _size(value), "64MB",
-                   f"1/16 of RAM, at most 2GB: CREATE INDEX and VACUUM sort and collect in memory{on}, and each "
+                   f"1/16 of RAM, at most 2GB: index builds and VACUUM sort and collect in memory{on}, and each "
                    "autovacuum worker may take this much unless autovacuum_work_mem says otherwise")
 
 
@@ -235,9 +235,9 @@ def _wal(design: m.Design, loads: dict[str, TableLoad]) -> list[Setting]:
         Setting("checkpoint_completion_target", f"{COMPLETION_TARGET:g}", "0.9",
                 "spread each checkpoint's writes over 90 % of the interval (PostgreSQL 14+'s default, written "
                 "here because max_wal_size is computed from it)"),
-        Setting("wal_compression", "on", "off",
-                "compress full-page images in WAL (pglz, which every build has; lz4 where the server is built with "
-                "it): less WAL to write, archive and send to replicas for a little CPU"),
+        Setting("wal_compression", "pglz", "off",
+                "compress full-page images in WAL: less WAL to write, archive and send to replicas for a little CPU "
+                "(pglz, which every build has; lz4 is cheaper where the server is built with it, as Debian's is)"),
     ]
 
 
@@ -268,7 +268,7 @@ def _parallelism(design: m.Design) -> list[Setting]:
         Setting("max_parallel_workers", str(cores), "8", f"at most one parallel worker per core ({cores})"),
         Setting("max_parallel_workers_per_gather", str(per_gather), "2", why_gather),
         Setting("max_parallel_maintenance_workers", str(min(4, max(1, cores // 2))), "2",
-                "CREATE INDEX on a large table with half the cores (at most 4)"),
+                "an index build on a large table with half the cores (at most 4)"),
     ]
 
 

@@ -21,6 +21,7 @@ def pgbouncer_ini(plan: PoolPlan) -> str:
         f"{plan.database} = host=127.0.0.1 port=5432 dbname={plan.database}",
         "",
         "[pgbouncer]",
+        "; loopback: PgBouncer next to the application (one per host); its host's address when shared.",
         "listen_addr = 127.0.0.1",
         "listen_port = 6432",
         "unix_socket_dir = /var/run/postgresql",

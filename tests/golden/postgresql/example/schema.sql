@@ -178,7 +178,8 @@ CREATE TABLE loans (
     CONSTRAINT ck_loans_returned_means_closed CHECK ((returned_at IS NULL) = (status <> 'returned')),
     CONSTRAINT ck_loans_status_values CHECK (status IN ('open', 'returned', 'lost')),
     CONSTRAINT ck_loans_lost_loan_has_fine CHECK (NOT (status = 'lost') OR (fine > 0))
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0.018, autovacuum_vacuum_scale_factor = 0.018);
 
 CREATE TABLE book_authors (
     book_id bigint NOT NULL,

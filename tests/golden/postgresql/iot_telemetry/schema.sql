@@ -144,7 +144,8 @@ CREATE TABLE devices (
     CONSTRAINT ck_devices_mac_address_length CHECK (char_length(mac_address) <= 17),
     CONSTRAINT ck_devices_name_length CHECK (char_length(name) <= 120),
     CONSTRAINT ck_devices_status_values CHECK (status IN ('provisioned', 'active', 'offline', 'decommissioned'))
-);
+)
+WITH (fillfactor = 75);
 
 CREATE TABLE device_credentials (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -190,26 +191,46 @@ CREATE TABLE readings (
     CONSTRAINT uq_readings_sensor_id_recorded_at UNIQUE (sensor_id, recorded_at),
     CONSTRAINT ck_readings_quality_values CHECK (quality IN ('good', 'suspect', 'bad'))
 ) PARTITION BY RANGE (recorded_at);
-CREATE TABLE readings_p20260727 PARTITION OF readings FOR VALUES FROM ('2026-07-27 00:00:00+00') TO ('2026-08-03 00:00:00+00');
-CREATE TABLE readings_p20260803 PARTITION OF readings FOR VALUES FROM ('2026-08-03 00:00:00+00') TO ('2026-08-10 00:00:00+00');
-CREATE TABLE readings_p20260810 PARTITION OF readings FOR VALUES FROM ('2026-08-10 00:00:00+00') TO ('2026-08-17 00:00:00+00');
-CREATE TABLE readings_p20260817 PARTITION OF readings FOR VALUES FROM ('2026-08-17 00:00:00+00') TO ('2026-08-24 00:00:00+00');
-CREATE TABLE readings_p20260824 PARTITION OF readings FOR VALUES FROM ('2026-08-24 00:00:00+00') TO ('2026-08-31 00:00:00+00');
-CREATE TABLE readings_p20260831 PARTITION OF readings FOR VALUES FROM ('2026-08-31 00:00:00+00') TO ('2026-09-07 00:00:00+00');
-CREATE TABLE readings_p20260907 PARTITION OF readings FOR VALUES FROM ('2026-09-07 00:00:00+00') TO ('2026-09-14 00:00:00+00');
-CREATE TABLE readings_p20260914 PARTITION OF readings FOR VALUES FROM ('2026-09-14 00:00:00+00') TO ('2026-09-21 00:00:00+00');
-CREATE TABLE readings_p20260921 PARTITION OF readings FOR VALUES FROM ('2026-09-21 00:00:00+00') TO ('2026-09-28 00:00:00+00');
-CREATE TABLE readings_p20260928 PARTITION OF readings FOR VALUES FROM ('2026-09-28 00:00:00+00') TO ('2026-10-05 00:00:00+00');
-CREATE TABLE readings_p20261005 PARTITION OF readings FOR VALUES FROM ('2026-10-05 00:00:00+00') TO ('2026-10-12 00:00:00+00');
-CREATE TABLE readings_p20261012 PARTITION OF readings FOR VALUES FROM ('2026-10-12 00:00:00+00') TO ('2026-10-19 00:00:00+00');
-CREATE TABLE readings_p20261019 PARTITION OF readings FOR VALUES FROM ('2026-10-19 00:00:00+00') TO ('2026-10-26 00:00:00+00');
-CREATE TABLE readings_p20261026 PARTITION OF readings FOR VALUES FROM ('2026-10-26 00:00:00+00') TO ('2026-11-02 00:00:00+00');
-CREATE TABLE readings_p20261102 PARTITION OF readings FOR VALUES FROM ('2026-11-02 00:00:00+00') TO ('2026-11-09 00:00:00+00');
-CREATE TABLE readings_p20261109 PARTITION OF readings FOR VALUES FROM ('2026-11-09 00:00:00+00') TO ('2026-11-16 00:00:00+00');
-CREATE TABLE readings_p20261116 PARTITION OF readings FOR VALUES FROM ('2026-11-16 00:00:00+00') TO ('2026-11-23 00:00:00+00');
-CREATE TABLE readings_p20261123 PARTITION OF readings FOR VALUES FROM ('2026-11-23 00:00:00+00') TO ('2026-11-30 00:00:00+00');
-CREATE TABLE readings_p20261130 PARTITION OF readings FOR VALUES FROM ('2026-11-30 00:00:00+00') TO ('2026-12-07 00:00:00+00');
-CREATE TABLE readings_default PARTITION OF readings DEFAULT;
+CREATE TABLE readings_p20260727 PARTITION OF readings FOR VALUES FROM ('2026-07-27 00:00:00+00') TO ('2026-08-03 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260803 PARTITION OF readings FOR VALUES FROM ('2026-08-03 00:00:00+00') TO ('2026-08-10 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260810 PARTITION OF readings FOR VALUES FROM ('2026-08-10 00:00:00+00') TO ('2026-08-17 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260817 PARTITION OF readings FOR VALUES FROM ('2026-08-17 00:00:00+00') TO ('2026-08-24 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260824 PARTITION OF readings FOR VALUES FROM ('2026-08-24 00:00:00+00') TO ('2026-08-31 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260831 PARTITION OF readings FOR VALUES FROM ('2026-08-31 00:00:00+00') TO ('2026-09-07 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260907 PARTITION OF readings FOR VALUES FROM ('2026-09-07 00:00:00+00') TO ('2026-09-14 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260914 PARTITION OF readings FOR VALUES FROM ('2026-09-14 00:00:00+00') TO ('2026-09-21 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260921 PARTITION OF readings FOR VALUES FROM ('2026-09-21 00:00:00+00') TO ('2026-09-28 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20260928 PARTITION OF readings FOR VALUES FROM ('2026-09-28 00:00:00+00') TO ('2026-10-05 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261005 PARTITION OF readings FOR VALUES FROM ('2026-10-05 00:00:00+00') TO ('2026-10-12 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261012 PARTITION OF readings FOR VALUES FROM ('2026-10-12 00:00:00+00') TO ('2026-10-19 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261019 PARTITION OF readings FOR VALUES FROM ('2026-10-19 00:00:00+00') TO ('2026-10-26 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261026 PARTITION OF readings FOR VALUES FROM ('2026-10-26 00:00:00+00') TO ('2026-11-02 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261102 PARTITION OF readings FOR VALUES FROM ('2026-11-02 00:00:00+00') TO ('2026-11-09 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261109 PARTITION OF readings FOR VALUES FROM ('2026-11-09 00:00:00+00') TO ('2026-11-16 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261116 PARTITION OF readings FOR VALUES FROM ('2026-11-16 00:00:00+00') TO ('2026-11-23 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261123 PARTITION OF readings FOR VALUES FROM ('2026-11-23 00:00:00+00') TO ('2026-11-30 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_p20261130 PARTITION OF readings FOR VALUES FROM ('2026-11-30 00:00:00+00') TO ('2026-12-07 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
+CREATE TABLE readings_default PARTITION OF readings DEFAULT
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 250000);
 
 CREATE TABLE hourly_rollups (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -224,29 +245,52 @@ CREATE TABLE hourly_rollups (
     CONSTRAINT ck_hourly_rollups_sample_count_range CHECK (sample_count >= 1),
     CONSTRAINT ck_hourly_rollups_rollup_bounds_ordered CHECK (min_value <= avg_value AND avg_value <= max_value)
 ) PARTITION BY RANGE (bucket_start);
-CREATE TABLE hourly_rollups_p20250601 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20250701 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-07-01 00:00:00+00') TO ('2025-08-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20250801 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-08-01 00:00:00+00') TO ('2025-09-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20250901 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-09-01 00:00:00+00') TO ('2025-10-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20251001 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-10-01 00:00:00+00') TO ('2025-11-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20251101 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-11-01 00:00:00+00') TO ('2025-12-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20251201 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260101 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260201 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260301 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260401 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-04-01 00:00:00+00') TO ('2026-05-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260501 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260601 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-06-01 00:00:00+00') TO ('2026-07-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260701 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-07-01 00:00:00+00') TO ('2026-08-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260801 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20260901 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20261001 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20261101 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20261201 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20270101 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20270201 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
-CREATE TABLE hourly_rollups_p20270301 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
-CREATE TABLE hourly_rollups_default PARTITION OF hourly_rollups DEFAULT;
+CREATE TABLE hourly_rollups_p20250601 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20250701 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-07-01 00:00:00+00') TO ('2025-08-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20250801 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-08-01 00:00:00+00') TO ('2025-09-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20250901 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-09-01 00:00:00+00') TO ('2025-10-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20251001 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-10-01 00:00:00+00') TO ('2025-11-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20251101 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-11-01 00:00:00+00') TO ('2025-12-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20251201 PARTITION OF hourly_rollups FOR VALUES FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260101 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260201 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260301 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260401 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-04-01 00:00:00+00') TO ('2026-05-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260501 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260601 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-06-01 00:00:00+00') TO ('2026-07-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260701 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-07-01 00:00:00+00') TO ('2026-08-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260801 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20260901 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20261001 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20261101 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20261201 PARTITION OF hourly_rollups FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20270101 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20270201 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_p20270301 PARTITION OF hourly_rollups FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0);
+CREATE TABLE hourly_rollups_default PARTITION OF hourly_rollups DEFAULT
+WITH (autovacuum_analyze_scale_factor = 0);
 
 CREATE TABLE alert_rules (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -289,7 +333,8 @@ CREATE TABLE alerts (
     CONSTRAINT pk_alerts PRIMARY KEY (id),
     CONSTRAINT ck_alerts_alert_resolved_after_triggered CHECK (resolved_at IS NULL OR resolved_at >= triggered_at),
     CONSTRAINT ck_alerts_state_values CHECK (state IN ('open', 'acknowledged', 'resolved'))
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1800, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1800);
 
 CREATE TABLE firmware_releases (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

@@ -21,7 +21,8 @@ CREATE TABLE warehouse (
     CONSTRAINT ck_warehouse_w_city_length CHECK (char_length(w_city) <= 20),
     CONSTRAINT ck_warehouse_w_state_length CHECK (char_length(w_state) <= 2),
     CONSTRAINT ck_warehouse_w_zip_length CHECK (char_length(w_zip) <= 9)
-);
+)
+WITH (fillfactor = 70);
 
 CREATE TABLE district (
     d_w_id integer NOT NULL,
@@ -46,7 +47,8 @@ CREATE TABLE district (
     CONSTRAINT ck_district_d_city_length CHECK (char_length(d_city) <= 20),
     CONSTRAINT ck_district_d_state_length CHECK (char_length(d_state) <= 2),
     CONSTRAINT ck_district_d_zip_length CHECK (char_length(d_zip) <= 9)
-);
+)
+WITH (fillfactor = 70);
 
 CREATE TABLE customer (
     c_w_id integer NOT NULL,
@@ -87,7 +89,8 @@ CREATE TABLE customer (
     CONSTRAINT ck_customer_c_phone_length CHECK (char_length(c_phone) <= 16),
     CONSTRAINT ck_customer_c_credit_values CHECK (c_credit IN ('GC', 'BC')),
     CONSTRAINT ck_customer_c_data_length CHECK (char_length(c_data) <= 500)
-);
+)
+WITH (fillfactor = 75);
 
 CREATE TABLE history (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -114,7 +117,8 @@ CREATE TABLE orders (
     CONSTRAINT ck_orders_o_id_range CHECK (o_id >= 1),
     CONSTRAINT ck_orders_o_carrier_id_range CHECK (o_carrier_id >= 1 AND o_carrier_id <= 10),
     CONSTRAINT ck_orders_o_ol_cnt_range CHECK (o_ol_cnt >= 5 AND o_ol_cnt <= 15)
-);
+)
+WITH (fillfactor = 75);
 
 CREATE TABLE new_order (
     no_w_id integer NOT NULL,
@@ -139,7 +143,8 @@ CREATE TABLE order_line (
     CONSTRAINT ck_order_line_ol_quantity_range CHECK (ol_quantity >= 1 AND ol_quantity <= 10),
     CONSTRAINT ck_order_line_ol_amount_range CHECK (ol_amount >= 0),
     CONSTRAINT ck_order_line_ol_dist_info_length CHECK (char_length(ol_dist_info) <= 24)
-);
+)
+WITH (autovacuum_vacuum_scale_factor = 0.048, fillfactor = 95);
 
 CREATE TABLE item (
     i_id integer GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -173,7 +178,8 @@ CREATE TABLE stock (
     CONSTRAINT ck_stock_s_dist_02_length CHECK (char_length(s_dist_02) <= 24),
     CONSTRAINT ck_stock_s_dist_03_length CHECK (char_length(s_dist_03) <= 24),
     CONSTRAINT ck_stock_s_data_length CHECK (char_length(s_data) <= 50)
-);
+)
+WITH (fillfactor = 75);
 
 -- Foreign keys
 ALTER TABLE district

@@ -171,7 +171,8 @@ CREATE TABLE projects (
     CONSTRAINT ck_projects_name_length CHECK (char_length(name) <= 120),
     CONSTRAINT ck_projects_status_values CHECK (status IN ('active', 'archived')),
     CONSTRAINT ck_projects_visibility_values CHECK (visibility IN ('private', 'organization', 'public'))
-);
+)
+WITH (fillfactor = 75);
 
 CREATE TABLE sprints (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -227,7 +228,8 @@ CREATE TABLE issues (
     CONSTRAINT ck_issues_kind_values CHECK (kind IN ('bug', 'task', 'story', 'epic')),
     CONSTRAINT ck_issues_status_values CHECK (status IN ('backlog', 'todo', 'in_progress', 'in_review', 'done', 'cancelled')),
     CONSTRAINT ck_issues_priority_values CHECK (priority IN ('urgent', 'high', 'medium', 'low', 'none'))
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 54000);
 
 CREATE TABLE comments (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -242,7 +244,8 @@ CREATE TABLE comments (
     created_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
     updated_by text DEFAULT coalesce(nullif(current_setting('app.user_id', true), ''), current_user) NOT NULL,
     CONSTRAINT pk_comments PRIMARY KEY (id)
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 90000);
 
 CREATE TABLE labels (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -300,32 +303,58 @@ CREATE TABLE activity_events (
     CONSTRAINT pk_activity_events PRIMARY KEY (id, occurred_at),
     CONSTRAINT ck_activity_events_event_type_values CHECK (event_type IN ('issue_created', 'issue_updated', 'status_changed', 'comment_added', 'member_added', 'member_removed'))
 ) PARTITION BY RANGE (occurred_at);
-CREATE TABLE activity_events_p20250601 PARTITION OF activity_events FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00');
-CREATE TABLE activity_events_p20250701 PARTITION OF activity_events FOR VALUES FROM ('2025-07-01 00:00:00+00') TO ('2025-08-01 00:00:00+00');
-CREATE TABLE activity_events_p20250801 PARTITION OF activity_events FOR VALUES FROM ('2025-08-01 00:00:00+00') TO ('2025-09-01 00:00:00+00');
-CREATE TABLE activity_events_p20250901 PARTITION OF activity_events FOR VALUES FROM ('2025-09-01 00:00:00+00') TO ('2025-10-01 00:00:00+00');
-CREATE TABLE activity_events_p20251001 PARTITION OF activity_events FOR VALUES FROM ('2025-10-01 00:00:00+00') TO ('2025-11-01 00:00:00+00');
-CREATE TABLE activity_events_p20251101 PARTITION OF activity_events FOR VALUES FROM ('2025-11-01 00:00:00+00') TO ('2025-12-01 00:00:00+00');
-CREATE TABLE activity_events_p20251201 PARTITION OF activity_events FOR VALUES FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00');
-CREATE TABLE activity_events_p20260101 PARTITION OF activity_events FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00');
-CREATE TABLE activity_events_p20260201 PARTITION OF activity_events FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00');
-CREATE TABLE activity_events_p20260301 PARTITION OF activity_events FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00');
-CREATE TABLE activity_events_p20260401 PARTITION OF activity_events FOR VALUES FROM ('2026-04-01 00:00:00+00') TO ('2026-05-01 00:00:00+00');
-CREATE TABLE activity_events_p20260501 PARTITION OF activity_events FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00');
-CREATE TABLE activity_events_p20260601 PARTITION OF activity_events FOR VALUES FROM ('2026-06-01 00:00:00+00') TO ('2026-07-01 00:00:00+00');
-CREATE TABLE activity_events_p20260701 PARTITION OF activity_events FOR VALUES FROM ('2026-07-01 00:00:00+00') TO ('2026-08-01 00:00:00+00');
-CREATE TABLE activity_events_p20260801 PARTITION OF activity_events FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00');
-CREATE TABLE activity_events_p20260901 PARTITION OF activity_events FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00');
-CREATE TABLE activity_events_p20261001 PARTITION OF activity_events FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00');
-CREATE TABLE activity_events_p20261101 PARTITION OF activity_events FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
-CREATE TABLE activity_events_p20261201 PARTITION OF activity_events FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
-CREATE TABLE activity_events_p20270101 PARTITION OF activity_events FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
-CREATE TABLE activity_events_p20270201 PARTITION OF activity_events FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
-CREATE TABLE activity_events_p20270301 PARTITION OF activity_events FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
-CREATE TABLE activity_events_p20270401 PARTITION OF activity_events FOR VALUES FROM ('2027-04-01 00:00:00+00') TO ('2027-05-01 00:00:00+00');
-CREATE TABLE activity_events_p20270501 PARTITION OF activity_events FOR VALUES FROM ('2027-05-01 00:00:00+00') TO ('2027-06-01 00:00:00+00');
-CREATE TABLE activity_events_p20270601 PARTITION OF activity_events FOR VALUES FROM ('2027-06-01 00:00:00+00') TO ('2027-07-01 00:00:00+00');
-CREATE TABLE activity_events_default PARTITION OF activity_events DEFAULT;
+CREATE TABLE activity_events_p20250601 PARTITION OF activity_events FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20250701 PARTITION OF activity_events FOR VALUES FROM ('2025-07-01 00:00:00+00') TO ('2025-08-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20250801 PARTITION OF activity_events FOR VALUES FROM ('2025-08-01 00:00:00+00') TO ('2025-09-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20250901 PARTITION OF activity_events FOR VALUES FROM ('2025-09-01 00:00:00+00') TO ('2025-10-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20251001 PARTITION OF activity_events FOR VALUES FROM ('2025-10-01 00:00:00+00') TO ('2025-11-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20251101 PARTITION OF activity_events FOR VALUES FROM ('2025-11-01 00:00:00+00') TO ('2025-12-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20251201 PARTITION OF activity_events FOR VALUES FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260101 PARTITION OF activity_events FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260201 PARTITION OF activity_events FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260301 PARTITION OF activity_events FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260401 PARTITION OF activity_events FOR VALUES FROM ('2026-04-01 00:00:00+00') TO ('2026-05-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260501 PARTITION OF activity_events FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260601 PARTITION OF activity_events FOR VALUES FROM ('2026-06-01 00:00:00+00') TO ('2026-07-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260701 PARTITION OF activity_events FOR VALUES FROM ('2026-07-01 00:00:00+00') TO ('2026-08-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260801 PARTITION OF activity_events FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20260901 PARTITION OF activity_events FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20261001 PARTITION OF activity_events FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20261101 PARTITION OF activity_events FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20261201 PARTITION OF activity_events FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270101 PARTITION OF activity_events FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270201 PARTITION OF activity_events FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270301 PARTITION OF activity_events FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270401 PARTITION OF activity_events FOR VALUES FROM ('2027-04-01 00:00:00+00') TO ('2027-05-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270501 PARTITION OF activity_events FOR VALUES FROM ('2027-05-01 00:00:00+00') TO ('2027-06-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_p20270601 PARTITION OF activity_events FOR VALUES FROM ('2027-06-01 00:00:00+00') TO ('2027-07-01 00:00:00+00')
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
+CREATE TABLE activity_events_default PARTITION OF activity_events DEFAULT
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 290000);
 
 CREATE TABLE api_tokens (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

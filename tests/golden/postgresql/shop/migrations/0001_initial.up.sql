@@ -185,7 +185,8 @@ CREATE TABLE stock_levels (
     CONSTRAINT ck_stock_levels_reorder_level_range CHECK (reorder_level >= 0),
     CONSTRAINT ck_stock_levels_reserved_within_stock CHECK (reserved <= quantity_on_hand),
     CONSTRAINT ck_stock_levels_bin_location_length CHECK (char_length(bin_location) <= 20)
-);
+)
+WITH (fillfactor = 75);
 
 CREATE TABLE orders (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -218,7 +219,8 @@ CREATE TABLE orders (
     CONSTRAINT ck_orders_status_values CHECK (status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')),
     CONSTRAINT ck_orders_currency_length CHECK (char_length(currency) <= 3),
     CONSTRAINT ck_orders_ip_address_length CHECK (char_length(ip_address) <= 45)
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0.024, autovacuum_vacuum_scale_factor = 0.012);
 
 CREATE TABLE order_lines (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

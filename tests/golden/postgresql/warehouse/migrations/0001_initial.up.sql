@@ -110,7 +110,8 @@ CREATE TABLE movements (
     CONSTRAINT ck_movements_reference_length CHECK (char_length(reference) <= 40),
     CONSTRAINT ck_movements_receipts_add CHECK (NOT (kind IN ('receipt', 'transfer_in')) OR (quantity > 0)),
     CONSTRAINT ck_movements_shipments_remove CHECK (NOT (kind IN ('shipment', 'transfer_out')) OR (quantity < 0))
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0.027);
 
 CREATE TABLE transfers (
     id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

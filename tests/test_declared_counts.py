@@ -25,3 +25,20 @@ def test_volumes_that_disagree_even_at_full_scale_stay_short() -> None:
     volumes = tuple(v.model_copy(update={"rows": 2_000_000}) if v.entity == "Stock" else v for v in design.volumes)
     wrong = design.model_copy(update={"volumes": volumes})
     assert declared_counts(wrong, 0.01)["stock"] == 20_000 > row_counts(wrong, 0.01)["stock"]
+
+
+def test_a_relative_time_range_lies_around_the_day_the_data_is_made() -> None:
+    from datetime import date, datetime, timedelta
+
+    from schemawright.generation.columns import GenerationError, _time_value
+
+    today = date(2026, 12, 5)
+    ahead = _time_value("+730 days", "timestamp", "expires_at", today)
+    assert datetime(1970, 1, 1) + timedelta(seconds=ahead) == datetime(2028, 12, 4)  # 2028 is a leap year
+    assert _time_value("-1 year", "date", "d", today) == (date(2025, 12, 5) - date(1970, 1, 1)).days
+    try:
+        _time_value("in two years", "date", "d", today)
+    except GenerationError as error:
+        assert "+730 days" in str(error)
+    else:
+        raise AssertionError("a bad relative bound must be refused")

@@ -270,15 +270,25 @@ def _numeric_bounds(gen: ColumnGen, step: Decimal, type_high: Decimal, data: m.D
     gen.hi = max(gen.hi, gen.lo)
 
 
-def _time_value(value: object, kind: str, name: str) -> int:
+# `+730 days`, `-1 year`: a bound relative to the day the data is made (a certificate's expiry
+# must lie ahead of today whenever the data is made, which a fixed date stops doing).
+_RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*(day|days|month|months|year|years)$")
+
+
+def _time_value(value: object, kind: str, name: str, today: date) -> int:
     text = str(value).strip()
+    relative = _RELATIVE.match(text)
+    if relative:
+        sign, count, unit = relative.groups()
+        days = int(count) * {"d": 1, "m": 30, "y": 365}[unit[0]] * (1 if sign == "+" else -1)
+        text = (today + timedelta(days=days)).isoformat()
     try:
         if kind == "date":
             return (date.fromisoformat(text[:10]) - _EPOCH).days
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise GenerationError(f"column {name}: `data.range` value {text!r} is not a date (YYYY-MM-DD) "
-                              "or timestamp") from None
+        raise GenerationError(f"column {name}: `data.range` value {text!r} is not a date (YYYY-MM-DD), a "
+                              "timestamp, or a time from today such as `+730 days` or `-1 year`") from None
     if moment.tzinfo is not None:
         moment = moment.replace(tzinfo=None) - moment.utcoffset()  # type: ignore[operator]
     return int((moment - datetime(1970, 1, 1)).total_seconds())
@@ -293,8 +303,9 @@ def _time_bounds(gen: ColumnGen, anchor: date, data: m.DataProfile | None) -> No
         lo, hi = (start - _EPOCH).days * 86_400, (end - _EPOCH).days * 86_400
         cap = (date(9999, 12, 31) - _EPOCH).days * 86_400
     if data is not None and data.low is not None:
-        lo = _time_value(data.low, gen.kind, gen.column.name)
-        hi = _time_value(data.high, gen.kind, gen.column.name)
+        today = anchor + timedelta(days=FUTURE_DAYS)  # the default range ends on the day the data is made
+        lo = _time_value(data.low, gen.kind, gen.column.name, today)
+        hi = _time_value(data.high, gen.kind, gen.column.name, today)
         if gen.kind != "date" and len(str(data.high).strip()) <= 10:
             hi += 86_399  # a date as the upper bound of a timestamp range includes that whole day
         if hi < lo:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
+from schemawright.scaling.capacity import CapacityPlan
 from schemawright.scaling.pooling import PoolPlan
+from schemawright.scaling.wal import PEAK_TO_AVERAGE, SECONDS_PER_DAY
 from schemawright.scaling.tuning_workload import TableLoad, memory_needs, table_loads
 
 if TYPE_CHECKING:
@@ -31,9 +33,6 @@ NODES_PER_QUERY = 2  # sorts or hashes one query runs at once, for the work_mem 
 CHECKPOINT_TIMEOUT_S = 900  # 15 min: fewer full-page images than the default 5 min
 COMPLETION_TARGET = 0.9
 REPLAY_BYTES_PER_S = {"ssd": 100 * MB, "network": 50 * MB, "hdd": 20 * MB}  # crash-recovery replay, conservative
-INDEX_ENTRY_WAL = 64  # WAL of one B-tree entry: the tuple (~24 bytes) and its record header
-ROW_WAL_OVERHEAD = 50  # WAL record header and block reference of a heap insert or update
-FULL_PAGE_SHARE = 1.0  # full-page images after a checkpoint: about as much again as the records
 STORAGE = {  # random_page_cost, effective_io_concurrency (PGTune's values)
     "ssd": ("1.1", "200", "an SSD reads a random page about as fast as the next one"),
     "network": ("1.1", "300", "network storage (a cloud volume) serves random reads like an SSD, with more "
@@ -93,15 +92,16 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ConfigurationPlan:
     memory = int(machine.memory_gb * GB)
     loads = table_loads(design)
     notes: list[str] = []
+    capacity = earlier.section("capacity", CapacityPlan)
     connections = _connections(design, earlier)
-    shared = _shared_buffers(memory, loads)
+    shared = _shared_buffers(memory, capacity)
     settings = [connections, shared, _effective_cache_size(memory)]
     work_mem, work_notes = _work_mem(design, memory, shared, connections)
     settings.append(work_mem)
     notes += work_notes
     maintenance = _maintenance_work_mem(memory, loads)
     settings += [maintenance, _autovacuum_work_mem(loads, maintenance)]
-    settings += _wal(design, loads)
+    settings += _wal(design, capacity)
     settings += _planner(machine.storage)
     settings += _parallelism(design)
     storage = tuple((t.name, name, value, d.reason) for t in design.tables for name, value in t.storage
@@ -124,18 +124,14 @@ def _connections(design: m.Design, earlier: OperationsPlan) -> Setting:
                    "below)", restart=True)
 
 
-def _data_bytes(loads: dict[str, TableLoad]) -> int:
-    """Heap bytes in a year (rows x width at the default fillfactor), indexes about half as much again."""
-    return int(sum(load.rows_in_a_year * load.width for load in loads.values()) * 1.5)
-
-
-def _shared_buffers(memory: int, loads: dict[str, TableLoad]) -> Setting:
+def _shared_buffers(memory: int, capacity: CapacityPlan) -> Setting:
     quarter = memory // 4
-    data = _data_bytes(loads)
-    value = max(128 * MB, min(quarter, _round_up(data * 1.25, 128 * MB)))
-    why = (f"a quarter of the {_size(memory)} of RAM (the OS page cache holds the rest of the hot data)"
-           if value == quarter else
-           f"the data and indexes of a year (~{_human(data)}) and a quarter more fit: more would sit empty")
+    working = capacity.memory_working_set_bytes
+    value = max(128 * MB, min(quarter, _round_up(working * 1.25, 128 * MB)))
+    why = (f"a quarter of the {_size(memory)} of RAM (the OS page cache holds the rest of the capacity plan's "
+           f"working set of ~{_human(working)})" if value == quarter else
+           f"the capacity plan's working set at 12 months (every index and the hot heap pages, ~{_human(working)}) "
+           "and a quarter more fit: more would sit empty")
     return Setting("shared_buffers", _size(value), "128MB", why, restart=True)
 
 
@@ -194,20 +190,16 @@ def _autovacuum_work_mem(loads: dict[str, TableLoad], maintenance: Setting) -> S
 # ---------------------------------------------------------------- WAL and checkpoints
 
 
-def wal_bytes_per_second(design: m.Design, loads: dict[str, TableLoad]) -> float:
-    """WAL the write patterns make at peak: each row written (its width and record header) and each
-    index entry it adds (an UPDATE that is not HOT adds one per index), plus full-page images."""
-    total = 0.0
-    for load in loads.values():
-        indexes = len(design.indexes_on(load.table)) + 1  # + the primary key
-        records = (load.inserts + load.updates) * (load.width + ROW_WAL_OVERHEAD) + load.deletes * ROW_WAL_OVERHEAD
-        entries = (load.inserts + load.updates) * indexes * INDEX_ENTRY_WAL
-        total += records + entries
-    return total * (1 + FULL_PAGE_SHARE)
+def wal_bytes_per_second(capacity: CapacityPlan) -> float:
+    """WAL the write patterns make at their peak rates, from the capacity plan's records per run and
+    its full-page images (a day's at the average rate, scaled to the peak)."""
+    records = sum(w.record_bytes * w.peak_per_second for w in capacity.wal)
+    images = sum(w.page_image_bytes_per_day for w in capacity.wal) * PEAK_TO_AVERAGE / SECONDS_PER_DAY
+    return records + images
 
 
-def _wal(design: m.Design, loads: dict[str, TableLoad]) -> list[Setting]:
-    rate = wal_bytes_per_second(design, loads)
+def _wal(design: m.Design, capacity: CapacityPlan) -> list[Setting]:
+    rate = wal_bytes_per_second(capacity)
     replay = REPLAY_BYTES_PER_S[design.machine.storage]
     timeout = CHECKPOINT_TIMEOUT_S
     rto = design.operations.rto_seconds
@@ -227,8 +219,8 @@ def _wal(design: m.Design, loads: dict[str, TableLoad]) -> list[Setting]:
     return [
         Setting("checkpoint_timeout", f"{timeout // 60}min", "5min", why_timeout),
         Setting("max_wal_size", _size(max_wal), "1GB",
-                f"the write patterns make ~{_human(rate)}/s of WAL at peak (rows, index entries, full-page "
-                f"images), {_human(per_checkpoint)} per checkpoint interval; twice that x (1 + "
+                f"the write patterns make ~{_human(rate)}/s of WAL at peak (the capacity plan's records and "
+                f"full-page images), {_human(per_checkpoint)} per checkpoint interval; twice that x (1 + "
                 f"checkpoint_completion_target) so checkpoints come from the timeout, not from WAL volume"),
         Setting("min_wal_size", _size(min_wal), "80MB",
                 "a checkpoint interval's WAL kept as recycled segments, so a burst does not create new files"),

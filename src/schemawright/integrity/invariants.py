@@ -309,6 +309,7 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
         # One statement checks every queued group: an index scan of each group's rows, no
         # trigger call or query per group.  The parent is joined when the check reads it;
         # otherwise only a failing group is looked up (one whose parent went is no failure).
+        check, only = _shared_filter(check)
         joined = (f"\n            JOIN {q(parent.name)} AS parent ON "
                   f"{matching('sw_queued.key', fk.ref_columns, 'parent.')}" if parent and fk and reads_parent else "")
         gone = (f"        CONTINUE WHEN NOT EXISTS (SELECT FROM {q(parent.name)} WHERE "
@@ -317,7 +318,7 @@ def _group_check(state: _State, rule: m.Rule, table: m.Table, check: str, watch_
         body = (f"BEGIN\n    FOR sw_key IN\n        WITH sw_taken AS ({taken}), sw_queued (key) AS ({keys})\n"
                 f"        SELECT sw_queued.key FROM sw_queued{joined}\n"
                 f"            CROSS JOIN LATERAL (SELECT ({check}) AS ok FROM {q(table.name)} WHERE "
-                f"{matching('sw_queued.key', per, q(table.name) + '.')}) AS sw_group\n"
+                f"{matching('sw_queued.key', per, q(table.name) + '.')}{only}) AS sw_group\n"
                 "        WHERE sw_group.ok IS FALSE\n    LOOP\n"
                 f"{gone}        {fail}\n    END LOOP;\n    RETURN NULL;\nEND;")
     check_fn = state.function(f"check_{table.name}_{ident}", body, declare)
@@ -386,6 +387,26 @@ def _parse(expression: str) -> exp.Expression | None:
 def _reads_parent(check: str) -> bool:
     tree = _parse(check)
     return tree is None or any(c.table.lower() == "parent" for c in _columns_of(tree))
+
+
+def _shared_filter(check: str) -> tuple[str, str]:
+    """A check whose every aggregate has the same FILTER (`count(*) FILTER (WHERE status <> 'voided')
+    <= parent.capacity`), as the same aggregates over the rows the filter keeps, and that filter as
+    a condition of the group's scan (`AND (status <> 'voided')`): the same value, empty groups
+    included, but the planner may then count the group in a partial index on those rows (an
+    index-only scan) instead of reading every row of the group from the heap."""
+    try:
+        tree = sqlglot.parse_one(check, read="postgres")
+    except sqlglot.errors.ParseError:
+        return check, ""
+    aggregates = list(tree.find_all(exp.AggFunc))
+    filters = [a.parent for a in aggregates if isinstance(a.parent, exp.Filter) and a.parent.this is a]
+    conditions = {f.expression.this.sql(dialect="postgres") for f in filters}
+    if not aggregates or len(filters) != len(aggregates) or len(conditions) != 1:
+        return check, ""
+    for node in filters:
+        node.replace(node.this)
+    return tree.sql(dialect="postgres"), f" AND ({conditions.pop()})"
 
 
 def _aggregates_parent_alone(check: str) -> bool:

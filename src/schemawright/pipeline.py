@@ -34,7 +34,7 @@ from schemawright.partitioning.pruning import partition_checks
 from schemawright.partitioning.spec_checks import partition_problems
 from schemawright.performance.output import write_bench
 from schemawright.performance.report import performance_section
-from schemawright.performance import pooled_proof, settings_compare
+from schemawright.performance import cached_proof, pooled_proof, settings_compare
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
 from schemawright.qa import to_data_quality, to_pgtap, to_plain_sql, to_readme
@@ -56,7 +56,6 @@ from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.attacks import attack_checks
 from schemawright.validation.operations import (
     backup_proof,
-    caching_proof,
     capacity_proof,
     configuration_proof,
     distribution_proof,
@@ -116,7 +115,7 @@ CHECKS: tuple[Callable[..., Iterator[Check]], ...] = (partition_checks, rule_che
 # The proofs `validate --operations` runs, one per concern of operations.md, in its order.
 OPERATION_CHECKS: tuple[Callable[[OperationsRun], Iterator[Check]], ...] = (
     capacity_proof.checks, configuration_proof.checks, settings_compare.checks, pooled_proof.checks,
-    replication_proof.checks, backup_proof.checks, caching_proof.checks, distribution_proof.checks, monitoring_proof.checks)
+    replication_proof.checks, backup_proof.checks, cached_proof.checks, distribution_proof.checks, monitoring_proof.checks)
 
 
 def _spec_problems(spec: Spec, at: Locator) -> list[SpecIssue]:

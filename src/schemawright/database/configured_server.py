@@ -24,7 +24,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,10 @@ class Server:
     port: int
     directory: Path  # its Unix socket lives here
     log: Path  # the server's stderr: every log line
+
+    @property
+    def pgdata(self) -> Path:
+        return self.directory / "pg"
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -88,10 +92,51 @@ def scram_verifier(password: str, salt: bytes | None = None) -> str:
 
 @contextmanager
 def configured_server(binaries: Binaries, files: Mapping[str, bytes], *, include: str,
-                      bootstrap: Sequence[tuple[str, str]] = ()) -> Iterator[Server]:
+                      bootstrap: Sequence[tuple[str, str]] = (), env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """initdb, write `files` into the data directory (private: mode 0600), include the file
     named `include` at the end of postgresql.conf, run each (database, SQL line) of
-    `bootstrap` in single-user mode, start; yield the server; stop and delete it."""
+    `bootstrap` in single-user mode, start (with `env` added to the server's environment:
+    what its archive_command reads); yield the server; stop and delete it."""
+    with _private_directory(binaries) as (directory, user):
+        with shielded():  # a half-started server is stopped by the directory's cleanup, never orphaned
+            server = _start(binaries, directory, user, files, include, bootstrap, env)
+        yield server
+
+
+@contextmanager
+def copied_server(binaries: Binaries, make_data: Callable[[Path], Sequence[str]], files: Mapping[str, bytes], *,
+                  include: str, env: Mapping[str, str] | None = None,
+                  timeout_s: float = TIMEOUT_S) -> Iterator[Server]:
+    """A server whose data directory another program fills: `make_data(pgdata)` gives the command
+    (run as the server's account), e.g. pg_basebackup of a primary (a standby) or pgbackrest restore
+    (a recovered copy).  Then as configured_server: `files` written, `include` included, started on
+    its own port and socket; stopped and deleted on every way out."""
+    with _private_directory(binaries) as (directory, user):
+        argv = list(make_data(directory / "pg"))
+        with shielded():
+            run_as_server(argv, what=Path(argv[0]).name, env=env, timeout_s=timeout_s)
+            server = _configure_and_start(binaries, directory, user, files, include, env)
+        yield server
+
+
+def stop_immediately(binaries: Binaries, server: Server) -> None:
+    """Stop `server` as a crash does (`pg_ctl stop -m immediate`: no shutdown checkpoint, no WAL sent
+    after); its directory stays until its context ends."""
+    run_as_server([str(binaries.bindir / "pg_ctl"), "stop", "-D", str(server.pgdata), "-m", "immediate", "-w"],
+                  what="pg_ctl stop")
+
+
+def run_as_server(argv: Sequence[str], *, what: str = "", env: Mapping[str, str] | None = None,
+                  timeout_s: float = TIMEOUT_S) -> subprocess.CompletedProcess[bytes]:
+    """Run a PostgreSQL tool (pg_basebackup, pgbackrest ...) as the server's account; ServerError
+    with its last line of stderr when it fails."""
+    return _run(list(argv), _server_user(), what=what, env=env, timeout_s=timeout_s)
+
+
+@contextmanager
+def _private_directory(binaries: Binaries) -> Iterator[tuple[Path, pwd.struct_passwd | None]]:
+    """A fresh directory for one server, owned by its account; whatever runs in it is stopped and the
+    directory deleted on every way out."""
     user = _server_user()
     tmp = _base_directory(user)
     remove_dead_embedded_dirs(tmp)
@@ -99,8 +144,9 @@ def configured_server(binaries: Binaries, files: Mapping[str, bytes], *, include
     try:
         with shielded():  # a half-made directory or half-started server must reach the finally
             directory = Path(tempfile.mkdtemp(prefix=embedded_dir_prefix(), dir=tmp))
-            server = _start(binaries, directory, user, files, include, bootstrap)
-        yield server
+            if user is not None:
+                os.chown(directory, user.pw_uid, user.pw_gid)
+        yield directory, user
     finally:
         with shielded():
             if directory is not None:
@@ -115,15 +161,21 @@ def configured_server(binaries: Binaries, files: Mapping[str, bytes], *, include
 
 
 def _start(binaries: Binaries, directory: Path, user: pwd.struct_passwd | None, files: Mapping[str, bytes],
-           include: str, bootstrap: Sequence[tuple[str, str]]) -> Server:
+           include: str, bootstrap: Sequence[tuple[str, str]], env: Mapping[str, str] | None) -> Server:
     pgdata = directory / "pg"
-    if user is not None:
-        os.chown(directory, user.pw_uid, user.pw_gid)
     _run([str(binaries.bindir / "initdb"), "-D", str(pgdata), "-U", SERVER_USER, "-E", "UTF8", "--locale=C",
           "--no-sync", "--no-instructions", "--auth=reject"], user, what="initdb")
+    return _configure_and_start(binaries, directory, user, files, include, env, bootstrap)
+
+
+def _configure_and_start(binaries: Binaries, directory: Path, user: pwd.struct_passwd | None,
+                         files: Mapping[str, bytes], include: str, env: Mapping[str, str] | None,
+                         bootstrap: Sequence[tuple[str, str]] = ()) -> Server:
+    pgdata = directory / "pg"
     for name, content in files.items():
         _write_private(pgdata / name, content, user)
     port = _free_port()
+    # Appended last, so these win over a copied primary's own port and socket (a standby, a restore).
     with open(pgdata / "postgresql.conf", "a", encoding="utf-8") as conf:
         conf.write(f"\n# A private server for one proof: loopback and a socket in its own directory; nothing in\n"
                    f"# it outlives the proof, so nothing needs to survive a crash (fsync off).\n"
@@ -134,7 +186,7 @@ def _start(binaries: Binaries, directory: Path, user: pwd.struct_passwd | None, 
     log = directory / "server.log"
     try:
         _run([str(binaries.bindir / "pg_ctl"), "start", "-D", str(pgdata), "-l", str(log), "-w", "-t", "30"],
-             user, what="pg_ctl start")
+             user, what="pg_ctl start", env=env)
     except ServerError as error:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-5:]) if log.exists() else ""
         raise ServerError(f"{error}\n{tail}".rstrip()) from None
@@ -152,9 +204,11 @@ def _single_user(binaries: Binaries, pgdata: Path, user: pwd.struct_passwd | Non
 
 
 def _run(argv: list[str], user: pwd.struct_passwd | None, *, what: str = "", stdin: bytes | None = None,
-         check: bool = True) -> subprocess.CompletedProcess[bytes]:
+         check: bool = True, env: Mapping[str, str] | None = None,
+         timeout_s: float = TIMEOUT_S) -> subprocess.CompletedProcess[bytes]:
     try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, timeout=TIMEOUT_S, check=False,
+        done = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout_s, check=False,
+                              env={**os.environ, **env} if env else None,
                               user=user.pw_uid if user else None, group=user.pw_gid if user else None,
                               cwd="/")  # the server's user may not enter our working directory
     except (OSError, subprocess.TimeoutExpired) as error:

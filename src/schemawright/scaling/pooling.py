@@ -14,10 +14,12 @@ capped there and clients wait in PgBouncer's queue instead.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
+from schemawright.naming import fit
 from schemawright.scaling.session_state import FEATURES, SessionUse, SettingUse, session_uses, settings_read
 
 if TYPE_CHECKING:
@@ -46,7 +48,7 @@ class PatternLoad:
 
 @dataclass(frozen=True)
 class PoolPlan:
-    database: str
+    database: str  # as clients name it to PgBouncer (the project's name, as security.md's pg_hba.conf has it)
     loads: tuple[PatternLoad, ...]
     cores: int
     default_pool_size: int  # server connections per (database, user) pool
@@ -58,6 +60,8 @@ class PoolPlan:
     clients_given: bool  # max_client_conn is the spec's availability.app_connections
     session_uses: tuple[SessionUse, ...]
     settings: tuple[SettingUse, ...]  # custom settings the design reads: set with SET LOCAL
+    logins: tuple[str, ...] = ()  # the services' login roles (security.md), one pool each
+    tenant_setting: str | None = None  # row-level security's setting, when the design isolates tenants
     title: str = "Connection pooling"
     anchor: str = "pooling"
 
@@ -109,11 +113,17 @@ def plan(design: m.Design, earlier: OperationsPlan) -> PoolPlan:
     reserve_timeout = max(0.1, round(min(targets, default=1000) / 1000, 1))
     given = design.operations.app_connections
     clients = given or max(MIN_CLIENTS, _round_up(in_flight * CLIENTS_PER_BUSY, 50))
-    return PoolPlan(database=design.project, loads=loads, cores=design.machine.cores, default_pool_size=pool,
+    logins = tuple(fit(f"{r.name}_login") for r in design.roles if r.kind == "group")  # security.md's names
+    tenant = design.security.tenant_setting if design.row_security and design.security.tenant_column else None
+    return PoolPlan(database=fit(_slug(design.project)), loads=loads, logins=logins, tenant_setting=tenant, cores=design.machine.cores, default_pool_size=pool,
                     min_pool_size=min(pool, max(1, math.ceil(in_flight))), reserve_pool_size=reserve,
                     reserve_pool_timeout=reserve_timeout, server_connections=pool + reserve,
                     max_client_conn=clients, clients_given=given is not None,
                     session_uses=session_uses(design), settings=settings_read(design))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "app"
 
 
 def _burst(mean: float, deviations: float) -> int:

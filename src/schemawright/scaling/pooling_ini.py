@@ -74,7 +74,7 @@ def userlist_note(plan: PoolPlan) -> str:
         ";   WHERE rolcanlogin AND rolpassword LIKE 'SCRAM-SHA-256$%';",
         "; The application's login roles are members of the design's group roles (security.md); one pool",
         "; per (database, login role), max_db_connections caps them together.",
-        ';"app_login" "SCRAM-SHA-256$4096:<salt>$<stored key>:<server key>"',
+        *[f';"{login}" "SCRAM-SHA-256$4096:<salt>$<stored key>:<server key>"' for login in plan.logins or ("app_login",)],
         f';"{ADMIN_USER}" "SCRAM-SHA-256$4096:<salt>$<stored key>:<server key>"',
         "",
     ])

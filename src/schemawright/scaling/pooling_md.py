@@ -54,6 +54,12 @@ def pooling_markdown(plan: PoolPlan) -> list[str]:
         out += [f"At the p95 targets the patterns could keep {plan.in_flight:.2f} transactions in flight, more "
                 f"than {plan.cores} cores serve well: the targets hold only if the patterns' real times are "
                 "shorter (measure them with `schemawright bench --concurrent`), or on a larger machine.", ""]
+    if plan.tenant_setting:
+        out += [f"Row-level security reads the tenant from `{plan.tenant_setting}`: the application sets it in each "
+                f"transaction with `SELECT set_config('{plan.tenant_setting}', $1, true)` (SET LOCAL with a bound "
+                "parameter, security.md#tenant-isolation), so it ends at COMMIT and the next transaction on the same "
+                "server connection, maybe another tenant's, starts without it. A session-level `SET` would hand this "
+                "tenant to whichever client gets the connection next (`validate --operations` shows both).", ""]
     out += _forbidden(plan)
     return out
 

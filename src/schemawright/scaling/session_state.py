@@ -83,7 +83,15 @@ def settings_read(design: m.Design) -> tuple[SettingUse, ...]:
     for where, text in _sql_texts(design):
         for name in _SETTING_READ.findall(text):
             readers.setdefault(name, set()).add(where)
-    return tuple(SettingUse(name, tuple(sorted(found))) for name, found in sorted(readers.items()))
+    return tuple(SettingUse(name, tuple(sorted(found, key=_reader_order))) for name, found in sorted(readers.items()))
+
+
+_KINDS = ("policy", "function", "trigger", "pattern", "default")  # the ones that decide what a role sees first
+
+
+def _reader_order(where: str) -> tuple[int, str]:
+    kind = where.split(" ", 1)[0]
+    return (_KINDS.index(kind) if kind in _KINDS else len(_KINDS), where)
 
 
 def _sql_texts(design: m.Design) -> Iterator[tuple[str, str]]:

@@ -97,7 +97,7 @@ def configured_server(binaries: Binaries, files: Mapping[str, bytes], *, include
     named `include` at the end of postgresql.conf, run each (database, SQL line) of
     `bootstrap` in single-user mode, start (with `env` added to the server's environment:
     what its archive_command reads); yield the server; stop and delete it."""
-    with _private_directory(binaries) as (directory, user):
+    with private_directory(binaries) as (directory, user):
         with shielded():  # a half-started server is stopped by the directory's cleanup, never orphaned
             server = _start(binaries, directory, user, files, include, bootstrap, env)
         yield server
@@ -111,7 +111,7 @@ def copied_server(binaries: Binaries, make_data: Callable[[Path], Sequence[str]]
     (run as the server's account), e.g. pg_basebackup of a primary (a standby) or pgbackrest restore
     (a recovered copy).  Then as configured_server: `files` written, `include` included, started on
     its own port and socket; stopped and deleted on every way out."""
-    with _private_directory(binaries) as (directory, user):
+    with private_directory(binaries) as (directory, user):
         argv = list(make_data(directory / "pg"))
         with shielded():
             run_as_server(argv, what=Path(argv[0]).name, env=env, timeout_s=timeout_s)
@@ -126,6 +126,11 @@ def stop_immediately(binaries: Binaries, server: Server) -> None:
                   what="pg_ctl stop")
 
 
+def write_for_server(path: Path, content: bytes) -> None:
+    """A file only the server's account reads (mode 0600): a tool's configuration holding a secret."""
+    _write_private(path, content, _server_user())
+
+
 def run_as_server(argv: Sequence[str], *, what: str = "", env: Mapping[str, str] | None = None,
                   timeout_s: float = TIMEOUT_S) -> subprocess.CompletedProcess[bytes]:
     """Run a PostgreSQL tool (pg_basebackup, pgbackrest ...) as the server's account; ServerError
@@ -134,7 +139,7 @@ def run_as_server(argv: Sequence[str], *, what: str = "", env: Mapping[str, str]
 
 
 @contextmanager
-def _private_directory(binaries: Binaries) -> Iterator[tuple[Path, pwd.struct_passwd | None]]:
+def private_directory(binaries: Binaries) -> Iterator[tuple[Path, pwd.struct_passwd | None]]:
     """A fresh directory for one server, owned by its account; whatever runs in it is stopped and the
     directory deleted on every way out."""
     user = _server_user()

@@ -34,7 +34,7 @@ from schemawright.partitioning.pruning import partition_checks
 from schemawright.partitioning.spec_checks import partition_problems
 from schemawright.performance.output import write_bench
 from schemawright.performance.report import performance_section
-from schemawright.performance import cached_proof, pooled_proof, settings_compare
+from schemawright.performance import cached_proof, capacity_proof, pooled_proof, settings_compare
 from schemawright.physical.build import build_physical
 from schemawright.physical.namespace import unique_names
 from schemawright.qa import to_data_quality, to_pgtap, to_plain_sql, to_readme
@@ -56,7 +56,6 @@ from schemawright.validation.report import Check, ValidationReport
 from schemawright.validation.attacks import attack_checks
 from schemawright.validation.operations import (
     backup_proof,
-    capacity_proof,
     configuration_proof,
     distribution_proof,
     monitoring_proof,

@@ -18,7 +18,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from schemawright import model as m
-from schemawright.pagelayout import BLOCK, TOAST_POINTER, TOAST_TUPLE_THRESHOLD, Column, heap, toast
+from schemawright.pagelayout import (
+    BLOCK,
+    GROWN_LEAF_FILL,
+    LEAF_FILLFACTOR,
+    TOAST_POINTER,
+    TOAST_TUPLE_THRESHOLD,
+    Column,
+    heap,
+    toast,
+)
 from schemawright.pagelayout import estimate as btree_estimate
 from schemawright.scaling.column_widths import may_need_toast, typical_column
 
@@ -32,6 +41,7 @@ class IndexSpec:
     keys: tuple[str, ...]  # column names or expressions
     include: tuple[str, ...] = ()
     where: str | None = None
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,9 @@ def table_indexes(design: m.Design, table: m.Table) -> list[IndexSpec]:
     """Every index the table has: its key constraints' and the design's (names as created)."""
     out = []
     if table.primary_key is not None:
-        out.append(IndexSpec(table.primary_key.name, table.name, table.primary_key.columns))
-    out += [IndexSpec(u.name, table.name, u.columns, u.include) for u in table.uniques]
-    out += [IndexSpec(i.name, table.name, tuple(c.expression for c in i.columns), i.include, i.where)
+        out.append(IndexSpec(table.primary_key.name, table.name, table.primary_key.columns, unique=True))
+    out += [IndexSpec(u.name, table.name, u.columns, u.include, unique=True) for u in table.uniques]
+    out += [IndexSpec(i.name, table.name, tuple(c.expression for c in i.columns), i.include, i.where, i.unique)
             for i in design.indexes_on(table.name)]
     return out
 
@@ -120,12 +130,16 @@ def estimate_table(design: m.Design, table: m.Table, rows: float, *,
                    partition_rows: list[float] | None = None,
                    index_rows: Mapping[str, float] | None = None,
                    rows_of: Callable[[str], float] | None = None,
-                   fillfactor: int = PLAIN_FILLFACTOR) -> TableSize:
+                   fillfactor: int | None = None,
+                   built: Callable[[IndexSpec], bool] = lambda _index: False) -> TableSize:
     """Bytes of `table` holding `rows` rows: heap (main fork, free space map, visibility map),
     TOAST (its heap and index) and each index.  `columns`: measured stats by column (default: the
     spec's typical ones); `partition_rows`: rows per partition (default: spread as
-    `spread_partitions`); `index_rows`: rows a partial index holds, by index name."""
+    `spread_partitions`); `index_rows`: rows a partial index holds, by index name; `built`: the
+    indexes CREATE INDEX built on the rows (leaves 90 % full), the others grown by inserts (a
+    production index: leaves about 2/3 full where keys arrive at random places)."""
     rows_of = rows_of or (lambda _name: rows)
+    fillfactor = fillfactor or table_fillfactor(table)
     stats = dict(columns) if columns is not None else typical_columns(design, table, rows, rows_of)
     ordered = [stats[c.name] for c in table.columns if c.name in stats]
     parts = partition_rows if partition_rows is not None else spread_partitions(table, rows)
@@ -138,9 +152,26 @@ def estimate_table(design: m.Design, table: m.Table, rows: float, *,
         keys = [_key_column(k, stats) for k in index.keys]
         include = [_key_column(k, stats) for k in index.include]
         share = (index_rows[index.name] / rows if index_rows and index.name in index_rows and rows > 0 else 1.0)
-        indexes.append((index.name, sum(btree_estimate(n * share, keys, include).bytes if n * share >= 1 else BLOCK
-                                        for n in parts)))
+        fill = LEAF_FILLFACTOR if built(index) or appending_key(table, index) else GROWN_LEAF_FILL
+        indexes.append((index.name, sum(btree_estimate(n * share, keys, include, leaf_fill=fill).bytes
+                                        if n * share >= 1 else BLOCK for n in parts)))
     return TableSize(heap_bytes, toast_bytes, tuple(indexes))
+
+
+def appending_key(table: m.Table, index: IndexSpec) -> bool:
+    """Whether new rows' values of the index's first key only grow (an identity, a sequence, a
+    `now()` default): inserts then land on the rightmost leaf."""
+    column = table.column(index.keys[0]) if index.keys else None
+    if column is None:
+        return False
+    default = (column.default or "").lower()
+    return column.identity or "now()" in default or "current_timestamp" in default or "nextval" in default
+
+
+def table_fillfactor(table: m.Table) -> int:
+    """The table's fillfactor storage parameter (configuration sets one for HOT updates), else 100."""
+    value = dict(table.storage).get("fillfactor")
+    return int(value) if value and str(value).isdigit() else PLAIN_FILLFACTOR
 
 
 def _toasted(columns: list[Column]) -> tuple[list[Column], list[float]]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from schemawright import model as m
 from schemawright.pagelayout import BLOCK
-from schemawright.scaling.table_size import TableSize, pages, table_indexes
+from schemawright.scaling.table_size import TableSize, appending_key, pages, table_indexes
 
 PEAK_TO_AVERAGE = 3.0
 CHECKPOINT_SECONDS = 300
@@ -73,15 +73,6 @@ def set_columns(sql: str) -> set[str]:
     return {a.group(1).strip('"') for a in re.finditer(r'("?[A-Za-z_][\w]*"?)\s*=', found.group(1))}
 
 
-def _appending(table: m.Table, key: str) -> bool:
-    """Whether new rows' values of this index key only grow (an identity, a `now()` default)."""
-    column = table.column(key)
-    if column is None:
-        return False
-    default = (column.default or "").lower()
-    return column.identity or "now()" in default or "current_timestamp" in default or "nextval" in default
-
-
 def distinct_pages(relation_pages: float, changes: float) -> float:
     """Expected distinct pages among `changes` changes at uniformly random places."""
     if relation_pages <= 0:
@@ -117,7 +108,7 @@ def pattern_wal(design: m.Design, pattern: m.AccessPattern, sizes: dict[str, Tab
     if statement in ("update", "delete"):
         random_pages += distinct_pages(pages(size.heap), changes)
     for index in touched:
-        if not (index.keys and _appending(table, index.keys[0])):
+        if not appending_key(table, index):
             random_pages += distinct_pages(pages(index_bytes.get(index.name, BLOCK)), changes)
     images = random_pages * BLOCK * SECONDS_PER_DAY / CHECKPOINT_SECONDS
     return PatternWal(pattern.name, name, statement, rows, pattern.frequency, COMMIT_RECORD + rows * per_row, hot,

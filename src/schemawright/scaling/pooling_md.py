@@ -78,6 +78,10 @@ def _forbidden(plan: PoolPlan) -> list[str]:
                      "off, since PgBouncer 1.18 (Debian 12) has no `max_prepared_statements`")
         out.append(f"| {feature.name} | {feature.rule} | {used} |")
     out.append("")
+    if plan.session_uses:
+        out += ["Change what the table marks before putting the pooler in front, or give the clients that need a "
+                "session a second `[databases]` entry with `pool_mode = session` (each of them then holds a server "
+                "connection for as long as it is connected).", ""]
     return out
 
 

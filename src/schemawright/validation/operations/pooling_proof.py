@@ -111,7 +111,7 @@ def _verdicts(figures: LoadFigures, peak: PoolPeak, planned: PoolPlan, runnables
                      f"connections: {figures.throughput:,.0f} transactions/s pooled"
                      + (f"; {refused} refused by a key (a drawn value already taken)" if refused else "")
                      + (f"; {figures.retried} retried (serialization)" if figures.retried else "")
-                     + (f"; not run (no group role may): {', '.join(skipped)}" if skipped else "")))
+                     + (f"; not run: {', '.join(skipped)}" if skipped else "")))
     watched = ", ".join(["the role"] + list(settings.read))
     if figures.leaks or not figures.bare_probes:
         out.append(Check(f"{NAME}: nothing a transaction sets outlives it on a shared server connection", FAIL,

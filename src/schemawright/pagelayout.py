@@ -192,14 +192,15 @@ def heap_tuple_bytes(columns: list[Column]) -> float:
 def heap(rows: float, columns: list[Column], fillfactor: int = 100, vacuumed: bool = True) -> Heap:
     """A heap of `rows` rows written by inserts (COPY or INSERT): pages filled to the fillfactor
     (heapam keeps (100 - fillfactor) % of each page free for updates), plus its free space map
-    (a root, an upper page and one leaf page per FSM_LEAF_SLOTS heap pages, once a page filled)
-    and, once vacuumed, its visibility map."""
+    (a root, an upper page and one leaf page per FSM_LEAF_SLOTS heap pages) and, once vacuumed,
+    its visibility map."""
     tuple_bytes = heap_tuple_bytes(columns)
     save = BLOCK * (100 - fillfactor) // 100
     per_page = max(1, min(MAX_HEAP_TUPLES_PER_PAGE,
                           math.floor((BLOCK - PAGE_HEADER - save) / (tuple_bytes + LINE_POINTER))))
     pages = math.ceil(max(rows, 0.0) / per_page)
-    fsm = 0 if pages <= 1 else 2 + math.ceil(pages / FSM_LEAF_SLOTS)
+    # Inserts make the map once a page is full; VACUUM records every page's free space, even a lone one's.
+    fsm = 0 if pages == 0 or (pages == 1 and not vacuumed) else 2 + math.ceil(pages / FSM_LEAF_SLOTS)
     vm = math.ceil(pages / VM_HEAP_PAGES) if vacuumed else 0
     return Heap((pages + fsm + vm) * BLOCK, pages, tuple_bytes, per_page)
 

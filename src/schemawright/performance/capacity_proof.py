@@ -25,7 +25,7 @@ from schemawright.generation.columns import GenerationError
 from schemawright.performance.capacity_measure import Measured, column_stats, measure_table
 from schemawright.performance.scratch_load import loaded_scratch
 from schemawright.scaling.capacity_md import size
-from schemawright.scaling.table_size import IndexSpec, TableSize, estimate_table
+from schemawright.scaling.table_size import IndexSpec, TableSize, estimate_table, table_indexes
 from schemawright.validation.operations.context import OperationsRun
 from schemawright.validation.report import ERROR, FAIL, NOT_MEASURED, NOT_TRIED, PASS, Check
 from schemawright.validation.run import use_server
@@ -56,7 +56,7 @@ def checks(run: OperationsRun) -> Iterator[Check]:
 
 def compare(design: m.Design, table: m.Table, measured: Measured, stats: dict, rows: dict[str, float]) -> Check:
     """One table's check: the estimate at the loaded widths against the measurement."""
-    partial = {i.name for i in design.indexes_on(table.name) if i.where}
+    partial = {i.name for i in table_indexes(design, table) if i.where}
     estimate = estimate_table(design, table, measured.rows, columns=stats, partition_rows=measured.partition_rows,
                               index_rows={k: v for k, v in measured.index_rows.items() if k in partial},
                               rows_of=lambda n: rows.get(n, measured.rows), built=_built_after_load)

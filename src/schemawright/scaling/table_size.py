@@ -32,6 +32,7 @@ from schemawright.pagelayout import estimate as btree_estimate
 from schemawright.scaling.column_widths import may_need_toast, typical_column
 
 PLAIN_FILLFACTOR = 100
+RANGE_OVERHEAD = 6  # a range value: 1-byte varlena header, 4-byte type oid, 1 flag byte
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,28 @@ def table_indexes(design: m.Design, table: m.Table) -> list[IndexSpec]:
     out += [IndexSpec(u.name, table.name, u.columns, u.include, unique=True) for u in table.uniques]
     out += [IndexSpec(i.name, table.name, tuple(c.expression for c in i.columns), i.include, i.where, i.unique)
             for i in design.indexes_on(table.name)]
+    out += [spec for e in table.exclusions if (spec := exclusion_index(table.name, e)) is not None]
     return out
+
+
+def exclusion_index(table: str, exclusion: m.Exclusion) -> IndexSpec | None:
+    """The index behind an exclusion constraint: `USING gist (a WITH =, tstzrange(s, e) WITH &&) WHERE (...)`,
+    its elements without their operators.  Its rows arrive while it exists (grown, like a key's)."""
+    found = re.match(r"\s*(?:USING\s+\w+\s*)?\((.*)\)\s*(?:WHERE\s*\((.*)\))?\s*$", exclusion.definition,
+                     re.IGNORECASE | re.DOTALL)
+    if not found:
+        return None
+    elements, depth, current = [], 0, ""
+    for char in found.group(1):
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            elements.append(current)
+            current = ""
+        else:
+            current += char
+    elements.append(current)
+    keys = tuple(re.sub(r"\s+WITH\s+\S+\s*$", "", e.strip(), flags=re.IGNORECASE) for e in elements if e.strip())
+    return IndexSpec(exclusion.name, table, keys, (), found.group(2), unique=True)
 
 
 def attribute_of(design: m.Design, column: m.Column) -> m.Attribute | None:
@@ -122,6 +144,8 @@ def _key_column(key: str, columns: Mapping[str, Column]) -> Column:
     used = [w for w in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", key)) if w in columns]
     if len(used) == 1:
         return columns[used[0]]
+    if used:  # a value built of several columns (a range of two timestamps): their bytes, a header and flags
+        return Column(sum(columns[u].width for u in used) + RANGE_OVERHEAD, 0.0, -1.0, -1, 4, "range")
     return Column(33.0, 0.0, -1.0, -1, 4, "text")
 
 

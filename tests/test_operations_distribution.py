@@ -101,3 +101,10 @@ def test_proof_fails_when_keys_lack_the_distribution_column(monkeypatch: pytest.
     assert "lacks" in checks["distribution: Citus's key rules"].detail
     applied = checks["distribution: planned schema on PostgreSQL"]
     assert applied.status == "FAIL" and "partition" in applied.detail
+
+
+def test_tenant_patterns_that_fan_out_say_how_to_route_them() -> None:
+    routing = {r.pattern: r for r in _plan("saas_tracker").routing}
+    assert routing["create_issue"].kind == ROUTER
+    fanned = [r for r in routing.values() if r.kind != ROUTER and "organization_id = <tenant>" in r.why]
+    assert fanned and all("Citus routes by the statement's own conditions" in r.why for r in fanned)

@@ -44,6 +44,19 @@ class Routing:
 
 
 def route(design: m.Design, pattern: m.AccessPattern, placements: dict[str, Placement]) -> Routing:
+    routing = _route(design, pattern, placements)
+    tenant = design.security.tenant_column
+    loose = [t for t in routing.tables if placements[t].column == tenant]
+    if tenant and routing.kind in (FAN_OUT, REPARTITION) and loose and len(loose) == len(routing.tables):
+        said = " and ".join(f"`{t}.{tenant} = <tenant>`" for t in loose)
+        routing = Routing(routing.pattern, routing.kind, routing.tables,
+                          f"{routing.why}; where the application knows the tenant when it runs it, add {said} to "
+                          "run it on one node: row-level security keeps it to one tenant, but Citus routes by the "
+                          "statement's own conditions")
+    return routing
+
+
+def _route(design: m.Design, pattern: m.AccessPattern, placements: dict[str, Placement]) -> Routing:
     try:
         tree = sqlglot.parse_one(pattern.sql, read="postgres")
     except sqlglot.errors.ParseError:

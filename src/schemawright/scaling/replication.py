@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
+from schemawright.scaling.capacity import CapacityPlan
+from schemawright.scaling.wal import PEAK_TO_AVERAGE, SECONDS_PER_DAY
 
 if TYPE_CHECKING:
     from schemawright.scaling.plan import OperationsPlan
@@ -64,6 +66,7 @@ class ReplicationPlan:
     patroni: PatroniTiming | None
     routes: tuple[ReadRoute, ...]
     write_rate: float  # the write patterns' executions per second at peak
+    peak_wal_bytes_per_second: float  # the capacity plan's WAL a day, at the busiest hour's rate
     slot_wal_limit_gb: int
     hot_standby_feedback: bool
 
@@ -103,6 +106,8 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ReplicationPlan:
         lag_alert_seconds=alert, lag_budget_seconds=budget, manager=manager, detection_seconds=detection,
         patroni=patroni, routes=routes,
         write_rate=sum(p.frequency for p in design.access_patterns if p.kind == "write"),
+        peak_wal_bytes_per_second=earlier.section("capacity", CapacityPlan).wal_bytes_per_day / SECONDS_PER_DAY
+        * PEAK_TO_AVERAGE,
         slot_wal_limit_gb=max(1, round(disk * SLOT_WAL_LIMIT_SHARE)) if disk else SLOT_WAL_LIMIT_DEFAULT_GB,
         hot_standby_feedback=any(r.on_replica for r in routes))
 
@@ -247,6 +252,10 @@ def _markdown(p: ReplicationPlan) -> list[str]:
                 f"the replication lag must stay under {p.lag_budget_seconds:g} s. At the write patterns' peak of "
                 f"{p.write_rate:g} writes/s, that budget is about {p.write_rate * p.lag_budget_seconds:,.0f} "
                 "writes."]
+    mbit = p.peak_wal_bytes_per_second * 8 / 1e6
+    out += [f"- **WAL to ship:** about {p.peak_wal_bytes_per_second / 1024**2:,.1f} MiB/s at the busiest hour "
+            f"(capacity plan), so the link to each standby must carry {mbit:,.0f} Mbit/s with room to spare, or the "
+            "lag grows" + (" and every commit waits on it." if p.synchronous else ".")]
     out += [f"- **Lag alert** at {p.lag_alert_seconds:g} s of replay lag "
             f"({'replay may trail the flushed WAL' if p.synchronous else 'half the RPO, so the alert fires before the budget is spent'}).",
             f"- `hot_standby_feedback = {'on' if p.hot_standby_feedback else 'off'}`: "

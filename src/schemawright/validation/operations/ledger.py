@@ -8,6 +8,7 @@ number known to the client once COMMIT returned, makes "writes lost" a set diffe
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,13 @@ from schemawright.database import Database, DatabaseError
 LEDGER = "sw_operations_ledger"
 CREATE_LEDGER = ("CREATE TABLE sw_operations_ledger (id bigint PRIMARY KEY, "
                  "committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)")
-INSERT_ROW = "INSERT INTO sw_operations_ledger (id, payload) VALUES (%s, repeat('x', 200))"
+INSERT_ROW = "INSERT INTO sw_operations_ledger (id, payload) VALUES (%s, %s)"
+SMALL_PAYLOAD = 200
+
+
+def payload(size: int) -> str:
+    """Random hex of `size` characters: incompressible enough that TOAST and WAL carry about that many bytes."""
+    return os.urandom(max(1, size // 2)).hex()
 
 
 @dataclass
@@ -30,12 +37,13 @@ class Acknowledged:
 
 
 class LedgerWriter(threading.Thread):
-    """Inserts ledger rows, one transaction each, at `rate` per second (as fast as one connection
-    goes when it cannot keep up) until stopped or the server goes away; records each acknowledgement."""
+    """Inserts ledger rows of `payload_bytes` each, one transaction each, at `rate` per second (as fast
+    as one connection goes when it cannot keep up) until stopped or the server goes away; records each
+    acknowledgement."""
 
-    def __init__(self, url: str, rate: float, first_id: int = 1, settings: tuple[str, ...] = ()) -> None:
+    def __init__(self, url: str, rate: float, payload_bytes: int = SMALL_PAYLOAD, first_id: int = 1) -> None:
         super().__init__(daemon=True)
-        self.url, self.rate, self.next_id, self.settings = url, rate, first_id, settings
+        self.url, self.rate, self.next_id, self.payload_bytes = url, rate, first_id, payload_bytes
         self.acknowledged = Acknowledged()
         self.error: str | None = None
         self._stop_asked = threading.Event()
@@ -46,11 +54,9 @@ class LedgerWriter(threading.Thread):
     def run(self) -> None:
         try:
             with Database(self.url) as db:
-                for setting in self.settings:
-                    db.execute(setting)
                 started, sent = time.monotonic(), 0
                 while not self._stop_asked.is_set():
-                    db.execute(INSERT_ROW, [self.next_id])  # autocommit: returns once committed
+                    db.execute(INSERT_ROW, [self.next_id, payload(self.payload_bytes)])  # autocommit: once committed
                     self.acknowledged.ids.append(self.next_id)
                     self.acknowledged.at.append(time.monotonic())
                     self.next_id += 1
@@ -67,7 +73,7 @@ def write_rows(url: str, count: int, first_id: int) -> list[int]:
     ids = list(range(first_id, first_id + count))
     with Database(url) as db:
         for row_id in ids:
-            db.execute(INSERT_ROW, [row_id])
+            db.execute(INSERT_ROW, [row_id, payload(SMALL_PAYLOAD)])
     return ids
 
 

@@ -4,9 +4,10 @@ sockets in temporary directories (database/configured_server.py).
 
 The replica is made as a failover manager makes one: pg_basebackup -R with its slot and its name
 in synchronous_standby_names.  The design's schema (render_up) is applied on the primary; then a
-ledger (ledger.py) is written at the write patterns' peak rate -- one numbered row per
-transaction, not the patterns themselves, so that every acknowledged commit can be looked for on
-the replica -- while pg_stat_replication's lag is sampled.  With RPO 0 the replica is then cut
+ledger (ledger.py) is written at the write patterns' peak rate, each row as large as the capacity
+plan's peak WAL a second divided by that rate -- one numbered row per transaction, not the patterns
+themselves, so that every acknowledged commit can be looked for on the replica -- while
+pg_stat_replication's lag is sampled.  With RPO 0 the replica is then cut
 off (its primary_conninfo cleared) while the writes go on: a synchronous primary holds their
 commits, an asynchronous one acknowledges writes no standby has.  The primary is stopped as a
 crash does (immediate), the replica promoted (pg_promote) and the acknowledged rows counted on it.
@@ -50,6 +51,10 @@ WRITE_SECONDS = 3.0  # long enough for pg_stat_replication's lag to be sampled a
 PARTITION_SECONDS = 1.0  # RPO 0: writes attempted while the replica is cut off
 SAMPLE_EVERY_S = 0.1
 MIN_RATE, MAX_RATE = 20.0, 2000.0  # writes/s: a design with few writes still gets a measurable stream
+# Each ledger row carries the design's peak WAL a second spread over its writes (capacity plan), so the
+# replica receives about the WAL volume it would; capped to what this shared machine can stream.
+MIN_PAYLOAD, MAX_PAYLOAD = 200, 32 * 1024
+MAX_WAL_BYTES_PER_S = 16 * 1024**2
 STREAM_WAIT_S = 30
 NAME = "operations: replication"
 
@@ -128,12 +133,16 @@ def _streaming(primary: Server, name: str, plan: ReplicationPlan, run: Operation
 def _failover(binaries: Binaries, primary: Server, replica: Server, name: str, plan: ReplicationPlan,
               run: OperationsRun) -> Iterator[Check]:
     rate = min(MAX_RATE, max(MIN_RATE, plan.write_rate))
-    run.say(f"replication: writing {rate:g} rows/s for {WRITE_SECONDS:g} s, sampling the lag")
-    writer = LedgerWriter(_url(primary), rate)
+    wal_rate = min(MAX_WAL_BYTES_PER_S, plan.peak_wal_bytes_per_second)
+    size = round(min(MAX_PAYLOAD, max(MIN_PAYLOAD, wal_rate / rate)))
+    run.say(f"replication: writing {rate:g} rows/s of {size:,} bytes for {WRITE_SECONDS:g} s, sampling the lag")
+    writer = LedgerWriter(_url(primary), rate, size)
     writer.start()
     try:
+        sampling = time.monotonic()
         lag = _sample_lag(primary, name, WRITE_SECONDS)
-        yield _lag_check(lag, plan, rate)
+        achieved = writer.acknowledged.since(sampling) / (time.monotonic() - sampling)
+        yield _lag_check(lag, plan, rate, achieved, size)
         if plan.synchronous:
             _cut_off(replica, primary, name)
             time.sleep(PARTITION_SECONDS)
@@ -166,10 +175,11 @@ def _sample_lag(primary: Server, name: str, seconds: float) -> Lag:
     return Lag(replay, flush, lag_bytes, samples)
 
 
-def _lag_check(lag: Lag, plan: ReplicationPlan, rate: float) -> Check:
+def _lag_check(lag: Lag, plan: ReplicationPlan, rate: float, achieved: float, size: int) -> Check:
     alert = plan.lag_alert_seconds or 0.0
     detail = (f"largest replay lag {lag.replay_s * 1000:.1f} ms, flush lag {lag.flush_s * 1000:.1f} ms, "
-              f"{lag.bytes:,} bytes of WAL behind, over {lag.samples} samples at {rate:g} writes/s; "
+              f"{lag.bytes:,} bytes of WAL behind, over {lag.samples} samples at {achieved:,.0f} writes/s (asked {rate:g}) "
+              f"of {size:,} bytes (the design's peak WAL: {plan.peak_wal_bytes_per_second / 1024**2:,.1f} MiB/s); "
               f"lag alert {alert:g} s, RPO {plan.lag_budget_seconds:g} s")
     if not lag.samples:
         return Check(f"{NAME}: lag under writes", FAIL, "the replica vanished from pg_stat_replication: " + detail)

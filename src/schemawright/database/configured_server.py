@@ -113,8 +113,10 @@ def copied_server(binaries: Binaries, make_data: Callable[[Path], Sequence[str]]
     its own port and socket; stopped and deleted on every way out."""
     with private_directory(binaries) as (directory, user):
         argv = list(make_data(directory / "pg"))
+        # Not shielded: a long restore must stay interruptible; subprocess kills the tool on Ctrl-C and the
+        # directory's cleanup deletes what it wrote.
+        run_as_server(argv, what=Path(argv[0]).name, env=env, timeout_s=timeout_s)
         with shielded():
-            run_as_server(argv, what=Path(argv[0]).name, env=env, timeout_s=timeout_s)
             server = _configure_and_start(binaries, directory, user, files, include, env)
         yield server
 

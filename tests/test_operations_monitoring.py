@@ -19,7 +19,8 @@ from schemawright.scaling.capacity import CapacityPlan
 from schemawright.scaling.monitoring import ALERTS, QUERIES, TESTS, MonitoringPlan
 from schemawright.scaling.plan import operations_files, plan_operations
 from schemawright.validation.operations.context import OperationsRun
-from schemawright.validation.operations.monitoring_proof import checks, coverage
+from schemawright.validation.operations import monitoring_sql
+from schemawright.validation.operations.monitoring_proof import coverage, rule_checks
 from schemawright.validation.report import FAIL, NOT_TRIED, PASS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -39,7 +40,7 @@ def iot():
 
 
 def _run(design, files):  # noqa: ANN001, ANN202
-    return {c.name.rpartition(": ")[2]: c for c in checks(OperationsRun(design, files))}
+    return {c.name.rpartition(": ")[2]: c for c in rule_checks(OperationsRun(design, files))}
 
 
 def _rules(files: dict[str, str]) -> list[dict]:
@@ -130,3 +131,18 @@ def test_the_files_are_deterministic(shop) -> None:
     again = operations_files(design)
     for path in (ALERTS, TESTS, QUERIES):
         assert again[path] == files[path]
+
+
+def test_the_custom_queries_find_the_tagged_patterns_and_the_partitions(iot) -> None:
+    design, _plan = iot
+    files = operations_files(design)
+    found = list(monitoring_sql.checks(OperationsRun(design, files)))
+    if found[0].status == NOT_TRIED:
+        pytest.skip(found[0].detail)
+    assert found[0].status == PASS, found[0].detail
+    assert "2 range tables" in found[0].detail
+    # A query that looks for another tag finds none of the patterns that ran.
+    untagged = {**files, QUERIES: files[QUERIES].replace("* pattern:", "* pattern-")}
+    assert untagged[QUERIES] != files[QUERIES]
+    lost = list(monitoring_sql.checks(OperationsRun(design, untagged)))
+    assert lost[0].status == FAIL and "lost the tag" in lost[0].detail

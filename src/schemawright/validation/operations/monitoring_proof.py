@@ -6,7 +6,8 @@ every expression and rule; `promtool test rules` evaluates each alert on its syn
 and compares the alerts raised with those expected.  A third check reads both files: every
 alert of alerts.yml must have a test where it fires and one where it stays quiet, so a rule
 whose threshold can never be met, or a test file that lost a case, fails.  Without promtool
-the first two are NOT TRIED.
+the first two are NOT TRIED.  `checks` (what validate --operations runs) adds monitoring_sql: the
+custom queries of queries.yml on a PostgreSQL with pg_stat_statements and the design.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from schemawright.validation.operations import monitoring_sql
 from schemawright.validation.operations.context import OperationsRun
 from schemawright.validation.report import FAIL, NOT_TRIED, PASS, Check
 
@@ -30,6 +32,12 @@ NAME = "operations: monitoring"
 
 
 def checks(run: OperationsRun) -> Iterator[Check]:
+    """The rules (promtool) and the custom queries they read (on PostgreSQL)."""
+    yield from rule_checks(run)
+    yield from monitoring_sql.checks(run)
+
+
+def rule_checks(run: OperationsRun) -> Iterator[Check]:
     alerts, tests = run.files.get(ALERTS), run.files.get(TESTS)
     if alerts is None or tests is None:
         yield Check(f"{NAME}: alert rules", FAIL, f"the plan wrote no {ALERTS} or {TESTS}")

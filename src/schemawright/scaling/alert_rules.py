@@ -259,10 +259,8 @@ def pattern_latency(pattern: str, target_ms: float) -> Alert:
     return Alert(
         "PostgresPatternSlowerThanTarget", expr, "10m", "warning", "an access pattern is slower than its p95 target",
         f"`{pattern}`: mean + {Z95} x stddev over {target_ms:g} ms for 10 minutes",
-        f"`{pattern}`'s p95 target is {target_ms:g} ms. pg_stat_statements keeps counters, not quantiles: the "
-        "p95 is approximated as the last 10 minutes' mean plus 1.645 standard deviations (exact for a normal "
-        "distribution; latencies have longer tails, so the real p95 may be higher, and the standard deviation "
-        "covers everything since pg_stat_statements was last reset).",
+        f"`{pattern}`'s p95 target is {target_ms:g} ms; the p95 is approximated from pg_stat_statements' mean "
+        "and standard deviation (see above).",
         (Case("fires at 1.2 x the target on average", load(target * 1.2, 0.0), "25m", (at({"pattern": pattern}),)),
          Case("quiet at half the target", load(target * 0.5, target * 0.1), "25m")),
         {"pattern": pattern})

@@ -35,9 +35,10 @@ def capacity_markdown(plan: CapacityPlan) -> list[str]:
     out = ["Bytes each table will take, from the spec's volumes (rows at launch, growth a month, retention) "
            "and PostgreSQL's on-disk layout: 8 kB pages with a 24-byte header, a 4-byte line pointer and a "
            "23-byte tuple header (+ null bitmap) per row, values aligned by type and rows to 8 bytes, pages "
-           "filled to the fillfactor; B-trees as `CREATE INDEX` builds them (90 % full leaves, deduplicated "
-           "equal keys); TOAST for rows past 2 kB. `validate --operations` loads the design at a scale and "
-           "compares this arithmetic with `pg_total_relation_size`.", "",
+           "filled to the fillfactor; B-trees with equal keys deduplicated, their leaves 90 % full where keys "
+           "only grow (identity, `now()`) and about 68 % where inserts land at random places (leaves split in "
+           "halves); TOAST for rows past 2 kB. `validate --operations` loads the design at a scale and compares "
+           "this arithmetic with `pg_total_relation_size`.", "",
            "Assumptions: a text value the spec bounds with `max_length` takes PostgreSQL's own guess "
            f"(all of it up to 32 characters, then half the rest); an unbounded one {PLANNER_DEFAULT} bytes "
            f"(the planner's default); jsonb {ASSUMED['jsonb']}, arrays {ASSUMED['array']}, bytea "

@@ -11,6 +11,7 @@ three nodes or more, pg_auto_failover's monitor as the witness for a pair.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ SYNC_REPLAY_ALERT_S = 5  # RPO 0: commits wait for the standby's flush, replay m
 PROMOTION_ALLOWANCE_S = 10  # promotion itself plus clients reconnecting, within the RTO
 PG_AUTO_FAILOVER_DETECTION_S = 30  # its monitor's default health checks (20 s period, 2 retries, 20 s timeout)
 SLOT_WAL_LIMIT_SHARE = 0.10  # WAL a dead standby's slot may hold, as a share of the disk
-SLOT_WAL_LIMIT_DEFAULT_GB = 10  # when the disk is not known
+SLOT_WAL_AWAY_S = 3600  # ... but at least an hour of peak WAL: a standby's reboot or a network fault needs no rebuild
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ReplicationPlan:
     patroni = patroni_timing(rto) if manager == "Patroni" else None
     detection = patroni.detection_s if patroni else PG_AUTO_FAILOVER_DETECTION_S if replicas else None
     routes = tuple(read_route(p, alert) for p in design.access_patterns if p.kind == "read")
-    disk = design.machine.disk_gb
+    capacity = earlier.section("capacity", CapacityPlan)
+    disk = design.machine.disk_gb or capacity.disk_bytes / 1024**3  # stated, else the capacity plan's disk
+    peak_wal = capacity.wal_bytes_per_day / SECONDS_PER_DAY * PEAK_TO_AVERAGE
     return ReplicationPlan(
         title="Replication and failover", anchor="replication", replicas=replicas, rpo_seconds=rpo,
         rto_seconds=rto, synchronous=synchronous,
@@ -106,9 +109,8 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ReplicationPlan:
         lag_alert_seconds=alert, lag_budget_seconds=budget, manager=manager, detection_seconds=detection,
         patroni=patroni, routes=routes,
         write_rate=sum(p.frequency for p in design.access_patterns if p.kind == "write"),
-        peak_wal_bytes_per_second=earlier.section("capacity", CapacityPlan).wal_bytes_per_day / SECONDS_PER_DAY
-        * PEAK_TO_AVERAGE,
-        slot_wal_limit_gb=max(1, round(disk * SLOT_WAL_LIMIT_SHARE)) if disk else SLOT_WAL_LIMIT_DEFAULT_GB,
+        peak_wal_bytes_per_second=peak_wal,
+        slot_wal_limit_gb=max(1, math.ceil(max(disk * SLOT_WAL_LIMIT_SHARE, peak_wal * SLOT_WAL_AWAY_S / 1024**3))),
         hot_standby_feedback=any(r.on_replica for r in routes))
 
 
@@ -155,8 +157,8 @@ def primary_conf(p: ReplicationPlan) -> str:
         "# A slot per standby keeps the WAL it has not received yet, however long it was away.",
         f"max_replication_slots = {senders}",
         *_wrapped("# Slots, not wal_keep_size, hold WAL for standbys; this caps what a dead standby's slot may hold "
-                  f"({'10 % of the disk' if p.slot_wal_limit_gb != SLOT_WAL_LIMIT_DEFAULT_GB else 'disk not stated'}"
-                  "): past it the slot is invalidated and that standby rebuilt, instead of the primary's disk "
+                  "(a tenth of the disk, stated or from the capacity plan, and at least an hour of peak WAL): past it "
+                  "the slot is invalidated and that standby rebuilt, instead of the primary's disk "
                   "filling."),
         "wal_keep_size = 0",
         f"max_slot_wal_keep_size = '{p.slot_wal_limit_gb}GB'",
@@ -229,7 +231,8 @@ def _markdown(p: ReplicationPlan) -> list[str]:
             "Add `replicas: 1` (or more) when either objective is below what a restore gives.",
         ]
     out = [f"{p.replicas} streaming replica{'s' if p.replicas > 1 else ''} "
-           f"({', '.join(f'`{n}`' for n in p.standby_names)}), each with a physical replication slot. "
+           f"({', '.join(f'`{n}`' for n in p.standby_names)}), "
+           f"{'each with its own' if p.replicas > 1 else 'with a'} physical replication slot. "
            f"Settings: `{PRIMARY_CONF}` (every node), `{STANDBY_CONF}` (standbys).", ""]
     if p.synchronous:
         out += [f"- **Synchronous commit** (RPO 0): `synchronous_standby_names = '{p.synchronous_standby_names}'`, "

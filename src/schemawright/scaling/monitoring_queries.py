@@ -31,12 +31,12 @@ GROUP BY parent.relname
 """
 
 _PATTERNS_SQL = """\
-SELECT substring(query FROM '/\\* pattern:([A-Za-z0-9_]+) \\*/') AS pattern,
+SELECT substring(query FROM '/\\* pattern:(\\S+) \\*/') AS pattern,
        sum(calls) AS calls,
        sum(total_exec_time) / 1000 AS seconds,
        max(stddev_exec_time) / 1000 AS stddev_seconds
 FROM pg_stat_statements
-WHERE query ~ '/\\* pattern:[A-Za-z0-9_]+ \\*/'
+WHERE query ~ '/\\* pattern:\\S+ \\*/'
 GROUP BY 1
 """
 

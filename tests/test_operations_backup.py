@@ -70,7 +70,8 @@ def test_schedule_follows_sizes(shop: m.Design) -> None:
 
 
 def _restore(seconds: float) -> Restore:
-    return Restore(seconds=seconds, database_bytes=100 * 1024**2, rows=300, rows_expected=300, wrong_ids=0)
+    return Restore(seconds=seconds + 1, copy_seconds=seconds, database_bytes=100 * 1024**2, rows=300, rows_expected=300,
+                   wrong_ids=0)
 
 
 def test_restore_time_is_held_to_the_rto_without_a_replica(shop: m.Design) -> None:

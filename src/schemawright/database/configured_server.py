@@ -24,9 +24,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from schemawright.database.leftovers import embedded_dir_prefix, remove_dead_embedded_dirs, stop_postmaster
@@ -54,6 +55,7 @@ class Server:
     port: int
     directory: Path  # its Unix socket lives here
     log: Path  # the server's stderr: every log line
+    filled_in_s: float | None = None  # copied_server: how long the program filling its data directory ran
 
     @property
     def pgdata(self) -> Path:
@@ -115,9 +117,12 @@ def copied_server(binaries: Binaries, make_data: Callable[[Path], Sequence[str]]
         argv = list(make_data(directory / "pg"))
         # Not shielded: a long restore must stay interruptible; subprocess kills the tool on Ctrl-C and the
         # directory's cleanup deletes what it wrote.
+        started = time.monotonic()
         run_as_server(argv, what=Path(argv[0]).name, env=env, timeout_s=timeout_s)
+        filled_in = time.monotonic() - started
         with shielded():
-            server = _configure_and_start(binaries, directory, user, files, include, env)
+            server = replace(_configure_and_start(binaries, directory, user, files, include, env),
+                             filled_in_s=filled_in)
         yield server
 
 

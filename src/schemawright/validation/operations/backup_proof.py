@@ -63,7 +63,8 @@ FILL = ("INSERT INTO sw_operations_filler SELECT g, md5(random()::text) || md5(r
 
 @dataclass(frozen=True)
 class Restore:
-    seconds: float
+    seconds: float  # pgbackrest restore, start, recovery to the point and promotion
+    copy_seconds: float  # the pgbackrest restore alone
     database_bytes: int  # the backup's database size (pgbackrest info)
     rows: int
     rows_expected: int
@@ -117,7 +118,8 @@ def _prove(binaries: Binaries, run: OperationsRun, plan: BackupPlan, pgbackrest_
             _wait_promoted(restored)
             seconds = time.monotonic() - started
             present = ledger_ids(_url(restored))
-    return Restore(seconds, size, len(present), len(before), len(present ^ set(before)))
+            copy_seconds = restored.filled_in_s or seconds
+    return Restore(seconds, copy_seconds, size, len(present), len(before), len(present ^ set(before)))
 
 
 def _filler_bytes(plan: BackupPlan, scale: float) -> int:
@@ -204,13 +206,16 @@ def _rows_check(r: Restore) -> Check:
 
 
 def _time_check(r: Restore, plan: BackupPlan, scale: float) -> Check:
-    rate = r.database_bytes / r.seconds if r.seconds else 0.0
+    """The copy scales with the bytes; start-up, recovery and promotion are taken as fixed.  WAL since
+    the last backup is counted at the copy's rate (replay is often slower: an optimistic part)."""
+    rate = r.database_bytes / r.copy_seconds if r.copy_seconds else 0.0
+    fixed = max(0.0, r.seconds - r.copy_seconds)
     wal = plan.wal_bytes_per_day * (plan.incremental_hours or 24) / 24
     target = plan.data_bytes + wal
-    estimate = target / rate if rate else float("inf")
-    detail = (f"restored {_mib(r.database_bytes)} (scale {scale:g}) and recovered in {r.seconds:.1f} s "
-              f"({_mib(rate)}/s, start-up included); at 12 months {_mib(plan.data_bytes)} of data + "
-              f"{_mib(wal)} of WAL since the last backup -> about {_duration(estimate)} at that rate")
+    estimate = target / rate + fixed if rate else float("inf")
+    detail = (f"restored {_mib(r.database_bytes)} (scale {scale:g}) in {r.copy_seconds:.1f} s ({_mib(rate)}/s) and "
+              f"recovered to the point and promoted in {fixed:.1f} s more; at 12 months {_mib(plan.data_bytes)} of "
+              f"data + {_mib(wal)} of WAL since the last backup -> about {_duration(estimate)} at that rate")
     if plan.rto_seconds is None:
         return Check(f"{NAME}: restore time", NOT_MEASURED, detail + "; no RTO stated to hold it against")
     within = estimate <= plan.rto_seconds

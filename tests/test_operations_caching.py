@@ -4,12 +4,14 @@ read, and finds them when the writes skip their invalidations."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from schemawright import model as m
-from schemawright.performance.cached_proof import prove_caching
+from schemawright.performance.cached_proof import CacheCase, prove_caching, prove_cases
 from schemawright.pipeline import deliverables, design_file
 from schemawright.scaling.cache_sql import analyse
 from schemawright.scaling.caching import EVERY, KEY, ROWS, plan
@@ -18,6 +20,15 @@ from schemawright.validation.operations.caching_proof import redis_client
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 needs_redis = pytest.mark.skipif(redis_client() is None, reason="no Redis at 127.0.0.1:6379")
+SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"  # the machine's server: saas_tracker needs pgcrypto
+
+
+def _server_up() -> bool:
+    try:
+        with psycopg.connect(SERVER, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
 
 
 def _plan(design: m.Design):  # noqa: ANN202
@@ -78,17 +89,33 @@ def test_invalidation_follows_the_tables_and_columns_of_the_sql():
 @needs_redis
 def test_cache_aside_on_shop_finds_no_stale_read_and_finds_them_without_invalidation():
     design = design_file(EXAMPLES / "shop.yaml")
-    good = prove_caching(design, database_url=None, scale=0.001, seed=5, operations=400)
+    good, skipped = prove_cases(design, [CacheCase(), CacheCase(invalidate=False)], database_url=None, scale=0.001,
+                                seed=5, operations=400)
     assert [c.status for c in good.checks] == ["PASS", "PASS"], good.checks
     figures = good.figures
     assert figures and figures.hits > 0 and figures.invalidations > 0 and not figures.stale
     assert figures.reads == figures.hits + figures.misses
-    skipped = prove_caching(design, database_url=None, scale=0.001, seed=5, operations=400, invalidate=False)
     assert [c.status for c in skipped.checks] == ["PASS", "FAIL"]
     assert skipped.figures and skipped.figures.stale and skipped.figures.invalidations == 0
     assert "stale" in skipped.checks[1].detail
     client = redis_client()
     assert client is not None and not list(client.scan_iter(match="schemawright-proof:*"))  # the run's keys are gone
+
+
+@needs_redis
+@pytest.mark.skipif(not _server_up(), reason=f"no PostgreSQL at {SERVER} (the embedded one has no pgcrypto)")
+def test_tenant_keys_keep_tenants_apart_and_a_key_without_the_tenant_fails():
+    design = design_file(EXAMPLES / "saas_tracker.yaml")
+    cache = _plan(design)
+    untenanted = dataclasses.replace(cache, cached=tuple(
+        dataclasses.replace(c, key=c.key.replace(":{tenant}", "")) for c in cache.cached))
+    good, leaky = prove_cases(design, [CacheCase(), CacheCase(plan=untenanted)], database_url=SERVER, scale=0.001,
+                              seed=5, operations=300)
+    assert [c.status for c in good.checks] == ["PASS", "PASS", "PASS"], good.checks
+    assert good.figures and good.figures.other_tenant_reads > 0 and not good.figures.crossed
+    failed = [c for c in leaky.checks if c.status == "FAIL"]
+    assert [c.name for c in failed] == ["operations: caching: no cached entry answers another tenant"]
+    assert "filled for tenant" in failed[0].detail
 
 
 def test_without_redis_the_proof_is_not_tried():

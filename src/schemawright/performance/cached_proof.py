@@ -14,18 +14,21 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from psycopg.conninfo import conninfo_to_dict
+
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
+from schemawright.database.sandbox import Sandbox
 from schemawright.generation.columns import GenerationError
 from schemawright.performance.concurrent import distinct_keys
 from schemawright.performance.draws import draw_bindings
-from schemawright.performance.row_security import first_tenant
+from schemawright.performance.row_security import first_tenant, has_row_security
 from schemawright.performance.scratch_load import loaded_scratch
 from schemawright.scaling.cache_sql import analyse
 from schemawright.scaling.caching import ROWS, CachePlan
 from schemawright.scaling.caching import plan as plan_caching
 from schemawright.scaling.plan import OperationsPlan
-from schemawright.validation.acting import binding_tenant
+from schemawright.validation.acting import binding_tenant, pattern_role
 from schemawright.validation.operations.caching_proof import (
     KEYS_PER_READ,
     NAME,
@@ -38,6 +41,7 @@ from schemawright.validation.operations.caching_proof import (
     run_prefix,
     verdicts,
 )
+from schemawright.sql.quoting import quote_ident
 from schemawright.validation.operations.context import OperationsRun
 from schemawright.validation.params import positional, uses
 from schemawright.validation.plaintext import has_encryption, run_key, use_test_key
@@ -61,33 +65,72 @@ def checks(run: OperationsRun) -> Iterator[Check]:
                              say=run.say).checks
 
 
+@dataclass(frozen=True)
+class CacheCase:
+    """One cache-aside run: the design's plan (or `plan`), with the writes' invalidations (or without)."""
+
+    invalidate: bool = True
+    plan: CachePlan | None = None
+
+
 def prove_caching(design: m.Design, *, database_url: str | None, scale: float, seed: int,
                   say: Callable[[str], None] = lambda _t: None, invalidate: bool = True,
-                  operations: int = OPERATIONS, redis_url: str = REDIS_URL) -> CachingProof:
-    """`invalidate=False`: the writes skip their invalidations (the failing case)."""
-    proof = CachingProof(plan=plan_caching(design, OperationsPlan(design, {})))
-    if not proof.plan.cached:
-        return proof  # nothing cached, nothing to prove
+                  operations: int = OPERATIONS, redis_url: str = REDIS_URL,
+                  cache_plan: CachePlan | None = None) -> CachingProof:
+    """`invalidate=False`: the writes skip their invalidations (the failing case); `cache_plan`: another
+    plan than the design's (a test's broken key)."""
+    return prove_cases(design, [CacheCase(invalidate, cache_plan)], database_url=database_url, scale=scale,
+                       seed=seed, say=say, operations=operations, redis_url=redis_url)[0]
+
+
+def prove_cases(design: m.Design, cases: list[CacheCase], *, database_url: str | None, scale: float, seed: int,
+                say: Callable[[str], None] = lambda _t: None, operations: int = OPERATIONS,
+                redis_url: str = REDIS_URL) -> list[CachingProof]:
+    """Each case on one scratch database loaded once, under its own key prefix."""
+    planned = plan_caching(design, OperationsPlan(design, {}))
+    proofs = [CachingProof(plan=case.plan or planned) for case in cases]
+    if not planned.cached:
+        return proofs  # nothing cached, nothing to prove
     client = redis_client(redis_url)
     if client is None:
-        proof.checks.append(Check(NAME, NOT_TRIED, f"no Redis answers at {redis_url} (Debian: apt-get install "
-                                                   "redis-server)"))
-        return proof
+        for proof in proofs:
+            proof.checks.append(Check(NAME, NOT_TRIED, f"no Redis answers at {redis_url} (Debian: apt-get "
+                                                       "install redis-server)"))
+        return proofs
     try:
         with use_server(database_url, say) as server_url, \
                 loaded_scratch(design, server_url, scale=scale, seed=seed, embedded=database_url is None,
-                               say=say) as loaded, run_prefix(client) as prefix:
-            reads, writes, skipped = _statements(loaded.design, proof.plan, loaded.box.url, seed)
-            say("Running the cached reads through Redis with their writes")
+                               say=say) as loaded:
+            reads, writes, skipped = _statements(loaded.design, planned, loaded.box.url, seed)
+            url = _login(loaded.box, {s.role for s in (*reads.values(), *writes.values()) if s.role})
             session = {design.security.key_setting: run_key()} if has_encryption(design) else {}
-            proof.figures = cache_aside(loaded.box.url, proof.plan, reads, writes, client, prefix, seed=seed,
-                                        operations=operations, invalidate=invalidate, session=session)
-            proof.checks += verdicts(proof.plan, proof.figures, skipped)
+            tenant = design.security.tenant_setting if has_row_security(design) else None
+            for number, (case, proof) in enumerate(zip(cases, proofs)):
+                assert proof.plan is not None
+                say("Running the cached reads through Redis with their writes")
+                with run_prefix(client) as prefix:
+                    # Each case its own draws: a write repeating an earlier case's values would change nothing.
+                    proof.figures = cache_aside(url, proof.plan, reads, writes, client, prefix, seed=seed + number,
+                                                operations=operations, invalidate=case.invalidate,
+                                                session=session, tenant_setting=tenant)
+                proof.checks += verdicts(proof.plan, proof.figures, skipped)
     except (GenerationError, DatabaseError) as error:
-        proof.checks.append(Check(NAME, FAIL, f"could not load a scratch database: {error}"))
+        for proof in proofs:
+            proof.checks.append(Check(NAME, FAIL, f"could not load a scratch database: {error}"))
     finally:
         client.close()
-    return proof
+    return proofs
+
+
+def _login(box: Sandbox, roles: set[str]) -> str:
+    """The member login with the patterns' group roles, as a service's login role is (the sandbox role,
+    which owns the tables and bypasses row-level security, when the design has no roles)."""
+    if box.member_url is None or not roles:
+        return box.url
+    with Database(box.url) as owner:  # the sandbox role holds the design's roles WITH ADMIN OPTION
+        for role in sorted(roles):
+            owner.execute(f"GRANT {quote_ident(role)} TO {quote_ident(str(conninfo_to_dict(box.member_url)['user']))}")
+    return box.member_url
 
 
 def _statements(design: m.Design, plan: CachePlan, owner_url: str,
@@ -124,6 +167,9 @@ def _statements(design: m.Design, plan: CachePlan, owner_url: str,
 
 def _statement(db: Database, design: m.Design, pattern: m.AccessPattern, count: int, enums: dict[str, tuple[str, ...]],
                seed: int, fallback: str | None, *, tenanted: bool, returning: tuple[str, ...] = ()) -> Statement:
+    role = pattern_role(design, pattern) if design.roles else None
+    if design.roles and role is None:
+        raise DatabaseError("no group role may run it")
     bound = positional(pattern.sql)
     db.execute(f"PREPARE sw_cache_probe AS {bound.sql}")
     try:
@@ -141,7 +187,7 @@ def _statement(db: Database, design: m.Design, pattern: m.AccessPattern, count: 
         tree = sqlglot.parse_one(sql, read="postgres")
         tree.set("returning", exp.Returning(expressions=[exp.column(c) for c in returning]))
         sql = tree.sql("postgres")
-    return Statement(pattern.name, sql, bound.names, bindings, tenants, returning)
+    return Statement(pattern.name, sql, bound.names, bindings, tenants, returning, role)
 
 
 def _aim(design: m.Design, write: m.AccessPattern, statement: Statement, plan: CachePlan,

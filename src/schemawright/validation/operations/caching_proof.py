@@ -29,12 +29,14 @@ import psycopg
 import redis
 
 from schemawright.scaling.caching import EVERY, KEY, ROWS, CachedRead, CachePlan
+from schemawright.sql.quoting import quote_ident
 from schemawright.validation.report import FAIL, PASS, Check
 
 NAME = "operations: caching"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 OPERATIONS = 600  # reads and writes in one run
 WRITE_EVERY = 5  # one operation in five is an invalidating write
+OTHER_TENANT_EVERY = 7  # one read of a tenant's key in seven is made by another tenant (who must not get its entry)
 KEYS_PER_READ = 8  # parameter sets each cached read cycles through: entries get hit again
 
 
@@ -48,6 +50,7 @@ class Statement:
     bindings: list[list[str | None]]
     tenants: list[str | None]
     returning: tuple[str, ...] = ()  # a write: the columns its RETURNING gives (the keys of the rows it changed)
+    role: str | None = None  # SET LOCAL ROLE to this group role (the login is a member, as a service's is)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class CacheFigures:
     refused: int = 0  # writes the data refused (a key already taken)
     invalidations: int = 0  # keys deleted and generations bumped
     stale: list[str] = field(default_factory=list)  # "pattern key: cached <age> s ago, differs"
+    other_tenant_reads: int = 0  # reads of one tenant's key parameters by another tenant
+    crossed: list[str] = field(default_factory=list)  # an entry filled for one tenant answered another
     per_read: Counter[str] = field(default_factory=Counter)  # hits per read
     per_write: Counter[str] = field(default_factory=Counter)  # committed runs per write
     errors: dict[str, str] = field(default_factory=dict)
@@ -89,9 +94,10 @@ def run_prefix(client: redis.Redis) -> Iterator[str]:
 
 def cache_aside(url: str, plan: CachePlan, reads: dict[str, Statement], writes: dict[str, Statement],
                 client: redis.Redis, prefix: str, *, seed: int, operations: int = OPERATIONS,
-                invalidate: bool = True, session: dict[str, str] | None = None) -> CacheFigures:
+                invalidate: bool = True, session: dict[str, str] | None = None,
+                tenant_setting: str | None = None) -> CacheFigures:
     """`invalidate=False` skips the writes' invalidations (the failing case); `session`: settings for the
-    connection (the PII test key)."""
+    connection (the PII test key); `tenant_setting`: row-level security's, set per transaction."""
     figures = CacheFigures()
     rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not a secret
     cached = [c for c in plan.cached if c.pattern in reads]
@@ -99,49 +105,76 @@ def cache_aside(url: str, plan: CachePlan, reads: dict[str, Statement], writes: 
     with psycopg.connect(url, autocommit=True) as conn:
         for name, value in (session or {}).items():
             conn.execute("SELECT set_config(%s, %s, false)", [name, value])
+        acting = _Acting(conn, tenant_setting)
         for number in range(operations):
             if writers and number % WRITE_EVERY == WRITE_EVERY - 1:
-                _write(conn, writes[writers[(number // WRITE_EVERY) % len(writers)]], cached, client, prefix,
+                _write(acting, writes[writers[(number // WRITE_EVERY) % len(writers)]], cached, client, prefix,
                        rng, figures, invalidate)
             elif cached:
                 entry = cached[number % len(cached)]
-                _read(conn, entry, reads[entry.pattern], client, prefix, rng, figures)
+                _read(acting, entry, reads[entry.pattern], client, prefix, rng, figures, number)
     return figures
 
 
-def _read(conn: psycopg.Connection, entry: CachedRead, statement: Statement, client: redis.Redis, prefix: str,
-          rng: random.Random, figures: CacheFigures) -> None:
+@dataclass
+class _Acting:
+    """Runs a statement as the application does: one transaction, the pattern's role and its tenant
+    set for it only."""
+
+    conn: psycopg.Connection
+    tenant_setting: str | None
+
+    def rows(self, statement: Statement, values: list[str | None], tenant: str | None) -> list[tuple[object, ...]]:
+        with self.conn.transaction():
+            cursor = psycopg.RawCursor(self.conn)
+            if statement.role:
+                cursor.execute(f"SET LOCAL ROLE {quote_ident(statement.role)}")
+            if self.tenant_setting and tenant is not None:
+                cursor.execute("SELECT set_config($1, $2, true)", [self.tenant_setting, tenant])
+            cursor.execute(statement.sql, values)
+            return cursor.fetchall() if cursor.description else []
+
+
+def _read(acting: _Acting, entry: CachedRead, statement: Statement, client: redis.Redis, prefix: str,
+          rng: random.Random, figures: CacheFigures, number: int) -> None:
     turn = rng.randrange(min(KEYS_PER_READ, len(statement.bindings)))
     values, tenant = statement.bindings[turn], statement.tenants[turn]
+    others = sorted({t for t in statement.tenants if t is not None and t != tenant})
+    if entry.tenant and others and number % OTHER_TENANT_EVERY == 0:
+        tenant = rng.choice(others)  # another tenant asks for the same key parameters
+        figures.other_tenant_reads += 1
     key = prefix + _key(entry, dict(zip(statement.names, values)), tenant, _generation(entry, client, prefix))
     figures.reads += 1
     try:
         found = client.get(key)
-        fresh = _query(conn, statement.sql, values)
+        fresh = [_texts(row) for row in acting.rows(statement, values, tenant)]
     except psycopg.Error as error:
         figures.errors.setdefault(entry.pattern, str(error).strip().splitlines()[0])
         return
     if found is None:
         figures.misses += 1
-        client.set(key, json.dumps({"at": time.time(), "rows": fresh}), ex=max(1, round(entry.ttl_seconds)))
+        client.set(key, json.dumps({"at": time.time(), "tenant": tenant, "rows": fresh}),
+                   ex=max(1, round(entry.ttl_seconds)))
         return
     figures.hits += 1
     figures.per_read[entry.pattern] += 1
     held = json.loads(found)
-    if held["rows"] != fresh:
+    if held.get("tenant") != tenant:
+        if held["rows"] != fresh:
+            figures.crossed.append(f"{entry.pattern} {key.removeprefix(prefix)}: filled for tenant {held.get('tenant')}, "
+                                   f"served to tenant {tenant}")
+    elif held["rows"] != fresh:
         figures.stale.append(f"{entry.pattern} {key.removeprefix(prefix)}: cached {time.time() - held['at']:.2f} s "
                              "ago, the database has changed since")
 
 
-def _write(conn: psycopg.Connection, statement: Statement, cached: list[CachedRead], client: redis.Redis,
+def _write(acting: _Acting, statement: Statement, cached: list[CachedRead], client: redis.Redis,
            prefix: str, rng: random.Random, figures: CacheFigures, invalidate: bool) -> None:
     turn = rng.randrange(len(statement.bindings))
     values, tenant = statement.bindings[turn], statement.tenants[turn]
     try:
-        with conn.transaction():
-            cursor = psycopg.RawCursor(conn).execute(statement.sql, values)
-            rows = cursor.fetchall() if statement.returning else []
-            changed = [dict(zip(statement.returning, _texts(row))) for row in rows]
+        rows = acting.rows(statement, values, tenant)
+        changed = [dict(zip(statement.returning, _texts(row))) for row in rows] if statement.returning else []
     except psycopg.errors.IntegrityError:
         figures.refused += 1
         return
@@ -177,12 +210,6 @@ def _key(entry: CachedRead, values: dict[str, str | None], tenant: str | None, g
     return entry.key.format(**fill)
 
 
-def _query(conn: psycopg.Connection, sql: str, values: list[str | None]) -> list[list[str | None]]:
-    with conn.transaction():
-        rows = psycopg.RawCursor(conn).execute(sql, values).fetchall()
-    return [_texts(row) for row in rows]
-
-
 def _texts(row: tuple[object, ...]) -> list[str | None]:
     return [None if v is None else str(v) for v in row]
 
@@ -197,6 +224,13 @@ def verdicts(plan: CachePlan, figures: CacheFigures, skipped: list[str]) -> list
         detail += f"; not run: {', '.join(skipped)}"
     out = [Check(f"{NAME}: cache-aside runs the cached reads and their writes", FAIL if problems else PASS,
                  "; ".join(problems) or detail)]
+    if any(c.tenant for c in plan.cached):
+        out.append(Check(f"{NAME}: no cached entry answers another tenant", FAIL if figures.crossed or not
+                         figures.other_tenant_reads else PASS,
+                         (f"{len(figures.crossed)} of {figures.other_tenant_reads} reads by another tenant got an "
+                          "entry filled for the first: " + "; ".join(sorted(set(figures.crossed))[:3]))
+                         if figures.crossed else f"{figures.other_tenant_reads} reads of one tenant's key parameters "
+                         "by another tenant got their own entry (the key carries the tenant)"))
     unexercised = [c.pattern for c in plan.cached if figures.per_read[c.pattern] == 0]
     unexercised += [f"{c.pattern}'s writes" for c in plan.cached
                     if c.invalidations and not any(figures.per_write[i.write] for i in c.invalidations)]

@@ -101,7 +101,7 @@ def test_pooled_run_passes_and_session_settings_or_an_oversized_pool_fail():
     oversized = re.sub(r"^max_db_connections = .*$", "", files[PGBOUNCER_INI], flags=re.M)
     oversized = re.sub(r"^default_pool_size = .*$", "default_pool_size = 40", oversized, flags=re.M)
     good, leaky, large = prove_cases(design, files, [Case(), Case(local=False), Case(ini=oversized)],
-                                     scale=0.001, seed=3, seconds=3)
+                                     scale=0.001, seed=3, seconds=2)
     by_name = {c.name.split(": ", 2)[-1]: c for c in good.checks}
     assert all(c.status == "PASS" for c in good.checks), good.checks
     assert set(by_name) >= {"the patterns run through PgBouncer in transaction mode",

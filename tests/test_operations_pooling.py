@@ -9,6 +9,10 @@ plan (FAIL)."""
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -142,3 +146,43 @@ def test_pgbouncer_is_stopped_and_its_directory_removed_when_the_run_fails():
     assert not seen["dir"].exists()
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                    for pid in seen["pids"])
+
+
+_HOLD_PGBOUNCER = """
+import sys, time
+from pathlib import Path
+from schemawright import interrupts
+from schemawright.pipeline import deliverables, design_file
+from schemawright.validation.operations.pgbouncer_process import pgbouncer_binary, running_pgbouncer
+interrupts.install()
+generated = deliverables(design_file(sys.argv[2]))["config/pgbouncer.ini"]
+with running_pgbouncer(pgbouncer_binary(), generated, server_port=1, database="x", users={"pgbouncer_admin": "pw"},
+                       admin=("pgbouncer_admin", "pw")) as bouncer:
+    Path(sys.argv[1]).write_text(str(bouncer.directory))
+    time.sleep(60)
+"""
+
+
+@needs_pgbouncer
+def test_sigterm_stops_pgbouncer_and_removes_its_directory(tmp_path):
+    said = tmp_path / "directory"
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_PGBOUNCER, str(said), str(EXAMPLES / "shop.yaml")],
+                               stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not said.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert said.exists(), process.stderr.read().decode() if process.poll() is not None else "no pgbouncer in 60 s"
+        directory = Path(said.read_text())
+        assert _pgbouncers_in(directory)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) != 0
+    finally:
+        process.kill()
+    assert not directory.exists() and not _pgbouncers_in(directory)
+
+
+def _pgbouncers_in(directory: Path) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name", "cmdline", "status"])
+            if p.info["name"] == "pgbouncer" and str(directory) in " ".join(p.info["cmdline"] or ())
+            and p.info["status"] != psutil.STATUS_ZOMBIE]

@@ -77,7 +77,8 @@ def test_a_broken_expression_fails_check_rules(shop) -> None:
 def test_a_threshold_that_does_not_fire_fails_test_rules(shop) -> None:
     design, files = shop
     raised = dict(files)
-    raised[ALERTS] = files[ALERTS].replace("(pg_settings_max_connections) > 0.8", "(pg_settings_max_connections) > 0.95")
+    raised[ALERTS] = files[ALERTS].replace("(pg_settings_max_connections) > 0.8",
+                                           "(pg_settings_max_connections) > 0.95")
     assert raised[ALERTS] != files[ALERTS]
     found = _run(design, raised)
     assert found["promtool check rules"].status == PASS

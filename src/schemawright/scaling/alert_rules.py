@@ -57,6 +57,11 @@ def series(name: str, labels: dict[str, str] | None = None) -> str:
     return name + "{" + ", ".join(f'{k}="{v}"' for k, v in merged.items()) + "}"
 
 
+def steady(name: str, labels: dict[str, str] | None, value: float, steps: int) -> tuple[str, str]:
+    """A test series holding `value` for `steps` + 1 samples."""
+    return series(name, labels), f"{value if isinstance(value, int) else format(value, 'g')}x{steps}"
+
+
 def at(labels: dict[str, str] | None = None) -> dict[str, str]:
     """Labels of a firing alert built `by (instance, ...)` (job aggregated away)."""
     return {"instance": INSTANCE["instance"], **(labels or {})}
@@ -115,8 +120,10 @@ def replication_lag(rpo_seconds: int | None) -> Alert:
     rate = 1000  # WAL bytes a second in the tests
     wal = (series("pg_stat_replication_pg_current_wal_lsn_bytes", {"application_name": "replica1"}),
            f"0+{rate * 60}x20")
-    behind = lambda seconds: (series("pg_stat_replication_pg_wal_lsn_diff", {"application_name": "replica1"}),  # noqa: E731
-                              f"{int(rate * seconds)}x20")
+
+    def behind(seconds: float) -> tuple[str, str]:
+        return steady("pg_stat_replication_pg_wal_lsn_diff", {"application_name": "replica1"}, int(rate * seconds), 20)
+
     return Alert(
         "PostgresReplicationLagOverRPO", expr, "1m", "critical", "a replica is further behind than the RPO allows",
         f"over {threshold:g} s of WAL not replayed for 1 minute", why,
@@ -128,8 +135,11 @@ def replication_lag(rpo_seconds: int | None) -> Alert:
 def connections() -> Alert:
     expr = ("sum by (instance) (pg_stat_database_numbackends) / max by (instance) (pg_settings_max_connections) "
             "> 0.8")
-    numbackends = lambda n: (series("pg_stat_database_numbackends", {"datname": "app"}), f"{n}x10")  # noqa: E731
-    limit = (series("pg_settings_max_connections"), "100x10")
+    limit = steady("pg_settings_max_connections", None, 100, 10)
+
+    def numbackends(n: int) -> tuple[str, str]:
+        return steady("pg_stat_database_numbackends", {"datname": "app"}, n, 10)
+
     return Alert(
         "PostgresConnectionsNearMax", expr, "5m", "warning", "connections above 80 % of max_connections",
         "backends over 80 % of max_connections for 5 minutes",
@@ -150,7 +160,10 @@ def wraparound(write_rate: float) -> Alert:
         days = (XID_LIMIT - WRAPAROUND_AGE) / write_rate / 86_400
         margin = (f" At the patterns' average write rate ({write_rate:,.1f} transactions/s) that leaves "
                   f"{days:,.0f} days to find what holds VACUUM back.")
-    age = lambda n: (series("pg_database_wraparound_age_datfrozenxid_seconds", {"datname": "app"}), f"{n}x30")  # noqa: E731
+
+    def age(n: int) -> tuple[str, str]:
+        return steady("pg_database_wraparound_age_datfrozenxid_seconds", {"datname": "app"}, n, 30)
+
     return Alert(
         "PostgresTransactionIdWraparound", expr, "10m", "critical",
         "the oldest unfrozen transaction ID is over a billion transactions old",
@@ -166,8 +179,11 @@ def bloat() -> Alert:
     expr = ("pg_stat_user_tables_n_dead_tup > 0.2 * (pg_stat_user_tables_n_live_tup + pg_stat_user_tables_n_dead_tup)"
             " and pg_stat_user_tables_n_dead_tup > 10000")
     table = {"datname": "app", "schemaname": "public", "relname": "orders"}
-    rows = lambda live, dead: ((series("pg_stat_user_tables_n_live_tup", table), f"{live}x150"),  # noqa: E731
-                               (series("pg_stat_user_tables_n_dead_tup", table), f"{dead}x150"))
+
+    def rows(live: int, dead: int) -> tuple[tuple[str, str], ...]:
+        return (steady("pg_stat_user_tables_n_live_tup", table, live, 150),
+                steady("pg_stat_user_tables_n_dead_tup", table, dead, 150))
+
     return Alert(
         "PostgresDeadRowsPilingUp", expr, "1h", "warning", "dead rows over 20 % of a table for an hour",
         "n_dead_tup over 20 % of the table's rows (and over 10,000) for 1 hour",
@@ -183,8 +199,11 @@ def default_partition(defaults: list[str]) -> Alert:
     names = "|".join(regex_escape(d) for d in sorted(defaults))
     expr = f'max by (instance, datname, relname) (pg_stat_user_tables_n_live_tup{{relname=~"{names}"}}) > 0'
     first = sorted(defaults)[0]
-    rows = lambda n: ((series("pg_stat_user_tables_n_live_tup",  # noqa: E731
-                              {"datname": "app", "schemaname": "public", "relname": first}), f"{n}x30"),)
+
+    def rows(n: int) -> tuple[tuple[str, str], ...]:
+        return (steady("pg_stat_user_tables_n_live_tup", {"datname": "app", "schemaname": "public", "relname": first},
+                       n, 30),)
+
     return Alert(
         "PostgresDefaultPartitionFilling", expr, "15m", "warning", "rows are landing in a DEFAULT partition",
         "any live row in " + ", ".join(f"`{d}`" for d in sorted(defaults)) + " for 15 minutes",
@@ -198,8 +217,10 @@ def default_partition(defaults: list[str]) -> Alert:
 def partitions_ahead(table: str, threshold_seconds: int, ahead_months: float) -> Alert:
     expr = (f'min by (instance, relname) (schemawright_partitions_ahead_seconds{{relname="{label_value(table)}"}}) '
             f"< {threshold_seconds}")
-    ahead = lambda seconds: ((series("schemawright_partitions_ahead_seconds", {"relname": table}),  # noqa: E731
-                              f"{seconds}x60"),)
+
+    def ahead(seconds: int) -> tuple[tuple[str, str], ...]:
+        return (steady("schemawright_partitions_ahead_seconds", {"relname": table}, seconds, 60),)
+
     return Alert(
         "PostgresPartitionsAheadRunningOut", expr, "30m", "warning",
         "the partition maintenance job is not keeping partitions ahead",
@@ -216,7 +237,10 @@ def growth(planned_day_bytes: int) -> Alert:
     """A day's growth (one whole daily cycle of the workload) against the plan's."""
     limit = int(planned_day_bytes * 1.5)
     expr = f"sum by (instance) (delta(pg_database_size_bytes[1d])) > {limit}"
-    hourly = lambda day: ((series("pg_database_size_bytes", {"datname": "app"}), f"0+{int(day / 24)}x40"),)  # noqa: E731
+
+    def hourly(day: int) -> tuple[tuple[str, str], ...]:  # one sample an hour, growing by a day's 24th
+        return ((series("pg_database_size_bytes", {"datname": "app"}), f"0+{int(day / 24)}x40"),)
+
     return Alert(
         "PostgresGrowingFasterThanPlanned", expr, "1h", "warning",
         "the database grows faster than the capacity plan", f"over {limit:,} bytes in a day (1.5 x the plan)",
@@ -229,7 +253,10 @@ def growth(planned_day_bytes: int) -> Alert:
 
 def beyond_plan(planned_bytes: int) -> Alert:
     expr = f"sum by (instance) (pg_database_size_bytes) > {planned_bytes}"
-    size = lambda n: ((series("pg_database_size_bytes", {"datname": "app"}), f"{n}x90"),)  # noqa: E731
+
+    def size(n: int) -> tuple[tuple[str, str], ...]:
+        return (steady("pg_database_size_bytes", {"datname": "app"}, n, 90),)
+
     return Alert(
         "PostgresLargerThanPlanned", expr, "1h", "warning", "the database is larger than the capacity plan's 36 months",
         f"over {planned_bytes:,} bytes (the plan's data at 36 months)",

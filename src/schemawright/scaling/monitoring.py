@@ -106,7 +106,8 @@ def alerts_test_yml(plan: MonitoringPlan) -> str:
                           "alert_rule_test": [{"eval_time": case.at, "alertname": alert.name,
                                                "exp_alerts": expected}]})
     header = "# promtool test rules alerts_test.yml: each alert of alerts.yml firing and staying quiet.\n"
-    return header + _dump({"rule_files": [ALERTS.split("/")[-1]], "evaluation_interval": EVALUATION_INTERVAL, "tests": tests})
+    return header + _dump({"rule_files": [ALERTS.split("/")[-1]], "evaluation_interval": EVALUATION_INTERVAL,
+                           "tests": tests})
 
 
 def _suffix(alert: r.Alert) -> str:

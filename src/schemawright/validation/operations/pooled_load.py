@@ -69,6 +69,7 @@ class LoadFigures:
     crossings: list[str] = field(default_factory=list)  # rows of another tenant a tenant probe saw
     backends: set[int] = field(default_factory=set)  # server connections the transactions ran on
     shared_with_other_tenant: int = 0  # transactions on a server connection another tenant used last
+    busy_seconds: float = 0.0  # summed over committed pattern transactions, BEGIN to COMMIT
 
     @property
     def committed(self) -> int:
@@ -77,6 +78,15 @@ class LoadFigures:
     @property
     def throughput(self) -> float:
         return self.committed / self.seconds if self.seconds else 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        return self.busy_seconds / self.committed * 1000 if self.committed else 0.0
+
+    @property
+    def in_flight(self) -> float:
+        """Little's law on the run itself: throughput x mean time a transaction held a server connection."""
+        return self.throughput * self.mean_ms / 1000
 
 
 @dataclass(frozen=True)
@@ -135,13 +145,16 @@ def _one_run(conn: psycopg.Connection, cursor: psycopg.RawCursor, r: Runnable, t
     tenant = r.tenants[turn]
     for attempt in range(4):
         try:
+            started = time.perf_counter()
             with conn.transaction():
                 _set(cursor, r.role, settings, tenant)
                 pid = cursor.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
                 cursor.execute(r.sql, r.bindings[turn])
+            took = time.perf_counter() - started
             note_backend(pid, tenant)
             with lock:
                 figures.runs[r.name] += 1
+                figures.busy_seconds += took
             return
         except RETRYABLE:
             with lock:

@@ -108,7 +108,9 @@ def _verdicts(figures: LoadFigures, peak: PoolPeak, planned: PoolPlan, runnables
                      "; ".join(problems) if problems else
                      f"{figures.committed:,} transactions of {len(runnables)} patterns committed in "
                      f"{figures.seconds:.1f} s from {figures.clients} clients over {len(figures.backends)} server "
-                     f"connections: {figures.throughput:,.0f} transactions/s pooled"
+                     f"connections: {figures.throughput:,.0f} transactions/s pooled, {figures.mean_ms:.1f} ms each "
+                     f"(BEGIN to COMMIT, queueing in PgBouncer included): {figures.in_flight:.1f} in flight by "
+                     f"Little's law, against {planned.in_flight:.2f} planned at the declared rates"
                      + (f"; {refused} refused by a key (a drawn value already taken)" if refused else "")
                      + (f"; {figures.retried} retried (serialization)" if figures.retried else "")
                      + (f"; not run: {', '.join(skipped)}" if skipped else "")))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from schemawright import model as m
 from schemawright.conceptual.build import build_conceptual
+from schemawright.documentation.capacity_chart import capacity_svg
 from schemawright.documentation.dictionary import to_data_dictionary
 from schemawright.documentation.dot import render_svg, to_dot
 from schemawright.documentation.mermaid import to_mermaid
@@ -45,7 +46,8 @@ from schemawright.requirements.rule_checks import rule_problems
 from schemawright.requirements.security_checks import security_problems
 from schemawright.requirements.spec import Spec
 from schemawright.requirements.table_checks import table_problems
-from schemawright.scaling.plan import operations_files
+from schemawright.scaling.capacity import CapacityPlan
+from schemawright.scaling.plan import operations_files, plan_operations
 from schemawright.scaling.table_storage import tune_table_storage
 from schemawright.security.pii import protect_pii
 from schemawright.security.roles import grant_privileges
@@ -166,6 +168,7 @@ def write_deliverables(design: m.Design, out: Path, performance: BenchResult | N
     svg = render_svg(files["erd.dot"])
     if svg is not None:
         files["erd.svg"] = svg
+    files["capacity.svg"] = capacity_svg(plan_operations(design).section("capacity", CapacityPlan))
     if performance is None:
         return write_files(out, files)
     files["report.md"] = to_report(design, performance=performance_section(performance))

@@ -16,6 +16,7 @@ def to_operations_md(plan: OperationsPlan, files: list[str]) -> str:
            f"- **Target machine:** {machine_line(design.machine)}",
            f"- **Replicas:** {ops.replicas}; **RPO:** {_seconds(ops.rpo_seconds)}; **RTO:** {_seconds(ops.rto_seconds)}",
            ""]
+    out += ["![Data size by table at launch and at 12, 24 and 36 months, against the disk planned](capacity.svg)", ""]
     if files:
         out += ["Files written with this page:", ""] + [f"- `{path}`" for path in files] + [""]
     out += ["## Contents", ""] + [f"- [{s.title}](#{s.anchor})" for s in plan.sections.values()] + [""]

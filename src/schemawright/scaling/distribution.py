@@ -103,7 +103,11 @@ class DistributionPlan:
 
 def plan(design: m.Design, earlier: OperationsPlan) -> DistributionPlan:
     needed, why = _needed(design, earlier)
-    root, placements, candidates = choose(design)
+    capacity = earlier.sections.get("capacity")
+    # Rows at MONTHS from the capacity plan, which also sizes the tables without a volume (a
+    # junction from its parents); else from the volumes alone.
+    rows = {c.table: round(c.rows[-1]) for c in getattr(capacity, "tables", ())}
+    root, placements, candidates = choose(design, rows)
     routing = tuple(route(design, p, placements) for p in design.access_patterns)
     changes = distributed_design(design, placements)[1] + _updated_keys(design, placements)
     return DistributionPlan(needed, why, root, tuple(placements.values()), changes, routing,
@@ -124,17 +128,20 @@ class Candidate:
         return (-self.routed, self.repartitioned, self.lost, self.added, self.root)
 
 
-def choose(design: m.Design) -> tuple[str | None, dict[str, Placement], tuple[Candidate, ...]]:
-    """The root of the co-location group, every table's placement, and the candidates weighed."""
+def choose(design: m.Design, rows: dict[str, int] | None = None,
+           ) -> tuple[str | None, dict[str, Placement], tuple[Candidate, ...]]:
+    """The root of the co-location group, every table's placement, and the candidates weighed.
+    `rows`: each table's rows at MONTHS where known better than from its volume."""
+    sizes = {t.name: (rows or {}).get(t.name, _rows_at(design, t, MONTHS)) for t in design.tables}
     tenant = design.security.tenant_column
     if tenant and any(t.column(tenant) for t in design.tables):
         root = _tenant_root(design, tenant)
-        placements = _placements(design, root, {t.name: tenant for t in design.tables if t.column(tenant)},
+        placements = _placements(design, sizes, root, {t.name: tenant for t in design.tables if t.column(tenant)},
                                  f"the tenant column {tenant}: every tenant's rows on one node", tenants=True)
         return root, placements, (_weigh(design, root, placements),)
     tried = []
-    for candidate in _candidates(design):
-        placements = _placements(design, candidate, _columns_under(design, candidate), "")
+    for candidate in _candidates(design, sizes):
+        placements = _placements(design, sizes, candidate, _columns_under(design, candidate), "")
         tried.append((_weigh(design, candidate, placements), placements))
     if not tried:
         return None, {t.name: Placement(t.name, "reference", reason="small") for t in design.tables}, ()
@@ -151,13 +158,13 @@ def _weigh(design: m.Design, root: str, placements: dict[str, Placement]) -> Can
                      sum(1 for p in placements.values() if p.added))
 
 
-def _placements(design: m.Design, root: str, columns: dict[str, str], reason: str,
+def _placements(design: m.Design, sizes: dict[str, int | None], root: str, columns: dict[str, str], reason: str,
                 tenants: bool = False) -> dict[str, Placement]:
     """With `tenants`, every table with the tenant column is distributed, however small: a tenant's
     rows together is the point of the multi-tenant model."""
     out = {}
     for table in design.tables:
-        rows, writes = _rows_at(design, table, MONTHS), _writes(design, table.name)
+        rows, writes = sizes.get(table.name), _writes(design, table.name)
         small = rows is not None and rows <= REFERENCE_MAX_ROWS and writes <= REFERENCE_MAX_WRITES
         column = columns.get(table.name)
         demoted = small and not tenants and table.name != root and not _reaches_distributed(design, table, columns)
@@ -170,8 +177,11 @@ def _placements(design: m.Design, root: str, columns: dict[str, str], reason: st
                                                                         f"{writes:g} writes/s: a copy on every node")
         else:
             key = table.primary_key.columns[0] if table.primary_key else None
+            size = (f"written {writes:g} times a second at peak, too often for a reference table (each write "
+                    "goes to every node)" if rows is not None and rows <= REFERENCE_MAX_ROWS
+                    else f"large ({_count(rows)} rows)")
             out[table.name] = Placement(table.name, "distributed", key, table.name, False,
-                                        f"large ({_count(rows)} rows) and not reachable from {root}: its own group")
+                                        f"{size} and not reachable from {root}: its own group")
     return out
 
 
@@ -189,9 +199,9 @@ def _tenant_root(design: m.Design, tenant: str) -> str:
     return next(t.name for t in design.tables if t.column(tenant))
 
 
-def _candidates(design: m.Design) -> list[str]:
+def _candidates(design: m.Design, sizes: dict[str, int | None]) -> list[str]:
     """The largest table and every table it reaches by foreign keys."""
-    sized = [(_rows_at(design, t, MONTHS) or 0, t.name) for t in design.tables]
+    sized = [(sizes.get(t.name) or 0, t.name) for t in design.tables]
     if not sized:
         return []
     largest = max(sized)[1]

@@ -3,8 +3,8 @@ in front of a scratch PostgreSQL 15 running the patterns with the tenant set per
 
 The proof's tests load saas_tracker (row-level security by tenant) once and run three cases on
 it: the generated file with SET LOCAL (PASS), the same with session-level SET (the tenant and the
-role leak to the next client of the server connection: FAIL), and a file whose pool outgrows the
-plan (FAIL)."""
+role leak to the next client of the server connection: FAIL), a file whose pool outgrows the plan
+(session mode, no max_db_connections: FAIL), and the driver preparing statements on the server (FAIL)."""
 
 from __future__ import annotations
 
@@ -103,9 +103,11 @@ def test_pooled_run_passes_and_session_settings_or_an_oversized_pool_fail():
     files = deliverables(design)
     planned = _plan(design).server_connections
     oversized = re.sub(r"^max_db_connections = .*$", "", files[PGBOUNCER_INI], flags=re.M)
-    oversized = re.sub(r"^default_pool_size = .*$", "default_pool_size = 40", oversized, flags=re.M)
-    good, leaky, large = prove_cases(design, files, [Case(), Case(local=False), Case(ini=oversized)],
-                                     scale=0.001, seed=3, seconds=2)
+    oversized = re.sub(r"^default_pool_size = .*$", "default_pool_size = 80", oversized, flags=re.M)
+    oversized = re.sub(r"^pool_mode = .*$", "pool_mode = session", oversized, flags=re.M)  # a client, a server
+    good, leaky, large, prepared = prove_cases(
+        design, files, [Case(), Case(local=False), Case(ini=oversized, seconds=6), Case(prepared=True)],
+        scale=0.001, seed=3, seconds=2)
     by_name = {c.name.split(": ", 2)[-1]: c for c in good.checks}
     assert all(c.status == "PASS" for c in good.checks), good.checks
     assert set(by_name) >= {"the patterns run through PgBouncer in transaction mode",
@@ -120,6 +122,10 @@ def test_pooled_run_passes_and_session_settings_or_an_oversized_pool_fail():
     failed = [c for c in large.checks if c.status == "FAIL"]
     assert [c.name for c in failed] == [f"operations: pooling: server connections stay within the plan's {planned}"]
     assert large.peak and large.peak.servers > planned
+    # server-side prepared statements (psycopg's prepare_threshold=0) do not survive transaction pooling
+    failed = [c for c in prepared.checks if c.status == "FAIL"]
+    assert [c.name for c in failed][:1] == ["operations: pooling: the patterns run through PgBouncer in transaction mode"]
+    assert "prepared statement" in failed[0].detail
 
 
 def test_without_pgbouncer_the_proof_is_not_tried(monkeypatch):

@@ -100,7 +100,9 @@ class Settings:
 
 
 def run_pooled(url: str, runnables: list[Runnable], settings: Settings, probe: TenantProbe | None, *,
-               clients: int, seconds: float, seed: int, stop_early: Callable[[], bool] = lambda: False) -> LoadFigures:
+               clients: int, seconds: float, seed: int, stop_early: Callable[[], bool] = lambda: False,
+               prepare_threshold: int | None = None) -> LoadFigures:
+    """`prepare_threshold`: psycopg's (None: never prepare, as transaction pooling needs; 0: always)."""
     figures = LoadFigures(clients)
     lock = threading.Lock()
     last_tenant: dict[int, str | None] = {}  # server connection -> tenant of its last transaction
@@ -118,7 +120,7 @@ def run_pooled(url: str, runnables: list[Runnable], settings: Settings, probe: T
     def client(number: int) -> None:
         rng = random.Random(f"{seed}:{number}")  # noqa: S311 - draws, not secrets
         weights = [r.weight for r in runnables]
-        with psycopg.connect(url, prepare_threshold=None, connect_timeout=10) as conn:
+        with psycopg.connect(url, prepare_threshold=prepare_threshold, connect_timeout=10) as conn:
             cursor = psycopg.RawCursor(conn)  # $n placeholders as the patterns have them
             turn = 0
             while time.monotonic() < deadline and not stop_early():

@@ -58,6 +58,8 @@ class Case:
 
     ini: str | None = None
     local: bool = True
+    prepared: bool = False  # the driver prepares every statement on the server (PgBouncer 1.18 cannot carry it)
+    seconds: float | None = None  # this case's run, else the proof's
 
 
 def run_case(proof: PoolingProof, case: Case, *, binary: str, generated: str, box: Sandbox, design: m.Design,
@@ -81,11 +83,12 @@ def run_case(proof: PoolingProof, case: Case, *, binary: str, generated: str, bo
             proof.checks.append(Check(f"{NAME}: PgBouncer {proof.version} accepts the generated pgbouncer.ini",
                                       PASS, f"pool_mode {planned.pool_mode}, default_pool_size "
                                       f"{planned.default_pool_size}, max_db_connections {planned.server_connections}"))
-            say(f"Running the patterns through PgBouncer from {clients} clients for {seconds:g} s")
+            say(f"Running the patterns through PgBouncer from {clients} clients for {case.seconds or seconds:g} s")
             with PoolWatch(bouncer.url(ADMIN_USER, admin_password, "pgbouncer"), server_url, box.database,
                            alias, login) as watch:
                 figures = run_pooled(bouncer.url(login, password, alias), runnables, settings, probe,
-                                     clients=clients, seconds=seconds, seed=seed)
+                                     clients=clients, seconds=case.seconds or seconds, seed=seed,
+                                     prepare_threshold=0 if case.prepared else None)
     except BouncerError as error:
         proof.checks.append(Check(f"{NAME}: PgBouncer accepts the generated pgbouncer.ini", FAIL, str(error)))
         return

@@ -90,3 +90,11 @@ def column_stats(db: Database, table: m.Table) -> dict[str, Column]:
                            float(n_distinct if n_distinct is not None else -1.0), int(typlen), ALIGN.get(align, 8),
                            typname)
     return out
+
+
+def key_order(db: Database, table: m.Table) -> dict[str, float]:
+    """pg_stats.correlation per column: near 1 when rows were written in the column's order, so an
+    index led by it grew at its right edge (full leaves) rather than by splits at random places."""
+    return {name: float(correlation) for name, correlation in db.query(
+        "SELECT attname, correlation FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s "
+        "AND inherited = %s AND correlation IS NOT NULL", [table.name, table.partitioning is not None])}

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError, EmbeddedServerError
 from schemawright.generation.columns import GenerationError
-from schemawright.performance.capacity_measure import Measured, column_stats, measure_table
+from schemawright.performance.capacity_measure import Measured, column_stats, key_order, measure_table
 from schemawright.performance.scratch_load import loaded_scratch
 from schemawright.scaling.capacity_md import size
 from schemawright.scaling.table_size import IndexSpec, TableSize, estimate_table, table_indexes
@@ -32,6 +32,7 @@ from schemawright.validation.run import use_server
 
 TOLERANCE = 0.15
 MIN_PAGES = 10
+IN_ORDER = 0.9  # pg_stats.correlation from which rows count as written in a key's order
 NAME = "operations: capacity"
 
 
@@ -42,24 +43,27 @@ def checks(run: OperationsRun) -> Iterator[Check]:
                                embedded=run.database_url is None, say=run.say) as loaded, \
                 Database(loaded.box.url) as db:
             run.say("Measuring table sizes")
-            found = [(t, measure_table(db, t), column_stats(db, t)) for t in loaded.design.tables]
+            found = [(t, measure_table(db, t), column_stats(db, t), key_order(db, t)) for t in loaded.design.tables]
     except (GenerationError, EmbeddedServerError) as error:  # what the server lacks (an extension), or no server
         yield Check(NAME, NOT_TRIED, f"the design could not be loaded at scale {run.scale:g}: {error}")
         return
     except DatabaseError as error:
         yield Check(NAME, ERROR, f"loading or measuring at scale {run.scale:g} failed: {error}")
         return
-    rows = {t.name: float(measured.rows) for t, measured, _ in found}
-    for table, measured, stats in found:
-        yield compare(loaded.design, table, measured, stats, rows)
+    rows = {t.name: float(measured.rows) for t, measured, _, _ in found}
+    for table, measured, stats, order in found:
+        yield compare(loaded.design, table, measured, stats, rows, order)
 
 
-def compare(design: m.Design, table: m.Table, measured: Measured, stats: dict, rows: dict[str, float]) -> Check:
-    """One table's check: the estimate at the loaded widths against the measurement."""
+def compare(design: m.Design, table: m.Table, measured: Measured, stats: dict, rows: dict[str, float],
+            order: dict[str, float] | None = None) -> Check:
+    """One table's check: the estimate at the loaded widths against the measurement.  `order`: each
+    column's pg_stats.correlation (rows written in a key's order fill its index's leaves)."""
     partial = {i.name for i in table_indexes(design, table) if i.where}
     estimate = estimate_table(design, table, measured.rows, columns=stats, partition_rows=measured.partition_rows,
                               index_rows={k: v for k, v in measured.index_rows.items() if k in partial},
-                              rows_of=lambda n: rows.get(n, measured.rows), built=_built_after_load)
+                              rows_of=lambda n: rows.get(n, measured.rows),
+                              built=lambda index: _packed(index, order or {}))
     planned = estimate_table(design, table, measured.rows, partition_rows=measured.partition_rows,
                              rows_of=lambda n: rows.get(n, measured.rows))
     off = (estimate.total - measured.total) / measured.total if measured.total else 0.0
@@ -73,10 +77,11 @@ def compare(design: m.Design, table: m.Table, measured: Measured, stats: dict, r
     return Check(name, PASS if abs(off) <= TOLERANCE else FAIL, f"{detail}; tolerance {TOLERANCE:.0%}")
 
 
-def _built_after_load(index: IndexSpec) -> bool:
-    """generation makes plain indexes after the rows (CREATE INDEX); key constraints' and unique
-    indexes are in place while they arrive (grown by inserts)."""
-    return not index.unique
+def _packed(index: IndexSpec, order: dict[str, float]) -> bool:
+    """Whether the index's leaves are full: generation makes plain indexes after the rows (CREATE
+    INDEX); key constraints' and unique indexes are in place while the rows arrive, and fill only
+    where the rows came in the order of their first key (pg_stats.correlation near 1)."""
+    return not index.unique or (bool(index.keys) and order.get(index.keys[0], 0.0) >= IN_ORDER)
 
 
 def _parts(estimate: TableSize) -> str:

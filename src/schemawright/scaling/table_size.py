@@ -173,7 +173,8 @@ def estimate_table(design: m.Design, table: m.Table, rows: float, *,
     toast_bytes = sum(toast(n, out_of_line) for n in parts) if has_toast else 0
     indexes = []
     for index in table_indexes(design, table):
-        keys = [_key_column(k, stats) for k in index.keys]
+        keys = _tenant_determined([_key_column(k, stats) for k in index.keys], index.keys,
+                                  design.security.tenant_column)
         include = [_key_column(k, stats) for k in index.include]
         share = (index_rows[index.name] / rows if index_rows and index.name in index_rows and rows > 0 else 1.0)
         fill = LEAF_FILLFACTOR if built(index) or appending_key(table, index) else GROWN_LEAF_FILL
@@ -190,6 +191,16 @@ def appending_key(table: m.Table, index: IndexSpec) -> bool:
         return False
     default = (column.default or "").lower()
     return column.identity or "now()" in default or "current_timestamp" in default or "nextval" in default
+
+
+def _tenant_determined(keys: list[Column], names: tuple[str, ...], tenant: str | None) -> list[Column]:
+    """A key's distinct values are taken as its columns' distinct counts multiplied (independent
+    columns).  The tenant column is not independent: every other id in the key belongs to one tenant,
+    so beside them it adds no distinct values (counted once, as 1)."""
+    if not tenant or tenant not in names or len(names) < 2:
+        return keys
+    return [Column(c.width, c.null_frac, 1.0, c.typlen, c.align, c.type_name) if name == tenant else c
+            for c, name in zip(keys, names)]
 
 
 def table_fillfactor(table: m.Table) -> int:

@@ -26,7 +26,9 @@ def caching_markdown(plan: CachePlan) -> list[str]:
         out += ["", "Invalidation: **rows**: the write returns the key columns of the rows it changed (`RETURNING`) "
                 "and deletes those keys; **key**: the read has one entry, deleted; **all**: the write cannot name "
                 "the entries it touches (the key is on another table), so it increments the read's generation "
-                "counter (`INCR`), which is part of every key: all entries go at once, and the old ones expire.",
+                "counter (`INCR`), which is part of every key: all entries go at once, and the old ones expire. An UPDATE "
+                "that changes a key column itself must delete the old key too (the application has the old value; "
+                "RETURNING gives the new one).",
                 ""]
         broad = [c for c in plan.cached if sum(i.rate for i in c.invalidations if i.mode == "all") >= 1]
         for c in broad:

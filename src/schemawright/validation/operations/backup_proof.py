@@ -4,7 +4,8 @@ The server runs with config/postgresql.backup.conf as written (its archive_comma
 with pgBackRest), pgBackRest with config/pgbackrest.conf as written except where it must point
 into this run's temporary directory (repository, logs, lock, the server's socket, and a cipher
 passphrase made for the run when the repository is encrypted).  The design's schema is applied
-and rows of the capacity plan's launch bytes times the run's scale are loaded (filler rows: the
+and rows of the capacity plan's launch bytes times the run's scale (64 MiB at least, 1 GiB at most)
+are loaded (filler rows: the
 restore's time follows the bytes, not the tables), the stanza created and a full backup taken; then a numbered ledger
 (ledger.py) gets rows, a restore point is made, and more rows follow.  The backup is restored to
 that point (--type=name) into a NEW data directory, which is started and promoted: exactly the
@@ -55,6 +56,7 @@ NAME = "operations: backup"
 # (compresses about as well as real rows do), in a table of its own beside the design's schema.
 FILLER_ROW_BYTES = 300  # a row of 256 hex characters with its header and line pointer
 MAX_FILLER_BYTES = 1024**3
+MIN_FILLER_BYTES = 64 * 1024**2  # below this the copy's rate is mostly pgBackRest's start-up, not bytes
 CREATE_FILLER = "CREATE TABLE sw_operations_filler (id bigint PRIMARY KEY, payload text NOT NULL)"
 FILL = ("INSERT INTO sw_operations_filler SELECT g, md5(random()::text) || md5(random()::text) || "
         "md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) || "
@@ -123,7 +125,7 @@ def _prove(binaries: Binaries, run: OperationsRun, plan: BackupPlan, pgbackrest_
 
 
 def _filler_bytes(plan: BackupPlan, scale: float) -> int:
-    return min(MAX_FILLER_BYTES, round(plan.launch_bytes * scale))
+    return min(MAX_FILLER_BYTES, max(MIN_FILLER_BYTES, round(plan.launch_bytes * scale)))
 
 
 def _load(server: Server, run: OperationsRun, plan: BackupPlan) -> None:

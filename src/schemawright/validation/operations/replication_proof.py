@@ -121,13 +121,14 @@ def _streaming(primary: Server, name: str, plan: ReplicationPlan, run: Operation
             if row and row[0] == "streaming":
                 break
             time.sleep(SAMPLE_EVERY_S)
+        names = db.query_value("SHOW synchronous_standby_names")
     mode = "synchronous (RPO 0)" if plan.synchronous else f"asynchronous (RPO {plan.lag_budget_seconds:g} s)"
     if row is None or row[0] != "streaming":
         return Check(f"{NAME}: {name} streams", FAIL, f"{name} not streaming after {STREAM_WAIT_S} s: {row}")
     status = PASS if row[1] in wanted else FAIL
     return Check(f"{NAME}: {name} streams, {mode}", status,
                  f"pg_stat_replication: state {row[0]}, sync_state {row[1]} (wanted {' or '.join(wanted)}); "
-                 f"synchronous_standby_names = '{plan.synchronous_standby_names}'")
+                 f"the primary runs with synchronous_standby_names = '{names}'")
 
 
 def _failover(binaries: Binaries, primary: Server, replica: Server, name: str, plan: ReplicationPlan,

@@ -74,7 +74,7 @@ def test_no_replica_says_rpo_and_rto_rest_on_backups(shop: m.Design) -> None:
 
 def test_a_read_goes_to_a_replica_only_when_its_staleness_exceeds_the_lag_alert(shop: m.Design) -> None:
     reads = [p for p in shop.access_patterns if p.kind == "read"][:3]
-    tolerant = {reads[0].name: 60.0, reads[1].name: 1.0}  # alert at RPO 5 / 2 = 2.5 s
+    tolerant = {reads[0].name: 60.0, reads[1].name: 2.0}  # alert at RPO 5 / 2 = 2.5 s
     patterns = tuple(p.model_copy(update={"staleness_seconds": tolerant.get(p.name)}) for p in shop.access_patterns)
     plan = _plan(_with(shop.model_copy(update={"access_patterns": patterns}), replicas=2, rpo_seconds=5))
     routes = {r.pattern: r.on_replica for r in plan.routes}
@@ -109,9 +109,9 @@ def test_rpo_zero_with_an_asynchronous_standby_fails_and_loses_writes(shop: m.De
 
 @needs_pg15
 def test_a_replica_lagging_past_the_alert_and_a_tight_rto_fail(shop: m.Design) -> None:
-    design = _with(shop, replicas=2, rpo_seconds=1, rto_seconds=5)  # lag alert 0.5 s; Patroni needs 13 s
+    design = _with(shop, replicas=2, rpo_seconds=1, rto_seconds=5)  # lag alert 1 s; Patroni needs 13 s
     files = operations_files(design)
-    files[STANDBY_CONF] = conf_with(files[STANDBY_CONF], {"recovery_min_apply_delay": "'1s'"})
+    files[STANDBY_CONF] = conf_with(files[STANDBY_CONF], {"recovery_min_apply_delay": "'2s'"})
     found = _statuses(design, files)
     assert found["streams"][0] == PASS
     assert found["lag"][0] == FAIL, found["lag"]

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 PRIMARY_CONF = "config/postgresql.replication.conf"
 STANDBY_CONF = "config/standby.conf"
 UNSTATED_RPO_S = 60  # lag budget assumed when the spec states none (said in operations.md)
-SYNC_REPLAY_ALERT_S = 5  # RPO 0: commits wait for the standby's flush, replay may still trail
+SYNC_REPLAY_ALERT_S = 1.0  # RPO 0: commits wait for the standby's flush, but replay lag delays a failover
+MIN_LAG_ALERT_S = 1.0  # finer than a second is below what a scrape of pg_stat_replication can judge
 PROMOTION_ALLOWANCE_S = 10  # promotion itself plus clients reconnecting, within the RTO
 PG_AUTO_FAILOVER_DETECTION_S = 30  # its monitor's default health checks (20 s period, 2 retries, 20 s timeout)
 SLOT_WAL_LIMIT_SHARE = 0.10  # WAL a dead standby's slot may hold, as a share of the disk
@@ -94,7 +95,8 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ReplicationPlan:
     replicas, rpo, rto = ops.replicas, ops.rpo_seconds, ops.rto_seconds
     synchronous = replicas > 0 and rpo == 0
     budget = None if not replicas else 0.0 if synchronous else float(rpo if rpo is not None else UNSTATED_RPO_S)
-    alert = None if budget is None else SYNC_REPLAY_ALERT_S if synchronous else budget / 2
+    # The same threshold as monitoring's PostgresReplicationLagOverRPO alert (alert_rules.replication_lag).
+    alert = None if budget is None else SYNC_REPLAY_ALERT_S if synchronous else max(budget / 2, MIN_LAG_ALERT_S)
     manager = "none" if not replicas else "Patroni" if replicas >= 2 else "pg_auto_failover"
     patroni = patroni_timing(rto) if manager == "Patroni" else None
     detection = patroni.detection_s if patroni else PG_AUTO_FAILOVER_DETECTION_S if replicas else None
@@ -260,7 +262,8 @@ def _markdown(p: ReplicationPlan) -> list[str]:
             f"(capacity plan), so the link to each standby must carry {mbit:,.0f} Mbit/s with room to spare, or the "
             "lag grows" + (" and every commit waits on it." if p.synchronous else ".")]
     out += [f"- **Lag alert** at {p.lag_alert_seconds:g} s of replay lag "
-            f"({'replay may trail the flushed WAL' if p.synchronous else 'half the RPO, so the alert fires before the budget is spent'}).",
+            f"({'no commit is lost, but replay lag is time a failover waits before the standby serves' if p.synchronous else 'half the RPO, so the alert fires before the budget is spent, and not under a second'}); "
+            "the same threshold as the monitoring section's `PostgresReplicationLagOverRPO`.",
             f"- `hot_standby_feedback = {'on' if p.hot_standby_feedback else 'off'}`: "
             + ("replica reads are not cancelled by vacuum on the primary; the cost is bloat on the primary while "
                "a long replica query runs, so replica queries get a `statement_timeout`."

@@ -20,9 +20,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schemawright import model as m
-from schemawright.partitioning.usage import table_usage
 from schemawright.scaling.distribution_keys import KeyChange, distributed_design
-from schemawright.scaling.distribution_routing import FAN_OUT, REFERENCE, REPARTITION, ROUTER, Placement, Routing, route
+from schemawright.scaling.distribution_routing import (
+    FAN_OUT,
+    REFERENCE,
+    REPARTITION,
+    ROUTER,
+    Placement,
+    Routing,
+    equality_columns,
+    route,
+)
 
 if TYPE_CHECKING:
     from schemawright.scaling.plan import OperationsPlan
@@ -250,9 +258,9 @@ def _columns_under(design: m.Design, root: str) -> dict[str, str]:
 def _pinned_rates(design: m.Design, table: str) -> dict[str, float]:
     """column -> executions/s of the patterns that filter it by equality."""
     rates: dict[str, float] = {}
-    for use in table_usage(design, table):
-        for column in use.use.equality:
-            rates[column] = rates.get(column, 0.0) + use.pattern.frequency
+    for pattern in design.access_patterns:
+        for column in equality_columns(design, pattern).get(table, ()):
+            rates[column] = rates.get(column, 0.0) + pattern.frequency
     return rates
 
 

@@ -98,6 +98,27 @@ def _route(design: m.Design, pattern: m.AccessPattern, placements: dict[str, Pla
 _REF = Placement("", "reference")
 
 
+def equality_columns(design: m.Design, pattern: m.AccessPattern) -> dict[str, set[str]]:
+    """table -> its columns the pattern compares with a value (`col = :x`, outside any OR)."""
+    try:
+        tree = sqlglot.parse_one(pattern.sql, read="postgres")
+    except sqlglot.errors.ParseError:
+        return {}
+    aliases = _aliases(tree, design)
+    out: dict[str, set[str]] = {}
+    for eq in tree.find_all(exp.EQ):
+        if _under_or(eq) or (isinstance(tree, exp.Update) and eq.parent is tree):
+            continue
+        for column, other in ((eq.this, eq.expression), (eq.expression, eq.this)):
+            if not isinstance(column, exp.Column) or other.find(exp.Column) is not None:
+                continue
+            owners = sorted({t for t in aliases.values() if (found := design.table(t)) and found.column(column.name)})
+            owner = aliases.get(column.table) if column.table else (owners[0] if len(owners) == 1 else None)
+            if owner:
+                out.setdefault(owner, set()).add(column.name)
+    return out
+
+
 def _colocated(left: str, right: str, placements: dict[str, Placement]) -> bool:
     a, b = placements.get(left), placements.get(right)
     return bool(a and b and a.kind == b.kind == "distributed" and a.group == b.group)

@@ -293,7 +293,8 @@ def _failover(p: ReplicationPlan) -> list[str]:
                  "election that no two of them can both win, which the DCS's quorum gives (a witness on a third "
                  "site keeps it when a zone is lost).",
                  "", "```yaml", f"ttl: {t.ttl}", f"loop_wait: {t.loop_wait}", f"retry_timeout: {t.retry_timeout}",
-                 "maximum_lag_on_failover: 1048576  # bytes; a standby further behind is not promoted",
+                 f"maximum_lag_on_failover: {_max_lag_on_failover(p)}  # bytes: the RPO's worth of peak WAL; "
+                 "a standby further behind is not promoted",
                  f"synchronous_mode: {'true' if p.synchronous else 'false'}",
                  "postgresql:", "  use_pg_rewind: true", "  use_slots: true", "```", ""]
         detection = f"A dead primary is noticed within ttl + loop_wait = {t.detection_s} s"
@@ -310,6 +311,14 @@ def _failover(p: ReplicationPlan) -> list[str]:
                                                          " — over it: add nodes and shorten the timings, or "
                                                          "relax the RTO"))
     return lines + [f"{detection}{verdict}. The replication proof measures the promotion itself."]
+
+
+def _max_lag_on_failover(p: ReplicationPlan) -> int:
+    """Patroni's default is 1 MiB; asynchronous, a standby within the RPO's worth of peak WAL loses no more
+    than the RPO allows (synchronous mode promotes only the synchronous standby, which lacks nothing)."""
+    if p.synchronous or not p.lag_budget_seconds:
+        return 1024**2
+    return max(1024**2, math.ceil(p.lag_budget_seconds * p.peak_wal_bytes_per_second))
 
 
 def _runbook(p: ReplicationPlan) -> list[str]:

@@ -3,11 +3,11 @@
 The server runs with config/postgresql.backup.conf as written (its archive_command pushes WAL
 with pgBackRest), pgBackRest with config/pgbackrest.conf as written except where it must point
 into this run's temporary directory (repository, logs, lock, the server's socket, and a cipher
-passphrase made for the run when the repository is encrypted).  The design's schema is applied
-and rows of the capacity plan's launch bytes times the run's scale (64 MiB at least, 1 GiB at most)
-are loaded (filler rows: the
-restore's time follows the bytes, not the tables), the stanza created and a full backup taken; then a numbered ledger
-(ledger.py) gets rows, a restore point is made, and more rows follow.  The backup is restored to
+passphrase made for the run when the repository is encrypted).  The design's schema is applied and
+filler rows of the capacity plan's launch bytes times the run's scale (64 MiB at least, 1 GiB at
+most) loaded -- a restore's time follows the bytes, not the tables -- the stanza created and a full
+backup taken; then a numbered ledger (ledger.py) gets rows, a restore point is made, and more rows
+follow.  The original server is stopped.  The backup is restored to
 that point (--type=name) into a NEW data directory, which is started and promoted: exactly the
 rows committed before the point must be there.  The restore's time is measured and extrapolated
 to the capacity plan's bytes at 12 months plus the WAL since the last backup, against the RTO.
@@ -103,7 +103,8 @@ def _prove(binaries: Binaries, run: OperationsRun, plan: BackupPlan, pgbackrest_
         run.say("backup: starting PostgreSQL with WAL archiving to pgBackRest")
         with configured_server(binaries, files, include="postgresql.backup.conf", env=env) as server:
             write_for_server(conf, proof_conf(pgbackrest_conf, plan.stanza, work, server).encode())
-            run.say(f"backup: the design's schema and {_mib(_filler_bytes(plan, run.scale))} of rows (scale {run.scale:g})")
+            run.say(f"backup: the design's schema and {_mib(_filler_bytes(plan, run.scale))} of rows "
+                    f"(scale {run.scale:g})")
             _load(server, run, plan)
             _pgbackrest(env, plan.stanza, "stanza-create")
             run.say("backup: full backup")

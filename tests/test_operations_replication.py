@@ -33,9 +33,9 @@ def _plan(design: m.Design) -> ReplicationPlan:
     return plan_operations(design).section("replication", ReplicationPlan)
 
 
-def _statuses(design: m.Design, files: dict[str, str]) -> dict[str, tuple[str, str]]:
+def _statuses(design: m.Design, files: dict[str, str], cut_off_s: float | None = None) -> dict[str, tuple[str, str]]:
     found = {}
-    for check in replication_proof.checks(OperationsRun(design, files)):
+    for check in replication_proof.checks(OperationsRun(design, files), cut_off_s=cut_off_s):
         key = next(k for k in ("streams", "lag", "lost", "RTO", "failover time", "replication") if k in check.name)
         found[key] = (check.status, check.detail)
     return found
@@ -116,3 +116,11 @@ def test_a_replica_lagging_past_the_alert_and_a_tight_rto_fail(shop: m.Design) -
     assert found["streams"][0] == PASS
     assert found["lag"][0] == FAIL, found["lag"]
     assert found["RTO"][0] == FAIL, found["RTO"]
+
+
+@needs_pg15
+def test_an_asynchronous_replica_cut_off_longer_than_the_rpo_loses_too_much(shop: m.Design) -> None:
+    design = _with(shop, replicas=2, rpo_seconds=1, rto_seconds=120)
+    found = _statuses(design, operations_files(design), cut_off_s=2.0)  # a partition twice the RPO, then the crash
+    assert found["lost"][0] == FAIL, found["lost"]
+    assert "acknowledged while the replica was cut off (2 s)" in found["lost"][1]

@@ -67,7 +67,9 @@ class Lag:
     samples: int
 
 
-def checks(run: OperationsRun) -> Iterator[Check]:
+def checks(run: OperationsRun, *, cut_off_s: float | None = None) -> Iterator[Check]:
+    """`cut_off_s`: an asynchronous plan's replica cut off that long before the crash (a test's network
+    partition longer than the RPO, which must fail the writes-lost check).  RPO 0 is always cut off."""
     plan = plan_operations(run.design).section("replication", ReplicationPlan)
     if not plan.replicas:
         yield Check(NAME, NOT_TRIED, "the design plans no replica (availability.replicas: 0): its RPO and RTO rest "
@@ -82,13 +84,14 @@ def checks(run: OperationsRun) -> Iterator[Check]:
         yield Check(NAME, FAIL, f"{PRIMARY_CONF} or {STANDBY_CONF} missing from the deliverables")
         return
     try:
-        yield from _prove(binaries, run, plan, primary_conf, standby_conf)
+        cut_off = PARTITION_SECONDS if plan.synchronous else cut_off_s
+        yield from _prove(binaries, run, plan, primary_conf, standby_conf, cut_off)
     except (ServerError, DatabaseError) as error:
         yield Check(NAME, FAIL, f"primary and replica from the generated settings: {error}")
 
 
 def _prove(binaries: Binaries, run: OperationsRun, plan: ReplicationPlan, primary_conf: str,
-           standby_conf: str) -> Iterator[Check]:
+           standby_conf: str, cut_off: float | None) -> Iterator[Check]:
     name = plan.standby_names[0]
     files = {"postgresql.replication.conf": primary_conf.encode(), "pg_hba.conf": HBA.encode()}
     run.say("replication: starting a primary")
@@ -104,7 +107,7 @@ def _prove(binaries: Binaries, run: OperationsRun, plan: ReplicationPlan, primar
                                  "-c", "fast", "-R", "-C", "-S", name, "-d", f"application_name={name}"]
         with copied_server(binaries, backup, {"standby.conf": standby_conf.encode()}, include="standby.conf") as replica:
             yield _streaming(primary, name, plan, run)
-            yield from _failover(binaries, primary, replica, name, plan, run)
+            yield from _failover(binaries, primary, replica, name, plan, run, cut_off)
 
 
 def _streaming(primary: Server, name: str, plan: ReplicationPlan, run: OperationsRun) -> Check:
@@ -132,7 +135,7 @@ def _streaming(primary: Server, name: str, plan: ReplicationPlan, run: Operation
 
 
 def _failover(binaries: Binaries, primary: Server, replica: Server, name: str, plan: ReplicationPlan,
-              run: OperationsRun) -> Iterator[Check]:
+              run: OperationsRun, cut_off: float | None) -> Iterator[Check]:
     rate = min(MAX_RATE, max(MIN_RATE, plan.write_rate))
     wal_rate = min(MAX_WAL_BYTES_PER_S, plan.peak_wal_bytes_per_second)
     size = round(min(MAX_PAYLOAD, max(MIN_PAYLOAD, wal_rate / rate)))
@@ -144,9 +147,9 @@ def _failover(binaries: Binaries, primary: Server, replica: Server, name: str, p
         lag = _sample_lag(primary, name, WRITE_SECONDS)
         achieved = writer.acknowledged.since(sampling) / (time.monotonic() - sampling)
         yield _lag_check(lag, plan, rate, achieved, size)
-        if plan.synchronous:
+        if cut_off:
             _cut_off(replica, primary, name)
-            time.sleep(PARTITION_SECONDS)
+            time.sleep(cut_off)
         crash_at = time.monotonic()
         run.say("replication: stopping the primary (immediate) and promoting the replica")
         stop_immediately(binaries, primary)
@@ -155,7 +158,7 @@ def _failover(binaries: Binaries, primary: Server, replica: Server, name: str, p
         writer.join(timeout=10)
     promoted_in = _promote(replica)
     present = ledger_ids(_url(replica))
-    yield _lost_check(writer, present, crash_at, plan)
+    yield _lost_check(writer, present, crash_at, plan, cut_off)
     yield _promotion_check(promoted_in, plan)
 
 
@@ -216,12 +219,13 @@ def _promote(replica: Server) -> float:
     return time.monotonic() - started
 
 
-def _lost_check(writer: LedgerWriter, present: set[int], crash_at: float, plan: ReplicationPlan) -> Check:
+def _lost_check(writer: LedgerWriter, present: set[int], crash_at: float, plan: ReplicationPlan,
+                cut_off: float | None) -> Check:
     acked = writer.acknowledged
     lost = [(i, t) for i, t in zip(acked.ids, acked.at, strict=True) if i not in present]
     window = crash_at - min(t for _, t in lost) if lost else 0.0
-    partition = (f"; {acked.since(crash_at - PARTITION_SECONDS)} acknowledged while the replica was cut off "
-                 f"({PARTITION_SECONDS:g} s)" if plan.synchronous else "")
+    partition = (f"; {acked.since(crash_at - cut_off)} acknowledged while the replica was cut off "
+                 f"({cut_off:g} s)" if cut_off else "")
     detail = (f"{len(acked.ids):,} writes acknowledged, {len(present):,} rows on the promoted replica, "
               f"{len(lost):,} lost{partition}")
     if plan.synchronous:

@@ -22,6 +22,8 @@ from schemawright.database.configured_server import Binaries, Server, configured
 FRAGMENT = "postgresql.operations.conf"
 MEMORY_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
                    "autovacuum_work_mem")
+FLOORS = {"shared_buffers": 128 * 1024**2, "effective_cache_size": 4 * 1024**3, "maintenance_work_mem": 64 * 1024**2,
+          "autovacuum_work_mem": 64 * 1024**2}  # PostgreSQL's defaults
 _LINE = re.compile(r"^\s*(\w+)\s*=\s*'?([^'#]*?)'?\s*(?:#.*)?$")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|kB|MB|GB|TB)$")
 UNITS = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -54,8 +56,8 @@ def available_memory() -> int:
 
 
 def fitted(text: str, target_memory_gb: float, servers: int = 1) -> tuple[str, str]:
-    """`text` with its memory settings scaled by (memory free here / servers) / the target's
-    memory when that is below 1, and a note saying what was done ('' when nothing)."""
+    """`text` with its memory settings scaled by (memory free here / servers) / the target's memory
+    when that is below 1 (they must start here), and a note saying so ('' when nothing changed)."""
     free = available_memory()
     share = free / servers if free else 0
     target = target_memory_gb * UNITS["GB"]
@@ -67,11 +69,12 @@ def fitted(text: str, target_memory_gb: float, servers: int = 1) -> tuple[str, s
         match = _LINE.match(line)
         size = _SIZE.match(match.group(2).strip()) if match and match.group(1) in MEMORY_SETTINGS else None
         if match and size:
-            scaled = max(1024**2, int(float(size.group(1)) * UNITS[size.group(2)] * factor) // 1024**2 * 1024**2)
-            line = f"{match.group(1)} = {scaled // 1024**2}MB"
+            written = int(float(size.group(1)) * UNITS[size.group(2)])
+            scaled = max(int(written * factor) // UNITS["MB"] * UNITS["MB"], FLOORS.get(match.group(1), UNITS["MB"]))
+            line = f"{match.group(1)} = {min(written, scaled) // UNITS['MB']}MB"
         lines.append(line)
-    note = (f"memory settings scaled by {factor:.2f}: the target machine has {target_memory_gb:g} GiB, this one "
-            f"{free / UNITS['GB']:.1f} GiB free for {servers} server(s)")
+    note = (f"memory settings scaled by {factor:.2f} (at least PostgreSQL's defaults): the target machine has "
+            f"{target_memory_gb:g} GiB, this one {free / UNITS['GB']:.1f} GiB free for {servers} server(s)")
     return "\n".join(lines) + "\n", note
 
 

@@ -31,14 +31,14 @@ def main() -> int:
     parser.add_argument("--aa", action="store_true", help="defaults against defaults (the noise)")
     args = parser.parse_args()
     design = design_file(args.spec)
-    conf, planned = (DEFAULTS, "") if args.aa else planned_here(design, args.scale)
+    conf, planned, memory_gb = (DEFAULTS, "", None) if args.aa else planned_here(design, args.scale)
     load = LoadOptions(args.duration, args.connections)
     if planned:
         print(planned)
     ratios, latencies = [], []
     for number in range(args.rounds):
         started = time.perf_counter()
-        c = compare(design, conf, scale=args.scale, seed=number, options=load)
+        c = compare(design, conf, scale=args.scale, seed=number, options=load, memory_gb=memory_gb)
         t, d = c.tuned, c.default
         ratios.append(t.throughput / d.throughput)
         latencies.append(t.p95_ms / d.p95_ms)

@@ -89,12 +89,12 @@ def test_the_server_applies_every_setting_and_a_refused_one_fails(shop):
 
 @needs_server
 def test_tuned_runs_as_well_as_defaults_and_a_harmful_configuration_fails(shop):
-    conf, note = planned_here(shop, 0.001)
+    conf, note, memory_gb = planned_here(shop, 0.001)
     load = LoadOptions(duration=3.0, connections=6)
-    check = compared(shop, conf, scale=0.001, seed=3, options=load, note=note)
+    check = compared(shop, conf, scale=0.001, seed=3, options=load, note=note, memory_gb=memory_gb)
     assert check.status == PASS, check.detail
     assert "runs/s tuned vs" in check.detail and "planned for this machine" in check.detail
     # Index scans off and a tiny buffer cache: every lookup reads the whole table.
     harmful = conf + "enable_indexscan = off\nenable_bitmapscan = off\nenable_indexonlyscan = off\nshared_buffers = 1MB\n"
-    bad = compared(shop, harmful, scale=0.001, seed=3, options=load)
+    bad = compared(shop, harmful, scale=0.001, seed=3, options=load, memory_gb=memory_gb)
     assert bad.status == FAIL, bad.detail

@@ -91,34 +91,36 @@ def checks(run: OperationsRun) -> Iterator[Check]:
     if CONF not in run.files:
         yield Check(NAME, NOT_TRIED, f"the plan wrote no {CONF}")
         return
-    text, note = planned_here(run.design, run.scale)
-    yield compared(run.design, text, scale=run.scale, seed=run.seed, say=run.say, note=note)
+    text, note, memory_gb = planned_here(run.design, run.scale)
+    yield compared(run.design, text, scale=run.scale, seed=run.seed, say=run.say, note=note, memory_gb=memory_gb)
 
 
-def planned_here(design: m.Design, scale: float, servers: int = 2) -> tuple[str, str]:
+def planned_here(design: m.Design, scale: float, servers: int = 2) -> tuple[str, str, float]:
     """The configuration the planner gives for what this proof runs: the data it loads (the volumes
     x `scale`) on this machine (its cores, and its free memory shared by `servers` servers).  The
     file written for the target is proven accepted by configuration_proof; here its rules are proven
     on a machine and data they can be measured on: a 16-core, 64 GiB plan on 2 cores and 1 % of the
     rows would measure parallel workers fighting for two cores and a buffer pool a hundred times the
-    data (each new connection mapping every page it touches), not the settings."""
+    data (each new connection mapping every page it touches), not the settings.  Returns the file,
+    a note saying so and the memory (GiB) it was planned for."""
     cores = os.cpu_count() or 1
     memory_gb = max(1.0, available_memory() / servers / 1024**3) if available_memory() else design.machine.memory_gb
     volumes = tuple(v.model_copy(update={"rows": max(1, round(v.rows * scale)),
                                          "growth_per_month": round(v.growth_per_month * scale)})
                     for v in design.volumes)
-    here = with_machine(design.model_copy(update={"volumes": volumes}), cores=cores, memory_gb=round(memory_gb, 1))
+    memory_gb = round(memory_gb, 1)
+    here = with_machine(design.model_copy(update={"volumes": volumes}), cores=cores, memory_gb=memory_gb)
     text = plan_operations(here).sections["configuration"].files()[CONF]
     return text, (f"planned for this machine ({cores} cores, {memory_gb:.1f} GiB per server) and the {scale:g} of "
-                  f"the volumes loaded")
+                  f"the volumes loaded"), memory_gb
 
 
 def compared(design: m.Design, text: str, *, scale: float, seed: int, options: LoadOptions = PROOF_LOAD,
-             say: Say = lambda _text: None, note: str = "") -> Check:
+             say: Say = lambda _text: None, note: str = "", memory_gb: float | None = None) -> Check:
     if debian_binaries() is None:
         return Check(NAME, NOT_TRIED, "no PostgreSQL server binaries under /usr/lib/postgresql")
     try:
-        comparison = compare(design, text, scale=scale, seed=seed, options=options, say=say)
+        comparison = compare(design, text, scale=scale, seed=seed, options=options, say=say, memory_gb=memory_gb)
     except ServerError as error:
         return Check(NAME, FAIL, f"a server did not start: {error}")
     except (DatabaseError, GenerationError) as error:
@@ -128,11 +130,12 @@ def compared(design: m.Design, text: str, *, scale: float, seed: int, options: L
 
 
 def compare(design: m.Design, text: str, *, scale: float, seed: int, options: LoadOptions = PROOF_LOAD,
-            say: Say = lambda _text: None) -> Comparison:
-    """Both sides measured in one run (see the module's docstring)."""
+            say: Say = lambda _text: None, memory_gb: float | None = None) -> Comparison:
+    """Both sides measured in one run (see the module's docstring); `memory_gb`: the memory `text`
+    was planned for (default: the design's target machine), to fit it to this machine."""
     binaries = debian_binaries()
     assert binaries is not None
-    tuned_text, note = fitted(text, design.machine.memory_gb, servers=2)
+    tuned_text, note = fitted(text, memory_gb or design.machine.memory_gb, servers=2)
     limit = int(settings_in(tuned_text).get("max_connections", "100"))
     load = LoadOptions(options.duration, max(1, min(options.connections, limit - 8)))
     enums = design_enums(design)

@@ -64,15 +64,18 @@ def fitted(text: str, target_memory_gb: float, servers: int = 1) -> tuple[str, s
     if not share or share >= target:
         return text, ""
     factor = share / target
-    lines = []
+    lines, changed = [], False
     for line in text.splitlines():
         match = _LINE.match(line)
         size = _SIZE.match(match.group(2).strip()) if match and match.group(1) in MEMORY_SETTINGS else None
         if match and size:
             written = int(float(size.group(1)) * UNITS[size.group(2)])
             scaled = max(int(written * factor) // UNITS["MB"] * UNITS["MB"], FLOORS.get(match.group(1), UNITS["MB"]))
-            line = f"{match.group(1)} = {min(written, scaled) // UNITS['MB']}MB"
+            new = f"{match.group(1)} = {min(written, scaled) // UNITS['MB']}MB"
+            changed, line = changed or new != line, new
         lines.append(line)
+    if not changed:
+        return text, ""
     note = (f"memory settings scaled by {factor:.2f} (at least PostgreSQL's defaults): the target machine has "
             f"{target_memory_gb:g} GiB, this one {free / UNITS['GB']:.1f} GiB free for {servers} server(s)")
     return "\n".join(lines) + "\n", note

@@ -4,7 +4,8 @@
         [--rounds 2] [--aa]
 
 Each round loads the same data on two scratch servers (defaults, and the configuration the
-planner gives for this machine and the data loaded: settings_compare.planned_here) and measures both (performance/settings_compare.py):
+planner gives for this machine and the data loaded: settings_compare.planned_here) and measures
+both (performance/settings_compare.py):
 closed-loop throughput, and p95 at one common offered rate.  --aa compares the defaults with
 the defaults, to see the noise the proof's margin must cover on this machine.
 """

@@ -95,6 +95,7 @@ def test_tuned_runs_as_well_as_defaults_and_a_harmful_configuration_fails(shop):
     assert check.status == PASS, check.detail
     assert "runs/s tuned vs" in check.detail and "planned for this machine" in check.detail
     # Index scans off and a tiny buffer cache: every lookup reads the whole table.
-    harmful = conf + "enable_indexscan = off\nenable_bitmapscan = off\nenable_indexonlyscan = off\nshared_buffers = 1MB\n"
+    harmful = conf + ("enable_indexscan = off\nenable_bitmapscan = off\nenable_indexonlyscan = off\n"
+                      "shared_buffers = 1MB\n")
     bad = compared(shop, harmful, scale=0.001, seed=3, options=load, memory_gb=memory_gb)
     assert bad.status == FAIL, bad.detail

@@ -183,7 +183,8 @@ def _joined_rows(tables: list[m.Table], filtered: dict[str, float], rows: dict[s
     """Rows the join of `tables` gives: each child table's filtered rows, times, for each parent
     it joins (a table another of them references), the share of the parent's rows kept."""
     names = {t.name for t in tables}
-    parents = {fk.ref_table for t in tables for fk in t.foreign_keys if fk.ref_table in names and fk.ref_table != t.name}
+    parents = {fk.ref_table for t in tables for fk in t.foreign_keys
+               if fk.ref_table in names and fk.ref_table != t.name}
     result = 1.0
     for table in tables:
         if table.name in parents and len(parents) < len(names):

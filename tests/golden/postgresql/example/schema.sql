@@ -441,7 +441,7 @@ BEGIN
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
-            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status = 'open') <= 5) AS ok FROM loans WHERE loans.member_id = (substr(sw_queued.key, 2))::uuid) AS sw_group
+            CROSS JOIN LATERAL (SELECT (COUNT(*) <= 5) AS ok FROM loans WHERE loans.member_id = (substr(sw_queued.key, 2))::uuid AND (status = 'open')) AS sw_group
         WHERE sw_group.ok IS FALSE
     LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (substr(sw_key, 2))::uuid);  -- the group went with its parent

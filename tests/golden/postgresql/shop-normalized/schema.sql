@@ -16,6 +16,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'shop_support') THEN
         CREATE ROLE shop_support NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'shop_merchandising') THEN
+        CREATE ROLE shop_merchandising NOLOGIN;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'shop_analyst') THEN
         CREATE ROLE shop_analyst NOLOGIN;
     END IF;
@@ -35,7 +38,7 @@ $$;
 
 DO $$
 BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO shop_owner, shop_storefront, shop_warehouse, shop_support, shop_analyst, shop_operator', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO shop_owner, shop_storefront, shop_warehouse, shop_support, shop_merchandising, shop_analyst, shop_operator', current_database());
 END
 $$;
 
@@ -43,7 +46,7 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 
 GRANT USAGE, CREATE ON SCHEMA public TO shop_owner;
 
-GRANT USAGE ON SCHEMA public TO shop_storefront, shop_warehouse, shop_support, shop_analyst, shop_operator;
+GRANT USAGE ON SCHEMA public TO shop_storefront, shop_warehouse, shop_support, shop_merchandising, shop_analyst, shop_operator;
 
 -- Extensions
 CREATE EXTENSION IF NOT EXISTS citext;
@@ -153,7 +156,8 @@ CREATE TABLE products (
     CONSTRAINT ck_products_name_length CHECK (char_length(name) <= 200),
     CONSTRAINT ck_products_currency_length CHECK (char_length(currency) <= 3),
     CONSTRAINT ck_products_status_values CHECK (status IN ('draft', 'active', 'discontinued'))
-);
+)
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 720, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 720, fillfactor = 95);
 
 CREATE TABLE product_tags (
     product_id bigint NOT NULL,
@@ -892,6 +896,14 @@ GRANT SELECT ON TABLE shipments TO shop_support;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE reviews TO shop_support;
 
 GRANT SELECT ON TABLE country_code_postal_codes TO shop_support;
+
+GRANT SELECT ON TABLE categories TO shop_merchandising;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE products TO shop_merchandising;
+
+GRANT SELECT ON TABLE stock_levels TO shop_merchandising;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE product_categories TO shop_merchandising;
 
 GRANT SELECT ON TABLE categories TO shop_analyst;
 

@@ -295,7 +295,7 @@ BEGIN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
             JOIN performances AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
-            CROSS JOIN LATERAL (SELECT (count(*) FILTER (WHERE status <> 'voided') <= parent.capacity) AS ok FROM tickets WHERE tickets.performance_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
+            CROSS JOIN LATERAL (SELECT (COUNT(*) <= parent.capacity) AS ok FROM tickets WHERE tickets.performance_id = (substr(sw_queued.key, 2))::bigint AND (status <> 'voided')) AS sw_group
         WHERE sw_group.ok IS FALSE
     LOOP
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'no_overselling', TABLE = 'tickets', MESSAGE = 'rule no_overselling: A performance never has more live tickets than its capacity.', DETAIL = 'group ' || substr(sw_key, 2);

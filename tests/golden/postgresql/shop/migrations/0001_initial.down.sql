@@ -44,7 +44,7 @@ DO $$
 DECLARE
     name text;
 BEGIN
-    FOREACH name IN ARRAY ARRAY['shop_operator', 'shop_analyst', 'shop_support', 'shop_warehouse', 'shop_storefront', 'shop_owner'] LOOP
+    FOREACH name IN ARRAY ARRAY['shop_operator', 'shop_analyst', 'shop_merchandising', 'shop_support', 'shop_warehouse', 'shop_storefront', 'shop_owner'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = name);
         EXECUTE format('DROP OWNED BY %I', name);
         CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_shdepend d JOIN pg_catalog.pg_roles r ON r.oid = d.refobjid WHERE r.rolname = name);

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from schemawright import model as m
 from schemawright.scaling.capacity import CapacityPlan
 from schemawright.scaling.pooling import PoolPlan
+from schemawright.scaling.table_storage import indexed_columns
 from schemawright.scaling.wal import PEAK_TO_AVERAGE, SECONDS_PER_DAY
 from schemawright.scaling.tuning_workload import TableLoad, memory_needs, table_loads
 
@@ -107,10 +108,24 @@ def plan(design: m.Design, earlier: OperationsPlan) -> ConfigurationPlan:
     settings += _wal(design, capacity)
     settings += _planner(machine.storage)
     settings += _parallelism(design)
+    notes += _not_hot(design, loads)
     storage = tuple((t.name, name, value, d.reason) for t in design.tables for name, value in t.storage
                     for d in design.decisions if d.step == "scaling" and d.subject == t.name
                     and d.choice == f"{name} = {value}")
     return ConfigurationPlan(machine, tuple(settings), storage, tuple(notes))
+
+
+def _not_hot(design: m.Design, loads: dict[str, TableLoad]) -> list[str]:
+    """Tables whose frequent UPDATEs set an indexed column: no HOT update, so no fillfactor either."""
+    notes = []
+    for load in loads.values():
+        table = design.table(load.table)
+        blocking = sorted(load.updated_columns & indexed_columns(design, table)) if table and load.updates else []
+        if blocking:
+            notes.append(f"`{load.table}`: {load.updates:g} UPDATEs/s at peak set {', '.join(blocking)}, which an "
+                         "index covers, so none can be a HOT update and free space (fillfactor) would not help; "
+                         "every such UPDATE writes a new entry in each index of the table.")
+    return notes
 
 
 # ---------------------------------------------------------------- connections and memory

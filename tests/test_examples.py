@@ -152,7 +152,7 @@ def test_init_template_explains_every_key() -> None:
     keys = {field.alias or name
             for model in (models.Spec, models.Naming, models.Entity, models.Attribute, models.Relationship,
                           models.Rule, models.FunctionalDependency, models.Denormalization, models.AccessPattern, models.Volume,
-                          models.Transactions, models.Role, models.Security, models.Availability)
+                          models.Transactions, models.Role, models.Security, models.Availability, models.Machine)
             for name, field in model.model_fields.items()}
     lines = TEMPLATE.read_text(encoding="utf-8").splitlines()
     unexplained = []

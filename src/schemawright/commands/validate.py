@@ -57,7 +57,8 @@ def _operations(design, options: ValidateOptions) -> int:  # noqa: ANN001 (m.Des
         for check in validate_operations(run):
             checks.append(check)
             say(f"{check.name}: {check.status}")
-    _print(checks, f"operations proofs of {options.spec} at scale {options.scale:g}")
+    _print(checks, f"operations proofs of {options.spec} at scale {options.scale:g}",
+           empty="too little was loaded at this scale to judge it; see the detail")
     return 1 if any(c.status in (FAIL, "ERROR") for c in checks) else 0
 
 
@@ -75,7 +76,8 @@ class _progress:
         self._bar.__exit__(*exc)
 
 
-def _print(checks: Iterable[Check], title: str) -> None:
+def _print(checks: Iterable[Check], title: str,
+           empty: str = "the pattern found no row in the synthetic data; see the detail") -> None:
     checks = list(checks)
     table = Table(title=title)
     table.add_column("check")
@@ -86,8 +88,7 @@ def _print(checks: Iterable[Check], title: str) -> None:
     out.print(table)
     count = lambda status: sum(c.status == status for c in checks)  # noqa: E731
     failed = count(FAIL) + count("ERROR")
-    not_tried, empty = count(NOT_TRIED), count(NOT_MEASURED)
+    not_tried, not_measured = count(NOT_TRIED), count(NOT_MEASURED)
     out.print(f"{count(PASS)} passed, {failed} failed" + (f", {not_tried} not tried (this machine cannot "
               "make the proof; see the detail)" if not_tried else "")
-              + (f", {empty} not measured (the pattern found no row in the synthetic data; see the detail)"
-                 if empty else ""), markup=False)
+              + (f", {not_measured} not measured ({empty})" if not_measured else ""), markup=False)

@@ -31,6 +31,7 @@ from schemawright.scaling.distribution_routing import (
     equality_columns,
     route,
 )
+from schemawright.scaling.volumes import table_volumes
 
 if TYPE_CHECKING:
     from schemawright.scaling.plan import OperationsPlan
@@ -111,11 +112,7 @@ class DistributionPlan:
 
 def plan(design: m.Design, earlier: OperationsPlan) -> DistributionPlan:
     needed, why = _needed(design, earlier)
-    capacity = earlier.sections.get("capacity")
-    # Rows at MONTHS from the capacity plan, which also sizes the tables without a volume (a
-    # junction from its parents); else from the volumes alone.
-    rows = {c.table: round(c.rows[-1]) for c in getattr(capacity, "tables", ())}
-    root, placements, candidates = choose(design, rows)
+    root, placements, candidates = choose(design)
     routing = tuple(route(design, p, placements) for p in design.access_patterns)
     changes = distributed_design(design, placements)[1] + _updated_keys(design, placements)
     return DistributionPlan(needed, why, root, tuple(placements.values()), changes, routing,
@@ -136,11 +133,10 @@ class Candidate:
         return (-self.routed, self.repartitioned, self.lost, self.added, self.root)
 
 
-def choose(design: m.Design, rows: dict[str, int] | None = None,
-           ) -> tuple[str | None, dict[str, Placement], tuple[Candidate, ...]]:
-    """The root of the co-location group, every table's placement, and the candidates weighed.
-    `rows`: each table's rows at MONTHS where known better than from its volume."""
-    sizes = {t.name: (rows or {}).get(t.name, _rows_at(design, t, MONTHS)) for t in design.tables}
+def choose(design: m.Design) -> tuple[str | None, dict[str, Placement], tuple[Candidate, ...]]:
+    """The root of the co-location group, every table's placement, and the candidates weighed."""
+    # Rows at MONTHS as the capacity plan counts them (a junction without a volume from its parents).
+    sizes: dict[str, int | None] = {name: round(v.held(MONTHS)) for name, v in table_volumes(design).items()}
     tenant = design.security.tenant_column
     if tenant and any(t.column(tenant) for t in design.tables):
         root = _tenant_root(design, tenant)
@@ -328,16 +324,6 @@ def _data_bytes(earlier: OperationsPlan) -> int | None:
     capacity = earlier.sections.get("capacity")
     total = getattr(capacity, "total_bytes", None)
     return int(total(MONTHS)) if callable(total) else None
-
-
-def _rows_at(design: m.Design, table: m.Table, months: int) -> int | None:
-    volume = next((v for v in design.volumes if v.entity in (table.entity, table.name)), None)
-    if volume is None:
-        return None
-    grown = volume.rows + volume.growth_per_month * months
-    if volume.retention_months:
-        grown = min(grown, max(volume.rows, volume.growth_per_month * volume.retention_months))
-    return grown
 
 
 def _writes(design: m.Design, table: str) -> float:

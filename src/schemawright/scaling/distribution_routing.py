@@ -106,9 +106,7 @@ def equality_columns(design: m.Design, pattern: m.AccessPattern) -> dict[str, se
         return {}
     aliases = _aliases(tree, design)
     out: dict[str, set[str]] = {}
-    for eq in tree.find_all(exp.EQ):
-        if _under_or(eq) or (isinstance(tree, exp.Update) and eq.parent is tree):
-            continue
+    for eq in _conjunct_equalities(tree):
         for column, other in ((eq.this, eq.expression), (eq.expression, eq.this)):
             if not isinstance(column, exp.Column) or other.find(exp.Column) is not None:
                 continue
@@ -117,6 +115,13 @@ def equality_columns(design: m.Design, pattern: m.AccessPattern) -> dict[str, se
             if owner:
                 out.setdefault(owner, set()).add(column.name)
     return out
+
+
+def _conjunct_equalities(tree: exp.Expression) -> list[exp.EQ]:
+    """The statement's `a = b` conditions that must all hold: none under an OR, and not an
+    UPDATE's `SET col = value` assignments."""
+    return [eq for eq in tree.find_all(exp.EQ)
+            if not _under_or(eq) and not (isinstance(tree, exp.Update) and eq.parent is tree)]
 
 
 def _colocated(left: str, right: str, placements: dict[str, Placement]) -> bool:
@@ -141,9 +146,7 @@ def _pins(tree: exp.Expression, aliases: dict[str, str],
     design_tables = set(aliases.values())
     pinned: set[str] = set()
     joins: list[tuple[str, str]] = []
-    for eq in tree.find_all(exp.EQ):
-        if _under_or(eq) or (isinstance(tree, exp.Update) and eq.parent is tree):
-            continue
+    for eq in _conjunct_equalities(tree):
         sides = [eq.this, eq.expression]
         columns = [s for s in sides if isinstance(s, exp.Column)]
         owned = [(c, _owner(c, aliases, placements, design_tables)) for c in columns]

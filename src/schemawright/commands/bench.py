@@ -21,6 +21,7 @@ from schemawright.generation.run import plan
 from schemawright.performance.concurrent import LoadOptions
 from schemawright.performance.concurrent_report import rate, summary as load_summary
 from schemawright.performance.output import holds_design_output, write_bench
+from schemawright.performance.partition_report import subject as partition_subject
 from schemawright.performance.partition_report import verdict as partition_verdict
 from schemawright.performance.report import ms
 from schemawright.performance.results import BenchResult
@@ -109,8 +110,8 @@ def print_result(result: BenchResult, spec: Path, out: Console) -> None:
     for loaded in result.tables:  # declared against loaded rows, the short tables only (bench.md has all)
         if loaded.short:
             out.print(f"rows: SHORT {loaded.shortfall()}", markup=False, soft_wrap=True)
-    for found in result.partitioning:  # each partitioned table against the same design as one table
-        out.print(f"partitioning: {found.table} ({found.scheme}, {found.partitions} partitions): "
+    for found in result.partitioning:  # partitioned tables against one table, large single ones against a scheme
+        out.print(f"partitioning: {found.table} ({partition_subject(found)}): "
                   f"{partition_verdict(found).replace('**', '')}", markup=False, soft_wrap=True)
     if result.concurrent is not None:
         print_load(result, out)

@@ -129,6 +129,17 @@ def _requested(design: m.Design, table: m.Table, request: m.PartitionRequest, vo
     return _apply(table, Proposal(request.by, request.key, reasons, values), request, volume, usage, taken, start)
 
 
+def apply_proposal(design: m.Design, table: m.Table, proposal: Proposal,
+                   volume: m.Volume) -> tuple[m.Table | None, str]:
+    """`proposal` made as the automatic choice would make it (for bench to measure against the
+    one table, partitioning/candidate.py): the table and the scheme's summary, or None and why
+    the scheme cannot be made."""
+    taken = {t.name for t in design.tables} | {v.name for v in design.views}
+    start = design.go_live or design_date().isoformat()
+    new, made = _apply(table, proposal, m.PartitionRequest(), volume, table_usage(design, table.name), taken, start)
+    return (new, made[0].choice) if new.partitioning is not None else (None, made[0].reason)
+
+
 def _apply(table: m.Table, proposal: Proposal, request: m.PartitionRequest, volume: m.Volume | None,
            usage: list, taken: set[str], start: str) -> tuple[m.Table, list[m.Decision]]:
     key = table.column(proposal.key)

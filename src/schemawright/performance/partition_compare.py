@@ -13,6 +13,11 @@ what the patterns lose each day beyond TOLERANCE; without one, when the patterns
 by more than TOLERANCE.  When it does not pay the
 report says so and recommends dropping it.
 
+The comparison is symmetric: a large table the design left as one table
+(partitioning/candidate.py) is timed the same way against its best candidate scheme, the
+design's side being the one table, so "not partitioned" is backed by both numbers too, or by
+why no scheme is possible.
+
 Before loading, `for_generated_rows` gives range schemes the partitions their maintenance
 function would have made over the span the generated rows cover (partitioning/steady.py):
 otherwise every row older than go-live would sit in DEFAULT.
@@ -31,6 +36,7 @@ from schemawright.database import Database, DatabaseError, sandboxed_database
 from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS, GenerationError
 from schemawright.generation.run import generate
 from schemawright.partitioning.calendar import add_months, months_in
+from schemawright.partitioning.candidate import best_candidate, large_unpartitioned
 from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
 from schemawright.partitioning.usage import table_usage
 from schemawright.performance.results import BenchIndex, Latency, PatternBench
@@ -78,6 +84,10 @@ class PartitionComparison:
     patterns: list[PatternPair] = field(default_factory=list)
     retention: RetentionPair | None = None
     error: str | None = None
+    # True: the design partitions the table and one table is the alternative; False: a large
+    # table the design left as one, tried with its best candidate scheme (`scheme`)
+    design_partitioned: bool = True
+    impossible: str | None = None  # one table because no scheme is possible: why
 
     def work(self, side: str) -> float | None:
         """Milliseconds of work per second at the declared frequencies (p50 x frequency)."""
@@ -168,58 +178,110 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
                          warmup: int, indexes: list[BenchIndex], measured: list[PatternBench],
                          say: Say | None = None) -> list[PartitionComparison]:
     """Time every partitioned table's patterns (`measured`: bench's timings on `db`, the
-    partitioned design, loaded) and retention job on a second scratch database with the same
-    design unpartitioned; the retention job on `db` too."""
-    tables = partitioned_tables(design)
+    design, loaded) and retention job on a second scratch database with the same design
+    unpartitioned; and every large table the design left as one table against its best
+    candidate scheme (partitioning/candidate.py) on a third, or say why no scheme is possible."""
+    timing = dict(seed=seed, runs=runs, warmup=warmup, indexes=indexes, measured={p.name: p for p in measured},
+                  say=say or (lambda _text: None))
+    out = _against(db, design, unpartitioned(design), partitioned_tables(design), server_url, scale,
+                   design_partitioned=True, **timing)  # type: ignore[arg-type]
+    tried = []
+    for table in large_unpartitioned(design):
+        candidate, said = best_candidate(design, table)
+        if candidate is None:
+            out.append(PartitionComparison(table.name, "", 0, _rows(db, table.name), scale, design_partitioned=False,
+                                           impossible=said))
+        else:
+            tried.append(candidate)
+    if tried:
+        alternative = over_span(with_tables(design, tried), _spans(db, tried))
+        out += _against(db, design, alternative, [alternative.table(t.name) for t in tried], server_url, scale,
+                        design_partitioned=False, **timing)  # type: ignore[arg-type]
+    return out
+
+
+def _against(db: Database, design: m.Design, other_design: m.Design, tables: list[m.Table], server_url: str,
+             scale: float, *, design_partitioned: bool, seed: int, runs: int, warmup: int, indexes: list[BenchIndex],
+             measured: dict[str, PatternBench], say: Say) -> list[PartitionComparison]:
+    """`tables` (each with its scheme) compared partitioned and as one table: `db` holds the
+    design's side, a second scratch database the same rows as `other_design`; which side is
+    partitioned is `design_partitioned`."""
     if not tables:
         return []
-    tell = say or (lambda _text: None)
-    plain = unpartitioned(design)
-    out = [_comparison(db, t, scale) for t in tables]
-    tell("Loading the same rows into a design without partitioning")
+    out = [_comparison(db, t, scale, design_partitioned) for t in tables]
+    say("Loading the same rows into a design " + ("without partitioning" if design_partitioned else
+                                                  "with " + ", ".join(t.name for t in tables) + " partitioned"))
     try:
         with sandboxed_database(server_url, design.extensions) as box:
-            generate(plain, box.url, scale, seed)
+            generate(other_design, box.url, scale, seed)
             with Database(box.url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as other:
-                use_test_key(other, plain)
+                use_test_key(other, other_design)
                 for index in indexes:
                     if index.source == "advisor":
                         other.execute(index.definition)
-                other.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in plain.tables))
+                other.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in other_design.tables))
                 enums = design_enums(design)
                 for table, found in zip(tables, out):
-                    tell(f"Timing {table.name} partitioned and as one table")
-                    _time_patterns(other, design, plain, table, found, {p.name: p for p in measured}, runs=runs,
+                    say(f"Timing {table.name} partitioned and as one table")
+                    _time_patterns(other, design, other_design, table, found, measured, runs=runs,
                                    warmup=warmup, seed=seed, enums=enums)
                     if table.partitioning and table.partitioning.retention_months and \
                             table.partitioning.maintenance_function:
-                        found.retention = _retention(db, other, table)
-    except (DatabaseError, GenerationError) as error:  # the one-table side could not be made: said, not fatal
+                        found.retention = _retention(db, other, table) if design_partitioned else \
+                            _retention(other, db, table)
+    except (DatabaseError, GenerationError) as error:  # the other side could not be made: said, not fatal
         for found in out:
             found.error = found.error or f"could not compare: {error}"
     return out
 
 
-def _comparison(db: Database, table: m.Table, scale: float) -> PartitionComparison:
+def with_tables(design: m.Design, tables: list[m.Table]) -> m.Design:
+    """`design` with each of `tables` in place of its namesake."""
+    new = {t.name: t for t in tables}
+    return design.model_copy(update={"tables": tuple(new.get(t.name, t) for t in design.tables)})
+
+
+def _spans(db: Database, tables: list[m.Table]) -> dict[str, tuple[date, date]]:
+    """The days a range candidate's key covers in the loaded rows: its partitions are made over
+    them, so the same rows land in partitions and not in DEFAULT."""
+    out = {}
+    for table in tables:
+        scheme = table.partitioning
+        if scheme is None or scheme.method != "range":
+            continue
+        key = quote_ident(scheme.columns[0])
+        first, last = db.query(f"SELECT min({key})::date, max({key})::date FROM {quote_ident(table.name)}")[0]
+        if first is not None:
+            out[table.name] = (first, last)
+    return out
+
+
+def _rows(db: Database, table: str) -> int:
+    return int(db.query_value(f"SELECT count(*) FROM {quote_ident(table)}"))
+
+
+def _comparison(db: Database, table: m.Table, scale: float, design_partitioned: bool) -> PartitionComparison:
     scheme = table.partitioning
     assert scheme is not None
     what = f"{scheme.method} by {', '.join(scheme.columns)}" + (f", {scheme.interval}" if scheme.interval else "")
-    rows = int(db.query_value(f"SELECT count(*) FROM {quote_ident(table.name)}"))
     days = months_in(scheme.interval) * 30.44 if scheme.interval else 30.44
-    return PartitionComparison(table.name, what, len(scheme.partitions), rows, scale, days)
+    return PartitionComparison(table.name, what, len(scheme.partitions), _rows(db, table.name), scale, days,
+                               design_partitioned=design_partitioned)
 
 
-def _time_patterns(other: Database, design: m.Design, plain: m.Design, table: m.Table, found: PartitionComparison,
-                   measured: dict[str, PatternBench], **timing: object) -> None:
+def _time_patterns(other: Database, design: m.Design, other_design: m.Design, table: m.Table,
+                   found: PartitionComparison, measured: dict[str, PatternBench], **timing: object) -> None:
+    """Each pattern on `table`: bench's timing of it on the design, and the same on `other`."""
     for number, use in enumerate(table_usage(design, table.name)):
         pattern = use.pattern
-        with_ = measured.get(pattern.name)
-        if with_ is None:
+        mine = measured.get(pattern.name)
+        if mine is None:
             continue
-        without = time_pattern(other, plain, pattern, statement=f"sw_part_{number}", **timing)  # type: ignore[arg-type]
-        error = with_.error or without.error
+        theirs = time_pattern(other, other_design, pattern, statement=f"sw_part_{number}",
+                              **timing)  # type: ignore[arg-type]
+        with_, without = (mine, theirs) if found.design_partitioned else (theirs, mine)
         found.patterns.append(PatternPair(pattern.name, pattern.frequency or 0.0, with_.latency, without.latency,
-                                          error))
+                                          with_.error or without.error))
 
 
 _LEAVES = """

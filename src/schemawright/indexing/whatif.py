@@ -10,8 +10,11 @@ Two implementations of one small interface (`create`, `drop`, `size`, `close`):
   btree_size.SizeModel (within 10 % of real builds) and the advisor still re-checks the budget
   against real built sizes where it may build.
 - `BuildWhatIf`: real `CREATE INDEX` on the (scratch) database holding sampled synthetic
-  data, `pg_relation_size` for the size, `DROP INDEX` after.  Only for scratch databases:
-  it takes locks and writes.
+  data, `pg_relation_size` for the size.  Only for scratch databases: it takes locks and
+  writes.  A dropped what-if index is hidden from the planner (`pg_index.indisvalid` false,
+  which the planner skips) rather than dropped, and shown again when the search tries the
+  same index in another configuration: the search tries about five configurations per
+  distinct index, and a build on a stand-in costs a new backend and a file resize.
 
 `Workload` PREPAREs each access pattern once, binds values once (the binder of
 validation.patterns: values sampled from the data, so equality finds rows), and costs it with
@@ -72,11 +75,21 @@ class BuildWhatIf:
         self.model: SizeModel | None = None
         self._serial = itertools.count(1)
         self.live: dict[str, Handle] = {}
-        self.created = 0  # indexes built, for the advisor's time report
+        self.hidden: dict[Candidate, Handle] = {}  # built, invisible to the planner until tried again
+        self.created = 0  # what-if indexes put in place, for the advisor's time report
+        self.built = 0  # of which really built (the others were shown again)
+        self._admin: Database | None = None
 
     def create(self, candidate: Candidate) -> Handle:
-        name = f"{WHATIF_PREFIX}{next(self._serial)}"
         self.created += 1
+        kept = self.hidden.pop(candidate, None)
+        if kept is not None:
+            self._set_valid(kept.ident, True)
+            handle = Handle(candidate, kept.ident, kept.size, kept.source, self)
+            self.live[handle.ident] = handle
+            return handle
+        name = f"{WHATIF_PREFIX}{next(self._serial)}"
+        self.built += 1
         if self.standin is not None:
             if self.model is None:
                 self.model = SizeModel(self.db)  # reads the statistics once scaled (builds come after)
@@ -93,12 +106,34 @@ class BuildWhatIf:
         return handle
 
     def drop(self, handle: Handle) -> None:
-        self.db.execute(PostgresGenerator().drop_index_sql(handle.ident, if_exists=True))
-        self.live.pop(handle.ident, None)
+        if self.live.pop(handle.ident, None) is None:
+            return  # already hidden or dropped
+        if self.standin is None or handle.candidate in self.hidden:  # hide one copy at most
+            self.db.execute(PostgresGenerator().drop_index_sql(handle.ident, if_exists=True))
+            return
+        self._set_valid(handle.ident, False)
+        self.hidden[handle.candidate] = handle
+
+    def _set_valid(self, name: str, valid: bool) -> None:
+        """Show or hide an index (and its partitions' indexes) to the planner, as the stand-in's
+        superuser (the catalog is not the sandboxed role's).  The catalog update sends a relcache
+        invalidation for each index, which every backend reads before it plans again (the
+        planner locks the table first)."""
+        if self._admin is None:
+            self._admin = Database(self.standin.admin_url)  # type: ignore[union-attr]  # only with a stand-in
+            self._admin.execute("SET synchronous_commit = off")  # a scratch database: no need to wait for WAL
+        self._admin.execute("UPDATE pg_index SET indisvalid = %s WHERE indexrelid = %s::regclass OR indexrelid IN "
+                            "(SELECT relid FROM pg_partition_tree(%s::regclass))",  # none for a plain index
+                            [valid, quote_ident(name), quote_ident(name)])
 
     def close(self) -> None:
-        for handle in list(self.live.values()):
-            self.drop(handle)
+        for handle in [*self.live.values(), *self.hidden.values()]:
+            self.db.execute(PostgresGenerator().drop_index_sql(handle.ident, if_exists=True))
+        self.live.clear()
+        self.hidden.clear()
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
 
 
 class HypoPGWhatIf:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from helpers import design_of
 from schemawright.partitioning.candidate import best_candidate, large_unpartitioned
+from schemawright.partitioning.steady import with_schemes
 from schemawright.performance import bench
 from schemawright.performance.partition_compare import PartitionComparison, PatternPair
 from schemawright.performance.partition_report import verdict
@@ -34,6 +35,9 @@ access_patterns:
 volumes:
   Member: {rows: 4000000}
   Visit: {rows: 60000000}
+security:
+  roles:
+    - {name: front_desk, read: ["*"], write: [Visit]}
 """
 
 
@@ -59,6 +63,18 @@ def test_a_large_table_left_as_one_is_measured_against_its_best_scheme(pg_url: s
     assert "Partitioning: measured against one table" not in bench_md  # nothing the design partitioned
     report_md = "\n".join(performance_section(result))
     assert "### Large tables kept as one table" in report_md and "`visits` (one table" in report_md
+
+
+def test_the_partitioned_side_is_loadable_beside_the_design() -> None:
+    """The second scratch database gets no roles: their names belong to the first (bench's
+    sandbox grants them there), and the patterns are timed as the loading role anyway."""
+    design = design_of(CLINIC)
+    assert design.roles
+    candidate, _said = best_candidate(design, design.table("visits"))
+    assert candidate is not None and candidate.primary_key.columns == ("id", "member_id")
+    other = with_schemes(design, [candidate])
+    assert other.table("visits").partitioning is not None and not other.roles and not other.grants
+    assert other.table("members") == design.table("members")
 
 
 def test_no_possible_scheme_is_said_as_the_backing() -> None:

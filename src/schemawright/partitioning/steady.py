@@ -7,7 +7,8 @@ in DEFAULT measures nothing about partitioning.  `over_span` adds the partitions
 maintenance function would have made over that span, on the same calendar, so the rows land
 where they would in production.  `unpartitioned` is the same design with every scheme
 removed: primary keys without the partition key the partitioning step added, no maintenance
-functions.
+functions.  `with_schemes` is the other way round: the design with a large table it left as
+one table partitioned by a candidate scheme (partitioning/candidate.py).
 """
 
 from __future__ import annotations
@@ -71,10 +72,23 @@ def unpartitioned(design: m.Design) -> m.Design:
         if pk is not None and f"{table.name}.{pk.name}" in added and pk.columns[-1:] == scheme.columns[:1]:
             pk = pk.model_copy(update={"columns": pk.columns[:-1]})
         tables.append(table.model_copy(update={"partitioning": None, "primary_key": pk}))
+    return _second_database(design, tables, maintenance)
+
+
+def with_schemes(design: m.Design, tables: list[m.Table]) -> m.Design:
+    """The design with each of `tables` (a large table given a candidate scheme) in place of its
+    namesake, for the partitioned side of a one-table design's comparison; roles go as above."""
+    new = {t.name: t for t in tables}
+    return _second_database(design, [new.get(t.name, t) for t in design.tables], set())
+
+
+def _second_database(design: m.Design, tables: list[m.Table], dropped_functions: set[str | None]) -> m.Design:
+    """`design` with `tables`, loadable into a second scratch database beside the first: without
+    roles, grants and policies (their names belong to the first), functions owned by no role."""
     return design.model_copy(update={
         "tables": tuple(tables), "roles": (), "grants": (), "policies": (), "row_security": (),
         "functions": tuple(f.model_copy(update={"owner": None}) for f in design.functions
-                           if f.name not in maintenance)})
+                           if f.name not in dropped_functions)})
 
 
 def partitioned_tables(design: m.Design) -> list[m.Table]:

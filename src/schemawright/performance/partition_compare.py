@@ -37,9 +37,10 @@ from schemawright.generation.columns import FUTURE_DAYS, HISTORY_DAYS, Generatio
 from schemawright.generation.run import generate
 from schemawright.partitioning.calendar import add_months, months_in
 from schemawright.partitioning.candidate import best_candidate, large_unpartitioned
-from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned
+from schemawright.partitioning.steady import over_span, partitioned_tables, unpartitioned, with_schemes
 from schemawright.partitioning.usage import table_usage
 from schemawright.performance.results import BenchIndex, Latency, PatternBench
+from schemawright.performance.rules import guarding_triggers, has_commit_checks
 from schemawright.performance.timing import time_pattern
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident
@@ -194,7 +195,7 @@ def compare_partitioning(db: Database, design: m.Design, server_url: str, scale:
         else:
             tried.append(candidate)
     if tried:
-        alternative = over_span(with_tables(design, tried), _spans(db, tried))
+        alternative = over_span(with_schemes(design, tried), _spans(db, tried))
         out += _against(db, design, alternative, [alternative.table(t.name) for t in tried], server_url, scale,
                         design_partitioned=False, **timing)  # type: ignore[arg-type]
     return out
@@ -235,12 +236,6 @@ def _against(db: Database, design: m.Design, other_design: m.Design, tables: lis
     return out
 
 
-def with_tables(design: m.Design, tables: list[m.Table]) -> m.Design:
-    """`design` with each of `tables` in place of its namesake."""
-    new = {t.name: t for t in tables}
-    return design.model_copy(update={"tables": tuple(new.get(t.name, t) for t in design.tables)})
-
-
 def _spans(db: Database, tables: list[m.Table]) -> dict[str, tuple[date, date]]:
     """The days a range candidate's key covers in the loaded rows: its partitions are made over
     them, so the same rows land in partitions and not in DEFAULT."""
@@ -277,7 +272,9 @@ def _time_patterns(other: Database, design: m.Design, other_design: m.Design, ta
         mine = measured.get(pattern.name)
         if mine is None:
             continue
-        theirs = time_pattern(other, other_design, pattern, statement=f"sw_part_{number}",
+        # as bench timed it: a write its business rules guard fires the checks deferred to commit too
+        checks = bool(guarding_triggers(design, pattern)) and has_commit_checks(design)
+        theirs = time_pattern(other, other_design, pattern, statement=f"sw_part_{number}", commit_checks=checks,
                               **timing)  # type: ignore[arg-type]
         with_, without = (mine, theirs) if found.design_partitioned else (theirs, mine)
         found.patterns.append(PatternPair(pattern.name, pattern.frequency or 0.0, with_.latency, without.latency,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
 from schemawright import model as m
+from schemawright.sql.parsed import shared_tree
 
 ROUTER = "single shard"
 FAN_OUT = "all shards, joins on each node"
@@ -57,9 +57,8 @@ def route(design: m.Design, pattern: m.AccessPattern, placements: dict[str, Plac
 
 
 def _route(design: m.Design, pattern: m.AccessPattern, placements: dict[str, Placement]) -> Routing:
-    try:
-        tree = sqlglot.parse_one(pattern.sql, read="postgres")
-    except sqlglot.errors.ParseError:
+    tree = shared_tree(pattern.sql)
+    if tree is None:
         return Routing(pattern.name, REPARTITION, (), "its SQL could not be read, so it is assumed to fan out")
     aliases = _aliases(tree, design)
     distributed = tuple(sorted({t for t in aliases.values() if placements.get(t, _REF).kind == "distributed"}))
@@ -100,9 +99,8 @@ _REF = Placement("", "reference")
 
 def equality_columns(design: m.Design, pattern: m.AccessPattern) -> dict[str, set[str]]:
     """table -> its columns the pattern compares with a value (`col = :x`, outside any OR)."""
-    try:
-        tree = sqlglot.parse_one(pattern.sql, read="postgres")
-    except sqlglot.errors.ParseError:
+    tree = shared_tree(pattern.sql)
+    if tree is None:
         return {}
     aliases = _aliases(tree, design)
     out: dict[str, set[str]] = {}

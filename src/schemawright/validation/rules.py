@@ -14,6 +14,7 @@ import sqlglot
 from sqlglot import exp
 
 from schemawright import model as m
+from schemawright.sql.parsed import shared_tree
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,8 @@ def derived_columns(table: m.Table) -> dict[str, exp.Expression]:
 
 def check_columns(check: m.Check) -> set[str] | None:
     """The columns a CHECK reads, None when its text does not parse."""
-    try:
-        tree = sqlglot.parse_one(check.expression, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+    tree = shared_tree(check.expression)
+    if tree is None:
         return None
     return {name for c in tree.find_all(exp.Column) if (name := column_name(c))}
 
@@ -167,9 +167,8 @@ def column_rules(table: m.Table) -> dict[str, ColumnRules]:
     """Per-column rules read from the table's CHECK constraints (unparseable ones are skipped)."""
     rules: dict[str, ColumnRules] = {}
     for check in table.checks:
-        try:
-            tree = sqlglot.parse_one(check.expression, read="postgres")
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        tree = shared_tree(check.expression)
+        if tree is None:
             continue
         for conjunct in _conjuncts(tree):
             _apply(rules, conjunct)

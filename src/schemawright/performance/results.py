@@ -126,7 +126,7 @@ class BenchResult:
     patterns: list[PatternBench] = field(default_factory=list)
     index_use: list[IndexUse] = field(default_factory=list)
     concurrent: LoadResult | None = None  # `bench --concurrent`: the patterns run together (concurrent.py)
-    # each partitioned table timed partitioned and as one table (partition_compare.py)
+    # each partitioned table, and each large one left as one table, timed both ways (partition_compare.py)
     partitioning: list[PartitionComparison] = field(default_factory=list)
     tables: list[TableResult] = field(default_factory=list)  # declared against loaded rows (loaded_rows.py)
 

@@ -190,3 +190,16 @@ def test_inserted_parents_pass_the_rules_and_leave_unique_keys_free(ticketing, a
         assert hold.refused < RUNS
     else:
         assert hold.verdict == "ERROR" and "fails with the values drawn from the data" in (hold.error or "")
+
+
+def test_a_draw_postgresql_refuses_is_reported_not_skipped(ticketing, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draw query that fails leaves its parameters at one value for every run; bench says so."""
+    db, design = ticketing
+    pattern = next(p for p in design.access_patterns if p.name == "hold_seat")
+    clean = time_pattern(db, design, pattern, runs=RUNS, warmup=1, enums=design_enums(design), seed=1)
+    assert clean.draw_failures == ()
+    monkeypatch.setattr(draws, "_accepted", lambda *_args: ["p.no_such_column IS NULL"])  # PostgreSQL refuses it
+    broken = time_pattern(db, design, pattern, runs=RUNS, warmup=1, enums=design_enums(design), seed=1)
+    assert broken.draw_failures and "no_such_column" in broken.draw_failures[0]
+    report = to_bench_markdown(BenchResult(design.project, 0.01, 1, RUNS, 1, "embedded", patterns=[broken]))
+    assert "a parameter draw failed" in report and "no_such_column" in report

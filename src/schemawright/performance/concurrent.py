@@ -100,6 +100,7 @@ class _Ready:
     tenants: list[str | None] = field(default_factory=list)  # the tenant each parameter set belongs to
     turn: itertools.count = field(default_factory=itertools.count)  # next parameter set (shared by connections)
     drawn: int = 0  # parameter sets drawn so far (calibration and load)
+    draw_failures: list[str] = field(default_factory=list)  # draws PostgreSQL refused (draws.py)
 
     @property
     def statement(self) -> str:
@@ -161,6 +162,8 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
                     _draw(db, design, r, min(MAX_DRAWS, math.ceil(runs * 1.05) + 5), enums, seed)
                 tell(f"Running the mix at {result.rate_scale:.1%} of the declared rates for {options.duration:g} s")
                 _run(workers, ready, result, options.duration, seed, db)
+                for r in ready:
+                    loads[r.pattern.name].draw_failures = tuple(dict.fromkeys(r.draw_failures))
         finally:
             for worker in workers:
                 worker.close()
@@ -191,7 +194,8 @@ def _prepare(db: Database, design: m.Design, pattern: m.AccessPattern, index: in
 def _draw(db: Database, design: m.Design, r: _Ready, count: int, enums: dict[str, tuple[str, ...]],
           seed: int) -> None:
     """`count` parameter sets for `r`'s next runs, drawn from the data as it is now."""
-    bindings = draw_bindings(db, design, r.pattern, r.names, r.types, count, enums=enums, seed=seed)
+    bindings = draw_bindings(db, design, r.pattern, r.names, r.types, count, enums=enums, seed=seed,
+                             failures=r.draw_failures)
     usage = uses(r.pattern.sql, design)
     bindings = distinct_keys(design, usage, r.names, bindings, start=r.drawn)
     r.drawn += len(bindings)

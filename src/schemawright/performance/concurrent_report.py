@@ -64,6 +64,8 @@ def _notes(load: LoadResult) -> list[str]:
               f"run inserted first): {text(p.error)}" for p in load.patterns if p.refused]
     notes += [f"- {code(p.name)}: {p.gave_up:,} run(s) still failed after {MAX_RETRIES} retries (counted as errors)"
               for p in load.patterns if p.gave_up]
+    notes += [f"- {code(p.name)}: a parameter draw failed, so its runs repeat one value for those parameters "
+              f"({text(failure)})" for p in load.patterns for failure in p.draw_failures]
     roles = [p for p in load.patterns if p.runs_as]
     if roles:
         runs_as = ", ".join(f"{code(p.name)} as {text(p.runs_as)}" for p in roles)

@@ -42,6 +42,7 @@ class PatternLoad:
     refused: int = 0  # runs a constraint refused (class 23): the drawn values, not the design
     errors: int = 0  # runs that failed for another reason
     error: str | None = None  # the first error's message, or why the pattern did not run
+    draw_failures: tuple[str, ...] = ()  # draws PostgreSQL refused: those parameters kept one value (draws.py)
 
     @property
     def rate_sustained(self) -> bool:

@@ -17,6 +17,10 @@ row and index path:
 - an inserted integer key column that is not a foreign key (`o_id` in `(w_id, d_id, o_id)`)
   continues after the largest value in the table, one new number per run, as an
   application's sequence or counter would, so the insert does not hit an existing key.
+
+A draw whose query PostgreSQL refuses (or stops at its statement timeout) leaves those
+parameters to the base binding; it says so in `failures` (one line per draw), which bench
+reports beside the pattern, since the runs then repeat one value.
 """
 
 from __future__ import annotations
@@ -40,18 +44,20 @@ Binding = list[str | None]
 
 def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, names: tuple[str, ...],
                   types: list[str], count: int, *, enums: dict[str, tuple[str, ...]], seed: int,
-                  attempt: int = 0, returns: int | None = None) -> list[Binding]:
+                  attempt: int = 0, returns: int | None = None, failures: list[str] | None = None) -> list[Binding]:
     """`count` bindings for the parameters `names` (PostgreSQL types `types`) of `pattern`;
-    with `returns`, bindings that select about that many rows (_aimed_rows)."""
+    with `returns`, bindings that select about that many rows (_aimed_rows).  `failures`
+    collects why a draw fell back to the base binding (a query PostgreSQL refused)."""
+    failed = failures if failures is not None else []
     usage = uses(pattern.sql, design)
     base = Binder(db, design, enums, f"{seed}:{pattern.name}", pattern.sql).values(names, types, usage, attempt)
     if not names or count <= 0:
         return [list(base) for _ in range(max(count, 0))]
     db.execute("SELECT setseed(%s)", [_unit(seed, pattern.name)])  # same data, same draws
     varied: list[dict[str, str | None]] = [{} for _ in range(count)]
-    aimed = _aimed_rows(db, design, pattern.sql, count, returns, seed) if returns else []
-    draws = (aimed or _equality_rows(db, design, pattern.sql, count), *_parent_rows(db, design, usage, names, count),
-             _fresh_keys(db, design, usage, names, count))
+    aimed = _aimed_rows(db, design, pattern.sql, count, returns, seed, failed) if returns else []
+    draws = (aimed or _equality_rows(db, design, pattern.sql, count, failed),
+             *_parent_rows(db, design, usage, names, count, failed), _fresh_keys(db, design, usage, names, count))
     for draw in draws:
         if not draw:
             continue
@@ -75,19 +81,21 @@ def _anchor(db: Database, design: m.Design, sql: str, ranges: bool = False) -> A
     return anchor_rows(plaintext_sql(sql, design), relation, ranges=ranges)
 
 
-def _equality_rows(db: Database, design: m.Design, sql: str, count: int) -> list[dict[str, str | None]]:
+def _equality_rows(db: Database, design: m.Design, sql: str, count: int,
+                   failed: list[str]) -> list[dict[str, str | None]]:
     anchor = _anchor(db, design, sql)
     if anchor is None:
         return []
     try:
         rows = db.query(f"SELECT * FROM ({anchor.sql}) AS drawn ORDER BY random() LIMIT {int(count)}")
-    except DatabaseError:
-        return []  # sqlglot rewrote something PostgreSQL reads differently: keep the base binding
+    except DatabaseError as error:  # e.g. sqlglot rewrote something PostgreSQL reads differently
+        failed.append(f"rows for its equality parameters: {error}")
+        return []  # keep the base binding
     return [dict(zip(anchor.names, row)) for row in rows]
 
 
 def _aimed_rows(db: Database, design: m.Design, sql: str, count: int, returns: int,
-                seed: int) -> list[dict[str, str | None]]:
+                seed: int, failed: list[str]) -> list[dict[str, str | None]]:
     """Bindings that select about `returns` rows (before LIMIT), from the rows the pattern's joins
     and constant conditions accept: equality parameters take the combinations whose number of
     rows is nearest to it; range parameters on one expression then bound `returns` of the
@@ -119,8 +127,9 @@ def _aimed_rows(db: Database, design: m.Design, sql: str, count: int, returns: i
                          f"LEFT JOIN ranked AS lo ON lo.k = w.kl{same.format(t='lo')} "
                          f"LEFT JOIN ranked AS hi ON hi.k = w.kh{same.format(t='hi')} ORDER BY w.i",
                          [list(column) for column in zip(*wanted)])
-    except DatabaseError:
-        return []  # sqlglot rewrote something PostgreSQL reads differently: the usual draws
+    except DatabaseError as error:
+        failed.append(f"values returning about {returns} rows: {error}")
+        return []  # the usual draws
     out = []
     for i, low, high in found:
         row: dict[str, str | None] = dict(zip(anchor.names, groups[int(i) % len(groups)][:len(eq)]))
@@ -148,7 +157,7 @@ def _ranks(groups: list[tuple], count: int, returns: int, roles: set[str], seed:
 
 
 def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
-                 count: int) -> list[list[dict[str, str | None]]]:
+                 count: int, failed: list[str]) -> list[list[dict[str, str | None]]]:
     """For each foreign key whose columns are all inserted from parameters: random parent rows.
     Keys that share a parameter (the tenant column of `(tenant, project_id)` and `(tenant,
     issue_id)`) agree on it: the widest is drawn first, and each later one, run by run, among
@@ -175,7 +184,8 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
             where = f" WHERE {' AND '.join(accepted)}" if accepted else ""
             rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} AS p{where} "
                             f"ORDER BY random() LIMIT {int(count)}")
-        except DatabaseError:
+        except DatabaseError as error:  # the parameters keep the base binding's parent
+            failed.append(f"parent rows of {fk.name or fk.ref_table} for {', '.join(str(p) for p in params)}: {error}")
             continue
         drawn = [dict(zip(params, row)) for row in rows]  # type: ignore[arg-type]
         if len(params) > 1 and not joint and drawn:

@@ -79,6 +79,10 @@ def _errors(result: BenchResult) -> list[str]:
     if replaced:  # said, since it favours parameters that find rows
         out += [f"- {code(p.name)}: {p.misses_replaced} drawn parameter set(s) found no row and were replaced by "
                 "ones that do" for p in replaced] + [""]
+    undrawn = [p for p in result.patterns if p.draw_failures and not p.error]
+    if undrawn:  # its runs repeat the base binding's value for those parameters: a cache-friendly timing
+        out += [f"- {code(p.name)}: a parameter draw failed, so its runs repeat one value for those parameters "
+                f"({text(failure)})" for p in undrawn for failure in p.draw_failures] + [""]
     refused = [p for p in result.patterns if p.refused and not p.error]
     if refused:  # skipped values are not timed; say so, since they bias towards values that work
         out += [f"- {code(p.name)}: {p.refused} drawn parameter set(s) broke a constraint and were replaced"

@@ -52,6 +52,7 @@ class PatternBench:
     returns: int | None = None  # rows per run the spec says it returns (`returns:`), if it says
     empty_runs: int = 0  # timed runs that returned or wrote no row
     misses_replaced: int = 0  # drawn parameter sets that found no row, replaced before timing by ones that do
+    draw_failures: tuple[str, ...] = ()  # draws PostgreSQL refused: those parameters kept one value (draws.py)
     not_measured: str | None = None  # why the timing measured nothing worth a verdict (validation/hits.py)
     # A write on a table that business-rule triggers guard is timed twice (performance/rules.py).
     rule_triggers: tuple[str, ...] = ()  # those triggers; empty: measured once

@@ -61,8 +61,10 @@ def time_pattern(db: Database, design: m.Design, pattern: m.AccessPattern, *, ru
         needed = runs + warmup
         for attempt in range(MAX_BINDINGS):  # later attempts: freshly generated values (validation's Binder)
             # Twice as many as needed: spares for bindings a constraint refuses.
+            failures: list[str] = []
             bindings = draw_bindings(db, design, pattern, bound.names, list(types), 2 * needed, enums=enums,
-                                     seed=seed, attempt=attempt, returns=pattern.returns)
+                                     seed=seed, attempt=attempt, returns=pattern.returns, failures=failures)
+            result.draw_failures += tuple(f for f in failures if f not in result.draw_failures)
             if pattern.returns != 0:  # `returns: 0`: finding nothing is what it is for
                 bindings, aside = screen(bindings, lambda values: _once(db, statement, values))
                 result.misses_replaced += aside

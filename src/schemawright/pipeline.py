@@ -168,7 +168,7 @@ def write_deliverables(design: m.Design, out: Path, performance: BenchResult | N
     svg = render_svg(files["erd.dot"])
     if svg is not None:
         files["erd.svg"] = svg
-    files["capacity.svg"] = capacity_svg(plan_operations(design).section("capacity", CapacityPlan))
+    files["capacity.svg"] = capacity_svg(plan_operations(design, upto="capacity").section("capacity", CapacityPlan))
     if performance is None:
         return write_files(out, files)
     files["report.md"] = to_report(design, performance=performance_section(performance))

@@ -40,10 +40,14 @@ PLANNERS: tuple[tuple[str, Callable[[m.Design, OperationsPlan], Section]], ...] 
 )
 
 
-def plan_operations(design: m.Design) -> OperationsPlan:
+def plan_operations(design: m.Design, upto: str | None = None) -> OperationsPlan:
+    """Every concern's section; with `upto`, the planners up to that concern only (each reads
+    only earlier ones), for a caller that needs one section."""
     plan = OperationsPlan(design, {})
     for key, planner in PLANNERS:
         plan.sections[key] = planner(design, plan)
+        if key == upto:
+            break
     return plan
 
 

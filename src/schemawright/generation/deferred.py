@@ -1,10 +1,12 @@
-"""Foreign keys and secondary indexes built after the rows are loaded, as restore tools do.
+"""Keys and secondary indexes built after the rows are loaded, as restore tools do.
 
 A foreign key checked row by row costs a lookup in the parent per row, and every index is
-maintained row by row; dropping the foreign keys and the plain indexes (not those behind a
-primary key, unique or exclusion constraint: those are what generation must satisfy) and
-creating them again once the rows are in checks each key with one join and builds each index
-with one sort.  Only done on a schema this run created, inside one transaction with the load:
+maintained row by row; dropping the foreign keys, the primary and unique keys and the plain
+indexes and creating them again once the rows are in checks each foreign key with one join and
+builds each index with one sort.  The generator draws primary and unique key values unique by
+construction, so a duplicate is a bug either way: the COPY found it before, the key's build finds
+it now, and both fail the run.  Exclusion constraints and partial unique indexes stay, checked row
+by row as before.  Only done on a schema this run created, inside one transaction with the load:
 an error or an interruption rolls the drops back with the rows, so the schema is never left
 without its keys.  Comments on the dropped objects are put back with them.
 
@@ -35,6 +37,13 @@ FROM pg_constraint c
 WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])
 ORDER BY 1, 2
 """
+_KEYS = """
+SELECT (SELECT relname FROM pg_class WHERE oid = c.conrelid)::text, c.conname::text, pg_get_constraintdef(c.oid),
+       obj_description(c.oid, 'pg_constraint')
+FROM pg_constraint c
+WHERE c.contype IN ('p', 'u') AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])
+ORDER BY 1, 2
+"""
 _INDEXES = """
 SELECT (SELECT relname FROM pg_class WHERE oid = i.indexrelid)::text, pg_get_indexdef(i.indexrelid),
        obj_description(i.indexrelid, 'pg_class')
@@ -57,6 +66,9 @@ def _deferred(db: Database, design: m.Design) -> list[_Deferred]:
     tables = [q(t.name) for t in design.tables]
     sql = PostgresGenerator()
     out = []
+    for table, name, definition, comment in db.query(_KEYS, [tables]):  # first: foreign keys need them
+        out.append(_Deferred(sql.drop_constraint_sql(table, name), sql.add_constraint_definition_sql(table, name, definition),
+                             sql.constraint_comment_sql(name, table, comment) if comment else None))
     for name, definition, comment in db.query(_INDEXES, [tables]):
         create = definition.replace(" ON ONLY ", " ON ", 1)  # a partitioned table's index covers its partitions
         out.append(_Deferred(sql.drop_index_sql(name), create,
@@ -69,8 +81,9 @@ def _deferred(db: Database, design: m.Design) -> list[_Deferred]:
 
 @contextmanager
 def keys_after_load(db: Database, design: m.Design) -> Iterator[None]:
-    """Within the caller's transaction: foreign keys and plain indexes dropped for the body,
-    created again after it (indexes first, so the key checks may use them)."""
+    """Within the caller's transaction: keys and plain indexes dropped for the body, created
+    again after it (primary and unique keys first, which foreign keys need, then indexes, so the
+    foreign key checks may use them)."""
     deferred = _deferred(db, design)
     for item in reversed(deferred):
         db.execute(item.drop)

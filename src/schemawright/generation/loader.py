@@ -7,6 +7,13 @@ a temporary staging table: the rows are copied there, the rules are evaluated by
 PostgreSQL itself, the rows that pass are moved with INSERT ... SELECT (computing the
 derived columns), and the refused ones are drawn again, up to MAX_ROUNDS times; rows
 still refused after that are dropped and counted.
+
+A table this run created (`fresh`: its foreign keys are dropped until the load ends, deferred.py)
+is emptied with TRUNCATE inside its load's savepoint, which PostgreSQL takes as a new table: the
+COPY may then write its rows frozen (COPY ... FREEZE: no later VACUUM or first read rewrites each
+page to set hint bits), and on a server at wal_level = minimal (the embedded one) the rows write
+no WAL at all.  Not for partitioned or inherited tables (FREEZE cannot load a partitioned one)
+nor a table with a TRUNCATE trigger (an audit trail would record the TRUNCATE, or refuse it).
 """
 
 from __future__ import annotations
@@ -168,9 +175,28 @@ def needs_staging(gen: TableGenerator) -> bool:
     return False
 
 
-def load_direct(db: Database, data: TableData, progress: Progress | None, batch_rows: int = BATCH_ROWS) -> None:
+# relkind 'r': a plain table; tgtype bit 5 (32): a TRUNCATE trigger
+_EMPTIABLE = """
+SELECT c.relkind = 'r' AND NOT c.relhassubclass
+       AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgtype & 32 <> 0)
+FROM pg_class c WHERE c.oid = %s::regclass
+"""
+
+
+def emptied(db: Database, table: str) -> bool:
+    """TRUNCATE `table` (a fresh one: nothing references it) when that is harmless; whether it was.
+    In the caller's savepoint, the COPY after it may use FREEZE."""
+    if not db.query_value(_EMPTIABLE, [q(table)]):
+        return False
+    db.execute(f"TRUNCATE {q(table)}")
+    return True
+
+
+def load_direct(db: Database, data: TableData, progress: Progress | None, batch_rows: int = BATCH_ROWS,
+                *, freeze: bool = False) -> None:
+    """`freeze`: the table was created or emptied in the current savepoint (`emptied`)."""
     columns = ", ".join(q(c) for c in data.columns)
-    sql = f"COPY {q(data.table.name)} ({columns}) FROM STDIN"
+    sql = f"COPY {q(data.table.name)} ({columns}) FROM STDIN" + (" WITH (FREEZE)" if freeze else "")
     if data.rows:
         db.copy_in(sql, _prefetch(_batches(data, None, False, progress, batch_rows)))
 
@@ -310,18 +336,21 @@ def _orphans(db: Database, table) -> set[int]:  # type: ignore[no-untyped-def]
 
 
 def load_table(db: Database, gen: TableGenerator, data: TableData, progress: Progress | None,
-               batch_rows: int = BATCH_ROWS) -> str | None:
-    """Load `data`; returns a note for the report (rows dropped), or None."""
+               batch_rows: int = BATCH_ROWS, *, fresh: bool = False) -> str | None:
+    """Load `data`; returns a note for the report (rows dropped), or None.  `fresh`: the table
+    was created by this run and nothing references it while it loads (see the module's note)."""
     if not needs_staging(gen):
         try:
             with db.transaction():
-                load_direct(db, data, progress, batch_rows)
+                load_direct(db, data, progress, batch_rows, freeze=fresh and emptied(db, data.table.name))
             return None
         except DatabaseError as error:
             if not (error.is_integrity_error or error.is_data_error) or error.sqlstate in ("23505", "23503"):
                 raise
             # a single-column rule the generator did not foresee: filter through staging
     with db.transaction():
+        if fresh:
+            emptied(db, data.table.name)  # no FREEZE for INSERT ... SELECT, but no WAL either at wal_level minimal
         return load_staged(db, gen, data, progress, batch_rows)
 
 

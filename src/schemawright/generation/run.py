@@ -202,8 +202,9 @@ def generate(
             enums.setdefault(formatted, tuple(labels))
             enums.setdefault(typname, tuple(labels))
         parents: dict[str, Loaded] = {}
-        # On a schema this run created, foreign keys and plain indexes are made after the rows, in
-        # the load's transaction (generation/deferred.py). Rule triggers off while rows load (as
+        # On a schema this run created, keys and plain indexes are made after the rows, in the
+        # load's transaction (generation/deferred.py), and each table is emptied in its load's
+        # savepoint so that COPY may FREEZE its rows (loader.py). Rule triggers off while rows load (as
         # restore tools do), on again after; groups that a `sum(x) = c` rule covers are balanced,
         # and the rules the rows still break reported.
         fresh = result.schema_applied
@@ -211,7 +212,7 @@ def generate(
         with db.transaction() if fresh else nullcontext(), keys_after_load(db, design) if fresh else nullcontext(), \
                 rules_paused(db, design), audit_paused(db, audited):
             _load_tables(db, design, counts, result, parents, referenced, profiles, enums, seed, anchor, batch_rows,
-                         progress, set(audited))
+                         progress, set(audited), fresh)
             result.notes += balance_groups(db, design)
         for table in result.tables:
             table.declared = declared.get(table.table)
@@ -223,7 +224,8 @@ def generate(
 
 def _load_tables(db: Database, design: m.Design, counts: dict[str, int], result: GenerationResult,  # noqa: PLR0913
                  parents: dict[str, Loaded], referenced: dict[str, set[str]], profiles: dict, enums: dict,
-                 seed: int, anchor: date, batch_rows: int, progress: Progress | None, audited: set[str]) -> None:
+                 seed: int, anchor: date, batch_rows: int, progress: Progress | None, audited: set[str],
+                 fresh: bool) -> None:
     """Generate and load every table, parents first; an encrypted column gets values drawn for
     its plaintext (type, CHECKs), which the loader writes through pii_encrypt()."""
     design = plaintext_design(design)
@@ -245,7 +247,7 @@ def _load_tables(db: Database, design: m.Design, counts: dict[str, int], result:
                                    defaulted=frozenset(AUDIT_FILLED) if table.name in audited else frozenset())
         data = generator.generate()
         try:
-            note = load_table(db, generator, data, step, batch_rows)
+            note = load_table(db, generator, data, step, batch_rows, fresh=fresh)
         except DatabaseError as error:
             raise GenerationError(f"table {table.name}: PostgreSQL refused the rows: {error}") from None
         reset_sequences(db, data)

@@ -32,8 +32,9 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.integrity.invariants import table_of
+from schemawright.performance.headroom import SAMPLE_FACTOR, inserted_constants, literal, room_conditions
 from schemawright.sql.quoting import quote_ident
-from schemawright.validation.attempts import qualified
+from schemawright.sql.qualify import qualified
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Anchor, Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
@@ -57,7 +58,8 @@ def draw_bindings(db: Database, design: m.Design, pattern: m.AccessPattern, name
     varied: list[dict[str, str | None]] = [{} for _ in range(count)]
     aimed = _aimed_rows(db, design, pattern.sql, count, returns, seed, failed) if returns else []
     draws = (aimed or _equality_rows(db, design, pattern.sql, count, failed),
-             *_parent_rows(db, design, usage, names, count, failed), _fresh_keys(db, design, usage, names, count))
+             *_parent_rows(db, design, usage, names, count, failed, _known(pattern.sql, usage, names, base)),
+             _fresh_keys(db, design, usage, names, count))
     for draw in draws:
         if not draw:
             continue
@@ -157,11 +159,14 @@ def _ranks(groups: list[tuple], count: int, returns: int, roles: set[str], seed:
 
 
 def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: tuple[str, ...],
-                 count: int, failed: list[str]) -> list[list[dict[str, str | None]]]:
+                 count: int, failed: list[str], known: dict[tuple[str, str], str | None] | None = None,
+                 ) -> list[list[dict[str, str | None]]]:
     """For each foreign key whose columns are all inserted from parameters: random parent rows.
     Keys that share a parameter (the tenant column of `(tenant, project_id)` and `(tenant,
     issue_id)`) agree on it: the widest is drawn first, and each later one, run by run, among
-    the parents with the values already drawn, so the inserted row's references all exist."""
+    the parents with the values already drawn, so the inserted row's references all exist.
+    A parent whose group an `aggregate` rule would refuse with the inserted row (`known`: its
+    values by (table, column), as SQL) is passed over where others have room (headroom.py)."""
     inserted = {(u.table, u.column): n for n, u in usage.items() if u.role == "insert" and u.table and u.column}
     keys = []
     table_of_fk: dict[int, m.Table] = {}
@@ -182,8 +187,14 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
                 continue
             columns = ", ".join(f"p.{quote_ident(c)}::text" for c in fk.ref_columns)
             where = f" WHERE {' AND '.join(accepted)}" if accepted else ""
-            rows = db.query(f"SELECT {columns} FROM {quote_ident(fk.ref_table)} AS p{where} "
-                            f"ORDER BY random() LIMIT {int(count)}")
+            drawn_from = f"SELECT * FROM {quote_ident(fk.ref_table)} AS p{where} ORDER BY random()"
+            table = table_of_fk[id(fk)]
+            room = room_conditions(design, table, fk, "p", {c: v for (t, c), v in (known or {}).items()
+                                                            if t == table.name})
+            rows = db.query(f"SELECT {columns} FROM ({drawn_from} LIMIT {int(count) * SAMPLE_FACTOR}) AS p "
+                            f"WHERE {' AND '.join(room)} LIMIT {int(count)}") if room else []
+            if not rows:  # no aggregate rule, or no sampled parent has room: any parent the rules accept
+                rows = db.query(f"SELECT {columns} FROM ({drawn_from} LIMIT {int(count)}) AS p")
         except DatabaseError as error:  # the parameters keep the base binding's parent
             failed.append(f"parent rows of {fk.name or fk.ref_table} for {', '.join(str(p) for p in params)}: {error}")
             continue
@@ -193,6 +204,22 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
         else:
             out.append(drawn)
     return ([joint] if joint else []) + out
+
+
+def _known(sql: str, usage: dict[str, Use], names: tuple[str, ...],
+           base: list[str | None]) -> dict[tuple[str, str], str | None]:
+    """The inserted row's values by (table, column), as SQL: the base binding's parameters and
+    the INSERT's literal constants (headroom.py reads them)."""
+    out: dict[tuple[str, str], str | None] = {}
+    for name, value in zip(names, base):
+        use = usage.get(name)
+        if use is not None and use.role == "insert" and use.table and use.column:
+            out[(use.table, use.column)] = literal(value)
+    table = next((u.table for u in usage.values() if u.role == "insert" and u.table), None)
+    if table is not None:
+        for column, text in inserted_constants(sql).items():
+            out.setdefault((table, column), text)
+    return out
 
 
 def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str) -> list[str]:

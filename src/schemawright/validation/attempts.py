@@ -28,6 +28,7 @@ from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import dollar_quote, quote_literal
 from schemawright.sql.quoting import quote_ident as q
 from schemawright.sql.types import family, parse
+from schemawright.sql.qualify import qualified
 from schemawright.validation.falsify import Assignments, merge, falsify, satisfy
 from schemawright.validation.plaintext import plaintext_design, written, written_back
 from schemawright.validation.rule_load import rule_triggers
@@ -117,23 +118,6 @@ def _owners(design: m.Design) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- SQL pieces
-
-
-def qualified(expression: str, alias: str, parent: str = "parent") -> str | None:
-    """`expression` with its unqualified columns read from `alias`, and `parent.x` from `parent`."""
-    try:
-        tree = sqlglot.parse_one(expression, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-
-    def fix(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not node.table:
-            node.set("table", exp.to_identifier(alias))
-        elif isinstance(node, exp.Column) and node.table.lower() == "parent" and parent != "parent":
-            node.set("table", exp.to_identifier(parent))
-        return node
-
-    return tree.transform(fix).sql(dialect="postgres")
 
 
 def _variants(assignments: Assignments) -> list[Assignments]:

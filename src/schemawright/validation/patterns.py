@@ -18,7 +18,7 @@ from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql.quoting import quote_ident, quote_literal
 from schemawright.integrity.invariants import table_of
-from schemawright.validation.attempts import qualified
+from schemawright.sql.qualify import qualified
 from schemawright.validation.falsify import satisfy
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.hits import not_measured

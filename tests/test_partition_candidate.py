@@ -135,3 +135,19 @@ def test_guarded_writes_are_timed_with_their_commit_checks_on_both_sides(pg_url:
     [found] = [f for f in result.partitioning if f.table == "lines"]
     assert found.scheme == "hash by entry_id" and {p.name for p in found.patterns} >= {"add_line", "lines_of_entry"}
     assert seen["add_line"] is True and seen["lines_of_entry"] is False, seen
+
+
+def test_the_other_side_loads_only_what_its_patterns_read_and_reference() -> None:
+    """At the declared volume the other side would be a second copy of everything (shop: 114 M
+    rows); it gets the compared tables, the tables their patterns read and their parents."""
+    from pathlib import Path
+
+    from schemawright.performance.partition_compare import _needed_rows
+    from schemawright.pipeline import design_file
+
+    shop = design_file(Path(__file__).resolve().parents[1] / "examples" / "shop.yaml")
+    rows = _needed_rows(shop, [shop.table("order_lines"), shop.table("payments")], 1.0)
+    assert rows["order_lines"] == 38_000_000 and rows["payments"] == 15_000_000
+    assert rows["orders"] > 0 and rows["customers"] > 0 and rows["products"] > 0  # referenced: the keys hold
+    assert rows["order_coupons"] == 0 and rows["shipments"] == 0 and rows["reviews"] == 0  # never read there
+    assert sum(rows.values()) < 0.7 * sum(_needed_rows(shop, list(shop.tables), 1.0).values())

@@ -150,4 +150,4 @@ def test_new_groups_of_a_bulk_insert_go_in_one_batch_row_and_are_still_checked(d
     with db.transaction(rollback=True):
         db.execute("INSERT INTO lines (entry_id, amount) SELECT id, 0 FROM entries")
         keys = [k for (k,) in db.query("SELECT key FROM rule_checks_pending WHERE rule = 'entry_balances'")]
-        assert sorted(k for k in keys if k) == sorted(f".{i}" for (i,) in db.query("SELECT id FROM entries")), keys
+        assert sorted(k for k in keys if not k.startswith("@")) == sorted(f".{i}" for (i,) in db.query("SELECT id FROM entries")), keys

@@ -221,7 +221,7 @@ def test_triggers_list_their_timing_and_whether_deferred(files):
     assert ("- `trg_lines_entry_balances_insert`: AFTER INSERT, for each statement, runs "
             "`queue_lines_entry_balances`") in doc
     assert ("- `trg_entry_balances_at_commit`: AFTER INSERT, for each row, deferred to commit, when "
-            "`NEW.rule = 'entry_balances' AND NEW.key = ''`, runs `check_lines_entry_balances`") in doc
+            "`NEW.rule = 'entry_balances' AND NEW.key LIKE '@%'`, runs `check_lines_entry_balances`") in doc
     assert "- `trg_shifts_shift_life_cycle`: BEFORE INSERT OR UPDATE OF state, for each row, runs" in doc
 
 

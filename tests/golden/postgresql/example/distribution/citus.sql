@@ -345,7 +345,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', ''
+            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -360,7 +360,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', ''
+            SELECT 'one_first_author', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'one_first_author', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -403,7 +403,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', ''
+            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -418,7 +418,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', ''
+            SELECT 'at_most_five_open_loans', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'at_most_five_open_loans', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -430,7 +430,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key, keys)
         SELECT 'at_most_five_open_loans', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
-        UNION ALL SELECT 'at_most_five_open_loans', '', NULL
+        UNION ALL SELECT 'at_most_five_open_loans', '@' || pg_current_xact_id()::text, NULL
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -611,7 +611,7 @@ CREATE TRIGGER trg_book_authors_one_first_author_delete AFTER DELETE ON book_aut
     FOR EACH STATEMENT EXECUTE FUNCTION queue_book_authors_one_first_author();
 
 CREATE CONSTRAINT TRIGGER trg_one_first_author_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'one_first_author' AND NEW.key = '') EXECUTE FUNCTION check_book_authors_one_first_author();
+    FOR EACH ROW WHEN (NEW.rule = 'one_first_author' AND NEW.key LIKE '@%') EXECUTE FUNCTION check_book_authors_one_first_author();
 
 CREATE TRIGGER trg_loans_at_most_five_open_loans_insert AFTER INSERT ON loans REFERENCING NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_loans_at_most_five_open_loans();
@@ -626,7 +626,7 @@ CREATE TRIGGER trg_members_at_most_five_open_loans_insert AFTER INSERT ON member
     FOR EACH STATEMENT EXECUTE FUNCTION batch_members_at_most_five_open_loans();
 
 CREATE CONSTRAINT TRIGGER trg_at_most_five_open_loans_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key = '') EXECUTE FUNCTION check_loans_at_most_five_open_loans();
+    FOR EACH ROW WHEN (NEW.rule = 'at_most_five_open_loans' AND NEW.key LIKE '@%') EXECUTE FUNCTION check_loans_at_most_five_open_loans();
 
 CREATE TRIGGER trg_loans_returned_loans_are_final BEFORE UPDATE OR DELETE ON loans
     FOR EACH ROW EXECUTE FUNCTION refuse_change_loans_returned_loans_are_final();

@@ -244,7 +244,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'no_overselling', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'no_overselling', ''
+            SELECT 'no_overselling', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'no_overselling', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -259,7 +259,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'no_overselling', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'no_overselling', ''
+            SELECT 'no_overselling', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'no_overselling', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -271,7 +271,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key, keys)
         SELECT 'no_overselling', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
-        UNION ALL SELECT 'no_overselling', '', NULL
+        UNION ALL SELECT 'no_overselling', '@' || pg_current_xact_id()::text, NULL
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -282,7 +282,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key)
         SELECT 'no_overselling', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-        UNION ALL SELECT 'no_overselling', ''
+        UNION ALL SELECT 'no_overselling', '@' || pg_current_xact_id()::text
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -296,7 +296,7 @@ BEGIN
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
-            JOIN performances AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
+            CROSS JOIN LATERAL (SELECT * FROM performances WHERE performances.id = (substr(sw_queued.key, 2))::bigint OFFSET 0) AS parent
             CROSS JOIN LATERAL (SELECT (COUNT(*) <= parent.capacity) AS ok FROM tickets WHERE tickets.performance_id = (substr(sw_queued.key, 2))::bigint AND (status <> 'voided')) AS sw_group
         WHERE sw_group.ok IS FALSE
     LOOP
@@ -427,7 +427,7 @@ CREATE TRIGGER trg_performances_no_overselling_update AFTER UPDATE ON performanc
     FOR EACH STATEMENT EXECUTE FUNCTION queue_performances_no_overselling();
 
 CREATE CONSTRAINT TRIGGER trg_no_overselling_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'no_overselling' AND NEW.key = '') EXECUTE FUNCTION check_tickets_no_overselling();
+    FOR EACH ROW WHEN (NEW.rule = 'no_overselling' AND NEW.key LIKE '@%') EXECUTE FUNCTION check_tickets_no_overselling();
 
 CREATE TRIGGER trg_tickets_sold_only_while_on_sale BEFORE INSERT OR UPDATE OF performance_id ON tickets
     FOR EACH ROW EXECUTE FUNCTION check_tickets_sold_only_while_on_sale();

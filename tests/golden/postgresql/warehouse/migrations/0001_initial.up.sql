@@ -252,7 +252,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', ''
+            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -267,7 +267,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', ''
+            SELECT 'stock_never_negative', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_never_negative', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -310,7 +310,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', ''
+            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -325,7 +325,7 @@ BEGIN
             END IF;
         END IF;
         INSERT INTO rule_checks_pending (rule, key)
-            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', ''
+            SELECT 'stock_fits_position', sw_one FROM unnest(sw_known) AS sw_one UNION ALL SELECT 'stock_fits_position', '@' || pg_current_xact_id()::text
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
@@ -337,7 +337,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key, keys)
         SELECT 'stock_fits_position', '#' || gen_random_uuid()::text, array_agg('.' || id::text) FROM sw_new WHERE id IS NOT NULL HAVING count(*) > 0
-        UNION ALL SELECT 'stock_fits_position', '', NULL
+        UNION ALL SELECT 'stock_fits_position', '@' || pg_current_xact_id()::text, NULL
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -348,7 +348,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO rule_checks_pending (rule, key)
         SELECT 'stock_fits_position', '.' || id::text FROM (SELECT DISTINCT id FROM sw_new WHERE id IS NOT NULL) AS changed
-        UNION ALL SELECT 'stock_fits_position', ''
+        UNION ALL SELECT 'stock_fits_position', '@' || pg_current_xact_id()::text
         ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
@@ -362,7 +362,7 @@ BEGIN
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
-            JOIN stock_positions AS parent ON parent.id = (substr(sw_queued.key, 2))::bigint
+            CROSS JOIN LATERAL (SELECT * FROM stock_positions WHERE stock_positions.id = (substr(sw_queued.key, 2))::bigint OFFSET 0) AS parent
             CROSS JOIN LATERAL (SELECT (coalesce(sum(quantity), 0) <= parent.max_quantity) AS ok FROM movements WHERE movements.stock_position_id = (substr(sw_queued.key, 2))::bigint) AS sw_group
         WHERE sw_group.ok IS FALSE
     LOOP
@@ -531,7 +531,7 @@ CREATE TRIGGER trg_movements_stock_never_negative_delete AFTER DELETE ON movemen
     FOR EACH STATEMENT EXECUTE FUNCTION queue_movements_stock_never_negative();
 
 CREATE CONSTRAINT TRIGGER trg_stock_never_negative_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'stock_never_negative' AND NEW.key = '') EXECUTE FUNCTION check_movements_stock_never_negative();
+    FOR EACH ROW WHEN (NEW.rule = 'stock_never_negative' AND NEW.key LIKE '@%') EXECUTE FUNCTION check_movements_stock_never_negative();
 
 CREATE TRIGGER trg_movements_stock_fits_position_insert AFTER INSERT ON movements REFERENCING NEW TABLE AS sw_new
     FOR EACH STATEMENT EXECUTE FUNCTION queue_movements_stock_fits_position();
@@ -549,7 +549,7 @@ CREATE TRIGGER trg_stock_positions_stock_fits_position_update AFTER UPDATE ON st
     FOR EACH STATEMENT EXECUTE FUNCTION queue_stock_positions_stock_fits_position();
 
 CREATE CONSTRAINT TRIGGER trg_stock_fits_position_at_commit AFTER INSERT ON rule_checks_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW WHEN (NEW.rule = 'stock_fits_position' AND NEW.key = '') EXECUTE FUNCTION check_movements_stock_fits_position();
+    FOR EACH ROW WHEN (NEW.rule = 'stock_fits_position' AND NEW.key LIKE '@%') EXECUTE FUNCTION check_movements_stock_fits_position();
 
 CREATE TRIGGER trg_movements_ledger_is_append_only BEFORE UPDATE OR DELETE ON movements
     FOR EACH ROW EXECUTE FUNCTION refuse_change_movements_ledger_is_append_only();

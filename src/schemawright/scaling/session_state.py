@@ -75,7 +75,9 @@ def session_uses(design: m.Design) -> tuple[SessionUse, ...]:
     return tuple(sorted(found, key=lambda u: (u.feature, u.where)))
 
 
-_SETTING_READ = re.compile(r"current_setting\s*\(\s*'([^']+)'", re.IGNORECASE)
+# Custom settings only (a prefix and a dot): a server setting read to put it back (the group
+# checks save `jit`) is nothing the application sets.
+_SETTING_READ = re.compile(r"current_setting\s*\(\s*'([^'.]+\.[^']+)'", re.IGNORECASE)
 
 
 def settings_read(design: m.Design) -> tuple[SettingUse, ...]:

@@ -368,7 +368,9 @@ CREATE FUNCTION check_book_authors_one_first_author() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
+    sw_jit text := current_setting('jit');
 BEGIN
+    PERFORM set_config('jit', 'off', true);
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
@@ -378,6 +380,7 @@ BEGIN
         CONTINUE WHEN NOT EXISTS (SELECT FROM books WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'one_first_author', TABLE = 'book_authors', MESSAGE = 'rule one_first_author: the rows of each book_id group must satisfy count(*) = 0 OR count(*) FILTER (WHERE author_order = 1) = 1', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
+    PERFORM set_config('jit', sw_jit, true);
     RETURN NULL;
 END;
 $$;
@@ -437,7 +440,9 @@ CREATE FUNCTION check_loans_at_most_five_open_loans() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
+    sw_jit text := current_setting('jit');
 BEGIN
+    PERFORM set_config('jit', 'off', true);
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
@@ -447,6 +452,7 @@ BEGIN
         CONTINUE WHEN NOT EXISTS (SELECT FROM members WHERE id = (substr(sw_key, 2))::uuid);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'at_most_five_open_loans', TABLE = 'loans', MESSAGE = 'rule at_most_five_open_loans: A member may have at most five open loans.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
+    PERFORM set_config('jit', sw_jit, true);
     RETURN NULL;
 END;
 $$;

@@ -290,7 +290,9 @@ CREATE FUNCTION check_tickets_no_overselling() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
+    sw_jit text := current_setting('jit');
 BEGIN
+    PERFORM set_config('jit', 'off', true);
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
@@ -300,6 +302,7 @@ BEGIN
     LOOP
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'no_overselling', TABLE = 'tickets', MESSAGE = 'rule no_overselling: A performance never has more live tickets than its capacity.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
+    PERFORM set_config('jit', sw_jit, true);
     RETURN NULL;
 END;
 $$;

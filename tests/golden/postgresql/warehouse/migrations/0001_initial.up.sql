@@ -278,7 +278,9 @@ CREATE FUNCTION check_movements_stock_never_negative() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
+    sw_jit text := current_setting('jit');
 BEGIN
+    PERFORM set_config('jit', 'off', true);
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
@@ -288,6 +290,7 @@ BEGIN
         CONTINUE WHEN NOT EXISTS (SELECT FROM stock_positions WHERE id = (substr(sw_key, 2))::bigint);  -- the group went with its parent
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_never_negative', TABLE = 'movements', MESSAGE = 'rule stock_never_negative: A position never holds less than nothing.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
+    PERFORM set_config('jit', sw_jit, true);
     RETURN NULL;
 END;
 $$;
@@ -358,7 +361,9 @@ CREATE FUNCTION check_movements_stock_fits_position() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     sw_key text;
+    sw_jit text := current_setting('jit');
 BEGIN
+    PERFORM set_config('jit', 'off', true);
     FOR sw_key IN
         WITH sw_taken AS (DELETE FROM rule_checks_pending WHERE xact = NEW.xact AND rule = NEW.rule RETURNING key, keys), sw_queued (key) AS (SELECT key FROM sw_taken WHERE key LIKE '.%' UNION SELECT unnest(keys) FROM sw_taken WHERE keys IS NOT NULL)
         SELECT sw_queued.key FROM sw_queued
@@ -368,6 +373,7 @@ BEGIN
     LOOP
         RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_fits_position', TABLE = 'movements', MESSAGE = 'rule stock_fits_position: A position never holds more than its bins take.', DETAIL = 'group ' || substr(sw_key, 2);
     END LOOP;
+    PERFORM set_config('jit', sw_jit, true);
     RETURN NULL;
 END;
 $$;

@@ -66,6 +66,13 @@ def test_the_embedded_server_runs_with_the_scratch_settings() -> None:
     assert durability == ("on", "on")  # bench times COMMIT, the WAL flush: as a real server pays it
 
 
+def test_settings_the_machine_cannot_give_leave_the_server_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without the shared memory asked for still gets its embedded server, only slower."""
+    monkeypatch.setitem(SCRATCH_SETTINGS, "shared_buffers", "100TB")
+    with embedded_server() as url, Database(url) as db:
+        assert (db.query_value("SHOW shared_buffers"), db.query_value("SHOW wal_level")) == ("128MB", "replica")
+
+
 def _load(url: str, design) -> tuple[int, list[tuple]]:  # type: ignore[no-untyped-def]
     """Generate into `url`; the WAL bytes written meanwhile and each table's (name, pages,
     all-visible pages, bytes)."""

@@ -170,9 +170,14 @@ def _restart_with(server, pgdata: Path, conf: str) -> None:  # type: ignore[no-u
         if time.monotonic() > deadline:
             raise EmbeddedServerError(f"the embedded server did not stop within {STOP_WAIT_S} s to take its settings")
         time.sleep(0.01)
-    with open(pgdata / "postgresql.conf", "a", encoding="utf-8") as file:
-        file.write(conf)
-    server.ensure_postgres_running()  # the package's own start: the same socket, log and user
+    path = pgdata / "postgresql.conf"
+    shipped = path.read_text(encoding="utf-8")
+    path.write_text(shipped + conf, encoding="utf-8")
+    try:
+        server.ensure_postgres_running()  # the package's own start: the same socket, log and user
+    except Exception:  # noqa: BLE001 - e.g. no 1GB of shared memory here: run as shipped, only slower
+        path.write_text(shipped, encoding="utf-8")
+        server.ensure_postgres_running()
 
 
 @contextmanager

@@ -294,7 +294,7 @@ def _load_in_rounds(db: Database, gen: TableGenerator, data: TableData, insert: 
     partial unique index or exclusion compares staged rows with each other). Returns the rows
     still refused after the last round."""
     db.copy_in(copy_sql, _prefetch(_batches(data, None, True, progress, batch_rows)))
-    db.execute(f"ANALYZE {STAGE}")  # temporary tables get no statistics otherwise: hash joins need them
+    # No ANALYZE of the stage: its statements scan it once and join nothing (0.13 s for shop's shipments)
     staged, history = data.rows, []
     passed = np.ones(data.rows, dtype=bool)
     for round_ in range(1, MAX_ROUNDS + 1):

@@ -152,9 +152,13 @@ class ColumnGen:
             s = self.scale
             if raw.size and int(np.abs(raw).max()) >= 2 ** 50:
                 return [str(Decimal(int(v)).scaleb(-s)) for v in raw.tolist()]
-            # whole and fraction as integers: a third faster than formatting v / 10**s as a float
-            whole, fraction = np.divmod(np.abs(raw), 10 ** s)
-            out = list(map(f"{{}}.{{:0{s}d}}".format, whole.tolist(), fraction.tolist()))
+            # the integer's digits with the point put in: half the time of formatting v / 10**s as a
+            # float.  Below 10**s, 10**s is added for the digits the point needs, its 1 made a 0.
+            units = np.abs(raw)
+            short = units < 10 ** s
+            out = [t[:-s] + "." + t[-s:] for t in map(str, (units + short * 10 ** s).tolist())]
+            for i in np.flatnonzero(short).tolist():
+                out[i] = "0" + out[i][1:]
             for i in np.flatnonzero(raw < 0).tolist():
                 out[i] = "-" + out[i]
             return out

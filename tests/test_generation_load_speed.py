@@ -10,12 +10,16 @@ trail) never emptied.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import numpy as np
 import pytest
 from helpers import LOCAL_PG15_URL, design_of, local_pg15_reachable
 
 from schemawright.database import Database, DatabaseError, embedded_server, scratch_database
 from schemawright.database.embedded import SCRATCH_SETTINGS
 from schemawright.generation import generate, plan
+from schemawright.generation.columns import ColumnGen
 
 SPEC = """
 project: freeze
@@ -142,3 +146,13 @@ def test_a_server_of_the_users_own_is_loaded_as_it_is_configured() -> None:
     with Database(LOCAL_PG15_URL) as admin:
         assert admin.query_value("SHOW wal_level") == level
     assert all(pages > 0 and visible > pages / 2 for _, pages, visible, _ in tables)
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3, 6])
+def test_numeric_values_render_as_decimal_writes_them(scale: int) -> None:
+    """Rendered from the integer's digits (issue 14): short values, zero, negatives and the largest
+    the fast path takes read as PostgreSQL's numeric would print them."""
+    edges = [0, 1, -1, 10**scale - 1, 10**scale, -(10**scale), 2**50 - 1, -(2**50 - 1)]
+    raw = np.concatenate([np.random.default_rng(scale).integers(-10**9, 10**9, 20_000), np.array(edges)])
+    gen = ColumnGen(column=None, profile=None, kind="numeric", scale=scale)  # type: ignore[arg-type]
+    assert gen.render(raw) == [str(Decimal(v).scaleb(-scale)) for v in raw.tolist()]

@@ -24,12 +24,13 @@ before and after: shop at 0.01 13,468 -> 24,606 rows/s (keys after the load), th
 
 Issue 14, "keep the speed" (the embedded server restarted with SCRATCH_SETTINGS, wal_level minimal;
 each fresh table emptied in its savepoint and loaded with COPY ... FREEZE; primary and unique keys
-built after the load too): before and after run alternately, six pairs, load average 2.5 to 9 from
-other runs on the 2 CPUs.  Shop at 0.01: 10.7, 11.2, 16.9, 25.3, 21.9, 15.9 s -> 8.4, 11.8, 12.9,
-12.1, 11.3, 10.4 s (median 69,800 -> 99,100 rows/s; best 106,889 -> 135,871; 143,000 and 154,000 in two
-quieter runs through a timing harness: SHOP_TARGET is met only when the machine is quiet).  Narrow: median 331,000 -> 515,000
-rows/s.  The CPU a load takes moves less with the load: shop's server 7.45 -> 5.5 s, its client
-2.85 s before and after; narrow's server 1.2 -> 0.95 s.
+built after the load too; no ANALYZE of a staging table scanned once; numeric text from the
+integer's digits), before and after run alternately on the 2 CPUs shared with other runs:
+- load average 1.6-1.9: shop at 0.01 124,843 / 116,518 / 123,710 -> 167,453 / 166,839 / 143,576
+  rows/s; narrow 542,015 / 392,623 / 477,398 -> 767,950 / 781,727 / 577,180 rows/s.
+- load average 2.5-9 (nine pairs): shop median 12.6 -> 11.3 s (best 10.7 -> 8.4 s): SHOP_TARGET missed.
+The CPU a load takes moves less with the load: shop's server 7.4-7.6 -> 5.3-5.6 s, its client
+2.9 s before and after; narrow's server 1.2 -> 0.95 s.
 """
 
 from __future__ import annotations

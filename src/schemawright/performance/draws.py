@@ -28,10 +28,13 @@ from __future__ import annotations
 import random
 import zlib
 
+from sqlglot import exp
+
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.integrity.invariants import table_of
+from schemawright.sql.parsed import shared_tree
 from schemawright.performance.headroom import SAMPLE_FACTOR, inserted_constants, literal, room_conditions
 from schemawright.sql.quoting import quote_ident
 from schemawright.sql.qualify import qualified
@@ -180,7 +183,8 @@ def _parent_rows(db: Database, design: m.Design, usage: dict[str, Use], names: t
     joint: list[dict[str, str | None]] = []  # one row per run: the keys that share parameters
     for fk, params in sorted(keys, key=lambda k: -len(k[0].columns)):
         shared = [(p, r) for p, r in zip(params, fk.ref_columns) if joint and p in joint[0]]
-        accepted = _accepted(design, table_of_fk[id(fk)], fk, "p")
+        written = {c: v for (t, c), v in (known or {}).items() if t == table_of_fk[id(fk)].name}
+        accepted = _accepted(design, table_of_fk[id(fk)], fk, "p", written)
         try:
             if shared:
                 _matching_parents(db, design, fk, params, shared, joint, accepted, table_of_fk[id(fk)], inserted)
@@ -222,9 +226,12 @@ def _known(sql: str, usage: dict[str, Use], names: tuple[str, ...],
     return out
 
 
-def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str) -> list[str]:
+def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str,
+              written: dict[str, str | None] | None = None) -> list[str]:
     """The conditions a `parent_check` rule over `fk` puts on the parent alone (`parent.status =
-    'on_sale'`), on the parent read as `alias`: a drawn parent the rule refuses fails every run."""
+    'on_sale'`), on the parent read as `alias`: a drawn parent the rule refuses fails every run.
+    A rule that also reads the written row (`moved_on >= parent.opened_on`) is applied with the
+    row's values in `written` (by column, as SQL), when it gives every one the rule reads."""
     out = []
     for rule in design.rules:
         if rule.kind != "parent_check" or not rule.expression or table_of(design, rule.entity) is not table:
@@ -235,9 +242,25 @@ def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str) ->
         if not (set(rule.columns) <= set(fk.columns) and same_parent):
             continue
         text = qualified(rule.expression, "sw_written_row", alias)
-        if text and "sw_written_row." not in text:  # what the written row decides is not the parent's
+        if text and "sw_written_row." not in text:
             out.append(f"({text}) IS TRUE")
+        elif text:  # the written row's part, with the values the runs write
+            row = _written_row(table, text, written or {})
+            if row is not None:
+                out.append(f"(SELECT ({text}) IS TRUE FROM {row})")
     return out
+
+
+def _written_row(table: m.Table, text: str, written: dict[str, str | None]) -> str | None:
+    """`(SELECT value::type AS column, ...) AS sw_written_row` for the written row's columns
+    `text` reads; None when one of them has no known value."""
+    tree = shared_tree(text)
+    read = sorted({c.name for c in tree.find_all(exp.Column) if c.table == "sw_written_row"}) if tree else []
+    if not read or any(written.get(c) is None or table.column(c) is None for c in read):
+        return None
+    values = ", ".join(f"({written[c]})::{table.column(c).sql_type} AS {quote_ident(c)}"  # type: ignore[union-attr]
+                       for c in read)
+    return f"(SELECT {values}) AS sw_written_row"
 
 
 def _matching_parents(db: Database, design: m.Design, fk: m.ForeignKey, params: list[str],

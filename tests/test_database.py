@@ -168,3 +168,16 @@ def test_redact_hides_passwords_of_every_scheme():
     assert redact("mysql+pymysql://root:s3cret@127.0.0.1:3306/test") == "mysql+pymysql://root:***@127.0.0.1:3306/test"
     assert redact("mariadb://u:pw@h/db") == "mariadb://u:***@h/db"
     assert redact("sqlite:///tmp/x.db") == "sqlite:///tmp/x.db"
+
+
+def test_untimed_lifts_the_statement_timeout_and_puts_it_back(pg_url: str) -> None:
+    """Maintenance that grows with the data (VACUUM of a full-volume load) runs untimed; the
+    connection's own timeout stops the next slow statement again."""
+    from schemawright.database import Database, DatabaseError
+
+    with Database(pg_url, statement_timeout_ms=50) as db:
+        with db.untimed():
+            db.execute("SELECT pg_sleep(0.2)")  # would be cancelled at 50 ms
+        assert db.query_value("SHOW statement_timeout") == "50ms"
+        with pytest.raises(DatabaseError, match="statement timeout"):
+            db.execute("SELECT pg_sleep(0.2)")

@@ -152,6 +152,19 @@ class Database:
         with _translated(), self._conn.transaction(force_rollback=rollback):
             yield self
 
+    @contextmanager
+    def untimed(self) -> Iterator[Database]:
+        """No statement timeout inside: maintenance whose time grows with the data (VACUUM,
+        ANALYZE, CREATE INDEX on a full-volume load) is not a query a timeout should stop.
+        The connection's own timeout is back after."""
+        before = self.query_value("SHOW statement_timeout")
+        self.execute("SET statement_timeout = 0")
+        try:
+            yield self
+        finally:
+            if not self.closed:
+                self.execute("SELECT set_config('statement_timeout', %s, false)", [before])
+
     def password_verifier(self, user: str, password: str) -> str:
         """A SCRAM verifier for `password`, computed here, so the password itself never
         reaches the server (nor its statement log) in a CREATE/ALTER ROLE."""

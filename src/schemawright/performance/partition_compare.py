@@ -226,10 +226,11 @@ def _against(db: Database, design: m.Design, other_design: m.Design, tables: lis
             generate(other_design, box.url, scale, seed, counts=_needed_rows(other_design, tables, scale))
             with Database(box.url, statement_timeout_ms=STATEMENT_TIMEOUT_MS) as other:
                 use_test_key(other, other_design)
-                for index in indexes:
-                    if index.source == "advisor":
-                        other.execute(index.definition)
-                other.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in other_design.tables))
+                with other.untimed():  # grows with the data: minutes at full volume
+                    for index in indexes:
+                        if index.source == "advisor":
+                            other.execute(index.definition)
+                    other.execute("VACUUM (ANALYZE) " + ", ".join(quote_ident(t.name) for t in other_design.tables))
                 enums = design_enums(design)
                 for table, found in zip(tables, out):
                     say(f"Timing {table.name} partitioned and as one table")
@@ -279,14 +280,16 @@ def _spans(db: Database, tables: list[m.Table]) -> dict[str, tuple[date, date]]:
         if scheme is None or scheme.method != "range":
             continue
         key = quote_ident(scheme.columns[0])
-        first, last = db.query(f"SELECT min({key})::date, max({key})::date FROM {quote_ident(table.name)}")[0]
+        with db.untimed():  # the key may have no index: a full scan at the declared volume
+            first, last = db.query(f"SELECT min({key})::date, max({key})::date FROM {quote_ident(table.name)}")[0]
         if first is not None:
             out[table.name] = (first, last)
     return out
 
 
 def _rows(db: Database, table: str) -> int:
-    return int(db.query_value(f"SELECT count(*) FROM {quote_ident(table)}"))
+    with db.untimed():  # a full count: tens of seconds on a full-volume table
+        return int(db.query_value(f"SELECT count(*) FROM {quote_ident(table)}"))
 
 
 def _comparison(db: Database, table: m.Table, scale: float, design_partitioned: bool) -> PartitionComparison:

@@ -17,6 +17,7 @@ import pytest
 from helpers import design_of
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError, sandboxed_database
+from schemawright.database.urls import with_database
 from schemawright.generation.run import generate
 from schemawright.performance import bench, draws
 from schemawright.pipeline import design_file
@@ -203,3 +204,18 @@ def test_a_draw_postgresql_refuses_is_reported_not_skipped(ticketing, monkeypatc
     assert broken.draw_failures and "no_such_column" in broken.draw_failures[0]
     report = to_bench_markdown(BenchResult(design.project, 0.01, 1, RUNS, 1, "embedded", patterns=[broken]))
     assert "a parameter draw failed" in report and "no_such_column" in report
+
+
+def test_fresh_inserted_values_start_beyond_a_large_tables_rows(pg_url: str) -> None:
+    """A fresh unique value starts past the rows the table holds: 10,000,000 + k was taken
+    among shop's 14 M orders at full volume ('ordernumber-10003002')."""
+    from schemawright.validation.patterns import FRESH_SERIAL, Binder
+
+    design = design_of(SPEC)
+    with sandboxed_database(pg_url, design.extensions) as box, Database(box.url) as db:
+        db.execute(render_up(design))
+        binder = Binder(db, design, {}, "fresh", design.access_patterns[0].sql)
+        assert binder._fresh_from("orders") == FRESH_SERIAL  # an empty table
+        with Database(with_database(pg_url, box.database)) as admin:  # statistics of 14 M rows, as ANALYZE leaves them
+            admin.execute("UPDATE pg_class SET reltuples = 14000000 WHERE oid = 'orders'::regclass")
+        assert binder._fresh_from("orders") == 100_000_000

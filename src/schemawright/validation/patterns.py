@@ -33,6 +33,7 @@ from schemawright.validation.values import generate, parse_type, profile
 RUNS = 20
 LIMIT_VALUE = "10"
 MAX_BINDINGS = 4  # sampled values first, then freshly generated ones
+FRESH_SERIAL = 10_000_000  # fresh values for inserted unique columns start here at least (Binder._fresh_from)
 PARENTS_TRIED = 50  # first parents an inserted row's composite keys are tried from
 
 
@@ -271,8 +272,10 @@ class Binder:
             return self.anchored[name]
         if name in self.parents and use is not None and use.role == "insert":
             return self.parents[name]
-        serial = 10_000_000 + attempt * 1_000 + k  # beyond the synthetic rows' serials: fresh unique values
         column = self._column(use)
+        # Beyond the synthetic rows' serials: fresh unique values ('ordernumber-10003002' was taken
+        # among shop's 14 M orders).
+        serial = self._fresh_from(use.table if use is not None else None) + attempt * 1_000 + k
         if use is not None and column is not None and use.table is not None:
             table = self.design.table(use.table)
             assert table is not None
@@ -288,6 +291,16 @@ class Binder:
                 if sampled is not None:
                     return self._adapt(sampled, column, pg_type)
         return generate(profile(name, pg_type, enums=self.enums), serial, self.rng, 0, distinct=True)
+
+    def _fresh_from(self, table: str | None) -> int:
+        """The first serial no synthetic row of `table` can hold: FRESH_SERIAL, or the power of ten
+        at or above twice the rows its statistics count (the generator numbers rows from 1)."""
+        if table is None:
+            return FRESH_SERIAL
+        rows = self.db.query_value(
+            "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class WHERE oid = to_regclass(%s) "
+            "OR oid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)))", [quote_ident(table), quote_ident(table)])
+        return max(FRESH_SERIAL, 10 ** math.ceil(math.log10(max(2 * float(rows or 0), 1))))
 
     def _column(self, use: Use | None) -> m.Column | None:
         if use is None or use.table is None or use.column is None:

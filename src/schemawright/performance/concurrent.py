@@ -56,7 +56,10 @@ from schemawright.validation.run import STATEMENT_TIMEOUT_MS
 HEADROOM = 0.7  # share of the calibrated capacity asked for: busy, short of a standing queue
 MIN_SCALE = 0.001  # a calibration that finished nothing still schedules each pattern once
 MAX_RETRIES = 5  # an application's retry loop for serialization failures and deadlocks
-MAX_DRAWS = 20_000  # parameter sets per pattern; a longer run reuses them in turn
+MAX_DRAWS = 20_000  # parameter sets per read pattern; a longer run reuses them in turn
+# A write's committed run uses its keys up: reused, a parameter set breaks the key it wrote
+# (ticketing at full volume: 40,065 of 60,000 seat holds refused as repeats of 20,000 draws).
+MAX_WRITE_DRAWS = 150_000
 APPLICATION = "schemawright-load"  # application_name of the load's connections, to count them
 SERIALIZATION_FAILURE, DEADLOCK = "40001", "40P01"
 MONITOR_INTERVAL = 0.05  # seconds between two looks at pg_stat_activity
@@ -159,7 +162,8 @@ def run_load(url: str, design: m.Design, options: LoadOptions, *, seed: int, enu
                 tell("Drawing parameters for the concurrent load")
                 for r in ready:
                     runs = loads[r.pattern.name].target_rate * options.duration
-                    _draw(db, design, r, min(MAX_DRAWS, math.ceil(runs * 1.05) + 5), enums, seed)
+                    most = MAX_DRAWS if r.pattern.kind == "read" else MAX_WRITE_DRAWS
+                    _draw(db, design, r, min(most, math.ceil(runs * 1.05) + 5), enums, seed)
                 tell(f"Running the mix at {result.rate_scale:.1%} of the declared rates for {options.duration:g} s")
                 _run(workers, ready, result, options.duration, seed, db)
                 for r in ready:

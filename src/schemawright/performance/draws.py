@@ -28,16 +28,13 @@ from __future__ import annotations
 import random
 import zlib
 
-from sqlglot import exp
-
 from schemawright import model as m
 from schemawright.database import Database, DatabaseError
 from schemawright.sql import types as sql_types  # `types` is a parameter name here
 from schemawright.integrity.invariants import table_of
-from schemawright.sql.parsed import shared_tree
 from schemawright.performance.headroom import SAMPLE_FACTOR, inserted_constants, literal, room_conditions
 from schemawright.sql.quoting import quote_ident
-from schemawright.sql.qualify import qualified
+from schemawright.sql.qualify import qualified, read_from
 from schemawright.validation.kept import agree_with_kept
 from schemawright.validation.params import Anchor, Use, anchor_rows, uses
 from schemawright.validation.patterns import Binder
@@ -254,8 +251,7 @@ def _accepted(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: str,
 def _written_row(table: m.Table, text: str, written: dict[str, str | None]) -> str | None:
     """`(SELECT value::type AS column, ...) AS sw_written_row` for the written row's columns
     `text` reads; None when one of them has no known value."""
-    tree = shared_tree(text)
-    read = sorted({c.name for c in tree.find_all(exp.Column) if c.table == "sw_written_row"}) if tree else []
+    read = read_from(text, "sw_written_row")
     if not read or any(written.get(c) is None or table.column(c) is None for c in read):
         return None
     values = ", ".join(f"({written[c]})::{table.column(c).sql_type} AS {quote_ident(c)}"  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from schemawright import model as m
 from schemawright.integrity.invariants import table_of
 from schemawright.sql.parsed import shared_tree
 from schemawright.sql.quoting import quote_ident, quote_literal
-from schemawright.sql.qualify import qualified
+from schemawright.sql.qualify import qualified, read_from
 
 SAMPLE_FACTOR = 4  # candidate parents sampled per parent wanted before the check filters them
 
@@ -52,8 +52,7 @@ def room_conditions(design: m.Design, table: m.Table, fk: m.ForeignKey, alias: s
                 or tuple(rule.columns) != tuple(fk.columns)):
             continue
         check = qualified(rule.expression, "g", alias)
-        tree = shared_tree(check) if check is not None else None
-        read = sorted({c.name for c in tree.find_all(exp.Column) if c.table == "g"}) if tree is not None else []
+        read = read_from(check, "g") if check is not None else []
         if check is None or not read or any(table.column(c) is None for c in read):
             continue
         stored = ", ".join(f"c.{quote_ident(c)}" for c in read)

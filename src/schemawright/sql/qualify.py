@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from schemawright.sql.parsed import shared_tree
+
 
 def qualified(expression: str, alias: str, parent: str = "parent") -> str | None:
     """`expression` with its unqualified columns read from `alias`, and `parent.x` from `parent`."""
@@ -21,3 +23,9 @@ def qualified(expression: str, alias: str, parent: str = "parent") -> str | None
         return node
 
     return tree.transform(fix).sql(dialect="postgres")
+
+
+def read_from(text: str, alias: str) -> list[str]:
+    """The columns `text` reads from `alias` (as `qualified` wrote them), sorted; [] when it does not parse."""
+    tree = shared_tree(text)
+    return sorted({c.name for c in tree.find_all(exp.Column) if c.table == alias}) if tree is not None else []

@@ -26,7 +26,7 @@ from schemawright.database import Database, DatabaseError
 from schemawright.integrity.invariants import table_of
 from schemawright.sql.postgresql import PostgresGenerator
 from schemawright.sql.quoting import quote_ident as q
-from schemawright.sql.qualify import qualified
+from schemawright.sql.qualify import qualified, read_from
 from schemawright.validation.falsify import satisfy
 
 _SQL = PostgresGenerator()
@@ -87,9 +87,14 @@ def _parent_bounds(expression: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _group_key(table: m.Table, rule: m.Rule) -> m.ForeignKey | None:
+    """The foreign key whose columns are the rule's group (its parent), if one is."""
+    return next((f for f in table.foreign_keys if tuple(f.columns) == tuple(rule.columns)), None)
+
+
 def _raise_parent_bounds(db: Database, design: m.Design, table: m.Table, rule: m.Rule) -> str | None:
     """A parent whose group's aggregate passes its bound gets the bound raised (the docstring)."""
-    fk = next((f for f in table.foreign_keys if tuple(f.columns) == tuple(rule.columns)), None)
+    fk = _group_key(table, rule)
     parent = design.table(fk.ref_table) if fk is not None else None
     bounds = _parent_bounds(rule.expression or "")
     if parent is None or fk is None or not bounds:
@@ -118,11 +123,11 @@ def _broken_groups(db: Database, design: m.Design, table: m.Table, rule: m.Rule)
     if "parent." not in expression.lower():
         return db.query_value(f"SELECT count(*) FROM (SELECT {per} FROM {q(table.name)} AS t GROUP BY {per} "
                               f"HAVING ({expression}) IS FALSE) AS g")
-    fk = next((f for f in table.foreign_keys if tuple(f.columns) == tuple(rule.columns)), None)
+    fk = _group_key(table, rule)
     check = qualified(expression, "t", "p")
     if fk is None or check is None:
         return None
-    read = sorted({c.name for c in sqlglot.parse_one(check, read="postgres").find_all(exp.Column) if c.table == "p"})
+    read = read_from(check, "p")
     same = " AND ".join(f"p.{q(r)} = t.{q(c)}" for c, r in zip(fk.columns, fk.ref_columns))
     grouped = ", ".join([per] + [f"p.{q(c)}" for c in read])
     return db.query_value(f"SELECT count(*) FROM (SELECT 1 FROM {q(table.name)} AS t JOIN {q(fk.ref_table)} AS p ON "
